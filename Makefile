@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` runs the sandbox, `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install demo up test lint test-sqlite test-postgres bench generate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/dpi demo
+
+up: install
+	$(BIN)/dpi up
+
+test: install lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy services sandbox tests bench
+
+test-sqlite: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	DPI_TEST_DB=postgres $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench
+
+generate: install
+	$(BIN)/dpi generate
+
+clean:
+	rm -rf $(VENV) .dpi-data .pytest_cache .mypy_cache .ruff_cache

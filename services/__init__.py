@@ -1,0 +1,1 @@
+"""The sandbox's services: one package per DPI component, plus the shared kernel."""

@@ -1,0 +1,1 @@
+"""National digital ID."""

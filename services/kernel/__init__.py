@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database, errors, tracing, logs and HTTP clients."""

@@ -1,0 +1,121 @@
+"""Build a service's FastAPI app on the kernel: settings, database, errors, tracing, probes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import MetaData
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.kernel.db import Database
+from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
+from services.kernel.logs import AccessLogMiddleware, configure_logging
+from services.kernel.settings import ServiceSettings
+from services.kernel.topology import load_topology
+from services.kernel.tracing import TraceMiddleware
+
+log = logging.getLogger("dpi.app")
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    metadata: MetaData | None = None,
+    routers: Sequence[APIRouter] = (),
+    error_renderer: ErrorRenderer = problem_details,
+    lifespan: Lifespan | None = None,
+    version: str = "0.1.0",
+    configure_logs: bool = True,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app for `settings.service` with probes, `/info`, error shape and tracing."""
+    spec = load_topology().service(settings.service)
+    member_id = load_topology().member_id(spec.name)
+
+    @asynccontextmanager
+    async def kernel_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if configure_logs:
+            configure_logging(spec.name, level=settings.log_level, fmt=settings.log_format)
+        database = Database(settings.database(), metadata)
+        app.state.database = database
+        app.state.schema_ready = _try_create_schema(database)
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+        finally:
+            database.dispose()
+
+    app = FastAPI(
+        title=f"DPI Sandbox — {spec.title}",
+        description=f"{spec.role}. Models: {spec.models}.",
+        version=version,
+        lifespan=kernel_lifespan,
+        **fastapi_kwargs,
+    )
+    app.state.settings = settings
+    app.state.service = spec
+    install_error_handlers(app, error_renderer)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(TraceMiddleware)
+
+    probes = APIRouter(tags=["probes"])
+
+    @probes.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": spec.name}
+
+    @probes.get("/readyz", summary="The service's database answers", response_model=None)
+    def readyz(request: Request) -> dict[str, Any] | JSONResponse:
+        database: Database = request.app.state.database
+        try:
+            database.ping()
+            if not request.app.state.schema_ready:
+                database.create_all()
+                request.app.state.schema_ready = True
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            return JSONResponse(
+                {"status": "unavailable", "service": spec.name, "database": reason},
+                status_code=503,
+            )
+        return {"status": "ready", "service": spec.name, "database": "ok"}
+
+    @probes.get("/info", summary="What this service is and which upstream system it models")
+    async def info() -> dict[str, Any]:
+        return {
+            "name": spec.name,
+            "title": spec.title,
+            "role": spec.role,
+            "models": spec.models,
+            "memberId": member_id,
+            "version": version,
+            "dependsOn": list(spec.depends_on),
+        }
+
+    @probes.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.include_router(probes)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _try_create_schema(database: Database) -> bool:
+    try:
+        database.create_all()
+    except SQLAlchemyError as exc:
+        log.warning("database not reachable at start; /readyz will retry: %s", exc)
+        return False
+    return True

@@ -1,0 +1,58 @@
+"""The one way a service calls another: httpx clients with timeouts and the trace header."""
+
+from __future__ import annotations
+
+import httpx
+
+from services.kernel.topology import service_url
+from services.kernel.tracing import TRACEPARENT, outgoing_traceparent
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
+
+
+def _add_trace_sync(request: httpx.Request) -> None:
+    if TRACEPARENT not in request.headers:
+        request.headers[TRACEPARENT] = outgoing_traceparent()
+
+
+async def _add_trace(request: httpx.Request) -> None:
+    _add_trace_sync(request)
+
+
+def make_client(
+    base_url: str = "",
+    *,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    headers: dict[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """An async client that sends `traceparent` on every call and never waits forever."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=timeout,
+        headers=headers,
+        transport=transport,
+        event_hooks={"request": [_add_trace]},
+    )
+
+
+def make_sync_client(
+    base_url: str = "",
+    *,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    headers: dict[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The synchronous twin of `make_client`, for code running in worker threads or the CLI."""
+    return httpx.Client(
+        base_url=base_url,
+        timeout=timeout,
+        headers=headers,
+        transport=transport,
+        event_hooks={"request": [_add_trace_sync]},
+    )
+
+
+def client_for(service: str, **kwargs: object) -> httpx.AsyncClient:
+    """A client for another sandbox service, at the URL the topology (and environment) give."""
+    return make_client(service_url(service), **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,110 @@
+"""The declarative topology (`topology.yaml`): services, ports, member identifiers, dependencies."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "topology.yaml"
+
+
+class ServiceSpec(BaseModel):
+    """One service of the sandbox as the topology declares it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    app: str
+    port: int
+    member: str | None
+    subsystem: str | None
+    role: str
+    models: str
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def env_name(self) -> str:
+        return self.name.upper()
+
+
+class Topology(BaseModel):
+    """The whole sandbox: the X-Road-style instance, member class and the services."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance: str
+    member_class: str
+    services: tuple[ServiceSpec, ...]
+
+    def service(self, name: str) -> ServiceSpec:
+        for spec in self.services:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"unknown service {name!r}; known: {', '.join(self.names())}")
+
+    def names(self) -> list[str]:
+        return [spec.name for spec in self.services]
+
+    def member_id(self, name: str) -> str | None:
+        """`INSTANCE/CLASS/MEMBER/SUBSYSTEM` of a service, or None for the mediator itself."""
+        spec = self.service(name)
+        if spec.member is None or spec.subsystem is None:
+            return None
+        return f"{self.instance}/{self.member_class}/{spec.member}/{spec.subsystem}"
+
+    def start_order(self) -> list[ServiceSpec]:
+        """Services ordered so that each comes after everything it depends on."""
+        ordered: list[ServiceSpec] = []
+        seen: set[str] = set()
+
+        def visit(spec: ServiceSpec, stack: tuple[str, ...]) -> None:
+            if spec.name in seen:
+                return
+            if spec.name in stack:
+                raise ValueError(f"dependency cycle: {' -> '.join((*stack, spec.name))}")
+            for dep in spec.depends_on:
+                visit(self.service(dep), (*stack, spec.name))
+            seen.add(spec.name)
+            ordered.append(spec)
+
+        for spec in self.services:
+            visit(spec, ())
+        return ordered
+
+
+def topology_path() -> Path:
+    return Path(os.environ.get("DPI_TOPOLOGY", DEFAULT_PATH))
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> Topology:
+    with path.open(encoding="utf-8") as handle:
+        topology = Topology.model_validate(yaml.safe_load(handle))
+    topology.start_order()  # validates dependencies exist and have no cycle
+    return topology
+
+
+def load_topology() -> Topology:
+    return _load(topology_path())
+
+
+def port_offset() -> int:
+    raw = os.environ.get("DPI_PORT_OFFSET", "0")
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"DPI_PORT_OFFSET must be an integer, got {raw!r}") from exc
+
+
+def service_url(name: str) -> str:
+    """Base URL of a service: `DPI_<NAME>_URL` if set, else loopback at its port plus the offset."""
+    spec = load_topology().service(name)
+    override = os.environ.get(f"DPI_{spec.env_name}_URL")
+    if override:
+        return override.rstrip("/")
+    return f"http://127.0.0.1:{spec.port + port_offset()}"
