@@ -26,6 +26,9 @@ class ServiceSettings(BaseSettings):
         default="json", validation_alias=_env("DPI_LOG_FORMAT")
     )
     admin_key: str = Field(default="dpi-admin", validation_alias=_env("DPI_ADMIN_KEY"))
+    sandbox_secret: str = Field(
+        default="dpi-sandbox-development-secret", validation_alias=_env("DPI_SANDBOX_SECRET")
+    )
     http_timeout: float = Field(default=10.0, validation_alias=_env("DPI_HTTP_TIMEOUT"))
     http_connect_timeout: float = Field(
         default=2.0, validation_alias=_env("DPI_HTTP_CONNECT_TIMEOUT")

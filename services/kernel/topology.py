@@ -32,6 +32,16 @@ class ServiceSpec(BaseModel):
         return self.name.upper()
 
 
+class ClientSpec(BaseModel):
+    """A client subsystem that is not a running service (a sector that consumes services)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    member: str
+    subsystem: str
+    title: str
+
+
 class Topology(BaseModel):
     """The whole sandbox: the X-Road-style instance, member class and the services."""
 
@@ -40,6 +50,7 @@ class Topology(BaseModel):
     instance: str
     member_class: str
     services: tuple[ServiceSpec, ...]
+    clients: tuple[ClientSpec, ...] = ()
 
     def service(self, name: str) -> ServiceSpec:
         for spec in self.services:
@@ -56,6 +67,18 @@ class Topology(BaseModel):
         if spec.member is None or spec.subsystem is None:
             return None
         return f"{self.instance}/{self.member_class}/{spec.member}/{spec.subsystem}"
+
+    def subsystems(self) -> dict[str, str]:
+        """Every member subsystem id (services and clients) with its title."""
+        found = {
+            f"{self.instance}/{self.member_class}/{s.member}/{s.subsystem}": s.title
+            for s in self.services
+            if s.member and s.subsystem
+        }
+        for client in self.clients:
+            member_id = f"{self.instance}/{self.member_class}/{client.member}/{client.subsystem}"
+            found[member_id] = client.title
+        return found
 
     def start_order(self) -> list[ServiceSpec]:
         """Services ordered so that each comes after everything it depends on."""
