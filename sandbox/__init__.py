@@ -1,0 +1,1 @@
+"""Tooling around the services: the `dpi` CLI, the embedded launcher and generators."""

@@ -1,0 +1,212 @@
+"""`dpi`: run the sandbox embedded (no Docker) and look at it."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from sandbox.display import console, err_console, format_log_line, services_table
+from sandbox.launcher import Child, Launcher, LaunchError, stop_sandbox, tail
+from sandbox.state import MARKER, default_data_dir, live_services, load_state
+from services.kernel.topology import load_topology, port_offset
+
+
+def _offset(args: argparse.Namespace) -> int:
+    return args.port_offset if args.port_offset is not None else port_offset()
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir).resolve() if args.data_dir else default_data_dir()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    topology = load_topology()
+    launcher = Launcher(topology, _data_dir(args), _offset(args))
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
+        launcher.start()
+
+        def ready(child: Child, elapsed: float) -> None:
+            console.print(f"  [green]ready[/green] {child.spec.name:<18} {elapsed:5.1f}s")
+
+        elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=ready)
+        console.print(services_table(topology, launcher.port_offset))
+        console.print(f"All {len(launcher.children)} services ready in {elapsed:.1f}s.")
+        if args.detach:
+            launcher.save(launcher_pid=None)
+            console.print(
+                "Running in the background: `dpi status`, `dpi logs SERVICE`, `dpi down`."
+            )
+            return 0
+        console.print("Press Ctrl-C to stop.")
+        launcher.watch()
+    except LaunchError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        launcher.stop()
+        return 1
+    except KeyboardInterrupt:
+        console.print("\nStopping…")
+        launcher.stop()
+        console.print("Stopped.")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    stopped = stop_sandbox(_data_dir(args), timeout=args.timeout)
+    console.print(f"Stopped: {', '.join(stopped)}" if stopped else "No sandbox is running.")
+    return 0
+
+
+def readiness(data_dir: Path, offset: int) -> dict[str, str]:
+    state = load_state(data_dir)
+    running = {s.name: s for s in live_services(state)} if state else {}
+    found: dict[str, str] = {}
+    with httpx.Client(timeout=2.0) as client:
+        for spec in load_topology().services:
+            if spec.name not in running:
+                continue
+            try:
+                response = client.get(f"{running[spec.name].url}/readyz")
+                found[spec.name] = "ready" if response.status_code == 200 else "not ready"
+            except httpx.HTTPError:
+                found[spec.name] = "not answering"
+    return found
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    state = load_state(data_dir)
+    offset = state.port_offset if state else _offset(args)
+    found = readiness(data_dir, offset)
+    console.print(services_table(load_topology(), offset, found))
+    total = len(load_topology().services)
+    ready = sum(1 for v in found.values() if v == "ready")
+    console.print(f"{ready}/{total} services ready.")
+    return 0 if ready == total else 1
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    names = load_topology().names()
+    if args.service not in names:
+        err_console.print(f"[red]error:[/red] unknown service {args.service!r}; one of {names}")
+        return 2
+    log = _data_dir(args) / "logs" / f"{args.service}.log"
+    if not log.exists():
+        err_console.print(f"[red]error:[/red] no log yet for {args.service} ({log})")
+        return 1
+    show = (lambda line: line) if args.raw else format_log_line
+    for line in tail(log, args.lines):
+        print(show(line))
+    if args.follow:
+        with log.open(encoding="utf-8", errors="replace") as handle:
+            handle.seek(0, 2)
+            try:
+                while True:
+                    line = handle.readline()
+                    if line:
+                        print(show(line.rstrip("\n")), flush=True)
+                    else:
+                        time.sleep(0.2)
+            except KeyboardInterrupt:
+                return 0
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    data_dir = _data_dir(args)
+    state = load_state(data_dir)
+    if state and live_services(state):
+        if not args.force:
+            err_console.print(
+                "[red]error:[/red] the sandbox is running; `dpi down` first, or --force"
+            )
+            return 1
+        stop_sandbox(data_dir)
+    if not data_dir.exists():
+        console.print(f"Nothing to reset: {data_dir} does not exist.")
+        return 0
+    if not (data_dir / MARKER).exists() and any(data_dir.iterdir()):
+        err_console.print(
+            f"[red]error:[/red] {data_dir} is not a sandbox data directory; not wiping."
+        )
+        return 1
+    shutil.rmtree(data_dir)
+    console.print(f"Wiped {data_dir}.")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from sandbox.generate import write_all
+
+    changed = write_all(check=args.check)
+    if args.check and changed:
+        err_console.print(f"[red]out of date:[/red] {', '.join(changed)} (run `dpi generate`)")
+        return 1
+    console.print(f"Updated: {', '.join(changed)}" if changed else "Everything is up to date.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dpi", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (default: $DPI_DATA_DIR or ./.dpi-data)")
+    common.add_argument("--port-offset", type=int, help="added to every port ($DPI_PORT_OFFSET)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", parents=[common], help="start every service and wait until ready")
+    up.add_argument("--detach", "-d", action="store_true", help="return once ready")
+    up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
+    up.set_defaults(func=cmd_up)
+
+    demo = sub.add_parser("demo", parents=[common], help="start the sandbox for a workshop")
+    demo.add_argument("--timeout", type=float, default=60.0)
+    demo.set_defaults(func=cmd_up, detach=False)
+
+    down = sub.add_parser("down", parents=[common], help="stop a running sandbox")
+    down.add_argument("--timeout", type=float, default=10.0)
+    down.set_defaults(func=cmd_down)
+
+    status = sub.add_parser("status", parents=[common], help="readiness of each service")
+    status.set_defaults(func=cmd_status)
+
+    logs = sub.add_parser("logs", parents=[common], help="show a service's log")
+    logs.add_argument("service")
+    logs.add_argument("-n", "--lines", type=int, default=50)
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("--raw", action="store_true", help="print the JSON lines as they are")
+    logs.set_defaults(func=cmd_logs)
+
+    reset = sub.add_parser("reset", parents=[common], help="wipe the data directory")
+    reset.add_argument("--force", action="store_true", help="stop a running sandbox first")
+    reset.set_defaults(func=cmd_reset)
+
+    generate = sub.add_parser("generate", help="regenerate compose files and README table")
+    generate.add_argument("--check", action="store_true", help="fail if anything is stale")
+    generate.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Start every service of the topology as its own uvicorn process, wait for readiness, stop them."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from sandbox.state import (
+    RunningService,
+    SandboxState,
+    clear_state,
+    live_services,
+    load_state,
+    pid_alive,
+    prepare_data_dir,
+    save_state,
+)
+from services.kernel.topology import ServiceSpec, Topology
+
+HOST = "127.0.0.1"
+
+
+class LaunchError(Exception):
+    """Something the user must fix before (or after) the sandbox can run; the message says what."""
+
+
+@dataclass
+class Child:
+    spec: ServiceSpec
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
+    return False
+
+
+def check_ports(specs: Iterable[ServiceSpec], offset: int) -> None:
+    for spec in specs:
+        port = spec.port + offset
+        if not 0 < port < 65536:
+            raise LaunchError(f"{spec.name}: port {port} is out of range (check --port-offset).")
+        if port_in_use(port):
+            raise LaunchError(
+                f"Port {port} for {spec.name} is already in use on {HOST}. Stop what uses it, or "
+                f"shift every port with --port-offset N (or DPI_PORT_OFFSET=N)."
+            )
+
+
+def tail(path: Path, lines: int = 20) -> list[str]:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 64 * 1024))
+            data = handle.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    return data.splitlines()[-lines:]
+
+
+class Launcher:
+    """The embedded sandbox: one process per service, all on loopback."""
+
+    def __init__(self, topology: Topology, data_dir: Path, port_offset: int = 0) -> None:
+        self.topology = topology
+        self.data_dir = data_dir.resolve()
+        self.port_offset = port_offset
+        self.children: list[Child] = []
+
+    def child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["DPI_DATA_DIR"] = str(self.data_dir)
+        env["DPI_PORT_OFFSET"] = str(self.port_offset)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def refuse_if_running(self) -> None:
+        state = load_state(self.data_dir)
+        if state is None:
+            return
+        if live_services(state) or (state.launcher_pid and pid_alive(state.launcher_pid)):
+            raise LaunchError(
+                f"A sandbox is already running from {self.data_dir} "
+                "(see `dpi status`; stop it with `dpi down`)."
+            )
+        clear_state(self.data_dir)
+
+    def start(self) -> None:
+        """Spawn every service; raises LaunchError before spawning anything on a port conflict."""
+        self.refuse_if_running()
+        specs = self.topology.start_order()
+        check_ports(specs, self.port_offset)
+        prepare_data_dir(self.data_dir)
+        env = self.child_env()
+        for spec in specs:
+            port = spec.port + self.port_offset
+            log = self.data_dir / "logs" / f"{spec.name}.log"
+            with log.open("ab") as out:
+                command = [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    spec.app,
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ]
+                process = subprocess.Popen(
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                )
+            self.children.append(Child(spec, port, process, log))
+        self.save(launcher_pid=os.getpid())
+
+    def save(self, launcher_pid: int | None) -> None:
+        save_state(
+            SandboxState(
+                data_dir=str(self.data_dir),
+                port_offset=self.port_offset,
+                launcher_pid=launcher_pid,
+                services=[
+                    RunningService(c.spec.name, c.process.pid, c.port, c.url, str(c.log))
+                    for c in self.children
+                ],
+            )
+        )
+
+    def wait_ready(
+        self, timeout: float = 60.0, on_ready: Callable[[Child, float], None] | None = None
+    ) -> float:
+        """Poll every `/readyz` until all answer 200; raise LaunchError on a crash or timeout."""
+        started = time.monotonic()
+        deadline = started + timeout
+        pending = list(self.children)
+        with httpx.Client(timeout=1.0) as client:
+            while pending:
+                for child in list(pending):
+                    self.raise_if_exited(child)
+                    try:
+                        ready = client.get(f"{child.url}/readyz").status_code == 200
+                    except httpx.HTTPError:
+                        ready = False
+                    if ready:
+                        pending.remove(child)
+                        if on_ready:
+                            on_ready(child, time.monotonic() - started)
+                if pending and time.monotonic() > deadline:
+                    names = ", ".join(c.spec.name for c in pending)
+                    last = "\n".join(tail(pending[0].log))
+                    raise LaunchError(
+                        f"Not ready after {timeout:.0f}s: {names}. "
+                        f"Last log lines of {pending[0].spec.name}:\n{last}"
+                    )
+                if pending:
+                    time.sleep(0.05)
+        return time.monotonic() - started
+
+    def raise_if_exited(self, child: Child) -> None:
+        code = child.process.poll()
+        if code is not None:
+            last = "\n".join(tail(child.log))
+            raise LaunchError(
+                f"{child.spec.name} exited with code {code} (log: {child.log}). "
+                f"Last log lines:\n{last}"
+            )
+
+    def watch(self, interval: float = 0.5) -> None:
+        """Block until a child exits (raises LaunchError) or a signal interrupts."""
+        while True:
+            for child in self.children:
+                self.raise_if_exited(child)
+            time.sleep(interval)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        stop_pids([c.process.pid for c in self.children], timeout)
+        for child in self.children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(timeout=0.1)
+        clear_state(self.data_dir)
+
+
+def stop_pids(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """SIGTERM each process group, then SIGKILL what is left after `timeout`; returns killed."""
+    for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
+        time.sleep(0.05)
+    killed = [p for p in pids if pid_alive(p)]
+    for pid in killed:
+        _signal_group(pid, signal.SIGKILL)
+    return killed
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def stop_sandbox(data_dir: Path, timeout: float = 10.0) -> list[str]:
+    """Stop what the state file records (a detached sandbox or another terminal's `dpi up`)."""
+    state = load_state(data_dir)
+    if state is None:
+        return []
+    if state.launcher_pid and state.launcher_pid != os.getpid() and pid_alive(state.launcher_pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(state.launcher_pid, signal.SIGTERM)
+    alive = live_services(state)
+    stop_pids([s.pid for s in alive], timeout)
+    clear_state(data_dir)
+    return [s.name for s in alive]

@@ -1,0 +1,46 @@
+"""The compose files and the README table are derived from the topology and kept in step."""
+
+from __future__ import annotations
+
+import yaml
+
+from sandbox.generate import COMPOSE, INITDB, README, host, write_all
+from services.kernel.topology import load_topology
+
+
+def test_generated_files_are_up_to_date():
+    assert write_all(check=True) == [], "run `dpi generate` and commit the result"
+
+
+def test_compose_has_every_service_with_its_port_command_and_database():
+    topology = load_topology()
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres"} | {host(s) for s in topology.services}
+    databases = INITDB.read_text()
+    for spec in topology.services:
+        entry = services[host(spec)]
+        assert entry["command"][:2] == ["uvicorn", spec.app]
+        assert entry["command"][-1] == str(spec.port)
+        assert entry["ports"] == [f"127.0.0.1:{spec.port}:{spec.port}"]
+        url = entry["environment"][f"DPI_{spec.env_name}_DATABASE_URL"]
+        assert url.endswith(f"@postgres:5432/{spec.name}")
+        assert f"CREATE DATABASE {spec.name};" in databases
+        expected_deps = {"postgres"} | {host(topology.service(d)) for d in spec.depends_on}
+        assert set(entry["depends_on"]) == expected_deps
+        assert all(v == {"condition": "service_healthy"} for v in entry["depends_on"].values())
+        assert "readyz" in " ".join(entry["healthcheck"]["test"])
+        assert entry["mem_limit"]
+        assert entry["build"]["dockerfile"] == "compose/Dockerfile"
+        for other in topology.services:
+            assert entry["environment"][f"DPI_{other.env_name}_URL"] == (
+                f"http://{host(other)}:{other.port}"
+            )
+    assert services["postgres"]["healthcheck"]["test"][0] == "CMD-SHELL"
+
+
+def test_readme_table_lists_every_service_from_the_topology():
+    text = README.read_text()
+    for spec in load_topology().services:
+        assert f"| `{spec.name}` | {spec.role} | {spec.port} |" in text
+    assert "make demo" in text and "make test" in text

@@ -1,0 +1,132 @@
+"""End to end: `dpi up --detach` starts real processes; `dpi down` leaves none behind."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from sandbox.state import load_state, pid_alive
+from services.kernel.topology import load_topology
+from tests.sandbox.helpers import dpi, free_offset
+
+pytestmark = pytest.mark.e2e
+
+
+def test_up_status_down_over_real_http(tmp_path):
+    offset = free_offset()
+    data_dir = tmp_path / "data"
+    up = dpi("up", "--detach", "--port-offset", str(offset), data_dir=data_dir)
+    state = load_state(data_dir)
+    pids = [s.pid for s in state.services] if state else []
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "ready" in up.stdout
+        assert state is not None and len(state.services) == len(load_topology().services)
+        with httpx.Client(timeout=5) as client:
+            for spec in load_topology().services:
+                base = f"http://127.0.0.1:{spec.port + offset}"
+                ready = client.get(f"{base}/readyz")
+                assert ready.status_code == 200, spec.name
+                assert ready.json()["service"] == spec.name
+                schema = client.get(f"{base}/openapi.json")
+                assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
+        status = dpi("status", data_dir=data_dir)
+        assert status.returncode == 0, status.stdout
+        assert f"{len(pids)}/{len(pids)} services ready" in status.stdout
+        logs = dpi("logs", "consent", "-n", "5", data_dir=data_dir)
+        assert logs.returncode == 0 and "GET /readyz 200" in logs.stdout
+    finally:
+        down = dpi("down", data_dir=data_dir)
+    assert down.returncode == 0 and "Stopped" in down.stdout
+    assert pids and not [p for p in pids if pid_alive(p)]
+    assert load_state(data_dir) is None
+    assert dpi("status", data_dir=data_dir).returncode == 1
+
+
+def test_port_conflict_names_the_service_and_port(tmp_path):
+    offset = free_offset()
+    spec = load_topology().service("consent")
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", spec.port + offset))
+        blocker.listen()
+        result = dpi("up", "--detach", "--port-offset", str(offset), data_dir=tmp_path / "d")
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert f"Port {spec.port + offset} for consent is already in use" in message
+    assert "--port-offset" in message
+    assert load_state(tmp_path / "d") is None
+
+
+def test_a_service_that_fails_to_start_is_reported_with_its_log(tmp_path):
+    offset = free_offset()
+    data_dir = tmp_path / "d"
+    result = dpi(
+        "up",
+        "--detach",
+        "--port-offset",
+        str(offset),
+        data_dir=data_dir,
+        env={"DPI_REGISTRIES_DATABASE_URL": "nosuchdriver://nowhere/db"},
+    )
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "registries exited with code" in message
+    assert "nosuchdriver" in result.stderr  # the last log lines say why
+    assert load_state(data_dir) is None
+    with httpx.Client(timeout=1) as client:
+        for spec in load_topology().services:
+            with pytest.raises(httpx.ConnectError):
+                client.get(f"http://127.0.0.1:{spec.port + offset}/healthz")
+
+
+def test_reset_refuses_a_foreign_directory_and_wipes_its_own(tmp_path):
+    foreign = tmp_path / "precious"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("keep me")
+    refused = dpi("reset", data_dir=foreign)
+    assert refused.returncode == 1 and (foreign / "thesis.txt").exists()
+
+    own = tmp_path / "own"
+    (own / "logs").mkdir(parents=True)
+    (own / ".dpi-data-dir").touch()
+    (own / "consent.db").write_text("")
+    assert dpi("reset", data_dir=own).returncode == 0
+    assert not own.exists()
+
+
+def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    offset = free_offset()
+    data_dir = tmp_path / "d"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.cli", "up", "--port-offset", str(offset)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    seen = ""
+    while "Press Ctrl-C" not in seen and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen += line
+    state = load_state(data_dir)
+    assert "Press Ctrl-C" in seen, seen
+    assert state is not None
+    pids = [s.pid for s in state.services]
+    assert all(pid_alive(p) for p in pids)
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
+    assert "Stopped." in rest
+    assert not [p for p in pids if pid_alive(p)]
