@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -67,6 +68,16 @@ def check_ports(specs: Iterable[ServiceSpec], offset: int) -> None:
                 f"Port {port} for {spec.name} is already in use on {HOST}. Stop what uses it, or "
                 f"shift every port with --port-offset N (or DPI_PORT_OFFSET=N)."
             )
+
+
+def free_offset(topology: Topology, attempts: int = 200) -> int:
+    """A port offset at which every service port is free on loopback (for tests and benches)."""
+    ports = [s.port for s in topology.services]
+    for _ in range(attempts):
+        offset = random.randrange(10_000, 50_000, 10)
+        if not any(port_in_use(p + offset) for p in ports):
+            return offset
+    raise LaunchError("no free range of ports found on loopback")
 
 
 def tail(path: Path, lines: int = 20) -> list[str]:
