@@ -1,16 +1,103 @@
-"""Builds the registries app."""
+"""Builds the registries app: schema-driven registries, facility registry, civil register."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 from fastapi import FastAPI
 
 from services.kernel.app import create_service_app
-from services.kernel.settings import ServiceSettings, load_settings
+from services.kernel.db import Database
+from services.kernel.settings import load_settings
+from services.kernel.topology import load_topology, service_url
 from services.registries.base import Base
+from services.registries.catalog import routes as catalog_routes
+from services.registries.catalog.builtin import builtin_registries
+from services.registries.catalog.service import save_registry
+from services.registries.data import routes as data_routes
+from services.registries.errors import render
+from services.registries.events import routes as event_routes
+from services.registries.events.drainer import Drainer
+from services.registries.facility import routes as facility_routes
+from services.registries.facility import service as facility_service
+from services.registries.facility.generator import size_for
+from services.registries.settings import RegistriesSettings
 
 SERVICE = "registries"
+log = logging.getLogger("dpi.registries")
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_service_app(settings=settings or load_settings(SERVICE), metadata=Base.metadata)
+def _seed(database: Database, settings: RegistriesSettings) -> None:
+    with database.session() as session:
+        for body, event in builtin_registries():
+            save_registry(
+                session, body=body, actor="registries", builtin=True, event_on_create=event
+            )
+        added = facility_service.seed(
+            session,
+            size=size_for(settings.facility_size, settings.national_facilities),
+            seed_value=settings.facility_seed,
+        )
+    if added:
+        log.info("facility list generated: %d places (%s)", added, settings.facility_size)
+
+
+def create_app(
+    settings: RegistriesSettings | None = None,
+    *,
+    mediator_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; `mediator_transport` lets tests put a fake mediator behind the drainer."""
+    settings = settings or load_settings(SERVICE, RegistriesSettings)
+    member_id = load_topology().member_id(SERVICE) or "DPI/GOV/CRVS/registries"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database: Database = app.state.database
+        app.state.drainer = None
+        if app.state.schema_ready:
+            _seed(database, settings)
+        task = None
+        if settings.outbox_enabled:
+            drainer = Drainer(
+                database=database,
+                member_id=member_id,
+                mediator_url=settings.mediator_url or service_url("interop_layer"),
+                secret=settings.sandbox_secret,
+                interval=settings.outbox_interval,
+                max_backoff=settings.outbox_max_backoff,
+                batch=settings.outbox_batch,
+                transport=mediator_transport,
+            )
+            app.state.drainer = drainer
+            task = asyncio.create_task(drainer.run(), name="registries-outbox")
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await app.state.drainer.close()
+
+    return create_service_app(
+        settings=settings,
+        metadata=Base.metadata,
+        routers=[
+            data_routes.router,
+            catalog_routes.router,
+            facility_routes.router,
+            facility_routes.admin,
+            event_routes.router,
+        ],
+        error_renderer=render,
+        lifespan=lifespan,
+    )
 
 
 app = create_app()

@@ -1,0 +1,52 @@
+"""One renderer, three upstream shapes: GovStack `{detail}`, FHIR OperationOutcome, RFC 9457."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from services.kernel.errors import DomainError, problem_details
+
+FHIR_JSON = "application/fhir+json"
+_DATA_PREFIXES = ("/data/", "/database/", "/databases")
+
+_ISSUE_CODES = {
+    400: "invalid",
+    401: "security",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    422: "invalid",
+}
+
+
+def render(request: Request, error: DomainError) -> Response:
+    """Render `error` in the shape the requested API documents."""
+    path = request.url.path
+    if path.startswith("/fhir"):
+        return _operation_outcome(error)
+    if path.startswith(_DATA_PREFIXES) or path == "/databases":
+        status = 400 if error.status == 422 else error.status
+        body: dict[str, Any] = {"detail": error.message}
+        if error.errors:
+            body["errors"] = error.errors
+        return JSONResponse(body, status_code=status, headers=error.headers)
+    return problem_details(request, error)
+
+
+def _operation_outcome(error: DomainError) -> Response:
+    status = 400 if error.status == 422 else error.status
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error" if status < 500 else "fatal",
+                "code": _ISSUE_CODES.get(status, "exception"),
+                "diagnostics": error.message,
+            }
+        ],
+    }
+    return JSONResponse(outcome, status_code=status, headers=error.headers, media_type=FHIR_JSON)
