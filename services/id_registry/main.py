@@ -1,16 +1,101 @@
-"""Builds the id_registry app."""
+"""Builds the id_registry app: MOSIP-style ID authentication, eKYC, VIDs, PSUTs and events."""
 
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from anyio import to_thread
 from fastapi import FastAPI
 
 from services.id_registry.base import Base
+from services.id_registry.controls.routes import router as controls_router
+from services.id_registry.controls.service import ExpectationCache
+from services.id_registry.deps import Clock, db_time, system_clock
+from services.id_registry.errors import mosip_errors
+from services.id_registry.events.drainer import ClientFactory, Drainer
+from services.id_registry.events.routes import router as events_router
+from services.id_registry.exchange import router as exchange_router
+from services.id_registry.ida.routes import router as ida_router
+from services.id_registry.identities.routes import router as identities_router
+from services.id_registry.partners.routes import router as partners_router
+from services.id_registry.partners.service import PartnerCache
+from services.id_registry.seed import seed
+from services.id_registry.settings import IdRegistrySettings
+from services.id_registry.vids.routes import router as vids_router
 from services.kernel.app import create_service_app
-from services.kernel.settings import ServiceSettings, load_settings
+from services.kernel.db import Database
+from services.kernel.http import make_client
+from services.kernel.settings import load_settings
+from services.kernel.topology import load_topology, service_url
 
 SERVICE = "id_registry"
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_service_app(settings=settings or load_settings(SERVICE), metadata=Base.metadata)
+def create_app(
+    settings: IdRegistrySettings | None = None,
+    *,
+    clock: Clock = system_clock,
+    publisher: ClientFactory | None = None,
+    run_drainer: bool = True,
+    configure_logs: bool = True,
+) -> FastAPI:
+    """The app; tests inject a clock, a publisher client (fake mediator) or no drainer task."""
+    settings = settings or load_settings(SERVICE, IdRegistrySettings)
+    member_id = load_topology().member_id(SERVICE)
+    assert member_id is not None
+
+    def default_publisher() -> httpx.AsyncClient:
+        return make_client(service_url("interop_layer"))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database: Database = app.state.database
+        if settings.seed_on_start and app.state.schema_ready:
+
+            def run_seed() -> None:
+                with database.session() as session:
+                    seed(session=session, settings=settings, now=db_time(clock()))
+
+            await to_thread.run_sync(run_seed)
+        drainer = Drainer(
+            database=database,
+            member_id=member_id,
+            client_factory=publisher or default_publisher,
+            clock=clock,
+            interval=settings.drain_interval_seconds,
+            max_backoff=settings.drain_max_backoff_seconds,
+            secret=settings.sandbox_secret,
+        )
+        app.state.drainer = drainer
+        if run_drainer and settings.publish_events:
+            drainer.start()
+        try:
+            yield
+        finally:
+            await drainer.stop()
+
+    app = create_service_app(
+        settings=settings,
+        metadata=Base.metadata,
+        routers=[
+            ida_router,
+            vids_router,
+            identities_router,
+            partners_router,
+            exchange_router,
+            controls_router,
+            events_router,
+        ],
+        error_renderer=mosip_errors,
+        lifespan=lifespan,
+        configure_logs=configure_logs,
+    )
+    app.state.clock = clock
+    app.state.partners = PartnerCache()
+    app.state.expectations = ExpectationCache()
+    return app
 
 
 app = create_app()

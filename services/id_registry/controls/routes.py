@@ -1,0 +1,113 @@
+"""Admin API for integrators: mock expectations, the OTP outbox and the audit of attempts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from sqlmodel import col, select
+
+from services.id_registry.controls import service
+from services.id_registry.controls.models import ExpectationCreate, ExpectationPublic
+from services.id_registry.deps import NowDep
+from services.id_registry.ida.models import (
+    AuthAudit,
+    AuthAuditPublic,
+    OtpMessage,
+    OtpMessagePublic,
+)
+from services.kernel.credentials import AdminDep
+from services.kernel.db import SessionDep
+
+router = APIRouter(prefix="/v1", tags=["mock controls and audit (admin)"])
+
+
+def _cache(request: Request) -> service.ExpectationCache:
+    cache: service.ExpectationCache = request.app.state.expectations
+    return cache
+
+
+@router.post("/mock/expectations", status_code=201, summary="Force an error code or a delay")
+def add_expectation(
+    data: ExpectationCreate, request: Request, session: SessionDep, now: NowDep, _: AdminDep
+) -> ExpectationPublic:
+    return service.add(session=session, cache=_cache(request), data=data, now=now)
+
+
+@router.get("/mock/expectations", summary="List expectations")
+def list_expectations(session: SessionDep, _: AdminDep) -> list[ExpectationPublic]:
+    return service.list_all(session=session)
+
+
+@router.delete("/mock/expectations", summary="Clear every expectation")
+def clear_expectations(request: Request, session: SessionDep, _: AdminDep) -> dict[str, int]:
+    return {"deleted": service.clear(session=session, cache=_cache(request))}
+
+
+@router.delete("/mock/expectations/{expectation_id}", status_code=204, summary="Remove one")
+def remove_expectation(
+    expectation_id: int, request: Request, session: SessionDep, _: AdminDep
+) -> None:
+    service.remove(session=session, cache=_cache(request), expectation_id=expectation_id)
+
+
+@router.get("/mock/otp-outbox", summary='OTPs "sent", newest first')
+def otp_outbox(
+    session: SessionDep,
+    _: AdminDep,
+    individualId: str | None = None,
+    transactionID: str | None = None,
+    partnerId: str | None = None,
+    limit: int = Query(default=20, ge=1, le=500),
+) -> list[OtpMessagePublic]:
+    query = select(OtpMessage).order_by(col(OtpMessage.id).desc()).limit(limit)
+    if individualId is not None:
+        query = query.where(OtpMessage.individual_id == individualId)
+    if transactionID is not None:
+        query = query.where(OtpMessage.transaction_id == transactionID)
+    if partnerId is not None:
+        query = query.where(OtpMessage.partner_id == partnerId)
+    return [
+        OtpMessagePublic(
+            id=row.id or 0,
+            individualId=row.individual_id,
+            partnerId=row.partner_id,
+            transactionID=row.transaction_id,
+            channels=row.channels.split(","),
+            maskedMobile=row.masked_mobile,
+            maskedEmail=row.masked_email,
+            otp=row.otp,
+            createdAt=row.created_at,
+            expiresAt=row.expires_at,
+            usedAt=row.used_at,
+        )
+        for row in session.exec(query).all()
+    ]
+
+
+@router.get("/audit", summary="Audit of IDA attempts, newest first")
+def audit(
+    session: SessionDep,
+    _: AdminDep,
+    transactionID: str | None = None,
+    partnerId: str | None = None,
+    limit: int = Query(default=50, ge=1, le=1000),
+) -> list[AuthAuditPublic]:
+    query = select(AuthAudit).order_by(col(AuthAudit.id).desc()).limit(limit)
+    if transactionID is not None:
+        query = query.where(AuthAudit.transaction_id == transactionID)
+    if partnerId is not None:
+        query = query.where(AuthAudit.partner_id == partnerId)
+    return [
+        AuthAuditPublic(
+            id=row.id or 0,
+            transactionID=row.transaction_id,
+            partnerId=row.partner_id,
+            requestType=row.request_type,
+            authTypes=[t for t in row.auth_types.split(",") if t],
+            individualIdType=row.individual_id_type,
+            individualRef=row.individual_ref,
+            status=row.status,
+            errorCodes=[c for c in row.error_codes.split(",") if c],
+            createdAt=row.created_at,
+        )
+        for row in session.exec(query).all()
+    ]

@@ -1,0 +1,61 @@
+"""Dependencies shared by this service's routes: settings, the injectable clock, keyed hashes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.id_registry.settings import IdRegistrySettings
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def db_time(moment: datetime) -> datetime:
+    """Aware UTC (SQLModel's column type stores UTC in every backend and returns it aware)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return db_time(moment).isoformat().replace("+00:00", "Z")
+
+
+def get_settings(request: Request) -> IdRegistrySettings:
+    settings: IdRegistrySettings = request.app.state.settings
+    return settings
+
+
+def get_now(request: Request) -> datetime:
+    """The current time from the app's clock (tests inject one), in UTC."""
+    clock: Clock = request.app.state.clock
+    return db_time(clock())
+
+
+SettingsDep = Annotated[IdRegistrySettings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def psut(secret: bytes, *, uin: str, partner_id: str) -> str:
+    """Partner-specific user token: a keyed hash of (UIN, partner), unlinkable without the key."""
+    digest = hmac.new(secret, f"psut|{uin}|{partner_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def reference(secret: bytes, value: str) -> str:
+    """A short keyed hash for audit rows: correlates attempts without storing the identifier."""
+    return hmac.new(secret, f"ref|{value}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def hash_secret(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()

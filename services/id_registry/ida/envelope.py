@@ -1,0 +1,127 @@
+"""IDA request envelopes (plaintext; real MOSIP encrypts `request` and signs the body)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from services.id_registry.errors import MosipError
+
+AUTH_ID = "mosip.identity.auth"
+KYC_ID = "mosip.identity.kyc"
+OTP_ID = "mosip.identity.otp"
+
+
+class LangValue(BaseModel):
+    language: str = Field(min_length=2, max_length=3)
+    value: str = Field(max_length=300)
+
+
+class Demographics(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: list[LangValue] | None = None
+    dob: str | None = Field(default=None, pattern=r"^\d{4}/\d{2}/\d{2}$")
+    gender: list[LangValue] | None = None
+    age: int | None = Field(default=None, ge=0, le=150)
+    phoneNumber: str | None = Field(default=None, max_length=40)
+    emailId: str | None = Field(default=None, max_length=200)
+    fullAddress: list[LangValue] | None = None
+
+    def given(self) -> dict[str, Any]:
+        return {key: value for key, value in self.model_dump().items() if value is not None}
+
+
+class AuthRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    timestamp: str | None = None
+    otp: str | None = Field(default=None, pattern=r"^\d{4,8}$")
+    demographics: Demographics | None = None
+
+
+def _timestamp(value: str) -> str:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError("not an ISO-8601 timestamp") from exc
+    return value
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: str = Field(min_length=1, max_length=10)
+    requestTime: str
+    transactionID: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    individualId: str = Field(min_length=1, max_length=64)
+    individualIdType: Literal["UIN", "VID"]
+
+    @field_validator("requestTime")
+    @classmethod
+    def _check_time(cls, value: str) -> str:
+        return _timestamp(value)
+
+
+class AuthEnvelope(_Envelope):
+    id: Literal["mosip.identity.auth"]
+    consentObtained: bool
+    request: AuthRequest
+
+
+class KycEnvelope(_Envelope):
+    id: Literal["mosip.identity.kyc"]
+    consentObtained: bool
+    request: AuthRequest
+    allowedKycAttributes: list[str] | None = None
+
+
+class OtpEnvelope(_Envelope):
+    id: Literal["mosip.identity.otp"]
+    otpChannel: list[Literal["PHONE", "EMAIL"]] = Field(min_length=1)
+
+    @field_validator("otpChannel", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [item.upper() if isinstance(item, str) else item for item in value]
+        return value
+
+
+E = TypeVar("E", bound=_Envelope)
+
+
+def parse_envelope(raw: bytes, model: type[E], default_id: str) -> E:
+    """Parse and validate, or raise IDA-MLC-006 (missing) / IDA-MLC-009 (invalid) as HTTP 400."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise MosipError(
+            "IDA-MLC-009", "Invalid Input Parameter - body is not JSON", envelope_id=default_id
+        ) from None
+    if not isinstance(data, dict):
+        raise MosipError(
+            "IDA-MLC-009", "Invalid Input Parameter - body is not an object", envelope_id=default_id
+        )
+    envelope_id = data.get("id") if isinstance(data.get("id"), str) else default_id
+    transaction = data.get("transactionID")
+    transaction_id = transaction if isinstance(transaction, str) else None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        missing = first["type"] == "missing"
+        if where == "otpChannel" and missing:
+            raise MosipError(
+                "IDA-OTA-008", envelope_id=envelope_id, transaction_id=transaction_id
+            ) from None
+        raise MosipError(
+            "IDA-MLC-006" if missing else "IDA-MLC-009",
+            f"{'Missing' if missing else 'Invalid'} Input Parameter - {where}",
+            envelope_id=envelope_id,
+            transaction_id=transaction_id,
+        ) from None

@@ -1,0 +1,87 @@
+"""Admin API for identities: enrol, read, list, update, deactivate, block, unblock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from services.id_registry.deps import NowDep, SettingsDep
+from services.id_registry.identities import service
+from services.id_registry.identities.models import IdentityCreate, IdentityUpdate, StatusChange
+from services.kernel.credentials import AdminDep
+from services.kernel.db import SessionDep
+
+router = APIRouter(prefix="/v1/identities", tags=["identities (admin)"])
+
+
+@router.post("", status_code=201, summary="Enrol a person and issue a UIN")
+def enrol(
+    data: IdentityCreate, session: SessionDep, settings: SettingsDep, now: NowDep, _: AdminDep
+) -> dict[str, Any]:
+    identity = service.enrol(
+        session=session,
+        data=data,
+        secret=settings.token_secret(),
+        now=now,
+        publish=settings.publish_events,
+    )
+    return service.identity_public(identity)
+
+
+@router.get("", summary="List identities (for scenarios and tests)")
+def list_identities(
+    session: SessionDep,
+    _: AdminDep,
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> list[dict[str, Any]]:
+    rows = service.list_identities(session=session, offset=offset, limit=limit)
+    return [service.identity_public(row) for row in rows]
+
+
+@router.get("/{uin}", summary="Read one identity")
+def read(uin: str, session: SessionDep, _: AdminDep) -> dict[str, Any]:
+    return service.identity_public(service.get_by_uin(session=session, uin=uin))
+
+
+@router.patch("/{uin}", summary="Update demographics")
+def update(
+    uin: str, data: IdentityUpdate, session: SessionDep, now: NowDep, _: AdminDep
+) -> dict[str, Any]:
+    return service.identity_public(service.update(session=session, uin=uin, data=data, now=now))
+
+
+@router.post("/{uin}/deactivate", summary="Deactivate (e.g. on death); publishes an event")
+def deactivate(
+    uin: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    _: AdminDep,
+    data: StatusChange | None = None,
+) -> dict[str, Any]:
+    identity = service.deactivate(
+        session=session,
+        uin=uin,
+        reason=data.reason if data else None,
+        secret=settings.token_secret(),
+        now=now,
+    )
+    return service.identity_public(identity)
+
+
+@router.post("/{uin}/block", summary="Block authentication for this identity")
+def block(
+    uin: str, session: SessionDep, now: NowDep, _: AdminDep, data: StatusChange | None = None
+) -> dict[str, Any]:
+    identity = service.set_blocked(
+        session=session, uin=uin, blocked=True, reason=data.reason if data else None, now=now
+    )
+    return service.identity_public(identity)
+
+
+@router.post("/{uin}/unblock", summary="Allow authentication again")
+def unblock(uin: str, session: SessionDep, now: NowDep, _: AdminDep) -> dict[str, Any]:
+    identity = service.set_blocked(session=session, uin=uin, blocked=False, reason=None, now=now)
+    return service.identity_public(identity)

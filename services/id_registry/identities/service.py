@@ -1,0 +1,240 @@
+"""Enrolment and lifecycle of identities; changes sectors must hear of go to the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import unicodedata
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from services.id_registry import ids
+from services.id_registry.deps import iso
+from services.id_registry.errors import MosipError
+from services.id_registry.events.models import IDENTITY_CREATED, IDENTITY_DEACTIVATED
+from services.id_registry.events.service import enqueue, per_subscriber_tokens
+from services.id_registry.identities.models import (
+    STATUS_ACTIVE,
+    STATUS_DEACTIVATED,
+    Identity,
+    IdentityCreate,
+    IdentityUpdate,
+)
+
+_system_rng = random.SystemRandom()
+
+
+def normalise(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form used for duplicate detection and demo match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.replace("-", " ").split())
+
+
+def dedupe_key(*, given_name: str, family_name: str, date_of_birth: date, gender: str) -> str:
+    raw = "|".join(
+        (normalise(given_name), normalise(family_name), date_of_birth.isoformat(), gender)
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def mosip_date(value: date) -> str:
+    return value.strftime("%Y/%m/%d")
+
+
+def identity_attributes(identity: Identity) -> dict[str, Any]:
+    """Attributes under MOSIP's names; language-bound values as `[{language, value}]`."""
+
+    def lang(value: str) -> list[dict[str, str]]:
+        return [{"language": identity.language, "value": value}]
+
+    attributes: dict[str, Any] = {
+        "fullName": lang(identity.full_name),
+        "givenName": lang(identity.given_name),
+        "familyName": lang(identity.family_name),
+        "dateOfBirth": mosip_date(identity.date_of_birth),
+        "gender": lang(identity.gender.capitalize()),
+    }
+    if identity.address:
+        attributes["address"] = lang(identity.address)
+    if identity.phone:
+        attributes["phone"] = identity.phone
+    if identity.email:
+        attributes["email"] = identity.email
+    return attributes
+
+
+def identity_public(identity: Identity) -> dict[str, Any]:
+    return {
+        "UIN": identity.uin,
+        "status": identity.status,
+        "blocked": identity.blocked,
+        "statusReason": identity.status_reason,
+        "civilRegistrationId": identity.civil_registration_id,
+        "identity": identity_attributes(identity),
+        "createdAt": identity.created_at,
+        "updatedAt": identity.updated_at,
+    }
+
+
+def _duplicate(existing: Identity) -> MosipError:
+    return MosipError(
+        "IDR-IDC-003",
+        f"Record already exists in DB: UIN {existing.uin} has the same name, date of birth and sex",
+        status_code=409,
+    )
+
+
+def _new_uin(session: Session, rng: random.Random) -> str:
+    while True:
+        uin = ids.generate_uin(rng)
+        if session.exec(select(Identity.id).where(Identity.uin == uin)).first() is None:
+            return uin
+
+
+def enrol(
+    *,
+    session: Session,
+    data: IdentityCreate,
+    secret: bytes,
+    now: datetime,
+    rng: random.Random | None = None,
+    publish: bool = True,
+) -> Identity:
+    """Create an identity with a fresh UIN; refuse a duplicate, naming the existing record."""
+    key = dedupe_key(
+        given_name=data.givenName,
+        family_name=data.familyName,
+        date_of_birth=data.dateOfBirth,
+        gender=data.gender,
+    )
+    existing = session.exec(select(Identity).where(Identity.dedupe_key == key)).first()
+    if existing is None and data.civilRegistrationId:
+        existing = session.exec(
+            select(Identity).where(Identity.civil_registration_id == data.civilRegistrationId)
+        ).first()
+    if existing is not None:
+        raise _duplicate(existing)
+    identity = Identity(
+        uin=_new_uin(session, rng or _system_rng),
+        dedupe_key=key,
+        given_name=data.givenName,
+        family_name=data.familyName,
+        date_of_birth=data.dateOfBirth,
+        gender=data.gender,
+        address=data.address,
+        phone=data.phone,
+        email=data.email,
+        language=data.language,
+        civil_registration_id=data.civilRegistrationId,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(identity)
+    try:
+        session.flush()
+        if publish:
+            payload: dict[str, Any] = {
+                "civilRegistrationId": data.civilRegistrationId,
+                "createdAt": iso(now),
+                "perSubscriber": per_subscriber_tokens(
+                    session=session, secret=secret, identity=identity, now=now
+                ),
+            }
+            enqueue(session=session, event_type=IDENTITY_CREATED, payload=payload, now=now)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        again = session.exec(select(Identity).where(Identity.dedupe_key == key)).first()
+        if again is None:
+            raise
+        raise _duplicate(again) from None
+    return identity
+
+
+def get_by_uin(*, session: Session, uin: str) -> Identity:
+    if not ids.is_valid_uin(uin):
+        raise MosipError("IDA-MLC-002", status_code=400)
+    identity = session.exec(select(Identity).where(Identity.uin == uin)).first()
+    if identity is None:
+        raise MosipError("IDA-MLC-018", "UIN not available in database", status_code=404)
+    return identity
+
+
+def list_identities(*, session: Session, offset: int, limit: int) -> list[Identity]:
+    query = select(Identity).order_by(col(Identity.id)).offset(offset).limit(limit)
+    return list(session.exec(query).all())
+
+
+def update(*, session: Session, uin: str, data: IdentityUpdate, now: datetime) -> Identity:
+    identity = get_by_uin(session=session, uin=uin)
+    changes = data.model_dump(exclude_unset=True)
+    for field, column in (
+        ("givenName", "given_name"),
+        ("familyName", "family_name"),
+        ("dateOfBirth", "date_of_birth"),
+        ("gender", "gender"),
+        ("address", "address"),
+        ("phone", "phone"),
+        ("email", "email"),
+    ):
+        if field in changes:
+            if changes[field] is None and column in ("given_name", "family_name", "date_of_birth"):
+                raise MosipError("IDA-MLC-009", f"{field} cannot be removed", status_code=400)
+            setattr(identity, column, changes[field])
+    key = dedupe_key(
+        given_name=identity.given_name,
+        family_name=identity.family_name,
+        date_of_birth=identity.date_of_birth,
+        gender=identity.gender,
+    )
+    if key != identity.dedupe_key:
+        other = session.exec(select(Identity).where(Identity.dedupe_key == key)).first()
+        if other is not None:
+            session.rollback()
+            raise _duplicate(other)
+        identity.dedupe_key = key
+    identity.updated_at = now
+    session.add(identity)
+    session.commit()
+    return identity
+
+
+def deactivate(
+    *, session: Session, uin: str, reason: str | None, secret: bytes, now: datetime
+) -> Identity:
+    """Deactivate for good (e.g. death) and tell every sector, each under its own token."""
+    identity = get_by_uin(session=session, uin=uin)
+    if identity.status == STATUS_DEACTIVATED:
+        raise MosipError("IDA-MLC-003", "UIN is already deactivated", status_code=409)
+    identity.status = STATUS_DEACTIVATED
+    identity.status_reason = reason
+    identity.updated_at = now
+    session.add(identity)
+    payload = {
+        "reason": reason,
+        "deactivatedAt": iso(now),
+        "perSubscriber": per_subscriber_tokens(
+            session=session, secret=secret, identity=identity, now=now
+        ),
+    }
+    enqueue(session=session, event_type=IDENTITY_DEACTIVATED, payload=payload, now=now)
+    session.commit()
+    return identity
+
+
+def set_blocked(
+    *, session: Session, uin: str, blocked: bool, reason: str | None, now: datetime
+) -> Identity:
+    identity = get_by_uin(session=session, uin=uin)
+    if identity.status != STATUS_ACTIVE and not blocked:
+        raise MosipError("IDA-MLC-003", "A deactivated UIN cannot be unblocked", status_code=409)
+    identity.blocked = blocked
+    identity.status_reason = reason if blocked else None
+    identity.updated_at = now
+    session.add(identity)
+    session.commit()
+    return identity

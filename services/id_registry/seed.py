@@ -1,0 +1,243 @@
+"""Deterministic sandbox data: a synthetic population and the partners of the topology.
+
+Loaded on first start when the database is empty (idempotent), or by
+`python -m services.id_registry.seed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, func, select
+
+from services.id_registry.base import Base
+from services.id_registry.deps import db_time, hash_secret, system_clock
+from services.id_registry.errors import MosipError
+from services.id_registry.identities.models import Identity, IdentityCreate
+from services.id_registry.identities.service import enrol
+from services.id_registry.partners.models import Partner, Policy
+from services.id_registry.settings import IdRegistrySettings
+from services.kernel.credentials import partner_id
+from services.kernel.db import Database
+from services.kernel.settings import load_settings
+from services.kernel.topology import load_topology
+
+log = logging.getLogger("dpi.id_registry.seed")
+
+FEMALE = [
+    "Amara",
+    "Lina",
+    "Mei",
+    "Sofia",
+    "Noor",
+    "Ana",
+    "Zara",
+    "Maya",
+    "Ines",
+    "Leila",
+    "Aiko",
+    "Nadia",
+    "Elena",
+    "Fatima",
+    "Grace",
+    "Hana",
+    "Ivy",
+    "Jana",
+    "Kira",
+    "Laila",
+    "Mira",
+    "Nia",
+    "Olga",
+    "Priya",
+    "Rosa",
+    "Sara",
+    "Tara",
+    "Uma",
+    "Vera",
+    "Yara",
+]
+MALE = [
+    "Noah",
+    "Omar",
+    "Kofi",
+    "Luca",
+    "Ravi",
+    "Tomas",
+    "Adam",
+    "Ben",
+    "Chen",
+    "Dario",
+    "Emil",
+    "Felix",
+    "Hugo",
+    "Idris",
+    "Jonas",
+    "Kai",
+    "Leo",
+    "Malik",
+    "Nico",
+    "Oscar",
+    "Pavel",
+    "Rami",
+    "Samir",
+    "Theo",
+    "Umar",
+    "Viktor",
+    "Yusuf",
+    "Zane",
+    "Arjun",
+    "Diego",
+]
+FAMILY = [
+    "Abara",
+    "Bello",
+    "Costa",
+    "Diallo",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kamau",
+    "Larsen",
+    "Mensah",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quinn",
+    "Rahman",
+    "Santos",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhou",
+    "Moreau",
+    "Silva",
+    "Nakamura",
+    "Osei",
+]
+STREETS = [
+    "Acacia",
+    "Baobab",
+    "Cedar",
+    "Jacaranda",
+    "Maple",
+    "Olive",
+    "Palm",
+    "Tamarind",
+    "Willow",
+    "Juniper",
+]
+
+SECTOR_KYC: dict[str, list[str]] = {
+    "moh-hmis": ["fullName", "dateOfBirth", "gender", "phone", "address"],
+    "moe-emis": ["fullName", "dateOfBirth", "gender"],
+    "msp-spmis": ["fullName", "dateOfBirth", "gender", "address", "phone"],
+    "dpa-consent": ["fullName", "phone", "email"],
+    "crvs-registries": ["fullName", "dateOfBirth", "gender"],
+}
+DEFAULT_KYC = ["fullName", "dateOfBirth", "gender"]
+
+
+def seed_partners(*, session: Session, settings: IdRegistrySettings, now: datetime) -> int:
+    """Every member subsystem of the topology but the ID system itself, if not there yet."""
+    topology = load_topology()
+    own = topology.member_id("id_registry")
+    added = 0
+    for member_id, title in topology.subsystems().items():
+        if member_id == own:
+            continue
+        pid = partner_id(member_id)
+        if session.get(Partner, pid) is not None:
+            continue
+        policy = Policy.model_validate(
+            {
+                "authTokenType": "partner",
+                "allowedAuthTypes": ["otp", "demo"],
+                "allowedKycAttributes": [
+                    {"attributeName": name} for name in SECTOR_KYC.get(pid, DEFAULT_KYC)
+                ],
+            }
+        )
+        session.add(
+            Partner(
+                partner_id=pid,
+                name=title,
+                api_key_hash=hash_secret(settings.api_key_for(pid)),
+                policy=policy.model_dump(mode="json"),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        added += 1
+    session.commit()
+    return added
+
+
+def person(rng: random.Random, index: int, today: date) -> IdentityCreate:
+    """One synthetic person; the same `rng` state always gives the same person."""
+    gender = rng.choice(("female", "male"))
+    given = rng.choice(FEMALE if gender == "female" else MALE)
+    family = rng.choice(FAMILY)
+    born = today - timedelta(days=rng.randint(0, 85 * 365))
+    return IdentityCreate(
+        givenName=given,
+        familyName=family,
+        dateOfBirth=born,
+        gender=gender,  # type: ignore[arg-type]
+        address=f"{rng.randint(1, 250)} {rng.choice(STREETS)} Road, District {rng.randint(1, 12)}",
+        phone=f"+999 {rng.randint(700, 799)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+        email=f"{given}.{family}.{index}@example.org".lower(),
+    )
+
+
+def seed_population(*, session: Session, settings: IdRegistrySettings, now: datetime) -> int:
+    """`settings.seed_population` people, only into an empty registry."""
+    if session.exec(select(func.count()).select_from(Identity)).one() > 0:
+        return 0
+    rng = random.Random(settings.seed_random_seed)
+    today = date(2026, 1, 1)  # fixed, so ages and the population do not drift with the clock
+    added = 0
+    for index in range(settings.seed_population):
+        data = person(rng, index, today)
+        try:
+            enrol(
+                session=session,
+                data=data,
+                secret=settings.token_secret(),
+                now=now,
+                rng=rng,
+                publish=False,
+            )
+        except MosipError:
+            continue  # a generated duplicate; the generator stays deterministic regardless
+        added += 1
+    return added
+
+
+def seed(*, session: Session, settings: IdRegistrySettings, now: datetime) -> tuple[int, int]:
+    partners = seed_partners(session=session, settings=settings, now=now)
+    people = seed_population(session=session, settings=settings, now=now)
+    if partners or people:
+        log.info("seeded %d partners and %d identities", partners, people)
+    return partners, people
+
+
+def main() -> None:
+    settings = load_settings("id_registry", IdRegistrySettings)
+    database = Database(settings.database(), Base.metadata)
+    database.create_all()
+    with database.session() as session:
+        partners, people = seed(session=session, settings=settings, now=db_time(system_clock()))
+    database.dispose()
+    print(f"seeded {partners} partners and {people} identities into {settings.database()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Virtual IDs: revocable aliases of a UIN."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import field_validator
+from sqlalchemy import Column, String
+from sqlmodel import Field, SQLModel
+
+from services.id_registry.base import Base
+
+PERPETUAL = "PERPETUAL"
+TEMPORARY = "TEMPORARY"
+ACTIVE = "ACTIVE"
+REVOKED = "REVOKED"
+USED = "USED"
+EXPIRED = "EXPIRED"
+
+
+class VidCreateRequest(SQLModel):
+    UIN: str = Field(min_length=1, max_length=20)
+    vidType: Literal["PERPETUAL", "TEMPORARY"]
+    # Sandbox extensions; MOSIP takes both from the VID policy.
+    validityMinutes: int | None = Field(default=None, ge=1, le=525600)
+    transactionsAllowed: int | None = Field(default=None, ge=1, le=1000)
+
+    @field_validator("vidType", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class VidStatusRequest(SQLModel):
+    vidStatus: Literal["REVOKED"]
+
+
+class VidCreateEnvelope(SQLModel):
+    id: str | None = None
+    version: str | None = None
+    requestTime: str | None = None
+    request: VidCreateRequest
+
+
+class VidStatusEnvelope(SQLModel):
+    id: str | None = None
+    version: str | None = None
+    requestTime: str | None = None
+    request: VidStatusRequest
+
+
+class Vid(Base, table=True):
+    __tablename__ = "vid"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vid: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    identity_id: int = Field(foreign_key="identity.id", index=True)
+    vid_type: str = Field(max_length=10)
+    status: str = Field(default=ACTIVE, max_length=10)
+    expires_at: datetime | None = None
+    transactions_allowed: int | None = None
+    transactions_used: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+    def effective_status(self, now: datetime) -> str:
+        if self.status == ACTIVE and self.expires_at is not None and now >= self.expires_at:
+            return EXPIRED
+        if (
+            self.status == ACTIVE
+            and self.transactions_allowed is not None
+            and self.transactions_used >= self.transactions_allowed
+        ):
+            return USED
+        return self.status
