@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.kernel import otel
 from services.kernel.db import Database
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
 from services.kernel.logs import AccessLogMiddleware, configure_logging
@@ -43,6 +44,7 @@ def create_service_app(
     async def kernel_lifespan(app: FastAPI) -> AsyncIterator[None]:
         if configure_logs:
             configure_logging(spec.name, level=settings.log_level, fmt=settings.log_format)
+        otel.start_exporter(spec.name)
         database = Database(settings.database(), metadata)
         app.state.database = database
         app.state.schema_ready = _try_create_schema(database)
@@ -54,6 +56,7 @@ def create_service_app(
                     yield
         finally:
             database.dispose()
+            otel.stop_exporter()
 
     app = FastAPI(
         title=f"DPI Sandbox — {spec.title}",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kernel import otel
+
 TRACEPARENT = "traceparent"
 _PATTERN = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -92,9 +94,13 @@ class TraceMiddleware:
         scope.setdefault("state", {})["trace"] = context
         token = _current.set(context)
         header = (b"traceparent", context.traceparent.encode())
+        status = 500
+        started = otel.now_ns()
 
         async def send_with_trace(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
@@ -102,3 +108,24 @@ class TraceMiddleware:
             await self.app(scope, receive, send_with_trace)
         finally:
             _current.reset(token)
+            if otel.exporter() is not None:
+                otel.record(server_span(scope, context, status, started))
+
+
+def server_span(scope: Scope, context: TraceContext, status: int, started: int) -> otel.Span:
+    route = scope.get("route")
+    path = getattr(route, "path", None) or scope["path"]
+    return otel.Span(
+        name=f"{scope['method']} {path}",
+        context=context,
+        kind=otel.SERVER,
+        start_ns=started,
+        end_ns=otel.now_ns(),
+        attributes={
+            "http.request.method": scope["method"],
+            "url.path": scope["path"],
+            "http.route": path,
+            "http.response.status_code": status,
+        },
+        error=status >= 500,
+    )

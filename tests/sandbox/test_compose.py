@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from sandbox.generate import COMPOSE, INITDB, README, host, write_all
+from sandbox.generate import COMPOSE, INITDB, OBSERVABILITY, README, host, write_all
 from services.kernel.topology import load_topology
 
 
@@ -44,3 +44,11 @@ def test_readme_table_lists_every_service_from_the_topology():
     for spec in load_topology().services:
         assert f"| `{spec.name}` | {spec.role} | {spec.port} |" in text
     assert "make demo" in text and "make test" in text
+
+
+def test_observability_overlay_points_every_service_at_jaeger():
+    overlay = yaml.safe_load(OBSERVABILITY.read_text())["services"]
+    assert "jaeger" in overlay
+    for spec in load_topology().services:
+        env = overlay[host(spec)]["environment"]
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"

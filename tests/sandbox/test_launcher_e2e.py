@@ -130,3 +130,38 @@ def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path):
     assert process.returncode == 0, rest
     assert "Stopped." in rest
     assert not [p for p in pids if pid_alive(p)]
+
+
+def test_a_crash_after_start_is_reported_and_everything_stops(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    offset = free_offset()
+    data_dir = tmp_path / "d"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.cli", "up", "--port-offset", str(offset)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    seen = ""
+    while "Press Ctrl-C" not in seen and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen += line
+    state = load_state(data_dir)
+    assert state is not None, seen
+    victim = state.service("registries")
+    assert victim is not None
+    os.kill(victim.pid, signal.SIGKILL)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "registries exited with code" in " ".join(rest.split())
+    assert not [s.pid for s in state.services if pid_alive(s.pid)]
