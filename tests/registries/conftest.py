@@ -1,0 +1,79 @@
+"""Fixtures for the registries tests: an app per test, and one national facility list per module."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.kernel.db import Database
+from services.kernel.testing import serve_in_process
+from services.registries.base import Base
+from services.registries.facility.generator import size_for
+from services.registries.facility.service import seed
+from services.registries.main import create_app
+from services.registries.settings import SANDBOX_API_KEY, RegistriesSettings
+from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
+
+CLIENT = "DPI/GOV/MOH/hmis"
+HEADERS = {"Authorization": SANDBOX_API_KEY, "Information-Mediator-Client": CLIENT}
+
+MakeSettings = Callable[..., RegistriesSettings]
+
+
+@pytest.fixture
+def make_settings(settings_for: Callable[..., Any]) -> MakeSettings:
+    """Settings on a fresh database; the drainer is off unless a test turns it on."""
+
+    def make(**overrides: Any) -> RegistriesSettings:
+        values: dict[str, Any] = {"outbox_enabled": False, **overrides}
+        settings: RegistriesSettings = settings_for("registries", RegistriesSettings, **values)
+        return settings
+
+    return make
+
+
+@pytest.fixture
+async def client(make_settings: MakeSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_in_process(create_app(make_settings())) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def national_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database holding the generated national list (10,000 facilities), made once per module."""
+    if USE_POSTGRES:
+        name = f"dpi_test_registries_national_{secrets.token_hex(4)}"
+        with _postgres_admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
+            "postgresql://", "postgresql+psycopg://"
+        )
+        url = f"{base}/{name}"
+    else:
+        name = ""
+        url = f"sqlite:///{tmp_path_factory.mktemp('national') / 'registries.db'}"
+    database = Database(url, Base.metadata)
+    database.create_all()
+    with database.session() as session:
+        seed(session, size=size_for("national"), seed_value=2026)
+    database.dispose()
+    yield url
+    if name:
+        with _postgres_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def national_settings(national_url: str, tmp_path: Path) -> RegistriesSettings:
+    return RegistriesSettings(
+        database_url=national_url,
+        data_dir=tmp_path,
+        log_format="text",
+        facility_size="national",
+        outbox_enabled=False,
+    )

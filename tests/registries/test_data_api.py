@@ -1,0 +1,374 @@
+"""The GovStack Data API on a registry created by configuration: every operation, paging, filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.registries.conftest import HEADERS
+
+pytestmark = pytest.mark.anyio
+
+PEOPLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "primaryKey": True, "personalId": True},
+        "firstName": {"type": "string", "minLength": 1},
+        "lastName": {"type": "string"},
+        "birthCertificateId": {"type": "string"},
+        "age": {"type": "integer", "minimum": 0},
+        "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+    "required": ["firstName", "lastName"],
+    "additionalProperties": False,
+}
+
+PEOPLE = [
+    {
+        "id": "P1",
+        "firstName": "John",
+        "lastName": "Smith",
+        "age": 30,
+        "address": {"city": "Kazaga"},
+    },
+    {"id": "P2", "firstName": "Johanna", "lastName": "Doe", "age": 41, "address": {"city": "Sule"}},
+    {"id": "P3", "firstName": "Amani", "lastName": "Johns", "age": 30, "address": {"city": "Sule"}},
+    {"id": "P4", "firstName": "Zawadi", "lastName": "Okello", "age": 25},
+    {"id": "P5", "firstName": "Baraka", "lastName": "Smith", "age": 52},
+]
+
+BASE = "/data/people/1.0"
+
+
+async def make_people(client: httpx.AsyncClient, records: list[dict[str, Any]] = PEOPLE) -> int:
+    body = {
+        "code": "PPL",
+        "name": "people",
+        "version": "1.0",
+        "group_name": "Test",
+        "schema": PEOPLE_SCHEMA,
+    }
+    created = await client.post("/database/modify", json=body, headers=HEADERS)
+    assert created.status_code == 200, created.text
+    assert created.json() == PEOPLE_SCHEMA
+    for record in records:
+        response = await client.post(
+            f"{BASE}/create", json={"write": {"content": record}}, headers=HEADERS
+        )
+        assert response.status_code == 200, response.text
+    return int(created.headers["Location"].rsplit("/", 1)[1])
+
+
+async def listing(client: httpx.AsyncClient, **params: Any) -> httpx.Response:
+    return await client.get(BASE, params=params, headers=HEADERS)
+
+
+async def ids(client: httpx.AsyncClient, **params: Any) -> list[str]:
+    response = await listing(client, **params)
+    assert response.status_code == 200, response.text
+    return [r["id"] for r in response.json()["results"]]
+
+
+async def test_create_returns_content_and_generates_keys(client):
+    await make_people(client, [])
+    given = await client.post(
+        f"{BASE}/create", json={"write": {"content": PEOPLE[0]}}, headers=HEADERS
+    )
+    assert given.status_code == 200 and given.json() == {"content": PEOPLE[0]}
+    generated = await client.post(
+        f"{BASE}/create",
+        json={"write": {"content": {"firstName": "Neema", "lastName": "Ali"}}},
+        headers=HEADERS,
+    )
+    assert generated.json()["content"] == {"id": "PPL1", "firstName": "Neema", "lastName": "Ali"}
+    duplicate = await client.post(
+        f"{BASE}/create", json={"write": {"content": PEOPLE[0]}}, headers=HEADERS
+    )
+    assert duplicate.status_code == 409 and "P1" in duplicate.json()["detail"]
+    assert (await listing(client)).json()["count"] == 2
+
+
+async def test_list_pages_with_next_and_previous_links(client):
+    await make_people(client)
+    first = (await listing(client, pageSize=2)).json()
+    assert first["count"] == 5 and [r["id"] for r in first["results"]] == ["P1", "P2"]
+    assert first["previous"] is None
+    second = (await client.get(first["next"], headers=HEADERS)).json()
+    assert [r["id"] for r in second["results"]] == ["P3", "P4"]
+    third = (await client.get(second["next"], headers=HEADERS)).json()
+    assert [r["id"] for r in third["results"]] == ["P5"] and third["next"] is None
+    back = (await client.get(third["previous"], headers=HEADERS)).json()
+    assert back == second
+    beyond = await listing(client, page=4, pageSize=2)
+    assert beyond.status_code == 404 and beyond.json() == {"detail": "Invalid page."}
+
+
+async def test_search_filter_query_and_ordering(client):
+    await make_people(client)
+    assert await ids(client, search="joh") == ["P1", "P2", "P3"]
+    assert await ids(client, search="joh", filter="firstName") == ["P1", "P2"]
+    assert await ids(client, search="SULE") == ["P2", "P3"]
+    assert await ids(client, **{"query.lastName": "Smith"}) == ["P1", "P5"]
+    assert await ids(client, **{"query.age": "30", "query.address.city": "Sule"}) == ["P3"]
+    assert await ids(client, filter="address") == ["P1", "P2", "P3"]
+    assert await ids(client, ordering="descending") == ["P5", "P4", "P3", "P2", "P1"]
+    assert await ids(client, ordering="age") == ["P4", "P1", "P3", "P2", "P5"]
+    assert await ids(client, ordering="-firstName", pageSize=2) == ["P4", "P1"]
+    response = (await listing(client, search="smith", ordering="descending")).json()
+    assert response["count"] == 2 and [r["id"] for r in response["results"]] == ["P5", "P1"]
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"query.shoeSize": "40"}, "shoeSize"),
+        ({"filter": "nope"}, "nope"),
+        ({"ordering": "-height"}, "height"),
+        ({"sort": "age"}, "sort"),
+        ({"pageSize": "0"}, "pageSize"),
+        ({"page": "x"}, "page"),
+    ],
+)
+async def test_malformed_queries_are_400(client, params, needle):
+    await make_people(client, [])
+    response = await listing(client, **params)
+    assert response.status_code == 400
+    assert needle in response.json()["detail"]
+
+
+async def test_exists_and_read(client):
+    await make_people(client)
+    found = await client.post(
+        f"{BASE}/exists", json={"query": {"content": {"lastName": "Smith"}}}, headers=HEADERS
+    )
+    assert found.json() == {"answer": {"status": True, "message": "Object found from database"}}
+    missing = await client.post(
+        f"{BASE}/exists", json={"query": {"content": {"lastName": "X"}}}, headers=HEADERS
+    )
+    assert missing.json()["answer"]["status"] is False
+    read = await client.post(
+        f"{BASE}/read",
+        json={"query": {"content": {"address": {"city": "Sule"}, "age": 30}}},
+        headers=HEADERS,
+    )
+    assert read.status_code == 200 and read.json() == {"content": PEOPLE[2]}
+    absent = await client.post(
+        f"{BASE}/read", json={"query": {"content": {"id": "P9"}}}, headers=HEADERS
+    )
+    assert absent.status_code == 404 and absent.json() == {"detail": "no record found"}
+    malformed = await client.post(f"{BASE}/read", json={"query": {}}, headers=HEADERS)
+    assert malformed.status_code == 400 and "content" in malformed.json()["detail"]
+
+
+async def test_update_changes_exactly_one_record(client):
+    await make_people(client)
+    put = await client.put(
+        f"{BASE}/update",
+        json={
+            "query": {"content": {"id": "P1"}},
+            "write": {"content": {"address": {"city": "Mote"}}},
+        },
+        headers=HEADERS,
+    )
+    assert put.status_code == 200
+    assert put.json()["content"] == {**PEOPLE[0], "address": {"city": "Mote"}}
+    ambiguous = await client.put(
+        f"{BASE}/update",
+        json={"query": {"content": {"lastName": "Smith"}}, "write": {"content": {"age": 1}}},
+        headers=HEADERS,
+    )
+    assert ambiguous.status_code == 409
+    none = await client.put(
+        f"{BASE}/update",
+        json={"query": {"content": {"id": "P9"}}, "write": {"content": {"age": 1}}},
+        headers=HEADERS,
+    )
+    assert none.status_code == 404 and none.json() == {"detail": "no record found"}
+    invalid = await client.put(
+        f"{BASE}/update",
+        json={"query": {"content": {"id": "P2"}}, "write": {"content": {"age": -3}}},
+        headers=HEADERS,
+    )
+    assert invalid.status_code == 400
+    assert invalid.json()["errors"][0] == {
+        "field": "age",
+        "rule": "minimum",
+        "message": "-3 is less than the minimum of 0",
+    }
+    rekey = await client.put(
+        f"{BASE}/update",
+        json={"query": {"content": {"id": "P2"}}, "write": {"content": {"id": "P7"}}},
+        headers=HEADERS,
+    )
+    assert rekey.status_code == 400 and "primary key" in rekey.json()["detail"]
+    assert await ids(client, **{"query.age": "1"}) == []
+    assert await ids(client, **{"query.age": "41"}) == ["P2"]
+
+
+async def test_update_entries_is_all_or_nothing(client):
+    await make_people(client)
+    many = await client.put(
+        f"{BASE}/updateEntries",
+        json={
+            "query": {"content": {"age": 30}},
+            "write": {"content": {"birthCertificateId": "RR-1"}},
+        },
+        headers=HEADERS,
+    )
+    assert many.status_code == 200 and many.json() == {"count": 2}
+    assert await ids(client, **{"query.birthCertificateId": "RR-1"}) == ["P1", "P3"]
+    none = await client.put(
+        f"{BASE}/updateEntries",
+        json={"query": {"content": {"age": 99}}, "write": {"content": {"lastName": "X"}}},
+        headers=HEADERS,
+    )
+    assert none.status_code == 404
+    invalid = await client.put(
+        f"{BASE}/updateEntries",
+        json={"query": {"content": {"lastName": "Smith"}}, "write": {"content": {"firstName": ""}}},
+        headers=HEADERS,
+    )
+    assert invalid.status_code == 400 and invalid.json()["errors"][0]["rule"] == "minLength"
+    assert await ids(client, **{"query.firstName": ""}) == []
+    no_query = await client.put(
+        f"{BASE}/updateEntries", json={"write": {"content": {"age": 1}}}, headers=HEADERS
+    )
+    assert no_query.status_code == 400
+
+
+async def test_update_or_create(client):
+    await make_people(client)
+    updated = await client.post(
+        f"{BASE}/updateOrCreate",
+        json={"query": {"content": {"id": "P4"}}, "write": {"content": {"age": 26}}},
+        headers=HEADERS,
+    )
+    assert updated.status_code == 200 and updated.json()["content"] == {**PEOPLE[3], "age": 26}
+    created = await client.post(
+        f"{BASE}/updateOrCreate",
+        json={
+            "query": {"content": {"id": "P6"}},
+            "write": {"content": {"id": "P6", "firstName": "Imani", "lastName": "Said"}},
+        },
+        headers=HEADERS,
+    )
+    assert created.status_code == 200 and created.json()["content"]["id"] == "P6"
+    assert (await listing(client)).json()["count"] == 6
+
+
+async def test_delete_and_read_value(client):
+    await make_people(client)
+    value = await client.get(f"{BASE}/P2/readValue/firstName.json", headers=HEADERS)
+    assert value.status_code == 200 and value.json() == {"value": "Johanna"}
+    nested = await client.get(f"{BASE}/P2/readValue/address.city.txt", headers=HEADERS)
+    assert nested.status_code == 200 and nested.text == "Sule"
+    assert (
+        await client.get(f"{BASE}/P4/readValue/address.json", headers=HEADERS)
+    ).status_code == 404
+    assert (
+        await client.get(f"{BASE}/P2/readValue/firstName.xml", headers=HEADERS)
+    ).status_code == 400
+    deleted = await client.delete(f"{BASE}/P2/delete", headers=HEADERS)
+    assert deleted.status_code == 204 and deleted.content == b""
+    again = await client.delete(f"{BASE}/P2/delete", headers=HEADERS)
+    assert again.status_code == 404 and again.json() == {"detail": "no record found"}
+    gone = await client.get(f"{BASE}/P2/readValue/firstName.json", headers=HEADERS)
+    assert gone.status_code == 404
+    assert await ids(client) == ["P1", "P3", "P4", "P5"]
+
+
+async def test_history_says_who_when_and_what(client):
+    await make_people(client, [PEOPLE[0]])
+    other = {**HEADERS, "Information-Mediator-Client": "DPI/GOV/MOE/emis"}
+    await client.put(
+        f"{BASE}/update",
+        headers=other,
+        json={"query": {"content": {"id": "P1"}}, "write": {"content": {"age": 31}}},
+    )
+    await client.delete(f"{BASE}/P1/delete", headers=HEADERS)
+    history = (await client.get(f"{BASE}/P1/history", headers=HEADERS)).json()
+    assert [(v["version"], v["action"], v["actor"]) for v in history["results"]] == [
+        (1, "create", "DPI/GOV/MOH/hmis"),
+        (2, "update", "DPI/GOV/MOE/emis"),
+        (3, "delete", "DPI/GOV/MOH/hmis"),
+    ]
+    assert history["results"][1]["changes"] == [{"path": "age", "old": 30, "new": 31}]
+    assert history["results"][2]["content"] is None
+    stamps = [v["at"] for v in history["results"]]
+    assert stamps == sorted(stamps) and all(s.endswith("Z") for s in stamps)
+
+
+async def test_credentials_and_client_header(client):
+    await make_people(client, [])
+    no_key = await client.get(BASE, headers={"Information-Mediator-Client": "DPI/GOV/MOH/hmis"})
+    assert no_key.status_code == 401 and "API key" in no_key.json()["detail"]
+    wrong = await client.get(BASE, headers={**HEADERS, "Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    bearer = await client.get(
+        BASE, headers={**HEADERS, "Authorization": f"Bearer {HEADERS['Authorization']}"}
+    )
+    assert bearer.status_code == 200
+    no_client = await client.get(BASE, headers={"Authorization": HEADERS["Authorization"]})
+    assert (
+        no_client.status_code == 400 and "Information-Mediator-Client" in no_client.json()["detail"]
+    )
+    malformed = await client.get(
+        BASE, headers={**HEADERS, "Information-Mediator-Client": "DPI/GOV"}
+    )
+    assert malformed.status_code == 400
+    forwarded = await client.get(
+        BASE,
+        headers={"Authorization": HEADERS["Authorization"], "X-Road-Client": "DPI/GOV/MOE/emis"},
+    )
+    assert forwarded.status_code == 200
+    unknown = await client.get("/data/nothing/1.0", headers=HEADERS)
+    assert unknown.status_code == 404 and unknown.json() == {
+        "detail": "no registry named 'nothing'."
+    }
+
+
+async def test_personal_data_usage_answers_who_read_and_why(client):
+    await make_people(client)
+    teacher = {
+        **HEADERS,
+        "Information-Mediator-Client": "DPI/GOV/MOE/emis",
+        "X-Road-UserId": "XD Mary Jane",
+        "X-DPI-Purpose": "school-enrolment",
+    }
+    await client.post(f"{BASE}/read", json={"query": {"content": {"id": "P3"}}}, headers=teacher)
+    await listing(client, **{"query.age": "30"})
+    await client.get(f"{BASE}/P1/readValue/age.json", headers=HEADERS)
+    usage = await client.get(
+        "/data/myPersonalDataUsage", params={"userId": "P3", "databaseId": "PPL"}, headers=HEADERS
+    )
+    assert usage.status_code == 200
+    entries = usage.json()
+    assert [(e["operation"], e["readerApplicationName"], e["purpose"]) for e in entries] == [
+        ("list", "DPI/GOV/MOH/hmis", None),
+        ("read", "DPI/GOV/MOE/emis", "school-enrolment"),
+    ]
+    teacher_read = entries[1]
+    assert teacher_read["readerId"] == "XD Mary Jane" and teacher_read["readerInitials"] == "XMJ"
+    assert teacher_read["readerInstitutionId"] == "DPI/GOV/MOE"
+    assert teacher_read["readerInstitutionName"] == "Education (school information system)"
+    assert teacher_read["refrences"] == [{"ReferenceID": "P3"}]
+    by_name = await client.get(
+        "/data/myPersonalDataUsage",
+        params={"userId": "P1", "databaseId": "people"},
+        headers=HEADERS,
+    )
+    assert [e["operation"] for e in by_name.json()] == ["readValue", "list"]
+    never = await client.get(
+        "/data/myPersonalDataUsage", params={"userId": "P4", "databaseId": "PPL"}, headers=HEADERS
+    )
+    assert never.status_code == 200 and never.json() == []
+    unknown = await client.get(
+        "/data/myPersonalDataUsage", params={"userId": "P4", "databaseId": "X"}, headers=HEADERS
+    )
+    assert unknown.status_code == 404
+    missing = await client.get(
+        "/data/myPersonalDataUsage", params={"userId": "P4"}, headers=HEADERS
+    )
+    assert missing.status_code == 400 and "databaseId" in missing.json()["detail"]
