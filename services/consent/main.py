@@ -1,16 +1,97 @@
-"""Builds the consent app."""
+"""Builds the consent app: Consent BB API, decisions, receipts, FHIR export, webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
+from services.consent import openapi
+from services.consent.agreements import routes as agreements
+from services.consent.audit import routes as audit
 from services.consent.base import Base
+from services.consent.decisions import routes as decisions
+from services.consent.decisions.store import DecisionLog
+from services.consent.errors import render_error
+from services.consent.fhir import routes as fhir
+from services.consent.individuals import routes as individuals
+from services.consent.policies import routes as policies
+from services.consent.receipts import routes as receipts
+from services.consent.receipts.keys import Signer
+from services.consent.records import routes as records
+from services.consent.seed import seed
+from services.consent.settings import ConsentSettings
+from services.consent.webhooks import routes as webhooks
+from services.consent.webhooks.service import deliver_due
 from services.kernel.app import create_service_app
-from services.kernel.settings import ServiceSettings, load_settings
+from services.kernel.db import Database
+from services.kernel.settings import load_settings
 
 SERVICE = "consent"
+log = logging.getLogger("dpi.consent")
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_service_app(settings=settings or load_settings(SERVICE), metadata=Base.metadata)
+async def _deliver_webhooks(database: Database, settings: ConsentSettings) -> None:
+    while True:
+        try:
+            with database.session() as session:
+                await deliver_due(session, max_attempts=settings.webhook_max_attempts)
+        except SQLAlchemyError:
+            log.warning("webhook delivery: database unavailable, retrying", exc_info=True)
+        await asyncio.sleep(settings.webhook_interval)
+
+
+def create_app(settings: ConsentSettings | None = None) -> FastAPI:
+    settings = settings or load_settings(SERVICE, ConsentSettings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database: Database = app.state.database
+        app.state.signer = Signer.load_or_create(settings.data_dir)
+        if settings.seed and app.state.schema_ready:
+            with database.session() as session:
+                seed(session, settings)
+        app.state.decision_log = DecisionLog(database.engine)
+        await app.state.decision_log.start()
+        drainer = asyncio.create_task(_deliver_webhooks(database, settings))
+        try:
+            yield
+        finally:
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drainer
+            await app.state.decision_log.stop()
+
+    app = create_service_app(
+        settings=settings,
+        metadata=Base.metadata,
+        routers=[
+            policies.router,
+            agreements.router,
+            individuals.router,
+            webhooks.router,
+            individuals.service_router,
+            agreements.service_router,
+            policies.service_router,
+            audit.service_router,
+            records.router,
+            agreements.audit_router,
+            audit.audit_router,
+            decisions.router,
+            receipts.router,
+            fhir.router,
+            audit.revisions_router,
+        ],
+        error_renderer=render_error,
+        lifespan=lifespan,
+    )
+    openapi.install(app)
+    return app
 
 
 app = create_app()

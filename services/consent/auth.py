@@ -1,0 +1,56 @@
+"""Who may call: organisations (`Authorization: ApiKey <key>`) and individuals (header)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from services.kernel.errors import BadRequest, Unauthorized
+
+INDIVIDUAL_HEADER = "X-ConsentBB-IndividualId"
+
+
+def require_org(
+    request: Request,
+    authorization: Annotated[str | None, Header(description="`ApiKey <organisation key>`")] = None,
+) -> None:
+    """The organisation's API key, as the Consent BB reference implementation accepts it."""
+    expected: str = request.app.state.settings.org_api_key
+    scheme, _, presented = (authorization or "").partition(" ")
+    if scheme.lower() != "apikey" or not hmac.compare_digest(presented.strip(), expected):
+        raise Unauthorized(
+            "An organisation API key is required: `Authorization: ApiKey <key>`.",
+            code="api-key-required",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+
+
+def individual_header(
+    x_consentbb_individualid: Annotated[
+        str | None,
+        Header(alias=INDIVIDUAL_HEADER, description="The Individual acting (id or externalId)"),
+    ] = None,
+) -> str:
+    if not x_consentbb_individualid or not x_consentbb_individualid.strip():
+        raise BadRequest(
+            f"Header {INDIVIDUAL_HEADER} is required for this operation.",
+            code="individual-required",
+        )
+    return x_consentbb_individualid.strip()
+
+
+def optional_individual_header(
+    x_consentbb_individualid: Annotated[
+        str | None,
+        Header(alias=INDIVIDUAL_HEADER, description="The Individual acting (id or externalId)"),
+    ] = None,
+) -> str | None:
+    value = (x_consentbb_individualid or "").strip()
+    return value or None
+
+
+OrgDep = Annotated[None, Depends(require_org)]
+IndividualHeaderDep = Annotated[str, Depends(individual_header)]
+OptionalIndividualHeaderDep = Annotated[str | None, Depends(optional_individual_header)]

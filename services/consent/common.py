@@ -1,0 +1,71 @@
+"""Shared helpers of the consent service: ids, time, canonical JSON, hashing, paging."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Query
+
+from services.kernel.errors import BadRequest
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Ids are UUIDs; anything else is a malformed id (400), not an unknown one (404)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise BadRequest(
+            f"Malformed {what}: {value!r} is not a UUID.", code="malformed-id"
+        ) from None
+
+
+def utcnow() -> datetime:
+    """Aware UTC: SQLModel's datetime columns store and return aware UTC on every backend."""
+    return datetime.now(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Aware UTC; a naive input is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return to_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON (sorted keys, no spaces): what hashes and signatures are taken over."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def sha1_hex(text: str) -> str:
+    # The Consent BB spec names SHA-1 for revision hashes; kept for interoperability.
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Page:
+    """`offset`/`limit` query parameters of the spec's LIST operations."""
+
+    def __init__(
+        self,
+        offset: Annotated[int, Query(ge=0, description="Index of the first resource")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000, description="Number of resources")] = 100,
+    ) -> None:
+        self.offset = offset
+        self.limit = limit

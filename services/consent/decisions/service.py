@@ -1,0 +1,99 @@
+"""Answer a decision and store it; list and read stored decisions for audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from services.consent.common import check_id, iso, new_id, to_utc, utcnow
+from services.consent.decisions.engine import decide
+from services.consent.decisions.models import (
+    Decision,
+    DecisionAudit,
+    DecisionPublic,
+    DecisionRequest,
+)
+from services.consent.decisions.store import DecisionLog, candidates_for, entry, subject_hash
+from services.kernel.errors import NotFound
+
+
+async def make_decision(
+    *, request: DecisionRequest, engine: Engine, log: DecisionLog, secret: str
+) -> DecisionPublic:
+    """Read the subject's records now (so a withdrawal counts at once), decide, then log."""
+    now = utcnow()
+    at = to_utc(request.at) if request.at is not None else now
+    outcome = decide(
+        candidates_for(engine, request.subject),
+        consumer=request.dataConsumer,
+        provider=request.dataProvider,
+        purpose=request.purpose,
+        categories=request.dataCategories,
+        at=at,
+    )
+    decision_id = new_id()
+    await log.record(
+        entry(
+            decision_id=decision_id,
+            subject_digest=subject_hash(request.subject, secret),
+            consumer=request.dataConsumer,
+            provider=request.dataProvider,
+            purpose=request.purpose,
+            categories=list(request.dataCategories),
+            outcome=outcome,
+            at=at,
+            now=now,
+        )
+    )
+    return DecisionPublic(
+        decision="permit" if outcome.decision == "permit" else "deny",
+        decisionId=decision_id,
+        consentRecordId=outcome.record_id,
+        reason=outcome.reason,
+        reasonCode=outcome.code,
+    )
+
+
+def audit_view(decision: Decision) -> DecisionAudit:
+    return DecisionAudit(
+        decisionId=decision.id,
+        decision=decision.decision,
+        reasonCode=decision.reason_code,
+        reason=decision.reason,
+        consentRecordId=decision.consent_record_id,
+        dataConsumer=decision.data_consumer,
+        dataProvider=decision.data_provider,
+        purpose=decision.purpose,
+        dataCategories=list(decision.data_categories),
+        at=iso(decision.decided_at) or "",
+        recordedAt=iso(decision.created_at) or "",
+        subjectLinked=decision.subject_hash is not None,
+    )
+
+
+def get_decision(session: Session, *, decision_id: str) -> Decision:
+    decision = session.get(Decision, check_id(decision_id, "decisionId"))
+    if decision is None:
+        raise NotFound(f"No decision {decision_id}.", code="decision-not-found")
+    return decision
+
+
+def list_decisions(
+    session: Session,
+    *,
+    offset: int,
+    limit: int,
+    consent_record_id: str | None = None,
+    since: datetime | None = None,
+) -> list[Decision]:
+    statement = select(Decision)
+    if consent_record_id is not None:
+        statement = statement.where(Decision.consent_record_id == consent_record_id)
+    if since is not None:
+        statement = statement.where(col(Decision.created_at) >= to_utc(since))
+    statement = (
+        statement.order_by(col(Decision.created_at), col(Decision.id)).offset(offset).limit(limit)
+    )
+    return list(session.exec(statement))

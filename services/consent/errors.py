@@ -1,0 +1,18 @@
+"""The consent service's error shape: RFC 9457 problem details (the spec defines none).
+
+The spec documents `400 bad input parameter` for bad input, so request validation failures are
+400 here rather than the kernel's 422.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from services.kernel.errors import DomainError, problem_details
+
+
+def render_error(request: Request, error: DomainError) -> Response:
+    if error.status == 422:
+        error.status = 400
+    return problem_details(request, error)

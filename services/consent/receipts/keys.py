@@ -1,0 +1,74 @@
+"""The service's signing key (ES256), kept in the data dir and published as a JWKS."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+from joserfc.util import urlsafe_b64encode
+
+ALGORITHM = "ES256"
+KEY_FILE = "consent-signing-key.json"
+
+
+class Signer:
+    """Signs receipts and artefacts; verifies what it (or an earlier run on this key) signed."""
+
+    def __init__(self, key: ECKey) -> None:
+        self.key = key
+        self.kid = key.thumbprint()
+
+    @classmethod
+    def load_or_create(cls, data_dir: Path) -> Signer:
+        path = data_dir / KEY_FILE
+        if path.exists():
+            return cls(ECKey.import_key(json.loads(path.read_text(encoding="utf-8"))))
+        key = ECKey.generate_key("P-256", private=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(key.as_dict(private=True), handle)
+        return cls(key)
+
+    def jwks(self) -> dict[str, Any]:
+        public = self.key.as_dict(private=False)
+        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": ALGORITHM}]}
+
+    def sign(self, payload: bytes, *, typ: str = "JWT") -> str:
+        header = {"alg": ALGORITHM, "kid": self.kid, "typ": typ}
+        return jws.serialize_compact(header, payload, self.key, algorithms=[ALGORITHM])
+
+    def sign_detached(self, payload: bytes) -> str:
+        """RFC 7515 appendix F: the compact JWS with its payload part left empty."""
+        header_b64, _, signature_b64 = self.sign(payload, typ="JOSE").split(".")
+        return f"{header_b64}..{signature_b64}"
+
+    def verify(self, token: str) -> bytes:
+        """The payload of a compact JWS signed with this key; raises ValueError otherwise."""
+        try:
+            return bytes(jws.deserialize_compact(token, self.key, algorithms=[ALGORITHM]).payload)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise ValueError(f"signature does not verify: {type(exc).__name__}") from exc
+
+    def verify_detached(self, detached: str, payload: bytes) -> bool:
+        header_b64, _, signature_b64 = detached.partition("..")
+        token = f"{header_b64}.{urlsafe_b64encode(payload).decode()}.{signature_b64}"
+        try:
+            self.verify(token)
+        except ValueError:
+            return False
+        return True
+
+
+def get_signer(request: Request) -> Signer:
+    signer: Signer = request.app.state.signer
+    return signer
+
+
+SignerDep = Annotated[Signer, Depends(get_signer)]

@@ -1,0 +1,390 @@
+"""Consent records: create, read, update (withdrawal is `optIn: false`), list."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from services.consent.agreements.models import DataAgreement
+from services.consent.agreements.service import agreement_revision, get_agreement
+from services.consent.common import canonical_json, check_id, iso, new_id, to_utc, utcnow
+from services.consent.individuals.models import Individual
+from services.consent.individuals.service import resolve_individual
+from services.consent.receipts.keys import Signer
+from services.consent.receipts.service import issue_receipt
+from services.consent.records.models import (
+    ArtefactInput,
+    ConsentArtefact,
+    ConsentRecord,
+    ConsentRecordPublic,
+    ConsentRecordUpdate,
+    Signature,
+)
+from services.consent.revisions.models import Revision
+from services.consent.revisions.service import create_revision, latest_revision
+from services.consent.settings import ConsentSettings
+from services.consent.webhooks.outbox import enqueue_event
+from services.kernel.errors import BadRequest, Conflict, Forbidden, NotFound
+
+SCHEMA = "consentrecord"
+
+
+def status_at(record: ConsentRecord, at: datetime | None = None) -> str:
+    """DEPA status: stored ACTIVE/PAUSED/REVOKED, EXPIRED once past the validity window."""
+    if not record.opt_in:
+        return "REVOKED"
+    if record.status == "PAUSED":
+        return "PAUSED"
+    if (at or utcnow()) >= record.consent_expiry:
+        return "EXPIRED"
+    return "ACTIVE"
+
+
+def artefact_data(record: ConsentRecord, at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "status": status_at(record, at),
+        "consentStart": iso(record.consent_start),
+        "consentExpiry": iso(record.consent_expiry),
+        "consentMode": record.consent_mode,
+        "fetchType": record.fetch_type,
+        "Frequency": record.frequency,
+        "DataLife": record.data_life,
+        "dataRange": record.data_range,
+        "DataConsumer": {"id": record.data_consumer, "type": "DATA_CONSUMER"},
+        "DataProvider": {"id": record.data_provider, "type": "DATA_PROVIDER"},
+        "Customer": {"id": record.subject},
+        "Purpose": {"code": record.purpose_code, "text": record.purpose_text},
+        "dataCategories": list(record.data_categories),
+    }
+
+
+def record_data(record: ConsentRecord) -> dict[str, Any]:
+    """What a record revision serializes: the spec fields and the stored artefact."""
+    artefact = artefact_data(record)
+    artefact["status"] = "REVOKED" if not record.opt_in else record.status
+    return {
+        "dataAgreement": record.data_agreement_id,
+        "dataAgreementRevision": record.data_agreement_revision_id,
+        "dataAgreementRevisionHash": record.data_agreement_revision_hash,
+        "individual": record.individual_id,
+        "optIn": record.opt_in,
+        "consentArtefact": artefact,
+    }
+
+
+def to_public(record: ConsentRecord, at: datetime | None = None) -> ConsentRecordPublic:
+    artefact = artefact_data(record, at)
+    artefact["signature"] = record.artefact_signature
+    return ConsentRecordPublic(
+        id=record.id,
+        dataAgreement=record.data_agreement_id,
+        dataAgreementRevision=record.data_agreement_revision_id,
+        dataAgreementRevisionHash=record.data_agreement_revision_hash,
+        individual=record.individual_id,
+        optIn=record.opt_in,
+        state="signed" if record.state == "signed" else "unsigned",
+        signature=record.signature_id,
+        consentArtefact=ConsentArtefact.model_validate(artefact),
+    )
+
+
+def get_record(session: Session, *, record_id: str) -> ConsentRecord:
+    record = session.get(ConsentRecord, check_id(record_id, "consentRecordId"))
+    if record is None:
+        raise NotFound(f"No consent record {record_id}.", code="consent-record-not-found")
+    return record
+
+
+def owned_record(session: Session, *, record_id: str, individual_ref: str) -> ConsentRecord:
+    record = get_record(session, record_id=record_id)
+    individual = resolve_individual(session, reference=individual_ref)
+    if record.individual_id != individual.id:
+        raise Forbidden(
+            "This consent record belongs to another individual.", code="not-your-record"
+        )
+    return record
+
+
+def build_record(
+    *,
+    agreement: DataAgreement,
+    revision: Revision,
+    individual: Individual,
+    choices: ArtefactInput | None,
+) -> ConsentRecord:
+    """A record (not yet stored) with its artefact window validated."""
+    template = agreement.artefact_template
+    now = utcnow()
+    start = to_utc(choices.consentStart) if choices and choices.consentStart else now
+    expiry = (
+        to_utc(choices.consentExpiry)
+        if choices and choices.consentExpiry
+        else start + timedelta(days=int(template.get("validityDays", 365)))
+    )
+    if expiry <= start:
+        raise BadRequest("consentExpiry must be after consentStart.", code="invalid-window")
+    if expiry <= now:
+        raise BadRequest("The validity window has already expired.", code="expired-window")
+    return ConsentRecord(
+        id=new_id(),
+        data_agreement_id=agreement.id,
+        data_agreement_revision_id=revision.id,
+        data_agreement_revision_hash=revision.serialized_hash,
+        individual_id=individual.id,
+        subject=individual.subject,
+        opt_in=True,
+        state="unsigned",
+        status=(choices.status if choices and choices.status else "ACTIVE"),
+        consent_start=start,
+        consent_expiry=expiry,
+        consent_mode=str(template.get("consentMode", "QUERY")),
+        fetch_type=str(template.get("fetchType", "PERIODIC")),
+        frequency=dict(template.get("Frequency") or {"unit": "DAY", "value": 10}),
+        data_life=dict(template.get("DataLife") or {"unit": "DAY", "value": 0}),
+        data_range=(
+            choices.dataRange.model_dump(by_alias=True) if choices and choices.dataRange else None
+        ),
+        data_consumer=agreement.data_consumer,
+        data_provider=agreement.data_provider,
+        purpose_code=agreement.purpose_code,
+        purpose_text=agreement.purpose,
+        data_categories=agreement.categories,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _after_change(
+    session: Session,
+    *,
+    record: ConsentRecord,
+    agreement: DataAgreement,
+    receipt_kind: str | None,
+    signer: Signer,
+    settings: ConsentSettings,
+    predecessor_signature: str | None = None,
+) -> Revision:
+    """Sign the artefact, append the revision, issue a receipt and queue the webhook event."""
+    record.artefact_signature = signer.sign_detached(canonical_json(artefact_data(record)).encode())
+    session.add(record)
+    session.flush()
+    revision = create_revision(
+        session,
+        schema_name=SCHEMA,
+        object_id=record.id,
+        object_data=record_data(record),
+        authorized_by_individual=record.individual_id,
+        predecessor_signature=predecessor_signature,
+    )
+    if receipt_kind is not None:
+        issue_receipt(
+            session,
+            kind=receipt_kind,
+            record=record,
+            agreement=agreement,
+            signer=signer,
+            settings=settings,
+        )
+        event = "consent.allowed" if receipt_kind == "grant" else "consent.disallowed"
+        enqueue_event(
+            session,
+            event_type=event,
+            data={"consentRecordId": record.id, "dataAgreementId": record.data_agreement_id},
+            individual_id=record.individual_id,
+        )
+    return revision
+
+
+def store_new_record(
+    session: Session,
+    *,
+    record: ConsentRecord,
+    agreement: DataAgreement,
+    signer: Signer,
+    settings: ConsentSettings,
+) -> Revision:
+    existing = session.exec(
+        select(ConsentRecord.id).where(
+            ConsentRecord.individual_id == record.individual_id,
+            ConsentRecord.data_agreement_id == record.data_agreement_id,
+        )
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"Consent record {existing} already exists for this agreement; update it instead.",
+            code="consent-record-exists",
+        )
+    session.add(record)
+    return _after_change(
+        session,
+        record=record,
+        agreement=agreement,
+        receipt_kind="grant",
+        signer=signer,
+        settings=settings,
+    )
+
+
+def create_record(
+    session: Session,
+    *,
+    agreement_id: str,
+    individual_ref: str,
+    revision_id: str | None,
+    choices: ArtefactInput | None,
+    signer: Signer,
+    settings: ConsentSettings,
+) -> tuple[ConsentRecord, Revision]:
+    agreement = get_agreement(session, agreement_id=agreement_id)
+    if not agreement.active:
+        raise Conflict(f"Data agreement {agreement.id} is not active.", code="agreement-inactive")
+    individual = resolve_individual(session, reference=individual_ref)
+    da_revision = agreement_revision(session, agreement=agreement, revision_id=revision_id)
+    record = build_record(
+        agreement=agreement, revision=da_revision, individual=individual, choices=choices
+    )
+    revision = store_new_record(
+        session, record=record, agreement=agreement, signer=signer, settings=settings
+    )
+    session.commit()
+    return record, revision
+
+
+def update_record(
+    session: Session,
+    *,
+    record_id: str,
+    individual_ref: str,
+    data: ConsentRecordUpdate,
+    signer: Signer,
+    settings: ConsentSettings,
+) -> tuple[ConsentRecord, Revision]:
+    """Restricted update; any change invalidates the record's signature (state `unsigned`)."""
+    record = owned_record(session, record_id=record_id, individual_ref=individual_ref)
+    if data.id is not None and data.id != record.id:
+        raise BadRequest("consentRecord.id does not match the path.", code="id-mismatch")
+    if data.dataAgreementRevisionHash not in (None, record.data_agreement_revision_hash):
+        raise BadRequest("dataAgreementRevisionHash cannot change.", code="immutable-field")
+    if data.individual not in (None, record.individual_id):
+        raise BadRequest("individual cannot change.", code="immutable-field")
+    choices = data.consentArtefact or ArtefactInput()
+    if choices.consentStart is not None or choices.dataRange is not None:
+        raise BadRequest(
+            "Only optIn, consentArtefact.status and consentArtefact.consentExpiry may change.",
+            code="immutable-field",
+        )
+    if data.optIn is None and choices.status is None and choices.consentExpiry is None:
+        raise BadRequest("Nothing to update.", code="empty-update")
+    receipt_kind = _apply_update(record, data.optIn, choices)
+    agreement = session.get(DataAgreement, record.data_agreement_id)
+    if agreement is None:  # pragma: no cover - agreements are soft-deleted
+        raise NotFound("The record's data agreement is gone.")
+    previous_signature = _signature_value(session, record)
+    record.state = "unsigned"
+    record.signature_id = None
+    record.updated_at = utcnow()
+    revision = _after_change(
+        session,
+        record=record,
+        agreement=agreement,
+        receipt_kind=receipt_kind,
+        signer=signer,
+        settings=settings,
+        predecessor_signature=previous_signature,
+    )
+    session.commit()
+    return record, revision
+
+
+def _apply_update(record: ConsentRecord, opt_in: bool | None, choices: ArtefactInput) -> str | None:
+    receipt_kind: str | None = None
+    if opt_in is False:
+        if not record.opt_in:
+            raise Conflict("The consent is already withdrawn.", code="already-withdrawn")
+        record.opt_in = False
+        record.status = "REVOKED"
+        receipt_kind = "withdrawal"
+    elif opt_in is True and not record.opt_in:
+        record.opt_in = True
+        record.status = "ACTIVE"
+        receipt_kind = "grant"
+    if choices.consentExpiry is not None:
+        expiry = to_utc(choices.consentExpiry)
+        if expiry <= record.consent_start or expiry <= utcnow():
+            raise BadRequest(
+                "consentExpiry must be in the future and after consentStart.",
+                code="expired-window",
+            )
+        record.consent_expiry = expiry
+    if choices.status is not None:
+        if not record.opt_in:
+            raise Conflict(
+                "A withdrawn consent cannot be paused or resumed; opt in again first.",
+                code="invalid-transition",
+            )
+        record.status = choices.status
+    if record.opt_in and record.consent_expiry <= utcnow():
+        raise BadRequest(
+            "The validity window has expired; give a new consentExpiry.", code="expired-window"
+        )
+    return receipt_kind
+
+
+def _signature_value(session: Session, record: ConsentRecord) -> str | None:
+    if record.signature_id is None:
+        return None
+    signature = session.get(Signature, record.signature_id)
+    return signature.signature if signature else None
+
+
+def current_record(session: Session, *, agreement_id: str, individual_ref: str) -> ConsentRecord:
+    agreement = get_agreement(session, agreement_id=agreement_id)
+    individual = resolve_individual(session, reference=individual_ref)
+    record = session.exec(
+        select(ConsentRecord).where(
+            ConsentRecord.individual_id == individual.id,
+            ConsentRecord.data_agreement_id == agreement.id,
+        )
+    ).first()
+    if record is None:
+        raise NotFound(
+            f"No consent record for data agreement {agreement.id}.",
+            code="consent-record-not-found",
+        )
+    return record
+
+
+def list_records(
+    session: Session,
+    *,
+    offset: int,
+    limit: int,
+    individual_id: str | None = None,
+    agreement_id: str | None = None,
+    data_consumer: str | None = None,
+    purpose_code: str | None = None,
+    opt_in: bool | None = None,
+) -> list[ConsentRecord]:
+    statement = select(ConsentRecord)
+    if individual_id is not None:
+        statement = statement.where(ConsentRecord.individual_id == individual_id)
+    if agreement_id is not None:
+        statement = statement.where(ConsentRecord.data_agreement_id == agreement_id)
+    if data_consumer is not None:
+        statement = statement.where(ConsentRecord.data_consumer == data_consumer)
+    if purpose_code is not None:
+        statement = statement.where(ConsentRecord.purpose_code == purpose_code)
+    if opt_in is not None:
+        statement = statement.where(ConsentRecord.opt_in == opt_in)
+    statement = (
+        statement.order_by(col(ConsentRecord.created_at), col(ConsentRecord.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def record_revision(session: Session, *, record: ConsentRecord) -> Revision | None:
+    return latest_revision(session, object_id=record.id)

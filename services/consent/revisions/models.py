@@ -1,0 +1,65 @@
+"""Revisions: the serialized, hash-chained history of every revisioned object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import Field, Text
+
+from services.consent.base import Base
+from services.consent.common import iso
+
+
+class RevisionBase(BaseModel):
+    """The spec's `Revision` fields (foreign keys rendered as ids)."""
+
+    id: str
+    schemaName: str
+    objectId: str
+    signedWithoutObjectId: bool = False
+    serializedSnapshot: str
+    serializedHash: str
+    timestamp: str
+    authorizedByIndividual: str | None = None
+    authorizedByOther: str | None = None
+    successor: str | None = None
+    predecessorHash: str | None = None
+    predecessorSignature: str | None = None
+
+
+class RevisionPublic(RevisionBase):
+    """A revision as served."""
+
+
+class Revision(Base, table=True):
+    __tablename__ = "revision"
+
+    id: str = Field(primary_key=True)
+    schema_name: str = Field(index=True)
+    object_id: str = Field(index=True)
+    serialized_snapshot: str = Field(sa_type=Text)
+    serialized_hash: str
+    timestamp: datetime
+    authorized_by_individual: str | None = None
+    authorized_by_other: str | None = None
+    successor_id: str | None = None
+    predecessor_hash: str | None = None
+    predecessor_signature: str | None = None
+    signed_without_object_id: bool = False
+
+    def public(self) -> RevisionPublic:
+        return RevisionPublic(
+            id=self.id,
+            schemaName=self.schema_name,
+            objectId=self.object_id,
+            signedWithoutObjectId=self.signed_without_object_id,
+            serializedSnapshot=self.serialized_snapshot,
+            serializedHash=self.serialized_hash,
+            timestamp=iso(self.timestamp) or "",
+            authorizedByIndividual=self.authorized_by_individual,
+            authorizedByOther=self.authorized_by_other,
+            successor=self.successor_id,
+            predecessorHash=self.predecessor_hash,
+            predecessorSignature=self.predecessor_signature,
+        )
