@@ -1,16 +1,62 @@
-"""Builds the sectoral_platform app."""
+"""Builds the sectoral_platform app: a DHIS2-compatible Web API over one metadata store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from services.kernel.app import create_service_app
-from services.kernel.settings import ServiceSettings, load_settings
+from services.kernel.settings import load_settings
+from services.sectoral_platform.aggregate.routes import router as aggregate_router
+from services.sectoral_platform.aggregate.storage import install_hooks
+from services.sectoral_platform.analytics.routes import router as analytics_router
+from services.sectoral_platform.auth.routes import router as auth_router
+from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
+from services.sectoral_platform.common.errors import render_web_message
+from services.sectoral_platform.common.web import Dhis2PathMiddleware
+from services.sectoral_platform.metadata.routes import router as metadata_router
+from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.seed.loader import seed
+from services.sectoral_platform.settings import SectoralSettings
+from services.sectoral_platform.system.routes import router as system_router
 
 SERVICE = "sectoral_platform"
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_service_app(settings=settings or load_settings(SERVICE), metadata=Base.metadata)
+def create_app(settings: SectoralSettings | None = None) -> FastAPI:
+    settings = settings or load_settings(SERVICE, SectoralSettings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = MetadataStore(app.state.database.engine)
+        await run_in_threadpool(store.load)
+        install_hooks(store, app.state.database.engine)
+        await run_in_threadpool(seed, store, settings)
+        app.state.metadata = store
+        app.state.authenticator = Authenticator(store)
+        app.state.system_id = system_id(settings)
+        yield
+
+    app = create_service_app(
+        settings=settings,
+        metadata=Base.metadata,
+        # specific routers first: the generic `/api/{collection}` routes come last
+        routers=[system_router, auth_router, aggregate_router, analytics_router, metadata_router],
+        error_renderer=render_web_message,
+        lifespan=lifespan,
+    )
+    app.add_middleware(Dhis2PathMiddleware)
+    return app
+
+
+def system_id(settings: SectoralSettings) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dpi-sandbox:{settings.database()}"))
 
 
 app = create_app()

@@ -1,0 +1,54 @@
+"""Aggregate data values, with the columns analytics needs to answer from current data."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field
+
+from services.sectoral_platform.base import Base
+
+
+class DataValueBase(Base):
+    value: str | None = Field(default=None)
+    comment: str | None = Field(default=None)
+    followup: bool = False
+
+
+class DataValue(DataValueBase, table=True):
+    """One value: data element x period x org unit x category option combo x attribute combo.
+
+    `ou_path` (materialised hierarchy path of the org unit), `pe_start`/`pe_end` and `num` are
+    denormalised so analytics aggregates with one covering-index range scan.
+    """
+
+    __tablename__ = "data_value"
+    __table_args__ = (
+        Index("ix_data_value_analytics", "de", "pe_start", "pe_end", "ou_path", "num"),
+        Index("ix_data_value_ou", "ou", "pe"),
+    )
+
+    de: str = Field(primary_key=True, max_length=11)
+    pe: str = Field(primary_key=True, max_length=16)
+    ou: str = Field(primary_key=True, max_length=11)
+    co: str = Field(primary_key=True, max_length=11)
+    ao: str = Field(primary_key=True, max_length=11)
+    ou_path: str = Field(max_length=255)
+    pe_start: str = Field(max_length=10)
+    pe_end: str = Field(max_length=10)
+    num: float | None = None
+    stored_by: str | None = Field(default=None, max_length=255)
+    created: str = Field(max_length=32)
+    last_updated: str = Field(max_length=32)
+
+
+class DataValuePublic(DataValueBase):
+    """A value as DHIS2 shows it in a data value set."""
+
+    dataElement: str
+    period: str
+    orgUnit: str
+    categoryOptionCombo: str
+    attributeOptionCombo: str
+    storedBy: str | None = None
+    created: str
+    lastUpdated: str

@@ -1,0 +1,168 @@
+"""`/api/dataValueSets` and `/api/dataValues`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from services.kernel.db import DatabaseDep
+from services.sectoral_platform.aggregate.reads import read_data_value_set, read_one
+from services.sectoral_platform.aggregate.service import import_data_values
+from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.common.errors import Dhis2Error, bad_request, web_message
+from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.metadata.deps import StoreDep
+from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
+
+router = APIRouter(prefix="/api", tags=["aggregate"])
+
+
+def _summary_response(summary: dict[str, Any]) -> Response:
+    if summary["status"] == "SUCCESS":
+        body = web_message(200, "Import was successful.", status="OK", response=summary)
+        return json_response(body)
+    if summary["status"] == "WARNING":
+        message = "One more conflicts encountered, please check import summary."
+        return json_response(web_message(409, message, status="WARNING", response=summary), 409)
+    message = "An error occurred, please check import summary."
+    return json_response(web_message(409, message, status="ERROR", response=summary), 409)
+
+
+@router.post("/dataValueSets", summary="Import a data value set (ImportSummary)")
+async def post_data_value_set(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    user.require("F_DATAVALUE_ADD")
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"JSON parse error: {exc}") from exc
+    if not isinstance(body, dict):
+        raise bad_request("JSON parse error: a data value set must be an object")
+    params = request.query_params
+    if parse_bool(params.get("async")):
+        raise bad_request("async=true is not supported by the sandbox for data value sets")
+    summary = await run_in_threadpool(
+        lambda: import_data_values(
+            engine=database.engine,
+            store=store,
+            user=user,
+            body=body,
+            strategy=params.get("importStrategy") or params.get("strategy") or "CREATE_AND_UPDATE",
+            dry_run=parse_bool(params.get("dryRun")),
+        )
+    )
+    return _summary_response(summary)
+
+
+@router.get("/dataValueSets", summary="Read data values")
+def get_data_value_set(
+    request: Request, database: DatabaseDep, store: StoreDep, _: CurrentUserDep
+) -> Response:
+    params = request.query_params
+    limit = params.get("limit")
+    body = read_data_value_set(
+        engine=database.engine,
+        store=store,
+        data_sets=params.getlist("dataSet"),
+        data_elements=params.getlist("dataElement"),
+        periods=params.getlist("period"),
+        start=params.get("startDate"),
+        end=params.get("endDate"),
+        org_units=params.getlist("orgUnit"),
+        children=parse_bool(params.get("children")),
+        aoc=params.get("attributeOptionCombo"),
+        limit=int(limit) if limit and limit.isdigit() else None,
+    )
+    return json_response(body)
+
+
+def _key(values: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    missing = [name for name in ("de", "pe", "ou") if not values.get(name)]
+    if missing:
+        raise Dhis2Error(f"Required parameter missing: {', '.join(missing)}", status_code=409)
+    return (
+        str(values["de"]),
+        str(values["pe"]),
+        str(values["ou"]),
+        str(values.get("co") or DEFAULT_CATEGORY_OPTION_COMBO),
+        str(values.get("ao") or values.get("cc") or DEFAULT_CATEGORY_OPTION_COMBO),
+    )
+
+
+@router.get("/dataValues", summary="One data value")
+def get_data_value(request: Request, database: DatabaseDep, _: CurrentUserDep) -> Response:
+    key = _key(dict(request.query_params))
+    found = read_one(database.engine, key)
+    if found is None:
+        raise Dhis2Error("Data value does not exist", status_code=404, error_code="E2032")
+    return json_response([found.get("value")])
+
+
+async def _single(request: Request) -> dict[str, Any]:
+    """Query parameters, or DHIS2's JSON body form (`dataElement`, `period`, ...)."""
+    values: dict[str, Any] = dict(request.query_params)
+    raw = await request.body()
+    if raw.strip():
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise bad_request(f"JSON parse error: {exc}") from exc
+        if isinstance(body, dict):
+            aliases = {"dataElement": "de", "period": "pe", "orgUnit": "ou",
+                       "categoryOptionCombo": "co", "attributeOptionCombo": "ao"}  # fmt: skip
+            for name, value in body.items():
+                values[aliases.get(name, name)] = value
+    return values
+
+
+@router.post("/dataValues", summary="Save one data value", status_code=201)
+async def post_data_value(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    user.require("F_DATAVALUE_ADD")
+    values = await _single(request)
+    key = _key(values)
+    row = {"dataElement": key[0], "period": key[1], "orgUnit": key[2],
+           "categoryOptionCombo": key[3], "attributeOptionCombo": key[4],
+           "value": values.get("value"), "comment": values.get("comment"),
+           "followup": parse_bool(str(values.get("followUp", "false")))}  # fmt: skip
+    summary = await run_in_threadpool(
+        lambda: import_data_values(
+            engine=database.engine, store=store, user=user, body={"dataValues": [row]}
+        )
+    )
+    if summary["conflicts"]:
+        raise Dhis2Error(summary["conflicts"][0]["value"], status_code=409,
+                         error_code=summary["conflicts"][0]["errorCode"])  # fmt: skip
+    return Response(status_code=201)
+
+
+@router.delete("/dataValues", summary="Delete one data value", status_code=204)
+async def delete_data_value(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    user.require("F_DATAVALUE_DELETE")
+    key = _key(await _single(request))
+    if read_one(database.engine, key) is None:
+        raise Dhis2Error("Data value cannot be deleted because it does not exist", status_code=404,
+                         error_code="E2032")  # fmt: skip
+    row = {"dataElement": key[0], "period": key[1], "orgUnit": key[2],
+           "categoryOptionCombo": key[3], "attributeOptionCombo": key[4]}  # fmt: skip
+    summary = await run_in_threadpool(
+        lambda: import_data_values(
+            engine=database.engine,
+            store=store,
+            user=user,
+            body={"dataValues": [row]},
+            strategy="DELETE",
+        )  # fmt: skip
+    )
+    if summary["conflicts"]:
+        raise Dhis2Error(summary["conflicts"][0]["value"], status_code=409,
+                         error_code=summary["conflicts"][0]["errorCode"])  # fmt: skip
+    return Response(status_code=204)

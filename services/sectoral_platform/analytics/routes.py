@@ -1,0 +1,5 @@
+"""`/api/analytics`."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api", tags=["analytics"])

@@ -1,0 +1,1 @@
+"""Cross-cutting DHIS2 conventions: WebMessage errors, path forms, query parameters."""

@@ -1,0 +1,27 @@
+"""Request-scoped access to the metadata store and a viewer bound to the request's base URL."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.metadata.views import Viewer
+
+
+def get_store(request: Request) -> MetadataStore:
+    store: MetadataStore = request.app.state.metadata
+    return store
+
+
+def get_viewer(request: Request) -> Viewer:
+    return Viewer(get_store(request), base_url(request))
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+StoreDep = Annotated[MetadataStore, Depends(get_store)]
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -1,0 +1,23 @@
+"""One table for every metadata type: the schema registry gives each row its meaning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field
+
+from services.sectoral_platform.base import Base
+
+
+class MetadataObjectBase(Base):
+    type: str = Field(index=True, max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MetadataObject(MetadataObjectBase, table=True):
+    """A stored metadata object; `data` holds its owner properties exactly as DHIS2 names them."""
+
+    __tablename__ = "metadata_object"
+
+    uid: str = Field(primary_key=True, max_length=11)

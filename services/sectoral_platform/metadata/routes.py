@@ -1,0 +1,213 @@
+"""Generic metadata endpoints: `/api/{collection}` lists and single objects, `/api/metadata`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.sectoral_platform.auth.service import CurrentUser, CurrentUserDep
+from services.sectoral_platform.common.errors import bad_request, not_found, web_message
+from services.sectoral_platform.common.web import json_response, parse_bool, timestamp
+from services.sectoral_platform.metadata.deps import ViewerDep
+from services.sectoral_platform.metadata.fields import parse_fields, render
+from services.sectoral_platform.metadata.importer import ImportOptions, run_import
+from services.sectoral_platform.metadata.patch import apply_patch
+from services.sectoral_platform.metadata.query import parse_filter, select_objects, sort_objects
+from services.sectoral_platform.metadata.schema import SCHEMAS, TypeSchema, import_order
+from services.sectoral_platform.metadata.service import (
+    get_object,
+    list_objects,
+    schema_or_404,
+    write_one,
+)
+
+router = APIRouter(prefix="/api", tags=["metadata"])
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError as exc:
+        raise bad_request(f"JSON parse error: {exc}") from exc
+
+
+def _require_write(user: CurrentUser, schema: TypeSchema) -> None:
+    user.require("F_USER_ADD" if schema.plural == "users" else "F_METADATA_IMPORT")
+
+
+def _url(request: Request) -> str:
+    return str(request.url).split("?", 1)[0]
+
+
+@router.get("/metadata", summary="Metadata export")
+def export_metadata(request: Request, viewer: ViewerDep, _: CurrentUserDep) -> Response:
+    params = request.query_params
+    default_fields = params.get("fields") or ":owner"
+    requested = [p for p in SCHEMAS if parse_bool(params.get(p))]
+    if not requested:
+        requested = [p for p in SCHEMAS if params.get(p) is None or parse_bool(params.get(p), True)]
+    body: dict[str, Any] = {"system": {"id": request.app.state.system_id, "date": timestamp()}}
+    for schema in import_order():
+        plural = schema.plural
+        if plural not in requested:
+            continue
+        nodes = parse_fields(params.get(f"{plural}:fields") or default_fields)
+        filters = [parse_filter(viewer, plural, f) for f in params.getlist(f"{plural}:filter")]
+        found = select_objects(viewer, plural, viewer.store.all(plural), filters)
+        found = sort_objects(viewer, plural, found, params.getlist(f"{plural}:order"))
+        body[plural] = [render(viewer, plural, obj, nodes) for obj in found]
+    return json_response(body)
+
+
+@router.post("/metadata", summary="Metadata import (ImportReport)")
+async def import_metadata(request: Request, viewer: ViewerDep, user: CurrentUserDep) -> Response:
+    user.require("F_METADATA_IMPORT")
+    payload = await _json(request)
+    if not isinstance(payload, dict):
+        raise bad_request("JSON parse error: the metadata payload must be an object")
+    params = request.query_params
+    options = ImportOptions(
+        strategy=params.get("importStrategy", "CREATE_AND_UPDATE"),
+        atomic=params.get("atomicMode", "ALL"),
+        mode=params.get("importMode", "COMMIT"),
+        user=user.uid,
+    )
+    result = run_import(viewer.store, payload, options)
+    report = result.report()
+    if report["status"] == "ERROR":
+        body = web_message(
+            409, "One or more errors occurred, please see full details in import report.",
+            status="ERROR", response=report,
+        )  # fmt: skip
+        return json_response(body, status_code=409)
+    return json_response(web_message(200, None, status=report["status"], response=report))
+
+
+@router.get("/{collection}", summary="List metadata objects")
+def list_collection(
+    collection: str, request: Request, viewer: ViewerDep, _: CurrentUserDep
+) -> Response:
+    params = request.query_params
+    body = list_objects(
+        viewer=viewer,
+        collection=collection,
+        params=dict(params),
+        filters=params.getlist("filter"),
+        orders=params.getlist("order"),
+        url=_url(request),
+        query_items=list(params.multi_items()),
+    )
+    return json_response(body)
+
+
+@router.post("/{collection}", summary="Create one object (ObjectReport)")
+async def create_object(
+    collection: str, request: Request, viewer: ViewerDep, user: CurrentUserDep
+) -> Response:
+    schema = schema_or_404(collection)
+    _require_write(user, schema)
+    obj = await _json(request)
+    if not isinstance(obj, dict):
+        raise bad_request("JSON parse error: expected one object")
+    status, report = write_one(
+        viewer=viewer, collection=collection, obj=obj, strategy="CREATE", user=user.uid
+    )
+    return json_response(web_message(status, None, response=report), status_code=status)
+
+
+@router.get("/{collection}/{uid}", summary="One metadata object")
+def read_object(
+    collection: str, uid: str, request: Request, viewer: ViewerDep, _: CurrentUserDep
+) -> Response:
+    fields = request.query_params.get("fields")
+    return json_response(get_object(viewer=viewer, collection=collection, uid=uid, fields=fields))
+
+
+@router.put("/{collection}/{uid}", summary="Replace one object (ObjectReport)")
+async def replace_object(
+    collection: str, uid: str, request: Request, viewer: ViewerDep, user: CurrentUserDep
+) -> Response:
+    schema = schema_or_404(collection)
+    _require_write(user, schema)
+    obj = await _json(request)
+    if not isinstance(obj, dict):
+        raise bad_request("JSON parse error: expected one object")
+    if viewer.store.get(collection, uid) is None:
+        raise not_found(f"{schema.klass.rsplit('.', 1)[1]} with id {uid} could not be found.")
+    obj["id"] = uid
+    status, report = write_one(
+        viewer=viewer, collection=collection, obj=obj, strategy="UPDATE", user=user.uid
+    )
+    return json_response(web_message(status, None, response=report), status_code=status)
+
+
+@router.patch("/{collection}/{uid}", summary="JSON Patch one object")
+async def patch_object(
+    collection: str, uid: str, request: Request, viewer: ViewerDep, user: CurrentUserDep
+) -> Response:
+    schema = schema_or_404(collection)
+    _require_write(user, schema)
+    current = viewer.store.get(collection, uid)
+    if current is None:
+        raise not_found(f"{schema.klass.rsplit('.', 1)[1]} with id {uid} could not be found.")
+    patched = apply_patch(current, await _json(request))
+    patched["id"] = uid
+    status, report = write_one(
+        viewer=viewer, collection=collection, obj=patched, strategy="UPDATE", user=user.uid
+    )
+    return json_response(web_message(status, None, response=report), status_code=status)
+
+
+@router.delete("/{collection}/{uid}", summary="Delete one object (ObjectReport)")
+def delete_object(collection: str, uid: str, viewer: ViewerDep, user: CurrentUserDep) -> Response:
+    schema = schema_or_404(collection)
+    _require_write(user, schema)
+    if viewer.store.get(collection, uid) is None:
+        raise not_found(f"{schema.klass.rsplit('.', 1)[1]} with id {uid} could not be found.")
+    status, report = write_one(
+        viewer=viewer, collection=collection, obj={"id": uid}, strategy="DELETE", user=user.uid
+    )
+    return json_response(web_message(status, None, response=report), status_code=status)
+
+
+_UNIT_RELATIONS = ("children", "descendants", "ancestors", "parents")
+
+
+@router.get(
+    "/{collection}/{uid}/{prop}", summary="A property (or org unit relatives) of one object"
+)
+def read_property(
+    collection: str, uid: str, prop: str, request: Request, viewer: ViewerDep, _: CurrentUserDep
+) -> Response:
+    schema = schema_or_404(collection)
+    obj = viewer.store.get(collection, uid)
+    if obj is None:
+        raise not_found(f"{schema.klass.rsplit('.', 1)[1]} with id {uid} could not be found.")
+    params = request.query_params
+    if collection == "organisationUnits" and prop in _UNIT_RELATIONS:
+        store = viewer.store
+        if prop == "children":
+            ids = [r["id"] for r in store.inverse(collection, "children", uid)]
+            ids = (
+                [uid, *ids] if prop == "children" and parse_bool(params.get("includeSelf")) else ids
+            )
+        elif prop == "descendants":
+            ids = store.descendants(uid)
+        else:
+            path = store.path(uid) or ""
+            ids = path.strip("/").split("/")[:-1]
+        units = [u for u in (store.get(collection, i) for i in ids) if u is not None]
+        body = list_objects(
+            viewer=viewer, collection=collection, params=dict(params),
+            filters=params.getlist("filter"), orders=params.getlist("order"),
+            url=_url(request), query_items=list(params.multi_items()), objects=units,
+        )  # fmt: skip
+        return json_response(body)
+    if schema.prop(prop) is None:
+        raise not_found(f"Property `{prop}` does not exist on {schema.singular}", error_code=None)
+    fields = params.get("fields") or f"{prop}[id,displayName]"
+    if "[" not in fields and fields != prop:
+        fields = f"{prop}[{fields}]"
+    return json_response(render(viewer, collection, obj, parse_fields(fields)))

@@ -1,0 +1,18 @@
+"""Settings of the sectoral platform (`DPI_SECTORAL_PLATFORM_<FIELD>`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from services.kernel.settings import ServiceSettings
+
+
+class SectoralSettings(ServiceSettings):
+    """The admin password (DHIS2 demo default), and the health configuration loaded on first start."""
+
+    service: str = "sectoral_platform"
+    admin_password: str = "district"
+    seed_health: bool = True
+    facility_size: Literal["pilot", "national", "none"] = "pilot"
+    facility_seed: int = 2026
+    national_facilities: int = 10_000
