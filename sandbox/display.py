@@ -10,7 +10,7 @@ from rich.table import Table
 from services.kernel.topology import Topology
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def services_table(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from sandbox.display import format_log_line
 from sandbox.state import (
     RunningService,
     SandboxState,
@@ -90,6 +91,11 @@ def tail(path: Path, lines: int = 20) -> list[str]:
     except FileNotFoundError:
         return []
     return data.splitlines()[-lines:]
+
+
+def last_lines(path: Path, lines: int = 15) -> str:
+    """The end of a service's log, JSON lines made readable (tracebacks unfolded)."""
+    return "\n".join(format_log_line(line) for line in tail(path, lines))
 
 
 class Launcher:
@@ -186,7 +192,7 @@ class Launcher:
                             on_ready(child, time.monotonic() - started)
                 if pending and time.monotonic() > deadline:
                     names = ", ".join(c.spec.name for c in pending)
-                    last = "\n".join(tail(pending[0].log))
+                    last = last_lines(pending[0].log)
                     raise LaunchError(
                         f"Not ready after {timeout:.0f}s: {names}. "
                         f"Last log lines of {pending[0].spec.name}:\n{last}"
@@ -198,7 +204,7 @@ class Launcher:
     def raise_if_exited(self, child: Child) -> None:
         code = child.process.poll()
         if code is not None:
-            last = "\n".join(tail(child.log))
+            last = last_lines(child.log)
             raise LaunchError(
                 f"{child.spec.name} exited with code {code} (log: {child.log}). "
                 f"Last log lines:\n{last}"

@@ -1,0 +1,1 @@
+"""Scenarios: runnable narratives of the DPI patterns, checked against the real services."""

@@ -1,0 +1,102 @@
+"""Compare a real response with a step's expectation; say what was expected and what came."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sandbox.scenarios.model import Expect, Matcher
+from sandbox.scenarios.paths import resolve
+from sandbox.scenarios.variables import substitute
+
+
+def show(value: Any, limit: int = 200) -> str:
+    """A value as compact JSON, cut to `limit` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _contains(actual: Any, wanted: Any) -> bool:
+    if isinstance(actual, str):
+        return isinstance(wanted, str) and wanted in actual
+    if isinstance(actual, list):
+        if isinstance(wanted, dict):
+            return any(isinstance(i, dict) and _contains(i, wanted) for i in actual)
+        return wanted in actual
+    if isinstance(actual, dict):
+        if isinstance(wanted, dict):
+            return all(k in actual and actual[k] == v for k, v in wanted.items())
+        return wanted in actual
+    return False
+
+
+def check_value(
+    where: str, found: bool, actual: Any, matcher: Matcher, variables: Mapping[str, Any]
+) -> list[str]:
+    """Failures of one matcher, each naming the path, the rule, expected and actual."""
+    failures: list[str] = []
+    checks = {name: substitute(value, variables) for name, value in matcher.checks().items()}
+    got = show(actual) if found else "(missing)"
+    for rule, wanted in checks.items():
+        if rule == "exists":
+            if found != wanted:
+                state = "present" if wanted else "absent"
+                failures.append(f"{where}: expected {state}, got {got}")
+            continue
+        if not found:
+            failures.append(f"{where}: expected {rule} {show(wanted)}, got (missing)")
+            continue
+        ok = True
+        if rule == "equals":
+            ok = actual == wanted
+        elif rule == "not_equals":
+            ok = actual != wanted
+        elif rule == "contains":
+            ok = _contains(actual, wanted)
+        elif rule == "not_contains":
+            ok = not _contains(actual, wanted)
+        elif rule == "regex":
+            ok = isinstance(actual, str | int | float) and (
+                re.search(str(wanted), str(actual)) is not None
+            )
+        elif rule == "length":
+            ok = isinstance(actual, list | dict | str) and len(actual) == wanted
+            if not ok and isinstance(actual, list | dict | str):
+                got = f"length {len(actual)}: {got}"
+        if not ok:
+            failures.append(f"{where}: expected {rule.replace('_', ' ')} {show(wanted)}, got {got}")
+    return failures
+
+
+def check_response(
+    expect: Expect,
+    *,
+    status: int,
+    headers: Mapping[str, str],
+    body: Any,
+    variables: Mapping[str, Any],
+) -> list[str]:
+    """Every way the response differs from the expectation (empty when it matches)."""
+    failures: list[str] = []
+    statuses = expect.statuses()
+    if statuses is not None and status not in statuses:
+        wanted = statuses[0] if len(statuses) == 1 else f"one of {statuses}"
+        failures.append(f"status: expected {wanted}, got {status}")
+    for path, matcher in expect.json_.items():
+        if body is None or isinstance(body, str):
+            failures.append(f"json {path}: expected a JSON body, got {show(body)}")
+            continue
+        found, actual = resolve(body, path)
+        failures += check_value(f"json {path}", found, actual, matcher, variables)
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name, matcher in expect.headers.items():
+        present = name.lower() in lowered
+        failures += check_value(
+            f"header {name}", present, lowered.get(name.lower()), matcher, variables
+        )
+    return failures
