@@ -1,16 +1,136 @@
-"""Builds the interop_layer app."""
+"""Builds the interop_layer app: the information mediator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
+from services.interop_layer.api_model import utcnow
 from services.interop_layer.base import Base
+from services.interop_layer.catalogue.routes import admin as catalogue_admin
+from services.interop_layer.catalogue.routes import meta as metaservices
+from services.interop_layer.config import InteropSettings, load_interop_settings
+from services.interop_layer.consent.clients import (
+    DecisionClient,
+    HttpDecisionClient,
+    HttpTokenExchanger,
+    TokenExchanger,
+)
+from services.interop_layer.errors import render_xroad_error
+from services.interop_layer.members.routes import router as members_admin
+from services.interop_layer.messagelog.capture import ExchangeLogMiddleware
+from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.routes import router as messagelog_admin
+from services.interop_layer.messagelog.writer import LogWriter
+from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
+from services.interop_layer.pubsub.delivery import PushDispatcher
+from services.interop_layer.pubsub.routes import router as pubsub
+from services.interop_layer.rights.routes import router as rights_admin
+from services.interop_layer.routing.forward import make_session
+from services.interop_layer.routing.routes import router as routing
+from services.interop_layer.runtime import reload_directory
+from services.interop_layer.seeds import seed
 from services.kernel.app import create_service_app
-from services.kernel.settings import ServiceSettings, load_settings
+from services.kernel.credentials import partner_id
+from services.kernel.db import Database
+from services.kernel.http import make_client
+from services.kernel.topology import load_topology, service_url
 
-SERVICE = "interop_layer"
+log = logging.getLogger("dpi.interop")
+RETENTION_CHECK_SECONDS = 3600.0
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_service_app(settings=settings or load_settings(SERVICE), metadata=Base.metadata)
+def create_app(
+    settings: InteropSettings | None = None,
+    *,
+    token_exchanger: TokenExchanger | None = None,
+    decision_client: DecisionClient | None = None,
+) -> FastAPI:
+    """The mediator; tests inject fakes for the ID system's and the consent service's clients."""
+    settings = settings or load_interop_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database: Database = app.state.database
+        with database.session() as session:
+            seed(session=session, settings=settings)
+        reload_directory(app)
+        consent_member = load_topology().member_id("consent")
+        app.state.consent_partner = partner_id(consent_member or "DPI/GOV/DPA/consent")
+        writer = LogWriter(database, load_or_create_key(settings.state_dir() / "messagelog.pem"))
+        writer.open()
+        writer.start()
+        app.state.message_log = writer
+        forward_session = make_session(settings)
+        app.state.forward_session = forward_session
+        async with contextlib.AsyncExitStack() as stack:
+            timeout = settings.http_timeout
+            if token_exchanger is None:
+                id_client = make_client(service_url("id_registry"), timeout=timeout)
+                await stack.enter_async_context(id_client)
+                app.state.token_exchanger = HttpTokenExchanger(id_client, settings.sandbox_secret)
+            else:
+                app.state.token_exchanger = token_exchanger
+            if decision_client is None:
+                consent_client = make_client(service_url("consent"), timeout=timeout)
+                await stack.enter_async_context(consent_client)
+                app.state.decision_client = HttpDecisionClient(
+                    consent_client, settings.sandbox_secret
+                )
+            else:
+                app.state.decision_client = decision_client
+            dispatcher = PushDispatcher(
+                database=database, settings=settings, session=forward_session, writer=writer
+            )
+            app.state.dispatcher = dispatcher
+            dispatcher.start()
+            retention = asyncio.create_task(_retention(writer, settings), name="log-retention")
+            try:
+                yield
+            finally:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
+                await dispatcher.stop()
+                await writer.stop()
+                await forward_session.close()
+
+    app = create_service_app(
+        settings=settings,
+        metadata=Base.metadata,
+        routers=[
+            metaservices,
+            pubsub,
+            routing,
+            members_admin,
+            catalogue_admin,
+            rights_admin,
+            messagelog_admin,
+            pubsub_admin,
+        ],
+        error_renderer=render_xroad_error,
+        lifespan=lifespan,
+    )
+    app.add_middleware(ExchangeLogMiddleware)
+    return app
+
+
+async def _retention(writer: LogWriter, settings: InteropSettings) -> None:
+    """Purge records older than the retention period, hourly (the chain stays verifiable)."""
+    while True:
+        if settings.message_log_retention_days > 0:
+            try:
+                cutoff = utcnow() - timedelta(days=settings.message_log_retention_days)
+                await writer.purge(before=cutoff)
+            except Exception:
+                log.exception("message log retention purge failed")
+        await asyncio.sleep(RETENTION_CHECK_SECONDS)
 
 
 app = create_app()

@@ -1,0 +1,1 @@
+"""Service catalogue: what each provider subsystem offers, and the X-Road metaservices."""

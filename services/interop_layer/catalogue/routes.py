@@ -1,0 +1,171 @@
+"""X-Road metaservices (`listClients`, `listMethods`, `allowedMethods`, `getOpenAPI`) and the
+catalogue's admin API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Query, Request, Response
+
+from services.interop_layer.catalogue import service
+from services.interop_layer.catalogue.models import ServiceEntryCreate, ServiceEntryPublic
+from services.interop_layer.directory import ServiceTarget
+from services.interop_layer.errors import (
+    BadRequest,
+    ProviderTimeout,
+    ProviderUnreachable,
+    UnknownService,
+)
+from services.interop_layer.identifiers import SubsystemId
+from services.interop_layer.routing.auth import ClientDep, directory_of, exchange_of, provider_id
+from services.interop_layer.runtime import reload_directory
+from services.kernel.credentials import AdminDep
+from services.kernel.db import SessionDep
+from services.kernel.http import make_client
+
+meta = APIRouter(tags=["metaservices"])
+admin = APIRouter(prefix="/admin/services", tags=["catalogue (admin)"])
+PROVIDER = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}"
+
+
+@meta.get("/listClients", summary="Members and subsystems of the instance")
+def list_clients(
+    request: Request,
+    x_road_instance: Annotated[str | None, Query(alias="xRoadInstance")] = None,
+    instance_id: Annotated[str | None, Query(alias="instanceId")] = None,
+) -> dict[str, Any]:
+    instance = x_road_instance or instance_id
+    members: dict[str, dict[str, Any]] = {}
+    subsystems = []
+    for member_id, name in sorted(directory_of(request).subsystems.items()):
+        ident = SubsystemId.parse(member_id)
+        if instance and ident.instance != instance:
+            continue
+        member = ident.xroad("MEMBER")
+        del member["subsystem_code"]
+        members.setdefault(ident.member, {"id": member, "name": ident.member_code})
+        subsystems.append({"id": ident.xroad(), "name": name})
+    return {"member": [*members.values(), *subsystems]}
+
+
+def _describe(target: ServiceTarget, endpoints: list[dict[str, str]]) -> dict[str, Any]:
+    ident = SubsystemId.parse(target.provider)
+    return {
+        **{k: v for k, v in ident.xroad("SERVICE").items()},
+        "service_code": target.service_code,
+        "service_type": target.service_type,
+        "endpoint_list": endpoints,
+    }
+
+
+def _provider_services(
+    request: Request, parts: tuple[str, ...], service_id: str | None, name: str
+) -> list[ServiceTarget]:
+    provider = provider_id(*parts)
+    exchange_of(request).service = f"{provider}/{name}"
+    targets = directory_of(request).services_of(provider)
+    if service_id:
+        targets = [t for t in targets if t.service_code == service_id]
+    return targets
+
+
+@meta.get(PROVIDER + "/listMethods", summary="Services and endpoints a provider offers")
+def list_methods(
+    request: Request,
+    instance: str,
+    member_class: str,
+    member_code: str,
+    subsystem_code: str,
+    client: ClientDep,
+    service_id: Annotated[str | None, Query(alias="serviceId")] = None,
+) -> dict[str, Any]:
+    targets = _provider_services(
+        request, (instance, member_class, member_code, subsystem_code), service_id, "listMethods"
+    )
+    return {"service": [_describe(t, [e.public() for e in t.endpoints]) for t in targets]}
+
+
+@meta.get(PROVIDER + "/allowedMethods", summary="The provider's services this client may call")
+def allowed_methods(
+    request: Request,
+    instance: str,
+    member_class: str,
+    member_code: str,
+    subsystem_code: str,
+    client: ClientDep,
+    service_id: Annotated[str | None, Query(alias="serviceId")] = None,
+) -> dict[str, Any]:
+    targets = _provider_services(
+        request, (instance, member_class, member_code, subsystem_code), service_id, "allowedMethods"
+    )
+    directory = directory_of(request)
+    found = []
+    for target in targets:
+        rules = directory.grant(client, target.provider, target.service_code)
+        if rules is None:
+            continue
+        endpoints = [r.public() for r in (rules or target.endpoints)]
+        found.append(_describe(target, endpoints))
+    return {"service": found}
+
+
+@meta.get(PROVIDER + "/getOpenAPI", summary="The OpenAPI description of one service")
+async def get_openapi(
+    request: Request,
+    instance: str,
+    member_class: str,
+    member_code: str,
+    subsystem_code: str,
+    client: ClientDep,
+    service_code: Annotated[str | None, Query(alias="serviceCode")] = None,
+) -> Response:
+    provider = provider_id(instance, member_class, member_code, subsystem_code)
+    exchange_of(request).service = f"{provider}/getOpenAPI"
+    if not service_code:
+        raise BadRequest("Query parameter serviceCode is required.")
+    target = directory_of(request).service(provider, service_code)
+    if target is None:
+        raise UnknownService(f"Unknown service {provider}/{service_code}.")
+    if target.openapi_url is None:
+        raise UnknownService(f"Service {target.id} publishes no OpenAPI description.")
+    try:
+        async with make_client() as http:
+            answer = await http.get(target.openapi_url)
+    except httpx.TimeoutException as exc:
+        raise ProviderTimeout(f"Service {target.id} did not answer in time.") from exc
+    except httpx.HTTPError as exc:
+        raise ProviderUnreachable(f"Service {target.id} is unreachable.") from exc
+    if answer.status_code != 200:
+        raise ProviderUnreachable(f"Service {target.id} answered {answer.status_code}.")
+    media = answer.headers.get("content-type", "application/json")
+    return Response(content=answer.content, media_type=media)
+
+
+@admin.get("", summary="Every catalogue service, with its resolved upstream URL")
+def list_services(
+    session: SessionDep, _: AdminDep, provider: str | None = None
+) -> list[ServiceEntryPublic]:
+    return [service.public(e) for e in service.list_services(session=session, provider=provider)]
+
+
+@admin.put("", summary="Register or replace a service")
+def upsert_service(
+    request: Request, session: SessionDep, _: AdminDep, data: ServiceEntryCreate
+) -> ServiceEntryPublic:
+    entry = service.upsert_service(session=session, data=data)
+    reload_directory(request.app)
+    return service.public(entry)
+
+
+@admin.delete("", status_code=204, summary="Remove a service")
+def delete_service(
+    request: Request,
+    session: SessionDep,
+    _: AdminDep,
+    provider: str,
+    service_code: Annotated[str, Query(alias="serviceCode")],
+) -> Response:
+    service.delete_service(session=session, provider=provider, service_code=service_code)
+    reload_directory(request.app)
+    return Response(status_code=204)

@@ -1,0 +1,39 @@
+"""Settings of the mediator, read as `DPI_INTEROP_LAYER_<FIELD>`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from services.kernel.settings import ServiceSettings, load_settings
+
+SERVICE = "interop_layer"
+
+BodyMode = Literal["full", "metadata", "off"]
+
+
+class InteropSettings(ServiceSettings):
+    """The mediator's own knobs; the kernel's settings (database, secret, admin key) come along."""
+
+    service: str = SERVICE
+    message_log_bodies: BodyMode = "metadata"
+    message_log_body_limit: int = 65536
+    message_log_retention_days: float = 30.0
+    message_log_flush_interval: float = 0.01
+    provider_connect_timeout: float = 2.0
+    provider_read_timeout: float = 30.0
+    forward_pool_size: int = 64
+    buffer_limit: int = 65536
+    catalogue_path: Path | None = None
+    push_max_attempts: int = 8
+    push_backoff_initial: float = 1.0
+    push_backoff_max: float = 300.0
+    push_poll_interval: float = 1.0
+    push_timeout: float = 10.0
+
+    def state_dir(self) -> Path:
+        return self.data_dir / SERVICE
+
+
+def load_interop_settings() -> InteropSettings:
+    return load_settings(SERVICE, InteropSettings)

@@ -1,0 +1,1 @@
+"""Subject token exchange and consent decisions, asked before forwarding."""

@@ -1,0 +1,143 @@
+"""An in-memory snapshot of members, keys, services and rights: the hot path never queries."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from services.interop_layer.catalogue.models import ServiceEntry
+from services.interop_layer.members.models import ClientKey, Subsystem
+from services.interop_layer.rights.models import AccessRight
+from services.kernel.credentials import client_key
+from services.kernel.topology import service_url
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRule:
+    """`method` (or `*`) and a path pattern where `*` matches anything, `/` included."""
+
+    method: str
+    path: str
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> EndpointRule:
+        method = str(raw.get("method") or "*").upper()
+        path = str(raw.get("path") or "/*")
+        regex = "^" + ".*".join(re.escape(part) for part in path.split("*")) + "$"
+        return cls(method, path, re.compile(regex))
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.method in ("*", method) and self.pattern.match(path or "/") is not None
+
+    def public(self) -> dict[str, str]:
+        return {"method": self.method, "path": self.path}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTarget:
+    """A catalogue service with its upstream URL resolved."""
+
+    id: str
+    provider: str
+    service_code: str
+    service_type: str
+    url: str | None
+    openapi_url: str | None
+    consent_required: bool
+    data_categories: tuple[str, ...]
+    endpoints: tuple[EndpointRule, ...]
+    timeout: float | None
+
+    def offers(self, method: str, path: str) -> bool:
+        return any(rule.matches(method, path) for rule in self.endpoints)
+
+
+def resolve_base(entry: ServiceEntry) -> str | None:
+    """The upstream base URL: explicit, else the topology service's URL now."""
+    if entry.base_url:
+        return entry.base_url.rstrip("/")
+    if entry.upstream:
+        try:
+            return service_url(entry.upstream)
+        except KeyError:
+            return None
+    return None
+
+
+def target_of(entry: ServiceEntry) -> ServiceTarget:
+    base = resolve_base(entry)
+    url = None if base is None else base + entry.path_prefix.rstrip("/")
+    openapi = None
+    if base is not None and entry.openapi_path:
+        openapi = base + entry.openapi_path
+    return ServiceTarget(
+        id=entry.id,
+        provider=entry.provider,
+        service_code=entry.service_code,
+        service_type=entry.service_type,
+        url=url,
+        openapi_url=openapi,
+        consent_required=entry.consent_required,
+        data_categories=tuple(entry.data_categories),
+        endpoints=tuple(EndpointRule.of(raw) for raw in entry.endpoints),
+        timeout=entry.timeout,
+    )
+
+
+@dataclass
+class Directory:
+    subsystems: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    services: dict[tuple[str, str], ServiceTarget] = field(default_factory=dict)
+    rights: dict[tuple[str, str, str], tuple[EndpointRule, ...]] = field(default_factory=dict)
+
+    def authenticate(self, key: str | None) -> str | None:
+        """The subsystem a client key belongs to, or None."""
+        if not key:
+            return None
+        return self.keys.get(key_hash(key))
+
+    def service(self, provider: str, code: str) -> ServiceTarget | None:
+        return self.services.get((provider, code))
+
+    def services_of(self, provider: str) -> list[ServiceTarget]:
+        return [t for (p, _), t in sorted(self.services.items()) if p == provider]
+
+    def grant(self, client: str, provider: str, code: str) -> tuple[EndpointRule, ...] | None:
+        """The endpoints granted (empty tuple = the whole service), or None when not granted."""
+        return self.rights.get((client, provider, code))
+
+    def allowed(self, client: str, provider: str, code: str, method: str, path: str) -> bool:
+        rules = self.grant(client, provider, code)
+        if rules is None:
+            return False
+        return not rules or any(rule.matches(method, path) for rule in rules)
+
+
+def build_directory(session: Session, *, secret: str) -> Directory:
+    """Read everything the hot path needs, once."""
+    directory = Directory()
+    for subsystem in session.exec(select(Subsystem)):
+        directory.subsystems[subsystem.id] = subsystem.name
+        directory.keys[key_hash(client_key(subsystem.id, secret))] = subsystem.id
+    issued: Iterable[ClientKey] = session.exec(
+        select(ClientKey).where(ClientKey.revoked_at == None)  # noqa: E711
+    )
+    for key in issued:
+        directory.keys[key.key_hash] = key.subsystem_id
+    for entry in session.exec(select(ServiceEntry)):
+        directory.services[(entry.provider, entry.service_code)] = target_of(entry)
+    for right in session.exec(select(AccessRight)):
+        rules = tuple(EndpointRule.of(raw) for raw in right.endpoints)
+        directory.rights[(right.client, right.provider, right.service_code)] = rules
+    return directory

@@ -1,0 +1,1 @@
+"""Members and subsystems: who may call the mediator, and with which credential."""

@@ -1,0 +1,1 @@
+"""Tamper-evident message log: one hash-chained, signed record per exchange."""

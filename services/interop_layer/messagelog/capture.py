@@ -1,0 +1,192 @@
+"""One message-log record per exchange, captured around every `/r1/...` call.
+
+Handlers fill in what only they know (client, service, decision, ...) on `request.state.exchange`;
+this middleware adds what the wire shows (status, timings, bodies when configured).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.interop_layer.api_model import utcnow
+
+MAX_FIELDS = 200
+
+
+@dataclass(slots=True)
+class Exchange:
+    x_road_id: str
+    request_id: str
+    kind: str = "exchange"
+    client: str | None = None
+    service: str | None = None
+    request_hash: str | None = None
+    subject_hash: str | None = None
+    purpose: str | None = None
+    decision_id: str | None = None
+    consent_record_id: str | None = None
+    error_type: str | None = None
+    upstream_us: int | None = None
+    broken: bool = False
+
+
+def outcome_of(status: int, broken: bool = False) -> str:
+    """OpenHIM's vocabulary for a finished exchange."""
+    if status >= 500:
+        return "Failed"
+    if broken:
+        return "Completed with error(s)"
+    if status >= 400:
+        return "Completed"
+    return "Successful"
+
+
+def body_text(data: bytes) -> str:
+    """Bodies as text; anything that is not clean UTF-8 is kept as base64."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        return "base64:" + base64.b64encode(data).decode()
+    return text
+
+
+def json_fields(data: bytes, content_type: str | None) -> list[str] | None:
+    """Dotted names of the JSON fields in a body (values never), for tracing views."""
+    if not data or "json" not in (content_type or ""):
+        return None
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return None
+    names: set[str] = set()
+
+    def walk(value: Any, prefix: str, depth: int) -> None:
+        if depth > 4 or len(names) >= MAX_FIELDS:
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{prefix}{key}"
+                names.add(name)
+                walk(item, name + ".", depth + 1)
+        elif isinstance(value, list):
+            for item in value[:20]:
+                walk(item, prefix.rstrip(".") + "[]." if prefix else "[].", depth + 1)
+
+    walk(document, "", 0)
+    return sorted(names)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class ExchangeLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path.startswith("/r1/") or path == "/listClients"):
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        writer, settings = state.message_log, state.settings
+        logging_on = settings.message_log_bodies != "off"
+        full = settings.message_log_bodies == "full"
+        limit = settings.message_log_body_limit
+        exchange = Exchange(
+            x_road_id=(_header(scope, b"x-road-id") or str(uuid.uuid4()))[:100],
+            request_id=str(uuid.uuid4()),
+        )
+        scope.setdefault("state", {})["exchange"] = exchange
+        started, clock = utcnow(), time.perf_counter()
+        status = 500
+        request_body, response_body = bytearray(), bytearray()
+        response_type: str | None = None
+
+        async def tee_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(request_body) <= limit:
+                request_body.extend(message.get("body", b""))
+            return message
+
+        async def tee_send(message: Message) -> None:
+            nonlocal status, response_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"content-type":
+                        response_type = value.decode("latin-1")
+            elif message["type"] == "http.response.body" and len(response_body) <= limit:
+                response_body.extend(message.get("body", b""))
+            await send(message)
+
+        state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
+        try:
+            await self.app(scope, tee_receive if full else receive, tee_send if full else send)
+        except BaseException:
+            exchange.broken = True
+            raise
+        finally:
+            state.exchanges_in_flight -= 1
+            if logging_on:
+                trace = scope["state"].get("trace")
+                fields: dict[str, Any] = {
+                    "x_road_id": exchange.x_road_id,
+                    "request_id": exchange.request_id,
+                    "trace_id": getattr(trace, "trace_id", None),
+                    "kind": exchange.kind,
+                    "client": exchange.client,
+                    "service": exchange.service,
+                    "method": scope["method"],
+                    "path": path,
+                    "query": scope.get("query_string", b"").decode("latin-1"),
+                    "status_code": status,
+                    "outcome": outcome_of(status, exchange.broken),
+                    "started_at": started,
+                    "duration_us": int((time.perf_counter() - clock) * 1_000_000),
+                    "upstream_us": exchange.upstream_us,
+                    "request_hash": exchange.request_hash,
+                    "subject_hash": exchange.subject_hash,
+                    "purpose": exchange.purpose,
+                    "decision_id": exchange.decision_id,
+                    "consent_record_id": exchange.consent_record_id,
+                    "error_type": exchange.error_type,
+                    "request_body": None,
+                    "response_body": None,
+                    "request_fields": None,
+                    "response_fields": None,
+                }
+                if full:
+                    fields.update(body_fields(request_body, response_body, limit, scope))
+                    fields["response_fields"] = (
+                        json_fields(bytes(response_body), response_type)
+                        if len(response_body) <= limit
+                        else None
+                    )
+                writer.submit(fields)
+
+
+def body_fields(
+    request_body: bytearray, response_body: bytearray, limit: int, scope: Scope
+) -> dict[str, Any]:
+    request_type = _header(scope, b"content-type")
+    return {
+        "request_body": body_text(bytes(request_body[:limit])) if request_body else None,
+        "response_body": body_text(bytes(response_body[:limit])) if response_body else None,
+        "request_fields": json_fields(bytes(request_body), request_type)
+        if len(request_body) <= limit
+        else None,
+    }

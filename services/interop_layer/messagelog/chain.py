@@ -1,0 +1,116 @@
+"""The chain: canonical form of a record, its hash over the previous hash, and signatures."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+GENESIS = "0" * 64
+
+# Everything but the chain's own fields; `seq` is hashed so that renumbering is detected.
+HASHED_FIELDS = (
+    "seq",
+    "x_road_id",
+    "request_id",
+    "trace_id",
+    "kind",
+    "client",
+    "service",
+    "method",
+    "path",
+    "query",
+    "status_code",
+    "outcome",
+    "started_at",
+    "duration_us",
+    "upstream_us",
+    "request_hash",
+    "subject_hash",
+    "purpose",
+    "decision_id",
+    "consent_record_id",
+    "error_type",
+    "request_body",
+    "response_body",
+    "request_fields",
+    "response_fields",
+    "key_id",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return value
+
+
+def record_digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and the record's canonical JSON."""
+    canonical = json.dumps(
+        {name: _plain(fields.get(name)) for name in HASHED_FIELDS},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def mark_message(name: str, seq: int, record_hash: str) -> bytes:
+    return f"{name}:{seq}:{record_hash}".encode()
+
+
+def sign(key: Ed25519PrivateKey, message: bytes) -> str:
+    return base64.b64encode(key.sign(message)).decode()
+
+
+def check_signature(public: Ed25519PublicKey, message: bytes, signature: str) -> bool:
+    try:
+        public.verify(base64.b64decode(signature), message)
+    except Exception:  # invalid signature or undecodable value both mean "not signed by us"
+        return False
+    return True
+
+
+def public_pem(key: Ed25519PrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def key_id_of(pem: str) -> str:
+    return hashlib.sha256(pem.encode()).hexdigest()[:16]
+
+
+def load_public(pem: str) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem.encode())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("message log key is not Ed25519")
+    return key
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The signing key in the data directory, created (owner-only) on first use."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 private key")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.touch(mode=0o600)
+    path.write_bytes(pem)
+    return key

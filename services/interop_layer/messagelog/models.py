@@ -1,0 +1,150 @@
+"""Message log tables: records (hash-chained, signed), the chain's head and purge anchor, keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Text
+from sqlmodel import Field
+
+from services.interop_layer.api_model import CamelModel, utcnow
+from services.interop_layer.base import Base
+
+
+class LogRecord(Base, table=True):
+    """One exchange (or one pub/sub delivery). Never updated once written."""
+
+    __tablename__ = "im_log_record"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    x_road_id: str = Field(index=True, max_length=100)
+    request_id: str = Field(max_length=40)
+    trace_id: str | None = Field(default=None, index=True, max_length=32)
+    kind: str = Field(default="exchange", max_length=20)
+    client: str | None = Field(default=None, index=True, max_length=200)
+    service: str | None = Field(default=None, index=True, max_length=300)
+    method: str = Field(max_length=10)
+    path: str = Field(sa_column=Column(Text, nullable=False))
+    query: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status_code: int
+    outcome: str = Field(max_length=30)
+    started_at: datetime = Field(index=True)
+    duration_us: int = 0
+    upstream_us: int | None = None
+    request_hash: str | None = Field(default=None, max_length=100)
+    subject_hash: str | None = Field(default=None, max_length=64)
+    purpose: str | None = Field(default=None, max_length=200)
+    decision_id: str | None = Field(default=None, max_length=100)
+    consent_record_id: str | None = Field(default=None, max_length=100)
+    error_type: str | None = Field(default=None, max_length=100)
+    request_body: str | None = Field(default=None, sa_column=Column(Text))
+    response_body: str | None = Field(default=None, sa_column=Column(Text))
+    request_fields: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    response_fields: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    key_id: str = Field(max_length=32)
+    prev_hash: str = Field(max_length=64)
+    record_hash: str = Field(max_length=64)
+    signature: str = Field(max_length=200)
+
+
+class LogMark(Base, table=True):
+    """`head`: the last record written; `anchor`: the last record purged (carried forward)."""
+
+    __tablename__ = "im_log_mark"
+
+    name: str = Field(primary_key=True, max_length=20)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    record_hash: str = Field(max_length=64)
+    key_id: str = Field(max_length=32)
+    signature: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LogKey(Base, table=True):
+    """Public keys that signed records; the private key stays in the data directory."""
+
+    __tablename__ = "im_log_key"
+
+    key_id: str = Field(primary_key=True, max_length=32)
+    public_key: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LogRecordPublic(CamelModel):
+    seq: int
+    x_road_id: str
+    request_id: str
+    trace_id: str | None
+    kind: str
+    client: str | None
+    service: str | None
+    method: str
+    path: str
+    query: str
+    status_code: int
+    outcome: str
+    started_at: str
+    duration_ms: float
+    upstream_ms: float | None
+    request_hash: str | None
+    subject_hash: str | None
+    purpose: str | None
+    decision_id: str | None
+    consent_record_id: str | None
+    error_type: str | None
+    request_fields: list[str] | None
+    response_fields: list[str] | None
+    request_body: str | None = None
+    response_body: str | None = None
+    record_hash: str
+
+
+class VerifyReport(CamelModel):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    first_bad_x_road_id: str | None = None
+    reason: str | None = None
+    head_seq: int | None = None
+    anchor_seq: int | None = None
+
+
+class PurgeReport(CamelModel):
+    purged: int
+    anchor_seq: int | None
+    remaining: int
+
+
+def public_record(record: LogRecord, *, bodies: bool = False) -> dict[str, Any]:
+    from services.interop_layer.api_model import iso
+
+    data = LogRecordPublic(
+        seq=record.seq,
+        x_road_id=record.x_road_id,
+        request_id=record.request_id,
+        trace_id=record.trace_id,
+        kind=record.kind,
+        client=record.client,
+        service=record.service,
+        method=record.method,
+        path=record.path,
+        query=record.query,
+        status_code=record.status_code,
+        outcome=record.outcome,
+        started_at=iso(record.started_at) or "",
+        duration_ms=record.duration_us / 1000,
+        upstream_ms=None if record.upstream_us is None else record.upstream_us / 1000,
+        request_hash=record.request_hash,
+        subject_hash=record.subject_hash,
+        purpose=record.purpose,
+        decision_id=record.decision_id,
+        consent_record_id=record.consent_record_id,
+        error_type=record.error_type,
+        request_fields=record.request_fields,
+        response_fields=record.response_fields,
+        request_body=record.request_body if bodies else None,
+        response_body=record.response_body if bodies else None,
+        record_hash=record.record_hash,
+    )
+    return data.model_dump(by_alias=True, exclude_none=not bodies)

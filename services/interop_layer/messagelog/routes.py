@@ -1,0 +1,118 @@
+"""Admin API of the message log: query, trace view, status, verification, retention purge."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel
+
+from services.interop_layer.api_model import as_utc, utcnow
+from services.interop_layer.errors import NotFound
+from services.interop_layer.messagelog.models import (
+    LogRecord,
+    PurgeReport,
+    VerifyReport,
+    public_record,
+)
+from services.interop_layer.messagelog.service import query_records, status_counts
+from services.interop_layer.messagelog.verify import verify_session
+from services.interop_layer.messagelog.writer import LogWriter
+from services.kernel.credentials import AdminDep
+
+router = APIRouter(prefix="/admin/messagelog", tags=["message log (admin)"])
+
+
+def _writer(request: Request) -> LogWriter:
+    writer: LogWriter = request.app.state.message_log
+    return writer
+
+
+@router.get("/records", summary="Query exchanges by X-Road-Id, trace, client, service, time")
+async def records(
+    request: Request,
+    _: AdminDep,
+    x_road_id: Annotated[str | None, Query(alias="xRoadId")] = None,
+    trace_id: Annotated[str | None, Query(alias="traceId")] = None,
+    client: str | None = None,
+    service: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    include_bodies: Annotated[bool, Query(alias="includeBodies")] = False,
+) -> dict[str, Any]:
+    writer = _writer(request)
+    await writer.flush()
+    found = await writer.run_locked(
+        lambda session: query_records(
+            session=session,
+            x_road_id=x_road_id,
+            trace_id=trace_id,
+            client=client,
+            service=service,
+            kind=kind,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+    )
+    return {
+        "count": len(found),
+        "records": [public_record(r, bodies=include_bodies) for r in found],
+    }
+
+
+@router.get("/records/{seq}", summary="One record, bodies included when stored")
+async def record(request: Request, _: AdminDep, seq: int) -> dict[str, Any]:
+    writer = _writer(request)
+    await writer.flush()
+    found = await writer.run_locked(lambda session: session.get(LogRecord, seq))
+    if found is None:
+        raise NotFound(f"No message log record {seq}.")
+    return public_record(found, bodies=True)
+
+
+@router.get("/traces/{trace_id}", summary="Every exchange of one W3C trace, in order")
+async def trace(request: Request, _: AdminDep, trace_id: str) -> dict[str, Any]:
+    writer = _writer(request)
+    await writer.flush()
+    found = await writer.run_locked(
+        lambda session: query_records(session=session, trace_id=trace_id, limit=1000)
+    )
+    return {"traceId": trace_id, "records": [public_record(r) for r in found]}
+
+
+@router.get("/status", summary="Exchanges per OpenHIM status, in flight, chain position")
+async def status(request: Request, _: AdminDep) -> dict[str, Any]:
+    writer = _writer(request)
+    await writer.flush()
+    counts = await writer.run_locked(lambda session: status_counts(session=session))
+    counts["statuses"]["Processing"] = getattr(request.app.state, "exchanges_in_flight", 0)
+    counts["bodies"] = request.app.state.settings.message_log_bodies
+    return counts
+
+
+@router.post("/verify", summary="Verify the hash chain and signatures; name the first bad record")
+async def verify(request: Request, _: AdminDep) -> VerifyReport:
+    writer = _writer(request)
+    await writer.flush()
+    return await writer.run_locked(verify_session)
+
+
+class PurgeRequest(BaseModel):
+    before: datetime | None = None
+
+
+@router.post("/purge", summary="Retention: purge old records, keep the rest verifiable")
+async def purge(
+    request: Request, _: AdminDep, body: Annotated[PurgeRequest | None, Body()] = None
+) -> PurgeReport:
+    before = body.before if body and body.before else None
+    if before is None:
+        days = request.app.state.settings.message_log_retention_days
+        before = utcnow() - timedelta(days=days)
+    return await _writer(request).purge(before=as_utc(before))

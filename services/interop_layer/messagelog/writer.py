@@ -1,0 +1,162 @@
+"""The single writer of the chain: batches records, links and signs them, writes them in a thread.
+
+Exchanges hand their record over and answer at once; a record is durable within one flush
+(group commit, milliseconds). Reads of the log flush first, so they always see every exchange
+that has been answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from anyio import to_thread
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, func, insert
+from sqlmodel import Session, col, select
+
+from services.interop_layer.api_model import utcnow
+from services.interop_layer.messagelog.chain import (
+    GENESIS,
+    key_id_of,
+    mark_message,
+    public_pem,
+    record_digest,
+    sign,
+)
+from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
+from services.kernel.db import Database
+
+log = logging.getLogger("dpi.interop.messagelog")
+T = TypeVar("T")
+
+
+class LogWriter:
+    def __init__(self, database: Database, key: Ed25519PrivateKey) -> None:
+        self.database = database
+        self.key = key
+        self.pem = public_pem(key)
+        self.key_id = key_id_of(self.pem)
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.head_seq = 0
+        self.head_hash = GENESIS
+
+    def open(self) -> None:
+        """Register the public key and read where the chain ends."""
+        with self.database.session() as session:
+            if session.get(LogKey, self.key_id) is None:
+                session.add(LogKey(key_id=self.key_id, public_key=self.pem))
+                session.commit()
+            head = session.get(LogMark, "head") or session.get(LogMark, "anchor")
+            if head is not None:
+                self.head_seq, self.head_hash = head.seq, head.record_hash
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="message-log-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self.flush()
+
+    def submit(self, fields: dict[str, Any]) -> None:
+        self._pending.append(fields)
+        self._wake.set()
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        try:
+            await to_thread.run_sync(self._write, batch)
+        except Exception:
+            self._pending[:0] = batch  # keep order; retried by the next flush
+            raise
+
+    async def run_locked(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in a thread while no batch is being written (purge, verification)."""
+
+        def locked() -> T:
+            with self._lock, self.database.session() as session:
+                return work(session)
+
+        return await to_thread.run_sync(locked)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("message log write failed; retrying")
+                await asyncio.sleep(0.5)
+                self._wake.set()
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        with self._lock:
+            seq, prev = self.head_seq, self.head_hash
+            rows = []
+            for fields in batch:
+                seq += 1
+                row = {**fields, "seq": seq, "key_id": self.key_id}
+                digest = record_digest(prev, row)
+                row.update(
+                    prev_hash=prev, record_hash=digest, signature=sign(self.key, digest.encode())
+                )
+                rows.append(row)
+                prev = digest
+            with self.database.session() as session:
+                session.execute(insert(LogRecord), rows)
+                self._set_mark(session, "head", seq, prev)
+                session.commit()
+            self.head_seq, self.head_hash = seq, prev
+
+    def _set_mark(self, session: Session, name: str, seq: int, digest: str) -> None:
+        mark = session.get(LogMark, name) or LogMark(
+            name=name, seq=seq, record_hash=digest, key_id=self.key_id, signature=""
+        )
+        mark.seq, mark.record_hash, mark.key_id = seq, digest, self.key_id
+        mark.signature = sign(self.key, mark_message(name, seq, digest))
+        mark.updated_at = utcnow()
+        session.add(mark)
+
+    async def purge(self, *, before: Any) -> PurgeReport:
+        """Delete the oldest records up to the first one started at or after `before`.
+
+        The hash of the last purged record becomes the signed anchor, so the remainder still
+        verifies from there (X-Road archives carry the last digest forward the same way).
+        """
+        await self.flush()
+
+        def work(session: Session) -> PurgeReport:
+            first_kept = session.exec(
+                select(func.min(LogRecord.seq)).where(col(LogRecord.started_at) >= before)
+            ).one()
+            upto = (first_kept - 1) if first_kept is not None else self.head_seq
+            last = session.get(LogRecord, upto) if upto > 0 else None
+            if last is None:
+                remaining = session.exec(select(func.count()).select_from(LogRecord)).one()
+                anchor = session.get(LogMark, "anchor")
+                return PurgeReport(
+                    purged=0, anchor_seq=anchor.seq if anchor else None, remaining=remaining
+                )
+            result = session.execute(delete(LogRecord).where(col(LogRecord.seq) <= upto))
+            self._set_mark(session, "anchor", upto, last.record_hash)
+            session.commit()
+            remaining = session.exec(select(func.count()).select_from(LogRecord)).one()
+            purged = int(getattr(result, "rowcount", 0) or 0)
+            return PurgeReport(purged=purged, anchor_seq=upto, remaining=remaining)
+
+        return await self.run_locked(work)

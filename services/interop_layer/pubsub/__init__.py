@@ -1,0 +1,1 @@
+"""GovStack IM publish/subscribe: rooms, event types, PUSH and PULL subscriptions."""

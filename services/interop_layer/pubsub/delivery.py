@@ -1,0 +1,288 @@
+"""PUSH delivery: a background dispatcher drains due deliveries from the database.
+
+Each attempt is a webhook `POST` of the GovStack `EventItem`; a 2xx marks it delivered, anything
+else schedules a retry with exponential back-off, and after the last attempt it is dead-lettered
+(redeliverable on demand). State lives in the database, so a restart resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import orjson
+from anyio import to_thread
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from services.interop_layer.api_model import utcnow
+from services.interop_layer.config import InteropSettings
+from services.interop_layer.messagelog.capture import body_text, outcome_of
+from services.interop_layer.messagelog.writer import LogWriter
+from services.interop_layer.pubsub.events import event_item, expired
+from services.interop_layer.pubsub.models import (
+    DEAD,
+    DELIVERED,
+    EXPIRED,
+    PENDING,
+    Delivery,
+    Event,
+    Subscription,
+)
+from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
+from services.kernel.db import Database
+from services.kernel.topology import load_topology, service_url
+from services.kernel.tracing import new_span_id
+
+log = logging.getLogger("dpi.interop.pubsub")
+BATCH = 50
+
+
+def push_base(subscriber: str) -> str | None:
+    """The base URL of the topology service that is `subscriber`, if any."""
+    topology = load_topology()
+    for spec in topology.services:
+        if topology.member_id(spec.name) == subscriber:
+            return service_url(spec.name)
+    return None
+
+
+def push_target(sub: Subscription) -> str | None:
+    if sub.push_url:
+        return sub.push_url
+    base = push_base(sub.subscriber)
+    return None if base is None or not sub.push_path else base + sub.push_path
+
+
+@dataclass(slots=True)
+class Attempt:
+    delivery_id: int
+    url: str | None
+    item: dict[str, Any]
+    subscriber: str
+    room: str
+    event_type: str
+    trace_id: str | None
+    status: int | None = None
+    error: str | None = None
+
+
+class PushDispatcher:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: InteropSettings,
+        session: aiohttp.ClientSession,
+        writer: LogWriter,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.session = session
+        self.writer = writer
+        self.wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name="pubsub-push")
+
+    def notify(self) -> None:
+        """Wake the dispatcher now (safe from worker threads)."""
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.wake.set)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                wait = await self.run_once()
+            except Exception:
+                log.exception("push dispatch failed; retrying")
+                wait = self.settings.push_poll_interval
+            if wait > 0:
+                try:
+                    await asyncio.wait_for(self.wake.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+            self.wake.clear()
+
+    async def run_once(self) -> float:
+        """Attempt every due delivery; return how long to wait before the next is due."""
+        attempts, wait = await to_thread.run_sync(self._claim)
+        if not attempts:
+            return wait
+        await asyncio.gather(*(self._attempt(a) for a in attempts))
+        await to_thread.run_sync(self._settle, attempts)
+        return 0.0
+
+    def _claim(self) -> tuple[list[Attempt], float]:
+        now = utcnow()
+        with self.database.session() as session:
+            rows = session.exec(
+                select(Delivery, Subscription, Event)
+                .join(Subscription, col(Subscription.id) == col(Delivery.subscription_id))
+                .join(Event, col(Event.sequence) == col(Delivery.event_seq))
+                .where(Delivery.state == PENDING, Subscription.delivery == "PUSH")
+                .where(col(Delivery.next_attempt_at) <= now)
+                .order_by(col(Delivery.event_seq))
+                .limit(BATCH)
+            ).all()
+            attempts: list[Attempt] = []
+            fifo_busy: set[str] = set()
+            for delivery, sub, event in rows:
+                if sub.fifo and (sub.id in fifo_busy or _earlier_pending(session, delivery)):
+                    continue
+                if expired(delivery, sub):
+                    delivery.state, delivery.done_at = EXPIRED, now
+                    session.add(delivery)
+                    continue
+                if sub.fifo:
+                    fifo_busy.add(sub.id)
+                assert delivery.id is not None
+                attempts.append(
+                    Attempt(
+                        delivery_id=delivery.id,
+                        url=push_target(sub),
+                        item=event_item(event, sub.subscriber),
+                        subscriber=sub.subscriber,
+                        room=sub.room,
+                        event_type=sub.event_type,
+                        trace_id=event.trace_id,
+                    )
+                )
+            session.commit()
+            wait = self.settings.push_poll_interval
+            if not attempts:
+                upcoming = session.exec(
+                    select(func.min(Delivery.next_attempt_at)).where(Delivery.state == PENDING)
+                ).one()
+                if upcoming is not None:
+                    wait = max(0.0, min(wait, (upcoming - utcnow()).total_seconds()))
+            return attempts, wait
+
+    async def _attempt(self, attempt: Attempt) -> None:
+        x_road_id = str(uuid.uuid4())
+        body = orjson.dumps(attempt.item)
+        started, clock = utcnow(), time.perf_counter()
+        traceparent = f"00-{attempt.trace_id or uuid.uuid4().hex}-{new_span_id()}-01"
+        headers = {
+            "Content-Type": "application/json",
+            "X-Road-Client": attempt.room,
+            "X-Road-Service": f"{attempt.subscriber}/events/{attempt.event_type}",
+            "X-Road-Id": x_road_id,
+            MEDIATOR_KEY_HEADER: mediator_key(self.settings.sandbox_secret),
+            "traceparent": traceparent,
+        }
+        if attempt.url is None:
+            attempt.error = "no push target (pushUrl / pushPath) can be resolved"
+        else:
+            timeout = aiohttp.ClientTimeout(
+                total=self.settings.push_timeout,
+                sock_connect=self.settings.provider_connect_timeout,
+            )
+            try:
+                async with self.session.post(
+                    attempt.url, data=body, headers=headers, timeout=timeout
+                ) as response:
+                    await response.read()
+                    attempt.status = response.status
+                    if response.status >= 300:
+                        attempt.error = f"subscriber answered {response.status}"
+            except TimeoutError:
+                attempt.error = "subscriber did not answer in time"
+            except aiohttp.ClientError as exc:
+                attempt.error = f"subscriber unreachable: {type(exc).__name__}"
+        self._log(attempt, x_road_id, traceparent, body, started, clock)
+
+    def _log(
+        self,
+        attempt: Attempt,
+        x_road_id: str,
+        traceparent: str,
+        body: bytes,
+        started: Any,
+        clock: float,
+    ) -> None:
+        if self.settings.message_log_bodies == "off":
+            return
+        status = attempt.status or (504 if "in time" in (attempt.error or "") else 502)
+        full = self.settings.message_log_bodies == "full"
+        path = attempt.url or ""
+        self.writer.submit(
+            {
+                "x_road_id": x_road_id,
+                "request_id": str(attempt.delivery_id),
+                "trace_id": traceparent.split("-")[1],
+                "kind": "delivery",
+                "client": attempt.room,
+                "service": f"{attempt.subscriber}/events/{attempt.event_type}",
+                "method": "POST",
+                "path": path,
+                "query": "",
+                "status_code": status,
+                "outcome": outcome_of(status),
+                "started_at": started,
+                "duration_us": int((time.perf_counter() - clock) * 1_000_000),
+                "upstream_us": None,
+                "request_hash": None,
+                "subject_hash": None,
+                "purpose": None,
+                "decision_id": None,
+                "consent_record_id": None,
+                "error_type": None if attempt.error is None else "Server.ServerProxy.push_failed",
+                "request_body": body_text(body) if full else None,
+                "response_body": None,
+                "request_fields": sorted(attempt.item) if full else None,
+                "response_fields": None,
+            }
+        )
+
+    def _settle(self, attempts: list[Attempt]) -> None:
+        now = utcnow()
+        settings = self.settings
+        with self.database.session() as session:
+            for attempt in attempts:
+                delivery = session.get(Delivery, attempt.delivery_id)
+                if delivery is None or delivery.state != PENDING:
+                    continue
+                delivery.attempts += 1
+                delivery.last_status, delivery.last_error = attempt.status, attempt.error
+                delivery.updated_at = now
+                if attempt.error is None:
+                    delivery.state, delivery.done_at = DELIVERED, now
+                elif delivery.attempts >= settings.push_max_attempts:
+                    delivery.state, delivery.done_at = DEAD, now
+                else:
+                    backoff = settings.push_backoff_initial * 2 ** (delivery.attempts - 1)
+                    delay = min(backoff, settings.push_backoff_max)
+                    delivery.next_attempt_at = now + timedelta(seconds=delay)
+                session.add(delivery)
+            session.commit()
+
+
+def _earlier_pending(session: Session, delivery: Delivery) -> bool:
+    earlier = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.subscription_id == delivery.subscription_id,
+            Delivery.state == PENDING,
+            col(Delivery.event_seq) < delivery.event_seq,
+        )
+    ).one()
+    return bool(earlier)

@@ -1,0 +1,1 @@
+"""Access rights: deny by default, grants per client subsystem and service."""

@@ -1,0 +1,1 @@
+"""The r1 routing hot path: authenticate, authorise, forward, answer with X-Road headers."""

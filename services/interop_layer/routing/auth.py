@@ -1,0 +1,71 @@
+"""Who is calling: the credential decides, the `X-Road-Client` header must agree."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.interop_layer.directory import Directory
+from services.interop_layer.errors import BadRequest, ClientSpoofed, UnknownMember
+from services.interop_layer.identifiers import SubsystemId
+from services.interop_layer.messagelog.capture import Exchange
+from services.kernel.credentials import CLIENT_KEY_HEADER
+
+CLIENT_HEADERS = ("x-road-client", "x-govstack-client", "information-mediator-client")
+_X_ROAD_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
+
+
+def exchange_of(request: Request) -> Exchange:
+    exchange: Exchange = request.state.exchange
+    return exchange
+
+
+def directory_of(request: Request) -> Directory:
+    directory: Directory = request.app.state.directory
+    return directory
+
+
+def claimed_client(request: Request) -> str:
+    values = {request.headers[h].strip() for h in CLIENT_HEADERS if h in request.headers}
+    if not values:
+        raise BadRequest("Missing X-Road-Client header (INSTANCE/CLASS/MEMBER/SUBSYSTEM).")
+    if len(values) > 1:
+        raise BadRequest("X-Road-Client and its GovStack aliases name different clients.")
+    try:
+        return str(SubsystemId.parse(values.pop()))
+    except ValueError as exc:
+        raise BadRequest(f"Malformed X-Road-Client header: {exc}") from exc
+
+
+def authenticated_client(request: Request) -> str:
+    """The calling subsystem; mediator errors for a bad header, credential or a spoofed id."""
+    exchange = exchange_of(request)
+    x_road_id = request.headers.get("x-road-id")
+    if x_road_id is not None and not _X_ROAD_ID.match(x_road_id):
+        raise BadRequest("X-Road-Id must be 1-100 characters of A-Z a-z 0-9 . _ : -.")
+    claimed = claimed_client(request)
+    directory = directory_of(request)
+    authenticated = directory.authenticate(request.headers.get(CLIENT_KEY_HEADER))
+    if authenticated is None:
+        raise UnknownMember(
+            f"No subsystem is registered for this credential ({CLIENT_KEY_HEADER} missing "
+            "or unknown)."
+        )
+    exchange.client = authenticated
+    if authenticated != claimed:
+        raise ClientSpoofed(
+            f"X-Road-Client {claimed} does not match the authenticated subsystem {authenticated}."
+        )
+    return authenticated
+
+
+ClientDep = Annotated[str, Depends(authenticated_client)]
+
+
+def provider_id(*parts: str) -> str:
+    try:
+        return str(SubsystemId.from_parts(*parts))
+    except ValueError as exc:
+        raise BadRequest(f"Malformed service identifier: {exc}") from exc
