@@ -1,4 +1,4 @@
-"""The GovStack Data API on a registry created by configuration: every operation, paging, filters."""
+"""The GovStack Data API on a configured registry: every operation, paging, filters."""
 
 from __future__ import annotations
 

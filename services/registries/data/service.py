@@ -12,12 +12,12 @@ from sqlmodel import Session, col, select
 from services.kernel.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from services.registries.catalog import schema as schemas
 from services.registries.catalog.models import Registry
-from services.registries.catalog.service import get_registry, next_key
+from services.registries.catalog.service import next_key
 from services.registries.clock import iso, utcnow
 from services.registries.data import query as q
 from services.registries.data.models import Record, RecordVersion
+from services.registries.data.validation import validate
 from services.registries.events.service import enqueue
-from services.registries.facility.models import Place
 
 NO_RECORD = "no record found"
 
@@ -147,7 +147,7 @@ def _create(session: Session, *, registry: Registry, content: dict[str, Any], ac
         raise Conflict(
             f"a record with {pk} {key!r} already exists in {registry.name} {registry.version}."
         )
-    _validate(session, registry=registry, content=content, own_key=None)
+    validate(session, registry=registry, content=content, own_key=None)
     now = utcnow()
     version = 1 + _last_version(session, registry=registry, key=key)
     record = Record(
@@ -196,79 +196,6 @@ def _last_version(session: Session, *, registry: Registry, key: str) -> int:
         )
     ).one()
     return int(last or 0)
-
-
-def _validate(
-    session: Session, *, registry: Registry, content: dict[str, Any], own_key: str | None
-) -> None:
-    problems = schemas.violations(registry.json_schema, content)
-    if problems:
-        described = "; ".join(f"{p['field']}: {p['rule']} ({p['message']})" for p in problems[:5])
-        raise ValidationFailed(
-            f"content does not match the schema of {registry.name} {registry.version}: {described}",
-            errors=problems,
-        )
-    _check_references(session, registry=registry, content=content)
-    _check_uniques(session, registry=registry, content=content, own_key=own_key)
-
-
-def _check_references(session: Session, *, registry: Registry, content: dict[str, Any]) -> None:
-    for path, flag in schemas.keyword_paths(registry.json_schema, "facilityCode"):
-        value = schemas.get_path(content, path)
-        if flag and value is not None:
-            place = session.get(Place, value)
-            if place is None or place.level != "facility":
-                raise ValidationFailed(
-                    f"{path}: facilityCode ({value!r} is not in the master facility list)",
-                    errors=[
-                        {
-                            "field": path,
-                            "rule": "facilityCode",
-                            "message": f"unknown facility {value!r}",
-                        }
-                    ],
-                )
-    for path, target in schemas.keyword_paths(registry.json_schema, "references"):
-        value = schemas.get_path(content, path)
-        if value is None or not isinstance(target, str) or "/" not in target:
-            continue
-        name, version = target.split("/", 1)
-        other = get_registry(session, name=name, version=version)
-        found = session.exec(
-            select(Record.id).where(Record.registry_id == other.id, Record.key == value)
-        ).first()
-        if found is None:
-            raise ValidationFailed(
-                f"{path}: references ({value!r} is not a record of {target})",
-                errors=[
-                    {
-                        "field": path,
-                        "rule": "references",
-                        "message": f"no record {value!r} in {target}",
-                    }
-                ],
-            )
-
-
-def _check_uniques(
-    session: Session, *, registry: Registry, content: dict[str, Any], own_key: str | None
-) -> None:
-    for fields in registry.fields_uniques:
-        values = [schemas.get_path(content, f) for f in fields]
-        if all(v is None for v in values):
-            continue
-        for other in session.exec(select(Record).where(Record.registry_id == registry.id)).all():
-            if (
-                other.key != own_key
-                and [schemas.get_path(other.content, f) for f in fields] == values
-            ):
-                raise Conflict(
-                    f"{', '.join(fields)} must be unique: record {other.key} already has "
-                    f"{', '.join(q.scalar_text(v) for v in values)}.",
-                    errors=[
-                        {"field": f, "rule": "unique", "message": "duplicate value"} for f in fields
-                    ],
-                )
 
 
 def update(
@@ -326,7 +253,7 @@ def _apply(
     if pk in write and write[pk] != record.key:
         raise BadRequest(f"{pk} is the primary key and cannot be changed ({record.key!r}).")
     merged = q.deep_merge(record.content, write)
-    _validate(session, registry=registry, content=merged, own_key=record.key)
+    validate(session, registry=registry, content=merged, own_key=record.key)
     changes = q.diff(record.content, merged)
     if not changes:
         return record

@@ -1,7 +1,7 @@
 """Publish outbox events through the mediator's pub/sub, at least once, in order of creation.
 
-While the mediator is down events stay in the outbox and are retried with back-off; a restart
-loses nothing because the outbox is the database.
+While the mediator is down or refuses an event, events stay in the outbox and the oldest is
+retried with back-off before any later one; a restart loses nothing (the outbox is a table).
 """
 
 from __future__ import annotations
@@ -74,16 +74,18 @@ class Drainer:
         await self.client.aclose()
 
     def _due(self) -> list[OutboxEvent]:
+        """The oldest pending events, unless the oldest is still backing off (order is kept)."""
         with self.database.session() as session:
             stmt = (
                 select(OutboxEvent)
-                .where(
-                    col(OutboxEvent.published_at).is_(None), OutboxEvent.next_attempt_at <= utcnow()
-                )
+                .where(col(OutboxEvent.published_at).is_(None))
                 .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
                 .limit(self.batch)
             )
-            return list(session.exec(stmt).all())
+            events = list(session.exec(stmt).all())
+        if events and events[0].next_attempt_at > utcnow():
+            return []
+        return events
 
     def _mark(self, event_id: str, *, published_id: str | None, error: str | None) -> None:
         with self.database.session() as session:
@@ -109,10 +111,11 @@ class Drainer:
             try:
                 event_id, error = await self._publish(event)
             except httpx.HTTPError as exc:
-                await self._record(event.id, None, f"mediator unreachable: {exc!r}")
-                break  # the mediator is down: the rest waits for the next round
+                event_id, error = None, f"mediator unreachable: {exc!r}"
             await self._record(event.id, event_id, error)
-            published += error is None
+            if error is not None:
+                break  # consumers rely on order (a death after its birth): retry this one first
+            published += 1
         return published
 
     async def _record(self, event_id: str, published_id: str | None, error: str | None) -> None:
