@@ -1,5 +1,40 @@
-"""`/api/analytics`."""
+"""`/api/analytics`: answered from current data (no analytics-table generation step)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.kernel.db import DatabaseDep
+from services.sectoral_platform.analytics.request import parse_query
+from services.sectoral_platform.analytics.service import run
+from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.common.errors import conflict
+from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.metadata.deps import StoreDep
 
 router = APIRouter(prefix="/api", tags=["analytics"])
+
+
+@router.get("/analytics", summary="Aggregate analytics (dx, pe, ou)")
+def analytics(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    params = request.query_params
+    today = date.today()
+    if params.get("relativePeriodDate"):
+        try:
+            today = date.fromisoformat(params["relativePeriodDate"][:10])
+        except ValueError as exc:
+            raise conflict("Invalid relativePeriodDate", "E7135") from exc
+    query = parse_query(
+        store=store,
+        user=user,
+        dimensions=params.getlist("dimension"),
+        filters=params.getlist("filter"),
+        today=today,
+    )
+    display = (params.get("displayProperty") or "NAME").upper()
+    return json_response(run(database.engine, store, query, display))

@@ -1,0 +1,275 @@
+"""Analytics from current data: one grouped range scan per org unit level, then aggregation by
+each data element's aggregation type, indicators evaluated on the aggregates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import product
+from typing import Any
+
+from sqlalchemy import and_, func, literal, select
+from sqlalchemy.engine import Engine
+
+from services.sectoral_platform.aggregate.models import DataValue
+from services.sectoral_platform.aggregate.periods import Period
+from services.sectoral_platform.analytics.expressions import evaluate
+from services.sectoral_platform.analytics.request import (
+    DIMENSION_NAMES,
+    AnalyticsQuery,
+    indicator_elements,
+)
+from services.sectoral_platform.metadata.store import MetadataStore
+
+T = DataValue.__table__  # type: ignore[attr-defined]
+SEGMENT = 12  # "/" + an 11-character UID: paths are fixed-width per level
+Stat = tuple[float, int, float, float]  # sum, count, min, max
+# (de, coc or None, period start, period end, unit) -> stat
+Cells = dict[tuple[str, str | None, str, str, str], Stat]
+
+
+def _successor(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _common_prefix(paths: list[str]) -> str:
+    first, last = min(paths), max(paths)
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return first[:size]
+
+
+def fetch(
+    engine: Engine, store: MetadataStore, elements: set[str], detail: bool,
+    periods: list[Period], units: list[str],
+) -> Cells:  # fmt: skip
+    """Sums, counts, min and max per stored period and requested unit, from the covering index."""
+    cells: Cells = {}
+    if not elements or not periods or not units:
+        return cells
+    start = min(p.start for p in periods).isoformat()
+    end = max(p.end for p in periods).isoformat()
+    by_level: dict[int, dict[str, str]] = defaultdict(dict)
+    for uid in units:
+        path = store.path(uid)
+        if path is not None:
+            by_level[path.count("/")][path] = uid
+    with engine.connect() as conn:
+        for level, targets in by_level.items():
+            prefix = _common_prefix(list(targets))
+            single = len(targets) == 1
+            anc = (
+                literal(next(iter(targets)))
+                if single
+                else func.substr(T.c.ou_path, 1, SEGMENT * level)
+            )
+            cols = [T.c.de, T.c.co if detail else literal(None), T.c.pe_start, T.c.pe_end, anc]
+            stmt = (
+                select(*cols, func.sum(T.c.num), func.count(T.c.num), func.min(T.c.num), func.max(T.c.num))
+                .where(
+                    and_(
+                        T.c.de.in_(sorted(elements)),
+                        T.c.pe_start >= start, T.c.pe_start <= end, T.c.pe_end <= end,
+                        T.c.ou_path >= prefix, T.c.ou_path < _successor(prefix),
+                    )
+                )
+                .group_by(*[c for c in (T.c.de, T.c.co if detail else None, T.c.pe_start, T.c.pe_end) if c is not None], *( [] if single else [anc]))
+            )  # fmt: skip
+            for de, co, s, e, path, total, count, low, high in conn.execute(stmt):
+                uid = targets.get(path)
+                if uid is None or not count:
+                    continue
+                cells[(de, co, s, e, uid)] = (float(total), int(count), float(low), float(high))
+    return cells
+
+
+def combine(entries: list[tuple[str, Stat]], aggregation: str) -> float | None:
+    """Aggregate (stored period start, stat) entries by the data element's aggregation type."""
+    if not entries:
+        return None
+    if aggregation == "COUNT":
+        return float(sum(stat[1] for _, stat in entries))
+    if aggregation == "MIN":
+        return min(stat[2] for _, stat in entries)
+    if aggregation == "MAX":
+        return max(stat[3] for _, stat in entries)
+    if aggregation == "AVERAGE":
+        return sum(s[0] for _, s in entries) / sum(s[1] for _, s in entries)
+    per_period: dict[str, list[Stat]] = defaultdict(list)
+    for start, stat in entries:
+        per_period[start].append(stat)
+    if aggregation == "AVERAGE_SUM_ORG_UNIT":
+        totals = [sum(s[0] for s in stats) for stats in per_period.values()]
+        return sum(totals) / len(totals)
+    if aggregation in ("LAST", "FIRST", "LAST_AVERAGE_ORG_UNIT", "FIRST_AVERAGE_ORG_UNIT"):
+        key = max(per_period) if aggregation.startswith("LAST") else min(per_period)
+        stats = per_period[key]
+        total = sum(s[0] for s in stats)
+        return total / sum(s[1] for s in stats) if aggregation.endswith("ORG_UNIT") else total
+    return sum(s[0] for _, s in entries)
+
+
+def format_value(value: float, decimals: int | None = None) -> str:
+    """Row values are strings; whole numbers without a fraction, others rounded."""
+    rounded = round(value, 2 if decimals is None else decimals)
+    if float(rounded).is_integer():
+        return str(int(rounded))
+    return str(rounded)
+
+
+def run(
+    engine: Engine, store: MetadataStore, query: AnalyticsQuery, display: str = "NAME"
+) -> dict[str, Any]:
+    pe_dim, ou_dim, dx_dim = query.dim("pe"), query.dim("ou"), query.dim("dx")
+    pe_groups: list[tuple[str | None, list[Period]]] = (
+        [(None, query.periods)] if pe_dim.is_filter else [(p.id, [p]) for p in query.periods]
+    )
+    ou_groups: list[tuple[str | None, list[str]]] = (
+        [(None, query.units)] if ou_dim.is_filter else [(u, [u]) for u in query.units]
+    )
+    totals: set[str] = set()
+    details: set[str] = set()
+    for item in query.data:
+        if item.kind == "dataElement":
+            totals.add(item.element or "")
+        elif item.kind == "detail":
+            details.add(item.element or "")
+        else:
+            for de, coc in indicator_elements(store, item.id):
+                (details if coc else totals).add(de)
+    cells = fetch(engine, store, totals, False, query.periods, query.units)
+    detail_cells = (
+        fetch(engine, store, details, True, query.periods, query.units) if details else {}
+    )
+    stored_periods = {(k[2], k[3]) for k in (*cells, *detail_cells)}
+    period_map: dict[tuple[str, str], list[int]] = {
+        sp: [i for i, (_, ps) in enumerate(pe_groups)
+             if any(p.start.isoformat() <= sp[0] and sp[1] <= p.end.isoformat() for p in ps)]
+        for sp in stored_periods
+    }  # fmt: skip
+    index: dict[tuple[str, str | None, int, int], list[tuple[str, Stat]]] = defaultdict(list)
+    unit_groups: dict[str, list[int]] = defaultdict(list)
+    for j, (_, us) in enumerate(ou_groups):
+        for u in us:
+            unit_groups[u].append(j)
+    for source in (cells, detail_cells):
+        for (de, co, s, e, unit), stat in source.items():
+            for i in period_map[(s, e)]:
+                for j in unit_groups[unit]:
+                    index[(de, co, i, j)].append((s, stat))
+
+    def element_value(de: str, co: str | None, i: int, j: int) -> float | None:
+        element = store.get("dataElements", de) or {}
+        return combine(index.get((de, co, i, j), []), element.get("aggregationType", "SUM"))
+
+    rows: list[list[str]] = []
+    row_dims = [d.name for d in query.dimensions if not d.is_filter]
+    dx_groups = [[item] for item in query.data] if not dx_dim.is_filter else [query.data]
+    for dx_group, (i, (pe_id, _)), (j, (ou_id, _)) in product(
+        dx_groups, enumerate(pe_groups), enumerate(ou_groups)
+    ):
+        value: float | None = None
+        decimals: int | None = None
+        for item in dx_group:
+            if item.kind == "indicator":
+                ind = store.get("indicators", item.id) or {}
+                lookup = lambda de, co, i=i, j=j: element_value(de, co, i, j)  # noqa: E731
+                num = evaluate(ind.get("numerator", "0"), lookup)
+                den = evaluate(ind.get("denominator", "1"), lookup)
+                if num is None or den in (None, 0):
+                    continue
+                factor = (
+                    store.get("indicatorTypes", (ind.get("indicatorType") or {}).get("id", ""))
+                    or {}
+                ).get("factor", 1)
+                part = num / den * float(factor)  # type: ignore[operator]
+                decimals = ind.get("decimals")
+            else:
+                part = element_value(item.element or "", item.coc, i, j)  # type: ignore[assignment]
+            if part is not None:
+                value = part if value is None else value + part
+        if value is None:
+            continue
+        ids = {"dx": dx_group[0].id, "pe": pe_id, "ou": ou_id}
+        rows.append([str(ids[name]) for name in row_dims] + [format_value(value, decimals)])
+    return _response(store, query, rows, row_dims, display)
+
+
+def _name(store: MetadataStore, uid: str, display: str) -> str:
+    for plural in ("dataElements", "indicators", "organisationUnits"):
+        obj = store.get(plural, uid)
+        if obj is not None:
+            if display == "SHORTNAME":
+                return str(obj.get("shortName") or obj.get("name") or uid)
+            return str(obj.get("name") or uid)
+    return uid
+
+
+def _response(
+    store: MetadataStore,
+    query: AnalyticsQuery,
+    rows: list[list[str]],
+    row_dims: list[str],
+    display: str,
+) -> dict[str, Any]:
+    headers = [
+        {
+            "name": name,
+            "column": DIMENSION_NAMES[name],
+            "valueType": "TEXT",
+            "type": "java.lang.String",
+            "hidden": False,
+            "meta": True,
+        }
+        for name in row_dims
+    ]
+    headers.append(
+        {
+            "name": "value",
+            "column": "Value",
+            "valueType": "NUMBER",
+            "type": "java.lang.Double",
+            "hidden": False,
+            "meta": False,
+        }
+    )
+    items: dict[str, dict[str, str]] = {
+        name: {"name": label} for name, label in DIMENSION_NAMES.items()
+    }
+    for item in query.data:
+        uid, _, coc = item.id.partition(".")
+        label = _name(store, uid, display)
+        if coc:
+            label += " " + str((store.get("categoryOptionCombos", coc) or {}).get("name", coc))
+        items[item.id] = {"name": label}
+    for period in query.periods:
+        items[period.id] = {"name": period.name}
+    for rel in query.relative:
+        items[rel] = {"name": rel.replace("_", " ").capitalize()}
+    for uid in query.units:
+        items[uid] = {"name": _name(store, uid, display)}
+    for level in query.levels_used:
+        raw = level[len("LEVEL-") :]
+        found = next(
+            (
+                lv
+                for lv in store.all("organisationUnitLevels")
+                if str(lv.get("level")) == raw or lv["id"] == raw
+            ),
+            None,
+        )
+        items[level] = {"name": str((found or {}).get("name", level))}
+    dimensions = {
+        "dx": [i.id for i in query.data],
+        "pe": [p.id for p in query.periods],
+        "ou": list(query.units),
+        "co": [],
+    }
+    return {
+        "headers": headers,
+        "metaData": {"items": items, "dimensions": dimensions},
+        "rows": rows,
+        "width": len(headers),
+        "headerWidth": len(headers),
+        "height": len(rows),
+    }
