@@ -14,6 +14,7 @@ import httpx
 
 from sandbox.display import console, err_console, format_log_line, services_table
 from sandbox.launcher import Child, Launcher, LaunchError, stop_sandbox, tail
+from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, live_services, load_state
 from services.kernel.topology import load_topology, port_offset
 
@@ -195,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate = sub.add_parser("generate", help="regenerate compose files and README table")
     generate.add_argument("--check", action="store_true", help="fail if anything is stale")
     generate.set_defaults(func=cmd_generate)
+
+    register_scenarios(sub, common)
     return parser
 
 

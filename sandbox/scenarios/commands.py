@@ -1,0 +1,213 @@
+"""The logic behind `dpi scenarios`, `dpi run` and `dpi trace` (the CLI only registers them)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from rich.markup import escape
+from rich.table import Table
+
+from sandbox.display import console, err_console
+from sandbox.launcher import Launcher, LaunchError
+from sandbox.scenarios.loader import (
+    LoadedScenario,
+    ScenarioError,
+    find_scenario,
+    load_scenario,
+    scenario_files,
+)
+from sandbox.scenarios.progress import ConsoleProgress
+from sandbox.scenarios.results import RunResult
+from sandbox.scenarios.runner import Runner
+from sandbox.state import default_data_dir, live_services, load_state
+from sandbox.trace.build import build_trace
+from sandbox.trace.fetch import fetch_records
+from sandbox.trace.report import HTML, read_trace, runs_dir, summary_lines, write_trace
+from services.kernel.topology import load_topology, port_offset
+
+BODIES_ENV = "DPI_INTEROP_LAYER_MESSAGE_LOG_BODIES"
+
+
+def data_dir_of(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir).resolve() if args.data_dir else default_data_dir()
+
+
+def resolve_urls(data_dir: Path, offset: int | None) -> Callable[[str], str]:
+    """Base URL per service: `DPI_<NAME>_URL`, else the running sandbox's state, else topology."""
+    topology = load_topology()
+    state = load_state(data_dir)
+    running = {s.name: s.url for s in live_services(state)} if state else {}
+    if offset is None:
+        offset = state.port_offset if state else port_offset()
+
+    def url(name: str) -> str:
+        spec = topology.service(name)
+        override = os.environ.get(f"DPI_{spec.env_name}_URL")
+        if override:
+            return override.rstrip("/")
+        return running.get(name) or f"http://127.0.0.1:{spec.port + offset}"
+
+    return url
+
+
+def services_used(loaded: LoadedScenario) -> list[str]:
+    names = set(loaded.scenario.needs)
+    for step in loaded.scenario.steps:
+        if step.request.mediated:
+            names.add("interop_layer")
+        elif step.request.service and "${" not in step.request.service:
+            names.add(step.request.service)
+    return sorted(names)
+
+
+def unreachable(urls: Callable[[str], str], names: list[str]) -> list[str]:
+    """Services among `names` whose /healthz does not answer 200."""
+    down = []
+    with httpx.Client(timeout=2.0) as client:
+        for name in names:
+            try:
+                ok = client.get(f"{urls(name)}/healthz").status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if not ok:
+                down.append(f"{name} ({urls(name)})")
+    return down
+
+
+def run_and_trace(
+    loaded: LoadedScenario, *, urls: Callable[[str], str], data_dir: Path
+) -> tuple[RunResult, Path]:
+    """Run one scenario with live progress, then write its trace; return both."""
+    console.print(
+        f"\n[bold]{escape(loaded.scenario.title)}[/bold] [dim]({loaded.name}) — "
+        f"{escape(loaded.scenario.pattern)}[/dim]"
+    )
+    progress = ConsoleProgress(console, len(loaded.scenario.steps))
+    runner = Runner(urls=urls, progress=progress, runs_dir=runs_dir(data_dir))
+    result = runner.run(loaded)
+    records, log_state = fetch_records(urls("interop_layer"), result.trace_ids())
+    trace = build_trace(result, records, message_log=log_state)
+    directory = write_trace(trace.to_dict(), data_dir)
+    return result, directory
+
+
+def _select(args: argparse.Namespace) -> list[LoadedScenario]:
+    if args.all:
+        paths = scenario_files()
+    elif args.scenario:
+        paths = [find_scenario(name) for name in args.scenario]
+    else:
+        raise ScenarioError("name a scenario (see `dpi scenarios`) or pass --all")
+    return [load_scenario(path) for path in paths]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        chosen = _select(args)
+    except ScenarioError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
+    data_dir = data_dir_of(args)
+    launcher: Launcher | None = None
+    try:
+        if args.up:
+            os.environ.setdefault(BODIES_ENV, "full")
+            offset = args.port_offset if args.port_offset is not None else port_offset()
+            launcher = Launcher(load_topology(), data_dir, offset)
+            console.print(f"Starting the sandbox (data: {launcher.data_dir}) …")
+            launcher.start()
+            launcher.wait_ready(timeout=args.timeout)
+        urls = resolve_urls(data_dir, args.port_offset)
+        needed = sorted({name for loaded in chosen for name in services_used(loaded)})
+        down = unreachable(urls, needed)
+        if down:
+            err_console.print(
+                f"[red]error:[/red] not answering: {', '.join(down)}. Start the sandbox "
+                "(`dpi up -d`), or pass --up to start one for this run."
+            )
+            return 1
+        results = [run_and_trace(loaded, urls=urls, data_dir=data_dir) for loaded in chosen]
+    except LaunchError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 1
+    finally:
+        if launcher is not None:
+            launcher.stop()
+    return report(results)
+
+
+def report(results: list[tuple[RunResult, Path]]) -> int:
+    table = Table(title="Scenario runs", title_justify="left")
+    for column in ("scenario", "result", "steps", "run id"):
+        table.add_column(column, no_wrap=True)
+    for result, directory in results:
+        passed = sum(1 for s in result.steps if s.status == "passed")
+        outcome = "[green]passed[/green]" if result.ok else "[red]FAILED[/red]"
+        table.add_row(
+            result.scenario,
+            outcome,
+            f"{passed}/{len(result.steps)}",
+            result.run_id,
+        )
+    console.print()
+    console.print(table)
+    for result, directory in results:
+        console.print(f"Report of {result.scenario}: {directory / HTML}", soft_wrap=True)
+    console.print("Summary of a run: `dpi trace RUN_ID`.")
+    failed = [result for result, _ in results if not result.ok]
+    for result in failed:
+        err_console.print(f"[red]{escape(result.failure_message() or '')}[/red]")
+    return 1 if failed else 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    table = Table(title="Scenarios (`dpi run NAME`)", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("pattern")
+    table.add_column("what it shows")
+    bad = 0
+    for path in scenario_files():
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            table.add_row(path.stem, "[red]invalid[/red]", escape(str(exc)))
+            continue
+        scenario = loaded.scenario
+        table.add_row(loaded.name, escape(scenario.pattern), escape(scenario.summary))
+    console.print(table)
+    return 1 if bad else 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    try:
+        directory, trace = read_trace(data_dir_of(args), args.run_id)
+    except FileNotFoundError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 1
+    for line in summary_lines(trace, directory):
+        console.print(escape(line))
+    return 0 if trace["run"]["ok"] and not trace["findings"] else 1
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add `scenarios`, `run` and `trace` to the `dpi` parser."""
+    listing = sub.add_parser("scenarios", help="list the scenarios with one-line descriptions")
+    listing.set_defaults(func=cmd_scenarios)
+
+    run = sub.add_parser("run", parents=[common], help="run scenarios against the sandbox")
+    run.add_argument("scenario", nargs="*", help="scenario names (see `dpi scenarios`)")
+    run.add_argument("--all", action="store_true", help="run every scenario")
+    run.add_argument("--up", action="store_true", help="start a sandbox for the run, stop it after")
+    run.add_argument("--timeout", type=float, default=60.0, help="readiness timeout with --up")
+    run.set_defaults(func=cmd_run)
+
+    trace = sub.add_parser("trace", parents=[common], help="summary of a run's trace")
+    trace.add_argument("run_id", nargs="?", help="run id (default: the latest run)")
+    trace.set_defaults(func=cmd_trace)

@@ -1,0 +1,187 @@
+"""The sequence of a run as a small diagram model, drawn as Mermaid text and as inline SVG."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+MEDIATOR = "Mediator"
+
+
+@dataclass
+class Message:
+    source: str
+    target: str
+    label: str
+    reply: bool = False
+    failed: bool = False
+
+
+@dataclass
+class Note:
+    text: str
+    over: tuple[str, ...] = ()
+
+
+@dataclass
+class Diagram:
+    participants: list[str] = field(default_factory=list)
+    items: list[Message | Note] = field(default_factory=list)
+
+    def add(self, *names: str) -> None:
+        for name in names:
+            if name not in self.participants:
+                self.participants.append(name)
+
+    def message(self, source: str, target: str, label: str, **kwargs: bool) -> None:
+        self.add(source, target)
+        self.items.append(Message(source, target, label, **kwargs))
+
+
+def short(subsystem: str | None) -> str:
+    """`DPI/GOV/MOE/emis` -> `MOE/emis`; anything else unchanged."""
+    if not subsystem:
+        return "?"
+    parts = subsystem.split("/")
+    return "/".join(parts[2:4]) if len(parts) >= 4 else subsystem
+
+
+def _status(status: Any, outcome: str | None = None) -> str:
+    return f"{status} {outcome}" if outcome else str(status)
+
+
+def _path(path: str, limit: int = 48) -> str:
+    return path if len(path) <= limit else path[: limit - 1] + "…"
+
+
+def _exchange(diagram: Diagram, exchange: dict[str, Any]) -> None:
+    consumer, provider = short(exchange["consumer"]), short(exchange["provider"])
+    if exchange["kind"] == "delivery":
+        event = (exchange["service"] or "").rsplit("/", 1)[-1]
+        diagram.message(MEDIATOR, provider, f"deliver {event}")
+        diagram.message(provider, MEDIATOR, str(exchange["status"]), reply=True)
+        return
+    purpose = f" [{exchange['purpose']}]" if exchange.get("purpose") else ""
+    diagram.message(consumer, MEDIATOR, f"{exchange['method']} {_path(exchange['path'])}{purpose}")
+    if exchange["consent"] != "not required":
+        diagram.add(MEDIATOR)
+        diagram.items.append(Note(f"consent: {exchange['consent']}", (MEDIATOR,)))
+    failed = exchange["status"] >= 400
+    if exchange["forwarded"]:
+        service = (exchange["service"] or "").rsplit("/", 1)[-1]
+        diagram.message(MEDIATOR, provider, f"{exchange['method']} {service}")
+        diagram.message(provider, MEDIATOR, str(exchange["status"]), reply=True, failed=failed)
+    label = _status(exchange["status"], exchange.get("outcome"))
+    if exchange.get("error_type"):
+        label += f" ({exchange['error_type']})"
+    diagram.message(MEDIATOR, consumer, label, reply=True, failed=failed)
+
+
+def diagram_of(trace: dict[str, Any]) -> Diagram:
+    """Steps in order; each with the runner's direct call or the mediator's logged exchanges."""
+    diagram = Diagram()
+    exchanges = trace.get("exchanges", [])
+    for step in trace["run"]["steps"]:
+        if step["status"] == "skipped":
+            continue
+        diagram.items.append(Note(f"{step['index']}. {step['title']}"))
+        call = step.get("call")
+        logged = [e for e in exchanges if e.get("step") == step["index"]]
+        if call and call.get("client") is None:
+            actor = step["actor"]
+            diagram.message(actor, call["target"], f"{call['method']} {_path(_url_path(call))}")
+            reply = call["status"] if call.get("status") is not None else "no response"
+            failed = call.get("status") is None or call["status"] >= 400
+            diagram.message(call["target"], actor, str(reply), reply=True, failed=failed)
+        elif call and not any(e.get("x_road_id") == call.get("x_road_id") for e in logged):
+            consumer = short(call["client"])
+            diagram.message(consumer, MEDIATOR, f"{call['method']} {short(call['provider'])}")
+            diagram.message(
+                MEDIATOR, consumer, f"{call.get('status')} (not in the log)", reply=True
+            )
+        for exchange in logged:
+            _exchange(diagram, exchange)
+    return diagram
+
+
+def _url_path(call: dict[str, Any]) -> str:
+    url = str(call["url"])
+    after_scheme = url.split("://", 1)[-1]
+    return "/" + after_scheme.split("/", 1)[1] if "/" in after_scheme else "/"
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace(";", ",").replace("#", "#35;").replace("\n", " ")
+
+
+def to_mermaid(diagram: Diagram) -> str:
+    ids = {name: f"P{i}" for i, name in enumerate(diagram.participants)}
+    lines = ["sequenceDiagram"]
+    for name, ident in ids.items():
+        lines.append(f"    participant {ident} as {_mermaid_text(name)}")
+    for item in diagram.items:
+        if isinstance(item, Note):
+            if item.over:
+                over = ",".join(ids[n] for n in item.over)
+            elif len(ids) > 1:
+                over = f"{ids[diagram.participants[0]]},{ids[diagram.participants[-1]]}"
+            else:
+                over = next(iter(ids.values()), "P0")
+            lines.append(f"    Note over {over}: {_mermaid_text(item.text)}")
+        else:
+            arrow = "-->>" if item.reply else "->>"
+            if item.failed:
+                arrow = "--x" if item.reply else "-x"
+            source, target = ids[item.source], ids[item.target]
+            lines.append(f"    {source}{arrow}{target}: {_mermaid_text(item.label)}")
+    return "\n".join(lines) + "\n"
+
+
+COLUMN, ROW, TOP, BOX = 170, 30, 56, 150
+
+
+def to_svg(diagram: Diagram) -> str:
+    """A self-drawn sequence diagram: no script, no network, readable in any browser."""
+    count = max(len(diagram.participants), 1)
+    width = COLUMN * count + 20
+    height = TOP + ROW * (len(diagram.items) + 1) + 20
+    x = {name: 10 + COLUMN * i + COLUMN // 2 for i, name in enumerate(diagram.participants)}
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        "<defs><marker id='arrow' markerWidth='10' markerHeight='8' refX='9' refY='4' "
+        "orient='auto'><path d='M0,0 L10,4 L0,8 z' fill='#333'/></marker></defs>",
+    ]
+    for name, cx in x.items():
+        out.append(
+            f'<rect x="{cx - BOX // 2}" y="8" width="{BOX}" height="30" rx="4" '
+            f'fill="#eef3fb" stroke="#4a6fa5"/>'
+            f'<text x="{cx}" y="28" text-anchor="middle">{escape(name[:24])}</text>'
+            f'<line x1="{cx}" y1="38" x2="{cx}" y2="{height - 10}" stroke="#bbb" '
+            f'stroke-dasharray="4,3"/>'
+        )
+    for row, item in enumerate(diagram.items):
+        y = TOP + ROW * row + ROW // 2
+        if isinstance(item, Note):
+            names = item.over or tuple(diagram.participants)
+            left = min(x[n] for n in names) - BOX // 2
+            right = max(x[n] for n in names) + BOX // 2
+            out.append(
+                f'<rect x="{left}" y="{y - 11}" width="{right - left}" height="20" '
+                f'fill="#fff8dc" stroke="#d4b106"/>'
+                f'<text x="{(left + right) // 2}" y="{y + 3}" text-anchor="middle">'
+                f"{escape(item.text[:90])}</text>"
+            )
+            continue
+        x1, x2 = x[item.source], x[item.target]
+        colour = "#b3261e" if item.failed else "#333"
+        dash = ' stroke-dasharray="5,3"' if item.reply else ""
+        out.append(
+            f'<line x1="{x1}" y1="{y + 4}" x2="{x2}" y2="{y + 4}" stroke="{colour}"{dash} '
+            f'marker-end="url(#arrow)"/>'
+            f'<text x="{(x1 + x2) // 2}" y="{y}" text-anchor="middle" fill="{colour}">'
+            f"{escape(item.label[:60])}</text>"
+        )
+    out.append("</svg>")
+    return "\n".join(out)
