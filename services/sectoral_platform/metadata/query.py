@@ -132,7 +132,7 @@ def _matches_one(value: Any, op: str, arg: str) -> bool:
     if op in ("like", "ilike", "$like", "$ilike", "like$", "ilike$", "sw", "ew"):
         if value is None:
             return False
-        hay, needle = (text.lower(), arg.lower()) if "i" in op else (text, arg)
+        hay, needle = (text.lower(), arg.lower()) if "ilike" in op else (text, arg)
         if op.startswith("$") or op == "sw":
             return hay.startswith(needle)
         if op.endswith("$") or op == "ew":

@@ -1,0 +1,1 @@
+"""Tests of the sectoral platform (DHIS2 Web API subset)."""
