@@ -6,7 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import uvicorn
@@ -53,7 +53,14 @@ async def await_for(condition: Callable[[], Any], *, timeout: float = 10.0, what
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Run `app` under uvicorn on a free loopback port in a thread; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -116,10 +123,8 @@ def provider_app() -> FastAPI:
 
     @app.get("/hang")
     async def hang() -> dict[str, str]:
-        try:
+        with suppress(TimeoutError):
             await asyncio.wait_for(asyncio.Event().wait(), timeout=5)
-        except TimeoutError:
-            pass
         return {"late": "yes"}
 
     @app.get("/openapi-doc")
@@ -145,7 +150,7 @@ class FakeExchanger:
             if tokens.get(from_partner) == token:
                 if person in self.inactive:
                     raise SubjectRefused("The subject's identity is not active.")
-                return {p: tokens[p] for p in to_partners}
+                return {p: tokens.get(p, f"{p}-{person}") for p in to_partners}
         raise SubjectRefused("The subject's identity is unknown.")
 
 

@@ -62,7 +62,7 @@ def upsert_service(*, session: Session, data: ServiceEntryCreate) -> ServiceEntr
 
 
 def list_services(*, session: Session, provider: str | None = None) -> list[ServiceEntry]:
-    query = select(ServiceEntry).order_by(ServiceEntry.id)  # type: ignore[arg-type]
+    query = select(ServiceEntry).order_by(ServiceEntry.id)
     if provider:
         query = query.where(ServiceEntry.provider == provider)
     return list(session.exec(query))

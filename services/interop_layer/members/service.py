@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.interop_layer.api_model import utcnow
 from services.interop_layer.directory import key_hash
@@ -33,7 +33,7 @@ def seed_subsystems(*, session: Session, subsystems: dict[str, str]) -> int:
 
 
 def list_subsystems(*, session: Session) -> list[Subsystem]:
-    return list(session.exec(select(Subsystem).order_by(Subsystem.id)))  # type: ignore[arg-type]
+    return list(session.exec(select(Subsystem).order_by(Subsystem.id)))
 
 
 def parse_subsystem(value: str) -> str:
@@ -83,7 +83,7 @@ def issue_key(*, session: Session, member_id: str, label: str) -> ClientKeyIssue
 
 
 def list_keys(*, session: Session, member_id: str | None) -> list[ClientKeyPublic]:
-    query = select(ClientKey).order_by(ClientKey.created_at)  # type: ignore[arg-type]
+    query = select(ClientKey).order_by(col(ClientKey.created_at))
     if member_id:
         query = query.where(ClientKey.subsystem_id == parse_subsystem(member_id))
     return [_public(key) for key in session.exec(query)]

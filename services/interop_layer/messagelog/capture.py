@@ -126,16 +126,16 @@ class ExchangeLogMiddleware:
             nonlocal status, response_type
             if message["type"] == "http.response.start":
                 status = message["status"]
-                for key, value in message.get("headers", []):
+                for key, value in message.get("headers", []) if full else ():
                     if key.lower() == b"content-type":
                         response_type = value.decode("latin-1")
-            elif message["type"] == "http.response.body" and len(response_body) <= limit:
+            elif full and message["type"] == "http.response.body" and len(response_body) <= limit:
                 response_body.extend(message.get("body", b""))
             await send(message)
 
         state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
         try:
-            await self.app(scope, tee_receive if full else receive, tee_send if full else send)
+            await self.app(scope, tee_receive if full else receive, tee_send)
         except BaseException:
             exchange.broken = True
             raise

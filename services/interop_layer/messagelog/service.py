@@ -49,9 +49,7 @@ def query_records(
 
 def status_counts(*, session: Session) -> dict[str, Any]:
     """Exchanges per OpenHIM status, and where the chain stands."""
-    rows = session.exec(
-        select(LogRecord.outcome, func.count()).group_by(LogRecord.outcome)  # type: ignore[call-overload]
-    ).all()
+    rows = session.exec(select(LogRecord.outcome, func.count()).group_by(LogRecord.outcome)).all()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({outcome: int(n) for outcome, n in rows})
     head = session.get(LogMark, "head")

@@ -8,6 +8,7 @@ that has been answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -43,6 +44,7 @@ class LogWriter:
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0
         self.head_hash = GENESIS
@@ -63,10 +65,8 @@ class LogWriter:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         await self.flush()
 
@@ -75,14 +75,16 @@ class LogWriter:
         self._wake.set()
 
     async def flush(self) -> None:
-        if not self._pending:
-            return
-        batch, self._pending = self._pending, []
-        try:
-            await to_thread.run_sync(self._write, batch)
-        except Exception:
-            self._pending[:0] = batch  # keep order; retried by the next flush
-            raise
+        """Write everything submitted so far (waiting for a batch already on its way)."""
+        async with self._flushing:
+            if not self._pending:
+                return
+            batch, self._pending = self._pending, []
+            try:
+                await to_thread.run_sync(self._write, batch)
+            except Exception:
+                self._pending[:0] = batch  # keep order; retried by the next flush
+                raise
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""

@@ -8,6 +8,7 @@ else schedules a retry with exponential back-off, and after the last attempt it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -102,10 +103,8 @@ class PushDispatcher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         while True:
@@ -115,10 +114,8 @@ class PushDispatcher:
                 log.exception("push dispatch failed; retrying")
                 wait = self.settings.push_poll_interval
             if wait > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
             self.wake.clear()
 
     async def run_once(self) -> float:

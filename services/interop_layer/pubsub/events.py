@@ -66,7 +66,9 @@ def publish(
     try:
         jsonschema.validate(payload, declared.schema_)
     except jsonschema.ValidationError as exc:
-        raise BadRequest(f"The event does not match the {event_type!r} schema: {exc.message}")
+        raise BadRequest(
+            f"The event does not match the {event_type!r} schema: {exc.message}"
+        ) from exc
     event = Event(
         id=str(uuid.uuid4()),
         room=room,

@@ -40,7 +40,9 @@ def create_event_type(*, session: Session, room: str, data: EventTypeCreate) -> 
     try:
         jsonschema.Draft202012Validator.check_schema(data.schema_)
     except jsonschema.SchemaError as exc:
-        raise BadRequest(f"The event type's schema is not a valid JSON Schema: {exc.message}")
+        raise BadRequest(
+            f"The event type's schema is not a valid JSON Schema: {exc.message}"
+        ) from exc
     if find_event_type(session=session, room=room, name=data.event_type) is not None:
         raise Conflict(f"Event type {data.event_type!r} already exists in room {room}.")
     created = EventType(

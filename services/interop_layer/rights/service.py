@@ -59,7 +59,7 @@ def grant(*, session: Session, data: AccessRightCreate) -> AccessRight:
 def list_rights(
     *, session: Session, client: str | None = None, provider: str | None = None
 ) -> list[AccessRight]:
-    query = select(AccessRight).order_by(AccessRight.client, AccessRight.provider)  # type: ignore[arg-type]
+    query = select(AccessRight).order_by(AccessRight.client, AccessRight.provider)
     if client:
         query = query.where(AccessRight.client == client)
     if provider:

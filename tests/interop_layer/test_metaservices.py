@@ -1,0 +1,117 @@
+"""Metaservices exactly as the contract shows them, and the default catalogue as seeded."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.interop_layer.config import InteropSettings
+from services.interop_layer.main import create_app
+from services.kernel.testing import serve_in_process
+from services.kernel.topology import load_topology
+from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, NIA, REGISTRIES, client_headers
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_list_clients(mediator):
+    _, client = mediator
+    response = await client.get("/listClients", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    members = response.json()["member"]
+    subsystems = {
+        "/".join(
+            m["id"][k] for k in ("xroad_instance", "member_class", "member_code", "subsystem_code")
+        ): m
+        for m in members
+        if m["id"]["object_type"] == "SUBSYSTEM"
+    }
+    assert set(subsystems) == set(load_topology().subsystems())
+    assert subsystems[HEALTH]["id"] == {
+        "xroad_instance": "DPI",
+        "member_class": "GOV",
+        "member_code": "MOH",
+        "subsystem_code": "hmis",
+        "object_type": "SUBSYSTEM",
+    }
+    assert subsystems[HEALTH]["name"] == "Sectoral platform (health)"
+    assert any(m["id"]["object_type"] == "MEMBER" for m in members)
+    other = await client.get("/listClients?xRoadInstance=OTHER")
+    assert other.json() == {"member": []}
+
+
+async def test_list_and_allowed_methods(mediator):
+    _, client = mediator
+    listed = await client.get(f"/r1/{REGISTRIES}/listMethods", headers=client_headers(EDUCATION))
+    assert listed.status_code == 200
+    services = {s["service_code"]: s for s in listed.json()["service"]}
+    assert set(services) == {"echo", "raw", "down"}
+    assert services["echo"] == {
+        "xroad_instance": "DPI",
+        "member_class": "GOV",
+        "member_code": "CRVS",
+        "subsystem_code": "registries",
+        "service_code": "echo",
+        "service_type": "OPENAPI",
+        "object_type": "SERVICE",
+        "endpoint_list": [{"method": "*", "path": "/*"}],
+    }
+    allowed = await client.get(
+        f"/r1/{REGISTRIES}/allowedMethods", headers=client_headers(EDUCATION)
+    )
+    only = allowed.json()["service"]
+    assert [s["service_code"] for s in only] == ["echo"]
+    assert only[0]["endpoint_list"] == [{"method": "GET", "path": "/public/*"}]
+    health = await client.get(f"/r1/{REGISTRIES}/allowedMethods", headers=client_headers(HEALTH))
+    assert {s["service_code"] for s in health.json()["service"]} == {"echo", "raw", "down"}
+    one = await client.get(
+        f"/r1/{REGISTRIES}/listMethods?serviceId=raw", headers=client_headers(HEALTH)
+    )
+    assert [s["service_code"] for s in one.json()["service"]] == ["raw"]
+    anonymous = await client.get(f"/r1/{REGISTRIES}/listMethods")
+    assert anonymous.status_code == 400 and anonymous.headers["x-road-error"]
+
+
+async def test_get_openapi(mediator):
+    _, client = mediator
+    url = f"/r1/{REGISTRIES}/getOpenAPI"
+    response = await client.get(f"{url}?serviceCode=echo", headers=client_headers(HEALTH))
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "echo"
+    missing = await client.get(url, headers=client_headers(HEALTH))
+    assert missing.status_code == 400 and missing.json()["type"] == "Client.BadRequest"
+    unknown = await client.get(f"{url}?serviceCode=nope", headers=client_headers(HEALTH))
+    assert unknown.status_code == 404
+    no_doc = await client.get(f"{url}?serviceCode=raw", headers=client_headers(HEALTH))
+    assert no_doc.status_code == 404
+
+
+async def test_default_catalogue_is_seeded_once(settings_for, monkeypatch):
+    monkeypatch.setenv("DPI_REGISTRIES_URL", "http://127.0.0.1:18004")
+    settings = settings_for("interop_layer", cls=InteropSettings)
+    app = create_app(settings)
+    async with serve_in_process(app) as client:
+        services = (await client.get("/admin/services", headers=ADMIN)).json()
+        by_id = {s["id"]: s for s in services}
+        assert by_id[f"{REGISTRIES}/fhir"]["resolvedUrl"] == "http://127.0.0.1:18004/fhir"
+        assert by_id[f"{NIA}/idauth"]["upstream"] == "id_registry"
+        immunisation = by_id[f"{HEALTH}/immunisation-status"]
+        assert immunisation["consentRequired"] is True
+        assert immunisation["dataCategories"] == ["immunisation-status"]
+        assert {f"{HEALTH}/dhis2", "DPI/GOV/DPA/consent/consent", f"{REGISTRIES}/data"} <= set(
+            by_id
+        )
+        rights = (await client.get("/admin/rights", headers=ADMIN)).json()
+        pairs = {(r["client"], r["provider"], r["serviceCode"]) for r in rights}
+        assert (HEALTH, NIA, "idauth") in pairs
+        assert (HEALTH, REGISTRIES, "fhir") in pairs
+        assert (EDUCATION, HEALTH, "immunisation-status") in pairs
+        assert ("DPI/GOV/MSP/spmis", HEALTH, "immunisation-status") in pairs
+        assert (REGISTRIES, REGISTRIES, "pub") in pairs and (NIA, NIA, "pub") in pairs
+        revoked = next(r for r in rights if r["serviceCode"] == "fhir")
+        gone = await client.delete(f"/admin/rights/{revoked['id']}", headers=ADMIN)
+        assert gone.status_code == 204
+    async with serve_in_process(create_app(settings)) as client:
+        rights = (await client.get("/admin/rights", headers=ADMIN)).json()
+        assert revoked["id"] not in {r["id"] for r in rights}  # seeds do not come back
+        types = await client.get(f"/r1/{NIA}/api/v1/eventType", headers=client_headers(NIA))
+        assert types.json() == ["identity-created", "identity-deactivated"]
