@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from services.kernel.credentials import client_key
 from services.kernel.testing import serve_in_process
 from services.registries.main import create_app
+from services.registries.settings import RegistriesSettings
+from tests.registries.conftest import MakeSettings
 from tests.registries.test_civil import ADMIN, CRVS, birth
 
 pytestmark = pytest.mark.anyio
@@ -86,7 +88,7 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:
         await anyio.sleep(0.02)
 
 
-def drained_settings(make_settings, **overrides):
+def drained_settings(make_settings: MakeSettings, **overrides: Any) -> RegistriesSettings:
     return make_settings(
         outbox_enabled=True,
         outbox_interval=0.05,
