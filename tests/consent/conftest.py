@@ -74,7 +74,7 @@ class Consent:
 
 @pytest.fixture
 def consent_settings(settings_for):
-    return settings_for("consent", cls=ConsentSettings, org_api_key=ORG_KEY)
+    return settings_for("consent", cls=ConsentSettings, org_api_key=ORG_KEY, webhook_interval=3600)
 
 
 @pytest.fixture

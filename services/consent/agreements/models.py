@@ -98,6 +98,8 @@ class DataAgreementPublic(DataAgreementBase):
     id: str
     policy: PolicyPublic | None
     dataCategories: list[str]
+    compatibleWithVersion: str | None = None
+    signature: str | None = Field(default=None, description="Agreements are not signed here")
 
 
 class DataAgreementEnvelope(BaseModel):

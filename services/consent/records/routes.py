@@ -80,9 +80,15 @@ def _settings(request: Request) -> ConsentSettings:
 SettingsDep = Annotated[ConsentSettings, Depends(_settings)]
 
 
-def _who(header: str | None, query: str | None) -> str:
+def _who(session: SessionDep, header: str | None, query: str | None) -> str:
     """The individual: header (preferred by the spec's prose) or the `individualId` query."""
-    if header and query and header != query:
+    if (
+        header
+        and query
+        and header != query
+        and resolve_individual(session, reference=header).id
+        != resolve_individual(session, reference=query).id
+    ):
         raise BadRequest(
             f"{INDIVIDUAL_HEADER} and individualId name different individuals.",
             code="individual-mismatch",
@@ -115,7 +121,7 @@ def post_record(
     record, revision = create_record(
         session,
         agreement_id=dataAgreementId,
-        individual_ref=_who(header, individualId),
+        individual_ref=_who(session, header, individualId),
         revision_id=revisionId,
         choices=body.consentArtefact if body else None,
         signer=signer,
@@ -152,7 +158,7 @@ def post_draft(
     record, signature = signatures.draft(
         session,
         agreement_id=dataAgreementId,
-        individual_ref=_who(header, individualId),
+        individual_ref=_who(session, header, individualId),
         revision_id=revisionId,
     )
     return RecordDraft(consentRecord=record, signature=signature)

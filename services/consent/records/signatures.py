@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from services.consent.agreements.service import agreement_revision, get_agreement
@@ -149,15 +150,11 @@ def create_signed(
         )
     if not data.optIn:
         raise BadRequest("A new consent record must opt in.", code="opt-in-required")
-    choices = (
-        ArtefactInput.model_validate(data.consentArtefact)
-        if isinstance(data.consentArtefact, dict)
-        else data.consentArtefact
-    )
-    if choices is not None and choices.status is not None and choices.status != "ACTIVE":
-        choices = choices.model_copy(update={"status": None})
     record = build_record(
-        agreement=agreement, revision=da_revision, individual=individual, choices=choices
+        agreement=agreement,
+        revision=da_revision,
+        individual=individual,
+        choices=_draft_choices(data.consentArtefact),
     )
     revision = store_new_record(
         session, record=record, agreement=agreement, signer=signer, settings=settings
@@ -178,6 +175,19 @@ def create_signed(
     session.add(record)
     session.commit()
     return record, revision, signature
+
+
+def _draft_choices(raw: ArtefactInput | dict[str, Any] | None) -> ArtefactInput | None:
+    """A posted-back draft carries its whole artefact; only the window choices are taken."""
+    if raw is None:
+        return None
+    if isinstance(raw, ArtefactInput):
+        return raw.model_copy(update={"status": None})
+    picked = {k: raw[k] for k in ("consentStart", "consentExpiry", "dataRange") if raw.get(k)}
+    try:
+        return ArtefactInput.model_validate(picked)
+    except ValidationError as exc:
+        raise BadRequest(f"consentRecord.consentArtefact: {exc.errors()[0]['msg']}") from exc
 
 
 def _signable(session: Session, record: ConsentRecord) -> Revision:
