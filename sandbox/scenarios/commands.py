@@ -144,7 +144,7 @@ def report(results: list[tuple[RunResult, Path]]) -> int:
     table = Table(title="Scenario runs", title_justify="left")
     for column in ("scenario", "result", "steps", "run id"):
         table.add_column(column, no_wrap=True)
-    for result, directory in results:
+    for result, _ in results:
         passed = sum(1 for s in result.steps if s.status == "passed")
         outcome = "[green]passed[/green]" if result.ok else "[red]FAILED[/red]"
         table.add_row(

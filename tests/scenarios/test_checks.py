@@ -1,0 +1,70 @@
+"""Expectations against real-shaped responses: each failure says path, rule, expected, actual."""
+
+from sandbox.scenarios.checks import check_response
+from sandbox.scenarios.model import Expect
+
+BODY = {
+    "response": {"authStatus": True, "authToken": "tok-123"},
+    "errors": None,
+    "tokens": {"moh-hmis": "a", "dpa-consent": "b"},
+    "rows": [["BCG", "ou1", "12"], ["MR1", "ou1", "3"]],
+}
+
+
+def failures(expect: dict, status: int = 200, headers=None, body=BODY, variables=None):
+    return check_response(
+        Expect.model_validate(expect),
+        status=status,
+        headers=headers or {"X-Road-Id": "abc"},
+        body=body,
+        variables=variables or {"token": "tok-123"},
+    )
+
+
+def test_a_matching_response_has_no_failures():
+    assert (
+        failures(
+            {
+                "status": [200, 201],
+                "json": {
+                    "response.authStatus": True,
+                    "response.authToken": {"equals": "${token}", "regex": "^tok-"},
+                    "errors": None,
+                    "tokens": {"length": 2, "contains": {"moh-hmis": "a"}},
+                    "rows[*][0]": {"contains": "BCG", "not_contains": "OPV"},
+                    "nope": {"exists": False},
+                },
+                "headers": {"x-road-id": {"exists": True}},
+            }
+        )
+        == []
+    )
+
+
+def test_each_mismatch_names_the_rule_expected_and_actual():
+    found = failures(
+        {
+            "status": 201,
+            "json": {
+                "response.authStatus": False,
+                "response.authToken": {"not_equals": "${token}"},
+                "tokens": {"length": 3},
+                "missing.field": {"exists": True},
+                "other": {"regex": "x"},
+            },
+            "headers": {"X-Road-Error": {"exists": True}},
+        }
+    )
+    assert "status: expected 201, got 200" in found
+    assert "json response.authStatus: expected equals false, got true" in found
+    assert 'json response.authToken: expected not equals "tok-123", got "tok-123"' in found
+    assert any(f.startswith("json tokens: expected length 3, got length 2") for f in found)
+    assert "json missing.field: expected present, got (missing)" in found
+    assert 'json other: expected regex "x", got (missing)' in found
+    assert "header X-Road-Error: expected present, got (missing)" in found
+    assert len(found) == 7
+
+
+def test_a_non_json_body_fails_json_expectations_clearly():
+    found = failures({"json": {"a": 1}}, body="<html>oops</html>")
+    assert found == ['json a: expected a JSON body, got "<html>oops</html>"']

@@ -1,0 +1,300 @@
+"""The trace builder on synthetic message-log records shaped like the interop layer's
+(`GET /admin/messagelog/records`, camelCase): exchanges per step, classification, leaks."""
+
+import json
+import re
+
+from sandbox.scenarios.results import Call, RunResult, StepResult
+from sandbox.scenarios.runner import step_trace_id
+from sandbox.trace.build import build_trace
+from sandbox.trace.classify import load_classification
+from sandbox.trace.diagram import diagram_of, to_mermaid, to_svg
+from sandbox.trace.report import read_trace, summary_lines, write_trace
+
+RUN = "2026112515000001"
+SCHOOL, HEALTH = "DPI/GOV/MOE/emis", "DPI/GOV/MOH/hmis"
+ID, CONSENT = "DPI/GOV/NIA/id-registry", "DPI/GOV/DPA/consent"
+
+
+def record(seq, step, client, service, *, status=200, **extra):
+    base = {
+        "seq": seq,
+        "xRoadId": f"x-{seq}",
+        "requestId": f"r-{seq}",
+        "traceId": step_trace_id(RUN, step),
+        "kind": "exchange",
+        "client": client,
+        "service": service,
+        "method": "POST",
+        "path": f"/r1/{service}/thing",
+        "query": "",
+        "statusCode": status,
+        "outcome": "Successful" if status < 400 else "Completed",
+        "startedAt": "2026-11-25T15:00:00+00:00",
+        "durationMs": 3.5,
+        "upstreamMs": 2.0,
+        "recordHash": "0" * 64,
+    }
+    base.update(extra)
+    return base
+
+
+def run_of(*titles, calls=None):
+    calls = calls or {}
+    steps = [
+        StepResult(
+            index=i,
+            title=t,
+            actor="Actor",
+            boundary="b",
+            kind="call",
+            trace_id=step_trace_id(RUN, i),
+            status="passed",
+            attempts=1,
+            call=calls.get(i),
+        )
+        for i, t in enumerate(titles, start=1)
+    ]
+    return RunResult(RUN, "synthetic", "Synthetic", "Pattern", "t0", "t1", steps)
+
+
+def graph(trace):
+    """The call graph as plain data: (step, consumer, provider service, status, consent)."""
+    return [
+        (e.step, e.consumer, e.service, e.status, e.consent, e.forwarded) for e in trace.exchanges
+    ]
+
+
+def test_the_trace_holds_exactly_the_runs_exchanges_in_log_order_tied_to_steps():
+    run = run_of("Health authenticates", "School asks immunisation status", "School is refused")
+    records = [
+        record(
+            11,
+            1,
+            HEALTH,
+            f"{ID}/idauth",
+            requestFields=["individualId", "individualIdType", "request.demographics.dob"],
+            responseFields=["response", "response.authStatus", "response.authToken"],
+        ),
+        record(
+            12,
+            2,
+            SCHOOL,
+            f"{HEALTH}/immunisation-status",
+            method="GET",
+            purpose="school-enrolment",
+            decisionId="d-1",
+            consentRecordId="c-1",
+            requestFields=[],
+            responseFields=["immunisationStatus", "trackedEntity"],
+        ),
+        record(
+            13,
+            3,
+            SCHOOL,
+            f"{HEALTH}/immunisation-status",
+            status=403,
+            purpose="school-enrolment",
+            decisionId="d-2",
+            upstreamMs=None,
+            errorType="Server.ClientProxy.consent_denied",
+        ),
+        # another run's exchange, and a delivery of this run's step 1 (same trace id)
+        record(14, 1, "DPI/GOV/CRVS/registries", f"{ID}/pub", traceId="f" * 32),
+        record(
+            15,
+            1,
+            ID,
+            f"{HEALTH}/events/identity-created",
+            kind="delivery",
+            upstreamMs=None,
+            requestFields=["civilRegistrationId", "token"],
+        ),
+    ]
+    trace = build_trace(run, reversed(records))
+    expected = [
+        (1, HEALTH, f"{ID}/idauth", 200, "not required", True),
+        (2, SCHOOL, f"{HEALTH}/immunisation-status", 200, "permit", True),
+        (3, SCHOOL, f"{HEALTH}/immunisation-status", 403, "deny", False),
+        (1, ID, f"{HEALTH}/events/identity-created", 200, "not required", True),
+    ]
+    assert graph(trace) == expected
+    first = trace.exchanges[0]
+    classes = {(f.direction, f.field): f.category for f in first.fields}
+    assert classes == {
+        ("request", "individualId"): "direct_identifier",
+        ("request", "individualIdType"): "other",
+        ("request", "request.demographics.dob"): "quasi_identifier",
+        ("response", "response.authStatus"): "other",
+        ("response", "response.authToken"): "sector_token",
+    }
+    assert {f.destination for f in first.fields if f.direction == "request"} == {ID}
+    status_fields = {f.field: f.category for f in trace.exchanges[1].fields}
+    assert status_fields == {
+        "immunisationStatus": "health_data",
+        "trackedEntity": "sector_token",
+    }
+    assert trace.exchanges[2].fields == []  # refused: nothing crossed
+    assert trace.findings == []  # a UIN sent to the ID system itself is no leak
+
+
+def test_the_boundary_check_flags_a_direct_identifier_reaching_a_sector():
+    run = run_of("Leaky lookup", "Name and birth date to a sector")
+    records = [
+        record(
+            21,
+            1,
+            SCHOOL,
+            f"{HEALTH}/dhis2",
+            requestFields=["trackedEntity"],
+            responseFields=["attributes", "person.uin", "person.vid", "person.token"],
+        ),
+        record(
+            22,
+            2,
+            HEALTH,
+            f"{ID}/idauth",
+            responseFields=["identity.fullName[].value", "identity.dob"],
+        ),
+        record(
+            23,
+            2,
+            ID,
+            f"{SCHOOL}/events/identity-created",
+            kind="delivery",
+            requestFields=["identity.givenName", "identity.dateOfBirth"],
+        ),
+    ]
+    trace = build_trace(run, records)
+    assert [(f["step"], f["destination"], f["direction"], f["reason"]) for f in trace.findings] == [
+        (1, SCHOOL, "response", "direct identifier"),
+        (2, HEALTH, "response", "identifying combination: name + date of birth"),
+        (2, SCHOOL, "request", "identifying combination: name + date of birth"),
+    ]
+    assert trace.findings[0]["fields"] == ["person.uin", "person.vid"]
+
+
+def test_fields_come_from_the_runners_own_observation_when_the_log_holds_none():
+    call = Call(
+        method="POST",
+        url="http://127.0.0.1:8002/r1/DPI/GOV/NIA/id-registry/idauth/x",
+        target=f"{ID}/idauth",
+        client=HEALTH,
+        provider=f"{ID}/idauth",
+        trace_id=step_trace_id(RUN, 1),
+        x_road_id="x-31",
+        request_headers={},
+        request_body={"individualId": "1234567890", "request": {"otp": "111111"}},
+        status=200,
+        response_body={"response": {"authToken": "t"}},
+    )
+    run = run_of("Authenticate", calls={1: call})
+    trace = build_trace(run, [record(31, 1, HEALTH, f"{ID}/idauth")])  # metadata-only log
+    exchange = trace.exchanges[0]
+    assert exchange.by_runner and exchange.fields_source == "runner"
+    assert {(f.direction, f.field, f.category) for f in exchange.fields} == {
+        ("request", "individualId", "direct_identifier"),
+        ("request", "request.otp", "other"),
+        ("response", "response.authToken", "sector_token"),
+    }
+    assert build_trace(run_of("x"), [record(32, 1, HEALTH, f"{ID}/idauth")]).exchanges[
+        0
+    ].fields_source == ("not recorded")
+
+
+def test_classification_is_data_and_covers_the_classes():
+    table = load_classification()
+    assert [c.class_ for c in table.classes] == [
+        "direct_identifier",
+        "sector_token",
+        "health_data",
+        "quasi_identifier",
+        "aggregate",
+    ]
+    cases = {
+        "UIN": "direct_identifier",
+        "request.individual_id": "direct_identifier",
+        "tokens.moh-hmis": "sector_token",
+        "perSubscriber.moe-emis.token": "sector_token",
+        "dataValues[].value": "health_data",
+        "identity.fullName[].value": "quasi_identifier",
+        "child.dateOfBirth": "quasi_identifier",
+        "organisationUnits[].name": "other",
+        "rows": "aggregate",
+        "headers[].name": "aggregate",
+        "pager.page": "other",
+    }
+    assert {field: table.classify(field) for field in cases} == cases
+    assert table.is_sector(SCHOOL) and not table.is_sector(ID)
+
+
+def test_reports_are_written_self_contained_and_summarised(tmp_path):
+    run = run_of("Health authenticates", "Refused")
+    run.steps[1].status = "failed"
+    run.steps[1].failures = ["status: expected 200, got 403"]
+    records = [
+        record(41, 1, HEALTH, f"{ID}/idauth", requestFields=["individualId"]),
+        record(
+            42,
+            2,
+            SCHOOL,
+            f"{HEALTH}/immunisation-status",
+            status=403,
+            decisionId="d",
+            upstreamMs=None,
+            purpose="p<script>",
+        ),
+    ]
+    trace = build_trace(run, records).to_dict()
+    directory = write_trace(trace, tmp_path)
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "boundary.md",
+        "report.html",
+        "sequence.mmd",
+        "trace.json",
+    ]
+    html = (directory / "report.html").read_text()
+    assert "<svg" in html and "sequenceDiagram" in html
+    assert not re.search(r"<script|<link|src=|@import|url\(http", html)
+    assert "p&lt;script&gt;" in html
+    stored = json.loads((directory / "trace.json").read_text())
+    assert [e["seq"] for e in stored["exchanges"]] == [41, 42]
+    mermaid = (directory / "sequence.mmd").read_text()
+    assert "participant P1 as Mediator" in mermaid
+    assert "P2->>P1: POST" in mermaid or "P0->>P1: POST" in mermaid
+    assert "--x" in mermaid  # the refusal is drawn as a failed reply
+    found_dir, found = read_trace(tmp_path)
+    assert found_dir == directory and found["run"]["run_id"] == RUN
+    lines = summary_lines(found, found_dir)
+    assert lines[0] == f"Run {RUN}: Synthetic (synthetic) — FAILED"
+    assert any("MOE/emis → MOH/hmis" in line and "consent=deny" in line for line in lines)
+
+
+def test_the_diagram_draws_direct_calls_and_mediated_exchanges():
+    call = Call(
+        method="GET",
+        url="http://127.0.0.1:8001/healthz",
+        target="id_registry",
+        client=None,
+        provider=None,
+        trace_id=step_trace_id(RUN, 1),
+        x_road_id=None,
+        request_headers={},
+        request_body=None,
+        status=200,
+    )
+    run = run_of("Probe", "Authenticate", calls={1: call})
+    trace = build_trace(run, [record(51, 2, HEALTH, f"{ID}/idauth")]).to_dict()
+    diagram = diagram_of(trace)
+    assert diagram.participants == [
+        "Actor",
+        "id_registry",
+        "MOH/hmis",
+        "Mediator",
+        "NIA/id-registry",
+    ]
+    mermaid = to_mermaid(diagram)
+    assert len(re.findall(r"\w->>", mermaid)) == 3  # probe, request to the mediator, forward
+    assert mermaid.count("-->>") == 3  # and their replies
+    svg = to_svg(diagram)
+    assert svg.count("<line") >= 5 + 6 and "NIA/id-registry" in svg
