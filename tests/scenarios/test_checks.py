@@ -1,5 +1,7 @@
 """Expectations against real-shaped responses: each failure says path, rule, expected, actual."""
 
+from typing import Any
+
 from sandbox.scenarios.checks import check_response
 from sandbox.scenarios.model import Expect
 
@@ -11,7 +13,7 @@ BODY = {
 }
 
 
-def failures(expect: dict, status: int = 200, headers=None, body=BODY, variables=None):
+def failures(expect: dict[str, Any], status: int = 200, headers=None, body=BODY, variables=None):
     return check_response(
         Expect.model_validate(expect),
         status=status,

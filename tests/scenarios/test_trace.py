@@ -3,10 +3,11 @@
 
 import json
 import re
+from typing import Any
 
 from sandbox.scenarios.results import Call, RunResult, StepResult
 from sandbox.scenarios.runner import step_trace_id
-from sandbox.trace.build import build_trace
+from sandbox.trace.build import Trace, build_trace
 from sandbox.trace.classify import load_classification
 from sandbox.trace.diagram import diagram_of, to_mermaid, to_svg
 from sandbox.trace.report import read_trace, summary_lines, write_trace
@@ -16,7 +17,9 @@ SCHOOL, HEALTH = "DPI/GOV/MOE/emis", "DPI/GOV/MOH/hmis"
 ID, CONSENT = "DPI/GOV/NIA/id-registry", "DPI/GOV/DPA/consent"
 
 
-def record(seq, step, client, service, *, status=200, **extra):
+def record(
+    seq: int, step: int, client: str, service: str, *, status: int = 200, **extra: Any
+) -> dict[str, Any]:
     base = {
         "seq": seq,
         "xRoadId": f"x-{seq}",
@@ -39,7 +42,7 @@ def record(seq, step, client, service, *, status=200, **extra):
     return base
 
 
-def run_of(*titles, calls=None):
+def run_of(*titles: str, calls: dict[int, Call] | None = None) -> RunResult:
     calls = calls or {}
     steps = [
         StepResult(
@@ -58,7 +61,7 @@ def run_of(*titles, calls=None):
     return RunResult(RUN, "synthetic", "Synthetic", "Pattern", "t0", "t1", steps)
 
 
-def graph(trace):
+def graph(trace: Trace) -> list[tuple[Any, ...]]:
     """The call graph as plain data: (step, consumer, provider service, status, consent)."""
     return [
         (e.step, e.consumer, e.service, e.status, e.consent, e.forwarded) for e in trace.exchanges
