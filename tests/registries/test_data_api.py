@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.kernel.topology import service_url
 from tests.registries.conftest import HEADERS
 
 pytestmark = pytest.mark.anyio
@@ -101,6 +102,12 @@ async def test_list_pages_with_next_and_previous_links(client):
     assert [r["id"] for r in third["results"]] == ["P5"] and third["next"] is None
     back = (await client.get(third["previous"], headers=HEADERS)).json()
     assert back == second
+    via = {**HEADERS, "X-Road-Service": "DPI/GOV/CRVS/registries/data"}
+    proxied = (await client.get(BASE, params={"pageSize": 2}, headers=via)).json()
+    mediator = service_url("interop_layer")
+    assert proxied["next"] == (
+        f"{mediator}/r1/DPI/GOV/CRVS/registries/data/people/1.0?pageSize=2&page=2"
+    )
     beyond = await listing(client, page=4, pageSize=2)
     assert beyond.status_code == 404 and beyond.json() == {"detail": "Invalid page."}
 

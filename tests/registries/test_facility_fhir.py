@@ -204,6 +204,23 @@ def test_fhirclient_reads_and_pages(live_base):
 
 
 @pytest.mark.anyio
+async def test_links_go_back_through_the_mediator(national_settings):
+    settings = national_settings.model_copy(update={"mediator_url": "http://mediator:8002"})
+    async with serve_in_process(create_app(settings)) as client:
+        via = {"X-Road-Service": "DPI/GOV/CRVS/registries/fhir"}
+        page = (
+            await client.get("/fhir/Location", params={"partof": "XD-R01-D01"}, headers=via)
+        ).json()
+        base = "http://mediator:8002/r1/DPI/GOV/CRVS/registries/fhir"
+        links = {link["relation"]: link["url"] for link in page["link"]}
+        assert links["self"] == f"{base}/Location?partof=XD-R01-D01"
+        assert links["next"].startswith(f"{base}/Location?partof=XD-R01-D01&_cursor=")
+        assert page["entry"][0]["fullUrl"] == f"{base}/Location/XD-R01-D01-F001"
+        direct = (await client.get("/fhir/Location", params={"partof": "XD-R01-D01"})).json()
+        assert direct["link"][0]["url"] == "http://test/fhir/Location?partof=XD-R01-D01"
+
+
+@pytest.mark.anyio
 async def test_incremental_sync_returns_exactly_what_changed(national):
     """Runs last in the module: it changes the list."""
     synced = await every_page(national, "/fhir/Location", {"_count": 1000})

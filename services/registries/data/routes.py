@@ -17,6 +17,7 @@ from services.registries.catalog.service import get_registry, registries_for_usa
 from services.registries.clock import iso
 from services.registries.data import service
 from services.registries.data.usage import pairs, record_reads, usage
+from services.registries.links import public_url
 
 router = APIRouter(prefix="/data", tags=["Registry data query API"])
 
@@ -111,8 +112,12 @@ def list_records(
     url = request.url
     return {
         "count": found.count,
-        "next": str(url.include_query_params(page=page + 1)) if found.has_next else None,
-        "previous": str(url.include_query_params(page=page - 1)) if page > 1 else None,
+        "next": public_url(request, "/data", url.include_query_params(page=page + 1))
+        if found.has_next
+        else None,
+        "previous": public_url(request, "/data", url.include_query_params(page=page - 1))
+        if page > 1
+        else None,
         "results": [r.content for r in found.records],
     }
 

@@ -13,13 +13,14 @@ from services.registries.clock import iso
 from services.registries.errors import FHIR_JSON
 from services.registries.facility import fhir, search, service
 from services.registries.facility.models import FacilityCreate, FacilityUpdate
+from services.registries.links import public_base, public_url
 
 router = APIRouter(prefix="/fhir", tags=["FHIR mCSD"])
 admin = APIRouter(prefix="/admin/facilities", tags=["facility admin"])
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/fhir"
+    return public_base(request, "/fhir")
 
 
 def fhir_json(
@@ -38,14 +39,15 @@ def _search(request: Request, session: SessionDep, resource_type: str) -> Respon
     total, places, cursor = search.run(session, params)
     next_url = None
     if cursor is not None:
-        next_url = str(request.url.include_query_params(_cursor=search.cursor_value(cursor)))
+        url = request.url.include_query_params(_cursor=search.cursor_value(cursor))
+        next_url = public_url(request, "/fhir", url)
     return fhir_json(
         fhir.bundle(
             resource_type=resource_type,
             places=places,
             total=total,
             base=_base(request),
-            self_url=str(request.url),
+            self_url=public_url(request, "/fhir"),
             next_url=next_url,
         )
     )
