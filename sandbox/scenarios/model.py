@@ -101,7 +101,7 @@ class Request(Strict):
                 raise ValueError(
                     "`provider` must be a service id INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICECODE"
                 )
-        if self.path and not self.path.startswith("/"):
+        if self.path and not self.path.startswith(("/", "${")):
             raise ValueError(f"`path` must start with '/': {self.path!r}")
         if self.json_ is not None and self.form is not None:
             raise ValueError("`json` and `form` exclude each other")

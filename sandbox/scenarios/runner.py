@@ -85,7 +85,8 @@ class Runner:
             started_at=now_iso(),
         )
         variables: dict[str, Any] = {**builtins(run_id)}
-        variables.update(substitute(scenario.vars, variables))
+        for name, value in scenario.vars.items():
+            variables[name] = substitute(value, variables)
         result.steps = [
             StepResult(
                 index=index,

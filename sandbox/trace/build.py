@@ -152,8 +152,10 @@ def exchange_from_record(
     call: Call | None,
     table: Classification,
 ) -> Exchange:
-    consumer = record.get("client")
-    provider = subsystem_of(record.get("service"))
+    # A refused caller is not authenticated, so the log may not name it: the runner knows.
+    consumer = record.get("client") or (call.client if call else None)
+    service = record.get("service") or (call.provider if call else None)
+    provider = subsystem_of(service)
     exchange = Exchange(
         seq=record.get("seq"),
         step=step,
@@ -163,7 +165,7 @@ def exchange_from_record(
         kind=str(record.get("kind") or "exchange"),
         consumer=consumer,
         provider=provider,
-        service=record.get("service"),
+        service=service,
         method=str(record.get("method") or ""),
         path=str(record.get("path") or ""),
         status=int(record.get("statusCode") or 0),
@@ -185,7 +187,8 @@ def exchange_from_record(
         if request_fields and exchange.forwarded:
             exchange.fields += _flows(request_fields, "request", consumer, provider, table)
         if response_fields:
-            exchange.fields += _flows(response_fields, "response", provider, consumer, table)
+            answered_by = provider if exchange.forwarded else MEDIATOR
+            exchange.fields += _flows(response_fields, "response", answered_by, consumer, table)
     exchange.findings = [f.as_dict() for f in check_boundary(exchange, table)]
     return exchange
 

@@ -23,7 +23,11 @@ def _fields_text(exchange: dict[str, Any], direction: str) -> str:
     flows = [f for f in exchange["fields"] if f["direction"] == direction]
     if not flows:
         return "—"
-    return ", ".join(f"{f['field']} ({f['category']})" for f in flows)
+    shown = [f"{f['field']} ({f['category']})" for f in flows if f["category"] != "other"]
+    others = len(flows) - len(shown)
+    if others:
+        shown.append(f"{others} other")
+    return ", ".join(shown)
 
 
 def boundary_markdown(trace: dict[str, Any]) -> str:
@@ -77,7 +81,8 @@ def write_trace(trace: dict[str, Any], data_dir: Path) -> Path:
 def read_trace(data_dir: Path, run_id: str | None = None) -> tuple[Path, dict[str, Any]]:
     """A run's trace (the latest when `run_id` is None); FileNotFoundError names what exists."""
     base = runs_dir(data_dir)
-    known = sorted(p.name for p in base.glob("*") if (p / TRACE_JSON).exists())
+    traces = sorted(base.glob(f"*/{TRACE_JSON}"), key=lambda p: p.stat().st_mtime)
+    known = [p.parent.name for p in traces]
     if run_id is None:
         if not known:
             raise FileNotFoundError(f"no run recorded under {base}")
