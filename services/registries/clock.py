@@ -16,4 +16,4 @@ def as_utc(value: datetime) -> datetime:
 
 def iso(value: datetime) -> str:
     """`2026-01-01T10:00:00.123456Z`: microseconds always present, so comparisons are exact."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(value).isoformat(timespec="microseconds").replace("+00:00", "Z")
