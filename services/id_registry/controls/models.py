@@ -15,7 +15,9 @@ class ExpectationCreate(SQLModel):
 
     individualId: str | None = Field(default=None, min_length=1, max_length=64)
     partnerId: str | None = Field(default=None, min_length=1, max_length=64)
-    errorCode: str | None = Field(default=None, regex=r"^[A-Z]{2,4}-[A-Z]{2,4}-\d{3}$")
+    errorCode: str | None = Field(
+        default=None, schema_extra={"pattern": r"^[A-Z]{2,4}-[A-Z]{2,4}-\d{3}$"}
+    )
     errorMessage: str | None = Field(default=None, max_length=200)
     delayMs: int = Field(default=0, ge=0, le=30000)
 

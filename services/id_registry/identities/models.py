@@ -36,9 +36,11 @@ class IdentityCreate(SQLModel):
     dateOfBirth: date
     gender: Gender
     address: str | None = Field(default=None, max_length=300)
-    phone: str | None = Field(default=None, max_length=40, regex=r"^\+?[0-9 ()-]{4,40}$")
-    email: str | None = Field(default=None, max_length=200, regex=EMAIL_PATTERN)
-    language: str = Field(default="eng", regex=r"^[a-z]{3}$")
+    phone: str | None = Field(
+        default=None, max_length=40, schema_extra={"pattern": r"^\+?[0-9 ()-]{4,40}$"}
+    )
+    email: str | None = Field(default=None, max_length=200, schema_extra={"pattern": EMAIL_PATTERN})
+    language: str = Field(default="eng", schema_extra={"pattern": r"^[a-z]{3}$"})
     civilRegistrationId: str | None = Field(default=None, max_length=80)
 
     @field_validator("givenName", "familyName")
@@ -57,8 +59,10 @@ class IdentityUpdate(SQLModel):
     dateOfBirth: date | None = None
     gender: Gender | None = None
     address: str | None = Field(default=None, max_length=300)
-    phone: str | None = Field(default=None, max_length=40, regex=r"^\+?[0-9 ()-]{4,40}$")
-    email: str | None = Field(default=None, max_length=200, regex=EMAIL_PATTERN)
+    phone: str | None = Field(
+        default=None, max_length=40, schema_extra={"pattern": r"^\+?[0-9 ()-]{4,40}$"}
+    )
+    email: str | None = Field(default=None, max_length=200, schema_extra={"pattern": EMAIL_PATTERN})
 
 
 class StatusChange(SQLModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from services.id_registry.deps import NowDep, SettingsDep
 from services.id_registry.identities import service
@@ -15,9 +15,20 @@ from services.kernel.db import SessionDep
 router = APIRouter(prefix="/v1/identities", tags=["identities (admin)"])
 
 
+def _wake_drainer(request: Request) -> None:
+    drainer = getattr(request.app.state, "drainer", None)
+    if drainer is not None:
+        drainer.notify()
+
+
 @router.post("", status_code=201, summary="Enrol a person and issue a UIN")
 def enrol(
-    data: IdentityCreate, session: SessionDep, settings: SettingsDep, now: NowDep, _: AdminDep
+    data: IdentityCreate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    _: AdminDep,
 ) -> dict[str, Any]:
     identity = service.enrol(
         session=session,
@@ -26,6 +37,7 @@ def enrol(
         now=now,
         publish=settings.publish_events,
     )
+    _wake_drainer(request)
     return service.identity_public(identity)
 
 
@@ -55,6 +67,7 @@ def update(
 @router.post("/{uin}/deactivate", summary="Deactivate (e.g. on death); publishes an event")
 def deactivate(
     uin: str,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -68,6 +81,7 @@ def deactivate(
         secret=settings.token_secret(),
         now=now,
     )
+    _wake_drainer(request)
     return service.identity_public(identity)
 
 

@@ -41,7 +41,9 @@ class PartnerBase(SQLModel):
 
 
 class PartnerCreate(PartnerBase):
-    partnerId: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9][a-z0-9._-]*$")
+    partnerId: str = Field(
+        min_length=2, max_length=64, schema_extra={"pattern": r"^[a-z0-9][a-z0-9._-]*$"}
+    )
     policy: Policy
     apiKey: str | None = Field(default=None, min_length=12, max_length=128)
 
