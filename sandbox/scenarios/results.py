@@ -38,6 +38,7 @@ class StepResult:
     boundary: str
     kind: str
     trace_id: str
+    note: str | None = None
     status: StepStatus = "skipped"
     attempts: int = 0
     failures: list[str] = field(default_factory=list)
@@ -54,6 +55,7 @@ class RunResult:
     pattern: str
     started_at: str
     finished_at: str = ""
+    description: str = ""
     steps: list[StepResult] = field(default_factory=list)
     services: dict[str, str] = field(default_factory=dict)
 

@@ -83,6 +83,7 @@ class Runner:
             title=scenario.title,
             pattern=scenario.pattern,
             started_at=now_iso(),
+            description=scenario.description,
         )
         variables: dict[str, Any] = {**builtins(run_id)}
         for name, value in scenario.vars.items():
@@ -95,6 +96,7 @@ class Runner:
                 boundary=step.boundary,
                 kind=step.kind,
                 trace_id=step_trace_id(run_id, index),
+                note=step.note,
             )
             for index, step in enumerate(scenario.steps, start=1)
         ]

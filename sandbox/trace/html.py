@@ -37,8 +37,9 @@ def _steps(run: dict[str, Any]) -> str:
     for step in run["steps"]:
         css = {"passed": "ok", "failed": "bad", "skipped": "skip"}[step["status"]]
         failures = "<br>".join(escape(f) for f in step["failures"])
+        note = f"<br><small>{escape(step['note'])}</small>" if step.get("note") else ""
         rows.append(
-            f"<tr><td>{step['index']}</td><td>{escape(step['title'])}</td>"
+            f"<tr><td>{step['index']}</td><td>{escape(step['title'])}{note}</td>"
             f"<td>{escape(step['actor'])}</td><td>{escape(step['boundary'])}</td>"
             f'<td class="{css}">{step["status"]}</td><td>{failures}</td>'
             f"<td><code>{step['trace_id']}</code></td></tr>"
@@ -83,6 +84,10 @@ def _findings(trace: dict[str, Any]) -> str:
     return f'<ul class="bad">{items}</ul>'
 
 
+def _paragraphs(text: str) -> str:
+    return "<br><br>".join(escape(p.strip()) for p in text.split("\n\n") if p.strip())
+
+
 def _legend(labels: dict[str, str]) -> str:
     return " ".join(f'<span class="tag {escape(k)}">{escape(v)}</span>' for k, v in labels.items())
 
@@ -99,6 +104,7 @@ def render_html(trace: dict[str, Any], *, mermaid: str, svg: str) -> str:
 <b>Run</b> <code>{escape(run["run_id"])}</code> ({escape(run["scenario"])}): {outcome},
 {escape(run["started_at"])} → {escape(run["finished_at"])}.
 Message log: {escape(trace["messageLog"])}.</p>
+<p class="story">{_paragraphs(run.get("description", ""))}</p>
 <h2>Steps</h2>{_steps(run)}
 <h2>Sequence</h2><div class="diagram">{svg}</div>
 <h2>Boundary report</h2><p>Field classes: {_legend(trace["classes"])}</p>

@@ -58,7 +58,15 @@ def run_of(*titles: str, calls: dict[int, Call] | None = None) -> RunResult:
         )
         for i, t in enumerate(titles, start=1)
     ]
-    return RunResult(RUN, "synthetic", "Synthetic", "Pattern", "t0", "t1", steps)
+    return RunResult(
+        run_id=RUN,
+        scenario="synthetic",
+        title="Synthetic",
+        pattern="Pattern",
+        started_at="t0",
+        finished_at="t1",
+        steps=steps,
+    )
 
 
 def graph(trace: Trace) -> list[tuple[Any, ...]]:
