@@ -98,7 +98,13 @@ async def test_body_modes(provider, make_settings, fakes, mode):
             return
         (record,) = found
         assert '"name":"A"' in record["requestBody"].replace(" ", "")
-        assert record["requestFields"] == ["person", "person.age", "person.name", "tags", "tags[].k"]
+        assert record["requestFields"] == [
+            "person",
+            "person.age",
+            "person.name",
+            "tags",
+            "tags[].k",
+        ]
         assert {"method", "path", "headers", "body"} <= set(record["responseFields"])
         assert record["responseBody"].startswith("{")
         assert (await verify(client))["ok"] is True

@@ -8,7 +8,6 @@ that has been answered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -45,6 +44,7 @@ class LogWriter:
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0
         self.head_hash = GENESIS
@@ -63,10 +63,11 @@ class LogWriter:
         self._task = asyncio.create_task(self._run(), name="message-log-writer")
 
     async def stop(self) -> None:
+        """Let the writer finish its batch (a cancelled thread would write on unseen), flush."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            await self._task
             self._task = None
         await self.flush()
 
@@ -80,10 +81,18 @@ class LogWriter:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
+            written = False
+
+            def write() -> None:
+                nonlocal written
+                self._write(batch)
+                written = True
+
             try:
-                await to_thread.run_sync(self._write, batch)
-            except Exception:
-                self._pending[:0] = batch  # keep order; retried by the next flush
+                await to_thread.run_sync(write)
+            except BaseException:  # cancelled before the thread ran, or the write failed
+                if not written:
+                    self._pending[:0] = batch  # keep order; retried by the next flush
                 raise
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
@@ -96,7 +105,7 @@ class LogWriter:
         return await to_thread.run_sync(locked)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
             try:

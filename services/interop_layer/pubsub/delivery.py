@@ -89,6 +89,7 @@ class PushDispatcher:
         self.writer = writer
         self.wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -100,20 +101,22 @@ class PushDispatcher:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.wake.set)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 2.0) -> None:
+        """Finish the round in progress (up to `grace` seconds; unsettled ones stay pending)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self.wake.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, timeout=grace)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 wait = await self.run_once()
             except Exception:
                 log.exception("push dispatch failed; retrying")
                 wait = self.settings.push_poll_interval
-            if wait > 0:
+            if wait > 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=wait)
             self.wake.clear()
