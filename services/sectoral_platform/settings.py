@@ -8,7 +8,7 @@ from services.kernel.settings import ServiceSettings
 
 
 class SectoralSettings(ServiceSettings):
-    """The admin password (DHIS2 demo default), and the health configuration loaded on first start."""
+    """The admin password (DHIS2 demo default) and the health configuration of the first start."""
 
     service: str = "sectoral_platform"
     admin_password: str = "district"

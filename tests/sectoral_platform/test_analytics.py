@@ -9,8 +9,18 @@ import pytest
 
 from services.sectoral_platform.seed.orgunits import uid_for
 from tests.sectoral_platform.conftest import (
-    ANC1, ANC4, BCG, BEDS, DATA_SET, DISTRICT_1, DISTRICT_2, FACILITIES, REGION, ROOT, STOCKOUT,
-)  # fmt: skip
+    ANC1,
+    ANC4,
+    BCG,
+    BEDS,
+    DATA_SET,
+    DISTRICT_1,
+    DISTRICT_2,
+    FACILITIES,
+    REGION,
+    ROOT,
+    STOCKOUT,
+)
 
 pytestmark = pytest.mark.anyio
 MONTHS = [f"2024{m:02d}" for m in range(1, 13)]
@@ -27,15 +37,23 @@ async def load(client: httpx.AsyncClient) -> list[tuple[str, str, str, float]]:
             for de in (ANC1, ANC4, BEDS):
                 value = rng.randint(1, 60) if de != BEDS else round(rng.uniform(5, 40), 1)
                 rows.append((de, month, facility, float(value)))
-                payload.append({"dataElement": de, "period": month, "orgUnit": facility, "value": str(value)})
-    response = await client.post("/api/dataValueSets", json={"dataSet": DATA_SET, "dataValues": payload})
+                payload.append(
+                    {"dataElement": de, "period": month, "orgUnit": facility, "value": str(value)}
+                )
+    response = await client.post(
+        "/api/dataValueSets", json={"dataSet": DATA_SET, "dataValues": payload}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["response"]["importCount"]["imported"] == len(rows)
     return rows
 
 
-async def analytics(client: httpx.AsyncClient, *dims: str, filters: tuple[str, ...] = (), **extra: str) -> dict[str, Any]:
-    params = [("dimension", d) for d in dims] + [("filter", f) for f in filters] + list(extra.items())
+async def analytics(
+    client: httpx.AsyncClient, *dims: str, filters: tuple[str, ...] = (), **extra: str
+) -> dict[str, Any]:
+    params: list[tuple[str, Any]] = (
+        [("dimension", d) for d in dims] + [("filter", f) for f in filters] + list(extra.items())
+    )
     response = await client.get("/api/analytics", params=params)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -50,19 +68,40 @@ async def test_response_shape(client: httpx.AsyncClient) -> None:
     await load(client)
     body = await analytics(client, f"dx:{ANC1}", "pe:2024Q1", f"ou:{ROOT}")
     assert [h["name"] for h in body["headers"]] == ["dx", "pe", "ou", "value"]
-    assert body["headers"][0] == {"name": "dx", "column": "Data", "valueType": "TEXT",
-                                  "type": "java.lang.String", "hidden": False, "meta": True}  # fmt: skip
-    assert body["headers"][3] == {"name": "value", "column": "Value", "valueType": "NUMBER",
-                                  "type": "java.lang.Double", "hidden": False, "meta": False}  # fmt: skip
+    assert body["headers"][0] == {
+        "name": "dx",
+        "column": "Data",
+        "valueType": "TEXT",
+        "type": "java.lang.String",
+        "hidden": False,
+        "meta": True,
+    }
+    assert body["headers"][3] == {
+        "name": "value",
+        "column": "Value",
+        "valueType": "NUMBER",
+        "type": "java.lang.Double",
+        "hidden": False,
+        "meta": False,
+    }
     assert body["width"] == body["headerWidth"] == 4 and body["height"] == len(body["rows"]) == 1
     assert all(isinstance(cell, str) for cell in body["rows"][0])
     items = body["metaData"]["items"]
-    assert items[ANC1]["name"] == "ANC 1st visit" and items["2024Q1"]["name"] == "January - March 2024"
+    assert (
+        items[ANC1]["name"] == "ANC 1st visit" and items["2024Q1"]["name"] == "January - March 2024"
+    )
     assert items[ROOT]["name"] == "Republic of Zanora"
-    assert body["metaData"]["dimensions"] == {"dx": [ANC1], "pe": ["2024Q1"], "ou": [ROOT], "co": []}
+    assert body["metaData"]["dimensions"] == {
+        "dx": [ANC1],
+        "pe": ["2024Q1"],
+        "ou": [ROOT],
+        "co": [],
+    }
 
 
-async def test_totals_by_month_level_and_quarter_match_independent_sums(client: httpx.AsyncClient) -> None:
+async def test_totals_by_month_level_and_quarter_match_independent_sums(
+    client: httpx.AsyncClient,
+) -> None:
     rows = await load(client)
     expected: dict[tuple[str, ...], float] = defaultdict(float)
     for de, month, facility, value in rows:
@@ -74,9 +113,11 @@ async def test_totals_by_month_level_and_quarter_match_independent_sums(client: 
             expected[(de, quarter, unit)] += value
             expected[(de, "2024", unit)] += value
     body = await analytics(
-        client, f"dx:{ANC1};{ANC4}", "pe:" + ";".join([*MONTHS, "2024Q1", "2024Q2", "2024Q3", "2024Q4", "2024"]),
+        client,
+        f"dx:{ANC1};{ANC4}",
+        "pe:" + ";".join([*MONTHS, "2024Q1", "2024Q2", "2024Q3", "2024Q4", "2024"]),
         f"ou:{ROOT};LEVEL-3",
-    )  # fmt: skip
+    )
     got = table(body)
     assert got == pytest.approx(dict(expected))
     assert body["metaData"]["dimensions"]["ou"] == [DISTRICT_1, DISTRICT_2]
@@ -90,7 +131,9 @@ async def test_totals_by_month_level_and_quarter_match_independent_sums(client: 
 async def test_filters_aggregate_over_their_items(client: httpx.AsyncClient) -> None:
     rows = await load(client)
     first_half = {m for m in MONTHS[:6]}
-    expected = sum(v for de, m, f, v in rows if de == ANC1 and m in first_half and PARENT[f] == DISTRICT_2)
+    expected = sum(
+        v for de, m, f, v in rows if de == ANC1 and m in first_half and PARENT[f] == DISTRICT_2
+    )
     body = await analytics(client, f"dx:{ANC1}", filters=("pe:2024Q1;2024Q2", f"ou:{DISTRICT_2}"))
     assert [h["name"] for h in body["headers"]] == ["dx", "value"]
     assert table(body) == {(ANC1,): pytest.approx(expected)}
@@ -110,7 +153,9 @@ async def test_indicator_from_expression(client: httpx.AsyncClient) -> None:
     rows = await load(client)
     anc1 = sum(v for de, m, _f, v in rows if de == ANC1 and m == "202403")
     anc4 = sum(v for de, m, _f, v in rows if de == ANC4 and m == "202403")
-    indicators = (await client.get("/api/indicators", params={"filter": "code:eq:IND_ANC_DROPOUT"})).json()
+    indicators = (
+        await client.get("/api/indicators", params={"filter": "code:eq:IND_ANC_DROPOUT"})
+    ).json()
     uid = indicators["indicators"][0]["id"]
     body = await analytics(client, f"dx:{uid}", "pe:202403", f"ou:{ROOT}")
     assert float(body["rows"][0][-1]) == pytest.approx(round((anc1 - anc4) / anc1 * 100, 1))
@@ -119,12 +164,17 @@ async def test_indicator_from_expression(client: httpx.AsyncClient) -> None:
 async def test_relative_periods_and_user_org_units(client: httpx.AsyncClient) -> None:
     rows = await load(client)
     body = await analytics(
-        client, f"dx:{ANC1}", "pe:LAST_4_QUARTERS", "ou:USER_ORGUNIT_CHILDREN",
+        client,
+        f"dx:{ANC1}",
+        "pe:LAST_4_QUARTERS",
+        "ou:USER_ORGUNIT_CHILDREN",
         relativePeriodDate="2025-02-10",
-    )  # fmt: skip
+    )
     assert body["metaData"]["dimensions"]["pe"] == ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
     assert body["metaData"]["dimensions"]["ou"] == [REGION]
-    assert sum(float(r[-1]) for r in body["rows"]) == pytest.approx(sum(v for de, *_r, v in rows if de == ANC1))
+    assert sum(float(r[-1]) for r in body["rows"]) == pytest.approx(
+        sum(v for de, *_r, v in rows if de == ANC1)
+    )
     mine = await analytics(client, f"dx:{ANC1}", "pe:2024", "ou:USER_ORGUNIT")
     assert mine["rows"][0][2] == ROOT
     facilities = await analytics(client, f"dx:{ANC1}", "pe:202401", f"ou:{DISTRICT_1};LEVEL-4")
@@ -132,8 +182,12 @@ async def test_relative_periods_and_user_org_units(client: httpx.AsyncClient) ->
 
 
 async def test_booleans_count_trues_and_empty_results(client: httpx.AsyncClient) -> None:
-    payload = [{"dataElement": STOCKOUT, "period": "202405", "orgUnit": f, "value": v}
-               for f, v in zip(FACILITIES, ["true", "false", "true", "true", "false", "false"], strict=True)]  # fmt: skip
+    payload = [
+        {"dataElement": STOCKOUT, "period": "202405", "orgUnit": f, "value": v}
+        for f, v in zip(
+            FACILITIES, ["true", "false", "true", "true", "false", "false"], strict=True
+        )
+    ]
     await client.post("/api/dataValueSets", json={"dataSet": DATA_SET, "dataValues": payload})
     body = await analytics(client, f"dx:{STOCKOUT}", "pe:202405", f"ou:{ROOT}")
     assert body["rows"] == [[STOCKOUT, "202405", ROOT, "3"]]
@@ -143,7 +197,9 @@ async def test_booleans_count_trues_and_empty_results(client: httpx.AsyncClient)
 
 async def test_new_data_is_visible_immediately(client: httpx.AsyncClient) -> None:
     facility = uid_for("XD-R01-D02-F002")
-    await client.post("/api/dataValues", params={"de": ANC1, "pe": "202407", "ou": facility, "value": "17"})
+    await client.post(
+        "/api/dataValues", params={"de": ANC1, "pe": "202407", "ou": facility, "value": "17"}
+    )
     body = await analytics(client, f"dx:{ANC1}", "pe:2024", f"ou:{ROOT}")
     assert body["rows"] == [[ANC1, "2024", ROOT, "17"]]
 
@@ -154,16 +210,26 @@ async def test_new_data_is_visible_immediately(client: httpx.AsyncClient) -> Non
         ([], "E7101"),
         ([("dimension", "pe:2024"), ("dimension", f"ou:{ROOT}")], "E7102"),
         ([("dimension", f"dx:{ANC1}"), ("dimension", f"ou:{ROOT}")], "E7104"),
-        ([("dimension", f"dx:{ANC1}"), ("filter", f"dx:{ANC4}"), ("dimension", "pe:2024")], "E7103"),
+        (
+            [("dimension", f"dx:{ANC1}"), ("filter", f"dx:{ANC4}"), ("dimension", "pe:2024")],
+            "E7103",
+        ),
         ([("dimension", "dx:NoSuchThing"), ("dimension", "pe:2024")], "E7124"),
         ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024M13")], "E7124"),
-        ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("dimension", "ou:Nowhere1234")], "E7143"),
+        (
+            [
+                ("dimension", f"dx:{ANC1}"),
+                ("dimension", "pe:2024"),
+                ("dimension", "ou:Nowhere1234"),
+            ],
+            "E7143",
+        ),
         ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("dimension", "zz:a")], "E7125"),
         ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:")], "E7124"),
     ],
 )
 async def test_invalid_queries_are_409_with_e71_codes(
-    client: httpx.AsyncClient, params: list[tuple[str, str]], code: str
+    client: httpx.AsyncClient, params: list[tuple[str, Any]], code: str
 ) -> None:
     response = await client.get("/api/analytics.json", params=params)
     assert response.status_code == 409, response.text

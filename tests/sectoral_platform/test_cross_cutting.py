@@ -53,7 +53,9 @@ async def test_personal_access_token_authenticates_as_its_owner(client: httpx.As
     assert me.status_code == 200 and me.json()["username"] == "admin"
     expired = await client.post("/api/apiToken", json={"expire": 1000})
     old_key = expired.json()["response"]["key"]
-    refused = await client.get("/api/me", auth=None, headers={"Authorization": f"ApiToken {old_key}"})
+    refused = await client.get(
+        "/api/me", auth=None, headers={"Authorization": f"ApiToken {old_key}"}
+    )
     assert refused.status_code == 401
     uid = created.json()["response"]["uid"]
     assert (await client.delete(f"/api/apiToken/{uid}")).status_code == 200
@@ -63,9 +65,21 @@ async def test_personal_access_token_authenticates_as_its_owner(client: httpx.As
 
 async def test_me_has_the_contract_shape(client: httpx.AsyncClient) -> None:
     me = (await client.get("/api/me")).json()
-    for key in ("id", "username", "displayName", "firstName", "surname", "authorities",
-                "organisationUnits", "dataViewOrganisationUnits", "teiSearchOrganisationUnits",
-                "userRoles", "programs", "dataSets", "settings"):  # fmt: skip
+    for key in (
+        "id",
+        "username",
+        "displayName",
+        "firstName",
+        "surname",
+        "authorities",
+        "organisationUnits",
+        "dataViewOrganisationUnits",
+        "teiSearchOrganisationUnits",
+        "userRoles",
+        "programs",
+        "dataSets",
+        "settings",
+    ):
         assert key in me, key
     assert me["authorities"] == ["ALL"]
     assert me["organisationUnits"] == [{"id": ROOT}]
@@ -82,10 +96,14 @@ async def test_users_with_roles_and_org_unit_scopes(client: httpx.AsyncClient) -
     created = await client.post(
         "/api/users",
         json={
-            "username": "clerk", "firstName": "Ada", "surname": "Clerk", "password": "Clerk123!",
-            "userRoles": [{"id": role_id}], "organisationUnits": [{"id": scope}],
+            "username": "clerk",
+            "firstName": "Ada",
+            "surname": "Clerk",
+            "password": "Clerk123!",
+            "userRoles": [{"id": role_id}],
+            "organisationUnits": [{"id": scope}],
         },
-    )  # fmt: skip
+    )
     assert created.status_code == 201, created.text
     listed = (await client.get("/api/users", params={"fields": "id,username,authorities"})).json()
     by_name = {u["username"]: u for u in listed["users"]}
@@ -103,9 +121,10 @@ async def test_user_scopes_by_json_patch(client: httpx.AsyncClient) -> None:
     me = (await client.get("/api/me")).json()
     patch = [{"op": "add", "path": "/dataViewOrganisationUnits/-", "value": {"id": ROOT}}]
     response = await client.patch(
-        f"/api/users/{me['id']}", json=patch,
+        f"/api/users/{me['id']}",
+        json=patch,
         headers={"Content-Type": "application/json-patch+json"},
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.text
     user = (await client.get(f"/api/users/{me['id']}")).json()
     assert user["dataViewOrganisationUnits"] == [{"id": ROOT}, {"id": ROOT}]
@@ -114,8 +133,16 @@ async def test_user_scopes_by_json_patch(client: httpx.AsyncClient) -> None:
 async def test_system_info_and_ids(client: httpx.AsyncClient) -> None:
     info = (await client.get("/api/system/info")).json()
     assert re.match(r"^2\.42\.\d+$", info["version"])
-    for key in ("revision", "buildTime", "serverDate", "calendar", "dateFormat", "contextPath",
-                "systemName", "systemId"):  # fmt: skip
+    for key in (
+        "revision",
+        "buildTime",
+        "serverDate",
+        "calendar",
+        "dateFormat",
+        "contextPath",
+        "systemName",
+        "systemId",
+    ):
         assert key in info
     assert info["calendar"] == "iso8601"
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$", info["serverDate"])
@@ -130,9 +157,12 @@ async def test_unknown_things_are_404_webmessages(client: httpx.AsyncClient) -> 
     missing = await client.get("/api/dataElements/abcdefghijk")
     assert missing.status_code == 404
     assert missing.json() == {
-        "httpStatus": "Not Found", "httpStatusCode": 404, "status": "ERROR",
-        "message": "DataElement with id abcdefghijk could not be found.", "errorCode": "E1005",
-    }  # fmt: skip
+        "httpStatus": "Not Found",
+        "httpStatusCode": 404,
+        "status": "ERROR",
+        "message": "DataElement with id abcdefghijk could not be found.",
+        "errorCode": "E1005",
+    }
     assert (await client.get("/api/notAType")).status_code == 404
 
 

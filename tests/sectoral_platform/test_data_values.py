@@ -6,8 +6,17 @@ import httpx
 import pytest
 
 from tests.sectoral_platform.conftest import (
-    ANC1, ANC4, BCG, COC, DATA_SET, DISTRICT_1, FACILITIES, LEVEL, ROOT, STOCKOUT,
-)  # fmt: skip
+    ANC1,
+    ANC4,
+    BCG,
+    COC,
+    DATA_SET,
+    DISTRICT_1,
+    FACILITIES,
+    LEVEL,
+    ROOT,
+    STOCKOUT,
+)
 
 pytestmark = pytest.mark.anyio
 FAC = FACILITIES[0]
@@ -18,8 +27,14 @@ def value_set(*rows: dict[str, Any], period: str = "202401", org_unit: str = FAC
 
 
 async def stored(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
-    query = {"dataSet": DATA_SET, "orgUnit": ROOT, "children": "true", "startDate": "2000-01-01",
-             "endDate": "2030-12-31", **params}  # fmt: skip
+    query = {
+        "dataSet": DATA_SET,
+        "orgUnit": ROOT,
+        "children": "true",
+        "startDate": "2000-01-01",
+        "endDate": "2030-12-31",
+        **params,
+    }
     response = await client.get("/api/dataValueSets", params=query)
     assert response.status_code == 200, response.text
     values: list[dict[str, Any]] = response.json()["dataValues"]
@@ -28,9 +43,11 @@ async def stored(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any
 
 async def test_import_summary_on_success(client: httpx.AsyncClient) -> None:
     response = await client.post(
-        "/api/dataValueSets", json=value_set({"dataElement": ANC1, "value": 12},
-                                             {"dataElement": ANC4, "value": "7", "comment": "ok"}),
-    )  # fmt: skip
+        "/api/dataValueSets",
+        json=value_set(
+            {"dataElement": ANC1, "value": 12}, {"dataElement": ANC4, "value": "7", "comment": "ok"}
+        ),
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["httpStatus"] == "OK" and body["status"] == "OK"
@@ -78,12 +95,23 @@ async def test_every_conflict_type_with_indexes(client: httpx.AsyncClient) -> No
         assert set(conflict) == {"object", "objects", "value", "errorCode", "property", "indexes"}
         by_code.setdefault(conflict["errorCode"], []).extend(conflict["indexes"])
     assert {k: sorted(v) for k, v in by_code.items()} == {
-        "E7610": [1], "E7611": [2], "E7612": [3], "E7613": [4], "E7615": [5], "E7617": [6],
-        "E7618": [7], "E7619": [8, 9, 10, 14], "E7621": [11], "E7633": [12], "E7641": [13],
-    }  # fmt: skip
+        "E7610": [1],
+        "E7611": [2],
+        "E7612": [3],
+        "E7613": [4],
+        "E7615": [5],
+        "E7617": [6],
+        "E7618": [7],
+        "E7619": [8, 9, 10, 14],
+        "E7621": [11],
+        "E7633": [12],
+        "E7641": [13],
+    }
     assert summary["rejectedIndexes"] == list(range(1, 15))
     period_conflict = next(c for c in summary["conflicts"] if c["errorCode"] == "E7641")
-    assert period_conflict["object"] == "209901" and period_conflict["objects"] == {"period": "209901"}
+    assert period_conflict["object"] == "209901" and period_conflict["objects"] == {
+        "period": "209901"
+    }
     assert period_conflict["property"] == "period" and period_conflict["value"].startswith("Period")
     assert sorted(v["dataElement"] for v in await stored(client)) == sorted([ANC1, LEVEL])
 
@@ -103,7 +131,9 @@ async def test_malformed_bodies_are_400(client: httpx.AsyncClient) -> None:
             "/api/dataValueSets", content=content, headers={"Content-Type": "application/json"}
         )
         assert response.status_code == 400 and response.json()["status"] == "ERROR"
-    bad = await client.post("/api/dataValueSets", params={"importStrategy": "SMASH"}, json=value_set())
+    bad = await client.post(
+        "/api/dataValueSets", params={"importStrategy": "SMASH"}, json=value_set()
+    )
     assert bad.status_code == 400
 
 
@@ -112,7 +142,12 @@ async def test_reimport_is_idempotent_and_updates(client: httpx.AsyncClient) -> 
     first = (await client.post("/api/dataValueSets", json=value_set(*rows))).json()
     second = (await client.post("/api/dataValueSets", json=value_set(*rows))).json()
     assert first["response"]["importCount"]["imported"] == 2
-    assert second["response"]["importCount"] == {"imported": 0, "updated": 2, "ignored": 0, "deleted": 0}
+    assert second["response"]["importCount"] == {
+        "imported": 0,
+        "updated": 2,
+        "ignored": 0,
+        "deleted": 0,
+    }
     assert len(await stored(client)) == 2
     rows[0]["value"] = "6"
     await client.post("/api/dataValueSets", json=value_set(*rows))
@@ -141,32 +176,60 @@ async def test_dry_run_strategies_and_delete(client: httpx.AsyncClient) -> None:
         "/api/dataValueSets", params={"importStrategy": "DELETE"}, json=value_set(*rows)
     )
     assert deleted.json()["response"]["importCount"] == {
-        "imported": 0, "updated": 0, "ignored": 1, "deleted": 1,
-    }  # fmt: skip
+        "imported": 0,
+        "updated": 0,
+        "ignored": 1,
+        "deleted": 1,
+    }
     assert await stored(client) == []
 
 
-async def test_empty_value_deletes_and_insignificant_zero_is_ignored(client: httpx.AsyncClient) -> None:
+async def test_empty_value_deletes_and_insignificant_zero_is_ignored(
+    client: httpx.AsyncClient,
+) -> None:
     await client.post("/api/dataValueSets", json=value_set({"dataElement": ANC1, "value": "5"}))
-    cleared = await client.post("/api/dataValueSets", json=value_set({"dataElement": ANC1, "value": ""}))
+    cleared = await client.post(
+        "/api/dataValueSets", json=value_set({"dataElement": ANC1, "value": ""})
+    )
     assert cleared.json()["response"]["importCount"]["deleted"] == 1
-    zero = await client.post("/api/dataValueSets", json=value_set({"dataElement": ANC1, "value": "0"}))
+    zero = await client.post(
+        "/api/dataValueSets", json=value_set({"dataElement": ANC1, "value": "0"})
+    )
     assert zero.json()["response"]["importCount"]["ignored"] == 1
     assert await stored(client) == []
 
 
 async def test_read_parameters(client: httpx.AsyncClient) -> None:
-    for period, org_unit in (("202401", FACILITIES[0]), ("202402", FACILITIES[0]), ("202401", FACILITIES[3])):
+    for period, org_unit in (
+        ("202401", FACILITIES[0]),
+        ("202402", FACILITIES[0]),
+        ("202401", FACILITIES[3]),
+    ):
         payload = value_set({"dataElement": ANC1, "value": "1"}, period=period, org_unit=org_unit)
         assert (await client.post("/api/dataValueSets", json=payload)).status_code == 200
-    one = (await client.get("/api/dataValueSets", params={"dataSet": DATA_SET, "period": "202401", "orgUnit": FACILITIES[0]})).json()  # fmt: skip
-    assert one["dataSet"] == DATA_SET and one["period"] == "202401" and one["orgUnit"] == FACILITIES[0]
+    one = (
+        await client.get(
+            "/api/dataValueSets",
+            params={"dataSet": DATA_SET, "period": "202401", "orgUnit": FACILITIES[0]},
+        )
+    ).json()
+    assert (
+        one["dataSet"] == DATA_SET and one["period"] == "202401" and one["orgUnit"] == FACILITIES[0]
+    )
     assert len(one["dataValues"]) == 1
     assert len(await stored(client)) == 3
     assert len(await stored(client, orgUnit=DISTRICT_1)) == 2
     assert len(await stored(client, children="false")) == 0
     assert len(await stored(client, startDate="2024-02-01", endDate="2024-02-29")) == 1
-    by_element = await client.get("/api/dataValueSets", params=[("dataElement", ANC1), ("orgUnit", FACILITIES[0]), ("orgUnit", FACILITIES[3]), ("period", "202401")])  # fmt: skip
+    by_element = await client.get(
+        "/api/dataValueSets",
+        params=[
+            ("dataElement", ANC1),
+            ("orgUnit", FACILITIES[0]),
+            ("orgUnit", FACILITIES[3]),
+            ("period", "202401"),
+        ],
+    )
     assert len(by_element.json()["dataValues"]) == 2
     for params, code in (
         ({"orgUnit": ROOT, "period": "202401"}, "E2000"),
@@ -185,8 +248,14 @@ async def test_single_data_values(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/dataValues", params=key)).json() == ["7"]
     as_json = await client.post(
         "/api/dataValues",
-        json={"dataElement": ANC1, "period": "202401", "orgUnit": FAC, "categoryOptionCombo": COC, "value": "8"},
-    )  # fmt: skip
+        json={
+            "dataElement": ANC1,
+            "period": "202401",
+            "orgUnit": FAC,
+            "categoryOptionCombo": COC,
+            "value": "8",
+        },
+    )
     assert as_json.status_code == 201
     assert (await client.get("/api/dataValues.json", params=key)).json() == ["8"]
     invalid = await client.post("/api/dataValues", params={**key, "value": "-1"})
@@ -199,17 +268,29 @@ async def test_single_data_values(client: httpx.AsyncClient) -> None:
 
 
 async def test_capture_scope_limits_writes(client: httpx.AsyncClient) -> None:
-    role = await client.post("/api/userRoles", json={"name": "Entry", "authorities": ["F_DATAVALUE_ADD"]})
-    await client.post("/api/users", json={
-        "username": "d1clerk", "firstName": "D", "surname": "One", "password": "Secret123!",
-        "userRoles": [{"id": role.json()["response"]["uid"]}], "organisationUnits": [{"id": DISTRICT_1}],
-    })  # fmt: skip
+    role = await client.post(
+        "/api/userRoles", json={"name": "Entry", "authorities": ["F_DATAVALUE_ADD"]}
+    )
+    await client.post(
+        "/api/users",
+        json={
+            "username": "d1clerk",
+            "firstName": "D",
+            "surname": "One",
+            "password": "Secret123!",
+            "userRoles": [{"id": role.json()["response"]["uid"]}],
+            "organisationUnits": [{"id": DISTRICT_1}],
+        },
+    )
     clerk = ("d1clerk", "Secret123!")
-    inside = await client.post("/api/dataValueSets", auth=clerk, json=value_set({"dataElement": ANC1, "value": "1"}))
+    inside = await client.post(
+        "/api/dataValueSets", auth=clerk, json=value_set({"dataElement": ANC1, "value": "1"})
+    )
     assert inside.status_code == 200
     outside = await client.post(
-        "/api/dataValueSets", auth=clerk,
+        "/api/dataValueSets",
+        auth=clerk,
         json=value_set({"dataElement": ANC1, "value": "1"}, org_unit=FACILITIES[3]),
-    )  # fmt: skip
+    )
     assert outside.status_code == 409
     assert outside.json()["response"]["conflicts"][0]["errorCode"] == "E7620"

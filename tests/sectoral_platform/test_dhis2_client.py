@@ -57,7 +57,7 @@ def test_system_info_and_current_user(dhis2: DHIS2Client) -> None:
     assert info["version"].startswith("2.42.")
     me = dhis2.get_current_user()
     assert me["username"] == "admin" and "ALL" in me["authorities"]
-    users = list(dhis2.get_users(fields="id,username"))
+    users = list(dhis2.get_users(fields="id,username"))  # type: ignore[no-untyped-call]
     assert "admin" in {u["username"] for u in users}
     assert dhis2.get_user(me["id"], fields="id,username")["username"] == "admin"
 
@@ -65,7 +65,7 @@ def test_system_info_and_current_user(dhis2: DHIS2Client) -> None:
 def test_org_units_paged_and_tree(dhis2: DHIS2Client) -> None:
     paged = dhis2.fetch_all("/api/organisationUnits", params={"fields": "id,level"}, page_size=3)
     assert len(paged) == 10 == len({u["id"] for u in paged})
-    assert [u["id"] for u in dhis2.get_organisation_units(level=1)] == [ROOT]
+    assert [u["id"] for u in dhis2.get_organisation_units(level=1)] == [ROOT]  # type: ignore[no-untyped-call]
     tree = dhis2.get_org_unit_tree(ROOT, levels=3)
     assert tree["id"] == ROOT and len(tree["children"]) == 1
     assert len(tree["children"][0]["children"]) == 2
@@ -73,32 +73,53 @@ def test_org_units_paged_and_tree(dhis2: DHIS2Client) -> None:
 
 
 def test_data_elements_and_data_sets(dhis2: DHIS2Client) -> None:
-    elements = list(dhis2.get_data_elements(fields="id,name,valueType"))
+    elements = list(dhis2.get_data_elements(fields="id,name,valueType"))  # type: ignore[no-untyped-call]
     assert ANC1 in {e["id"] for e in elements} and len(elements) == 11
     assert dhis2.get_data_element(ANC1, fields="id,name")["name"] == "ANC 1st visit"
     created = dhis2.create_data_element(
-        {"name": "Client DE", "shortName": "Client DE", "valueType": "NUMBER",
-         "aggregationType": "SUM", "domainType": "AGGREGATE"}  # fmt: skip
+        {
+            "name": "Client DE",
+            "shortName": "Client DE",
+            "valueType": "NUMBER",
+            "aggregationType": "SUM",
+            "domainType": "AGGREGATE",
+        }
     )
     uid = created["response"]["uid"]
-    dhis2.update_data_element(uid, {"name": "Client DE 2", "shortName": "Client DE", "valueType": "NUMBER",
-                                    "aggregationType": "SUM", "domainType": "AGGREGATE"})  # fmt: skip
+    dhis2.update_data_element(
+        uid,
+        {
+            "name": "Client DE 2",
+            "shortName": "Client DE",
+            "valueType": "NUMBER",
+            "aggregationType": "SUM",
+            "domainType": "AGGREGATE",
+        },
+    )
     assert dhis2.get_data_element(uid)["name"] == "Client DE 2"
     dhis2.delete_data_element(uid)
     with pytest.raises(DHIS2HTTPError) as error:
         dhis2.get_data_element(uid)
     assert error.value.status_code == 404
-    sets = list(dhis2.get_data_sets(fields="id,periodType"))
+    sets = list(dhis2.get_data_sets(fields="id,periodType"))  # type: ignore[no-untyped-call]
     assert sets == [{"id": DATA_SET, "periodType": "Monthly"}]
-    assert len(dhis2.get_data_set(DATA_SET, fields="id,organisationUnits")["organisationUnits"]) == 6
+    assert (
+        len(dhis2.get_data_set(DATA_SET, fields="id,organisationUnits")["organisationUnits"]) == 6
+    )
 
 
 def test_data_value_sets_single_values_and_analytics(dhis2: DHIS2Client) -> None:
     facility = FACILITIES[0]
     summary = dhis2.post_data_value_set(
-        {"dataSet": DATA_SET, "orgUnit": facility, "period": "202403",
-         "dataValues": [{"dataElement": ANC1, "categoryOptionCombo": COC, "value": "21"},
-                        {"dataElement": ANC4, "categoryOptionCombo": COC, "value": "9"}]}  # fmt: skip
+        {
+            "dataSet": DATA_SET,
+            "orgUnit": facility,
+            "period": "202403",
+            "dataValues": [
+                {"dataElement": ANC1, "categoryOptionCombo": COC, "value": "21"},
+                {"dataElement": ANC4, "categoryOptionCombo": COC, "value": "9"},
+            ],
+        }
     )
     assert summary["response"]["importCount"]["imported"] == 2
     read = dhis2.get_data_value_set({"dataSet": DATA_SET, "orgUnit": facility, "period": "202403"})
@@ -110,8 +131,12 @@ def test_data_value_sets_single_values_and_analytics(dhis2: DHIS2Client) -> None
         dhis2.get_data_value(ANC1, "202404", facility, co=COC)
     with pytest.raises(DHIS2HTTPError) as conflict:
         dhis2.post_data_value_set(
-            {"dataSet": DATA_SET, "orgUnit": facility, "period": "202403",
-             "dataValues": [{"dataElement": ANC1, "value": "-4"}]}  # fmt: skip
+            {
+                "dataSet": DATA_SET,
+                "orgUnit": facility,
+                "period": "202403",
+                "dataValues": [{"dataElement": ANC1, "value": "-4"}],
+            }
         )
     assert conflict.value.status_code == 409 and "E7619" in str(conflict.value.payload)
     result = dhis2.get_analytics_data(dx=[ANC1, ANC4], pe="2024Q1", ou=ROOT)

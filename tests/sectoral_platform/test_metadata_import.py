@@ -11,9 +11,13 @@ from tests.sectoral_platform.conftest import ANC1, DATA_SET, FACILITIES
 pytestmark = pytest.mark.anyio
 
 NEW_DE = {
-    "name": "Measles cases", "shortName": "Measles cases", "code": "HS_MEASLES_CASES",
-    "valueType": "INTEGER_ZERO_OR_POSITIVE", "aggregationType": "SUM", "domainType": "AGGREGATE",
-}  # fmt: skip
+    "name": "Measles cases",
+    "shortName": "Measles cases",
+    "code": "HS_MEASLES_CASES",
+    "valueType": "INTEGER_ZERO_OR_POSITIVE",
+    "aggregationType": "SUM",
+    "domainType": "AGGREGATE",
+}
 
 
 async def snapshot(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -36,7 +40,9 @@ async def test_create_read_update_delete_one_object(client: httpx.AsyncClient) -
     read = (await client.get(f"/api/dataElements/{uid}")).json()
     assert read["name"] == "Measles cases" and read["categoryCombo"] == {"id": "bjDvmb4bfuf"}
     assert read["created"] and read["createdBy"]["id"]
-    updated = await client.put(f"/api/dataElements/{uid}", json={**NEW_DE, "name": "Measles cases (new)"})
+    updated = await client.put(
+        f"/api/dataElements/{uid}", json={**NEW_DE, "name": "Measles cases (new)"}
+    )
     assert updated.status_code == 200 and updated.json()["response"]["uid"] == uid
     assert (await client.get(f"/api/dataElements/{uid}")).json()["name"] == "Measles cases (new)"
     deleted = await client.delete(f"/api/dataElements/{uid}")
@@ -83,14 +89,17 @@ async def test_metadata_import_report_and_strategies(client: httpx.AsyncClient) 
     assert report["typeReports"][0]["klass"] == "org.hisp.dhis.dataelement.DataElement"
     again = (await client.post("/api/metadata", json=payload)).json()["response"]["stats"]
     assert again == {"created": 0, "updated": 1, "deleted": 0, "ignored": 0, "total": 1}
-    create_only = await client.post("/api/metadata", params={"importStrategy": "CREATE"}, json=payload)
+    create_only = await client.post(
+        "/api/metadata", params={"importStrategy": "CREATE"}, json=payload
+    )
     assert create_only.status_code == 409
     errors = create_only.json()["response"]["typeReports"][0]["objectReports"][0]["errorReports"]
     assert errors[0]["errorCode"] == "E5000"
     update_missing = await client.post(
-        "/api/metadata", params={"importStrategy": "UPDATE"},
+        "/api/metadata",
+        params={"importStrategy": "UPDATE"},
         json={"dataElements": [{**NEW_DE, "id": "MeAsLeS0002", "name": "x", "shortName": "x"}]},
-    )  # fmt: skip
+    )
     assert update_missing.status_code == 409
     deleted = await client.post("/api/metadata", params={"importStrategy": "DELETE"}, json=payload)
     assert deleted.json()["response"]["stats"]["deleted"] == 1
@@ -105,9 +114,16 @@ async def test_atomic_all_rejects_everything_atomic_none_keeps_valid(
     payload = {
         "dataElements": [
             {**NEW_DE, "id": "GoodDe00001"},
-            {**NEW_DE, "id": "BadDe000001", "name": "Other", "shortName": "Other", "code": "HS_OTHER", "optionSet": {"id": "Nosuchset01"}},
+            {
+                **NEW_DE,
+                "id": "BadDe000001",
+                "name": "Other",
+                "shortName": "Other",
+                "code": "HS_OTHER",
+                "optionSet": {"id": "Nosuchset01"},
+            },
         ]
-    }  # fmt: skip
+    }
     before = await snapshot(client)
     atomic = await client.post("/api/metadata", json=payload)
     assert atomic.status_code == 409
@@ -133,9 +149,10 @@ async def test_validate_mode_changes_nothing(client: httpx.AsyncClient) -> None:
     )
     assert good.status_code == 200 and good.json()["response"]["status"] == "OK"
     bad = await client.post(
-        "/api/metadata", params={"importMode": "validate"},
+        "/api/metadata",
+        params={"importMode": "validate"},
         json={"dataElements": [{"name": "no short name"}]},
-    )  # fmt: skip
+    )
     assert bad.status_code == 409
     assert await snapshot(client) == before
 
@@ -145,11 +162,13 @@ async def test_export_with_type_selection_fields_and_filters(client: httpx.Async
         await client.get(
             "/api/metadata",
             params={
-                "dataSets": "true", "dataElements": "true",
-                "dataElements:fields": "id,code", "dataElements:filter": "code:$like:HS_ANC",
+                "dataSets": "true",
+                "dataElements": "true",
+                "dataElements:fields": "id,code",
+                "dataElements:filter": "code:$like:HS_ANC",
             },
         )
-    ).json()  # fmt: skip
+    ).json()
     assert set(body) == {"system", "dataSets", "dataElements"}
     assert sorted(d["code"] for d in body["dataElements"]) == ["HS_ANC1", "HS_ANC4"]
     assert body["dataSets"][0]["id"] == DATA_SET and "periodType" in body["dataSets"][0]
@@ -171,22 +190,44 @@ async def test_education_sector_is_only_a_metadata_import(client: httpx.AsyncCli
     assert response.status_code == 200, response.text
     stats = response.json()["response"]["stats"]
     assert stats["created"] == stats["total"] == 14 and stats["ignored"] == 0
-    schools = (await client.get("/api/organisationUnits", params={"filter": "name:like:School", "fields": "id,level,path"})).json()
+    schools = (
+        await client.get(
+            "/api/organisationUnits",
+            params={"filter": "name:like:School", "fields": "id,level,path"},
+        )
+    ).json()
     assert len(schools["organisationUnits"]) == 3
     assert all(s["level"] == 4 for s in schools["organisationUnits"])
-    ds = (await client.get("/api/dataSets", params={"filter": "code:eq:EMIS_MONTHLY", "fields": "id,periodType,dataSetElements[dataElement[id,categoryCombo[categoryOptionCombos[id,name]]]]"})).json()["dataSets"][0]  # fmt: skip
+    ds = (
+        await client.get(
+            "/api/dataSets",
+            params={
+                "filter": "code:eq:EMIS_MONTHLY",
+                "fields": "id,periodType,dataSetElements[dataElement["
+                "id,categoryCombo[categoryOptionCombos[id,name]]]]",
+            },
+        )
+    ).json()["dataSets"][0]
     assert ds["periodType"] == "Monthly" and len(ds["dataSetElements"]) == 3
     enrolment = next(
-        e["dataElement"] for e in ds["dataSetElements"]
+        e["dataElement"]
+        for e in ds["dataSetElements"]
         if len(e["dataElement"]["categoryCombo"]["categoryOptionCombos"]) == 2
-    )  # fmt: skip
-    female = next(c["id"] for c in enrolment["categoryCombo"]["categoryOptionCombos"] if c["name"] == "Female")
+    )
+    female = next(
+        c["id"] for c in enrolment["categoryCombo"]["categoryOptionCombos"] if c["name"] == "Female"
+    )
     school = schools["organisationUnits"][0]["id"]
     imported = await client.post(
         "/api/dataValueSets",
-        json={"dataSet": ds["id"], "period": "202409", "orgUnit": school, "dataValues": [
-            {"dataElement": enrolment["id"], "categoryOptionCombo": female, "value": "41"},
-        ]},
-    )  # fmt: skip
+        json={
+            "dataSet": ds["id"],
+            "period": "202409",
+            "orgUnit": school,
+            "dataValues": [
+                {"dataElement": enrolment["id"], "categoryOptionCombo": female, "value": "41"},
+            ],
+        },
+    )
     assert imported.status_code == 200, imported.text
     assert imported.json()["response"]["importCount"]["imported"] == 1

@@ -1,5 +1,6 @@
 """Every period type: parsing, bounds, validation, names, and relative periods."""
 
+import itertools
 from datetime import date
 
 import pytest
@@ -45,10 +46,28 @@ def test_every_period_type_parses(pid: str, ptype: str, start: date, end: date) 
 
 @pytest.mark.parametrize(
     "pid",
-    ["", "2004W0", "2004W54", "2021W53", "200413", "200400", "20040230", "2004Q5", "2004Q0",
-     "2004S3", "200407B", "2004AprilS3", "2004March", "04", "2004-01", "abc", "2004BiW27",
-     "2004MonW1", "0999"],
-)  # fmt: skip
+    [
+        "",
+        "2004W0",
+        "2004W54",
+        "2021W53",
+        "200413",
+        "200400",
+        "20040230",
+        "2004Q5",
+        "2004Q0",
+        "2004S3",
+        "200407B",
+        "2004AprilS3",
+        "2004March",
+        "04",
+        "2004-01",
+        "abc",
+        "2004BiW27",
+        "2004MonW1",
+        "0999",
+    ],
+)
 def test_invalid_period_ids_are_rejected(pid: str) -> None:
     assert parse_period(pid) is None
 
@@ -56,9 +75,11 @@ def test_invalid_period_ids_are_rejected(pid: str) -> None:
 def test_period_names_as_dhis2_shows_them() -> None:
     names = {pid: parse_period(pid).name for pid in ("200403", "2004Q1", "2004", "20040315")}  # type: ignore[union-attr]
     assert names == {
-        "200403": "March 2004", "2004Q1": "January - March 2004", "2004": "2004",
+        "200403": "March 2004",
+        "2004Q1": "January - March 2004",
+        "2004": "2004",
         "20040315": "2004-03-15",
-    }  # fmt: skip
+    }
 
 
 def test_containment_months_in_quarters_and_years() -> None:
@@ -97,5 +118,7 @@ def test_last_52_weeks() -> None:
     weeks = relative_periods("LAST_52_WEEKS", TODAY)
     assert weeks is not None and len(weeks) == 52
     assert weeks[-1].id == "2026W10" and weeks[0].id == "2025W11"
-    assert all(b.start == a.end.fromordinal(a.end.toordinal() + 1) for a, b in zip(weeks, weeks[1:]))
+    assert all(
+        b.start == a.end.fromordinal(a.end.toordinal() + 1) for a, b in itertools.pairwise(weeks)
+    )
     assert relative_periods("NOT_A_PERIOD", TODAY) is None

@@ -57,7 +57,7 @@ class ImportContext:
                     {r["id"] for r in ds.get("organisationUnits") or []},
                     int(ds.get("openFuturePeriods") or 0),
                     {
-                        (i.get("dataElement") or {}).get("id")
+                        str((i.get("dataElement") or {}).get("id"))
                         for i in ds.get("dataSetElements") or []
                     },
                 )

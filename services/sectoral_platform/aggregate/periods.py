@@ -10,8 +10,12 @@ from datetime import date, timedelta
 MONTHS = [calendar.month_name[m] for m in range(1, 13)]
 _FINANCIAL = {"April": 4, "July": 7, "Oct": 10, "Nov": 11}
 _WEEKLY_START = {"Wed": 3, "Thu": 4, "Sat": 6, "Sun": 7}
-_WEEKLY_TYPE = {"Wed": "WeeklyWednesday", "Thu": "WeeklyThursday", "Sat": "WeeklySaturday",
-                "Sun": "WeeklySunday"}  # fmt: skip
+_WEEKLY_TYPE = {
+    "Wed": "WeeklyWednesday",
+    "Thu": "WeeklyThursday",
+    "Sat": "WeeklySaturday",
+    "Sun": "WeeklySunday",
+}
 
 
 @dataclass(frozen=True, slots=True)

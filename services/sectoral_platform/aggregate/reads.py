@@ -44,13 +44,14 @@ def read_data_value_set(
         if ds is None:
             raise conflict(f"Data set does not exist: `{uid}`", "E1000")
         elements.update(
-            (i.get("dataElement") or {}).get("id") for i in ds.get("dataSetElements") or []
+            str((i.get("dataElement") or {}).get("id")) for i in ds.get("dataSetElements") or []
         )
     if not data_sets and not data_elements:
         raise conflict("At least one data set or data element group must be specified", "E2000")
     if not periods and not (start and end):
         raise conflict(
-            "At least one valid period, start/end dates, last updated or last updated duration must be specified",
+            "At least one valid period, start/end dates, last updated or last updated duration "
+            "must be specified",
             "E2002",
         )
     if not org_units:

@@ -113,10 +113,15 @@ async def _single(request: Request) -> dict[str, Any]:
         except orjson.JSONDecodeError as exc:
             raise bad_request(f"JSON parse error: {exc}") from exc
         if isinstance(body, dict):
-            aliases = {"dataElement": "de", "period": "pe", "orgUnit": "ou",
-                       "categoryOptionCombo": "co", "attributeOptionCombo": "ao"}  # fmt: skip
+            aliases = {
+                "dataElement": "de",
+                "period": "pe",
+                "orgUnit": "ou",
+                "categoryOptionCombo": "co",
+                "attributeOptionCombo": "ao",
+            }
             for name, value in body.items():
-                values[aliases.get(name, name)] = value
+                values[aliases.get(str(name), str(name))] = value
     return values
 
 
@@ -127,18 +132,27 @@ async def post_data_value(
     user.require("F_DATAVALUE_ADD")
     values = await _single(request)
     key = _key(values)
-    row = {"dataElement": key[0], "period": key[1], "orgUnit": key[2],
-           "categoryOptionCombo": key[3], "attributeOptionCombo": key[4],
-           "value": values.get("value"), "comment": values.get("comment"),
-           "followup": parse_bool(str(values.get("followUp", "false")))}  # fmt: skip
+    row = {
+        "dataElement": key[0],
+        "period": key[1],
+        "orgUnit": key[2],
+        "categoryOptionCombo": key[3],
+        "attributeOptionCombo": key[4],
+        "value": values.get("value"),
+        "comment": values.get("comment"),
+        "followup": parse_bool(str(values.get("followUp", "false"))),
+    }
     summary = await run_in_threadpool(
         lambda: import_data_values(
             engine=database.engine, store=store, user=user, body={"dataValues": [row]}
         )
     )
     if summary["conflicts"]:
-        raise Dhis2Error(summary["conflicts"][0]["value"], status_code=409,
-                         error_code=summary["conflicts"][0]["errorCode"])  # fmt: skip
+        raise Dhis2Error(
+            summary["conflicts"][0]["value"],
+            status_code=409,
+            error_code=summary["conflicts"][0]["errorCode"],
+        )
     return Response(status_code=201)
 
 
@@ -149,10 +163,18 @@ async def delete_data_value(
     user.require("F_DATAVALUE_DELETE")
     key = _key(await _single(request))
     if read_one(database.engine, key) is None:
-        raise Dhis2Error("Data value cannot be deleted because it does not exist", status_code=404,
-                         error_code="E2032")  # fmt: skip
-    row = {"dataElement": key[0], "period": key[1], "orgUnit": key[2],
-           "categoryOptionCombo": key[3], "attributeOptionCombo": key[4]}  # fmt: skip
+        raise Dhis2Error(
+            "Data value cannot be deleted because it does not exist",
+            status_code=404,
+            error_code="E2032",
+        )
+    row = {
+        "dataElement": key[0],
+        "period": key[1],
+        "orgUnit": key[2],
+        "categoryOptionCombo": key[3],
+        "attributeOptionCombo": key[4],
+    }
     summary = await run_in_threadpool(
         lambda: import_data_values(
             engine=database.engine,
@@ -160,9 +182,12 @@ async def delete_data_value(
             user=user,
             body={"dataValues": [row]},
             strategy="DELETE",
-        )  # fmt: skip
+        )
     )
     if summary["conflicts"]:
-        raise Dhis2Error(summary["conflicts"][0]["value"], status_code=409,
-                         error_code=summary["conflicts"][0]["errorCode"])  # fmt: skip
+        raise Dhis2Error(
+            summary["conflicts"][0]["value"],
+            status_code=409,
+            error_code=summary["conflicts"][0]["errorCode"],
+        )
     return Response(status_code=204)

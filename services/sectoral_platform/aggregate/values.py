@@ -10,9 +10,14 @@ _INT = re.compile(r"^[-+]?\d+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^[+0-9][0-9 ()\-]{2,24}$")
 NUMERIC = {
-    "NUMBER", "INTEGER", "INTEGER_POSITIVE", "INTEGER_NEGATIVE", "INTEGER_ZERO_OR_POSITIVE",
-    "PERCENTAGE", "UNIT_INTERVAL",
-}  # fmt: skip
+    "NUMBER",
+    "INTEGER",
+    "INTEGER_POSITIVE",
+    "INTEGER_NEGATIVE",
+    "INTEGER_ZERO_OR_POSITIVE",
+    "PERCENTAGE",
+    "UNIT_INTERVAL",
+}
 
 
 def _number(value: str) -> float | None:

@@ -48,9 +48,13 @@ def _split(raw: str, is_filter: bool) -> Dimension:
 
 
 def parse_query(
-    *, store: MetadataStore, user: CurrentUser, dimensions: list[str], filters: list[str],
+    *,
+    store: MetadataStore,
+    user: CurrentUser,
+    dimensions: list[str],
+    filters: list[str],
     today: date,
-) -> AnalyticsQuery:  # fmt: skip
+) -> AnalyticsQuery:
     """Validate and expand the request the way DHIS2 does (409 with E71xx codes)."""
     dims = [_split(d, False) for d in dimensions] + [_split(f, True) for f in filters]
     if not [d for d in dims if not d.is_filter]:
@@ -61,7 +65,8 @@ def parse_query(
             both = {d.is_filter for d in dims if d.name == name} == {True, False}
             if both:
                 raise conflict(
-                    f"Dimensions cannot be specified as dimension and filter simultaneously: `{name}`",
+                    "Dimensions cannot be specified as dimension and filter simultaneously: "
+                    f"`{name}`",
                     "E7103",
                 )
             raise conflict(f"Dimensions cannot be specified more than once: `{name}`", "E7114")
@@ -72,7 +77,8 @@ def parse_query(
             )
     if "dx" not in names:
         raise conflict(
-            "At least one data dimension item or data element group set dimension item must be specified",
+            "At least one data dimension item or data element group set dimension item "
+            "must be specified",
             "E7102",
         )
     if "pe" not in names:

@@ -40,9 +40,13 @@ def _common_prefix(paths: list[str]) -> str:
 
 
 def fetch(
-    engine: Engine, store: MetadataStore, elements: set[str], detail: bool,
-    periods: list[Period], units: list[str],
-) -> Cells:  # fmt: skip
+    engine: Engine,
+    store: MetadataStore,
+    elements: set[str],
+    detail: bool,
+    periods: list[Period],
+    units: list[str],
+) -> Cells:
     """Sums, counts, min and max per stored period and requested unit, from the covering index."""
     cells: Cells = {}
     if not elements or not periods or not units:
@@ -65,21 +69,38 @@ def fetch(
             )
             cols = [T.c.de, T.c.co if detail else literal(None), T.c.pe_start, T.c.pe_end, anc]
             stmt = (
-                select(*cols, func.sum(T.c.num), func.count(T.c.num), func.min(T.c.num), func.max(T.c.num))
+                select(
+                    *cols,
+                    func.sum(T.c.num),
+                    func.count(T.c.num),
+                    func.min(T.c.num),
+                    func.max(T.c.num),
+                )
                 .where(
                     and_(
                         T.c.de.in_(sorted(elements)),
-                        T.c.pe_start >= start, T.c.pe_start <= end, T.c.pe_end <= end,
-                        T.c.ou_path >= prefix, T.c.ou_path < _successor(prefix),
+                        T.c.pe_start >= start,
+                        T.c.pe_start <= end,
+                        T.c.pe_end <= end,
+                        T.c.ou_path >= prefix,
+                        T.c.ou_path < _successor(prefix),
                     )
                 )
-                .group_by(*[c for c in (T.c.de, T.c.co if detail else None, T.c.pe_start, T.c.pe_end) if c is not None], *( [] if single else [anc]))
-            )  # fmt: skip
-            for de, co, s, e, path, total, count, low, high in conn.execute(stmt):
-                uid = targets.get(path)
-                if uid is None or not count:
+                .group_by(
+                    *[
+                        c
+                        for c in (T.c.de, T.c.co if detail else None, T.c.pe_start, T.c.pe_end)
+                        if c is not None
+                    ],
+                    *([] if single else [anc]),
+                )
+            )
+            for rec in conn.execute(stmt):
+                de, co, s, e, path, total, count, low, high = tuple(rec)
+                unit = targets.get(str(path))
+                if unit is None or not count:
                     continue
-                cells[(de, co, s, e, uid)] = (float(total), int(count), float(low), float(high))
+                cells[(de, co, s, e, unit)] = (float(total), int(count), float(low), float(high))
     return cells
 
 
@@ -143,10 +164,13 @@ def run(
     )
     stored_periods = {(k[2], k[3]) for k in (*cells, *detail_cells)}
     period_map: dict[tuple[str, str], list[int]] = {
-        sp: [i for i, (_, ps) in enumerate(pe_groups)
-             if any(p.start.isoformat() <= sp[0] and sp[1] <= p.end.isoformat() for p in ps)]
+        sp: [
+            i
+            for i, (_, ps) in enumerate(pe_groups)
+            if any(p.start.isoformat() <= sp[0] and sp[1] <= p.end.isoformat() for p in ps)
+        ]
         for sp in stored_periods
-    }  # fmt: skip
+    }
     index: dict[tuple[str, str | None, int, int], list[tuple[str, Stat]]] = defaultdict(list)
     unit_groups: dict[str, list[int]] = defaultdict(list)
     for j, (_, us) in enumerate(ou_groups):
@@ -182,7 +206,7 @@ def run(
                     store.get("indicatorTypes", (ind.get("indicatorType") or {}).get("id", ""))
                     or {}
                 ).get("factor", 1)
-                part = num / den * float(factor)  # type: ignore[operator]
+                part = num / den * float(factor)
                 decimals = ind.get("decimals")
             else:
                 part = element_value(item.element or "", item.coc, i, j)  # type: ignore[assignment]

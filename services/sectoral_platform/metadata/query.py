@@ -14,10 +14,38 @@ from services.sectoral_platform.metadata.store import Obj
 from services.sectoral_platform.metadata.views import MISSING, Viewer
 
 OPERATORS = (
-    "eq", "!eq", "ieq", "ne", "neq", "like", "!like", "$like", "like$", "!$like", "!like$",
-    "ilike", "!ilike", "$ilike", "ilike$", "!$ilike", "!ilike$", "gt", "ge", "lt", "le",
-    "null", "!null", "empty", "!empty", "token", "!token", "in", "!in", "sw", "ew",
-)  # fmt: skip
+    "eq",
+    "!eq",
+    "ieq",
+    "ne",
+    "neq",
+    "like",
+    "!like",
+    "$like",
+    "like$",
+    "!$like",
+    "!like$",
+    "ilike",
+    "!ilike",
+    "$ilike",
+    "ilike$",
+    "!$ilike",
+    "!ilike$",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "null",
+    "!null",
+    "empty",
+    "!empty",
+    "token",
+    "!token",
+    "in",
+    "!in",
+    "sw",
+    "ew",
+)
 UNARY = {"null", "!null", "empty", "!empty"}
 NEGATED = {"!eq", "ne", "neq", "!like", "!$like", "!like$", "!ilike", "!$ilike", "!ilike$"}
 NEGATED |= {"!token", "!in"}
@@ -107,9 +135,11 @@ def _compare(left: Any, right: str, op: str) -> bool:
     if a is None or b is None or isinstance(left, str):
         a_text, b_text = _text(left), right
         return {
-            "gt": a_text > b_text, "ge": a_text >= b_text,
-            "lt": a_text < b_text, "le": a_text <= b_text,
-        }[op]  # fmt: skip
+            "gt": a_text > b_text,
+            "ge": a_text >= b_text,
+            "lt": a_text < b_text,
+            "le": a_text <= b_text,
+        }[op]
     return {"gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[op]
 
 

@@ -12,7 +12,7 @@ from services.sectoral_platform.common.errors import bad_request, not_found, web
 from services.sectoral_platform.common.web import json_response, parse_bool, timestamp
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
-from services.sectoral_platform.metadata.importer import ImportOptions, run_import
+from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.patch import apply_patch
 from services.sectoral_platform.metadata.query import parse_filter, select_objects, sort_objects
 from services.sectoral_platform.metadata.schema import SCHEMAS, TypeSchema, import_order
@@ -22,6 +22,7 @@ from services.sectoral_platform.metadata.service import (
     schema_or_404,
     write_one,
 )
+from services.sectoral_platform.metadata.validation import ImportOptions
 
 router = APIRouter(prefix="/api", tags=["metadata"])
 
@@ -78,9 +79,11 @@ async def import_metadata(request: Request, viewer: ViewerDep, user: CurrentUser
     report = result.report()
     if report["status"] == "ERROR":
         body = web_message(
-            409, "One or more errors occurred, please see full details in import report.",
-            status="ERROR", response=report,
-        )  # fmt: skip
+            409,
+            "One or more errors occurred, please see full details in import report.",
+            status="ERROR",
+            response=report,
+        )
         return json_response(body, status_code=409)
     return json_response(web_message(200, None, status=report["status"], response=report))
 
@@ -200,10 +203,15 @@ def read_property(
             ids = path.strip("/").split("/")[:-1]
         units = [u for u in (store.get(collection, i) for i in ids) if u is not None]
         body = list_objects(
-            viewer=viewer, collection=collection, params=dict(params),
-            filters=params.getlist("filter"), orders=params.getlist("order"),
-            url=_url(request), query_items=list(params.multi_items()), objects=units,
-        )  # fmt: skip
+            viewer=viewer,
+            collection=collection,
+            params=dict(params),
+            filters=params.getlist("filter"),
+            orders=params.getlist("order"),
+            url=_url(request),
+            query_items=list(params.multi_items()),
+            objects=units,
+        )
         return json_response(body)
     if schema.prop(prop) is None:
         raise not_found(f"Property `{prop}` does not exist on {schema.singular}", error_code=None)

@@ -140,7 +140,10 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("level", "computed"),
             Prop("leaf", "computed"),
             Prop("ancestors", "computed", "organisationUnits"),
-            Prop("children", "inverse", "organisationUnits", source=("organisationUnits", "parent")),
+            Prop(
+                "children", "inverse", "organisationUnits",
+                source=("organisationUnits", "parent"),
+            ),
             Prop("dataSets", "inverse", "dataSets", source=("dataSets", "organisationUnits")),
             Prop("programs", "inverse", "programs", source=("programs", "organisationUnits")),
             Prop("users", "inverse", "users", source=("users", "organisationUnits")),

@@ -7,7 +7,7 @@ from typing import Any
 from services.sectoral_platform.common.errors import Dhis2Error, not_found
 from services.sectoral_platform.common.web import parse_bool
 from services.sectoral_platform.metadata.fields import parse_fields, render
-from services.sectoral_platform.metadata.importer import ImportOptions, ImportResult, run_import
+from services.sectoral_platform.metadata.importer import ImportResult, run_import
 from services.sectoral_platform.metadata.query import (
     Filter,
     pager,
@@ -17,6 +17,7 @@ from services.sectoral_platform.metadata.query import (
 )
 from services.sectoral_platform.metadata.schema import SCHEMAS, TypeSchema
 from services.sectoral_platform.metadata.store import Obj
+from services.sectoral_platform.metadata.validation import ImportOptions
 from services.sectoral_platform.metadata.views import Viewer
 
 

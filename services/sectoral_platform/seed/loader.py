@@ -7,8 +7,9 @@ import logging
 from importlib import resources
 from typing import Any
 
-from services.sectoral_platform.metadata.importer import ImportOptions, run_import
+from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.metadata.validation import ImportOptions
 from services.sectoral_platform.seed.defaults import ADMIN_UID, default_metadata
 from services.sectoral_platform.seed.orgunits import generate_units
 from services.sectoral_platform.settings import SectoralSettings
