@@ -63,7 +63,7 @@ def _exchange(diagram: Diagram, exchange: dict[str, Any]) -> None:
         diagram.message(provider, MEDIATOR, str(exchange["status"]), reply=True)
         return
     purpose = f" [{exchange['purpose']}]" if exchange.get("purpose") else ""
-    diagram.message(consumer, MEDIATOR, f"{exchange['method']} {_path(exchange['path'])}{purpose}")
+    diagram.message(consumer, MEDIATOR, f"{exchange['method']} {_service_path(exchange)}{purpose}")
     if exchange["consent"] != "not required":
         diagram.add(MEDIATOR)
         diagram.items.append(Note(f"consent: {exchange['consent']}", (MEDIATOR,)))
@@ -105,6 +105,13 @@ def diagram_of(trace: dict[str, Any]) -> Diagram:
     return diagram
 
 
+def _service_path(exchange: dict[str, Any]) -> str:
+    """`/r1/DPI/GOV/NIA/id-registry/idauth/x/y` -> `idauth/x/y`: the provider is drawn anyway."""
+    path, service = str(exchange["path"]), exchange.get("service") or ""
+    prefix = f"/r1/{service.rsplit('/', 1)[0]}/" if service else "/r1/"
+    return _path(path.removeprefix(prefix) if path.startswith(prefix) else path, 40)
+
+
 def _url_path(call: dict[str, Any]) -> str:
     url = str(call["url"])
     after_scheme = url.split("://", 1)[-1]
@@ -141,6 +148,10 @@ def to_mermaid(diagram: Diagram) -> str:
 COLUMN, ROW, TOP, BOX = 170, 30, 56, 150
 
 
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def to_svg(diagram: Diagram) -> str:
     """A self-drawn sequence diagram: no script, no network, readable in any browser."""
     count = max(len(diagram.participants), 1)
@@ -157,7 +168,7 @@ def to_svg(diagram: Diagram) -> str:
         out.append(
             f'<rect x="{cx - BOX // 2}" y="8" width="{BOX}" height="30" rx="4" '
             f'fill="#eef3fb" stroke="#4a6fa5"/>'
-            f'<text x="{cx}" y="28" text-anchor="middle">{escape(name[:24])}</text>'
+            f'<text x="{cx}" y="28" text-anchor="middle">{escape(_fit(name, 24))}</text>'
             f'<line x1="{cx}" y1="38" x2="{cx}" y2="{height - 10}" stroke="#bbb" '
             f'stroke-dasharray="4,3"/>'
         )
@@ -171,7 +182,7 @@ def to_svg(diagram: Diagram) -> str:
                 f'<rect x="{left}" y="{y - 11}" width="{right - left}" height="20" '
                 f'fill="#fff8dc" stroke="#d4b106"/>'
                 f'<text x="{(left + right) // 2}" y="{y + 3}" text-anchor="middle">'
-                f"{escape(item.text[:90])}</text>"
+                f"{escape(_fit(item.text, 100))}</text>"
             )
             continue
         x1, x2 = x[item.source], x[item.target]
@@ -181,7 +192,7 @@ def to_svg(diagram: Diagram) -> str:
             f'<line x1="{x1}" y1="{y + 4}" x2="{x2}" y2="{y + 4}" stroke="{colour}"{dash} '
             f'marker-end="url(#arrow)"/>'
             f'<text x="{(x1 + x2) // 2}" y="{y}" text-anchor="middle" fill="{colour}">'
-            f"{escape(item.label[:60])}</text>"
+            f"{escape(_fit(item.label, 48))}</text>"
         )
     out.append("</svg>")
     return "\n".join(out)
