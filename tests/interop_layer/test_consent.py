@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
@@ -22,10 +23,10 @@ def about(subject: str | None, purpose: str | None = "school-enrolment") -> dict
     return client_headers(EDUCATION, **extra)
 
 
-async def log_of(client, x_road_id: str) -> dict:
+async def log_of(client, x_road_id: str) -> dict[str, Any]:
     found = await client.get(f"/admin/messagelog/records?xRoadId={x_road_id}", headers=ADMIN)
     (record,) = found.json()["records"]
-    return record
+    return dict(record)
 
 
 async def test_permit_forwards_with_the_providers_token(mediator, fakes, provider):

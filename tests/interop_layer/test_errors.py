@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.kernel.credentials import client_key
@@ -12,14 +14,14 @@ pytestmark = pytest.mark.anyio
 ECHO = f"/r1/{REGISTRIES}/echo"
 
 
-def assert_mediator_error(response, status: int, kind: str) -> dict:
+def assert_mediator_error(response, status: int, kind: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["type"] == kind
     assert response.headers["x-road-error"] == kind
     assert body["detail"] == response.headers["x-road-id"]
     assert body["message"]
-    return body
+    return dict(body)
 
 
 async def test_missing_or_malformed_client_header(mediator, provider):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -29,13 +30,13 @@ async def exchanges(client, n: int) -> list[str]:
     return ids
 
 
-async def records(client, query: str = "") -> list[dict]:
+async def records(client, query: str = "") -> list[dict[str, Any]]:
     response = await client.get(f"/admin/messagelog/records?{query}", headers=ADMIN)
     assert response.status_code == 200, response.text
     return list(response.json()["records"])
 
 
-async def verify(client) -> dict:
+async def verify(client) -> dict[str, Any]:
     response = await client.post("/admin/messagelog/verify", headers=ADMIN)
     assert response.status_code == 200
     return dict(response.json())

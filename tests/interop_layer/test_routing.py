@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -97,7 +98,7 @@ async def test_large_bodies_stream_both_ways(mediator):
     )
     assert response.status_code == 200 and len(response.content) == size
 
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(20):
             yield b"y" * 50_000
 

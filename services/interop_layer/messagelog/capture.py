@@ -126,6 +126,9 @@ class ExchangeLogMiddleware:
             nonlocal status, response_type
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = message.setdefault("headers", [])
+                if not any(key.lower() == b"x-road-id" for key, _ in headers):
+                    headers.append((b"x-road-id", exchange.x_road_id.encode("latin-1")))
                 for key, value in message.get("headers", []) if full else ():
                     if key.lower() == b"content-type":
                         response_type = value.decode("latin-1")
