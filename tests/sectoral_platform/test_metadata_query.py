@@ -108,11 +108,11 @@ async def test_fields_nesting_presets_and_exclusion(client: httpx.AsyncClient) -
     assert unknown == {"id": ANC1}
 
 
-@pytest.mark.parametrize("fields", ["id,dataSets[id", "id]", "[id]", "a[b[c]"])
-async def test_invalid_fields_are_400_not_500(client: httpx.AsyncClient, fields: str) -> None:
-    response = await client.get("/api/dataSets", params={"fields": fields})
-    assert response.status_code == 400
-    assert response.json()["status"] == "ERROR" and "fields" in response.json()["message"]
+async def test_invalid_fields_are_400_not_500(client: httpx.AsyncClient) -> None:
+    for fields in ("id,dataSets[id", "id]", "[id]", "a[b[c]"):
+        response = await client.get("/api/dataSets", params={"fields": fields})
+        assert response.status_code == 400, fields
+        assert response.json()["status"] == "ERROR" and "fields" in response.json()["message"]
 
 
 async def test_every_filter_operator(client: httpx.AsyncClient) -> None:
@@ -170,9 +170,8 @@ async def test_nested_filter_paths(client: httpx.AsyncClient) -> None:
     assert len(deep.json()["organisationUnits"]) == 6
 
 
-@pytest.mark.parametrize(
-    "expression",
-    [
+async def test_invalid_filters_are_400(client: httpx.AsyncClient) -> None:
+    for expression in (
         "nope:eq:1",
         "name:between:1",
         "name",
@@ -180,13 +179,11 @@ async def test_nested_filter_paths(client: httpx.AsyncClient) -> None:
         "dataSetElements.nope.id:eq:x",
         "name.id:eq:x",
         ":eq:x",
-    ],
-)
-async def test_invalid_filters_are_400(client: httpx.AsyncClient, expression: str) -> None:
-    response = await client.get("/api/dataElements", params={"filter": expression})
-    assert response.status_code == 400, response.text
-    body = response.json()
-    assert body["httpStatusCode"] == 400 and body["status"] == "ERROR" and body["message"]
+    ):
+        response = await client.get("/api/dataElements", params={"filter": expression})
+        assert response.status_code == 400, (expression, response.text)
+        body = response.json()
+        assert body["httpStatusCode"] == 400 and body["status"] == "ERROR" and body["message"]
 
 
 async def test_order(client: httpx.AsyncClient) -> None:
