@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
 from services.kernel.testing import serve_in_process
+from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
 from tests.interop_layer.support import (
     EDUCATION,
     HEALTH,
@@ -124,6 +126,54 @@ def fakes() -> tuple[FakeExchanger, FakeDecider]:
     return FakeExchanger(PEOPLE, inactive={"ben"}), FakeDecider(
         {("cons-amina", EDUCATION, "school-enrolment")}
     )
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def module_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database for a whole module (creating PostgreSQL databases is the slow part)."""
+    if not USE_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('interop') / 'interop_layer.db'}"
+        return
+    name = f"dpi_test_interop_{secrets.token_hex(4)}"
+    with _postgres_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with _postgres_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def shared_fakes() -> tuple[FakeExchanger, FakeDecider]:
+    return FakeExchanger(PEOPLE, inactive={"ben"}), FakeDecider(
+        {("cons-amina", EDUCATION, "school-enrolment")}
+    )
+
+
+@pytest.fixture(scope="module")
+async def shared_mediator(
+    provider, module_database, shared_fakes, tmp_path_factory
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """A mediator shared by the tests of a module that do not need a pristine log."""
+    exchanger, decider = shared_fakes
+    data = tmp_path_factory.mktemp("interop-data")
+    path = data / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(catalogue(provider[1])))
+    settings = InteropSettings(
+        database_url=module_database,
+        data_dir=data,
+        log_format="text",
+        catalogue_path=path,
+        provider_read_timeout=5.0,
+    )
+    app = create_app(settings, token_exchanger=exchanger, decision_client=decider)
+    async with serve_in_process(app) as client:
+        yield app, client
 
 
 @pytest.fixture

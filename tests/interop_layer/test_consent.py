@@ -29,9 +29,9 @@ async def log_of(client, x_road_id: str) -> dict[str, Any]:
     return dict(record)
 
 
-async def test_permit_forwards_with_the_providers_token(mediator, fakes, provider):
-    _, client = mediator
-    exchanger, decider = fakes
+async def test_permit_forwards_with_the_providers_token(shared_mediator, shared_fakes, provider):
+    _, client = shared_mediator
+    exchanger, decider = shared_fakes
     response = await client.get(f"{STATUS}?vaccine=mmr", headers=about("edu-amina"))
     assert response.status_code == 200, response.text
     seen = response.json()["headers"]
@@ -57,8 +57,8 @@ async def test_permit_forwards_with_the_providers_token(mediator, fakes, provide
     assert "edu-amina" not in str(record) and "hmis-amina" not in str(record)
 
 
-async def test_deny_is_a_reasoned_403_and_logged(mediator, fakes, provider):
-    _, client = mediator
+async def test_deny_is_a_reasoned_403_and_logged(shared_mediator, shared_fakes, provider):
+    _, client = shared_mediator
     before = len(provider[0].state.seen)
     response = await client.get(STATUS, headers=about("edu-amina", "marketing"))
     assert response.status_code == 403
@@ -72,9 +72,9 @@ async def test_deny_is_a_reasoned_403_and_logged(mediator, fakes, provider):
     assert record["outcome"] == "Completed" and record["purpose"] == "marketing"
 
 
-async def test_unknown_or_inactive_subjects_fail_closed(mediator, fakes):
-    _, client = mediator
-    _, decider = fakes
+async def test_unknown_or_inactive_subjects_fail_closed(shared_mediator, shared_fakes):
+    _, client = shared_mediator
+    _, decider = shared_fakes
     calls = len(decider.calls)
     unknown = await client.get(STATUS, headers=about("edu-nobody"))
     assert unknown.status_code == 403
@@ -84,17 +84,17 @@ async def test_unknown_or_inactive_subjects_fail_closed(mediator, fakes):
     assert len(decider.calls) == calls  # no decision asked about an unknown identity
 
 
-async def test_consent_required_needs_subject_and_purpose(mediator):
-    _, client = mediator
+async def test_consent_required_needs_subject_and_purpose(shared_mediator):
+    _, client = shared_mediator
     for headers in (about(None), about("edu-amina", None)):
         response = await client.get(STATUS, headers=headers)
         assert response.status_code == 400
         assert "X-DPI-Subject" in response.json()["message"]
 
 
-async def test_subject_is_translated_even_without_consent(mediator, fakes):
-    _, client = mediator
-    exchanger, _ = fakes
+async def test_subject_is_translated_even_without_consent(shared_mediator, shared_fakes):
+    _, client = shared_mediator
+    exchanger, _ = shared_fakes
     await client.post(
         "/admin/rights",
         headers=ADMIN,

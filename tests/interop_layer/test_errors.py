@@ -24,8 +24,8 @@ def assert_mediator_error(response, status: int, kind: str) -> dict[str, Any]:
     return dict(body)
 
 
-async def test_missing_or_malformed_client_header(mediator, provider):
-    _, client = mediator
+async def test_missing_or_malformed_client_header(shared_mediator, provider):
+    _, client = shared_mediator
     before = len(provider[0].state.seen)
     missing = await client.get(f"{ECHO}/x", headers={"X-DPI-Client-Key": client_key(HEALTH)})
     assert_mediator_error(missing, 400, "Client.BadRequest")
@@ -38,8 +38,8 @@ async def test_missing_or_malformed_client_header(mediator, provider):
     assert len(provider[0].state.seen) == before
 
 
-async def test_unknown_client(mediator):
-    _, client = mediator
+async def test_unknown_client(shared_mediator):
+    _, client = shared_mediator
     no_key = await client.get(f"{ECHO}/x", headers={"X-Road-Client": HEALTH})
     assert_mediator_error(no_key, 403, "Server.ClientProxy.unknown_member")
     wrong_key = await client.get(
@@ -51,8 +51,8 @@ async def test_unknown_client(mediator):
     assert_mediator_error(unregistered, 403, "Server.ClientProxy.unknown_member")
 
 
-async def test_spoofed_client_header(mediator, provider):
-    _, client = mediator
+async def test_spoofed_client_header(shared_mediator, provider):
+    _, client = shared_mediator
     before = len(provider[0].state.seen)
     spoofed = {"X-Road-Client": HEALTH, "X-DPI-Client-Key": client_key(EDUCATION)}
     body = assert_mediator_error(
@@ -69,16 +69,16 @@ async def test_spoofed_client_header(mediator, provider):
 
 
 @pytest.mark.parametrize("alias", ["X-GovStack-Client", "Information-Mediator-Client"])
-async def test_govstack_aliases_authenticate(mediator, alias):
-    _, client = mediator
+async def test_govstack_aliases_authenticate(shared_mediator, alias):
+    _, client = shared_mediator
     headers = {alias: HEALTH, "X-DPI-Client-Key": client_key(HEALTH)}
     response = await client.get(f"{ECHO}/x", headers=headers)
     assert response.status_code == 200
     assert response.json()["headers"]["x-road-client"] == HEALTH
 
 
-async def test_no_access_right_and_narrowed_rights(mediator, provider):
-    _, client = mediator
+async def test_no_access_right_and_narrowed_rights(shared_mediator, provider):
+    _, client = shared_mediator
     before = len(provider[0].state.seen)
     # Education may only GET /public/* of the echo service.
     denied = await client.get(f"{ECHO}/private/1", headers=client_headers(EDUCATION))
@@ -92,8 +92,8 @@ async def test_no_access_right_and_narrowed_rights(mediator, provider):
     assert allowed.status_code == 200
 
 
-async def test_unknown_service(mediator):
-    _, client = mediator
+async def test_unknown_service(shared_mediator):
+    _, client = shared_mediator
     unknown = await client.get(f"/r1/{REGISTRIES}/nothing/x", headers=client_headers(HEALTH))
     assert_mediator_error(unknown, 404, "Server.ServerProxy.unknown_service")
     nobody = await client.get("/r1/DPI/GOV/XXX/none/echo/x", headers=client_headers(HEALTH))
@@ -102,21 +102,21 @@ async def test_unknown_service(mediator):
     assert_mediator_error(bad_id, 400, "Client.BadRequest")
 
 
-async def test_provider_down_is_502(mediator):
-    _, client = mediator
+async def test_provider_down_is_502(shared_mediator):
+    _, client = shared_mediator
     response = await client.get(f"/r1/{REGISTRIES}/down/x", headers=client_headers(HEALTH))
     assert_mediator_error(response, 502, "Server.ServerProxy.network_error")
 
 
-async def test_provider_timeout_is_504(mediator):
-    _, client = mediator
+async def test_provider_timeout_is_504(shared_mediator):
+    _, client = shared_mediator
     response = await client.get(f"/r1/{REGISTRIES}/raw/hang", headers=client_headers(HEALTH))
     body = assert_mediator_error(response, 504, "Server.ServerProxy.service_timeout")
     assert "in time" in body["message"]
 
 
-async def test_admin_endpoints_need_the_admin_key_and_validate(mediator):
-    _, client = mediator
+async def test_admin_endpoints_need_the_admin_key_and_validate(shared_mediator):
+    _, client = shared_mediator
     unauthorised = await client.get("/admin/rights")
     assert unauthorised.status_code == 401
     assert unauthorised.headers["x-road-error"]

@@ -13,8 +13,8 @@ from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, NIA, REGISTRIE
 pytestmark = pytest.mark.anyio
 
 
-async def test_list_clients(mediator):
-    _, client = mediator
+async def test_list_clients(shared_mediator):
+    _, client = shared_mediator
     response = await client.get("/listClients", headers={"Accept": "application/json"})
     assert response.status_code == 200
     members = response.json()["member"]
@@ -39,8 +39,8 @@ async def test_list_clients(mediator):
     assert other.json() == {"member": []}
 
 
-async def test_list_and_allowed_methods(mediator):
-    _, client = mediator
+async def test_list_and_allowed_methods(shared_mediator):
+    _, client = shared_mediator
     listed = await client.get(f"/r1/{REGISTRIES}/listMethods", headers=client_headers(EDUCATION))
     assert listed.status_code == 200
     services = {s["service_code"]: s for s in listed.json()["service"]}
@@ -71,8 +71,8 @@ async def test_list_and_allowed_methods(mediator):
     assert anonymous.status_code == 400 and anonymous.headers["x-road-error"]
 
 
-async def test_get_openapi(mediator):
-    _, client = mediator
+async def test_get_openapi(shared_mediator):
+    _, client = shared_mediator
     url = f"/r1/{REGISTRIES}/getOpenAPI"
     response = await client.get(f"{url}?serviceCode=echo", headers=client_headers(HEALTH))
     assert response.status_code == 200

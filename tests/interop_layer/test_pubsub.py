@@ -154,8 +154,12 @@ async def test_push_retries_with_backoff_until_the_subscriber_recovers(mediator,
     assert item["event"] == {"civilRegistrationId": "BR-1", "token": "t-nia"}
     assert all(h["x-dpi-mediator-key"] == mediator_key() for h in app.state.headers)
     assert all(h["x-road-client"] == REGISTRIES for h in app.state.headers)
-    (delivery,) = await deliveries(client, subscriptionId=sub["id"])
-    assert delivery["state"] == "delivered" and delivery["attempts"] == 3
+
+    async def settled() -> list[dict[str, Any]]:
+        return await deliveries(client, subscriptionId=sub["id"], state="delivered")
+
+    (delivery,) = await await_for(settled, what="delivery settled")
+    assert delivery["attempts"] == 3
     logged = await client.get("/admin/messagelog/records?kind=delivery", headers=ADMIN)
     assert [r["statusCode"] for r in logged.json()["records"]] == [503, 503, 204]
     trace = logged.json()["records"][0]["traceId"]
@@ -193,8 +197,12 @@ async def test_dead_letter_then_redelivery_on_demand(mediator, subscriber):
         return bool(app.state.received)
 
     await await_for(received, what="redelivery")
-    (delivery,) = await deliveries(client, subscriptionId=sub["id"])
-    assert delivery["state"] == "delivered"
+
+    async def settled() -> list[dict[str, Any]]:
+        return await deliveries(client, subscriptionId=sub["id"], state="delivered")
+
+    (delivery,) = await await_for(settled, what="delivery settled")
+    assert delivery["attempts"] == 1
 
 
 async def test_pull_and_acknowledge(mediator):

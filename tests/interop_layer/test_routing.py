@@ -19,8 +19,8 @@ TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-async def test_every_method_is_forwarded_with_body_and_query(mediator, method):
-    _, client = mediator
+async def test_every_method_is_forwarded_with_body_and_query(shared_mediator, method):
+    _, client = shared_mediator
     body = json.dumps({"method": method, "n": [1, 2]}).encode()
     response = await client.request(
         method,
@@ -38,8 +38,8 @@ async def test_every_method_is_forwarded_with_body_and_query(mediator, method):
     assert response.headers["x-provider"] == "yes"
 
 
-async def test_x_road_headers_on_request_and_response(mediator):
-    _, client = mediator
+async def test_x_road_headers_on_request_and_response(shared_mediator):
+    _, client = shared_mediator
     headers = client_headers(
         HEALTH,
         **{
@@ -72,8 +72,8 @@ async def test_x_road_headers_on_request_and_response(mediator):
     assert parse_traceparent(response.headers["traceparent"]).trace_id == TRACE  # type: ignore[union-attr]
 
 
-async def test_a_generated_x_road_id_is_unique_per_exchange(mediator):
-    _, client = mediator
+async def test_a_generated_x_road_id_is_unique_per_exchange(shared_mediator):
+    _, client = shared_mediator
     ids = set()
     for _ in range(3):
         response = await client.get(f"{BASE}/x", headers=client_headers(HEALTH))
@@ -82,16 +82,16 @@ async def test_a_generated_x_road_id_is_unique_per_exchange(mediator):
     assert len(ids) == 3
 
 
-async def test_provider_errors_pass_through_untouched(mediator):
-    _, client = mediator
+async def test_provider_errors_pass_through_untouched(shared_mediator):
+    _, client = shared_mediator
     response = await client.get(f"/r1/{REGISTRIES}/raw/fail", headers=client_headers(HEALTH))
     assert response.status_code == 409
     assert response.json() == {"httpStatus": "Conflict", "message": "provider says no"}
     assert "x-road-error" not in response.headers
 
 
-async def test_large_bodies_stream_both_ways(mediator):
-    _, client = mediator
+async def test_large_bodies_stream_both_ways(shared_mediator):
+    _, client = shared_mediator
     size = 1_000_003
     response = await client.get(
         f"/r1/{REGISTRIES}/raw/big?size={size}", headers=client_headers(HEALTH)
@@ -108,16 +108,16 @@ async def test_large_bodies_stream_both_ways(mediator):
     assert upload.status_code == 200 and upload.json() == {"received": 1_000_000}
 
 
-async def test_head_keeps_the_providers_length(mediator):
-    _, client = mediator
+async def test_head_keeps_the_providers_length(shared_mediator):
+    _, client = shared_mediator
     response = await client.head(f"{BASE}/x", headers=client_headers(HEALTH))
     assert response.status_code == 200
     assert response.headers["content-length"] == "42"
     assert response.content == b""
 
 
-async def test_percent_encoding_is_kept_and_dot_segments_refused(mediator):
-    _, client = mediator
+async def test_percent_encoding_is_kept_and_dot_segments_refused(shared_mediator):
+    _, client = shared_mediator
     response = await client.get(f"{BASE}/a%2Fb/c%20d", headers=client_headers(HEALTH))
     assert response.status_code == 200
     assert response.json()["rawPath"] == "/echo/a%2Fb/c%20d"
