@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.launcher import Launcher, free_offset
+from sandbox.launcher import Launcher, LaunchError, free_offset
 from sandbox.scenarios.commands import BODIES_ENV, resolve_urls
 from sandbox.scenarios.loader import load_scenario, scenario_files
 from sandbox.scenarios.runner import Runner
@@ -49,22 +49,37 @@ class Sandbox:
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """One embedded sandbox for the module, its mediator logging bodies in full."""
     data_dir = tmp_path_factory.mktemp("scenarios") / "data"
+    launcher = start_sandbox(data_dir)
+    try:
+        yield Sandbox(data_dir, launcher.port_offset, resolve_urls(data_dir, None))
+    finally:
+        launcher.stop()
+
+
+def start_sandbox(data_dir: Path, attempts: int = 3) -> Launcher:
+    """Start on free ports; another process may take a port between the check and the bind
+    (ephemeral ports of outgoing connections), so a lost race is retried on other ports."""
     topology = load_topology()
-    launcher = Launcher(topology, data_dir, free_offset(topology))
     previous = os.environ.get(BODIES_ENV)
     os.environ[BODIES_ENV] = "full"
     try:
-        launcher.start()
+        for attempt in range(attempts):
+            launcher = Launcher(topology, data_dir, free_offset(topology))
+            try:
+                launcher.start()
+                launcher.wait_ready(timeout=60)
+            except LaunchError as exc:
+                launcher.stop()
+                if "already in use" not in str(exc) or attempt == attempts - 1:
+                    raise
+                continue
+            return launcher
     finally:
         if previous is None:
             os.environ.pop(BODIES_ENV, None)
         else:
             os.environ[BODIES_ENV] = previous
-    try:
-        launcher.wait_ready(timeout=60)
-        yield Sandbox(data_dir, launcher.port_offset, resolve_urls(data_dir, None))
-    finally:
-        launcher.stop()
+    raise AssertionError("unreachable")
 
 
 def run_dir(stdout: str) -> Path:
@@ -172,25 +187,18 @@ steps:
 
 def test_run_with_up_starts_a_sandbox_and_stops_it(tmp_path: Path) -> None:
     data_dir = tmp_path / "own"
-    offset = free_offset(load_topology())
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.cli",
-            "run",
-            "sandbox-tour",
-            "--up",
-            "--port-offset",
-            str(offset),
-            "--data-dir",
-            str(data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    for _ in range(3):  # a port lost to another process between check and bind: other ports
+        offset = free_offset(load_topology())
+        where = ["--port-offset", str(offset), "--data-dir", str(data_dir)]
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox.cli", "run", "sandbox-tour", "--up", *where],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if "already in use" not in result.stderr:
+            break
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed" in result.stdout
     assert load_state(data_dir) is None  # stopped again
