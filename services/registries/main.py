@@ -8,8 +8,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
@@ -47,6 +49,18 @@ def _seed(database: Database, settings: RegistriesSettings) -> None:
         log.info("facility list generated: %d places (%s)", added, settings.facility_size)
 
 
+async def _seed_when_reachable(database: Database, settings: RegistriesSettings) -> None:
+    """The database was down at start: seed as soon as it answers (readiness waits for it)."""
+    while True:
+        try:
+            await anyio.to_thread.run_sync(database.create_all)
+            await anyio.to_thread.run_sync(lambda: _seed(database, settings))
+            return
+        except SQLAlchemyError as exc:
+            log.warning("database not reachable yet, seeding later: %s", exc)
+            await asyncio.sleep(2)
+
+
 def create_app(
     settings: RegistriesSettings | None = None,
     *,
@@ -60,9 +74,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database: Database = app.state.database
         app.state.drainer = None
+        tasks: list[asyncio.Task[None]] = []
         if app.state.schema_ready:
             _seed(database, settings)
-        task = None
+        else:
+            tasks.append(asyncio.create_task(_seed_when_reachable(database, settings)))
         if settings.outbox_enabled:
             drainer = Drainer(
                 database=database,
@@ -75,14 +91,15 @@ def create_app(
                 transport=mediator_transport,
             )
             app.state.drainer = drainer
-            task = asyncio.create_task(drainer.run(), name="registries-outbox")
+            tasks.append(asyncio.create_task(drainer.run(), name="registries-outbox"))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if app.state.drainer is not None:
                 await app.state.drainer.close()
 
     return create_service_app(

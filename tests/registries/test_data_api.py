@@ -271,6 +271,8 @@ async def test_delete_and_read_value(client):
     assert value.status_code == 200 and value.json() == {"value": "Johanna"}
     nested = await client.get(f"{BASE}/P2/readValue/address.city.txt", headers=HEADERS)
     assert nested.status_code == 200 and nested.text == "Sule"
+    whole = await client.get(f"{BASE}/P2/readValue/address.txt", headers=HEADERS)
+    assert whole.text == '{"city": "Sule"}'
     assert (
         await client.get(f"{BASE}/P4/readValue/address.json", headers=HEADERS)
     ).status_code == 404

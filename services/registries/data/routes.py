@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -259,7 +260,8 @@ def read_value(
         session, registry=registry, records=pairs([record]), caller=caller, operation="readValue"
     )
     if ext == "txt":
-        return PlainTextResponse(str(value))
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return PlainTextResponse(text)
     return {"value": value}
 
 
