@@ -70,6 +70,13 @@ class Expect(Strict):
         return [self.status] if isinstance(self.status, int) else list(self.status)
 
 
+class BasicAuth(Strict):
+    """HTTP Basic credentials (DHIS2 users, for instance)."""
+
+    username: str = Field(min_length=1)
+    password: str
+
+
 class Request(Strict):
     """An HTTP call: to a service by topology name, or through the mediator as a client."""
 
@@ -85,6 +92,7 @@ class Request(Strict):
     subject: str | None = Field(default=None, description="X-DPI-Subject: the caller's token")
     purpose: str | None = Field(default=None, description="X-DPI-Purpose")
     admin: bool = False
+    basic_auth: BasicAuth | None = None
     timeout: float = Field(default=15.0, gt=0, le=300)
 
     @model_validator(mode="after")

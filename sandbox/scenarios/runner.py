@@ -15,7 +15,7 @@ import httpx
 
 from sandbox.scenarios.checks import check_response, show
 from sandbox.scenarios.loader import LoadedScenario
-from sandbox.scenarios.model import Step
+from sandbox.scenarios.model import BasicAuth, Step
 from sandbox.scenarios.paths import resolve
 from sandbox.scenarios.results import Call, RunResult, StepResult, mask_headers
 from sandbox.scenarios.variables import MissingVariable, builtins, substitute
@@ -54,6 +54,14 @@ def _parse_body(response: httpx.Response) -> Any:
     except ValueError:
         text = response.text
         return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + "…"
+
+
+def _basic(auth: BasicAuth | None, variables: Mapping[str, Any]) -> httpx.BasicAuth | None:
+    if auth is None:
+        return None
+    return httpx.BasicAuth(
+        str(substitute(auth.username, variables)), str(substitute(auth.password, variables))
+    )
 
 
 class Runner:
@@ -211,6 +219,7 @@ class Runner:
                 headers=headers,
                 json=body,
                 data=form,
+                auth=_basic(request.basic_auth, variables),
                 timeout=request.timeout,
             )
         except httpx.HTTPError as exc:
