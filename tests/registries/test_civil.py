@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
 from tests.registries.conftest import HEADERS
@@ -149,3 +150,20 @@ async def test_corrections_are_versioned_and_publish_nothing_new(client):
 async def test_outbox_admin_needs_the_admin_key(client):
     assert (await client.get("/admin/outbox")).status_code == 401
     assert (await client.get("/admin/outbox", headers={"X-DPI-Admin-Key": "x"})).status_code == 401
+
+
+async def test_concurrent_registrations_get_distinct_numbers_and_one_event_each(client):
+    results: list[str] = []
+
+    async def one(n: int) -> None:
+        response = await register(client, "births", birth(f"Child{n}"))
+        assert response.status_code == 200, response.text
+        results.append(response.json()["content"]["id"])
+
+    async with anyio.create_task_group() as group:
+        for n in range(12):
+            group.start_soon(one, n)
+    assert sorted(results, key=lambda k: int(k[2:])) == [f"BR{n}" for n in range(1, 13)]
+    events = (await outbox(client))["events"]
+    assert sorted(e["payload"]["civilRegistrationId"] for e in events) == sorted(results)
+    assert len({e["sourceKey"] for e in events}) == 12

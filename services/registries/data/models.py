@@ -31,7 +31,7 @@ class Record(Base, table=True):
 class RecordVersion(Base, table=True):
     """Who changed a record, when, and what: kept even after the record is deleted."""
 
-    __table_args__ = (Index("ix_record_version_key", "registry_id", "key", "version"),)
+    __table_args__ = (Index("ix_record_version_key", "registry_id", "key", "version", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     registry_id: int = Field(index=True)

@@ -119,14 +119,23 @@ def get_record(session: Session, *, registry: Registry, key: str) -> Record:
 
 def create(session: Session, *, registry: Registry, content: dict[str, Any], actor: str) -> Record:
     with _write_lock:
+        _fresh(session)
         record = _create(session, registry=_locked(session, registry), content=content, actor=actor)
         session.commit()
     return record
 
 
+def _fresh(session: Session) -> None:
+    """End the request's read snapshot (SQLite WAL keeps one), so the writer sees the latest."""
+    session.rollback()
+
+
 def _locked(session: Session, registry: Registry) -> Registry:
     locked = session.exec(
-        select(Registry).where(Registry.id == registry.id).with_for_update()
+        select(Registry)
+        .where(Registry.id == registry.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
     return locked
 
@@ -209,6 +218,7 @@ def update(
 ) -> list[Record]:
     """`update` (exactly one match) or `updateEntries` (every match); all or nothing."""
     with _write_lock:
+        _fresh(session)
         found = find(session, registry=registry, query=query)
         if not found:
             raise NotFound(NO_RECORD)
@@ -233,6 +243,7 @@ def update_or_create(
     actor: str,
 ) -> Record:
     with _write_lock:
+        _fresh(session)
         found = find(session, registry=registry, query=query) if query else []
         if len(found) > 1:
             raise Conflict(f"the query matches {len(found)} records; updateOrCreate changes one.")
@@ -280,6 +291,7 @@ def _apply(
 
 def delete(session: Session, *, registry: Registry, key: str, actor: str) -> None:
     with _write_lock:
+        _fresh(session)
         record = get_record(session, registry=registry, key=key)
         version = 1 + _last_version(session, registry=registry, key=key)
         session.add(

@@ -57,6 +57,7 @@ def _district(session: Session, district_id: str) -> Place:
 
 def add_facility(session: Session, *, body: FacilityCreate) -> Place:
     with _write_lock:
+        session.rollback()  # a fresh snapshot: the stamp must follow every committed one
         district = _district(session, body.district)
         code = body.code or _next_code(session, district.id)
         if session.get(Place, code) is not None:
@@ -91,6 +92,7 @@ def _exists(session: Session, place_id: str) -> bool:
 def update_facility(session: Session, *, place_id: str, body: FacilityUpdate) -> Place:
     """Rename, move or change status; the code stays, the version and `lastUpdated` advance."""
     with _write_lock:
+        session.rollback()  # a fresh snapshot: the stamp must follow every committed one
         place = get_place(session, place_id=place_id)
         if place.level != "facility":
             raise Conflict(f"{place_id} is a {place.level}; only facilities change here.")
