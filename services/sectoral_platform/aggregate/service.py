@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.context import ImportContext
 from services.sectoral_platform.aggregate.models import DataValue
-from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row, validate_row
+from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row, RowValidator
 from services.sectoral_platform.auth.service import CurrentUser
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.web import timestamp
@@ -98,13 +98,14 @@ def import_data_values(
     conflicts = Conflicts()
     deleting = strategy == "DELETE"
     rows: dict[Key, Row] = {}
+    validator = RowValidator(ctx, user, body, capture, deleting)
     for index, raw in enumerate(values):
-        row = validate_row(ctx, user, body, index, raw, conflicts, capture, deleting)  # type: ignore[arg-type]
+        row = validator.validate(index, raw, conflicts)
         if row is not None:
             rows[row.key] = row  # a later duplicate wins, as in DHIS2
     existing = _existing(engine, list(rows.values()))
     now = timestamp()
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     deletes: list[dict[str, Any]] = []
     count = summary["importCount"]
@@ -126,24 +127,9 @@ def import_data_values(
                 count["ignored"] += 1
                 continue
             inserts.append(
-                {
-                    "de": key[0],
-                    "pe": key[1],
-                    "ou": key[2],
-                    "co": key[3],
-                    "ao": key[4],
-                    "value": row.value,
-                    "comment": row.comment,
-                    "followup": row.followup,
-                    "ou_path": row.path,
-                    "pe_start": row.pe_start,
-                    "pe_end": row.pe_end,
-                    "num": row.num,
-                    "stored_by": user.username,
-                    "created": now,
-                    "last_updated": now,
-                }
-            )
+                (*key, row.value, row.comment, row.followup, row.path, row.pe_start, row.pe_end,
+                 row.num, user.username, now, now)
+            )  # fmt: skip
             count["imported"] += 1
         elif strategy == "CREATE":
             count["ignored"] += 1
@@ -170,6 +156,12 @@ def import_data_values(
     return summary
 
 
+INSERT_COLUMNS = (
+    "de", "pe", "ou", "co", "ao", "value", "comment", "followup", "ou_path", "pe_start",
+    "pe_end", "num", "stored_by", "created", "last_updated",
+)  # fmt: skip
+
+
 def _key_clause() -> Any:
     return and_(
         T.c.de == bindparam("k_de"),
@@ -182,14 +174,25 @@ def _key_clause() -> Any:
 
 def _write(
     engine: Engine,
-    inserts: list[dict[str, Any]],
+    inserts: list[tuple[Any, ...]],
     updates: list[dict[str, Any]],
     deletes: list[dict[str, Any]],
 ) -> None:
     """All of one import in one transaction: bulk statements, never one ORM object per row."""
     with engine.begin() as conn:
         if inserts:
-            conn.execute(insert(T), inserts)
+            # the DBAPI's own executemany: SQLAlchemy's per-row parameter processing would cost
+            # more than the insert itself at 10,000 rows a batch
+            placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+            sql = (
+                f"INSERT INTO {T.name} ({', '.join(INSERT_COLUMNS)}) "
+                f"VALUES ({', '.join([placeholder] * len(INSERT_COLUMNS))})"
+            )
+            cursor = conn.connection.cursor()
+            try:
+                cursor.executemany(sql, inserts)
+            finally:
+                cursor.close()
         if updates:
             stmt = (
                 update(T)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.sectoral_platform.aggregate.context import ImportContext
+from services.sectoral_platform.aggregate.context import DataSetInfo, ElementInfo, ImportContext
+from services.sectoral_platform.aggregate.periods import Period
 from services.sectoral_platform.aggregate.values import check_value, normalise, numeric
 from services.sectoral_platform.auth.service import CurrentUser
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
@@ -63,163 +64,195 @@ def _text(raw: Any) -> str | None:
     return str(raw)
 
 
-def validate_row(
-    ctx: ImportContext,
-    user: CurrentUser,
-    header: dict[str, Any],
-    index: int,
-    raw: Any,
-    conflicts: Conflicts,
-    capture: list[str],
-    deleting: bool,
-) -> Row | None:
-    if not isinstance(raw, dict):
-        conflicts.add(index, "E7600", "dataValue", str(index), "Data value must be an object")
-        return None
-    de = str(raw.get("dataElement") or "")
-    pe = str(raw.get("period") or header.get("period") or "")
-    ou = str(raw.get("orgUnit") or header.get("orgUnit") or "")
-    co = str(raw.get("categoryOptionCombo") or DEFAULT_CATEGORY_OPTION_COMBO)
-    ao = str(
-        raw.get("attributeOptionCombo")
-        or header.get("attributeOptionCombo")
-        or DEFAULT_CATEGORY_OPTION_COMBO
-    )
-    element = ctx.element(de)
-    if element is None:
-        conflicts.add(
-            index, "E7610", "dataElement", de, f"Data element not found or not accessible: `{de}`"
-        )
-        return None
-    period = ctx.period(pe)
-    if period is None:
-        conflicts.add(index, "E7611", "period", pe, f"Period not valid: `{pe}`")
-        return None
-    path = ctx.path(ou)
-    if path is None:
-        conflicts.add(
-            index, "E7612", "orgUnit", ou, f"Org unit not found or not accessible: `{ou}`"
-        )
-        return None
-    if not ctx.is_coc(co):
-        conflicts.add(
-            index,
-            "E7613",
-            "categoryOptionCombo",
-            co,
-            f"Category option combo not found or not accessible for writing data: `{co}`",
-        )
-        return None
-    if co not in ctx.combo_options(element.combo):
-        conflicts.add(
-            index,
-            "E7614",
-            "categoryOptionCombo",
-            co,
-            f"Category option combo: `{co}` must be part of category combo of data element: `{de}`",
-        )
-        return None
-    if not ctx.is_coc(ao):
-        conflicts.add(
-            index,
-            "E7615",
-            "attributeOptionCombo",
-            ao,
-            f"Attribute option combo not found or not accessible for writing data: `{ao}`",
-        )
-        return None
-    if capture is not None and not any(f"/{root}/" in path + "/" for root in capture):
-        conflicts.add(
-            index,
-            "E7620",
-            "orgUnit",
-            ou,
-            f"Organisation unit: `{ou}` not in hierarchy of current user: `{user.username}`",
-        )
-        return None
-    sets = element.data_sets
-    header_set = ctx.data_set(header["dataSet"]) if header.get("dataSet") else None
-    if header_set is not None:
-        sets = [header_set]
-    if sets and not any(s.period_type == period.type for s in sets):
-        conflicts.add(
-            index,
-            "E7617",
-            "period",
-            pe,
-            f"Period type of period: `{pe}` not valid for data element: `{de}`",
-        )
-        return None
-    if sets and not any(ou in s.org_units for s in sets):
-        conflicts.add(
-            index,
-            "E7633",
-            "orgUnit",
-            ou,
-            f"Data element: `{de}` must be assigned through data sets to organisation unit: `{ou}`",
-        )
-        return None
-    if sets and all(period.start > ctx.latest_open(s.period_type, s.open_future) for s in sets):
-        latest = max(ctx.latest_open(s.period_type, s.open_future) for s in sets)
-        conflicts.add(
-            index,
-            "E7641",
-            "period",
-            pe,
-            f"Period: `{pe}` is after latest open future period: `{latest.isoformat()}` "
-            f"for data element: `{de}`",
-        )
-        return None
-    value = _text(raw.get("value"))
-    comment = _text(raw.get("comment"))
-    if not deleting:
-        if value is None and comment is None:
-            conflicts.add(
-                index,
-                "E7618",
-                "value",
-                de,
-                f"Data value or comment not specified for data element: `{de}`",
-            )
+Problem = tuple[str, str, str, str]  # error code, property, object, message
+
+
+class RowValidator:
+    """Validates rows in DHIS2's order of checks, memoising every check that does not depend on
+    the value itself (a batch repeats the same elements, periods and org units many times)."""
+
+    def __init__(
+        self,
+        ctx: ImportContext,
+        user: CurrentUser,
+        header: dict[str, Any],
+        capture: list[str] | None,
+        deleting: bool,
+    ) -> None:
+        self.ctx = ctx
+        self.user = user
+        self.header = header
+        self.capture = capture
+        self.deleting = deleting
+        self.header_set = ctx.data_set(header["dataSet"]) if header.get("dataSet") else None
+        self._units: dict[str, tuple[str | None, Problem | None]] = {}
+        self._cocs: dict[tuple[str, str, str], Problem | None] = {}
+        self._periods: dict[tuple[str, str], tuple[Problem | None, Problem | None]] = {}
+        self._assigned: dict[tuple[str, str], Problem | None] = {}
+
+    def _sets(self, element: ElementInfo) -> list[DataSetInfo]:
+        return [self.header_set] if self.header_set is not None else element.data_sets
+
+    def _unit(self, ou: str) -> tuple[str | None, Problem | None]:
+        if ou not in self._units:
+            path = self.ctx.path(ou)
+            problem: Problem | None = None
+            if path is None:
+                message = f"Org unit not found or not accessible: `{ou}`"
+                problem = ("E7612", "orgUnit", ou, message)
+            elif self.capture is not None and not any(
+                f"/{root}/" in path + "/" for root in self.capture
+            ):
+                message = (
+                    f"Organisation unit: `{ou}` not in hierarchy of current user: "
+                    f"`{self.user.username}`"
+                )
+                problem = ("E7620", "orgUnit", ou, message)
+            self._units[ou] = (path, problem)
+        return self._units[ou]
+
+    def _combos(self, element: ElementInfo, co: str, ao: str) -> Problem | None:
+        key = (element.uid, co, ao)
+        if key not in self._cocs:
+            problem: Problem | None = None
+            if not self.ctx.is_coc(co):
+                message = (
+                    f"Category option combo not found or not accessible for writing data: `{co}`"
+                )
+                problem = ("E7613", "categoryOptionCombo", co, message)
+            elif co not in self.ctx.combo_options(element.combo):
+                message = (
+                    f"Category option combo: `{co}` must be part of category combo of data "
+                    f"element: `{element.uid}`"
+                )
+                problem = ("E7614", "categoryOptionCombo", co, message)
+            elif not self.ctx.is_coc(ao):
+                message = (
+                    f"Attribute option combo not found or not accessible for writing data: `{ao}`"
+                )
+                problem = ("E7615", "attributeOptionCombo", ao, message)
+            self._cocs[key] = problem
+        return self._cocs[key]
+
+    def _period(
+        self, element: ElementInfo, period: Period
+    ) -> tuple[Problem | None, Problem | None]:
+        """(period type problem, future period problem) for this element and period."""
+        key = (element.uid, period.id)
+        if key not in self._periods:
+            sets = self._sets(element)
+            kind: Problem | None = None
+            future: Problem | None = None
+            if sets and not any(s.period_type == period.type for s in sets):
+                message = (
+                    f"Period type of period: `{period.id}` not valid for data element: "
+                    f"`{element.uid}`"
+                )
+                kind = ("E7617", "period", period.id, message)
+            latest = [self.ctx.latest_open(s.period_type, s.open_future) for s in sets]
+            if latest and all(period.start > day for day in latest):
+                message = (
+                    f"Period: `{period.id}` is after latest open future period: "
+                    f"`{max(latest).isoformat()}` for data element: `{element.uid}`"
+                )
+                future = ("E7641", "period", period.id, message)
+            self._periods[key] = (kind, future)
+        return self._periods[key]
+
+    def _assignment(self, element: ElementInfo, ou: str) -> Problem | None:
+        key = (element.uid, ou)
+        if key not in self._assigned:
+            sets = self._sets(element)
+            problem: Problem | None = None
+            if sets and not any(ou in s.org_units for s in sets):
+                message = (
+                    f"Data element: `{element.uid}` must be assigned through data sets to "
+                    f"organisation unit: `{ou}`"
+                )
+                problem = ("E7633", "orgUnit", ou, message)
+            self._assigned[key] = problem
+        return self._assigned[key]
+
+    def validate(self, index: int, raw: Any, conflicts: Conflicts) -> Row | None:
+        if not isinstance(raw, dict):
+            conflicts.add(index, "E7600", "dataValue", str(index), "Data value must be an object")
             return None
-        if value not in (None, ""):
-            assert value is not None
-            reason = check_value(value, element.value_type)
-            if reason is not None:
-                conflicts.add(
-                    index,
-                    "E7619",
-                    "value",
-                    value,
-                    f"Value must match data element's `{de}` type constraints: {reason}",
-                )
+        header = self.header
+        de = str(raw.get("dataElement") or "")
+        pe = str(raw.get("period") or header.get("period") or "")
+        ou = str(raw.get("orgUnit") or header.get("orgUnit") or "")
+        co = str(raw.get("categoryOptionCombo") or DEFAULT_CATEGORY_OPTION_COMBO)
+        ao = str(
+            raw.get("attributeOptionCombo")
+            or header.get("attributeOptionCombo")
+            or DEFAULT_CATEGORY_OPTION_COMBO
+        )
+        element = self.ctx.element(de)
+        if element is None:
+            message = f"Data element not found or not accessible: `{de}`"
+            conflicts.add(index, "E7610", "dataElement", de, message)
+            return None
+        period = self.ctx.period(pe)
+        if period is None:
+            conflicts.add(index, "E7611", "period", pe, f"Period not valid: `{pe}`")
+            return None
+        path, unit_problem = self._unit(ou)
+        kind, future = self._period(element, period)
+        for problem in (
+            unit_problem if unit_problem and unit_problem[0] == "E7612" else None,
+            self._combos(element, co, ao),
+            unit_problem,
+            kind,
+            self._assignment(element, ou),
+            future,
+        ):
+            if problem is not None:
+                conflicts.add(index, *problem)
                 return None
-            if element.options is not None and value not in element.options:
-                conflicts.add(
-                    index,
-                    "E7621",
-                    "value",
-                    value,
-                    f"Data value is not a valid option of the data element option set: `{de}`",
-                )
+        assert path is not None
+        value = _text(raw.get("value"))
+        comment = _text(raw.get("comment"))
+        if not self.deleting:
+            problem = self._value(element, de, value, comment)
+            if problem is not None:
+                conflicts.add(index, *problem)
                 return None
-            value = normalise(value, element.value_type)
-    num = numeric(value, element.value_type) if value else None
-    if (
-        not deleting
-        and num == 0
-        and not element.zero_significant
-        and element.value_type != "BOOLEAN"
-    ):
-        value = None  # an insignificant zero is not stored (DHIS2 ignores it)
-    return Row(
-        index,
-        (de, pe, ou, co, ao),
-        value,
-        comment,
-        bool(raw.get("followup") or raw.get("followUp")),
-        path,
-        period.start.isoformat(),
-        period.end.isoformat(),
-        num,
-    )
+            if value:
+                value = normalise(value, element.value_type)
+        num = numeric(value, element.value_type) if value else None
+        if (
+            not self.deleting
+            and num == 0
+            and not element.zero_significant
+            and element.value_type != "BOOLEAN"
+        ):
+            value = None  # an insignificant zero is not stored (DHIS2 ignores it)
+        return Row(
+            index,
+            (de, pe, ou, co, ao),
+            value,
+            comment,
+            bool(raw.get("followup") or raw.get("followUp")),
+            path,
+            period.start.isoformat(),
+            period.end.isoformat(),
+            num,
+        )
+
+    @staticmethod
+    def _value(
+        element: ElementInfo, de: str, value: str | None, comment: str | None
+    ) -> Problem | None:
+        if value is None and comment is None:
+            message = f"Data value or comment not specified for data element: `{de}`"
+            return ("E7618", "value", de, message)
+        if not value:
+            return None
+        reason = check_value(value, element.value_type)
+        if reason is not None:
+            message = f"Value must match data element's `{de}` type constraints: {reason}"
+            return ("E7619", "value", value, message)
+        if element.options is not None and value not in element.options:
+            message = f"Data value is not a valid option of the data element option set: `{de}`"
+            return ("E7621", "value", value, message)
+        return None

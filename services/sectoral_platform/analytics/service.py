@@ -47,12 +47,18 @@ def fetch(
     periods: list[Period],
     units: list[str],
 ) -> Cells:
-    """Sums, counts, min and max per stored period and requested unit, from the covering index."""
+    """Sums and counts (min and max only when asked for) per stored period and requested unit,
+    from one covering-index range scan per org unit level."""
     cells: Cells = {}
     if not elements or not periods or not units:
         return cells
     start = min(p.start for p in periods).isoformat()
     end = max(p.end for p in periods).isoformat()
+    extremes = any(
+        (store.get("dataElements", de) or {}).get("aggregationType") in ("MIN", "MAX")
+        for de in elements
+    )
+    roots = [u for u, obj in store.objects["organisationUnits"].items() if not obj.get("parent")]
     by_level: dict[int, dict[str, str]] = defaultdict(dict)
     for uid in units:
         path = store.path(uid)
@@ -60,43 +66,36 @@ def fetch(
             by_level[path.count("/")][path] = uid
     with engine.connect() as conn:
         for level, targets in by_level.items():
-            prefix = _common_prefix(list(targets))
             single = len(targets) == 1
-            anc = (
+            anc: Any = (
                 literal(next(iter(targets)))
                 if single
                 else func.substr(T.c.ou_path, 1, SEGMENT * level)
             )
-            cols = [T.c.de, T.c.co if detail else literal(None), T.c.pe_start, T.c.pe_end, anc]
+            where = [
+                T.c.de.in_(sorted(elements)),
+                T.c.pe_start >= start,
+                T.c.pe_start <= end,
+                T.c.pe_end <= end,
+            ]
+            if not (single and roots == [targets[next(iter(targets))]]):
+                prefix = _common_prefix(list(targets))
+                where += [T.c.ou_path >= prefix, T.c.ou_path < _successor(prefix)]
+            keys = [T.c.de, *([T.c.co] if detail else []), T.c.pe_start, T.c.pe_end]
+            aggregates = [func.sum(T.c.num), func.count(T.c.num)]
+            if extremes:
+                aggregates += [func.min(T.c.num), func.max(T.c.num)]
             stmt = (
-                select(
-                    *cols,
-                    func.sum(T.c.num),
-                    func.count(T.c.num),
-                    func.min(T.c.num),
-                    func.max(T.c.num),
-                )
-                .where(
-                    and_(
-                        T.c.de.in_(sorted(elements)),
-                        T.c.pe_start >= start,
-                        T.c.pe_start <= end,
-                        T.c.pe_end <= end,
-                        T.c.ou_path >= prefix,
-                        T.c.ou_path < _successor(prefix),
-                    )
-                )
-                .group_by(
-                    *[
-                        c
-                        for c in (T.c.de, T.c.co if detail else None, T.c.pe_start, T.c.pe_end)
-                        if c is not None
-                    ],
-                    *([] if single else [anc]),
-                )
+                select(*keys, anc, *aggregates)
+                .where(and_(*where))
+                .group_by(*keys, *([] if single else [anc]))
             )
             for rec in conn.execute(stmt):
-                de, co, s, e, path, total, count, low, high = tuple(rec)
+                values = tuple(rec)
+                if not detail:
+                    values = (values[0], None, *values[1:])
+                de, co, s, e, path, total, count = values[:7]
+                low, high = values[7:9] if extremes else (0.0, 0.0)
                 unit = targets.get(str(path))
                 if unit is None or not count:
                     continue

@@ -75,11 +75,11 @@ class TypeSchema:
         return [p for p in self.props if p.kind not in ("inverse", "computed")]
 
 
-def _identifiable(nameable: bool, name_required: bool = True) -> tuple[Prop, ...]:
+def _identifiable(nameable: bool, name_required: bool, unique_name: bool) -> tuple[Prop, ...]:
     props = [
         Prop("id"),
         Prop("code", unique=True),
-        Prop("name", required=name_required, unique=name_required),
+        Prop("name", required=name_required, unique=name_required and unique_name),
         Prop("created", kind="computed"),
         Prop("lastUpdated", kind="computed"),
         Prop("createdBy", kind="computed", target="users"),
@@ -107,13 +107,14 @@ def _type(
     nameable: bool = True,
     order: int = 50,
     name_required: bool = True,
+    unique_name: bool = True,
     defaults: dict[str, object] | None = None,
 ) -> TypeSchema:
     return TypeSchema(
         plural,
         singular,
         "org.hisp.dhis." + klass,
-        _identifiable(nameable, name_required) + props,
+        _identifiable(nameable, name_required, unique_name) + props,
         nameable=nameable,
         order=order,
         defaults=defaults or {},
@@ -148,6 +149,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("programs", "inverse", "programs", source=("programs", "organisationUnits")),
             Prop("users", "inverse", "users", source=("users", "organisationUnits")),
             order=10,
+            unique_name=False,
         ),
         _type(
             "organisationUnitLevels", "organisationUnitLevel",
@@ -189,6 +191,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("categoryOptions", "collection", "categoryOptions"),
             Prop("ignoreApproval", default=False),
             order=23,
+            unique_name=False,
         ),
         _type(
             "options", "option", "option.Option",
