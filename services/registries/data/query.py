@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +37,24 @@ def search_text(content: dict[str, Any]) -> str:
 def contains_text(value: Any, needle: str) -> bool:
     lowered = needle.lower()
     return any(lowered in scalar_text(v).lower() for v in _leaves(value))
+
+
+_REGEX_MARKS = frozenset("^$*+?[]{}|\\")
+
+
+def search_pattern(search: str) -> re.Pattern[str] | None:
+    """`search` as a case-insensitive regex when it uses regex syntax (upstream supports regex);
+    plain text (or text that is not a valid regex) stays a substring search."""
+    if not _REGEX_MARKS & set(search):
+        return None
+    try:
+        return re.compile(search, re.IGNORECASE)
+    except re.error:
+        return None
+
+
+def matches_pattern(value: Any, pattern: re.Pattern[str]) -> bool:
+    return any(pattern.search(scalar_text(v)) for v in _leaves(value))
 
 
 def field_equals(content: dict[str, Any], path: str, wanted: str) -> bool:

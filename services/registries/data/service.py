@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -49,10 +50,11 @@ def search(
             raise BadRequest(f"{path!r} is not a field of registry {registry.name}.")
     descending, order_field = _ordering(registry, ordering)
     stmt = select(Record).where(Record.registry_id == registry.id)
-    if search and not filter_field:
+    pattern = q.search_pattern(search) if search else None
+    if search and not filter_field and pattern is None:
         stmt = stmt.where(col(Record.search_text).contains(search.lower(), autoescape=True))
     order = col(Record.id).desc() if descending else col(Record.id)
-    python_side = bool(equals or filter_field or order_field)
+    python_side = bool(equals or filter_field or order_field or pattern)
     if not python_side:
         count = session.exec(select(func.count()).select_from(stmt.subquery())).one()
         rows = session.exec(
@@ -62,7 +64,7 @@ def search(
     matched = [
         r
         for r in session.exec(stmt.order_by(order)).all()
-        if _keep(r, search, filter_field, equals)
+        if _keep(r, search, pattern, filter_field, equals)
     ]
     if order_field:
         matched.sort(
@@ -73,16 +75,24 @@ def search(
 
 
 def _keep(
-    record: Record, search: str | None, filter_field: str | None, equals: dict[str, str]
+    record: Record,
+    search: str | None,
+    pattern: re.Pattern[str] | None,
+    filter_field: str | None,
+    equals: dict[str, str],
 ) -> bool:
     if not all(q.field_equals(record.content, p, v) for p, v in equals.items()):
         return False
-    if filter_field is None:
-        return True
-    value = schemas.get_path(record.content, filter_field)
-    if search:
-        return value is not None and q.contains_text(value, search)
-    return value is not None
+    value = (
+        record.content if filter_field is None else schemas.get_path(record.content, filter_field)
+    )
+    if value is None:
+        return False
+    if pattern is not None:
+        return q.matches_pattern(value, pattern)
+    if search and filter_field is not None:
+        return q.contains_text(value, search)
+    return True
 
 
 def _ordering(registry: Registry, ordering: str | None) -> tuple[bool, str | None]:
