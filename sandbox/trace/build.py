@@ -68,6 +68,7 @@ class Exchange:
     forwarded: bool
     duration_ms: float | None
     fields_source: str
+    reason: str | None = None
     fields: list[FieldFlow] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     by_runner: bool = False
@@ -180,6 +181,9 @@ def exchange_from_record(
         fields_source="not recorded",
         by_runner=call is not None,
     )
+    if call is not None and exchange.status >= 400 and isinstance(call.response_body, dict):
+        message = call.response_body.get("message")  # the mediator's own X-Road error
+        exchange.reason = str(message) if message and exchange.error_type else None
     request_fields, source = _fields(record, call, "request")
     response_fields, response_source = _fields(record, call, "response")
     exchange.fields_source = source if request_fields is not None else response_source

@@ -50,6 +50,11 @@ def _steps(run: dict[str, Any]) -> str:
     )
 
 
+def _reason(exchange: dict[str, Any]) -> str:
+    reason = exchange.get("reason")
+    return f"<br><small>{escape(reason)}</small>" if reason else ""
+
+
 def _exchanges(trace: dict[str, Any]) -> str:
     if not trace["exchanges"]:
         return "<p>No exchange went through the mediator in this run.</p>"
@@ -61,7 +66,8 @@ def _exchanges(trace: dict[str, Any]) -> str:
             f"<td>{escape(short(e['consumer']))} → {escape(short(e['provider']))}</td>"
             f"<td>{escape(e['service'] or '')}<br><code>{escape(e['method'])} "
             f"{escape(e['path'])}</code></td><td>{escape(e['purpose'] or '—')}</td>"
-            f"<td>{escape(e['consent'])}</td><td>{e['status']} {escape(e['outcome'])}</td>"
+            f"<td>{escape(e['consent'])}{_reason(e)}</td>"
+            f"<td>{e['status']} {escape(e['outcome'])}</td>"
             f"<td>{_tags(e['fields'], 'request')}</td><td>{_tags(e['fields'], 'response')}</td>"
             f"<td>{escape(e['fields_source'])}</td></tr>"
         )

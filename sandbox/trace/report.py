@@ -30,6 +30,11 @@ def _fields_text(exchange: dict[str, Any], direction: str) -> str:
     return ", ".join(shown)
 
 
+def _consent(exchange: dict[str, Any]) -> str:
+    reason = exchange.get("reason")
+    return f"{exchange['consent']}: {reason}" if reason else str(exchange["consent"])
+
+
 def boundary_markdown(trace: dict[str, Any]) -> str:
     """For each exchange: consumer → provider, purpose, consent, the fields that crossed."""
     run = trace["run"]
@@ -45,7 +50,7 @@ def boundary_markdown(trace: dict[str, Any]) -> str:
     for e in trace["exchanges"]:
         lines.append(
             f"| {e['step']} | {short(e['consumer'])} → {short(e['provider'])} | "
-            f"{e['service']} | {e['purpose'] or '—'} | {e['consent']} | {e['status']} | "
+            f"{e['service']} | {e['purpose'] or '—'} | {_consent(e)} | {e['status']} | "
             f"{_fields_text(e, 'request')} | {_fields_text(e, 'response')} |"
         )
     if not trace["exchanges"]:
@@ -113,6 +118,8 @@ def summary_lines(trace: dict[str, Any], directory: Path | None = None) -> list[
     for e in trace["exchanges"]:
         purpose = f" purpose={e['purpose']}" if e["purpose"] else ""
         consent = f" consent={e['consent']}" if e["consent"] != "not required" else ""
+        if e.get("reason"):
+            consent += f" ({e['reason']})"
         lines.append(
             f"  step {e['step']}: {short(e['consumer'])} → {short(e['provider'])} "
             f"{e['method']} {e['service']} {e['status']}{purpose}{consent}"

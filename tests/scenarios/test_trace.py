@@ -309,3 +309,39 @@ def test_the_diagram_draws_direct_calls_and_mediated_exchanges():
     assert mermaid.count("-->>") == 3  # and their replies
     svg = to_svg(diagram)
     assert svg.count("<line") >= 5 + 6 and "NIA/id-registry" in svg
+
+
+def test_a_refusal_carries_the_mediators_reason_as_the_runner_received_it():
+    call = Call(
+        method="GET",
+        url="http://127.0.0.1:8002/r1/DPI/GOV/MOH/hmis/immunisation-status/x",
+        target=f"{HEALTH}/immunisation-status",
+        client=SCHOOL,
+        provider=f"{HEALTH}/immunisation-status",
+        trace_id=step_trace_id(RUN, 1),
+        x_road_id="x-61",
+        request_headers={},
+        request_body=None,
+        status=403,
+        response_body={
+            "type": "Server.ServerProxy.consent_denied",
+            "message": "Consent denied: Consent record r1 was withdrawn.",
+            "detail": "x-61",
+        },
+    )
+    refused = record(
+        61,
+        1,
+        SCHOOL,
+        f"{HEALTH}/immunisation-status",
+        status=403,
+        decisionId="d-61",
+        upstreamMs=None,
+        errorType="Server.ServerProxy.consent_denied",
+    )
+    exchange = build_trace(run_of("Refused", calls={1: call}), [refused]).exchanges[0]
+    assert (exchange.consent, exchange.reason) == (
+        "deny",
+        "Consent denied: Consent record r1 was withdrawn.",
+    )
+    assert {f.source for f in exchange.fields} == {"mediator"}  # the answer came from it
