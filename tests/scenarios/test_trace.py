@@ -1,79 +1,10 @@
-"""The trace builder on synthetic message-log records shaped like the interop layer's
-(`GET /admin/messagelog/records`, camelCase): exchanges per step, classification, leaks."""
+"""The trace builder on synthetic message-log records: exchanges per step, classification, leaks."""
 
-import json
-import re
-from typing import Any
-
-from sandbox.scenarios.results import Call, RunResult, StepResult
+from sandbox.scenarios.results import Call
 from sandbox.scenarios.runner import step_trace_id
-from sandbox.trace.build import Trace, build_trace
+from sandbox.trace.build import build_trace
 from sandbox.trace.classify import load_classification
-from sandbox.trace.diagram import diagram_of, to_mermaid, to_svg
-from sandbox.trace.report import read_trace, summary_lines, write_trace
-
-RUN = "2026112515000001"
-SCHOOL, HEALTH = "DPI/GOV/MOE/emis", "DPI/GOV/MOH/hmis"
-ID, CONSENT = "DPI/GOV/NIA/id-registry", "DPI/GOV/DPA/consent"
-
-
-def record(
-    seq: int, step: int, client: str, service: str, *, status: int = 200, **extra: Any
-) -> dict[str, Any]:
-    base = {
-        "seq": seq,
-        "xRoadId": f"x-{seq}",
-        "requestId": f"r-{seq}",
-        "traceId": step_trace_id(RUN, step),
-        "kind": "exchange",
-        "client": client,
-        "service": service,
-        "method": "POST",
-        "path": f"/r1/{service}/thing",
-        "query": "",
-        "statusCode": status,
-        "outcome": "Successful" if status < 400 else "Completed",
-        "startedAt": "2026-11-25T15:00:00+00:00",
-        "durationMs": 3.5,
-        "upstreamMs": 2.0,
-        "recordHash": "0" * 64,
-    }
-    base.update(extra)
-    return base
-
-
-def run_of(*titles: str, calls: dict[int, Call] | None = None) -> RunResult:
-    calls = calls or {}
-    steps = [
-        StepResult(
-            index=i,
-            title=t,
-            actor="Actor",
-            boundary="b",
-            kind="call",
-            trace_id=step_trace_id(RUN, i),
-            status="passed",
-            attempts=1,
-            call=calls.get(i),
-        )
-        for i, t in enumerate(titles, start=1)
-    ]
-    return RunResult(
-        run_id=RUN,
-        scenario="synthetic",
-        title="Synthetic",
-        pattern="Pattern",
-        started_at="t0",
-        finished_at="t1",
-        steps=steps,
-    )
-
-
-def graph(trace: Trace) -> list[tuple[Any, ...]]:
-    """The call graph as plain data: (step, consumer, provider service, status, consent)."""
-    return [
-        (e.step, e.consumer, e.service, e.status, e.consent, e.forwarded) for e in trace.exchanges
-    ]
+from tests.scenarios.synthetic import HEALTH, ID, RUN, SCHOOL, graph, record, run_of
 
 
 def test_the_trace_holds_exactly_the_runs_exchanges_in_log_order_tied_to_steps():
@@ -237,78 +168,6 @@ def test_classification_is_data_and_covers_the_classes():
     }
     assert {field: table.classify(field) for field in cases} == cases
     assert table.is_sector(SCHOOL) and not table.is_sector(ID)
-
-
-def test_reports_are_written_self_contained_and_summarised(tmp_path):
-    run = run_of("Health authenticates", "Refused")
-    run.steps[1].status = "failed"
-    run.steps[1].failures = ["status: expected 200, got 403"]
-    records = [
-        record(41, 1, HEALTH, f"{ID}/idauth", requestFields=["individualId"]),
-        record(
-            42,
-            2,
-            SCHOOL,
-            f"{HEALTH}/immunisation-status",
-            status=403,
-            decisionId="d",
-            upstreamMs=None,
-            purpose="p<script>",
-        ),
-    ]
-    trace = build_trace(run, records).to_dict()
-    directory = write_trace(trace, tmp_path)
-    assert sorted(p.name for p in directory.iterdir()) == [
-        "boundary.md",
-        "report.html",
-        "sequence.mmd",
-        "trace.json",
-    ]
-    html = (directory / "report.html").read_text()
-    assert "<svg" in html and "sequenceDiagram" in html
-    assert not re.search(r"<script|<link|src=|@import|url\(http", html)
-    assert "p&lt;script&gt;" in html
-    stored = json.loads((directory / "trace.json").read_text())
-    assert [e["seq"] for e in stored["exchanges"]] == [41, 42]
-    mermaid = (directory / "sequence.mmd").read_text()
-    assert "participant P1 as Mediator" in mermaid
-    assert "P2->>P1: POST" in mermaid or "P0->>P1: POST" in mermaid
-    assert "--x" in mermaid  # the refusal is drawn as a failed reply
-    found_dir, found = read_trace(tmp_path)
-    assert found_dir == directory and found["run"]["run_id"] == RUN
-    lines = summary_lines(found, found_dir)
-    assert lines[0] == f"Run {RUN}: Synthetic (synthetic) — FAILED"
-    assert any("MOE/emis → MOH/hmis" in line and "consent=deny" in line for line in lines)
-
-
-def test_the_diagram_draws_direct_calls_and_mediated_exchanges():
-    call = Call(
-        method="GET",
-        url="http://127.0.0.1:8001/healthz",
-        target="id_registry",
-        client=None,
-        provider=None,
-        trace_id=step_trace_id(RUN, 1),
-        x_road_id=None,
-        request_headers={},
-        request_body=None,
-        status=200,
-    )
-    run = run_of("Probe", "Authenticate", calls={1: call})
-    trace = build_trace(run, [record(51, 2, HEALTH, f"{ID}/idauth")]).to_dict()
-    diagram = diagram_of(trace)
-    assert diagram.participants == [
-        "Actor",
-        "id_registry",
-        "MOH/hmis",
-        "Mediator",
-        "NIA/id-registry",
-    ]
-    mermaid = to_mermaid(diagram)
-    assert len(re.findall(r"\w->>", mermaid)) == 3  # probe, request to the mediator, forward
-    assert mermaid.count("-->>") == 3  # and their replies
-    svg = to_svg(diagram)
-    assert svg.count("<line") >= 5 + 6 and "NIA/id-registry" in svg
 
 
 def test_a_refusal_carries_the_mediators_reason_as_the_runner_received_it():
