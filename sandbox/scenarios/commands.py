@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from sandbox.scenarios.loader import (
 from sandbox.scenarios.progress import ConsoleProgress
 from sandbox.scenarios.results import RunResult
 from sandbox.scenarios.runner import Runner
+from sandbox.scenarios.timing import timing_table
 from sandbox.state import default_data_dir, live_services, load_state
 from sandbox.trace.build import build_trace
 from sandbox.trace.fetch import fetch_records
@@ -130,6 +132,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "(`dpi up -d`), or pass --up to start one for this run."
             )
             return 1
+        if args.repeat > 1:
+            return repeat_runs(chosen, urls=urls, data_dir=data_dir, times=args.repeat)
         results = [run_and_trace(loaded, urls=urls, data_dir=data_dir) for loaded in chosen]
     except LaunchError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -138,6 +142,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         if launcher is not None:
             launcher.stop()
     return report(results)
+
+
+def repeat_runs(
+    chosen: list[LoadedScenario], *, urls: Callable[[str], str], data_dir: Path, times: int
+) -> int:
+    """Each scenario `times` times; the first run is traced, every run is timed."""
+    failed = False
+    for loaded in chosen:
+        first, directory = run_and_trace(loaded, urls=urls, data_dir=data_dir)
+        results = [first]
+        runner = Runner(urls=urls, runs_dir=runs_dir(data_dir))
+        started = time.monotonic()
+        with console.status(f"{loaded.name}: {times - 1} more runs"):
+            results += [runner.run(loaded) for _ in range(times - 1)]
+        rate = (times - 1) / max(time.monotonic() - started, 1e-9)  # untraced runs only
+        console.print(timing_table(loaded.name, results, rate=rate))
+        console.print(f"Trace of the first run: {directory / HTML}", soft_wrap=True)
+        broken = next((r for r in results if not r.ok), None)
+        if broken is not None:
+            failed = True
+            err_console.print(f"[red]{escape(broken.failure_message() or '')}[/red]")
+    return 1 if failed else 0
 
 
 def report(results: list[tuple[RunResult, Path]]) -> int:
@@ -194,6 +220,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0 if trace["run"]["ok"] and not trace["findings"] else 1
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("between 1 and 10000")
+    return value
+
+
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
@@ -206,6 +239,12 @@ def register(
     run.add_argument("--all", action="store_true", help="run every scenario")
     run.add_argument("--up", action="store_true", help="start a sandbox for the run, stop it after")
     run.add_argument("--timeout", type=float, default=60.0, help="readiness timeout with --up")
+    run.add_argument(
+        "--repeat",
+        type=_positive,
+        default=1,
+        help="run each scenario N times and report timings per step (first run traced)",
+    )
     run.set_defaults(func=cmd_run)
 
     trace = sub.add_parser("trace", parents=[common], help="summary of a run's trace")

@@ -70,3 +70,26 @@ def test_each_mismatch_names_the_rule_expected_and_actual():
 def test_a_non_json_body_fails_json_expectations_clearly():
     found = failures({"json": {"a": 1}}, body="<html>oops</html>")
     assert found == ['json a: expected a JSON body, got "<html>oops</html>"']
+
+
+def test_step_timings_over_repeated_runs() -> None:
+    from sandbox.scenarios.results import RunResult, StepResult
+    from sandbox.scenarios.timing import percentile, step_timings
+
+    def run(*durations: float, failed_at: int | None = None) -> RunResult:
+        steps = [
+            StepResult(i, f"s{i}", "a", "b", "call", "t", duration_ms=d, status="passed")
+            for i, d in enumerate(durations, start=1)
+        ]
+        if failed_at is not None:
+            steps[failed_at - 1].status = "failed"
+        return RunResult("r", "n", "T", "P", "t0", steps=steps)
+
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.95) == 5.0
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert percentile([7.0], 0.95) == 7.0
+    timings = step_timings([run(10, 1), run(20, 2), run(30, 3, failed_at=2)])
+    assert [(t.index, t.count, t.median_ms, t.max_ms) for t in timings] == [
+        (1, 3, 20, 30),
+        (2, 2, 1.5, 2),
+    ]

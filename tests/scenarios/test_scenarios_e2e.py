@@ -203,3 +203,10 @@ def test_run_with_up_starts_a_sandbox_and_stops_it(tmp_path: Path) -> None:
     assert "passed" in result.stdout
     assert load_state(data_dir) is None  # stopped again
     assert len(list((data_dir / "runs").glob("*/report.html"))) == 1
+
+
+def test_repeated_runs_report_timings_per_step(sandbox: Sandbox) -> None:
+    result = dpi("run", "sandbox-tour", "--repeat", "3", sandbox=sandbox)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sandbox-tour: 3/3 runs passed" in result.stdout
+    assert "The national ID system is alive" in result.stdout and "p95 ms" in result.stdout
