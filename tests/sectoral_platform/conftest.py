@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -40,5 +41,38 @@ def settings(settings_for: Any) -> SectoralSettings:
 @pytest.fixture
 async def client(settings: SectoralSettings) -> AsyncIterator[httpx.AsyncClient]:
     async with serve_in_process(create_app(settings)) as raw:
+        raw.auth = ADMIN
+        yield raw
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SectoralSettings]:
+    """One database for a whole module of read-only tests (a fresh database per test is what
+    costs most on PostgreSQL)."""
+    from tests import conftest as root
+
+    tmp = tmp_path_factory.mktemp("sectoral")
+    db_name = f"dpi_test_sp_{secrets.token_hex(4)}"
+    if root.USE_POSTGRES:
+        with root._postgres_admin() as conn:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        base = root.POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        url = f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{db_name}"
+    else:
+        url = f"sqlite:///{tmp / 'shared.db'}"
+    yield SectoralSettings(database_url=url, data_dir=tmp / "data", log_format="text")
+    if root.USE_POSTGRES:
+        with root._postgres_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def shared_client(module_settings: SectoralSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_in_process(create_app(module_settings)) as raw:
         raw.auth = ADMIN
         yield raw

@@ -27,7 +27,16 @@ MONTHS = [f"2024{m:02d}" for m in range(1, 13)]
 PARENT = {f: DISTRICT_1 for f in FACILITIES[:3]} | {f: DISTRICT_2 for f in FACILITIES[3:]}
 
 
-async def load(client: httpx.AsyncClient) -> list[tuple[str, str, str, float]]:
+Rows = list[tuple[str, str, str, float]]
+
+
+@pytest.fixture(scope="module")
+async def data(shared_client: httpx.AsyncClient) -> Rows:
+    """The module's tests share one database, loaded once."""
+    return await load(shared_client)
+
+
+async def load(client: httpx.AsyncClient) -> Rows:
     """Random values (seeded) for three elements, every facility and month of 2024."""
     rng = random.Random(42)
     rows: list[tuple[str, str, str, float]] = []
@@ -64,8 +73,8 @@ def table(body: dict[str, Any]) -> dict[tuple[str, ...], float]:
     return {tuple(row[:-1]): float(row[-1]) for row in body["rows"]}
 
 
-async def test_response_shape(client: httpx.AsyncClient) -> None:
-    await load(client)
+async def test_response_shape(shared_client: httpx.AsyncClient, data: Rows) -> None:
+    client = shared_client
     body = await analytics(client, f"dx:{ANC1}", "pe:2024Q1", f"ou:{ROOT}")
     assert [h["name"] for h in body["headers"]] == ["dx", "pe", "ou", "value"]
     assert body["headers"][0] == {
@@ -128,8 +137,10 @@ async def test_totals_by_month_level_and_quarter_match_independent_sums(
     assert body["metaData"]["items"]["LEVEL-3"]["name"] == "District"
 
 
-async def test_filters_aggregate_over_their_items(client: httpx.AsyncClient) -> None:
-    rows = await load(client)
+async def test_filters_aggregate_over_their_items(
+    shared_client: httpx.AsyncClient, data: Rows
+) -> None:
+    client, rows = shared_client, data
     first_half = {m for m in MONTHS[:6]}
     expected = sum(
         v for de, m, f, v in rows if de == ANC1 and m in first_half and PARENT[f] == DISTRICT_2
@@ -139,8 +150,10 @@ async def test_filters_aggregate_over_their_items(client: httpx.AsyncClient) -> 
     assert table(body) == {(ANC1,): pytest.approx(expected)}
 
 
-async def test_aggregation_type_average_sum_org_unit(client: httpx.AsyncClient) -> None:
-    rows = await load(client)
+async def test_aggregation_type_average_sum_org_unit(
+    shared_client: httpx.AsyncClient, data: Rows
+) -> None:
+    client, rows = shared_client, data
     per_month: dict[str, float] = defaultdict(float)
     for de, month, _f, value in rows:
         if de == BEDS and month in MONTHS[:3]:
@@ -149,8 +162,8 @@ async def test_aggregation_type_average_sum_org_unit(client: httpx.AsyncClient) 
     assert float(body["rows"][0][-1]) == pytest.approx(sum(per_month.values()) / 3, abs=0.01)
 
 
-async def test_indicator_from_expression(client: httpx.AsyncClient) -> None:
-    rows = await load(client)
+async def test_indicator_from_expression(shared_client: httpx.AsyncClient, data: Rows) -> None:
+    client, rows = shared_client, data
     anc1 = sum(v for de, m, _f, v in rows if de == ANC1 and m == "202403")
     anc4 = sum(v for de, m, _f, v in rows if de == ANC4 and m == "202403")
     indicators = (
@@ -161,8 +174,10 @@ async def test_indicator_from_expression(client: httpx.AsyncClient) -> None:
     assert float(body["rows"][0][-1]) == pytest.approx(round((anc1 - anc4) / anc1 * 100, 1))
 
 
-async def test_relative_periods_and_user_org_units(client: httpx.AsyncClient) -> None:
-    rows = await load(client)
+async def test_relative_periods_and_user_org_units(
+    shared_client: httpx.AsyncClient, data: Rows
+) -> None:
+    client, rows = shared_client, data
     body = await analytics(
         client,
         f"dx:{ANC1}",
@@ -181,7 +196,10 @@ async def test_relative_periods_and_user_org_units(client: httpx.AsyncClient) ->
     assert sorted(r[2] for r in facilities["rows"]) == sorted(FACILITIES[:3])
 
 
-async def test_booleans_count_trues_and_empty_results(client: httpx.AsyncClient) -> None:
+async def test_booleans_count_trues_and_empty_results(
+    shared_client: httpx.AsyncClient, data: Rows
+) -> None:
+    client = shared_client
     payload = [
         {"dataElement": STOCKOUT, "period": "202405", "orgUnit": f, "value": v}
         for f, v in zip(
@@ -195,13 +213,16 @@ async def test_booleans_count_trues_and_empty_results(client: httpx.AsyncClient)
     assert nothing["rows"] == [] and nothing["height"] == 0
 
 
-async def test_new_data_is_visible_immediately(client: httpx.AsyncClient) -> None:
+async def test_new_data_is_visible_immediately(
+    shared_client: httpx.AsyncClient, data: Rows
+) -> None:
+    client = shared_client
     facility = uid_for("XD-R01-D02-F002")
     await client.post(
-        "/api/dataValues", params={"de": ANC1, "pe": "202407", "ou": facility, "value": "17"}
+        "/api/dataValues", params={"de": BCG, "pe": "202407", "ou": facility, "value": "17"}
     )
-    body = await analytics(client, f"dx:{ANC1}", "pe:2024", f"ou:{ROOT}")
-    assert body["rows"] == [[ANC1, "2024", ROOT, "17"]]
+    body = await analytics(client, f"dx:{BCG}", "pe:2024", f"ou:{ROOT}")
+    assert body["rows"] == [[BCG, "2024", ROOT, "17"]]
 
 
 INVALID: list[tuple[list[tuple[str, Any]], str]] = [
@@ -227,7 +248,10 @@ INVALID: list[tuple[list[tuple[str, Any]], str]] = [
 ]
 
 
-async def test_invalid_queries_are_409_with_e71_codes(client: httpx.AsyncClient) -> None:
+async def test_invalid_queries_are_409_with_e71_codes(
+    shared_client: httpx.AsyncClient, data: Rows
+) -> None:
+    client = shared_client
     for params, code in INVALID:
         response = await client.get("/api/analytics.json", params=params)
         assert response.status_code == 409, response.text

@@ -1,5 +1,6 @@
 """`/api/dataValueSets` (ImportSummary, every conflict type with indexes) and `/api/dataValues`."""
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -294,3 +295,21 @@ async def test_capture_scope_limits_writes(client: httpx.AsyncClient) -> None:
     )
     assert outside.status_code == 409
     assert outside.json()["response"]["conflicts"][0]["errorCode"] == "E7620"
+
+
+async def test_concurrent_imports_of_the_same_values_never_duplicate(
+    client: httpx.AsyncClient,
+) -> None:
+    rows = [
+        {"dataElement": de, "period": f"2024{m:02d}", "orgUnit": f, "value": "3"}
+        for de in (ANC1, ANC4) for m in range(1, 13) for f in FACILITIES
+    ]  # fmt: skip
+    payload = {"dataSet": DATA_SET, "dataValues": rows}
+    responses = await asyncio.gather(
+        *(client.post("/api/dataValueSets", json=payload) for _ in range(4))
+    )
+    assert all(r.status_code == 200 for r in responses), [r.text[:200] for r in responses]
+    counts = [r.json()["response"]["importCount"] for r in responses]
+    assert sum(c["imported"] for c in counts) == len(rows)
+    assert sum(c["imported"] + c["updated"] for c in counts) == 4 * len(rows)
+    assert len(await stored(client)) == len(rows)

@@ -29,7 +29,8 @@ async def names(client: httpx.AsyncClient, *filters: str, **params: str) -> list
     return sorted(d["name"] for d in response.json()["dataElements"])
 
 
-async def test_paging_pages_last_page_and_empty(client: httpx.AsyncClient) -> None:
+async def test_paging_pages_last_page_and_empty(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     first = (await client.get("/api/organisationUnits", params={"pageSize": 4})).json()
     assert first["pager"] == {
         "page": 1,
@@ -59,7 +60,8 @@ async def test_paging_pages_last_page_and_empty(client: httpx.AsyncClient) -> No
     assert (await client.get("/api/dataElements", params={"page": "x"})).status_code == 400
 
 
-async def test_default_fields_and_types(client: httpx.AsyncClient) -> None:
+async def test_default_fields_and_types(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     body = (await client.get("/api/dataElements", params={"pageSize": 1})).json()
     assert set(body["dataElements"][0]) == {"id", "displayName"}
     unit = (await client.get(f"/api/organisationUnits/{FACILITIES[0]}")).json()
@@ -67,7 +69,8 @@ async def test_default_fields_and_types(client: httpx.AsyncClient) -> None:
     assert unit["path"].startswith(f"/{ROOT}/") and unit["path"].endswith(FACILITIES[0])
 
 
-async def test_fields_nesting_presets_and_exclusion(client: httpx.AsyncClient) -> None:
+async def test_fields_nesting_presets_and_exclusion(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     de = (
         await client.get(
             f"/api/dataElements/{ANC1}",
@@ -108,14 +111,16 @@ async def test_fields_nesting_presets_and_exclusion(client: httpx.AsyncClient) -
     assert unknown == {"id": ANC1}
 
 
-async def test_invalid_fields_are_400_not_500(client: httpx.AsyncClient) -> None:
+async def test_invalid_fields_are_400_not_500(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     for fields in ("id,dataSets[id", "id]", "[id]", "a[b[c]"):
         response = await client.get("/api/dataSets", params={"fields": fields})
         assert response.status_code == 400, fields
         assert response.json()["status"] == "ERROR" and "fields" in response.json()["message"]
 
 
-async def test_every_filter_operator(client: httpx.AsyncClient) -> None:
+async def test_every_filter_operator(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     assert await names(client, "name:eq:ANC 1st visit") == ["ANC 1st visit"]
     assert await names(client, "name:ieq:anc 1st VISIT") == ["ANC 1st visit"]
     assert len(await names(client, "name:!eq:ANC 1st visit")) == 10
@@ -145,14 +150,18 @@ async def test_every_filter_operator(client: httpx.AsyncClient) -> None:
     assert len(await names(client, "zeroIsSignificant:eq:false")) == 11
 
 
-async def test_filters_and_by_default_or_with_root_junction(client: httpx.AsyncClient) -> None:
+async def test_filters_and_by_default_or_with_root_junction(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    client = shared_client
     both = await names(client, "name:like:ANC", "name:like:4th")
     assert both == ["ANC 4th or more visits"]
     either = await names(client, "name:like:BCG", "name:like:OPD", rootJunction="OR")
     assert either == ["BCG doses given", "OPD attendance"]
 
 
-async def test_nested_filter_paths(client: httpx.AsyncClient) -> None:
+async def test_nested_filter_paths(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     in_set = await names(client, f"dataSetElements.dataSet.id:eq:{DATA_SET}")
     assert len(in_set) == 11
     assert await names(client, "dataSetElements.dataSet.id:eq:Xyz12345678") == []
@@ -170,7 +179,8 @@ async def test_nested_filter_paths(client: httpx.AsyncClient) -> None:
     assert len(deep.json()["organisationUnits"]) == 6
 
 
-async def test_invalid_filters_are_400(client: httpx.AsyncClient) -> None:
+async def test_invalid_filters_are_400(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     for expression in (
         "nope:eq:1",
         "name:between:1",
@@ -186,7 +196,8 @@ async def test_invalid_filters_are_400(client: httpx.AsyncClient) -> None:
         assert body["httpStatusCode"] == 400 and body["status"] == "ERROR" and body["message"]
 
 
-async def test_order(client: httpx.AsyncClient) -> None:
+async def test_order(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     params = {"paging": "false", "fields": "code", "order": "code:desc"}
     desc = [
         d["code"]
@@ -205,7 +216,8 @@ async def test_order(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/dataElements", params=params)).status_code == 400
 
 
-async def test_org_unit_level_query_and_relatives(client: httpx.AsyncClient) -> None:
+async def test_org_unit_level_query_and_relatives(shared_client: httpx.AsyncClient) -> None:
+    client = shared_client
     level3 = (await client.get("/api/organisationUnits", params={"level": 3})).json()
     assert level3["pager"]["total"] == 2
     found = (await client.get("/api/organisationUnits", params={"query": "zanora"})).json()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from services.sectoral_platform.aggregate.context import ImportContext
 from services.sectoral_platform.aggregate.models import DataValue
@@ -45,7 +46,7 @@ def _existing(engine: Engine, rows: list[Row]) -> dict[Key, tuple[Any, ...]]:
     return found
 
 
-def import_data_values(
+def _import_once(
     *,
     engine: Engine,
     store: MetadataStore,
@@ -160,6 +161,20 @@ INSERT_COLUMNS = (
     "de", "pe", "ou", "co", "ao", "value", "comment", "followup", "ou_path", "pe_start",
     "pe_end", "num", "stored_by", "created", "last_updated",
 )  # fmt: skip
+
+
+def import_data_values(**kwargs: Any) -> dict[str, Any]:
+    """Import a data value set; a concurrent import that inserted the same keys first makes this
+    one's transaction roll back, and the retry then counts those rows as updates."""
+    engine: Engine = kwargs["engine"]
+    duplicate = (IntegrityError, engine.dialect.dbapi.IntegrityError)  # type: ignore[union-attr]
+    for attempt in range(5):
+        try:
+            return _import_once(**kwargs)
+        except duplicate:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _key_clause() -> Any:
