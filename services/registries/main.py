@@ -36,9 +36,14 @@ log = logging.getLogger("dpi.registries")
 
 def _seed(database: Database, settings: RegistriesSettings) -> None:
     with database.session() as session:
-        for body, event in builtin_registries():
+        for spec in builtin_registries():
             save_registry(
-                session, body=body, actor="registries", builtin=True, event_on_create=event
+                session,
+                body=spec.body,
+                actor="registries",
+                builtin=True,
+                event_on_create=spec.event_on_create,
+                view=spec.view,
             )
         added = facility_service.seed(
             session,

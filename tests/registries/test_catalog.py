@@ -16,6 +16,7 @@ async def test_databases_lists_builtin_and_configured_registries(client):
     names = {g["name"]: [(d["name"], d["version"]) for d in g["databases"]] for g in groups}
     assert names == {
         "Civil registration": [("births", "1.0"), ("deaths", "1.0")],
+        "Master facility list": [("facilities", "1.0")],
         "Test": [("people", "1.0")],
     }
     info = (await client.get(f"/database/{people_id}", headers=HEADERS)).json()
@@ -37,7 +38,7 @@ async def test_invalid_schema_is_refused_naming_the_problem(client):
     ).status_code == 400
     no_code = await client.post("/database/modify", json={"schema": {}}, headers=HEADERS)
     assert no_code.status_code == 400 and "code" in no_code.json()["detail"]
-    assert len((await client.get("/databases", headers=HEADERS)).json()) == 1
+    assert len((await client.get("/databases", headers=HEADERS)).json()) == 2
 
 
 async def test_schema_change_must_keep_existing_records_valid(client):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from services.registries.catalog.models import RegistryCreate
+
+FACILITY_VIEW = "facility"
 
 BIRTH_REGISTERED = "birth-registered"
 DEATH_REGISTERED = "death-registered"
@@ -103,8 +106,33 @@ DEATHS_SCHEMA: dict[str, Any] = {
 }
 
 
-def builtin_registries() -> list[tuple[RegistryCreate, str]]:
-    """Each built-in registry with the event its registrations publish."""
+FACILITIES_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "description": "A place of the master facility list (read-only view; FHIR mCSD at /fhir)",
+    "properties": {
+        "id": {"type": "string", "primaryKey": True, "description": "Stable code"},
+        "name": {"type": "string"},
+        "level": {"type": "string", "enum": ["country", "region", "district", "facility"]},
+        "type": {"type": "string"},
+        "partOf": {"type": ["string", "null"], "description": "Code of the parent place"},
+        "latitude": {"type": "number"},
+        "longitude": {"type": "number"},
+        "status": {"type": "string", "enum": ["active", "inactive", "suspended"]},
+        "lastUpdated": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Builtin:
+    body: RegistryCreate
+    event_on_create: str | None = None
+    view: str | None = None
+
+
+def builtin_registries() -> list[Builtin]:
+    """The civil register (publishing an event per registration) and the facility list view."""
     common = {"group_name": "Civil registration", "catalog_name": "CRVS", "version": "1.0"}
     births = RegistryCreate.model_validate(
         {
@@ -127,4 +155,20 @@ def builtin_registries() -> list[tuple[RegistryCreate, str]]:
             "schema": DEATHS_SCHEMA,
         }
     )
-    return [(births, BIRTH_REGISTERED), (deaths, DEATH_REGISTERED)]
+    facilities = RegistryCreate.model_validate(
+        {
+            "group_name": "Master facility list",
+            "catalog_name": "MFL",
+            "version": "1.0",
+            "code": "MFL",
+            "name": "facilities",
+            "description": "Administrative hierarchy and health facilities (read-only)",
+            "institution": "Ministry of Health",
+            "schema": FACILITIES_SCHEMA,
+        }
+    )
+    return [
+        Builtin(births, event_on_create=BIRTH_REGISTERED),
+        Builtin(deaths, event_on_create=DEATH_REGISTERED),
+        Builtin(facilities, view=FACILITY_VIEW),
+    ]

@@ -37,6 +37,7 @@ class Registry(RegistryBase, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     event_on_create: str | None = None
+    view: str | None = None
     builtin: bool = False
     index_increment: int = 0
     modified_at: datetime = Field(default_factory=utcnow)

@@ -33,6 +33,7 @@ def save_registry(
     actor: str,
     builtin: bool = False,
     event_on_create: str | None = None,
+    view: str | None = None,
 ) -> Registry:
     """Create the registry version, or replace its schema if every record still conforms."""
     schemas.check_schema(body.json_schema)
@@ -64,6 +65,7 @@ def save_registry(
     registry.fields_uniques = body.fields_uniques
     registry.builtin = builtin
     registry.event_on_create = event_on_create
+    registry.view = view
     registry.modified_at = utcnow()
     registry.modified_by = actor
     session.add(registry)
@@ -175,6 +177,7 @@ def database_info(registry: Registry) -> dict[str, Any]:
         "has_logo": False,
         "builtin": registry.builtin,
         "event_on_create": registry.event_on_create,
+        "read_only": registry.view is not None,
     }
 
 

@@ -16,7 +16,7 @@ from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
 from services.registries.catalog.service import get_registry, registries_for_usage
 from services.registries.clock import iso
-from services.registries.data import service
+from services.registries.data import reads, service
 from services.registries.data.usage import pairs, record_reads, usage
 from services.registries.links import public_url
 
@@ -95,7 +95,7 @@ def list_records(
                 "pageSize or query.<field>."
             )
     registry = get_registry(session, name=registryName, version=versionNumber)
-    found = service.search(
+    found = reads.search(
         session,
         registry=registry,
         search=search,
@@ -145,7 +145,7 @@ def exists(
     registryName: str, versionNumber: str, body: QueryBody, session: SessionDep, caller: CallerDep
 ) -> dict[str, Any]:
     registry = get_registry(session, name=registryName, version=versionNumber)
-    found = service.find(session, registry=registry, query=body.query.content)
+    found = reads.find_items(session, registry=registry, query=body.query.content)
     record_reads(
         session, registry=registry, records=pairs(found[:1]), caller=caller, operation="exists"
     )
@@ -159,9 +159,9 @@ def read(
     registryName: str, versionNumber: str, body: QueryBody, session: SessionDep, caller: CallerDep
 ) -> dict[str, Any]:
     registry = get_registry(session, name=registryName, version=versionNumber)
-    found = service.find(session, registry=registry, query=body.query.content)
+    found = reads.find_items(session, registry=registry, query=body.query.content)
     if not found:
-        raise NotFound(service.NO_RECORD)
+        raise NotFound(reads.NO_RECORD)
     record_reads(
         session, registry=registry, records=pairs(found[:1]), caller=caller, operation="read"
     )
@@ -252,7 +252,7 @@ def read_value(
     if ext not in ("json", "txt"):
         raise BadRequest(f"unsupported format {ext!r}: use .json or .txt.")
     registry = get_registry(session, name=registryName, version=versionNumber)
-    record = service.get_record(session, registry=registry, key=uuid)
+    record = reads.get_item(session, registry=registry, key=uuid)
     value = get_path(record.content, field)
     if value is None:
         raise NotFound(f"record {uuid} has no value for field {field!r}.")

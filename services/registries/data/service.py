@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.kernel.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from services.registries.catalog import schema as schemas
+from services.kernel.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from services.registries.catalog.models import Registry
 from services.registries.catalog.service import next_key
 from services.registries.clock import iso, utcnow
 from services.registries.data import query as q
 from services.registries.data.models import Record, RecordVersion
+from services.registries.data.reads import find
 from services.registries.data.validation import validate
 from services.registries.events.service import enqueue
 
@@ -24,98 +22,6 @@ NO_RECORD = "no record found"
 
 # Key generation and uniqueness checks read then write: one writer at a time per process.
 _write_lock = threading.Lock()
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    count: int
-    records: list[Record]
-    has_next: bool
-
-
-def search(
-    session: Session,
-    *,
-    registry: Registry,
-    search: str | None,
-    filter_field: str | None,
-    ordering: str | None,
-    page: int,
-    page_size: int,
-    equals: dict[str, str],
-) -> Page:
-    """`GET /data/{name}/{version}`: `search` (in `filter`), `query.<field>`, order, page."""
-    for path in [*equals, *([filter_field] if filter_field else [])]:
-        if not schemas.has_path(registry.json_schema, path):
-            raise BadRequest(f"{path!r} is not a field of registry {registry.name}.")
-    descending, order_field = _ordering(registry, ordering)
-    stmt = select(Record).where(Record.registry_id == registry.id)
-    pattern = q.search_pattern(search) if search else None
-    if search and not filter_field and pattern is None:
-        stmt = stmt.where(col(Record.search_text).contains(search.lower(), autoescape=True))
-    order = col(Record.id).desc() if descending else col(Record.id)
-    python_side = bool(equals or filter_field or order_field or pattern)
-    if not python_side:
-        count = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-        rows = session.exec(
-            stmt.order_by(order).offset((page - 1) * page_size).limit(page_size)
-        ).all()
-        return Page(count, list(rows), page * page_size < count)
-    matched = [
-        r
-        for r in session.exec(stmt.order_by(order)).all()
-        if _keep(r, search, pattern, filter_field, equals)
-    ]
-    if order_field:
-        matched.sort(
-            key=lambda r: q.order_key(schemas.get_path(r.content, order_field)), reverse=descending
-        )
-    start = (page - 1) * page_size
-    return Page(len(matched), matched[start : start + page_size], start + page_size < len(matched))
-
-
-def _keep(
-    record: Record,
-    search: str | None,
-    pattern: re.Pattern[str] | None,
-    filter_field: str | None,
-    equals: dict[str, str],
-) -> bool:
-    if not all(q.field_equals(record.content, p, v) for p, v in equals.items()):
-        return False
-    value = (
-        record.content if filter_field is None else schemas.get_path(record.content, filter_field)
-    )
-    if value is None:
-        return False
-    if pattern is not None:
-        return q.matches_pattern(value, pattern)
-    if search and filter_field is not None:
-        return q.contains_text(value, search)
-    return True
-
-
-def _ordering(registry: Registry, ordering: str | None) -> tuple[bool, str | None]:
-    if ordering is None or ordering.lower() in ("", "asc", "ascending"):
-        return False, None
-    if ordering.lower() in ("desc", "descending"):
-        return True, None
-    field = ordering.removeprefix("-")
-    if not schemas.has_path(registry.json_schema, field):
-        raise BadRequest(
-            f"ordering must be ascending, descending or a field (-field for descending); "
-            f"{field!r} is not a field of registry {registry.name}."
-        )
-    return ordering.startswith("-"), field
-
-
-def find(session: Session, *, registry: Registry, query: dict[str, Any]) -> list[Record]:
-    """Records whose content holds everything in `query`, oldest first."""
-    stmt = select(Record).where(Record.registry_id == registry.id).order_by(col(Record.id))
-    key = query.get(registry.primary_key)
-    if isinstance(key, str):
-        stmt = stmt.where(Record.key == key)
-    return [r for r in session.exec(stmt).all() if q.matches(r.content, query)]
 
 
 def get_record(session: Session, *, registry: Registry, key: str) -> Record:
@@ -127,7 +33,16 @@ def get_record(session: Session, *, registry: Registry, key: str) -> Record:
     return record
 
 
+def _writable(registry: Registry) -> None:
+    if registry.view is not None:
+        raise Forbidden(
+            f"{registry.name} {registry.version} is read-only here; the master facility list "
+            "changes through the facility admin API (/admin/facilities)."
+        )
+
+
 def create(session: Session, *, registry: Registry, content: dict[str, Any], actor: str) -> Record:
+    _writable(registry)
     with _write_lock:
         _fresh(session)
         record = _create(session, registry=_locked(session, registry), content=content, actor=actor)
@@ -227,6 +142,7 @@ def update(
     many: bool,
 ) -> list[Record]:
     """`update` (exactly one match) or `updateEntries` (every match); all or nothing."""
+    _writable(registry)
     with _write_lock:
         _fresh(session)
         found = find(session, registry=registry, query=query)
@@ -252,6 +168,7 @@ def update_or_create(
     write: dict[str, Any],
     actor: str,
 ) -> Record:
+    _writable(registry)
     with _write_lock:
         _fresh(session)
         found = find(session, registry=registry, query=query) if query else []
@@ -300,6 +217,7 @@ def _apply(
 
 
 def delete(session: Session, *, registry: Registry, key: str, actor: str) -> None:
+    _writable(registry)
     with _write_lock:
         _fresh(session)
         record = get_record(session, registry=registry, key=key)

@@ -12,10 +12,11 @@ from services.registries.auth import Caller
 from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
 from services.registries.clock import iso
-from services.registries.data.models import DataAccess, Record
+from services.registries.data.models import DataAccess
+from services.registries.data.reads import Keyed
 
 
-def pairs(records: Iterable[Record]) -> list[tuple[str, dict[str, Any] | None]]:
+def pairs(records: Iterable[Keyed]) -> list[tuple[str, dict[str, Any] | None]]:
     return [(r.key, r.content) for r in records]
 
 
