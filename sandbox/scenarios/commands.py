@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from sandbox.scenarios.loader import (
     load_scenario,
     scenario_files,
 )
+from sandbox.scenarios.model import Scenario
 from sandbox.scenarios.progress import ConsoleProgress
 from sandbox.scenarios.results import RunResult
 from sandbox.scenarios.runner import Runner
@@ -191,6 +193,9 @@ def report(results: list[tuple[RunResult, Path]]) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
+    if args.schema:
+        print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+        return 0
     table = Table(title="Scenarios (`dpi run NAME`)", title_justify="left")
     table.add_column("name", no_wrap=True)
     table.add_column("pattern")
@@ -232,6 +237,9 @@ def register(
 ) -> None:
     """Add `scenarios`, `run` and `trace` to the `dpi` parser."""
     listing = sub.add_parser("scenarios", help="list the scenarios with one-line descriptions")
+    listing.add_argument(
+        "--schema", action="store_true", help="print the JSON Schema of scenario files"
+    )
     listing.set_defaults(func=cmd_scenarios)
 
     run = sub.add_parser("run", parents=[common], help="run scenarios against the sandbox")

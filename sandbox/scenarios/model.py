@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from sandbox.scenarios.paths import parse_path
 
@@ -35,6 +44,13 @@ class Matcher(Strict):
         if isinstance(value, dict) and value and set(value) <= set(MATCHERS):
             return value
         return {"equals": value}
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        matcher = handler(core_schema)
+        return {"anyOf": [matcher, {"description": "a bare value: the field must equal it"}]}
 
     @model_validator(mode="after")
     def valid_regex(self) -> Matcher:

@@ -50,3 +50,19 @@ def test_trace_of_an_unknown_run_is_an_error(
     assert main(["trace", "--data-dir", str(tmp_path)]) == 1
     assert main(["trace", "0000", "--data-dir", str(tmp_path)]) == 1
     assert "no run" in capsys.readouterr().err
+
+
+def test_the_json_schema_of_scenario_files_validates_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    assert main(["scenarios", "--schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    for path in scenario_files():
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"title": "no steps"}, schema)
