@@ -147,6 +147,12 @@ async def test_name_identifier_and_type_search(national):
     assert [e["resource"]["id"] for e in typed["entry"]] == ["XD-R01-D01-F001"]
     assert total(await bundle(national, type="district", _count=1)) == 100
     assert total(await bundle(national, "Organization", type="region", _count=1)) == 10
+    two = await bundle(national, _id="XD-R01,XD-R02")
+    assert sorted(e["resource"]["id"] for e in two["entry"]) == ["XD-R01", "XD-R02"]
+    assert total(await bundle(national, partof="XD-R01-D01", status="active", _count=1)) == 100
+    assert total(await bundle(national, partof="XD-R01-D01", status="inactive")) == 0
+    orgs = await bundle(national, "Organization", partof="XD-R03", active="true", _count=1)
+    assert total(orgs) == 10
 
 
 @pytest.mark.anyio
@@ -161,6 +167,7 @@ async def test_name_identifier_and_type_search(national):
         {"partof": "Organization/XD"},
         {"identifier:missing": "true"},
         {"_cursor": "garbage"},
+        {"active": "true"},
     ],
 )
 async def test_bad_search_is_400_operation_outcome(national, params):
@@ -288,5 +295,13 @@ async def test_admin_changes_refuse_bad_input(national_settings):
         assert region.status_code == 409
         unknown = await client.patch("/admin/facilities/nope", headers=ADMIN, json={"name": "Y"})
         assert unknown.status_code == 404
+        closed = await client.patch(
+            "/admin/facilities/XD-R02-D02-F002", headers=ADMIN, json={"status": "inactive"}
+        )
+        assert closed.json()["status"] == "inactive"
+        inactive = await bundle(client, status="inactive")
+        assert [e["resource"]["id"] for e in inactive["entry"]] == ["XD-R02-D02-F002"]
+        dormant = await bundle(client, "Organization", active="false")
+        assert [e["resource"]["active"] for e in dormant["entry"]] == [False]
         counts = (await client.get("/admin/facilities", headers=ADMIN)).json()
         assert counts["district"] == 100 and counts["region"] == 10 and counts["country"] == 1

@@ -126,6 +126,10 @@ def capability_statement(base: str, software_version: str) -> dict[str, Any]:
         {"name": "partof", "type": "reference"},
         {"name": "type", "type": "token"},
     ]
+    extra = {
+        "Location": {"name": "status", "type": "token"},
+        "Organization": {"name": "active", "type": "token"},
+    }
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -142,7 +146,7 @@ def capability_statement(base: str, software_version: str) -> dict[str, Any]:
                     {
                         "type": kind,
                         "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": params,
+                        "searchParam": [*params, extra[kind]],
                     }
                     for kind in ("Location", "Organization")
                 ],

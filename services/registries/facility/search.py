@@ -58,10 +58,15 @@ def parse(resource_type: str, items: list[tuple[str, str]]) -> Search:
             search.filters.append(_identifier(value))
         elif name == "type":
             search.filters.append(_type(value))
+        elif name == "status" and resource_type == "Location":
+            search.filters.append(col(Place.status).in_(value.split(",")))
+        elif name == "active" and resource_type == "Organization":
+            search.filters.append(_active(value))
         else:
+            extra = "status" if resource_type == "Location" else "active"
             raise BadRequest(
                 f"unsupported search parameter {raw_name!r} for {resource_type}; supported: "
-                "_id, _lastUpdated, _count, identifier, name, partof, type."
+                f"_id, _lastUpdated, _count, identifier, name, partof, type, {extra}."
             )
         if modifier and name not in ("name",):
             raise BadRequest(f"modifier :{modifier} is not supported on {name}.")
@@ -153,6 +158,13 @@ def _name(value: str, modifier: str) -> Any:
     if modifier:
         raise BadRequest(f"name supports :exact and :contains, not :{modifier}.")
     return lowered.startswith(value.lower(), autoescape=True)
+
+
+def _active(value: str) -> Any:
+    if value not in ("true", "false"):
+        raise BadRequest(f"active must be true or false, got {value!r}.")
+    status = col(Place.status)
+    return status == "active" if value == "true" else status != "active"
 
 
 def _token(value: str) -> tuple[str | None, str]:
