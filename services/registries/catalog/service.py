@@ -50,7 +50,7 @@ def save_registry(
     registry = existing or Registry(
         name=name, version=body.version, code=body.code, json_schema=body.json_schema
     )
-    if existing is not None:
+    if existing is not None and existing.json_schema != body.json_schema:
         _check_records_conform(session, registry=existing, schema=body.json_schema)
     registry.code = body.code
     registry.description = body.description
