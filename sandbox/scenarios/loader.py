@@ -10,10 +10,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sandbox.scenarios.model import Request, Scenario
+from sandbox.scenarios.model import ROOT, Request, Scenario
 from sandbox.scenarios.variables import VARIABLE
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS_DIR = ROOT / "scenarios"
 BUILTINS = frozenset({"run_id", "unique", "now", "today"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic_core import CoreSchema
 
 from sandbox.scenarios.paths import parse_path
 
+ROOT = Path(__file__).resolve().parents[2]
 MATCHERS = ("equals", "not_equals", "exists", "contains", "not_contains", "regex", "length")
 SUBSYSTEM = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$")
 SERVICE_ID = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$")
@@ -105,6 +107,9 @@ class Request(Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     json_: Any = Field(default=None, alias="json")
     form: dict[str, str] | None = None
+    json_file: str | None = Field(
+        default=None, description="a JSON body from a file, relative to the repository root"
+    )
     subject: str | None = Field(default=None, description="X-DPI-Subject: the caller's token")
     purpose: str | None = Field(default=None, description="X-DPI-Purpose")
     admin: bool = False
@@ -127,8 +132,12 @@ class Request(Strict):
                 )
         if self.path and not self.path.startswith(("/", "${")):
             raise ValueError(f"`path` must start with '/': {self.path!r}")
-        if self.json_ is not None and self.form is not None:
-            raise ValueError("`json` and `form` exclude each other")
+        if sum(x is not None for x in (self.json_, self.form, self.json_file)) > 1:
+            raise ValueError("`json`, `json_file` and `form` exclude each other")
+        if self.json_file is not None:
+            path = (ROOT / self.json_file).resolve()
+            if not path.is_relative_to(ROOT) or not path.is_file():
+                raise ValueError(f"`json_file` {self.json_file!r}: no such file in the repository")
         return self
 
     @property

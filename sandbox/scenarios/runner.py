@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
@@ -15,7 +16,7 @@ import httpx
 
 from sandbox.scenarios.checks import check_response, show
 from sandbox.scenarios.loader import LoadedScenario
-from sandbox.scenarios.model import BasicAuth, Step
+from sandbox.scenarios.model import ROOT, BasicAuth, Step
 from sandbox.scenarios.paths import resolve
 from sandbox.scenarios.results import Call, RunResult, StepResult, mask_headers
 from sandbox.scenarios.variables import MissingVariable, builtins, substitute
@@ -195,7 +196,10 @@ class Runner:
             headers["X-DPI-Purpose"] = str(substitute(request.purpose, variables))
         if request.admin:
             headers.setdefault(ADMIN_KEY_HEADER, self.admin_key)
-        body = substitute(request.json_, variables)
+        raw_body = request.json_
+        if request.json_file is not None:
+            raw_body = json.loads((ROOT / request.json_file).read_text(encoding="utf-8"))
+        body = substitute(raw_body, variables)
         form = substitute(request.form, variables)
         query = {k: v for k, v in substitute(request.query, variables).items() if v is not None}
         call = Call(

@@ -218,3 +218,27 @@ def test_variables_keep_their_type_when_alone_and_fail_clearly_when_unknown():
     }
     with pytest.raises(MissingVariable, match=r"\$\{other\} has no value"):
         substitute("${other}", values)
+
+
+def test_a_json_file_body_must_exist_inside_the_repository():
+    message = error_of(
+        """
+steps:
+  - title: Import
+    actor: A
+    boundary: b
+    request: {service: sectoral_platform, method: POST, path: /api/metadata,
+              json_file: ../etc/passwd}
+"""
+    )
+    assert "`json_file` '../etc/passwd': no such file in the repository" in message
+    message = error_of(
+        """
+steps:
+  - title: Both
+    actor: A
+    boundary: b
+    request: {service: consent, json: {}, json_file: topology.yaml}
+"""
+    )
+    assert "exclude each other" in message
