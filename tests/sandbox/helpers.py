@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sandbox import launcher
+from sandbox.state import SandboxState, load_state
 from services.kernel.topology import load_topology
 
 
@@ -25,3 +27,29 @@ def dpi(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: 
         timeout=timeout,
         check=False,
     )
+
+
+def start_foreground(
+    data_dir: Path, timeout: float = 60
+) -> tuple[subprocess.Popen[str], SandboxState]:
+    """`dpi up` in the foreground, returned once it says all services are ready."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.cli", "up", "--port-offset", str(free_offset())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while "Press Ctrl-C" not in seen and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen += line
+    state = load_state(data_dir)
+    if "Press Ctrl-C" not in seen or state is None:
+        process.kill()
+        raise AssertionError(f"dpi up did not become ready:\n{seen}")
+    return process, state

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 
 import httpx
@@ -9,7 +11,7 @@ import pytest
 
 from sandbox.state import load_state, pid_alive
 from services.kernel.topology import load_topology
-from tests.sandbox.helpers import dpi, free_offset
+from tests.sandbox.helpers import dpi, free_offset, start_foreground
 
 pytestmark = pytest.mark.e2e
 
@@ -97,32 +99,7 @@ def test_reset_refuses_a_foreign_directory_and_wipes_its_own(tmp_path):
 
 
 def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    offset = free_offset()
-    data_dir = tmp_path / "d"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.cli", "up", "--port-offset", str(offset)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    seen = ""
-    while "Press Ctrl-C" not in seen and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen += line
-    state = load_state(data_dir)
-    assert "Press Ctrl-C" in seen, seen
-    assert state is not None
+    process, state = start_foreground(tmp_path / "d")
     pids = [s.pid for s in state.services]
     assert all(pid_alive(p) for p in pids)
     process.send_signal(signal.SIGINT)
@@ -133,31 +110,7 @@ def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path):
 
 
 def test_a_crash_after_start_is_reported_and_everything_stops(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    offset = free_offset()
-    data_dir = tmp_path / "d"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.cli", "up", "--port-offset", str(offset)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    seen = ""
-    while "Press Ctrl-C" not in seen and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen += line
-    state = load_state(data_dir)
-    assert state is not None, seen
+    process, state = start_foreground(tmp_path / "d")
     victim = state.service("registries")
     assert victim is not None
     os.kill(victim.pid, signal.SIGKILL)
