@@ -50,7 +50,18 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(Dhis2PathMiddleware)
+    _replace_root(app)
     return app
+
+
+def _replace_root(app: FastAPI) -> None:
+    """DHIS2 clients follow a redirect on the base URL and adopt it as their new base, so `/`
+    answers in place (the kernel's default sends `/` to `/docs`)."""
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != "/"]
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> dict[str, str]:
+        return {"name": "DPI Sandbox sectoral platform", "api": "/api", "docs": "/docs"}
 
 
 def system_id(settings: SectoralSettings) -> str:

@@ -176,3 +176,8 @@ async def test_malformed_json_is_400_and_changes_nothing(client: httpx.AsyncClie
     )
     assert response.status_code == 400 and response.json()["status"] == "ERROR"
     assert (await client.get("/api/dataElements")).json()["pager"]["total"] == before
+
+
+async def test_base_url_answers_without_redirect(client: httpx.AsyncClient) -> None:
+    response = await client.get("/", auth=None)
+    assert response.status_code == 200 and response.json()["api"] == "/api"

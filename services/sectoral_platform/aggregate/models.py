@@ -17,13 +17,14 @@ class DataValueBase(Base):
 class DataValue(DataValueBase, table=True):
     """One value: data element x period x org unit x category option combo x attribute combo.
 
-    `ou_path` (materialised hierarchy path of the org unit), `pe_start`/`pe_end` and `num` are
-    denormalised so analytics aggregates with one covering-index range scan.
+    `ou_path` (materialised hierarchy path of the org unit) and `num` are denormalised so
+    analytics reads one covering index: seek by element and period, range over the path prefix.
+    `pe_start`/`pe_end` serve reads by date range.
     """
 
     __tablename__ = "data_value"
     __table_args__ = (
-        Index("ix_data_value_analytics", "de", "pe_start", "pe_end", "ou_path", "num"),
+        Index("ix_data_value_analytics", "de", "pe", "ou_path", "num"),
         Index("ix_data_value_ou", "ou", "pe"),
     )
 

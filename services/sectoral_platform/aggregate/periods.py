@@ -141,44 +141,79 @@ def _build(pid: str, kind: str, groups: tuple[str, ...]) -> Period | None:
     return _months(pid, f"Financial{suffix}", year, _FINANCIAL[suffix], 12)
 
 
+def _weekly_id(ptype: str, day: date) -> str:
+    """The id of the week of `ptype` (Weekly, WeeklyWednesday, ...) that contains `day`."""
+    if ptype == "Weekly":
+        iso = day.isocalendar()
+        return f"{iso.year}W{iso.week}"
+    prefix = next(k for k, v in _WEEKLY_TYPE.items() if v == ptype)
+    weekday = _WEEKLY_START[prefix]
+    start = day - timedelta(days=(day.isoweekday() - weekday) % 7)
+    for year in (start.year + 1, start.year, start.year - 1):
+        jan4 = date(year, 1, 4)
+        first = jan4 - timedelta(days=(jan4.isoweekday() - weekday) % 7)
+        if start >= first:
+            return f"{year}{prefix}W{(start - first).days // 7 + 1}"
+    raise ValueError(f"no {ptype} week for {day}")
+
+
 def period_of_type(ptype: str, day: date) -> Period:
     """The period of type `ptype` that contains `day`."""
     y, m = day.year, day.month
     if ptype == "Daily":
         return Period(day.strftime("%Y%m%d"), "Daily", day, day)
-    if ptype == "Weekly":
+    if ptype == "Weekly" or ptype in _WEEKLY_TYPE.values():
+        pid = _weekly_id(ptype, day)
+    elif ptype == "BiWeekly":
         iso = day.isocalendar()
-        found = parse_period(f"{iso.year}W{iso.week}")
+        pid = f"{iso.year}BiW{(iso.week + 1) // 2}"
     elif ptype == "Monthly":
-        found = parse_period(f"{y}{m:02d}")
+        pid = f"{y}{m:02d}"
     elif ptype == "BiMonthly":
-        found = parse_period(f"{y}{(m + 1) // 2:02d}B")
+        pid = f"{y}{(m + 1) // 2:02d}B"
     elif ptype == "Quarterly":
-        found = parse_period(f"{y}Q{(m - 1) // 3 + 1}")
+        pid = f"{y}Q{(m - 1) // 3 + 1}"
     elif ptype == "SixMonthly":
-        found = parse_period(f"{y}S{1 if m <= 6 else 2}")
+        pid = f"{y}S{1 if m <= 6 else 2}"
+    elif ptype == "SixMonthlyApril":
+        pid = f"{y}AprilS1" if 4 <= m <= 9 else f"{y if m >= 10 else y - 1}AprilS2"
     elif ptype.startswith("Financial"):
-        first = _FINANCIAL[ptype[len("Financial") :]]
-        found = parse_period(f"{y if m >= first else y - 1}{ptype[len('Financial') :]}")
+        suffix = ptype[len("Financial") :]
+        pid = f"{y if m >= _FINANCIAL[suffix] else y - 1}{suffix}"
+    elif ptype == "Yearly":
+        pid = str(y)
     else:
-        found = parse_period(str(y))
-    assert found is not None
+        raise ValueError(f"unknown period type {ptype}")
+    found = parse_period(pid)
+    if found is None:  # the last ISO bi-week of a 53-week year has no second week
+        raise ValueError(f"{day} has no {ptype} period")
     return found
 
 
 def shift(period: Period, steps: int) -> Period:
     """The period `steps` periods after (or before) `period`, same type."""
-    if period.type in ("Daily",):
-        return period_of_type("Daily", period.start + timedelta(days=steps))
-    if period.type == "Weekly":
-        return period_of_type("Weekly", period.start + timedelta(weeks=steps))
-    months = {"Monthly": 1, "BiMonthly": 2, "Quarterly": 3, "SixMonthly": 6, "Yearly": 12}
-    if period.type in months or period.type.startswith("Financial"):
-        span = months.get(period.type, 12)
-        total = period.start.year * 12 + period.start.month - 1 + steps * span
-        anchor = date(total // 12, total % 12 + 1, 1)
-        return period_of_type(period.type, anchor)
-    raise ValueError(f"cannot shift {period.type}")
+    current = period
+    for _ in range(abs(steps)):
+        day = current.end + timedelta(days=1) if steps > 0 else current.start - timedelta(days=1)
+        current = period_of_type(period.type, day)
+    return current
+
+
+def contained_periods(start: date, end: date, types: set[str]) -> list[Period]:
+    """Every period of the given types lying entirely within [start, end]."""
+    found: list[Period] = []
+    for ptype in sorted(types):
+        day = start
+        while day <= end:
+            try:
+                period = period_of_type(ptype, day)
+            except ValueError:
+                day += timedelta(days=1)
+                continue
+            if period.start >= start and period.end <= end:
+                found.append(period)
+            day = period.end + timedelta(days=1)
+    return found
 
 
 def _series(ptype: str, today: date, back: int, count: int) -> list[Period]:

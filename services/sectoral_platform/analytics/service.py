@@ -11,13 +11,14 @@ from sqlalchemy import and_, func, literal, select
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
-from services.sectoral_platform.aggregate.periods import Period
+from services.sectoral_platform.aggregate.periods import Period, contained_periods
 from services.sectoral_platform.analytics.expressions import evaluate
 from services.sectoral_platform.analytics.request import (
     DIMENSION_NAMES,
     AnalyticsQuery,
     indicator_elements,
 )
+from services.sectoral_platform.metadata.schema import PERIOD_TYPES
 from services.sectoral_platform.metadata.store import MetadataStore
 
 T = DataValue.__table__  # type: ignore[attr-defined]
@@ -52,8 +53,9 @@ def fetch(
     cells: Cells = {}
     if not elements or not periods or not units:
         return cells
-    start = min(p.start for p in periods).isoformat()
-    end = max(p.end for p in periods).isoformat()
+    candidates = _stored_candidates(store, elements, periods)
+    if not candidates:
+        return cells
     extremes = any(
         (store.get("dataElements", de) or {}).get("aggregationType") in ("MIN", "MAX")
         for de in elements
@@ -72,16 +74,11 @@ def fetch(
                 if single
                 else func.substr(T.c.ou_path, 1, SEGMENT * level)
             )
-            where = [
-                T.c.de.in_(sorted(elements)),
-                T.c.pe_start >= start,
-                T.c.pe_start <= end,
-                T.c.pe_end <= end,
-            ]
+            where = [T.c.de.in_(sorted(elements)), T.c.pe.in_(sorted(candidates))]
             if not (single and roots == [targets[next(iter(targets))]]):
                 prefix = _common_prefix(list(targets))
                 where += [T.c.ou_path >= prefix, T.c.ou_path < _successor(prefix)]
-            keys = [T.c.de, *([T.c.co] if detail else []), T.c.pe_start, T.c.pe_end]
+            keys = [T.c.de, *([T.c.co] if detail else []), T.c.pe]
             aggregates = [func.sum(T.c.num), func.count(T.c.num)]
             if extremes:
                 aggregates += [func.min(T.c.num), func.max(T.c.num)]
@@ -94,13 +91,35 @@ def fetch(
                 values = tuple(rec)
                 if not detail:
                     values = (values[0], None, *values[1:])
-                de, co, s, e, path, total, count = values[:7]
-                low, high = values[7:9] if extremes else (0.0, 0.0)
+                de, co, pe, path, total, count = values[:6]
+                low, high = values[6:8] if extremes else (0.0, 0.0)
+                s, e = candidates[pe]
                 unit = targets.get(str(path))
                 if unit is None or not count:
                     continue
                 cells[(de, co, s, e, unit)] = (float(total), int(count), float(low), float(high))
     return cells
+
+
+def _stored_candidates(
+    store: MetadataStore, elements: set[str], periods: list[Period]
+) -> dict[str, tuple[str, str]]:
+    """Every period id a stored value could have inside the requested periods, with its bounds:
+    the types of the elements' data sets (any type for an element in no data set)."""
+    types: set[str] = set()
+    for de in elements:
+        items = store.inverse("dataElements", "dataSetElements", de)
+        if not items:
+            types.update(PERIOD_TYPES)
+            break
+        for item in items:
+            ds = store.get("dataSets", item["dataSet"]["id"]) or {}
+            types.add(str(ds.get("periodType", "Monthly")))
+    found: dict[str, tuple[str, str]] = {}
+    for requested in periods:
+        for period in contained_periods(requested.start, requested.end, types):
+            found[period.id] = (period.start.isoformat(), period.end.isoformat())
+    return found
 
 
 def combine(entries: list[tuple[str, Stat]], aggregation: str) -> float | None:
