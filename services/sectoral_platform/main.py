@@ -57,11 +57,12 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
 def _replace_root(app: FastAPI) -> None:
     """DHIS2 clients follow a redirect on the base URL and adopt it as their new base, so `/`
     answers in place (the kernel's default sends `/` to `/docs`)."""
-    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != "/"]
 
     @app.get("/", include_in_schema=False)
     async def root() -> dict[str, str]:
         return {"name": "DPI Sandbox sectoral platform", "api": "/api", "docs": "/docs"}
+
+    app.router.routes.insert(0, app.router.routes.pop())  # ahead of the kernel's `/`
 
 
 def system_id(settings: SectoralSettings) -> str:
