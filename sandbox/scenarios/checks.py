@@ -84,7 +84,9 @@ def check_response(
     """Every way the response differs from the expectation (empty when it matches)."""
     failures: list[str] = []
     statuses = expect.statuses()
-    if statuses is not None and status not in statuses:
+    if statuses is None and status >= 400:
+        failures.append(f"status: expected success (below 400), got {status}")
+    elif statuses is not None and status not in statuses:
         wanted = statuses[0] if len(statuses) == 1 else f"one of {statuses}"
         failures.append(f"status: expected {wanted}, got {status}")
     for path, matcher in expect.json_.items():

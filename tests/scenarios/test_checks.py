@@ -93,3 +93,8 @@ def test_step_timings_over_repeated_runs() -> None:
         (1, 3, 20, 30),
         (2, 2, 1.5, 2),
     ]
+
+
+def test_without_a_status_expectation_an_error_status_fails() -> None:
+    assert failures({}, status=204, body=None) == []
+    assert failures({}, status=404, body=None) == ["status: expected success (below 400), got 404"]
