@@ -78,6 +78,34 @@ def _exchanges(trace: dict[str, Any]) -> str:
     )
 
 
+def _direct(trace: dict[str, Any]) -> str:
+    calls = trace.get("directCalls", [])
+    if not calls:
+        return "<p>None.</p>"
+    rows = []
+    for c in calls:
+        flows = [
+            {**f, "direction": direction}
+            for direction in ("request", "response")
+            for f in c["fields"][direction]
+        ]
+        rows.append(
+            f"<tr><td>{c['step']}</td><td>{escape(c['actor'])} → {escape(c['service'])}</td>"
+            f"<td><code>{escape(c['method'])} {escape(_path_of(c['url']))}</code></td>"
+            f"<td>{c['status']}</td><td>{_tags(flows, 'request')}</td>"
+            f"<td>{_tags(flows, 'response')}</td></tr>"
+        )
+    return (
+        "<table><tr><th>step</th><th>who → service</th><th>call</th><th>status</th>"
+        "<th>request fields</th><th>response fields</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _path_of(url: str) -> str:
+    rest = url.split("://", 1)[-1]
+    return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+
+
 def _findings(trace: dict[str, Any]) -> str:
     if not trace["findings"]:
         return '<p class="ok">No direct identifier crossed into a sector.</p>'
@@ -116,6 +144,7 @@ Message log: {escape(trace["messageLog"])}.</p>
 <h2>Boundary report</h2><p>Field classes: {_legend(trace["classes"])}</p>
 {_exchanges(trace)}
 <h2>Direct identifiers reaching a sector</h2>{_findings(trace)}
+<h2>Direct calls (not through the mediator)</h2>{_direct(trace)}
 <h2>Sequence diagram (Mermaid)</h2><pre>{escape(mermaid)}</pre>
 </body></html>
 """
