@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from services.interop_layer.api_model import utcnow
 from services.interop_layer.base import Base
@@ -33,7 +34,7 @@ from services.interop_layer.pubsub.delivery import PushDispatcher
 from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
 from services.interop_layer.routing.forward import make_session
-from services.interop_layer.routing.routes import router as routing
+from services.interop_layer.routing.routes import ForwardingMiddleware
 from services.interop_layer.runtime import reload_directory
 from services.interop_layer.seeds import seed
 from services.kernel.app import create_service_app
@@ -63,7 +64,11 @@ def create_app(
         reload_directory(app)
         consent_member = load_topology().member_id("consent")
         app.state.consent_partner = partner_id(consent_member or "DPI/GOV/DPA/consent")
-        writer = LogWriter(database, load_or_create_key(settings.state_dir() / "messagelog.pem"))
+        writer = LogWriter(
+            database,
+            load_or_create_key(settings.state_dir() / "messagelog.pem"),
+            group_delay=settings.message_log_flush_interval,
+        )
         writer.open()
         writer.start()
         app.state.message_log = writer
@@ -107,7 +112,6 @@ def create_app(
         routers=[
             metaservices,
             pubsub,
-            routing,
             members_admin,
             catalogue_admin,
             rights_admin,
@@ -117,7 +121,8 @@ def create_app(
         error_renderer=render_xroad_error,
         lifespan=lifespan,
     )
-    app.add_middleware(ExchangeLogMiddleware)
+    app.add_middleware(ExchangeLogMiddleware)  # outermost: sees every answer, errors included
+    app.user_middleware.append(Middleware(ForwardingMiddleware))  # innermost: inside tracing
     return app
 
 

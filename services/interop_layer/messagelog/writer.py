@@ -35,8 +35,11 @@ T = TypeVar("T")
 
 
 class LogWriter:
-    def __init__(self, database: Database, key: Ed25519PrivateKey) -> None:
+    def __init__(
+        self, database: Database, key: Ed25519PrivateKey, *, group_delay: float = 0.0
+    ) -> None:
         self.database = database
+        self.group_delay = group_delay
         self.key = key
         self.pem = public_pem(key)
         self.key_id = key_id_of(self.pem)
@@ -107,6 +110,8 @@ class LogWriter:
     async def _run(self) -> None:
         while not self._stopping:
             await self._wake.wait()
+            if self.group_delay > 0 and not self._stopping:
+                await asyncio.sleep(self.group_delay)  # group commit: one write for many records
             self._wake.clear()
             try:
                 await self.flush()

@@ -39,7 +39,7 @@ def claimed_client(request: Request) -> str:
         raise BadRequest(f"Malformed X-Road-Client header: {exc}") from exc
 
 
-def authenticated_client(request: Request) -> str:
+async def authenticated_client(request: Request) -> str:
     """The calling subsystem; mediator errors for a bad header, credential or a spoofed id."""
     exchange = exchange_of(request)
     x_road_id = request.headers.get("x-road-id")

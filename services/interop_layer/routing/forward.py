@@ -65,6 +65,8 @@ _DROP_RESPONSE = frozenset(
         b"x-road-id",
         b"x-road-request-id",
         b"x-road-request-hash",
+        b"date",
+        b"server",
     }
 )
 
