@@ -61,6 +61,7 @@ class Exchange:
     status: int
     outcome: str
     purpose: str | None
+    subject_hash: str | None
     consent: str
     decision_id: str | None
     consent_record_id: str | None
@@ -172,6 +173,7 @@ def exchange_from_record(
         status=int(record.get("statusCode") or 0),
         outcome=str(record.get("outcome") or ""),
         purpose=record.get("purpose"),
+        subject_hash=record.get("subjectHash"),
         consent=consent_of(record),
         decision_id=record.get("decisionId"),
         consent_record_id=record.get("consentRecordId"),

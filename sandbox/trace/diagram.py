@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from services.kernel.topology import load_topology
+
 MEDIATOR = "Mediator"
 
 
@@ -64,9 +66,7 @@ def _exchange(diagram: Diagram, exchange: dict[str, Any]) -> None:
         return
     purpose = f" [{exchange['purpose']}]" if exchange.get("purpose") else ""
     diagram.message(consumer, MEDIATOR, f"{exchange['method']} {_service_path(exchange)}{purpose}")
-    if exchange["consent"] != "not required":
-        diagram.add(MEDIATOR)
-        diagram.items.append(Note(f"consent: {exchange['consent']}", (MEDIATOR,)))
+    _subject_checks(diagram, exchange)
     failed = exchange["status"] >= 400
     if exchange["forwarded"]:
         service = (exchange["service"] or "").rsplit("/", 1)[-1]
@@ -76,6 +76,24 @@ def _exchange(diagram: Diagram, exchange: dict[str, Any]) -> None:
     if exchange.get("error_type"):
         label += f" ({exchange['error_type']})"
     diagram.message(MEDIATOR, consumer, label, reply=True, failed=failed)
+
+
+def _subject_checks(diagram: Diagram, exchange: dict[str, Any]) -> None:
+    """What the log implies the mediator did before forwarding a request about a person: a
+    subject hash means a token exchange with the ID system, a decision id a consent decision."""
+    topology = load_topology()
+    decided = exchange["consent"] != "not required"
+    if exchange.get("subject_hash"):
+        id_system = short(topology.member_id("id_registry"))
+        diagram.message(MEDIATOR, id_system, "token exchange")
+        translated = decided or exchange["forwarded"]
+        label = "provider's (and consent's) token" if translated else "refused (fail closed)"
+        diagram.message(id_system, MEDIATOR, label, reply=True, failed=not translated)
+    if decided:
+        consent = short(topology.member_id("consent"))
+        diagram.message(MEDIATOR, consent, f"decision? [{exchange.get('purpose') or ''}]")
+        denied = exchange["consent"] == "deny"
+        diagram.message(consent, MEDIATOR, exchange["consent"], reply=True, failed=denied)
 
 
 def diagram_of(trace: dict[str, Any]) -> Diagram:
@@ -89,11 +107,11 @@ def diagram_of(trace: dict[str, Any]) -> Diagram:
         call = step.get("call")
         logged = [e for e in exchanges if e.get("step") == step["index"]]
         if call and call.get("client") is None:
-            actor = step["actor"]
-            diagram.message(actor, call["target"], f"{call['method']} {_path(_url_path(call))}")
+            actor, lane = step["actor"], _lane(call["target"])
+            diagram.message(actor, lane, f"{call['method']} {_path(_url_path(call))}")
             reply = call["status"] if call.get("status") is not None else "no response"
             failed = call.get("status") is None or call["status"] >= 400
-            diagram.message(call["target"], actor, str(reply), reply=True, failed=failed)
+            diagram.message(lane, actor, str(reply), reply=True, failed=failed)
         elif call and not any(e.get("x_road_id") == call.get("x_road_id") for e in logged):
             consumer = short(call["client"])
             diagram.message(consumer, MEDIATOR, f"{call['method']} {short(call['provider'])}")
@@ -110,6 +128,15 @@ def _service_path(exchange: dict[str, Any]) -> str:
     path, service = str(exchange["path"]), exchange.get("service") or ""
     prefix = f"/r1/{service.rsplit('/', 1)[0]}/" if service else "/r1/"
     return _path(path.removeprefix(prefix) if path.startswith(prefix) else path, 40)
+
+
+def _lane(service: str) -> str:
+    """A service called directly shares the lane of its member subsystem (or the mediator's)."""
+    topology = load_topology()
+    if service not in topology.names():
+        return service
+    member = topology.member_id(service)
+    return short(member) if member else MEDIATOR
 
 
 def _url_path(call: dict[str, Any]) -> str:

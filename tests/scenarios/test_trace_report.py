@@ -69,15 +69,45 @@ def test_the_diagram_draws_direct_calls_and_mediated_exchanges():
     run = run_of("Probe", "Authenticate", calls={1: call})
     trace = build_trace(run, [record(51, 2, HEALTH, f"{ID}/idauth")]).to_dict()
     diagram = diagram_of(trace)
-    assert diagram.participants == [
-        "Actor",
-        "id_registry",
-        "MOH/hmis",
-        "Mediator",
-        "NIA/id-registry",
-    ]
+    assert diagram.participants == ["Actor", "NIA/id-registry", "MOH/hmis", "Mediator"]
     mermaid = to_mermaid(diagram)
     assert len(re.findall(r"\w->>", mermaid)) == 3  # probe, request to the mediator, forward
     assert mermaid.count("-->>") == 3  # and their replies
     svg = to_svg(diagram)
-    assert svg.count("<line") >= 5 + 6 and "NIA/id-registry" in svg
+    assert svg.count("<line") == 4 + 6 and "NIA/id-registry" in svg  # lifelines, messages
+
+
+def test_the_diagram_shows_the_token_exchange_and_consent_decision_the_log_implies():
+    refused = record(
+        71,
+        1,
+        SCHOOL,
+        f"{HEALTH}/immunisation-status",
+        status=403,
+        purpose="school-enrolment",
+        subjectHash="ab" * 32,
+        decisionId="d-71",
+        upstreamMs=None,
+        errorType="Server.ServerProxy.consent_denied",
+    )
+    unknown = record(
+        72, 2, SCHOOL, f"{HEALTH}/immunisation-status", status=404, subjectHash="cd" * 32
+    )
+    unknown.update(upstreamMs=None, errorType="Server.ServerProxy.not_found")
+    trace = build_trace(run_of("Refused", "Unknown person"), [refused, unknown]).to_dict()
+    mermaid = to_mermaid(diagram_of(trace))
+    arrows = [line for line in mermaid.splitlines() if "->>" in line or "-x" in line]
+    lines = [line.split(": ", 1)[1] for line in arrows]
+    assert lines == [
+        "POST immunisation-status/thing [school-enrolment]",
+        "token exchange",
+        "provider's (and consent's) token",
+        "decision? [school-enrolment]",
+        "deny",
+        "403 Completed (Server.ServerProxy.consent_denied)",
+        "POST immunisation-status/thing",
+        "token exchange",
+        "refused (fail closed)",
+        "404 Completed (Server.ServerProxy.not_found)",
+    ]
+    assert "participant P3 as DPA/consent" in mermaid
