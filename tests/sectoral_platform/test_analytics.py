@@ -256,3 +256,45 @@ async def test_invalid_queries_are_409_with_e71_codes(
         response = await client.get("/api/analytics.json", params=params)
         assert response.status_code == 409, response.text
         assert response.json()["errorCode"] == code and response.json()["status"] == "ERROR"
+
+
+async def test_totals_follow_updates_deletes_and_moved_org_units(client: httpx.AsyncClient) -> None:
+    """The district-level rollup stays equal to the values it summarises through every write."""
+    moving = FACILITIES[0]
+
+    async def total(unit: str, de: str = ANC1) -> str | None:
+        body = await analytics(client, f"dx:{de}", "pe:2024", f"ou:{unit}")
+        return body["rows"][0][-1] if body["rows"] else None
+
+    for facility, value in zip(FACILITIES, (5, 6, 7, 8, 9, 10), strict=True):
+        await client.post(
+            "/api/dataValues", params={"de": ANC1, "pe": "202406", "ou": facility, "value": value}
+        )
+    assert (await total(ROOT), await total(DISTRICT_1), await total(DISTRICT_2)) == (
+        "45",
+        "18",
+        "27",
+    )
+    await client.post(
+        "/api/dataValues", params={"de": ANC1, "pe": "202406", "ou": moving, "value": "50"}
+    )
+    assert (await total(ROOT), await total(DISTRICT_1)) == ("90", "63")
+    await client.post(
+        "/api/dataValueSets",
+        params={"importStrategy": "DELETE"},
+        json={"dataValues": [{"dataElement": ANC1, "period": "202406", "orgUnit": FACILITIES[1]}]},
+    )
+    assert (await total(ROOT), await total(DISTRICT_1)) == ("84", "57")
+    unit = (
+        await client.get(f"/api/organisationUnits/{moving}", params={"fields": ":owner"})
+    ).json()
+    unit["parent"] = {"id": DISTRICT_2}
+    moved = await client.put(f"/api/organisationUnits/{moving}", json=unit)
+    assert moved.status_code == 200, moved.text
+    assert (await total(DISTRICT_1), await total(DISTRICT_2), await total(ROOT)) == (
+        "7",
+        "77",
+        "84",
+    )
+    facility = await analytics(client, f"dx:{ANC1}", "pe:202406", f"ou:{DISTRICT_2};LEVEL-4")
+    assert sorted(r[2] for r in facility["rows"]) == sorted([moving, *FACILITIES[3:]])

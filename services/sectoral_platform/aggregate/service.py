@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.sectoral_platform.aggregate import rollup
 from services.sectoral_platform.aggregate.context import ImportContext
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row, RowValidator
@@ -39,10 +40,19 @@ def _existing(engine: Engine, rows: list[Row]) -> dict[Key, tuple[Any, ...]]:
     with engine.connect() as conn:
         for i in range(0, len(ous), 500):
             stmt = select(
-                T.c.de, T.c.pe, T.c.ou, T.c.co, T.c.ao, T.c.value, T.c.comment, T.c.followup
+                T.c.de,
+                T.c.pe,
+                T.c.ou,
+                T.c.co,
+                T.c.ao,
+                T.c.value,
+                T.c.comment,
+                T.c.followup,
+                T.c.num,
+                T.c.ou_path,
             ).where(and_(T.c.de.in_(des), T.c.pe.in_(pes), T.c.ou.in_(ous[i : i + 500])))
             for rec in conn.execute(stmt):
-                found[(rec[0], rec[1], rec[2], rec[3], rec[4])] = (rec[5], rec[6], rec[7])
+                found[(rec[0], rec[1], rec[2], rec[3], rec[4])] = tuple(rec[5:])
     return found
 
 
@@ -109,6 +119,7 @@ def _import_once(
     inserts: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     deletes: list[dict[str, Any]] = []
+    delta = rollup.new_delta()
     count = summary["importCount"]
     count["ignored"] += len(conflicts.rejected) + (
         len(values) - len(conflicts.rejected) - len(rows)
@@ -121,6 +132,7 @@ def _import_once(
                 count["ignored"] += 1
             else:
                 deletes.append(keyd)
+                rollup.add(delta, (key[0], key[1], key[3], old[4]), old[3], -1)
                 count["deleted"] += 1
             continue
         if old is None:
@@ -131,11 +143,14 @@ def _import_once(
                 (*key, row.value, row.comment, row.followup, row.path, row.pe_start, row.pe_end,
                  row.num, user.username, now, now)
             )  # fmt: skip
+            rollup.add(delta, (key[0], key[1], key[3], row.path), row.num, 1)
             count["imported"] += 1
         elif strategy == "CREATE":
             count["ignored"] += 1
         else:
-            if (row.value, row.comment, row.followup) != old:
+            if (row.value, row.comment, row.followup) != old[:3]:
+                rollup.add(delta, (key[0], key[1], key[3], old[4]), old[3], -1)
+                rollup.add(delta, (key[0], key[1], key[3], row.path), row.num, 1)
                 updates.append(
                     {
                         **keyd,
@@ -149,7 +164,7 @@ def _import_once(
                 )
             count["updated"] += 1
     if not dry_run:
-        _write(engine, inserts, updates, deletes)
+        _write(engine, inserts, updates, deletes, delta)
     if conflicts.entries:
         summary["status"] = "WARNING"
         summary["conflicts"] = conflicts.as_list()
@@ -192,6 +207,7 @@ def _write(
     inserts: list[tuple[Any, ...]],
     updates: list[dict[str, Any]],
     deletes: list[dict[str, Any]],
+    delta: rollup.Delta,
 ) -> None:
     """All of one import in one transaction: bulk statements, never one ORM object per row."""
     with engine.begin() as conn:
@@ -224,3 +240,4 @@ def _write(
             conn.execute(stmt, updates)
         if deletes:
             conn.execute(delete(T).where(_key_clause()), deletes)
+        rollup.apply(conn, engine, delta)

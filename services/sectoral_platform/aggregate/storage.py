@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.sectoral_platform.aggregate.models import DataValue
+from services.sectoral_platform.aggregate.rollup import rebuild
 from services.sectoral_platform.metadata.store import MetadataStore
 
 T = DataValue.__table__  # type: ignore[attr-defined]
@@ -15,9 +16,9 @@ T = DataValue.__table__  # type: ignore[attr-defined]
 def install_hooks(store: MetadataStore, engine: Engine) -> None:
     def moved(session: Session, paths: dict[str, str]) -> None:
         stmt = update(T).where(T.c.ou == bindparam("k_ou")).values(ou_path=bindparam("new_path"))
-        session.connection().execute(
-            stmt, [{"k_ou": ou, "new_path": path} for ou, path in paths.items()]
-        )
+        connection = session.connection()
+        connection.execute(stmt, [{"k_ou": ou, "new_path": path} for ou, path in paths.items()])
+        rebuild(connection)
 
     def in_use(uid: str) -> str | None:
         with engine.connect() as conn:

@@ -7,9 +7,10 @@ from collections import defaultdict
 from itertools import product
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
+from services.sectoral_platform.aggregate import rollup
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.periods import Period, contained_periods
 from services.sectoral_platform.analytics.expressions import evaluate
@@ -48,8 +49,8 @@ def fetch(
     periods: list[Period],
     units: list[str],
 ) -> Cells:
-    """Sums and counts (min and max only when asked for) per stored period and requested unit,
-    from one covering-index range scan per org unit level."""
+    """Sums and counts (min and max only when asked for) per stored period and requested unit:
+    from the rollup down to its level, else one covering-index scan of the values per level."""
     cells: Cells = {}
     if not elements or not periods or not units:
         return cells
@@ -66,39 +67,58 @@ def fetch(
         path = store.path(uid)
         if path is not None:
             by_level[path.count("/")][path] = uid
+    des, pes = sorted(elements), sorted(candidates)
     with engine.connect() as conn:
         for level, targets in by_level.items():
-            single = len(targets) == 1
-            anc: Any = (
-                literal(next(iter(targets)))
-                if single
-                else func.substr(T.c.ou_path, 1, SEGMENT * level)
-            )
-            where = [T.c.de.in_(sorted(elements)), T.c.pe.in_(sorted(candidates))]
-            if not (single and roots == [targets[next(iter(targets))]]):
-                prefix = _common_prefix(list(targets))
-                where += [T.c.ou_path >= prefix, T.c.ou_path < _successor(prefix)]
-            keys = [T.c.de, *([T.c.co] if detail else []), T.c.pe]
-            aggregates = [func.sum(T.c.num), func.count(T.c.num)]
-            if extremes:
-                aggregates += [func.min(T.c.num), func.max(T.c.num)]
-            stmt = (
-                select(*keys, anc, *aggregates)
-                .where(and_(*where))
-                .group_by(*keys, *([] if single else [anc]))
-            )
-            for rec in conn.execute(stmt):
-                values = tuple(rec)
-                if not detail:
-                    values = (values[0], None, *values[1:])
-                de, co, pe, path, total, count = values[:6]
-                low, high = values[6:8] if extremes else (0.0, 0.0)
-                s, e = candidates[pe]
+            everything = len(targets) == 1 and roots == list(targets.values())
+            prefix = _common_prefix(list(targets))
+
+            def within(
+                column: Any, prefix: str = prefix, everything: bool = everything
+            ) -> list[Any]:
+                return [] if everything else [column >= prefix, column < _successor(prefix)]
+
+            if level <= rollup.ROLLUP_LEVEL and not extremes:
+                found = rollup.totals(
+                    conn, elements=des, periods=pes, detail=detail, level=level,
+                    targets=targets, where_area=within,
+                )  # fmt: skip
+                records = [(*r, 0.0, 0.0) for r in found]
+            else:
+                records = _scan(conn, des, pes, detail, level, within, extremes)
+            for de, co, pe, path, total, count, low, high in records:
                 unit = targets.get(str(path))
                 if unit is None or not count:
                     continue
+                s, e = candidates[pe]
                 cells[(de, co, s, e, unit)] = (float(total), int(count), float(low), float(high))
     return cells
+
+
+def _scan(
+    conn: Any, des: list[str], pes: list[str], detail: bool, level: int, within: Any,
+    extremes: bool,
+) -> list[tuple[Any, ...]]:  # fmt: skip
+    """Aggregates straight from the data values: seek by element and period, path prefix range."""
+    anc = func.substr(T.c.ou_path, 1, SEGMENT * level)
+    keys = [T.c.de, *([T.c.co] if detail else []), T.c.pe]
+    aggregates = [func.sum(T.c.num), func.count(T.c.num)]
+    if extremes:
+        aggregates += [func.min(T.c.num), func.max(T.c.num)]
+    stmt = (
+        select(*keys, anc, *aggregates)
+        .where(and_(T.c.de.in_(des), T.c.pe.in_(pes), *within(T.c.ou_path)))
+        .group_by(*keys, anc)
+    )
+    out = []
+    for rec in conn.execute(stmt):
+        values = tuple(rec)
+        if not detail:
+            values = (values[0], None, *values[1:])
+        if not extremes:
+            values = (*values, 0.0, 0.0)
+        out.append(values)
+    return out
 
 
 def _stored_candidates(
