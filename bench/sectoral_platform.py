@@ -63,9 +63,19 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "DPI_DATA_DIR": str(data_dir),
         "DPI_LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "uvicorn", "services.sectoral_platform.main:app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--no-access-log"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "services.sectoral_platform.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -118,10 +128,13 @@ def _rows(metadata: dict[str, Any]) -> list[tuple[str, str, str, int]]:
 
 
 def _metadata(client: httpx.Client) -> dict[str, Any]:
-    elements = client.get("/api/dataElements", params={
-        "filter": "valueType:like:INTEGER", "fields": "id", "paging": "false"}).json()["dataElements"]  # fmt: skip
-    units = client.get("/api/organisationUnits", params={
-        "level": 4, "fields": "id,path", "paging": "false"}).json()["organisationUnits"]  # fmt: skip
+    elements = client.get(
+        "/api/dataElements",
+        params={"filter": "valueType:like:INTEGER", "fields": "id", "paging": "false"},
+    ).json()["dataElements"]
+    units = client.get(
+        "/api/organisationUnits", params={"level": 4, "fields": "id,path", "paging": "false"}
+    ).json()["organisationUnits"]
     root = client.get("/api/organisationUnits", params={"level": 1, "fields": "id"}).json()
     return {
         "elements": sorted(e["id"] for e in elements),
@@ -136,12 +149,24 @@ def _import(client: httpx.Client, rows: list[tuple[str, str, str, int]]) -> floa
     elapsed = 0.0
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        body = orjson.dumps({"dataValues": [
-            {"dataElement": de, "period": pe, "orgUnit": ou, "categoryOptionCombo": COC, "value": str(v)}
-            for de, pe, ou, v in chunk]})  # fmt: skip
+        body = orjson.dumps(
+            {
+                "dataValues": [
+                    {
+                        "dataElement": de,
+                        "period": pe,
+                        "orgUnit": ou,
+                        "categoryOptionCombo": COC,
+                        "value": str(v),
+                    }
+                    for de, pe, ou, v in chunk
+                ]
+            }
+        )
         began = time.perf_counter()
-        response = client.post("/api/dataValueSets", content=body,
-                               headers={"Content-Type": "application/json"})  # fmt: skip
+        response = client.post(
+            "/api/dataValueSets", content=body, headers={"Content-Type": "application/json"}
+        )
         elapsed += time.perf_counter() - began
         summary = response.json()["response"]
         if response.status_code != 200 or summary["importCount"]["imported"] != len(chunk):
@@ -165,9 +190,11 @@ def _bulk_insert(db: Path, rows: list[tuple[str, str, str, int]], paths: dict[st
                 "INSERT INTO data_value (de, pe, ou, co, ao, value, comment, followup, ou_path,"
                 " pe_start, pe_end, num, stored_by, created, last_updated)"
                 " VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?, ?, ?, ?, 'bench', ?, ?)",
-                [(de, pe, ou, COC, COC, str(v), paths[ou], *bounds[pe], float(v), stamp, stamp)
-                 for de, pe, ou, v in rows[start : start + 100_000]],
-            )  # fmt: skip
+                [
+                    (de, pe, ou, COC, COC, str(v), paths[ou], *bounds[pe], float(v), stamp, stamp)
+                    for de, pe, ou, v in rows[start : start + 100_000]
+                ],
+            )
             conn.commit()
         conn.commit()
     finally:
@@ -183,9 +210,11 @@ def _analytics(
     client: httpx.Client, metadata: dict[str, Any], repeat: int
 ) -> tuple[float, float, float]:
     """(median ms, p90 ms, national total) of the year-by-month national query."""
-    params = [("dimension", "dx:" + ";".join(metadata["elements"])),
-              ("dimension", "pe:" + ";".join(MONTHS)),
-              ("filter", f"ou:{metadata['root']}")]  # fmt: skip
+    params: list[tuple[str, Any]] = [
+        ("dimension", "dx:" + ";".join(metadata["elements"])),
+        ("dimension", "pe:" + ";".join(MONTHS)),
+        ("filter", f"ou:{metadata['root']}"),
+    ]
     times = []
     total = 0.0
     for _ in range(repeat):
@@ -211,8 +240,10 @@ def main() -> None:
         metadata = _metadata(client)
         rows = _rows(metadata)
         rps, healthz_ms = asyncio.run(_healthz_floor(base))
-        print(f"healthz floor: {rps:,.0f} req/s, median {healthz_ms:.2f} ms "
-              f"({CONCURRENCY} concurrent clients, {HEALTHZ_REQUESTS} requests)")  # fmt: skip
+        print(
+            f"healthz floor: {rps:,.0f} req/s, median {healthz_ms:.2f} ms "
+            f"({CONCURRENCY} concurrent clients, {HEALTHZ_REQUESTS} requests)"
+        )
         print(
             f"{'stored values':>14} {'analytics median':>17} {'p90':>9} {'x healthz':>10}  total ok"
         )
@@ -223,8 +254,10 @@ def main() -> None:
             expected = float(sum(r[3] for r in rows[:count]))
             median, p90, total = _analytics(client, metadata, 15 if count < TARGET else 11)
             ok = "yes" if abs(total - expected) < 0.5 else f"NO ({total} != {expected})"
-            print(f"{count:>14,} {median:>14.1f} ms {p90:>6.1f} ms {median / healthz_ms:>9.1f}x  {ok}",
-                  flush=True)  # fmt: skip
+            ratio = median / healthz_ms
+            print(
+                f"{count:>14,} {median:>14.1f} ms {p90:>6.1f} ms {ratio:>9.1f}x  {ok}", flush=True
+            )
 
         rate = _import(client, rows[:BATCH])
         report(BATCH)
@@ -235,9 +268,11 @@ def main() -> None:
         report(BATCH * HTTP_BATCHES)
         _bulk_insert(data_dir / "sp.db", rows[BATCH * HTTP_BATCHES :], metadata["paths"])
         report(len(rows))
-        print(f"import: {import_rate:,.0f} values/s over {HTTP_BATCHES} batches of {BATCH:,} "
-              f"= {import_rate / rps:.1f} values per healthz request-time "
-              f"(target >= 20,000 values/s)")  # fmt: skip
+        print(
+            f"import: {import_rate:,.0f} values/s over {HTTP_BATCHES} batches of {BATCH:,} "
+            f"= {import_rate / rps:.1f} values per healthz request-time "
+            f"(target >= 20,000 values/s)"
+        )
         print(f"run took {time.monotonic() - began:.0f} s (limit {DEADLINE:.0f} s)")
         client.close()
     finally:
