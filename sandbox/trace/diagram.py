@@ -9,6 +9,7 @@ from typing import Any
 from services.kernel.topology import load_topology
 
 MEDIATOR = "Mediator"
+UNREACHABLE = frozenset({"network_error", "service_timeout"})
 
 
 @dataclass
@@ -86,9 +87,13 @@ def _subject_checks(diagram: Diagram, exchange: dict[str, Any]) -> None:
     if exchange.get("subject_hash"):
         id_system = short(topology.member_id("id_registry"))
         diagram.message(MEDIATOR, id_system, "token exchange")
-        translated = decided or exchange["forwarded"]
-        label = "provider's (and consent's) token" if translated else "refused (fail closed)"
-        diagram.message(id_system, MEDIATOR, label, reply=True, failed=not translated)
+        error = str(exchange.get("error_type") or "").rsplit(".", 1)[-1]
+        label, failed = "provider's (and consent's) token", False
+        if not (decided or exchange["forwarded"]) and error == "subject_refused":
+            label, failed = "unknown or inactive: refused (fail closed)", True
+        elif not (decided or exchange["forwarded"]) and error in UNREACHABLE:
+            label, failed = "no answer", True
+        diagram.message(id_system, MEDIATOR, label, reply=True, failed=failed)
     if decided:
         consent = short(topology.member_id("consent"))
         diagram.message(MEDIATOR, consent, f"decision? [{exchange.get('purpose') or ''}]")

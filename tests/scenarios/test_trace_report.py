@@ -91,9 +91,9 @@ def test_the_diagram_shows_the_token_exchange_and_consent_decision_the_log_impli
         errorType="Server.ServerProxy.consent_denied",
     )
     unknown = record(
-        72, 2, SCHOOL, f"{HEALTH}/immunisation-status", status=404, subjectHash="cd" * 32
+        72, 2, SCHOOL, f"{HEALTH}/immunisation-status", status=403, subjectHash="cd" * 32
     )
-    unknown.update(upstreamMs=None, errorType="Server.ServerProxy.not_found")
+    unknown.update(upstreamMs=None, errorType="Server.ServerProxy.subject_refused")
     trace = build_trace(run_of("Refused", "Unknown person"), [refused, unknown]).to_dict()
     mermaid = to_mermaid(diagram_of(trace))
     arrows = [line for line in mermaid.splitlines() if "->>" in line or "-x" in line]
@@ -107,7 +107,7 @@ def test_the_diagram_shows_the_token_exchange_and_consent_decision_the_log_impli
         "403 Completed (Server.ServerProxy.consent_denied)",
         "POST immunisation-status/thing",
         "token exchange",
-        "refused (fail closed)",
-        "404 Completed (Server.ServerProxy.not_found)",
+        "unknown or inactive: refused (fail closed)",
+        "403 Completed (Server.ServerProxy.subject_refused)",
     ]
     assert "participant P3 as DPA/consent" in mermaid
