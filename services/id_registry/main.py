@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 
 from services.id_registry.base import Base
@@ -18,6 +18,7 @@ from services.id_registry.events.drainer import ClientFactory, Drainer
 from services.id_registry.events.routes import router as events_router
 from services.id_registry.exchange import router as exchange_router
 from services.id_registry.ida.routes import router as ida_router
+from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
 from services.id_registry.partners.routes import router as partners_router
 from services.id_registry.partners.service import PartnerCache
@@ -52,6 +53,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database: Database = app.state.database
+        app.state.db_limiter = CapacityLimiter(8)
+        app.state.loop_connection = database.engine.connect() if database.is_sqlite else None
         if settings.seed_on_start and app.state.schema_ready:
 
             def run_seed() -> None:
@@ -75,6 +78,8 @@ def create_app(
             yield
         finally:
             await drainer.stop()
+            if app.state.loop_connection is not None:
+                app.state.loop_connection.close()
 
     app = create_service_app(
         settings=settings,
@@ -95,6 +100,9 @@ def create_app(
     app.state.clock = clock
     app.state.partners = PartnerCache()
     app.state.expectations = ExpectationCache()
+    app.state.token_secret = settings.token_secret()
+    app.state.recorded_tokens = set()
+    app.state.people = PersonCache()
     return app
 
 

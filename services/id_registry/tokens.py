@@ -12,7 +12,12 @@ from services.id_registry.identities.models import Identity, PartnerToken
 
 
 def issue_token(
-    *, session: Session, secret: bytes, identity: Identity, partner_id: str, now: datetime
+    *,
+    session: Session,
+    secret: bytes,
+    identity: Identity,
+    partner_id: str,
+    now: datetime,
 ) -> str:
     """The person's PSUT for `partner_id`, recorded so token exchange can resolve it later."""
     assert identity.id is not None

@@ -56,9 +56,10 @@ def otp_outbox(
     individualId: str | None = None,
     transactionID: str | None = None,
     partnerId: str | None = None,
-    limit: int = Query(default=20, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=20, ge=1, le=1000),
 ) -> list[OtpMessagePublic]:
-    query = select(OtpMessage).order_by(col(OtpMessage.id).desc()).limit(limit)
+    query = select(OtpMessage).order_by(col(OtpMessage.id).desc()).offset(offset).limit(limit)
     if individualId is not None:
         query = query.where(OtpMessage.individual_id == individualId)
     if transactionID is not None:

@@ -21,21 +21,27 @@ class ExpectationCache:
         with self._lock:
             self._rows = None
 
-    def match(
-        self, session: Session, *, individual_id: str | None, partner_id: str
-    ) -> ExpectationPublic | None:
-        """The newest expectation for this individualId or partner, if any."""
+    def loaded(self) -> list[ExpectationPublic] | None:
+        return self._rows
+
+    def rows(self, session: Session) -> list[ExpectationPublic]:
         with self._lock:
             if self._rows is None:
                 rows = session.exec(select(Expectation).order_by(col(Expectation.id).desc()))
                 self._rows = [row.public() for row in rows.all()]
-            rows_now = self._rows
-        for row in rows_now:
-            by_id = row.individualId is None or row.individualId == individual_id
-            by_partner = row.partnerId is None or row.partnerId == partner_id
-            if by_id and by_partner:
-                return row
-        return None
+            return self._rows
+
+
+def match(
+    rows: list[ExpectationPublic], *, individual_id: str | None, partner_id: str
+) -> ExpectationPublic | None:
+    """The newest expectation for this individualId or partner, if any."""
+    for row in rows:
+        by_id = row.individualId is None or row.individualId == individual_id
+        by_partner = row.partnerId is None or row.partnerId == partner_id
+        if by_id and by_partner:
+            return row
+    return None
 
 
 def add(

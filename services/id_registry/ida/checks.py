@@ -6,78 +6,73 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection
 
 from services.id_registry import ids
 from services.id_registry.errors import error_item
+from services.id_registry.ida import store
 from services.id_registry.ida.envelope import Demographics
-from services.id_registry.ida.models import OtpMessage
-from services.id_registry.identities.models import STATUS_ACTIVE, Identity
+from services.id_registry.ida.store import Person, VidRow
+from services.id_registry.identities.models import STATUS_ACTIVE
 from services.id_registry.identities.service import mosip_date, normalise
-from services.id_registry.vids import service as vids
-from services.id_registry.vids.models import Vid
+from services.id_registry.vids.models import ACTIVE
 
 
 @dataclass(slots=True)
 class Resolved:
-    """The outcome of resolving an individualId: the identity, or the error items."""
+    """The outcome of resolving an individualId: the person, or the error items."""
 
-    identity: Identity | None = None
-    vid: Vid | None = None
+    person: Person | None = None
+    vid: VidRow | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
 def resolve_individual(
-    *, session: Session, individual_id: str, id_type: str, now: datetime
+    conn: Connection,
+    *,
+    individual_id: str,
+    id_type: str,
+    now: datetime,
+    people: store.PersonCache,
 ) -> Resolved:
     """UIN or VID to an active identity; checksum before lookup; a PSUT is never accepted."""
-    vid: Vid | None = None
+    vid: VidRow | None = None
     if id_type == "UIN":
         if not ids.is_valid_uin(individual_id):
             return Resolved(errors=[error_item("IDA-MLC-002")])
-        identity = session.exec(select(Identity).where(Identity.uin == individual_id)).first()
-        if identity is None:
+        person = people.by_uin(conn, individual_id)
+        if person is None:
             return Resolved(errors=[error_item("IDA-MLC-018", "UIN not available in database")])
     else:
-        vid, code = vids.resolve_for_auth(session=session, value=individual_id, now=now)
-        if code == "IDA-MLC-018":
-            return Resolved(errors=[error_item(code, "VID not available in database")])
-        if code == "IDA-MLC-005":
-            assert vid is not None
-            status = vid.effective_status(now).lower()
-            return Resolved(errors=[error_item(code, f"VID is {status}")])
-        if code:
-            return Resolved(errors=[error_item(code)])
-        assert vid is not None
-        identity = session.get(Identity, vid.identity_id)
-        assert identity is not None
-    if identity.status != STATUS_ACTIVE:
+        if not ids.is_valid_vid(individual_id):
+            return Resolved(errors=[error_item("IDA-MLC-004")])
+        vid = store.vid_by_value(conn, individual_id)
+        if vid is None:
+            return Resolved(errors=[error_item("IDA-MLC-018", "VID not available in database")])
+        status = vid.effective_status(now)
+        if status != ACTIVE:
+            return Resolved(vid=vid, errors=[error_item("IDA-MLC-005", f"VID is {status.lower()}")])
+        person = people.by_id(conn, vid.identity_id)
+        assert person is not None
+    if person.status != STATUS_ACTIVE:
         code = "IDA-MLC-003" if vid is None else "IDA-MLC-010"
         return Resolved(errors=[error_item(code)])
-    if identity.blocked:
+    if person.blocked:
         return Resolved(errors=[error_item("IDA-MLC-022")])
-    return Resolved(identity=identity, vid=vid)
+    return Resolved(person=person, vid=vid)
 
 
 def verify_otp(
+    conn: Connection,
     *,
-    session: Session,
-    identity: Identity,
+    person: Person,
     partner_id: str,
     transaction_id: str,
     otp: str,
     now: datetime,
 ) -> str:
     """ "" when the latest unused OTP for (person, partner) matches; it is then spent."""
-    message = session.exec(
-        select(OtpMessage)
-        .where(
-            OtpMessage.identity_id == identity.id,
-            OtpMessage.partner_id == partner_id,
-            col(OtpMessage.used_at).is_(None),
-        )
-        .order_by(col(OtpMessage.id).desc())
-    ).first()
+    message = store.latest_otp(conn, identity_id=person.id, partner_id=partner_id)
     if message is None:
         return "IDA-OTA-004"
     if message.transaction_id != transaction_id:
@@ -86,8 +81,8 @@ def verify_otp(
         return "IDA-OTA-003"
     if not hmac.compare_digest(message.otp.encode(), otp.encode()):
         return "IDA-OTA-004"
-    message.used_at = now
-    session.add(message)
+    if not store.spend_otp(conn, message.id, now):
+        return "IDA-OTA-004"  # used by a concurrent request
     return ""
 
 
@@ -100,7 +95,7 @@ def _digits(text: str) -> str:
 
 
 def match_demographics(
-    *, identity: Identity, demographics: Demographics, now: datetime
+    *, identity: Person, demographics: Demographics, now: datetime
 ) -> list[dict[str, str]]:
     """Exact (normalised) match of every attribute given; one error item per mismatch."""
     errors: list[dict[str, str]] = []

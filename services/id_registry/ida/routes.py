@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import Session
+from sqlalchemy import Connection
 
-from services.id_registry.controls.service import ExpectationCache
+from services.id_registry.controls.models import ExpectationPublic
+from services.id_registry.controls.service import ExpectationCache, match
 from services.id_registry.deps import db_time
 from services.id_registry.errors import response_time
 from services.id_registry.ida import service
@@ -24,7 +25,7 @@ from services.id_registry.ida.envelope import (
     OtpEnvelope,
     parse_envelope,
 )
-from services.id_registry.partners.service import PartnerCache, check_partner
+from services.id_registry.partners.service import ActivePartner, PartnerCache, check_partner
 from services.id_registry.settings import IdRegistrySettings
 from services.kernel.db import Database
 
@@ -47,46 +48,58 @@ async def _transaction(
     partner_id: str,
     api_key: str,
     envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
-    run: Callable[[Session, service.IdaContext], T],
+    run: Callable[[Connection, service.IdaContext], T],
 ) -> T:
-    """Partner check, mock expectation (delay, forced error), then `run` in a worker thread."""
+    """Partner check and mock expectation from memory, then `run` in one worker-thread hop."""
     state = http.app.state
     settings: IdRegistrySettings = state.settings
     database: Database = state.database
     partners: PartnerCache = state.partners
     expectations: ExpectationCache = state.expectations
+    known, rows = partners.loaded(), expectations.loaded()
+    if known is None or rows is None:
 
-    def prepare() -> tuple[service.IdaContext, int]:
-        with database.session() as session:
-            partner = check_partner(
-                cache=partners,
-                session=session,
-                license_key=license_key,
-                expected_license_key=settings.misp_license_key,
-                partner_id=partner_id,
-                api_key=api_key,
-                envelope_id=envelope.id,
-            )
-            forced = expectations.match(
-                session, individual_id=envelope.individualId, partner_id=partner_id
-            )
-        ctx = service.IdaContext(
-            partner=partner,
-            secret=settings.token_secret(),
-            now=db_time(state.clock()),
-            forced=forced,
-        )
-        return ctx, forced.delayMs if forced else 0
+        def load() -> tuple[dict[str, ActivePartner], list[ExpectationPublic]]:
+            with database.session() as session:
+                return partners.all(session), expectations.rows(session)
 
-    ctx, delay_ms = await to_thread.run_sync(prepare)
-    if delay_ms:
-        await asyncio.sleep(delay_ms / 1000)
+        loaded = await to_thread.run_sync(load)
+        known, rows = loaded
+    partner = check_partner(
+        partners=known,
+        license_key=license_key,
+        expected_license_key=settings.misp_license_key,
+        partner_id=partner_id,
+        api_key=api_key,
+        envelope_id=envelope.id,
+    )
+    forced = match(rows, individual_id=envelope.individualId, partner_id=partner_id)
+    ctx = service.IdaContext(
+        partner=partner,
+        secret=state.token_secret,
+        now=db_time(state.clock()),
+        forced=forced,
+        recorded_tokens=state.recorded_tokens,
+        people=state.people,
+    )
+    if forced is not None and forced.delayMs:
+        await asyncio.sleep(forced.delayMs / 1000)
+
+    if database.is_sqlite:
+        # A few sub-millisecond statements on a local file: running them on the event loop, on
+        # one long-lived connection, beats a worker thread whose GIL hand-offs stall under load.
+        conn: Connection = state.loop_connection
+        try:
+            return run(conn, ctx)
+        except BaseException:
+            conn.rollback()
+            raise
 
     def execute() -> T:
-        with database.session() as session:
-            return run(session, ctx)
+        with database.engine.connect() as conn:
+            return run(conn, ctx)
 
-    return await to_thread.run_sync(execute)
+    return await to_thread.run_sync(execute, limiter=state.db_limiter)
 
 
 def _envelope(
@@ -121,7 +134,7 @@ async def auth(
         partner_id=partner_id,
         api_key=api_key,
         envelope=envelope,
-        run=lambda session, ctx: service.authenticate(session=session, ctx=ctx, envelope=envelope),
+        run=lambda conn, ctx: service.authenticate(conn, ctx=ctx, envelope=envelope),
     )
     body: dict[str, Any] = {"authStatus": outcome.ok}
     if outcome.token:
@@ -144,7 +157,7 @@ async def kyc(
         partner_id=partner_id,
         api_key=api_key,
         envelope=envelope,
-        run=lambda session, ctx: service.authenticate(session=session, ctx=ctx, envelope=envelope),
+        run=lambda conn, ctx: service.authenticate(conn, ctx=ctx, envelope=envelope),
     )
     body = {"kycStatus": outcome.ok, "authToken": outcome.token, "identity": outcome.identity}
     return _envelope(envelope, body, outcome.errors)
@@ -166,8 +179,8 @@ async def otp(
         partner_id=partner_id,
         api_key=api_key,
         envelope=envelope,
-        run=lambda session, ctx: service.request_otp(
-            session=session, ctx=ctx, envelope=envelope, ttl_seconds=ttl
+        run=lambda conn, ctx: service.request_otp(
+            conn, ctx=ctx, envelope=envelope, ttl_seconds=ttl
         ),
     )
     body = outcome.masked if outcome.ok else None

@@ -7,19 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlmodel import Session
+from sqlalchemy import Connection
 
 from services.id_registry.controls.models import ExpectationPublic
 from services.id_registry.deps import reference
 from services.id_registry.errors import error_item
+from services.id_registry.ida import store
 from services.id_registry.ida.checks import match_demographics, resolve_individual, verify_otp
 from services.id_registry.ida.envelope import AuthEnvelope, KycEnvelope, OtpEnvelope
-from services.id_registry.ida.models import AuthAudit, OtpMessage
-from services.id_registry.identities.models import Identity
+from services.id_registry.ida.store import Person
 from services.id_registry.identities.service import identity_attributes
 from services.id_registry.partners.service import ActivePartner
-from services.id_registry.tokens import issue_token
-from services.id_registry.vids import service as vids
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +28,8 @@ class IdaContext:
     secret: bytes
     now: datetime
     forced: ExpectationPublic | None = None
+    recorded_tokens: set[str] = field(default_factory=set)
+    people: store.PersonCache = field(default_factory=store.PersonCache)
 
 
 @dataclass(slots=True)
@@ -45,25 +45,24 @@ class Outcome:
 
 
 def _audit(
-    session: Session,
+    conn: Connection,
     ctx: IdaContext,
     envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
     kind: str,
     auth_types: list[str],
     outcome: Outcome,
 ) -> None:
-    session.add(
-        AuthAudit(
-            transaction_id=envelope.transactionID,
-            partner_id=ctx.partner.partner_id,
-            request_type=kind,
-            auth_types=",".join(auth_types),
-            individual_id_type=envelope.individualIdType,
-            individual_ref=reference(ctx.secret, envelope.individualId),
-            status="success" if outcome.ok else "failure",
-            error_codes=",".join(item["errorCode"] for item in outcome.errors)[:200],
-            created_at=ctx.now,
-        )
+    store.audit(
+        conn,
+        transaction_id=envelope.transactionID,
+        partner_id=ctx.partner.partner_id,
+        request_type=kind,
+        auth_types=",".join(auth_types),
+        individual_id_type=envelope.individualIdType,
+        individual_ref=reference(ctx.secret, envelope.individualId),
+        status="success" if outcome.ok else "failure",
+        error_codes=",".join(item["errorCode"] for item in outcome.errors)[:200],
+        created_at=ctx.now,
     )
 
 
@@ -104,7 +103,7 @@ def _policy_errors(
 
 
 def _kyc_identity(
-    identity: Identity, policy_attrs: list[str], asked: list[str] | None
+    identity: Person, policy_attrs: list[str], asked: list[str] | None
 ) -> dict[str, Any]:
     wanted = [name for name in policy_attrs if asked is None or name in asked]
     attributes = identity_attributes(identity)
@@ -112,8 +111,8 @@ def _kyc_identity(
 
 
 def authenticate(
+    conn: Connection,
     *,
-    session: Session,
     ctx: IdaContext,
     envelope: AuthEnvelope | KycEnvelope,
 ) -> Outcome:
@@ -124,18 +123,19 @@ def authenticate(
     resolved = None
     if outcome.ok:
         resolved = resolve_individual(
-            session=session,
+            conn,
             individual_id=envelope.individualId,
             id_type=envelope.individualIdType,
             now=ctx.now,
+            people=ctx.people,
         )
         outcome.errors = resolved.errors
-    if outcome.ok and resolved is not None and resolved.identity is not None:
-        identity = resolved.identity
+    if outcome.ok and resolved is not None and resolved.person is not None:
+        identity = resolved.person
         if envelope.request.otp is not None:
             code = verify_otp(
-                session=session,
-                identity=identity,
+                conn,
+                person=identity,
                 partner_id=ctx.partner.partner_id,
                 transaction_id=envelope.transactionID,
                 otp=envelope.request.otp,
@@ -149,26 +149,27 @@ def authenticate(
                     identity=identity, demographics=envelope.request.demographics, now=ctx.now
                 )
             )
-        if (
-            outcome.ok
-            and resolved.vid is not None
-            and not vids.count_use(session=session, vid=resolved.vid)
-        ):
+        if outcome.ok and resolved.vid is not None and not store.spend_vid(conn, resolved.vid):
             outcome.errors.append(error_item("IDA-MLC-005", "VID is used"))
         if outcome.ok:
-            outcome.token = issue_token(
-                session=session,
+            outcome.token = store.issue_token(
+                conn,
                 secret=ctx.secret,
-                identity=identity,
+                person=identity,
                 partner_id=ctx.partner.partner_id,
                 now=ctx.now,
+                recorded=ctx.recorded_tokens,
             )
             if isinstance(envelope, KycEnvelope):
                 outcome.identity = _kyc_identity(
                     identity, ctx.partner.policy.kyc_attributes(), envelope.allowedKycAttributes
                 )
-    _audit(session, ctx, envelope, kind, types, outcome)
-    session.commit()
+    _audit(conn, ctx, envelope, kind, types, outcome)
+    conn.commit()
+    if outcome.token is not None:
+        if len(ctx.recorded_tokens) > 500_000:
+            ctx.recorded_tokens.clear()
+        ctx.recorded_tokens.add(outcome.token)
     return outcome
 
 
@@ -183,7 +184,7 @@ def _mask_email(email: str) -> str:
 
 
 def request_otp(
-    *, session: Session, ctx: IdaContext, envelope: OtpEnvelope, ttl_seconds: int
+    conn: Connection, *, ctx: IdaContext, envelope: OtpEnvelope, ttl_seconds: int
 ) -> Outcome:
     """Generate an OTP and "send" it: it lands in the admin-readable outbox."""
     outcome = Outcome(errors=_forced(ctx))
@@ -191,13 +192,14 @@ def request_otp(
         outcome.errors = [error_item("IDA-MPA-005")]
     if outcome.ok:
         resolved = resolve_individual(
-            session=session,
+            conn,
             individual_id=envelope.individualId,
             id_type=envelope.individualIdType,
             now=ctx.now,
+            people=ctx.people,
         )
         outcome.errors = resolved.errors
-        identity = resolved.identity
+        identity = resolved.person
         if identity is not None:
             mobile = identity.phone if "PHONE" in envelope.otpChannel else None
             email = identity.email if "EMAIL" in envelope.otpChannel else None
@@ -210,25 +212,23 @@ def request_otp(
                     )
                 ]
             else:
-                assert identity.id is not None
                 outcome.masked = {
                     "maskedMobile": _mask_phone(mobile) if mobile else None,
                     "maskedEmail": _mask_email(email) if email else None,
                 }
-                session.add(
-                    OtpMessage(
-                        identity_id=identity.id,
-                        partner_id=ctx.partner.partner_id,
-                        individual_id=envelope.individualId,
-                        transaction_id=envelope.transactionID,
-                        channels=",".join(envelope.otpChannel),
-                        masked_mobile=outcome.masked["maskedMobile"],
-                        masked_email=outcome.masked["maskedEmail"],
-                        otp=f"{secrets.randbelow(1_000_000):06d}",
-                        created_at=ctx.now,
-                        expires_at=ctx.now + timedelta(seconds=ttl_seconds),
-                    )
+                store.add_otp(
+                    conn,
+                    identity_id=identity.id,
+                    partner_id=ctx.partner.partner_id,
+                    individual_id=envelope.individualId,
+                    transaction_id=envelope.transactionID,
+                    channels=",".join(envelope.otpChannel),
+                    masked_mobile=outcome.masked["maskedMobile"],
+                    masked_email=outcome.masked["maskedEmail"],
+                    otp=f"{secrets.randbelow(1_000_000):06d}",
+                    created_at=ctx.now,
+                    expires_at=ctx.now + timedelta(seconds=ttl_seconds),
                 )
-    _audit(session, ctx, envelope, "otp", ["otp-request"], outcome)
-    session.commit()
+    _audit(conn, ctx, envelope, "otp", ["otp-request"], outcome)
+    conn.commit()
     return outcome

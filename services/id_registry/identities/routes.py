@@ -15,6 +15,13 @@ from services.kernel.db import SessionDep
 router = APIRouter(prefix="/v1/identities", tags=["identities (admin)"])
 
 
+def _forget(request: Request) -> None:
+    """Changed identities must not be served from the IDA path's cache."""
+    people = getattr(request.app.state, "people", None)
+    if people is not None:
+        people.invalidate()
+
+
 def _wake_drainer(request: Request) -> None:
     drainer = getattr(request.app.state, "drainer", None)
     if drainer is not None:
@@ -59,9 +66,11 @@ def read(uin: str, session: SessionDep, _: AdminDep) -> dict[str, Any]:
 
 @router.patch("/{uin}", summary="Update demographics")
 def update(
-    uin: str, data: IdentityUpdate, session: SessionDep, now: NowDep, _: AdminDep
+    uin: str, data: IdentityUpdate, request: Request, session: SessionDep, now: NowDep, _: AdminDep
 ) -> dict[str, Any]:
-    return service.identity_public(service.update(session=session, uin=uin, data=data, now=now))
+    identity = service.update(session=session, uin=uin, data=data, now=now)
+    _forget(request)
+    return service.identity_public(identity)
 
 
 @router.post("/{uin}/deactivate", summary="Deactivate (e.g. on death); publishes an event")
@@ -81,21 +90,31 @@ def deactivate(
         secret=settings.token_secret(),
         now=now,
     )
+    _forget(request)
     _wake_drainer(request)
     return service.identity_public(identity)
 
 
 @router.post("/{uin}/block", summary="Block authentication for this identity")
 def block(
-    uin: str, session: SessionDep, now: NowDep, _: AdminDep, data: StatusChange | None = None
+    uin: str,
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    _: AdminDep,
+    data: StatusChange | None = None,
 ) -> dict[str, Any]:
     identity = service.set_blocked(
         session=session, uin=uin, blocked=True, reason=data.reason if data else None, now=now
     )
+    _forget(request)
     return service.identity_public(identity)
 
 
 @router.post("/{uin}/unblock", summary="Allow authentication again")
-def unblock(uin: str, session: SessionDep, now: NowDep, _: AdminDep) -> dict[str, Any]:
+def unblock(
+    uin: str, request: Request, session: SessionDep, now: NowDep, _: AdminDep
+) -> dict[str, Any]:
     identity = service.set_blocked(session=session, uin=uin, blocked=False, reason=None, now=now)
+    _forget(request)
     return service.identity_public(identity)

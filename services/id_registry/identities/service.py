@@ -6,7 +6,7 @@ import hashlib
 import random
 import unicodedata
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -23,6 +23,9 @@ from services.id_registry.identities.models import (
     IdentityCreate,
     IdentityUpdate,
 )
+
+if TYPE_CHECKING:
+    from services.id_registry.ida.store import Person
 
 _system_rng = random.SystemRandom()
 
@@ -45,7 +48,7 @@ def mosip_date(value: date) -> str:
     return value.strftime("%Y/%m/%d")
 
 
-def identity_attributes(identity: Identity) -> dict[str, Any]:
+def identity_attributes(identity: Identity | Person) -> dict[str, Any]:
     """Attributes under MOSIP's names; language-bound values as `[{language, value}]`."""
 
     def lang(value: str) -> list[dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +47,10 @@ class PartnerCache:
         with self._lock:
             self._partners = None
 
+    def loaded(self) -> dict[str, ActivePartner] | None:
+        """The cached partners, or None when they must be (re)loaded with `all`."""
+        return self._partners
+
     def all(self, session: Session) -> dict[str, ActivePartner]:
         with self._lock:
             if self._partners is None:
@@ -65,8 +70,7 @@ class PartnerCache:
 
 def check_partner(
     *,
-    cache: PartnerCache,
-    session: Session,
+    partners: Mapping[str, ActivePartner],
     license_key: str,
     expected_license_key: str,
     partner_id: str,
@@ -76,7 +80,7 @@ def check_partner(
     """IDA's path check, in MOSIP's order: MISP license key, partner, partner status, API key."""
     if not hmac.compare_digest(license_key.encode(), expected_license_key.encode()):
         raise MosipError("IDA-MPA-007", status_code=401, envelope_id=envelope_id)
-    partner = cache.all(session).get(partner_id)
+    partner = partners.get(partner_id)
     if partner is None:
         raise MosipError("IDA-MPA-009", status_code=401, envelope_id=envelope_id)
     if not hmac.compare_digest(hash_secret(api_key), partner.api_key_hash):

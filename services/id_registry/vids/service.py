@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from services.id_registry import ids
 from services.id_registry.errors import MosipError
@@ -150,27 +149,3 @@ def regenerate_vid(*, session: Session, value: str, limits: VidLimits, now: date
     new = _insert(session=session, identity=identity, vid_type=old.vid_type, limits=limits, now=now)
     session.commit()
     return new
-
-
-def resolve_for_auth(*, session: Session, value: str, now: datetime) -> tuple[Vid | None, str]:
-    """(vid, "") when usable, else (vid or None, the IDA error code)."""
-    if not ids.is_valid_vid(value):
-        return None, "IDA-MLC-004"
-    vid = session.exec(select(Vid).where(Vid.vid == value)).first()
-    if vid is None:
-        return None, "IDA-MLC-018"
-    if vid.effective_status(now) != ACTIVE:
-        return vid, "IDA-MLC-005"
-    return vid, ""
-
-
-def count_use(*, session: Session, vid: Vid) -> bool:
-    """Spend one transaction of a limited VID; False if another request spent the last one."""
-    if vid.transactions_allowed is None:
-        return True
-    result = session.execute(
-        update(Vid)
-        .where(col(Vid.id) == vid.id, col(Vid.transactions_used) < vid.transactions_allowed)
-        .values(transactions_used=col(Vid.transactions_used) + 1)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]

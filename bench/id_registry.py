@@ -1,0 +1,319 @@
+"""Authentication throughput of the ID system (demographic + OTP mix) as a ratio of the same
+service's `/healthz` throughput measured in the same run (target >= 50 %).
+
+Run: `.venv/bin/python -m bench.id_registry` (uses `wrk` when installed, else an aiohttp client).
+Loopback only; bounded in time; starts and stops its own uvicorn process on a free port, with a
+temporary data directory. OTPs are requested through the IDA OTP endpoint before the timed run
+(that rate is reported too) and read back from the admin outbox; each is used once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+
+POPULATION = 1000
+OTP_PARTNERS = ("moh-hmis", "moe-emis", "msp-spmis", "crvs-registries", "dpa-consent")
+DURATION = 8.0
+WARMUP = 2.0
+CONNECTIONS = 32
+LK = "dpi-sandbox-misp-license-key"
+ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
+REQUEST_TIME = "2026-01-01T10:00:00.000Z"
+
+LUA = """
+local demo = %(demo)s
+local otps = %(otps)s
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  ok, failed, otp_sent, n = 0, 0, 0, 0
+  next_otp = tid + 1
+  math.randomseed(1000 + tid)
+end
+local function body(id, txn, request)
+  return '{"id":"mosip.identity.auth","version":"1.0","requestTime":"%(time)s",'
+    .. '"transactionID":"' .. txn .. '","individualId":"' .. id .. '",'
+    .. '"individualIdType":"UIN","consentObtained":true,"request":' .. request .. '}'
+end
+request = function()
+  n = n + 1
+  local headers = {["Content-Type"] = "application/json"}
+  if n %% 2 == 0 and next_otp <= #otps then
+    local o = otps[next_otp]
+    next_otp = next_otp + %(threads)d
+    otp_sent = otp_sent + 1
+    return wrk.format("POST", "/idauthentication/v1/auth/%(lk)s/" .. o[4] .. "/" .. o[4]
+      .. "-sandbox-key", headers, body(o[1], o[2], '{"otp":"' .. o[3] .. '"}'))
+  end
+  local d = demo[math.random(1, #demo)]
+  local demographics = '{"demographics":{"name":[{"language":"eng","value":"' .. d[2]
+    .. '"}],"dob":"' .. d[3] .. '"}}'
+  return wrk.format("POST", "/idauthentication/v1/auth/%(lk)s/moh-hmis/moh-hmis-sandbox-key",
+    headers, body(d[1], "DEMO" .. n, demographics))
+end
+response = function(status, headers, response_body)
+  if status == 200 and string.find(response_body, '"authStatus":true', 1, true) then
+    ok = ok + 1
+  else
+    failed = failed + 1
+  end
+end
+done = function(summary, latency, requests)
+  local total_ok, total_failed, total_otp = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    total_ok = total_ok + thread:get("ok")
+    total_failed = total_failed + thread:get("failed")
+    total_otp = total_otp + thread:get("otp_sent")
+  end
+  io.write(string.format("AUTH ok=%%d failed=%%d otp=%%d\\n", total_ok, total_failed, total_otp))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_service(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DPI_DATA_DIR": str(data_dir),
+        "DPI_LOG_LEVEL": "WARNING",
+        "DPI_ID_REGISTRY_SEED_POPULATION": str(POPULATION),
+        "DPI_ID_REGISTRY_PUBLISH_EVENTS": "false",
+        "DPI_ID_REGISTRY_OTP_TTL_SECONDS": "3600",
+    }
+    env.pop("DPI_ID_REGISTRY_DATABASE_URL", None)
+    command = [sys.executable, "-m", "uvicorn", "services.id_registry.main:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    with httpx.Client(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("the id_registry service exited during start-up")
+            try:
+                if client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("the id_registry service did not become ready within 90 s")
+
+
+def load_people(base: str) -> list[dict[str, Any]]:
+    people: list[dict[str, Any]] = []
+    with httpx.Client(base_url=base, headers=ADMIN, timeout=30) as client:
+        while True:
+            page = client.get("/v1/identities", params={"offset": len(people), "limit": 500})
+            page.raise_for_status()
+            people += page.json()
+            if len(page.json()) < 500:
+                return people
+
+
+async def request_otps(base: str, people: list[dict[str, Any]]) -> tuple[float, int]:
+    """Send one OTP per (person, partner) through IDA; return OTP requests/s and how many."""
+    jobs = [
+        (p["UIN"], partner, f"OTP{i:07d}") for partner in OTP_PARTNERS for i, p in enumerate(people)
+    ]
+    queue = iter(jobs)
+    sent = 0
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal sent
+        for uin, partner, txn in queue:
+            body = {
+                "id": "mosip.identity.otp",
+                "version": "1.0",
+                "requestTime": REQUEST_TIME,
+                "transactionID": txn,
+                "individualId": uin,
+                "individualIdType": "UIN",
+                "otpChannel": ["PHONE"],
+            }
+            url = f"{base}/idauthentication/v1/otp/{LK}/{partner}/{partner}-sandbox-key"
+            async with session.post(url, json=body) as response:
+                answer = await response.json()
+                if answer.get("errors") is None:
+                    sent += 1
+
+    started = time.monotonic()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONNECTIONS)) as session:
+        await asyncio.gather(*(worker(session) for _ in range(CONNECTIONS)))
+    return sent / (time.monotonic() - started), sent
+
+
+def read_outbox(base: str) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    with httpx.Client(base_url=base, headers=ADMIN, timeout=30) as client:
+        while True:
+            page = client.get("/v1/mock/otp-outbox", params={"offset": len(rows), "limit": 1000})
+            page.raise_for_status()
+            rows += [
+                (m["individualId"], m["transactionID"], m["otp"], m["partnerId"])
+                for m in page.json()
+            ]
+            if len(page.json()) < 1000:
+                return rows
+
+
+def lua_table(rows: list[tuple[str, ...]]) -> str:
+    return "{" + ",".join("{" + ",".join(json.dumps(v) for v in row) + "}" for row in rows) + "}"
+
+
+def wrk(url: str, seconds: float, script: Path | None = None) -> tuple[float, int, int, str]:
+    """Requests/s, total, non-2xx, and the script's own report line."""
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{int(seconds)}s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    report = re.search(r"^AUTH .*$", output, re.MULTILINE)
+    return rate, total, int(errors.group(1)) if errors else 0, report.group(0) if report else ""
+
+
+async def _aiohttp_auth(
+    base: str, seconds: float, demo: list[tuple[str, ...]], otps: list[tuple[str, ...]] | None
+) -> tuple[float, int, int, str]:
+    counts = {"ok": 0, "failed": 0, "otp": 0}
+    stop_at = time.monotonic() + seconds
+    rng = random.Random(7)
+    otp_queue = iter(otps or [])
+
+    def next_body(n: int) -> tuple[str, dict[str, Any]]:
+        otp = next(otp_queue, None) if n % 2 == 0 else None
+        if otp is not None:
+            counts["otp"] += 1
+            uin, txn, value, partner = otp
+            request: dict[str, Any] = {"otp": value}
+        else:
+            uin, name, dob = rng.choice(demo)
+            txn, partner = f"DEMO{n}", "moh-hmis"
+            request = {"demographics": {"name": [{"language": "eng", "value": name}], "dob": dob}}
+        body = {
+            "id": "mosip.identity.auth",
+            "version": "1.0",
+            "requestTime": REQUEST_TIME,
+            "transactionID": txn,
+            "individualId": uin,
+            "individualIdType": "UIN",
+            "consentObtained": True,
+            "request": request,
+        }
+        return f"{base}/idauthentication/v1/auth/{LK}/{partner}/{partner}-sandbox-key", body
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            if otps is None:
+                call = session.get(base + "/healthz")
+            else:
+                url, body = next_body(n)
+                call = session.post(url, json=body)
+            async with call as response:
+                text = await response.text()
+                good = response.status == 200 and (otps is None or '"authStatus":true' in text)
+                counts["ok" if good else "failed"] += 1
+
+    started = time.monotonic()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONNECTIONS)) as session:
+        await asyncio.gather(*(worker(session) for _ in range(CONNECTIONS)))
+    total = counts["ok"] + counts["failed"]
+    report = f"AUTH ok={counts['ok']} failed={counts['failed']} otp={counts['otp']}"
+    return total / (time.monotonic() - started), total, counts["failed"], report
+
+
+def main() -> None:
+    use_wrk = shutil.which("wrk") is not None
+    with tempfile.TemporaryDirectory(prefix="dpi-bench-id-registry-") as tmp:
+        data_dir = Path(tmp)
+        port = free_port()
+        started = time.monotonic()
+        process = start_service(data_dir, port)
+        startup = time.monotonic() - started
+        base = f"http://127.0.0.1:{port}"
+        try:
+            people = load_people(base)
+            demo = [
+                (p["UIN"], p["identity"]["fullName"][0]["value"], p["identity"]["dateOfBirth"])
+                for p in people
+            ]
+            otp_rate, otp_count = asyncio.run(request_otps(base, people))
+            otps = read_outbox(base)
+            script = data_dir / "auth.lua"
+            script.write_text(
+                LUA
+                % {
+                    "demo": lua_table(demo),
+                    "otps": lua_table(otps),
+                    "threads": 2,
+                    "lk": LK,
+                    "time": REQUEST_TIME,
+                }
+            )
+            warm = data_dir / "warm.lua"
+            warm.write_text(
+                script.read_text().replace("local otps = " + lua_table(otps), "local otps = {}")
+            )
+
+            def measure(auth: bool, seconds: float, lua: Path) -> tuple[float, int, int, str]:
+                if use_wrk:
+                    return wrk(
+                        base + ("/idauthentication" if auth else "/healthz"),
+                        seconds,
+                        lua if auth else None,
+                    )
+                return asyncio.run(_aiohttp_auth(base, seconds, demo, otps if auth else None))
+
+            measure(False, WARMUP, warm)
+            measure(True, WARMUP, warm)
+            floor_a, _, _, _ = measure(False, DURATION, warm)
+            rate, total, non_2xx, report = measure(True, DURATION, script)
+            floor_b, _, _, _ = measure(False, DURATION, warm)
+        finally:
+            process.terminate()
+            process.wait(15)
+    floor = (floor_a + floor_b) / 2
+    print(f"population: {len(people)} seeded identities (service start-up {startup:.1f} s)")
+    print(
+        f"load: {'wrk' if use_wrk else 'aiohttp'}, {CONNECTIONS} connections, {DURATION:.0f} s per measurement"
+    )
+    print(
+        f"OTP requests before the run: {otp_count} at {otp_rate:.0f} req/s ({otp_rate / floor:.0%} of floor)"
+    )
+    print(f"/healthz floor: {floor:.0f} req/s (before {floor_a:.0f}, after {floor_b:.0f})")
+    print(f"IDA auth (demo + OTP mix): {rate:.0f} req/s, {non_2xx} non-2xx of {total}; {report}")
+    print(f"auth throughput / healthz floor: {rate / floor:.0%}  (target >= 50%)")
+
+
+if __name__ == "__main__":
+    main()
