@@ -43,11 +43,12 @@ async def client(make_settings: MakeSettings) -> AsyncIterator[httpx.AsyncClient
         yield http
 
 
-@pytest.fixture(scope="module")
-def national_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database holding the generated national list (10,000 facilities), made once per module."""
+def module_database(
+    tmp_path_factory: pytest.TempPathFactory, label: str, size: str
+) -> Iterator[str]:
+    """A database for a whole test module (fresh databases cost seconds on PostgreSQL)."""
     if USE_POSTGRES:
-        name = f"dpi_test_registries_national_{secrets.token_hex(4)}"
+        name = f"dpi_test_registries_{label}_{secrets.token_hex(4)}"
         with _postgres_admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
@@ -56,16 +57,37 @@ def national_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         url = f"{base}/{name}"
     else:
         name = ""
-        url = f"sqlite:///{tmp_path_factory.mktemp('national') / 'registries.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp(label) / 'registries.db'}"
     database = Database(url, Base.metadata)
     database.create_all()
     with database.session() as session:
-        seed(session, size=size_for("national"), seed_value=2026)
+        seed(session, size=size_for(size), seed_value=2026)
     database.dispose()
     yield url
     if name:
         with _postgres_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def national_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The generated national list (10,000 facilities), made once per module."""
+    yield from module_database(tmp_path_factory, "national", "national")
+
+
+@pytest.fixture(scope="module")
+def shared_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One pilot database for a module whose tests keep to their own registries."""
+    yield from module_database(tmp_path_factory, "shared", "pilot")
+
+
+@pytest.fixture
+async def shared_client(shared_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = RegistriesSettings(
+        database_url=shared_url, data_dir=tmp_path, log_format="text", outbox_enabled=False
+    )
+    async with serve_in_process(create_app(settings)) as http:
+        yield http
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from services.kernel.testing import serve_in_process
@@ -9,6 +10,11 @@ from services.registries.main import create_app
 from services.registries.settings import RegistriesSettings
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def client(shared_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return shared_client
 
 
 async def test_probes_and_info(client):

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.registries.conftest import HEADERS
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def client(shared_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return shared_client
+
 
 BASE = "/data/facilities/1.0"
 ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
