@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
@@ -58,3 +59,26 @@ class DataAccess(Base, table=True):
     purpose: str | None = Field(default=None, max_length=200)
     at: datetime = Field(default_factory=utcnow)
     references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Content(BaseModel):
+    """`{"content": {...}}`, the envelope of every Data API query and write."""
+
+    model_config = ConfigDict(extra="forbid")
+    content: dict[str, Any]
+
+
+class WriteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    write: Content
+
+
+class QueryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: Content
+
+
+class QueryWriteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: Content | None = None
+    write: Content

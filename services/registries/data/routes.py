@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict
 
 from services.kernel.db import SessionDep
 from services.kernel.errors import BadRequest, NotFound
@@ -17,6 +16,7 @@ from services.registries.catalog.schema import get_path
 from services.registries.catalog.service import get_registry, registries_for_usage
 from services.registries.clock import iso
 from services.registries.data import reads, service
+from services.registries.data.models import QueryBody, QueryWriteBody, WriteBody
 from services.registries.data.usage import pairs, record_reads, usage
 from services.registries.links import public_url
 
@@ -24,27 +24,6 @@ router = APIRouter(prefix="/data", tags=["Registry data query API"])
 
 _LIST_PARAMS = {"search", "filter", "ordering", "page", "pageSize"}
 MAX_PAGE_SIZE = 1000
-
-
-class Content(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    content: dict[str, Any]
-
-
-class WriteBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    write: Content
-
-
-class QueryBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    query: Content
-
-
-class QueryWriteBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    query: Content | None = None
-    write: Content
 
 
 def _poke(request: Request, registry: Registry) -> None:
