@@ -86,5 +86,8 @@ def _public(row: DataAccess, registry: Registry, titles: dict[str, str]) -> dict
 
 
 def _initials(reader: str) -> str | None:
-    letters = [part[0] for part in reader.replace(".", " ").split() if part and part[0].isalpha()]
-    return "".join(letters).upper() or None
+    """Initials of a reader known by name (`X-Road-UserId: XD Mary Jane`), not of a bare code."""
+    parts = reader.replace(".", " ").split()
+    if len(parts) < 2:
+        return None
+    return "".join(part[0] for part in parts if part[0].isalpha()).upper() or None
