@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import httpx
 from rich.markup import escape
@@ -41,9 +43,10 @@ def data_dir_of(args: argparse.Namespace) -> Path:
 
 
 def resolve_urls(data_dir: Path, offset: int | None) -> Callable[[str], str]:
-    """Base URL per service: `DPI_<NAME>_URL`, else the running sandbox's state, else topology."""
+    """Base URL per service: `DPI_<NAME>_URL`, else the topology's port plus an explicit
+    offset, else the running sandbox's state, else the topology's port plus `DPI_PORT_OFFSET`."""
     topology = load_topology()
-    state = load_state(data_dir)
+    state = load_state(data_dir) if offset is None else None
     running = {s.name: s.url for s in live_services(state)} if state else {}
     if offset is None:
         offset = state.port_offset if state else port_offset()
@@ -109,6 +112,10 @@ def _select(args: argparse.Namespace) -> list[LoadedScenario]:
     return [load_scenario(path) for path in paths]
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         chosen = _select(args)
@@ -119,6 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     launcher: Launcher | None = None
     try:
         if args.up:
+            signal.signal(signal.SIGTERM, _interrupt)  # so that `kill` also stops the services
             os.environ.setdefault(BODIES_ENV, "full")
             offset = args.port_offset if args.port_offset is not None else port_offset()
             launcher = Launcher(load_topology(), data_dir, offset)
@@ -140,6 +148,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except LaunchError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
+    except KeyboardInterrupt:
+        err_console.print("Interrupted.")
+        return 130
     finally:
         if launcher is not None:
             launcher.stop()
