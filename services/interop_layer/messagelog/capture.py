@@ -172,24 +172,26 @@ class ExchangeLogMiddleware:
                     "request_fields": None,
                     "response_fields": None,
                 }
-                if full:
-                    fields.update(body_fields(request_body, response_body, limit, scope))
-                    fields["response_fields"] = (
-                        json_fields(bytes(response_body), response_type)
-                        if len(response_body) <= limit
-                        else None
+                if full:  # decoded and parsed later, in the writer's thread
+                    fields["_bodies"] = (
+                        bytes(request_body),
+                        _header(scope, b"content-type"),
+                        bytes(response_body),
+                        response_type,
+                        limit,
                     )
                 writer.submit(fields)
 
 
-def body_fields(
-    request_body: bytearray, response_body: bytearray, limit: int, scope: Scope
-) -> dict[str, Any]:
-    request_type = _header(scope, b"content-type")
-    return {
-        "request_body": body_text(bytes(request_body[:limit])) if request_body else None,
-        "response_body": body_text(bytes(response_body[:limit])) if response_body else None,
-        "request_fields": json_fields(bytes(request_body), request_type)
-        if len(request_body) <= limit
-        else None,
-    }
+def derive_bodies(fields: dict[str, Any]) -> None:
+    """Turn captured raw bodies into the stored text and JSON field names (writer thread)."""
+    captured = fields.pop("_bodies", None)
+    if captured is None:
+        return
+    request, request_type, response, response_type, limit = captured
+    fields["request_body"] = body_text(request[:limit]) if request else None
+    fields["response_body"] = body_text(response[:limit]) if response else None
+    fields["request_fields"] = json_fields(request, request_type) if len(request) <= limit else None
+    fields["response_fields"] = (
+        json_fields(response, response_type) if len(response) <= limit else None
+    )

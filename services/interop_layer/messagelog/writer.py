@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, insert
 from sqlmodel import Session, col, select
 
 from services.interop_layer.api_model import utcnow
+from services.interop_layer.messagelog.capture import derive_bodies
 from services.interop_layer.messagelog.chain import (
     GENESIS,
     key_id_of,
@@ -125,6 +126,7 @@ class LogWriter:
             seq, prev = self.head_seq, self.head_hash
             rows = []
             for fields in batch:
+                derive_bodies(fields)
                 seq += 1
                 row = {**fields, "seq": seq, "key_id": self.key_id}
                 digest = record_digest(prev, row)
