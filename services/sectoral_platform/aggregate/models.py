@@ -23,10 +23,7 @@ class DataValue(DataValueBase, table=True):
     """
 
     __tablename__ = "data_value"
-    __table_args__ = (
-        Index("ix_data_value_analytics", "de", "pe", "ou_path", "num"),
-        Index("ix_data_value_ou", "ou", "pe"),
-    )
+    __table_args__ = (Index("ix_data_value_analytics", "de", "pe", "ou_path", "num"),)
 
     de: str = Field(primary_key=True, max_length=11)
     pe: str = Field(primary_key=True, max_length=16)

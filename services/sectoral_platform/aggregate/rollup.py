@@ -4,7 +4,6 @@ of rows instead of millions (no analytics-table generation step)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -41,15 +40,19 @@ def area_of(path: str) -> str:
 
 
 def new_delta() -> Delta:
-    return defaultdict(lambda: [0.0, 0.0])
+    return {}
 
 
 def add(delta: Delta, key: tuple[str, str, str, str], num: float | None, sign: int) -> None:
     if num is None:
         return
-    entry = delta[(key[0], key[1], key[2], area_of(key[3]))]
-    entry[0] += sign * num
-    entry[1] += sign
+    area_key = (key[0], key[1], key[2], key[3][: SEGMENT * ROLLUP_LEVEL])
+    entry = delta.get(area_key)
+    if entry is None:
+        delta[area_key] = [sign * num, float(sign)]
+    else:
+        entry[0] += sign * num
+        entry[1] += sign
 
 
 def apply(conn: Connection, engine: Engine, delta: Delta) -> None:

@@ -54,6 +54,10 @@ class Row:
     num: float | None
 
 
+def _id(raw: Any) -> str:
+    return raw if type(raw) is str else ("" if raw is None else str(raw))
+
+
 def _text(raw: Any) -> str | None:
     if raw is None:
         return None
@@ -89,6 +93,8 @@ class RowValidator:
         self._cocs: dict[tuple[str, str, str], Problem | None] = {}
         self._periods: dict[tuple[str, str], tuple[Problem | None, Problem | None]] = {}
         self._assigned: dict[tuple[str, str], Problem | None] = {}
+        self._pe_memo: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._ou_memo: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
 
     def _sets(self, element: ElementInfo) -> list[DataSetInfo]:
         return [self.header_set] if self.header_set is not None else element.data_sets
@@ -173,71 +179,83 @@ class RowValidator:
             self._assigned[key] = problem
         return self._assigned[key]
 
+    def _by_period(self, de: str, pe: str) -> tuple[Any, ...]:
+        """(element, period, period-type problem, future problem, start, end) for (de, pe)."""
+        key = (de, pe)
+        found = self._pe_memo.get(key)
+        if found is None:
+            element = self.ctx.element(de)
+            period = self.ctx.period(pe)
+            kind = future = None
+            bounds = ("", "")
+            if element is not None and period is not None:
+                kind, future = self._period(element, period)
+                bounds = (period.start.isoformat(), period.end.isoformat())
+            found = (element, period, kind, future, *bounds)
+            self._pe_memo[key] = found
+        return found
+
+    def _by_unit(self, element: ElementInfo, ou: str, co: str, ao: str) -> tuple[Any, ...]:
+        """(path, first problem among unit, combos, capture, assignment) for the row's place."""
+        key = (element.uid, ou, co, ao)
+        found = self._ou_memo.get(key)
+        if found is None:
+            path, unit_problem = self._unit(ou)
+            found_problem = None
+            for problem in (
+                unit_problem if unit_problem and unit_problem[0] == "E7612" else None,
+                self._combos(element, co, ao),
+                unit_problem,
+            ):
+                if problem is not None:
+                    found_problem = problem
+                    break
+            assigned = None if path is None else self._assignment(element, ou)
+            found = (path, found_problem, assigned)
+            self._ou_memo[key] = found
+        return found
+
     def validate(self, index: int, raw: Any, conflicts: Conflicts) -> Row | None:
-        if not isinstance(raw, dict):
+        if type(raw) is not dict:
             conflicts.add(index, "E7600", "dataValue", str(index), "Data value must be an object")
             return None
         header = self.header
-        de = str(raw.get("dataElement") or "")
-        pe = str(raw.get("period") or header.get("period") or "")
-        ou = str(raw.get("orgUnit") or header.get("orgUnit") or "")
-        co = str(raw.get("categoryOptionCombo") or DEFAULT_CATEGORY_OPTION_COMBO)
-        ao = str(
-            raw.get("attributeOptionCombo")
-            or header.get("attributeOptionCombo")
-            or DEFAULT_CATEGORY_OPTION_COMBO
-        )
-        element = self.ctx.element(de)
+        get = raw.get
+        de = _id(get("dataElement"))
+        pe = _id(get("period") or header.get("period"))
+        ou = _id(get("orgUnit") or header.get("orgUnit"))
+        co = _id(get("categoryOptionCombo")) or DEFAULT_CATEGORY_OPTION_COMBO
+        ao = _id(get("attributeOptionCombo") or header.get("attributeOptionCombo"))
+        ao = ao or DEFAULT_CATEGORY_OPTION_COMBO
+        element, period, kind, future, start, end = self._by_period(de, pe)
         if element is None:
             message = f"Data element not found or not accessible: `{de}`"
             conflicts.add(index, "E7610", "dataElement", de, message)
             return None
-        period = self.ctx.period(pe)
         if period is None:
             conflicts.add(index, "E7611", "period", pe, f"Period not valid: `{pe}`")
             return None
-        path, unit_problem = self._unit(ou)
-        kind, future = self._period(element, period)
-        for problem in (
-            unit_problem if unit_problem and unit_problem[0] == "E7612" else None,
-            self._combos(element, co, ao),
-            unit_problem,
-            kind,
-            self._assignment(element, ou),
-            future,
-        ):
+        path, place_problem, assigned = self._by_unit(element, ou, co, ao)
+        for problem in (place_problem, kind, assigned, future):
             if problem is not None:
                 conflicts.add(index, *problem)
                 return None
-        assert path is not None
-        value = _text(raw.get("value"))
-        comment = _text(raw.get("comment"))
+        value = _text(get("value"))
+        comment = _text(get("comment"))
+        value_type = element.value_type
         if not self.deleting:
             problem = self._value(element, de, value, comment)
             if problem is not None:
                 conflicts.add(index, *problem)
                 return None
-            if value:
-                value = normalise(value, element.value_type)
-        num = numeric(value, element.value_type) if value else None
-        if (
-            not self.deleting
-            and num == 0
-            and not element.zero_significant
-            and element.value_type != "BOOLEAN"
-        ):
+            if value and value_type in ("BOOLEAN", "TRUE_ONLY"):
+                value = normalise(value, value_type)
+        num = numeric(value, value_type) if value else None
+        insignificant = num == 0 and not element.zero_significant and value_type != "BOOLEAN"
+        if insignificant and not self.deleting:
             value = None  # an insignificant zero is not stored (DHIS2 ignores it)
-        return Row(
-            index,
-            (de, pe, ou, co, ao),
-            value,
-            comment,
-            bool(raw.get("followup") or raw.get("followUp")),
-            path,
-            period.start.isoformat(),
-            period.end.isoformat(),
-            num,
-        )
+        followup = bool(get("followup") or get("followUp"))
+        return Row(index, (de, pe, ou, co, ao), value, comment, followup, path, start, end, num)
 
     @staticmethod
     def _value(
