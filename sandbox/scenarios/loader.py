@@ -72,14 +72,14 @@ def request_variables(request: Request) -> set[str]:
 def _check_variables(path: Path, scenario: Scenario) -> None:
     known = set(BUILTINS) | set(scenario.vars)
     for index, step in enumerate(scenario.steps):
-        missing = sorted(request_variables(step.request) - known - set(step.save))
+        missing = sorted(request_variables(step.request) - known)
         expected = {
             name
             for matcher in [*step.expect.json_.values(), *step.expect.headers.values()]
             for text in _strings(matcher.model_dump())
             for name in VARIABLE.findall(text)
         }
-        missing += sorted(expected - known - set(step.save) - set(missing))
+        missing += sorted(expected - known - set(missing))
         if missing:
             names = ", ".join(f"${{{name}}}" for name in missing)
             raise ScenarioError(

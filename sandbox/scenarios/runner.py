@@ -134,17 +134,7 @@ class Runner:
                 result.failures = [str(exc.args[0])]
                 break
             result.call = call
-            if call.error is not None:
-                result.failures = [f"no response: {call.error}"]
-            else:
-                assert call.status is not None
-                result.failures = check_response(
-                    step.expect,
-                    status=call.status,
-                    headers=call.response_headers,
-                    body=call.response_body,
-                    variables=variables,
-                )
+            result.failures = self._check(step, call, variables)
             if not result.failures or step.poll is None or time.monotonic() >= deadline:
                 break
             time.sleep(min(step.poll.interval, max(0.0, deadline - time.monotonic())))
@@ -154,6 +144,21 @@ class Runner:
             result.failures.append(f"still not met after {step.poll.timeout:g}s of polling")
         result.status = "failed" if result.failures else "passed"
         result.duration_ms = round((time.monotonic() - started) * 1000, 2)
+
+    def _check(self, step: Step, call: Call, variables: Mapping[str, Any]) -> list[str]:
+        if call.error is not None:
+            return [f"no response: {call.error}"]
+        assert call.status is not None
+        try:
+            return check_response(
+                step.expect,
+                status=call.status,
+                headers=call.response_headers,
+                body=call.response_body,
+                variables=variables,
+            )
+        except MissingVariable as exc:
+            return [f"expectation: {exc.args[0]}"]
 
     def _save(
         self, step: Step, result: StepResult, body: Any, variables: dict[str, Any]

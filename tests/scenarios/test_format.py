@@ -242,3 +242,19 @@ steps:
 """
     )
     assert "exclude each other" in message
+
+
+def test_a_step_cannot_use_what_it_saves_itself():
+    message = error_of(
+        """
+steps:
+  - title: Circular
+    actor: A
+    boundary: b
+    request: {service: consent, path: /x}
+    expect:
+      json: {token: "${token}"}
+    save: {token: $.token}
+"""
+    )
+    assert 'step 1 "Circular": uses ${token} before any step saves it' in message
