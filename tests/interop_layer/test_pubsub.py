@@ -291,3 +291,21 @@ async def test_no_event_is_lost_across_a_restart(provider, make_settings, fakes,
                 f"{ROOM}/pull/v1/birth-registered/{item['id']}", headers=client_headers(HEALTH)
             )
         assert pulled == ids
+
+
+async def test_fifo_keeps_order_through_retries(mediator, subscriber):
+    _, client = mediator
+    app, url = subscriber
+    app.state.failures = 2
+    await subscribe(client, NIA, delivery="PUSH", pushUrl=f"{url}/hook", options={"FIFO": True})
+    ids = [
+        (await publish(client, {"civilRegistrationId": f"BR-{i}"})).json()["id"] for i in range(3)
+    ]
+
+    async def all_received() -> bool:
+        return len(app.state.received) == 3
+
+    await await_for(all_received, what="three deliveries")
+    assert [item["id"] for item in app.state.received] == ids
+    # The first event failed twice; nothing overtook it.
+    assert len(app.state.headers) == 5
