@@ -70,7 +70,16 @@ def request_variables(request: Request) -> set[str]:
 
 
 def _check_variables(path: Path, scenario: Scenario) -> None:
-    known = set(BUILTINS) | set(scenario.vars)
+    known = set(BUILTINS)
+    for name, value in scenario.vars.items():
+        used = {found for text in _strings(value) for found in VARIABLE.findall(text)}
+        if used - known:
+            names = ", ".join(f"${{{n}}}" for n in sorted(used - known))
+            raise ScenarioError(
+                f"{path.name}: invalid scenario\n  - vars.{name}: uses {names}, which is neither "
+                f"built in nor an earlier var (known: {', '.join(sorted(known))})"
+            )
+        known.add(name)
     for index, step in enumerate(scenario.steps):
         missing = sorted(request_variables(step.request) - known)
         expected = {

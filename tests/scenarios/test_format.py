@@ -258,3 +258,19 @@ steps:
 """
     )
     assert 'step 1 "Circular": uses ${token} before any step saves it' in message
+
+
+def test_vars_may_use_built_ins_and_earlier_vars_only():
+    text = """
+vars:
+  b: "${a}-x"
+  a: one
+steps:
+  - title: S
+    actor: A
+    boundary: b
+    request: {service: consent, path: "/${b}"}
+"""
+    assert "vars.b: uses ${a}, which is neither built in nor an earlier var" in error_of(text)
+    ordered = text.replace('  b: "${a}-x"\n  a: one', '  a: one-${unique}\n  b: "${a}-x"')
+    assert parse_scenario(Path("ok.yaml"), HEADER + ordered).vars["b"] == "${a}-x"
