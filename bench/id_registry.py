@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,7 @@ def read_outbox(base: str) -> list[tuple[str, str, str, str]]:
                 return rows
 
 
-def lua_table(rows: list[tuple[str, ...]]) -> str:
+def lua_table(rows: Sequence[tuple[str, ...]]) -> str:
     return "{" + ",".join("{" + ",".join(json.dumps(v) for v in row) + "}" for row in rows) + "}"
 
 
@@ -201,7 +202,10 @@ def wrk(url: str, seconds: float, script: Path | None = None) -> tuple[float, in
 
 
 async def _aiohttp_auth(
-    base: str, seconds: float, demo: list[tuple[str, ...]], otps: list[tuple[str, ...]] | None
+    base: str,
+    seconds: float,
+    demo: Sequence[tuple[str, ...]],
+    otps: Sequence[tuple[str, ...]] | None,
 ) -> tuple[float, int, int, str]:
     counts = {"ok": 0, "failed": 0, "otp": 0}
     stop_at = time.monotonic() + seconds
@@ -304,12 +308,10 @@ def main() -> None:
             process.wait(15)
     floor = (floor_a + floor_b) / 2
     print(f"population: {len(people)} seeded identities (service start-up {startup:.1f} s)")
-    print(
-        f"load: {'wrk' if use_wrk else 'aiohttp'}, {CONNECTIONS} connections, {DURATION:.0f} s per measurement"
-    )
-    print(
-        f"OTP requests before the run: {otp_count} at {otp_rate:.0f} req/s ({otp_rate / floor:.0%} of floor)"
-    )
+    tool = "wrk" if use_wrk else "aiohttp"
+    print(f"load: {tool}, {CONNECTIONS} connections, {DURATION:.0f} s per measurement")
+    print(f"OTP requests before the run: {otp_count} at {otp_rate:.0f} req/s", end=" ")
+    print(f"({otp_rate / floor:.0%} of floor)")
     print(f"/healthz floor: {floor:.0f} req/s (before {floor_a:.0f}, after {floor_b:.0f})")
     print(f"IDA auth (demo + OTP mix): {rate:.0f} req/s, {non_2xx} non-2xx of {total}; {report}")
     print(f"auth throughput / healthz floor: {rate / floor:.0%}  (target >= 50%)")
