@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Text
 from sqlmodel import Field
 
-from services.interop_layer.api_model import CamelModel, utcnow
+from services.interop_layer.api_model import CamelModel, iso, utcnow
 from services.interop_layer.base import Base
 
 
@@ -117,8 +117,6 @@ class PurgeReport(CamelModel):
 
 
 def public_record(record: LogRecord, *, bodies: bool = False) -> dict[str, Any]:
-    from services.interop_layer.api_model import iso
-
     data = LogRecordPublic(
         seq=record.seq,
         x_road_id=record.x_road_id,

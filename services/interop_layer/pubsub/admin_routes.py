@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from services.interop_layer.api_model import CamelModel
+from services.interop_layer.errors import BadRequest
 from services.interop_layer.pubsub import events
 from services.interop_layer.pubsub.delivery import PushDispatcher
 from services.interop_layer.pubsub.models import DeliveryPublic
@@ -41,8 +42,6 @@ class RedeliverRequest(CamelModel):
 def redeliver(
     request: Request, session: SessionDep, _: AdminDep, data: RedeliverRequest
 ) -> dict[str, int]:
-    from services.interop_layer.errors import BadRequest
-
     if data.delivery_ids is None and data.subscription_id is None and not data.confirm_all:
         raise BadRequest("Name deliveryIds or a subscriptionId (or set confirmAll).")
     count = events.redeliver(

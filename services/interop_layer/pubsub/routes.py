@@ -19,10 +19,7 @@ ROOM = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}"
 
 def _room(request: Request, code: str, client: str, *, right: str | None) -> str:
     """The room's id; the client must hold `right` there (None: only the room's owner)."""
-    params = request.path_params
-    room = provider_id(
-        params["instance"], params["member_class"], params["member_code"], params["subsystem_code"]
-    )
+    room = request_room(request)
     exchange_of(request).service = f"{room}/{code}"
     directory = directory_of(request)
     if room not in directory.subsystems:
@@ -31,10 +28,16 @@ def _room(request: Request, code: str, client: str, *, right: str | None) -> str
         if client != room:
             raise AccessDenied(f"Only the room's owner {room} manages its event types.")
         return room
-    event_type = params.get("event_type", "")
+    event_type = request.path_params.get("event_type", "")
     if not directory.allowed(client, room, right, request.method, f"/{event_type}"):
         raise AccessDenied(f"Client {client} has no '{right}' right in room {room}.")
     return room
+
+
+def request_room(request: Request) -> str:
+    """The room (owner subsystem) named in the path."""
+    p = request.path_params
+    return provider_id(p["instance"], p["member_class"], p["member_code"], p["subsystem_code"])
 
 
 def _notify(request: Request) -> None:
@@ -55,11 +58,6 @@ def list_event_types(request: Request, session: SessionDep, client: ClientDep) -
     room = _room(request, "api", client, right=None if client == request_room(request) else "sub")
     names = [t.event_type for t in rooms.event_types(session=session, room=room)]
     return names if names else Response(status_code=204)
-
-
-def request_room(request: Request) -> str:
-    p = request.path_params
-    return provider_id(p["instance"], p["member_class"], p["member_code"], p["subsystem_code"])
 
 
 @router.get(ROOM + "/api/v1/eventType/{event_type}", summary="One event type", response_model=None)
