@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from services.kernel.credentials import mediator_key
 from services.kernel.errors import BadRequest, Unauthorized
 
 INDIVIDUAL_HEADER = "X-ConsentBB-IndividualId"
@@ -51,6 +53,22 @@ def optional_individual_header(
     return value or None
 
 
+async def require_mediator(
+    request: Request,
+    x_dpi_mediator_key: Annotated[str | None, Header()] = None,
+) -> None:
+    """The kernel's mediator check, as a coroutine: the decision path skips a thread hop."""
+    expected = cached_mediator_key(request.app.state.settings.sandbox_secret)
+    if x_dpi_mediator_key is None or not hmac.compare_digest(x_dpi_mediator_key, expected):
+        raise Unauthorized("Only the interoperability layer may call this.", code="mediator-only")
+
+
+@lru_cache(maxsize=4)
+def cached_mediator_key(secret: str) -> str:
+    return mediator_key(secret)
+
+
 OrgDep = Annotated[None, Depends(require_org)]
+MediatorDep = Annotated[None, Depends(require_mediator)]
 IndividualHeaderDep = Annotated[str, Depends(individual_header)]
 OptionalIndividualHeaderDep = Annotated[str | None, Depends(optional_individual_header)]

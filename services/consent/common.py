@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -15,6 +17,20 @@ from services.kernel.errors import BadRequest
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def time_ordered_id() -> str:
+    """A UUIDv7 (RFC 9562): ids of append-only rows stay in insertion order in their index."""
+    millis = time.time_ns() // 1_000_000
+    random_bits = secrets.randbits(74)
+    value = (
+        (millis & (2**48 - 1)) << 80
+        | 0x7 << 76
+        | (random_bits >> 62) << 64
+        | 0b10 << 62
+        | (random_bits & (2**62 - 1))
+    )
+    return str(uuid.UUID(int=value))
 
 
 def check_id(value: str, what: str = "id") -> str:

@@ -16,7 +16,7 @@ from services.consent.agreements import routes as agreements
 from services.consent.audit import routes as audit
 from services.consent.base import Base
 from services.consent.decisions import routes as decisions
-from services.consent.decisions.store import DecisionLog
+from services.consent.decisions.store import DecisionLog, DecisionStore
 from services.consent.errors import render_error
 from services.consent.fhir import routes as fhir
 from services.consent.individuals import routes as individuals
@@ -56,7 +56,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         if settings.seed and app.state.schema_ready:
             with database.session() as session:
                 seed(session, settings)
-        app.state.decision_log = DecisionLog(database.engine)
+        app.state.decision_log = DecisionLog(DecisionStore(database.engine))
         await app.state.decision_log.start()
         drainer = asyncio.create_task(_deliver_webhooks(database, settings))
         try:
@@ -71,6 +71,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         settings=settings,
         metadata=Base.metadata,
         routers=[
+            decisions.router,
             policies.router,
             agreements.router,
             individuals.router,
@@ -82,7 +83,6 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
             records.router,
             agreements.audit_router,
             audit.audit_router,
-            decisions.router,
             receipts.router,
             fhir.router,
             audit.revisions_router,
@@ -90,6 +90,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         error_renderer=render_error,
         lifespan=lifespan,
     )
+    app.router.routes.insert(0, decisions.fast_route)
     openapi.install(app)
     return app
 

@@ -54,10 +54,14 @@ class DecisionList(BaseModel):
 
 
 class Decision(Base, table=True):
+    """Ids are time-ordered (UUIDv7), so the primary key is also the chronological order and
+    the only index: random-keyed indexes would scatter every batch of decisions over the whole
+    table. Lookups by subject hash (erasure) or record (audit filter) scan, and are rare."""
+
     __tablename__ = "decision"
 
     id: str = Column(primary_key=True)
-    subject_hash: str | None = Column(default=None, index=True)
+    subject_hash: str | None = None
     data_consumer: str
     data_provider: str
     purpose: str
@@ -65,6 +69,6 @@ class Decision(Base, table=True):
     decision: str
     reason_code: str
     reason: str
-    consent_record_id: str | None = Column(default=None, index=True)
+    consent_record_id: str | None = None
     decided_at: datetime
-    created_at: datetime = Column(index=True)
+    created_at: datetime

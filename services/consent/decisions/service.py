@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.consent.common import check_id, iso, new_id, to_utc, utcnow
+from services.consent.common import check_id, iso, time_ordered_id, to_utc, utcnow
 from services.consent.decisions.engine import decide
 from services.consent.decisions.models import (
     Decision,
@@ -15,25 +14,25 @@ from services.consent.decisions.models import (
     DecisionPublic,
     DecisionRequest,
 )
-from services.consent.decisions.store import DecisionLog, candidates_for, entry, subject_hash
+from services.consent.decisions.store import DecisionLog, entry, subject_hash
 from services.kernel.errors import NotFound
 
 
 async def make_decision(
-    *, request: DecisionRequest, engine: Engine, log: DecisionLog, secret: str
+    *, request: DecisionRequest, log: DecisionLog, secret: str
 ) -> DecisionPublic:
     """Read the subject's records now (so a withdrawal counts at once), decide, then log."""
     now = utcnow()
     at = to_utc(request.at) if request.at is not None else now
     outcome = decide(
-        candidates_for(engine, request.subject),
+        log.store.candidates(request.subject),
         consumer=request.dataConsumer,
         provider=request.dataProvider,
         purpose=request.purpose,
         categories=request.dataCategories,
         at=at,
     )
-    decision_id = new_id()
+    decision_id = time_ordered_id()
     await log.record(
         entry(
             decision_id=decision_id,
@@ -93,7 +92,5 @@ def list_decisions(
         statement = statement.where(Decision.consent_record_id == consent_record_id)
     if since is not None:
         statement = statement.where(col(Decision.created_at) >= to_utc(since))
-    statement = (
-        statement.order_by(col(Decision.created_at), col(Decision.id)).offset(offset).limit(limit)
-    )
+    statement = statement.order_by(col(Decision.id)).offset(offset).limit(limit)
     return list(session.exec(statement))

@@ -1,4 +1,8 @@
-"""Fast decision I/O: one indexed lookup per decision, and group commit of the audit entries."""
+"""Fast decision I/O: one indexed lookup per decision, and group commit of the audit entries.
+
+The hot path talks DB-API directly (SQL written once per paramstyle), with the same value
+conversions SQLAlchemy applies to these tables, so rows stay readable through the models.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +11,36 @@ import contextlib
 import hashlib
 import hmac
 import logging
-from datetime import datetime
+import threading
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select
+import orjson
 from sqlalchemy.engine import Engine
 
 from services.consent.decisions.engine import Candidate
-from services.consent.decisions.models import Decision
-from services.consent.records.models import ConsentRecord
 
 log = logging.getLogger("dpi.consent.decisions")
-
-_records = ConsentRecord.__table__  # type: ignore[attr-defined]
-_decisions = Decision.__table__  # type: ignore[attr-defined]
-_LOOKUP = select(
-    _records.c.id,
-    _records.c.opt_in,
-    _records.c.status,
-    _records.c.consent_start,
-    _records.c.consent_expiry,
-    _records.c.data_consumer,
-    _records.c.data_provider,
-    _records.c.purpose_code,
-    _records.c.data_categories,
-).where(
-    or_(
-        _records.c.subject == bindparam("subject"), _records.c.individual_id == bindparam("subject")
-    )
-)
-_INSERT = insert(_decisions)
 MAX_BATCH = 512
+DecisionRow = tuple[Any, ...]
+_LOOKUP_COLUMNS = (
+    "id, opt_in, status, consent_start, consent_expiry, data_consumer, data_provider, "
+    "purpose_code, data_categories"
+)
+_DECISION_COLUMNS = (
+    "id",
+    "subject_hash",
+    "data_consumer",
+    "data_provider",
+    "purpose",
+    "data_categories",
+    "decision",
+    "reason_code",
+    "reason",
+    "consent_record_id",
+    "decided_at",
+    "created_at",
+)
 
 
 def subject_hash(subject: str, secret: str) -> str:
@@ -45,77 +48,246 @@ def subject_hash(subject: str, secret: str) -> str:
     return hmac.new(secret.encode(), subject.encode(), hashlib.sha256).hexdigest()
 
 
-def candidates_for(engine: Engine, subject: str) -> list[Candidate]:
-    with engine.connect() as conn:
-        rows = conn.execute(_LOOKUP, {"subject": subject}).all()
-    return [Candidate(*row) for row in rows]
+class _Dialect:
+    """Placeholders and datetime conversions of the engine's dialect."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    def time_in(self, value: datetime) -> Any:
+        value = value.astimezone(UTC)
+        # SQLite has no datetime type: SQLAlchemy's storage format, so the models read it back.
+        return f"{value:%Y-%m-%d %H:%M:%S.%f}" if self.is_sqlite else value
+
+    @staticmethod
+    def time_out(value: Any) -> datetime:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+        assert isinstance(parsed, datetime)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-class DecisionLog:
-    """Callers await their entry's commit; entries waiting together share one transaction."""
+def _json_out(value: Any) -> list[str]:
+    return list(orjson.loads(value) if isinstance(value, str | bytes) else value)
+
+
+class DecisionStore:
+    """Reads candidates on a connection of its own; writes decisions in batches on another."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._queue: asyncio.Queue[tuple[dict[str, Any], asyncio.Future[None]]] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.dialect = _Dialect(engine)
+        mark = self.dialect.mark
+        self._by_subject = f"SELECT {_LOOKUP_COLUMNS} FROM consent_record WHERE subject = {mark}"
+        self._by_individual = (
+            f"SELECT {_LOOKUP_COLUMNS} FROM consent_record WHERE individual_id = {mark}"
+        )
+        self._row_sql = f"({', '.join([mark] * len(_DECISION_COLUMNS))})"
+        self._insert_sql: dict[int, str] = {}
+        self._reader: Any = None
+        self._writer: Any = None
+        self._write_lock = threading.Lock()
 
-    async def start(self) -> None:
-        self._queue = asyncio.Queue()
-        self._task = asyncio.create_task(self._run(), name="consent-decision-log")
+    def _connect(self, *, autocommit: bool) -> Any:
+        fairy = self.engine.raw_connection()
+        if autocommit and not self.dialect.is_sqlite:
+            fairy.driver_connection.autocommit = True  # type: ignore[union-attr]
+        return fairy
+
+    def checkpoint(self) -> None:
+        """Move the SQLite write-ahead log into the database (PASSIVE: blocks nobody).
+
+        The decision writer turns automatic checkpoints off, so that the fsync a checkpoint
+        needs happens here, in a background thread, and never inside a request's commit.
+        """
+        if not self.dialect.is_sqlite:
+            return
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.close()
+        finally:
+            connection.close()
+
+    def _read(self, sql: str, value: str) -> list[Any]:
+        for attempt in (1, 2):
+            if self._reader is None:
+                self._reader = self._connect(autocommit=True)
+            try:
+                cursor = self._reader.cursor()
+                cursor.execute(sql, (value,))
+                rows: list[Any] = cursor.fetchall()
+                cursor.close()
+                return rows
+            except Exception:  # a dropped connection: reconnect once, then give up
+                self._drop_reader()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _insert_for(self, rows: int) -> str:
+        sql = self._insert_sql.get(rows)
+        if sql is None:
+            sql = f"INSERT INTO decision ({', '.join(_DECISION_COLUMNS)}) VALUES " + ", ".join(
+                [self._row_sql] * rows
+            )
+            self._insert_sql[rows] = sql
+        return sql
+
+    def candidates(self, subject: str) -> list[Candidate]:
+        """The subject's records, read now: a withdrawal committed a moment ago is seen.
+
+        The subject is the person's token, or else the consent service's individual id."""
+        rows = self._read(self._by_subject, subject)
+        if not rows and len(subject) == 36:
+            rows = self._read(self._by_individual, subject)
+        time_out = self.dialect.time_out
+        return [
+            Candidate(
+                row[0],
+                bool(row[1]),
+                row[2],
+                time_out(row[3]),
+                time_out(row[4]),
+                row[5],
+                row[6],
+                row[7],
+                _json_out(row[8]),
+            )
+            for row in rows
+        ]
+
+    def write(self, entries: list[DecisionRow]) -> None:
+        time_in = self.dialect.time_in
+        values: list[Any] = []
+        for e in entries:
+            values.extend((*e[:10], time_in(e[10]), time_in(e[11])))
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = self._connect(autocommit=False)
+                if self.dialect.is_sqlite:
+                    self._writer.cursor().execute("PRAGMA wal_autocheckpoint=0")
+            try:
+                cursor = self._writer.cursor()
+                # One multi-row statement, not executemany: each row of executemany releases
+                # and re-takes the GIL, and every re-take can wait a full switch interval
+                # behind the busy event loop.
+                cursor.execute(self._insert_for(len(entries)), values)
+                cursor.close()
+                self._writer.commit()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._writer.invalidate()
+                self._writer = None
+                raise
+
+    def _drop_reader(self) -> None:
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                self._reader.invalidate()
+        self._reader = None
+
+    def close(self) -> None:
+        self._drop_reader()
+        with self._write_lock:
+            if self._writer is not None:
+                with contextlib.suppress(Exception):
+                    self._writer.close()
+            self._writer = None
+
+
+class DecisionLog:
+    """Callers await their entry's commit; entries arriving together share one transaction.
+
+    The first entry of a batch schedules a flush for the end of the current loop round, so
+    every request already being handled in that round joins the same commit.
+    """
+
+    def __init__(self, store: DecisionStore) -> None:
+        self.store = store
+        self._pending: list[tuple[DecisionRow, asyncio.Future[None]]] = []
+        self._writing = False
+        self._checkpoints: asyncio.Task[None] | None = None
+        self._thread_write: asyncio.Task[None] | None = None  # referenced so it is not collected
+        self._running = False
+
+    async def start(self, checkpoint_every: float = 1.0) -> None:
+        self._running = True
+        if self.store.dialect.is_sqlite:
+            self._checkpoints = asyncio.create_task(self._checkpoint_loop(checkpoint_every))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._running = False
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._queue is not None:  # whatever was still waiting is written before exit
-            pending = []
-            while not self._queue.empty():
-                pending.append(self._queue.get_nowait())
-            if pending:
-                self._write_and_settle(pending)
+                await self._checkpoints
+        while self._writing:  # a batch in a worker thread finishes before the store closes
+            await asyncio.sleep(0.01)
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self._settle(batch, self._attempt(batch))
+        self.store.close()
 
-    async def record(self, entry: dict[str, Any]) -> None:
-        if self._queue is None:
-            await asyncio.to_thread(self._write, [entry])
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put((entry, future))
+    async def record(self, entry: DecisionRow) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._pending.append((entry, future))
+        if len(self._pending) == 1 and not self._writing:
+            loop.call_soon(self._flush)
         await future
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await asyncio.to_thread(self._write, [entry for entry, _ in batch])
-            except Exception as exc:  # the callers answer 5xx; the decision was not acknowledged
-                log.exception("could not store %d decisions", len(batch))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
-
-    def _write_and_settle(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
-        try:
-            self._write([entry for entry, _ in batch])
-        except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+    def _flush(self) -> None:
+        if self._writing or not self._pending:
             return
-        for _, future in batch:
-            if not future.done():
-                future.set_result(None)
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        if self.store.dialect.is_sqlite:
+            # A local commit of a batch is shorter than a round trip through a worker
+            # thread, whose wake-ups cost milliseconds on a busy machine.
+            self._settle(batch, self._attempt(batch))
+            if self._pending:
+                asyncio.get_running_loop().call_soon(self._flush)
+            return
+        self._writing = True
+        self._thread_write = asyncio.get_running_loop().create_task(self._write_in_thread(batch))
 
-    def _write(self, entries: list[dict[str, Any]]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(_INSERT, entries)
+    async def _write_in_thread(self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]) -> None:
+        try:
+            error = await asyncio.to_thread(self._attempt, batch)
+            self._settle(batch, error)
+        finally:
+            self._writing = False
+            if self._pending:
+                self._flush()
+
+    async def _checkpoint_loop(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(self.store.checkpoint)
+            except Exception:  # the next round retries; the log itself is never at risk
+                log.warning("WAL checkpoint failed", exc_info=True)
+
+    def _attempt(self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]) -> Exception | None:
+        try:
+            self.store.write([entry for entry, _ in batch])
+        except Exception as exc:  # the callers answer 5xx: those decisions were not given
+            log.exception("could not store %d decisions", len(batch))
+            return exc
+        return None
+
+    @staticmethod
+    def _settle(
+        batch: list[tuple[DecisionRow, asyncio.Future[None]]], error: Exception | None
+    ) -> None:
+        for _, future in batch:
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
 
 
 def entry(
@@ -129,18 +301,19 @@ def entry(
     outcome: Any,
     at: datetime,
     now: datetime,
-) -> dict[str, Any]:
-    return {
-        "id": decision_id,
-        "subject_hash": subject_digest,
-        "data_consumer": consumer,
-        "data_provider": provider,
-        "purpose": purpose,
-        "data_categories": categories,
-        "decision": outcome.decision,
-        "reason_code": outcome.code,
-        "reason": outcome.reason,
-        "consent_record_id": outcome.record_id,
-        "decided_at": at,
-        "created_at": now,
-    }
+) -> DecisionRow:
+    """A decision row, in `_DECISION_COLUMNS` order."""
+    return (
+        decision_id,
+        subject_digest,
+        consumer,
+        provider,
+        purpose,
+        orjson.dumps(categories).decode(),
+        outcome.decision,
+        outcome.code,
+        outcome.reason,
+        outcome.record_id,
+        at,
+        now,
+    )

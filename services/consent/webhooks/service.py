@@ -102,6 +102,8 @@ async def deliver_due(
         .limit(batch)
     ).all()
     delivered = 0
+    if not due:  # the common case: no client (and no TLS context) is built
+        return 0
     async with make_client(timeout=5.0, transport=transport) as client:
         for delivery in due:
             webhook = session.get(Webhook, delivery.webhook_id)
