@@ -6,6 +6,7 @@ import pytest
 
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
+from services.kernel.credentials import client_key
 from services.kernel.testing import serve_in_process
 from services.kernel.topology import load_topology
 from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, NIA, REGISTRIES, client_headers
@@ -115,3 +116,34 @@ async def test_default_catalogue_is_seeded_once(settings_for, monkeypatch):
         assert revoked["id"] not in {r["id"] for r in rights}  # seeds do not come back
         types = await client.get(f"/r1/{NIA}/api/v1/eventType", headers=client_headers(NIA))
         assert types.json() == ["identity-created", "identity-deactivated"]
+
+
+async def test_govstack_directory_variant(shared_mediator):
+    _, client = shared_mediator
+    clients = await client.get("/listClients?instanceId=DPI")
+    entries = clients.json()["member"]
+    health = next(m for m in entries if m["id"].get("applicationCode") == "hmis")
+    assert health["id"] == {
+        "instanceId": "DPI",
+        "memberClass": "GOV",
+        "memberCode": "MOH",
+        "applicationCode": "hmis",
+        "objectType": "APPLICATION",
+    }
+    assert any(m["id"]["objectType"] == "MEMBER" for m in entries)
+    headers = {"X-GovStack-Client": EDUCATION, "X-DPI-Client-Key": client_key(EDUCATION)}
+    allowed = await client.get(f"/r1/{REGISTRIES}/allowedMethods", headers=headers)
+    assert allowed.json() == {
+        "member": [
+            {
+                "objectType": "SERVICE",
+                "serviceType": "OPENAPI",
+                "instanceId": "DPI",
+                "memberClass": "GOV",
+                "memberCode": "CRVS",
+                "applicationCode": "registries",
+                "serviceCode": "echo",
+                "endpointList": {"member": [{"method": "GET", "path": "/public/*"}]},
+            }
+        ]
+    }

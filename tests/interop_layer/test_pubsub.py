@@ -309,3 +309,30 @@ async def test_fifo_keeps_order_through_retries(mediator, subscriber):
     assert [item["id"] for item in app.state.received] == ids
     # The first event failed twice; nothing overtook it.
     assert len(app.state.headers) == 5
+
+
+async def test_push_path_resolves_on_the_subscribers_own_service(
+    provider, make_settings, fakes, subscriber, monkeypatch
+):
+    exchanger, decider = fakes
+    app, url = subscriber
+    monkeypatch.setenv("DPI_ID_REGISTRY_URL", url)  # where the topology puts NIA/id-registry
+    mediator_app = create_app(
+        make_settings(provider[1]), token_exchanger=exchanger, decision_client=decider
+    )
+    async with serve_in_process(mediator_app) as client:
+        sub = await subscribe(client, NIA, delivery="PUSH", pushPath="/hook")
+        assert sub["pushPath"] == "/hook"
+        await publish(client, BIRTH)
+
+        async def received() -> bool:
+            return bool(app.state.received)
+
+        await await_for(received, what="push to the resolved path")
+        # Education has no service of its own, so a pushPath cannot be resolved for it.
+        refused = await client.post(
+            f"{ROOM}/api/v1/subs/birth-registered",
+            json={"delivery": "PUSH", "pushPath": "/hook"},
+            headers=client_headers(EDUCATION),
+        )
+        assert refused.status_code == 400

@@ -35,6 +35,8 @@ def list_clients(
     x_road_instance: Annotated[str | None, Query(alias="xRoadInstance")] = None,
     instance_id: Annotated[str | None, Query(alias="instanceId")] = None,
 ) -> dict[str, Any]:
+    """X-Road's shape; GovStack's directory shape when asked with GovStack's `instanceId`."""
+    govstack = instance_id is not None and x_road_instance is None
     instance = x_road_instance or instance_id
     members: dict[str, dict[str, Any]] = {}
     subsystems = []
@@ -42,21 +44,46 @@ def list_clients(
         ident = SubsystemId.parse(member_id)
         if instance and ident.instance != instance:
             continue
-        member = ident.xroad("MEMBER")
-        del member["subsystem_code"]
+        if govstack:
+            member = {**ident.govstack(), "objectType": "MEMBER"}
+            del member["applicationCode"]
+            application = {**ident.govstack(), "objectType": "APPLICATION"}
+        else:
+            member = ident.xroad("MEMBER")
+            del member["subsystem_code"]
+            application = ident.xroad()
         members.setdefault(ident.member, {"id": member, "name": ident.member_code})
-        subsystems.append({"id": ident.xroad(), "name": name})
+        subsystems.append({"id": application, "name": name})
     return {"member": [*members.values(), *subsystems]}
 
 
 def _describe(target: ServiceTarget, endpoints: list[dict[str, str]]) -> dict[str, Any]:
     ident = SubsystemId.parse(target.provider)
     return {
-        **{k: v for k, v in ident.xroad("SERVICE").items()},
+        **ident.xroad("SERVICE"),
         "service_code": target.service_code,
         "service_type": target.service_type,
         "endpoint_list": endpoints,
     }
+
+
+def _describe_govstack(target: ServiceTarget, endpoints: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "objectType": "SERVICE",
+        "serviceType": target.service_type,
+        **SubsystemId.parse(target.provider).govstack(),
+        "serviceCode": target.service_code,
+        "endpointList": {"member": endpoints},
+    }
+
+
+def _services_answer(
+    request: Request, found: list[tuple[ServiceTarget, list[dict[str, str]]]]
+) -> dict[str, Any]:
+    """X-Road's `{"service": [...]}`, or GovStack's `{"member": [...]}` for GovStack callers."""
+    if "x-govstack-client" in request.headers:
+        return {"member": [_describe_govstack(t, e) for t, e in found]}
+    return {"service": [_describe(t, e) for t, e in found]}
 
 
 def _provider_services(
@@ -83,7 +110,7 @@ def list_methods(
     targets = _provider_services(
         request, (instance, member_class, member_code, subsystem_code), service_id, "listMethods"
     )
-    return {"service": [_describe(t, [e.public() for e in t.endpoints]) for t in targets]}
+    return _services_answer(request, [(t, [e.public() for e in t.endpoints]) for t in targets])
 
 
 @meta.get(PROVIDER + "/allowedMethods", summary="The provider's services this client may call")
@@ -103,11 +130,9 @@ def allowed_methods(
     found = []
     for target in targets:
         rules = directory.grant(client, target.provider, target.service_code)
-        if rules is None:
-            continue
-        endpoints = [r.public() for r in (rules or target.endpoints)]
-        found.append(_describe(target, endpoints))
-    return {"service": found}
+        if rules is not None:
+            found.append((target, [r.public() for r in (rules or target.endpoints)]))
+    return _services_answer(request, found)
 
 
 @meta.get(PROVIDER + "/getOpenAPI", summary="The OpenAPI description of one service")
