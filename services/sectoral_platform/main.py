@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import event
 
 from services.kernel.app import create_service_app
+from services.kernel.db import Database
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
@@ -32,6 +35,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tune_sqlite(app.state.database)
         store = MetadataStore(app.state.database.engine)
         await run_in_threadpool(store.load)
         install_hooks(store, app.state.database.engine)
@@ -63,6 +67,22 @@ def _replace_root(app: FastAPI) -> None:
         return {"name": "DPI Sandbox sectoral platform", "api": "/api", "docs": "/docs"}
 
     app.router.routes.insert(0, app.router.routes.pop())  # ahead of the kernel's `/`
+
+
+def tune_sqlite(database: Database) -> None:
+    """A 64 MiB page cache per connection: imports update B-trees of a million rows, and the
+    default 2 MiB cache turns each batch into page reads (measured: ~2x slower imports)."""
+    if not database.is_sqlite:
+        return
+
+    def pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    event.listen(database.engine, "connect", pragmas)
+    database.engine.dispose()  # connections opened before the listener are replaced
 
 
 def system_id(settings: SectoralSettings) -> str:
