@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
         if args.repeat > 1:
             return repeat_runs(chosen, urls=urls, data_dir=data_dir, times=args.repeat)
-        results = [run_and_trace(loaded, urls=urls, data_dir=data_dir) for loaded in chosen]
+        return run_many(chosen, urls=urls, data_dir=data_dir)
     except LaunchError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
@@ -154,7 +154,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if launcher is not None:
             launcher.stop()
-    return report(results)
+
+
+def run_many(chosen: list[LoadedScenario], *, urls: Callable[[str], str], data_dir: Path) -> int:
+    """Run and trace each scenario, then the table and failures; 1 if any failed."""
+    return report([run_and_trace(loaded, urls=urls, data_dir=data_dir) for loaded in chosen])
+
+
+def run_all_scenarios(*, data_dir: Path, port_offset: int | None = None) -> int:
+    """Every scenario against a sandbox that is up (for `dpi demo`): progress, table, reports."""
+    chosen = [load_scenario(path) for path in scenario_files()]
+    return run_many(chosen, urls=resolve_urls(data_dir, port_offset), data_dir=data_dir)
 
 
 def repeat_runs(
