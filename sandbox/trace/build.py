@@ -27,6 +27,11 @@ def subsystem_of(service: str | None) -> str | None:
     return "/".join(parts[:4]) if len(parts) >= 4 else service
 
 
+def is_push(record: Mapping[str, Any]) -> bool:
+    """A push delivery the mediator made to a subscriber (a pull is a `/r1/` exchange)."""
+    return record.get("kind") == "delivery" and not str(record.get("path", "")).startswith("/r1/")
+
+
 def consent_of(record: Mapping[str, Any]) -> str:
     if not record.get("decisionId"):
         return "not required"
@@ -178,7 +183,7 @@ def exchange_from_record(
         decision_id=record.get("decisionId"),
         consent_record_id=record.get("consentRecordId"),
         error_type=record.get("errorType"),
-        forwarded=record.get("upstreamMs") is not None or record.get("kind") == "delivery",
+        forwarded=record.get("upstreamMs") is not None or is_push(record),
         duration_ms=record.get("durationMs"),
         fields_source="not recorded",
         by_runner=call is not None,
@@ -193,7 +198,9 @@ def exchange_from_record(
         if request_fields and exchange.forwarded:
             exchange.fields += _flows(request_fields, "request", consumer, provider, table)
         if response_fields:
-            answered_by = provider if exchange.forwarded else MEDIATOR
+            # a pull is answered from the room the mediator keeps for the provider
+            from_room = exchange.forwarded or record.get("kind") == "delivery"
+            answered_by = provider if from_room else MEDIATOR
             exchange.fields += _flows(response_fields, "response", answered_by, consumer, table)
     exchange.findings = [f.as_dict() for f in check_boundary(exchange, table)]
     return exchange

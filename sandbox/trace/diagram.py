@@ -60,7 +60,7 @@ def _path(path: str, limit: int = 48) -> str:
 
 def _exchange(diagram: Diagram, exchange: dict[str, Any]) -> None:
     consumer, provider = short(exchange["consumer"]), short(exchange["provider"])
-    if exchange["kind"] == "delivery":
+    if exchange["kind"] == "delivery" and not str(exchange["path"]).startswith("/r1/"):
         event = (exchange["service"] or "").rsplit("/", 1)[-1]
         diagram.message(MEDIATOR, provider, f"deliver {event}")
         diagram.message(provider, MEDIATOR, str(exchange["status"]), reply=True)

@@ -49,8 +49,20 @@ def test_the_trace_holds_exactly_the_runs_exchanges_in_log_order_tied_to_steps()
             ID,
             f"{HEALTH}/events/identity-created",
             kind="delivery",
+            path="http://127.0.0.1:8005/events/identity-created",  # a push
             upstreamMs=None,
             requestFields=["civilRegistrationId", "token"],
+        ),
+        # a pull of the same step: the subscriber asks the mediator, which answers from the room
+        record(
+            16,
+            1,
+            SCHOOL,
+            f"{ID}/pull",
+            kind="delivery",
+            method="GET",
+            upstreamMs=None,
+            responseFields=["event.token", "eventType", "id"],
         ),
     ]
     trace = build_trace(run, reversed(records))
@@ -59,6 +71,7 @@ def test_the_trace_holds_exactly_the_runs_exchanges_in_log_order_tied_to_steps()
         (2, SCHOOL, f"{HEALTH}/immunisation-status", 200, "permit", True),
         (3, SCHOOL, f"{HEALTH}/immunisation-status", 403, "deny", False),
         (1, ID, f"{HEALTH}/events/identity-created", 200, "not required", True),
+        (1, SCHOOL, f"{ID}/pull", 200, "not required", False),
     ]
     assert graph(trace) == expected
     first = trace.exchanges[0]
@@ -77,6 +90,12 @@ def test_the_trace_holds_exactly_the_runs_exchanges_in_log_order_tied_to_steps()
         "trackedEntity": "sector_token",
     }
     assert trace.exchanges[2].fields == []  # refused: nothing crossed
+    pulled = {(f.source, f.destination, f.field, f.category) for f in trace.exchanges[4].fields}
+    assert pulled == {
+        (ID, SCHOOL, "event.token", "sector_token"),
+        (ID, SCHOOL, "eventType", "other"),
+        (ID, SCHOOL, "id", "other"),
+    }
     assert trace.findings == []  # a UIN sent to the ID system itself is no leak
 
 
@@ -104,6 +123,7 @@ def test_the_boundary_check_flags_a_direct_identifier_reaching_a_sector():
             ID,
             f"{SCHOOL}/events/identity-created",
             kind="delivery",
+            path="http://127.0.0.1:9000/events/identity-created",
             requestFields=["identity.givenName", "identity.dateOfBirth"],
         ),
     ]
