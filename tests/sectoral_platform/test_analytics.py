@@ -296,5 +296,5 @@ async def test_totals_follow_updates_deletes_and_moved_org_units(client: httpx.A
         "77",
         "84",
     )
-    facility = await analytics(client, f"dx:{ANC1}", "pe:202406", f"ou:{DISTRICT_2};LEVEL-4")
-    assert sorted(r[2] for r in facility["rows"]) == sorted([moving, *FACILITIES[3:]])
+    level4 = await analytics(client, f"dx:{ANC1}", "pe:202406", f"ou:{DISTRICT_2};LEVEL-4")
+    assert sorted(r[2] for r in level4["rows"]) == sorted([moving, *FACILITIES[3:]])
