@@ -12,8 +12,10 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
+from services.interop_layer.base import Base
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
+from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
 from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
 from tests.interop_layer.support import (
@@ -101,12 +103,29 @@ def catalogue(url: str) -> dict[str, Any]:
     }
 
 
+def empty_database(module_database: str) -> str:
+    """The module's database, emptied: cheaper than a new one (PostgreSQL creation is slow)."""
+    database = Database(module_database, Base.metadata)
+    database.create_all()
+    with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    database.dispose()
+    return module_database
+
+
 @pytest.fixture
-def make_settings(settings_for, tmp_path: Path) -> Callable[..., InteropSettings]:
+def make_settings(module_database: str, tmp_path: Path) -> Callable[..., InteropSettings]:
+    """Settings on an empty database (a module using this must not also use shared_mediator)."""
+    url_of_database = empty_database(module_database)
+
     def make(url: str, **overrides: Any) -> InteropSettings:
         path = tmp_path / "catalogue.yaml"
         path.write_text(yaml.safe_dump(catalogue(url)))
         values: dict[str, Any] = {
+            "database_url": url_of_database,
+            "data_dir": tmp_path / "data",
+            "log_format": "text",
             "catalogue_path": path,
             "provider_read_timeout": 5.0,
             "push_backoff_initial": 0.05,
@@ -115,8 +134,7 @@ def make_settings(settings_for, tmp_path: Path) -> Callable[..., InteropSettings
             "push_max_attempts": 4,
         }
         values.update(overrides)
-        settings: InteropSettings = settings_for("interop_layer", cls=InteropSettings, **values)
-        return settings
+        return InteropSettings(**values)
 
     return make
 
