@@ -15,10 +15,10 @@ from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.periods import Period, contained_periods
 from services.sectoral_platform.analytics.expressions import evaluate
 from services.sectoral_platform.analytics.request import (
-    DIMENSION_NAMES,
     AnalyticsQuery,
     indicator_elements,
 )
+from services.sectoral_platform.analytics.response import build_response
 from services.sectoral_platform.metadata.schema import PERIOD_TYPES
 from services.sectoral_platform.metadata.store import MetadataStore
 
@@ -254,84 +254,4 @@ def run(
             continue
         ids = {"dx": dx_group[0].id, "pe": pe_id, "ou": ou_id}
         rows.append([str(ids[name]) for name in row_dims] + [format_value(value, decimals)])
-    return _response(store, query, rows, row_dims, display)
-
-
-def _name(store: MetadataStore, uid: str, display: str) -> str:
-    for plural in ("dataElements", "indicators", "organisationUnits"):
-        obj = store.get(plural, uid)
-        if obj is not None:
-            if display == "SHORTNAME":
-                return str(obj.get("shortName") or obj.get("name") or uid)
-            return str(obj.get("name") or uid)
-    return uid
-
-
-def _response(
-    store: MetadataStore,
-    query: AnalyticsQuery,
-    rows: list[list[str]],
-    row_dims: list[str],
-    display: str,
-) -> dict[str, Any]:
-    headers = [
-        {
-            "name": name,
-            "column": DIMENSION_NAMES[name],
-            "valueType": "TEXT",
-            "type": "java.lang.String",
-            "hidden": False,
-            "meta": True,
-        }
-        for name in row_dims
-    ]
-    headers.append(
-        {
-            "name": "value",
-            "column": "Value",
-            "valueType": "NUMBER",
-            "type": "java.lang.Double",
-            "hidden": False,
-            "meta": False,
-        }
-    )
-    items: dict[str, dict[str, str]] = {
-        name: {"name": label} for name, label in DIMENSION_NAMES.items()
-    }
-    for item in query.data:
-        uid, _, coc = item.id.partition(".")
-        label = _name(store, uid, display)
-        if coc:
-            label += " " + str((store.get("categoryOptionCombos", coc) or {}).get("name", coc))
-        items[item.id] = {"name": label}
-    for period in query.periods:
-        items[period.id] = {"name": period.name}
-    for rel in query.relative:
-        items[rel] = {"name": rel.replace("_", " ").capitalize()}
-    for uid in query.units:
-        items[uid] = {"name": _name(store, uid, display)}
-    for level in query.levels_used:
-        raw = level[len("LEVEL-") :]
-        found = next(
-            (
-                lv
-                for lv in store.all("organisationUnitLevels")
-                if str(lv.get("level")) == raw or lv["id"] == raw
-            ),
-            None,
-        )
-        items[level] = {"name": str((found or {}).get("name", level))}
-    dimensions = {
-        "dx": [i.id for i in query.data],
-        "pe": [p.id for p in query.periods],
-        "ou": list(query.units),
-        "co": [],
-    }
-    return {
-        "headers": headers,
-        "metaData": {"items": items, "dimensions": dimensions},
-        "rows": rows,
-        "width": len(headers),
-        "headerWidth": len(headers),
-        "height": len(rows),
-    }
+    return build_response(store, query, rows, row_dims, display)
