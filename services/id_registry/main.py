@@ -15,6 +15,8 @@ from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.deps import Clock, db_time, system_clock
 from services.id_registry.errors import mosip_errors
 from services.id_registry.events.drainer import ClientFactory, Drainer
+from services.id_registry.events.inbox import BIRTH, DEATH
+from services.id_registry.events.inbox import router as inbox_router
 from services.id_registry.events.routes import router as events_router
 from services.id_registry.exchange import router as exchange_router
 from services.id_registry.ida.routes import router as ida_router
@@ -32,6 +34,12 @@ from services.kernel.settings import load_settings
 from services.kernel.topology import load_topology, service_url
 
 SERVICE = "id_registry"
+
+
+def civil_subscriptions() -> list[tuple[str, str]]:
+    """The civil register's room and the events the ID system acts on."""
+    room = load_topology().member_id("registries")
+    return [] if room is None else [(room, BIRTH), (room, DEATH)]
 
 
 def create_app(
@@ -70,6 +78,7 @@ def create_app(
             interval=settings.drain_interval_seconds,
             max_backoff=settings.drain_max_backoff_seconds,
             secret=settings.sandbox_secret,
+            subscriptions=civil_subscriptions() if settings.subscribe_civil_events else [],
         )
         app.state.drainer = drainer
         if run_drainer and settings.publish_events:
@@ -92,6 +101,7 @@ def create_app(
             exchange_router,
             controls_router,
             events_router,
+            inbox_router,
         ],
         error_renderer=mosip_errors,
         lifespan=lifespan,

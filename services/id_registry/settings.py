@@ -30,6 +30,7 @@ class IdRegistrySettings(ServiceSettings):
     seed_random_seed: int = 20260101
     seed_on_start: bool = True
     publish_events: bool = True
+    subscribe_civil_events: bool = True
     drain_interval_seconds: float = 2.0
     drain_max_backoff_seconds: float = 30.0
 

@@ -51,6 +51,7 @@ class Drainer:
         interval: float,
         max_backoff: float,
         secret: str | None = None,
+        subscriptions: list[tuple[str, str]] | None = None,
     ) -> None:
         self.database = database
         self.member_id = member_id
@@ -62,6 +63,8 @@ class Drainer:
             "X-Road-Client": member_id,
             "X-DPI-Client-Key": client_key(member_id, secret),
         }
+        self.subscriptions = list(subscriptions or [])
+        self._subscribe_failures = 0
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -142,10 +145,39 @@ class Drainer:
                 published += 1
         return published
 
+    async def ensure_subscriptions(self) -> bool:
+        """Subscribe (PUSH to `/v1/events/inbox`) to each (room, event type) once; retried on
+        every round until the mediator has accepted them all."""
+        if not self.subscriptions:
+            return True
+        problem: str | None = None
+        async with self.client_factory() as client:
+            for room, event_type in list(self.subscriptions):
+                try:
+                    response = await client.post(
+                        f"/r1/{room}/api/v1/subs/{event_type}",
+                        json={"delivery": "PUSH", "pushPath": "/v1/events/inbox"},
+                        headers=self.headers,
+                    )
+                except httpx.HTTPError as exc:
+                    problem = f"{type(exc).__name__}: {exc}"
+                    break
+                if response.status_code >= 300 and response.status_code != 409:
+                    problem = f"HTTP {response.status_code}"
+                    break
+                self.subscriptions.remove((room, event_type))
+        if problem is None:
+            return True
+        self._subscribe_failures += 1
+        if self._subscribe_failures % 30 == 1:  # retried every round: do not flood the log
+            log.warning("cannot subscribe to civil registration events yet: %s", problem)
+        return False
+
     async def run(self) -> None:
         backoff = self.interval
         while True:
             try:
+                await self.ensure_subscriptions()
                 published = await self.drain_once()
                 pending = await to_thread.run_sync(self._pending, 1)
                 if pending and published == 0:
