@@ -1,5 +1,6 @@
 """Every IDA error code, each reached by a real request; HTTP 200 and no token on failure."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -222,3 +223,12 @@ async def test_deactivated_partner_is_mpa_012(client):
         ida_path("auth", "moe-emis"), json=envelope(person["UIN"], demographics=demo_of(person))
     )
     assert response.json()["response"]["authStatus"] is True
+
+
+async def test_concurrent_uses_of_one_otp_succeed_once(client):
+    uin = (await people(client))[0]["UIN"]
+    otp = await send_otp(client, uin)
+    results = await asyncio.gather(*(auth(client, envelope(uin, otp=otp)) for _ in range(6)))
+    statuses = sorted(r["response"]["authStatus"] for r in results)
+    assert statuses == [False] * 5 + [True]
+    assert all(codes(r) == ["IDA-OTA-004"] for r in results if not r["response"]["authStatus"])
