@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from services.consent.seed import CASH_TRANSFER_ID, SCHOOL_ENROLMENT_ID
 from services.consent.settings import ConsentSettings
 from services.kernel.credentials import mediator_key
 from services.kernel.testing import serve_in_process
+from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
 
 ORG_KEY = "test-org-key"
 ORG = {"Authorization": f"ApiKey {ORG_KEY}"}
@@ -72,13 +74,42 @@ class Consent:
         return response.json()  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def consent_settings(settings_for):
-    return settings_for("consent", cls=ConsentSettings, org_api_key=ORG_KEY, webhook_interval=3600)
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
 
 
-@pytest.fixture
-async def consent(consent_settings) -> AsyncIterator[Consent]:
+@pytest.fixture(scope="module")
+def module_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One fresh database per test module (creating one per test is slow on PostgreSQL);
+    tests in a module use their own tokens and agreements, so they do not interfere."""
+    if not USE_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('consent-db') / 'consent.db'}"
+        return
+    name = f"dpi_test_consent_{secrets.token_hex(4)}"
+    with _postgres_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with _postgres_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def consent_settings(
+    module_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> ConsentSettings:
+    return ConsentSettings(
+        database_url=module_database,
+        data_dir=tmp_path_factory.mktemp("consent-data"),
+        log_format="text",
+        org_api_key=ORG_KEY,
+        webhook_interval=3600,
+    )
+
+
+@pytest.fixture(scope="module")
+async def consent(consent_settings: ConsentSettings) -> AsyncIterator[Consent]:
     app = create_app(consent_settings)
     async with serve_in_process(app) as client:
         yield Consent(client=client, app=app)
