@@ -145,6 +145,22 @@ class Request(Strict):
         return self.client is not None
 
 
+class Capture(Strict):
+    """Save part of a text value: the regex's first group (or the whole match)."""
+
+    path: str
+    regex: str
+
+    @model_validator(mode="after")
+    def valid(self) -> Capture:
+        parse_path(self.path)
+        try:
+            re.compile(self.regex)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
+        return self
+
+
 class Poll(Strict):
     """Repeat the request until the expectation holds, or fail at the deadline."""
 
@@ -166,7 +182,7 @@ class Step(Strict):
     request: Request
     poll: Poll | None = None
     expect: Expect = Field(default_factory=Expect)
-    save: dict[str, str] = Field(default_factory=dict)
+    save: dict[str, str | Capture] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def consistent_kind(self) -> Step:
@@ -179,7 +195,8 @@ class Step(Strict):
         for name, path in self.save.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
                 raise ValueError(f"variable name {name!r}: letters, digits and _ only")
-            parse_path(path)
+            if isinstance(path, str):
+                parse_path(path)
         return self
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import time
 import uuid
@@ -16,7 +17,7 @@ import httpx
 
 from sandbox.scenarios.checks import check_response, show
 from sandbox.scenarios.loader import LoadedScenario
-from sandbox.scenarios.model import ROOT, BasicAuth, Step
+from sandbox.scenarios.model import ROOT, BasicAuth, Capture, Step
 from sandbox.scenarios.paths import resolve
 from sandbox.scenarios.results import Call, RunResult, StepResult, mask_headers
 from sandbox.scenarios.variables import MissingVariable, builtins, substitute
@@ -164,11 +165,18 @@ class Runner:
         self, step: Step, result: StepResult, body: Any, variables: dict[str, Any]
     ) -> list[str]:
         failures = []
-        for name, path in step.save.items():
+        for name, spec in step.save.items():
+            path = spec if isinstance(spec, str) else spec.path
             found, value = resolve(body, path) if body is not None else (False, None)
             if not found:
                 failures.append(f"save {name}: nothing at {path} in {show(body)}")
                 continue
+            if isinstance(spec, Capture):
+                match = re.search(spec.regex, str(value))
+                if match is None:
+                    failures.append(f"save {name}: {spec.regex!r} not in {show(value)}")
+                    continue
+                value = match.group(1) if match.groups() else match.group(0)
             variables[name] = value
             result.saved[name] = value
         return failures

@@ -274,3 +274,18 @@ steps:
     assert "vars.b: uses ${a}, which is neither built in nor an earlier var" in error_of(text)
     ordered = text.replace('  b: "${a}-x"\n  a: one', '  a: one-${unique}\n  b: "${a}-x"')
     assert parse_scenario(Path("ok.yaml"), HEADER + ordered).vars["b"] == "${a}-x"
+
+
+def test_a_capture_needs_a_valid_path_and_regex():
+    message = error_of(
+        """
+steps:
+  - title: Capture
+    actor: A
+    boundary: b
+    request: {service: consent, path: /x}
+    save:
+      uin: {path: "$.errors[0].errorMessage", regex: "UIN ([0-9]{10}"}
+"""
+    )
+    assert 'step 1 "Capture": save.uin' in message and "invalid regex" in message
