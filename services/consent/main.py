@@ -16,7 +16,8 @@ from services.consent.agreements import routes as agreements
 from services.consent.audit import routes as audit
 from services.consent.base import Base
 from services.consent.decisions import routes as decisions
-from services.consent.decisions.store import DecisionLog, DecisionStore
+from services.consent.decisions.log import DecisionLog
+from services.consent.decisions.store import DecisionStore
 from services.consent.errors import render_error
 from services.consent.fhir import routes as fhir
 from services.consent.individuals import routes as individuals

@@ -10,7 +10,9 @@ from pydantic import BaseModel
 from services.consent.auth import OrgDep
 from services.consent.common import Page, check_id
 from services.consent.records.models import ConsentRecordPublic
-from services.consent.records.service import get_record, list_records, record_revision, to_public
+from services.consent.records.queries import list_records, record_revision
+from services.consent.records.service import get_record
+from services.consent.records.views import to_public
 from services.consent.revisions.models import RevisionPublic
 from services.consent.revisions.service import chain_problems, revision_chain
 from services.kernel.db import SessionDep

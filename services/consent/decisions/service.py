@@ -8,13 +8,14 @@ from sqlmodel import Session, col, select
 
 from services.consent.common import check_id, iso, time_ordered_id, to_utc, utcnow
 from services.consent.decisions.engine import decide
+from services.consent.decisions.log import DecisionLog
 from services.consent.decisions.models import (
     Decision,
     DecisionAudit,
     DecisionPublic,
     DecisionRequest,
 )
-from services.consent.decisions.store import DecisionLog, entry, subject_hash
+from services.consent.decisions.store import entry, subject_hash
 from services.kernel.errors import NotFound
 
 

@@ -6,7 +6,6 @@ conversions SQLAlchemy applies to these tables, so rows stay readable through th
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -195,99 +194,6 @@ class DecisionStore:
                 with contextlib.suppress(Exception):
                     self._writer.close()
             self._writer = None
-
-
-class DecisionLog:
-    """Callers await their entry's commit; entries arriving together share one transaction.
-
-    The first entry of a batch schedules a flush for the end of the current loop round, so
-    every request already being handled in that round joins the same commit.
-    """
-
-    def __init__(self, store: DecisionStore) -> None:
-        self.store = store
-        self._pending: list[tuple[DecisionRow, asyncio.Future[None]]] = []
-        self._writing = False
-        self._checkpoints: asyncio.Task[None] | None = None
-        self._thread_write: asyncio.Task[None] | None = None  # referenced so it is not collected
-        self._running = False
-
-    async def start(self, checkpoint_every: float = 1.0) -> None:
-        self._running = True
-        if self.store.dialect.is_sqlite:
-            self._checkpoints = asyncio.create_task(self._checkpoint_loop(checkpoint_every))
-
-    async def stop(self) -> None:
-        self._running = False
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
-        while self._writing:  # a batch in a worker thread finishes before the store closes
-            await asyncio.sleep(0.01)
-        if self._pending:
-            batch, self._pending = self._pending, []
-            self._settle(batch, self._attempt(batch))
-        self.store.close()
-
-    async def record(self, entry: DecisionRow) -> None:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._pending.append((entry, future))
-        if len(self._pending) == 1 and not self._writing:
-            loop.call_soon(self._flush)
-        await future
-
-    def _flush(self) -> None:
-        if self._writing or not self._pending:
-            return
-        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-        if self.store.dialect.is_sqlite:
-            # A local commit of a batch is shorter than a round trip through a worker
-            # thread, whose wake-ups cost milliseconds on a busy machine.
-            self._settle(batch, self._attempt(batch))
-            if self._pending:
-                asyncio.get_running_loop().call_soon(self._flush)
-            return
-        self._writing = True
-        self._thread_write = asyncio.get_running_loop().create_task(self._write_in_thread(batch))
-
-    async def _write_in_thread(self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]) -> None:
-        try:
-            error = await asyncio.to_thread(self._attempt, batch)
-            self._settle(batch, error)
-        finally:
-            self._writing = False
-            if self._pending:
-                self._flush()
-
-    async def _checkpoint_loop(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await asyncio.to_thread(self.store.checkpoint)
-            except Exception:  # the next round retries; the log itself is never at risk
-                log.warning("WAL checkpoint failed", exc_info=True)
-
-    def _attempt(self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]) -> Exception | None:
-        try:
-            self.store.write([entry for entry, _ in batch])
-        except Exception as exc:  # the callers answer 5xx: those decisions were not given
-            log.exception("could not store %d decisions", len(batch))
-            return exc
-        return None
-
-    @staticmethod
-    def _settle(
-        batch: list[tuple[DecisionRow, asyncio.Future[None]]], error: Exception | None
-    ) -> None:
-        for _, future in batch:
-            if future.done():
-                continue
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
 
 
 def entry(

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.consent.common import iso
 from services.consent.records.models import ConsentRecord
-from services.consent.records.service import status_at
+from services.consent.records.views import status_at
 
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_ACTION = "http://terminology.hl7.org/CodeSystem/consentaction"

@@ -27,13 +27,12 @@ from services.consent.records.models import (
     SignatureEnvelope,
     SignaturePublic,
 )
+from services.consent.records.queries import current_record, list_records
 from services.consent.records.service import (
     create_record,
-    current_record,
-    list_records,
-    to_public,
     update_record,
 )
+from services.consent.records.views import to_public
 from services.consent.revisions.models import RevisionPublic
 from services.consent.settings import ConsentSettings
 from services.kernel.db import SessionDep

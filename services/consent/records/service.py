@@ -2,92 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from services.consent.agreements.models import DataAgreement
 from services.consent.agreements.service import agreement_revision, get_agreement
-from services.consent.common import canonical_json, check_id, iso, new_id, to_utc, utcnow
+from services.consent.common import canonical_json, check_id, new_id, to_utc, utcnow
 from services.consent.individuals.models import Individual
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import Signer
 from services.consent.receipts.service import issue_receipt
 from services.consent.records.models import (
     ArtefactInput,
-    ConsentArtefact,
     ConsentRecord,
-    ConsentRecordPublic,
     ConsentRecordUpdate,
     Signature,
 )
+from services.consent.records.views import artefact_data, record_data
 from services.consent.revisions.models import Revision
-from services.consent.revisions.service import create_revision, latest_revision
+from services.consent.revisions.service import create_revision
 from services.consent.settings import ConsentSettings
 from services.consent.webhooks.outbox import enqueue_event
 from services.kernel.errors import BadRequest, Conflict, Forbidden, NotFound
 
 SCHEMA = "consentrecord"
-
-
-def status_at(record: ConsentRecord, at: datetime | None = None) -> str:
-    """DEPA status: stored ACTIVE/PAUSED/REVOKED, EXPIRED once past the validity window."""
-    if not record.opt_in:
-        return "REVOKED"
-    if record.status == "PAUSED":
-        return "PAUSED"
-    if (at or utcnow()) >= record.consent_expiry:
-        return "EXPIRED"
-    return "ACTIVE"
-
-
-def artefact_data(record: ConsentRecord, at: datetime | None = None) -> dict[str, Any]:
-    return {
-        "status": status_at(record, at),
-        "consentStart": iso(record.consent_start),
-        "consentExpiry": iso(record.consent_expiry),
-        "consentMode": record.consent_mode,
-        "fetchType": record.fetch_type,
-        "Frequency": record.frequency,
-        "DataLife": record.data_life,
-        "dataRange": record.data_range,
-        "DataConsumer": {"id": record.data_consumer, "type": "DATA_CONSUMER"},
-        "DataProvider": {"id": record.data_provider, "type": "DATA_PROVIDER"},
-        "Customer": {"id": record.subject},
-        "Purpose": {"code": record.purpose_code, "text": record.purpose_text},
-        "dataCategories": list(record.data_categories),
-    }
-
-
-def record_data(record: ConsentRecord) -> dict[str, Any]:
-    """What a record revision serializes: the spec fields and the stored artefact."""
-    artefact = artefact_data(record)
-    artefact["status"] = "REVOKED" if not record.opt_in else record.status
-    return {
-        "dataAgreement": record.data_agreement_id,
-        "dataAgreementRevision": record.data_agreement_revision_id,
-        "dataAgreementRevisionHash": record.data_agreement_revision_hash,
-        "individual": record.individual_id,
-        "optIn": record.opt_in,
-        "consentArtefact": artefact,
-    }
-
-
-def to_public(record: ConsentRecord, at: datetime | None = None) -> ConsentRecordPublic:
-    artefact = artefact_data(record, at)
-    artefact["signature"] = record.artefact_signature
-    return ConsentRecordPublic(
-        id=record.id,
-        dataAgreement=record.data_agreement_id,
-        dataAgreementRevision=record.data_agreement_revision_id,
-        dataAgreementRevisionHash=record.data_agreement_revision_hash,
-        individual=record.individual_id,
-        optIn=record.opt_in,
-        state="signed" if record.state == "signed" else "unsigned",
-        signature=record.signature_id,
-        consentArtefact=ConsentArtefact.model_validate(artefact),
-    )
 
 
 def get_record(session: Session, *, record_id: str) -> ConsentRecord:
@@ -337,54 +276,3 @@ def _signature_value(session: Session, record: ConsentRecord) -> str | None:
         return None
     signature = session.get(Signature, record.signature_id)
     return signature.signature if signature else None
-
-
-def current_record(session: Session, *, agreement_id: str, individual_ref: str) -> ConsentRecord:
-    agreement = get_agreement(session, agreement_id=agreement_id)
-    individual = resolve_individual(session, reference=individual_ref)
-    record = session.exec(
-        select(ConsentRecord).where(
-            ConsentRecord.individual_id == individual.id,
-            ConsentRecord.data_agreement_id == agreement.id,
-        )
-    ).first()
-    if record is None:
-        raise NotFound(
-            f"No consent record for data agreement {agreement.id}.",
-            code="consent-record-not-found",
-        )
-    return record
-
-
-def list_records(
-    session: Session,
-    *,
-    offset: int,
-    limit: int,
-    individual_id: str | None = None,
-    agreement_id: str | None = None,
-    data_consumer: str | None = None,
-    purpose_code: str | None = None,
-    opt_in: bool | None = None,
-) -> list[ConsentRecord]:
-    statement = select(ConsentRecord)
-    if individual_id is not None:
-        statement = statement.where(ConsentRecord.individual_id == individual_id)
-    if agreement_id is not None:
-        statement = statement.where(ConsentRecord.data_agreement_id == agreement_id)
-    if data_consumer is not None:
-        statement = statement.where(ConsentRecord.data_consumer == data_consumer)
-    if purpose_code is not None:
-        statement = statement.where(ConsentRecord.purpose_code == purpose_code)
-    if opt_in is not None:
-        statement = statement.where(ConsentRecord.opt_in == opt_in)
-    statement = (
-        statement.order_by(col(ConsentRecord.created_at), col(ConsentRecord.id))
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(session.exec(statement))
-
-
-def record_revision(session: Session, *, record: ConsentRecord) -> Revision | None:
-    return latest_revision(session, object_id=record.id)

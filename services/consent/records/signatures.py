@@ -21,15 +21,13 @@ from services.consent.records.models import (
     SignatureCreate,
     SignaturePublic,
 )
+from services.consent.records.queries import record_revision
 from services.consent.records.service import (
     build_record,
     owned_record,
-    record_data,
-    record_revision,
-    status_at,
     store_new_record,
-    to_public,
 )
+from services.consent.records.views import record_data, status_at, to_public
 from services.consent.revisions.models import Revision
 from services.consent.settings import ConsentSettings
 from services.kernel.errors import BadRequest, Conflict, Forbidden
