@@ -3,6 +3,8 @@ log metadata-only and full), side by side in one run.
 
 Reports throughput through the mediator as a ratio of direct (target >= 50 %) and the added
 median latency at one connection (target <= 2 ms), plus the mediator's own `/healthz` floor.
+Targets are measured in interleaved rounds and the best round of each is kept, so that load from
+other processes on a shared machine skews the ratios less.
 Run: `.venv/bin/python -m bench.interop_layer` (uses `wrk` when installed, else aiohttp).
 Loopback only, bounded in time (about a minute); starts and stops its own uvicorn processes.
 """
@@ -29,8 +31,9 @@ from fastapi import FastAPI
 
 from services.kernel.credentials import client_key
 
-SECONDS = 5
-LATENCY_SECONDS = 3
+SECONDS = 3
+LATENCY_SECONDS = 2
+ROUNDS = 3  # interleaved rounds; the best of each is kept (the machine may be shared)
 CONNECTIONS = 16
 CLIENT = "DPI/GOV/MOH/hmis"
 PROVIDER = "DPI/GOV/CRVS/registries"
@@ -147,9 +150,7 @@ async def _aiohttp(url: str, seconds: int, connections: int) -> tuple[float, flo
 def measure(url: str, seconds: int, connections: int, script: Path) -> tuple[float, float, int]:
     """Requests/s, median latency (ms) and error answers for `url`."""
     if shutil.which("wrk"):
-        _wrk(url, 1, connections, script)  # warm-up: pools, caches
         return _wrk(url, seconds, connections, script)
-    asyncio.run(_aiohttp(url, 1, connections))
     return asyncio.run(_aiohttp(url, seconds, connections))
 
 
@@ -175,41 +176,56 @@ def main() -> None:
                 targets[f"mediator, log {bodies}"] = (
                     f"http://127.0.0.1:{port}/r1/{PROVIDER}/bench{PATH}"
                 )
-            floor = f"http://127.0.0.1:{mediators['metadata']}/healthz"
-            results = {
-                name: measure(url, SECONDS, CONNECTIONS, script) for name, url in targets.items()
-            }
-            healthz = measure(floor, SECONDS, CONNECTIONS, script)
-            latency = {
-                name: measure(url, LATENCY_SECONDS, 1, script) for name, url in targets.items()
-            }
+            targets["mediator /healthz"] = f"http://127.0.0.1:{mediators['metadata']}/healthz"
+            results = best_of(targets, SECONDS, CONNECTIONS, script)
+            latency = best_of(targets, LATENCY_SECONDS, 1, script)
         finally:
             for process in processes:
                 process.terminate()
             for process in processes:
                 process.wait(timeout=15)
+    report(results, latency)
+
+
+def best_of(
+    targets: dict[str, str], seconds: int, connections: int, script: Path
+) -> dict[str, tuple[float, float, int]]:
+    """Interleaved rounds over all targets: highest rate, lowest median, summed errors."""
+    best: dict[str, tuple[float, float, int]] = {}
+    for _ in range(ROUNDS):
+        for name, url in targets.items():
+            rate, median, errors = measure(url, seconds, connections, script)
+            old = best.get(name, (0.0, float("inf"), 0))
+            best[name] = (max(old[0], rate), min(old[1], median), old[2] + errors)
+    return best
+
+
+def report(
+    results: dict[str, tuple[float, float, int]], latency: dict[str, tuple[float, float, int]]
+) -> None:
     tool = "wrk" if shutil.which("wrk") else "aiohttp"
-    direct_rate = results["direct"][0]
-    direct_median = latency["direct"][1]
+    direct_rate, direct_median = results["direct"][0], latency["direct"][1]
     print(
-        f"load: {tool}, {CONNECTIONS} connections, {SECONDS}s per target; latency at 1 connection"
+        f"load: {tool}, {CONNECTIONS} connections, best of {ROUNDS} interleaved {SECONDS}s rounds;"
+        f" latency: median at 1 connection, best of {ROUNDS} {LATENCY_SECONDS}s rounds"
     )
-    print(
-        f"{'path':<24}{'req/s':>10}{'ratio':>8}{'median ms (c=1)':>18}{'added ms':>10}{'errors':>8}"
-    )
+    header = f"{'path':<24}{'req/s':>10}{'ratio':>8}{'median ms (c=1)':>18}{'added ms':>10}"
+    print(header + f"{'errors':>8}")
     for name, (rate, _, errors) in results.items():
         median = latency[name][1]
-        added = median - direct_median
         print(
             f"{name:<24}{rate:>10.0f}{rate / direct_rate:>8.2f}{median:>18.2f}"
-            f"{added:>10.2f}{errors + latency[name][2]:>8}"
+            f"{median - direct_median:>10.2f}{errors + latency[name][2]:>8}"
         )
-    print(f"{'mediator /healthz':<24}{healthz[0]:>10.0f}{healthz[0] / direct_rate:>8.2f}")
     for bodies in ("metadata", "full"):
-        rate, _, _ = results[f"mediator, log {bodies}"]
-        added = latency[f"mediator, log {bodies}"][1] - direct_median
-        verdict = "meets" if rate / direct_rate >= 0.5 and added <= 2.0 else "MISSES"
-        print(f"log {bodies}: {verdict} the targets (>= 0.50 of direct, <= 2 ms added median)")
+        name = f"mediator, log {bodies}"
+        ratio = results[name][0] / direct_rate
+        added = latency[name][1] - direct_median
+        print(
+            f"log {bodies}: throughput {ratio:.2f} of direct (target >= 0.50: "
+            f"{'met' if ratio >= 0.5 else 'MISSED'}), added median {added:.2f} ms "
+            f"(target <= 2 ms: {'met' if added <= 2.0 else 'MISSED'})"
+        )
 
 
 if __name__ == "__main__":
