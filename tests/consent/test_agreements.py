@@ -189,3 +189,5 @@ async def test_deleted_agreement_refuses_new_records(consent):
     assert response.status_code == 404
     audit = (await consent.client.get("/audit/data-agreements/", headers=ORG)).json()
     assert agreement_id in [a["id"] for a in audit["dataAgreements"]]
+    audited = await consent.client.get(f"/audit/data-agreement/{agreement_id}/", headers=ORG)
+    assert audited.status_code == 200 and audited.json()["dataAgreement"]["active"] is False

@@ -152,6 +152,6 @@ def audit_agreements(session: SessionDep, _: OrgDep, page: PageDep) -> Agreement
 def audit_agreement(dataAgreementId: str, session: SessionDep, _: OrgDep) -> AgreementOnly:
     return AgreementOnly(
         dataAgreement=public_agreement(
-            session, get_agreement(session, agreement_id=dataAgreementId)
+            session, get_agreement(session, agreement_id=dataAgreementId, include_deleted=True)
         )
     )

@@ -52,9 +52,11 @@ def public_agreement(session: Session, agreement: DataAgreement) -> DataAgreemen
     return to_public(agreement, session.get(Policy, agreement.policy_id))
 
 
-def get_agreement(session: Session, *, agreement_id: str) -> DataAgreement:
+def get_agreement(
+    session: Session, *, agreement_id: str, include_deleted: bool = False
+) -> DataAgreement:
     agreement = session.get(DataAgreement, check_id(agreement_id, "dataAgreementId"))
-    if agreement is None or agreement.deleted:
+    if agreement is None or (agreement.deleted and not include_deleted):
         raise NotFound(f"No data agreement {agreement_id}.", code="data-agreement-not-found")
     return agreement
 
