@@ -106,6 +106,13 @@ async def test_large_bodies_stream_both_ways(shared_mediator):
         f"/r1/{REGISTRIES}/raw/upload", content=chunks(), headers=client_headers(HEALTH)
     )
     assert upload.status_code == 200 and upload.json() == {"received": 1_000_000}
+    sized = await client.post(
+        f"{BASE}/sized", content=b"z" * 300_000, headers=client_headers(HEALTH)
+    )
+    assert sized.status_code == 200
+    seen = sized.json()
+    assert len(seen["body"]) == 300_000 and seen["headers"]["content-length"] == "300000"
+    assert "transfer-encoding" not in seen["headers"]
 
 
 async def test_head_keeps_the_providers_length(shared_mediator):

@@ -129,6 +129,8 @@ async def forward(
         data = None
     else:
         data = _stream_body(request, digest)
+        if length is not None and length.isdigit():
+            headers.append(("Content-Length", length))  # stream, but not chunked
 
     timeout = aiohttp.ClientTimeout(
         total=None,
