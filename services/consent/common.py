@@ -30,7 +30,8 @@ def time_ordered_id() -> str:
         | 0b10 << 62
         | (random_bits & (2**62 - 1))
     )
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def check_id(value: str, what: str = "id") -> str:

@@ -161,7 +161,8 @@ class DecisionStore:
         time_in = self.dialect.time_in
         values: list[Any] = []
         for e in entries:
-            values.extend((*e[:10], time_in(e[10]), time_in(e[11])))
+            decided = time_in(e[10])
+            values.extend((*e[:10], decided, decided if e[11] is e[10] else time_in(e[11])))
         with self._write_lock:
             if self._writer is None:
                 self._writer = self._connect(autocommit=False)
