@@ -167,3 +167,28 @@ async def test_every_decision_is_listed_for_audit(consent):
     decisions = listed.json()["decisions"]
     assert sorted(d["decisionId"] for d in decisions) == sorted(ids)
     assert [d["decision"] for d in decisions].count("deny") == 1
+
+
+async def test_a_decision_that_cannot_be_stored_is_not_given(consent, monkeypatch):
+    await consent.individual("tok-unstored")
+    await consent.consent("tok-unstored")
+    store = consent.app.state.decision_log.store
+
+    def broken(entries):
+        raise RuntimeError("disk full")
+
+    before = (await consent.client.get("/v1/decisions", headers=ORG)).json()["decisions"]
+    monkeypatch.setattr(store, "write", broken)
+    body = {
+        "subject": "tok-unstored",
+        "dataConsumer": "DPI/GOV/MOE/emis",
+        "dataProvider": "DPI/GOV/MOH/hmis",
+        "purpose": "school-enrolment",
+        "dataCategories": ["immunisation-status"],
+    }
+    failed = await consent.client.post("/v1/decisions", json=body, headers=MEDIATOR)
+    assert failed.status_code == 503 and failed.json()["code"] == "decision-not-recorded"
+    assert "permit" not in failed.text and "disk full" not in failed.text
+    monkeypatch.undo()
+    assert (await consent.client.get("/v1/decisions", headers=ORG)).json()["decisions"] == before
+    assert (await consent.decide("tok-unstored"))["decision"] == "permit"

@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from services.consent.decisions.store import MAX_BATCH, DecisionRow, DecisionStore
+from services.kernel.errors import DomainError
 
 log = logging.getLogger("dpi.consent.decisions")
 
@@ -50,7 +51,14 @@ class DecisionLog:
         self._pending.append((entry, future))
         if len(self._pending) == 1 and not self._writing:
             loop.call_soon(self._flush)
-        await future
+        try:
+            await future
+        except Exception as exc:  # not stored, so not given: the caller must ask again
+            raise DomainError(
+                "The decision could not be recorded; try again.",
+                code="decision-not-recorded",
+                status_code=503,
+            ) from exc
 
     def _flush(self) -> None:
         if self._writing or not self._pending:
