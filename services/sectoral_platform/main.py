@@ -26,6 +26,8 @@ from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.system.routes import router as system_router
+from services.sectoral_platform.tracker.jobs import JobRunner, running
+from services.sectoral_platform.tracker.routes import router as tracker_router
 
 SERVICE = "sectoral_platform"
 
@@ -43,13 +45,22 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         app.state.metadata = store
         app.state.authenticator = Authenticator(store)
         app.state.system_id = system_id(settings)
-        yield
+        async with running(JobRunner(app.state.database.engine, store)) as jobs:
+            app.state.tracker_jobs = jobs
+            yield
 
     app = create_service_app(
         settings=settings,
         metadata=Base.metadata,
         # specific routers first: the generic `/api/{collection}` routes come last
-        routers=[system_router, auth_router, aggregate_router, analytics_router, metadata_router],
+        routers=[
+            system_router,
+            auth_router,
+            aggregate_router,
+            analytics_router,
+            tracker_router,
+            metadata_router,
+        ],
         error_renderer=render_web_message,
         lifespan=lifespan,
     )

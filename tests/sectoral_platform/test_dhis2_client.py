@@ -74,7 +74,7 @@ def test_org_units_paged_and_tree(dhis2: DHIS2Client) -> None:
 
 def test_data_elements_and_data_sets(dhis2: DHIS2Client) -> None:
     elements = list(dhis2.get_data_elements(fields="id,name,valueType"))  # type: ignore[no-untyped-call]
-    assert ANC1 in {e["id"] for e in elements} and len(elements) == 11
+    assert ANC1 in {e["id"] for e in elements} and len(elements) == 11 + 3  # 3 tracker elements
     assert dhis2.get_data_element(ANC1, fields="id,name")["name"] == "ANC 1st visit"
     created = dhis2.create_data_element(
         {

@@ -300,6 +300,8 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("trackedEntityType", "reference", "trackedEntityTypes"),
             Prop("organisationUnits", "collection", "organisationUnits"),
             Prop("programTrackedEntityAttributes", "embedded", "programTrackedEntityAttributes"),
+            Prop("onlyEnrollOnce", default=False),
+            Prop("displayIncidentDate", default=False),
             Prop("programStages", "inverse", "programStages", source=("programStages", "program")),
             _CC,
             order=65,

@@ -54,4 +54,8 @@ def seed(store: MetadataStore, settings: SectoralSettings) -> None:
         for data_set in health.get("dataSets", []):
             data_set["organisationUnits"] = [{"id": uid} for uid in facilities]
         _import(store, health, "the health configuration")
+        tracker = metadata_file("tracker.json")
+        for program in tracker.get("programs", []):
+            program["organisationUnits"] = [{"id": uid} for uid in facilities]
+        _import(store, tracker, "the tracker configuration")
         log.info("loaded the health configuration with %d org units", len(units))

@@ -1,0 +1,1 @@
+"""DHIS2 tracker: tracked entities, enrollments and events."""

@@ -1,0 +1,135 @@
+"""A tracker payload flattened into three lists, with generated UIDs and parent links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.common.uid import generate_uid
+
+Obj = dict[str, Any]
+STRATEGIES = ("CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE")
+ATOMIC_MODES = ("ALL", "OBJECT")
+IMPORT_MODES = ("COMMIT", "VALIDATE")
+REPORT_MODES = ("ERRORS", "WARNINGS", "FULL")
+
+
+@dataclass
+class ImportParams:
+    strategy: str = "CREATE_AND_UPDATE"
+    atomic_mode: str = "ALL"
+    import_mode: str = "COMMIT"
+    report_mode: str = "ERRORS"
+
+    @classmethod
+    def parse(cls, raw: dict[str, str | None]) -> ImportParams:
+        values = {
+            "strategy": (raw.get("importStrategy") or "CREATE_AND_UPDATE").upper(),
+            "atomic_mode": (raw.get("atomicMode") or "ALL").upper(),
+            "import_mode": (raw.get("importMode") or "COMMIT").upper(),
+            "report_mode": (raw.get("reportMode") or "ERRORS").upper(),
+        }
+        allowed = {
+            "strategy": STRATEGIES,
+            "atomic_mode": ATOMIC_MODES,
+            "import_mode": IMPORT_MODES,
+            "report_mode": REPORT_MODES,
+        }
+        for key, value in values.items():
+            if value not in allowed[key]:
+                raise bad_request(f"Value `{value}` is not valid, expected one of {allowed[key]}")
+        return cls(**values)
+
+    def as_query(self) -> dict[str, str]:
+        return {
+            "importStrategy": self.strategy,
+            "atomicMode": self.atomic_mode,
+            "importMode": self.import_mode,
+            "reportMode": self.report_mode,
+        }
+
+
+@dataclass
+class Bundle:
+    tracked_entities: list[Obj] = field(default_factory=list)
+    enrollments: list[Obj] = field(default_factory=list)
+    events: list[Obj] = field(default_factory=list)
+    relationships: list[Obj] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.tracked_entities) + len(self.enrollments) + len(self.events)
+
+
+def _list(body: Obj, key: str) -> list[Obj]:
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise bad_request(f"JSON parse error: `{key}` must be a list of objects")
+    return value
+
+
+def flatten(body: Any) -> Bundle:
+    """Nested enrollments and events become flat objects pointing at their parents."""
+    if not isinstance(body, dict):
+        raise bad_request("JSON parse error: a tracker payload must be an object")
+    bundle = Bundle(relationships=_list(body, "relationships"))
+    for te in _list(body, "trackedEntities"):
+        te = dict(te)
+        te.setdefault("trackedEntity", te.pop("trackedEntityInstance", None) or generate_uid())
+        bundle.tracked_entities.append(te)
+        for enrollment in _list(te, "enrollments"):
+            _add_enrollment(bundle, {**enrollment, "trackedEntity": te["trackedEntity"]})
+        te.pop("enrollments", None)
+    for enrollment in _list(body, "enrollments"):
+        _add_enrollment(bundle, dict(enrollment))
+    for event in _list(body, "events"):
+        event = dict(event)
+        event.setdefault("event", None)
+        event["event"] = event["event"] or generate_uid()
+        bundle.events.append(event)
+    return bundle
+
+
+def _add_enrollment(bundle: Bundle, enrollment: Obj) -> None:
+    enrollment["enrollment"] = enrollment.get("enrollment") or generate_uid()
+    for event in _list(enrollment, "events"):
+        event = {
+            **event,
+            "enrollment": enrollment["enrollment"],
+            "program": event.get("program") or enrollment.get("program"),
+            "trackedEntity": enrollment.get("trackedEntity"),
+        }
+        event["event"] = event.get("event") or generate_uid()
+        bundle.events.append(event)
+    enrollment.pop("events", None)
+    bundle.enrollments.append(enrollment)
+
+
+def ref(value: Any) -> str | None:
+    """A reference given as a bare UID or as `{"id": ...}`."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+
+def instant(value: Any) -> str | None:
+    """An ISO date or date-time as DHIS2's zone-less timestamp; None if absent or invalid."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().removesuffix("Z")
+    if len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
+        text = text[:-6]
+    for fmt in _FORMATS:
+        try:
+            moment = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    return None

@@ -1,0 +1,97 @@
+"""Tracker tables: tracked entities, their attribute values, enrollments, events, import jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field
+
+from services.sectoral_platform.base import Base
+
+
+class TrackedEntityBase(Base):
+    tracked_entity_type: str = Field(max_length=11)
+    org_unit: str = Field(max_length=11)
+    ou_path: str = Field(max_length=255, index=True)
+    inactive: bool = False
+
+
+class TrackedEntity(TrackedEntityBase, table=True):
+    """A tracked entity; `attributes` mirrors the value rows for whole-object reads."""
+
+    __tablename__ = "tracked_entity"
+
+    uid: str = Field(primary_key=True, max_length=11)
+    attributes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created: str = Field(max_length=32)
+    updated: str = Field(max_length=32)
+
+
+class TrackedEntityAttributeValue(Base, table=True):
+    """One attribute value, searchable: attribute filters and unique checks read this table."""
+
+    __tablename__ = "tracked_entity_attribute_value"
+    __table_args__ = (Index("ix_teav_attribute_value", "attribute", "value"),)
+
+    te: str = Field(primary_key=True, max_length=11)
+    attribute: str = Field(primary_key=True, max_length=11)
+    value: str = Field(max_length=1024)
+
+
+class Enrollment(Base, table=True):
+    """A tracked entity's enrollment in a program at an org unit."""
+
+    __tablename__ = "enrollment"
+
+    uid: str = Field(primary_key=True, max_length=11)
+    te: str = Field(max_length=11, index=True)
+    program: str = Field(max_length=11, index=True)
+    org_unit: str = Field(max_length=11)
+    ou_path: str = Field(max_length=255, index=True)
+    status: str = Field(max_length=16)
+    enrolled_at: str = Field(max_length=32)
+    occurred_at: str = Field(max_length=32)
+    completed_at: str | None = Field(default=None, max_length=32)
+    created: str = Field(max_length=32)
+    updated: str = Field(max_length=32)
+
+
+class Event(Base, table=True):
+    """An event of a program stage, inside an enrollment (tracker programs)."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_stage_occurred", "program_stage", "occurred_at"),)
+
+    uid: str = Field(primary_key=True, max_length=11)
+    enrollment: str | None = Field(default=None, max_length=11, index=True)
+    te: str | None = Field(default=None, max_length=11)
+    program: str = Field(max_length=11)
+    program_stage: str = Field(max_length=11)
+    org_unit: str = Field(max_length=11)
+    ou_path: str = Field(max_length=255, index=True)
+    status: str = Field(max_length=16)
+    occurred_at: str | None = Field(default=None, max_length=32)
+    scheduled_at: str | None = Field(default=None, max_length=32)
+    data_values: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created: str = Field(max_length=32)
+    updated: str = Field(max_length=32)
+
+
+class TrackerJob(Base, table=True):
+    """An accepted async import: the payload is kept until the job has run (nothing lost)."""
+
+    __tablename__ = "tracker_job"
+
+    uid: str = Field(primary_key=True, max_length=11)
+    status: str = Field(max_length=16)  # QUEUED, RUNNING, COMPLETED
+    created: str = Field(max_length=32)
+    finished: str | None = Field(default=None, max_length=32)
+    user: str = Field(max_length=11)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

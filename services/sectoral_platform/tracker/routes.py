@@ -1,0 +1,266 @@
+"""`/api/tracker`: imports (sync and async jobs) and reads of entities, enrollments, events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from services.kernel.db import DatabaseDep
+from services.sectoral_platform.auth.service import CurrentUser, CurrentUserDep
+from services.sectoral_platform.common.errors import bad_request, not_found, web_message
+from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.metadata.deps import StoreDep, base_url
+from services.sectoral_platform.tracker import views
+from services.sectoral_platform.tracker.bundle import ImportParams, flatten
+from services.sectoral_platform.tracker.importer import import_bundle
+from services.sectoral_platform.tracker.jobs import JobRunner, job_log
+from services.sectoral_platform.tracker.meta import TrackerMeta
+from services.sectoral_platform.tracker.reads import (
+    Page,
+    and_all,
+    attribute_filters,
+    enrollments_of,
+    org_unit_condition,
+    paged,
+    uid_list,
+)
+from services.sectoral_platform.tracker.state import EN, EV, TE
+
+router = APIRouter(prefix="/api/tracker", tags=["tracker"])
+TE_EXCLUDED = ("relationships", "enrollments", "events", "programOwners")
+
+
+def _capture(user: CurrentUser) -> list[str] | None:
+    return None if user.has("ALL") else user.capture
+
+
+@router.post("", summary="Import tracked entities, enrollments and events")
+async def post_tracker(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"JSON parse error: {exc}") from exc
+    query = request.query_params
+    params = ImportParams.parse(dict(query))
+    bundle = flatten(body)
+    if parse_bool(query.get("async"), True):
+        runner: JobRunner = request.app.state.tracker_jobs
+        uid = await run_in_threadpool(
+            lambda: runner.submit(body=body, params=params, user=user.uid, capture=_capture(user))
+        )
+        runner.wake()
+        location = f"{base_url(request)}/api/tracker/jobs/{uid}"
+        response = {"id": uid, "location": location}
+        return json_response(web_message(200, "Tracker job added", response=response))
+    report = await run_in_threadpool(
+        lambda: import_bundle(
+            engine=database.engine,
+            store=store,
+            bundle=bundle,
+            params=params,
+            capture=_capture(user),
+        )
+    )
+    return json_response(report, 409 if report["status"] == "ERROR" else 200)
+
+
+def _job(request: Request, uid: str) -> dict[str, Any]:
+    runner: JobRunner = request.app.state.tracker_jobs
+    job = runner.job(uid)
+    if job is None:
+        raise not_found(f"Job with id `{uid}` could not be found.", None)
+    return job
+
+
+@router.get("/jobs/{uid}", summary="The log of a tracker import job")
+def get_job(request: Request, uid: str, _: CurrentUserDep) -> Response:
+    return json_response(job_log(_job(request, uid)))
+
+
+@router.get("/jobs/{uid}/report", summary="The report of a finished tracker import job")
+def get_job_report(request: Request, uid: str, _: CurrentUserDep) -> Response:
+    job = _job(request, uid)
+    if job["status"] != "COMPLETED":
+        raise not_found(f"Import report for job `{uid}` is not available yet.", None)
+    return json_response(job["report"])
+
+
+def _listing(key: str, items: list[dict[str, Any]], pager: dict[str, Any] | None) -> Response:
+    body: dict[str, Any] = {}
+    if pager is not None:
+        body["pager"] = pager
+        body.update(pager)
+    body[key] = items
+    body["instances"] = items  # the pre-2.41 key, for older clients
+    return json_response(body)
+
+
+@router.get("/trackedEntities", summary="Tracked entities")
+def list_tracked_entities(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    q = request.query_params
+    meta = TrackerMeta(store)
+    program, tet = q.get("program"), q.get("trackedEntityType")
+    wanted = uid_list(q.get("trackedEntities"), q.get("trackedEntity"))
+    if not (program or tet or wanted):
+        raise bad_request(
+            "Either `program`, `trackedEntityType` or `trackedEntities` should be specified"
+        )
+    if program and meta.program(program) is None:
+        raise bad_request(f"Program is specified but does not exist: `{program}`")
+    if tet and meta.tet_mandatory(tet) is None:
+        raise bad_request(f"Tracked entity type is specified but does not exist: `{tet}`")
+    units = uid_list(*q.getlist("orgUnits"), *q.getlist("orgUnit"))
+    conditions = [
+        org_unit_condition(
+            TE.c.ou_path,
+            TE.c.org_unit,
+            store=store,
+            user=user,
+            units=units,
+            mode=q.get("orgUnitMode") or q.get("ouMode"),
+        ),
+        TE.c.tracked_entity_type == tet if tet else None,
+        TE.c.uid.in_(select(EN.c.te).where(EN.c.program == program)) if program else None,
+        TE.c.uid.in_(wanted) if wanted else None,
+        *attribute_filters(q.getlist("filter"), meta),
+    ]
+    rows, pager = paged(
+        database.engine,
+        select(TE).where(and_all(conditions)),
+        [TE.c.created, TE.c.uid],
+        Page.parse(q),
+    )
+    return _listing("trackedEntities", _tracked_entities(database, meta, rows, q), pager)
+
+
+def _tracked_entities(
+    database: Any, meta: TrackerMeta, rows: list[dict[str, Any]], q: Any
+) -> list[dict[str, Any]]:
+    fields = q.get("fields")
+    nested = bool(fields) and "enrollments" in fields and "!enrollments" not in fields
+    enrollments = enrollments_of(database.engine, [r["uid"] for r in rows]) if nested else {}
+    result = []
+    for row in rows:
+        obj = views.tracked_entity(row, meta)
+        if nested:
+            obj["enrollments"] = [
+                {**views.enrollment(en), "events": [views.event(ev) for ev in en["events"]]}
+                for en in enrollments.get(row["uid"], [])
+            ]
+        result.append(views.select_fields(obj, fields, TE_EXCLUDED))
+    return result
+
+
+@router.get("/trackedEntities/{uid}", summary="One tracked entity")
+def get_tracked_entity(
+    request: Request, uid: str, database: DatabaseDep, store: StoreDep, _: CurrentUserDep
+) -> Response:
+    with database.engine.connect() as conn:
+        row = conn.execute(select(TE).where(TE.c.uid == uid)).mappings().first()
+    if row is None:
+        raise not_found(f"TrackedEntity with id {uid} could not be found.", None)
+    items = _tracked_entities(database, TrackerMeta(store), [dict(row)], request.query_params)
+    return json_response(items[0])
+
+
+@router.get("/enrollments", summary="Enrollments")
+def list_enrollments(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    q = request.query_params
+    units = uid_list(*q.getlist("orgUnits"), *q.getlist("orgUnit"))
+    wanted = uid_list(q.get("enrollments"))
+    status = q.get("status") or q.get("programStatus")
+    conditions = [
+        org_unit_condition(
+            EN.c.ou_path,
+            EN.c.org_unit,
+            store=store,
+            user=user,
+            units=units,
+            mode=q.get("orgUnitMode") or q.get("ouMode"),
+        ),
+        EN.c.program == q["program"] if q.get("program") else None,
+        EN.c.te == q["trackedEntity"] if q.get("trackedEntity") else None,
+        EN.c.status == status.upper() if status else None,
+        EN.c.uid.in_(wanted) if wanted else None,
+    ]
+    rows, pager = paged(
+        database.engine,
+        select(EN).where(and_all(conditions)),
+        [EN.c.created, EN.c.uid],
+        Page.parse(q),
+    )
+    items = [views.select_fields(views.enrollment(r), q.get("fields"), ("events",)) for r in rows]
+    return _listing("enrollments", items, pager)
+
+
+@router.get("/enrollments/{uid}", summary="One enrollment")
+def get_enrollment(
+    request: Request, uid: str, database: DatabaseDep, _: CurrentUserDep
+) -> Response:
+    with database.engine.connect() as conn:
+        row = conn.execute(select(EN).where(EN.c.uid == uid)).mappings().first()
+        if row is None:
+            raise not_found(f"Enrollment with id {uid} could not be found.", None)
+        events = conn.execute(select(EV).where(EV.c.enrollment == uid)).mappings().all()
+    body = {**views.enrollment(dict(row)), "events": [views.event(dict(e)) for e in events]}
+    return json_response(views.select_fields(body, request.query_params.get("fields"), ()))
+
+
+@router.get("/events", summary="Events")
+def list_events(
+    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+) -> Response:
+    q = request.query_params
+    units = uid_list(*q.getlist("orgUnit"), *q.getlist("orgUnits"))
+    wanted = uid_list(q.get("events"), q.get("event"))
+    enrollments = uid_list(q.get("enrollments"), q.get("enrollment"))
+    conditions = [
+        org_unit_condition(
+            EV.c.ou_path,
+            EV.c.org_unit,
+            store=store,
+            user=user,
+            units=units,
+            mode=q.get("orgUnitMode") or q.get("ouMode"),
+        ),
+        EV.c.program == q["program"] if q.get("program") else None,
+        EV.c.program_stage == q["programStage"] if q.get("programStage") else None,
+        EV.c.te == q["trackedEntity"] if q.get("trackedEntity") else None,
+        EV.c.status == q["status"].upper() if q.get("status") else None,
+        EV.c.occurred_at >= q["occurredAfter"] if q.get("occurredAfter") else None,
+        EV.c.occurred_at <= q["occurredBefore"] + "T23:59:59.999"
+        if q.get("occurredBefore") and len(q["occurredBefore"]) == 10
+        else (EV.c.occurred_at <= q["occurredBefore"] if q.get("occurredBefore") else None),
+        EV.c.enrollment.in_(enrollments) if enrollments else None,
+        EV.c.uid.in_(wanted) if wanted else None,
+    ]
+    rows, pager = paged(
+        database.engine,
+        select(EV).where(and_all(conditions)),
+        [EV.c.occurred_at, EV.c.uid],
+        Page.parse(q),
+    )
+    items = [views.select_fields(views.event(r), q.get("fields"), ()) for r in rows]
+    return _listing("events", items, pager)
+
+
+@router.get("/events/{uid}", summary="One event")
+def get_event(request: Request, uid: str, database: DatabaseDep, _: CurrentUserDep) -> Response:
+    with database.engine.connect() as conn:
+        row = conn.execute(select(EV).where(EV.c.uid == uid)).mappings().first()
+    if row is None:
+        raise not_found(f"Event with id {uid} could not be found.", None)
+    return json_response(
+        views.select_fields(views.event(dict(row)), request.query_params.get("fields"), ())
+    )

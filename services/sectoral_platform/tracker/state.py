@@ -1,0 +1,75 @@
+"""What the database already holds about the objects a bundle mentions (one query per kind)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Connection
+
+from services.sectoral_platform.tracker.bundle import Bundle, ref
+from services.sectoral_platform.tracker.models import (
+    Enrollment,
+    Event,
+    TrackedEntity,
+    TrackedEntityAttributeValue,
+)
+
+TE = TrackedEntity.__table__  # type: ignore[attr-defined]
+TEAV = TrackedEntityAttributeValue.__table__  # type: ignore[attr-defined]
+EN = Enrollment.__table__  # type: ignore[attr-defined]
+EV = Event.__table__  # type: ignore[attr-defined]
+CHUNK = 500
+
+
+def chunks(values: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class ExistingState:
+    tracked_entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    enrollments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (attribute, value) -> owning tracked entity, for the unique attributes the bundle uses
+    unique_owner: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (tracked entity, program) -> statuses of its stored enrollments
+    enrollment_statuses: dict[tuple[str, str], list[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def load_state(
+    conn: Connection, bundle: Bundle, unique_values: set[tuple[str, str]]
+) -> ExistingState:
+    state = ExistingState()
+    te_ids = {te["trackedEntity"] for te in bundle.tracked_entities}
+    te_ids |= {u for u in (ref(e.get("trackedEntity")) for e in bundle.enrollments) if u}
+    for part in chunks(te_ids):
+        for row in conn.execute(select(TE).where(TE.c.uid.in_(part))).mappings():
+            state.tracked_entities[row["uid"]] = dict(row)
+    en_ids = {e["enrollment"] for e in bundle.enrollments}
+    en_ids |= {u for u in (ref(e.get("enrollment")) for e in bundle.events) if u}
+    for part in chunks(en_ids):
+        for row in conn.execute(select(EN).where(EN.c.uid.in_(part))).mappings():
+            state.enrollments[row["uid"]] = dict(row)
+    for part in chunks({e["event"] for e in bundle.events}):
+        columns = (EV.c.uid, EV.c.enrollment, EV.c.program, EV.c.program_stage, EV.c.created)
+        for row in conn.execute(select(*columns).where(EV.c.uid.in_(part))).mappings():
+            state.events[row["uid"]] = dict(row)
+    for part in chunks(unique_values):
+        query = select(TEAV.c.attribute, TEAV.c.value, TEAV.c.te).where(
+            tuple_(TEAV.c.attribute, TEAV.c.value).in_(part)
+        )
+        for attribute, value, te in conn.execute(query):
+            state.unique_owner[(attribute, value)] = te
+    for part in chunks({ref(e.get("trackedEntity")) for e in bundle.enrollments} - {None}):
+        query = select(EN.c.uid, EN.c.te, EN.c.program, EN.c.status).where(EN.c.te.in_(part))
+        for uid, te, program, status in conn.execute(query):
+            state.enrollment_statuses[(te, program)].append((uid, status))
+    return state
