@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -14,6 +15,8 @@ import httpx
 
 from sandbox.display import console, err_console, format_log_line, services_table
 from sandbox.launcher import Child, Launcher, LaunchError, stop_sandbox, tail
+from sandbox.logverify import register as register_log
+from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, live_services, load_state
 from services.kernel.topology import load_topology, port_offset
@@ -29,6 +32,12 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`dpi up`, then every scenario with full message logging, then keep serving."""
+    os.environ.setdefault(BODIES_ENV, "full")  # the boundary reports list the fields that crossed
+    return cmd_up(args)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -51,6 +60,11 @@ def cmd_up(args: argparse.Namespace) -> int:
                 "Running in the background: `dpi status`, `dpi logs SERVICE`, `dpi down`."
             )
             return 0
+        if getattr(args, "scenarios", False):
+            console.print("\nRunning every scenario against the sandbox…")
+            if run_all_scenarios(data_dir=launcher.data_dir, port_offset=launcher.port_offset):
+                err_console.print("[yellow]Some scenarios failed (above); still serving.[/yellow]")
+            console.print(services_table(topology, launcher.port_offset))
         console.print("Press Ctrl-C to stop.")
         launcher.watch()
     except LaunchError as exc:
@@ -171,9 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
     up.set_defaults(func=cmd_up)
 
-    demo = sub.add_parser("demo", parents=[common], help="start the sandbox for a workshop")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="start the sandbox, run every scenario, keep serving"
+    )
     demo.add_argument("--timeout", type=float, default=60.0)
-    demo.set_defaults(func=cmd_up, detach=False)
+    demo.set_defaults(func=cmd_demo, detach=False, scenarios=True)
 
     down = sub.add_parser("down", parents=[common], help="stop a running sandbox")
     down.add_argument("--timeout", type=float, default=10.0)
@@ -198,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(func=cmd_generate)
 
     register_scenarios(sub, common)
+    register_log(sub, common)
     return parser
 
 

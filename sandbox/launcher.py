@@ -75,7 +75,8 @@ def free_offset(topology: Topology, attempts: int = 200) -> int:
     """A port offset at which every service port is free on loopback (for tests and benches)."""
     ports = [s.port for s in topology.services]
     for _ in range(attempts):
-        offset = random.randrange(10_000, 50_000, 10)
+        # below Linux's ephemeral range (32768+), where outgoing connections take ports
+        offset = random.randrange(10_000, 24_000, 10)
         if not any(port_in_use(p + offset) for p in ports):
             return offset
     raise LaunchError("no free range of ports found on loopback")

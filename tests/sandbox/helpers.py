@@ -30,11 +30,11 @@ def dpi(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: 
 
 
 def start_foreground(
-    data_dir: Path, timeout: float = 60
-) -> tuple[subprocess.Popen[str], SandboxState]:
-    """`dpi up` in the foreground, returned once it says all services are ready."""
+    data_dir: Path, timeout: float = 60, command: str = "up"
+) -> tuple[subprocess.Popen[str], SandboxState, str]:
+    """`dpi up` (or `dpi demo`) in the foreground, returned once it says it is serving."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.cli", "up", "--port-offset", str(free_offset())],
+        [sys.executable, "-m", "sandbox.cli", command, "--port-offset", str(free_offset())],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -51,5 +51,5 @@ def start_foreground(
     state = load_state(data_dir)
     if "Press Ctrl-C" not in seen or state is None:
         process.kill()
-        raise AssertionError(f"dpi up did not become ready:\n{seen}")
-    return process, state
+        raise AssertionError(f"dpi {command} did not become ready:\n{seen}")
+    return process, state, seen

@@ -99,7 +99,7 @@ def test_reset_refuses_a_foreign_directory_and_wipes_its_own(tmp_path):
 
 
 def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path):
-    process, state = start_foreground(tmp_path / "d")
+    process, state, _ = start_foreground(tmp_path / "d")
     pids = [s.pid for s in state.services]
     assert all(pid_alive(p) for p in pids)
     process.send_signal(signal.SIGINT)
@@ -110,11 +110,22 @@ def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path):
 
 
 def test_a_crash_after_start_is_reported_and_everything_stops(tmp_path):
-    process, state = start_foreground(tmp_path / "d")
+    process, state, _ = start_foreground(tmp_path / "d")
     victim = state.service("registries")
     assert victim is not None
     os.kill(victim.pid, signal.SIGKILL)
     rest, _ = process.communicate(timeout=30)
     assert process.returncode == 1
     assert "registries exited with code" in " ".join(rest.split())
+    assert not [s.pid for s in state.services if pid_alive(s.pid)]
+
+
+def test_demo_runs_every_scenario_then_keeps_serving(tmp_path):
+    process, state, seen = start_foreground(tmp_path / "d", timeout=240, command="demo")
+    assert "Scenario runs" in seen and "FAILED" not in seen, seen
+    assert "report.html" in seen
+    assert all(pid_alive(s.pid) for s in state.services)
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
     assert not [s.pid for s in state.services if pid_alive(s.pid)]
