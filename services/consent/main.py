@@ -37,13 +37,20 @@ SERVICE = "consent"
 log = logging.getLogger("dpi.consent")
 
 
-async def _deliver_webhooks(database: Database, settings: ConsentSettings) -> None:
+async def _background(app: FastAPI, settings: ConsentSettings) -> None:
+    """Seed once the database answers (it may start after us), and deliver webhook events."""
+    database: Database = app.state.database
+    seeded = not settings.seed
     while True:
         try:
+            if not seeded and app.state.schema_ready:
+                with database.session() as session:
+                    seed(session, settings)
+                seeded = True
             with database.session() as session:
                 await deliver_due(session, max_attempts=settings.webhook_max_attempts)
         except SQLAlchemyError:
-            log.warning("webhook delivery: database unavailable, retrying", exc_info=True)
+            log.warning("database unavailable, retrying", exc_info=True)
         await asyncio.sleep(settings.webhook_interval)
 
 
@@ -59,7 +66,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
                 seed(session, settings)
         app.state.decision_log = DecisionLog(DecisionStore(database.engine))
         await app.state.decision_log.start()
-        drainer = asyncio.create_task(_deliver_webhooks(database, settings))
+        drainer = asyncio.create_task(_background(app, settings))
         try:
             yield
         finally:
