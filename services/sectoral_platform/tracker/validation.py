@@ -74,7 +74,7 @@ class Validator:
         self.te_types: dict[str, str] = {}  # planned tracked entity -> its type
         self.te_attrs: dict[str, set[str]] = {}
         self.claimed: dict[tuple[str, str], str] = {}
-        self.planned_enrollments: set[str] = set()
+        self.planned_enrollments: dict[str, str] = {}  # enrollment -> tracked entity
 
     def run(self, bundle: Bundle) -> Outcome:
         for te in bundle.tracked_entities:
@@ -242,7 +242,7 @@ class Validator:
         if not old and status == "ACTIVE":
             self._single_active(uid, te, program)
         self.state.enrollment_statuses[(te, program.uid)].append((uid, status))
-        self.planned_enrollments.add(uid)
+        self.planned_enrollments[uid] = te
         return {
             "te": te,
             "program": program.uid,
@@ -336,4 +336,8 @@ class Validator:
             self._fail(EV, uid, "E1033", uid, enrollment)
         elif stored is not None and not planned and stored["status"] != "ACTIVE":
             self._fail(EV, uid, "E1037", uid, enrollment, stored["status"])
-        return ref(ev.get("trackedEntity")) or (stored or {}).get("te")
+        return (
+            self.planned_enrollments.get(enrollment or "")
+            or (stored or {}).get("te")
+            or ref(ev.get("trackedEntity"))
+        )
