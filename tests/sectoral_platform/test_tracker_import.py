@@ -295,7 +295,9 @@ async def test_report_modes_and_bad_parameters(shared_client: httpx.AsyncClient)
         "/api/tracker", params={"async": "false"}, content=b"{not json"
     )
     assert garbage.status_code == 400
-    anonymous = await shared_client.post("/api/tracker", json={}, auth=None)
+    anonymous = await shared_client.post(
+        "/api/tracker", json={}, auth=httpx.BasicAuth("admin", "wrong")
+    )
     assert anonymous.status_code == 401
 
 
