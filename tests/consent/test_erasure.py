@@ -6,12 +6,15 @@ from sqlmodel import select
 from services.consent.decisions.models import Decision
 from services.consent.receipts.models import Receipt
 from services.consent.revisions.models import Revision
+from services.consent.webhooks.models import WebhookDelivery
 from tests.consent.conftest import ORG, RECORD
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_forget_removes_personal_data_and_keeps_the_trail(consent):
+    hook = {"webhook": {"payloadUrl": "http://127.0.0.1:9/hook", "secretKey": "0123456789"}}
+    assert (await consent.client.post("/config/webhook/", json=hook, headers=ORG)).is_success
     individual = await consent.individual("tok-forget")
     await consent.individual("tok-stays")
     record_id = (await consent.consent("tok-forget"))["consentRecord"]["id"]
@@ -44,7 +47,7 @@ async def test_forget_removes_personal_data_and_keeps_the_trail(consent):
     with consent.app.state.database.session() as session:
         dump = " ".join(
             str(row)
-            for model in (Revision, Receipt, Decision)
+            for model in (Revision, Receipt, Decision, WebhookDelivery)
             for row in session.exec(select(model)).all()
         )
     assert "tok-forget" not in dump and individual["id"] not in dump

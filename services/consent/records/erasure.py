@@ -15,6 +15,7 @@ from services.consent.receipts.models import Receipt
 from services.consent.records.models import ConsentRecord, Signature
 from services.consent.revisions.models import Revision
 from services.consent.revisions.service import ERASED
+from services.consent.webhooks.models import WebhookDelivery
 from services.consent.webhooks.outbox import enqueue_event
 
 
@@ -62,6 +63,11 @@ def forget_individual(session: Session, *, individual_ref: str, secret: str) -> 
     digests = {subject_hash(individual.subject, secret), subject_hash(individual.id, secret)}
     unlinked = session.execute(
         update(Decision).where(col(Decision.subject_hash).in_(digests)).values(subject_hash=None)
+    )
+    session.execute(
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.individual_id) == individual.id)
+        .values(individual_id=None)
     )
     individual_deleted = not kept
     if individual_deleted:
