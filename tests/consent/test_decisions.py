@@ -192,3 +192,23 @@ async def test_a_decision_that_cannot_be_stored_is_not_given(consent, monkeypatc
     monkeypatch.undo()
     assert (await consent.client.get("/v1/decisions", headers=ORG)).json()["decisions"] == before
     assert (await consent.decide("tok-unstored"))["decision"] == "permit"
+
+
+async def test_unreadable_records_give_no_decision(settings_for):
+    from services.consent.main import create_app
+    from services.consent.settings import ConsentSettings
+    from services.kernel.testing import serve_in_process
+
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+    app = create_app(settings_for("consent", cls=ConsentSettings, database_url=unreachable))
+    async with serve_in_process(app) as client:
+        body = {
+            "subject": "tok-x",
+            "dataConsumer": "DPI/GOV/MOE/emis",
+            "dataProvider": "DPI/GOV/MOH/hmis",
+            "purpose": "school-enrolment",
+            "dataCategories": ["immunisation-status"],
+        }
+        response = await client.post("/v1/decisions", json=body, headers=MEDIATOR)
+        assert response.status_code == 503
+        assert response.json()["code"] == "consent-store-unavailable"

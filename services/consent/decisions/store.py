@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from services.consent.decisions.engine import Candidate
+from services.kernel.errors import DomainError
 
 log = logging.getLogger("dpi.consent.decisions")
 MAX_BATCH = 512
@@ -111,18 +112,23 @@ class DecisionStore:
 
     def _read(self, sql: str, value: str) -> list[Any]:
         for attempt in (1, 2):
-            if self._reader is None:
-                self._reader = self._connect(autocommit=True)
             try:
+                if self._reader is None:
+                    self._reader = self._connect(autocommit=True)
                 cursor = self._reader.cursor()
                 cursor.execute(sql, (value,))
                 rows: list[Any] = cursor.fetchall()
                 cursor.close()
                 return rows
-            except Exception:  # a dropped connection: reconnect once, then give up
+            except Exception as exc:  # a dropped connection: reconnect once, then give up
                 self._drop_reader()
                 if attempt == 2:
-                    raise
+                    log.warning("consent records unreadable: %s", exc)
+                    raise DomainError(
+                        "Consent records cannot be read right now; no decision was made.",
+                        code="consent-store-unavailable",
+                        status_code=503,
+                    ) from exc
         raise AssertionError("unreachable")
 
     def _insert_for(self, rows: int) -> str:
