@@ -21,6 +21,11 @@ from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.common.errors import render_web_message
 from services.sectoral_platform.common.web import Dhis2PathMiddleware
+from services.sectoral_platform.identity.ida import IdaClient
+from services.sectoral_platform.identity.routes import router as identity_router
+from services.sectoral_platform.identity.routes import verifying
+from services.sectoral_platform.identity.sealing import fernet
+from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.seed.loader import seed
@@ -45,7 +50,14 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         app.state.metadata = store
         app.state.authenticator = Authenticator(store)
         app.state.system_id = system_id(settings)
-        async with running(JobRunner(app.state.database.engine, store)) as jobs:
+        engine = app.state.database.engine
+        ida = IdaClient(license_key=settings.ida_license_key, api_key=settings.ida_api_key)
+        registrar = Registrar(engine, store, ida, fernet(settings.pending_key))
+        app.state.registrar = registrar
+        async with (
+            running(JobRunner(engine, store)) as jobs,
+            verifying(registrar, settings.verify_interval_seconds),
+        ):
             app.state.tracker_jobs = jobs
             yield
 
@@ -59,6 +71,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             aggregate_router,
             analytics_router,
             tracker_router,
+            identity_router,
             metadata_router,
         ],
         error_renderer=render_web_message,

@@ -16,3 +16,9 @@ class SectoralSettings(ServiceSettings):
     facility_size: Literal["pilot", "national", "none"] = "pilot"
     facility_seed: int = 2026
     national_facilities: int = 10_000
+    # the ID system as the health partner `moh-hmis` (documented sandbox defaults of id_registry)
+    ida_license_key: str = "dpi-sandbox-misp-license-key"
+    ida_api_key: str = "moh-hmis-sandbox-key"
+    # pending ID checks are retried this often; their identifiers are sealed with this key
+    verify_interval_seconds: float = 10.0
+    pending_key: str | None = None

@@ -1,0 +1,1 @@
+"""Registration with the national ID system, keeping only the sector token (PSUT)."""

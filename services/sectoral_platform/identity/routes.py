@@ -1,0 +1,73 @@
+"""`/api/identity`: register a person with the ID system's help; pending checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.common.errors import bad_request, not_found
+from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.identity.service import Registrar
+
+router = APIRouter(prefix="/api/identity", tags=["identity"])
+log = logging.getLogger("dpi.sectoral_platform.identity")
+
+
+def _registrar(request: Request) -> Registrar:
+    registrar: Registrar = request.app.state.registrar
+    return registrar
+
+
+@router.post("/registrations", summary="Register a person verified by the national ID system")
+async def register(request: Request, user: CurrentUserDep) -> Response:
+    user.require("F_TRACKED_ENTITY_INSTANCE_ADD")
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"JSON parse error: {exc}") from exc
+    status, answer = await _registrar(request).register(
+        body, None if user.has("ALL") else user.capture
+    )
+    return json_response(answer, status)
+
+
+@router.get("/registrations/{uid}", summary="The ID check of one registration")
+def registration(request: Request, uid: str, _: CurrentUserDep) -> Response:
+    outcome = _registrar(request).outcome(uid)
+    if outcome is None:
+        raise not_found(f"No registration for tracked entity `{uid}`.", None)
+    return json_response(outcome)
+
+
+@router.post("/verifications/run", summary="Retry the pending ID checks now")
+async def run_verifications(request: Request, user: CurrentUserDep) -> Response:
+    user.require("ALL")
+    return json_response(await _registrar(request).verify_pending())
+
+
+@contextlib.asynccontextmanager
+async def verifying(registrar: Registrar, interval: float) -> AsyncIterator[None]:
+    """Retries pending ID checks in the background until the app stops."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await registrar.verify_pending()
+            except Exception:  # the loop must outlive one bad round
+                log.exception("pending verification round failed")
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
