@@ -30,6 +30,7 @@ from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
+from services.sectoral_platform.sharing.routes import router as sharing_router
 from services.sectoral_platform.system.routes import router as system_router
 from services.sectoral_platform.tracker.jobs import JobRunner, running
 from services.sectoral_platform.tracker.routes import router as tracker_router
@@ -72,6 +73,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             analytics_router,
             tracker_router,
             identity_router,
+            sharing_router,
             metadata_router,
         ],
         error_renderer=render_web_message,

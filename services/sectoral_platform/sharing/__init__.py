@@ -1,0 +1,1 @@
+"""Provider services other sectors reach through the mediator."""

@@ -1,0 +1,35 @@
+"""`GET /api/immunisationStatus`: the consent-required provider service `immunisation-status`.
+
+Reached only through the mediator (`/r1/DPI/GOV/MOH/hmis/immunisation-status/immunisationStatus`),
+which has already checked the consumer's access right and the person's consent and replaced the
+consumer's token in `X-DPI-Subject` with this platform's own token for the person.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from services.kernel.db import DatabaseDep
+from services.sectoral_platform.common.errors import Dhis2Error, not_found
+from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.sharing.service import immunisation_status
+
+router = APIRouter(prefix="/api", tags=["sharing"])
+
+
+@router.get("/immunisationStatus", summary="Immunisation status of the person in X-DPI-Subject")
+async def get_immunisation_status(request: Request, database: DatabaseDep) -> Response:
+    client = request.headers.get("x-road-client")
+    token = request.headers.get("x-dpi-subject")
+    if not client:
+        raise Dhis2Error("Only callable through the interoperability layer", status_code=401)
+    if not token:
+        raise Dhis2Error("X-DPI-Subject is required", status_code=400)
+    status = await run_in_threadpool(
+        lambda: immunisation_status(engine=database.engine, token=token)
+    )
+    if status is None:
+        raise not_found("No person with this subject token is registered in the health sector.")
+    return json_response({"requestedBy": client, **status})
