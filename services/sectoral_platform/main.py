@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +23,8 @@ from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.common.errors import render_web_message
 from services.sectoral_platform.common.web import Dhis2PathMiddleware
+from services.sectoral_platform.facilities.routes import router as facilities_router
+from services.sectoral_platform.facilities.sync import FacilitySync, sync_on_start
 from services.sectoral_platform.identity.ida import IdaClient
 from services.sectoral_platform.identity.routes import router as identity_router
 from services.sectoral_platform.identity.routes import verifying
@@ -55,11 +59,17 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         ida = IdaClient(license_key=settings.ida_license_key, api_key=settings.ida_api_key)
         registrar = Registrar(engine, store, ida, fernet(settings.pending_key))
         app.state.registrar = registrar
-        async with (
-            running(JobRunner(engine, store)) as jobs,
-            verifying(registrar, settings.verify_interval_seconds),
-        ):
-            app.state.tracker_jobs = jobs
+        facility_sync = FacilitySync(engine, store, asyncio.Lock())
+        app.state.facility_sync = facility_sync
+        async with contextlib.AsyncExitStack() as stack:
+            app.state.tracker_jobs = await stack.enter_async_context(
+                running(JobRunner(engine, store))
+            )
+            await stack.enter_async_context(verifying(registrar, settings.verify_interval_seconds))
+            if settings.facility_sync_on_start:
+                await stack.enter_async_context(
+                    sync_on_start(facility_sync, settings.facility_sync_retry_seconds)
+                )
             yield
 
     app = create_service_app(
@@ -74,6 +84,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             tracker_router,
             identity_router,
             sharing_router,
+            facilities_router,
             metadata_router,
         ],
         error_renderer=render_web_message,

@@ -22,3 +22,6 @@ class SectoralSettings(ServiceSettings):
     # pending ID checks are retried this often; their identifiers are sealed with this key
     verify_interval_seconds: float = 10.0
     pending_key: str | None = None
+    # org units from the facility registry (through the mediator): at start, and on demand
+    facility_sync_on_start: bool = True
+    facility_sync_retry_seconds: float = 15.0

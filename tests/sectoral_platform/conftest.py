@@ -34,7 +34,9 @@ FACILITIES = [uid_for(f"XD-R01-D01-F00{i}") for i in (1, 2, 3)] + [
 
 @pytest.fixture
 def settings(settings_for: Any) -> SectoralSettings:
-    result: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings)
+    result: SectoralSettings = settings_for(
+        "sectoral_platform", cls=SectoralSettings, facility_sync_on_start=False
+    )
     return result
 
 
@@ -65,7 +67,9 @@ def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sector
         url = f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{db_name}"
     else:
         url = f"sqlite:///{tmp / 'shared.db'}"
-    yield SectoralSettings(database_url=url, data_dir=tmp / "data", log_format="text")
+    yield SectoralSettings(
+        database_url=url, data_dir=tmp / "data", log_format="text", facility_sync_on_start=False
+    )
     if root.USE_POSTGRES:
         with root._postgres_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

@@ -45,7 +45,9 @@ def scan(url: str, secrets: list[str]) -> list[str]:
 async def test_registration_keeps_only_the_token_and_survives_an_outage(
     settings_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings)
+    settings: SectoralSettings = settings_for(
+        "sectoral_platform", cls=SectoralSettings, facility_sync_on_start=False
+    )
     with dpi(settings_for, monkeypatch) as services:
         async with httpx.AsyncClient(base_url=services.id_registry, headers=ID_ADMIN) as ids:
             people = (await ids.get("/v1/identities", params={"limit": 3})).json()

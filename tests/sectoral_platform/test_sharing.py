@@ -35,7 +35,9 @@ def auth_body(person: dict[str, Any]) -> dict[str, Any]:
 async def test_immunisation_status_needs_consent(
     settings_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings)
+    settings: SectoralSettings = settings_for(
+        "sectoral_platform", cls=SectoralSettings, facility_sync_on_start=False
+    )
     with (
         serve_on_loopback(create_app(settings)) as platform_url,
         dpi(settings_for, monkeypatch, consent=True, platform_url=platform_url) as services,

@@ -17,6 +17,8 @@ from services.id_registry.settings import IdRegistrySettings
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app as interop_app
 from services.kernel.testing import serve_on_loopback
+from services.registries.main import create_app as registries_app
+from services.registries.settings import RegistriesSettings
 
 ID_ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
 
@@ -26,6 +28,7 @@ class Dpi:
     id_registry: str
     interop_layer: str
     consent: str | None
+    registries: str | None = None
 
 
 def dead_url() -> str:
@@ -42,6 +45,7 @@ def dpi(
     monkeypatch: pytest.MonkeyPatch,
     *,
     consent: bool = False,
+    registries: bool = False,
     platform_url: str | None = None,
 ) -> Iterator[Dpi]:
     """The foundational services the platform talks to, wired by `DPI_<NAME>_URL`."""
@@ -65,8 +69,13 @@ def dpi(
                 serve_on_loopback(consent_app(settings_for("consent", ConsentSettings)))
             )
             monkeypatch.setenv("DPI_CONSENT_URL", consent_url)
+        registries_url = None
+        if registries:
+            settings = settings_for("registries", RegistriesSettings, outbox_enabled=False)
+            registries_url = stack.enter_context(serve_on_loopback(registries_app(settings)))
+            monkeypatch.setenv("DPI_REGISTRIES_URL", registries_url)
         mediator = stack.enter_context(
             serve_on_loopback(interop_app(settings_for("interop_layer", InteropSettings)))
         )
         monkeypatch.setenv("DPI_INTEROP_LAYER_URL", mediator)
-        yield Dpi(id_url, mediator, consent_url)
+        yield Dpi(id_url, mediator, consent_url, registries_url)

@@ -1,0 +1,1 @@
+"""Org units kept in sync with the shared facility registry."""

@@ -1,0 +1,24 @@
+"""`POST /api/facilityRegistry/sync`: pull the registry's changes now (superuser)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.common.errors import Dhis2Error
+from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
+
+router = APIRouter(prefix="/api/facilityRegistry", tags=["facilities"])
+
+
+@router.post("/sync", summary="Sync org units from the facility registry (incremental)")
+async def sync_now(request: Request, user: CurrentUserDep) -> Response:
+    user.require("ALL")
+    sync: FacilitySync = request.app.state.facility_sync
+    try:
+        result = await sync.run()
+    except RegistryUnavailable as exc:
+        raise Dhis2Error(str(exc), status_code=503) from exc
+    return json_response(result)
