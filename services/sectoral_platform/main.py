@@ -17,6 +17,8 @@ from services.kernel.db import Database
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
+from services.sectoral_platform.aggregation.routes import router as aggregation_router
+from services.sectoral_platform.aggregation.routes import scheduled
 from services.sectoral_platform.analytics.routes import router as analytics_router
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
@@ -66,6 +68,9 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
                 running(JobRunner(engine, store))
             )
             await stack.enter_async_context(verifying(registrar, settings.verify_interval_seconds))
+            await stack.enter_async_context(
+                scheduled(engine, store, settings.aggregation_interval_seconds)
+            )
             if settings.facility_sync_on_start:
                 await stack.enter_async_context(
                     sync_on_start(facility_sync, settings.facility_sync_retry_seconds)
@@ -81,6 +86,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             auth_router,
             aggregate_router,
             analytics_router,
+            aggregation_router,
             tracker_router,
             identity_router,
             sharing_router,

@@ -25,3 +25,5 @@ class SectoralSettings(ServiceSettings):
     # org units from the facility registry (through the mediator): at start, and on demand
     facility_sync_on_start: bool = True
     facility_sync_retry_seconds: float = 15.0
+    # tracker events -> aggregate data values (0: only by POST /api/tracker/aggregate)
+    aggregation_interval_seconds: float = 300.0

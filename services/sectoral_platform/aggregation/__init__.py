@@ -1,0 +1,1 @@
+"""Tracker events rolled up into aggregate data values for national analytics."""
