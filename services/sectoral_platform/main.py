@@ -25,6 +25,9 @@ from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.common.errors import render_web_message
 from services.sectoral_platform.common.web import Dhis2PathMiddleware
+from services.sectoral_platform.events.civil import BirthConsumer, subscribed
+from services.sectoral_platform.events.outbox import Drainer, draining
+from services.sectoral_platform.events.routes import router as events_router
 from services.sectoral_platform.facilities.routes import router as facilities_router
 from services.sectoral_platform.facilities.sync import FacilitySync, sync_on_start
 from services.sectoral_platform.identity.ida import IdaClient
@@ -71,6 +74,13 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             await stack.enter_async_context(
                 scheduled(engine, store, settings.aggregation_interval_seconds)
             )
+            app.state.drainer = Drainer(engine)
+            app.state.birth_consumer = BirthConsumer(engine, store)
+            await stack.enter_async_context(
+                draining(app.state.drainer, settings.drain_interval_seconds)
+            )
+            if settings.subscribe_civil_events:
+                await stack.enter_async_context(subscribed(settings.facility_sync_retry_seconds))
             if settings.facility_sync_on_start:
                 await stack.enter_async_context(
                     sync_on_start(facility_sync, settings.facility_sync_retry_seconds)
@@ -91,6 +101,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             identity_router,
             sharing_router,
             facilities_router,
+            events_router,
             metadata_router,
         ],
         error_renderer=render_web_message,

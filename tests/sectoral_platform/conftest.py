@@ -32,11 +32,18 @@ FACILITIES = [uid_for(f"XD-R01-D01-F00{i}") for i in (1, 2, 3)] + [
 ]
 
 
+# background work that would reach out to other services stays off unless a test turns it on
+QUIET: dict[str, Any] = {
+    "facility_sync_on_start": False,
+    "subscribe_civil_events": False,
+    "drain_interval_seconds": 0,
+    "aggregation_interval_seconds": 0,
+}
+
+
 @pytest.fixture
 def settings(settings_for: Any) -> SectoralSettings:
-    result: SectoralSettings = settings_for(
-        "sectoral_platform", cls=SectoralSettings, facility_sync_on_start=False
-    )
+    result: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings, **QUIET)
     return result
 
 
@@ -67,9 +74,7 @@ def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sector
         url = f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{db_name}"
     else:
         url = f"sqlite:///{tmp / 'shared.db'}"
-    yield SectoralSettings(
-        database_url=url, data_dir=tmp / "data", log_format="text", facility_sync_on_start=False
-    )
+    yield SectoralSettings(database_url=url, data_dir=tmp / "data", log_format="text", **QUIET)
     if root.USE_POSTGRES:
         with root._postgres_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

@@ -11,7 +11,7 @@ from services.kernel.testing import serve_in_process
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.seed.orgunits import uid_for
 from services.sectoral_platform.settings import SectoralSettings
-from tests.sectoral_platform.conftest import ADMIN, DISTRICT_1, DISTRICT_2
+from tests.sectoral_platform.conftest import ADMIN, DISTRICT_1, DISTRICT_2, QUIET
 from tests.sectoral_platform.wiring import ID_ADMIN, dead_url, dpi
 
 pytestmark = pytest.mark.anyio
@@ -20,9 +20,7 @@ pytestmark = pytest.mark.anyio
 async def test_sync_adds_renames_moves_with_stable_uids(
     settings_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings: SectoralSettings = settings_for(
-        "sectoral_platform", cls=SectoralSettings, facility_sync_on_start=False
-    )
+    settings: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings, **QUIET)
     with dpi(settings_for, monkeypatch, registries=True) as services:
         assert services.registries is not None
         async with (

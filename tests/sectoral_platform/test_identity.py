@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from services.kernel.testing import serve_in_process
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.settings import SectoralSettings
-from tests.sectoral_platform.conftest import ADMIN, FACILITIES
+from tests.sectoral_platform.conftest import ADMIN, FACILITIES, QUIET
 from tests.sectoral_platform.tracker_helpers import DOB, FIRST_NAME, TOKEN
 from tests.sectoral_platform.wiring import ID_ADMIN, dead_url, dpi
 
@@ -45,9 +45,7 @@ def scan(url: str, secrets: list[str]) -> list[str]:
 async def test_registration_keeps_only_the_token_and_survives_an_outage(
     settings_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings: SectoralSettings = settings_for(
-        "sectoral_platform", cls=SectoralSettings, facility_sync_on_start=False
-    )
+    settings: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings, **QUIET)
     with dpi(settings_for, monkeypatch) as services:
         async with httpx.AsyncClient(base_url=services.id_registry, headers=ID_ADMIN) as ids:
             people = (await ids.get("/v1/identities", params={"limit": 3})).json()

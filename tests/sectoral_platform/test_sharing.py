@@ -11,7 +11,7 @@ from services.kernel.credentials import client_key, mediator_key
 from services.kernel.testing import serve_on_loopback
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.settings import SectoralSettings
-from tests.sectoral_platform.conftest import ADMIN, FACILITIES
+from tests.sectoral_platform.conftest import ADMIN, FACILITIES, QUIET
 from tests.sectoral_platform.tracker_helpers import IMMUNISATION, MEASLES, sync_import
 from tests.sectoral_platform.wiring import ID_ADMIN, dpi
 
@@ -35,9 +35,7 @@ def auth_body(person: dict[str, Any]) -> dict[str, Any]:
 async def test_immunisation_status_needs_consent(
     settings_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings: SectoralSettings = settings_for(
-        "sectoral_platform", cls=SectoralSettings, facility_sync_on_start=False
-    )
+    settings: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings, **QUIET)
     with (
         serve_on_loopback(create_app(settings)) as platform_url,
         dpi(settings_for, monkeypatch, consent=True, platform_url=platform_url) as services,

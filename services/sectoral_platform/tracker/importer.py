@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from services.sectoral_platform.common.web import timestamp
+from services.sectoral_platform.events.outbox import enqueue_immunisations
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
 from services.sectoral_platform.tracker.meta import TrackerMeta
@@ -108,12 +109,12 @@ def _persist(
         [_en_row(p, meta, now) for p in ens if p.action == "create"],
         [_en_row(p, meta, now) for p in ens if p.action == "update"],
     )
-    _upsert(
-        conn,
-        EV,
-        [_ev_row(p, meta, now) for p in evs if p.action == "create"],
-        [_ev_row(p, meta, now) for p in evs if p.action == "update"],
-    )
+    kept = [p for p in evs if p.action != "delete"]
+    written = [_ev_row(p, meta, now) for p in kept]
+    pairs = list(zip(written, kept, strict=True))
+    created = [row for row, p in pairs if p.action == "create"]
+    _upsert(conn, EV, created, [row for row, p in pairs if p.action == "update"])
+    enqueue_immunisations(conn, written)
 
 
 def _attr_list(values: Mapping[str, str | None]) -> list[Obj]:

@@ -1,0 +1,53 @@
+"""Events: the PUSH target for civil registration, and the outbox (admin view, drain now)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from services.kernel.credentials import MediatorDep
+from services.kernel.db import DatabaseDep
+from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.events.civil import BirthConsumer
+from services.sectoral_platform.events.outbox import OUTBOX, Drainer
+
+router = APIRouter(prefix="/api", tags=["events"])
+
+
+@router.post("/civilRegistration/events", summary="PUSH delivery of birth-registered (mediator)")
+async def civil_event(request: Request, _: MediatorDep) -> Response:
+    try:
+        item = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"JSON parse error: {exc}") from exc
+    consumer: BirthConsumer = request.app.state.birth_consumer
+    return json_response(await consumer.handle_async(item))
+
+
+@router.get("/events/outbox", summary="Events waiting for (or sent to) the mediator")
+def outbox(request: Request, database: DatabaseDep, user: CurrentUserDep) -> Response:
+    user.require("ALL")
+    query = select(OUTBOX).order_by(OUTBOX.c.id)
+    if parse_bool(request.query_params.get("pending")):
+        query = query.where(OUTBOX.c.published_id.is_(None))
+    with database.engine.connect() as conn:
+        rows: list[dict[str, Any]] = [dict(r) for r in conn.execute(query).mappings()]
+    return json_response({"events": rows})
+
+
+@router.post("/events/outbox/drain", summary="Publish pending events now")
+async def drain(request: Request, user: CurrentUserDep) -> Response:
+    user.require("ALL")
+    drainer: Drainer = request.app.state.drainer
+    sent = await drainer.drain()
+    pending = await run_in_threadpool(
+        lambda: len(drainer._pending(limit=10_000))
+    )
+    return json_response({"published": sent, "pending": pending})
