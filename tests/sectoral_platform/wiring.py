@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import uvicorn
 
 from services.consent.main import create_app as consent_app
 from services.consent.settings import ConsentSettings
@@ -29,6 +32,26 @@ class Dpi:
     interop_layer: str
     consent: str | None
     registries: str | None = None
+
+
+@contextmanager
+def serve_on_port(app: Any, port: int, deadline: float = 10.0) -> Iterator[str]:
+    """Like the kernel's `serve_on_loopback`, on a port chosen beforehand (the registries
+    resolve the mediator's URL at start, before the mediator itself can start)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    limit = time.monotonic() + deadline
+    while not server.started:
+        if time.monotonic() > limit or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def dead_url() -> str:
@@ -69,13 +92,15 @@ def dpi(
                 serve_on_loopback(consent_app(settings_for("consent", ConsentSettings)))
             )
             monkeypatch.setenv("DPI_CONSENT_URL", consent_url)
+        mediator_url = dead_url()  # a free port, taken by the mediator below
+        monkeypatch.setenv("DPI_INTEROP_LAYER_URL", mediator_url)
         registries_url = None
         if registries:
-            settings = settings_for("registries", RegistriesSettings, outbox_enabled=False)
+            settings = settings_for("registries", RegistriesSettings, outbox_interval=0.1)
             registries_url = stack.enter_context(serve_on_loopback(registries_app(settings)))
             monkeypatch.setenv("DPI_REGISTRIES_URL", registries_url)
+        port = int(mediator_url.rsplit(":", 1)[1])
         mediator = stack.enter_context(
-            serve_on_loopback(interop_app(settings_for("interop_layer", InteropSettings)))
+            serve_on_port(interop_app(settings_for("interop_layer", InteropSettings)), port)
         )
-        monkeypatch.setenv("DPI_INTEROP_LAYER_URL", mediator)
         yield Dpi(id_url, mediator, consent_url, registries_url)
