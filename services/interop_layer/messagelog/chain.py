@@ -45,6 +45,12 @@ HASHED_FIELDS = (
 )
 
 
+_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+# Same bytes as json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=True), with
+# the keys put in order once instead of sorted per record: the canonical form must never change.
+_CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -55,12 +61,8 @@ def _plain(value: Any) -> Any:
 
 def record_digest(prev_hash: str, fields: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and the record's canonical JSON."""
-    canonical = json.dumps(
-        {name: _plain(fields.get(name)) for name in HASHED_FIELDS},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
+    get = fields.get
+    canonical = _CANONICAL.encode({name: _plain(get(name)) for name in _SORTED_FIELDS})
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
