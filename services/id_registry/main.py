@@ -19,6 +19,8 @@ from services.id_registry.events.inbox import BIRTH, DEATH
 from services.id_registry.events.inbox import router as inbox_router
 from services.id_registry.events.routes import router as events_router
 from services.id_registry.exchange import router as exchange_router
+from services.id_registry.ida import store
+from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.routes import router as ida_router
 from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
@@ -62,7 +64,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database: Database = app.state.database
         app.state.db_limiter = CapacityLimiter(8)
-        app.state.loop_connection = database.engine.connect() if database.is_sqlite else None
+        app.state.statements = store.statements(database.engine.dialect)
+        loop_connection = database.engine.raw_connection() if database.is_sqlite else None
+        app.state.group_commit = loop_connection and GroupCommit(loop_connection.dbapi_connection)
         if settings.seed_on_start and app.state.schema_ready:
 
             def run_seed() -> None:
@@ -87,8 +91,8 @@ def create_app(
             yield
         finally:
             await drainer.stop()
-            if app.state.loop_connection is not None:
-                app.state.loop_connection.close()
+            if loop_connection is not None:
+                loop_connection.close()
 
     app = create_service_app(
         settings=settings,

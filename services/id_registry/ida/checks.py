@@ -6,13 +6,11 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Connection
-
 from services.id_registry import ids
 from services.id_registry.errors import error_item
 from services.id_registry.ida import store
 from services.id_registry.ida.envelope import Demographics
-from services.id_registry.ida.store import Person, VidRow
+from services.id_registry.ida.store import Hot, Person, VidRow
 from services.id_registry.identities.models import STATUS_ACTIVE
 from services.id_registry.identities.service import mosip_date, normalise
 from services.id_registry.vids.models import ACTIVE
@@ -28,7 +26,7 @@ class Resolved:
 
 
 def resolve_individual(
-    conn: Connection,
+    hot: Hot,
     *,
     individual_id: str,
     id_type: str,
@@ -40,19 +38,19 @@ def resolve_individual(
     if id_type == "UIN":
         if not ids.is_valid_uin(individual_id):
             return Resolved(errors=[error_item("IDA-MLC-002")])
-        person = people.by_uin(conn, individual_id)
+        person = people.by_uin(hot, individual_id)
         if person is None:
             return Resolved(errors=[error_item("IDA-MLC-018", "UIN not available in database")])
     else:
         if not ids.is_valid_vid(individual_id):
             return Resolved(errors=[error_item("IDA-MLC-004")])
-        vid = store.vid_by_value(conn, individual_id)
+        vid = store.vid_by_value(hot, individual_id)
         if vid is None:
             return Resolved(errors=[error_item("IDA-MLC-018", "VID not available in database")])
         status = vid.effective_status(now)
         if status != ACTIVE:
             return Resolved(vid=vid, errors=[error_item("IDA-MLC-005", f"VID is {status.lower()}")])
-        person = people.by_id(conn, vid.identity_id)
+        person = people.by_id(hot, vid.identity_id)
         assert person is not None
     if person.status != STATUS_ACTIVE:
         code = "IDA-MLC-003" if vid is None else "IDA-MLC-010"
@@ -63,7 +61,7 @@ def resolve_individual(
 
 
 def verify_otp(
-    conn: Connection,
+    hot: Hot,
     *,
     person: Person,
     partner_id: str,
@@ -72,7 +70,7 @@ def verify_otp(
     now: datetime,
 ) -> str:
     """ "" when the latest unused OTP for (person, partner) matches; it is then spent."""
-    message = store.latest_otp(conn, identity_id=person.id, partner_id=partner_id)
+    message = store.latest_otp(hot, identity_id=person.id, partner_id=partner_id)
     if message is None:
         return "IDA-OTA-004"
     if message.transaction_id != transaction_id:
@@ -81,7 +79,7 @@ def verify_otp(
         return "IDA-OTA-003"
     if not hmac.compare_digest(message.otp.encode(), otp.encode()):
         return "IDA-OTA-004"
-    if not store.spend_otp(conn, message.id, now):
+    if not store.spend_otp(hot, message.id, now):
         return "IDA-OTA-004"  # used by a concurrent request
     return ""
 

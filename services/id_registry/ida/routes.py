@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection
 
 from services.id_registry.controls.models import ExpectationPublic
 from services.id_registry.controls.service import ExpectationCache, match
 from services.id_registry.deps import db_time
 from services.id_registry.errors import response_time
-from services.id_registry.ida import service
+from services.id_registry.ida import service, store
+from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.envelope import (
     AUTH_ID,
     KYC_ID,
@@ -52,9 +52,9 @@ async def _transaction(
     http: Request,
     *,
     envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
-    run: Callable[[Connection, service.IdaContext], T],
+    run: Callable[[store.Hot, service.IdaContext], T],
 ) -> T:
-    """Partner check and mock expectation from memory, then `run` in one worker-thread hop."""
+    """Partner check and mock expectation from memory, then `run` and its commit."""
     state = http.app.state
     path = http.path_params
     partner_id: str = path["partner_id"]
@@ -93,17 +93,30 @@ async def _transaction(
 
     if database.is_sqlite:
         # A few sub-millisecond statements on a local file: running them on the event loop, on
-        # one long-lived connection, beats a worker thread whose GIL hand-offs stall under load.
-        conn: Connection = state.loop_connection
+        # one long-lived connection, beats a worker thread whose GIL hand-offs stall under load;
+        # the commit is shared with every request of the same loop turn.
+        commits: GroupCommit = state.group_commit
         try:
-            return run(conn, ctx)
+            result = run(store.Hot(commits.connection, state.statements), ctx)
         except BaseException:
-            conn.rollback()
+            commits.abort()
             raise
+        await commits.commit()
+        return result
 
     def execute() -> T:
-        with database.engine.connect() as conn:
-            return run(conn, ctx)
+        raw = database.engine.raw_connection()
+        try:
+            db = raw.dbapi_connection
+            assert db is not None
+            result = run(store.Hot(db, store.statements(database.engine.dialect)), ctx)
+            db.commit()
+            return result
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
 
     return await to_thread.run_sync(execute, limiter=state.db_limiter)
 
@@ -135,8 +148,9 @@ async def auth(request: Request) -> JSONResponse:
     outcome = await _transaction(
         request,
         envelope=envelope,
-        run=lambda conn, ctx: service.authenticate(conn, ctx=ctx, envelope=envelope),
+        run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
     )
+    service.committed(request.app.state.recorded_tokens, outcome)
     body: dict[str, Any] = {"authStatus": outcome.ok}
     if outcome.token:
         body["authToken"] = outcome.token
@@ -153,8 +167,9 @@ async def kyc(request: Request) -> JSONResponse:
     outcome = await _transaction(
         request,
         envelope=envelope,
-        run=lambda conn, ctx: service.authenticate(conn, ctx=ctx, envelope=envelope),
+        run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
     )
+    service.committed(request.app.state.recorded_tokens, outcome)
     body = {"kycStatus": outcome.ok, "authToken": outcome.token, "identity": outcome.identity}
     return _envelope(envelope, body, outcome.errors)
 
@@ -170,9 +185,7 @@ async def otp(request: Request) -> JSONResponse:
     outcome = await _transaction(
         request,
         envelope=envelope,
-        run=lambda conn, ctx: service.request_otp(
-            conn, ctx=ctx, envelope=envelope, ttl_seconds=ttl
-        ),
+        run=lambda hot, ctx: service.request_otp(hot, ctx=ctx, envelope=envelope, ttl_seconds=ttl),
     )
     body = outcome.masked if outcome.ok else None
     return _envelope(envelope, body, outcome.errors)

@@ -7,15 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection
-
 from services.id_registry.controls.models import ExpectationPublic
 from services.id_registry.deps import reference
 from services.id_registry.errors import error_item
 from services.id_registry.ida import store
 from services.id_registry.ida.checks import match_demographics, resolve_individual, verify_otp
 from services.id_registry.ida.envelope import AuthEnvelope, KycEnvelope, OtpEnvelope
-from services.id_registry.ida.store import Person
+from services.id_registry.ida.store import Hot, Person
 from services.id_registry.identities.service import identity_attributes
 from services.id_registry.partners.service import ActivePartner
 
@@ -45,7 +43,7 @@ class Outcome:
 
 
 def _audit(
-    conn: Connection,
+    hot: Hot,
     ctx: IdaContext,
     envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
     kind: str,
@@ -53,7 +51,7 @@ def _audit(
     outcome: Outcome,
 ) -> None:
     store.audit(
-        conn,
+        hot,
         transaction_id=envelope.transactionID,
         partner_id=ctx.partner.partner_id,
         request_type=kind,
@@ -111,7 +109,7 @@ def _kyc_identity(
 
 
 def authenticate(
-    conn: Connection,
+    hot: Hot,
     *,
     ctx: IdaContext,
     envelope: AuthEnvelope | KycEnvelope,
@@ -123,7 +121,7 @@ def authenticate(
     resolved = None
     if outcome.ok:
         resolved = resolve_individual(
-            conn,
+            hot,
             individual_id=envelope.individualId,
             id_type=envelope.individualIdType,
             now=ctx.now,
@@ -134,7 +132,7 @@ def authenticate(
         identity = resolved.person
         if envelope.request.otp is not None:
             code = verify_otp(
-                conn,
+                hot,
                 person=identity,
                 partner_id=ctx.partner.partner_id,
                 transaction_id=envelope.transactionID,
@@ -149,11 +147,11 @@ def authenticate(
                     identity=identity, demographics=envelope.request.demographics, now=ctx.now
                 )
             )
-        if outcome.ok and resolved.vid is not None and not store.spend_vid(conn, resolved.vid):
+        if outcome.ok and resolved.vid is not None and not store.spend_vid(hot, resolved.vid):
             outcome.errors.append(error_item("IDA-MLC-005", "VID is used"))
         if outcome.ok:
             outcome.token = store.issue_token(
-                conn,
+                hot,
                 secret=ctx.secret,
                 person=identity,
                 partner_id=ctx.partner.partner_id,
@@ -164,13 +162,17 @@ def authenticate(
                 outcome.identity = _kyc_identity(
                     identity, ctx.partner.policy.kyc_attributes(), envelope.allowedKycAttributes
                 )
-    _audit(conn, ctx, envelope, kind, types, outcome)
-    conn.commit()
-    if outcome.token is not None:
-        if len(ctx.recorded_tokens) > 500_000:
-            ctx.recorded_tokens.clear()
-        ctx.recorded_tokens.add(outcome.token)
+    _audit(hot, ctx, envelope, kind, types, outcome)
     return outcome
+
+
+def committed(recorded: set[str], outcome: Outcome) -> None:
+    """After the commit the token is known to be recorded (never before: a failed commit
+    would leave the set claiming a token the database does not have)."""
+    if outcome.token is not None:
+        if len(recorded) > 500_000:
+            recorded.clear()
+        recorded.add(outcome.token)
 
 
 def _mask_phone(phone: str) -> str:
@@ -183,16 +185,14 @@ def _mask_email(email: str) -> str:
     return "X" * max(len(local) - 1, 0) + local[-1:] + "@" + domain
 
 
-def request_otp(
-    conn: Connection, *, ctx: IdaContext, envelope: OtpEnvelope, ttl_seconds: int
-) -> Outcome:
+def request_otp(hot: Hot, *, ctx: IdaContext, envelope: OtpEnvelope, ttl_seconds: int) -> Outcome:
     """Generate an OTP and "send" it: it lands in the admin-readable outbox."""
     outcome = Outcome(errors=_forced(ctx))
     if outcome.ok and not ctx.partner.policy.allows_otp_request():
         outcome.errors = [error_item("IDA-MPA-005")]
     if outcome.ok:
         resolved = resolve_individual(
-            conn,
+            hot,
             individual_id=envelope.individualId,
             id_type=envelope.individualIdType,
             now=ctx.now,
@@ -217,7 +217,7 @@ def request_otp(
                     "maskedEmail": _mask_email(email) if email else None,
                 }
                 store.add_otp(
-                    conn,
+                    hot,
                     identity_id=identity.id,
                     partner_id=ctx.partner.partner_id,
                     individual_id=envelope.individualId,
@@ -229,6 +229,5 @@ def request_otp(
                     created_at=ctx.now,
                     expires_at=ctx.now + timedelta(seconds=ttl_seconds),
                 )
-    _audit(conn, ctx, envelope, "otp", ["otp-request"], outcome)
-    conn.commit()
+    _audit(hot, ctx, envelope, "otp", ["otp-request"], outcome)
     return outcome

@@ -1,22 +1,31 @@
-"""Data access of the IDA hot path: prepared Core statements on one connection, no ORM.
+"""Data access of the IDA hot path: statements compiled once per dialect, run on the DB-API
+connection.
 
-Every authentication runs these, so they are compiled once and bound per call; the ORM's unit
-of work would cost several times the SQL itself.
+Every authentication runs these. SQLAlchemy's per-execution bookkeeping (compiled cache lookup,
+execution context, result proxy) costs several times a SQLite statement itself, so the
+statements are compiled once and executed on the driver's connection with the column types' own
+bind and result processing (UTC datetimes, dates, booleans stay exactly as the ORM stores them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Dialect, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from services.id_registry.deps import psut
 from services.id_registry.ida.models import AuthAudit, OtpMessage
 from services.id_registry.identities.models import Identity, PartnerToken
 from services.id_registry.vids.models import ACTIVE, EXPIRED, USED, Vid
+
+# A DB-API connection with the `execute` shortcut (sqlite3's and psycopg's both have it).
+DbApi = Any
 
 
 def _table(model: Any) -> Table:
@@ -26,33 +35,6 @@ def _table(model: Any) -> Table:
 
 IDENTITY, VID, OTP = _table(Identity), _table(Vid), _table(OtpMessage)
 AUDIT, TOKEN = _table(AuthAudit), _table(PartnerToken)
-
-_IDENTITY_BY_UIN = select(IDENTITY).where(IDENTITY.c.uin == bindparam("p_uin"))
-_IDENTITY_BY_ID = select(IDENTITY).where(IDENTITY.c.id == bindparam("p_id"))
-_VID_BY_VALUE = select(VID).where(VID.c.vid == bindparam("p_vid"))
-_LATEST_OTP = (
-    select(OTP)
-    .where(
-        OTP.c.identity_id == bindparam("p_identity"),
-        OTP.c.partner_id == bindparam("p_partner"),
-        OTP.c.used_at.is_(None),
-    )
-    .order_by(OTP.c.id.desc())
-    .limit(1)
-)
-_SPEND_OTP = (
-    update(OTP)
-    .where(OTP.c.id == bindparam("p_id"), OTP.c.used_at.is_(None))
-    .values(used_at=bindparam("p_now"))
-)
-_SPEND_VID = (
-    update(VID)
-    .where(VID.c.id == bindparam("p_id"), VID.c.transactions_used < VID.c.transactions_allowed)
-    .values(transactions_used=VID.c.transactions_used + 1)
-)
-_TOKEN_KNOWN = select(TOKEN.c.id).where(TOKEN.c.token == bindparam("p_token"))
-_INSERT_TOKEN = insert(TOKEN)
-_INSERT_OTP = insert(OTP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +88,120 @@ class OtpRow:
     expires_at: datetime
 
 
-def _person(row: Any) -> Person | None:
-    if row is None:
-        return None
-    m = row._mapping
-    return Person(**{name: m[name] for name in Person.__slots__})
+Processor = Callable[[Any], Any] | None
+
+
+class Statement:
+    """A Core statement compiled for one dialect, with its bind and result processors."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, suffix: str = "") -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        self.sql = str(compiled) + suffix
+        self.order: list[str] | None = list(compiled.positiontup or []) or None
+        self.binds: dict[str, Processor] = {
+            name: bind.type._cached_bind_processor(dialect) for name, bind in compiled.binds.items()
+        }
+        # Literal values of the statement (e.g. the `+ 1` of an update); the rest are NULL.
+        self.defaults: dict[str, Any] = dict(compiled.construct_params(_check=False))
+        columns = getattr(statement, "selected_columns", ())
+        self.results: list[Processor] = [
+            column.type._cached_result_processor(dialect, None) for column in columns
+        ]
+
+    def run(self, db: DbApi, params: dict[str, Any]) -> Any:
+        """Execute and return the DB-API cursor."""
+        values = {}
+        for name, process in self.binds.items():
+            value = params.get(name, self.defaults.get(name))
+            values[name] = process(value) if process is not None and value is not None else value
+        if self.order is None:
+            return db.execute(self.sql, values)
+        return db.execute(self.sql, [values[name] for name in self.order])
+
+    def first(self, db: DbApi, params: dict[str, Any]) -> list[Any] | None:
+        row: Sequence[Any] | None = self.run(db, params).fetchone()
+        if row is None:
+            return None
+        return [
+            process(value) if process else value
+            for process, value in zip(self.results, row, strict=True)
+        ]
+
+
+def _columns(table: Table, row_type: Any) -> list[Any]:
+    return [table.c[name] for name in row_type.__slots__]
+
+
+def _values(table: Table, names: Sequence[str]) -> dict[str, Any]:
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+class Statements:
+    """Every statement of the hot path, compiled for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        person, vid, otp = _columns(IDENTITY, Person), _columns(VID, VidRow), _columns(OTP, OtpRow)
+        self.identity_by_uin = Statement(
+            select(*person).where(IDENTITY.c.uin == bindparam("p_uin")), dialect
+        )
+        self.identity_by_id = Statement(
+            select(*person).where(IDENTITY.c.id == bindparam("p_id")), dialect
+        )
+        self.vid_by_value = Statement(select(*vid).where(VID.c.vid == bindparam("p_vid")), dialect)
+        self.latest_otp = Statement(
+            select(*otp)
+            .where(
+                OTP.c.identity_id == bindparam("p_identity"),
+                OTP.c.partner_id == bindparam("p_partner"),
+                OTP.c.used_at.is_(None),
+            )
+            .order_by(OTP.c.id.desc()),
+            dialect,
+            suffix=" LIMIT 1",
+        )
+        self.spend_otp = Statement(
+            update(OTP)
+            .where(OTP.c.id == bindparam("p_id"), OTP.c.used_at.is_(None))
+            .values(used_at=bindparam("p_now", type_=OTP.c.used_at.type)),
+            dialect,
+        )
+        self.spend_vid = Statement(
+            update(VID)
+            .where(
+                VID.c.id == bindparam("p_id"),
+                VID.c.transactions_used < VID.c.transactions_allowed,
+            )
+            .values(transactions_used=VID.c.transactions_used + 1),
+            dialect,
+        )
+        token_columns = ("identity_id", "partner_id", "token", "issued_at")
+        upsert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        # A concurrent request (or an earlier batch) may have recorded the same token.
+        self.insert_token = Statement(
+            upsert(TOKEN).values(_values(TOKEN, token_columns)).on_conflict_do_nothing(), dialect
+        )
+        payload = [c.name for c in OTP.columns if not c.primary_key]
+        self.insert_otp = Statement(insert(OTP).values(_values(OTP, payload)), dialect)
+        audited = [c.name for c in AUDIT.columns if not c.primary_key]
+        self.insert_audit = Statement(insert(AUDIT).values(_values(AUDIT, audited)), dialect)
+
+
+_compiled: dict[str, Statements] = {}
+
+
+def statements(dialect: Dialect) -> Statements:
+    found = _compiled.get(dialect.name)
+    if found is None:
+        found = _compiled[dialect.name] = Statements(dialect)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Hot:
+    """The connection an IDA transaction runs on and the statements compiled for it."""
+
+    db: DbApi
+    sql: Statements
 
 
 class PersonCache:
@@ -130,112 +221,65 @@ class PersonCache:
         self._by_uin = {}
         self._by_id = {}
 
-    def _keep(self, person: Person | None, generation: int) -> Person | None:
-        if person is not None and generation == self.generation:
+    def _keep(self, row: list[Any] | None, generation: int) -> Person | None:
+        if row is None:
+            return None
+        person = Person(*row)
+        if generation == self.generation:
             if len(self._by_id) >= self.limit:
                 self.invalidate()
             self._by_uin[person.uin] = person
             self._by_id[person.id] = person
         return person
 
-    def by_uin(self, conn: Connection, uin: str) -> Person | None:
+    def by_uin(self, hot: Hot, uin: str) -> Person | None:
         found = self._by_uin.get(uin)
         if found is not None:
             return found
         generation = self.generation
-        return self._keep(
-            _person(conn.execute(_IDENTITY_BY_UIN, {"p_uin": uin}).first()), generation
-        )
+        return self._keep(hot.sql.identity_by_uin.first(hot.db, {"p_uin": uin}), generation)
 
-    def by_id(self, conn: Connection, identity_id: int) -> Person | None:
+    def by_id(self, hot: Hot, identity_id: int) -> Person | None:
         found = self._by_id.get(identity_id)
         if found is not None:
             return found
         generation = self.generation
-        row = conn.execute(_IDENTITY_BY_ID, {"p_id": identity_id}).first()
-        return self._keep(_person(row), generation)
+        return self._keep(hot.sql.identity_by_id.first(hot.db, {"p_id": identity_id}), generation)
 
 
-def vid_by_value(conn: Connection, value: str) -> VidRow | None:
-    row = conn.execute(_VID_BY_VALUE, {"p_vid": value}).first()
-    if row is None:
-        return None
-    m = row._mapping
-    return VidRow(**{name: m[name] for name in VidRow.__slots__})
+def vid_by_value(hot: Hot, value: str) -> VidRow | None:
+    row = hot.sql.vid_by_value.first(hot.db, {"p_vid": value})
+    return None if row is None else VidRow(*row)
 
 
-def spend_vid(conn: Connection, vid: VidRow) -> bool:
+def spend_vid(hot: Hot, vid: VidRow) -> bool:
     """One transaction of a limited VID; False when a concurrent request spent the last one."""
     if vid.transactions_allowed is None:
         return True
-    return bool(conn.execute(_SPEND_VID, {"p_id": vid.id}).rowcount)
+    return bool(hot.sql.spend_vid.run(hot.db, {"p_id": vid.id}).rowcount)
 
 
-def latest_otp(conn: Connection, *, identity_id: int, partner_id: str) -> OtpRow | None:
-    row = conn.execute(_LATEST_OTP, {"p_identity": identity_id, "p_partner": partner_id}).first()
-    if row is None:
-        return None
-    m = row._mapping
-    return OtpRow(**{name: m[name] for name in OtpRow.__slots__})
+def latest_otp(hot: Hot, *, identity_id: int, partner_id: str) -> OtpRow | None:
+    params = {"p_identity": identity_id, "p_partner": partner_id}
+    row = hot.sql.latest_otp.first(hot.db, params)
+    return None if row is None else OtpRow(*row)
 
 
-def spend_otp(conn: Connection, otp_id: int, now: datetime) -> bool:
+def spend_otp(hot: Hot, otp_id: int, now: datetime) -> bool:
     """Mark an OTP used; False if a concurrent request used it first (single use)."""
-    return bool(conn.execute(_SPEND_OTP, {"p_id": otp_id, "p_now": now}).rowcount)
+    return bool(hot.sql.spend_otp.run(hot.db, {"p_id": otp_id, "p_now": now}).rowcount)
 
 
-def add_otp(conn: Connection, **values: Any) -> None:
-    conn.execute(_INSERT_OTP, values)
+def add_otp(hot: Hot, **values: Any) -> None:
+    hot.sql.insert_otp.run(hot.db, values)
 
 
-class DriverInsert:
-    """An INSERT compiled once per dialect and run on the driver's cursor, with the column types'
-    own bind processing; for the audit row every IDA call writes, where SQLAlchemy's per-statement
-    bookkeeping costs several times the SQLite insert itself."""
-
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        columns = [column.name for column in table.columns if not column.primary_key]
-        compiled = (
-            insert(table)
-            .values({name: bindparam(name) for name in columns})
-            .compile(dialect=dialect)
-        )
-        self.sql = str(compiled)
-        self.order: list[str] | None = list(compiled.positiontup or []) or None
-        self.processors = {
-            name: table.c[name].type._cached_bind_processor(dialect) for name in columns
-        }
-
-    def __call__(self, conn: Connection, values: dict[str, Any]) -> None:
-        params = {
-            name: (process(value) if (process := self.processors[name]) else value)
-            for name, value in values.items()
-        }
-        if not conn.in_transaction():
-            conn.begin()
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if self.order is None:
-                cursor.execute(self.sql, params)
-            else:
-                cursor.execute(self.sql, [params[name] for name in self.order])
-        finally:
-            cursor.close()
-
-
-_audit_inserts: dict[str, DriverInsert] = {}
-
-
-def audit(conn: Connection, **values: Any) -> None:
-    dialect = conn.dialect
-    insert_row = _audit_inserts.get(dialect.name)
-    if insert_row is None:
-        insert_row = _audit_inserts[dialect.name] = DriverInsert(AUDIT, dialect)
-    insert_row(conn, values)
+def audit(hot: Hot, **values: Any) -> None:
+    hot.sql.insert_audit.run(hot.db, values)
 
 
 def issue_token(
-    conn: Connection,
+    hot: Hot,
     *,
     secret: bytes,
     person: Person,
@@ -243,22 +287,12 @@ def issue_token(
     now: datetime,
     recorded: set[str],
 ) -> str:
-    """The person's PSUT for the partner, recorded once so token exchange can resolve it."""
+    """The person's PSUT for the partner, recorded once so token exchange can resolve it.
+
+    `recorded` holds tokens known to be committed; the caller adds new ones after its commit.
+    """
     token = psut(secret, uin=person.uin, partner_id=partner_id)
-    if token in recorded:
-        return token
-    if conn.execute(_TOKEN_KNOWN, {"p_token": token}).first() is None:
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    _INSERT_TOKEN,
-                    {
-                        "identity_id": person.id,
-                        "partner_id": partner_id,
-                        "token": token,
-                        "issued_at": now,
-                    },
-                )
-        except IntegrityError:
-            pass  # a concurrent request recorded it first
+    if token not in recorded:
+        values = {"identity_id": person.id, "partner_id": partner_id, "token": token}
+        hot.sql.insert_token.run(hot.db, {**values, "issued_at": now})
     return token
