@@ -340,6 +340,22 @@ async def test_accepted_job_survives_a_restart(settings: SectoralSettings) -> No
         assert read.status_code == 200
 
 
+async def test_a_non_repeatable_stage_takes_one_event(shared_client: httpx.AsyncClient) -> None:
+    te = child()
+    await sync_import(shared_client, {"trackedEntities": [te]})
+    stored = await shared_client.get(
+        "/api/tracker/events", params={"trackedEntity": te["trackedEntity"], "orgUnitMode": "ALL",
+                                       "programStage": BIRTH},
+    )  # fmt: skip
+    [birth] = stored.json()["events"]
+    second = {"enrollment": birth["enrollment"], "programStage": BIRTH, "orgUnit": FACILITIES[0],
+              "occurredAt": "2024-03-05",
+              "dataValues": [{"dataElement": WEIGHT, "value": "3300"}]}  # fmt: skip
+    assert codes(await sync_import(shared_client, {"events": [second]}, status=409)) == ["E1039"]
+    updated = {**second, "event": birth["event"]}  # the same event again is an update
+    assert (await sync_import(shared_client, {"events": [updated]}))["stats"]["updated"] == 1
+
+
 async def test_second_measles_dose_is_a_repeatable_stage(shared_client: httpx.AsyncClient) -> None:
     te = child()
     await sync_import(shared_client, {"trackedEntities": [te]})

@@ -47,7 +47,5 @@ async def drain(request: Request, user: CurrentUserDep) -> Response:
     user.require("ALL")
     drainer: Drainer = request.app.state.drainer
     sent = await drainer.drain()
-    pending = await run_in_threadpool(
-        lambda: len(drainer._pending(limit=10_000))
-    )
+    pending = await run_in_threadpool(lambda: len(drainer._pending(limit=10_000)))
     return json_response({"published": sent, "pending": pending})

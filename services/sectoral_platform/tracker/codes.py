@@ -30,6 +30,7 @@ MESSAGES = {
     "E1032": "Event: `{0}`, do not exist.",
     "E1033": "Event: `{0}`, Enrollment value is NULL or does not exist: `{1}`.",
     "E1037": "Event: `{0}`, cannot be added to Enrollment `{1}` with status {2}.",
+    "E1039": "ProgramStage: `{0}`, is not repeatable and an event already exists.",
     "E1041": "Enrollment OrganisationUnit: `{0}`, and Program: `{1}`, don't match.",
     "E1048": "Object: `{0}`, uid: `{1}`, has an invalid uid format.",
     "E1049": "Could not find OrganisationUnit: `{0}`, linked to Tracked Entity.",

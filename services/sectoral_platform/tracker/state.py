@@ -42,6 +42,8 @@ class ExistingState:
     enrollment_statuses: dict[tuple[str, str], list[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # (enrollment, program stage) -> stored events, for non-repeatable stages
+    stage_events: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
 def load_state(
@@ -62,6 +64,12 @@ def load_state(
         columns = (EV.c.uid, EV.c.enrollment, EV.c.program, EV.c.program_stage, EV.c.created)
         for row in conn.execute(select(*columns).where(EV.c.uid.in_(part))).mappings():
             state.events[row["uid"]] = dict(row)
+    for part in chunks({u for u in (ref(e.get("enrollment")) for e in bundle.events) if u}):
+        query = select(EV.c.uid, EV.c.enrollment, EV.c.program_stage).where(
+            EV.c.enrollment.in_(part)
+        )
+        for uid, enrollment, stage in conn.execute(query):
+            state.stage_events[(enrollment, stage)].add(uid)
     for part in chunks(unique_values):
         query = select(TEAV.c.attribute, TEAV.c.value, TEAV.c.te).where(
             tuple_(TEAV.c.attribute, TEAV.c.value).in_(part)

@@ -308,6 +308,12 @@ class Validator:
         values = self._values(EV, uid, ev.get("dataValues"), attributes=False)
         if stage is None or program is None or ou is None or values is None:
             return None
+        if enrollment is not None and not stage.repeatable:
+            others = self.state.stage_events[(enrollment, stage.uid)] - {uid}
+            if others:
+                self._fail(EV, uid, "E1039", stage.uid)
+            else:
+                self.state.stage_events[(enrollment, stage.uid)].add(uid)
         for item in values:
             if item["dataElement"] not in stage.elements:
                 self._fail(EV, uid, "E1305", item["dataElement"], stage.uid)
