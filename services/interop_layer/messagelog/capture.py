@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.interop_layer.api_model import utcnow
+from services.interop_layer.identifiers import new_uuid
 
 MAX_FIELDS = 200
 
@@ -64,9 +65,12 @@ def json_fields(data: bytes, content_type: str | None) -> list[str] | None:
     if not data or "json" not in (content_type or ""):
         return None
     try:
-        document = json.loads(data)
-    except ValueError:
-        return None
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:  # orjson refuses some documents `json` reads (huge integers)
+        try:
+            document = json.loads(data)
+        except ValueError:
+            return None
     names: set[str] = set()
 
     def walk(value: Any, prefix: str, depth: int) -> None:
@@ -107,8 +111,8 @@ class ExchangeLogMiddleware:
         full = settings.message_log_bodies == "full"
         limit = settings.message_log_body_limit
         exchange = Exchange(
-            x_road_id=(_header(scope, b"x-road-id") or str(uuid.uuid4()))[:100],
-            request_id=str(uuid.uuid4()),
+            x_road_id=(_header(scope, b"x-road-id") or new_uuid())[:100],
+            request_id=new_uuid(),
         )
         scope.setdefault("state", {})["exchange"] = exchange
         started, clock = utcnow(), time.perf_counter()

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from services.interop_layer.directory import Directory
 from services.interop_layer.errors import BadRequest, ClientSpoofed, UnknownMember
-from services.interop_layer.identifiers import SubsystemId
+from services.interop_layer.identifiers import canonical_subsystem
 from services.interop_layer.messagelog.capture import Exchange
 from services.kernel.credentials import CLIENT_KEY_HEADER
 
@@ -18,7 +18,7 @@ _X_ROAD_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
 
 def exchange_of(request: Request) -> Exchange:
-    exchange: Exchange = request.state.exchange
+    exchange: Exchange = request.scope["state"]["exchange"]  # no `State` wrapper per call
     return exchange
 
 
@@ -34,7 +34,7 @@ def claimed_client(request: Request) -> str:
     if len(values) > 1:
         raise BadRequest("X-Road-Client and its GovStack aliases name different clients.")
     try:
-        return str(SubsystemId.parse(values.pop()))
+        return canonical_subsystem(values.pop())
     except ValueError as exc:
         raise BadRequest(f"Malformed X-Road-Client header: {exc}") from exc
 
@@ -66,6 +66,6 @@ ClientDep = Annotated[str, Depends(authenticated_client)]
 
 def provider_id(*parts: str) -> str:
     try:
-        return str(SubsystemId.from_parts(*parts))
+        return canonical_subsystem("/".join(parts))
     except ValueError as exc:
         raise BadRequest(f"Malformed service identifier: {exc}") from exc

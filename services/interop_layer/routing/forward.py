@@ -11,6 +11,7 @@ import base64
 import hashlib
 import time
 from collections.abc import AsyncIterator
+from functools import lru_cache
 
 import aiohttp
 from fastapi import Request
@@ -84,6 +85,11 @@ def make_session(settings: InteropSettings) -> aiohttp.ClientSession:
     )
 
 
+@lru_cache(maxsize=64)
+def _timeout(connect: float, read: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+
+
 def upstream_path(request: Request) -> str:
     """The raw (still percent-encoded) path after `/r1/I/C/M/S/CODE`."""
     raw = request.scope.get("raw_path") or request.url.path.encode()
@@ -132,10 +138,8 @@ async def forward(
         if length is not None and length.isdigit():
             headers.append(("Content-Length", length))  # stream, but not chunked
 
-    timeout = aiohttp.ClientTimeout(
-        total=None,
-        sock_connect=settings.provider_connect_timeout,
-        sock_read=target.timeout or settings.provider_read_timeout,
+    timeout = _timeout(
+        settings.provider_connect_timeout, target.timeout or settings.provider_read_timeout
     )
     started = time.perf_counter()
     try:

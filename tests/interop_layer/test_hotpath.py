@@ -1,0 +1,75 @@
+"""The hot path's cheaper helpers give exactly what the plain versions give."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.interop_layer.identifiers import canonical_subsystem, new_uuid
+from services.interop_layer.messagelog.capture import json_fields
+from services.interop_layer.messagelog.chain import HASHED_FIELDS, _plain, record_digest
+
+
+def reference_digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The canonical form as first defined: stored chains were hashed this way."""
+    canonical = json.dumps(
+        {name: _plain(fields.get(name)) for name in HASHED_FIELDS},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+values = st.one_of(
+    st.none(),
+    st.text(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.lists(st.text(), max_size=4),
+    st.datetimes(timezones=st.sampled_from([UTC])),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(HASHED_FIELDS), values), st.text(min_size=1))
+def test_record_digest_keeps_the_canonical_form(fields: dict[str, Any], prev: str) -> None:
+    assert record_digest(prev, fields) == reference_digest(prev, fields)
+
+
+def test_record_digest_with_awkward_text() -> None:
+    fields = {
+        "path": "/r1/é/\u2028/\x7f/\x00",
+        "request_body": '{"a": "\ud83d\ude00"}',
+        "started_at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    }
+    assert record_digest("0" * 64, fields) == reference_digest("0" * 64, fields)
+
+
+def test_new_uuid_is_a_random_version_4_uuid() -> None:
+    made = {new_uuid() for _ in range(2000)}
+    assert len(made) == 2000
+    for value in list(made)[:200]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_json_fields_reads_what_json_reads() -> None:
+    big = b'{"n": 123456789012345678901234567890, "a": [{"b": 1}]}'
+    assert json_fields(big, "application/json") == ["a", "a[].b", "n"]
+    assert json_fields(b"{not json", "application/json") is None
+    assert json_fields(b'{"x": NaN}', "application/json") == ["x"]
+
+
+def test_canonical_subsystem_refuses_malformed_ids_every_time() -> None:
+    assert canonical_subsystem(" DPI/GOV/MOH/hmis ") == "DPI/GOV/MOH/hmis"
+    for _ in range(2):  # failures are not cached as answers
+        with pytest.raises(ValueError):
+            canonical_subsystem("DPI/GOV/MOH")
