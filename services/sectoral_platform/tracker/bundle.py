@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -123,6 +124,12 @@ def instant(value: Any) -> str | None:
     """An ISO date or date-time as DHIS2's zone-less timestamp; None if absent or invalid."""
     if not isinstance(value, str) or not value:
         return None
+    return _instant(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _instant(value: str) -> str | None:
+    """Cached: a batch repeats the same few dates thousands of times."""
     text = value.strip().removesuffix("Z")
     if len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
         text = text[:-6]

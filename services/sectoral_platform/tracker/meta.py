@@ -143,7 +143,11 @@ class TrackerMeta:
         return result
 
     def org_unit_exists(self, uid: str) -> bool:
-        return self.store.get("organisationUnits", uid) is not None
+        exists: bool = self._cached(
+            "ou", uid, lambda key: self.store.get("organisationUnits", key) is not None
+        )
+        return exists
 
     def path(self, uid: str) -> str:
-        return self.store.path(uid) or f"/{uid}"
+        found: str = self._cached("path", uid, lambda key: self.store.path(key) or f"/{key}")
+        return found
