@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 
 import httpx
 
 from sandbox.display import console, err_console, format_log_line, services_table
-from sandbox.launcher import Child, Launcher, LaunchError, stop_sandbox, tail
+from sandbox.launcher import Child, Launcher, LaunchError, stop_on_signals, stop_sandbox, tail
 from sandbox.logverify import register as register_log
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
@@ -30,10 +28,6 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir).resolve() if args.data_dir else default_data_dir()
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """`dpi up`, then every scenario with full message logging, then keep serving."""
     os.environ.setdefault(BODIES_ENV, "full")  # the boundary reports list the fields that crossed
@@ -43,7 +37,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     topology = load_topology()
     launcher = Launcher(topology, _data_dir(args), _offset(args))
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    stop_on_signals()
     try:
         console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
         launcher.start()

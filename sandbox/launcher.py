@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
@@ -31,6 +32,17 @@ from sandbox.state import (
 from services.kernel.topology import ServiceSpec, Topology
 
 HOST = "127.0.0.1"
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and `kill` both end a foreground sandbox cleanly, even where the shell that
+    started us ignores SIGINT (background jobs of non-interactive shells do)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 class LaunchError(Exception):

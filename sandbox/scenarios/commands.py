@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 
 import httpx
 from rich.markup import escape
 from rich.table import Table
 
 from sandbox.display import console, err_console
-from sandbox.launcher import Launcher, LaunchError
+from sandbox.launcher import Launcher, LaunchError, stop_on_signals
 from sandbox.scenarios.loader import (
     LoadedScenario,
     ScenarioError,
@@ -112,10 +110,6 @@ def _select(args: argparse.Namespace) -> list[LoadedScenario]:
     return [load_scenario(path) for path in paths]
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         chosen = _select(args)
@@ -126,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     launcher: Launcher | None = None
     try:
         if args.up:
-            signal.signal(signal.SIGTERM, _interrupt)  # so that `kill` also stops the services
+            stop_on_signals()  # Ctrl-C and `kill` both stop the services
             os.environ.setdefault(BODIES_ENV, "full")
             offset = args.port_offset if args.port_offset is not None else port_offset()
             launcher = Launcher(load_topology(), data_dir, offset)

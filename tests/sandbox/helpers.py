@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -29,16 +30,24 @@ def dpi(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: 
     )
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def start_foreground(
-    data_dir: Path, timeout: float = 60, command: str = "up"
+    data_dir: Path, timeout: float = 60, command: str = "up", *, sigint_ignored: bool = False
 ) -> tuple[subprocess.Popen[str], SandboxState, str]:
-    """`dpi up` (or `dpi demo`) in the foreground, returned once it says it is serving."""
+    """`dpi up` (or `dpi demo`) in the foreground, returned once it says it is serving.
+
+    `sigint_ignored` starts it as a non-interactive shell starts a background job: with SIGINT
+    ignored, which Python would otherwise inherit (and Ctrl-C would then do nothing)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox.cli", command, "--port-offset", str(free_offset())],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + timeout

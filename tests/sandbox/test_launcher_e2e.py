@@ -98,8 +98,9 @@ def test_reset_refuses_a_foreign_directory_and_wipes_its_own(tmp_path):
     assert not own.exists()
 
 
-def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path):
-    process, state, _ = start_foreground(tmp_path / "d")
+@pytest.mark.parametrize("sigint_ignored", [False, True])
+def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path, sigint_ignored):
+    process, state, _ = start_foreground(tmp_path / "d", sigint_ignored=sigint_ignored)
     pids = [s.pid for s in state.services]
     assert all(pid_alive(p) for p in pids)
     process.send_signal(signal.SIGINT)
