@@ -12,7 +12,7 @@ from services.id_registry.ida import store
 from services.id_registry.ida.envelope import Demographics
 from services.id_registry.ida.store import Hot, Person, VidRow
 from services.id_registry.identities.models import STATUS_ACTIVE
-from services.id_registry.identities.service import mosip_date, normalise
+from services.id_registry.identities.service import normalise
 from services.id_registry.vids.models import ACTIVE
 
 
@@ -107,10 +107,10 @@ def match_demographics(
         )
 
     if demographics.name is not None and not any(
-        normalise(entry.value) == normalise(identity.full_name) for entry in demographics.name
+        normalise(entry.value) == identity.name_key for entry in demographics.name
     ):
         mismatch("name")
-    if demographics.dob is not None and demographics.dob != mosip_date(identity.date_of_birth):
+    if demographics.dob is not None and demographics.dob != identity.dob_text:
         mismatch("dob")
     if demographics.age is not None and demographics.age != _age(
         identity.date_of_birth, now.date()

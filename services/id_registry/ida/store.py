@@ -10,7 +10,7 @@ bind and result processing (UTC datetimes, dates, booleans stay exactly as the O
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from services.id_registry.deps import psut
 from services.id_registry.ida.models import AuthAudit, OtpMessage
 from services.id_registry.identities.models import Identity, PartnerToken
+from services.id_registry.identities.service import mosip_date, normalise
 from services.id_registry.vids.models import ACTIVE, EXPIRED, USED, Vid
 
 # A DB-API connection with the `execute` shortcut (sqlite3's and psycopg's both have it).
@@ -53,6 +54,13 @@ class Person:
     language: str
     status: str
     blocked: bool
+    # What every demographic match compares against, computed once per cached row.
+    name_key: str = field(init=False)
+    dob_text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name_key", normalise(self.full_name))
+        object.__setattr__(self, "dob_text", mosip_date(self.date_of_birth))
 
     @property
     def full_name(self) -> str:
@@ -129,7 +137,7 @@ class Statement:
 
 
 def _columns(table: Table, row_type: Any) -> list[Any]:
-    return [table.c[name] for name in row_type.__slots__]
+    return [table.c[item.name] for item in fields(row_type) if item.init]
 
 
 def _values(table: Table, names: Sequence[str]) -> dict[str, Any]:
