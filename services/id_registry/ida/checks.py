@@ -36,7 +36,8 @@ def resolve_individual(
     """UIN or VID to an active identity; checksum before lookup; a PSUT is never accepted."""
     vid: VidRow | None = None
     if id_type == "UIN":
-        if not ids.is_valid_uin(individual_id):
+        # A cached identity's UIN passed the rules before its lookup.
+        if not people.cached(individual_id) and not ids.is_valid_uin(individual_id):
             return Resolved(errors=[error_item("IDA-MLC-002")])
         person = people.by_uin(hot, individual_id)
         if person is None:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import orjson
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -137,12 +138,19 @@ async def _transaction(
     return await to_thread.run_sync(execute, limiter=state.db_limiter)
 
 
+class OrjsonResponse(JSONResponse):
+    """The same compact UTF-8 JSON as `JSONResponse`, several times cheaper to render."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 def _envelope(
     envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
     body: dict[str, Any] | None,
     errors: list[Any],
 ) -> JSONResponse:
-    return JSONResponse(
+    return OrjsonResponse(
         {
             "id": envelope.id,
             "version": envelope.version,

@@ -240,6 +240,9 @@ class PersonCache:
             self._by_id[person.id] = person
         return person
 
+    def cached(self, uin: str) -> bool:
+        return uin in self._by_uin
+
     def by_uin(self, hot: Hot, uin: str) -> Person | None:
         found = self._by_uin.get(uin)
         if found is not None:
