@@ -189,7 +189,26 @@ def proxy_app() -> FastAPI:
     return app
 
 
-Result = tuple[float, float, int]  # requests/s, median latency (ms), error answers
+Result = tuple[float, float, int, float]  # req/s, median ms, error answers, server CPU us/req
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process, all its threads (Linux `/proc`; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, pid: int, seconds: int, connections: int, script: Path) -> Result:
+    """`measure` plus the CPU the serving process spent per request meanwhile."""
+    before = cpu_seconds(pid)
+    rate, median, errors = measure(url, seconds, connections, script)
+    after = cpu_seconds(pid)
+    if before is None or after is None or rate <= 0:
+        return rate, median, errors, float("nan")
+    return rate, median, errors, (after - before) / (rate * seconds) * 1_000_000
 
 
 def main() -> None:
@@ -209,6 +228,7 @@ def main() -> None:
             )
             proxy_port = free_port()
             proxy_env = {"BENCH_PROXY_UPSTREAM": provider_url}
+            servers = {"direct": processes[0].pid}
             processes.append(
                 start(
                     "bench.interop_layer:proxy_app",
@@ -222,6 +242,7 @@ def main() -> None:
                 "direct": provider_url + PATH,
                 "one-route aiohttp proxy": f"http://127.0.0.1:{proxy_port}/proxy{PATH}",
             }
+            servers["one-route aiohttp proxy"] = processes[1].pid
             mediators: dict[str, int] = {}
             for bodies in ("metadata", "full"):
                 process, port = start_mediator(tmp, provider_url, bodies)
@@ -230,9 +251,11 @@ def main() -> None:
                 targets[f"mediator, log {bodies}"] = (
                     f"http://127.0.0.1:{port}/r1/{PROVIDER}/bench{PATH}"
                 )
+                servers[f"mediator, log {bodies}"] = process.pid
             targets["mediator /healthz"] = f"http://127.0.0.1:{mediators['metadata']}/healthz"
-            rounds = interleaved(targets, SECONDS, CONNECTIONS, script)
-            latency = interleaved(targets, LATENCY_SECONDS, 1, script)
+            servers["mediator /healthz"] = servers["mediator, log metadata"]
+            rounds = interleaved(targets, servers, SECONDS, CONNECTIONS, script)
+            latency = interleaved(targets, servers, LATENCY_SECONDS, 1, script)
         finally:
             for process in processes:
                 process.terminate()
@@ -242,11 +265,14 @@ def main() -> None:
 
 
 def interleaved(
-    targets: dict[str, str], seconds: int, connections: int, script: Path
+    targets: dict[str, str], servers: dict[str, int], seconds: int, connections: int, script: Path
 ) -> list[dict[str, Result]]:
     """ROUNDS rounds, each measuring every target once, back to back (direct first)."""
     return [
-        {name: measure(url, seconds, connections, script) for name, url in targets.items()}
+        {
+            name: measured(url, servers[name], seconds, connections, script)
+            for name, url in targets.items()
+        }
         for _ in range(ROUNDS)
     ]
 
@@ -263,8 +289,9 @@ def report(rounds: list[dict[str, Result]], latency: list[dict[str, Result]]) ->
         f"target; latency: median at 1 connection, {ROUNDS} rounds of {LATENCY_SECONDS}s"
     )
     print("ratios and added latency: median over rounds (min-max), each against the same round")
+    print("server CPU: CPU time of the answering process per request, as a ratio of the provider's")
     header = f"{'path':<26}{'req/s':>8}{'ratio to direct':>22}{'added median ms (c=1)':>28}"
-    print(header + f"{'errors':>8}")
+    print(header + f"{'server CPU':>22}{'errors':>8}")
     ratios: dict[str, list[float]] = {}
     added: dict[str, list[float]] = {}
     for name in rounds[0]:
@@ -272,8 +299,10 @@ def report(rounds: list[dict[str, Result]], latency: list[dict[str, Result]]) ->
         added[name] = [r[name][1] - r["direct"][1] for r in latency]
         rate = statistics.median(r[name][0] for r in rounds)
         errors = sum(r[name][2] for r in rounds) + sum(r[name][2] for r in latency)
+        cpu = spread([r[name][3] / r["direct"][3] for r in rounds])
         print(
-            f"{name:<26}{rate:>8.0f}{spread(ratios[name]):>22}{spread(added[name]):>28}{errors:>8}"
+            f"{name:<26}{rate:>8.0f}{spread(ratios[name]):>22}{spread(added[name]):>28}"
+            f"{cpu:>22}{errors:>8}"
         )
     proxy = "one-route aiohttp proxy"
     for bodies in ("metadata", "full"):
@@ -281,10 +310,12 @@ def report(rounds: list[dict[str, Result]], latency: list[dict[str, Result]]) ->
         ratio = statistics.median(ratios[name])
         extra = statistics.median(added[name])
         to_proxy = statistics.median(r[name][0] / r[proxy][0] for r in rounds)
+        cpu_to_proxy = statistics.median(r[name][3] / r[proxy][3] for r in rounds)
         print(
             f"log {bodies}: throughput {ratio:.2f} of direct (target >= 0.50: "
             f"{'met' if ratio >= 0.5 else 'MISSED'}), {to_proxy:.2f} of the one-route proxy; "
-            f"added median {extra:.2f} ms (target <= 2 ms: {'met' if extra <= 2.0 else 'MISSED'})"
+            f"added median {extra:.2f} ms (target <= 2 ms: {'met' if extra <= 2.0 else 'MISSED'});"
+            f" CPU per request {cpu_to_proxy:.2f}x the one-route proxy's"
         )
 
 
