@@ -79,7 +79,14 @@ async def test_birth_in_and_immunisation_out(
             assert names["First name"] == "Nala" and names["Sex"] == "Female"
             enrollment = newborn["enrollments"][0]
             assert enrollment["enrolledAt"] == "2026-11-01T00:00:00.000"
-            # a dose recorded: the outbox keeps it while the mediator refuses (no pub right yet)
+            # a dose recorded: the outbox keeps it while the mediator refuses (pub right revoked)
+            seeded = await mediator.get(
+                "/admin/rights", params={"client": HEALTH, "provider": HEALTH}, headers=ID_ADMIN
+            )
+            for right in seeded.json():
+                if right["serviceCode"] == "pub":
+                    gone = await mediator.delete(f"/admin/rights/{right['id']}", headers=ID_ADMIN)
+                    assert gone.status_code == 204, gone.text
             dose = {"enrollment": enrollment["enrollment"], "programStage": IMMUNISATION,
                     "orgUnit": newborn["orgUnit"], "occurredAt": "2026-11-20",
                     "status": "COMPLETED",
