@@ -60,6 +60,16 @@ class Combination(BaseModel):
     all_of: list[list[str]]
 
 
+class Release(BaseModel):
+    """A documented release of quasi-identifiers to a sector (e.g. MOSIP eKYC), not a leak."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str
+    path_contains: str
+    reason: str
+
+
 class Classification(BaseModel):
     """The table: ordered classes, identifying combinations, who may receive direct identifiers."""
 
@@ -68,6 +78,7 @@ class Classification(BaseModel):
     classes: list[FieldClass]
     combinations: list[Combination] = []
     identity_providers: list[str] = []
+    releases: list[Release] = []
 
     def classify(self, field: str) -> str:
         parts = name_parts(field)
@@ -89,6 +100,13 @@ class Classification(BaseModel):
             if all(last_names & {normalise(n) for n in part} for part in combination.all_of):
                 found.append(combination.name)
         return found
+
+    def release_of(self, service: str | None, path: str) -> Release | None:
+        """The documented release an exchange's response is, if any."""
+        for release in self.releases:
+            if service == release.service and release.path_contains in path:
+                return release
+        return None
 
     def is_sector(self, subsystem: str | None) -> bool:
         return subsystem is not None and subsystem not in self.identity_providers

@@ -136,6 +136,21 @@ def test_the_boundary_check_flags_a_direct_identifier_reaching_a_sector():
     assert trace.findings[0]["fields"] == ["person.uin", "person.vid"]
 
 
+def test_an_ekyc_answer_releases_demographics_but_never_a_direct_identifier():
+    kyc = f"/r1/{ID}/idauth/idauthentication/v1/kyc/lk/moh-hmis/key"
+    demographics = ["identity.fullName[].value", "identity.dateOfBirth", "authToken"]
+    records = [
+        record(31, 1, HEALTH, f"{ID}/idauth", path=kyc, responseFields=demographics),
+        record(32, 2, HEALTH, f"{ID}/idauth", path=kyc, responseFields=[*demographics, "uin"]),
+        record(33, 3, HEALTH, f"{ID}/idauth", responseFields=demographics),
+    ]
+    trace = build_trace(run_of("eKYC", "eKYC leaking the UIN", "Not eKYC"), records)
+    assert [(f["step"], f["reason"]) for f in trace.findings] == [
+        (2, "direct identifier"),
+        (3, "identifying combination: name + date of birth"),
+    ]
+
+
 def test_fields_come_from_the_runners_own_observation_when_the_log_holds_none():
     call = Call(
         method="POST",
