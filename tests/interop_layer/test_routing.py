@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from services.kernel.credentials import DEFAULT_SECRET, mediator_key
 from services.kernel.tracing import parse_traceparent
 from tests.interop_layer.support import HEALTH, REGISTRIES, client_headers
 
@@ -47,6 +48,7 @@ async def test_x_road_headers_on_request_and_response(shared_mediator):
             "traceparent": f"00-{TRACE}-00f067aa0ba902b7-01",
             "Authorization": "ApiKey provider-secret",
             "X-Road-UserId": "EE12345678901",
+            "X-DPI-Mediator-Key": "forged-by-the-client",
         },
     )
     response = await client.post(f"{BASE}/x?q=1", content=b"payload", headers=headers)
@@ -54,6 +56,8 @@ async def test_x_road_headers_on_request_and_response(shared_mediator):
     seen = response.json()["headers"]
     # The mediator's own credential never reaches the provider; the provider's auth does.
     assert "x-dpi-client-key" not in seen
+    # The provider can tell a mediated call: the mediator's key, never the client's forgery.
+    assert seen["x-dpi-mediator-key"] == mediator_key(DEFAULT_SECRET)
     assert seen["authorization"] == "ApiKey provider-secret"
     assert seen["x-road-client"] == HEALTH
     assert seen["information-mediator-client"] == HEALTH

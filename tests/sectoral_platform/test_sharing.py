@@ -65,6 +65,9 @@ async def test_immunisation_status_needs_consent(
             await sync_import(platform, {"events": [dose]})
             direct = await platform.get("/api/immunisationStatus")
             assert direct.status_code == 401  # not callable around the mediator
+            claimed = {"X-Road-Client": EDUCATION, "X-DPI-Subject": "any-token"}
+            spoofed = await platform.get("/api/immunisationStatus", headers=claimed)
+            assert spoofed.status_code == 401  # claiming a client is not being the mediator
         education = {"X-Road-Client": EDUCATION, "X-DPI-Client-Key": client_key(EDUCATION)}
         async with httpx.AsyncClient(base_url=services.interop_layer, headers=education) as edu:
             answer = await edu.post(

@@ -23,6 +23,7 @@ from services.interop_layer.config import InteropSettings
 from services.interop_layer.directory import ServiceTarget
 from services.interop_layer.errors import ProviderTimeout, ProviderUnreachable
 from services.interop_layer.messagelog.capture import Exchange
+from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.tracing import outgoing_traceparent
 
 CHUNK = 65536
@@ -97,6 +98,11 @@ def upstream_path(request: Request) -> str:
     return "/" + parts[7] if len(parts) > 7 else ""
 
 
+@lru_cache(maxsize=4)
+def _mediator_key(secret: str) -> str:
+    return mediator_key(secret)
+
+
 async def forward(
     request: Request,
     *,
@@ -119,6 +125,9 @@ async def forward(
         ("X-Road-Id", exchange.x_road_id),
         ("X-Road-Request-Id", exchange.request_id),
         ("traceparent", outgoing_traceparent()),
+        # so that a provider can tell a mediated call (whose X-Road-Client was authenticated)
+        # from a direct one that merely claims a client
+        (MEDIATOR_KEY_HEADER, _mediator_key(settings.sandbox_secret)),
     ]
     if "information-mediator-client" not in request.headers:
         headers.append(("Information-Mediator-Client", client))
