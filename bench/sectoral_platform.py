@@ -130,7 +130,14 @@ def _rows(metadata: dict[str, Any]) -> list[tuple[str, str, str, int]]:
 def _metadata(client: httpx.Client) -> dict[str, Any]:
     elements = client.get(
         "/api/dataElements",
-        params={"filter": "valueType:like:INTEGER", "fields": "id", "paging": "false"},
+        # summed aggregate elements only: a tracker element averages (its total differs)
+        params=[
+            ("filter", "valueType:like:INTEGER"),
+            ("filter", "domainType:eq:AGGREGATE"),
+            ("filter", "aggregationType:eq:SUM"),
+            ("fields", "id"),
+            ("paging", "false"),
+        ],
     ).json()["dataElements"]
     units = client.get(
         "/api/organisationUnits", params={"level": 4, "fields": "id,path", "paging": "false"}
