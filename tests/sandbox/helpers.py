@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sandbox import launcher
@@ -34,10 +36,12 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def start_foreground(
+@contextmanager
+def foreground(
     data_dir: Path, timeout: float = 60, command: str = "up", *, sigint_ignored: bool = False
-) -> tuple[subprocess.Popen[str], SandboxState, str]:
-    """`dpi up` (or `dpi demo`) in the foreground, returned once it says it is serving.
+) -> Iterator[tuple[subprocess.Popen[str], SandboxState, str]]:
+    """`dpi up` (or `dpi demo`) in the foreground, yielded once it says it is serving; whatever
+    the test does, nothing it started outlives it.
 
     `sigint_ignored` starts it as a non-interactive shell starts a background job: with SIGINT
     ignored, which Python would otherwise inherit (and Ctrl-C would then do nothing)."""
@@ -49,16 +53,21 @@ def start_foreground(
         env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
         preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    seen = ""
-    while "Press Ctrl-C" not in seen and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen += line
-    state = load_state(data_dir)
-    if "Press Ctrl-C" not in seen or state is None:
-        process.kill()
-        raise AssertionError(f"dpi {command} did not become ready:\n{seen}")
-    return process, state, seen
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + timeout
+        seen = ""
+        while "Press Ctrl-C" not in seen and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen += line
+        state = load_state(data_dir)
+        if "Press Ctrl-C" not in seen or state is None:
+            raise AssertionError(f"dpi {command} did not become ready:\n{seen}")
+        yield process, state, seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        launcher.stop_sandbox(data_dir, timeout=5)

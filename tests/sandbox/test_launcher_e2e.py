@@ -11,7 +11,7 @@ import pytest
 
 from sandbox.state import load_state, pid_alive
 from services.kernel.topology import load_topology
-from tests.sandbox.helpers import dpi, free_offset, start_foreground
+from tests.sandbox.helpers import dpi, foreground, free_offset
 
 pytestmark = pytest.mark.e2e
 
@@ -100,33 +100,33 @@ def test_reset_refuses_a_foreign_directory_and_wipes_its_own(tmp_path):
 
 @pytest.mark.parametrize("sigint_ignored", [False, True])
 def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path, sigint_ignored):
-    process, state, _ = start_foreground(tmp_path / "d", sigint_ignored=sigint_ignored)
-    pids = [s.pid for s in state.services]
-    assert all(pid_alive(p) for p in pids)
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, rest
-    assert "Stopped." in rest
-    assert not [p for p in pids if pid_alive(p)]
+    with foreground(tmp_path / "d", sigint_ignored=sigint_ignored) as (process, state, _):
+        pids = [s.pid for s in state.services]
+        assert all(pid_alive(p) for p in pids)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, rest
+        assert "Stopped." in rest
+        assert not [p for p in pids if pid_alive(p)]
 
 
 def test_a_crash_after_start_is_reported_and_everything_stops(tmp_path):
-    process, state, _ = start_foreground(tmp_path / "d")
-    victim = state.service("registries")
-    assert victim is not None
-    os.kill(victim.pid, signal.SIGKILL)
-    rest, _ = process.communicate(timeout=30)
-    assert process.returncode == 1
-    assert "registries exited with code" in " ".join(rest.split())
-    assert not [s.pid for s in state.services if pid_alive(s.pid)]
+    with foreground(tmp_path / "d") as (process, state, _):
+        victim = state.service("registries")
+        assert victim is not None
+        os.kill(victim.pid, signal.SIGKILL)
+        rest, _ = process.communicate(timeout=30)
+        assert process.returncode == 1
+        assert "registries exited with code" in " ".join(rest.split())
+        assert not [s.pid for s in state.services if pid_alive(s.pid)]
 
 
 def test_demo_runs_every_scenario_then_keeps_serving(tmp_path):
-    process, state, seen = start_foreground(tmp_path / "d", timeout=240, command="demo")
-    assert "Scenario runs" in seen and "FAILED" not in seen, seen
-    assert "report.html" in seen
-    assert all(pid_alive(s.pid) for s in state.services)
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, rest
-    assert not [s.pid for s in state.services if pid_alive(s.pid)]
+    with foreground(tmp_path / "d", timeout=240, command="demo") as (process, state, seen):
+        assert "Scenario runs" in seen and "FAILED" not in seen, seen
+        assert "report.html" in seen
+        assert all(pid_alive(s.pid) for s in state.services)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, rest
+        assert not [s.pid for s in state.services if pid_alive(s.pid)]
