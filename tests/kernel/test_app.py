@@ -1,5 +1,6 @@
 """The kernel's app: probes, error shape, trace propagation between two in-process apps."""
 
+import gc
 from typing import Any
 
 import httpx
@@ -7,7 +8,7 @@ import pytest
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 
-from services.kernel.app import create_service_app
+from services.kernel.app import GC_YOUNG_THRESHOLD, create_service_app
 from services.kernel.errors import Conflict, NotFound
 from services.kernel.http import make_client
 from services.kernel.testing import serve_in_process
@@ -46,6 +47,17 @@ def failing_router() -> APIRouter:
         raise RuntimeError("secret internals")
 
     return router
+
+
+async def test_serving_freezes_the_start_up_heap_and_restores_gc_after(settings_for):
+    before = gc.get_threshold()
+    app = build(settings_for, "consent", APIRouter())
+    async with serve_in_process(app) as client:
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > 0
+        assert (await client.get("/healthz")).status_code == 200
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 async def test_probes_and_info(settings_for):
