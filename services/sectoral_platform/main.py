@@ -37,6 +37,7 @@ from services.sectoral_platform.identity.sealing import fernet
 from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.opendata.routes import router as opendata_router
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.sharing.routes import router as sharing_router
@@ -102,6 +103,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             sharing_router,
             facilities_router,
             events_router,
+            opendata_router,
             metadata_router,
         ],
         error_renderer=render_web_message,

@@ -1,0 +1,1 @@
+"""opendata: aggregate publications with small-cell suppression, readable without credentials."""
