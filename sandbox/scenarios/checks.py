@@ -35,6 +35,58 @@ def _contains(actual: Any, wanted: Any) -> bool:
     return False
 
 
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def keys_named(value: Any, names: list[str], where: str = "") -> list[str]:
+    """Where, anywhere inside `value`, a mapping has a key of one of these names (compared
+    case-insensitively, ignoring `_` and `-`)."""
+    wanted = {_canonical(n) for n in names}
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inside = f"{where}.{key}" if where else str(key)
+            if _canonical(str(key)) in wanted:
+                found.append(inside)
+            found += keys_named(item, names, inside)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += keys_named(item, names, f"{where}[{index}]")
+    return found
+
+
+def _nested(
+    where: str, found: bool, actual: Any, rule: str, wanted: Any, variables: Mapping[str, Any]
+) -> list[str]:
+    """`each` and `any_of`: matchers applied to the elements, or as alternatives."""
+    got = show(actual) if found else "(missing)"
+    if rule == "any_of":
+        if any(not check_value(where, found, actual, m, variables) for m in wanted):
+            return []
+        options = show([m.checks() for m in wanted], limit=120)
+        return [f"{where}: expected any of {options}, got {got}"]
+    if not found or not isinstance(actual, list):
+        return [f"{where}: expected a list whose every element matches, got {got}"]
+    failures: list[str] = []
+    for index, item in enumerate(actual):
+        failures += check_value(f"{where}[{index}]", True, item, wanted, variables)
+    return failures if len(failures) <= 5 else [*failures[:5], f"... and {len(failures) - 5} more"]
+
+
 def check_value(
     where: str, found: bool, actual: Any, matcher: Matcher, variables: Mapping[str, Any]
 ) -> list[str]:
@@ -43,6 +95,9 @@ def check_value(
     checks = {name: substitute(value, variables) for name, value in matcher.checks().items()}
     got = show(actual) if found else "(missing)"
     for rule, wanted in checks.items():
+        if rule in ("each", "any_of"):
+            failures += _nested(where, found, actual, rule, wanted, variables)
+            continue
         if rule == "exists":
             if found != wanted:
                 state = "present" if wanted else "absent"
@@ -68,6 +123,15 @@ def check_value(
             ok = isinstance(actual, list | dict | str) and len(actual) == wanted
             if not ok and isinstance(actual, list | dict | str):
                 got = f"length {len(actual)}: {got}"
+        elif rule == "at_least":
+            number, limit = _number(actual), _number(wanted)
+            ok = number is not None and limit is not None and number >= limit
+        elif rule == "no_keys":
+            hits = keys_named(actual, list(wanted))
+            ok = not hits
+            if hits:
+                more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+                got = f"{', '.join(hits[:5])}{more}"
         if not ok:
             failures.append(f"{where}: expected {rule.replace('_', ' ')} {show(wanted)}, got {got}")
     return failures

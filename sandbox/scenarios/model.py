@@ -18,9 +18,13 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from sandbox.scenarios.paths import parse_path
+from sandbox.scenarios.variables import VARIABLE
 
 ROOT = Path(__file__).resolve().parents[2]
-MATCHERS = ("equals", "not_equals", "exists", "contains", "not_contains", "regex", "length")
+MATCHERS = (
+    "equals", "not_equals", "exists", "contains", "not_contains", "regex", "length",
+    "at_least", "each", "any_of", "no_keys",
+)  # fmt: skip
 SUBSYSTEM = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$")
 SERVICE_ID = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$")
 
@@ -39,6 +43,14 @@ class Matcher(Strict):
     not_contains: Any = None
     regex: str | None = None
     length: int | None = Field(default=None, ge=0)
+    at_least: int | float | str | None = Field(
+        default=None, description="a number (or numeric text) at least this; or ${variable}"
+    )
+    each: Matcher | None = Field(default=None, description="every element of a list matches")
+    any_of: list[Matcher] | None = Field(default=None, description="at least one matches")
+    no_keys: list[str] | None = Field(
+        default=None, description="no mapping anywhere inside has a key of these names"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -54,6 +66,11 @@ class Matcher(Strict):
         matcher = handler(core_schema)
         return {"anyOf": [matcher, {"description": "a bare value: the field must equal it"}]}
 
+    @field_validator("no_keys", mode="before")
+    @classmethod
+    def one_key_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def valid_regex(self) -> Matcher:
         if self.regex is not None:
@@ -61,6 +78,13 @@ class Matcher(Strict):
                 re.compile(self.regex)
             except re.error as exc:
                 raise ValueError(f"invalid regex {self.regex!r}: {exc}") from exc
+        if isinstance(self.at_least, str) and not VARIABLE.fullmatch(self.at_least):
+            try:
+                float(self.at_least)
+            except ValueError as exc:
+                raise ValueError(
+                    f"at_least: a number or ${{variable}}, not {self.at_least!r}"
+                ) from exc
         return self
 
     def checks(self) -> dict[str, Any]:
