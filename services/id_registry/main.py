@@ -24,6 +24,7 @@ from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.routes import router as ida_router
 from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
+from services.id_registry.oidc.routes import router as oidc_router
 from services.id_registry.partners.routes import router as partners_router
 from services.id_registry.partners.service import PartnerCache
 from services.id_registry.seed import seed
@@ -106,6 +107,7 @@ def create_app(
             controls_router,
             events_router,
             inbox_router,
+            oidc_router,
         ],
         error_renderer=mosip_errors,
         lifespan=lifespan,

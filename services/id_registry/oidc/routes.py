@@ -1,0 +1,228 @@
+"""OIDC endpoints (eSignet): discovery, JWKS, authorize (login page), token, userinfo."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from anyio import to_thread
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from services.id_registry.deps import Clock, db_time
+from services.id_registry.oidc import authorize as authorization
+from services.id_registry.oidc import clients, login, page, tokens
+from services.id_registry.oidc.errors import NO_STORE, OAuthRoute, invalid_request
+from services.id_registry.oidc.runtime import IdaAccess, Oidc, OidcSettings
+from services.kernel.db import Database
+from services.kernel.topology import service_url
+
+T = TypeVar("T")
+MAX_FORM_BYTES = 64 * 1024
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Runs after the service's own start (schema, seed): the signing key and the seed client."""
+    settings = OidcSettings()
+    oidc = Oidc(
+        settings=settings, issuer=(settings.issuer or service_url("id_registry")).rstrip("/")
+    )
+    app.state.oidc = oidc
+    if app.state.schema_ready:
+        database: Database = app.state.database
+        now = _now(app)
+
+        def prepare() -> None:
+            with database.session() as session:
+                oidc.keys.get(session, now)
+                if app.state.settings.seed_on_start:
+                    clients.seed_client(session=session, now=now)
+
+        await to_thread.run_sync(prepare)
+    yield
+
+
+router = APIRouter(tags=["OIDC (eSignet)"], route_class=OAuthRoute, lifespan=lifespan)
+
+
+def _now(app: FastAPI) -> datetime:
+    clock: Clock = app.state.clock
+    return db_time(clock())
+
+
+def _access(app: FastAPI) -> IdaAccess:
+    state = app.state
+    return IdaAccess(
+        secret=state.token_secret,
+        people=state.people,
+        recorded_tokens=state.recorded_tokens,
+        partners=state.partners,
+        expectations=state.expectations,
+        otp_ttl_seconds=state.settings.otp_ttl_seconds,
+    )
+
+
+async def _in_session(request: Request, work: Callable[[Session], T]) -> T:
+    database: Database = request.app.state.database
+
+    def run() -> T:
+        with database.session() as session:
+            return work(session)
+
+    return await to_thread.run_sync(run)
+
+
+def _single(items: list[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
+    """First value of each parameter, and the names given more than once (RFC 6749 3.1)."""
+    values: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in items:
+        if name in values:
+            repeated.add(name)
+        else:
+            values[name] = value
+    return values, repeated
+
+
+async def _form(request: Request) -> list[tuple[str, str]]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise invalid_request("The body must be application/x-www-form-urlencoded")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise invalid_request("The form is too large")
+    try:
+        parsed = parse_qs(body.decode(), keep_blank_values=True, max_num_fields=100)
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_request("The form cannot be parsed") from None
+    return [(name, value) for name, values in parsed.items() for value in values]
+
+
+@router.get("/.well-known/openid-configuration", summary="OpenID Provider metadata")
+async def configuration(request: Request) -> dict[str, Any]:
+    return tokens.discovery(request.app.state.oidc)
+
+
+@router.get("/.well-known/jwks.json", summary="The provider's signing key (JWKS)")
+async def jwks(request: Request) -> dict[str, Any]:
+    oidc: Oidc = request.app.state.oidc
+    now = _now(request.app)
+    key = await _in_session(request, lambda session: oidc.keys.get(session, now))
+    return key.jwks()
+
+
+@router.get(
+    "/authorize",
+    summary="Authorization request: checks it and shows the login and consent page",
+    response_class=HTMLResponse,
+)
+async def authorize(request: Request) -> Response:
+    params, repeated = _single(list(request.query_params.multi_items()))
+    oidc: Oidc = request.app.state.oidc
+    access, now = _access(request.app), _now(request.app)
+    txn, client = await _in_session(
+        request,
+        lambda session: authorization.start(
+            session=session,
+            access=access,
+            settings=oidc.settings,
+            params=params,
+            repeated=repeated,
+            now=now,
+        ),
+    )
+    return page.render(login.Page(txn=txn, client=client))
+
+
+@router.post(
+    "/authorize/send-otp",
+    summary="Login page: send an OTP (to the sandbox's OTP outbox)",
+    response_class=HTMLResponse,
+)
+async def send_otp(request: Request) -> Response:
+    items = await _form(request)
+    form, _ = _single(items)
+    channels = [value.upper() for name, value in items if name == "channel"]
+    access, now = _access(request.app), _now(request.app)
+    result = await _in_session(
+        request,
+        lambda session: login.send_otp(
+            session=session, access=access, form=form, channels=channels, now=now
+        ),
+    )
+    return page.render(result)
+
+
+@router.post(
+    "/authorize",
+    summary="Login page: authenticate and consent; 302 to redirect_uri with code and state",
+    response_class=HTMLResponse,
+)
+async def complete(request: Request) -> Response:
+    items = await _form(request)
+    form, _ = _single(items)
+    accepted = [value for name, value in items if name == "claim"]
+    oidc: Oidc = request.app.state.oidc
+    access, now = _access(request.app), _now(request.app)
+    result = await _in_session(
+        request,
+        lambda session: login.login(
+            session=session,
+            access=access,
+            settings=oidc.settings,
+            form=form,
+            accepted=accepted,
+            now=now,
+        ),
+    )
+    if isinstance(result, str):
+        return RedirectResponse(result, status_code=302, headers={"Cache-Control": "no-store"})
+    return page.render(result)
+
+
+@router.post("/oauth/v2/token", summary="Authorization code for tokens (private_key_jwt)")
+async def token(request: Request) -> JSONResponse:
+    form, repeated = _single(await _form(request))
+    if repeated:
+        raise invalid_request(f"{', '.join(sorted(repeated))} given more than once")
+    oidc: Oidc = request.app.state.oidc
+    now = _now(request.app)
+
+    def work(session: Session) -> dict[str, Any]:
+        key = oidc.keys.get(session, now)
+        return tokens.exchange_code(session=session, oidc=oidc, key=key, form=form, now=now)
+
+    return JSONResponse(await _in_session(request, work), headers=NO_STORE)
+
+
+@router.get(
+    "/oidc/userinfo",
+    summary="The consented claims as a signed JWT (application/jwt)",
+    response_class=Response,
+)
+async def userinfo(request: Request) -> Response:
+    oidc: Oidc = request.app.state.oidc
+    now = _now(request.app)
+    authorization = request.headers.get("authorization")
+
+    def work(session: Session) -> str:
+        key = oidc.keys.get(session, now)
+        return tokens.userinfo(
+            session=session,
+            oidc=oidc,
+            key=key,
+            partners=request.app.state.partners,
+            authorization=authorization,
+            now=now,
+        )
+
+    signed = await _in_session(request, work)
+    return Response(signed, media_type="application/jwt", headers=NO_STORE)
+
+
+router.include_router(clients.router)
