@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import threading
@@ -90,12 +91,16 @@ class KeyHolder:
 
 def client_public_key(jwk: dict[str, Any]) -> RSAKey:
     """A registered client's key: an RSA public JWK of at least 2048 bits, no private part."""
-    if jwk.get("kty") != "RSA" or "d" in jwk:
+    modulus = jwk.get("n")
+    if jwk.get("kty") != "RSA" or "d" in jwk or not isinstance(modulus, str):
         raise ValueError("an RSA public key (JWK, without private parameters) is required")
-    key = RSAKey.import_key({name: value for name, value in jwk.items() if name != "kid"})
-    if key.raw_value.key_size < MIN_KEY_BITS:
-        raise ValueError(f"the key must have at least {MIN_KEY_BITS} bits")
-    return key
+    try:
+        bits = int.from_bytes(base64.urlsafe_b64decode(modulus + "==")).bit_length()
+        if bits < MIN_KEY_BITS:
+            raise ValueError(f"the key must have at least {MIN_KEY_BITS} bits")
+        return RSAKey.import_key({name: value for name, value in jwk.items() if name != "kid"})
+    except (JoseError, TypeError, binascii.Error) as exc:
+        raise ValueError(f"not a usable RSA public key: {type(exc).__name__}") from None
 
 
 def unverified_issuer(assertion: str) -> str | None:
