@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import httpx
 import pytest
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import RSAKey
@@ -16,11 +18,13 @@ pytestmark = pytest.mark.anyio
 PATH = "/client-mgmt/oidc-client"
 
 
-async def create(client, body, headers=ADMIN):
+async def create(
+    client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str] = ADMIN
+) -> httpx.Response:
     return await client.post(PATH, json=body, headers=headers)
 
 
-def error_code(response) -> str:
+def error_code(response: httpx.Response) -> str:
     return str(response.json()["errors"][0]["errorCode"])
 
 
