@@ -261,3 +261,33 @@ async def test_userinfo_stops_for_a_blocked_identity(oidc):
     tokens = await oidc.tokens(seeded_rp(), person["UIN"])
     await oidc.http.post(f"/v1/identities/{person['UIN']}/block", json={}, headers=ADMIN)
     oauth_error(await oidc.userinfo(tokens["access_token"]), 401, "invalid_token")
+
+
+async def test_send_otp_failures_show_ida_codes(oidc):
+    rp = seeded_rp()
+    txn, _ = await oidc.start(rp)
+    form = {"transaction_id": txn, "individual_id": "1234567890"}  # fails the UIN rules
+    bad = await oidc.http.post("/authorize/send-otp", data=form)
+    assert bad.status_code == 400 and page_errors(bad.text) == ["IDA-MLC-002"]
+    no_channel = {**form, "individual_id": (await people(oidc.http))[0]["UIN"], "channel": "FAX"}
+    refused = await oidc.http.post("/authorize/send-otp", data=no_channel)
+    assert refused.status_code == 400 and page_errors(refused.text) == ["IDA-MLC-009"]
+    outbox = await oidc.http.get(
+        "/v1/mock/otp-outbox", params={"transactionID": txn}, headers=ADMIN
+    )
+    assert outbox.json() == []
+
+
+async def test_mock_expectations_apply_to_logins(oidc):
+    person = (await people(oidc.http))[0]
+    forced = {"individualId": person["UIN"], "errorCode": "IDA-MLC-018"}
+    assert (await oidc.http.post("/v1/mock/expectations", json=forced, headers=ADMIN)).is_success
+    rp = seeded_rp()
+    txn, offered = await oidc.start(rp)
+    identity = person["identity"]
+    name, dob = identity["fullName"][0]["value"], identity["dateOfBirth"].replace("/", "-")
+    failed = await oidc.submit(txn, person["UIN"], name=name, dob=dob, claim=offered)
+    assert failed.status_code == 401 and page_errors(failed.text) == ["IDA-MLC-018"]
+    await oidc.http.delete("/v1/mock/expectations", headers=ADMIN)
+    done = await oidc.submit(txn, person["UIN"], name=name, dob=dob, claim=offered)
+    assert done.status_code == 302

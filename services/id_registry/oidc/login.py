@@ -8,7 +8,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -197,7 +196,7 @@ def _attempt(form: Mapping[str, str], individual_id: str) -> AuthAttempt | str:
         return "The OTP is 4 to 8 digits"
     name = (form.get("name") or "").strip()
     dob = (form.get("dob") or "").strip().replace("-", "/")
-    demographics: Any = None
+    demographics: Demographics | None = None
     if name or dob:
         try:
             demographics = Demographics(

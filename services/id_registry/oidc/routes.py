@@ -25,6 +25,26 @@ T = TypeVar("T")
 MAX_FORM_BYTES = 64 * 1024
 
 
+def _strings(*names: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {name: {"type": "string"} for name in names}}
+
+
+# Parameters are read from the request itself (OAuth errors, not the service's validation
+# errors); these only document them.
+_REQUIRED = ("client_id", "redirect_uri", "response_type", "scope")
+_AUTHORIZE = {
+    "parameters": [
+        {"name": name, "in": "query", "required": name in _REQUIRED, "schema": {"type": "string"}}
+        for name in (*_REQUIRED, "state", "nonce", "claims", "acr_values", "prompt")
+    ]
+}
+
+
+def _form_body(*names: str) -> dict[str, Any]:
+    content = {"application/x-www-form-urlencoded": {"schema": _strings(*names)}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Runs after the service's own start (schema, seed): the signing key and the seed client."""
@@ -120,6 +140,7 @@ async def jwks(request: Request) -> dict[str, Any]:
     "/authorize",
     summary="Authorization request: checks it and shows the login and consent page",
     response_class=HTMLResponse,
+    openapi_extra=_AUTHORIZE,
 )
 async def authorize(request: Request) -> Response:
     params, repeated = _single(list(request.query_params.multi_items()))
@@ -143,6 +164,7 @@ async def authorize(request: Request) -> Response:
     "/authorize/send-otp",
     summary="Login page: send an OTP (to the sandbox's OTP outbox)",
     response_class=HTMLResponse,
+    openapi_extra=_form_body("transaction_id", "individual_id", "channel"),
 )
 async def send_otp(request: Request) -> Response:
     items = await _form(request)
@@ -162,6 +184,9 @@ async def send_otp(request: Request) -> Response:
     "/authorize",
     summary="Login page: authenticate and consent; 302 to redirect_uri with code and state",
     response_class=HTMLResponse,
+    openapi_extra=_form_body(
+        "transaction_id", "individual_id", "otp", "name", "dob", "claim", "action"
+    ),
 )
 async def complete(request: Request) -> Response:
     items = await _form(request)
@@ -185,7 +210,18 @@ async def complete(request: Request) -> Response:
     return page.render(result)
 
 
-@router.post("/oauth/v2/token", summary="Authorization code for tokens (private_key_jwt)")
+@router.post(
+    "/oauth/v2/token",
+    summary="Authorization code for tokens (private_key_jwt)",
+    openapi_extra=_form_body(
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "client_id",
+        "client_assertion_type",
+        "client_assertion",
+    ),
+)
 async def token(request: Request) -> JSONResponse:
     form, repeated = _single(await _form(request))
     if repeated:
