@@ -36,10 +36,9 @@ async def create_publication(
     except ValueError as exc:
         raise bad_request("The body must be a JSON object") from exc
     spec = parse_spec(store=store, user=user, body=body)
-    rendered = await run_in_threadpool(
+    uid, rendered = await run_in_threadpool(
         lambda: publish(engine=database.engine, store=store, user=user, spec=spec)
     )
-    uid = orjson.loads(rendered)["id"]
     return Response(
         rendered,
         status_code=201,

@@ -124,8 +124,8 @@ def build_document(
 
 def publish(
     *, engine: Engine, store: MetadataStore, user: CurrentUser, spec: PublicationSpec
-) -> bytes:
-    """Compute, suppress and store; the answer is the stored document itself."""
+) -> tuple[str, bytes]:
+    """Compute, suppress and store; the answer is the uid and the stored document itself."""
     uid = generate_uid()
     values = counts(engine=engine, store=store, user=user, spec=spec)
     document = build_document(store=store, spec=spec, values=values, uid=uid)
@@ -145,7 +145,7 @@ def publish(
             )
         )
         session.commit()
-    return rendered
+    return uid, rendered
 
 
 def document(*, engine: Engine, uid: str) -> str | None:
