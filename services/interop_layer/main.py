@@ -30,10 +30,10 @@ from services.interop_layer.messagelog.chain import load_or_create_key
 from services.interop_layer.messagelog.routes import router as messagelog_admin
 from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
-from services.interop_layer.pubsub.delivery import PushDispatcher
+from services.interop_layer.pubsub.delivery import PushDispatcher, make_push_session
 from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
-from services.interop_layer.routing.forward import make_session
+from services.interop_layer.routing.forward import make_pool
 from services.interop_layer.routing.routes import ForwardingMiddleware
 from services.interop_layer.runtime import reload_directory
 from services.interop_layer.seeds import seed
@@ -72,8 +72,9 @@ def create_app(
         writer.open()
         writer.start()
         app.state.message_log = writer
-        forward_session = make_session(settings)
-        app.state.forward_session = forward_session
+        forward_pool = make_pool(settings)
+        app.state.forward_pool = forward_pool
+        push_session = make_push_session(settings)
         async with contextlib.AsyncExitStack() as stack:
             timeout = settings.http_timeout
             if token_exchanger is None:
@@ -91,7 +92,7 @@ def create_app(
             else:
                 app.state.decision_client = decision_client
             dispatcher = PushDispatcher(
-                database=database, settings=settings, session=forward_session, writer=writer
+                database=database, settings=settings, session=push_session, writer=writer
             )
             app.state.dispatcher = dispatcher
             dispatcher.start()
@@ -104,7 +105,8 @@ def create_app(
                     await retention
                 await dispatcher.stop()
                 await writer.stop()
-                await forward_session.close()
+                await push_session.close()
+                await forward_pool.close()
 
     app = create_service_app(
         settings=settings,

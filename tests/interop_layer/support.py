@@ -114,6 +114,14 @@ def provider_app() -> FastAPI:
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
+    @app.get("/broken")
+    async def broken() -> Response:
+        async def chunks() -> Any:
+            yield b"x" * 70_000
+            raise RuntimeError("the provider breaks off mid-answer")
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
     @app.post("/upload")
     async def upload(request: Request) -> dict[str, int]:
         total = 0

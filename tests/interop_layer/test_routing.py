@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from services.interop_layer.routing.upstream import BrokenOff
 from services.kernel.credentials import DEFAULT_SECRET, mediator_key
 from services.kernel.tracing import parse_traceparent
-from tests.interop_layer.support import HEALTH, REGISTRIES, client_headers
+from tests.interop_layer.support import ADMIN, HEALTH, REGISTRIES, client_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -117,6 +118,19 @@ async def test_large_bodies_stream_both_ways(shared_mediator):
     seen = sized.json()
     assert len(seen["body"]) == 300_000 and seen["headers"]["content-length"] == "300000"
     assert "transfer-encoding" not in seen["headers"]
+
+
+async def test_a_provider_breaking_off_mid_answer(shared_mediator):
+    app, client = shared_mediator
+    headers = client_headers(HEALTH, **{"X-Road-Id": "broken-answer-1"})
+    with pytest.raises(BrokenOff):  # the headers were out: the client sees the answer end short
+        await client.get(f"/r1/{REGISTRIES}/raw/broken", headers=headers)
+    await app.state.message_log.flush()
+    listed = await client.get("/admin/messagelog/records?xRoadId=broken-answer-1", headers=ADMIN)
+    (record,) = listed.json()["records"]
+    assert record["statusCode"] == 200 and record["outcome"] == "Completed with error(s)"
+    after = await client.get(f"{BASE}/x", headers=client_headers(HEALTH))
+    assert after.status_code == 200
 
 
 async def test_head_keeps_the_providers_length(shared_mediator):

@@ -74,6 +74,14 @@ class Attempt:
     error: str | None = None
 
 
+def make_push_session(settings: InteropSettings) -> aiohttp.ClientSession:
+    """The webhook client: pooled, no cookies, bodies as sent."""
+    connector = aiohttp.TCPConnector(limit=settings.forward_pool_size)
+    return aiohttp.ClientSession(
+        connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+    )
+
+
 class PushDispatcher:
     def __init__(
         self,

@@ -6,6 +6,7 @@ import re
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from services.interop_layer.directory import Directory
 from services.interop_layer.errors import BadRequest, ClientSpoofed, UnknownMember
@@ -14,6 +15,8 @@ from services.interop_layer.messagelog.capture import Exchange
 from services.kernel.credentials import CLIENT_KEY_HEADER
 
 CLIENT_HEADERS = ("x-road-client", "x-govstack-client", "information-mediator-client")
+_RAW_CLIENT_HEADERS = tuple(h.encode() for h in CLIENT_HEADERS)
+_RAW_CLIENT_KEY = CLIENT_KEY_HEADER.lower().encode()
 _X_ROAD_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
 
@@ -27,8 +30,13 @@ def directory_of(request: Request) -> Directory:
     return directory
 
 
-def claimed_client(request: Request) -> str:
-    values = {request.headers[h].strip() for h in CLIENT_HEADERS if h in request.headers}
+def request_headers(scope: Scope) -> dict[bytes, bytes]:
+    """Header name -> value; the first of repeated headers wins (as in Starlette's `Headers`)."""
+    return dict(reversed(scope["headers"]))
+
+
+def claimed_client(headers: dict[bytes, bytes]) -> str:
+    values = {headers[h].decode("latin-1").strip() for h in _RAW_CLIENT_HEADERS if h in headers}
     if not values:
         raise BadRequest("Missing X-Road-Client header (INSTANCE/CLASS/MEMBER/SUBSYSTEM).")
     if len(values) > 1:
@@ -40,14 +48,22 @@ def claimed_client(request: Request) -> str:
 
 
 async def authenticated_client(request: Request) -> str:
+    """The calling subsystem (a dependency of the mediator's own r1 endpoints)."""
+    return authenticate(
+        request_headers(request.scope),
+        directory=directory_of(request),
+        exchange=exchange_of(request),
+    )
+
+
+def authenticate(headers: dict[bytes, bytes], *, directory: Directory, exchange: Exchange) -> str:
     """The calling subsystem; mediator errors for a bad header, credential or a spoofed id."""
-    exchange = exchange_of(request)
-    x_road_id = request.headers.get("x-road-id")
-    if x_road_id is not None and not _X_ROAD_ID.match(x_road_id):
+    x_road_id = headers.get(b"x-road-id")
+    if x_road_id is not None and not _X_ROAD_ID.match(x_road_id.decode("latin-1")):
         raise BadRequest("X-Road-Id must be 1-100 characters of A-Z a-z 0-9 . _ : -.")
-    claimed = claimed_client(request)
-    directory = directory_of(request)
-    authenticated = directory.authenticate(request.headers.get(CLIENT_KEY_HEADER))
+    claimed = claimed_client(headers)
+    key = headers.get(_RAW_CLIENT_KEY)
+    authenticated = directory.authenticate(None if key is None else key.decode("latin-1"))
     if authenticated is None:
         raise UnknownMember(
             f"No subsystem is registered for this credential ({CLIENT_KEY_HEADER} missing "

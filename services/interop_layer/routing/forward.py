@@ -1,8 +1,8 @@
-"""Forward one request to the provider over the shared pooled aiohttp session.
+"""Forward one request to the provider and answer the client, on raw ASGI messages.
 
-aiohttp, not httpx, on this path: measured on this machine, a proxy hop with httpx keeps only
-10-15 % of direct throughput, with aiohttp 67-96 % (see the shared measurements note).
-Small bodies are read whole (one write, exact Content-Length); large or unsized ones stream.
+The upstream client is the mediator's own (`upstream.py`, `pool.py`): a Python proxy hop is
+decided by its HTTP client's CPU cost (see the shared measurements note). Small bodies are read
+whole (one write, exact Content-Length); large or unsized ones stream both ways.
 """
 
 from __future__ import annotations
@@ -13,41 +13,40 @@ import time
 from collections.abc import AsyncIterator
 from functools import lru_cache
 
-import aiohttp
-from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
-from starlette.background import BackgroundTask
-from yarl import URL
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.directory import ServiceTarget
 from services.interop_layer.errors import ProviderTimeout, ProviderUnreachable
 from services.interop_layer.messagelog.capture import Exchange
+from services.interop_layer.routing.pool import Origin, UpstreamPool, request_head, split_url
+from services.interop_layer.routing.upstream import Answer, AnswerTimeout, UpstreamError
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.tracing import outgoing_traceparent
 
-CHUNK = 65536
 _DROP_REQUEST = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        "x-dpi-client-key",
-        "x-dpi-mediator-key",
-        "x-dpi-subject",
-        "traceparent",
-        "x-road-client",
-        "x-road-id",
-        "x-road-service",
-        "x-road-request-id",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+        b"expect",
+        b"host",
+        b"content-length",
+        b"x-dpi-client-key",
+        b"x-dpi-mediator-key",
+        b"x-dpi-subject",
+        b"traceparent",
+        b"x-road-client",
+        b"x-road-id",
+        b"x-road-service",
+        b"x-road-request-id",
     }
 )
 _DROP_RESPONSE = frozenset(
@@ -71,151 +70,174 @@ _DROP_RESPONSE = frozenset(
         b"server",
     }
 )
+_BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
 
 
-def make_session(settings: InteropSettings) -> aiohttp.ClientSession:
-    """One pooled session for the process, created in the lifespan."""
-    connector = aiohttp.TCPConnector(
-        limit=settings.forward_pool_size, limit_per_host=settings.forward_pool_size
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        auto_decompress=False,
-        skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
-        cookie_jar=aiohttp.DummyCookieJar(),
+def make_pool(settings: InteropSettings) -> UpstreamPool:
+    """One pool for the process, created in the lifespan."""
+    return UpstreamPool(
+        size=settings.forward_pool_size, connect_timeout=settings.provider_connect_timeout
     )
 
 
-@lru_cache(maxsize=64)
-def _timeout(connect: float, read: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
-
-
-def upstream_path(request: Request) -> str:
+def upstream_path(scope: Scope) -> bytes:
     """The raw (still percent-encoded) path after `/r1/I/C/M/S/CODE`."""
-    raw = request.scope.get("raw_path") or request.url.path.encode()
-    parts = raw.decode("latin-1").split("/", 7)
-    return "/" + parts[7] if len(parts) > 7 else ""
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    parts = raw.split(b"/", 7)
+    return b"/" + parts[7] if len(parts) > 7 else b""
 
 
-@lru_cache(maxsize=4)
-def _mediator_key(secret: str) -> str:
-    return mediator_key(secret)
+@lru_cache(maxsize=256)
+def _fixed_lines(client: str, service: str, secret: str, alias: bool) -> bytes:
+    """The header lines every call of this client to this service carries."""
+    lines = [
+        ("X-Road-Client", client),
+        ("X-Road-Service", service),
+        # so that a provider can tell a mediated call (whose X-Road-Client was authenticated)
+        # from a direct one that merely claims a client
+        (MEDIATOR_KEY_HEADER, mediator_key(secret)),
+    ]
+    if alias:
+        lines.append(("Information-Mediator-Client", client))
+    return "".join(f"{name}: {value}\r\n" for name, value in lines).encode("latin-1")
+
+
+def _line(name: bytes, value: str) -> bytes:
+    data = value.encode("latin-1")
+    if b"\r" in data or b"\n" in data:
+        raise ProviderUnreachable("A header value for the provider is malformed.")
+    return b"%s: %s\r\n" % (name, data)
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+async def _streamed_body(receive: Receive, digest: hashlib._Hash) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        if chunk:
+            digest.update(chunk)
+            yield chunk
+        if not message.get("more_body", False):
+            return
 
 
 async def forward(
-    request: Request,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
     *,
-    session: aiohttp.ClientSession,
+    headers: dict[bytes, bytes],
+    pool: UpstreamPool,
     settings: InteropSettings,
     target: ServiceTarget,
     client: str,
     exchange: Exchange,
     provider_token: str | None,
-) -> Response:
+) -> None:
     assert target.url is not None
-    path = upstream_path(request)
-    query = request.scope.get("query_string", b"").decode("latin-1")
-    url = URL(target.url + path + ("?" + query if query else ""), encoded=True)
-    service_header = f"{target.provider}/{target.service_code}"
-    headers = [(k, v) for k, v in request.headers.items() if k not in _DROP_REQUEST]
-    headers += [
-        ("X-Road-Client", client),
-        ("X-Road-Service", service_header),
-        ("X-Road-Id", exchange.x_road_id),
-        ("X-Road-Request-Id", exchange.request_id),
-        ("traceparent", outgoing_traceparent()),
-        # so that a provider can tell a mediated call (whose X-Road-Client was authenticated)
-        # from a direct one that merely claims a client
-        (MEDIATOR_KEY_HEADER, _mediator_key(settings.sandbox_secret)),
-    ]
-    if "information-mediator-client" not in request.headers:
-        headers.append(("Information-Mediator-Client", client))
+    origin, base = split_url(target.url)
+    method: bytes = scope["method"].encode()
+    path = upstream_path(scope)
+    query: bytes = scope.get("query_string", b"")
+    service = f"{target.provider}/{target.service_code}"
+    lines = [b"%s: %s\r\n" % pair for pair in scope["headers"] if pair[0] not in _DROP_REQUEST]
+    alias = b"information-mediator-client" not in headers
+    lines.append(_fixed_lines(client, service, settings.sandbox_secret, alias))
+    lines.append(_line(b"X-Road-Id", exchange.x_road_id))
+    lines.append(_line(b"X-Road-Request-Id", exchange.request_id))
+    lines.append(_line(b"traceparent", outgoing_traceparent()))
     if provider_token is not None:
-        headers.append(("X-DPI-Subject", provider_token))
+        lines.append(_line(b"X-DPI-Subject", provider_token))
 
-    digest = hashlib.sha512(f"{request.method} {path}?{query}\n".encode())
-    data: bytes | AsyncIterator[bytes] | None
-    length = request.headers.get("content-length")
+    digest = hashlib.sha512(b"%s %s?%s\n" % (method, path, query))
+    body: bytes | AsyncIterator[bytes] | None
+    length = headers.get(b"content-length")
+    chunked = False
     if length is not None and length.isdigit() and int(length) <= settings.buffer_limit:
-        data = await request.body()
-        digest.update(data)
-    elif length is None and "transfer-encoding" not in request.headers:
-        data = None
+        body = await _whole_body(receive)
+        digest.update(body)
+        framing = b"content-length: %d\r\n" % len(body)
+    elif length is None and b"transfer-encoding" not in headers:
+        body = None
+        framing = b"content-length: 0\r\n" if method in _BODY_METHODS else b""
     else:
-        data = _stream_body(request, digest)
-        if length is not None and length.isdigit():
-            headers.append(("Content-Length", length))  # stream, but not chunked
+        body = _streamed_body(receive, digest)
+        chunked = length is None or not length.isdigit()
+        framing = (
+            b"transfer-encoding: chunked\r\n" if chunked else b"content-length: %s\r\n" % length
+        )
+    target_path = base + path or b"/"
+    if query:
+        target_path += b"?" + query
+    head = request_head(method, target_path, origin, b"".join(lines), framing=framing)
 
-    timeout = _timeout(
-        settings.provider_connect_timeout, target.timeout or settings.provider_read_timeout
-    )
+    timeout = target.timeout or settings.provider_read_timeout
     started = time.perf_counter()
     try:
-        upstream = await session.request(
-            request.method,
-            url,
-            headers=headers,
-            data=data,
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    except TimeoutError as exc:
-        raise ProviderTimeout(f"Service {service_header} did not answer in time.") from exc
-    except aiohttp.ClientError as exc:
-        raise ProviderUnreachable(
-            f"Service {service_header} is unreachable: {type(exc).__name__}."
-        ) from exc
+        answer = await pool.send(origin, method, head, body, chunked=chunked, timeout=timeout)
+    except AnswerTimeout as exc:
+        raise ProviderTimeout(f"Service {service} did not answer in time.") from exc
+    except UpstreamError as exc:
+        raise ProviderUnreachable(f"Service {service} is unreachable: {exc}.") from exc
     exchange.upstream_us = int((time.perf_counter() - started) * 1_000_000)
-    exchange.request_hash = base64.b64encode(digest.digest()).decode()
+    exchange.request_hash = request_hash = base64.b64encode(digest.digest()).decode()
 
-    extra = [(k.lower(), v) for k, v in upstream.raw_headers if k.lower() not in _DROP_RESPONSE]
-    extra += [
+    out = [pair for pair in answer.headers if pair[0] not in _DROP_RESPONSE]
+    out += [
         (b"x-road-client", client.encode()),
-        (b"x-road-service", service_header.encode()),
+        (b"x-road-service", service.encode()),
         (b"x-road-id", exchange.x_road_id.encode("latin-1")),
         (b"x-road-request-id", exchange.request_id.encode()),
-        (b"x-road-request-hash", exchange.request_hash.encode()),
+        (b"x-road-request-hash", request_hash.encode()),
     ]
-    size = upstream.content_length
-    if request.method == "HEAD" or (size is not None and size <= settings.buffer_limit):
+    size = answer.length
+    if method == b"HEAD" or (size is not None and size <= settings.buffer_limit):
         try:
-            body = await upstream.read()
-        except TimeoutError as exc:
-            raise ProviderTimeout(f"Service {service_header} stalled mid-answer.") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderUnreachable(f"Service {service_header} broke off its answer.") from exc
+            data = b"" if method == b"HEAD" else await answer.read()
+        except AnswerTimeout as exc:
+            raise ProviderTimeout(f"Service {service} stalled mid-answer.") from exc
+        except UpstreamError as exc:
+            raise ProviderUnreachable(f"Service {service} broke off its answer.") from exc
         finally:
-            upstream.release()
-        response = Response(content=body, status_code=upstream.status)
-        if request.method == "HEAD":
-            response.raw_headers = [h for h in response.raw_headers if h[0] != b"content-length"]
-            if size is not None:
-                extra.append((b"content-length", str(size).encode()))
-        response.raw_headers.extend(extra)
-        return response
-    streaming = StreamingResponse(
-        _stream_response(upstream, exchange),
-        status_code=upstream.status,
-        background=BackgroundTask(upstream.release),
-    )
-    streaming.raw_headers.extend(extra)
-    return streaming
+            pool.release(origin, answer)
+        if size is not None or method != b"HEAD":
+            out.append((b"content-length", b"%d" % (len(data) if size is None else size)))
+        await send({"type": "http.response.start", "status": answer.status, "headers": out})
+        await send({"type": "http.response.body", "body": data})
+        return
+    await _stream_answer(send, answer, out, exchange=exchange, pool=pool, origin=origin)
 
 
-async def _stream_body(request: Request, digest: hashlib._Hash) -> AsyncIterator[bytes]:
-    async for chunk in request.stream():
-        if chunk:
-            digest.update(chunk)
-            yield chunk
-
-
-async def _stream_response(
-    upstream: aiohttp.ClientResponse, exchange: Exchange
-) -> AsyncIterator[bytes]:
+async def _stream_answer(
+    send: Send,
+    answer: Answer,
+    out: list[tuple[bytes, bytes]],
+    *,
+    exchange: Exchange,
+    pool: UpstreamPool,
+    origin: Origin,
+) -> None:
+    if answer.length is not None:
+        out.append((b"content-length", b"%d" % answer.length))
     try:
-        async for chunk in upstream.content.iter_chunked(CHUNK):
-            yield chunk
-    except (aiohttp.ClientError, TimeoutError):
+        await send({"type": "http.response.start", "status": answer.status, "headers": out})
+        async for chunk in answer.iter_body():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except UpstreamError:
         exchange.broken = True  # headers are out: the client sees a truncated body
         raise
+    finally:
+        pool.release(origin, answer)
+    await send({"type": "http.response.body", "body": b""})

@@ -12,11 +12,11 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.interop_layer.catalogue.models import RESERVED_CODES
 from services.interop_layer.consent.gate import PURPOSE, SUBJECT, admit
+from services.interop_layer.directory import Directory
 from services.interop_layer.errors import (
     AccessDenied,
     BadRequest,
@@ -24,67 +24,68 @@ from services.interop_layer.errors import (
     render_xroad_error,
 )
 from services.interop_layer.errors import UnknownService as UnknownServiceError
-from services.interop_layer.routing.auth import (
-    authenticated_client,
-    directory_of,
-    exchange_of,
-    provider_id,
-)
+from services.interop_layer.messagelog.capture import Exchange
+from services.interop_layer.routing.auth import authenticate, provider_id, request_headers
 from services.interop_layer.routing.forward import forward, upstream_path
 from services.kernel.errors import DomainError
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-PARAMS = ("instance", "member_class", "member_code", "subsystem_code", "service_code")
+SUBJECT_HEADER, PURPOSE_HEADER = SUBJECT.encode(), PURPOSE.encode()
 
 
-def _service_path(request: Request) -> str:
+def _service_path(scope: Scope) -> str:
     """The decoded path after the service code, refusing dot segments (no escaping the prefix)."""
-    path = unquote(upstream_path(request))
+    path = unquote(upstream_path(scope).decode("latin-1"))
     if any(segment in (".", "..") for segment in path.split("/")):
         raise BadRequest("Dot segments ('.', '..') are not allowed in a service path.")
     return path or "/"
 
 
-async def call_service(request: Request) -> Response:
-    """Authenticate, find the service, check the right (and consent), forward."""
-    if request.method not in METHODS:
-        raise BadRequest(f"Method {request.method} is not supported by r1.")
-    client = await authenticated_client(request)
-    exchange = exchange_of(request)
-    params = request.path_params
-    provider = provider_id(
-        params["instance"], params["member_class"], params["member_code"], params["subsystem_code"]
-    )
-    service_code = params["service_code"]
+def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
+
+
+async def call_service(scope: Scope, receive: Receive, send: Send, params: list[str]) -> None:
+    """Authenticate, find the service, check the right (and consent), forward and answer."""
+    method: str = scope["method"]
+    if method not in METHODS:
+        raise BadRequest(f"Method {method} is not supported by r1.")
+    state = scope["app"].state
+    directory: Directory = state.directory
+    exchange: Exchange = scope["state"]["exchange"]
+    headers = request_headers(scope)
+    client = authenticate(headers, directory=directory, exchange=exchange)
+    provider = provider_id(*params[:4])
+    service_code = params[4]
     service = f"{provider}/{service_code}"
     exchange.service = service
-    path = _service_path(request)
-    directory = directory_of(request)
+    path = _service_path(scope)
     target = directory.service(provider, service_code)
     if target is None:
         raise UnknownServiceError(f"Unknown service {service}.")
-    if not directory.allowed(client, provider, service_code, request.method, path):
-        raise AccessDenied(
-            f"Client {client} has no access right to {request.method} {path} of {service}."
-        )
-    if not target.offers(request.method, path):
-        raise UnknownServiceError(f"Service {service} offers no endpoint {request.method} {path}.")
+    if not directory.allowed(client, provider, service_code, method, path):
+        raise AccessDenied(f"Client {client} has no access right to {method} {path} of {service}.")
+    if not target.offers(method, path):
+        raise UnknownServiceError(f"Service {service} offers no endpoint {method} {path}.")
     if target.url is None:
         raise ProviderUnreachable(f"Service {service} has no resolvable upstream URL.")
-    state = request.app.state
     provider_token = await admit(
         exchange=exchange,
         target=target,
         client=client,
-        subject=request.headers.get(SUBJECT),
-        purpose=request.headers.get(PURPOSE),
+        subject=_text(headers, SUBJECT_HEADER),
+        purpose=_text(headers, PURPOSE_HEADER),
         consent_partner=state.consent_partner,
         exchanger=state.token_exchanger,
         decider=state.decision_client,
     )
-    return await forward(
-        request,
-        session=state.forward_session,
+    await forward(
+        scope,
+        receive,
+        send,
+        headers=headers,
+        pool=state.forward_pool,
         settings=state.settings,
         target=target,
         client=client,
@@ -105,10 +106,7 @@ class ForwardingMiddleware:
         if len(parts) < 7 or parts[6] in RESERVED_CODES or not parts[6]:
             await self.app(scope, receive, send)
             return
-        scope["path_params"] = dict(zip(PARAMS, parts[2:7], strict=True))
-        request = Request(scope, receive)
         try:
-            response = await call_service(request)
-        except DomainError as error:
-            response = render_xroad_error(request, error)
-        await response(scope, receive, send)
+            await call_service(scope, receive, send, parts[2:7])
+        except DomainError as error:  # raised before the answer started
+            await render_xroad_error(Request(scope, receive), error)(scope, receive, send)
