@@ -12,7 +12,7 @@ from joserfc.jwk import RSAKey
 
 from services.id_registry.oidc.clients import SEED_CLIENT_ID, SEED_KEY_FILE
 from tests.id_registry.conftest import ADMIN
-from tests.id_registry.test_oidc_support import client_body
+from tests.id_registry.oidc_support import client_body
 
 pytestmark = pytest.mark.anyio
 PATH = "/client-mgmt/oidc-client"

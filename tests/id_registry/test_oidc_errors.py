@@ -13,7 +13,7 @@ from joserfc.jwk import RSAKey
 from services.id_registry.oidc.models import ClientAssertionSeen, OidcTransaction
 from services.kernel.testing import serve_in_process
 from tests.id_registry.conftest import ADMIN, people
-from tests.id_registry.test_oidc_support import (
+from tests.id_registry.oidc_support import (
     Oidc,
     client_body,
     page_errors,

@@ -11,7 +11,7 @@ from joserfc.jwk import RSAKey
 from services.id_registry.main import create_app
 from services.kernel.testing import serve_in_process
 from tests.id_registry.conftest import ADMIN, auth, demo_of, envelope, people
-from tests.id_registry.test_oidc_support import (
+from tests.id_registry.oidc_support import (
     Oidc,
     offered_claims,
     page_errors,
