@@ -177,7 +177,8 @@ async def test_code_is_single_use_and_short_lived(oidc):
     assert first.status_code == 200
     description = oauth_error(await oidc.token(rp, code), 400, "invalid_grant")
     assert "already used" in description
-    assert (await oidc.userinfo(first.json()["access_token"])).status_code == 200
+    # a replayed code may have been stolen: the token it issued is revoked (RFC 6749 §4.1.2)
+    assert (await oidc.userinfo(first.json()["access_token"])).status_code == 401
 
     late = await oidc.code(rp, person["UIN"])
     oidc.advance(61)

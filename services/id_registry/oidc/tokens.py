@@ -105,6 +105,7 @@ def exchange_code(
     if txn is None or txn.client_id != client.client_id:
         raise invalid_grant("Unknown authorization code")
     if txn.code_used_at is not None:
+        _revoke_access(session, txn_id=txn.id)
         raise invalid_grant("The authorization code was already used")
     assert txn.code_expires_at is not None and txn.subject is not None
     if now >= txn.code_expires_at:
@@ -173,6 +174,16 @@ def exchange_code(
         "expires_in": access_ttl,
         "id_token": key.sign(id_claims),
     }
+
+
+def _revoke_access(session: Session, *, txn_id: str) -> None:
+    """A replayed code may be stolen: revoke the access token it issued (RFC 6749 §4.1.2)."""
+    session.connection().execute(
+        update(OidcTransaction)
+        .where(col(OidcTransaction.id) == txn_id)
+        .values(access_token_hash=None, access_expires_at=None)
+    )
+    session.commit()
 
 
 def bearer_token(authorization: str | None) -> str:
