@@ -46,9 +46,6 @@ HASHED_FIELDS = (
 
 
 _SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
-# Same bytes as json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=True), with
-# the keys put in order once instead of sorted per record: the canonical form must never change.
-_CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 
 
 def _plain(value: Any) -> Any:
@@ -59,10 +56,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _encode_other(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _plain(value)
+    raise TypeError(f"{type(value).__name__} is not part of a log record")
+
+
+# Same bytes as json.dumps({name: _plain(value)}, sort_keys=True, separators=(",", ":"),
+# ensure_ascii=True), with the keys put in order once instead of sorted per record and
+# datetimes converted only where they occur: the canonical form must never change.
+_CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, default=_encode_other)
+
+
 def record_digest(prev_hash: str, fields: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and the record's canonical JSON."""
     get = fields.get
-    canonical = _CANONICAL.encode({name: _plain(get(name)) for name in _SORTED_FIELDS})
+    canonical = _CANONICAL.encode({name: get(name) for name in _SORTED_FIELDS})
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 

@@ -1,5 +1,9 @@
 """Verify the message log: every link, hash and signature, from the purge anchor to the head.
 
+Records are signed per written batch (older chains: every record): a signed record vouches for
+the unsigned ones before it through the hash links, and the signed head for the last ones, so a
+change anywhere fails a hash, a link or a signature.
+
 `verify_database(url)` is the plain entry point for the command line (`dpi log verify`).
 """
 
@@ -50,6 +54,7 @@ def verify_session(session: Session, *, trusted_keys: set[str] | None = None) ->
         return _bad(0, None, "the chain head's signature is invalid", **extra)
     seq, prev = (anchor.seq, anchor.record_hash) if anchor else (0, GENESIS)
     checked = 0
+    unproven: int | None = None  # the first record not yet vouched for by a signature
     records = session.exec(select(LogRecord).order_by(col(LogRecord.seq))).yield_per(500)
     for record in records:
         if head is not None and record.seq > head.seq:
@@ -65,11 +70,17 @@ def verify_session(session: Session, *, trusted_keys: set[str] | None = None) ->
         fields = record.model_dump()
         if record_digest(prev, fields) != record.record_hash:
             return _bad(checked, record, "content does not match its hash (modified)", **extra)
-        public = keys.get(record.key_id)
-        if public is None or not check_signature(
-            public, record.record_hash.encode(), record.signature
-        ):
-            return _bad(checked, record, "signature is invalid or the key is unknown", **extra)
+        if record.signature:
+            public = keys.get(record.key_id)
+            if public is None or not check_signature(
+                public, record.record_hash.encode(), record.signature
+            ):
+                vouched = "" if unproven is None else f" (it vouches for {unproven}..{record.seq})"
+                reason = f"signature is invalid or the key is unknown{vouched}"
+                return _bad(checked, record, reason, **extra)
+            unproven = None
+        elif unproven is None:
+            unproven = record.seq
         seq, prev = record.seq, record.record_hash
         checked += 1
     if head is None:
@@ -81,8 +92,10 @@ def verify_session(session: Session, *, trusted_keys: set[str] | None = None) ->
     if head.seq != seq or head.record_hash != prev:
         if head.seq > seq:
             reason = f"record(s) {seq + 1}..{head.seq} after the last one are missing"
-        else:
+        elif head.seq < seq:
             reason = f"the log continues past the signed head (seq {head.seq})"
+        else:
+            reason = "the last record does not match the signed chain head (rewritten)"
         return _bad(checked, None, reason, **extra)
     return VerifyReport(ok=True, checked=checked, **extra)
 

@@ -1,4 +1,4 @@
-"""The single writer of the chain: batches records, links and signs them, writes them in a thread.
+"""The single writer of the chain: batches records, links them, signs each batch (in a thread).
 
 Exchanges hand their record over and answer at once; a record is durable within one flush
 (group commit, milliseconds). Reads of the log flush first, so they always see every exchange
@@ -8,6 +8,7 @@ that has been answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class LogWriter:
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
         self._flushing = asyncio.Lock()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -74,6 +76,7 @@ class LogWriter:
         """Let the writer finish its batch (a cancelled thread would write on unseen), flush."""
         if self._task is not None:
             self._stopping = True
+            self._stop.set()
             self._wake.set()
             await self._task
             self._task = None
@@ -116,7 +119,8 @@ class LogWriter:
         while not self._stopping:
             await self._wake.wait()
             if self.group_delay > 0 and not self._stopping:
-                await asyncio.sleep(self.group_delay)  # group commit: one write for many records
+                with contextlib.suppress(TimeoutError):  # group commit: one write, many records
+                    await asyncio.wait_for(self._stop.wait(), self.group_delay)
             self._wake.clear()
             try:
                 await self.flush()
@@ -134,9 +138,11 @@ class LogWriter:
                 seq += 1
                 fields["seq"], fields["key_id"] = seq, key_id
                 digest = record_digest(prev, fields)
-                fields["prev_hash"], fields["record_hash"] = prev, digest
-                fields["signature"] = sign(key, digest.encode())
+                fields["prev_hash"], fields["record_hash"], fields["signature"] = prev, digest, ""
                 prev = digest
+            # The batch's last record is signed, and through the chain it vouches for the rest
+            # (X-Road time-stamps batches the same way): one signature per batch, not per record.
+            batch[-1]["signature"] = sign(key, prev.encode())
             # Core, not ORM, inserts: the ORM's per-row bookkeeping cost more than hashing.
             with self.database.engine.begin() as connection:
                 connection.execute(_RECORDS.insert(), batch)
