@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -62,8 +63,25 @@ def error_item(code: str, message: str | None = None) -> dict[str, Any]:
 
 def response_time(now: datetime | None = None) -> str:
     """MOSIP's timestamp format: ISO-8601 UTC with milliseconds and a `Z`."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    if now is None:
+        return _current_response_time()
+    moment = now.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_formatted_second: tuple[int, str] = (0, "")
+
+
+def _current_response_time() -> str:
+    """The same for the current time, formatting the date and time once per second."""
+    global _formatted_second
+    now = time.time()
+    second, prefix = _formatted_second
+    if int(now) != second:
+        second = int(now)
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+        _formatted_second = (second, prefix)
+    return f"{prefix}{int((now - second) * 1000):03d}Z"
 
 
 class MosipError(DomainError):

@@ -22,6 +22,7 @@ from services.id_registry.exchange import router as exchange_router
 from services.id_registry.ida import store
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.routes import router as ida_router
+from services.id_registry.ida.runtime import IdaRuntime
 from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
 from services.id_registry.oidc.routes import router as oidc_router
@@ -68,6 +69,19 @@ def create_app(
         app.state.statements = store.statements(database.engine.dialect)
         loop_connection = database.engine.raw_connection() if database.is_sqlite else None
         app.state.group_commit = loop_connection and GroupCommit(loop_connection.dbapi_connection)
+        app.state.ida = IdaRuntime(
+            settings=settings,
+            database=database,
+            partners=app.state.partners,
+            expectations=app.state.expectations,
+            clock=clock,
+            secret=app.state.token_secret,
+            recorded_tokens=app.state.recorded_tokens,
+            people=app.state.people,
+            statements=app.state.statements,
+            group_commit=app.state.group_commit,
+            limiter=app.state.db_limiter,
+        )
         if settings.seed_on_start and app.state.schema_ready:
 
             def run_seed() -> None:

@@ -52,6 +52,9 @@ class FailingCommit:
     def execute(self, *args: Any) -> Any:
         return self.connection.execute(*args)
 
+    def executemany(self, *args: Any) -> Any:
+        return self.connection.executemany(*args)
+
     def rollback(self) -> None:
         self.connection.rollback()
 

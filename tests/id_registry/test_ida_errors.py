@@ -141,6 +141,20 @@ async def test_otp_errors(client, clock):
     assert codes(await auth(client, envelope(uin, otp=otp, txn="TXN0000001"))) == ["IDA-OTA-003"]
 
 
+async def test_failed_otp_attempts_leave_it_unused(client):
+    uin = (await people(client))[0]["UIN"]
+    otp = await send_otp(client, uin, txn="TXN0000001")
+    wrong = "111111" if otp != "111111" else "222222"
+    assert codes(await auth(client, envelope(uin, otp=wrong, txn="TXN0000001"))) == ["IDA-OTA-004"]
+    assert codes(await auth(client, envelope(uin, otp=otp, txn="TXN0000002"))) == ["IDA-OTA-005"]
+    outbox = (await client.get("/v1/mock/otp-outbox", headers=ADMIN)).json()
+    assert [message["usedAt"] for message in outbox] == [None]
+    ok = await auth(client, envelope(uin, otp=otp, txn="TXN0000001"))
+    assert ok["response"]["authStatus"] is True
+    outbox = (await client.get("/v1/mock/otp-outbox", headers=ADMIN)).json()
+    assert [message["usedAt"] is not None for message in outbox] == [True]
+
+
 async def test_otp_is_single_use(client):
     uin = (await people(client))[0]["UIN"]
     otp = await send_otp(client, uin)

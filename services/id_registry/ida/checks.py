@@ -70,19 +70,21 @@ def verify_otp(
     otp: str,
     now: datetime,
 ) -> str:
-    """ "" when the latest unused OTP for (person, partner) matches; it is then spent."""
-    message = store.latest_otp(hot, identity_id=person.id, partner_id=partner_id)
+    """ "" when the latest unused OTP for (person, partner) matches; it is then spent. A
+    mismatch leaves it unspent (found and spent in one statement, given back on a mismatch)."""
+    message = store.spend_latest_otp(hot, identity_id=person.id, partner_id=partner_id, now=now)
     if message is None:
-        return "IDA-OTA-004"
+        return "IDA-OTA-004"  # none, or used by a concurrent request
+    code = ""
     if message.transaction_id != transaction_id:
-        return "IDA-OTA-005"
-    if now >= message.expires_at:
-        return "IDA-OTA-003"
-    if not hmac.compare_digest(message.otp.encode(), otp.encode()):
-        return "IDA-OTA-004"
-    if not store.spend_otp(hot, message.id, now):
-        return "IDA-OTA-004"  # used by a concurrent request
-    return ""
+        code = "IDA-OTA-005"
+    elif now >= message.expires_at:
+        code = "IDA-OTA-003"
+    elif not hmac.compare_digest(message.otp.encode(), otp.encode()):
+        code = "IDA-OTA-004"
+    if code:
+        store.unspend_otp(hot, message.id)
+    return code
 
 
 def _age(born: date, today: date) -> int:

@@ -34,6 +34,12 @@ class Demographics(BaseModel):
     def given(self) -> dict[str, Any]:
         return {key: value for key, value in self.model_dump().items() if value is not None}
 
+    def any_given(self) -> bool:
+        return any(getattr(self, name) is not None for name in _DEMOGRAPHIC_FIELDS)
+
+
+_DEMOGRAPHIC_FIELDS = tuple(Demographics.model_fields)
+
 
 class AuthRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")

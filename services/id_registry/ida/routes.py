@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import orjson
@@ -13,11 +13,10 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from services.id_registry.controls.models import ExpectationPublic
-from services.id_registry.controls.service import ExpectationCache, match
+from services.id_registry.controls.service import match
 from services.id_registry.deps import db_time
 from services.id_registry.errors import response_time
 from services.id_registry.ida import service, store
-from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.envelope import (
     AUTH_ID,
     KYC_ID,
@@ -27,9 +26,8 @@ from services.id_registry.ida.envelope import (
     OtpEnvelope,
     parse_envelope,
 )
-from services.id_registry.partners.service import ActivePartner, PartnerCache, check_partner
-from services.id_registry.settings import IdRegistrySettings
-from services.kernel.db import Database
+from services.id_registry.ida.runtime import IdaRuntime
+from services.id_registry.partners.service import ActivePartner, check_partner
 
 
 class DirectRoute(APIRoute):
@@ -72,26 +70,24 @@ async def _transaction(
     run: Callable[[store.Hot, service.IdaContext], T],
 ) -> T:
     """Partner check and mock expectation from memory, then `run` and its commit."""
-    state = http.app.state
+    ida: IdaRuntime = http.app.state.ida
     path = http.path_params
     partner_id: str = path["partner_id"]
-    settings: IdRegistrySettings = state.settings
-    database: Database = state.database
-    partners: PartnerCache = state.partners
-    expectations: ExpectationCache = state.expectations
-    known, rows = partners.loaded(), expectations.loaded()
-    if known is None or rows is None:
+    cached, cached_rows = ida.partners.loaded(), ida.expectations.loaded()
+    if cached is None or cached_rows is None:
+        database = ida.database
 
         def load() -> tuple[dict[str, ActivePartner], list[ExpectationPublic]]:
             with database.session() as session:
-                return partners.all(session), expectations.rows(session)
+                return ida.partners.all(session), ida.expectations.rows(session)
 
-        loaded = await to_thread.run_sync(load)
-        known, rows = loaded
+        known, rows = await to_thread.run_sync(load)
+    else:
+        known, rows = cached, cached_rows
     partner = check_partner(
         partners=known,
         license_key=path["misp_license_key"],
-        expected_license_key=settings.misp_license_key,
+        expected_license_key=ida.settings.misp_license_key,
         partner_id=partner_id,
         api_key=path["api_key"],
         envelope_id=envelope.id,
@@ -99,34 +95,36 @@ async def _transaction(
     forced = match(rows, individual_id=envelope.individualId, partner_id=partner_id)
     ctx = service.IdaContext(
         partner=partner,
-        secret=state.token_secret,
-        now=db_time(state.clock()),
+        secret=ida.secret,
+        now=db_time(ida.clock()),
         forced=forced,
-        recorded_tokens=state.recorded_tokens,
-        people=state.people,
+        recorded_tokens=ida.recorded_tokens,
+        people=ida.people,
     )
     if forced is not None and forced.delayMs:
         await asyncio.sleep(forced.delayMs / 1000)
 
-    if database.is_sqlite:
+    commits = ida.group_commit
+    if commits is not None:
         # A few sub-millisecond statements on a local file: running them on the event loop, on
         # one long-lived connection, beats a worker thread whose GIL hand-offs stall under load;
         # the commit is shared with every request of the same loop turn.
-        commits: GroupCommit = state.group_commit
         try:
-            result = run(store.Hot(commits.connection, state.statements), ctx)
+            result = run(store.Hot(commits.connection, ida.statements, commits.defer), ctx)
         except BaseException:
             commits.abort()
             raise
         await commits.commit()
         return result
 
+    engine = ida.database.engine
+
     def execute() -> T:
-        raw = database.engine.raw_connection()
+        raw = engine.raw_connection()
         try:
             db = raw.dbapi_connection
             assert db is not None
-            result = run(store.Hot(db, store.statements(database.engine.dialect)), ctx)
+            result = run(store.Hot(db, ida.statements), ctx)
             db.commit()
             return result
         except BaseException:
@@ -135,7 +133,10 @@ async def _transaction(
         finally:
             raw.close()
 
-    return await to_thread.run_sync(execute, limiter=state.db_limiter)
+    return await to_thread.run_sync(execute, limiter=ida.limiter)
+
+
+_JSON = (b"content-type", b"application/json")
 
 
 class OrjsonResponse(JSONResponse):
@@ -143,6 +144,12 @@ class OrjsonResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        if headers is not None:
+            super().init_headers(headers)
+            return
+        self.raw_headers = [(b"content-length", str(len(self.body)).encode()), _JSON]
 
 
 def _envelope(
@@ -174,7 +181,7 @@ async def auth(request: Request) -> JSONResponse:
         envelope=envelope,
         run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
     )
-    service.committed(request.app.state.recorded_tokens, outcome)
+    service.committed(request.app.state.ida.recorded_tokens, outcome)
     body: dict[str, Any] = {"authStatus": outcome.ok}
     if outcome.token:
         body["authToken"] = outcome.token
@@ -193,7 +200,7 @@ async def kyc(request: Request) -> JSONResponse:
         envelope=envelope,
         run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
     )
-    service.committed(request.app.state.recorded_tokens, outcome)
+    service.committed(request.app.state.ida.recorded_tokens, outcome)
     body = {"kycStatus": outcome.ok, "authToken": outcome.token, "identity": outcome.identity}
     return _envelope(envelope, body, outcome.errors)
 
@@ -205,7 +212,7 @@ async def kyc(request: Request) -> JSONResponse:
 )
 async def otp(request: Request) -> JSONResponse:
     envelope = parse_envelope(await request.body(), OtpEnvelope, OTP_ID)
-    ttl = request.app.state.settings.otp_ttl_seconds
+    ttl = request.app.state.ida.settings.otp_ttl_seconds
     outcome = await _transaction(
         request,
         envelope=envelope,

@@ -18,7 +18,7 @@ from services.id_registry.identities.service import identity_attributes
 from services.id_registry.partners.service import ActivePartner
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IdaContext:
     """What every transaction needs besides its request."""
 
@@ -74,8 +74,7 @@ def _requested_types(envelope: AuthEnvelope | KycEnvelope) -> list[str]:
     types = []
     if envelope.request.otp is not None:
         types.append("otp")
-    demographics = envelope.request.demographics
-    if demographics is not None and demographics.given():
+    if envelope.request.demographics is not None and envelope.request.demographics.any_given():
         types.append("demo")
     return types
 

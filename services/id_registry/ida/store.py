@@ -102,29 +102,36 @@ Processor = Callable[[Any], Any] | None
 class Statement:
     """A Core statement compiled for one dialect, with its bind and result processors."""
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect, suffix: str = "") -> None:
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-        self.sql = str(compiled) + suffix
+        self.sql = str(compiled)
         self.order: list[str] | None = list(compiled.positiontup or []) or None
-        self.binds: dict[str, Processor] = {
-            name: bind.type._cached_bind_processor(dialect) for name, bind in compiled.binds.items()
-        }
         # Literal values of the statement (e.g. the `+ 1` of an update); the rest are NULL.
-        self.defaults: dict[str, Any] = dict(compiled.construct_params(_check=False))
-        columns = getattr(statement, "selected_columns", ())
+        defaults = compiled.construct_params(_check=False)
+        self._plan: list[tuple[str, Processor, Any]] = [
+            (name, compiled.binds[name].type._cached_bind_processor(dialect), defaults.get(name))
+            for name in self.order or list(compiled.binds)
+        ]
+        columns: Any = getattr(statement, "selected_columns", None)
+        if columns is None:
+            columns = getattr(statement, "exported_columns", ())  # RETURNING
         self.results: list[Processor] = [
             column.type._cached_result_processor(dialect, None) for column in columns
         ]
 
+    def params(self, params: dict[str, Any]) -> list[Any] | dict[str, Any]:
+        """The driver's parameters: positional or named, as the dialect binds them."""
+        values = []
+        for name, process, default in self._plan:
+            value = params.get(name, default)
+            values.append(process(value) if process is not None and value is not None else value)
+        if self.order is None:
+            return {name: value for (name, _, _), value in zip(self._plan, values, strict=True)}
+        return values
+
     def run(self, db: DbApi, params: dict[str, Any]) -> Any:
         """Execute and return the DB-API cursor."""
-        values = {}
-        for name, process in self.binds.items():
-            value = params.get(name, self.defaults.get(name))
-            values[name] = process(value) if process is not None and value is not None else value
-        if self.order is None:
-            return db.execute(self.sql, values)
-        return db.execute(self.sql, [values[name] for name in self.order])
+        return db.execute(self.sql, self.params(params))
 
     def first(self, db: DbApi, params: dict[str, Any]) -> list[Any] | None:
         row: Sequence[Any] | None = self.run(db, params).fetchone()
@@ -156,22 +163,28 @@ class Statements:
             select(*person).where(IDENTITY.c.id == bindparam("p_id")), dialect
         )
         self.vid_by_value = Statement(select(*vid).where(VID.c.vid == bindparam("p_vid")), dialect)
-        self.latest_otp = Statement(
-            select(*otp)
+        latest_unused = (
+            select(OTP.c.id)
             .where(
                 OTP.c.identity_id == bindparam("p_identity"),
                 OTP.c.partner_id == bindparam("p_partner"),
                 OTP.c.used_at.is_(None),
             )
-            .order_by(OTP.c.id.desc()),
-            dialect,
-            suffix=" LIMIT 1",
+            .order_by(OTP.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
         )
-        self.spend_otp = Statement(
+        # Found and spent in one statement; the outer `used_at IS NULL` is what a concurrent
+        # spender re-checks (PostgreSQL), so an OTP is never spent twice.
+        self.spend_latest_otp = Statement(
             update(OTP)
-            .where(OTP.c.id == bindparam("p_id"), OTP.c.used_at.is_(None))
-            .values(used_at=bindparam("p_now", type_=OTP.c.used_at.type)),
+            .where(OTP.c.id == latest_unused, OTP.c.used_at.is_(None))
+            .values(used_at=bindparam("p_now", type_=OTP.c.used_at.type))
+            .returning(*otp),
             dialect,
+        )
+        self.unspend_otp = Statement(
+            update(OTP).where(OTP.c.id == bindparam("p_id")).values(used_at=None), dialect
         )
         self.spend_vid = Statement(
             update(VID)
@@ -204,12 +217,16 @@ def statements(dialect: Dialect) -> Statements:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hot:
-    """The connection an IDA transaction runs on and the statements compiled for it."""
+    """The connection an IDA transaction runs on and the statements compiled for it.
+
+    With `defer`, audit rows are handed to it (SQL, parameters) to be written with the rest of
+    the commit group's in one `executemany` just before the commit, instead of one by one."""
 
     db: DbApi
     sql: Statements
+    defer: Callable[[str, Any], None] | None = None
 
 
 class PersonCache:
@@ -270,15 +287,18 @@ def spend_vid(hot: Hot, vid: VidRow) -> bool:
     return bool(hot.sql.spend_vid.run(hot.db, {"p_id": vid.id}).rowcount)
 
 
-def latest_otp(hot: Hot, *, identity_id: int, partner_id: str) -> OtpRow | None:
-    params = {"p_identity": identity_id, "p_partner": partner_id}
-    row = hot.sql.latest_otp.first(hot.db, params)
+def spend_latest_otp(
+    hot: Hot, *, identity_id: int, partner_id: str, now: datetime
+) -> OtpRow | None:
+    """Mark the latest unused OTP of (person, partner) used and return it; None when there is
+    none. The caller checks it and gives it back with `unspend_otp` if it does not match."""
+    params = {"p_identity": identity_id, "p_partner": partner_id, "p_now": now}
+    row = hot.sql.spend_latest_otp.first(hot.db, params)
     return None if row is None else OtpRow(*row)
 
 
-def spend_otp(hot: Hot, otp_id: int, now: datetime) -> bool:
-    """Mark an OTP used; False if a concurrent request used it first (single use)."""
-    return bool(hot.sql.spend_otp.run(hot.db, {"p_id": otp_id, "p_now": now}).rowcount)
+def unspend_otp(hot: Hot, otp_id: int) -> None:
+    hot.sql.unspend_otp.run(hot.db, {"p_id": otp_id})
 
 
 def add_otp(hot: Hot, **values: Any) -> None:
@@ -286,7 +306,11 @@ def add_otp(hot: Hot, **values: Any) -> None:
 
 
 def audit(hot: Hot, **values: Any) -> None:
-    hot.sql.insert_audit.run(hot.db, values)
+    statement = hot.sql.insert_audit
+    if hot.defer is None:
+        statement.run(hot.db, values)
+    else:
+        hot.defer(statement.sql, statement.params(values))
 
 
 def issue_token(
