@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from services.interop_layer.api_model import utcnow
 from services.interop_layer.base import Base
@@ -33,8 +33,8 @@ from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
 from services.interop_layer.pubsub.delivery import PushDispatcher, make_push_session
 from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
+from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
-from services.interop_layer.routing.routes import ForwardingMiddleware
 from services.interop_layer.runtime import reload_directory
 from services.interop_layer.seeds import seed
 from services.kernel.app import create_service_app
@@ -124,7 +124,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(ExchangeLogMiddleware)  # outermost: sees every answer, errors included
-    app.user_middleware.append(Middleware(ForwardingMiddleware))  # innermost: inside tracing
+    build_stack = app.build_middleware_stack
+
+    def build_with_entrance() -> ASGIApp:
+        """Calls to provider services take the short way in (FastAPI builds its stack lazily)."""
+        return MediatorEntrance(build_stack(), unexpected=app.exception_handlers.get(Exception))
+
+    app.build_middleware_stack = build_with_entrance  # type: ignore[method-assign]
     return app
 
 

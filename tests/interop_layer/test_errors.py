@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.kernel.credentials import client_key
-from tests.interop_layer.support import EDUCATION, HEALTH, REGISTRIES, client_headers
+from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, REGISTRIES, client_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -125,3 +125,25 @@ async def test_admin_endpoints_need_the_admin_key_and_validate(shared_mediator):
     )
     assert_mediator_error(invalid, 400, "Client.BadRequest")
     assert invalid.json()["errors"]
+
+
+class BrokenExchanger:
+    async def exchange(self, **_: object) -> dict[str, str]:
+        raise RuntimeError("a bug, not a refusal")
+
+
+async def test_an_unexpected_error_is_an_x_road_500_and_logged(shared_mediator, provider):
+    app, client = shared_mediator
+    before = len(provider[0].state.seen)
+    kept, app.state.token_exchanger = app.state.token_exchanger, BrokenExchanger()
+    try:
+        headers = client_headers(HEALTH, **{"X-DPI-Subject": "t", "X-Road-Id": "bug-1"})
+        response = await client.get(f"{ECHO}/x", headers=headers)
+    finally:
+        app.state.token_exchanger = kept
+    body = assert_mediator_error(response, 500, "Server.ServerProxy.internal_error")
+    assert "RuntimeError" not in body["message"]
+    assert len(provider[0].state.seen) == before
+    logged = await client.get("/admin/messagelog/records?xRoadId=bug-1", headers=ADMIN)
+    (record,) = logged.json()["records"]
+    assert record["statusCode"] == 500 and record["outcome"] == "Failed"

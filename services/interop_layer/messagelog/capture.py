@@ -1,7 +1,7 @@
 """One message-log record per exchange, captured around every `/r1/...` call.
 
 Handlers fill in what only they know (client, service, decision, ...) on `request.state.exchange`;
-this middleware adds what the wire shows (status, timings, bodies when configured).
+what the wire shows (status, timings, bodies when configured) is added where the answer is sent.
 """
 
 from __future__ import annotations
@@ -10,13 +10,18 @@ import base64
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.interop_layer.api_model import utcnow
+from services.interop_layer.config import InteropSettings
 from services.interop_layer.identifiers import new_uuid
+
+if TYPE_CHECKING:
+    from services.interop_layer.messagelog.writer import LogWriter
 
 MAX_FIELDS = 200
 
@@ -36,6 +41,11 @@ class Exchange:
     error_type: str | None = None
     upstream_us: int | None = None
     broken: bool = False
+    status: int = 0  # of the answer, once it has started
+    limit: int = 0  # bodies are captured up to about this many bytes (log mode "full")
+    request_body: bytes | bytearray = b""
+    response_body: bytes | bytearray = b""
+    response_type: str | None = None
 
 
 def outcome_of(status: int, broken: bool = False) -> str:
@@ -96,7 +106,64 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def begin_exchange(scope: Scope, settings: InteropSettings) -> Exchange:
+    """The exchange of this request, kept in the request's state for the handlers."""
+    exchange = Exchange(
+        x_road_id=(_header(scope, b"x-road-id") or new_uuid())[:100],
+        request_id=new_uuid(),
+        limit=settings.message_log_body_limit if settings.message_log_bodies == "full" else 0,
+    )
+    scope.setdefault("state", {})["exchange"] = exchange
+    return exchange
+
+
+def record_exchange(
+    scope: Scope, exchange: Exchange, *, started: datetime, clock: float, writer: LogWriter
+) -> None:
+    """Hand the exchange's record to the log writer (bodies are decoded in its thread)."""
+    trace = scope["state"].get("trace")
+    status = exchange.status or 500  # nothing was answered: the server answers 500
+    fields: dict[str, Any] = {
+        "x_road_id": exchange.x_road_id,
+        "request_id": exchange.request_id,
+        "trace_id": getattr(trace, "trace_id", None),
+        "kind": exchange.kind,
+        "client": exchange.client,
+        "service": exchange.service,
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope.get("query_string", b"").decode("latin-1"),
+        "status_code": status,
+        "outcome": outcome_of(status, exchange.broken),
+        "started_at": started,
+        "duration_us": int((time.perf_counter() - clock) * 1_000_000),
+        "upstream_us": exchange.upstream_us,
+        "request_hash": exchange.request_hash,
+        "subject_hash": exchange.subject_hash,
+        "purpose": exchange.purpose,
+        "decision_id": exchange.decision_id,
+        "consent_record_id": exchange.consent_record_id,
+        "error_type": exchange.error_type,
+        "request_body": None,
+        "response_body": None,
+        "request_fields": None,
+        "response_fields": None,
+    }
+    if exchange.limit:
+        fields["_bodies"] = (
+            bytes(exchange.request_body),
+            _header(scope, b"content-type"),
+            bytes(exchange.response_body),
+            exchange.response_type,
+            exchange.limit,
+        )
+    writer.submit(fields)
+
+
 class ExchangeLogMiddleware:
+    """Records the mediator's own r1 endpoints (metaservices, pub/sub) as they answer; calls to
+    provider services are recorded by the forwarding entrance itself."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -106,19 +173,12 @@ class ExchangeLogMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
-        writer, settings = state.message_log, state.settings
-        logging_on = settings.message_log_bodies != "off"
-        full = settings.message_log_bodies == "full"
-        limit = settings.message_log_body_limit
-        exchange = Exchange(
-            x_road_id=(_header(scope, b"x-road-id") or new_uuid())[:100],
-            request_id=new_uuid(),
-        )
-        scope.setdefault("state", {})["exchange"] = exchange
-        started, clock = utcnow(), time.perf_counter()
-        status = 500
+        settings: InteropSettings = state.settings
+        exchange = begin_exchange(scope, settings)
+        limit = exchange.limit
         request_body, response_body = bytearray(), bytearray()
-        response_type: str | None = None
+        exchange.request_body, exchange.response_body = request_body, response_body
+        started, clock = utcnow(), time.perf_counter()
 
         async def tee_receive() -> Message:
             message = await receive()
@@ -127,64 +187,30 @@ class ExchangeLogMiddleware:
             return message
 
         async def tee_send(message: Message) -> None:
-            nonlocal status, response_type
             if message["type"] == "http.response.start":
-                status = message["status"]
+                exchange.status = message["status"]
                 headers = message.setdefault("headers", [])
                 if not any(key.lower() == b"x-road-id" for key, _ in headers):
                     headers.append((b"x-road-id", exchange.x_road_id.encode("latin-1")))
-                for key, value in message.get("headers", []) if full else ():
+                for key, value in headers if limit else ():
                     if key.lower() == b"content-type":
-                        response_type = value.decode("latin-1")
-            elif full and message["type"] == "http.response.body" and len(response_body) <= limit:
+                        exchange.response_type = value.decode("latin-1")
+            elif limit and message["type"] == "http.response.body" and len(response_body) <= limit:
                 response_body.extend(message.get("body", b""))
             await send(message)
 
         state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
         try:
-            await self.app(scope, tee_receive if full else receive, tee_send)
+            await self.app(scope, tee_receive if limit else receive, tee_send)
         except BaseException:
             exchange.broken = True
             raise
         finally:
             state.exchanges_in_flight -= 1
-            if logging_on:
-                trace = scope["state"].get("trace")
-                fields: dict[str, Any] = {
-                    "x_road_id": exchange.x_road_id,
-                    "request_id": exchange.request_id,
-                    "trace_id": getattr(trace, "trace_id", None),
-                    "kind": exchange.kind,
-                    "client": exchange.client,
-                    "service": exchange.service,
-                    "method": scope["method"],
-                    "path": path,
-                    "query": scope.get("query_string", b"").decode("latin-1"),
-                    "status_code": status,
-                    "outcome": outcome_of(status, exchange.broken),
-                    "started_at": started,
-                    "duration_us": int((time.perf_counter() - clock) * 1_000_000),
-                    "upstream_us": exchange.upstream_us,
-                    "request_hash": exchange.request_hash,
-                    "subject_hash": exchange.subject_hash,
-                    "purpose": exchange.purpose,
-                    "decision_id": exchange.decision_id,
-                    "consent_record_id": exchange.consent_record_id,
-                    "error_type": exchange.error_type,
-                    "request_body": None,
-                    "response_body": None,
-                    "request_fields": None,
-                    "response_fields": None,
-                }
-                if full:  # decoded and parsed later, in the writer's thread
-                    fields["_bodies"] = (
-                        bytes(request_body),
-                        _header(scope, b"content-type"),
-                        bytes(response_body),
-                        response_type,
-                        limit,
-                    )
-                writer.submit(fields)
+            if settings.message_log_bodies != "off":
+                record_exchange(
+                    scope, exchange, started=started, clock=clock, writer=state.message_log
+                )
 
 
 def derive_bodies(fields: dict[str, Any]) -> None:

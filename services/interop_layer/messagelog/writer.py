@@ -12,11 +12,12 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from services.interop_layer.api_model import utcnow
@@ -40,6 +41,35 @@ _UPDATE_MARK = update(_MARKS).where(_MARKS.c.name == bindparam("mark_name"))
 T = TypeVar("T")
 
 
+class _RecordInsert:
+    """The records' INSERT compiled once for the dialect; values converted by the column types'
+    own bind processors. Core's generic per-row parameter handling cost more than hashing."""
+
+    def __init__(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        compiled = _RECORDS.insert().compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.positional = bool(dialect.positional)
+        self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.params)
+        self.values = itemgetter(*self.names)
+        self.converted: list[tuple[int, Callable[[Any], Any], Any]] = []
+        for column in _RECORDS.columns:
+            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:  # (position, processor, what it makes of None)
+                self.converted.append((self.names.index(column.name), processor, processor(None)))
+
+    def execute(self, connection: Connection, batch: list[dict[str, Any]]) -> None:
+        values, converted = self.values, self.converted
+        rows: list[Any] = []
+        for fields in batch:
+            row = list(values(fields))
+            for position, processor, of_none in converted:
+                value = row[position]
+                row[position] = of_none if value is None else processor(value)
+            rows.append(tuple(row) if self.positional else dict(zip(self.names, row, strict=True)))
+        connection.exec_driver_sql(self.sql, rows)
+
+
 class LogWriter:
     def __init__(
         self, database: Database, key: Ed25519PrivateKey, *, group_delay: float = 0.0
@@ -58,6 +88,7 @@ class LogWriter:
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0
         self.head_hash = GENESIS
+        self._insert = _RecordInsert(database.engine)
 
     def open(self) -> None:
         """Register the public key and read where the chain ends."""
@@ -143,9 +174,8 @@ class LogWriter:
             # The batch's last record is signed, and through the chain it vouches for the rest
             # (X-Road time-stamps batches the same way): one signature per batch, not per record.
             batch[-1]["signature"] = sign(key, prev.encode())
-            # Core, not ORM, inserts: the ORM's per-row bookkeeping cost more than hashing.
             with self.database.engine.begin() as connection:
-                connection.execute(_RECORDS.insert(), batch)
+                self._insert.execute(connection, batch)
                 self._set_mark(connection, "head", seq, prev)
             self.head_seq, self.head_hash = seq, prev
 

@@ -109,6 +109,13 @@ def _line(name: bytes, value: str) -> bytes:
     return b"%s: %s\r\n" % (name, data)
 
 
+def _content_type(answer: Answer) -> str | None:
+    for name, value in answer.headers:
+        if name == b"content-type":
+            return value.decode("latin-1")
+    return None
+
+
 async def _whole_body(receive: Receive) -> bytes:
     parts: list[bytes] = []
     while True:
@@ -120,7 +127,10 @@ async def _whole_body(receive: Receive) -> bytes:
             return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-async def _streamed_body(receive: Receive, digest: hashlib._Hash) -> AsyncIterator[bytes]:
+async def _streamed_body(
+    receive: Receive, digest: hashlib._Hash, exchange: Exchange
+) -> AsyncIterator[bytes]:
+    captured = exchange.request_body = bytearray()
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -128,6 +138,8 @@ async def _streamed_body(receive: Receive, digest: hashlib._Hash) -> AsyncIterat
         chunk = message.get("body", b"")
         if chunk:
             digest.update(chunk)
+            if len(captured) <= exchange.limit:
+                captured.extend(chunk)
             yield chunk
         if not message.get("more_body", False):
             return
@@ -168,12 +180,14 @@ async def forward(
     if length is not None and length.isdigit() and int(length) <= settings.buffer_limit:
         body = await _whole_body(receive)
         digest.update(body)
+        if exchange.limit:
+            exchange.request_body = body
         framing = b"content-length: %d\r\n" % len(body)
     elif length is None and b"transfer-encoding" not in headers:
         body = None
         framing = b"content-length: 0\r\n" if method in _BODY_METHODS else b""
     else:
-        body = _streamed_body(receive, digest)
+        body = _streamed_body(receive, digest, exchange)
         chunked = length is None or not length.isdigit()
         framing = (
             b"transfer-encoding: chunked\r\n" if chunked else b"content-length: %s\r\n" % length
@@ -214,6 +228,9 @@ async def forward(
             pool.release(origin, answer)
         if size is not None or method != b"HEAD":
             out.append((b"content-length", b"%d" % (len(data) if size is None else size)))
+        if exchange.limit:
+            exchange.response_body, exchange.response_type = data, _content_type(answer)
+        exchange.status = answer.status
         await send({"type": "http.response.start", "status": answer.status, "headers": out})
         await send({"type": "http.response.body", "body": data})
         return
@@ -231,9 +248,15 @@ async def _stream_answer(
 ) -> None:
     if answer.length is not None:
         out.append((b"content-length", b"%d" % answer.length))
+    captured = bytearray()
+    if exchange.limit:
+        exchange.response_body, exchange.response_type = captured, _content_type(answer)
+    exchange.status = answer.status
     try:
         await send({"type": "http.response.start", "status": answer.status, "headers": out})
         async for chunk in answer.iter_body():
+            if exchange.limit and len(captured) <= exchange.limit:
+                captured.extend(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except UpstreamError:
         exchange.broken = True  # headers are out: the client sees a truncated body

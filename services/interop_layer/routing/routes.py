@@ -1,33 +1,27 @@
 """`/r1/{INSTANCE}/{CLASS}/{MEMBER}/{SUBSYSTEM}/{SERVICECODE}/{path}`: every method.
 
-This is the hot path, so it is an ASGI middleware placed innermost (inside tracing and the
-message log) that answers before the router: with a few dozen routes, FastAPI's matching and
-parameter solving cost more than the whole forwarding hop. Paths of the mediator's own r1
-endpoints (metaservices, pub/sub rooms) fall through to the router. Errors raised here go
-through the service's one X-Road error renderer.
+The hot path, reached through `entrance.py` (not the router: with a few dozen routes, FastAPI's
+matching and parameter solving cost more than the whole forwarding hop). Mediator errors are
+raised as typed errors and rendered by the service's one X-Road error renderer.
 """
 
 from __future__ import annotations
 
 from urllib.parse import unquote
 
-from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from services.interop_layer.catalogue.models import RESERVED_CODES
 from services.interop_layer.consent.gate import PURPOSE, SUBJECT, admit
 from services.interop_layer.directory import Directory
 from services.interop_layer.errors import (
     AccessDenied,
     BadRequest,
     ProviderUnreachable,
-    render_xroad_error,
 )
 from services.interop_layer.errors import UnknownService as UnknownServiceError
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.auth import authenticate, provider_id, request_headers
 from services.interop_layer.routing.forward import forward, upstream_path
-from services.kernel.errors import DomainError
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 SUBJECT_HEADER, PURPOSE_HEADER = SUBJECT.encode(), PURPOSE.encode()
@@ -92,21 +86,3 @@ async def call_service(scope: Scope, receive: Receive, send: Send, params: list[
         exchange=exchange,
         provider_token=provider_token,
     )
-
-
-class ForwardingMiddleware:
-    """Answers `/r1/.../{SERVICECODE}/...` calls to provider services itself."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "") if scope["type"] == "http" else ""
-        parts = path.split("/", 7) if path.startswith("/r1/") else ()
-        if len(parts) < 7 or parts[6] in RESERVED_CODES or not parts[6]:
-            await self.app(scope, receive, send)
-            return
-        try:
-            await call_service(scope, receive, send, parts[2:7])
-        except DomainError as error:  # raised before the answer started
-            await render_xroad_error(Request(scope, receive), error)(scope, receive, send)

@@ -1,0 +1,100 @@
+"""The mediator's front door: calls to provider services take a short way in.
+
+`/r1/{INSTANCE}/{CLASS}/{MEMBER}/{SUBSYSTEM}/{SERVICECODE}/...` is the hot path. It goes through
+the kernel's tracing and access log, then straight to the exchange record and forwarding; the
+application's generic layers (error middleware, body limits, the router with its few dozen
+routes) are skipped, as is wrapping every ASGI message to watch the answer: the forwarding code
+knows the status and bodies it sends. Everything else, the mediator's own r1 endpoints
+(metaservices, pub/sub rooms) included, goes through the usual stack.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.interop_layer.api_model import utcnow
+from services.interop_layer.catalogue.models import RESERVED_CODES
+from services.interop_layer.config import InteropSettings
+from services.interop_layer.errors import render_xroad_error
+from services.interop_layer.messagelog.capture import Exchange, begin_exchange, record_exchange
+from services.interop_layer.routing.routes import call_service
+from services.kernel.errors import DomainError
+from services.kernel.logs import AccessLogMiddleware
+from services.kernel.tracing import TraceMiddleware
+
+Unexpected = Callable[[Request, Any], Response | Awaitable[Response]]  # Starlette's handler type
+
+
+def service_call(scope: Scope) -> list[str] | None:
+    """The five parts of the service id when this is a call to a provider service."""
+    if scope["type"] != "http":
+        return None
+    path: str = scope["path"]
+    if not path.startswith("/r1/"):
+        return None
+    parts = path.split("/", 7)
+    if len(parts) < 7 or not parts[6] or parts[6] in RESERVED_CODES:
+        return None
+    return parts[2:7]
+
+
+class MediatorEntrance:
+    def __init__(self, app: ASGIApp, *, unexpected: Unexpected | None) -> None:
+        self.app = app
+        self.unexpected = unexpected
+        self.short_way = TraceMiddleware(AccessLogMiddleware(self.answer))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if service_call(scope) is None:
+            await self.app(scope, receive, send)
+        else:
+            await self.short_way(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = service_call(scope)
+        assert params is not None
+        state = scope["app"].state
+        settings: InteropSettings = state.settings
+        exchange = begin_exchange(scope, settings)
+        started, clock = utcnow(), time.perf_counter()
+        state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
+        try:
+            await self._answer(scope, receive, send, params, exchange)
+        except BaseException:
+            exchange.broken = True
+            raise
+        finally:
+            state.exchanges_in_flight -= 1
+            if settings.message_log_bodies != "off":
+                record_exchange(
+                    scope, exchange, started=started, clock=clock, writer=state.message_log
+                )
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, params: list[str], exchange: Exchange
+    ) -> None:
+        try:
+            await call_service(scope, receive, send, params)
+            return
+        except DomainError as error:  # raised before the answer started
+            response = render_xroad_error(Request(scope, receive), error)
+        except ClientDisconnect:
+            exchange.broken = True  # nobody is left to answer
+            return
+        except Exception as exc:
+            if exchange.status or self.unexpected is None:
+                raise  # the answer has started: the server ends the connection
+            handled = self.unexpected(Request(scope, receive), exc)
+            response = await handled if inspect.isawaitable(handled) else handled
+        exchange.status = response.status_code
+        if exchange.limit:
+            exchange.response_body = bytes(response.body)
+            exchange.response_type = response.media_type
+        await response(scope, receive, send)

@@ -1,0 +1,86 @@
+"""The writer's prepared INSERT stores exactly what SQLAlchemy Core stores, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from services.interop_layer.base import Base
+from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.models import LogRecord
+from services.interop_layer.messagelog.verify import verify_database
+from services.interop_layer.messagelog.writer import LogWriter
+from services.kernel.db import Database
+from tests.interop_layer.conftest import empty_database
+
+
+def record(n: int, **values: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "x_road_id": f"writer-{n}",
+        "request_id": f"request-{n}",
+        "trace_id": None,
+        "kind": "exchange",
+        "client": "DPI/GOV/MOH/hmis",
+        "service": "DPI/GOV/CRVS/registries/echo",
+        "method": "POST",
+        "path": "/r1/DPI/GOV/CRVS/registries/echo/é",
+        "query": "a=1",
+        "status_code": 200,
+        "outcome": "Successful",
+        "started_at": datetime(2026, 5, 4, 3, 2, 1, 0, tzinfo=UTC),
+        "duration_us": 900,
+        "upstream_us": None,
+        "request_hash": "x" * 88,
+        "subject_hash": None,
+        "purpose": None,
+        "decision_id": None,
+        "consent_record_id": None,
+        "error_type": None,
+        "request_body": None,
+        "response_body": None,
+        "request_fields": None,
+        "response_fields": None,
+    }
+    fields.update(values)
+    return fields
+
+
+def test_prepared_insert_stores_what_core_stores(module_database: str, tmp_path: Path) -> None:
+    database = Database(empty_database(module_database), Base.metadata)
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.open()
+    rich = {
+        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "started_at": datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC),
+        "request_body": '{"name": "Ä"}',
+        "request_fields": ["name"],
+        "response_fields": ["a", "a[].b"],
+    }
+    writer._write([record(1), record(2, **rich)])
+    table = LogRecord.__table__  # type: ignore[attr-defined]
+    with database.engine.begin() as connection:  # the same records through Core, as seq 3 and 4
+        for seq, fields in ((3, record(1)), (4, record(2, **rich))):
+            written = connection.execute(
+                text("SELECT * FROM im_log_record WHERE seq = :seq"), {"seq": seq - 2}
+            ).mappings()
+            row = dict(next(iter(written)))
+            connection.execute(table.insert(), {**row, **fields, "seq": seq})
+        raw = [
+            dict(r)
+            for r in connection.execute(text("SELECT * FROM im_log_record ORDER BY seq")).mappings()
+        ]
+    for prepared, core in ((raw[0], raw[2]), (raw[1], raw[3])):
+        assert {**prepared, "seq": 0} == {**core, "seq": 0}
+    with database.session() as session:
+        stored = session.get(LogRecord, 2)
+        assert stored is not None
+        assert stored.started_at == rich["started_at"]
+        assert stored.request_fields == ["name"] and stored.response_fields == ["a", "a[].b"]
+        assert stored.request_body == '{"name": "Ä"}' and stored.upstream_us is None
+    with database.engine.begin() as connection:
+        connection.execute(text("DELETE FROM im_log_record WHERE seq > 2"))
+    database.dispose()
+    assert verify_database(module_database).ok is True
