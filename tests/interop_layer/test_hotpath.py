@@ -61,6 +61,42 @@ def test_new_uuid_is_a_random_version_4_uuid() -> None:
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
+def reference_fields(document: Any) -> list[str]:
+    """Field names as first defined (every value visited, scalars included)."""
+    names: set[str] = set()
+
+    def walk(value: Any, prefix: str, depth: int) -> None:
+        if depth > 4 or len(names) >= 200:
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{prefix}{key}"
+                names.add(name)
+                walk(item, name + ".", depth + 1)
+        elif isinstance(value, list):
+            for item in value[:20]:
+                walk(item, prefix.rstrip(".") + "[]." if prefix else "[].", depth + 1)
+
+    walk(document, "", 0)
+    return sorted(names)
+
+
+documents = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda children: st.lists(children, max_size=25)
+    | st.dictionaries(st.text(min_size=1, max_size=8), children, max_size=30),
+    max_leaves=400,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+def test_json_fields_names_what_the_first_definition_named(document: Any) -> None:
+    data = json.dumps(document).encode()
+    expected = reference_fields(document) if isinstance(document, dict | list) else []
+    assert (json_fields(data, "application/json") or []) == expected
+
+
 def test_json_fields_reads_what_json_reads() -> None:
     big = b'{"n": 123456789012345678901234567890, "a": [{"b": 1}]}'
     assert json_fields(big, "application/json") == ["a", "a[].b", "n"]
@@ -73,3 +109,10 @@ def test_canonical_subsystem_refuses_malformed_ids_every_time() -> None:
     for _ in range(2):  # failures are not cached as answers
         with pytest.raises(ValueError):
             canonical_subsystem("DPI/GOV/MOH")
+
+
+def test_json_fields_stops_where_the_first_definition_stopped() -> None:
+    document = [{f"k{i}": {"a": [{"b": 1, "c": {"d": 2}}]} for i in range(150)}, {"late": 1}]
+    expected = reference_fields(document)
+    assert len(expected) >= 200
+    assert json_fields(json.dumps(document).encode(), "application/json") == expected

@@ -82,19 +82,28 @@ def json_fields(data: bytes, content_type: str | None) -> list[str] | None:
         except ValueError:
             return None
     names: set[str] = set()
+    add = names.add
 
+    # Exact types (decoded JSON has no subclasses), and no call for scalars: this runs per record.
     def walk(value: Any, prefix: str, depth: int) -> None:
         if depth > 4 or len(names) >= MAX_FIELDS:
             return
-        if isinstance(value, dict):
+        if type(value) is dict:
             for key, item in value.items():
-                name = f"{prefix}{key}"
-                names.add(name)
-                walk(item, name + ".", depth + 1)
-        elif isinstance(value, list):
+                name = prefix + key
+                add(name)
+                kind = type(item)
+                if kind is dict or kind is list:
+                    walk(item, name + ".", depth + 1)
+        else:
+            inner = prefix.rstrip(".") + "[]." if prefix else "[]."
             for item in value[:20]:
-                walk(item, prefix.rstrip(".") + "[]." if prefix else "[].", depth + 1)
+                kind = type(item)
+                if kind is dict or kind is list:
+                    walk(item, inner, depth + 1)
 
+    if type(document) is not dict and type(document) is not list:
+        return []
     walk(document, "", 0)
     return sorted(names)
 
