@@ -83,8 +83,10 @@ def reference_fields(document: Any) -> list[str]:
 
 documents = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=3),
-    lambda children: st.lists(children, max_size=25)
-    | st.dictionaries(st.text(min_size=1, max_size=8), children, max_size=30),
+    lambda children: (
+        st.lists(children, max_size=25)
+        | st.dictionaries(st.text(min_size=1, max_size=8), children, max_size=30)
+    ),
     max_leaves=400,
 )
 
