@@ -167,9 +167,15 @@ async def forward(
     lines = [b"%s: %s\r\n" % pair for pair in scope["headers"] if pair[0] not in _DROP_REQUEST]
     alias = b"information-mediator-client" not in headers
     lines.append(_fixed_lines(client, service, settings.sandbox_secret, alias))
-    lines.append(_line(b"X-Road-Id", exchange.x_road_id))
-    lines.append(_line(b"X-Road-Request-Id", exchange.request_id))
-    lines.append(_line(b"traceparent", outgoing_traceparent()))
+    # the X-Road-Id was checked against its pattern; the request id and traceparent are ours
+    lines.append(
+        b"X-Road-Id: %s\r\nX-Road-Request-Id: %s\r\ntraceparent: %s\r\n"
+        % (
+            exchange.x_road_id.encode("latin-1"),
+            exchange.request_id.encode(),
+            outgoing_traceparent().encode(),
+        )
+    )
     if provider_token is not None:
         lines.append(_line(b"X-DPI-Subject", provider_token))
 
