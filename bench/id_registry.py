@@ -106,7 +106,9 @@ def start_service(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     }
     env.pop("DPI_ID_REGISTRY_DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "services.id_registry.main:app"]
+    # As the launcher runs it (`--no-access-log`), but with the service's own logs at WARNING.
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command += ["--no-access-log"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 90
     with httpx.Client(timeout=2) as client:

@@ -38,6 +38,7 @@ from services.kernel.settings import load_settings
 from services.kernel.topology import load_topology, service_url
 
 SERVICE = "id_registry"
+WAL_PAGES = 4000
 
 
 def civil_subscriptions() -> list[tuple[str, str]]:
@@ -68,7 +69,14 @@ def create_app(
         app.state.db_limiter = CapacityLimiter(8)
         app.state.statements = store.statements(database.engine.dialect)
         loop_connection = database.engine.raw_connection() if database.is_sqlite else None
-        app.state.group_commit = loop_connection and GroupCommit(loop_connection.dbapi_connection)
+        app.state.group_commit = None
+        if loop_connection is not None:
+            driver = loop_connection.dbapi_connection
+            assert driver is not None
+            # IDA's group commits checkpoint the WAL: every 16 MB rather than SQLite's 4 MB
+            # blocks the event loop a quarter as often, for pages written a few times between.
+            driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
+            app.state.group_commit = GroupCommit(driver)
         app.state.ida = IdaRuntime(
             settings=settings,
             database=database,

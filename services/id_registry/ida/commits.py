@@ -6,7 +6,8 @@ single commit, scheduled for the next turn; each answers only after that commit,
 acknowledged (audit row, spent OTP, VID transaction, recorded token) can be lost by a process
 crash. A commit costs far more than the statements of an authentication, so this is where most
 of the throughput comes from. The commit waits one more loop turn than it must, so the requests
-read in that turn join it too; the audit rows of a group are written together just before it.
+read in that turn join it too; the group's inserts (audit rows, token records) are written
+together just before it.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
 from services.id_registry.controls.models import ExpectationPublic
 from services.id_registry.controls.service import match
@@ -136,6 +137,19 @@ async def _transaction(
     return await to_thread.run_sync(execute, limiter=ida.limiter)
 
 
+async def _body(request: Request) -> bytes:
+    """The body read from `receive` itself: Starlette's `body()` goes through an async
+    generator, a measurable share of an authentication's cost."""
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 _JSON = (b"content-type", b"application/json")
 
 
@@ -175,7 +189,7 @@ def _envelope(
     openapi_extra=_BODY,
 )
 async def auth(request: Request) -> JSONResponse:
-    envelope = parse_envelope(await request.body(), AuthEnvelope, AUTH_ID)
+    envelope = parse_envelope(await _body(request), AuthEnvelope, AUTH_ID)
     outcome = await _transaction(
         request,
         envelope=envelope,
@@ -194,7 +208,7 @@ async def auth(request: Request) -> JSONResponse:
     openapi_extra=_BODY,
 )
 async def kyc(request: Request) -> JSONResponse:
-    envelope = parse_envelope(await request.body(), KycEnvelope, KYC_ID)
+    envelope = parse_envelope(await _body(request), KycEnvelope, KYC_ID)
     outcome = await _transaction(
         request,
         envelope=envelope,
@@ -211,7 +225,7 @@ async def kyc(request: Request) -> JSONResponse:
     openapi_extra=_BODY,
 )
 async def otp(request: Request) -> JSONResponse:
-    envelope = parse_envelope(await request.body(), OtpEnvelope, OTP_ID)
+    envelope = parse_envelope(await _body(request), OtpEnvelope, OTP_ID)
     ttl = request.app.state.ida.settings.otp_ttl_seconds
     outcome = await _transaction(
         request,

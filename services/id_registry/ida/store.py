@@ -221,8 +221,9 @@ def statements(dialect: Dialect) -> Statements:
 class Hot:
     """The connection an IDA transaction runs on and the statements compiled for it.
 
-    With `defer`, audit rows are handed to it (SQL, parameters) to be written with the rest of
-    the commit group's in one `executemany` just before the commit, instead of one by one."""
+    With `defer`, inserts whose outcome nobody waits for (audit rows, token records) are handed
+    to it (SQL, parameters) to be written with the rest of the commit group's in one
+    `executemany` just before the commit, instead of one by one."""
 
     db: DbApi
     sql: Statements
@@ -305,12 +306,15 @@ def add_otp(hot: Hot, **values: Any) -> None:
     hot.sql.insert_otp.run(hot.db, values)
 
 
-def audit(hot: Hot, **values: Any) -> None:
-    statement = hot.sql.insert_audit
+def _insert(hot: Hot, statement: Statement, values: dict[str, Any]) -> None:
     if hot.defer is None:
         statement.run(hot.db, values)
     else:
         hot.defer(statement.sql, statement.params(values))
+
+
+def audit(hot: Hot, **values: Any) -> None:
+    _insert(hot, hot.sql.insert_audit, values)
 
 
 def issue_token(
@@ -329,5 +333,5 @@ def issue_token(
     token = psut(secret, uin=person.uin, partner_id=partner_id)
     if token not in recorded:
         values = {"identity_id": person.id, "partner_id": partner_id, "token": token}
-        hot.sql.insert_token.run(hot.db, {**values, "issued_at": now})
+        _insert(hot, hot.sql.insert_token, {**values, "issued_at": now})
     return token
