@@ -91,10 +91,12 @@ class PartnerToken(Base, table=True):
     """Every PSUT ever issued, so the mediator's token exchange can find the person again."""
 
     __tablename__ = "partner_token"
+    # Also the index of lookups by identity: a second one on identity_id alone would only add
+    # a page write to every token recorded on the authentication hot path.
     __table_args__ = (UniqueConstraint("identity_id", "partner_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    identity_id: int = Field(foreign_key="identity.id", index=True)
+    identity_id: int = Field(foreign_key="identity.id")
     partner_id: str = Field(max_length=64)
     token: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     issued_at: datetime
