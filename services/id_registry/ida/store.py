@@ -1,32 +1,22 @@
-"""Data access of the IDA hot path: statements compiled once per dialect, run on the DB-API
-connection.
-
-Every authentication runs these. SQLAlchemy's per-execution bookkeeping (compiled cache lookup,
-execution context, result proxy) costs several times a SQLite statement itself, so the
-statements are compiled once and executed on the driver's connection with the column types' own
-bind and result processing (UTC datetimes, dates, booleans stay exactly as the ORM stores them).
-"""
+"""Data access of the IDA hot path: its statements, compiled once per dialect and run on the
+DB-API connection (see `sql`), the rows they read and the cache of identities."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Dialect, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from services.id_registry.deps import psut
 from services.id_registry.ida.models import AuthAudit, OtpMessage
+from services.id_registry.ida.sql import DbApi, Statement
 from services.id_registry.identities.models import Identity, PartnerToken
 from services.id_registry.identities.service import mosip_date, normalise
 from services.id_registry.vids.models import ACTIVE, EXPIRED, USED, Vid
-
-# A DB-API connection with the `execute` shortcut (sqlite3's and psycopg's both have it).
-DbApi = Any
 
 
 def _table(model: Any) -> Table:
@@ -94,53 +84,6 @@ class OtpRow:
     transaction_id: str
     otp: str
     expires_at: datetime
-
-
-Processor = Callable[[Any], Any] | None
-
-
-class Statement:
-    """A Core statement compiled for one dialect, with its bind and result processors."""
-
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-        self.sql = str(compiled)
-        self.order: list[str] | None = list(compiled.positiontup or []) or None
-        # Literal values of the statement (e.g. the `+ 1` of an update); the rest are NULL.
-        defaults = compiled.construct_params(_check=False)
-        self._plan: list[tuple[str, Processor, Any]] = [
-            (name, compiled.binds[name].type._cached_bind_processor(dialect), defaults.get(name))
-            for name in self.order or list(compiled.binds)
-        ]
-        columns: Any = getattr(statement, "selected_columns", None)
-        if columns is None:
-            columns = getattr(statement, "exported_columns", ())  # RETURNING
-        self.results: list[Processor] = [
-            column.type._cached_result_processor(dialect, None) for column in columns
-        ]
-
-    def params(self, params: dict[str, Any]) -> list[Any] | dict[str, Any]:
-        """The driver's parameters: positional or named, as the dialect binds them."""
-        values = []
-        for name, process, default in self._plan:
-            value = params.get(name, default)
-            values.append(process(value) if process is not None and value is not None else value)
-        if self.order is None:
-            return {name: value for (name, _, _), value in zip(self._plan, values, strict=True)}
-        return values
-
-    def run(self, db: DbApi, params: dict[str, Any]) -> Any:
-        """Execute and return the DB-API cursor."""
-        return db.execute(self.sql, self.params(params))
-
-    def first(self, db: DbApi, params: dict[str, Any]) -> list[Any] | None:
-        row: Sequence[Any] | None = self.run(db, params).fetchone()
-        if row is None:
-            return None
-        return [
-            process(value) if process else value
-            for process, value in zip(self.results, row, strict=True)
-        ]
 
 
 def _columns(table: Table, row_type: Any) -> list[Any]:
