@@ -122,6 +122,9 @@ def create_app(
         ],
         error_renderer=render_xroad_error,
         lifespan=lifespan,
+        # Traces are the kernel's (W3C context, its own exporter); FastAPI's OpenTelemetry SDK
+        # bridge would only look up providers and environment variables on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(ExchangeLogMiddleware)  # outermost: sees every answer, errors included
     build_stack = app.build_middleware_stack
