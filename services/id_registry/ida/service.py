@@ -59,7 +59,7 @@ def _audit(
         individual_id_type=envelope.individualIdType,
         individual_ref=reference(ctx.secret, envelope.individualId),
         status="success" if outcome.ok else "failure",
-        error_codes=",".join(item["errorCode"] for item in outcome.errors)[:200],
+        error_codes=",".join([item["errorCode"] for item in outcome.errors])[:200],
         created_at=ctx.now,
     )
 

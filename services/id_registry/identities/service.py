@@ -32,6 +32,8 @@ _system_rng = random.SystemRandom()
 
 def normalise(text: str) -> str:
     """Case-, accent- and spacing-insensitive form used for duplicate detection and demo match."""
+    if text.isascii():  # nothing to decompose: the same result, several times faster
+        return " ".join(text.casefold().replace("-", " ").split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.replace("-", " ").split())
