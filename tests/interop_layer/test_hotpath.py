@@ -50,6 +50,10 @@ def test_record_digest_with_awkward_text() -> None:
         "started_at": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
     }
     assert record_digest("0" * 64, fields) == reference_digest("0" * 64, fields)
+    plain = {"path": "/r1/x", "duration_us": 2**70, "request_fields": ["a", "b\x7f"]}
+    assert record_digest("0" * 64, plain) == reference_digest("0" * 64, plain)
+    ascii_only = {"path": "/r1/x", "query": "a=1&b=%20", "request_fields": ["a", "b\n\t"]}
+    assert record_digest("0" * 64, ascii_only) == reference_digest("0" * 64, ascii_only)
 
 
 def test_new_uuid_is_a_random_version_4_uuid() -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -68,11 +69,24 @@ def _encode_other(value: Any) -> Any:
 _CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, default=_encode_other)
 
 
+def _canonical(document: dict[str, Any]) -> bytes:
+    # orjson writes the same bytes as `_CANONICAL` whenever its output is plain ASCII without
+    # DEL (json escapes non-ASCII and DEL, orjson does not) and no integer exceeds 64 bits
+    # (orjson refuses those); records hold no floats. Anything else takes the json encoder.
+    try:
+        fast = orjson.dumps(document, default=_encode_other, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:
+        fast = None
+    if fast is not None and fast.isascii() and b"\x7f" not in fast:
+        return fast
+    return _CANONICAL.encode(document).encode()
+
+
 def record_digest(prev_hash: str, fields: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and the record's canonical JSON."""
     get = fields.get
-    canonical = _CANONICAL.encode({name: get(name) for name in _SORTED_FIELDS})
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+    canonical = _canonical({name: get(name) for name in _SORTED_FIELDS})
+    return hashlib.sha256(b"%s\n%s" % (prev_hash.encode(), canonical)).hexdigest()
 
 
 def mark_message(name: str, seq: int, record_hash: str) -> bytes:
