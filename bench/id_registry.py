@@ -1,7 +1,9 @@
 """Authentication throughput of the ID system (demographic + OTP mix) as a ratio of the same
 service's `/healthz` throughput measured in the same run (target >= 50 %).
 
-Run: `.venv/bin/python -m bench.id_registry` (uses `wrk` when installed, else an aiohttp client).
+Run: `.venv/bin/python -m bench.id_registry [--access-log]` (uses `wrk` when installed, else an
+aiohttp client). The service's logs stay at WARNING unless `--access-log` runs it at the
+sandbox's default INFO, which adds the kernel's JSON access line to every request of both.
 Loopback only; bounded in time; starts and stops its own uvicorn process on a free port, with a
 temporary data directory. OTPs are requested through the IDA OTP endpoint before the timed run
 (that rate is reported too) and read back from the admin outbox; each is used once.
@@ -95,26 +97,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_service(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_service(data_dir: Path, port: int, access_log: bool) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DPI_DATA_DIR": str(data_dir),
-        "DPI_LOG_LEVEL": "WARNING",
+        # INFO is the sandbox's default: one JSON access line per request (`--access-log`).
+        "DPI_LOG_LEVEL": "INFO" if access_log else "WARNING",
         "DPI_ID_REGISTRY_SEED_POPULATION": str(POPULATION),
         "DPI_ID_REGISTRY_PUBLISH_EVENTS": "false",
         "DPI_ID_REGISTRY_OTP_TTL_SECONDS": "3600",
     }
     env.pop("DPI_ID_REGISTRY_DATABASE_URL", None)
     command = [sys.executable, "-m", "uvicorn", "services.id_registry.main:app"]
-    # As the launcher runs it (`--no-access-log`), but with the service's own logs at WARNING.
+    # Flags as the launcher's (`--no-access-log`: the kernel writes the access line itself).
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     command += ["--no-access-log"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with (data_dir / "service.log").open("wb") as log:  # a file, as the launcher's logs/
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     with httpx.Client(timeout=2) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError("the id_registry service exited during start-up")
+                tail = (data_dir / "service.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the id_registry service exited during start-up:\n{tail}")
             try:
                 if client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
                     return process
@@ -281,13 +286,13 @@ async def _aiohttp_auth(
     return total / (time.monotonic() - started), total, counts["failed"], report
 
 
-def main() -> None:
+def main(access_log: bool = False) -> None:
     use_wrk = shutil.which("wrk") is not None
     with tempfile.TemporaryDirectory(prefix="dpi-bench-id-registry-") as tmp:
         data_dir = Path(tmp)
         port = free_port()
         started = time.monotonic()
-        process = start_service(data_dir, port)
+        process = start_service(data_dir, port, access_log)
         startup = time.monotonic() - started
         base = f"http://127.0.0.1:{port}"
         try:
@@ -354,6 +359,8 @@ def main() -> None:
     print(f"population: {len(people)} seeded identities (service start-up {startup:.1f} s)")
     tool = "wrk" if use_wrk else "aiohttp"
     print(f"load: {tool}, {CONNECTIONS} connections, {DURATION:.0f} s per measurement")
+    logs = "INFO, a JSON access line per request" if access_log else "WARNING, no access line"
+    print(f"service logs: {logs}")
     print(f"OTP requests before the run: {otp_count} at {otp_rate:.0f} req/s", end=" ")
     print(f"({otp_rate / floor:.0%} of floor)")
     print(f"/healthz floor: {floor:.0f} req/s (before {floor_a:.0f}, after {floor_b:.0f})")
@@ -378,4 +385,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(access_log="--access-log" in sys.argv[1:])
