@@ -2,13 +2,14 @@
 log metadata-only and full), side by side in one run.
 
 Reports throughput through the mediator as a ratio of direct (target >= 50 %) and the added
-median latency at one connection (target <= 2 ms), plus two references: a one-route FastAPI
-proxy with a pooled aiohttp session (the bare cost of a Python hop) and the mediator's own
-`/healthz`. Every target is measured once per round, rounds interleave, and each ratio is taken
-against the direct figure of the same round (median and range over the rounds are printed), so
-load from other processes on a shared machine skews the ratios less.
+median latency at one connection (target <= 2 ms), plus references: two one-route proxies that
+authenticate and log nothing (`bench.interop_references`: FastAPI with aiohttp, and a bare ASGI
+hop on the mediator's own forwarding client, the floor of a Python hop with it) and the
+mediator's own `/healthz`. Every target is measured once per round, rounds interleave, and each
+ratio is taken against the direct figure of the same round (median and range over the rounds are
+printed), so load from other processes on a shared machine skews the ratios less.
 Run: `.venv/bin/python -m bench.interop_layer` (uses `wrk` when installed, else aiohttp).
-Loopback only, bounded in time (about a minute); starts and stops its own uvicorn processes.
+Loopback only, bounded in time (about 100 s); starts and stops its own uvicorn processes.
 """
 
 from __future__ import annotations
@@ -23,16 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
 import yaml
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 
 from services.kernel.credentials import client_key
 
@@ -115,6 +113,12 @@ def start_mediator(
     return start("services.interop_layer.main:app", port, env), port
 
 
+AIOHTTP_PROXY = "one-route aiohttp proxy"
+RAW_PROXY = "one-route proxy, own client"
+REFERENCES = {
+    AIOHTTP_PROXY: "bench.interop_references:aiohttp_proxy_app",
+    RAW_PROXY: "bench.interop_references:raw_proxy_app",
+}
 HEADERS = {"X-Road-Client": CLIENT, "X-DPI-Client-Key": client_key(CLIENT)}
 LUA = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in HEADERS.items())
 
@@ -160,35 +164,6 @@ def measure(url: str, seconds: int, connections: int, script: Path) -> tuple[flo
     return asyncio.run(_aiohttp(url, seconds, connections))
 
 
-def proxy_app() -> FastAPI:
-    """The reference hop: a one-route FastAPI proxy forwarding with a pooled aiohttp session.
-
-    It authenticates nothing and logs nothing, so it is the floor any Python mediator pays for
-    the extra hop; the mediator's ratio to it is its own per-request cost.
-    """
-    upstream = os.environ["BENCH_PROXY_UPSTREAM"]
-    state: dict[str, aiohttp.ClientSession] = {}
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        connector = aiohttp.TCPConnector(limit=64, limit_per_host=64)
-        state["session"] = aiohttp.ClientSession(connector=connector, auto_decompress=False)
-        yield
-        await state["session"].close()
-
-    app = FastAPI(lifespan=lifespan)
-
-    @app.get("/proxy/{path:path}")
-    async def proxy(path: str, request: Request) -> Response:
-        url = f"{upstream}/{path}?{request.url.query}"
-        async with state["session"].get(url) as upstream_response:
-            body = await upstream_response.read()
-            media_type = upstream_response.headers.get("content-type")
-            return Response(body, status_code=upstream_response.status, media_type=media_type)
-
-    return app
-
-
 Result = tuple[float, float, int, float]  # req/s, median ms, error answers, server CPU us/req
 
 
@@ -226,23 +201,15 @@ def main() -> None:
                     "bench.interop_layer:provider_app", provider_port, env, "--factory", probe=PATH
                 )
             )
-            proxy_port = free_port()
-            proxy_env = {"BENCH_PROXY_UPSTREAM": provider_url}
             servers = {"direct": processes[0].pid}
-            processes.append(
-                start(
-                    "bench.interop_layer:proxy_app",
-                    proxy_port,
-                    proxy_env,
-                    "--factory",
-                    probe="/proxy" + PATH,
-                )
-            )
-            targets = {
-                "direct": provider_url + PATH,
-                "one-route aiohttp proxy": f"http://127.0.0.1:{proxy_port}/proxy{PATH}",
-            }
-            servers["one-route aiohttp proxy"] = processes[1].pid
+            targets = {"direct": provider_url + PATH}
+            for name, factory in REFERENCES.items():
+                port = free_port()
+                proxy_env = {"BENCH_PROXY_UPSTREAM": provider_url}
+                process = start(factory, port, proxy_env, "--factory", probe="/proxy" + PATH)
+                processes.append(process)
+                targets[name] = f"http://127.0.0.1:{port}/proxy{PATH}"
+                servers[name] = process.pid
             mediators: dict[str, int] = {}
             for bodies in ("metadata", "full"):
                 process, port = start_mediator(tmp, provider_url, bodies)
@@ -304,18 +271,22 @@ def report(rounds: list[dict[str, Result]], latency: list[dict[str, Result]]) ->
             f"{name:<26}{rate:>8.0f}{spread(ratios[name]):>22}{spread(added[name]):>28}"
             f"{cpu:>22}{errors:>8}"
         )
-    proxy = "one-route aiohttp proxy"
     for bodies in ("metadata", "full"):
         name = f"mediator, log {bodies}"
         ratio = statistics.median(ratios[name])
         extra = statistics.median(added[name])
-        to_proxy = statistics.median(r[name][0] / r[proxy][0] for r in rounds)
-        cpu_to_proxy = statistics.median(r[name][3] / r[proxy][3] for r in rounds)
+        to_raw = statistics.median(r[name][0] / r[RAW_PROXY][0] for r in rounds)
+        cpu_to = {
+            proxy: statistics.median(r[name][3] / r[proxy][3] for r in rounds)
+            for proxy in (AIOHTTP_PROXY, RAW_PROXY)
+        }
         print(
             f"log {bodies}: throughput {ratio:.2f} of direct (target >= 0.50: "
-            f"{'met' if ratio >= 0.5 else 'MISSED'}), {to_proxy:.2f} of the one-route proxy; "
-            f"added median {extra:.2f} ms (target <= 2 ms: {'met' if extra <= 2.0 else 'MISSED'});"
-            f" CPU per request {cpu_to_proxy:.2f}x the one-route proxy's"
+            f"{'met' if ratio >= 0.5 else 'MISSED'}), {to_raw:.2f} of the bare hop on the same "
+            f"client; added median {extra:.2f} ms (target <= 2 ms: "
+            f"{'met' if extra <= 2.0 else 'MISSED'}); CPU per request "
+            f"{cpu_to[RAW_PROXY]:.2f}x the bare hop's, {cpu_to[AIOHTTP_PROXY]:.2f}x the aiohttp "
+            "proxy's"
         )
 
 

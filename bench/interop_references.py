@@ -1,0 +1,79 @@
+"""Reference hops for `bench.interop_layer`: one-route proxies that authenticate and log nothing.
+
+- `aiohttp_proxy_app`: FastAPI forwarding with a pooled aiohttp session (the reference of the
+  issue's first measurements);
+- `raw_proxy_app`: a bare ASGI callable forwarding with the mediator's own client
+  (`services.interop_layer.routing.pool`): the floor of one Python hop with that client, so the
+  mediator's distance to it is the cost of its own work (authentication, rights, tracing, log).
+
+The upstream is `BENCH_PROXY_UPSTREAM`; `/proxy/<path>?<query>` is forwarded as `/<path>?<query>`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.interop_layer.routing.pool import UpstreamPool, request_head, split_url
+
+_DROP = frozenset({b"date", b"server", b"content-length", b"connection", b"transfer-encoding"})
+
+
+def aiohttp_proxy_app() -> FastAPI:
+    upstream = os.environ["BENCH_PROXY_UPSTREAM"]
+    state: dict[str, aiohttp.ClientSession] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        connector = aiohttp.TCPConnector(limit=64, limit_per_host=64)
+        state["session"] = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        yield
+        await state["session"].close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/proxy/{path:path}")
+    async def proxy(path: str, request: Request) -> Response:
+        url = f"{upstream}/{path}?{request.url.query}"
+        async with state["session"].get(url) as upstream_response:
+            body = await upstream_response.read()
+            media_type = upstream_response.headers.get("content-type")
+            return Response(body, status_code=upstream_response.status, media_type=media_type)
+
+    return app
+
+
+def raw_proxy_app() -> ASGIApp:
+    origin, base = split_url(os.environ["BENCH_PROXY_UPSTREAM"])
+    pools: list[UpstreamPool] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # no lifespan work; answer the protocol
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if not pools:
+            pools.append(UpstreamPool(size=64, connect_timeout=2.0))
+        pool = pools[0]
+        target = base + scope["raw_path"][len(b"/proxy") :]
+        if scope["query_string"]:
+            target += b"?" + scope["query_string"]
+        head = request_head(b"GET", target, origin, b"", framing=b"")
+        answer = await pool.send(origin, b"GET", head, None, chunked=False, timeout=10.0)
+        try:
+            body = await answer.read()
+        finally:
+            pool.release(origin, answer)
+        headers = [pair for pair in answer.headers if pair[0] not in _DROP]
+        headers.append((b"content-length", b"%d" % len(body)))
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
