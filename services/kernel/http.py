@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from services.kernel import otel
+from services.kernel.redact import redact_path
 from services.kernel.topology import service_url
 from services.kernel.tracing import TRACEPARENT, current_trace, start_span
 
@@ -34,7 +35,7 @@ def _record_sync(response: httpx.Response) -> None:
             end_ns=otel.now_ns(),
             attributes={
                 "http.request.method": request.method,
-                "url.full": str(request.url.copy_with(query=None)),
+                "url.full": redact_path(str(request.url.copy_with(query=None))),
                 "http.response.status_code": response.status_code,
             },
             error=response.status_code >= 500,

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kernel.redact import redact_path
 from services.kernel.tracing import current_trace
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -89,14 +90,15 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
+            path = redact_path(scope["path"])
             access_log.info(
                 "%s %s %d",
                 scope["method"],
-                scope["path"],
+                path,
                 status,
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": path,
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

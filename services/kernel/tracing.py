@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel import otel
+from services.kernel.redact import redact_path
 
 TRACEPARENT = "traceparent"
 _PATTERN = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -114,7 +115,7 @@ class TraceMiddleware:
 
 def server_span(scope: Scope, context: TraceContext, status: int, started: int) -> otel.Span:
     route = scope.get("route")
-    path = getattr(route, "path", None) or scope["path"]
+    path = getattr(route, "path", None) or redact_path(scope["path"])
     return otel.Span(
         name=f"{scope['method']} {path}",
         context=context,
@@ -123,7 +124,7 @@ def server_span(scope: Scope, context: TraceContext, status: int, started: int) 
         end_ns=otel.now_ns(),
         attributes={
             "http.request.method": scope["method"],
-            "url.path": scope["path"],
+            "url.path": redact_path(scope["path"]),
             "http.route": path,
             "http.response.status_code": status,
         },
