@@ -206,3 +206,16 @@ async def test_the_chain_continues_across_a_restart(provider, make_settings, fak
     assert seqs == [1, 2, 3, 4]
     report = verify_database(settings.database())
     assert report.ok is True and report.checked == 4 and report.head_seq == 4
+
+
+async def test_credentials_in_a_path_are_not_logged(mediator):
+    """MOSIP IDA puts the licence and API keys in the path: the record keeps neither."""
+    _, client = mediator
+    path = f"{ECHO}/idauthentication/v1/auth/licence-0123456/moh-hmis/api-key-0123456"
+    response = await client.post(
+        path, json={"id": "mosip.identity.auth"}, headers=client_headers(HEALTH)
+    )
+    assert response.status_code == 200
+    (one,) = await records(client, f"xRoadId={response.headers['x-road-id']}")
+    assert one["path"] == f"{ECHO}/idauthentication/v1/auth/***/moh-hmis/***"
+    assert "licence-0123456" not in str(one) and "api-key-0123456" not in str(one)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.interop_layer.api_model import utcnow
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.identifiers import new_uuid
+from services.kernel.redact import redact_path
 
 if TYPE_CHECKING:
     from services.interop_layer.messagelog.writer import LogWriter
@@ -140,7 +141,7 @@ def record_exchange(
         "client": exchange.client,
         "service": exchange.service,
         "method": scope["method"],
-        "path": scope["path"],
+        "path": redact_path(scope["path"]),
         "query": scope.get("query_string", b"").decode("latin-1"),
         "status_code": status,
         "outcome": outcome_of(status, exchange.broken),
