@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sandbox.trace.classify import json_field_names
 from services.interop_layer.identifiers import canonical_subsystem, new_uuid
 from services.interop_layer.messagelog.capture import json_fields
 from services.interop_layer.messagelog.chain import HASHED_FIELDS, _plain, record_digest
@@ -66,23 +67,8 @@ def test_new_uuid_is_a_random_version_4_uuid() -> None:
 
 
 def reference_fields(document: Any) -> list[str]:
-    """Field names as first defined (every value visited, scalars included)."""
-    names: set[str] = set()
-
-    def walk(value: Any, prefix: str, depth: int) -> None:
-        if depth > 4 or len(names) >= 200:
-            return
-        if isinstance(value, dict):
-            for key, item in value.items():
-                name = f"{prefix}{key}"
-                names.add(name)
-                walk(item, name + ".", depth + 1)
-        elif isinstance(value, list):
-            for item in value[:20]:
-                walk(item, prefix.rstrip(".") + "[]." if prefix else "[].", depth + 1)
-
-    walk(document, "", 0)
-    return sorted(names)
+    """Field names as first defined (every value visited): the trace's own definition."""
+    return json_field_names(document, max_depth=4, limit=200)
 
 
 documents = st.recursive(
