@@ -219,3 +219,24 @@ async def test_credentials_in_a_path_are_not_logged(mediator):
     (one,) = await records(client, f"xRoadId={response.headers['x-road-id']}")
     assert one["path"] == f"{ECHO}/idauthentication/v1/auth/***/moh-hmis/***"
     assert "licence-0123456" not in str(one) and "api-key-0123456" not in str(one)
+
+
+async def test_fields_only_from_whole_json_bodies(provider, make_settings, fakes):
+    """Field names come from a stored body that is a whole JSON document, read back later."""
+    exchanger, decider = fakes
+    settings = make_settings(provider[1], message_log_bodies="full", message_log_body_limit=64)
+    app = create_app(settings, token_exchanger=exchanger, decision_client=decider)
+    async with serve_in_process(app) as client:
+        big = await client.post(
+            f"{ECHO}/big", json={"items": ["x" * 10] * 20}, headers=client_headers(HEALTH)
+        )
+        plain = await client.post(
+            f"{ECHO}/plain",
+            content=b"not json",
+            headers=client_headers(HEALTH, **{"content-type": "text/plain"}),
+        )
+        assert big.status_code == plain.status_code == 200
+        (cut,) = await records(client, f"xRoadId={big.headers['x-road-id']}&includeBodies=true")
+        (text,) = await records(client, f"xRoadId={plain.headers['x-road-id']}&includeBodies=true")
+    assert len(cut["requestBody"]) == 64 and cut.get("requestFields") is None
+    assert text["requestBody"] == "not json" and text.get("requestFields") is None

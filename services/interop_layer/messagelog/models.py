@@ -116,6 +116,12 @@ class PurgeReport(CamelModel):
     remaining: int
 
 
+def _fields(logged: list[str] | None, body: str | None) -> list[str] | None:
+    from services.interop_layer.messagelog.capture import stored_fields  # capture imports us
+
+    return logged if logged is not None else stored_fields(body)
+
+
 def public_record(record: LogRecord, *, bodies: bool = False) -> dict[str, Any]:
     data = LogRecordPublic(
         seq=record.seq,
@@ -139,8 +145,8 @@ def public_record(record: LogRecord, *, bodies: bool = False) -> dict[str, Any]:
         decision_id=record.decision_id,
         consent_record_id=record.consent_record_id,
         error_type=record.error_type,
-        request_fields=record.request_fields,
-        response_fields=record.response_fields,
+        request_fields=_fields(record.request_fields, record.request_body),
+        response_fields=_fields(record.response_fields, record.response_body),
         request_body=record.request_body if bodies else None,
         response_body=record.response_body if bodies else None,
         record_hash=record.record_hash,

@@ -96,5 +96,4 @@ class MediatorEntrance:
         exchange.status = response.status_code
         if exchange.limit:
             exchange.response_body = bytes(response.body)
-            exchange.response_type = response.media_type
         await response(scope, receive, send)

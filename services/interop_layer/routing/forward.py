@@ -109,13 +109,6 @@ def _line(name: bytes, value: str) -> bytes:
     return b"%s: %s\r\n" % (name, data)
 
 
-def _content_type(answer: Answer) -> str | None:
-    for name, value in answer.headers:
-        if name == b"content-type":
-            return value.decode("latin-1")
-    return None
-
-
 async def _whole_body(receive: Receive) -> bytes:
     parts: list[bytes] = []
     while True:
@@ -235,7 +228,7 @@ async def forward(
         if size is not None or method != b"HEAD":
             out.append((b"content-length", b"%d" % (len(data) if size is None else size)))
         if exchange.limit:
-            exchange.response_body, exchange.response_type = data, _content_type(answer)
+            exchange.response_body = data
         exchange.status = answer.status
         await send({"type": "http.response.start", "status": answer.status, "headers": out})
         await send({"type": "http.response.body", "body": data})
@@ -256,7 +249,7 @@ async def _stream_answer(
         out.append((b"content-length", b"%d" % answer.length))
     captured = bytearray()
     if exchange.limit:
-        exchange.response_body, exchange.response_type = captured, _content_type(answer)
+        exchange.response_body = captured
     exchange.status = answer.status
     try:
         await send({"type": "http.response.start", "status": answer.status, "headers": out})
