@@ -19,7 +19,7 @@ from services.sectoral_platform.analytics.request import (
     indicator_elements,
 )
 from services.sectoral_platform.analytics.response import build_response
-from services.sectoral_platform.metadata.schema import PERIOD_TYPES
+from services.sectoral_platform.metadata.schema_types import PERIOD_TYPES
 from services.sectoral_platform.metadata.store import MetadataStore
 
 T = DataValue.__table__  # type: ignore[attr-defined]

@@ -15,7 +15,8 @@ from services.sectoral_platform.metadata.fields import parse_fields, render
 from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.patch import apply_patch
 from services.sectoral_platform.metadata.query import parse_filter, select_objects, sort_objects
-from services.sectoral_platform.metadata.schema import SCHEMAS, TypeSchema, import_order
+from services.sectoral_platform.metadata.schema import SCHEMAS, import_order
+from services.sectoral_platform.metadata.schema_types import TypeSchema
 from services.sectoral_platform.metadata.service import (
     get_object,
     list_objects,

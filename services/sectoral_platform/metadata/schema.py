@@ -5,121 +5,7 @@ A new type needs only an entry here; storage, listing, fields, filters and impor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
-
-Kind = Literal["simple", "reference", "collection", "embedded", "inverse", "computed"]
-
-VALUE_TYPES = (
-    "TEXT", "LONG_TEXT", "MULTI_TEXT", "LETTER", "PHONE_NUMBER", "EMAIL", "BOOLEAN", "TRUE_ONLY",
-    "DATE", "DATETIME", "TIME", "NUMBER", "UNIT_INTERVAL", "PERCENTAGE", "INTEGER",
-    "INTEGER_POSITIVE", "INTEGER_NEGATIVE", "INTEGER_ZERO_OR_POSITIVE", "TRACKER_ASSOCIATE",
-    "USERNAME", "COORDINATE", "ORGANISATION_UNIT", "REFERENCE", "AGE", "URL", "FILE_RESOURCE",
-    "IMAGE", "GEOJSON",
-)  # fmt: skip
-AGGREGATION_TYPES = (
-    "SUM", "AVERAGE", "AVERAGE_SUM_ORG_UNIT", "LAST", "LAST_AVERAGE_ORG_UNIT", "FIRST",
-    "FIRST_AVERAGE_ORG_UNIT", "COUNT", "STDDEV", "VARIANCE", "MIN", "MAX", "NONE", "CUSTOM",
-    "DEFAULT",
-)  # fmt: skip
-PERIOD_TYPES = (
-    "Daily", "Weekly", "WeeklyWednesday", "WeeklyThursday", "WeeklySaturday", "WeeklySunday",
-    "BiWeekly", "Monthly", "BiMonthly", "Quarterly", "SixMonthly", "SixMonthlyApril", "Yearly",
-    "FinancialApril", "FinancialJuly", "FinancialOct", "FinancialNov",
-)  # fmt: skip
-ENUMS: dict[str, tuple[str, ...]] = {
-    "valueType": VALUE_TYPES,
-    "aggregationType": AGGREGATION_TYPES,
-    "domainType": ("AGGREGATE", "TRACKER"),
-    "periodType": PERIOD_TYPES,
-    "dataDimensionType": ("DISAGGREGATION", "ATTRIBUTE"),
-    "programType": ("WITH_REGISTRATION", "WITHOUT_REGISTRATION"),
-}
-
-
-@dataclass(frozen=True)
-class Prop:
-    """One property: `target` is the referenced type (or the embedded type for `embedded`)."""
-
-    name: str
-    kind: Kind = "simple"
-    target: str | None = None
-    required: bool = False
-    unique: bool = False
-    default: object = None
-    # inverse: the (type, property) on which other objects point at this one
-    source: tuple[str, str] | None = None
-    # for inverse over embedded items: the item property pointing at this object
-    via: str | None = None
-
-
-@dataclass(frozen=True)
-class TypeSchema:
-    plural: str
-    singular: str
-    klass: str
-    props: tuple[Prop, ...]
-    nameable: bool = True
-    embedded: bool = False
-    order: int = 50  # import order: referenced types first
-    defaults: dict[str, object] = field(default_factory=dict)
-
-    def prop(self, name: str) -> Prop | None:
-        for prop in self.props:
-            if prop.name == name:
-                return prop
-        return None
-
-    @property
-    def owner_props(self) -> list[Prop]:
-        return [p for p in self.props if p.kind not in ("inverse", "computed")]
-
-
-def _identifiable(nameable: bool, name_required: bool, unique_name: bool) -> tuple[Prop, ...]:
-    props = [
-        Prop("id"),
-        Prop("code", unique=True),
-        Prop("name", required=name_required, unique=name_required and unique_name),
-        Prop("created", kind="computed"),
-        Prop("lastUpdated", kind="computed"),
-        Prop("createdBy", kind="computed", target="users"),
-        Prop("lastUpdatedBy", kind="computed", target="users"),
-        Prop("displayName", kind="computed"),
-        Prop("href", kind="computed"),
-        Prop("attributeValues"),
-        Prop("translations"),
-    ]
-    if nameable:
-        props += [
-            Prop("shortName"),
-            Prop("description"),
-            Prop("displayShortName", kind="computed"),
-            Prop("displayDescription", kind="computed"),
-        ]
-    return tuple(props)
-
-
-def _type(
-    plural: str,
-    singular: str,
-    klass: str,
-    *props: Prop,
-    nameable: bool = True,
-    order: int = 50,
-    name_required: bool = True,
-    unique_name: bool = True,
-    defaults: dict[str, object] | None = None,
-) -> TypeSchema:
-    return TypeSchema(
-        plural,
-        singular,
-        "org.hisp.dhis." + klass,
-        _identifiable(nameable, name_required, unique_name) + props,
-        nameable=nameable,
-        order=order,
-        defaults=defaults or {},
-    )
-
+from services.sectoral_platform.metadata.schema_types import Prop, TypeSchema, type_schema
 
 DEFAULT_CATEGORY_COMBO = "bjDvmb4bfuf"
 DEFAULT_CATEGORY_OPTION_COMBO = "HllvX50cXC0"
@@ -131,7 +17,7 @@ _CC = Prop("categoryCombo", "reference", "categoryCombos", default={"id": DEFAUL
 SCHEMAS: dict[str, TypeSchema] = {
     s.plural: s
     for s in (
-        _type(
+        type_schema(
             "organisationUnits", "organisationUnit", "organisationunit.OrganisationUnit",
             Prop("parent", "reference", "organisationUnits"),
             Prop("openingDate", default="1970-01-01T00:00:00.000"),
@@ -151,7 +37,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             order=10,
             unique_name=False,
         ),
-        _type(
+        type_schema(
             "organisationUnitLevels", "organisationUnitLevel",
             "organisationunit.OrganisationUnitLevel",
             Prop("level", required=True, unique=True),
@@ -159,21 +45,21 @@ SCHEMAS: dict[str, TypeSchema] = {
             nameable=False,
             order=11,
         ),
-        _type(
+        type_schema(
             "categoryOptions", "categoryOption", "category.CategoryOption",
             Prop("startDate"), Prop("endDate"),
             Prop("organisationUnits", "collection", "organisationUnits"),
             Prop("categories", "inverse", "categories", source=("categories", "categoryOptions")),
             order=20,
         ),
-        _type(
+        type_schema(
             "categories", "category", "category.Category",
             Prop("dataDimensionType", default="DISAGGREGATION"),
             Prop("dataDimension", default=True),
             Prop("categoryOptions", "collection", "categoryOptions"),
             order=21,
         ),
-        _type(
+        type_schema(
             "categoryCombos", "categoryCombo", "category.CategoryCombo",
             Prop("dataDimensionType", default="DISAGGREGATION"),
             Prop("skipTotal", default=False),
@@ -185,7 +71,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             nameable=False,
             order=22,
         ),
-        _type(
+        type_schema(
             "categoryOptionCombos", "categoryOptionCombo", "category.CategoryOptionCombo",
             Prop("categoryCombo", "reference", "categoryCombos", required=True),
             Prop("categoryOptions", "collection", "categoryOptions"),
@@ -193,14 +79,14 @@ SCHEMAS: dict[str, TypeSchema] = {
             order=23,
             unique_name=False,
         ),
-        _type(
+        type_schema(
             "options", "option", "option.Option",
             Prop("optionSet", "reference", "optionSets"),
             Prop("sortOrder"),
             name_required=False,
             order=31,
         ),
-        _type(
+        type_schema(
             "optionSets", "optionSet", "option.OptionSet",
             Prop("valueType", required=True, default="TEXT"),
             Prop("options", "collection", "options"),
@@ -208,7 +94,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             nameable=False,
             order=30,
         ),
-        _type(
+        type_schema(
             "dataElements", "dataElement", "dataelement.DataElement",
             Prop("shortName", required=True, unique=True),
             Prop("formName"),
@@ -226,7 +112,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             ),
             order=40,
         ),
-        _type(
+        type_schema(
             "dataSets", "dataSet", "dataset.DataSet",
             Prop("periodType", required=True),
             _CC,
@@ -238,13 +124,13 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("formType", default="DEFAULT"),
             order=50,
         ),
-        _type(
+        type_schema(
             "indicatorTypes", "indicatorType", "indicator.IndicatorType",
             Prop("factor", default=1), Prop("number", default=False),
             nameable=False,
             order=41,
         ),
-        _type(
+        type_schema(
             "indicators", "indicator", "indicator.Indicator",
             Prop("shortName", required=True, unique=True),
             Prop("numerator", required=True),
@@ -256,14 +142,14 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("annualized", default=False),
             order=55,
         ),
-        _type(
+        type_schema(
             "userRoles", "userRole", "user.UserRole",
             Prop("authorities", default=[]),
             Prop("users", "inverse", "users", source=("users", "userRoles")),
             nameable=False,
             order=12,
         ),
-        _type(
+        type_schema(
             "users", "user", "user.User",
             Prop("username", required=True, unique=True),
             Prop("firstName", required=True),
@@ -280,12 +166,12 @@ SCHEMAS: dict[str, TypeSchema] = {
             name_required=False,
             order=15,
         ),
-        _type(
+        type_schema(
             "trackedEntityTypes", "trackedEntityType", "trackedentity.TrackedEntityType",
             Prop("trackedEntityTypeAttributes", "embedded", "trackedEntityTypeAttributes"),
             order=60,
         ),
-        _type(
+        type_schema(
             "trackedEntityAttributes", "trackedEntityAttribute",
             "trackedentity.TrackedEntityAttribute",
             Prop("valueType", required=True),
@@ -294,7 +180,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("optionSet", "reference", "optionSets"),
             order=45,
         ),
-        _type(
+        type_schema(
             "programs", "program", "program.Program",
             Prop("programType", required=True),
             Prop("trackedEntityType", "reference", "trackedEntityTypes"),
@@ -306,7 +192,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             _CC,
             order=65,
         ),
-        _type(
+        type_schema(
             "programStages", "programStage", "program.ProgramStage",
             Prop("program", "reference", "programs", required=True),
             Prop("repeatable", default=False),

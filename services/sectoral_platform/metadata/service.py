@@ -15,7 +15,8 @@ from services.sectoral_platform.metadata.query import (
     select_objects,
     sort_objects,
 )
-from services.sectoral_platform.metadata.schema import SCHEMAS, TypeSchema
+from services.sectoral_platform.metadata.schema import SCHEMAS
+from services.sectoral_platform.metadata.schema_types import TypeSchema
 from services.sectoral_platform.metadata.store import Obj
 from services.sectoral_platform.metadata.validation import ImportOptions
 from services.sectoral_platform.metadata.views import Viewer

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.sectoral_platform.metadata.schema import EMBEDDED, SCHEMAS, Prop
+from services.sectoral_platform.metadata.schema import EMBEDDED, SCHEMAS
+from services.sectoral_platform.metadata.schema_types import Prop
 from services.sectoral_platform.metadata.store import MetadataStore, Obj
 
 MISSING = object()
