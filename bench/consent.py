@@ -12,13 +12,10 @@ reported too, as the figure least disturbed by a busy machine.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -27,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 from sqlalchemy import func, insert, select
 from sqlmodel import create_engine
 
+from bench.common import cpu_seconds, free_port, start_uvicorn, stop
 from services.consent.base import Base
 from services.consent.decisions.models import Decision
 from services.consent.individuals.models import Individual
@@ -60,12 +57,6 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def bulk_load(database_url: str, count: int) -> float:
@@ -133,46 +124,6 @@ def count_rows(database_url: str, model: Any) -> int:
         value = conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
     engine.dispose()
     return int(value)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start_service(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DPI_DATA_DIR": str(data_dir), "DPI_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "services.consent.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    with httpx.Client(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError("the consent service exited during start-up")
-            try:
-                if client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("the consent service did not become ready within 60 s")
 
 
 def wrk(url: str, seconds: float, script: Path | None = None) -> tuple[float, int, int]:
@@ -243,7 +194,11 @@ def main() -> None:
             }
         )
         port = free_port()
-        process = start_service(data_dir, port)
+        process = start_uvicorn(
+            "services.consent.main:app",
+            port,
+            {"DPI_DATA_DIR": str(data_dir), "DPI_LOG_LEVEL": "WARNING"},
+        )
         base = f"http://127.0.0.1:{port}"
         totals = {"healthz": [0, 0.0, 0.0], "decisions": [0, 0.0, 0.0]}  # requests, s, cpu s
         errors = 0
@@ -265,8 +220,7 @@ def main() -> None:
                         errors += failed
             stored = count_rows(database_url, Decision) - decisions_before
         finally:
-            process.terminate()
-            process.wait(15)
+            stop(process)
     floor = totals["healthz"][0] / totals["healthz"][1]
     rate = totals["decisions"][0] / totals["decisions"][1]
     cpu_floor = totals["healthz"][2] / totals["healthz"][0] * 1e6

@@ -14,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +28,8 @@ from typing import Any
 
 import aiohttp
 import httpx
+
+from bench.common import cpu_seconds, free_port, start_uvicorn, stop
 
 # One usable OTP per (person, partner): 6,000 people x 5 partners keeps the timed run a 50/50 mix
 # up to ~7,500 authentications/s over 8 s (the run warns when the OTPs ran out).
@@ -91,43 +91,19 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_service(data_dir: Path, port: int, access_log: bool) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "DPI_DATA_DIR": str(data_dir),
         # INFO is the sandbox's default: one JSON access line per request (`--access-log`).
         "DPI_LOG_LEVEL": "INFO" if access_log else "WARNING",
         "DPI_ID_REGISTRY_SEED_POPULATION": str(POPULATION),
         "DPI_ID_REGISTRY_PUBLISH_EVENTS": "false",
         "DPI_ID_REGISTRY_OTP_TTL_SECONDS": "3600",
+        "DPI_ID_REGISTRY_DATABASE_URL": None,
     }
-    env.pop("DPI_ID_REGISTRY_DATABASE_URL", None)
-    command = [sys.executable, "-m", "uvicorn", "services.id_registry.main:app"]
-    # Flags as the launcher's (`--no-access-log`: the kernel writes the access line itself).
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-access-log"]
-    with (data_dir / "service.log").open("wb") as log:  # a file, as the launcher's logs/
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    with httpx.Client(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = (data_dir / "service.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"the id_registry service exited during start-up:\n{tail}")
-            try:
-                if client.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("the id_registry service did not become ready within 90 s")
+    # the service log in a file, as the launcher's logs/
+    log = data_dir / "service.log"
+    return start_uvicorn("services.id_registry.main:app", port, env, log=log, timeout=90)
 
 
 def load_people(base: str) -> list[dict[str, Any]]:
@@ -204,12 +180,6 @@ def audit_since(data_dir: Path, mark: int) -> dict[str, int]:
     )
     with contextlib.closing(_audit_db(data_dir)) as db:
         return {f"{types} {status}": n for types, status, n in db.execute(query, (mark,))}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def lua_table(rows: Sequence[tuple[str, ...]]) -> str:
@@ -353,8 +323,7 @@ def main(access_log: bool = False) -> None:
             floor_b, _, _, _ = measure(False, DURATION, warm, "healthz-after")
             ceiling = measure(True, DURATION / 2, rejected)[0] if use_wrk else None
         finally:
-            process.terminate()
-            process.wait(15)
+            stop(process)
     floor = (floor_a + floor_b) / 2
     print(f"population: {len(people)} seeded identities (service start-up {startup:.1f} s)")
     tool = "wrk" if use_wrk else "aiohttp"

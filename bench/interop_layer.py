@@ -15,23 +15,20 @@ Loopback only, bounded in time (about 100 s); starts and stops its own uvicorn p
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import yaml
 from fastapi import FastAPI
 
+from bench.common import cpu_seconds, free_port, start_uvicorn, stop
 from services.kernel.credentials import client_key
 
 SECONDS = 3
@@ -53,38 +50,6 @@ def provider_app() -> FastAPI:
         return ITEMS[:limit]
 
     return app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(
-    target: str, port: int, env: dict[str, str], *factory: str, probe: str = "/readyz"
-) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", target, *factory, "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    with httpx.Client(timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{target} exited during start-up")
-            try:
-                if client.get(f"http://127.0.0.1:{port}{probe}").status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"{target} did not become ready within 60 s")
 
 
 def start_mediator(
@@ -110,7 +75,7 @@ def start_mediator(
         "DPI_INTEROP_LAYER_CATALOGUE_PATH": str(catalogue),
         "DPI_INTEROP_LAYER_MESSAGE_LOG_BODIES": bodies,
     }
-    return start("services.interop_layer.main:app", port, env), port
+    return start_uvicorn("services.interop_layer.main:app", port, env), port
 
 
 AIOHTTP_PROXY = "one-route aiohttp proxy"
@@ -167,21 +132,12 @@ def measure(url: str, seconds: int, connections: int, script: Path) -> tuple[flo
 Result = tuple[float, float, int, float]  # req/s, median ms, error answers, server CPU us/req
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process, all its threads (Linux `/proc`; None elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measured(url: str, pid: int, seconds: int, connections: int, script: Path) -> Result:
     """`measure` plus the CPU the serving process spent per request meanwhile."""
     before = cpu_seconds(pid)
     rate, median, errors = measure(url, seconds, connections, script)
     after = cpu_seconds(pid)
-    if before is None or after is None or rate <= 0:
+    if rate <= 0:
         return rate, median, errors, float("nan")
     return rate, median, errors, (after - before) / (rate * seconds) * 1_000_000
 
@@ -197,16 +153,18 @@ def main() -> None:
             provider_url = f"http://127.0.0.1:{provider_port}"
             env = {"DPI_LOG_LEVEL": "WARNING"}
             processes.append(
-                start(
-                    "bench.interop_layer:provider_app", provider_port, env, "--factory", probe=PATH
+                start_uvicorn(
+                    "bench.interop_layer:provider_app", provider_port, env, factory=True, probe=PATH
                 )
             )
             servers = {"direct": processes[0].pid}
             targets = {"direct": provider_url + PATH}
-            for name, factory in REFERENCES.items():
+            for name, reference in REFERENCES.items():
                 port = free_port()
                 proxy_env = {"BENCH_PROXY_UPSTREAM": provider_url}
-                process = start(factory, port, proxy_env, "--factory", probe="/proxy" + PATH)
+                process = start_uvicorn(
+                    reference, port, proxy_env, factory=True, probe="/proxy" + PATH
+                )
                 processes.append(process)
                 targets[name] = f"http://127.0.0.1:{port}/proxy{PATH}"
                 servers[name] = process.pid
@@ -225,9 +183,7 @@ def main() -> None:
             latency = interleaved(targets, servers, LATENCY_SECONDS, 1, script)
         finally:
             for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=15)
+                stop(process)
     report(rounds, latency)
 
 

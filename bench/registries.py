@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import aiohttp
+
+from bench.common import free_port, start_uvicorn, stop
 
 CONCURRENCY = 8
 FLOOR_REQUESTS = 3000
@@ -31,37 +29,6 @@ SEARCH_REQUESTS = 600
 TIME_CAP = 25.0
 ADMIN = {"X-DPI-Admin-Key": os.environ.get("DPI_ADMIN_KEY", "dpi-admin")}
 EXPECTED_PLACES = 10_111
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DPI_DATA_DIR": str(workdir),
-        "DPI_REGISTRIES_FACILITY_SIZE": "national",
-        "DPI_REGISTRIES_OUTBOX_ENABLED": "false",
-        "DPI_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "services.registries.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    return subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[1])
 
 
 async def wait_ready(session: aiohttp.ClientSession, base: str, deadline: float) -> float:
@@ -182,15 +149,18 @@ async def run(base: str) -> None:
 def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="dpi-bench-registries-") as tmp:
-        process = start(Path(tmp), port)
+        env = {
+            "DPI_DATA_DIR": tmp,
+            "DPI_REGISTRIES_FACILITY_SIZE": "national",
+            "DPI_REGISTRIES_OUTBOX_ENABLED": "false",
+            "DPI_LOG_LEVEL": "WARNING",
+        }
+        # not waited for here: `wait_ready` times the national list's generation
+        process = start_uvicorn("services.registries.main:app", port, env, probe=None)
         try:
             asyncio.run(run(f"http://127.0.0.1:{port}"))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 if __name__ == "__main__":

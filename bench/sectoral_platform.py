@@ -15,13 +15,9 @@ them), so the run stays within minutes.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +28,7 @@ import httpx
 import orjson
 from sqlalchemy import create_engine
 
+from bench.common import free_port, start_uvicorn, stop
 from services.sectoral_platform.aggregate.rollup import rebuild
 
 AUTH = ("admin", "district")
@@ -45,52 +42,6 @@ HEALTHZ_REQUESTS = 2_000
 CONCURRENCY = 8
 COC = "HllvX50cXC0"
 DEADLINE = 170.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DPI_SECTORAL_PLATFORM_DATABASE_URL": f"sqlite:///{data_dir / 'sp.db'}",
-        "DPI_SECTORAL_PLATFORM_FACILITY_SIZE": "national",
-        "DPI_SECTORAL_PLATFORM_NATIONAL_FACILITIES": str(FACILITIES),
-        "DPI_DATA_DIR": str(data_dir),
-        "DPI_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "services.sectoral_platform.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("server did not become ready")
 
 
 async def _healthz_floor(base: str) -> tuple[float, float]:
@@ -238,11 +189,17 @@ def _analytics(
 def main() -> None:
     began = time.monotonic()
     data_dir = Path(tempfile.mkdtemp(prefix="dpi-bench-sp-"))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = _start(data_dir, port)
+    env = {
+        "DPI_SECTORAL_PLATFORM_DATABASE_URL": f"sqlite:///{data_dir / 'sp.db'}",
+        "DPI_SECTORAL_PLATFORM_FACILITY_SIZE": "national",
+        "DPI_SECTORAL_PLATFORM_NATIONAL_FACILITIES": str(FACILITIES),
+        "DPI_DATA_DIR": str(data_dir),
+        "DPI_LOG_LEVEL": "WARNING",
+    }
+    process = start_uvicorn("services.sectoral_platform.main:app", port, env, timeout=90)
     try:
-        _wait_ready(base, process)
         client = httpx.Client(base_url=base, auth=AUTH, timeout=120)
         metadata = _metadata(client)
         rows = _rows(metadata)
@@ -283,11 +240,7 @@ def main() -> None:
         print(f"run took {time.monotonic() - began:.0f} s (limit {DEADLINE:.0f} s)")
         client.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +21,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bench.common import free_port, start_uvicorn, stop
 from services.sectoral_platform.seed.orgunits import uid_for
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:district").decode()}
@@ -34,39 +31,6 @@ HEALTHZ_REQUESTS = 2_000
 CONCURRENCY = 8
 DEADLINE = 120.0
 FACILITIES = [uid_for(f"XD-R01-D0{d}-F00{f}") for d in (1, 2) for f in (1, 2, 3)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DPI_SECTORAL_PLATFORM_DATABASE_URL": f"sqlite:///{data_dir / 'sp.db'}",
-        "DPI_DATA_DIR": str(data_dir),
-        "DPI_LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "uvicorn", "services.sectoral_platform.main:app",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--no-access-log"]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-async def _wait_ready(session: aiohttp.ClientSession, base: str) -> None:
-    limit = time.monotonic() + 30
-    while time.monotonic() < limit:
-        try:
-            async with session.get(f"{base}/readyz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the sectoral platform did not become ready")
 
 
 async def _healthz_rate(session: aiohttp.ClientSession, base: str) -> float:
@@ -140,7 +104,6 @@ async def _run(base: str) -> None:
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        await _wait_ready(session, base)
         healthz = await _healthz_rate(session, base)
         rate, seconds = await _import_rate(session, base, bodies)
         async with session.get(
@@ -169,16 +132,17 @@ async def _run(base: str) -> None:
 
 def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-tracker-"))
-    port = _free_port()
-    process = _start(data_dir, port)
+    port = free_port()
+    env = {
+        "DPI_SECTORAL_PLATFORM_DATABASE_URL": f"sqlite:///{data_dir / 'sp.db'}",
+        "DPI_DATA_DIR": str(data_dir),
+        "DPI_LOG_LEVEL": "WARNING",
+    }
+    process = start_uvicorn("services.sectoral_platform.main:app", port, env)
     try:
         asyncio.run(_run(f"http://127.0.0.1:{port}"))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
