@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,28 +47,33 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         print(f"\nSKIPPING the PostgreSQL run: {message}")
 
 
+@contextmanager
+def scratch_database(label: str, sqlite_file: Path) -> Iterator[str]:
+    """A fresh, empty database's SQLAlchemy URL: `sqlite_file` on SQLite, or a new PostgreSQL
+    database named after `label`, dropped afterwards."""
+    if not USE_POSTGRES:
+        yield f"sqlite:///{sqlite_file}"
+        return
+    name = f"dpi_test_{label}_{secrets.token_hex(4)}"
+    with _postgres_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with _postgres_admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[DatabaseUrlFactory]:
     """Make a fresh, empty database for a service and return its SQLAlchemy URL."""
-    created: list[str] = []
+    with ExitStack() as stack:
 
-    def make(name: str) -> str:
-        if not USE_POSTGRES:
-            return f"sqlite:///{tmp_path / f'{name}.db'}"
-        db_name = f"dpi_test_{name}_{secrets.token_hex(4)}"
-        with _postgres_admin() as conn:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
-        created.append(db_name)
-        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
-            "postgresql://", "postgresql+psycopg://"
-        )
-        return f"{base}/{db_name}"
+        def make(name: str) -> str:
+            return stack.enter_context(scratch_database(name, tmp_path / f"{name}.db"))
 
-    yield make
-    if created:
-        with _postgres_admin() as conn:
-            for db_name in created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        yield make
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ from services.consent.seed import CASH_TRANSFER_ID, SCHOOL_ENROLMENT_ID
 from services.consent.settings import ConsentSettings
 from services.kernel.credentials import mediator_key
 from services.kernel.testing import serve_in_process
-from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
+from tests.conftest import scratch_database
 
 ORG_KEY = "test-org-key"
 ORG = {"Authorization": f"ApiKey {ORG_KEY}"}
@@ -83,16 +82,8 @@ def anyio_backend() -> str:
 def module_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One fresh database per test module (creating one per test is slow on PostgreSQL);
     tests in a module use their own tokens and agreements, so they do not interfere."""
-    if not USE_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('consent-db') / 'consent.db'}"
-        return
-    name = f"dpi_test_consent_{secrets.token_hex(4)}"
-    with _postgres_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with _postgres_admin() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("consent", tmp_path_factory.mktemp("consent-db") / "consent.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from services.id_registry.base import Base
 from services.id_registry.main import create_app
 from services.id_registry.settings import DEFAULT_MISP_LICENSE_KEY, IdRegistrySettings
 from services.kernel.testing import serve_in_process
-from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
+from tests.conftest import USE_POSTGRES, scratch_database
 
 ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
 MISP = DEFAULT_MISP_LICENSE_KEY
@@ -40,19 +39,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="session")
-def shared_postgres() -> Iterator[str | None]:
+def shared_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
     """On PostgreSQL, one database for these tests, emptied before each app: creating and
     dropping a database per test costs seconds there."""
     if not USE_POSTGRES:
         yield None
         return
-    name = f"dpi_test_id_registry_{secrets.token_hex(4)}"
-    with _postgres_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with _postgres_admin() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("id_registry", tmp_path_factory.mktemp("id") / "id.db") as url:
+        yield url
 
 
 _schema_ready: set[str] = set()

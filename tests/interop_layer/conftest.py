@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
 from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
-from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
+from tests.conftest import scratch_database
 from tests.interop_layer.support import (
     EDUCATION,
     HEALTH,
@@ -154,16 +153,9 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="module")
 def module_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One database for a whole module (creating PostgreSQL databases is the slow part)."""
-    if not USE_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('interop') / 'interop_layer.db'}"
-        return
-    name = f"dpi_test_interop_{secrets.token_hex(4)}"
-    with _postgres_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with _postgres_admin() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    sqlite_file = tmp_path_factory.mktemp("interop") / "interop_layer.db"
+    with scratch_database("interop", sqlite_file) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

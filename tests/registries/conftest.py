@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from services.registries.facility.generator import size_for
 from services.registries.facility.service import seed
 from services.registries.main import create_app
 from services.registries.settings import SANDBOX_API_KEY, RegistriesSettings
-from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES, _postgres_admin
+from tests.conftest import scratch_database
 
 CLIENT = "DPI/GOV/MOH/hmis"
 HEADERS = {"Authorization": SANDBOX_API_KEY, "Information-Mediator-Client": CLIENT}
@@ -47,26 +46,14 @@ def module_database(
     tmp_path_factory: pytest.TempPathFactory, label: str, size: str
 ) -> Iterator[str]:
     """A database for a whole test module (fresh databases cost seconds on PostgreSQL)."""
-    if USE_POSTGRES:
-        name = f"dpi_test_registries_{label}_{secrets.token_hex(4)}"
-        with _postgres_admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
-            "postgresql://", "postgresql+psycopg://"
-        )
-        url = f"{base}/{name}"
-    else:
-        name = ""
-        url = f"sqlite:///{tmp_path_factory.mktemp(label) / 'registries.db'}"
-    database = Database(url, Base.metadata)
-    database.create_all()
-    with database.session() as session:
-        seed(session, size=size_for(size), seed_value=2026)
-    database.dispose()
-    yield url
-    if name:
-        with _postgres_admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    sqlite_file = tmp_path_factory.mktemp(label) / "registries.db"
+    with scratch_database(f"registries_{label}", sqlite_file) as url:
+        database = Database(url, Base.metadata)
+        database.create_all()
+        with database.session() as session:
+            seed(session, size=size_for(size), seed_value=2026)
+        database.dispose()
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -66,18 +65,8 @@ def module_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sector
     from tests import conftest as root
 
     tmp = tmp_path_factory.mktemp("sectoral")
-    db_name = f"dpi_test_sp_{secrets.token_hex(4)}"
-    if root.USE_POSTGRES:
-        with root._postgres_admin() as conn:
-            conn.execute(f'CREATE DATABASE "{db_name}"')
-        base = root.POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-        url = f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{db_name}"
-    else:
-        url = f"sqlite:///{tmp / 'shared.db'}"
-    yield SectoralSettings(database_url=url, data_dir=tmp / "data", log_format="text", **QUIET)
-    if root.USE_POSTGRES:
-        with root._postgres_admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    with root.scratch_database("sp", tmp / "shared.db") as url:
+        yield SectoralSettings(database_url=url, data_dir=tmp / "data", log_format="text", **QUIET)
 
 
 @pytest.fixture(scope="module")
