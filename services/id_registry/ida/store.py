@@ -16,7 +16,7 @@ from services.id_registry.ida.models import AuthAudit, OtpMessage
 from services.id_registry.ida.sql import DbApi, Statement
 from services.id_registry.identities.models import Identity, PartnerToken
 from services.id_registry.identities.service import mosip_date, normalise
-from services.id_registry.vids.models import ACTIVE, EXPIRED, USED, Vid
+from services.id_registry.vids.models import Vid, effective_status
 
 
 def _table(model: Any) -> Table:
@@ -67,15 +67,7 @@ class VidRow:
     transactions_used: int
 
     def effective_status(self, now: datetime) -> str:
-        if self.status == ACTIVE and self.expires_at is not None and now >= self.expires_at:
-            return EXPIRED
-        if (
-            self.status == ACTIVE
-            and self.transactions_allowed is not None
-            and self.transactions_used >= self.transactions_allowed
-        ):
-            return USED
-        return self.status
+        return effective_status(self, now)
 
 
 @dataclass(frozen=True, slots=True)

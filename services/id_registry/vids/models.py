@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import field_validator
 from sqlalchemy import Column, String
@@ -17,6 +17,32 @@ ACTIVE = "ACTIVE"
 REVOKED = "REVOKED"
 USED = "USED"
 EXPIRED = "EXPIRED"
+
+
+class VidState(Protocol):
+    """A stored VID or the hot path's row of one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+    @property
+    def transactions_allowed(self) -> int | None: ...
+    @property
+    def transactions_used(self) -> int: ...
+
+
+def effective_status(vid: VidState, now: datetime) -> str:
+    """ACTIVE until it expires or its transactions are used up; REVOKED stays REVOKED."""
+    if vid.status == ACTIVE and vid.expires_at is not None and now >= vid.expires_at:
+        return EXPIRED
+    if (
+        vid.status == ACTIVE
+        and vid.transactions_allowed is not None
+        and vid.transactions_used >= vid.transactions_allowed
+    ):
+        return USED
+    return vid.status
 
 
 class VidCreateRequest(SQLModel):
@@ -65,12 +91,4 @@ class Vid(Base, table=True):
     updated_at: datetime
 
     def effective_status(self, now: datetime) -> str:
-        if self.status == ACTIVE and self.expires_at is not None and now >= self.expires_at:
-            return EXPIRED
-        if (
-            self.status == ACTIVE
-            and self.transactions_allowed is not None
-            and self.transactions_used >= self.transactions_allowed
-        ):
-            return USED
-        return self.status
+        return effective_status(self, now)
