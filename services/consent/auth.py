@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hmac
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from services.kernel.credentials import mediator_key
+from services.kernel.callers import is_mediator_key
 from services.kernel.errors import BadRequest, Unauthorized
 
 INDIVIDUAL_HEADER = "X-ConsentBB-IndividualId"
@@ -58,14 +57,8 @@ async def require_mediator(
     x_dpi_mediator_key: Annotated[str | None, Header()] = None,
 ) -> None:
     """The kernel's mediator check, as a coroutine: the decision path skips a thread hop."""
-    expected = cached_mediator_key(request.app.state.settings.sandbox_secret)
-    if x_dpi_mediator_key is None or not hmac.compare_digest(x_dpi_mediator_key, expected):
+    if not is_mediator_key(x_dpi_mediator_key, request.app.state.settings.sandbox_secret):
         raise Unauthorized("Only the interoperability layer may call this.", code="mediator-only")
-
-
-@lru_cache(maxsize=4)
-def cached_mediator_key(secret: str) -> str:
-    return mediator_key(secret)
 
 
 OrgDep = Annotated[None, Depends(require_org)]

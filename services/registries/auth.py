@@ -1,14 +1,21 @@
-"""Data API credentials: `Information-Mediator-Client` names the caller, `Authorization` the key."""
+"""Data API credentials: the API key in `Authorization`; the caller as the mediator forwarded it.
+
+A direct call acts as the key's owner and may name only that owner in `Information-Mediator-Client`;
+another client, an end user or a purpose is taken only from a call the mediator forwarded.
+"""
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from services.kernel.callers import caller_identity
 from services.kernel.errors import BadRequest, Unauthorized
+from services.kernel.topology import load_topology
 
 _SCHEMES = ("bearer ", "token ", "apikey ")
 
@@ -36,6 +43,17 @@ def _presented_key(authorization: str | None) -> str | None:
     return value
 
 
+def key_owner(request: Request) -> str:
+    """Who a direct call acts as: `DPI_REGISTRIES_API_KEY_OWNER`, by default this subsystem."""
+    owner: str | None = request.app.state.settings.api_key_owner
+    return owner or _own_member()
+
+
+@lru_cache(maxsize=1)
+def _own_member() -> str:
+    return load_topology().member_id("registries") or "DPI/GOV/CRVS/registries"
+
+
 def require_caller(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
@@ -46,23 +64,23 @@ def require_caller(
     x_dpi_purpose: Annotated[str | None, Header()] = None,
     x_road_issue: Annotated[str | None, Header()] = None,
 ) -> Caller:
-    """Check the API key, then the client header (aliases as forwarded by the mediator)."""
+    """Check the API key; the caller is the mediator's forwarded client, else the key's owner."""
     expected: str = request.app.state.settings.api_key
     presented = _presented_key(authorization)
     if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
         raise Unauthorized("A valid API key is required in the Authorization header.")
-    client = information_mediator_client or x_road_client or x_govstack_client
-    if not client:
+    named = [v for v in (information_mediator_client, x_road_client, x_govstack_client) if v]
+    for client in named:
+        parts = client.strip().split("/")
+        if len(parts) != 4 or not all(parts):
+            raise BadRequest(
+                "Header Information-Mediator-Client must be INSTANCE/CLASS/MEMBER/SUBSYSTEM, "
+                f"got {client!r}."
+            )
+    identity = caller_identity(request, owner=key_owner(request))
+    if not named:
         raise BadRequest("Header Information-Mediator-Client is required.")
-    parts = client.strip().split("/")
-    if len(parts) != 4 or not all(parts):
-        raise BadRequest(
-            "Header Information-Mediator-Client must be INSTANCE/CLASS/MEMBER/SUBSYSTEM, "
-            f"got {client!r}."
-        )
-    return Caller(
-        client="/".join(parts), user_id=x_road_userid, purpose=x_dpi_purpose or x_road_issue
-    )
+    return Caller(client=identity.client, user_id=identity.user_id, purpose=identity.purpose)
 
 
 CallerDep = Annotated[Caller, Depends(require_caller)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from services.kernel.settings import ServiceSettings
 
 SANDBOX_API_KEY = "dpi-registries-sandbox-key"
@@ -14,6 +16,7 @@ class RegistriesSettings(ServiceSettings):
 
     service: str = "registries"
     api_key: str = SANDBOX_API_KEY
+    api_key_owner: str | None = Field(default=None, pattern=r"^[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$")
     facility_size: Literal["pilot", "national", "none"] = "pilot"
     facility_seed: int = 2026
     national_facilities: int = 10_000

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
 from services.registries.base import Base
@@ -18,8 +19,19 @@ from services.registries.main import create_app
 from services.registries.settings import SANDBOX_API_KEY, RegistriesSettings
 from tests.conftest import scratch_database
 
-CLIENT = "DPI/GOV/MOH/hmis"
+CLIENT = "DPI/GOV/CRVS/registries"  # a direct call acts as the API key's owner
 HEADERS = {"Authorization": SANDBOX_API_KEY, "Information-Mediator-Client": CLIENT}
+
+
+def mediated(client: str, **statements: str) -> dict[str, str]:
+    """The headers of a call the mediator forwarded for `client` (plus `X-Road-UserId` etc.)."""
+    return {
+        "Authorization": SANDBOX_API_KEY,
+        "X-Road-Client": client,
+        MEDIATOR_KEY_HEADER: mediator_key(),
+        **statements,
+    }
+
 
 MakeSettings = Callable[..., RegistriesSettings]
 

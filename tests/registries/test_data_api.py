@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.kernel.topology import service_url
-from tests.registries.conftest import HEADERS
+from tests.registries.conftest import HEADERS, mediated
 
 pytestmark = pytest.mark.anyio
 
@@ -320,7 +320,7 @@ async def test_delete_and_read_value(client, people):
 
 async def test_history_says_who_when_and_what(client, people):
     await people.make([PEOPLE[0]])
-    other = {**HEADERS, "Information-Mediator-Client": "DPI/GOV/MOE/emis"}
+    other = mediated("DPI/GOV/MOE/emis")
     await client.put(
         f"{people.base}/update",
         headers=other,
@@ -329,9 +329,9 @@ async def test_history_says_who_when_and_what(client, people):
     await client.delete(f"{people.base}/P1/delete", headers=HEADERS)
     history = (await client.get(f"{people.base}/P1/history", headers=HEADERS)).json()
     assert [(v["version"], v["action"], v["actor"]) for v in history["results"]] == [
-        (1, "create", "DPI/GOV/MOH/hmis"),
+        (1, "create", "DPI/GOV/CRVS/registries"),
         (2, "update", "DPI/GOV/MOE/emis"),
-        (3, "delete", "DPI/GOV/MOH/hmis"),
+        (3, "delete", "DPI/GOV/CRVS/registries"),
     ]
     assert history["results"][1]["changes"] == [{"path": "age", "old": 30, "new": 31}]
     assert history["results"][2]["content"] is None
@@ -342,7 +342,7 @@ async def test_history_says_who_when_and_what(client, people):
 async def test_credentials_and_client_header(client, people):
     await people.make([])
     no_key = await client.get(
-        people.base, headers={"Information-Mediator-Client": "DPI/GOV/MOH/hmis"}
+        people.base, headers={"Information-Mediator-Client": "DPI/GOV/CRVS/registries"}
     )
     assert no_key.status_code == 401 and "API key" in no_key.json()["detail"]
     wrong = await client.get(people.base, headers={**HEADERS, "Authorization": "Bearer nope"})
@@ -359,11 +359,13 @@ async def test_credentials_and_client_header(client, people):
         people.base, headers={**HEADERS, "Information-Mediator-Client": "DPI/GOV"}
     )
     assert malformed.status_code == 400
-    forwarded = await client.get(
+    forwarded = await client.get(people.base, headers=mediated("DPI/GOV/MOE/emis"))
+    assert forwarded.status_code == 200
+    claimed = await client.get(
         people.base,
         headers={"Authorization": HEADERS["Authorization"], "X-Road-Client": "DPI/GOV/MOE/emis"},
     )
-    assert forwarded.status_code == 200
+    assert claimed.status_code == 403 and "X-Road-Client" in claimed.json()["detail"]
     unknown = await client.get("/data/nothing/1.0", headers=HEADERS)
     assert unknown.status_code == 404 and unknown.json() == {
         "detail": "no registry named 'nothing'."
@@ -372,12 +374,10 @@ async def test_credentials_and_client_header(client, people):
 
 async def test_personal_data_usage_answers_who_read_and_why(client, people):
     await people.make()
-    teacher = {
-        **HEADERS,
-        "Information-Mediator-Client": "DPI/GOV/MOE/emis",
-        "X-Road-UserId": "XD Mary Jane",
-        "X-DPI-Purpose": "school-enrolment",
-    }
+    teacher = mediated(
+        "DPI/GOV/MOE/emis",
+        **{"X-Road-UserId": "XD Mary Jane", "X-DPI-Purpose": "school-enrolment"},
+    )
     await client.post(
         f"{people.base}/read", json={"query": {"content": {"id": "P3"}}}, headers=teacher
     )
@@ -391,7 +391,7 @@ async def test_personal_data_usage_answers_who_read_and_why(client, people):
     assert usage.status_code == 200
     entries = usage.json()
     assert [(e["operation"], e["readerApplicationName"], e["purpose"]) for e in entries] == [
-        ("list", "DPI/GOV/MOH/hmis", None),
+        ("list", "DPI/GOV/CRVS/registries", None),
         ("read", "DPI/GOV/MOE/emis", "school-enrolment"),
     ]
     teacher_read = entries[1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.routing import Route
 
-from services.consent.auth import OrgDep, cached_mediator_key
+from services.consent.auth import OrgDep
 from services.consent.common import Page
 from services.consent.decisions.models import (
     DecisionAudit,
@@ -26,6 +25,7 @@ from services.consent.decisions.service import (
     list_decisions,
     make_decision,
 )
+from services.kernel.callers import is_mediator_key
 from services.kernel.credentials import MEDIATOR_KEY_HEADER
 from services.kernel.db import SessionDep
 from services.kernel.errors import Unauthorized
@@ -52,8 +52,7 @@ async def post_decision(request: Request) -> Response:
     # The hot path: header check and body validation done here rather than through FastAPI's
     # dependency and body machinery, which costs more than the decision itself.
     presented = request.headers.get(MEDIATOR_KEY_HEADER)
-    expected = cached_mediator_key(request.app.state.settings.sandbox_secret)
-    if presented is None or not hmac.compare_digest(presented, expected):
+    if not is_mediator_key(presented, request.app.state.settings.sandbox_secret):
         raise Unauthorized("Only the interoperability layer may call this.", code="mediator-only")
     try:
         body = DecisionRequest.model_validate_json(await request.body())

@@ -7,13 +7,11 @@ consumer's token in `X-DPI-Subject` with this platform's own token for the perso
 
 from __future__ import annotations
 
-import hmac
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
+from services.kernel.callers import mediated_identity
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.common.errors import Dhis2Error, not_found
 from services.sectoral_platform.common.web import json_response
@@ -24,12 +22,10 @@ router = APIRouter(prefix="/api", tags=["sharing"])
 
 @router.get("/immunisationStatus", summary="Immunisation status of the person in X-DPI-Subject")
 async def get_immunisation_status(request: Request, database: DatabaseDep) -> Response:
-    client = request.headers.get("x-road-client")
-    token = request.headers.get("x-dpi-subject")
-    presented = request.headers.get(MEDIATOR_KEY_HEADER.lower(), "")
-    expected = mediator_key(request.app.state.settings.sandbox_secret)
-    if not client or not hmac.compare_digest(presented, expected):
+    identity = mediated_identity(request)
+    if identity is None:
         raise Dhis2Error("Only callable through the interoperability layer", status_code=401)
+    client, token = identity.client, identity.subject
     if not token:
         raise Dhis2Error("X-DPI-Subject is required", status_code=400)
     status = await run_in_threadpool(
