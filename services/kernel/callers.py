@@ -91,11 +91,13 @@ def caller_identity(request: Request, *, owner: str) -> CallerIdentity:
     if mediated is not None:
         return mediated
     for name in CLIENT_HEADERS:
-        claimed = _value(request, name)
-        if claimed is not None and claimed != owner:
+        for value in request.headers.getlist(name):
+            claimed = value.strip()
+            if claimed == owner or not claimed:
+                continue
             raise Forbidden(
-                f"Header {name} names {claimed}, but a direct call acts as the owner of its key, "
-                f"{owner}; another client's identity is accepted only as forwarded by the "
+                f"Header {name} names {claimed}, but a direct call acts as the owner of its "
+                f"key, {owner}; another client's identity is accepted only as forwarded by the "
                 f"interoperability layer ({MEDIATOR_KEY_HEADER}).",
                 code="identity-not-mediated",
             )

@@ -18,6 +18,11 @@ from services.kernel.errors import BadRequest, Unauthorized
 from services.kernel.topology import load_topology
 
 _SCHEMES = ("bearer ", "token ", "apikey ")
+_CLIENT = (
+    "The calling subsystem; on a direct call only the API key's owner, another client only as "
+    "forwarded by the interoperability layer"
+)
+_MEDIATED = "Accepted only as forwarded by the interoperability layer (X-DPI-Mediator-Key)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +62,15 @@ def _own_member() -> str:
 def require_caller(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
-    information_mediator_client: Annotated[str | None, Header()] = None,
-    x_road_client: Annotated[str | None, Header()] = None,
-    x_govstack_client: Annotated[str | None, Header()] = None,
-    x_road_userid: Annotated[str | None, Header()] = None,
-    x_dpi_purpose: Annotated[str | None, Header()] = None,
-    x_road_issue: Annotated[str | None, Header()] = None,
+    information_mediator_client: Annotated[str | None, Header(description=_CLIENT)] = None,
+    x_road_client: Annotated[str | None, Header(description=_CLIENT)] = None,
+    x_govstack_client: Annotated[str | None, Header(description=_CLIENT)] = None,
+    x_road_userid: Annotated[str | None, Header(description=_MEDIATED)] = None,
+    x_dpi_purpose: Annotated[str | None, Header(description=_MEDIATED)] = None,
+    x_road_issue: Annotated[str | None, Header(description=_MEDIATED)] = None,
+    x_dpi_mediator_key: Annotated[
+        str | None, Header(description="Set by the interoperability layer on a forwarded call")
+    ] = None,
 ) -> Caller:
     """Check the API key; the caller is the mediator's forwarded client, else the key's owner."""
     expected: str = request.app.state.settings.api_key

@@ -18,6 +18,8 @@ from services.consent.main import create_app as consent_app
 from services.consent.settings import ConsentSettings
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, client_key, mediator_key
 from services.kernel.testing import serve_in_process
+from services.registries.main import create_app as registries_app
+from services.registries.settings import RegistriesSettings
 from services.sectoral_platform.main import create_app as platform_app
 from services.sectoral_platform.settings import SectoralSettings
 from tests.sectoral_platform.conftest import ADMIN, QUIET
@@ -31,6 +33,7 @@ from tests.security.caller_identity_support import (
     OWNER,
     PERSON,
     REGISTRY,
+    SCHEMA,
     behind_mediator,
     mediated,
     record_state,
@@ -91,6 +94,36 @@ def test_direct_call_is_logged_as_the_key_owner(registries: httpx.Client) -> Non
     nameless = call(registries, "read", KEY)
     assert nameless.status_code == 400  # GovStack requires the header; it may name only the owner
     assert "Information-Mediator-Client" in nameless.json()["detail"]
+
+
+def test_a_repeated_client_header_cannot_smuggle_a_claim(registries: httpx.Client) -> None:
+    logged = usage(registries)
+    headers = [*KEY.items(), ("X-Road-Client", OWNER), ("X-Road-Client", EDUCATION)]
+    answer = registries.post(f"{REGISTRY}/read", json=OPERATIONS["read"][2], headers=headers)
+    assert answer.status_code == 403 and EDUCATION in answer.json()["detail"]
+    assert usage(registries) == logged
+
+
+@pytest.mark.anyio
+async def test_the_key_owner_is_configurable(settings_for: Any) -> None:
+    desk = "DPI/GOV/CRVS/registrar-desk"
+    settings = settings_for(
+        "registries", RegistriesSettings, outbox_enabled=False, api_key_owner=desk
+    )
+    async with serve_in_process(registries_app(settings)) as http:
+        made = await http.post("/database/modify", json=SCHEMA, headers=AS_OWNER)
+        assert made.status_code == 403  # the default owner is no longer this key's owner
+        as_desk = {**KEY, "Information-Mediator-Client": desk}
+        made = await http.post("/database/modify", json=SCHEMA, headers=as_desk)
+        assert made.status_code == 200, made.text
+        body = {"write": {"content": {"id": PERSON, "name": "Original"}}}
+        await http.post(f"{REGISTRY}/create", json=body, headers=as_desk)
+        await http.get(f"{REGISTRY}/{PERSON}/readValue/name.json", headers=as_desk)
+        query = {"userId": PERSON, "databaseId": "CI"}
+        log = await http.get("/data/myPersonalDataUsage", params=query, headers=as_desk)
+        assert [(e["readerId"], e["readerInstitutionId"]) for e in log.json()] == [
+            (desk, "DPI/GOV/CRVS")
+        ]
 
 
 def test_forwarded_identity_is_accepted_and_logged(registries: httpx.Client) -> None:
