@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
 from services.kernel.callers import is_mediator_key
+from services.kernel.credentials import same_secret
 from services.kernel.errors import BadRequest, Unauthorized
 
 INDIVIDUAL_HEADER = "X-ConsentBB-IndividualId"
@@ -20,7 +20,7 @@ def require_org(
     """The organisation's API key, as the Consent BB reference implementation accepts it."""
     expected: str = request.app.state.settings.org_api_key
     scheme, _, presented = (authorization or "").partition(" ")
-    if scheme.lower() != "apikey" or not hmac.compare_digest(presented.strip(), expected):
+    if scheme.lower() != "apikey" or not same_secret(presented.strip(), expected):
         raise Unauthorized(
             "An organisation API key is required: `Authorization: ApiKey <key>`.",
             code="api-key-required",

@@ -47,6 +47,11 @@ def mediator_key(secret: str | None = None) -> str:
     return _derive("mediator", secret)
 
 
+def same_secret(presented: str, expected: str) -> bool:
+    """Constant-time equality on bytes: `compare_digest` on non-ASCII `str` raises, not refuses."""
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
 def _admin_key(request: Request) -> str:
     key: str = request.app.state.settings.admin_key
     return key
@@ -62,7 +67,7 @@ def require_admin(
     presented = x_dpi_admin_key
     if presented is None and authorization and authorization.lower().startswith("bearer "):
         presented = authorization[7:].strip()
-    if presented is None or not hmac.compare_digest(presented, expected):
+    if presented is None or not same_secret(presented, expected):
         raise Unauthorized("An admin credential is required (X-DPI-Admin-Key).", code="admin-only")
 
 
@@ -71,7 +76,7 @@ def require_mediator(
 ) -> None:
     """Endpoints that only the interoperability layer may call."""
     expected = mediator_key(request.app.state.settings.sandbox_secret)
-    if x_dpi_mediator_key is None or not hmac.compare_digest(x_dpi_mediator_key, expected):
+    if x_dpi_mediator_key is None or not same_secret(x_dpi_mediator_key, expected):
         raise Unauthorized("Only the interoperability layer may call this.", code="mediator-only")
 
 
