@@ -22,7 +22,8 @@ from tests.sectoral_platform.wiring import ID_ADMIN, dpi
 pytestmark = pytest.mark.anyio
 HEALTH = "DPI/GOV/MOH/hmis"
 HEALTH_HEADERS = {"X-Road-Client": HEALTH, "X-DPI-Client-Key": client_key(HEALTH)}
-REGISTRY = {"Authorization": "dpi-registries-sandbox-key", "Information-Mediator-Client": HEALTH}
+CRVS = "DPI/GOV/CRVS/registries"  # the registrar registers births directly, as the key's owner
+REGISTRY = {"Authorization": "dpi-registries-sandbox-key", "Information-Mediator-Client": CRVS}
 
 
 async def until(check: Callable[[], Awaitable[Any]], what: str, deadline: float = 15.0) -> Any:
