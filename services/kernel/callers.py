@@ -3,8 +3,8 @@
 A provider trusts a caller identity (client subsystem, end user, purpose, subject token) only on a
 call the interoperability layer forwarded, proven by `X-DPI-Mediator-Key`. The mediator sets
 `X-Road-Client` to the client it authenticated and `X-DPI-Subject` to the provider's own token
-for the person; `X-Road-UserId` and `X-DPI-Purpose` are the authenticated client's statements,
-kept in the mediator's message log. A direct call acts as the owner of the credential it presents.
+for the person; `X-Road-UserId` and `X-DPI-Purpose` are statements the authenticated client
+answers for (as in X-Road). A direct call acts as the owner of the credential it presents.
 """
 
 from __future__ import annotations
