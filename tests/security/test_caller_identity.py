@@ -96,6 +96,22 @@ def test_direct_call_is_logged_as_the_key_owner(registries: httpx.Client) -> Non
     assert "Information-Mediator-Client" in nameless.json()["detail"]
 
 
+@pytest.mark.parametrize("header", sorted(FORGED))
+def test_a_birth_registered_under_a_claimed_identity_is_refused(
+    registries: httpx.Client, header: str
+) -> None:
+    outbox = registries.get("/admin/outbox", headers={"X-DPI-Admin-Key": "dpi-admin"})
+    child = {"givenName": "Amani", "familyName": "Okello", "sex": "female",
+             "dateOfBirth": "2026-01-02", "placeOfBirth": "XD-R01-D01-F001"}  # fmt: skip
+    body = {"write": {"content": {"child": child}}}
+    answer = registries.post("/data/births/1.0/create", json=body, headers=forged_headers(header))
+    assert answer.status_code == 403 and header in answer.json()["detail"]
+    after = registries.get("/admin/outbox", headers={"X-DPI-Admin-Key": "dpi-admin"})
+    assert after.json()["total"] == outbox.json()["total"]  # no birth-registered event
+    births = registries.get("/data/births/1.0", headers=AS_OWNER).json()
+    assert births["count"] == 0
+
+
 def test_a_repeated_client_header_cannot_smuggle_a_claim(registries: httpx.Client) -> None:
     logged = usage(registries)
     headers = [*KEY.items(), ("X-Road-Client", OWNER), ("X-Road-Client", EDUCATION)]
