@@ -32,6 +32,7 @@ class CurrentUser:
     authorities: set[str] = field(default_factory=set)
     capture: list[str] = field(default_factory=list)
     view: list[str] = field(default_factory=list)
+    search: list[str] = field(default_factory=list)
 
     def has(self, authority: str) -> bool:
         return SUPERUSER_AUTHORITY in self.authorities or authority in self.authorities
@@ -59,7 +60,8 @@ def _user(store: MetadataStore, uid: str) -> CurrentUser:
         authorities.update(role.get("authorities") or [])
     capture = [r["id"] for r in data.get("organisationUnits") or [] if r.get("id")]
     view = [r["id"] for r in data.get("dataViewOrganisationUnits") or [] if r.get("id")]
-    return CurrentUser(uid, data.get("username", ""), authorities, capture, view or capture)
+    search = [r["id"] for r in data.get("teiSearchOrganisationUnits") or [] if r.get("id")]
+    return CurrentUser(uid, data.get("username", ""), authorities, capture, view or capture, search)
 
 
 class Authenticator:

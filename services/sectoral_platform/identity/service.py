@@ -21,7 +21,7 @@ from services.sectoral_platform.identity.sealing import seal, unseal
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
-from services.sectoral_platform.tracker.state import TEAV
+from services.sectoral_platform.tracker.state import TE, TEAV
 
 log = logging.getLogger("dpi.sectoral_platform.identity")
 PENDING = PendingVerification.__table__  # type: ignore[attr-defined]
@@ -142,6 +142,13 @@ class Registrar:
             return None
         return {"trackedEntity": te, "status": found["status"], "errorCode": found["error_code"],
                 "updatedAt": found["updated"]}  # fmt: skip
+
+    def org_unit_path(self, te: str) -> str | None:
+        with self.engine.connect() as conn:
+            path: str | None = conn.execute(
+                select(TE.c.ou_path).where(TE.c.uid == te)
+            ).scalar_one_or_none()
+        return path
 
     async def verify_pending(self) -> Obj:
         """One round over the pending checks; each verified or refused one is dropped."""
