@@ -203,6 +203,19 @@ async def test_admin_sees_everything(world: World) -> None:
     assert len(values.json()["dataValues"]) == len(VALUES)
 
 
+async def test_own_org_units_as_dhis2_lists_them(world: World) -> None:
+    client, _, _ = world
+    cases = [
+        (CLERK, "userOnly", [OWN]),
+        (CLERK, "userDataViewOnly", []),
+        (CLERK, "userDataViewFallback", [OWN]),
+        (OFFICER, "userDataViewOnly", [DISTRICT_1]),
+    ]
+    for user, flag, expected in cases:
+        listed = await get(client, user, "/api/organisationUnits", **{flag: "true"})
+        assert [u["id"] for u in listed.json()["organisationUnits"]] == expected, flag
+
+
 # ---- writes ----
 async def test_writes_outside_capture_change_nothing(world: World) -> None:
     client, _, uids = world

@@ -32,7 +32,7 @@ async def register(request: Request, scope: ScopeDep) -> Response:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise bad_request(f"JSON parse error: {exc}") from exc
-    status, answer = await _registrar(request).register(body, scope.capture_limit())
+    status, answer = await _registrar(request).register(body, scope)
     return json_response(answer, status)
 
 
