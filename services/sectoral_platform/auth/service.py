@@ -50,6 +50,11 @@ def unauthorized(message: str = "Unauthorized") -> Dhis2Error:
     return Dhis2Error(message, status_code=401)
 
 
+def load_user(store: MetadataStore, uid: str) -> CurrentUser:
+    """A user with the authorities of its roles and its three org unit scopes."""
+    return _user(store, uid)
+
+
 def _user(store: MetadataStore, uid: str) -> CurrentUser:
     data = store.get("users", uid)
     if data is None or data.get("disabled"):
