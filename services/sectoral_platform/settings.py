@@ -12,6 +12,9 @@ class SectoralSettings(ServiceSettings):
 
     service: str = "sectoral_platform"
     admin_password: str = "district"
+    # the seeded scoped users (sandbox defaults, see docs/sectoral_platform.md)
+    officer_password: str = "Officer123!"
+    clerk_password: str = "Clerk123!"
     seed_health: bool = True
     facility_size: Literal["pilot", "national", "none"] = "pilot"
     facility_seed: int = 2026

@@ -78,6 +78,20 @@ async def test_registration_keeps_only_the_token_and_survives_an_outage(
             by_vid = {**body, "individualId": vid, "individualIdType": "VID"}
             again = await platform.post("/api/identity/registrations", json=by_vid)
             assert again.status_code == 200 and again.json()["trackedEntity"] == te
+            # a worker elsewhere: neither the record's uid nor a registration outside its scope
+            role = await platform.post("/api/userRoles", json={
+                "name": "Registrar", "authorities": ["F_TRACKED_ENTITY_INSTANCE_ADD"]})  # fmt: skip
+            await platform.post("/api/users", json={
+                "username": "far_worker", "firstName": "Far", "surname": "Worker",
+                "password": "Secret123!", "userRoles": [{"id": role.json()["response"]["uid"]}],
+                "organisationUnits": [{"id": FACILITIES[3]}]})  # fmt: skip
+            far = ("far_worker", "Secret123!")
+            elsewhere = {**by_vid, "orgUnit": FACILITIES[3]}
+            hidden = await platform.post("/api/identity/registrations", json=elsewhere, auth=far)
+            assert hidden.status_code == 409 and hidden.json()["errorCode"] == "E1064"
+            assert te not in hidden.text
+            outside = await platform.post("/api/identity/registrations", json=by_vid, auth=far)
+            assert outside.status_code == 409 and outside.json()["errorCode"] == "E1000"
             # wrong demographics: refused by the ID system, nothing stored
             wrong = {**body, "individualId": second["UIN"]}
             refused = await platform.post("/api/identity/registrations", json=wrong)

@@ -231,5 +231,5 @@ async def test_publishing_needs_the_authority(client: httpx.AsyncClient) -> None
     outside = await client.post(
         URL, auth=("publisher", "Secret123!"), json={**spec, "orgUnit": ROOT}
     )
-    assert outside.status_code == 403 and "outside your data view" in outside.json()["message"]
+    assert outside.status_code == 409 and outside.json()["errorCode"] == "E7120"
     assert (await client.get(URL)).json()["pager"]["total"] == 1

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.periods import parse_period
+from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.common.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 
@@ -27,6 +28,7 @@ def read_data_value_set(
     *,
     engine: Engine,
     store: MetadataStore,
+    scope: Scope,
     data_sets: list[str],
     data_elements: list[str],
     periods: list[str],
@@ -62,6 +64,7 @@ def read_data_value_set(
     for ou in org_units:
         if store.get("organisationUnits", ou) is None:
             raise conflict(f"Organisation unit does not exist: `{ou}`", "E1003")
+        scope.require_view(ou)
     clauses = [T.c.de.in_(sorted(e for e in elements if e))]
     if periods:
         clauses.append(T.c.pe.in_(periods))

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.aggregate.reads import read_data_value_set, read_one
 from services.sectoral_platform.aggregate.service import import_data_values
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.scope import Kind, Scope, ScopeDep
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request, web_message
 from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.metadata.deps import StoreDep
@@ -34,9 +34,9 @@ def _summary_response(summary: dict[str, Any]) -> Response:
 
 @router.post("/dataValueSets", summary="Import a data value set (ImportSummary)")
 async def post_data_value_set(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    user.require("F_DATAVALUE_ADD")
+    scope.user.require("F_DATAVALUE_ADD")
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
@@ -50,7 +50,7 @@ async def post_data_value_set(
         lambda: import_data_values(
             engine=database.engine,
             store=store,
-            user=user,
+            scope=scope,
             body=body,
             strategy=params.get("importStrategy") or params.get("strategy") or "CREATE_AND_UPDATE",
             dry_run=parse_bool(params.get("dryRun")),
@@ -61,13 +61,14 @@ async def post_data_value_set(
 
 @router.get("/dataValueSets", summary="Read data values")
 def get_data_value_set(
-    request: Request, database: DatabaseDep, store: StoreDep, _: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     params = request.query_params
     limit = params.get("limit")
     body = read_data_value_set(
         engine=database.engine,
         store=store,
+        scope=scope,
         data_sets=params.getlist("dataSet"),
         data_elements=params.getlist("dataElement"),
         periods=params.getlist("period"),
@@ -95,12 +96,26 @@ def _key(values: dict[str, Any]) -> tuple[str, str, str, str, str]:
 
 
 @router.get("/dataValues", summary="One data value")
-def get_data_value(request: Request, database: DatabaseDep, _: CurrentUserDep) -> Response:
+def get_data_value(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
     key = _key(dict(request.query_params))
+    if scope.store.get("organisationUnits", key[2]) is not None:
+        scope.require_view(key[2])
     found = read_one(database.engine, key)
     if found is None:
         raise Dhis2Error("Data value does not exist", status_code=404, error_code="E2032")
     return json_response([found.get("value")])
+
+
+def _require_capture(scope: Scope, org_unit: str) -> None:
+    """Before the existence check, so a delete cannot probe for values outside the scope."""
+    if scope.store.get("organisationUnits", org_unit) is not None and not scope.covers(
+        Kind.CAPTURE, org_unit
+    ):
+        raise Dhis2Error(
+            f"Organisation unit: `{org_unit}` not in hierarchy of current user: `{scope.username}`",
+            status_code=409,
+            error_code="E7620",
+        )
 
 
 async def _single(request: Request) -> dict[str, Any]:
@@ -127,9 +142,9 @@ async def _single(request: Request) -> dict[str, Any]:
 
 @router.post("/dataValues", summary="Save one data value", status_code=201)
 async def post_data_value(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    user.require("F_DATAVALUE_ADD")
+    scope.user.require("F_DATAVALUE_ADD")
     values = await _single(request)
     key = _key(values)
     row = {
@@ -144,7 +159,7 @@ async def post_data_value(
     }
     summary = await run_in_threadpool(
         lambda: import_data_values(
-            engine=database.engine, store=store, user=user, body={"dataValues": [row]}
+            engine=database.engine, store=store, scope=scope, body={"dataValues": [row]}
         )
     )
     if summary["conflicts"]:
@@ -158,10 +173,11 @@ async def post_data_value(
 
 @router.delete("/dataValues", summary="Delete one data value", status_code=204)
 async def delete_data_value(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    user.require("F_DATAVALUE_DELETE")
+    scope.user.require("F_DATAVALUE_DELETE")
     key = _key(await _single(request))
+    _require_capture(scope, key[2])
     if read_one(database.engine, key) is None:
         raise Dhis2Error(
             "Data value cannot be deleted because it does not exist",
@@ -179,7 +195,7 @@ async def delete_data_value(
         lambda: import_data_values(
             engine=database.engine,
             store=store,
-            user=user,
+            scope=scope,
             body={"dataValues": [row]},
             strategy="DELETE",
         )

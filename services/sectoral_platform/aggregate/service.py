@@ -13,7 +13,7 @@ from services.sectoral_platform.aggregate import rollup
 from services.sectoral_platform.aggregate.context import ImportContext
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row, RowValidator
-from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -60,7 +60,7 @@ def _import_once(
     *,
     engine: Engine,
     store: MetadataStore,
-    user: CurrentUser,
+    scope: Scope,
     body: dict[str, Any],
     strategy: str = "CREATE_AND_UPDATE",
     dry_run: bool = False,
@@ -105,11 +105,11 @@ def _import_once(
         ]
         summary["importCount"]["ignored"] = len(values)
         return summary
-    capture = None if user.has("ALL") and not user.capture else user.capture
+    user = scope.user
     conflicts = Conflicts()
     deleting = strategy == "DELETE"
     rows: dict[Key, Row] = {}
-    validator = RowValidator(ctx, user, body, capture, deleting)
+    validator = RowValidator(ctx, scope, body, deleting)
     for index, raw in enumerate(values):
         row = validator.validate(index, raw, conflicts)
         if row is not None:

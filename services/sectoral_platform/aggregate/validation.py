@@ -8,7 +8,7 @@ from typing import Any
 from services.sectoral_platform.aggregate.context import DataSetInfo, ElementInfo, ImportContext
 from services.sectoral_platform.aggregate.periods import Period
 from services.sectoral_platform.aggregate.values import check_value, normalise, numeric
-from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 
 Key = tuple[str, str, str, str, str]
@@ -78,15 +78,13 @@ class RowValidator:
     def __init__(
         self,
         ctx: ImportContext,
-        user: CurrentUser,
+        scope: Scope,
         header: dict[str, Any],
-        capture: list[str] | None,
         deleting: bool,
     ) -> None:
         self.ctx = ctx
-        self.user = user
+        self.scope = scope
         self.header = header
-        self.capture = capture
         self.deleting = deleting
         self.header_set = ctx.data_set(header["dataSet"]) if header.get("dataSet") else None
         self._units: dict[str, tuple[str | None, Problem | None]] = {}
@@ -106,12 +104,10 @@ class RowValidator:
             if path is None:
                 message = f"Org unit not found or not accessible: `{ou}`"
                 problem = ("E7612", "orgUnit", ou, message)
-            elif self.capture is not None and not any(
-                f"/{root}/" in path + "/" for root in self.capture
-            ):
+            elif not self.scope.covers_path(Kind.CAPTURE, path):
                 message = (
                     f"Organisation unit: `{ou}` not in hierarchy of current user: "
-                    f"`{self.user.username}`"
+                    f"`{self.scope.username}`"
                 )
                 problem = ("E7620", "orgUnit", ou, message)
             self._units[ou] = (path, problem)

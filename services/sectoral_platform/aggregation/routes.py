@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.aggregation.service import aggregate
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.scope import SuperuserDep
 from services.sectoral_platform.common.web import json_response
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -25,8 +25,7 @@ log = logging.getLogger("dpi.sectoral_platform.aggregation")
 
 
 @router.post("/aggregate", summary="Aggregate tracker events into data values now")
-async def aggregate_now(database: DatabaseDep, store: StoreDep, user: CurrentUserDep) -> Response:
-    user.require("ALL")
+async def aggregate_now(database: DatabaseDep, store: StoreDep, _: SuperuserDep) -> Response:
     summary = await run_in_threadpool(lambda: aggregate(engine=database.engine, store=store))
     return json_response(summary)
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.service import import_data_values
+from services.sectoral_platform.auth.scope import scope_of
 from services.sectoral_platform.auth.service import CurrentUser
 from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
@@ -116,6 +117,6 @@ def aggregate(*, engine: Engine, store: MetadataStore) -> dict[str, Any]:
         return {"status": "SUCCESS", "importCount": {"imported": 0, "updated": 0, "ignored": 0,
                                                      "deleted": 0}, "conflicts": []}  # fmt: skip
     summary: dict[str, Any] = import_data_values(
-        engine=engine, store=store, user=admin, body={"dataValues": rows}
+        engine=engine, store=store, scope=scope_of(admin, store), body={"dataValues": rows}
     )
     return summary

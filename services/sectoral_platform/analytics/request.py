@@ -7,7 +7,7 @@ from datetime import date
 
 from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
 from services.sectoral_platform.analytics.expressions import operands
-from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.common.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 
@@ -50,7 +50,7 @@ def _split(raw: str, is_filter: bool) -> Dimension:
 def parse_query(
     *,
     store: MetadataStore,
-    user: CurrentUser,
+    scope: Scope,
     dimensions: list[str],
     filters: list[str],
     today: date,
@@ -109,12 +109,12 @@ def parse_query(
         if period not in query.periods:
             query.periods.append(period)
     if "ou" in names:
-        query.units = _units(store, user, query.dim("ou").items, query)
+        query.units = _units(store, scope, query.dim("ou").items, query)
     else:
-        query.units = list(user.view) or [
-            u["id"] for u in store.all("organisationUnits") if not u.get("parent")
-        ]
+        query.units = scope.view_roots_or_top()
         query.dimensions.append(Dimension("ou", query.units, True))
+    for unit in query.units:
+        scope.require_analytics(unit)
     if not query.units:
         raise conflict(
             "Dimension is present in query without any valid dimension options: `ou`", "E7124"
@@ -142,13 +142,11 @@ def indicator_elements(store: MetadataStore, uid: str) -> list[tuple[str, str | 
 
 
 def _units(
-    store: MetadataStore, user: CurrentUser, items: list[str], query: AnalyticsQuery
+    store: MetadataStore, scope: Scope, items: list[str], query: AnalyticsQuery
 ) -> list[str]:
     boundaries: list[str] = []
     levels: list[int] = []
-    roots = list(user.view) or [
-        u["id"] for u in store.all("organisationUnits") if not u.get("parent")
-    ]
+    roots = scope.view_roots_or_top()
     for item in items:
         if item == "USER_ORGUNIT":
             boundaries += roots
@@ -166,16 +164,17 @@ def _units(
             levels.append(_level(store, item[len("LEVEL-") :]))
             query.levels_used.append(item)
         elif store.get("organisationUnits", item) is not None:
+            scope.require_analytics(item)
             boundaries.append(item)
         else:
             raise conflict(
                 f"Organisation unit or organisation unit level is not valid: `{item}`", "E7143"
             )
     if levels:
-        scope = boundaries or roots
+        bounds = boundaries or roots
         found: list[str] = []
         for level in levels:
-            for root in scope:
+            for root in bounds:
                 found += [u for u in store.descendants(root) if store.level(u) == level]
         units = found
     else:

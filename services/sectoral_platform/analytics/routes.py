@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.analytics.request import parse_query
 from services.sectoral_platform.analytics.service import run
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.scope import ScopeDep
 from services.sectoral_platform.common.errors import conflict
 from services.sectoral_platform.common.web import json_response
 from services.sectoral_platform.metadata.deps import StoreDep
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["analytics"])
 
 @router.get("/analytics", summary="Aggregate analytics (dx, pe, ou)")
 def analytics(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     params = request.query_params
     today = date.today()
@@ -31,7 +31,7 @@ def analytics(
             raise conflict("Invalid relativePeriodDate", "E7135") from exc
     query = parse_query(
         store=store,
-        user=user,
+        scope=scope,
         dimensions=params.getlist("dimension"),
         filters=params.getlist("filter"),
         today=today,

@@ -32,6 +32,7 @@ class CurrentUser:
     authorities: set[str] = field(default_factory=set)
     capture: list[str] = field(default_factory=list)
     view: list[str] = field(default_factory=list)
+    search: list[str] = field(default_factory=list)
 
     def has(self, authority: str) -> bool:
         return SUPERUSER_AUTHORITY in self.authorities or authority in self.authorities
@@ -49,6 +50,11 @@ def unauthorized(message: str = "Unauthorized") -> Dhis2Error:
     return Dhis2Error(message, status_code=401)
 
 
+def load_user(store: MetadataStore, uid: str) -> CurrentUser:
+    """A user with the authorities of its roles and its three org unit scopes."""
+    return _user(store, uid)
+
+
 def _user(store: MetadataStore, uid: str) -> CurrentUser:
     data = store.get("users", uid)
     if data is None or data.get("disabled"):
@@ -59,7 +65,8 @@ def _user(store: MetadataStore, uid: str) -> CurrentUser:
         authorities.update(role.get("authorities") or [])
     capture = [r["id"] for r in data.get("organisationUnits") or [] if r.get("id")]
     view = [r["id"] for r in data.get("dataViewOrganisationUnits") or [] if r.get("id")]
-    return CurrentUser(uid, data.get("username", ""), authorities, capture, view or capture)
+    search = [r["id"] for r in data.get("teiSearchOrganisationUnits") or [] if r.get("id")]
+    return CurrentUser(uid, data.get("username", ""), authorities, capture, view or capture, search)
 
 
 class Authenticator:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.kernel.credentials import MediatorDep
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.scope import SuperuserDep
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.events.civil import BirthConsumer
@@ -32,8 +32,7 @@ async def civil_event(request: Request, _: MediatorDep) -> Response:
 
 
 @router.get("/events/outbox", summary="Events waiting for (or sent to) the mediator")
-def outbox(request: Request, database: DatabaseDep, user: CurrentUserDep) -> Response:
-    user.require("ALL")
+def outbox(request: Request, database: DatabaseDep, _: SuperuserDep) -> Response:
     query = select(OUTBOX).order_by(OUTBOX.c.id)
     if parse_bool(request.query_params.get("pending")):
         query = query.where(OUTBOX.c.published_id.is_(None))
@@ -43,8 +42,7 @@ def outbox(request: Request, database: DatabaseDep, user: CurrentUserDep) -> Res
 
 
 @router.post("/events/outbox/drain", summary="Publish pending events now")
-async def drain(request: Request, user: CurrentUserDep) -> Response:
-    user.require("ALL")
+async def drain(request: Request, _: SuperuserDep) -> Response:
     drainer: Drainer = request.app.state.drainer
     sent = await drainer.drain()
     pending = await run_in_threadpool(lambda: len(drainer._pending(limit=10_000)))

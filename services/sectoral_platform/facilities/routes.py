@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.scope import SuperuserDep
 from services.sectoral_platform.common.errors import Dhis2Error
 from services.sectoral_platform.common.web import json_response
 from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
@@ -14,8 +14,7 @@ router = APIRouter(prefix="/api/facilityRegistry", tags=["facilities"])
 
 
 @router.post("/sync", summary="Sync org units from the facility registry (incremental)")
-async def sync_now(request: Request, user: CurrentUserDep) -> Response:
-    user.require("ALL")
+async def sync_now(request: Request, _: SuperuserDep) -> Response:
     sync: FacilitySync = request.app.state.facility_sync
     try:
         result = await sync.run()

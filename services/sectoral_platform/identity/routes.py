@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.scope import Kind, ScopeDep, SuperuserDep
 from services.sectoral_platform.common.errors import bad_request, not_found
 from services.sectoral_platform.common.web import json_response
 from services.sectoral_platform.identity.service import Registrar
@@ -26,29 +26,27 @@ def _registrar(request: Request) -> Registrar:
 
 
 @router.post("/registrations", summary="Register a person verified by the national ID system")
-async def register(request: Request, user: CurrentUserDep) -> Response:
-    user.require("F_TRACKED_ENTITY_INSTANCE_ADD")
+async def register(request: Request, scope: ScopeDep) -> Response:
+    scope.user.require("F_TRACKED_ENTITY_INSTANCE_ADD")
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise bad_request(f"JSON parse error: {exc}") from exc
-    status, answer = await _registrar(request).register(
-        body, None if user.has("ALL") else user.capture
-    )
+    status, answer = await _registrar(request).register(body, scope)
     return json_response(answer, status)
 
 
 @router.get("/registrations/{uid}", summary="The ID check of one registration")
-def registration(request: Request, uid: str, _: CurrentUserDep) -> Response:
-    outcome = _registrar(request).outcome(uid)
-    if outcome is None:
+def registration(request: Request, uid: str, scope: ScopeDep) -> Response:
+    registrar = _registrar(request)
+    outcome = registrar.outcome(uid)
+    if outcome is None or not scope.covers_path(Kind.SEARCH, registrar.org_unit_path(uid)):
         raise not_found(f"No registration for tracked entity `{uid}`.", None)
     return json_response(outcome)
 
 
 @router.post("/verifications/run", summary="Retry the pending ID checks now")
-async def run_verifications(request: Request, user: CurrentUserDep) -> Response:
-    user.require("ALL")
+async def run_verifications(request: Request, _: SuperuserDep) -> Response:
     return json_response(await _registrar(request).verify_pending())
 
 

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request
 from services.sectoral_platform.common.uid import generate_uid
 from services.sectoral_platform.common.web import timestamp
@@ -21,7 +22,7 @@ from services.sectoral_platform.identity.sealing import seal, unseal
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
-from services.sectoral_platform.tracker.state import TEAV
+from services.sectoral_platform.tracker.state import TE, TEAV
 
 log = logging.getLogger("dpi.sectoral_platform.identity")
 PENDING = PendingVerification.__table__  # type: ignore[attr-defined]
@@ -43,7 +44,7 @@ class Registrar:
     ida: IdaClient
     box: Fernet
 
-    async def register(self, body: Any, capture: list[str] | None) -> tuple[int, Obj]:
+    async def register(self, body: Any, scope: Scope) -> tuple[int, Obj]:
         if not isinstance(body, dict):
             raise bad_request("A registration must be a JSON object")
         individual = body.get("individualId")
@@ -52,6 +53,8 @@ class Registrar:
             raise bad_request("`individualId` (a UIN or VID) and `individualIdType` are required")
         if not isinstance(body.get("orgUnit"), str):
             raise bad_request("`orgUnit` is required")
+        self._require_capture(scope, body["orgUnit"])  # before the ID system is asked anything
+        capture = scope.capture_limit()
         request = kyc_request(
             individual_id=individual,
             id_type=id_type,
@@ -75,10 +78,27 @@ class Registrar:
         assert result.token is not None
         existing = await run_in_threadpool(self._holder, result.token)
         if existing is not None:
+            if not scope.covers_path(Kind.SEARCH, self.org_unit_path(existing)):
+                raise Dhis2Error(
+                    "The person is already registered outside your search scope",
+                    status_code=409,
+                    error_code="E1064",
+                )
             return 200, {"status": "VERIFIED", "trackedEntity": existing, "existing": True}
         attributes = [*kyc_attributes(result.identity), _token(result.token)]
         await self._create(te, body, attributes, capture, pending=None)
         return 201, {"status": "VERIFIED", "trackedEntity": te}
+
+    def _require_capture(self, scope: Scope, org_unit: str) -> None:
+        if self.store.get("organisationUnits", org_unit) is None:
+            return  # the import reports the unknown org unit
+        if not scope.covers(Kind.CAPTURE, org_unit):
+            raise Dhis2Error(
+                f"User: `{scope.username}`, has no write access to organisation unit: "
+                f"`{org_unit}`.",
+                status_code=409,
+                error_code="E1000",
+            )
 
     async def _create(
         self,
@@ -142,6 +162,13 @@ class Registrar:
             return None
         return {"trackedEntity": te, "status": found["status"], "errorCode": found["error_code"],
                 "updatedAt": found["updated"]}  # fmt: skip
+
+    def org_unit_path(self, te: str) -> str | None:
+        with self.engine.connect() as conn:
+            path: str | None = conn.execute(
+                select(TE.c.ou_path).where(TE.c.uid == te)
+            ).scalar_one_or_none()
+        return path
 
     async def verify_pending(self) -> Obj:
         """One round over the pending checks; each verified or refused one is dropped."""

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from services.sectoral_platform.auth.grants import grant_problems
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.uid import generate_uid
 from services.sectoral_platform.common.web import timestamp
@@ -18,6 +19,7 @@ from services.sectoral_platform.metadata.validation import (
     check_enums,
     validate_object,
 )
+from services.sectoral_platform.metadata.validation import _error as error
 
 
 @dataclass
@@ -171,6 +173,13 @@ def _run(
             outcome = validate_object(
                 store, schema, index, obj, options, exists, referable, uniques, staged
             )
+            if not outcome.errors and outcome.action in ("create", "update", "delete"):
+                outcome.errors = [
+                    error(code, message, schema, prop, outcome.uid)
+                    for code, message, prop in grant_problems(
+                        store, actor=options.user, plural=schema.plural,
+                        data=outcome.data, uid=outcome.uid)
+                ]  # fmt: skip
             if not outcome.errors and outcome.action in ("create", "update"):
                 assert outcome.data is not None
                 previous = store.get(schema.plural, outcome.uid) or {}

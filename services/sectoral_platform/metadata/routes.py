@@ -23,7 +23,9 @@ from services.sectoral_platform.metadata.service import (
     schema_or_404,
     write_one,
 )
+from services.sectoral_platform.metadata.store import Obj
 from services.sectoral_platform.metadata.validation import ImportOptions
+from services.sectoral_platform.metadata.views import Viewer
 
 router = APIRouter(prefix="/api", tags=["metadata"])
 
@@ -33,6 +35,24 @@ async def _json(request: Request) -> Any:
         return await request.json()
     except ValueError as exc:
         raise bad_request(f"JSON parse error: {exc}") from exc
+
+
+def _assigned_units(viewer: Viewer, user: CurrentUser, params: Any) -> list[Obj] | None:
+    """DHIS2's `userOnly` (capture units), `userDataViewOnly`, `userDataViewFallback` (view units,
+    else capture units): the caller's own assigned org units."""
+    record = viewer.store.get("users", user.uid) or {}
+    capture = record.get("organisationUnits") or []
+    view = record.get("dataViewOrganisationUnits") or []
+    if parse_bool(params.get("userOnly")):
+        refs = capture
+    elif parse_bool(params.get("userDataViewOnly")):
+        refs = view
+    elif parse_bool(params.get("userDataViewFallback")):
+        refs = view or capture
+    else:
+        return None
+    found = (viewer.store.get("organisationUnits", r.get("id", "")) for r in refs)
+    return [o for o in found if o is not None]
 
 
 def _require_write(user: CurrentUser, schema: TypeSchema) -> None:
@@ -91,10 +111,13 @@ async def import_metadata(request: Request, viewer: ViewerDep, user: CurrentUser
 
 @router.get("/{collection}", summary="List metadata objects")
 def list_collection(
-    collection: str, request: Request, viewer: ViewerDep, _: CurrentUserDep
+    collection: str, request: Request, viewer: ViewerDep, user: CurrentUserDep
 ) -> Response:
     params = request.query_params
     body = list_objects(
+        objects=_assigned_units(viewer, user, params)
+        if collection == "organisationUnits"
+        else None,
         viewer=viewer,
         collection=collection,
         params=dict(params),

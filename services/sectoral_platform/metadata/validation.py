@@ -88,6 +88,8 @@ def _owner_data(schema: TypeSchema, obj: Obj) -> Obj:
     for prop in schema.owner_props:
         if prop.name in obj and obj[prop.name] is not None:
             data[prop.name] = obj[prop.name]
+            if prop.kind == "collection" and prop.target is not None:
+                data[prop.name] = _reference_list(obj[prop.name])
     if schema.plural == "dataSets":
         data["dataSetElements"] = [
             {k: v for k, v in item.items() if k != "dataSet"}
@@ -95,6 +97,13 @@ def _owner_data(schema: TypeSchema, obj: Obj) -> Obj:
             if isinstance(item, dict)
         ]
     return data
+
+
+def _reference_list(value: Any) -> list[Any]:
+    """A reference collection as stored: a list of `{"id": ...}` (one object or bare uids are
+    accepted); anything else is kept for the reference check to refuse."""
+    items = value if isinstance(value, list) else [value]
+    return [{"id": item} if isinstance(item, str) else item for item in items]
 
 
 def _references(schema: TypeSchema, data: Obj) -> list[tuple[str, str, Any]]:

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
-from services.sectoral_platform.auth.service import CurrentUser
-from services.sectoral_platform.common.errors import Dhis2Error, bad_request, conflict
+from services.sectoral_platform.auth.scope import Scope
+from services.sectoral_platform.common.errors import bad_request, conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.suppression import MIN_THRESHOLD
 
@@ -30,7 +30,7 @@ class PublicationSpec:
     totals: bool
 
 
-def parse_spec(*, store: MetadataStore, user: CurrentUser, body: Any) -> PublicationSpec:
+def parse_spec(*, store: MetadataStore, scope: Scope, body: Any) -> PublicationSpec:
     """Shape errors are 400; well-formed requests naming what cannot be published are 409."""
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object")
@@ -42,7 +42,7 @@ def parse_spec(*, store: MetadataStore, user: CurrentUser, body: Any) -> Publica
     for uid in elements:
         _check_count(store, uid)
     periods = [_period(p) for p in dict.fromkeys(period_ids)]
-    org_unit = _org_unit(store, user, body.get("orgUnit"))
+    org_unit = _org_unit(scope, body.get("orgUnit"))
     level = _level(store, body.get("orgUnitLevel"), org_unit)
     threshold = _threshold(body.get("threshold", DEFAULT_THRESHOLD))
     totals = body.get("totals", True)
@@ -117,27 +117,18 @@ def _period(pid: str) -> Period:
     return period
 
 
-def _org_unit(store: MetadataStore, user: CurrentUser, value: Any) -> str:
-    restricted = not user.has("ALL") and bool(user.view)
+def _org_unit(scope: Scope, value: Any) -> str:
+    """The publication's top unit: named, or the caller's one view root; inside the view scope."""
     if value is None:
-        roots = (
-            list(user.view)
-            if restricted
-            else [u["id"] for u in store.all("organisationUnits") if not u.get("parent")]
-        )
+        roots = scope.view_roots_or_top()
         if len(roots) != 1:
-            raise conflict("orgUnit is required: there is more than one top unit", "E7143")
+            raise conflict("orgUnit is required: there is not exactly one top unit", "E7143")
         value = roots[0]
     if not isinstance(value, str):
         raise bad_request("orgUnit must be an org unit identifier")
-    if store.get("organisationUnits", value) is None:
+    if scope.store.get("organisationUnits", value) is None:
         raise conflict(f"Organisation unit is not valid: `{value}`", "E7143")
-    if restricted:
-        path = store.path(value) or ""
-        if not any(f"/{root}" in path for root in user.view):
-            raise Dhis2Error(
-                f"Organisation unit `{value}` is outside your data view", status_code=403
-            )
+    scope.require_analytics(value)
     return value
 
 

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.scope import ScopeDep
 from services.sectoral_platform.common.errors import bad_request, not_found
 from services.sectoral_platform.common.web import json_response
 from services.sectoral_platform.metadata.deps import StoreDep
@@ -28,16 +28,16 @@ CSV = "text/csv"
 
 @router.post("/publications", summary="Publish aggregate counts with small-cell suppression")
 async def create_publication(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    user.require(AUTHORITY)
+    scope.user.require(AUTHORITY)
     try:
         body: Any = json.loads(await request.body())
     except ValueError as exc:
         raise bad_request("The body must be a JSON object") from exc
-    spec = parse_spec(store=store, user=user, body=body)
+    spec = parse_spec(store=store, scope=scope, body=body)
     uid, rendered = await run_in_threadpool(
-        lambda: publish(engine=database.engine, store=store, user=user, spec=spec)
+        lambda: publish(engine=database.engine, store=store, scope=scope, spec=spec)
     )
     return Response(
         rendered,

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from services.sectoral_platform.analytics.request import parse_query
 from services.sectoral_platform.analytics.service import run
-from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.common.uid import generate_uid
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -31,12 +31,12 @@ CSV_COLUMNS = (
 
 
 def counts(
-    *, engine: Engine, store: MetadataStore, user: CurrentUser, spec: PublicationSpec
+    *, engine: Engine, store: MetadataStore, scope: Scope, spec: PublicationSpec
 ) -> dict[Cell, int]:
     """The analytics answer for every unit at the level within the org unit, as integers."""
     query = parse_query(
         store=store,
-        user=user,
+        scope=scope,
         dimensions=[
             "dx:" + ";".join(spec.data_elements),
             "pe:" + ";".join(p.id for p in spec.periods),
@@ -123,11 +123,11 @@ def build_document(
 
 
 def publish(
-    *, engine: Engine, store: MetadataStore, user: CurrentUser, spec: PublicationSpec
+    *, engine: Engine, store: MetadataStore, scope: Scope, spec: PublicationSpec
 ) -> tuple[str, bytes]:
     """Compute, suppress and store; the answer is the uid and the stored document itself."""
     uid = generate_uid()
-    values = counts(engine=engine, store=store, user=user, spec=spec)
+    values = counts(engine=engine, store=store, scope=scope, spec=spec)
     document = build_document(store=store, spec=spec, values=values, uid=uid)
     rendered = orjson.dumps(document)
     with Session(engine) as session:
@@ -140,7 +140,7 @@ def publish(
                 org_unit_level=spec.level,
                 cell_count=document["cellCount"],
                 suppressed_cell_count=document["suppressedCellCount"],
-                published_by=user.uid,
+                published_by=scope.user.uid,
                 document=rendered.decode(),
             )
         )

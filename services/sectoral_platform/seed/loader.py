@@ -12,6 +12,7 @@ from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.metadata.validation import ImportOptions
 from services.sectoral_platform.seed.defaults import ADMIN_UID, default_metadata
 from services.sectoral_platform.seed.orgunits import generate_units
+from services.sectoral_platform.seed.users import scoped_users
 from services.sectoral_platform.settings import SectoralSettings
 
 log = logging.getLogger("dpi.sectoral_platform.seed")
@@ -58,4 +59,11 @@ def seed(store: MetadataStore, settings: SectoralSettings) -> None:
         for program in tracker.get("programs", []):
             program["organisationUnits"] = [{"id": uid} for uid in facilities]
         _import(store, tracker, "the tracker configuration")
+        users = scoped_users(
+            units,
+            officer_password=settings.officer_password,
+            clerk_password=settings.clerk_password,
+        )
+        if users:
+            _import(store, users, "the scoped users")
         log.info("loaded the health configuration with %d org units", len(units))

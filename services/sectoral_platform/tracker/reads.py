@@ -10,9 +10,8 @@ from sqlalchemy import Float, and_, cast, func, not_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.common.errors import bad_request
-from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.meta import TrackerMeta
 from services.sectoral_platform.tracker.state import EN, EV, TE, TEAV
 
@@ -67,11 +66,12 @@ def org_unit_condition(
     column_path: Any,
     column_ou: Any,
     *,
-    store: MetadataStore,
-    user: CurrentUser,
+    scope: Scope,
     units: list[str],
     mode: str | None,
 ) -> ColumnElement[bool] | None:
+    """DHIS2's org unit modes, each limited to what the caller may search."""
+    store = scope.store
     mode = (mode or ("SELECTED" if units else "ACCESSIBLE")).upper()
     if mode not in ORG_UNIT_MODES:
         raise bad_request(f"Invalid orgUnitMode `{mode}`, expected one of {ORG_UNIT_MODES}")
@@ -80,10 +80,22 @@ def org_unit_condition(
             raise bad_request(f"Organisation unit does not exist: `{uid}`")
     if mode in ("SELECTED", "CHILDREN", "DESCENDANTS") and not units:
         raise bad_request(f"At least one org unit is required for orgUnitMode: {mode}")
+    if mode in ("ACCESSIBLE", "CAPTURE") and units:
+        raise bad_request(
+            f"orgUnitMode {mode} cannot be used with orgUnits. "
+            "Please remove the orgUnit parameter and try again."
+        )
     if mode == "ALL":
+        scope.require_search_all()
         return None
-    selected: ColumnElement[bool] = column_ou.in_(units)
+    if mode in ("ACCESSIBLE", "CAPTURE"):
+        kind = Kind.CAPTURE if mode == "CAPTURE" else Kind.SEARCH
+        scope.require_any(kind)
+        return scope.condition(kind, column_path)
+    for uid in units:
+        scope.require_search(uid)
     if mode == "SELECTED":
+        selected: ColumnElement[bool] = column_ou.in_(units)
         return selected
     if mode == "CHILDREN":
         children = [
@@ -91,13 +103,7 @@ def org_unit_condition(
         ]
         with_children: ColumnElement[bool] = column_ou.in_([*units, *children])
         return with_children
-    roots = units if mode == "DESCENDANTS" else user.capture
-    if mode in ("ACCESSIBLE", "CAPTURE") and user.has("ALL") and not roots:
-        return None
-    paths = [p for p in (store.path(u) for u in roots) if p]
-    if not paths:
-        nothing: ColumnElement[bool] = column_ou.in_([])
-        return nothing
+    paths = [p for p in (store.path(u) for u in units) if p]
     return or_(*[or_(column_path == p, column_path.like(p + "/%")) for p in paths])
 
 

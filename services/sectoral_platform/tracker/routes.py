@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.auth.service import CurrentUser, CurrentUserDep
+from services.sectoral_platform.auth.scope import Kind, Scope, ScopeDep
 from services.sectoral_platform.common.errors import bad_request, not_found, web_message
 from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.metadata.deps import StoreDep, base_url
@@ -35,13 +35,9 @@ router = APIRouter(prefix="/api/tracker", tags=["tracker"])
 TE_EXCLUDED = ("relationships", "enrollments", "events", "programOwners")
 
 
-def _capture(user: CurrentUser) -> list[str] | None:
-    return None if user.has("ALL") else user.capture
-
-
 @router.post("", summary="Import tracked entities, enrollments and events")
 async def post_tracker(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     try:
         body = orjson.loads(await request.body())
@@ -53,7 +49,9 @@ async def post_tracker(
     if parse_bool(query.get("async"), True):
         runner: JobRunner = request.app.state.tracker_jobs
         uid = await run_in_threadpool(
-            lambda: runner.submit(body=body, params=params, user=user.uid, capture=_capture(user))
+            lambda: runner.submit(
+                body=body, params=params, user=scope.user.uid, capture=scope.capture_limit()
+            )
         )
         runner.wake()
         location = f"{base_url(request)}/api/tracker/jobs/{uid}"
@@ -65,28 +63,29 @@ async def post_tracker(
             store=store,
             bundle=bundle,
             params=params,
-            capture=_capture(user),
+            capture=scope.capture_limit(),
         )
     )
     return json_response(report, 409 if report["status"] == "ERROR" else 200)
 
 
-def _job(request: Request, uid: str) -> dict[str, Any]:
+def _job(request: Request, uid: str, scope: Scope) -> dict[str, Any]:
+    """A job and its report are its submitter's (and the superuser's) to read."""
     runner: JobRunner = request.app.state.tracker_jobs
     job = runner.job(uid)
-    if job is None:
+    if job is None or not (scope.superuser or job["user"] == scope.user.uid):
         raise not_found(f"Job with id `{uid}` could not be found.", None)
     return job
 
 
 @router.get("/jobs/{uid}", summary="The log of a tracker import job")
-def get_job(request: Request, uid: str, _: CurrentUserDep) -> Response:
-    return json_response(job_log(_job(request, uid)))
+def get_job(request: Request, uid: str, scope: ScopeDep) -> Response:
+    return json_response(job_log(_job(request, uid, scope)))
 
 
 @router.get("/jobs/{uid}/report", summary="The report of a finished tracker import job")
-def get_job_report(request: Request, uid: str, _: CurrentUserDep) -> Response:
-    job = _job(request, uid)
+def get_job_report(request: Request, uid: str, scope: ScopeDep) -> Response:
+    job = _job(request, uid, scope)
     if job["status"] != "COMPLETED":
         raise not_found(f"Import report for job `{uid}` is not available yet.", None)
     return json_response(job["report"])
@@ -104,7 +103,7 @@ def _listing(key: str, items: list[dict[str, Any]], pager: dict[str, Any] | None
 
 @router.get("/trackedEntities", summary="Tracked entities")
 def list_tracked_entities(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     q = request.query_params
     meta = TrackerMeta(store)
@@ -123,8 +122,7 @@ def list_tracked_entities(
         org_unit_condition(
             TE.c.ou_path,
             TE.c.org_unit,
-            store=store,
-            user=user,
+            scope=scope,
             units=units,
             mode=q.get("orgUnitMode") or q.get("ouMode"),
         ),
@@ -162,11 +160,11 @@ def _tracked_entities(
 
 @router.get("/trackedEntities/{uid}", summary="One tracked entity")
 def get_tracked_entity(
-    request: Request, uid: str, database: DatabaseDep, store: StoreDep, _: CurrentUserDep
+    request: Request, uid: str, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     with database.engine.connect() as conn:
         row = conn.execute(select(TE).where(TE.c.uid == uid)).mappings().first()
-    if row is None:
+    if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"TrackedEntity with id {uid} could not be found.", None)
     items = _tracked_entities(database, TrackerMeta(store), [dict(row)], request.query_params)
     return json_response(items[0])
@@ -174,7 +172,7 @@ def get_tracked_entity(
 
 @router.get("/enrollments", summary="Enrollments")
 def list_enrollments(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     q = request.query_params
     units = uid_list(*q.getlist("orgUnits"), *q.getlist("orgUnit"))
@@ -184,8 +182,7 @@ def list_enrollments(
         org_unit_condition(
             EN.c.ou_path,
             EN.c.org_unit,
-            store=store,
-            user=user,
+            scope=scope,
             units=units,
             mode=q.get("orgUnitMode") or q.get("ouMode"),
         ),
@@ -205,12 +202,10 @@ def list_enrollments(
 
 
 @router.get("/enrollments/{uid}", summary="One enrollment")
-def get_enrollment(
-    request: Request, uid: str, database: DatabaseDep, _: CurrentUserDep
-) -> Response:
+def get_enrollment(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep) -> Response:
     with database.engine.connect() as conn:
         row = conn.execute(select(EN).where(EN.c.uid == uid)).mappings().first()
-        if row is None:
+        if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
             raise not_found(f"Enrollment with id {uid} could not be found.", None)
         events = conn.execute(select(EV).where(EV.c.enrollment == uid)).mappings().all()
     body = {**views.enrollment(dict(row)), "events": [views.event(dict(e)) for e in events]}
@@ -219,7 +214,7 @@ def get_enrollment(
 
 @router.get("/events", summary="Events")
 def list_events(
-    request: Request, database: DatabaseDep, store: StoreDep, user: CurrentUserDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     q = request.query_params
     units = uid_list(*q.getlist("orgUnit"), *q.getlist("orgUnits"))
@@ -229,8 +224,7 @@ def list_events(
         org_unit_condition(
             EV.c.ou_path,
             EV.c.org_unit,
-            store=store,
-            user=user,
+            scope=scope,
             units=units,
             mode=q.get("orgUnitMode") or q.get("ouMode"),
         ),
@@ -256,10 +250,10 @@ def list_events(
 
 
 @router.get("/events/{uid}", summary="One event")
-def get_event(request: Request, uid: str, database: DatabaseDep, _: CurrentUserDep) -> Response:
+def get_event(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep) -> Response:
     with database.engine.connect() as conn:
         row = conn.execute(select(EV).where(EV.c.uid == uid)).mappings().first()
-    if row is None:
+    if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Event with id {uid} could not be found.", None)
     return json_response(
         views.select_fields(views.event(dict(row)), request.query_params.get("fields"), ())

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.sectoral_platform.aggregate.values import check_value
+from services.sectoral_platform.auth.scope import in_hierarchy
 from services.sectoral_platform.common.uid import is_valid_uid
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams, instant, ref
 from services.sectoral_platform.tracker.codes import report
@@ -93,6 +94,8 @@ class Validator:
             EV: self.state.events,
         }[kind].get(uid)
         action = self._action(kind, uid, existing is not None)
+        if action in ("update", "delete") and not self._owned(kind, uid, existing or {}):
+            return
         if action == "delete":
             self.out.planned[kind].append(Planned(kind, uid, action, {}))
         elif action is not None:
@@ -100,6 +103,14 @@ class Validator:
             planned = check(uid, obj, existing or {})
             if planned is not None and len(self.out.errors) == before:
                 self.out.planned[kind].append(Planned(kind, uid, action, planned))
+
+    def _owned(self, kind: str, uid: str, existing: Obj) -> bool:
+        """Updating or deleting a stored object needs its stored org unit in the capture scope,
+        whatever org unit the payload names."""
+        if self.capture is None or in_hierarchy(existing.get("ou_path"), self.capture):
+            return True
+        self._fail(kind, uid, "E1000", existing.get("org_unit"))
+        return False
 
     def _action(self, kind: str, uid: str, exists: bool) -> str | None:
         strategy = self.params.strategy
@@ -127,8 +138,7 @@ class Validator:
         if program is not None and ou not in program.org_units:
             self._fail(kind, uid, "E1041" if kind == EN else "E1029", ou, program.uid)
             return False
-        path = self.meta.path(ou)
-        if self.capture is not None and not any(f"/{r}" in path for r in self.capture):
+        if self.capture is not None and not in_hierarchy(self.meta.path(ou), self.capture):
             self._fail(kind, uid, "E1000", ou)
             return False
         return True

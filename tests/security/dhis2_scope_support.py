@@ -1,0 +1,144 @@
+"""The DHIS2 scope tests' world: seeded users, data in three facilities, the app's routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from tests.sectoral_platform.conftest import ANC1, COC, DATA_SET, FACILITIES
+from tests.sectoral_platform.tracker_helpers import child, sync_import
+
+ADMIN = ("admin", "district")
+OFFICER = ("district_officer", "Officer123!")  # district XD-R01-D01
+CLERK = ("facility_clerk", "Clerk123!")  # facility XD-R01-D01-F001
+OWN, NEIGHBOUR, FAR = FACILITIES[0], FACILITIES[1], FACILITIES[3]  # D01, D01, D02
+PERIOD = "202401"
+VALUES = {OWN: "11", NEIGHBOUR: "22", FAR: "33"}
+NAMES = {OWN: "Owna", NEIGHBOUR: "Neighbra", FAR: "Farra"}
+
+
+async def populate(client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    """As admin: one ANC1 value and one child (enrollment, two events) per facility; returns
+    the tracker uids per facility."""
+    for ou, value in VALUES.items():
+        body = {
+            "dataSet": DATA_SET,
+            "period": PERIOD,
+            "orgUnit": ou,
+            "dataValues": [{"dataElement": ANC1, "categoryOptionCombo": COC, "value": value}],
+        }
+        answer = await client.post("/api/dataValueSets", json=body, auth=ADMIN)
+        assert answer.status_code == 200, answer.text
+    people = {ou: child(ou=ou, first=name) for ou, name in NAMES.items()}
+    await sync_import(client, {"trackedEntities": list(people.values())})
+    uids: dict[str, dict[str, str]] = {}
+    for ou, person in people.items():
+        te = person["trackedEntity"]
+        query = {"trackedEntity": te, "orgUnitMode": "ALL"}
+        enrollments = await client.get("/api/tracker/enrollments", params=query, auth=ADMIN)
+        events = await client.get("/api/tracker/events", params=query, auth=ADMIN)
+        uids[ou] = {
+            "trackedEntity": te,
+            "enrollment": enrollments.json()["enrollments"][0]["enrollment"],
+            "event": events.json()["events"][0]["event"],
+        }
+    return uids
+
+
+def first_names(body: dict[str, Any]) -> list[str]:
+    found = []
+    for te in body.get("trackedEntities", []):
+        found += [a["value"] for a in te["attributes"] if a["value"] in NAMES.values()]
+    return sorted(found)
+
+
+def api_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
+    """(method, path, dependant) of every route, through FastAPI's included routers."""
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        items: list[Any] = contexts() if callable(contexts) else [route]
+        for item in items:
+            dependant = getattr(item, "dependant", None)
+            if dependant is None:
+                continue
+            for method in sorted(item.methods or ()):
+                yield method, item.path, dependant
+
+
+def depends_on(dependant: Any, target: Callable[..., Any]) -> bool:
+    return any(d.call is target or depends_on(d, target) for d in dependant.dependencies)
+
+
+# Routes that are not bound to a user's org units, and why (DHIS2 scopes none of them).
+UNSCOPED = {
+    ("GET", "/"): "service root",
+    ("GET", "/healthz"): "liveness probe",
+    ("GET", "/readyz"): "readiness probe",
+    ("GET", "/info"): "service information",
+    ("GET", "/api/system/info"): "system information",
+    ("GET", "/api/system/id"): "fresh UIDs",
+    ("GET", "/api/system/ping"): "liveness",
+    ("GET", "/api/me"): "the caller's own account",
+    ("GET", "/api/me/authorization"): "the caller's own authorities",
+    ("POST", "/api/apiToken"): "the caller's own tokens",
+    ("GET", "/api/apiToken"): "the caller's own tokens",
+    ("DELETE", "/api/apiToken/{uid}"): "the caller's own tokens",
+    ("GET", "/api/metadata"): "metadata, not data-scoped in DHIS2",
+    ("POST", "/api/metadata"): "metadata, authority F_METADATA_IMPORT",
+    ("GET", "/api/{collection}"): "metadata, not data-scoped in DHIS2",
+    ("POST", "/api/{collection}"): "metadata, authority F_METADATA_IMPORT / F_USER_ADD",
+    ("GET", "/api/{collection}/{uid}"): "metadata, not data-scoped in DHIS2",
+    ("PUT", "/api/{collection}/{uid}"): "metadata, authority F_METADATA_IMPORT / F_USER_ADD",
+    ("PATCH", "/api/{collection}/{uid}"): "metadata, authority F_METADATA_IMPORT / F_USER_ADD",
+    ("DELETE", "/api/{collection}/{uid}"): "metadata, authority F_METADATA_IMPORT / F_USER_ADD",
+    ("GET", "/api/{collection}/{uid}/{prop}"): "metadata, not data-scoped in DHIS2",
+    ("GET", "/api/openData/publications"): "open data: public by design",
+    ("GET", "/api/openData/publications/{name}"): "open data: public by design",
+    ("GET", "/api/immunisationStatus"): "mediator only, consent checked by the mediator",
+    ("POST", "/api/civilRegistration/events"): "mediator only (PUSH delivery)",
+}
+
+
+def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, Any], int]]:
+    """For every scoped GET route: a request for the FAR facility's data (the admin gets it) and
+    the refusal the facility clerk gets instead."""
+    far = uids[FAR]
+    te, en, ev = far["trackedEntity"], far["enrollment"], far["event"]
+    return {
+        "/api/dataValueSets": (
+            "/api/dataValueSets",
+            {"dataSet": DATA_SET, "period": PERIOD, "orgUnit": FAR},
+            409,
+        ),
+        "/api/dataValues": (
+            "/api/dataValues",
+            {"de": ANC1, "pe": PERIOD, "ou": FAR, "co": COC},
+            409,
+        ),
+        "/api/analytics": (
+            "/api/analytics",
+            {"dimension": [f"dx:{ANC1}", f"pe:{PERIOD}", f"ou:{FAR}"]},
+            409,
+        ),
+        "/api/tracker/trackedEntities": (
+            "/api/tracker/trackedEntities",
+            {"trackedEntities": te, "orgUnitMode": "ALL"},
+            403,
+        ),
+        "/api/tracker/trackedEntities/{uid}": (f"/api/tracker/trackedEntities/{te}", {}, 404),
+        "/api/tracker/enrollments": (
+            "/api/tracker/enrollments",
+            {"orgUnits": FAR, "orgUnitMode": "SELECTED"},
+            403,
+        ),
+        "/api/tracker/enrollments/{uid}": (f"/api/tracker/enrollments/{en}", {}, 404),
+        "/api/tracker/events": ("/api/tracker/events", {"orgUnit": FAR}, 403),
+        "/api/tracker/events/{uid}": (f"/api/tracker/events/{ev}", {}, 404),
+        "/api/identity/registrations/{uid}": (f"/api/identity/registrations/{te}", {}, 404),
+        "/api/events/outbox": ("/api/events/outbox", {}, 403),
+        "/api/tracker/jobs/{uid}": (f"/api/tracker/jobs/{far['job']}", {}, 404),
+        "/api/tracker/jobs/{uid}/report": (f"/api/tracker/jobs/{far['job']}/report", {}, 404),
+    }
