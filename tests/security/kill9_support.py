@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +63,9 @@ class ServiceCase:
     writes: tuple[WriteKind, ...]
     headers: Mapping[str, str] = field(default_factory=dict)
     auth: tuple[str, str] | None = None
-    setup: Callable[[httpx.Client], Context] = lambda client: {}
-    outbox: Callable[[httpx.Client], set[str]] | None = None  # ids of every event it holds
+    setup: Callable[[httpx.Client, Context], Context] = lambda client, context: {}
+    # ids of every event its outbox holds (pending or published) or has delivered
+    outbox: Callable[[httpx.Client, Context], set[str]] | None = None
 
     def __str__(self) -> str:
         return self.service
@@ -220,10 +224,59 @@ def missing_after_restart(
     return missing
 
 
-def missing_from_outbox(case: ServiceCase, client: httpx.Client, load: Load) -> list[str]:
-    """Acknowledged writes whose event is in the outbox neither as pending nor as published."""
+def missing_from_outbox(
+    case: ServiceCase, client: httpx.Client, context: Context, load: Load, *, poll_seconds: float
+) -> list[str]:
+    """Acknowledged writes whose event the outbox neither holds nor delivered by a deadline."""
     if case.outbox is None:
         return []
-    held = case.outbox(client)
-    expected = [(kind, kind.outbox_id(ack)) for kind, ack in load.acked if kind.outbox_id]
-    return [f"{kind.name} {event}" for kind, event in expected if event not in held]
+    expected = {(kind.name, kind.outbox_id(ack)) for kind, ack in load.acked if kind.outbox_id}
+    deadline = time.monotonic() + poll_seconds
+    while True:
+        held = case.outbox(client, context)
+        missing = sorted(f"{name} {event}" for name, event in expected if event not in held)
+        if not missing or time.monotonic() > deadline:
+            return missing
+        time.sleep(0.2)
+
+
+class Receiver:
+    """A webhook endpoint on loopback that keeps the JSON bodies posted to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[Any] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver._lock:
+                    receiver.bodies.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def received(self) -> list[Any]:
+        with self._lock:
+            return list(self.bodies)
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    """A running `Receiver`, shut down when left."""
+    hook = Receiver()
+    thread = threading.Thread(target=hook.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hook
+    finally:
+        hook.server.shutdown()
+        hook.server.server_close()
+        thread.join(timeout=5)
