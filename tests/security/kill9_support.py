@@ -12,6 +12,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ class Load:
     def killed(self) -> bool:
         return self.killed_at is not None
 
+    def per_kind(self) -> Counter[str]:
+        return Counter(kind.name for kind, _ in self.acked)
+
 
 @dataclass(frozen=True)
 class Served:
@@ -114,6 +118,7 @@ def running(case: ServiceCase, database_url: str, data_dir: Path) -> Iterator[Se
         "DPI_DATA_DIR": str(data_dir),
         "DPI_LOG_LEVEL": "WARNING",
         "DPI_LOG_FORMAT": "text",
+        "DPI_ADMIN_KEY": "dpi-admin",
         "DPI_INTEROP_LAYER_URL": DEAD_MEDIATOR,
         f"DPI_{case.service.upper()}_DATABASE_URL": database_url,
         **case.env,
@@ -132,35 +137,34 @@ def send(client: httpx.Client, call: Call) -> httpx.Response:
     )
 
 
-def load_and_kill(
-    case: ServiceCase,
-    served: Served,
-    context: Context,
-    *,
-    clients: int,
-    max_writes: int,
-    kill_after_acks: int,
-    kill_after_seconds: float,
-) -> Load:
-    """Writes from `clients` concurrent clients; SIGKILL the server once `kill_after_acks` writes
-    were acknowledged or `kill_after_seconds` passed, while the other clients wait for answers."""
-    return asyncio.run(
-        _load(case, served, context, clients, max_writes, kill_after_acks, kill_after_seconds)
-    )
+@dataclass(frozen=True)
+class Plan:
+    """How hard and how long to load before the kill; every bound is explicit."""
+
+    clients: int = 6
+    max_writes: int = 450
+    kill_after_acks: int = 150  # kill once this many writes were acknowledged,
+    kill_after_seconds: float = 2.5  # or after this long if every kind has
+    min_per_kind: int = 5  # this many acknowledged (else go on, up to max_writes)
 
 
-async def _load(
-    case: ServiceCase,
-    served: Served,
-    context: Context,
-    clients: int,
-    max_writes: int,
-    kill_after_acks: int,
-    kill_after_seconds: float,
-) -> Load:
+def load_and_kill(case: ServiceCase, served: Served, context: Context, plan: Plan) -> Load:
+    """Writes from `plan.clients` concurrent clients, each kind in turn; SIGKILL the server
+    after a response, as planned, while the other clients still wait for theirs."""
+    return asyncio.run(_load(case, served, context, plan))
+
+
+async def _load(case: ServiceCase, served: Served, context: Context, plan: Plan) -> Load:
     load = Load()
     numbers = itertools.count()
-    deadline = time.monotonic() + kill_after_seconds
+    deadline = time.monotonic() + plan.kill_after_seconds
+
+    def due() -> bool:
+        if len(load.acked) >= plan.kill_after_acks:
+            return True
+        counts = load.per_kind()
+        enough = all(counts.get(kind.name, 0) >= plan.min_per_kind for kind in case.writes)
+        return enough and time.monotonic() > deadline
 
     def kill_now() -> None:
         load.in_flight_at_kill = load.in_flight
@@ -170,7 +174,7 @@ async def _load(
     async def worker(http: httpx.AsyncClient) -> None:
         while not load.killed:
             i = next(numbers)
-            if i >= max_writes:
+            if i >= plan.max_writes:
                 return
             kind = case.writes[i % len(case.writes)]
             call = kind.request(i, context)
@@ -191,12 +195,10 @@ async def _load(
                 load.refused.append(
                     f"{kind.name} #{i}: {response.status_code} {response.text[:300]}"
                 )
-            if not load.killed and (
-                len(load.acked) >= kill_after_acks or time.monotonic() > deadline
-            ):
+            if not load.killed and due():
                 kill_now()
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
     async with httpx.AsyncClient(
         base_url=served.url,
         headers=dict(case.headers),
@@ -204,7 +206,7 @@ async def _load(
         timeout=TIMEOUT,
         limits=limits,
     ) as http:
-        await asyncio.gather(*(worker(http) for _ in range(clients)))
+        await asyncio.gather(*(worker(http) for _ in range(plan.clients)))
     return load
 
 

@@ -22,6 +22,7 @@ from tests.conftest import scratch_database
 from tests.security import kill9_writes as w
 from tests.security.kill9_support import (
     Call,
+    Plan,
     ServiceCase,
     WriteKind,
     load_and_kill,
@@ -31,11 +32,7 @@ from tests.security.kill9_support import (
     running,
 )
 
-CLIENTS = 6
-MAX_WRITES = 3 * w.CONSENT_POOL
-KILL_AFTER_ACKS = 150
-KILL_AFTER_SECONDS = 2.5
-MIN_ACKED = 20  # fewer and the test would prove little
+PLAN = Plan(max_writes=3 * w.CONSENT_POOL)
 ADMIN_KEY = {"X-DPI-Admin-Key": "dpi-admin"}
 BIRTHS = "/data/births/1.0"
 
@@ -106,7 +103,10 @@ CASES = [
     ),
     ServiceCase(
         service="consent",
-        env={"DPI_CONSENT_WEBHOOK_INTERVAL": "0.2"},
+        env={
+            "DPI_CONSENT_ORG_API_KEY": "dpi-consent-org-key",
+            "DPI_CONSENT_WEBHOOK_INTERVAL": "0.2",
+        },
         headers={"Authorization": "ApiKey dpi-consent-org-key"},
         setup=w.consent_setup,
         writes=(
@@ -145,7 +145,11 @@ CASES = [
     ),
     ServiceCase(
         service="registries",
-        env={"DPI_REGISTRIES_OUTBOX_ENABLED": "true"},
+        env={
+            "DPI_REGISTRIES_API_KEY": SANDBOX_API_KEY,
+            "DPI_REGISTRIES_API_KEY_OWNER": "DPI/GOV/CRVS/registries",
+            "DPI_REGISTRIES_OUTBOX_ENABLED": "true",
+        },
         headers={
             "Authorization": SANDBOX_API_KEY,
             "Information-Mediator-Client": "DPI/GOV/CRVS/registries",
@@ -170,6 +174,7 @@ CASES = [
     ServiceCase(
         service="sectoral_platform",
         env={
+            "DPI_SECTORAL_PLATFORM_ADMIN_PASSWORD": "district",
             "DPI_SECTORAL_PLATFORM_FACILITY_SYNC_ON_START": "false",
             "DPI_SECTORAL_PLATFORM_SUBSCRIBE_CIVIL_EVENTS": "false",
             "DPI_SECTORAL_PLATFORM_AGGREGATION_INTERVAL_SECONDS": "0",
@@ -212,28 +217,20 @@ def test_no_acknowledged_write_is_lost_to_kill_9(case: ServiceCase, tmp_path: Pa
         with running(case, url, tmp_path) as served:
             with served.client(case) as client:
                 context |= case.setup(client, context)
-            load = load_and_kill(
-                case,
-                served,
-                context,
-                clients=CLIENTS,
-                max_writes=MAX_WRITES,
-                kill_after_acks=KILL_AFTER_ACKS,
-                kill_after_seconds=KILL_AFTER_SECONDS,
-            )
+            load = load_and_kill(case, served, context, PLAN)
             assert served.process.wait(timeout=10) == -signal.SIGKILL
         assert load.refused == [], "every write must be valid, else the test proves nothing"
         assert load.killed, f"the load ended ({load.sent} writes) before the kill"
         assert load.in_flight_at_kill >= 1, "the kill must interrupt requests in flight"
-        assert len(load.acked) >= MIN_ACKED
+        assert len(load.per_kind()) == len(case.writes)
+        assert min(load.per_kind().values()) >= PLAN.min_per_kind
         with running(case, url, tmp_path) as served, served.client(case) as client:
             lost = missing_after_restart(case, client, load, poll_seconds=30)
             assert lost == [], f"{len(lost)} of {len(load.acked)} acknowledged writes lost"
             unevented = missing_from_outbox(case, client, context, load, poll_seconds=30)
             assert unevented == [], f"{len(unevented)} acknowledged writes lost their event"
-    kinds = {kind.name: sum(1 for k, _ in load.acked if k is kind) for kind in case.writes}
     print(
-        f"\nkill9 {case.service}: {len(load.acked)} acknowledged {kinds}, lost 0; "
+        f"\nkill9 {case.service}: {len(load.acked)} acknowledged {dict(load.per_kind())}, lost 0; "
         f"{load.sent} sent, {load.unanswered} unanswered, "
         f"{load.in_flight_at_kill} in flight at kill"
     )
