@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from services.consent.seed import SCHOOL_ENROLMENT_ID
@@ -21,7 +22,9 @@ from services.registries.settings import SANDBOX_API_KEY
 from tests.conftest import scratch_database
 from tests.security import kill9_writes as w
 from tests.security.kill9_support import (
+    Ack,
     Call,
+    Context,
     Plan,
     ServiceCase,
     WriteKind,
@@ -30,6 +33,7 @@ from tests.security.kill9_support import (
     missing_from_outbox,
     receiver,
     running,
+    send,
 )
 
 PLAN = Plan(max_writes=3 * w.CONSENT_POOL)
@@ -48,6 +52,51 @@ def birth(i: int) -> Call:
     mother = {"givenName": "Zawadi", "familyName": f"Nine{w.letters(i)}"}
     return Call(
         "POST", f"{BIRTHS}/create", json={"write": {"content": {"child": child, "mother": mother}}}
+    )
+
+
+BIRTH_POOL = 60  # births registered before the load, for its deaths and corrections
+
+
+def registered_births(client: httpx.Client, context: Context) -> Context:
+    births = []
+    for n in range(BIRTH_POOL):
+        response = send(client, birth(100_000 + n))
+        assert response.status_code == 200, response.text
+        births.append(response.json()["content"]["id"])
+    return {"births": births}
+
+
+def pooled(i: int, context: Context) -> str:
+    """The setup's birth that write `i` (three kinds in turn) registers a death for or corrects."""
+    births: list[str] = context["births"]
+    assert i // 3 < len(births), "more writes than registered births"
+    return births[i // 3]
+
+
+def death(i: int, context: Context) -> Call:
+    content = {
+        "birthRegistrationId": pooled(i, context),
+        "deceased": {"givenName": "Kilo", "familyName": f"Nine{w.letters(100_000 + i // 3)}"},
+        "dateOfDeath": "2026-03-04",
+    }
+    return Call("POST", "/data/deaths/1.0/create", json={"write": {"content": content}})
+
+
+def correction(i: int, context: Context) -> Call:
+    query = {"content": {"id": pooled(i, context)}}
+    write = {"content": {"child": {"givenName": f"Corrected{w.letters(i)}"}}}
+    return Call("PUT", f"{BIRTHS}/update", json={"query": query, "write": write})
+
+
+def corrected(ack: Ack, response: httpx.Response) -> bool:
+    given = f"Corrected{w.letters(int(ack['i']))}"
+    return response.status_code == 200 and response.json()["content"]["child"]["givenName"] == given
+
+
+def read(registry: str, record_id: str) -> Call:
+    return Call(
+        "POST", f"/data/{registry}/1.0/read", json={"query": {"content": {"id": record_id}}}
     )
 
 
@@ -155,15 +204,28 @@ CASES = [
             "Information-Mediator-Client": "DPI/GOV/CRVS/registries",
             **ADMIN_KEY,
         },
+        setup=registered_births,
         writes=(
             WriteKind(
                 "birth",
                 lambda i, c: birth(i),
                 lambda i, r: {"id": w.json_of(r)["content"]["id"]},
-                lambda ack: Call(
-                    "POST", f"{BIRTHS}/read", json={"query": {"content": {"id": ack["id"]}}}
-                ),
+                lambda ack: read("births", ack["id"]),
                 outbox_id=lambda ack: ack["id"],
+            ),
+            WriteKind(
+                "death",
+                death,
+                lambda i, r: {"id": w.json_of(r)["content"]["id"]},
+                lambda ack: read("deaths", ack["id"]),
+                outbox_id=lambda ack: ack["id"],
+            ),
+            WriteKind(
+                "correction",
+                correction,
+                lambda i, r: {"i": str(i), "id": w.json_of(r)["content"]["id"]},
+                lambda ack: read("births", ack["id"]),
+                corrected,
             ),
         ),
         outbox=lambda client, context: {
