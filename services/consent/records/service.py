@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from services.consent.agreements.models import DataAgreement
@@ -136,6 +137,22 @@ def _after_change(
     return revision
 
 
+def _existing(session: Session, record: ConsentRecord) -> str | None:
+    return session.exec(
+        select(ConsentRecord.id).where(
+            ConsentRecord.individual_id == record.individual_id,
+            ConsentRecord.data_agreement_id == record.data_agreement_id,
+        )
+    ).first()
+
+
+def _exists(record_id: str | None) -> Conflict:
+    return Conflict(
+        f"Consent record {record_id} already exists for this agreement; update it instead.",
+        code="consent-record-exists",
+    )
+
+
 def store_new_record(
     session: Session,
     *,
@@ -144,18 +161,15 @@ def store_new_record(
     signer: Signer,
     settings: ConsentSettings,
 ) -> Revision:
-    existing = session.exec(
-        select(ConsentRecord.id).where(
-            ConsentRecord.individual_id == record.individual_id,
-            ConsentRecord.data_agreement_id == record.data_agreement_id,
-        )
-    ).first()
+    existing = _existing(session, record)
     if existing is not None:
-        raise Conflict(
-            f"Consent record {existing} already exists for this agreement; update it instead.",
-            code="consent-record-exists",
-        )
+        raise _exists(existing)
     session.add(record)
+    try:
+        session.flush()  # a concurrent grant that got in first is a 409 here, not a 500 later
+    except IntegrityError:
+        session.rollback()
+        raise _exists(_existing(session, record)) from None
     return _after_change(
         session,
         record=record,
