@@ -1,8 +1,9 @@
 """The single writer of the chain: batches records, links them, signs each batch (in a thread).
 
-Exchanges hand their record over and answer at once; a record is durable within one flush
-(group commit, milliseconds). Reads of the log flush first, so they always see every exchange
-that has been answered.
+An exchange hands its record over and waits for the commit of the batch that holds it before
+its answer leaves (group commit: whatever arrives while a batch is being written forms the next
+one), so no answered exchange lacks its record, even after kill -9. Records nobody waits for
+(push deliveries) are grouped for up to the flush interval. Reads of the log flush first.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, TypeVar
 
 from anyio import to_thread
@@ -31,6 +34,13 @@ from services.interop_layer.messagelog.chain import (
     sign,
 )
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
+from services.interop_layer.messagelog.trust import (
+    HEAD_FILE,
+    KEYS_FILE,
+    HeadAnchor,
+    export_anchor,
+    pin_key,
+)
 from services.kernel.db import Database
 
 log = logging.getLogger("dpi.interop.messagelog")
@@ -72,17 +82,29 @@ class _RecordInsert:
 
 class LogWriter:
     def __init__(
-        self, database: Database, key: Ed25519PrivateKey, *, group_delay: float = 0.0
+        self,
+        database: Database,
+        key: Ed25519PrivateKey,
+        *,
+        group_delay: float = 0.0,
+        trust: Path | None = None,
+        anchor_interval: float = 1.0,
     ) -> None:
         self.database = database
         self.group_delay = group_delay
         self.key = key
         self.pem = public_pem(key)
         self.key_id = key_id_of(self.pem)
+        self.trust = trust  # where keys.json and head.json go (outside the database)
+        self.anchor_interval = anchor_interval
+        self.pinned: dict[str, str] = {self.key_id: self.pem}
+        self.anchor: HeadAnchor | None = None
+        self._anchored_at = 0.0
         self._pending: list[dict[str, Any]] = []
+        self._done: asyncio.Future[None] | None = None  # resolved when `_pending` is committed
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
+        self._urgent = asyncio.Event()  # someone waits: no group delay
         self._flushing = asyncio.Lock()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -91,7 +113,7 @@ class LogWriter:
         self._insert = _RecordInsert(database.engine)
 
     def open(self) -> None:
-        """Register the public key and read where the chain ends."""
+        """Register and pin the public key, read where the chain ends, export a head anchor."""
         with self.database.session() as session:
             if session.get(LogKey, self.key_id) is None:
                 session.add(LogKey(key_id=self.key_id, public_key=self.pem))
@@ -99,6 +121,20 @@ class LogWriter:
             head = session.get(LogMark, "head") or session.get(LogMark, "anchor")
             if head is not None:
                 self.head_seq, self.head_hash = head.seq, head.record_hash
+        if self.trust is not None:
+            self.pinned = pin_key(self.trust / KEYS_FILE, key_id=self.key_id, pem=self.pem)
+            self._export_anchor()
+
+    def _export_anchor(self) -> None:
+        if self.trust is not None:
+            self.anchor = export_anchor(
+                self.trust / HEAD_FILE,
+                seq=self.head_seq,
+                record_hash=self.head_hash,
+                key=self.key,
+                key_id=self.key_id,
+            )
+            self._anchored_at = time.monotonic()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-log-writer")
@@ -107,15 +143,28 @@ class LogWriter:
         """Let the writer finish its batch (a cancelled thread would write on unseen), flush."""
         if self._task is not None:
             self._stopping = True
-            self._stop.set()
+            self._urgent.set()
             self._wake.set()
             await self._task
             self._task = None
         await self.flush()
+        await to_thread.run_sync(self._export_anchor)
 
     def submit(self, fields: dict[str, Any]) -> None:
+        """Hand a record over without waiting for it (written within the flush interval)."""
         self._pending.append(fields)
         self._wake.set()
+
+    async def commit(self, fields: dict[str, Any]) -> None:
+        """Hand a record over and return once the batch holding it is committed."""
+        self._pending.append(fields)
+        done = self._done
+        if done is None:
+            done = self._done = asyncio.get_running_loop().create_future()
+            self._urgent.set()
+            self._wake.set()
+        # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
+        await asyncio.shield(done)
 
     async def flush(self) -> None:
         """Write everything submitted so far (waiting for a batch already on its way)."""
@@ -123,6 +172,7 @@ class LogWriter:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
+            done, self._done = self._done, None
             written = False
 
             def write() -> None:
@@ -135,7 +185,11 @@ class LogWriter:
             except BaseException:  # cancelled before the thread ran, or the write failed
                 if not written:
                     self._pending[:0] = batch  # keep order; retried by the next flush
+                    if done is not None:  # its waiters wait for the retry
+                        self._done = done if self._done is None else _chain(self._done, done)
                 raise
+            if done is not None:
+                done.set_result(None)
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""
@@ -149,10 +203,13 @@ class LogWriter:
     async def _run(self) -> None:
         while not self._stopping:
             await self._wake.wait()
-            if self.group_delay > 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):  # group commit: one write, many records
-                    await asyncio.wait_for(self._stop.wait(), self.group_delay)
+            if self.group_delay > 0 and not self._urgent.is_set():
+                with contextlib.suppress(TimeoutError):  # nobody waits: group for longer
+                    await asyncio.wait_for(self._urgent.wait(), self.group_delay)
+            # The exchanges answered in this loop turn join the batch; the rest form the next.
+            await asyncio.sleep(0)
             self._wake.clear()
+            self._urgent.clear()
             try:
                 await self.flush()
             except Exception:
@@ -178,6 +235,8 @@ class LogWriter:
                 self._insert.execute(connection, batch)
                 self._set_mark(connection, "head", seq, prev)
             self.head_seq, self.head_hash = seq, prev
+            if time.monotonic() - self._anchored_at >= self.anchor_interval:
+                self._export_anchor()
 
     def _set_mark(self, connection: Connection, name: str, seq: int, digest: str) -> None:
         values = {
@@ -219,3 +278,14 @@ class LogWriter:
             return PurgeReport(purged=purged, anchor_seq=upto, remaining=remaining)
 
         return await self.run_locked(work)
+
+
+def _chain(later: asyncio.Future[None], earlier: asyncio.Future[None]) -> asyncio.Future[None]:
+    """Resolve `earlier` with `later` (records put back before newer ones share their commit)."""
+
+    def resolve(_: asyncio.Future[None]) -> None:
+        if not earlier.done():
+            earlier.set_result(None)
+
+    later.add_done_callback(resolve)
+    return later
