@@ -70,6 +70,7 @@ def create_app(
             database,
             load_or_create_key(settings.state_dir() / "messagelog.pem"),
             group_delay=settings.message_log_flush_interval,
+            commit_delay=settings.message_log_commit_delay,
             trust=trust_dir(settings.state_dir()),
             anchor_interval=settings.message_log_anchor_interval,
         )

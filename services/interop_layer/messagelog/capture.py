@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +23,9 @@ from services.interop_layer.api_model import utcnow
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.identifiers import new_uuid
 from services.kernel.redact import redact_path
+
+if TYPE_CHECKING:
+    from services.interop_layer.messagelog.writer import LogWriter
 
 MAX_FIELDS = 200
 
@@ -162,19 +165,24 @@ async def answer_logged(
 ) -> None:
     """Run `answer` (which sends through `held`), commit the record, then let the answer go."""
     state = scope["app"].state
+    writer: LogWriter = state.message_log
     logged = state.settings.message_log_bodies != "off"
     started, clock = utcnow(), time.perf_counter()
     state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
+    writer.expected += logged
     try:
         try:
             await answer()
         except BaseException:
             exchange.broken = True  # no complete answer leaves: the record need not be waited for
             if logged:
-                state.message_log.submit(exchange_fields(scope, exchange, started, clock))
+                writer.expected -= 1
+                writer.submit(exchange_fields(scope, exchange, started, clock))
+                writer.gathered()
             raise
         if logged:
-            await state.message_log.commit(exchange_fields(scope, exchange, started, clock))
+            writer.expected -= 1
+            await writer.commit(exchange_fields(scope, exchange, started, clock))
         await held.release()
     finally:
         state.exchanges_in_flight -= 1

@@ -87,11 +87,15 @@ class LogWriter:
         key: Ed25519PrivateKey,
         *,
         group_delay: float = 0.0,
+        commit_delay: float = 0.0,
         trust: Path | None = None,
         anchor_interval: float = 1.0,
     ) -> None:
         self.database = database
         self.group_delay = group_delay
+        self.commit_delay = commit_delay
+        self.expected = 0  # exchanges under way whose records will come (`answer_logged`)
+        self._gathering: asyncio.Future[None] | None = None
         self.key = key
         self.pem = public_pem(key)
         self.key_id = key_id_of(self.pem)
@@ -163,8 +167,29 @@ class LogWriter:
             done = self._done = asyncio.get_running_loop().create_future()
             self._urgent.set()
             self._wake.set()
+        self.gathered()
         # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
         await asyncio.shield(done)
+
+    def gathered(self) -> None:
+        """The batch being gathered may go once no exchange under way is left to join it."""
+        gathering = self._gathering
+        if gathering is not None and self.expected <= 0 and not gathering.done():
+            gathering.set_result(None)
+
+    async def _gather(self) -> None:
+        """Under load, wait (at most the commit delay) for the exchanges under way to hand their
+        records over: one commit for all of them. Alone, an exchange is written at once."""
+        if self.expected <= 0 or self.commit_delay <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        gathering = self._gathering = loop.create_future()
+        timer = loop.call_later(self.commit_delay, _resolve, gathering)
+        try:
+            await gathering
+        finally:
+            timer.cancel()
+            self._gathering = None
 
     async def flush(self) -> None:
         """Write everything submitted so far (waiting for a batch already on its way)."""
@@ -206,8 +231,11 @@ class LogWriter:
             if self.group_delay > 0 and not self._urgent.is_set():
                 with contextlib.suppress(TimeoutError):  # nobody waits: group for longer
                     await asyncio.wait_for(self._urgent.wait(), self.group_delay)
-            # The exchanges answered in this loop turn join the batch; the rest form the next.
+            # The exchanges answered in this loop turn join the batch, and under load those
+            # still under way; the rest form the next batch.
             await asyncio.sleep(0)
+            if not self._stopping:
+                await self._gather()
             self._wake.clear()
             self._urgent.clear()
             try:
@@ -278,6 +306,11 @@ class LogWriter:
             return PurgeReport(purged=purged, anchor_seq=upto, remaining=remaining)
 
         return await self.run_locked(work)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _chain(later: asyncio.Future[None], earlier: asyncio.Future[None]) -> asyncio.Future[None]:
