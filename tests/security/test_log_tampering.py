@@ -8,6 +8,7 @@ and runs the verifier: exit 1, naming the first missing or bad record where ther
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -19,7 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sandbox.cli import main as dpi_main
 from services.interop_layer.messagelog.chain import key_id_of, public_pem, sign
+from services.interop_layer.messagelog.models import LogRecord
 from services.interop_layer.messagelog.trust import anchor_message
+from services.interop_layer.messagelog.writer import LogWriter
+from services.kernel.db import Database
 from tests.conftest import scratch_database
 from tests.security.logtrust_support import Forger, PristineLog, make_pristine
 
@@ -268,3 +272,22 @@ def test_without_pinned_keys_the_verifier_refuses(
 ) -> None:
     verdict = run_verify(log, capsys, "--keys", str(tmp_path / "absent.json"))
     assert verdict.code == 2 and "no pinned key file" in verdict.output
+
+
+def test_a_retention_purge_still_verifies_against_the_anchors(
+    log: PristineLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Purging old records is not tampering: the signed purge anchor covers the known heads."""
+    assert run_verify(log, capsys).code == 0  # the verifier now remembers seq 8
+    database = Database(log.url)
+    with database.session() as session:
+        sixth = session.get(LogRecord, 6)
+        assert sixth is not None
+    writer = LogWriter(database, log.key)
+    writer.open()
+    report = asyncio.run(writer.purge(before=sixth.started_at))
+    database.dispose()
+    assert report.purged == 5 and report.remaining == 3
+    verdict = run_verify(log, capsys)
+    assert verdict.code == 0, verdict.output
+    assert "3 records" in verdict.output and "purge anchor 5" in verdict.output

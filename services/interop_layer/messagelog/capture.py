@@ -173,8 +173,14 @@ async def answer_logged(
     try:
         try:
             await answer()
+        except Exception:
+            exchange.broken = True  # an outer layer may still answer (500): record it first
+            if logged:
+                writer.expected -= 1
+                await writer.commit(exchange_fields(scope, exchange, started, clock))
+            raise
         except BaseException:
-            exchange.broken = True  # no complete answer leaves: the record need not be waited for
+            exchange.broken = True  # cancelled: no answer leaves, the record need not be awaited
             if logged:
                 writer.expected -= 1
                 writer.submit(exchange_fields(scope, exchange, started, clock))

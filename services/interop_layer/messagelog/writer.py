@@ -14,13 +14,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from services.interop_layer.api_model import utcnow
@@ -33,6 +32,7 @@ from services.interop_layer.messagelog.chain import (
     record_digest,
     sign,
 )
+from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
 from services.interop_layer.messagelog.trust import (
     HEAD_FILE,
@@ -44,40 +44,10 @@ from services.interop_layer.messagelog.trust import (
 from services.kernel.db import Database
 
 log = logging.getLogger("dpi.interop.messagelog")
-_RECORDS: Table = LogRecord.__table__  # type: ignore[attr-defined]
 _MARKS: Table = LogMark.__table__  # type: ignore[attr-defined]
 # Built once: constructing an UPDATE per batch cost more than the batch's inserts.
 _UPDATE_MARK = update(_MARKS).where(_MARKS.c.name == bindparam("mark_name"))
 T = TypeVar("T")
-
-
-class _RecordInsert:
-    """The records' INSERT compiled once for the dialect; values converted by the column types'
-    own bind processors. Core's generic per-row parameter handling cost more than hashing."""
-
-    def __init__(self, engine: Engine) -> None:
-        dialect = engine.dialect
-        compiled = _RECORDS.insert().compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.positional = bool(dialect.positional)
-        self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.params)
-        self.values = itemgetter(*self.names)
-        self.converted: list[tuple[int, Callable[[Any], Any], Any]] = []
-        for column in _RECORDS.columns:
-            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:  # (position, processor, what it makes of None)
-                self.converted.append((self.names.index(column.name), processor, processor(None)))
-
-    def execute(self, connection: Connection, batch: list[dict[str, Any]]) -> None:
-        values, converted = self.values, self.converted
-        rows: list[Any] = []
-        for fields in batch:
-            row = list(values(fields))
-            for position, processor, of_none in converted:
-                value = row[position]
-                row[position] = of_none if value is None else processor(value)
-            rows.append(tuple(row) if self.positional else dict(zip(self.names, row, strict=True)))
-        connection.exec_driver_sql(self.sql, rows)
 
 
 class LogWriter:
@@ -114,7 +84,7 @@ class LogWriter:
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0
         self.head_hash = GENESIS
-        self._insert = _RecordInsert(database.engine)
+        self._insert = RecordInsert(database.engine)
 
     def open(self) -> None:
         """Register and pin the public key, read where the chain ends, export a head anchor."""
@@ -168,6 +138,8 @@ class LogWriter:
             self._urgent.set()
             self._wake.set()
         self.gathered()
+        if self._task is None:  # no writer task (not started, or stopped): write it now
+            await self.flush()
         # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
         await asyncio.shield(done)
 
@@ -264,7 +236,10 @@ class LogWriter:
                 self._set_mark(connection, "head", seq, prev)
             self.head_seq, self.head_hash = seq, prev
             if time.monotonic() - self._anchored_at >= self.anchor_interval:
-                self._export_anchor()
+                try:  # the batch is committed: a failed export must not write it again
+                    self._export_anchor()
+                except OSError:
+                    log.exception("could not export the message log's head anchor")
 
     def _set_mark(self, connection: Connection, name: str, seq: int, digest: str) -> None:
         values = {
