@@ -68,7 +68,7 @@ class PristineLog:
         database.dispose()
 
 
-def _settings(url: str, data_dir: Path) -> InteropSettings:
+def mediator_settings(url: str, data_dir: Path) -> InteropSettings:
     catalogue = data_dir / "catalogue.yaml"
     catalogue.write_text(
         yaml.safe_dump(
@@ -102,7 +102,7 @@ async def _exchanges(client: httpx.AsyncClient, n: int) -> None:
 
 def make_pristine(url: str, data_dir: Path) -> PristineLog:
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = _settings(url, data_dir)
+    settings = mediator_settings(url, data_dir)
     trust = data_dir / "interop_layer" / "trust"
     old_head = data_dir.parent / "old-head.json"
 

@@ -14,18 +14,26 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sandbox.cli import main as dpi_main
+from services.interop_layer.main import create_app
 from services.interop_layer.messagelog.chain import key_id_of, public_pem, sign
 from services.interop_layer.messagelog.models import LogRecord
 from services.interop_layer.messagelog.trust import anchor_message
 from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.db import Database
+from services.kernel.testing import serve_in_process
 from tests.conftest import scratch_database
-from tests.security.logtrust_support import Forger, PristineLog, make_pristine
+from tests.security.logtrust_support import (
+    Forger,
+    PristineLog,
+    make_pristine,
+    mediator_settings,
+)
 
 ATTACKER = Ed25519PrivateKey.generate()
 ATTACKER_ID = key_id_of(public_pem(ATTACKER))
@@ -291,3 +299,30 @@ def test_a_retention_purge_still_verifies_against_the_anchors(
     verdict = run_verify(log, capsys)
     assert verdict.code == 0, verdict.output
     assert "3 records" in verdict.output and "purge anchor 5" in verdict.output
+
+
+def test_a_restarted_mediator_keeps_the_anchor_a_truncated_log_no_longer_reaches(
+    log: PristineLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Restarting the mediator on a truncated log must not overwrite the evidence."""
+    forger = Forger(log.url)
+    try:
+        truncate_resign_stolen_key(forger, log)
+    finally:
+        forger.close()
+    kept = (log.trust / "head.json").read_text()
+
+    settings = mediator_settings(log.url, log.data_dir)
+
+    async def restart() -> dict[str, Any]:
+        async with serve_in_process(create_app(settings)) as client:
+            admin = {"X-DPI-Admin-Key": settings.admin_key}
+            response = await client.post("/admin/messagelog/verify", headers=admin)
+            assert response.status_code == 200
+            return dict(response.json())
+
+    report = asyncio.run(restart())
+    assert report["ok"] is False and "record(s) 6..8 are missing" in report["reason"]
+    assert (log.trust / "head.json").read_text() == kept
+    verdict = run_verify(log, capsys)
+    assert verdict.code == 1 and "record(s) 6..8 are missing" in verdict.output, verdict.output

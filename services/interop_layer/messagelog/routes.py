@@ -101,16 +101,16 @@ async def status(request: Request, _: AdminDep) -> dict[str, Any]:
 async def verify(request: Request, _: AdminDep) -> VerifyReport:
     writer = _writer(request)
     await writer.flush()
-    anchor = writer.anchor
+    anchor = writer.trust.anchor
     known = [] if anchor is None else [KnownHead(anchor.seq, anchor.record_hash, "head anchor")]
     return await writer.run_locked(
-        lambda session: verify_session(session, pinned=writer.pinned, known=known)
+        lambda session: verify_session(session, pinned=writer.trust.pinned, known=known)
     )
 
 
 @public.get("/keys", summary="The public keys that sign the message log (pin them to verify)")
 async def keys(request: Request) -> dict[str, Any]:
-    pinned = _writer(request).pinned
+    pinned = _writer(request).trust.pinned
     return {
         "algorithm": "Ed25519",
         "keys": [{"keyId": key_id, "publicKey": pem} for key_id, pem in sorted(pinned.items())],

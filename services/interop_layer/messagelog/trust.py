@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from services.interop_layer.api_model import iso, utcnow
 from services.interop_layer.messagelog.chain import check_signature, load_public, sign
 
+log = logging.getLogger("dpi.interop.messagelog")
 KEYS_FILE = "keys.json"
 HEAD_FILE = "head.json"
 VERIFIED_FILE = "verified.json"
@@ -161,3 +165,62 @@ def write_verified(path: Path, *, seq: int, record_hash: str) -> None:
         if previous is not None and previous[0] > seq:
             return  # never move the verifier's anchor backwards
     _write_json(path, {"seq": seq, "recordHash": record_hash, "verifiedAt": iso(utcnow())})
+
+
+class TrustExport:
+    """The mediator's side: pins its key and exports signed head anchors to `directory`, except
+    when the database no longer reaches the anchor already there (that file is the evidence)."""
+
+    def __init__(
+        self,
+        directory: Path | None,
+        *,
+        key: Ed25519PrivateKey,
+        key_id: str,
+        pem: str,
+        interval: float,
+    ) -> None:
+        self.directory = directory
+        self.key, self.key_id, self.pem = key, key_id, pem
+        self.interval = interval
+        self.pinned: dict[str, str] = {key_id: pem}
+        self.anchor: HeadAnchor | None = None
+        self.frozen = False
+        self._exported_at = 0.0
+
+    def open(self, reaches: Callable[[int, str], bool], *, head_seq: int, head_hash: str) -> None:
+        """Pin the key; keep or renew the head anchor (`reaches(seq, hash)` asks the log)."""
+        if self.directory is None:
+            return
+        self.pinned = pin_key(self.directory / KEYS_FILE, key_id=self.key_id, pem=self.pem)
+        path = self.directory / HEAD_FILE
+        if path.exists():
+            try:
+                previous = read_anchor(path, self.pinned)
+            except TrustError as exc:
+                problem = str(exc)
+            else:
+                if reaches(previous.seq, previous.record_hash):
+                    self.export(head_seq, head_hash)
+                    return
+                self.anchor = previous
+                problem = f"the log no longer reaches its exported head anchor (seq {previous.seq})"
+            self.frozen = True
+            log.error("message log: %s; %s is kept as it is and not updated", problem, path)
+            return
+        self.export(head_seq, head_hash)
+
+    def due(self) -> bool:
+        return time.monotonic() - self._exported_at >= self.interval
+
+    def export(self, seq: int, record_hash: str) -> None:
+        if self.directory is None or self.frozen:
+            return
+        self.anchor = export_anchor(
+            self.directory / HEAD_FILE,
+            seq=seq,
+            record_hash=record_hash,
+            key=self.key,
+            key_id=self.key_id,
+        )
+        self._exported_at = time.monotonic()

@@ -153,6 +153,17 @@ def verify_session(
     return VerifyReport(ok=True, checked=checked, verified_seq=seq, verified_hash=prev, **extra)
 
 
+def log_reaches(session: Session, *, seq: int, record_hash: str) -> bool:
+    """Whether the log still holds record `seq` with `record_hash` (or a signed purge covers it)."""
+    if seq == 0:
+        return True
+    purged = session.get(LogMark, "anchor")
+    if purged is not None and purged.seq >= seq:
+        return purged.seq > seq or purged.record_hash == record_hash
+    record = session.get(LogRecord, seq)
+    return record is not None and record.record_hash == record_hash
+
+
 def verify_database(
     database_url: str, *, pinned: dict[str, str] | None = None, known: Sequence[KnownHead] = ()
 ) -> VerifyReport:

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,13 +33,8 @@ from services.interop_layer.messagelog.chain import (
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
-from services.interop_layer.messagelog.trust import (
-    HEAD_FILE,
-    KEYS_FILE,
-    HeadAnchor,
-    export_anchor,
-    pin_key,
-)
+from services.interop_layer.messagelog.trust import TrustExport
+from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
 
 log = logging.getLogger("dpi.interop.messagelog")
@@ -69,11 +63,9 @@ class LogWriter:
         self.key = key
         self.pem = public_pem(key)
         self.key_id = key_id_of(self.pem)
-        self.trust = trust  # where keys.json and head.json go (outside the database)
-        self.anchor_interval = anchor_interval
-        self.pinned: dict[str, str] = {self.key_id: self.pem}
-        self.anchor: HeadAnchor | None = None
-        self._anchored_at = 0.0
+        self.trust = TrustExport(
+            trust, key=key, key_id=self.key_id, pem=self.pem, interval=anchor_interval
+        )
         self._pending: list[dict[str, Any]] = []
         self._done: asyncio.Future[None] | None = None  # resolved when `_pending` is committed
         self._lock = threading.Lock()
@@ -95,20 +87,11 @@ class LogWriter:
             head = session.get(LogMark, "head") or session.get(LogMark, "anchor")
             if head is not None:
                 self.head_seq, self.head_hash = head.seq, head.record_hash
-        if self.trust is not None:
-            self.pinned = pin_key(self.trust / KEYS_FILE, key_id=self.key_id, pem=self.pem)
-            self._export_anchor()
-
-    def _export_anchor(self) -> None:
-        if self.trust is not None:
-            self.anchor = export_anchor(
-                self.trust / HEAD_FILE,
-                seq=self.head_seq,
-                record_hash=self.head_hash,
-                key=self.key,
-                key_id=self.key_id,
+            self.trust.open(
+                lambda seq, digest: log_reaches(session, seq=seq, record_hash=digest),
+                head_seq=self.head_seq,
+                head_hash=self.head_hash,
             )
-            self._anchored_at = time.monotonic()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-log-writer")
@@ -122,7 +105,7 @@ class LogWriter:
             await self._task
             self._task = None
         await self.flush()
-        await to_thread.run_sync(self._export_anchor)
+        await to_thread.run_sync(self.trust.export, self.head_seq, self.head_hash)
 
     def submit(self, fields: dict[str, Any]) -> None:
         """Hand a record over without waiting for it (written within the flush interval)."""
@@ -248,9 +231,9 @@ class LogWriter:
             self._insert.execute(connection, batch)
             self._set_mark(connection, "head", seq, prev)
         self.head_seq, self.head_hash = seq, prev
-        if time.monotonic() - self._anchored_at >= self.anchor_interval:
+        if self.trust.due():
             try:  # the batch is committed: a failed export must not write it again
-                self._export_anchor()
+                self.trust.export(seq, prev)
             except OSError:
                 log.exception("could not export the message log's head anchor")
 
