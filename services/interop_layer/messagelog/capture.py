@@ -197,7 +197,7 @@ async def answer_logged(
 def exchange_fields(
     scope: Scope, exchange: Exchange, started: datetime, clock: float
 ) -> dict[str, Any]:
-    """The exchange's record (bodies are decoded by the writer, off the answer's path)."""
+    """The exchange's record (the writer decodes the bodies)."""
     trace = scope["state"].get("trace")
     status = exchange.status or 500  # nothing was answered: the server answers 500
     fields: dict[str, Any] = {

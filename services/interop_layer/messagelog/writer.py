@@ -1,4 +1,4 @@
-"""The single writer of the chain: batches records, links them, signs each batch (in a thread).
+"""The single writer of the chain: batches records, links them, signs each batch, commits it.
 
 An exchange hands its record over and waits for the commit of the batch that holds it before
 its answer leaves (group commit: whatever arrives while a batch is being written forms the next
