@@ -27,7 +27,9 @@ from services.interop_layer.errors import render_xroad_error
 from services.interop_layer.members.routes import router as members_admin
 from services.interop_layer.messagelog.capture import ExchangeLogMiddleware
 from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.routes import public as messagelog_public
 from services.interop_layer.messagelog.routes import router as messagelog_admin
+from services.interop_layer.messagelog.trust import trust_dir
 from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
 from services.interop_layer.pubsub.delivery import PushDispatcher, make_push_session
@@ -68,6 +70,9 @@ def create_app(
             database,
             load_or_create_key(settings.state_dir() / "messagelog.pem"),
             group_delay=settings.message_log_flush_interval,
+            commit_delay=settings.message_log_commit_delay,
+            trust=trust_dir(settings.state_dir()),
+            anchor_interval=settings.message_log_anchor_interval,
         )
         writer.open()
         writer.start()
@@ -118,6 +123,7 @@ def create_app(
             catalogue_admin,
             rights_admin,
             messagelog_admin,
+            messagelog_public,
             pubsub_admin,
         ],
         error_renderer=render_xroad_error,

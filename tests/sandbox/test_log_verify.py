@@ -30,7 +30,7 @@ async def test_log_verify_passes_then_names_the_tampered_record(settings_for, tm
         assert len(records.json()["records"]) == 3
 
     url = settings.database()
-    verified = dpi("log", "verify", "--database-url", url, data_dir=tmp_path)
+    verified = dpi("log", "verify", "--database-url", url, data_dir=tmp_path / "data")
     assert verified.returncode == 0, verified.stderr
     assert "3 records" in verified.stdout
 
@@ -38,7 +38,7 @@ async def test_log_verify_passes_then_names_the_tampered_record(settings_for, tm
     with engine.begin() as conn:
         conn.execute(text("UPDATE im_log_record SET status_code = 200 WHERE seq = 2"))
     engine.dispose()
-    tampered = dpi("log", "verify", "--database-url", url, data_dir=tmp_path)
+    tampered = dpi("log", "verify", "--database-url", url, data_dir=tmp_path / "data")
     assert tampered.returncode == 1
     assert "FAILED at record 2" in " ".join(tampered.stderr.split())
 

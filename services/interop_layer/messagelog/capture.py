@@ -2,6 +2,8 @@
 
 Handlers fill in what only they know (client, service, decision, ...) on `request.state.exchange`;
 what the wire shows (status, timings, bodies when configured) is added where the answer is sent.
+The answer's last message is held back until the record is committed: no exchange is answered
+without its record (X-Road's promise), refusals included.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -133,10 +136,68 @@ def begin_exchange(scope: Scope, settings: InteropSettings) -> Exchange:
     return exchange
 
 
-def record_exchange(
-    scope: Scope, exchange: Exchange, *, started: datetime, clock: float, writer: LogWriter
+class HeldAnswer:
+    """An ASGI `send` that keeps the answer's last message (and all before it, unless the body
+    streams) until `release`: the client has no complete answer before the record is durable."""
+
+    __slots__ = ("held", "send")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.held: list[Message] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message.get("more_body"):  # a streamed body: what came before may go now
+            held, self.held = self.held, [message]
+            for earlier in held:
+                await self.send(earlier)
+        else:
+            self.held.append(message)
+
+    async def release(self) -> None:
+        held, self.held = self.held, []
+        for message in held:
+            await self.send(message)
+
+
+async def answer_logged(
+    scope: Scope, exchange: Exchange, held: HeldAnswer, answer: Callable[[], Awaitable[None]]
 ) -> None:
-    """Hand the exchange's record to the log writer (bodies are decoded in its thread)."""
+    """Run `answer` (which sends through `held`), commit the record, then let the answer go."""
+    state = scope["app"].state
+    writer: LogWriter = state.message_log
+    logged = state.settings.message_log_bodies != "off"
+    started, clock = utcnow(), time.perf_counter()
+    state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
+    writer.expected += logged
+    try:
+        try:
+            await answer()
+        except Exception:
+            exchange.broken = True  # an outer layer may still answer (500): record it first
+            if logged:
+                writer.expected -= 1
+                await writer.commit(exchange_fields(scope, exchange, started, clock))
+            raise
+        except BaseException:
+            exchange.broken = True  # cancelled: no answer leaves, the record need not be awaited
+            if logged:
+                writer.expected -= 1
+                writer.submit(exchange_fields(scope, exchange, started, clock))
+                writer.gathered()
+            raise
+        if logged:
+            writer.expected -= 1
+            await writer.commit(exchange_fields(scope, exchange, started, clock))
+        await held.release()
+    finally:
+        state.exchanges_in_flight -= 1
+
+
+def exchange_fields(
+    scope: Scope, exchange: Exchange, started: datetime, clock: float
+) -> dict[str, Any]:
+    """The exchange's record (the writer decodes the bodies)."""
     trace = scope["state"].get("trace")
     status = exchange.status or 500  # nothing was answered: the server answers 500
     fields: dict[str, Any] = {
@@ -171,7 +232,7 @@ def record_exchange(
             bytes(exchange.response_body),
             exchange.limit,
         )
-    writer.submit(fields)
+    return fields
 
 
 class ExchangeLogMiddleware:
@@ -186,13 +247,12 @@ class ExchangeLogMiddleware:
         if scope["type"] != "http" or not (path.startswith("/r1/") or path == "/listClients"):
             await self.app(scope, receive, send)
             return
-        state = scope["app"].state
-        settings: InteropSettings = state.settings
+        settings: InteropSettings = scope["app"].state.settings
         exchange = begin_exchange(scope, settings)
         limit = exchange.limit
         request_body, response_body = bytearray(), bytearray()
         exchange.request_body, exchange.response_body = request_body, response_body
-        started, clock = utcnow(), time.perf_counter()
+        held = HeldAnswer(send)
 
         async def tee_receive() -> Message:
             message = await receive()
@@ -208,20 +268,10 @@ class ExchangeLogMiddleware:
                     headers.append((b"x-road-id", exchange.x_road_id.encode("latin-1")))
             elif limit and message["type"] == "http.response.body" and len(response_body) <= limit:
                 response_body.extend(message.get("body", b""))
-            await send(message)
+            await held(message)
 
-        state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
-        try:
-            await self.app(scope, tee_receive if limit else receive, tee_send)
-        except BaseException:
-            exchange.broken = True
-            raise
-        finally:
-            state.exchanges_in_flight -= 1
-            if settings.message_log_bodies != "off":
-                record_exchange(
-                    scope, exchange, started=started, clock=clock, writer=state.message_log
-                )
+        tee = tee_receive if limit else receive
+        await answer_logged(scope, exchange, held, lambda: self.app(scope, tee, tee_send))
 
 
 def derive_bodies(fields: dict[str, Any]) -> None:

@@ -108,6 +108,8 @@ class VerifyReport(CamelModel):
     reason: str | None = None
     head_seq: int | None = None
     anchor_seq: int | None = None
+    verified_seq: int | None = None  # the last record proved (the verifier's own anchor)
+    verified_hash: str | None = None
 
 
 class PurgeReport(CamelModel):

@@ -17,11 +17,12 @@ from services.interop_layer.messagelog.models import (
     public_record,
 )
 from services.interop_layer.messagelog.service import query_records, status_counts
-from services.interop_layer.messagelog.verify import verify_session
+from services.interop_layer.messagelog.verify import KnownHead, verify_session
 from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.credentials import AdminDep
 
 router = APIRouter(prefix="/admin/messagelog", tags=["message log (admin)"])
+public = APIRouter(prefix="/messagelog", tags=["message log"])
 
 
 def _writer(request: Request) -> LogWriter:
@@ -100,7 +101,20 @@ async def status(request: Request, _: AdminDep) -> dict[str, Any]:
 async def verify(request: Request, _: AdminDep) -> VerifyReport:
     writer = _writer(request)
     await writer.flush()
-    return await writer.run_locked(verify_session)
+    anchor = writer.trust.anchor
+    known = [] if anchor is None else [KnownHead(anchor.seq, anchor.record_hash, "head anchor")]
+    return await writer.run_locked(
+        lambda session: verify_session(session, pinned=writer.trust.pinned, known=known)
+    )
+
+
+@public.get("/keys", summary="The public keys that sign the message log (pin them to verify)")
+async def keys(request: Request) -> dict[str, Any]:
+    pinned = _writer(request).trust.pinned
+    return {
+        "algorithm": "Ed25519",
+        "keys": [{"keyId": key_id, "publicKey": pem} for key_id, pem in sorted(pinned.items())],
+    }
 
 
 class PurgeRequest(BaseModel):

@@ -4,10 +4,16 @@ Records are signed per written batch (older chains: every record): a signed reco
 the unsigned ones before it through the hash links, and the signed head for the last ones, so a
 change anywhere fails a hash, a link or a signature.
 
-`verify_database(url)` is the plain entry point for the command line (`dpi log verify`).
+Trust comes from outside the database when it is given (`pinned` keys, `known` heads): every
+key the database lists must be pinned (same key), signatures count only under pinned keys, and
+the log must still hold each known head (seq and hash) unless a signed purge anchor covers it.
+`verify_database(url, ...)` is the plain entry point for the command line (`dpi log verify`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, select
@@ -34,25 +40,57 @@ def _bad(checked: int, record: LogRecord | None, reason: str, **extra: int | Non
     )
 
 
+@dataclass(frozen=True, slots=True)
+class KnownHead:
+    """A head proved earlier (exported by the mediator or verified before): `what` names it."""
+
+    seq: int
+    record_hash: str
+    what: str
+
+
+def _keys(
+    session: Session, pinned: dict[str, str] | None
+) -> tuple[dict[str, Ed25519PublicKey], str | None]:
+    """The keys signatures are checked with, and what is wrong with the database's key table."""
+    stored = {k.key_id: k.public_key for k in session.exec(select(LogKey))}
+    if pinned is None:
+        return {key_id: load_public(pem) for key_id, pem in stored.items()}, None
+    for key_id, pem in sorted(stored.items()):
+        if key_id not in pinned:
+            return {}, f"key {key_id} in the database is not pinned (a key was added)"
+        if pinned[key_id].strip() != pem.strip():
+            return {}, f"key {key_id} in the database differs from the pinned key (swapped)"
+    return {key_id: load_public(pem) for key_id, pem in pinned.items()}, None
+
+
 def _mark_ok(mark: LogMark, keys: dict[str, Ed25519PublicKey]) -> bool:
     public = keys.get(mark.key_id)
     message = mark_message(mark.name, mark.seq, mark.record_hash)
     return public is not None and check_signature(public, message, mark.signature)
 
 
-def verify_session(session: Session, *, trusted_keys: set[str] | None = None) -> VerifyReport:
+def verify_session(
+    session: Session, *, pinned: dict[str, str] | None = None, known: Sequence[KnownHead] = ()
+) -> VerifyReport:
     """Walk the chain in order; the first record that does not fit is named in the report."""
-    keys = {k.key_id: load_public(k.public_key) for k in session.exec(select(LogKey))}
-    if trusted_keys is not None:
-        keys = {key_id: key for key_id, key in keys.items() if key_id in trusted_keys}
     anchor = session.get(LogMark, "anchor")
     head = session.get(LogMark, "head")
     extra = {"head_seq": head.seq if head else None, "anchor_seq": anchor.seq if anchor else None}
+    keys, key_problem = _keys(session, pinned)
+    if key_problem is not None:
+        return _bad(0, None, key_problem, **extra)
     if anchor is not None and not _mark_ok(anchor, keys):
         return _bad(0, None, "the purge anchor's signature is invalid", **extra)
     if head is not None and not _mark_ok(head, keys):
         return _bad(0, None, "the chain head's signature is invalid", **extra)
     seq, prev = (anchor.seq, anchor.record_hash) if anchor else (0, GENESIS)
+    expected: dict[int, KnownHead] = {}
+    for mark in known:
+        if mark.seq > seq:  # at or before the purge anchor: vouched for by its signature
+            expected.setdefault(mark.seq, mark)
+        elif mark.seq == seq and mark.record_hash != prev:
+            return _bad(0, None, f"the purge anchor diverges from the {mark.what}", **extra)
     checked = 0
     unproven: int | None = None  # the first record not yet vouched for by a signature
     records = session.exec(select(LogRecord).order_by(col(LogRecord.seq))).yield_per(500)
@@ -81,14 +119,29 @@ def verify_session(session: Session, *, trusted_keys: set[str] | None = None) ->
             unproven = None
         elif unproven is None:
             unproven = record.seq
+        known_head = expected.get(record.seq)
+        if known_head is not None:
+            del expected[record.seq]
+        if known_head is not None and known_head.record_hash != record.record_hash:
+            reason = f"differs from the {known_head.what}: the log was rewritten"
+            return _bad(checked, record, reason, **extra)
         seq, prev = record.seq, record.record_hash
         checked += 1
+    if expected:
+        longest = expected[max(expected)]
+        reason = (
+            f"record(s) {seq + 1}..{longest.seq} are missing: the log is shorter than the "
+            f"{longest.what}"
+        )
+        report = _bad(checked, None, reason, **extra)
+        report.first_bad_seq = seq + 1
+        return report
     if head is None:
         if checked:
             return _bad(
                 checked, None, "records exist but the signed chain head is missing", **extra
             )
-        return VerifyReport(ok=True, checked=0, **extra)
+        return VerifyReport(ok=True, checked=0, verified_seq=seq, verified_hash=prev, **extra)
     if head.seq != seq or head.record_hash != prev:
         if head.seq > seq:
             reason = f"record(s) {seq + 1}..{head.seq} after the last one are missing"
@@ -97,14 +150,27 @@ def verify_session(session: Session, *, trusted_keys: set[str] | None = None) ->
         else:
             reason = "the last record does not match the signed chain head (rewritten)"
         return _bad(checked, None, reason, **extra)
-    return VerifyReport(ok=True, checked=checked, **extra)
+    return VerifyReport(ok=True, checked=checked, verified_seq=seq, verified_hash=prev, **extra)
 
 
-def verify_database(database_url: str, *, trusted_keys: set[str] | None = None) -> VerifyReport:
+def log_reaches(session: Session, *, seq: int, record_hash: str) -> bool:
+    """Whether the log still holds record `seq` with `record_hash` (or a signed purge covers it)."""
+    if seq == 0:
+        return True
+    purged = session.get(LogMark, "anchor")
+    if purged is not None and purged.seq >= seq:
+        return purged.seq > seq or purged.record_hash == record_hash
+    record = session.get(LogRecord, seq)
+    return record is not None and record.record_hash == record_hash
+
+
+def verify_database(
+    database_url: str, *, pinned: dict[str, str] | None = None, known: Sequence[KnownHead] = ()
+) -> VerifyReport:
     """Verify the message log stored at `database_url` (the mediator's own database)."""
     database = Database(database_url)
     try:
         with database.session() as session:
-            return verify_session(session, trusted_keys=trusted_keys)
+            return verify_session(session, pinned=pinned, known=known)
     finally:
         database.dispose()

@@ -1,8 +1,9 @@
-"""The single writer of the chain: batches records, links them, signs each batch (in a thread).
+"""The single writer of the chain: batches records, links them, signs each batch, commits it.
 
-Exchanges hand their record over and answer at once; a record is durable within one flush
-(group commit, milliseconds). Reads of the log flush first, so they always see every exchange
-that has been answered.
+An exchange hands its record over and waits for the commit of the batch that holds it before
+its answer leaves (group commit: whatever arrives while a batch is being written forms the next
+one), so no answered exchange lacks its record, even after kill -9. Records nobody waits for
+(push deliveries) are grouped for up to the flush interval. Reads of the log flush first.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from operator import itemgetter
+from pathlib import Path
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from services.interop_layer.api_model import utcnow
@@ -30,68 +31,55 @@ from services.interop_layer.messagelog.chain import (
     record_digest,
     sign,
 )
+from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
+from services.interop_layer.messagelog.trust import TrustExport
+from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
 
 log = logging.getLogger("dpi.interop.messagelog")
-_RECORDS: Table = LogRecord.__table__  # type: ignore[attr-defined]
 _MARKS: Table = LogMark.__table__  # type: ignore[attr-defined]
 # Built once: constructing an UPDATE per batch cost more than the batch's inserts.
 _UPDATE_MARK = update(_MARKS).where(_MARKS.c.name == bindparam("mark_name"))
 T = TypeVar("T")
 
 
-class _RecordInsert:
-    """The records' INSERT compiled once for the dialect; values converted by the column types'
-    own bind processors. Core's generic per-row parameter handling cost more than hashing."""
-
-    def __init__(self, engine: Engine) -> None:
-        dialect = engine.dialect
-        compiled = _RECORDS.insert().compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.positional = bool(dialect.positional)
-        self.names = list(compiled.positiontup or ()) if self.positional else list(compiled.params)
-        self.values = itemgetter(*self.names)
-        self.converted: list[tuple[int, Callable[[Any], Any], Any]] = []
-        for column in _RECORDS.columns:
-            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:  # (position, processor, what it makes of None)
-                self.converted.append((self.names.index(column.name), processor, processor(None)))
-
-    def execute(self, connection: Connection, batch: list[dict[str, Any]]) -> None:
-        values, converted = self.values, self.converted
-        rows: list[Any] = []
-        for fields in batch:
-            row = list(values(fields))
-            for position, processor, of_none in converted:
-                value = row[position]
-                row[position] = of_none if value is None else processor(value)
-            rows.append(tuple(row) if self.positional else dict(zip(self.names, row, strict=True)))
-        connection.exec_driver_sql(self.sql, rows)
-
-
 class LogWriter:
     def __init__(
-        self, database: Database, key: Ed25519PrivateKey, *, group_delay: float = 0.0
+        self,
+        database: Database,
+        key: Ed25519PrivateKey,
+        *,
+        group_delay: float = 0.0,
+        commit_delay: float = 0.0,
+        trust: Path | None = None,
+        anchor_interval: float = 1.0,
     ) -> None:
         self.database = database
         self.group_delay = group_delay
+        self.commit_delay = commit_delay
+        self.expected = 0  # exchanges under way whose records will come (`answer_logged`)
+        self._gathering: asyncio.Future[None] | None = None
         self.key = key
         self.pem = public_pem(key)
         self.key_id = key_id_of(self.pem)
+        self.trust = TrustExport(
+            trust, key=key, key_id=self.key_id, pem=self.pem, interval=anchor_interval
+        )
         self._pending: list[dict[str, Any]] = []
+        self._done: asyncio.Future[None] | None = None  # resolved when `_pending` is committed
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
+        self._urgent = asyncio.Event()  # someone waits: no group delay
         self._flushing = asyncio.Lock()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0
         self.head_hash = GENESIS
-        self._insert = _RecordInsert(database.engine)
+        self._insert = RecordInsert(database.engine)
 
     def open(self) -> None:
-        """Register the public key and read where the chain ends."""
+        """Register and pin the public key, read where the chain ends, export a head anchor."""
         with self.database.session() as session:
             if session.get(LogKey, self.key_id) is None:
                 session.add(LogKey(key_id=self.key_id, public_key=self.pem))
@@ -99,6 +87,11 @@ class LogWriter:
             head = session.get(LogMark, "head") or session.get(LogMark, "anchor")
             if head is not None:
                 self.head_seq, self.head_hash = head.seq, head.record_hash
+            self.trust.open(
+                lambda seq, digest: log_reaches(session, seq=seq, record_hash=digest),
+                head_seq=self.head_seq,
+                head_hash=self.head_hash,
+            )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-log-writer")
@@ -107,15 +100,51 @@ class LogWriter:
         """Let the writer finish its batch (a cancelled thread would write on unseen), flush."""
         if self._task is not None:
             self._stopping = True
-            self._stop.set()
+            self._urgent.set()
             self._wake.set()
             await self._task
             self._task = None
         await self.flush()
+        await to_thread.run_sync(self.trust.export, self.head_seq, self.head_hash)
 
     def submit(self, fields: dict[str, Any]) -> None:
+        """Hand a record over without waiting for it (written within the flush interval)."""
         self._pending.append(fields)
         self._wake.set()
+
+    async def commit(self, fields: dict[str, Any]) -> None:
+        """Hand a record over and return once the batch holding it is committed."""
+        self._pending.append(fields)
+        done = self._done
+        if done is None:
+            done = self._done = asyncio.get_running_loop().create_future()
+            self._urgent.set()
+            self._wake.set()
+        self.gathered()
+        if self._task is None:  # no writer task (not started, or stopped): write it now
+            await self.flush()
+        # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
+        await asyncio.shield(done)
+
+    def gathered(self) -> None:
+        """The batch being gathered may go once no exchange under way is left to join it."""
+        gathering = self._gathering
+        if gathering is not None and self.expected <= 0 and not gathering.done():
+            gathering.set_result(None)
+
+    async def _gather(self) -> None:
+        """Under load, wait (at most the commit delay) for the exchanges under way to hand their
+        records over: one commit for all of them. Alone, an exchange is written at once."""
+        if self.expected <= 0 or self.commit_delay <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        gathering = self._gathering = loop.create_future()
+        timer = loop.call_later(self.commit_delay, _resolve, gathering)
+        try:
+            await gathering
+        finally:
+            timer.cancel()
+            self._gathering = None
 
     async def flush(self) -> None:
         """Write everything submitted so far (waiting for a batch already on its way)."""
@@ -123,6 +152,7 @@ class LogWriter:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
+            done, self._done = self._done, None
             written = False
 
             def write() -> None:
@@ -131,11 +161,25 @@ class LogWriter:
                 written = True
 
             try:
-                await to_thread.run_sync(write)
+                # On SQLite, when no reader holds the log, the batch is written on the event
+                # loop: a local commit costs less than two thread switches, which a busy
+                # machine delays by milliseconds while every answer in the batch waits.
+                if self.database.is_sqlite and self._lock.acquire(blocking=False):
+                    try:
+                        self._write_locked(batch)
+                        written = True
+                    finally:
+                        self._lock.release()
+                else:
+                    await to_thread.run_sync(write)
             except BaseException:  # cancelled before the thread ran, or the write failed
                 if not written:
                     self._pending[:0] = batch  # keep order; retried by the next flush
+                    if done is not None:  # its waiters wait for the retry
+                        self._done = done if self._done is None else _chain(self._done, done)
                 raise
+            if done is not None:
+                done.set_result(None)
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""
@@ -149,10 +193,16 @@ class LogWriter:
     async def _run(self) -> None:
         while not self._stopping:
             await self._wake.wait()
-            if self.group_delay > 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):  # group commit: one write, many records
-                    await asyncio.wait_for(self._stop.wait(), self.group_delay)
+            if self.group_delay > 0 and not self._urgent.is_set():
+                with contextlib.suppress(TimeoutError):  # nobody waits: group for longer
+                    await asyncio.wait_for(self._urgent.wait(), self.group_delay)
+            # The exchanges answered in this loop turn join the batch, and under load those
+            # still under way; the rest form the next batch.
+            await asyncio.sleep(0)
+            if not self._stopping:
+                await self._gather()
             self._wake.clear()
+            self._urgent.clear()
             try:
                 await self.flush()
             except Exception:
@@ -162,22 +212,30 @@ class LogWriter:
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         with self._lock:
-            seq, prev = self.head_seq, self.head_hash
-            key, key_id = self.key, self.key_id
-            for fields in batch:  # the records are ours: completed in place, no copies
-                derive_bodies(fields)
-                seq += 1
-                fields["seq"], fields["key_id"] = seq, key_id
-                digest = record_digest(prev, fields)
-                fields["prev_hash"], fields["record_hash"], fields["signature"] = prev, digest, ""
-                prev = digest
-            # The batch's last record is signed, and through the chain it vouches for the rest
-            # (X-Road time-stamps batches the same way): one signature per batch, not per record.
-            batch[-1]["signature"] = sign(key, prev.encode())
-            with self.database.engine.begin() as connection:
-                self._insert.execute(connection, batch)
-                self._set_mark(connection, "head", seq, prev)
-            self.head_seq, self.head_hash = seq, prev
+            self._write_locked(batch)
+
+    def _write_locked(self, batch: list[dict[str, Any]]) -> None:
+        seq, prev = self.head_seq, self.head_hash
+        key, key_id = self.key, self.key_id
+        for fields in batch:  # the records are ours: completed in place, no copies
+            derive_bodies(fields)
+            seq += 1
+            fields["seq"], fields["key_id"] = seq, key_id
+            digest = record_digest(prev, fields)
+            fields["prev_hash"], fields["record_hash"], fields["signature"] = prev, digest, ""
+            prev = digest
+        # The batch's last record is signed, and through the chain it vouches for the rest
+        # (X-Road time-stamps batches the same way): one signature per batch, not per record.
+        batch[-1]["signature"] = sign(key, prev.encode())
+        with self.database.engine.begin() as connection:
+            self._insert.execute(connection, batch)
+            self._set_mark(connection, "head", seq, prev)
+        self.head_seq, self.head_hash = seq, prev
+        if self.trust.due():
+            try:  # the batch is committed: a failed export must not write it again
+                self.trust.export(seq, prev)
+            except OSError:
+                log.exception("could not export the message log's head anchor")
 
     def _set_mark(self, connection: Connection, name: str, seq: int, digest: str) -> None:
         values = {
@@ -219,3 +277,19 @@ class LogWriter:
             return PurgeReport(purged=purged, anchor_seq=upto, remaining=remaining)
 
         return await self.run_locked(work)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _chain(later: asyncio.Future[None], earlier: asyncio.Future[None]) -> asyncio.Future[None]:
+    """Resolve `earlier` with `later` (records put back before newer ones share their commit)."""
+
+    def resolve(_: asyncio.Future[None]) -> None:
+        if not earlier.done():
+            earlier.set_result(None)
+
+    later.add_done_callback(resolve)
+    return later

@@ -11,7 +11,6 @@ knows the status and bodies it sends. Everything else, the mediator's own r1 end
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,11 +18,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.catalogue.models import RESERVED_CODES
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.errors import render_xroad_error
-from services.interop_layer.messagelog.capture import Exchange, begin_exchange, record_exchange
+from services.interop_layer.messagelog.capture import (
+    Exchange,
+    HeldAnswer,
+    answer_logged,
+    begin_exchange,
+)
 from services.interop_layer.routing.routes import call_service
 from services.kernel.errors import DomainError
 from services.kernel.logs import AccessLogMiddleware
@@ -60,22 +63,12 @@ class MediatorEntrance:
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         params = service_call(scope)
         assert params is not None
-        state = scope["app"].state
-        settings: InteropSettings = state.settings
+        settings: InteropSettings = scope["app"].state.settings
         exchange = begin_exchange(scope, settings)
-        started, clock = utcnow(), time.perf_counter()
-        state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
-        try:
-            await self._answer(scope, receive, send, params, exchange)
-        except BaseException:
-            exchange.broken = True
-            raise
-        finally:
-            state.exchanges_in_flight -= 1
-            if settings.message_log_bodies != "off":
-                record_exchange(
-                    scope, exchange, started=started, clock=clock, writer=state.message_log
-                )
+        held = HeldAnswer(send)  # the answer leaves once its record is committed
+        await answer_logged(
+            scope, exchange, held, lambda: self._answer(scope, receive, held, params, exchange)
+        )
 
     async def _answer(
         self, scope: Scope, receive: Receive, send: Send, params: list[str], exchange: Exchange

@@ -1,0 +1,170 @@
+"""No answered exchange without its record, even when the mediator is killed with SIGKILL.
+
+A real mediator process forwards concurrent calls (and refuses some) for a provider process on
+loopback; it is killed mid-load. Every exchange whose answer a client received, each named by the
+unique `X-Road-Id` the client sent, must be in the log, with the status the client saw, and the
+log must still verify against the pinned keys and the head anchor, after a restart too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from bench.common import free_port, start_uvicorn, stop
+from services.interop_layer.messagelog.trust import read_anchor, read_keys
+from services.interop_layer.messagelog.verify import KnownHead, verify_database
+from services.kernel.credentials import client_key
+from tests.conftest import scratch_database
+
+pytestmark = pytest.mark.e2e
+
+HEALTH = "DPI/GOV/MOH/hmis"
+REGISTRIES = "DPI/GOV/CRVS/registries"
+CONNECTIONS = 16
+LOAD_SECONDS = 3.0  # the load never runs longer than this
+MAX_REQUESTS = 3000
+KILL_AFTER = 300  # answers received before the kill (or at half the load time)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            stop(process)
+
+
+def start_mediator(
+    data_dir: Path, url: str, provider: str, processes: list[subprocess.Popen[bytes]]
+) -> tuple[subprocess.Popen[bytes], str]:
+    catalogue = data_dir / "catalogue.yaml"
+    catalogue.write_text(
+        yaml.safe_dump(
+            {
+                "services": [
+                    {
+                        "provider": REGISTRIES,
+                        "serviceCode": "echo",
+                        "baseUrl": provider,
+                        "pathPrefix": "/echo",
+                    }
+                ],
+                "rights": [{"client": HEALTH, "provider": REGISTRIES, "serviceCode": "echo"}],
+            }
+        )
+    )
+    port = free_port()
+    env = {
+        "DPI_DATA_DIR": str(data_dir),
+        "DPI_LOG_LEVEL": "WARNING",
+        "DPI_INTEROP_LAYER_DATABASE_URL": url,
+        "DPI_INTEROP_LAYER_CATALOGUE_PATH": str(catalogue),
+    }
+    process = start_uvicorn(
+        "services.interop_layer.main:app", port, env, log=data_dir / f"mediator-{port}.log"
+    )
+    processes.append(process)
+    return process, f"http://127.0.0.1:{port}/r1/{REGISTRIES}/echo"
+
+
+async def load_then_kill(base: str, mediator: subprocess.Popen[bytes]) -> dict[str, int]:
+    """Concurrent calls (every fifth without a credential: refused) until the kill; returns
+    the status of every answer received, by the X-Road-Id sent."""
+    answered: dict[str, int] = {}
+    killed = asyncio.Event()
+    sent = 0
+    deadline = time.monotonic() + LOAD_SECONDS
+
+    async def worker(client: httpx.AsyncClient, n: int) -> None:
+        nonlocal sent
+        i = 0
+        while not killed.is_set() and sent < MAX_REQUESTS and time.monotonic() < deadline:
+            i += 1
+            sent += 1
+            x_road_id = f"kill9-{n}-{i}"
+            headers = {"X-Road-Client": HEALTH, "X-Road-Id": x_road_id}
+            if i % 5:
+                headers["X-DPI-Client-Key"] = client_key(HEALTH)
+            try:
+                response = await client.get(f"{base}/item/{x_road_id}", headers=headers)
+            except httpx.HTTPError:
+                continue  # in flight at the kill: never answered
+            answered[x_road_id] = response.status_code
+
+    async def killer() -> None:
+        half = time.monotonic() + LOAD_SECONDS / 2
+        while len(answered) < KILL_AFTER and time.monotonic() < half:
+            await asyncio.sleep(0.01)
+        os.kill(mediator.pid, signal.SIGKILL)
+        killed.set()
+
+    limits = httpx.Limits(max_connections=CONNECTIONS)
+    async with httpx.AsyncClient(limits=limits, timeout=5.0) as client:
+        await asyncio.gather(killer(), *(worker(client, n) for n in range(CONNECTIONS)))
+    return answered
+
+
+def logged(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT x_road_id, status_code FROM im_log_record"))
+        found = {str(x_road_id): int(status) for x_road_id, status in rows}
+    engine.dispose()
+    return found
+
+
+def test_every_answered_exchange_survives_kill_9(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    provider_port = free_port()
+    processes.append(
+        start_uvicorn(
+            "tests.interop_layer.support:provider_app",
+            provider_port,
+            {"DPI_LOG_LEVEL": "WARNING"},
+            factory=True,
+            probe="/openapi-doc",
+        )
+    )
+    provider = f"http://127.0.0.1:{provider_port}"
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with scratch_database("kill9", tmp_path / "interop_layer.db") as url:
+        mediator, base = start_mediator(data_dir, url, provider, processes)
+        answered = asyncio.run(load_then_kill(base, mediator))
+        assert mediator.wait(timeout=10) == -signal.SIGKILL
+        assert len(answered) >= 50, f"too little load before the kill: {len(answered)}"
+        assert set(answered.values()) == {200, 403}, set(answered.values())
+
+        found = logged(url)
+        missing = sorted(set(answered) - set(found))
+        assert not missing, f"{len(missing)} of {len(answered)} answered exchanges unlogged"
+        assert all(found[x_road_id] == status for x_road_id, status in answered.items())
+
+        # The mediator comes back on the same log, continues the chain, and it all verifies.
+        restarted, base = start_mediator(data_dir, url, provider, processes)
+        headers = {"X-Road-Client": HEALTH, "X-DPI-Client-Key": client_key(HEALTH)}
+        after = httpx.get(f"{base}/after", headers={**headers, "X-Road-Id": "after-restart"})
+        assert after.status_code == 200
+        stop(restarted)
+        assert "after-restart" in logged(url)
+        trust = data_dir / "interop_layer" / "trust"
+        pinned = read_keys(trust / "keys.json")
+        anchor = read_anchor(trust / "head.json", pinned)
+        report = verify_database(
+            url, pinned=pinned, known=[KnownHead(anchor.seq, anchor.record_hash, "head anchor")]
+        )
+        assert report.ok, report
+        assert report.checked == len(logged(url)) and anchor.seq == report.head_seq
