@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -26,6 +27,7 @@ from services.interop_layer.errors import render_xroad_error
 from services.interop_layer.messagelog.capture import Exchange, begin_exchange, record_exchange
 from services.interop_layer.routing.routes import call_service
 from services.kernel.errors import DomainError
+from services.kernel.limits import BodyLimits, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware
 from services.kernel.tracing import TraceMiddleware
 
@@ -46,10 +48,17 @@ def service_call(scope: Scope) -> list[str] | None:
 
 
 class MediatorEntrance:
-    def __init__(self, app: ASGIApp, *, unexpected: Unexpected | None) -> None:
+    def __init__(self, app: ASGIApp, *, unexpected: Unexpected | None, max_body: int) -> None:
         self.app = app
         self.unexpected = unexpected
-        self.short_way = TraceMiddleware(AccessLogMiddleware(self.answer))
+        # body and query go to the provider unparsed (it checks JSON and paging), so only the
+        # body's size is limited here; the client key is checked before any of it is read
+        limited = RequestLimitsMiddleware(
+            self.answer,
+            limits=BodyLimits(default=max_body, json_depth=None, check_paging=False),
+            renderer=render_xroad_error,
+        )
+        self.short_way = TraceMiddleware(AccessLogMiddleware(limited))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if service_call(scope) is None:
@@ -85,6 +94,9 @@ class MediatorEntrance:
             return
         except DomainError as error:  # raised before the answer started
             response = render_xroad_error(Request(scope, receive), error)
+        except HTTPException as exc:  # the body limit stopped the read
+            refused = DomainError(str(exc.detail), status_code=exc.status_code)
+            response = render_xroad_error(Request(scope, receive), refused)
         except ClientDisconnect:
             exchange.broken = True  # nobody is left to answer
             return
