@@ -4,6 +4,8 @@ Parsers and the code after them recurse once per level: a body nested ten thousa
 `RecursionError`s (500s) far from the boundary. The scanner strips strings and everything but
 brackets with C-level `re`/`bytes` operations, then peels innermost bracket pairs; each peel is one
 level, so the work per chunk is bounded by the limit, not by the nesting an attacker sends.
+Across chunk boundaries the measure is an upper bound: a body nesting at most half the limit is
+never refused, one nesting past the limit always is.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import yaml
 from fastapi import FastAPI
 from starlette.types import Message
 
+from bench.common import free_port, start_uvicorn, stop
 from services.consent.main import create_app as consent_app
 from services.consent.settings import ConsentSettings
 from services.id_registry.main import create_app as id_registry_app
@@ -206,3 +207,47 @@ async def raw_call(
 
     await app(scope, receive, send)
     return RawAnswer(status, b"".join(parts), pulled)
+
+
+SUBPROCESS_ENV: dict[str, dict[str, str]] = {
+    "registries": {"DPI_REGISTRIES_OUTBOX_ENABLED": "false"},
+    "sectoral_platform": {
+        "DPI_SECTORAL_PLATFORM_FACILITY_SYNC_ON_START": "false",
+        "DPI_SECTORAL_PLATFORM_SUBSCRIBE_CIVIL_EVENTS": "false",
+        "DPI_SECTORAL_PLATFORM_DRAIN_INTERVAL_SECONDS": "0",
+        "DPI_SECTORAL_PLATFORM_AGGREGATION_INTERVAL_SECONDS": "0",
+    },
+}
+
+
+@dataclass
+class Process:
+    """A service in its own uvicorn process: a stall there cannot freeze the test itself."""
+
+    url: str
+    pid: int
+
+    def rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS")
+
+
+@contextlib.contextmanager
+def in_subprocess(name: str, tmp: Path) -> Iterator[Process]:
+    """Service `name` under uvicorn on a loopback port, on a scratch database."""
+    with scratch_database(f"sec_{name}_proc", tmp / f"{name}-proc.db") as url:
+        env = {
+            f"DPI_{name.upper()}_DATABASE_URL": url,
+            "DPI_DATA_DIR": str(tmp / f"{name}-proc-data"),
+            "DPI_LOG_FORMAT": "text",
+            **SUBPROCESS_ENV.get(name, {}),
+        }
+        port = free_port()
+        log = tmp / f"{name}-proc.log"
+        process = start_uvicorn(f"services.{name}.main:app", port, env, log=log)
+        try:
+            yield Process(f"http://127.0.0.1:{port}", process.pid)
+        finally:
+            stop(process)

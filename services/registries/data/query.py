@@ -42,7 +42,7 @@ def contains_text(value: Any, needle: str) -> bool:
 
 
 _REGEX_MARKS = frozenset("^$*+?[]{}|\\")
-MAX_SEARCH_LENGTH = 256
+MAX_SEARCH_LENGTH = 200  # as the route declares it
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.case_sensitive = False
 _RE2_OPTIONS.log_errors = False
