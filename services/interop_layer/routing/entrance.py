@@ -3,9 +3,9 @@
 `/r1/{INSTANCE}/{CLASS}/{MEMBER}/{SUBSYSTEM}/{SERVICECODE}/...` is the hot path. It goes through
 the kernel's tracing and access log and its own body size limit, then straight to the exchange
 record and forwarding; the application's generic layers (error middleware, the router with its
-few dozen routes) are skipped, as is wrapping every ASGI message to watch the answer: the forwarding code
-knows the status and bodies it sends. Everything else, the mediator's own r1 endpoints
-(metaservices, pub/sub rooms) included, goes through the usual stack.
+few dozen routes) are skipped, as is wrapping every ASGI message to watch the answer: the
+forwarding code knows the status and bodies it sends. Everything else, the mediator's own r1
+endpoints (metaservices, pub/sub rooms) included, goes through the usual stack.
 """
 
 from __future__ import annotations
