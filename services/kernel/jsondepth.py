@@ -31,7 +31,9 @@ class DepthScanner:
         self.in_string = False
         self.carry = b""  # a lone trailing backslash: it escapes the next chunk's first byte
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes, *, last: bool = False) -> None:
+        if last and self.depth + chunk.count(b"[") + chunk.count(b"{") <= self.limit:
+            return  # cannot get deeper than that, and no state is needed after the last chunk
         data = self.carry + chunk
         trailing = len(data) - len(data.rstrip(b"\\"))
         self.carry = b"\\" if trailing % 2 else b""

@@ -59,32 +59,40 @@ class _Refused(HTTPException):
         self.error = error
 
 
-def has_body(scope: Scope) -> bool:
-    """Whether the request announces a body (a non-zero length, or chunked framing)."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return value.strip() not in (b"0", b"")
-        if name == b"transfer-encoding":
-            return True
-    return False
+@dataclass(frozen=True, slots=True)
+class Framing:
+    """What the headers say of the body: whether there is one, its length, whether it is JSON."""
+
+    present: bool
+    length: int | None
+    json: bool
 
 
-def _content_length(scope: Scope) -> int | None:
+def framing(scope: Scope) -> Framing:
+    """One pass over the headers; a malformed `Content-Length` is a 400."""
+    length: int | None = None
+    chunked = False
+    json = True  # FastAPI parses a body without a content type as JSON
     for name, value in scope["headers"]:
         if name == b"content-length":
-            text = value.decode("latin-1").strip()
+            text = value.strip()
             if not text.isdigit() or len(text) > 18:
                 raise BadRequest("Content-Length must be a non-negative integer.")
-            return int(text)
-    return None
-
-
-def _is_json(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"content-type":
+            length = int(text)
+        elif name == b"transfer-encoding":
+            chunked = True
+        elif name == b"content-type":
             kind: bytes = value.split(b";", 1)[0].strip().lower()
-            return kind.endswith((b"/json", b"+json"))
-    return True  # FastAPI parses a body without a content type as JSON
+            json = kind.endswith((b"/json", b"+json"))
+    return Framing(chunked or bool(length), length, json)
+
+
+def has_body(scope: Scope) -> bool:
+    """Whether the request announces a body (a non-zero length, or chunked framing)."""
+    try:
+        return framing(scope).present
+    except BadRequest:
+        return True
 
 
 def too_large(limit: int) -> PayloadTooLarge:
@@ -117,28 +125,35 @@ class RequestLimitsMiddleware:
         if self.limits.check_paging and scope["query_string"]:
             error = paging_error(scope["query_string"])
             if error is not None:
-                await self._answer(scope, send, error)
+                await self._answer(scope, send, error, unread_body=has_body(scope))
                 return
-        if not has_body(scope):
+        try:
+            body = framing(scope)
+        except BadRequest as error:
+            await self._answer(scope, send, error)
+            return
+        if not body.present:
             await self.app(scope, receive, send)
             return
         limit = self.limits.for_path(scope["path"])
         try:
             refusal = None if self.authenticate is None else await self.authenticate(scope)
-            length = _content_length(scope)
         except DomainError as error:
             refusal = error
-        if refusal is None and length is not None and length > limit:
+        if refusal is None and body.length is not None and body.length > limit:
             refusal = too_large(limit)
         if refusal is not None:
             await self._answer(scope, send, refusal)
             return
-        depth = self.limits.json_depth if _is_json(scope) else None
+        depth = self.limits.json_depth if body.json else None
         await _Guard(self, scope, receive, send, limit=limit, depth=depth).run()
 
-    async def _answer(self, scope: Scope, send: Send, error: DomainError) -> None:
+    async def _answer(
+        self, scope: Scope, send: Send, error: DomainError, *, unread_body: bool = True
+    ) -> None:
         response = self.renderer(Request(scope), error)
-        response.headers["connection"] = "close"  # the unread body cannot be skipped safely
+        if unread_body:
+            response.headers["connection"] = "close"  # the rest of the body is not skipped
         await response(scope, _no_body, send)
 
 
@@ -186,7 +201,7 @@ class _Guard:
                 self.refusal = too_large(self.limit)
             elif self.scanner is not None:
                 try:
-                    self.scanner.feed(chunk)
+                    self.scanner.feed(chunk, last=not message.get("more_body", False))
                 except TooDeep as exc:
                     self.refusal = BadRequest(str(exc), code="json-too-deep")
             if self.refusal is not None:

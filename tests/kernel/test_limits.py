@@ -34,7 +34,7 @@ def scan(body: bytes, chunk: int, limit: int) -> bool:
     scanner = DepthScanner(limit)
     try:
         for start in range(0, len(body), chunk):
-            scanner.feed(body[start : start + chunk])
+            scanner.feed(body[start : start + chunk], last=start + chunk >= len(body))
     except TooDeep:
         return False
     return True
