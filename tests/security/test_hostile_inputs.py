@@ -250,5 +250,7 @@ async def test_paging_past_32_bits_is_400(stack, name, path, param, headers):
     for value in HUGE:
         response = await service.client.get(path, params={param: value}, headers=auth)
         _assert_refused(service, path, response.status_code, response.json(), 400)
+        if name == "id_registry":
+            assert response.json()["errors"][0]["errorCode"] == "IDA-MLC-009"
     edge = await service.client.get(path, params={param: str(2**31 - 1)}, headers=auth)
     assert edge.status_code < 500, edge.text
