@@ -51,6 +51,7 @@ _KERNEL_CODES = {
     # the kernel's request limits: an invalid parameter or body, in MOSIP's terms
     "paging-out-of-range": "IDA-MLC-009",
     "json-too-deep": "IDA-MLC-009",
+    "number-out-of-range": "IDA-MLC-009",
     "payload-too-large": "IDA-MLC-009",
     "internal-error": "IDA-MLC-007",
 }

@@ -254,3 +254,26 @@ async def test_paging_past_32_bits_is_400(stack, name, path, param, headers):
             assert response.json()["errors"][0]["errorCode"] == "IDA-MLC-009"
     edge = await service.client.get(path, params={param: str(2**31 - 1)}, headers=auth)
     assert edge.status_code < 500, edge.text
+
+
+# integers in the path: no paging name to refuse them by, the database refuses them instead
+PATH_INTS: list[tuple[str, str, str, dict[str, str] | None]] = [
+    ("id_registry", "DELETE", "/v1/mock/expectations/{}", None),
+    ("interop_layer", "GET", "/admin/messagelog/records/{}", ADMIN),
+    ("registries", "GET", "/database/{}", None),
+    ("registries", "DELETE", "/database/{}", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "template", "headers"),
+    PATH_INTS,
+    ids=[f"{n}:{m} {t}" for n, m, t, _ in PATH_INTS],
+)
+async def test_a_path_integer_past_64_bits_is_400(stack, name, method, template, headers):
+    service = stack[name]
+    auth = service.auth if headers is None else headers
+    for value in (str(2**63), str(10**30)):
+        path = template.format(value)
+        response = await service.client.request(method, path, headers=auth)
+        _assert_refused(service, path, response.status_code, response.json(), 400)
