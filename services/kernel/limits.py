@@ -1,10 +1,11 @@
-"""Request hardening before any body is read: credentials, body size and JSON depth.
+"""Request hardening before routing and before any body is read.
 
-Pure ASGI, so nothing upstream of it buffers a body. A request carrying a body is refused
-unless the service's header check (`HeaderCheck`) accepts its credentials; a declared
-`Content-Length` over the route's limit is refused without reading a byte; bodies without one
-are counted as they stream and refused once past the limit; JSON bodies are refused past
-`MAX_JSON_DEPTH` levels as they arrive. Refusals are rendered by the service's own renderer.
+Pure ASGI, so nothing upstream of it buffers a body. Paging parameters past 32 bits are refused
+(`paging.py`); a request carrying a body is refused unless the service's header check
+(`HeaderCheck`) accepts its credentials; a declared `Content-Length` over the route's limit is
+refused without reading a byte; bodies without one are counted as they stream and refused once
+past the limit; JSON bodies are refused past `MAX_JSON_DEPTH` levels as they arrive
+(`jsondepth.py`). Refusals are rendered by the service's own error renderer.
 """
 
 from __future__ import annotations
