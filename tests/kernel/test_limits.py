@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from fastapi import Depends, FastAPI, Header
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.types import Scope
 
+from services.kernel.errors import (
+    DomainError,
+    Unauthorized,
+    install_error_handlers,
+    problem_details,
+)
 from services.kernel.jsondepth import DepthScanner, TooDeep
-from services.kernel.limits import BodyLimits, has_body
+from services.kernel.limits import BodyLimits, RequestLimitsMiddleware, has_body
 from services.kernel.paging import MAX_PAGING_INT, paging_error
+from services.kernel.prebody import header
+from tests.security.hostile_support import raw_call
 
 TRICKY_TEXT = st.text(alphabet='[]{}"\\ab\n', max_size=12)
 JSON_VALUES = st.recursive(
@@ -126,3 +136,47 @@ def test_paging_values_past_32_bits_are_refused(query: str) -> None:
 )
 def test_other_values_are_left_to_the_route(query: str) -> None:
     assert paging_error(query.encode()) is None
+
+
+def _key(x_key: Annotated[str | None, Header()] = None) -> None:
+    if x_key != "right":
+        raise Unauthorized("key needed")
+
+
+KeyDep = Annotated[None, Depends(_key)]
+
+
+def _tiny_app() -> FastAPI:
+    """A route whose credential is a header dependency and whose body is a model."""
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/items")
+    def create(item: dict[str, int], _: KeyDep) -> dict[str, int]:
+        return item
+
+    return app
+
+
+async def _prebody(scope: Scope) -> DomainError | None:
+    return None if header(scope, "x-key") == "right" else Unauthorized("key needed")
+
+
+@pytest.mark.anyio
+async def test_fastapi_reads_the_body_before_header_dependencies_the_hook_does_not() -> None:
+    chunks = [b'{"a": 1', b"}"]
+    plain = {"content-type": "application/json"}
+    right = {**plain, "x-key": "right"}
+    bare = await raw_call(_tiny_app(), "POST", "/items", headers=plain, chunks=chunks)
+    assert bare.status == 401 and bare.chunks_read == 2  # why the kernel hook exists
+    guarded = RequestLimitsMiddleware(
+        _tiny_app(), limits=BodyLimits(default=64), renderer=problem_details, authenticate=_prebody
+    )
+    refused = await raw_call(guarded, "POST", "/items", headers=plain, chunks=chunks)
+    assert refused.status == 401 and refused.chunks_read == 0
+    ok = await raw_call(guarded, "POST", "/items", headers=right, chunks=chunks)
+    assert ok.status == 200 and ok.json() == {"a": 1}
+    big = [b'{"a": 1', b" " * 60, b"}"]
+    too_big = await raw_call(guarded, "POST", "/items", headers=right, chunks=big)
+    assert too_big.status == 413 and too_big.chunks_read == 2
+    assert too_big.json()["code"] == "payload-too-large"
