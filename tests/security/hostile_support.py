@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import yaml
 from fastapi import FastAPI
-from starlette.types import Message
+from starlette.types import ASGIApp, Message
 
 from bench.common import free_port, start_uvicorn, stop
 from services.consent.main import create_app as consent_app
@@ -154,7 +154,7 @@ class RawAnswer:
 
 
 async def raw_call(
-    app: FastAPI,
+    app: ASGIApp,
     method: str,
     path: str,
     *,
