@@ -10,6 +10,7 @@ import anyio
 import httpx
 import pytest
 
+from services.interop_layer.directory import EndpointRule
 from tests.security.hostile_support import AUTH, in_subprocess
 
 pytestmark = pytest.mark.anyio
@@ -108,8 +109,9 @@ def _compiled_from_variables(tree: ast.AST) -> list[str]:
 
 
 def test_the_other_services_take_no_regex_from_callers() -> None:
-    """Other regexes are literals, or the mediator's endpoint globs (admin configuration, each
-    literal part escaped): a new regex built from a variable needs a look (and RE2)."""
+    """Other regexes are literals; the two built from variables run on RE2 (the mediator's
+    endpoint globs are admin configuration, but the path they are matched against is the
+    caller's). A new regex built from a variable needs a look."""
     root = Path(__file__).resolve().parents[2] / "services"
     dynamic = {
         f"{path.relative_to(root)}: {call}"
@@ -117,6 +119,16 @@ def test_the_other_services_take_no_regex_from_callers() -> None:
         for call in _compiled_from_variables(ast.parse(path.read_text()))
     }
     assert dynamic == {
-        "interop_layer/directory.py: re.compile(regex)",
+        "interop_layer/directory.py: re2.compile(regex)",
         "registries/data/query.py: re2.compile(search, _RE2_OPTIONS)",
     }
+
+
+def test_an_endpoint_glob_with_several_stars_matches_a_long_path_in_linear_time() -> None:
+    rule = EndpointRule.of({"method": "GET", "path": "/x/*/y/*/z"})
+    hostile = "/x/" + "y/" * 30_000  # ~60 KB: quadratic backtracking took ~6 s a request
+    started = time.perf_counter()
+    assert not rule.matches("GET", hostile)
+    assert rule.matches("GET", hostile + "z")
+    assert rule.matches("GET", "/x/a/y/b/z") and not rule.matches("POST", "/x/a/y/b/z")
+    assert time.perf_counter() - started < 0.5
