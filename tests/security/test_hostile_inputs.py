@@ -133,19 +133,31 @@ async def test_the_mediator_limits_what_it_forwards(stack):
     assert small.status == 200, small.body
 
 
-async def test_a_bulk_import_route_takes_more_than_the_default(stack):
+@pytest.mark.parametrize(
+    "path", ["/api/dataValueSets", "/api/42/dataValueSets.json", "/api/dataValueSets/"]
+)
+async def test_a_bulk_import_route_takes_more_than_the_default(stack, path):
     service = stack["sectoral_platform"]
     padding = b" " * (DEFAULT_BODY_LIMIT + 1024)
     body = b'{"dataValues": []' + padding + b"}"
     answer = await raw_call(
         service.app,
         "POST",
-        "/api/dataValueSets",
+        path,
         headers=_auth(service, None),
         chunks=[body],
         content_length=len(body),
     )
     assert answer.status == 200, answer.body
+    over = await raw_call(
+        service.app,
+        "POST",
+        path,
+        headers=_auth(service, None),
+        chunks=[b"{}"],
+        content_length=BULK_BODY_LIMIT + 1,
+    )
+    _assert_refused(service, path, over.status, over.json(), 413)
 
 
 # (service, path, status without credentials, status with wrong ones)
