@@ -22,6 +22,7 @@ from services.consent.errors import render_error
 from services.consent.fhir import routes as fhir
 from services.consent.individuals import routes as individuals
 from services.consent.policies import routes as policies
+from services.consent.prebody import authenticate_headers
 from services.consent.receipts import routes as receipts
 from services.consent.receipts.keys import Signer
 from services.consent.records import routes as records
@@ -97,6 +98,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         ],
         error_renderer=render_error,
         lifespan=lifespan,
+        authenticate_headers=authenticate_headers,
     )
     app.router.routes.insert(0, decisions.fast_route)
     openapi.install(app)

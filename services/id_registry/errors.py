@@ -48,6 +48,11 @@ _KERNEL_CODES = {
     "admin-only": "KER-ATH-401",
     "mediator-only": "KER-ATH-403",
     "validation-failed": "IDA-MLC-009",
+    # the kernel's request limits: an invalid parameter or body, in MOSIP's terms
+    "paging-out-of-range": "IDA-MLC-009",
+    "json-too-deep": "IDA-MLC-009",
+    "number-out-of-range": "IDA-MLC-009",
+    "payload-too-large": "IDA-MLC-009",
     "internal-error": "IDA-MLC-007",
 }
 

@@ -28,6 +28,7 @@ from services.id_registry.identities.routes import router as identities_router
 from services.id_registry.oidc.routes import router as oidc_router
 from services.id_registry.partners.routes import router as partners_router
 from services.id_registry.partners.service import PartnerCache
+from services.id_registry.prebody import authenticate_headers
 from services.id_registry.seed import seed
 from services.id_registry.settings import IdRegistrySettings
 from services.id_registry.vids.routes import router as vids_router
@@ -133,6 +134,7 @@ def create_app(
         ],
         error_renderer=mosip_errors,
         lifespan=lifespan,
+        authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
     )
     app.state.clock = clock

@@ -18,6 +18,7 @@ class InteropSettings(ServiceSettings):
     service: str = SERVICE
     message_log_bodies: BodyMode = "metadata"
     message_log_body_limit: int = 65536
+    max_forward_body_bytes: int = 32 * 1024 * 1024  # bodies forwarded to providers
     message_log_retention_days: float = 30.0
     message_log_flush_interval: float = 0.05
     message_log_commit_delay: float = 0.002

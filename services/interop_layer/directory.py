@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2
 from sqlmodel import Session, select
 
 from services.interop_layer.catalogue.models import ServiceEntry
@@ -27,14 +28,14 @@ class EndpointRule:
 
     method: str
     path: str
-    pattern: re.Pattern[str]
+    pattern: Any  # RE2: a glob with several `*` must not backtrack over a caller's long path
 
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> EndpointRule:
         method = str(raw.get("method") or "*").upper()
         path = str(raw.get("path") or "/*")
         regex = "^" + ".*".join(re.escape(part) for part in path.split("*")) + "$"
-        return cls(method, path, re.compile(regex))
+        return cls(method, path, re2.compile(regex))
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and self.pattern.match(path or "/") is not None

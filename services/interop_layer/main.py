@@ -31,6 +31,7 @@ from services.interop_layer.messagelog.routes import public as messagelog_public
 from services.interop_layer.messagelog.routes import router as messagelog_admin
 from services.interop_layer.messagelog.trust import trust_dir
 from services.interop_layer.messagelog.writer import LogWriter
+from services.interop_layer.prebody import authenticate_headers
 from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
 from services.interop_layer.pubsub.delivery import PushDispatcher, make_push_session
 from services.interop_layer.pubsub.routes import router as pubsub
@@ -128,6 +129,7 @@ def create_app(
         ],
         error_renderer=render_xroad_error,
         lifespan=lifespan,
+        authenticate_headers=authenticate_headers,
         # Traces are the kernel's (W3C context, its own exporter); FastAPI's OpenTelemetry SDK
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -137,7 +139,11 @@ def create_app(
 
     def build_with_entrance() -> ASGIApp:
         """Calls to provider services take the short way in (FastAPI builds its stack lazily)."""
-        return MediatorEntrance(build_stack(), unexpected=app.exception_handlers.get(Exception))
+        return MediatorEntrance(
+            build_stack(),
+            unexpected=app.exception_handlers.get(Exception),
+            max_body=settings.max_forward_body_bytes,
+        )
 
     app.build_middleware_stack = build_with_entrance  # type: ignore[method-assign]
     return app

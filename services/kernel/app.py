@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.kernel import otel
 from services.kernel.db import Database
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
+from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
 from services.kernel.settings import ServiceSettings
 from services.kernel.topology import load_topology
@@ -38,11 +39,17 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     error_renderer: ErrorRenderer = problem_details,
     lifespan: Lifespan | None = None,
+    body_limits: Mapping[str, int] | None = None,
+    authenticate_headers: HeaderCheck | None = None,
     version: str = "0.1.0",
     configure_logs: bool = True,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app for `settings.service` with probes, `/info`, error shape and tracing."""
+    """A FastAPI app for `settings.service` with probes, `/info`, error shape and tracing.
+
+    Bodies are capped at `settings.max_body_bytes`, or `body_limits[prefix]` under a path prefix;
+    `authenticate_headers` refuses a request with a body whose credentials fail, before it is read.
+    """
     spec = load_topology().service(settings.service)
     member_id = load_topology().member_id(spec.name)
 
@@ -76,6 +83,15 @@ def create_service_app(
     app.state.settings = settings
     app.state.service = spec
     install_error_handlers(app, error_renderer)
+    limits = BodyLimits(default=settings.max_body_bytes, prefixes=dict(body_limits or {}))
+    app.state.request_limits = limits
+    app.state.authenticate_headers = authenticate_headers
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        limits=limits,
+        renderer=error_renderer,
+        authenticate=authenticate_headers,
+    )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(TraceMiddleware)
 

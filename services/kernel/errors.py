@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("dpi.errors")
@@ -147,6 +148,19 @@ def describe_validation(errors: list[dict[str, Any]]) -> str:
     return "Invalid request: " + "; ".join(parts) + more
 
 
+OUT_OF_RANGE = "A number in the request is out of the range this service stores."
+
+
+def out_of_range(exc: BaseException) -> bool:
+    """A number the database cannot hold (a path id or parameter past 64 bits): bad input."""
+    if isinstance(exc, OverflowError):
+        return True
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, DataError) and (
+        isinstance(orig, OverflowError) or getattr(orig, "sqlstate", None) == "22003"
+    )
+
+
 def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_details) -> None:
     """Route every error through `renderer`: domain, validation, HTTP and unexpected ones."""
 
@@ -169,6 +183,12 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
         )
         return renderer(request, error)
 
+    async def on_database_value(request: Request, exc: Exception) -> Response:
+        if out_of_range(exc):
+            log.info("number out of range on %s %s: %s", request.method, request.url.path, exc)
+            return renderer(request, BadRequest(OUT_OF_RANGE, code="number-out-of-range"))
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return renderer(request, InternalError("The service hit an unexpected error."))
@@ -176,4 +196,6 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OverflowError, on_database_value)
+    app.add_exception_handler(DataError, on_database_value)
     app.add_exception_handler(Exception, on_unexpected)

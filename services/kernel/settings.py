@@ -29,6 +29,7 @@ class ServiceSettings(BaseSettings):
     sandbox_secret: str = Field(
         default="dpi-sandbox-development-secret", validation_alias=_env("DPI_SANDBOX_SECRET")
     )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0)  # DPI_<SERVICE>_MAX_BODY_BYTES
     http_timeout: float = Field(default=10.0, validation_alias=_env("DPI_HTTP_TIMEOUT"))
     http_connect_timeout: float = Field(
         default=2.0, validation_alias=_env("DPI_HTTP_CONNECT_TIMEOUT")

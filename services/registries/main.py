@@ -28,6 +28,7 @@ from services.registries.events.drainer import Drainer
 from services.registries.facility import routes as facility_routes
 from services.registries.facility import service as facility_service
 from services.registries.facility.generator import size_for
+from services.registries.prebody import authenticate_headers
 from services.registries.settings import RegistriesSettings
 
 SERVICE = "registries"
@@ -119,6 +120,7 @@ def create_app(
         ],
         error_renderer=render,
         lifespan=lifespan,
+        authenticate_headers=authenticate_headers,
     )
 
 

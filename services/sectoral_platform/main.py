@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
+from services.kernel.limits import BULK_BODY_LIMIT
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
@@ -38,6 +39,7 @@ from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
+from services.sectoral_platform.prebody import authenticate_headers
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.sharing.routes import router as sharing_router
@@ -46,6 +48,7 @@ from services.sectoral_platform.tracker.jobs import JobRunner, running
 from services.sectoral_platform.tracker.routes import router as tracker_router
 
 SERVICE = "sectoral_platform"
+BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
 
 
 def create_app(settings: SectoralSettings | None = None) -> FastAPI:
@@ -108,6 +111,8 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         ],
         error_renderer=render_web_message,
         lifespan=lifespan,
+        body_limits={prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
+        authenticate_headers=authenticate_headers,
     )
     app.add_middleware(Dhis2PathMiddleware)
     _replace_root(app)

@@ -1,11 +1,11 @@
 """The mediator's front door: calls to provider services take a short way in.
 
 `/r1/{INSTANCE}/{CLASS}/{MEMBER}/{SUBSYSTEM}/{SERVICECODE}/...` is the hot path. It goes through
-the kernel's tracing and access log, then straight to the exchange record and forwarding; the
-application's generic layers (error middleware, body limits, the router with its few dozen
-routes) are skipped, as is wrapping every ASGI message to watch the answer: the forwarding code
-knows the status and bodies it sends. Everything else, the mediator's own r1 endpoints
-(metaservices, pub/sub rooms) included, goes through the usual stack.
+the kernel's tracing and access log and its own body size limit, then straight to the exchange
+record and forwarding; the application's generic layers (error middleware, the router with its
+few dozen routes) are skipped, as is wrapping every ASGI message to watch the answer: the
+forwarding code knows the status and bodies it sends. Everything else, the mediator's own r1
+endpoints (metaservices, pub/sub rooms) included, goes through the usual stack.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +30,7 @@ from services.interop_layer.messagelog.capture import (
 )
 from services.interop_layer.routing.routes import call_service
 from services.kernel.errors import DomainError
+from services.kernel.limits import BodyLimits, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware
 from services.kernel.tracing import TraceMiddleware
 
@@ -49,10 +51,17 @@ def service_call(scope: Scope) -> list[str] | None:
 
 
 class MediatorEntrance:
-    def __init__(self, app: ASGIApp, *, unexpected: Unexpected | None) -> None:
+    def __init__(self, app: ASGIApp, *, unexpected: Unexpected | None, max_body: int) -> None:
         self.app = app
         self.unexpected = unexpected
-        self.short_way = TraceMiddleware(AccessLogMiddleware(self.answer))
+        # body and query go to the provider unparsed (it checks JSON and paging), so only the
+        # body's size is limited here; the client key is checked before any of it is read
+        limited = RequestLimitsMiddleware(
+            self.answer,
+            limits=BodyLimits(default=max_body, json_depth=None, check_paging=False),
+            renderer=render_xroad_error,
+        )
+        self.short_way = TraceMiddleware(AccessLogMiddleware(limited))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if service_call(scope) is None:
@@ -78,6 +87,9 @@ class MediatorEntrance:
             return
         except DomainError as error:  # raised before the answer started
             response = render_xroad_error(Request(scope, receive), error)
+        except HTTPException as exc:  # the body limit stopped the read
+            refused = DomainError(str(exc.detail), status_code=exc.status_code)
+            response = render_xroad_error(Request(scope, receive), refused)
         except ClientDisconnect:
             exchange.broken = True  # nobody is left to answer
             return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
+import re2
+
+from services.kernel.errors import BadRequest
 from services.registries.catalog.schema import get_path
 
 
@@ -40,20 +42,36 @@ def contains_text(value: Any, needle: str) -> bool:
 
 
 _REGEX_MARKS = frozenset("^$*+?[]{}|\\")
+MAX_SEARCH_LENGTH = 200  # as the route declares it
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.case_sensitive = False
+_RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.max_mem = 1 << 20  # compiled programs past ~1 MiB are refused, not built
 
 
-def search_pattern(search: str) -> re.Pattern[str] | None:
+class TextPattern(Protocol):
+    def search(self, text: str) -> object | None: ...
+
+
+def search_pattern(search: str) -> TextPattern | None:
     """`search` as a case-insensitive regex when it uses regex syntax (upstream supports regex);
-    plain text (or text that is not a valid regex) stays a substring search."""
+    plain text (or text that is not a valid regex) stays a substring search.
+
+    Patterns run on RE2, in time linear in the text: no backtracking, so no pattern can stall
+    the service (`(a+)+$` included); RE2 lacks backreferences and lookaround, and such patterns
+    are searched for as text, like any other invalid regex."""
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise BadRequest(f"`search` is limited to {MAX_SEARCH_LENGTH} characters.")
     if not _REGEX_MARKS & set(search):
         return None
     try:
-        return re.compile(search, re.IGNORECASE)
-    except re.error:
+        pattern: TextPattern = re2.compile(search, _RE2_OPTIONS)
+    except re2.error:
         return None
+    return pattern
 
 
-def matches_pattern(value: Any, pattern: re.Pattern[str]) -> bool:
+def matches_pattern(value: Any, pattern: TextPattern) -> bool:
     return any(pattern.search(scalar_text(v)) for v in _leaves(value))
 
 

@@ -3,7 +3,6 @@ views (the master facility list) are read from their own tables."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -86,7 +85,7 @@ def search(
 def _keep(
     record: Keyed,
     search: str | None,
-    pattern: re.Pattern[str] | None,
+    pattern: q.TextPattern | None,
     filter_field: str | None,
     equals: dict[str, str],
     searched_in_sql: bool,

@@ -1,0 +1,31 @@
+"""Credentials checked from headers alone, before a request body is read."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.types import Scope
+
+from services.kernel.errors import DomainError, Unauthorized
+from services.kernel.prebody import admin_key_valid, header, mediator_key_valid
+
+PUBLIC = frozenset({"/v1/receipts/verify"})  # anyone may check a receipt's signature
+
+
+def _org_key_valid(scope: Scope) -> bool:
+    expected: str = scope["app"].state.settings.org_api_key
+    scheme, _, presented = (header(scope, "authorization") or "").partition(" ")
+    return scheme.lower() == "apikey" and hmac.compare_digest(presented.strip(), expected)
+
+
+async def authenticate_headers(scope: Scope) -> DomainError | None:
+    """An organisation key, the mediator's key or the admin key; receipt checks are public."""
+    if scope["path"] in PUBLIC:
+        return None
+    if _org_key_valid(scope) or mediator_key_valid(scope) or admin_key_valid(scope):
+        return None
+    return Unauthorized(
+        "An organisation API key is required: `Authorization: ApiKey <key>`.",
+        code="api-key-required",
+        headers={"WWW-Authenticate": "ApiKey"},
+    )
