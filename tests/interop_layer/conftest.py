@@ -73,7 +73,7 @@ def catalogue(url: str) -> dict[str, Any]:
                 "pathPrefix": "/echo",
                 "consentRequired": True,
                 "dataCategories": ["immunisation-status"],
-                "endpoints": [{"method": "GET", "path": "/*"}],
+                "endpoints": [{"method": "GET", "path": "/people/status"}],
             },
         ],
         "rights": [

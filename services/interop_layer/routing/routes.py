@@ -7,8 +7,6 @@ raised as typed errors and rendered by the service's one X-Road error renderer.
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 from starlette.types import Receive, Scope, Send
 
 from services.interop_layer.consent.gate import PURPOSE, SUBJECT, admit
@@ -22,17 +20,10 @@ from services.interop_layer.errors import UnknownService as UnknownServiceError
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.auth import authenticate, provider_id, request_headers
 from services.interop_layer.routing.forward import forward, upstream_path
+from services.interop_layer.routing.paths import service_path
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 SUBJECT_HEADER, PURPOSE_HEADER = SUBJECT.encode(), PURPOSE.encode()
-
-
-def _service_path(scope: Scope) -> str:
-    """The decoded path after the service code, refusing dot segments (no escaping the prefix)."""
-    path = unquote(upstream_path(scope).decode("latin-1"))
-    if any(segment in (".", "..") for segment in path.split("/")):
-        raise BadRequest("Dot segments ('.', '..') are not allowed in a service path.")
-    return path or "/"
 
 
 def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
@@ -54,7 +45,7 @@ async def call_service(scope: Scope, receive: Receive, send: Send, params: list[
     service_code = params[4]
     service = f"{provider}/{service_code}"
     exchange.service = service
-    path = _service_path(scope)
+    path = service_path(upstream_path(scope))
     target = directory.service(provider, service_code)
     if target is None:
         raise UnknownServiceError(f"Unknown service {service}.")
