@@ -30,6 +30,7 @@ from services.interop_layer.messagelog.chain import load_or_create_key
 from services.interop_layer.messagelog.routes import router as messagelog_admin
 from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
+from services.interop_layer.pubsub.declared import declare_subscriptions
 from services.interop_layer.pubsub.delivery import PushDispatcher, make_push_session
 from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
@@ -61,7 +62,11 @@ def create_app(
         database: Database = app.state.database
         with database.session() as session:
             seed(session=session, settings=settings)
-        reload_directory(app)
+        directory = reload_directory(app)
+        if settings.declared_subscriptions:  # before the first publication is accepted
+            with database.session() as session:
+                topology = load_topology()
+                declare_subscriptions(session=session, topology=topology, directory=directory)
         consent_member = load_topology().member_id("consent")
         app.state.consent_partner = partner_id(consent_member or "DPI/GOV/DPA/consent")
         writer = LogWriter(
