@@ -131,9 +131,13 @@ async def test_events_published_before_subscribers_are_up_all_arrive_once(
                 assert sorted(item["id"] for item in received) == sorted(sent)
             assert [item["id"] for item in health.state.received] == sent  # FIFO: in order
             for sub in (health_sub, nia_subs["birth-registered"]):
-                settled = await deliveries(mediator, sub["id"])
-                assert len(settled) == EVENTS
-                assert {d["state"] for d in settled} == {"delivered"}
+
+                async def settled(sub_id: str = sub["id"]) -> bool:
+                    states = [d["state"] for d in await deliveries(mediator, sub_id)]
+                    assert len(states) == EVENTS  # one delivery per event, never two
+                    return set(states) == {"delivered"}  # answered, then recorded as such
+
+                await until(settled, f"every delivery of {sub['id']} settled")
 
 
 async def test_a_restart_neither_duplicates_nor_loses(settings_for, monkeypatch):
