@@ -207,3 +207,28 @@ async def test_a_database_seeded_with_the_wide_entry_is_narrowed(settings_for):
             assert stored is not None and stored.endpoints == exact
     finally:
         engine.dispose()
+
+
+async def test_control_characters_in_the_service_id_are_refused_and_logged(
+    settings_for, monkeypatch
+):
+    """A NUL decoded from the URL must neither reach a provider nor stall the message log
+    (PostgreSQL text cannot hold it: one such record used to block every later one)."""
+    with consent_stack(settings_for, monkeypatch) as stack:
+        for n, target in enumerate(
+            (
+                f"{STATUS_SERVICE}%00/immunisationStatus",
+                f"/r1/{HEALTH}/immunisation%0Astatus/immunisationStatus",
+                f"{STATUS_SERVICE}/immunisationStatus%00",
+            )
+        ):
+            status, body = raw_get(stack.mediator, target, about("edu-amina", f"nul-{n}"))
+            assert status == 400 and body["type"] == "Client.BadRequest", (target, body)
+            await assert_refused_and_logged(stack, f"nul-{n}", 400)
+        async with httpx.AsyncClient(base_url=stack.mediator) as client:
+            after = await client.get(
+                f"{STATUS_SERVICE}/immunisationStatus", headers=about("edu-amina", "after")
+            )
+        assert after.status_code == 200
+        assert (await record_of(stack.mediator, "after"))["statusCode"] == 200
+        assert [s["path"] for s in stack.health.state.seen] == ["/api/immunisationStatus"]

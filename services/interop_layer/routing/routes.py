@@ -7,6 +7,8 @@ raised as typed errors and rendered by the service's one X-Road error renderer.
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import Receive, Scope, Send
 
 from services.interop_layer.consent.gate import PURPOSE, SUBJECT, admit
@@ -22,6 +24,7 @@ from services.interop_layer.routing.auth import authenticate, provider_id, reque
 from services.interop_layer.routing.forward import forward, upstream_path
 from services.interop_layer.routing.paths import service_path
 
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")  # as the catalogue's
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 SUBJECT_HEADER, PURPOSE_HEADER = SUBJECT.encode(), PURPOSE.encode()
 
@@ -43,6 +46,8 @@ async def call_service(scope: Scope, receive: Receive, send: Send, params: list[
     client = authenticate(headers, directory=directory, exchange=exchange)
     provider = provider_id(*params[:4])
     service_code = params[4]
+    if not SERVICE_CODE.match(service_code):
+        raise BadRequest("Malformed service code: 1-100 characters of A-Z a-z 0-9 . _ -.")
     service = f"{provider}/{service_code}"
     exchange.service = service
     path = service_path(upstream_path(scope))
