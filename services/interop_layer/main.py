@@ -97,7 +97,13 @@ def create_app(
             else:
                 app.state.decision_client = decision_client
             dispatcher = PushDispatcher(
-                database=database, settings=settings, session=push_session, writer=writer
+                database=database,
+                settings=settings,
+                session=push_session,
+                writer=writer,
+                entitled=lambda subscriber, room, event_type: app.state.directory.allowed(
+                    subscriber, room, "sub", "POST", f"/{event_type}"
+                ),
             )
             app.state.dispatcher = dispatcher
             dispatcher.start()

@@ -199,3 +199,49 @@ async def test_a_declared_subscription_follows_its_event_type(settings_for, monk
                 return [i["id"] for i in health.state.received] == [published.json()["id"]]
 
             await until(arrived, "the identity-merged event at the late subscriber")
+
+
+async def test_a_subscription_never_outlives_the_subscribers_right(settings_for, monkeypatch):
+    """Revoking the `sub` right stops deliveries: queued ones become dead letters (redeliverable
+    once the right is granted again), later events are not queued for the subscriber at all."""
+    config = settings(settings_for)
+    with ExitStack() as stack:
+        health_port, nia_port = stack.enter_context(subscribers_not_yet_up(monkeypatch))
+        nia = subscriber_app(NIA_PUSH)
+        stack.enter_context(serve_on_port(nia, nia_port))
+        url = stack.enter_context(serve_on_loopback(create_app(config)))
+        async with httpx.AsyncClient(base_url=url, headers=ADMIN) as mediator:
+            queued = await publish(mediator, 1)  # the health platform is down: it waits
+            [sub] = await subscriptions(mediator, HEALTH)
+            rights = await mediator.get(
+                "/admin/rights", params={"client": HEALTH, "provider": REGISTRIES}
+            )
+            [right] = [r for r in rights.json() if r["serviceCode"] == "sub"]
+            revoked = await mediator.delete(f"/admin/rights/{right['id']}")
+            assert revoked.status_code == 204, revoked.text
+
+            async def dead_lettered() -> bool:
+                [delivery] = await deliveries(mediator, sub["id"])
+                return delivery["state"] == "dead" and "right" in delivery["lastError"]
+
+            await until(dead_lettered, "the queued delivery dead-lettered for lack of right")
+            later = await publish(mediator, 2)
+
+            async def nia_has_both() -> bool:
+                return {queued, later} <= {i["id"] for i in nia.state.received}
+
+            await until(nia_has_both, "both events at the ID system, which kept its right")
+            assert len(await deliveries(mediator, sub["id"])) == 1  # none queued for `later`
+            health = subscriber_app(HEALTH_PUSH)
+            stack.enter_context(serve_on_port(health, health_port))
+            grant = {"client": HEALTH, "provider": REGISTRIES, "serviceCode": "sub"}
+            assert (await mediator.post("/admin/rights", json=grant)).status_code in (200, 201)
+            again = await mediator.post(
+                "/admin/pubsub/redeliver", json={"subscriptionId": sub["id"]}
+            )
+            assert again.json() == {"requeued": 1}
+
+            async def redelivered() -> bool:
+                return [i["id"] for i in health.state.received] == [queued]
+
+            await until(redelivered, "the dead letter redelivered once the right is back")

@@ -101,6 +101,7 @@ def publish(
     exchange = exchange_of(request)
     exchange.kind = "publish"
     trace = getattr(request.state, "trace", None)
+    directory = directory_of(request)
     event = events.publish(
         session=session,
         room=room,
@@ -109,6 +110,9 @@ def publish(
         payload=events.unwrap(body, event_type),
         x_road_id=exchange.x_road_id,
         trace_id=getattr(trace, "trace_id", None),
+        may_receive=lambda subscriber: directory.allowed(
+            subscriber, room, "sub", "POST", f"/{event_type}"
+        ),
     )
     _notify(request)
     return {"id": event.id}
