@@ -18,7 +18,7 @@ from services.interop_layer.main import create_app
 from services.interop_layer.members.models import SeedMarker
 from services.interop_layer.seeds import EXACT_CONSENT_PATHS
 from services.kernel.testing import serve_in_process
-from tests.interop_layer.support import ADMIN, EDUCATION
+from tests.interop_layer.support import ADMIN, EDUCATION, client_headers
 from tests.security.consent_scope_support import (
     HEALTH,
     STATUS_SERVICE,
@@ -232,3 +232,29 @@ async def test_control_characters_in_the_service_id_are_refused_and_logged(
         assert after.status_code == 200
         assert (await record_of(stack.mediator, "after"))["statusCode"] == 200
         assert [s["path"] for s in stack.health.state.seen] == ["/api/immunisationStatus"]
+
+
+async def test_health_reads_facilities_not_the_civil_register(settings_for, monkeypatch):
+    """The seeded `data` right of health is narrowed to the facility registry."""
+    with consent_stack(settings_for, monkeypatch) as stack:
+        data = "/r1/DPI/GOV/CRVS/registries/data"
+        async with httpx.AsyncClient(base_url=stack.mediator) as client:
+            for method, path in (
+                ("GET", "/births/1.0"),
+                ("POST", "/births/1.0/read"),
+                ("GET", "/deaths/1.0"),
+                ("POST", "/facilities/1.0/create"),
+                ("DELETE", "/facilities/1.0/F1/delete"),
+            ):
+                answer = await client.request(
+                    method, f"{data}{path}", headers=client_headers(HEALTH)
+                )
+                assert answer.status_code == 403, (method, path, answer.text)
+                assert answer.json()["type"] == "Server.ServerProxy.access_denied"
+            allowed = await client.get(
+                "/r1/DPI/GOV/CRVS/registries/allowedMethods",
+                params={"serviceId": "data"},
+                headers=client_headers(HEALTH),
+            )
+        [service] = allowed.json()["service"]
+        assert service["endpoint_list"] == [{"method": "GET", "path": "/facilities/*"}]
