@@ -135,6 +135,21 @@ async def test_path_traversal_variants_are_refused_before_consent(settings_for, 
         assert stack.decider.calls == []
 
 
+async def test_the_service_identifier_cannot_hide_a_path(settings_for, monkeypatch):
+    with consent_stack(settings_for, monkeypatch) as stack:
+        for n, target in enumerate(
+            (
+                f"{STATUS_SERVICE}%2Fme/immunisationStatus",
+                "/r1/DPI/GOV/MOH/hmis%2Fimmunisation-status/me/immunisationStatus",
+                "/r1/DPI/GOV/MOH%2Fhmis/immunisation-status/immunisationStatus/x",
+            )
+        ):
+            status, body = raw_get(stack.mediator, target, about("edu-amina", f"id-{n}"))
+            assert status == 400 and body["type"] == "Client.BadRequest", (target, body)
+            await assert_refused_and_logged(stack, f"id-{n}", 400)
+        assert stack.health.state.seen == [] and stack.decider.calls == []
+
+
 async def test_query_strings_do_not_change_the_path(settings_for, monkeypatch):
     with consent_stack(settings_for, monkeypatch) as stack:
         status, body = raw_get(

@@ -23,6 +23,14 @@ class AmbiguousPath(BadRequest):
     """A service path that is not in normal form (the X-Road error type `Client.BadRequest`)."""
 
 
+def check_service_id(raw_path: bytes, params: list[str]) -> None:
+    """The raw `/r1/I/C/M/S/CODE` must name the service the decoded path names (an encoded `/`
+    in it would shift what is matched against what is forwarded)."""
+    parts = raw_path.split(b"/", 7)[2:7]
+    if [unquote(part.decode("latin-1")) for part in parts] != params:
+        raise AmbiguousPath("The service identifier is not normalised (an encoded '/' in it).")
+
+
 def service_path(raw: bytes) -> str:
     """The decoded path after the service code (`/` when empty); raises `AmbiguousPath`."""
     if not raw:

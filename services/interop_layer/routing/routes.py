@@ -22,7 +22,7 @@ from services.interop_layer.errors import UnknownService as UnknownServiceError
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.auth import authenticate, provider_id, request_headers
 from services.interop_layer.routing.forward import forward, upstream_path
-from services.interop_layer.routing.paths import service_path
+from services.interop_layer.routing.paths import check_service_id, service_path
 
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")  # as the catalogue's
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
@@ -44,6 +44,7 @@ async def call_service(scope: Scope, receive: Receive, send: Send, params: list[
     exchange: Exchange = scope["state"]["exchange"]
     headers = request_headers(scope)
     client = authenticate(headers, directory=directory, exchange=exchange)
+    check_service_id(scope.get("raw_path") or scope["path"].encode(), params)
     provider = provider_id(*params[:4])
     service_code = params[4]
     if not SERVICE_CODE.match(service_code):
