@@ -28,7 +28,8 @@ class InteropSettings(ServiceSettings):
     forward_pool_size: int = 64
     buffer_limit: int = 65536
     catalogue_path: Path | None = None
-    push_max_attempts: int = 8
+    declared_subscriptions: bool = True  # create the topology's subscriptions at start
+    push_max_attempts: int = 12  # with the default back-off, about 18 minutes of retries
     push_backoff_initial: float = 1.0
     push_backoff_max: float = 300.0
     push_poll_interval: float = 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,14 +18,30 @@ from services.interop_layer.rights.models import AccessRight
 from services.kernel.credentials import client_key
 from services.kernel.topology import service_url
 
+log = logging.getLogger("dpi.interop.directory")
+
 
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+_TOKEN = re.compile(r"\*|\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def path_regex(path: str) -> str:
+    """`*` matches anything (`/` included), `{name}` exactly one non-empty segment."""
+    parts, pos = [], 0
+    for token in _TOKEN.finditer(path):
+        parts.append(re.escape(path[pos : token.start()]))
+        parts.append(".*" if token.group() == "*" else "[^/]+")
+        pos = token.end()
+    parts.append(re.escape(path[pos:]))
+    return "^" + "".join(parts) + "$"
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointRule:
-    """`method` (or `*`) and a path pattern where `*` matches anything, `/` included."""
+    """`method` (or `*`) and a path: exact, with `{name}` segments, or with `*` wildcards."""
 
     method: str
     path: str
@@ -34,8 +51,12 @@ class EndpointRule:
     def of(cls, raw: Mapping[str, Any]) -> EndpointRule:
         method = str(raw.get("method") or "*").upper()
         path = str(raw.get("path") or "/*")
-        regex = "^" + ".*".join(re.escape(part) for part in path.split("*")) + "$"
-        return cls(method, path, re2.compile(regex))
+        return cls(method, path, re2.compile(path_regex(path)))
+
+    @property
+    def wildcard(self) -> bool:
+        """Matches an open set of paths or methods (never allowed on a consent-gated service)."""
+        return self.method == "*" or "*" in self.path
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and self.pattern.match(path or "/") is not None
@@ -90,9 +111,24 @@ def target_of(entry: ServiceEntry) -> ServiceTarget:
         openapi_url=openapi,
         consent_required=entry.consent_required,
         data_categories=tuple(entry.data_categories),
-        endpoints=tuple(EndpointRule.of(raw) for raw in entry.endpoints),
+        endpoints=_offered(entry),
         timeout=entry.timeout,
     )
+
+
+def _offered(entry: ServiceEntry) -> tuple[EndpointRule, ...]:
+    """The service's endpoints; a consent-gated one never offers wildcards (deny by default)."""
+    rules = tuple(EndpointRule.of(raw) for raw in entry.endpoints)
+    if not entry.consent_required:
+        return rules
+    kept = tuple(rule for rule in rules if not rule.wildcard)
+    if len(kept) < len(rules):
+        log.error(
+            "consent-gated service %s: wildcard endpoints ignored (offers only %s)",
+            entry.id,
+            [rule.public() for rule in kept],
+        )
+    return kept
 
 
 @dataclass

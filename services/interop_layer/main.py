@@ -33,6 +33,7 @@ from services.interop_layer.messagelog.trust import trust_dir
 from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.prebody import authenticate_headers
 from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
+from services.interop_layer.pubsub.declared import declare_subscriptions
 from services.interop_layer.pubsub.delivery import PushDispatcher, make_push_session
 from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
@@ -64,7 +65,11 @@ def create_app(
         database: Database = app.state.database
         with database.session() as session:
             seed(session=session, settings=settings)
-        reload_directory(app)
+        directory = reload_directory(app)
+        if settings.declared_subscriptions:  # before the first publication is accepted
+            with database.session() as session:
+                topology = load_topology()
+                declare_subscriptions(session=session, topology=topology, directory=directory)
         consent_member = load_topology().member_id("consent")
         app.state.consent_partner = partner_id(consent_member or "DPI/GOV/DPA/consent")
         writer = LogWriter(
@@ -98,7 +103,13 @@ def create_app(
             else:
                 app.state.decision_client = decision_client
             dispatcher = PushDispatcher(
-                database=database, settings=settings, session=push_session, writer=writer
+                database=database,
+                settings=settings,
+                session=push_session,
+                writer=writer,
+                entitled=lambda subscriber, room, event_type: app.state.directory.allowed(
+                    subscriber, room, "sub", "POST", f"/{event_type}"
+                ),
             )
             app.state.dispatcher = dispatcher
             dispatcher.start()

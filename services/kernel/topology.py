@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "topology.yaml"
 
@@ -42,6 +43,21 @@ class ClientSpec(BaseModel):
     title: str
 
 
+class SubscriptionSpec(BaseModel):
+    """A durable subscription: the mediator creates it at start, before any event is published,
+    so nothing published while the subscriber is still starting is missed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subscriber: str  # a topology service
+    room: str  # the publishing topology service, whose member id names the room
+    event_type: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+    delivery: Literal["PUSH", "PULL"] = "PUSH"
+    push_path: str | None = Field(default=None, pattern=r"^/")  # on the subscriber's service
+    ttl: int = Field(default=3600, ge=1)
+    fifo: bool = False
+
+
 class Topology(BaseModel):
     """The whole sandbox: the X-Road-style instance, member class and the services."""
 
@@ -51,6 +67,7 @@ class Topology(BaseModel):
     member_class: str
     services: tuple[ServiceSpec, ...]
     clients: tuple[ClientSpec, ...] = ()
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
 
     def service(self, name: str) -> ServiceSpec:
         for spec in self.services:
@@ -79,6 +96,20 @@ class Topology(BaseModel):
             member_id = f"{self.instance}/{self.member_class}/{client.member}/{client.subsystem}"
             found[member_id] = client.title
         return found
+
+    def check_subscriptions(self) -> None:
+        """Subscriber and room are member services; PUSH has a path; no (sub, room, type) twice."""
+        seen: set[tuple[str, str, str]] = set()
+        for sub in self.subscriptions:
+            for name in (sub.subscriber, sub.room):
+                if self.member_id(name) is None:
+                    raise ValueError(f"subscription to {sub.event_type!r}: {name} is no member")
+            if sub.delivery == "PUSH" and not sub.push_path:
+                raise ValueError(f"PUSH subscription to {sub.event_type!r} needs push_path")
+            key = (sub.subscriber, sub.room, sub.event_type)
+            if key in seen:
+                raise ValueError(f"subscription declared twice: {' / '.join(key)}")
+            seen.add(key)
 
     def start_order(self) -> list[ServiceSpec]:
         """Services ordered so that each comes after everything it depends on."""
@@ -109,6 +140,7 @@ def _load(path: Path) -> Topology:
     with path.open(encoding="utf-8") as handle:
         topology = Topology.model_validate(yaml.safe_load(handle))
     topology.start_order()  # validates dependencies exist and have no cycle
+    topology.check_subscriptions()
     return topology
 
 

@@ -73,7 +73,7 @@ def catalogue(url: str) -> dict[str, Any]:
                 "pathPrefix": "/echo",
                 "consentRequired": True,
                 "dataCategories": ["immunisation-status"],
-                "endpoints": [{"method": "GET", "path": "/*"}],
+                "endpoints": [{"method": "GET", "path": "/people/status"}],
             },
         ],
         "rights": [
@@ -126,6 +126,7 @@ def make_settings(module_database: str, tmp_path: Path) -> Callable[..., Interop
             "data_dir": tmp_path / "data",
             "log_format": "text",
             "catalogue_path": path,
+            "declared_subscriptions": False,  # tests subscribe for themselves
             "provider_read_timeout": 5.0,
             "push_backoff_initial": 0.05,
             "push_backoff_max": 0.2,
@@ -179,6 +180,7 @@ async def shared_mediator(
         data_dir=data,
         log_format="text",
         catalogue_path=path,
+        declared_subscriptions=False,
         provider_read_timeout=5.0,
     )
     app = create_app(settings, token_exchanger=exchanger, decision_client=decider)

@@ -141,11 +141,12 @@ async def test_head_keeps_the_providers_length(shared_mediator):
     assert response.content == b""
 
 
-async def test_percent_encoding_is_kept_and_dot_segments_refused(shared_mediator):
+async def test_percent_encoding_is_kept_and_ambiguous_paths_refused(shared_mediator):
     _, client = shared_mediator
-    response = await client.get(f"{BASE}/a%2Fb/c%20d", headers=client_headers(HEALTH))
+    response = await client.get(f"{BASE}/a%3Ab/c%20d", headers=client_headers(HEALTH))
     assert response.status_code == 200
-    assert response.json()["rawPath"] == "/echo/a%2Fb/c%20d"
-    escape = await client.get(f"{BASE}/%2e%2e/fail", headers=client_headers(HEALTH))
-    assert escape.status_code == 400
-    assert escape.json()["type"] == "Client.BadRequest"
+    assert response.json()["rawPath"] == "/echo/a%3Ab/c%20d"
+    for ambiguous in ("/%2e%2e/fail", "/a%2Fb", "/a//b", "/a;x/b"):
+        escape = await client.get(f"{BASE}{ambiguous}", headers=client_headers(HEALTH))
+        assert escape.status_code == 400, ambiguous
+        assert escape.json()["type"] == "Client.BadRequest"

@@ -52,3 +52,28 @@ def test_cycle_and_unknown_dependency_are_rejected(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("DPI_TOPOLOGY", str(path2))
     with pytest.raises(KeyError, match="nowhere"):
         topo.load_topology()
+
+
+def test_declared_subscriptions_name_member_services(tmp_path: Path, monkeypatch):
+    t = topo.load_topology()
+    health = [s for s in t.subscriptions if s.subscriber == "sectoral_platform"]
+    assert [(s.room, s.event_type, s.push_path) for s in health] == [
+        ("registries", "birth-registered", "/api/civilRegistration/events")
+    ]
+    raw = yaml.safe_load(topo.DEFAULT_PATH.read_text())
+    good = {"subscriber": "id_registry", "room": "registries", "event_type": "x", "push_path": "/x"}
+    for change, message in (
+        ({"subscriber": "interop_layer"}, "is no member"),
+        ({"room": "nowhere"}, "nowhere"),
+        ({"push_path": None}, "needs push_path"),
+        ({"event_type": "birth-registered", "push_path": "/y"}, "declared twice"),
+        ({"push_path": "relative"}, "should match pattern"),
+        ({"pushUrl": "http://x"}, "Extra inputs"),
+    ):
+        raw["subscriptions"] = [*yaml.safe_load(topo.DEFAULT_PATH.read_text())["subscriptions"]]
+        raw["subscriptions"].append({**good, **change})
+        path = tmp_path / f"subs-{len(message)}-{message[:4]}.yaml"
+        path.write_text(yaml.safe_dump(raw))
+        monkeypatch.setenv("DPI_TOPOLOGY", str(path))
+        with pytest.raises((ValueError, KeyError), match=message):
+            topo.load_topology()

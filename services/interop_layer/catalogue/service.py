@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +11,45 @@ from sqlmodel import Session, select
 
 from services.interop_layer.catalogue.models import (
     RESERVED_CODES,
+    Endpoint,
     ServiceEntry,
     ServiceEntryCreate,
     ServiceEntryPublic,
 )
-from services.interop_layer.directory import resolve_base
+from services.interop_layer.directory import EndpointRule, resolve_base
 from services.interop_layer.errors import BadRequest, NotFound
 from services.interop_layer.identifiers import service_id
 from services.interop_layer.members.service import require_subsystem
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("default_catalogue.yaml")
+METHODS = frozenset({"*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_SEGMENT = re.compile(r"^(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[^{}/\\;%?#\s]+)$")
+
+
+def check_endpoints(endpoints: list[Endpoint], *, consent_required: bool) -> None:
+    """Endpoint paths are normalised (as requests must be); consent-gated ones name exactly the
+    paths served: no `*` in the method or the path (`{name}` segments are allowed)."""
+    for endpoint in endpoints:
+        if endpoint.method.upper() not in METHODS:
+            raise BadRequest(f"Endpoint method {endpoint.method!r} is not an HTTP method or '*'.")
+        path = endpoint.path
+        segments = path.split("/")[1:]
+        if (
+            not path.startswith("/")
+            or any(seg in (".", "..") for seg in segments)
+            or not all(_SEGMENT.match(seg) for seg in segments[:-1])
+            or (segments[-1] and not _SEGMENT.match(segments[-1]))
+        ):
+            raise BadRequest(
+                f"Endpoint path {path!r} is not a normalised path: '/'-separated non-empty "
+                "segments, no '.' or '..', no '%', ';', '?', '#' or '\\'; `*` wildcards and "
+                "whole `{name}` segments."
+            )
+        if consent_required and EndpointRule.of(endpoint.model_dump()).wildcard:
+            raise BadRequest(
+                f"A consent-required service names exactly the paths it serves: endpoint "
+                f"{endpoint.method} {path} has a wildcard (use exact paths or {{name}} segments)."
+            )
 
 
 def load_catalogue_file(path: Path | None = None) -> dict[str, Any]:
@@ -47,6 +77,7 @@ def upsert_service(*, session: Session, data: ServiceEntryCreate) -> ServiceEntr
         raise BadRequest("A service needs an upstream (topology service) or a baseUrl.")
     if data.path_prefix and not data.path_prefix.startswith("/"):
         raise BadRequest("pathPrefix must start with '/'.")
+    check_endpoints(data.endpoints, consent_required=data.consent_required)
     values = data.model_dump()
     values["provider"] = provider
     values["endpoints"] = [e.model_dump() for e in data.endpoints]

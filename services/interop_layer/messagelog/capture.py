@@ -208,7 +208,7 @@ def exchange_fields(
         "client": exchange.client,
         "service": exchange.service,
         "method": scope["method"],
-        "path": redact_path(scope["path"]),
+        "path": redact_path(scope["path"]).replace("\x00", "%00"),  # PostgreSQL text has no NUL
         "query": scope.get("query_string", b"").decode("latin-1"),
         "status_code": status,
         "outcome": outcome_of(status, exchange.broken),

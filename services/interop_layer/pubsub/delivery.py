@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -43,6 +44,7 @@ from services.kernel.tracing import new_span_id
 
 log = logging.getLogger("dpi.interop.pubsub")
 BATCH = 50
+Entitled = Callable[[str, str, str], bool]  # (subscriber, room, event type) may receive it
 
 
 def push_base(subscriber: str) -> str | None:
@@ -90,8 +92,10 @@ class PushDispatcher:
         settings: InteropSettings,
         session: aiohttp.ClientSession,
         writer: LogWriter,
+        entitled: Entitled | None = None,
     ) -> None:
         self.database = database
+        self.entitled = entitled
         self.settings = settings
         self.session = session
         self.writer = writer
@@ -154,6 +158,13 @@ class PushDispatcher:
             fifo_busy: set[str] = set()
             for delivery, sub, event in rows:
                 if sub.fifo and (sub.id in fifo_busy or _earlier_pending(session, delivery)):
+                    continue
+                if self.entitled is not None and not self.entitled(
+                    sub.subscriber, sub.room, sub.event_type
+                ):  # the right was revoked since publication: a dead letter, redeliverable
+                    delivery.state, delivery.done_at = DEAD, now
+                    delivery.last_error = "the subscriber no longer holds the 'sub' right"
+                    session.add(delivery)
                     continue
                 if expired(delivery, sub):
                     delivery.state, delivery.done_at = EXPIRED, now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -58,8 +59,10 @@ def publish(
     payload: dict[str, Any],
     x_road_id: str,
     trace_id: str | None,
+    may_receive: Callable[[str], bool] | None = None,
 ) -> Event:
-    """Store the event and one pending delivery per subscription, in one transaction."""
+    """Store the event and one pending delivery per subscription whose subscriber `may_receive`
+    it (holds the `sub` right now), in one transaction."""
     declared = require_event_type(session=session, room=room, name=event_type)
     if _national_ids(payload):
         raise BadRequest("Events must not carry national ID numbers (uin/vid): use tokens.")
@@ -85,7 +88,10 @@ def publish(
         select(Subscription).where(Subscription.room == room, Subscription.event_type == event_type)
     )
     for sub in subs:
-        session.add(Delivery(subscription_id=sub.id, event_seq=event.sequence, event_id=event.id))
+        if may_receive is None or may_receive(sub.subscriber):
+            session.add(
+                Delivery(subscription_id=sub.id, event_seq=event.sequence, event_id=event.id)
+            )
     session.commit()
     return event
 

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Body, Request, Response
 
 from services.interop_layer.errors import AccessDenied, UnknownService
 from services.interop_layer.pubsub import events, rooms
+from services.interop_layer.pubsub.declared import declare_subscriptions
 from services.interop_layer.pubsub.delivery import PushDispatcher, push_base
 from services.interop_layer.pubsub.models import EventTypeCreate, SubscriptionCreate
 from services.interop_layer.routing.auth import ClientDep, directory_of, exchange_of, provider_id
 from services.kernel.db import SessionDep
+from services.kernel.topology import load_topology
 
 router = APIRouter(tags=["pub/sub (GovStack IM)"])
 ROOM = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}"
@@ -50,7 +52,16 @@ def create_event_type(
     request: Request, session: SessionDep, client: ClientDep, data: EventTypeCreate
 ) -> dict[str, Any]:
     room = _room(request, "api", client, right=None)
-    return rooms.public_event_type(rooms.create_event_type(session=session, room=room, data=data))
+    created = rooms.create_event_type(session=session, room=room, data=data)
+    if request.app.state.settings.declared_subscriptions:
+        declare_subscriptions(
+            session=session,
+            topology=load_topology(),
+            directory=directory_of(request),
+            room=room,
+            event_type=created.event_type,
+        )
+    return rooms.public_event_type(created)
 
 
 @router.get(ROOM + "/api/v1/eventType", summary="Event types of the room", response_model=None)
@@ -90,6 +101,7 @@ def publish(
     exchange = exchange_of(request)
     exchange.kind = "publish"
     trace = getattr(request.state, "trace", None)
+    directory = directory_of(request)
     event = events.publish(
         session=session,
         room=room,
@@ -98,6 +110,9 @@ def publish(
         payload=events.unwrap(body, event_type),
         x_road_id=exchange.x_road_id,
         trace_id=getattr(trace, "trace_id", None),
+        may_receive=lambda subscriber: directory.allowed(
+            subscriber, room, "sub", "POST", f"/{event_type}"
+        ),
     )
     _notify(request)
     return {"id": event.id}

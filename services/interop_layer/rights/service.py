@@ -7,6 +7,7 @@ import uuid
 from sqlmodel import Session, select
 
 from services.interop_layer.catalogue.models import ServiceEntry
+from services.interop_layer.catalogue.service import check_endpoints
 from services.interop_layer.errors import NotFound
 from services.interop_layer.identifiers import service_id
 from services.interop_layer.members.service import require_subsystem
@@ -33,6 +34,7 @@ def grant(*, session: Session, data: AccessRightCreate) -> AccessRight:
             f"No service {data.service_code} at {provider}.",
             code="Server.ServerProxy.unknown_service",
         )
+    check_endpoints(data.endpoints, consent_required=False)
     endpoints = [e.model_dump() for e in data.endpoints]
     right = session.exec(
         select(AccessRight).where(

@@ -7,7 +7,7 @@ raised as typed errors and rendered by the service's one X-Road error renderer.
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+import re
 
 from starlette.types import Receive, Scope, Send
 
@@ -22,17 +22,11 @@ from services.interop_layer.errors import UnknownService as UnknownServiceError
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.auth import authenticate, provider_id, request_headers
 from services.interop_layer.routing.forward import forward, upstream_path
+from services.interop_layer.routing.paths import check_service_id, service_path
 
+SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")  # as the catalogue's
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 SUBJECT_HEADER, PURPOSE_HEADER = SUBJECT.encode(), PURPOSE.encode()
-
-
-def _service_path(scope: Scope) -> str:
-    """The decoded path after the service code, refusing dot segments (no escaping the prefix)."""
-    path = unquote(upstream_path(scope).decode("latin-1"))
-    if any(segment in (".", "..") for segment in path.split("/")):
-        raise BadRequest("Dot segments ('.', '..') are not allowed in a service path.")
-    return path or "/"
 
 
 def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
@@ -50,11 +44,14 @@ async def call_service(scope: Scope, receive: Receive, send: Send, params: list[
     exchange: Exchange = scope["state"]["exchange"]
     headers = request_headers(scope)
     client = authenticate(headers, directory=directory, exchange=exchange)
+    check_service_id(scope.get("raw_path") or scope["path"].encode(), params)
     provider = provider_id(*params[:4])
     service_code = params[4]
+    if not SERVICE_CODE.match(service_code):
+        raise BadRequest("Malformed service code: 1-100 characters of A-Z a-z 0-9 . _ -.")
     service = f"{provider}/{service_code}"
     exchange.service = service
-    path = _service_path(scope)
+    path = service_path(upstream_path(scope))
     target = directory.service(provider, service_code)
     if target is None:
         raise UnknownServiceError(f"Unknown service {service}.")

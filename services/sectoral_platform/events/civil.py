@@ -90,7 +90,11 @@ class BirthConsumer:
 
 
 async def subscribe() -> bool:
-    """PUSH subscription to `birth-registered` in the civil register's room (409: exists)."""
+    """PUSH subscription to `birth-registered` in the civil register's room (409: exists).
+
+    The mediator creates it at its own start from `topology.yaml` (durable, so births published
+    before this platform is up are queued for it); this call only matters to a mediator whose
+    topology does not declare it, and never creates a second subscription."""
     headers = {"X-Road-Client": MEMBER, "X-DPI-Client-Key": client_key(MEMBER)}
     body = {"delivery": "PUSH", "pushPath": PUSH_PATH, "options": {"TTL": 86400, "FIFO": True}}
     try:

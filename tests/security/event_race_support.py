@@ -1,0 +1,75 @@
+"""Subscribers that come up late on ports reserved in advance, and a mediator on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+
+from services.kernel.credentials import mediator_key
+
+HEALTH = "DPI/GOV/MOH/hmis"
+NIA = "DPI/GOV/NIA/id-registry"
+REGISTRIES = "DPI/GOV/CRVS/registries"
+ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on yet (the subscriber takes it later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def subscriber_app(*paths: str) -> FastAPI:
+    """Accepts PUSH deliveries that carry the mediator's key on `paths`, recording each."""
+    app = FastAPI()
+    app.state.received = []
+
+    async def receive(request: Request) -> Response:
+        if request.headers.get("x-dpi-mediator-key") != mediator_key():
+            return Response(status_code=401)
+        app.state.received.append(await request.json())
+        return Response(status_code=204)
+
+    for path in paths:
+        app.add_api_route(path, receive, methods=["POST"])
+    return app
+
+
+@contextmanager
+def serve_on_port(app: Any, port: int) -> Iterator[str]:
+    """`app` under uvicorn on `port` (chosen before the mediator started), in a thread."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    limit = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > limit or not thread.is_alive():
+            raise RuntimeError("subscriber did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+async def until(check: Callable[[], Awaitable[Any]], what: str, deadline: float = 30.0) -> Any:
+    limit = time.monotonic() + deadline
+    while time.monotonic() < limit:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
