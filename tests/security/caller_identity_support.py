@@ -139,4 +139,14 @@ def behind_mediator(
             httpx.Client(base_url=mediator_url, timeout=10) as via,
         ):
             seed_registry(direct)
+            # health's default right reads facilities only; this registry is granted for the test
+            right = {
+                "client": "DPI/GOV/MOH/hmis",
+                "provider": "DPI/GOV/CRVS/registries",
+                "serviceCode": "data",
+                "endpoints": [{"method": "GET", "path": "/callers/*"}],
+            }
+            admin = {"X-DPI-Admin-Key": mediator.state.settings.admin_key}
+            granted = via.post("/admin/rights", json=right, headers=admin)
+            assert granted.status_code == 201, granted.text
             yield direct, via
