@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.types import Scope
 
+from services.kernel.credentials import same_secret
 from services.kernel.errors import DomainError, Unauthorized
 from services.kernel.prebody import admin_key_valid, header, mediator_key_valid
 
@@ -15,7 +14,7 @@ PUBLIC = frozenset({"/v1/receipts/verify"})  # anyone may check a receipt's sign
 def _org_key_valid(scope: Scope) -> bool:
     expected: str = scope["app"].state.settings.org_api_key
     scheme, _, presented = (header(scope, "authorization") or "").partition(" ")
-    return scheme.lower() == "apikey" and hmac.compare_digest(presented.strip(), expected)
+    return scheme.lower() == "apikey" and same_secret(presented.strip(), expected)
 
 
 async def authenticate_headers(scope: Scope) -> DomainError | None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import display
 from sandbox.cli import main
 from sandbox.launcher import free_offset
 from sandbox.scenarios.loader import load_scenario, scenario_files
@@ -13,7 +14,8 @@ from services.kernel.topology import load_topology
 def test_scenarios_lists_every_scenario_with_its_summary(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "300")
+    # the console is built at import, before COLUMNS is set when another test imported it first
+    monkeypatch.setattr(display.console, "width", 300)
     assert main(["scenarios"]) == 0
     out = capsys.readouterr().out
     for path in scenario_files():

@@ -33,6 +33,7 @@ from tests.interop_layer.support import (
     ADMIN,
     EDUCATION,
     HEALTH,
+    REGISTRIES,
     FakeDecider,
     FakeExchanger,
     client_headers,
@@ -121,7 +122,7 @@ AUTH: dict[str, dict[str, str]] = {
     "consent": {"Authorization": f"ApiKey {ORG_KEY}"},
     "id_registry": dict(ADMIN),
     "interop_layer": client_headers(HEALTH),
-    "registries": {"Authorization": SANDBOX_API_KEY, "Information-Mediator-Client": HEALTH},
+    "registries": {"Authorization": SANDBOX_API_KEY, "Information-Mediator-Client": REGISTRIES},
     "sectoral_platform": {"Authorization": BASIC},
 }
 

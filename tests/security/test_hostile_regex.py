@@ -119,7 +119,7 @@ def test_the_other_services_take_no_regex_from_callers() -> None:
         for call in _compiled_from_variables(ast.parse(path.read_text()))
     }
     assert dynamic == {
-        "interop_layer/directory.py: re2.compile(regex)",
+        "interop_layer/directory.py: re2.compile(path_regex(path))",
         "registries/data/query.py: re2.compile(search, _RE2_OPTIONS)",
     }
 
