@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 
+from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.settings import load_settings
@@ -23,7 +24,7 @@ from services.sectoral_platform.analytics.routes import router as analytics_rout
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
-from services.sectoral_platform.common.errors import render_web_message
+from services.sectoral_platform.common.errors import ERROR_SHAPE, render_web_message
 from services.sectoral_platform.common.web import Dhis2PathMiddleware
 from services.sectoral_platform.events.civil import BirthConsumer, subscribed
 from services.sectoral_platform.events.outbox import Drainer, draining
@@ -109,6 +110,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         error_renderer=render_web_message,
         lifespan=lifespan,
     )
+    openapi.install(app, ERROR_SHAPE)
     app.add_middleware(Dhis2PathMiddleware)
     _replace_root(app)
     return app

@@ -23,6 +23,7 @@ from services.interop_layer.runtime import reload_directory
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 from services.kernel.http import make_client
+from services.kernel.openapi import errors
 
 meta = APIRouter(tags=["metaservices"])
 admin = APIRouter(prefix="/admin/services", tags=["catalogue (admin)"])
@@ -183,7 +184,7 @@ def upsert_service(
     return service.public(entry)
 
 
-@admin.delete("", status_code=204, summary="Remove a service")
+@admin.delete("", status_code=204, summary="Remove a service", responses=errors(404))
 def delete_service(
     request: Request,
     session: SessionDep,
