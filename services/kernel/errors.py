@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("dpi.errors")
@@ -169,6 +170,18 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
         )
         return renderer(request, error)
 
+    async def on_unstorable(request: Request, exc: Exception) -> Response:
+        # the database refused a value of the request (a NUL character in text on PostgreSQL,
+        # a number beyond its column): bad input, and nothing was written
+        log.warning(
+            "value refused by the database on %s %s: %s",
+            request.method,
+            request.url.path,
+            str(getattr(exc, "orig", exc)).splitlines()[0],
+        )
+        message = "A value in the request cannot be stored (e.g. a NUL character, or a number"
+        return renderer(request, BadRequest(f"{message} out of range).", code="unstorable-value"))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return renderer(request, InternalError("The service hit an unexpected error."))
@@ -176,4 +189,5 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DataError, on_unstorable)
     app.add_exception_handler(Exception, on_unexpected)

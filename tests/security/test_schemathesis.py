@@ -4,6 +4,7 @@ for server errors, undocumented statuses and content types, and responses off th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,3 +48,14 @@ def test_service_keeps_its_openapi_contract(service_app: FastAPI, request: pytes
     findings += support.fuzz(schema, max_examples=ANONYMOUS_EXAMPLES, modes=[POSITIVE])
     broken = support.without_hardening_todo(findings)
     assert not broken, f"{name} breaks its OpenAPI contract:\n{support.report(broken)}"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_path_parameter_and_kernel_error_is_declared(name: str, tmp_path: Path):
+    """Also what fuzzing cannot see: a parameter only in the path template (pub/sub rooms)."""
+    document = SERVICES[name].build(f"sqlite:///{tmp_path}/unused.db", tmp_path).openapi()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert set(re.findall(r"{([^}:]+)", path)) <= declared, (method, path)
+            assert {"400", "401", "403", "413"} <= set(operation["responses"]), (method, path)

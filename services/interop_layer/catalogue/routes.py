@@ -136,7 +136,17 @@ def allowed_methods(
     return _services_answer(request, found)
 
 
-@meta.get(PROVIDER + "/getOpenAPI", summary="The OpenAPI description of one service")
+@meta.get(
+    PROVIDER + "/getOpenAPI",
+    summary="The OpenAPI description of one service",
+    responses={
+        200: {
+            "description": "The provider's document, in the media type it serves",
+            "content": {"application/json": {}, "application/yaml": {}, "text/yaml": {}},
+        },
+        **errors(502, 504),
+    },
+)
 async def get_openapi(
     request: Request,
     instance: str,
