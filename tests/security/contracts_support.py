@@ -186,7 +186,15 @@ def hardening_todo(finding: Finding) -> str | None:
 
 
 def without_hardening_todo(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted({f for f in findings if hardening_todo(f) is None}, key=Finding.key)
+    """`findings` less those the TODO excuses (printed, so `-s` shows what is left to fix)."""
+    kept: set[Finding] = set()
+    for finding in findings:
+        excuse = hardening_todo(finding)
+        if excuse is None:
+            kept.add(finding)
+        else:
+            print(f"TODO({excuse}): {finding.operation}: {finding.title}")
+    return sorted(kept, key=Finding.key)
 
 
 def stop_all() -> None:
