@@ -6,10 +6,15 @@ The spec documents `400 bad input parameter` for bad input, so request validatio
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import Request
 from fastapi.responses import Response
 
 from services.kernel.errors import DomainError, problem_details
+from services.kernel.openapi import PROBLEM_DETAILS
+
+ERROR_SHAPE = replace(PROBLEM_DETAILS, validation_status=400)
 
 
 def render_error(request: Request, error: DomainError) -> Response:

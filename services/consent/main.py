@@ -11,14 +11,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.consent import openapi
 from services.consent.agreements import routes as agreements
 from services.consent.audit import routes as audit
 from services.consent.base import Base
 from services.consent.decisions import routes as decisions
 from services.consent.decisions.log import DecisionLog
 from services.consent.decisions.store import DecisionStore
-from services.consent.errors import render_error
+from services.consent.errors import ERROR_SHAPE, render_error
 from services.consent.fhir import routes as fhir
 from services.consent.individuals import routes as individuals
 from services.consent.policies import routes as policies
@@ -30,6 +29,7 @@ from services.consent.seed import seed
 from services.consent.settings import ConsentSettings
 from services.consent.webhooks import routes as webhooks
 from services.consent.webhooks.service import deliver_due
+from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.settings import load_settings
@@ -101,7 +101,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         authenticate_headers=authenticate_headers,
     )
     app.router.routes.insert(0, decisions.fast_route)
-    openapi.install(app)
+    openapi.install(app, ERROR_SHAPE)
     return app
 
 

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from services.kernel.errors import DomainError
+from services.kernel.openapi import ErrorShape
 
 # code -> (errorMessage, actionMessage); messages follow MOSIP IDA 1.2's catalogue.
 CATALOGUE: dict[str, tuple[str, str | None]] = {
@@ -127,3 +128,55 @@ def mosip_errors(request: Request, error: DomainError) -> Response:
     if error.errors:
         body["errors"][0]["details"] = error.errors
     return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+ERROR_SHAPE = ErrorShape(
+    name="MosipErrorResponse",
+    schema={
+        "type": "object",
+        "description": "MOSIP response envelope with `response: null` and `errors[]`",
+        "required": ["version", "responseTime", "response", "errors"],
+        "properties": {
+            "id": {"type": ["string", "null"]},
+            "version": {"type": "string"},
+            "responseTime": {"type": "string"},
+            "transactionID": {"type": "string"},
+            "response": {"type": "null"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["errorCode", "errorMessage"],
+                    "properties": {
+                        "errorCode": {"type": "string"},
+                        "errorMessage": {"type": "string"},
+                        "actionMessage": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+)
+OAUTH_ERROR_SHAPE = ErrorShape(
+    name="OAuthOrMosipError",
+    schema={
+        "description": "OAuth 2.0 error (RFC 6749/6750) or, for other failures, MOSIP's envelope",
+        "anyOf": [
+            {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "error_description": {"type": "string"},
+                },
+            },
+            ERROR_SHAPE.schema,
+        ],
+    },
+)
+OAUTH_PATHS = ("/authorize", "/oauth/", "/oidc/", "/.well-known/")
+
+
+def error_shape(path: str) -> ErrorShape:
+    """The OIDC provider's endpoints answer OAuth errors; the rest MOSIP's envelope."""
+    return OAUTH_ERROR_SHAPE if path.startswith(OAUTH_PATHS) else ERROR_SHAPE

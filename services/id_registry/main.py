@@ -13,7 +13,7 @@ from services.id_registry.base import Base
 from services.id_registry.controls.routes import router as controls_router
 from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.deps import Clock, db_time, system_clock
-from services.id_registry.errors import mosip_errors
+from services.id_registry.errors import error_shape, mosip_errors
 from services.id_registry.events.drainer import ClientFactory, Drainer
 from services.id_registry.events.inbox import BIRTH, DEATH
 from services.id_registry.events.inbox import router as inbox_router
@@ -32,6 +32,7 @@ from services.id_registry.prebody import authenticate_headers
 from services.id_registry.seed import seed
 from services.id_registry.settings import IdRegistrySettings
 from services.id_registry.vids.routes import router as vids_router
+from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.http import make_client
@@ -137,6 +138,7 @@ def create_app(
         authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
     )
+    openapi.install(app, error_shape)
     app.state.clock = clock
     app.state.partners = PartnerCache()
     app.state.expectations = ExpectationCache()

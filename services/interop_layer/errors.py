@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from services.kernel.errors import DomainError
+from services.kernel.openapi import ErrorShape
 
 X_ROAD_ERROR = "X-Road-Error"
 
@@ -108,3 +109,20 @@ def render_xroad_error(request: Request, error: DomainError) -> Response:
         body["errors"] = error.errors
     headers = {**error.headers, X_ROAD_ERROR: kind, "X-Road-Id": x_road_id}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+ERROR_SHAPE = ErrorShape(
+    name="XRoadError",
+    validation_status=400,
+    schema={
+        "type": "object",
+        "description": "X-Road error: `type` (e.g. `Client.BadRequest`), message, the X-Road id",
+        "required": ["type", "message", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "message": {"type": "string"},
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+)

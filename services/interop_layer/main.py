@@ -23,7 +23,7 @@ from services.interop_layer.consent.clients import (
     HttpTokenExchanger,
     TokenExchanger,
 )
-from services.interop_layer.errors import render_xroad_error
+from services.interop_layer.errors import ERROR_SHAPE, render_xroad_error
 from services.interop_layer.members.routes import router as members_admin
 from services.interop_layer.messagelog.capture import ExchangeLogMiddleware
 from services.interop_layer.messagelog.chain import load_or_create_key
@@ -41,6 +41,7 @@ from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
 from services.interop_layer.runtime import reload_directory
 from services.interop_layer.seeds import seed
+from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
 from services.kernel.db import Database
@@ -145,6 +146,7 @@ def create_app(
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    openapi.install(app, ERROR_SHAPE)
     app.add_middleware(ExchangeLogMiddleware)  # outermost: sees every answer, errors included
     build_stack = app.build_middleware_stack
 

@@ -184,9 +184,22 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
         return renderer(request, error)
 
     async def on_database_value(request: Request, exc: Exception) -> Response:
+        # the database refused a value of the request (a number beyond its column, a NUL
+        # character in text on PostgreSQL): bad input, and nothing was written
         if out_of_range(exc):
             log.info("number out of range on %s %s: %s", request.method, request.url.path, exc)
             return renderer(request, BadRequest(OUT_OF_RANGE, code="number-out-of-range"))
+        if isinstance(exc, DataError):
+            log.warning(
+                "value refused by the database on %s %s: %s",
+                request.method,
+                request.url.path,
+                str(getattr(exc, "orig", exc)).splitlines()[0],
+            )
+            message = "A value in the request cannot be stored (e.g. a NUL character, or a number"
+            return renderer(
+                request, BadRequest(f"{message} out of range).", code="unstorable-value")
+            )
         return await on_unexpected(request, exc)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from services.kernel.errors import DomainError, problem_details
+from services.kernel.openapi import PROBLEM_DETAILS, ErrorShape
 
 FHIR_JSON = "application/fhir+json"
 _DATA_PREFIXES = ("/data/", "/database/", "/databases")
@@ -50,3 +51,41 @@ def _operation_outcome(error: DomainError) -> Response:
         ],
     }
     return JSONResponse(outcome, status_code=status, headers=error.headers, media_type=FHIR_JSON)
+
+
+DATA_ERROR = ErrorShape(
+    name="DataError",
+    validation_status=400,
+    schema={
+        "type": "object",
+        "description": "GovStack Digital Registries error",
+        "required": ["detail"],
+        "properties": {
+            "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+)
+OPERATION_OUTCOME = ErrorShape(
+    name="OperationOutcome",
+    media_type=FHIR_JSON,
+    validation_status=400,
+    schema={
+        "type": "object",
+        "description": "FHIR R4 OperationOutcome",
+        "required": ["resourceType", "issue"],
+        "properties": {
+            "resourceType": {"const": "OperationOutcome"},
+            "issue": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+)
+
+
+def error_shape(path: str) -> ErrorShape:
+    """The error shape of the API `path` belongs to (as `render` chooses it)."""
+    if path.startswith("/fhir"):
+        return OPERATION_OUTCOME
+    if path.startswith(_DATA_PREFIXES) or path == "/databases":
+        return DATA_ERROR
+    return PROBLEM_DETAILS

@@ -13,6 +13,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.settings import load_settings
@@ -22,7 +23,7 @@ from services.registries.catalog import routes as catalog_routes
 from services.registries.catalog.builtin import builtin_registries
 from services.registries.catalog.service import save_registry
 from services.registries.data import routes as data_routes
-from services.registries.errors import render
+from services.registries.errors import error_shape, render
 from services.registries.events import routes as event_routes
 from services.registries.events.drainer import Drainer
 from services.registries.facility import routes as facility_routes
@@ -108,7 +109,7 @@ def create_app(
             if app.state.drainer is not None:
                 await app.state.drainer.close()
 
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         metadata=Base.metadata,
         routers=[
@@ -122,6 +123,8 @@ def create_app(
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
     )
+    openapi.install(app, error_shape)
+    return app
 
 
 app = create_app()

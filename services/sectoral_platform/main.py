@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 
+from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT
@@ -24,7 +25,7 @@ from services.sectoral_platform.analytics.routes import router as analytics_rout
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
-from services.sectoral_platform.common.errors import render_web_message
+from services.sectoral_platform.common.errors import ERROR_SHAPE, render_web_message
 from services.sectoral_platform.common.web import Dhis2PathMiddleware
 from services.sectoral_platform.events.civil import BirthConsumer, subscribed
 from services.sectoral_platform.events.outbox import Drainer, draining
@@ -114,6 +115,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         body_limits={prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
         authenticate_headers=authenticate_headers,
     )
+    openapi.install(app, ERROR_SHAPE)
     app.add_middleware(Dhis2PathMiddleware)
     _replace_root(app)
     return app

@@ -20,11 +20,12 @@ from services.consent.agreements.service import (
 from services.consent.auth import OrgDep
 from services.consent.common import Page
 from services.consent.revisions.models import RevisionPublic
+from services.consent.spec_route import SpecRoute
 from services.kernel.db import SessionDep
 
-router = APIRouter(tags=["config"])
-service_router = APIRouter(tags=["service"])
-audit_router = APIRouter(tags=["auditor"])
+router = APIRouter(tags=["config"], route_class=SpecRoute)
+service_router = APIRouter(tags=["service"], route_class=SpecRoute)
+audit_router = APIRouter(tags=["auditor"], route_class=SpecRoute)
 PageDep = Annotated[Page, Depends()]
 
 

@@ -14,12 +14,13 @@ from services.consent.records.queries import list_records, record_revision
 from services.consent.records.service import get_record
 from services.consent.records.views import to_public
 from services.consent.revisions.models import RevisionPublic
-from services.consent.revisions.service import chain_problems, revision_chain
+from services.consent.revisions.service import chain_problems, public_chain, revision_chain
+from services.consent.spec_route import SpecRoute
 from services.kernel.db import SessionDep
 from services.kernel.errors import NotFound
 
-service_router = APIRouter(tags=["service"])
-audit_router = APIRouter(tags=["auditor"])
+service_router = APIRouter(tags=["service"], route_class=SpecRoute)
+audit_router = APIRouter(tags=["auditor"], route_class=SpecRoute)
 revisions_router = APIRouter(prefix="/v1", tags=["revisions (sandbox)"])
 PageDep = Annotated[Page, Depends()]
 
@@ -70,7 +71,7 @@ def verify_records(
         purpose_code=purposeCode,
         opt_in=optIn,
     )
-    return RecordList(consentRecords=[to_public(r) for r in found])
+    return RecordList(consentRecords=[to_public(r, session=session) for r in found])
 
 
 @service_router.get(
@@ -82,7 +83,8 @@ def verify_record(consentRecordId: str, session: SessionDep, _: OrgDep) -> Recor
     record = get_record(session, record_id=consentRecordId)
     revision = record_revision(session, record=record)
     return RecordWithRevision(
-        consentRecord=to_public(record), revision=revision.public() if revision else None
+        consentRecord=to_public(record, session=session),
+        revision=revision.public() if revision else None,
     )
 
 
@@ -91,7 +93,7 @@ def verify_record(consentRecordId: str, session: SessionDep, _: OrgDep) -> Recor
 )
 def audit_records(session: SessionDep, _: OrgDep, page: PageDep) -> RecordList:
     found = list_records(session, offset=page.offset, limit=page.limit)
-    return RecordList(consentRecords=[to_public(r) for r in found])
+    return RecordList(consentRecords=[to_public(r, session=session) for r in found])
 
 
 @audit_router.get(
@@ -100,7 +102,9 @@ def audit_records(session: SessionDep, _: OrgDep, page: PageDep) -> RecordList:
     operation_id="auditConsentRecordRead",
 )
 def audit_record(consentRecordId: str, session: SessionDep, _: OrgDep) -> RecordOnly:
-    return RecordOnly(consentRecord=to_public(get_record(session, record_id=consentRecordId)))
+    return RecordOnly(
+        consentRecord=to_public(get_record(session, record_id=consentRecordId), session=session)
+    )
 
 
 @revisions_router.get(
@@ -115,7 +119,7 @@ def object_revisions(objectId: str, session: SessionDep, _: OrgDep) -> RevisionC
     problems = chain_problems(chain)
     return RevisionChain(
         objectId=objectId,
-        revisions=[r.public() for r in chain],
+        revisions=public_chain(chain),
         chainValid=not problems,
         problems=problems,
     )

@@ -58,7 +58,9 @@ class _Dialect:
     def time_in(self, value: datetime) -> Any:
         value = value.astimezone(UTC)
         # SQLite has no datetime type: SQLAlchemy's storage format, so the models read it back.
-        return f"{value:%Y-%m-%d %H:%M:%S.%f}" if self.is_sqlite else value
+        # (isoformat, not strftime: glibc's `%Y` does not pad years before 1000)
+        naive = value.replace(tzinfo=None)
+        return naive.isoformat(sep=" ", timespec="microseconds") if self.is_sqlite else value
 
     @staticmethod
     def time_out(value: Any) -> datetime:

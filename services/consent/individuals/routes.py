@@ -16,10 +16,12 @@ from services.consent.individuals.service import (
     list_individuals,
     update_individual,
 )
+from services.consent.spec_route import SpecRoute
 from services.kernel.db import SessionDep
+from services.kernel.openapi import errors
 
-router = APIRouter(tags=["config"])
-service_router = APIRouter(tags=["service"])
+router = APIRouter(tags=["config"], route_class=SpecRoute)
+service_router = APIRouter(tags=["service"], route_class=SpecRoute)
 PageDep = Annotated[Page, Depends()]
 
 
@@ -45,7 +47,10 @@ def _list(session: SessionDep, page: Page) -> IndividualList:
 
 
 @router.post(
-    "/config/individual/", response_model=IndividualOnly, operation_id="configIndividualCreate"
+    "/config/individual/",
+    response_model=IndividualOnly,
+    operation_id="configIndividualCreate",
+    responses=errors(409),
 )
 def config_create(body: IndividualEnvelope, session: SessionDep, _: OrgDep) -> IndividualOnly:
     return _create(body, session)
@@ -68,7 +73,10 @@ def config_list(session: SessionDep, _: OrgDep, page: PageDep) -> IndividualList
 
 
 @service_router.post(
-    "/service/individual/", response_model=IndividualOnly, operation_id="serviceIndividualCreate"
+    "/service/individual/",
+    response_model=IndividualOnly,
+    operation_id="serviceIndividualCreate",
+    responses=errors(409),
 )
 def service_create(body: IndividualEnvelope, session: SessionDep, _: OrgDep) -> IndividualOnly:
     return _create(body, session)

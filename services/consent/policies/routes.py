@@ -19,11 +19,12 @@ from services.consent.policies.service import (
     update_policy,
 )
 from services.consent.revisions.models import RevisionPublic
-from services.consent.revisions.service import revision_chain
+from services.consent.revisions.service import public_chain, revision_chain
+from services.consent.spec_route import SpecRoute
 from services.kernel.db import SessionDep
 
-router = APIRouter(tags=["config"])
-service_router = APIRouter(tags=["service"])
+router = APIRouter(tags=["config"], route_class=SpecRoute)
+service_router = APIRouter(tags=["service"], route_class=SpecRoute)
 
 
 class PolicyWithRevision(BaseModel):
@@ -94,8 +95,9 @@ def policy_revisions(
     policyId: str, session: SessionDep, _: OrgDep, page: Annotated[Page, Depends()]
 ) -> PolicyRevisions:
     policy = get_policy(session, policy_id=policyId)
-    chain = revision_chain(session, object_id=policy.id)[page.offset : page.offset + page.limit]
-    return PolicyRevisions(policy=policy.public(), revisions=[r.public() for r in chain])
+    chain = public_chain(revision_chain(session, object_id=policy.id))
+    revisions = chain[page.offset : page.offset + page.limit]
+    return PolicyRevisions(policy=policy.public(), revisions=revisions)
 
 
 @router.get("/config/policies/", response_model=PolicyList, operation_id="configPolicyList")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field as Column
 from sqlmodel import Text
 
-from services.consent.agreements.models import Period
+from services.consent.agreements.models import DataAgreementPublic, Period
 from services.consent.base import Base
+from services.consent.individuals.models import IndividualPublic
+from services.consent.revisions.models import RevisionPublic
 
 ArtefactStatus = Literal["PENDING", "ACTIVE", "REVOKED", "EXPIRED", "PAUSED"]
 RecordState = Literal["unsigned", "signed"]
@@ -68,31 +70,36 @@ class ArtefactInput(BaseModel):
     dataRange: DataRange | None = None
 
 
-class ConsentRecordBase(BaseModel):
-    """The spec's `ConsentRecord` fields (foreign keys rendered as ids)."""
+class ConsentRecordPublic(BaseModel):
+    """The spec's `ConsentRecord`, its references as the objects they name, and the artefact."""
 
-    dataAgreement: str | None = None
-    dataAgreementRevision: str | None = None
+    id: str | None
+    dataAgreement: DataAgreementPublic | None = None
+    dataAgreementRevision: RevisionPublic | None = None
     dataAgreementRevisionHash: str
-    individual: str | None = None
+    individual: IndividualPublic | None = None
     optIn: bool = True
     state: RecordState = "unsigned"
-    signature: str | None = None
-
-
-class ConsentRecordPublic(ConsentRecordBase):
-    id: str | None
+    signature: SignaturePublic | None = None
     consentArtefact: ConsentArtefact
+
+
+def _id_of(value: Any) -> Any:
+    """A reference given as the object (as records are served) or as its id."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
+Reference = Annotated[str, BeforeValidator(_id_of)]
 
 
 class ConsentRecordCreate(BaseModel):
     """A draft record posted back with its signature (`POST .../consent-record/`)."""
 
     id: str | None = None
-    dataAgreement: str
-    dataAgreementRevision: str | None = None
+    dataAgreement: Reference
+    dataAgreementRevision: Reference | None = None
     dataAgreementRevisionHash: str
-    individual: str
+    individual: Reference
     optIn: bool = True
     state: str | None = None
     consentArtefact: ArtefactInput | dict[str, Any] | None = None
@@ -103,7 +110,7 @@ class ConsentRecordUpdate(BaseModel):
 
     id: str | None = None
     dataAgreementRevisionHash: str | None = None
-    individual: str | None = None
+    individual: Reference | None = None
     optIn: bool | None = None
     consentArtefact: ArtefactInput | None = None
 

@@ -32,13 +32,15 @@ from services.consent.records.service import (
     create_record,
     update_record,
 )
-from services.consent.records.views import to_public
+from services.consent.records.views import signature_public, to_public
 from services.consent.revisions.models import RevisionPublic
 from services.consent.settings import ConsentSettings
+from services.consent.spec_route import SpecRoute
 from services.kernel.db import SessionDep
 from services.kernel.errors import BadRequest
+from services.kernel.openapi import errors
 
-router = APIRouter(tags=["service"])
+router = APIRouter(tags=["service"], route_class=SpecRoute)
 PageDep = Annotated[Page, Depends()]
 PREFIX = "/service/individual/record"
 
@@ -126,7 +128,9 @@ def post_record(
         signer=signer,
         settings=settings,
     )
-    return RecordWithRevision(consentRecord=to_public(record), revision=revision.public())
+    return RecordWithRevision(
+        consentRecord=to_public(record, session=session), revision=revision.public()
+    )
 
 
 @router.get(
@@ -138,13 +142,14 @@ def get_record_for_agreement(
     dataAgreementId: str, session: SessionDep, _: OrgDep, who: IndividualHeaderDep
 ) -> RecordOnly:
     record = current_record(session, agreement_id=dataAgreementId, individual_ref=who)
-    return RecordOnly(consentRecord=to_public(record))
+    return RecordOnly(consentRecord=to_public(record, session=session))
 
 
 @router.post(
     f"{PREFIX}/consent-record/draft/",
     response_model=RecordDraft,
     operation_id="serviceIndividualConsentRecordDraftCreate",
+    responses=errors(404),
 )
 def post_draft(
     session: SessionDep,
@@ -167,6 +172,7 @@ def post_draft(
     f"{PREFIX}/consent-record/",
     response_model=RecordSigned,
     operation_id="serviceIndividualConsentRecordSignatureCreate",
+    responses=errors(404),
 )
 def post_signed_record(
     body: ConsentRecordSignatureEnvelope,
@@ -185,9 +191,9 @@ def post_signed_record(
         settings=settings,
     )
     return RecordSigned(
-        consentRecord=to_public(record),
+        consentRecord=to_public(record, session=session),
         revision=revision.public(),
-        signature=signatures.signature_public(signature),
+        signature=signature_public(signature),
     )
 
 
@@ -195,13 +201,14 @@ def post_signed_record(
     f"{PREFIX}/consent-record/",
     response_model=RecordList,
     operation_id="serviceIndividualConsentRecordList",
+    responses=errors(404),
 )
 def my_records(
     session: SessionDep, _: OrgDep, who: IndividualHeaderDep, page: PageDep
 ) -> RecordList:
     individual = resolve_individual(session, reference=who)
     found = list_records(session, offset=page.offset, limit=page.limit, individual_id=individual.id)
-    return RecordList(consentRecords=[to_public(r) for r in found])
+    return RecordList(consentRecords=[to_public(r, session=session) for r in found])
 
 
 @router.put(
@@ -226,7 +233,9 @@ def put_record(
         signer=signer,
         settings=settings,
     )
-    return RecordWithRevision(consentRecord=to_public(record), revision=revision.public())
+    return RecordWithRevision(
+        consentRecord=to_public(record, session=session), revision=revision.public()
+    )
 
 
 @router.post(
@@ -244,7 +253,7 @@ def post_signature(
     signature = signatures.create_signature(
         session, record_id=consentRecordId, individual_ref=who, given=body.signature
     )
-    return SignatureOnly(signature=signatures.signature_public(signature))
+    return SignatureOnly(signature=signature_public(signature))
 
 
 @router.put(
@@ -262,7 +271,7 @@ def put_signature(
     signature = signatures.sign(
         session, record_id=consentRecordId, individual_ref=who, given=body.signature
     )
-    return SignatureOnly(signature=signatures.signature_public(signature))
+    return SignatureOnly(signature=signature_public(signature))
 
 
 @router.get(
@@ -282,13 +291,14 @@ def records_for_agreement(
         individual_id=individual.id,
         agreement_id=agreement.id,
     )
-    return RecordList(consentRecords=[to_public(r) for r in found])
+    return RecordList(consentRecords=[to_public(r, session=session) for r in found])
 
 
 @router.delete(
     f"{PREFIX}/",
     response_model=ErasureResult,
     operation_id="serviceIndividualConsentRecordDeleteAll",
+    responses=errors(404),
 )
 def forget_me(
     session: SessionDep, _: OrgDep, who: IndividualHeaderDep, settings: SettingsDep

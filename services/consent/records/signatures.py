@@ -27,31 +27,12 @@ from services.consent.records.service import (
     owned_record,
     store_new_record,
 )
-from services.consent.records.views import record_data, status_at, to_public
+from services.consent.records.views import record_data, signature_public, status_at, to_public
 from services.consent.revisions.models import Revision
 from services.consent.settings import ConsentSettings
 from services.kernel.errors import BadRequest, Conflict, Forbidden
 
 DEFAULT_METHOD = "sandbox-individual-signature"
-
-
-def signature_public(signature: Signature) -> SignaturePublic:
-    return SignaturePublic(
-        id=signature.id,
-        payload=signature.payload,
-        signature=signature.signature,
-        verificationMethod=signature.verification_method,
-        verificationPayload=signature.verification_payload,
-        verificationPayloadHash=signature.verification_payload_hash,
-        verificationArtifact=signature.verification_artifact,
-        verificationSignedBy=signature.verification_signed_by,
-        verificationSignedAs=signature.verification_signed_as,
-        verificationJwsHeader=signature.verification_jws_header,
-        timestamp=iso(signature.timestamp),
-        signedWithoutObjectReference=signature.signed_without_object_reference,
-        objectType=signature.object_type,
-        objectReference=signature.object_reference,
-    )
 
 
 def _payload(fields: dict[str, Any]) -> str:
@@ -109,7 +90,7 @@ def draft(
     record = build_record(
         agreement=agreement, revision=da_revision, individual=individual, choices=None
     )
-    public = to_public(record).model_copy(update={"id": None})
+    public = to_public(record, session=session).model_copy(update={"id": None})
     public.consentArtefact.status = "PENDING"
     signature = _unsigned(
         verification_payload=canonical_json(record_data(record)),

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlmodel import Session
+
+from services.consent.agreements.models import DataAgreement, DataAgreementPublic
+from services.consent.agreements.service import public_agreement
 from services.consent.common import iso, utcnow
-from services.consent.records.models import ConsentArtefact, ConsentRecord, ConsentRecordPublic
+from services.consent.individuals.models import Individual
+from services.consent.records.models import (
+    ConsentArtefact,
+    ConsentRecord,
+    ConsentRecordPublic,
+    Signature,
+    SignaturePublic,
+)
+from services.consent.revisions.models import Revision, RevisionPublic
+
+T = TypeVar("T")
 
 
 def status_at(record: ConsentRecord, at: datetime | None = None) -> str:
@@ -52,17 +66,57 @@ def record_data(record: ConsentRecord) -> dict[str, Any]:
     }
 
 
-def to_public(record: ConsentRecord, at: datetime | None = None) -> ConsentRecordPublic:
+def to_public(
+    record: ConsentRecord, *, session: Session, at: datetime | None = None
+) -> ConsentRecordPublic:
+    """The spec's `ConsentRecord`: agreement, revision, individual and signature as objects."""
     artefact = artefact_data(record, at)
     artefact["signature"] = record.artefact_signature
+    agreement = session.get(DataAgreement, record.data_agreement_id)
+    revision = _get(session, Revision, record.data_agreement_revision_id)
+    individual = _get(session, Individual, record.individual_id)
+    signature = _get(session, Signature, record.signature_id)
     return ConsentRecordPublic(
         id=record.id,
-        dataAgreement=record.data_agreement_id,
-        dataAgreementRevision=record.data_agreement_revision_id,
+        dataAgreement=_agreement(session, agreement),
+        dataAgreementRevision=_revision(session, revision),
         dataAgreementRevisionHash=record.data_agreement_revision_hash,
-        individual=record.individual_id,
+        individual=individual.public() if individual else None,
         optIn=record.opt_in,
         state="signed" if record.state == "signed" else "unsigned",
-        signature=record.signature_id,
+        signature=signature_public(signature) if signature else None,
         consentArtefact=ConsentArtefact.model_validate(artefact),
+    )
+
+
+def _get(session: Session, model: type[T], key: str | None) -> T | None:
+    return None if key is None else session.get(model, key)
+
+
+def _revision(session: Session, revision: Revision | None) -> RevisionPublic | None:
+    if revision is None:
+        return None
+    return revision.public(successor=_get(session, Revision, revision.successor_id))
+
+
+def _agreement(session: Session, agreement: DataAgreement | None) -> DataAgreementPublic | None:
+    return None if agreement is None else public_agreement(session, agreement)
+
+
+def signature_public(signature: Signature) -> SignaturePublic:
+    return SignaturePublic(
+        id=signature.id,
+        payload=signature.payload,
+        signature=signature.signature or "",  # required by the spec: empty until signed
+        verificationMethod=signature.verification_method,
+        verificationPayload=signature.verification_payload,
+        verificationPayloadHash=signature.verification_payload_hash,
+        verificationArtifact=signature.verification_artifact,
+        verificationSignedBy=signature.verification_signed_by,
+        verificationSignedAs=signature.verification_signed_as,
+        verificationJwsHeader=signature.verification_jws_header,
+        timestamp=iso(signature.timestamp),
+        signedWithoutObjectReference=signature.signed_without_object_reference,
+        objectType=signature.object_type,
+        objectReference=signature.object_reference,
     )

@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
+from pydantic import Field as Described
 from sqlmodel import Field, Text
 
 from services.consent.base import Base
 from services.consent.common import iso
 
 
+class IndividualReference(BaseModel):
+    """The spec's `Individual`, shallowly: the id of the person who authorised a revision."""
+
+    id: str
+
+
 class RevisionBase(BaseModel):
-    """The spec's `Revision` fields (foreign keys rendered as ids)."""
+    """The spec's `Revision` fields."""
 
     id: str
     schemaName: str
@@ -21,9 +28,11 @@ class RevisionBase(BaseModel):
     serializedSnapshot: str
     serializedHash: str
     timestamp: str
-    authorizedByIndividual: str | None = None
+    authorizedByIndividual: IndividualReference | None = None
     authorizedByOther: str | None = None
-    successor: str | None = None
+    successor: RevisionBase | None = Described(
+        default=None, description="The next revision (without its own successor: follow its id)"
+    )
     predecessorHash: str | None = None
     predecessorSignature: str | None = None
 
@@ -48,7 +57,9 @@ class Revision(Base, table=True):
     predecessor_signature: str | None = None
     signed_without_object_id: bool = False
 
-    def public(self) -> RevisionPublic:
+    def public(self, *, successor: Revision | None = None) -> RevisionPublic:
+        """As served; `successor` is the revision that replaced this one (one level deep)."""
+        who = self.authorized_by_individual
         return RevisionPublic(
             id=self.id,
             schemaName=self.schema_name,
@@ -57,9 +68,9 @@ class Revision(Base, table=True):
             serializedSnapshot=self.serialized_snapshot,
             serializedHash=self.serialized_hash,
             timestamp=iso(self.timestamp) or "",
-            authorizedByIndividual=self.authorized_by_individual,
+            authorizedByIndividual=IndividualReference(id=who) if who else None,
             authorizedByOther=self.authorized_by_other,
-            successor=self.successor_id,
+            successor=successor.public() if successor else None,
             predecessorHash=self.predecessor_hash,
             predecessorSignature=self.predecessor_signature,
         )

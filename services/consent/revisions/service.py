@@ -8,7 +8,7 @@ import orjson
 from sqlmodel import Session, col, select
 
 from services.consent.common import canonical_json, iso, new_id, sha1_hex, utcnow
-from services.consent.revisions.models import Revision
+from services.consent.revisions.models import Revision, RevisionPublic
 from services.kernel.errors import NotFound
 
 # What an erased revision's snapshot becomes: its hashes stay, so the chain still links.
@@ -86,6 +86,11 @@ def revision_chain(session: Session, *, object_id: str) -> list[Revision]:
         current = by_successor.get(current.id)
     chain.reverse()
     return chain
+
+
+def public_chain(chain: list[Revision]) -> list[RevisionPublic]:
+    """A chain (oldest first) as served: each revision with its successor."""
+    return [r.public(successor=after) for r, after in zip(chain, [*chain[1:], None], strict=True)]
 
 
 def chain_problems(revisions: list[Revision]) -> list[str]:

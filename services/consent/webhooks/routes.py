@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from services.consent.auth import OrgDep
 from services.consent.common import Page
+from services.consent.spec_route import SpecRoute
 from services.consent.webhooks.models import EVENTS, WebhookEnvelope, WebhookEvent, WebhookPublic
 from services.consent.webhooks.service import (
     create_webhook,
@@ -19,7 +20,7 @@ from services.consent.webhooks.service import (
 )
 from services.kernel.db import SessionDep
 
-router = APIRouter(tags=["config"])
+router = APIRouter(tags=["config"], route_class=SpecRoute)
 PageDep = Annotated[Page, Depends()]
 
 

@@ -240,6 +240,12 @@ async def token(request: Request) -> JSONResponse:
     "/oidc/userinfo",
     summary="The consented claims as a signed JWT (application/jwt)",
     response_class=Response,
+    responses={
+        200: {
+            "description": "A signed JWT",
+            "content": {"application/jwt": {"schema": {"type": "string"}}},
+        }
+    },
 )
 async def userinfo(request: Request) -> Response:
     oidc: Oidc = request.app.state.oidc

@@ -23,6 +23,7 @@ from services.interop_layer.runtime import reload_directory
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 from services.kernel.http import make_client
+from services.kernel.openapi import errors
 
 meta = APIRouter(tags=["metaservices"])
 admin = APIRouter(prefix="/admin/services", tags=["catalogue (admin)"])
@@ -135,7 +136,17 @@ def allowed_methods(
     return _services_answer(request, found)
 
 
-@meta.get(PROVIDER + "/getOpenAPI", summary="The OpenAPI description of one service")
+@meta.get(
+    PROVIDER + "/getOpenAPI",
+    summary="The OpenAPI description of one service",
+    responses={
+        200: {
+            "description": "The provider's document, in the media type it serves",
+            "content": {"application/json": {}, "application/yaml": {}, "text/yaml": {}},
+        },
+        **errors(502, 504),
+    },
+)
 async def get_openapi(
     request: Request,
     instance: str,
@@ -183,7 +194,7 @@ def upsert_service(
     return service.public(entry)
 
 
-@admin.delete("", status_code=204, summary="Remove a service")
+@admin.delete("", status_code=204, summary="Remove a service", responses=errors(404))
 def delete_service(
     request: Request,
     session: SessionDep,

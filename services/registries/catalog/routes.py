@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from services.kernel.db import SessionDep
+from services.kernel.openapi import errors
 from services.registries.auth import CallerDep
 from services.registries.catalog import service
 from services.registries.catalog.models import RegistryCreate
@@ -24,7 +25,7 @@ def read_database(id: int, session: SessionDep, caller: CallerDep) -> dict[str, 
     return service.database_info(service.get_registry_by_id(session, registry_id=id))
 
 
-@router.delete("/database/{id}", summary="Delete an empty registry")
+@router.delete("/database/{id}", summary="Delete an empty registry", responses=errors(409))
 def delete_database(id: int, session: SessionDep, caller: CallerDep) -> str:
     service.delete_registry(session, registry_id=id)
     return "Success"

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from services.kernel.db import SessionDep
 from services.kernel.errors import BadRequest, NotFound
+from services.kernel.openapi import errors
 from services.registries.auth import CallerDep
 from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
@@ -38,7 +39,12 @@ def _required_query(body: QueryWriteBody) -> dict[str, Any]:
     return body.query.content
 
 
-@router.get("/myPersonalDataUsage", tags=["MyPersonalDataUsage API"], summary="Who read my data")
+@router.get(
+    "/myPersonalDataUsage",
+    tags=["MyPersonalDataUsage API"],
+    summary="Who read my data",
+    responses=errors(404),
+)
 def my_personal_data_usage(
     session: SessionDep,
     caller: CallerDep,

@@ -15,7 +15,11 @@ from services.registries.facility import fhir, search, service
 from services.registries.facility.models import FacilityCreate, FacilityUpdate
 from services.registries.links import public_base, public_url
 
-router = APIRouter(prefix="/fhir", tags=["FHIR mCSD"])
+FHIR_RESOURCE = {
+    "description": "A FHIR R4 resource (Bundle for searches)",
+    "content": {FHIR_JSON: {"schema": {"type": "object", "required": ["resourceType"]}}},
+}
+router = APIRouter(prefix="/fhir", tags=["FHIR mCSD"], responses={200: FHIR_RESOURCE})
 admin = APIRouter(prefix="/admin/facilities", tags=["facility admin"])
 
 
@@ -81,7 +85,9 @@ def read_organization(id: str, session: SessionDep) -> Response:
     return _read(session, "Organization", id)
 
 
-@admin.post("", status_code=201, summary="Add a facility to a district")
+@admin.post(
+    "", status_code=201, summary="Add a facility to a district", responses={201: FHIR_RESOURCE}
+)
 def add_facility(body: FacilityCreate, session: SessionDep, _: AdminDep) -> Response:
     place = service.add_facility(session, body=body)
     return fhir_json(
@@ -89,7 +95,11 @@ def add_facility(body: FacilityCreate, session: SessionDep, _: AdminDep) -> Resp
     )
 
 
-@admin.patch("/{id}", summary="Rename, move or change the status of a facility")
+@admin.patch(
+    "/{id}",
+    summary="Rename, move or change the status of a facility",
+    responses={200: FHIR_RESOURCE},
+)
 def update_facility(id: str, body: FacilityUpdate, session: SessionDep, _: AdminDep) -> Response:
     return fhir_json(fhir.location(service.update_facility(session, place_id=id, body=body)))
 

@@ -44,7 +44,7 @@ def my_authorities(user: CurrentUserDep) -> Response:
     return json_response(sorted(user.authorities))
 
 
-@router.post("/apiToken", summary="Create a personal access token")
+@router.post("/apiToken", status_code=201, summary="Create a personal access token")
 async def create_api_token(request: Request, session: SessionDep, user: CurrentUserDep) -> Response:
     try:
         body: Any = await request.json() if await request.body() else {}

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from services.kernel.errors import DomainError
+from services.kernel.openapi import ErrorShape
 from services.sectoral_platform.common.web import json_response
 
 HTTP_STATUS = {
@@ -96,3 +97,23 @@ def render_web_message(request: Request, error: DomainError) -> Response:
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", 'Basic realm="DHIS2"')
     return json_response(body, status_code=error.status, headers=headers)
+
+
+ERROR_SHAPE = ErrorShape(
+    name="WebMessage",
+    # DHIS2 answers 409 Conflict (with an E-code) for bad values on any endpoint
+    statuses=(400, 401, 403, 409, 413),
+    schema={
+        "type": "object",
+        "description": "DHIS2 WebMessage",
+        "required": ["httpStatus", "httpStatusCode", "status"],
+        "properties": {
+            "httpStatus": {"type": "string"},
+            "httpStatusCode": {"type": "integer"},
+            "status": {"type": "string"},
+            "message": {"type": "string"},
+            "errorCode": {"type": "string"},
+            "response": {"type": "object"},
+        },
+    },
+)

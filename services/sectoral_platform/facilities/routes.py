@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.kernel.openapi import errors
 from services.sectoral_platform.auth.scope import SuperuserDep
 from services.sectoral_platform.common.errors import Dhis2Error
 from services.sectoral_platform.common.web import json_response
@@ -13,7 +14,11 @@ from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUna
 router = APIRouter(prefix="/api/facilityRegistry", tags=["facilities"])
 
 
-@router.post("/sync", summary="Sync org units from the facility registry (incremental)")
+@router.post(
+    "/sync",
+    summary="Sync org units from the facility registry (incremental)",
+    responses=errors(503),
+)
 async def sync_now(request: Request, _: SuperuserDep) -> Response:
     sync: FacilitySync = request.app.state.facility_sync
     try:

@@ -80,7 +80,16 @@ async def list_publications(request: Request, database: DatabaseDep) -> Response
     )
 
 
-@router.get("/publications/{name}", summary="One publication, as JSON or CSV (no credentials)")
+@router.get(
+    "/publications/{name}",
+    summary="One publication, as JSON or CSV (no credentials)",
+    responses={
+        200: {
+            "description": "The publication; CSV for a `.csv` name or `Accept: text/csv`",
+            "content": {"application/json": {"schema": {"type": "object"}}, CSV: {}},
+        }
+    },
+)
 async def get_publication(name: str, request: Request, database: DatabaseDep) -> Response:
     as_csv = name.endswith(".csv") or CSV in request.headers.get("accept", "")
     uid = name.removesuffix(".csv")
