@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.id_registry.identities.service import normalise
+from services.id_registry.identities.attributes import normalise
 
 ACCENT = "\u0301"  # combining acute: stripped by the general path, never plain ASCII
 

@@ -11,8 +11,8 @@ from services.id_registry.errors import error_item
 from services.id_registry.ida import store
 from services.id_registry.ida.envelope import Demographics
 from services.id_registry.ida.store import Hot, Person, VidRow
+from services.id_registry.identities.attributes import normalise
 from services.id_registry.identities.models import STATUS_ACTIVE
-from services.id_registry.identities.service import normalise
 from services.id_registry.vids.models import ACTIVE
 
 

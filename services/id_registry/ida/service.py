@@ -14,7 +14,7 @@ from services.id_registry.ida import store
 from services.id_registry.ida.checks import match_demographics, resolve_individual, verify_otp
 from services.id_registry.ida.envelope import AuthEnvelope, KycEnvelope, OtpEnvelope
 from services.id_registry.ida.store import Hot, Person
-from services.id_registry.identities.service import identity_attributes
+from services.id_registry.identities.attributes import identity_attributes
 from services.id_registry.partners.service import ActivePartner
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from services.id_registry.deps import psut
 from services.id_registry.ida.models import AuthAudit, OtpMessage
 from services.id_registry.ida.sql import DbApi, Statement
+from services.id_registry.identities.attributes import mosip_date, normalise
 from services.id_registry.identities.models import Identity, PartnerToken
-from services.id_registry.identities.service import mosip_date, normalise
 from services.id_registry.vids.models import Vid, effective_status
 
 

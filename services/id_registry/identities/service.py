@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-import unicodedata
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -16,6 +15,7 @@ from services.id_registry.deps import iso
 from services.id_registry.errors import MosipError
 from services.id_registry.events.models import IDENTITY_CREATED, IDENTITY_DEACTIVATED
 from services.id_registry.events.service import enqueue, per_subscriber_tokens
+from services.id_registry.identities.attributes import identity_attributes, normalise
 from services.id_registry.identities.models import (
     STATUS_ACTIVE,
     STATUS_DEACTIVATED,
@@ -24,19 +24,7 @@ from services.id_registry.identities.models import (
     IdentityUpdate,
 )
 
-if TYPE_CHECKING:
-    from services.id_registry.ida.store import Person
-
 _system_rng = random.SystemRandom()
-
-
-def normalise(text: str) -> str:
-    """Case-, accent- and spacing-insensitive form used for duplicate detection and demo match."""
-    if text.isascii():  # nothing to decompose: the same result, several times faster
-        return " ".join(text.casefold().replace("-", " ").split())
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.replace("-", " ").split())
 
 
 def dedupe_key(*, given_name: str, family_name: str, date_of_birth: date, gender: str) -> str:
@@ -44,32 +32,6 @@ def dedupe_key(*, given_name: str, family_name: str, date_of_birth: date, gender
         (normalise(given_name), normalise(family_name), date_of_birth.isoformat(), gender)
     )
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def mosip_date(value: date) -> str:
-    return value.strftime("%Y/%m/%d")
-
-
-def identity_attributes(identity: Identity | Person) -> dict[str, Any]:
-    """Attributes under MOSIP's names; language-bound values as `[{language, value}]`."""
-
-    def lang(value: str) -> list[dict[str, str]]:
-        return [{"language": identity.language, "value": value}]
-
-    attributes: dict[str, Any] = {
-        "fullName": lang(identity.full_name),
-        "givenName": lang(identity.given_name),
-        "familyName": lang(identity.family_name),
-        "dateOfBirth": mosip_date(identity.date_of_birth),
-        "gender": lang(identity.gender.capitalize()),
-    }
-    if identity.address:
-        attributes["address"] = lang(identity.address)
-    if identity.phone:
-        attributes["phone"] = identity.phone
-    if identity.email:
-        attributes["email"] = identity.email
-    return attributes
 
 
 def identity_public(identity: Identity) -> dict[str, Any]:
