@@ -14,12 +14,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
-
-if TYPE_CHECKING:
-    from services.kernel.tracing import TraceContext
 
 log = logging.getLogger("dpi.otel")
 
@@ -28,10 +25,21 @@ MAX_QUEUE = 10_000
 BATCH = 512
 
 
+class SpanContext(Protocol):
+    """The ids a span carries (`tracing.TraceContext`; the exporter sits below tracing)."""
+
+    @property
+    def trace_id(self) -> str: ...
+    @property
+    def span_id(self) -> str: ...
+    @property
+    def parent_id(self) -> str | None: ...
+
+
 @dataclass
 class Span:
     name: str
-    context: TraceContext
+    context: SpanContext
     kind: int
     start_ns: int
     end_ns: int
