@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sandbox.trace.classify import json_field_names
 from services.interop_layer.identifiers import canonical_subsystem, new_uuid
-from services.interop_layer.messagelog.capture import json_fields
+from services.interop_layer.messagelog.bodies import json_fields
 from services.interop_layer.messagelog.chain import HASHED_FIELDS, _plain, record_digest
 
 

@@ -8,15 +8,12 @@ without its record (X-Road's promise), refusals included.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.interop_layer.api_model import utcnow
@@ -26,8 +23,6 @@ from services.kernel.redact import redact_path
 
 if TYPE_CHECKING:
     from services.interop_layer.messagelog.writer import LogWriter
-
-MAX_FIELDS = 200
 
 
 @dataclass(slots=True)
@@ -60,62 +55,6 @@ def outcome_of(status: int, broken: bool = False) -> str:
     if status >= 400:
         return "Completed"
     return "Successful"
-
-
-def body_text(data: bytes) -> str:
-    """Bodies as text; anything that is not clean UTF-8 is kept as base64."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or "\x00" in text:
-        return "base64:" + base64.b64encode(data).decode()
-    return text
-
-
-def stored_fields(body: str | None) -> list[str] | None:
-    """Field names of a stored body that is a whole JSON document (not cut off, not base64)."""
-    if not body or body[0] not in "{[":
-        return None
-    return json_fields(body.encode(), "application/json")
-
-
-def json_fields(data: bytes, content_type: str | None) -> list[str] | None:
-    """Dotted names of the JSON fields in a body (values never), for tracing views."""
-    if not data or "json" not in (content_type or ""):
-        return None
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:  # orjson refuses some documents `json` reads (huge integers)
-        try:
-            document = json.loads(data)
-        except ValueError:
-            return None
-    names: set[str] = set()
-    add = names.add
-
-    # Exact types (decoded JSON has no subclasses), and no call for scalars: this runs per record.
-    def walk(value: Any, prefix: str, depth: int) -> None:
-        if depth > 4 or len(names) >= MAX_FIELDS:
-            return
-        if type(value) is dict:
-            for key, item in value.items():
-                name = prefix + key
-                add(name)
-                kind = type(item)
-                if kind is dict or kind is list:
-                    walk(item, name + ".", depth + 1)
-        else:
-            inner = prefix.rstrip(".") + "[]." if prefix else "[]."
-            for item in value[:20]:
-                kind = type(item)
-                if kind is dict or kind is list:
-                    walk(item, inner, depth + 1)
-
-    if type(document) is not dict and type(document) is not list:
-        return []
-    walk(document, "", 0)
-    return sorted(names)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -272,15 +211,3 @@ class ExchangeLogMiddleware:
 
         tee = tee_receive if limit else receive
         await answer_logged(scope, exchange, held, lambda: self.app(scope, tee, tee_send))
-
-
-def derive_bodies(fields: dict[str, Any]) -> None:
-    """Turn captured raw bodies into the stored text (writer thread)."""
-    captured = fields.pop("_bodies", None)
-    if captured is None:
-        return
-    request, response, limit = captured
-    fields["request_body"] = body_text(request[:limit]) if request else None
-    fields["response_body"] = body_text(response[:limit]) if response else None
-    # Field names are derived from the stored bodies when records are read (`stored_fields`):
-    # walking every body here cost a full-body exchange a fifth of the mediator's CPU.

@@ -10,6 +10,7 @@ from sqlmodel import Field
 
 from services.interop_layer.api_model import CamelModel, iso, utcnow
 from services.interop_layer.base import Base
+from services.interop_layer.messagelog.bodies import stored_fields
 
 
 class LogRecord(Base, table=True):
@@ -119,8 +120,6 @@ class PurgeReport(CamelModel):
 
 
 def _fields(logged: list[str] | None, body: str | None) -> list[str] | None:
-    from services.interop_layer.messagelog.capture import stored_fields  # capture imports us
-
     return logged if logged is not None else stored_fields(body)
 
 

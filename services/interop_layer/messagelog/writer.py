@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, func, insert, updat
 from sqlmodel import Session, col, select
 
 from services.interop_layer.api_model import utcnow
-from services.interop_layer.messagelog.capture import derive_bodies
+from services.interop_layer.messagelog.bodies import derive_bodies
 from services.interop_layer.messagelog.chain import (
     GENESIS,
     key_id_of,

@@ -25,7 +25,8 @@ from sqlmodel import Session, col, select
 
 from services.interop_layer.api_model import utcnow
 from services.interop_layer.config import InteropSettings
-from services.interop_layer.messagelog.capture import body_text, outcome_of
+from services.interop_layer.messagelog.bodies import body_text
+from services.interop_layer.messagelog.capture import outcome_of
 from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.pubsub.events import event_item, expired
 from services.interop_layer.pubsub.models import (
