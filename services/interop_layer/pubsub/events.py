@@ -149,6 +149,16 @@ def cancel_deliveries(*, session: Session, subscription_id: str) -> None:
     _finish(session, query, CANCELLED)
 
 
+def unsubscribe(*, session: Session, room: str, event_type: str, subscriber: str) -> None:
+    """Remove the subscription; its undelivered events are dropped with it."""
+    sub = require_subscription(
+        session=session, room=room, event_type=event_type, subscriber=subscriber
+    )
+    cancel_deliveries(session=session, subscription_id=sub.id)
+    session.delete(sub)
+    session.commit()
+
+
 def _finish(session: Session, query: Any, state: str) -> None:
     now = utcnow()
     for delivery in session.exec(query.where(Delivery.state == PENDING)):

@@ -164,15 +164,3 @@ def update_subscription(
     session.add(sub)
     session.commit()
     return sub
-
-
-def unsubscribe(*, session: Session, room: str, event_type: str, subscriber: str) -> None:
-    """Remove the subscription; its undelivered events are dropped with it."""
-    from services.interop_layer.pubsub.events import cancel_deliveries
-
-    sub = require_subscription(
-        session=session, room=room, event_type=event_type, subscriber=subscriber
-    )
-    cancel_deliveries(session=session, subscription_id=sub.id)
-    session.delete(sub)
-    session.commit()

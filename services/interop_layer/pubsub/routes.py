@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
+from services.interop_layer.auth import ClientDep, directory_of, exchange_of, provider_id
 from services.interop_layer.errors import AccessDenied, UnknownService
 from services.interop_layer.pubsub import events, rooms
 from services.interop_layer.pubsub.declared import declare_subscriptions
 from services.interop_layer.pubsub.delivery import PushDispatcher, push_base
 from services.interop_layer.pubsub.models import EventTypeCreate, SubscriptionCreate
-from services.interop_layer.routing.auth import ClientDep, directory_of, exchange_of, provider_id
 from services.kernel.db import SessionDep
 from services.kernel.topology import load_topology
 
@@ -203,7 +203,7 @@ def unsubscribe(
     request: Request, session: SessionDep, client: ClientDep, event_type: str
 ) -> Response:
     room = _room(request, "api", client, right="sub")
-    rooms.unsubscribe(session=session, room=room, event_type=event_type, subscriber=client)
+    events.unsubscribe(session=session, room=room, event_type=event_type, subscriber=client)
     return Response(status_code=204)
 
 
