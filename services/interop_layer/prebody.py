@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import Scope
 
-from services.interop_layer.routing.auth import authenticate, request_headers
+from services.interop_layer.auth import authenticate, request_headers
 from services.kernel.errors import DomainError
 from services.kernel.prebody import admin_key_valid, admin_required
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Query, Request, Response
 
+from services.interop_layer.auth import ClientDep, directory_of, exchange_of, provider_id
 from services.interop_layer.catalogue import service
 from services.interop_layer.catalogue.models import ServiceEntryCreate, ServiceEntryPublic
 from services.interop_layer.directory import ServiceTarget
@@ -18,7 +19,6 @@ from services.interop_layer.errors import (
     UnknownService,
 )
 from services.interop_layer.identifiers import SubsystemId
-from services.interop_layer.routing.auth import ClientDep, directory_of, exchange_of, provider_id
 from services.interop_layer.runtime import reload_directory
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep

@@ -11,6 +11,7 @@ import re
 
 from starlette.types import Receive, Scope, Send
 
+from services.interop_layer.auth import authenticate, provider_id, request_headers
 from services.interop_layer.consent.gate import PURPOSE, SUBJECT, admit
 from services.interop_layer.directory import Directory
 from services.interop_layer.errors import (
@@ -20,7 +21,6 @@ from services.interop_layer.errors import (
 )
 from services.interop_layer.errors import UnknownService as UnknownServiceError
 from services.interop_layer.messagelog.capture import Exchange
-from services.interop_layer.routing.auth import authenticate, provider_id, request_headers
 from services.interop_layer.routing.forward import forward, upstream_path
 from services.interop_layer.routing.paths import check_service_id, service_path
 
