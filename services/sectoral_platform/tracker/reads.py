@@ -1,4 +1,5 @@
-"""Tracker reads: org unit modes, attribute filters and DHIS2's tracker paging."""
+"""Tracker reads: the queries behind `/api/tracker` lists and items, org unit modes and DHIS2's
+tracker paging."""
 
 from __future__ import annotations
 
@@ -6,27 +7,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, and_, cast, func, not_, or_, select
+from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.tracker.filters import attribute_filters
 from services.sectoral_platform.tracker.meta import TrackerMeta
-from services.sectoral_platform.tracker.state import EN, EV, TE, TEAV
+from services.sectoral_platform.tracker.state import EN, EV, TE
 
 Obj = dict[str, Any]
 ORG_UNIT_MODES = ("SELECTED", "CHILDREN", "DESCENDANTS", "ACCESSIBLE", "CAPTURE", "ALL")
-NUMERIC = {
-    "NUMBER",
-    "INTEGER",
-    "INTEGER_POSITIVE",
-    "INTEGER_NEGATIVE",
-    "INTEGER_ZERO_OR_POSITIVE",
-    "PERCENTAGE",
-    "UNIT_INTERVAL",
-}
-FILTER_OPS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "like", "sw", "ew", "null", "!null")
 
 
 @dataclass
@@ -107,73 +99,6 @@ def org_unit_condition(
     return or_(*[or_(column_path == p, column_path.like(p + "/%")) for p in paths])
 
 
-def attribute_filters(raw_filters: list[str], meta: TrackerMeta) -> list[ColumnElement[bool]]:
-    """`filter=<attr>:<op>:<value>[:<op>:<value>]`, case-insensitive, as tracked entity ids."""
-    conditions: list[ColumnElement[bool]] = []
-    for raw in raw_filters:
-        attr, _, rest = raw.partition(":")
-        info = meta.attribute(attr)
-        if info is None:
-            raise bad_request(f"Attribute does not exist: `{attr}`")
-        parts = rest.split(":") if rest else []
-        if not parts:
-            conditions.append(TE.c.uid.in_(select(TEAV.c.te).where(TEAV.c.attribute == attr)))
-            continue
-        index = 0
-        while index < len(parts):
-            op = parts[index].lower()
-            if op not in FILTER_OPS:
-                raise bad_request(f"Query item operator `{op}` is not supported")
-            owned = select(TEAV.c.te).where(TEAV.c.attribute == attr)
-            if op in ("null", "!null"):
-                has = TE.c.uid.in_(owned)
-                conditions.append(has if op == "!null" else not_(has))
-                index += 1
-                continue
-            if index + 1 >= len(parts):
-                raise bad_request(f"Query item `{raw}` has no value for operator `{op}`")
-            value = parts[index + 1]
-            numeric = info.value_type in NUMERIC and op in ("gt", "ge", "lt", "le")
-            column: Any = cast(TEAV.c.value, Float) if numeric else func.lower(TEAV.c.value)
-            operand: Any = _number(value) if numeric else value.lower()
-            cond = _compare(op, column, operand, value)
-            conditions.append(TE.c.uid.in_(owned.where(cond)))
-            index += 2
-    return conditions
-
-
-def _compare(op: str, column: Any, operand: Any, value: str) -> ColumnElement[bool]:
-    result: ColumnElement[bool]
-    if op == "eq":
-        result = column == operand
-    elif op == "ne":
-        result = column != operand
-    elif op == "gt":
-        result = column > operand
-    elif op == "ge":
-        result = column >= operand
-    elif op == "lt":
-        result = column < operand
-    elif op == "le":
-        result = column <= operand
-    elif op == "in":
-        result = column.in_([v.lower() for v in value.split(";")])
-    elif op == "like":
-        result = column.like(f"%{operand}%")
-    elif op == "sw":
-        result = column.like(f"{operand}%")
-    else:
-        result = column.like(f"%{operand}")
-    return result
-
-
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise bad_request(f"`{value}` is not a number") from exc
-
-
 def paged(engine: Engine, query: Any, order: list[Any], page: Page) -> tuple[list[Obj], Obj | None]:
     """Rows of one page and the pager (`total`/`pageCount` only with `totalPages=true`)."""
     with engine.connect() as conn:
@@ -225,3 +150,97 @@ def enrollments_of(engine: Engine, te_uids: list[str]) -> dict[str, list[Obj]]:
 
 def and_all(conditions: list[ColumnElement[bool] | None]) -> ColumnElement[bool]:
     return and_(True, *[c for c in conditions if c is not None])
+
+
+def _units(params: Any, *names: str) -> list[str]:
+    return uid_list(*(unit for name in names for unit in params.getlist(name)))
+
+
+def _mode(params: Any) -> str | None:
+    mode: str | None = params.get("orgUnitMode") or params.get("ouMode")
+    return mode
+
+
+def tracked_entity_page(
+    engine: Engine, *, params: Any, meta: TrackerMeta, scope: Scope
+) -> tuple[list[Obj], Obj | None]:
+    """One page of the tracked entities the list parameters (checked by the route) select."""
+    program, tet = params.get("program"), params.get("trackedEntityType")
+    wanted = uid_list(params.get("trackedEntities"), params.get("trackedEntity"))
+    units = _units(params, "orgUnits", "orgUnit")
+    conditions = [
+        org_unit_condition(
+            TE.c.ou_path, TE.c.org_unit, scope=scope, units=units, mode=_mode(params)
+        ),
+        TE.c.tracked_entity_type == tet if tet else None,
+        TE.c.uid.in_(select(EN.c.te).where(EN.c.program == program)) if program else None,
+        TE.c.uid.in_(wanted) if wanted else None,
+        *attribute_filters(params.getlist("filter"), meta),
+    ]
+    query = select(TE).where(and_all(conditions))
+    return paged(engine, query, [TE.c.created, TE.c.uid], Page.parse(params))
+
+
+def enrollment_page(engine: Engine, *, params: Any, scope: Scope) -> tuple[list[Obj], Obj | None]:
+    """One page of the enrollments the list parameters select."""
+    units = _units(params, "orgUnits", "orgUnit")
+    wanted = uid_list(params.get("enrollments"))
+    status = params.get("status") or params.get("programStatus")
+    conditions = [
+        org_unit_condition(
+            EN.c.ou_path, EN.c.org_unit, scope=scope, units=units, mode=_mode(params)
+        ),
+        EN.c.program == params["program"] if params.get("program") else None,
+        EN.c.te == params["trackedEntity"] if params.get("trackedEntity") else None,
+        EN.c.status == status.upper() if status else None,
+        EN.c.uid.in_(wanted) if wanted else None,
+    ]
+    query = select(EN).where(and_all(conditions))
+    return paged(engine, query, [EN.c.created, EN.c.uid], Page.parse(params))
+
+
+def event_page(engine: Engine, *, params: Any, scope: Scope) -> tuple[list[Obj], Obj | None]:
+    """One page of the events the list parameters select."""
+    q = params
+    units = _units(q, "orgUnit", "orgUnits")
+    wanted = uid_list(q.get("events"), q.get("event"))
+    enrollments = uid_list(q.get("enrollments"), q.get("enrollment"))
+    conditions = [
+        org_unit_condition(EV.c.ou_path, EV.c.org_unit, scope=scope, units=units, mode=_mode(q)),
+        EV.c.program == q["program"] if q.get("program") else None,
+        EV.c.program_stage == q["programStage"] if q.get("programStage") else None,
+        EV.c.te == q["trackedEntity"] if q.get("trackedEntity") else None,
+        EV.c.status == q["status"].upper() if q.get("status") else None,
+        EV.c.occurred_at >= q["occurredAfter"] if q.get("occurredAfter") else None,
+        EV.c.occurred_at <= q["occurredBefore"] + "T23:59:59.999"
+        if q.get("occurredBefore") and len(q["occurredBefore"]) == 10
+        else (EV.c.occurred_at <= q["occurredBefore"] if q.get("occurredBefore") else None),
+        EV.c.enrollment.in_(enrollments) if enrollments else None,
+        EV.c.uid.in_(wanted) if wanted else None,
+    ]
+    query = select(EV).where(and_all(conditions))
+    return paged(engine, query, [EV.c.occurred_at, EV.c.uid], Page.parse(q))
+
+
+def _one(engine: Engine, table: Table, uid: str) -> Obj | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(table).where(table.c.uid == uid)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def tracked_entity(engine: Engine, uid: str) -> Obj | None:
+    return _one(engine, TE, uid)
+
+
+def enrollment(engine: Engine, uid: str) -> Obj | None:
+    return _one(engine, EN, uid)
+
+
+def event(engine: Engine, uid: str) -> Obj | None:
+    return _one(engine, EV, uid)
+
+
+def events_of_enrollment(engine: Engine, uid: str) -> list[Obj]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(EV).where(EV.c.enrollment == uid)).mappings().all()
+    return [dict(r) for r in rows]

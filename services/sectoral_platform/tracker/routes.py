@@ -8,28 +8,17 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.auth.scope import Kind, Scope, ScopeDep
 from services.sectoral_platform.common.errors import bad_request, not_found, web_message
 from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.metadata.deps import StoreDep, base_url
-from services.sectoral_platform.tracker import views
+from services.sectoral_platform.tracker import reads, views
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.jobs import JobRunner, job_log
 from services.sectoral_platform.tracker.meta import TrackerMeta
-from services.sectoral_platform.tracker.reads import (
-    Page,
-    and_all,
-    attribute_filters,
-    enrollments_of,
-    org_unit_condition,
-    paged,
-    uid_list,
-)
-from services.sectoral_platform.tracker.state import EN, EV, TE
 
 router = APIRouter(prefix="/api/tracker", tags=["tracker"])
 TE_EXCLUDED = ("relationships", "enrollments", "events", "programOwners")
@@ -108,7 +97,7 @@ def list_tracked_entities(
     q = request.query_params
     meta = TrackerMeta(store)
     program, tet = q.get("program"), q.get("trackedEntityType")
-    wanted = uid_list(q.get("trackedEntities"), q.get("trackedEntity"))
+    wanted = reads.uid_list(q.get("trackedEntities"), q.get("trackedEntity"))
     if not (program or tet or wanted):
         raise bad_request(
             "Either `program`, `trackedEntityType` or `trackedEntities` should be specified"
@@ -117,26 +106,7 @@ def list_tracked_entities(
         raise bad_request(f"Program is specified but does not exist: `{program}`")
     if tet and meta.tet_mandatory(tet) is None:
         raise bad_request(f"Tracked entity type is specified but does not exist: `{tet}`")
-    units = uid_list(*q.getlist("orgUnits"), *q.getlist("orgUnit"))
-    conditions = [
-        org_unit_condition(
-            TE.c.ou_path,
-            TE.c.org_unit,
-            scope=scope,
-            units=units,
-            mode=q.get("orgUnitMode") or q.get("ouMode"),
-        ),
-        TE.c.tracked_entity_type == tet if tet else None,
-        TE.c.uid.in_(select(EN.c.te).where(EN.c.program == program)) if program else None,
-        TE.c.uid.in_(wanted) if wanted else None,
-        *attribute_filters(q.getlist("filter"), meta),
-    ]
-    rows, pager = paged(
-        database.engine,
-        select(TE).where(and_all(conditions)),
-        [TE.c.created, TE.c.uid],
-        Page.parse(q),
-    )
+    rows, pager = reads.tracked_entity_page(database.engine, params=q, meta=meta, scope=scope)
     return _listing("trackedEntities", _tracked_entities(database, meta, rows, q), pager)
 
 
@@ -145,7 +115,7 @@ def _tracked_entities(
 ) -> list[dict[str, Any]]:
     fields = q.get("fields")
     nested = bool(fields) and "enrollments" in fields and "!enrollments" not in fields
-    enrollments = enrollments_of(database.engine, [r["uid"] for r in rows]) if nested else {}
+    enrollments = reads.enrollments_of(database.engine, [r["uid"] for r in rows]) if nested else {}
     result = []
     for row in rows:
         obj = views.tracked_entity(row, meta)
@@ -162,99 +132,44 @@ def _tracked_entities(
 def get_tracked_entity(
     request: Request, uid: str, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    with database.engine.connect() as conn:
-        row = conn.execute(select(TE).where(TE.c.uid == uid)).mappings().first()
+    row = reads.tracked_entity(database.engine, uid)
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"TrackedEntity with id {uid} could not be found.", None)
-    items = _tracked_entities(database, TrackerMeta(store), [dict(row)], request.query_params)
+    items = _tracked_entities(database, TrackerMeta(store), [row], request.query_params)
     return json_response(items[0])
 
 
 @router.get("/enrollments", summary="Enrollments")
-def list_enrollments(
-    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
-) -> Response:
+def list_enrollments(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
     q = request.query_params
-    units = uid_list(*q.getlist("orgUnits"), *q.getlist("orgUnit"))
-    wanted = uid_list(q.get("enrollments"))
-    status = q.get("status") or q.get("programStatus")
-    conditions = [
-        org_unit_condition(
-            EN.c.ou_path,
-            EN.c.org_unit,
-            scope=scope,
-            units=units,
-            mode=q.get("orgUnitMode") or q.get("ouMode"),
-        ),
-        EN.c.program == q["program"] if q.get("program") else None,
-        EN.c.te == q["trackedEntity"] if q.get("trackedEntity") else None,
-        EN.c.status == status.upper() if status else None,
-        EN.c.uid.in_(wanted) if wanted else None,
-    ]
-    rows, pager = paged(
-        database.engine,
-        select(EN).where(and_all(conditions)),
-        [EN.c.created, EN.c.uid],
-        Page.parse(q),
-    )
+    rows, pager = reads.enrollment_page(database.engine, params=q, scope=scope)
     items = [views.select_fields(views.enrollment(r), q.get("fields"), ("events",)) for r in rows]
     return _listing("enrollments", items, pager)
 
 
 @router.get("/enrollments/{uid}", summary="One enrollment")
 def get_enrollment(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep) -> Response:
-    with database.engine.connect() as conn:
-        row = conn.execute(select(EN).where(EN.c.uid == uid)).mappings().first()
-        if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
-            raise not_found(f"Enrollment with id {uid} could not be found.", None)
-        events = conn.execute(select(EV).where(EV.c.enrollment == uid)).mappings().all()
-    body = {**views.enrollment(dict(row)), "events": [views.event(dict(e)) for e in events]}
+    row = reads.enrollment(database.engine, uid)
+    if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
+        raise not_found(f"Enrollment with id {uid} could not be found.", None)
+    events = reads.events_of_enrollment(database.engine, uid)
+    body = {**views.enrollment(row), "events": [views.event(e) for e in events]}
     return json_response(views.select_fields(body, request.query_params.get("fields"), ()))
 
 
 @router.get("/events", summary="Events")
-def list_events(
-    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
-) -> Response:
+def list_events(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
     q = request.query_params
-    units = uid_list(*q.getlist("orgUnit"), *q.getlist("orgUnits"))
-    wanted = uid_list(q.get("events"), q.get("event"))
-    enrollments = uid_list(q.get("enrollments"), q.get("enrollment"))
-    conditions = [
-        org_unit_condition(
-            EV.c.ou_path,
-            EV.c.org_unit,
-            scope=scope,
-            units=units,
-            mode=q.get("orgUnitMode") or q.get("ouMode"),
-        ),
-        EV.c.program == q["program"] if q.get("program") else None,
-        EV.c.program_stage == q["programStage"] if q.get("programStage") else None,
-        EV.c.te == q["trackedEntity"] if q.get("trackedEntity") else None,
-        EV.c.status == q["status"].upper() if q.get("status") else None,
-        EV.c.occurred_at >= q["occurredAfter"] if q.get("occurredAfter") else None,
-        EV.c.occurred_at <= q["occurredBefore"] + "T23:59:59.999"
-        if q.get("occurredBefore") and len(q["occurredBefore"]) == 10
-        else (EV.c.occurred_at <= q["occurredBefore"] if q.get("occurredBefore") else None),
-        EV.c.enrollment.in_(enrollments) if enrollments else None,
-        EV.c.uid.in_(wanted) if wanted else None,
-    ]
-    rows, pager = paged(
-        database.engine,
-        select(EV).where(and_all(conditions)),
-        [EV.c.occurred_at, EV.c.uid],
-        Page.parse(q),
-    )
+    rows, pager = reads.event_page(database.engine, params=q, scope=scope)
     items = [views.select_fields(views.event(r), q.get("fields"), ()) for r in rows]
     return _listing("events", items, pager)
 
 
 @router.get("/events/{uid}", summary="One event")
 def get_event(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep) -> Response:
-    with database.engine.connect() as conn:
-        row = conn.execute(select(EV).where(EV.c.uid == uid)).mappings().first()
+    row = reads.event(database.engine, uid)
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Event with id {uid} could not be found.", None)
     return json_response(
-        views.select_fields(views.event(dict(row)), request.query_params.get("fields"), ())
+        views.select_fields(views.event(row), request.query_params.get("fields"), ())
     )
