@@ -27,6 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy services sandbox tests bench
+	$(BIN)/lint-imports
 
 test-sqlite: install
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -41,4 +42,4 @@ generate: install
 	$(BIN)/dpi generate
 
 clean:
-	rm -rf $(VENV) .dpi-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .dpi-data .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
