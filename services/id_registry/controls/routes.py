@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
-from sqlmodel import col, select
 
 from services.id_registry.controls import service
 from services.id_registry.controls.models import ExpectationCreate, ExpectationPublic
 from services.id_registry.deps import NowDep
-from services.id_registry.ida.models import (
-    AuthAudit,
-    AuthAuditPublic,
-    OtpMessage,
-    OtpMessagePublic,
-)
+from services.id_registry.ida.models import AuthAuditPublic, OtpMessagePublic
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 
@@ -59,13 +53,14 @@ def otp_outbox(
     offset: int = Query(default=0, ge=0),
     limit: int = Query(default=20, ge=1, le=1000),
 ) -> list[OtpMessagePublic]:
-    query = select(OtpMessage).order_by(col(OtpMessage.id).desc()).offset(offset).limit(limit)
-    if individualId is not None:
-        query = query.where(OtpMessage.individual_id == individualId)
-    if transactionID is not None:
-        query = query.where(OtpMessage.transaction_id == transactionID)
-    if partnerId is not None:
-        query = query.where(OtpMessage.partner_id == partnerId)
+    rows = service.otp_messages(
+        session=session,
+        individual_id=individualId,
+        transaction_id=transactionID,
+        partner_id=partnerId,
+        offset=offset,
+        limit=limit,
+    )
     return [
         OtpMessagePublic(
             id=row.id or 0,
@@ -80,7 +75,7 @@ def otp_outbox(
             expiresAt=row.expires_at,
             usedAt=row.used_at,
         )
-        for row in session.exec(query).all()
+        for row in rows
     ]
 
 
@@ -92,11 +87,9 @@ def audit(
     partnerId: str | None = None,
     limit: int = Query(default=50, ge=1, le=1000),
 ) -> list[AuthAuditPublic]:
-    query = select(AuthAudit).order_by(col(AuthAudit.id).desc()).limit(limit)
-    if transactionID is not None:
-        query = query.where(AuthAudit.transaction_id == transactionID)
-    if partnerId is not None:
-        query = query.where(AuthAudit.partner_id == partnerId)
+    rows = service.audit_entries(
+        session=session, transaction_id=transactionID, partner_id=partnerId, limit=limit
+    )
     return [
         AuthAuditPublic(
             id=row.id or 0,
@@ -110,5 +103,5 @@ def audit(
             errorCodes=[c for c in row.error_codes.split(",") if c],
             createdAt=row.created_at,
         )
-        for row in session.exec(query).all()
+        for row in rows
     ]

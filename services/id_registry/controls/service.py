@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from services.id_registry.controls.models import Expectation, ExpectationCreate, ExpectationPublic
 from services.id_registry.errors import MosipError
+from services.id_registry.ida.models import AuthAudit, OtpMessage
 
 
 class ExpectationCache:
@@ -80,3 +81,35 @@ def clear(*, session: Session, cache: ExpectationCache) -> int:
     session.commit()
     cache.invalidate()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def otp_messages(
+    *,
+    session: Session,
+    individual_id: str | None,
+    transaction_id: str | None,
+    partner_id: str | None,
+    offset: int,
+    limit: int,
+) -> list[OtpMessage]:
+    """OTPs "sent", newest first, optionally for one individual, transaction or partner."""
+    query = select(OtpMessage).order_by(col(OtpMessage.id).desc()).offset(offset).limit(limit)
+    if individual_id is not None:
+        query = query.where(OtpMessage.individual_id == individual_id)
+    if transaction_id is not None:
+        query = query.where(OtpMessage.transaction_id == transaction_id)
+    if partner_id is not None:
+        query = query.where(OtpMessage.partner_id == partner_id)
+    return list(session.exec(query).all())
+
+
+def audit_entries(
+    *, session: Session, transaction_id: str | None, partner_id: str | None, limit: int
+) -> list[AuthAudit]:
+    """IDA attempts, newest first, optionally for one transaction or partner."""
+    query = select(AuthAudit).order_by(col(AuthAudit.id).desc()).limit(limit)
+    if transaction_id is not None:
+        query = query.where(AuthAudit.transaction_id == transaction_id)
+    if partner_id is not None:
+        query = query.where(AuthAudit.partner_id == partner_id)
+    return list(session.exec(query).all())
