@@ -6,11 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import select
 
 from services.kernel.db import SessionDep
-from services.sectoral_platform.auth.models import ApiToken
-from services.sectoral_platform.auth.service import CurrentUserDep, create_token
+from services.sectoral_platform.auth.service import (
+    CurrentUserDep,
+    create_token,
+    revoke_token,
+    tokens_of,
+)
 from services.sectoral_platform.common.errors import bad_request, not_found, web_message
 from services.sectoral_platform.common.web import json_response
 from services.sectoral_platform.metadata.deps import ViewerDep
@@ -66,7 +69,7 @@ async def create_api_token(request: Request, session: SessionDep, user: CurrentU
 
 @router.get("/apiToken", summary="My personal access tokens")
 def list_api_tokens(session: SessionDep, user: CurrentUserDep) -> Response:
-    rows = session.exec(select(ApiToken).where(ApiToken.owner == user.uid)).all()
+    rows = tokens_of(session=session, owner=user.uid)
     return json_response(
         {
             "pager": {"page": 1, "total": len(rows), "pageSize": 50, "pageCount": 1},
@@ -85,11 +88,8 @@ def list_api_tokens(session: SessionDep, user: CurrentUserDep) -> Response:
 
 @router.delete("/apiToken/{uid}", summary="Revoke a personal access token")
 def delete_api_token(uid: str, session: SessionDep, user: CurrentUserDep) -> Response:
-    row = session.get(ApiToken, uid)
-    if row is None or row.owner != user.uid:
+    if not revoke_token(session=session, owner=user.uid, uid=uid):
         raise not_found(f"ApiToken with id {uid} could not be found.")
-    session.delete(row)
-    session.commit()
     return json_response(
         web_message(200, None, response={"responseType": "ObjectReport", "uid": uid})
     )

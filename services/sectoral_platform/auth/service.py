@@ -127,6 +127,20 @@ def create_token(session: Session, *, owner: str, expire: int | None) -> tuple[A
     return row, key
 
 
+def tokens_of(*, session: Session, owner: str) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).where(ApiToken.owner == owner)).all())
+
+
+def revoke_token(*, session: Session, owner: str, uid: str) -> bool:
+    """Delete one of `owner`'s tokens; False when there is no such token of theirs."""
+    row = session.get(ApiToken, uid)
+    if row is None or row.owner != owner:
+        return False
+    session.delete(row)
+    session.commit()
+    return True
+
+
 def current_user(request: Request) -> CurrentUser:
     """The authenticated caller; 401 WebMessage when credentials are missing or wrong."""
     authenticator: Authenticator = request.app.state.authenticator
