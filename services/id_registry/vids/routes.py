@@ -8,7 +8,6 @@ from fastapi import APIRouter
 
 from services.id_registry.deps import NowDep, SettingsDep
 from services.id_registry.errors import response_time
-from services.id_registry.identities.models import Identity
 from services.id_registry.settings import IdRegistrySettings
 from services.id_registry.vids import service
 from services.id_registry.vids.models import VidCreateEnvelope, VidStatusEnvelope
@@ -46,9 +45,8 @@ def create(
 @router.get("/{vid}", summary="Read a VID and the UIN it stands for")
 def read(vid: str, session: SessionDep, now: NowDep, _: AdminDep) -> dict[str, Any]:
     row = service.get_vid(session=session, value=vid)
-    identity = session.get(Identity, row.identity_id)
-    assert identity is not None
-    return _wrap("mosip.vid.read", service.vid_public(row, now, uin=identity.uin))
+    uin = service.uin_of(session=session, vid=row)
+    return _wrap("mosip.vid.read", service.vid_public(row, now, uin=uin))
 
 
 @router.patch("/{vid}", summary="Change a VID's status (REVOKED)")

@@ -123,6 +123,13 @@ def get_vid(*, session: Session, value: str) -> Vid:
     return vid
 
 
+def uin_of(*, session: Session, vid: Vid) -> str:
+    """The UIN a VID stands for (the foreign key guarantees the identity exists)."""
+    identity = session.get(Identity, vid.identity_id)
+    assert identity is not None
+    return identity.uin
+
+
 def revoke_vid(*, session: Session, value: str, now: datetime) -> Vid:
     vid = get_vid(session=session, value=value)
     if vid.effective_status(now) != ACTIVE:
