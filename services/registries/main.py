@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio.to_thread
 import httpx
@@ -16,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
+from services.kernel.mediator import MediatorClient
+from services.kernel.outbox import Outbox
 from services.kernel.settings import load_settings
-from services.kernel.topology import load_topology, service_url
 from services.registries.base import Base
 from services.registries.catalog import routes as catalog_routes
 from services.registries.catalog.builtin import builtin_registries
@@ -25,7 +27,7 @@ from services.registries.catalog.service import save_registry
 from services.registries.data import routes as data_routes
 from services.registries.errors import error_shape, render
 from services.registries.events import routes as event_routes
-from services.registries.events.drainer import Drainer
+from services.registries.events.drainer import registries_outbox
 from services.registries.facility import routes as facility_routes
 from services.registries.facility import service as facility_service
 from services.registries.facility.generator import size_for
@@ -75,7 +77,6 @@ def create_app(
 ) -> FastAPI:
     """The app; `mediator_transport` lets tests put a fake mediator behind the drainer."""
     settings = settings or load_settings(SERVICE, RegistriesSettings)
-    member_id = load_topology().member_id(SERVICE) or "DPI/GOV/CRVS/registries"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,18 +88,19 @@ def create_app(
         else:
             tasks.append(asyncio.create_task(_seed_when_reachable(database, settings)))
         if settings.outbox_enabled:
-            drainer = Drainer(
-                database=database,
-                member_id=member_id,
-                mediator_url=settings.mediator_url or service_url("interop_layer"),
+            mediator = MediatorClient(
+                SERVICE,
                 secret=settings.sandbox_secret,
+                base_url=settings.mediator_url,
+                transport=mediator_transport,
+            )
+            app.state.drainer = registries_outbox(
+                database=database,
+                mediator=mediator,
                 interval=settings.outbox_interval,
                 max_backoff=settings.outbox_max_backoff,
                 batch=settings.outbox_batch,
-                transport=mediator_transport,
             )
-            app.state.drainer = drainer
-            tasks.append(asyncio.create_task(drainer.run(), name="registries-outbox"))
         try:
             yield
         finally:
@@ -106,8 +108,10 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if app.state.drainer is not None:
-                await app.state.drainer.close()
+
+    def outbox_worker(app: FastAPI) -> Outbox[Any] | None:
+        drainer: Outbox[Any] | None = app.state.drainer
+        return drainer
 
     app = create_service_app(
         settings=settings,
@@ -122,6 +126,7 @@ def create_app(
         error_renderer=render,
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
+        workers=[outbox_worker],
     )
     openapi.install(app, error_shape)
     return app

@@ -1,0 +1,137 @@
+"""One outbox drainer for every service: publishes pending rows through the mediator, oldest
+first, at least once; a failed row stops the round so nothing overtakes it.
+
+The service keeps its own table and says how to load pending rows, how to deliver one and how
+to mark it; the kernel owns the order, the retry back-off and the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Generic, TypeVar
+
+import httpx
+from anyio import to_thread
+
+from services.kernel.mediator import PUBLISHED, MediatorClient, MediatorSession, published_id
+from services.kernel.workers import Workers
+
+log = logging.getLogger("dpi.outbox")
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxTable(Generic[Row]):
+    """How a service's outbox table is read and written (plain functions, run in a thread)."""
+
+    pending: Callable[[int], list[Row]]  # the oldest undelivered rows that are due, in order
+    delivered: Callable[[Row, str | None], None]  # the row went out (with the mediator's id)
+    failed: Callable[[Row, str], None]  # the row was refused or the mediator was unreachable
+
+
+@dataclass(frozen=True, slots=True)
+class _Round:
+    delivered: int
+    failed: bool
+    full: bool
+
+
+Deliver = Callable[[MediatorSession, Row], Awaitable[httpx.Response]]
+
+
+class Outbox(Generic[Row]):
+    """`notify()` wakes it (from any thread); `drain_once()` runs one round; `run()` is the loop
+    a kernel worker runs; `start()`/`stop()` run it standalone."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        table: OutboxTable[Row],
+        deliver: Deliver[Row],
+        mediator: MediatorClient,
+        interval: float,
+        max_backoff: float,
+        batch: int = 100,
+    ) -> None:
+        self.name = name
+        self.table = table
+        self.deliver = deliver
+        self.mediator = mediator
+        self.interval = interval
+        self.max_backoff = max(max_backoff, interval)
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers = Workers()
+
+    def notify(self) -> None:
+        """Drain now rather than at the next tick; safe from worker threads."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def drain_once(self) -> int:
+        """Deliver due rows in order until one fails; returns how many went out."""
+        async with self._lock:
+            return (await self._round()).delivered
+
+    async def _round(self) -> _Round:
+        rows = await to_thread.run_sync(self.table.pending, self.batch)
+        if not rows:
+            return _Round(0, failed=False, full=False)
+        delivered = 0
+        async with self.mediator.session() as session:
+            for row in rows:
+                error = await self._deliver(session, row)
+                if error is not None:
+                    log.warning("%s: not delivered yet: %s", self.name, error)
+                    return _Round(delivered, failed=True, full=False)
+                delivered += 1
+        return _Round(delivered, failed=False, full=len(rows) == self.batch)
+
+    async def _deliver(self, session: MediatorSession, row: Row) -> str | None:
+        try:
+            response = await self.deliver(session, row)
+        except httpx.HTTPError as exc:
+            error = f"mediator unreachable: {type(exc).__name__}: {exc}"
+        else:
+            if response.status_code in PUBLISHED:
+                remote_id = published_id(response)
+                await to_thread.run_sync(self.table.delivered, row, remote_id)
+                return None
+            error = f"mediator answered {response.status_code}: {response.text[:200]}"
+        await to_thread.run_sync(partial(self.table.failed, row, error))
+        return error
+
+    async def run(self) -> None:
+        """Drain on every wake-up or tick; after a failed round wait longer, up to the cap."""
+        self._loop = asyncio.get_running_loop()
+        wait = self.interval
+        while True:
+            self._wake.clear()
+            try:
+                async with self._lock:
+                    result = await self._round()
+            except Exception:  # a broken round (the database away) must not end the loop
+                log.exception("%s: drain failed", self.name)
+                result = _Round(0, failed=True, full=False)
+            if result.full:
+                continue  # a full batch went out: more may be waiting
+            wait = min(wait * 2, self.max_backoff) if result.failed else self.interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    def start(self) -> None:
+        """Run the loop as a supervised task of its own (the app factory's workers do this)."""
+        self._loop = asyncio.get_running_loop()
+        self._workers.start([self])
+
+    async def stop(self) -> None:
+        await self._workers.stop()
