@@ -35,6 +35,7 @@ from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
+from services.kernel.outbox import Pacing
 from services.kernel.settings import load_settings
 
 SERVICE = "id_registry"
@@ -99,8 +100,7 @@ def create_app(
             database=database,
             mediator=mediator,
             clock=clock,
-            interval=settings.drain_interval_seconds,
-            max_backoff=settings.drain_max_backoff_seconds,
+            pacing=Pacing(settings.drain_interval_seconds, settings.drain_max_backoff_seconds),
         )
         subscriptions = civil_subscriptions() if settings.subscribe_civil_events else []
         app.state.subscriber = Subscriber(

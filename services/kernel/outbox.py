@@ -1,8 +1,8 @@
 """One outbox drainer for every service: publishes pending rows through the mediator, oldest
 first, at least once; a failed row stops the round so nothing overtakes it.
 
-The service keeps its own table and says how to load pending rows, how to deliver one and how
-to mark it; the kernel owns the order, the retry back-off and the loop.
+The service keeps its own table and says how to load pending rows, what each publishes and how
+to record the outcome; the kernel owns the order, the retry back-off and the loop.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 from anyio import to_thread
@@ -27,12 +26,38 @@ Row = TypeVar("Row")
 
 
 @dataclass(frozen=True, slots=True)
+class Message:
+    """What one outbox row publishes in the service's own room."""
+
+    event_type: str
+    payload: Any
+    schema: Mapping[str, Any] | None = None  # declared with the event type on first use
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome of one attempt: the mediator's id for the event, or what went wrong."""
+
+    remote_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxTable(Generic[Row]):
     """How a service's outbox table is read and written (plain functions, run in a thread)."""
 
     pending: Callable[[int], list[Row]]  # the oldest undelivered rows that are due, in order
-    delivered: Callable[[Row, str | None], None]  # the row went out (with the mediator's id)
-    failed: Callable[[Row, str], None]  # the row was refused or the mediator was unreachable
+    message: Callable[[Row], Message]
+    record: Callable[[Row, Delivery], None]  # marks the row delivered, or counts the failure
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """Seconds between rounds, the cap of the back-off after failures, rows per round."""
+
+    interval: float
+    max_backoff: float
+    batch: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,31 +67,19 @@ class _Round:
     full: bool
 
 
-Deliver = Callable[[MediatorSession, Row], Awaitable[httpx.Response]]
-
-
 class Outbox(Generic[Row]):
     """`notify()` wakes it (from any thread); `drain_once()` runs one round; `run()` is the loop
     a kernel worker runs; `start()`/`stop()` run it standalone."""
 
     def __init__(
-        self,
-        *,
-        name: str,
-        table: OutboxTable[Row],
-        deliver: Deliver[Row],
-        mediator: MediatorClient,
-        interval: float,
-        max_backoff: float,
-        batch: int = 100,
+        self, name: str, table: OutboxTable[Row], mediator: MediatorClient, pacing: Pacing
     ) -> None:
         self.name = name
         self.table = table
-        self.deliver = deliver
         self.mediator = mediator
-        self.interval = interval
-        self.max_backoff = max(max_backoff, interval)
-        self.batch = batch
+        self.interval = pacing.interval
+        self.max_backoff = max(pacing.max_backoff, pacing.interval)
+        self.batch = pacing.batch
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -97,18 +110,21 @@ class Outbox(Generic[Row]):
         return _Round(delivered, failed=False, full=len(rows) == self.batch)
 
     async def _deliver(self, session: MediatorSession, row: Row) -> str | None:
+        message = self.table.message(row)
         try:
-            response = await self.deliver(session, row)
+            response = await session.publish(
+                message.event_type, message.payload, schema=message.schema
+            )
         except httpx.HTTPError as exc:
-            error = f"mediator unreachable: {type(exc).__name__}: {exc}"
+            outcome = Delivery(error=f"mediator unreachable: {type(exc).__name__}: {exc}")
         else:
             if response.status_code in PUBLISHED:
-                remote_id = published_id(response)
-                await to_thread.run_sync(self.table.delivered, row, remote_id)
-                return None
-            error = f"mediator answered {response.status_code}: {response.text[:200]}"
-        await to_thread.run_sync(partial(self.table.failed, row, error))
-        return error
+                outcome = Delivery(remote_id=published_id(response))
+            else:
+                status, text = response.status_code, response.text[:200]
+                outcome = Delivery(error=f"mediator answered {status}: {text}")
+        await to_thread.run_sync(self.table.record, row, outcome)
+        return outcome.error
 
     async def run(self) -> None:
         """Drain on every wake-up or tick; after a failed round wait longer, up to the cap."""

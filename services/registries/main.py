@@ -18,7 +18,7 @@ from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
-from services.kernel.outbox import Outbox
+from services.kernel.outbox import Outbox, Pacing
 from services.kernel.settings import load_settings
 from services.registries.base import Base
 from services.registries.catalog import routes as catalog_routes
@@ -97,9 +97,9 @@ def create_app(
             app.state.drainer = registries_outbox(
                 database=database,
                 mediator=mediator,
-                interval=settings.outbox_interval,
-                max_backoff=settings.outbox_max_backoff,
-                batch=settings.outbox_batch,
+                pacing=Pacing(
+                    settings.outbox_interval, settings.outbox_max_backoff, settings.outbox_batch
+                ),
             )
         try:
             yield

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 
-from services.kernel.mediator import MediatorClient, MediatorSession
-from services.kernel.outbox import Outbox, OutboxTable
+from services.kernel.mediator import MediatorClient
+from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
 from tests.kernel.mediator_fake import FakeMediator, FakeTransport
 
 pytestmark = pytest.mark.anyio
@@ -41,27 +40,25 @@ class Table:
             raise RuntimeError("database away")
         return [row for row in self.rows if row.remote_id is None][:limit]
 
-    def delivered(self, row: Row, remote_id: str | None) -> None:
-        row.remote_id = remote_id
-
-    def failed(self, row: Row, error: str) -> None:
-        row.errors.append(error)
+    def record(self, row: Row, outcome: Delivery) -> None:
+        if outcome.error is None:
+            row.remote_id = outcome.remote_id
+        else:
+            row.errors.append(outcome.error)
 
     def as_table(self) -> OutboxTable[Row]:
-        return OutboxTable(pending=self.pending, delivered=self.delivered, failed=self.failed)
+        def message(row: Row) -> Message:
+            return Message(row.event_type, row.payload)
 
-
-async def deliver(session: MediatorSession, row: Row) -> httpx.Response:
-    return await session.publish(row.event_type, row.payload)
+        return OutboxTable(pending=self.pending, message=message, record=self.record)
 
 
 def outbox(table: Table, fake: FakeMediator, **options: Any) -> Outbox[Row]:
     mediator = MediatorClient(
         "registries", base_url="http://mediator", transport=FakeTransport(fake)
     )
-    settings = {"interval": 30.0, "max_backoff": 60.0, "batch": 100, **options}
-    return Outbox(name="test-outbox", table=table.as_table(), deliver=deliver, mediator=mediator,
-                  **settings)  # fmt: skip
+    pacing = Pacing(**{"interval": 30.0, "max_backoff": 60.0, "batch": 100, **options})
+    return Outbox("test-outbox", table.as_table(), mediator, pacing)
 
 
 async def until(predicate: Any, what: str, timeout: float = 5.0) -> None:

@@ -6,14 +6,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlmodel import col, select
 
 from services.id_registry.deps import db_time
 from services.id_registry.events.models import OutboxEvent
 from services.kernel.db import Database
-from services.kernel.mediator import MediatorClient, MediatorSession
-from services.kernel.outbox import Outbox, OutboxTable
+from services.kernel.mediator import MediatorClient
+from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
 
 _SCHEMAS: dict[str, dict[str, Any]] = {
     "identity-created": {
@@ -35,8 +34,7 @@ def id_registry_outbox(
     database: Database,
     mediator: MediatorClient,
     clock: Callable[[], datetime],
-    interval: float,
-    max_backoff: float,
+    pacing: Pacing,
 ) -> Outbox[OutboxEvent]:
     def pending(limit: int) -> list[OutboxEvent]:
         with database.session() as session:
@@ -48,36 +46,21 @@ def id_registry_outbox(
             )
             return list(session.exec(query).all())
 
-    def record(row: OutboxEvent, *, remote_id: str | None, error: str | None) -> None:
+    def record(row: OutboxEvent, outcome: Delivery) -> None:
         with database.session() as session:
             event = session.get(OutboxEvent, row.id)
             if event is None:
                 return
             event.attempts += 1
-            if error is None:
+            event.last_error = None if outcome.error is None else outcome.error[:300]
+            if outcome.error is None:
                 event.published_at = db_time(clock())
-                event.remote_id = remote_id
-                event.last_error = None
-            else:
-                event.last_error = error[:300]
+                event.remote_id = outcome.remote_id
             session.add(event)
             session.commit()
 
-    async def deliver(session: MediatorSession, row: OutboxEvent) -> httpx.Response:
-        return await session.publish(
-            row.event_type, row.payload, schema=_SCHEMAS.get(row.event_type, {})
-        )
+    def message(row: OutboxEvent) -> Message:
+        return Message(row.event_type, row.payload, _SCHEMAS.get(row.event_type, {}))
 
-    table = OutboxTable(
-        pending=pending,
-        delivered=lambda row, remote_id: record(row, remote_id=remote_id, error=None),
-        failed=lambda row, error: record(row, remote_id=None, error=error),
-    )
-    return Outbox(
-        name="id_registry-outbox",
-        table=table,
-        deliver=deliver,
-        mediator=mediator,
-        interval=interval,
-        max_backoff=max_backoff,
-    )
+    table = OutboxTable(pending, message, record)
+    return Outbox("id_registry-outbox", table, mediator, pacing)

@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from sqlmodel import col, select
 
 from services.kernel.db import Database
-from services.kernel.mediator import MediatorClient, MediatorSession
-from services.kernel.outbox import Outbox, OutboxTable
+from services.kernel.mediator import MediatorClient
+from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
 from services.registries.clock import utcnow
 from services.registries.events.models import OutboxEvent
 
@@ -25,9 +24,7 @@ def registries_outbox(
     *,
     database: Database,
     mediator: MediatorClient,
-    interval: float,
-    max_backoff: float,
-    batch: int,
+    pacing: Pacing,
 ) -> Outbox[OutboxEvent]:
     def due(limit: int) -> list[OutboxEvent]:
         """The oldest pending events, unless the oldest is still backing off (order is kept)."""
@@ -43,37 +40,25 @@ def registries_outbox(
             return []
         return events
 
-    def mark(row: OutboxEvent, *, published_id: str | None, error: str | None) -> None:
+    def mark(row: OutboxEvent, outcome: Delivery) -> None:
+        """Delivered: published; refused: the next attempt waits longer (kept over restarts)."""
         with database.session() as session:
             event = session.get(OutboxEvent, row.id)
             if event is None or event.published_at is not None:
                 return
-            if error is None:
+            if outcome.error is None:
                 event.published_at = utcnow()
-                event.mediator_event_id = published_id
+                event.mediator_event_id = outcome.remote_id
                 event.last_error = None
             else:
                 event.attempts += 1
-                delay = min(interval * 2 ** min(event.attempts, 16), max_backoff)
+                delay = min(pacing.interval * 2 ** min(event.attempts, 16), pacing.max_backoff)
                 event.next_attempt_at = utcnow() + timedelta(seconds=delay)
-                event.last_error = error[:500]
+                event.last_error = outcome.error[:500]
             session.add(event)
             session.commit()
 
-    async def deliver(session: MediatorSession, row: OutboxEvent) -> httpx.Response:
-        return await session.publish(row.event_type, row.payload, schema=EVENT_SCHEMA)
+    def message(row: OutboxEvent) -> Message:
+        return Message(row.event_type, row.payload, EVENT_SCHEMA)
 
-    table = OutboxTable(
-        pending=due,
-        delivered=lambda row, remote_id: mark(row, published_id=remote_id, error=None),
-        failed=lambda row, error: mark(row, published_id=None, error=error),
-    )
-    return Outbox(
-        name="registries-outbox",
-        table=table,
-        deliver=deliver,
-        mediator=mediator,
-        interval=interval,
-        max_backoff=max_backoff,
-        batch=batch,
-    )
+    return Outbox("registries-outbox", OutboxTable(due, message, mark), mediator, pacing)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from services.kernel.mediator import MediatorClient, MediatorSession
-from services.kernel.outbox import Outbox, OutboxTable
+from services.kernel.mediator import MediatorClient
+from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.events.models import OutboxEvent
 
@@ -50,28 +49,19 @@ def pending_rows(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
 def platform_outbox(
     engine: Engine, mediator: MediatorClient, interval: float
 ) -> Outbox[dict[str, Any]]:
-    """Publishes outbox events in order to the platform's own room on the mediator."""
+    """Publishes outbox events in order to the platform's own room; polled, no back-off."""
 
-    def mark(row: dict[str, Any], **values: Any) -> None:
+    def record(row: dict[str, Any], outcome: Delivery) -> None:
+        if outcome.error is None:
+            values = {"published_id": str(outcome.remote_id), "published": timestamp(),
+                      "last_error": None}  # fmt: skip
+        else:
+            values = {"attempts": row["attempts"] + 1, "last_error": outcome.error}
         with engine.begin() as conn:
             conn.execute(update(OUTBOX).where(OUTBOX.c.id == row["id"]).values(**values))
 
-    async def deliver(session: MediatorSession, row: dict[str, Any]) -> httpx.Response:
-        return await session.publish(row["event_type"], row["payload"])
+    def message(row: dict[str, Any]) -> Message:
+        return Message(row["event_type"], row["payload"])
 
-    table: OutboxTable[dict[str, Any]] = OutboxTable(
-        pending=lambda limit: pending_rows(engine, limit),
-        delivered=lambda row, remote_id: mark(
-            row, published_id=str(remote_id), published=timestamp(), last_error=None
-        ),
-        failed=lambda row, error: mark(row, attempts=row["attempts"] + 1, last_error=error),
-    )
-    return Outbox(
-        name="sectoral_platform-outbox",
-        table=table,
-        deliver=deliver,
-        mediator=mediator,
-        interval=interval,
-        max_backoff=max(interval, 30.0),
-        batch=50,
-    )
+    table = OutboxTable(lambda limit: pending_rows(engine, limit), message, record)
+    return Outbox("sectoral_platform-outbox", table, mediator, Pacing(interval, interval, 50))
