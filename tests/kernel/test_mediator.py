@@ -14,17 +14,15 @@ CIVIL = "DPI/GOV/CRVS/registries"
 BIRTHS = Subscription("registries", "birth-registered", {"delivery": "PUSH", "pushPath": "/in"})
 
 
-def client_for(fake: FakeMediator, secret: str | None = "s3cret") -> MediatorClient:
+def mediator_for(fake: FakeMediator) -> MediatorClient:
+    transport = FakeTransport(fake)
     return MediatorClient(
-        "sectoral_platform",
-        secret=secret,
-        base_url="http://mediator",
-        transport=FakeTransport(fake),
+        "sectoral_platform", secret="s3cret", base_url="http://mediator", transport=transport
     )
 
 
 def test_member_id_and_key_come_from_the_topology() -> None:
-    mediator = client_for(FakeMediator())
+    mediator = mediator_for(FakeMediator())
     assert mediator.member_id == HEALTH
     assert mediator.headers == {
         "X-Road-Client": HEALTH,
@@ -39,7 +37,7 @@ async def test_a_call_names_the_provider_by_service_and_carries_credentials_and_
     parent = TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
     set_trace(parent)
     try:
-        response = await client_for(fake).call(
+        response = await mediator_for(fake).call(
             "GET", "registries", "fhir/Location", params={"_count": "5"}
         )
     finally:
@@ -55,7 +53,7 @@ async def test_a_call_names_the_provider_by_service_and_carries_credentials_and_
 
 async def test_publish_declares_an_unknown_event_type_once() -> None:
     fake = FakeMediator()
-    mediator = client_for(fake)
+    mediator = mediator_for(fake)
     first = await mediator.publish("immunisation-recorded", {"n": 1}, schema={"type": "object"})
     second = await mediator.publish("immunisation-recorded", {"n": 2})
     assert (first.status_code, second.status_code) == (201, 201)
@@ -69,7 +67,7 @@ async def test_publish_declares_an_unknown_event_type_once() -> None:
 
 async def test_subscribe_is_idempotent_and_reports_refusal_and_absence() -> None:
     fake = FakeMediator()
-    mediator = client_for(fake)
+    mediator = mediator_for(fake)
     assert await mediator.subscribe(BIRTHS) is True
     assert await mediator.subscribe(BIRTHS) is True  # 409: already subscribed
     assert fake.subscriptions == {(CIVIL, "birth-registered")}
@@ -81,7 +79,7 @@ async def test_subscribe_is_idempotent_and_reports_refusal_and_absence() -> None
 async def test_the_subscriber_sends_each_accepted_subscription_once_and_retries_the_rest() -> None:
     fake = FakeMediator()
     deaths = Subscription("registries", "death-registered", {"delivery": "PUSH"})
-    subscriber = Subscriber(client_for(fake), [BIRTHS, deaths], retry=0.01)
+    subscriber = Subscriber(mediator_for(fake), [BIRTHS, deaths], retry=0.01)
     fake.mode = "down"
     assert await subscriber.ensure() is False
     fake.mode = "up"
