@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -58,16 +58,24 @@ def _seed(database: Database, settings: RegistriesSettings) -> None:
         log.info("facility list generated: %d places (%s)", added, settings.facility_size)
 
 
-async def _seed_when_reachable(database: Database, settings: RegistriesSettings) -> None:
-    """The database was down at start: seed as soon as it answers (readiness waits for it)."""
-    while True:
-        try:
-            await anyio.to_thread.run_sync(database.create_all)
-            await anyio.to_thread.run_sync(lambda: _seed(database, settings))
-            return
-        except SQLAlchemyError as exc:
-            log.warning("database not reachable yet, seeding later: %s", exc)
-            await asyncio.sleep(2)
+@dataclass
+class SeedWhenReachable:
+    """A worker for when the database was down at start: seed as soon as it answers (readiness
+    waits for it)."""
+
+    database: Database
+    settings: RegistriesSettings
+    name: str = "registries-seed"
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await anyio.to_thread.run_sync(self.database.create_all)
+                await anyio.to_thread.run_sync(lambda: _seed(self.database, self.settings))
+                return
+            except SQLAlchemyError as exc:
+                log.warning("database not reachable yet, seeding later: %s", exc)
+                await asyncio.sleep(2)
 
 
 def create_app(
@@ -82,11 +90,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database: Database = app.state.database
         app.state.drainer = None
-        tasks: list[asyncio.Task[None]] = []
+        app.state.seeder = None
         if app.state.schema_ready:
             _seed(database, settings)
         else:
-            tasks.append(asyncio.create_task(_seed_when_reachable(database, settings)))
+            app.state.seeder = SeedWhenReachable(database, settings)
         if settings.outbox_enabled:
             mediator = MediatorClient(
                 SERVICE,
@@ -101,17 +109,15 @@ def create_app(
                     settings.outbox_interval, settings.outbox_max_backoff, settings.outbox_batch
                 ),
             )
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        yield
 
     def outbox_worker(app: FastAPI) -> Outbox[Any] | None:
         drainer: Outbox[Any] | None = app.state.drainer
         return drainer
+
+    def seed_worker(app: FastAPI) -> SeedWhenReachable | None:
+        seeder: SeedWhenReachable | None = app.state.seeder
+        return seeder
 
     app = create_service_app(
         settings=settings,
@@ -126,7 +132,7 @@ def create_app(
         error_renderer=render,
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
-        workers=[outbox_worker],
+        workers=[seed_worker, outbox_worker],
     )
     openapi.install(app, error_shape)
     return app
