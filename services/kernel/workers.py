@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -49,6 +50,43 @@ async def supervise(
             log.exception("worker %s crashed; restarting in %.1f s", worker.name, delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)
+
+
+@dataclass
+class Every:
+    """A worker that runs `step` every `interval` seconds; a failed round is logged, not fatal."""
+
+    name: str
+    interval: float
+    step: Callable[[], Awaitable[object]]
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.step()
+            except Exception:  # the schedule outlives one bad round
+                log.exception("%s: round failed", self.name)
+
+
+@dataclass
+class UntilDone:
+    """A worker that runs `step` until it succeeds, every `retry` seconds while it raises one of
+    `expected` (a warning); anything else is a crash."""
+
+    name: str
+    retry: float
+    step: Callable[[], Awaitable[object]]
+    expected: tuple[type[Exception], ...] = (Exception,)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step()
+                return
+            except self.expected as exc:
+                log.warning("%s failed, retrying: %s", self.name, exc)
+            await asyncio.sleep(self.retry)
 
 
 class Workers:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from services.kernel.app import create_service_app
 from services.kernel.testing import serve_in_process
-from services.kernel.workers import supervise
+from services.kernel.workers import Every, UntilDone, supervise
 
 pytestmark = pytest.mark.anyio
 
@@ -98,3 +98,53 @@ async def test_a_worker_that_finishes_is_not_restarted():
     once = Once()
     await asyncio.wait_for(supervise(once, first_delay=0.01), timeout=5)
     assert once.runs == 1
+
+
+async def test_every_runs_its_step_on_schedule_and_survives_a_failed_round(caplog):
+    calls: list[int] = []
+
+    async def step() -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("one bad round")
+
+    caplog.set_level(logging.ERROR, logger="dpi.workers")
+    task = asyncio.create_task(supervise(Every("ticker", 0.01, step)))
+    try:
+        await eventually(lambda: len(calls) >= 3)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert any("ticker: round failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_until_done_retries_expected_failures_then_ends(caplog):
+    attempts: list[int] = []
+
+    async def step() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("not up yet")
+
+    caplog.set_level(logging.WARNING, logger="dpi.workers")
+    worker = UntilDone("first-sync", 0.01, step, (ConnectionError,))
+    await asyncio.wait_for(supervise(worker), timeout=5)
+    assert len(attempts) == 3
+    retried = [r for r in caplog.records if "first-sync failed, retrying" in r.getMessage()]
+    assert len(retried) == 2
+
+
+async def test_until_done_treats_an_unexpected_error_as_a_crash(caplog):
+    async def step() -> None:
+        raise KeyError("a bug")
+
+    caplog.set_level(logging.ERROR, logger="dpi.workers")
+    worker = UntilDone("first-sync", 0.01, step, (ConnectionError,))
+    task = asyncio.create_task(supervise(worker, first_delay=0.01))
+    try:
+        await eventually(lambda: any("crashed" in r.getMessage() for r in caplog.records))
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,25 +124,3 @@ def _unit(location: Obj) -> Obj:
     if location.get("status") == "inactive":
         unit["closedDate"] = str(location["meta"]["lastUpdated"])[:10] + "T00:00:00.000"
     return unit
-
-
-@contextlib.asynccontextmanager
-async def sync_on_start(sync: FacilitySync, retry_seconds: float) -> AsyncIterator[None]:
-    """Syncs once at start, retrying until the registry answers (it may start later)."""
-
-    async def first_sync() -> None:
-        while True:
-            try:
-                log.info("facility registry sync: %s", await sync.run())
-                return
-            except (RegistryUnavailable, Dhis2Error) as exc:
-                log.warning("facility registry sync failed, retrying: %s", exc)
-            await asyncio.sleep(retry_seconds)
-
-    task = asyncio.create_task(first_sync())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
