@@ -9,8 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 
-class FakeMediator:
-    """Event types per room, publish (201 with an id), subscribe (201, then 409), forwarding."""
+class FakeMediator(httpx.AsyncBaseTransport):
+    """Event types per room, publish (201 with an id), subscribe (201, then 409), forwarding.
+
+    A transport itself: a client closing it leaves it usable (the mediator client opens many)."""
 
     def __init__(self) -> None:
         self.mode = "up"  # "up", "failing" (503 on publish), "down" (connection refused)
@@ -67,13 +69,3 @@ class FakeMediator:
         if self.mode == "down":
             raise httpx.ConnectError("connection refused", request=request)
         return await self.transport.handle_async_request(request)
-
-
-class FakeTransport(httpx.AsyncBaseTransport):
-    """Routes to the fake; survives the client closing it (the mediator client opens many)."""
-
-    def __init__(self, fake: FakeMediator) -> None:
-        self.fake = fake
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.fake.handle_async_request(request)

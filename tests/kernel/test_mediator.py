@@ -5,7 +5,7 @@ import pytest
 from services.kernel.credentials import client_key
 from services.kernel.mediator import MediatorClient, Subscriber, Subscription, member_of
 from services.kernel.tracing import TraceContext, parse_traceparent, set_trace
-from tests.kernel.mediator_fake import FakeMediator, FakeTransport
+from tests.kernel.mediator_fake import FakeMediator
 
 pytestmark = pytest.mark.anyio
 
@@ -15,9 +15,8 @@ BIRTHS = Subscription("registries", "birth-registered", {"delivery": "PUSH", "pu
 
 
 def mediator_for(fake: FakeMediator) -> MediatorClient:
-    transport = FakeTransport(fake)
     return MediatorClient(
-        "sectoral_platform", secret="s3cret", base_url="http://mediator", transport=transport
+        "sectoral_platform", secret="s3cret", base_url="http://mediator", transport=fake
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
-from tests.kernel.mediator_fake import FakeMediator, FakeTransport
+from tests.kernel.mediator_fake import FakeMediator
 
 pytestmark = pytest.mark.anyio
 
@@ -54,9 +54,7 @@ class Table:
 
 
 def outbox(table: Table, fake: FakeMediator, **options: Any) -> Outbox[Row]:
-    mediator = MediatorClient(
-        "registries", base_url="http://mediator", transport=FakeTransport(fake)
-    )
+    mediator = MediatorClient("registries", base_url="http://mediator", transport=fake)
     pacing = Pacing(**{"interval": 30.0, "max_backoff": 60.0, "batch": 100, **options})
     return Outbox("test-outbox", table.as_table(), mediator, pacing)
 
