@@ -10,19 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
 from anyio import to_thread
+from sqlmodel import SQLModel, col, select
 
+from services.kernel.db import Database
 from services.kernel.mediator import PUBLISHED, MediatorClient, MediatorSession, published_id
 from services.kernel.workers import Workers
 
 log = logging.getLogger("dpi.outbox")
 
 Row = TypeVar("Row")
+M = TypeVar("M", bound=SQLModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,19 @@ class Pacing:
     interval: float
     max_backoff: float
     batch: int = 100
+
+
+def oldest_undelivered(
+    database: Database,
+    model: type[M],
+    delivered_at: Any,
+    order: Sequence[Any],
+    limit: int,
+) -> list[M]:
+    """Rows of a service's outbox model whose `delivered_at` column is empty, in `order`."""
+    query = select(model).where(col(delivered_at).is_(None)).order_by(*order).limit(limit)
+    with database.session() as session:
+        return list(session.exec(query).all())
 
 
 @dataclass(frozen=True, slots=True)

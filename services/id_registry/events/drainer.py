@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col
 
 from services.id_registry.deps import db_time
 from services.id_registry.events.models import OutboxEvent
+from services.kernel import outbox
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
@@ -37,14 +38,10 @@ def id_registry_outbox(
     pacing: Pacing,
 ) -> Outbox[OutboxEvent]:
     def pending(limit: int) -> list[OutboxEvent]:
-        with database.session() as session:
-            query = (
-                select(OutboxEvent)
-                .where(col(OutboxEvent.published_at).is_(None))
-                .order_by(col(OutboxEvent.id))
-                .limit(limit)
-            )
-            return list(session.exec(query).all())
+        order = [col(OutboxEvent.id)]
+        return outbox.oldest_undelivered(
+            database, OutboxEvent, OutboxEvent.published_at, order, limit
+        )
 
     def record(row: OutboxEvent, outcome: Delivery) -> None:
         with database.session() as session:

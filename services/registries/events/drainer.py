@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col
 
+from services.kernel import outbox
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
@@ -28,14 +29,10 @@ def registries_outbox(
 ) -> Outbox[OutboxEvent]:
     def due(limit: int) -> list[OutboxEvent]:
         """The oldest pending events, unless the oldest is still backing off (order is kept)."""
-        with database.session() as session:
-            stmt = (
-                select(OutboxEvent)
-                .where(col(OutboxEvent.published_at).is_(None))
-                .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
-                .limit(limit)
-            )
-            events = list(session.exec(stmt).all())
+        order = [col(OutboxEvent.created_at), col(OutboxEvent.id)]
+        events = outbox.oldest_undelivered(
+            database, OutboxEvent, OutboxEvent.published_at, order, limit
+        )
         if events and events[0].next_attempt_at > utcnow():
             return []
         return events
