@@ -33,6 +33,7 @@ from services.interop_layer.messagelog.chain import (
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
+from services.interop_layer.messagelog.store import BatchStore
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
@@ -77,6 +78,7 @@ class LogWriter:
         self.head_seq = 0
         self.head_hash = GENESIS
         self._insert = RecordInsert(database.engine)
+        self._store = BatchStore(database, self._lock)
 
     def open(self) -> None:
         """Register and pin the public key, read where the chain ends, export a head anchor."""
@@ -106,6 +108,7 @@ class LogWriter:
             self._task = None
         await self.flush()
         await to_thread.run_sync(self.trust.export, self.head_seq, self.head_hash)
+        await to_thread.run_sync(self._store.shutdown)
 
     def submit(self, fields: dict[str, Any]) -> None:
         """Hand a record over without waiting for it (written within the flush interval)."""
@@ -227,7 +230,7 @@ class LogWriter:
         # The batch's last record is signed, and through the chain it vouches for the rest
         # (X-Road time-stamps batches the same way): one signature per batch, not per record.
         batch[-1]["signature"] = sign(key, prev.encode())
-        with self.database.engine.begin() as connection:
+        with self._store.begin() as connection:
             self._insert.execute(connection, batch)
             self._set_mark(connection, "head", seq, prev)
         self.head_seq, self.head_hash = seq, prev

@@ -1,0 +1,87 @@
+"""Where the writer commits its batches: on SQLite one connection of its own, checkpointed aside.
+
+SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages: every thirty
+or so batches one commit copied the WAL into the database and synced both files, and since
+batches are committed on the event loop, every exchange waited (milliseconds, up to 20 ms on a
+busy disk). The writer's connection therefore never checkpoints; a thread does it after every
+`CHECKPOINT_BATCHES` commits, concurrently (a passive checkpoint takes no write lock). Should the
+WAL keep growing because batches always land while it runs, the next checkpoint holds the
+writer's lock, so the WAL restarts. A commit is as durable as before: its WAL pages are written
+(`synchronous=NORMAL`) before the answer leaves; the checkpoint only moves them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+from sqlalchemy import Connection
+
+from services.kernel.db import Database
+
+log = logging.getLogger("dpi.interop.messagelog")
+CHECKPOINT_BATCHES = 32
+WAL_LIMIT = 4096  # pages (16 MB): past this the next checkpoint waits for the writer's lock
+
+
+class BatchStore:
+    def __init__(self, database: Database, writer_lock: threading.Lock) -> None:
+        self.database = database
+        self._writer_lock = writer_lock
+        self._connection: Connection | None = None
+        self._since = 0
+        self._checkpointing = threading.Lock()
+        self._overdue = False
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction for one batch, committed on leaving (called under the writer's lock)."""
+        if not self.database.is_sqlite:
+            with self.database.engine.begin() as pooled:
+                yield pooled
+            return
+        connection = self._connection
+        if connection is None:
+            connection = self.database.engine.connect()
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            connection.commit()
+            self._connection = connection
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            self.close()  # a fresh connection for the retry
+            raise
+        self._since += 1
+        if self._since >= CHECKPOINT_BATCHES and self._checkpointing.acquire(blocking=False):
+            self._since = 0
+            threading.Thread(target=self.checkpoint, name="message-log-checkpoint").start()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database (thread; `_checkpointing` is held by the caller)."""
+        try:
+            overdue, self._overdue = self._overdue, False
+            with (
+                self._writer_lock if overdue else nullcontext(),
+                self.database.engine.connect() as connection,
+            ):
+                _, pages, copied = connection.exec_driver_sql(
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).one()
+            self._overdue = pages > WAL_LIMIT and copied < pages
+        except Exception:
+            log.exception("message log checkpoint failed (the WAL keeps the records)")
+        finally:
+            self._checkpointing.release()
+
+    def shutdown(self) -> None:
+        """Wait for a checkpoint under way, close the connection (the writer has stopped)."""
+        with self._checkpointing:
+            self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
