@@ -17,13 +17,42 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-from sqlalchemy import Connection
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Table, bindparam, insert, update
 
+from services.interop_layer.api_model import utcnow
+from services.interop_layer.messagelog.chain import mark_message, sign
+from services.interop_layer.messagelog.models import LogMark
 from services.kernel.db import Database
 
 log = logging.getLogger("dpi.interop.messagelog")
 CHECKPOINT_BATCHES = 32
 WAL_LIMIT = 4096  # pages (16 MB): past this the next checkpoint waits for the writer's lock
+_MARKS: Table = LogMark.__table__  # type: ignore[attr-defined]
+# Built once: constructing an UPDATE per batch cost more than the batch's inserts.
+_UPDATE_MARK = update(_MARKS).where(_MARKS.c.name == bindparam("mark_name"))
+
+
+def write_mark(
+    connection: Connection,
+    *,
+    name: str,
+    seq: int,
+    digest: str,
+    key: Ed25519PrivateKey,
+    key_id: str,
+) -> None:
+    """Set the signed mark `name` (`head`, `anchor`) to record `seq` with hash `digest`."""
+    values = {
+        "seq": seq,
+        "record_hash": digest,
+        "key_id": key_id,
+        "signature": sign(key, mark_message(name, seq, digest)),
+        "updated_at": utcnow(),
+    }
+    updated = connection.execute(_UPDATE_MARK, {"mark_name": name, **values})
+    if not updated.rowcount:
+        connection.execute(insert(_MARKS), {"name": name, **values})
 
 
 class BatchStore:
