@@ -1,4 +1,4 @@
-"""One signature per written batch: the signed record vouches for the batch through the chain,
+"""At rest one signature per written batch: the signed record vouches for the batch through the chain,
 so rewriting records (hashes recomputed) is still found, by a signature or the signed head."""
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, update
 
 from services.interop_layer.api_model import utcnow
 from services.interop_layer.messagelog.chain import mark_message, sign
+from services.interop_layer.messagelog.insert import Prepared
 from services.interop_layer.messagelog.models import LogMark
 from services.kernel.db import Database
 
@@ -29,30 +30,12 @@ log = logging.getLogger("dpi.interop.messagelog")
 CHECKPOINT_BATCHES = 32
 WAL_LIMIT = 4096  # pages (16 MB): past this the next checkpoint waits for the writer's lock
 _MARKS: Table = LogMark.__table__  # type: ignore[attr-defined]
-# Built once: constructing an UPDATE per batch cost more than the batch's inserts.
-_UPDATE_MARK = update(_MARKS).where(_MARKS.c.name == bindparam("mark_name"))
-
-
-def write_mark(
-    connection: Connection,
-    *,
-    name: str,
-    seq: int,
-    digest: str,
-    key: Ed25519PrivateKey,
-    key_id: str,
-) -> None:
-    """Set the signed mark `name` (`head`, `anchor`) to record `seq` with hash `digest`."""
-    values = {
-        "seq": seq,
-        "record_hash": digest,
-        "key_id": key_id,
-        "signature": sign(key, mark_message(name, seq, digest)),
-        "updated_at": utcnow(),
-    }
-    updated = connection.execute(_UPDATE_MARK, {"mark_name": name, **values})
-    if not updated.rowcount:
-        connection.execute(insert(_MARKS), {"name": name, **values})
+_MARK_FIELDS = ("seq", "record_hash", "key_id", "signature", "updated_at")
+_UPDATE_MARK = (
+    update(_MARKS)
+    .where(_MARKS.c.name == bindparam("mark_name"))
+    .values({name: bindparam(name) for name in _MARK_FIELDS})
+)
 
 
 class BatchStore:
@@ -60,8 +43,11 @@ class BatchStore:
         self.database = database
         self._writer_lock = writer_lock
         self._connection: Connection | None = None
+        self._update_mark = Prepared(database.engine, _MARKS, _UPDATE_MARK)
         self._since = 0
-        self._checkpointing = threading.Lock()
+        self._wanted = threading.Event()  # set: a checkpoint is asked for or under way
+        self._thread: threading.Thread | None = None
+        self._closing = False
         self._overdue = False
 
     @contextmanager
@@ -84,12 +70,25 @@ class BatchStore:
             self.close()  # a fresh connection for the retry
             raise
         self._since += 1
-        if self._since >= CHECKPOINT_BATCHES and self._checkpointing.acquire(blocking=False):
+        if self._since >= CHECKPOINT_BATCHES and not self._wanted.is_set():
             self._since = 0
-            threading.Thread(target=self.checkpoint, name="message-log-checkpoint").start()
+            self._wanted.set()  # never waits: starting a thread each time did, on a busy machine
+            if self._thread is None:
+                self._closing = False
+                self._thread = threading.Thread(
+                    target=self._checkpoints, name="message-log-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def _checkpoints(self) -> None:
+        while not self._closing:
+            self._wanted.wait()
+            if not self._closing:
+                self.checkpoint()
+            self._wanted.clear()
 
     def checkpoint(self) -> None:
-        """Copy the WAL into the database (thread; `_checkpointing` is held by the caller)."""
+        """Copy the WAL into the database (the checkpoint thread)."""
         try:
             overdue, self._overdue = self._overdue, False
             with (
@@ -102,13 +101,37 @@ class BatchStore:
             self._overdue = pages > WAL_LIMIT and copied < pages
         except Exception:
             log.exception("message log checkpoint failed (the WAL keeps the records)")
-        finally:
-            self._checkpointing.release()
+
+    def write_mark(
+        self,
+        connection: Connection,
+        *,
+        name: str,
+        seq: int,
+        digest: str,
+        key: Ed25519PrivateKey,
+        key_id: str,
+    ) -> None:
+        """Set the signed mark `name` (`head`, `anchor`) to record `seq` with hash `digest`."""
+        values = {
+            "seq": seq,
+            "record_hash": digest,
+            "key_id": key_id,
+            "signature": sign(key, mark_message(name, seq, digest)),
+            "updated_at": utcnow(),
+        }
+        updated = self._update_mark.execute(connection, [{"mark_name": name, **values}])
+        if not updated.rowcount:
+            connection.execute(insert(_MARKS), {"name": name, **values})
 
     def shutdown(self) -> None:
         """Wait for a checkpoint under way, close the connection (the writer has stopped)."""
-        with self._checkpointing:
-            self.close()
+        if self._thread is not None:
+            self._closing = True
+            self._wanted.set()
+            self._thread.join()
+            self._thread = None
+        self.close()
 
     def close(self) -> None:
         if self._connection is not None:

@@ -33,7 +33,7 @@ from services.interop_layer.messagelog.chain import (
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
-from services.interop_layer.messagelog.store import BatchStore, write_mark
+from services.interop_layer.messagelog.store import BatchStore
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
@@ -246,7 +246,9 @@ class LogWriter:
                 log.exception("could not export the message log's head anchor")
 
     def _set_mark(self, connection: Connection, name: str, seq: int, digest: str) -> None:
-        write_mark(connection, name=name, seq=seq, digest=digest, key=self.key, key_id=self.key_id)
+        self._store.write_mark(
+            connection, name=name, seq=seq, digest=digest, key=self.key, key_id=self.key_id
+        )
 
     async def purge(self, *, before: Any) -> PurgeReport:
         """Delete the oldest records up to the first one started at or after `before`.
