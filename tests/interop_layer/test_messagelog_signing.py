@@ -3,6 +3,7 @@ covers every batch), and on SQLite its commits never checkpoint: a thread does, 
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -114,4 +115,33 @@ async def test_commits_leave_the_checkpoint_to_a_thread(
     assert path.stat().st_size > size + 1_000_000
     await writer.stop()
     assert verify_database(module_database).ok is True
+    database.dispose()
+
+
+async def test_an_overdue_checkpoint_waits_for_the_writer(
+    module_database: str, tmp_path: Path
+) -> None:
+    """When the WAL kept growing past its limit, the next checkpoint holds the writer's lock so
+    that no batch lands while it runs (the WAL can then restart)."""
+    if not module_database.startswith("sqlite"):
+        pytest.skip("SQLite's WAL checkpoint; PostgreSQL checkpoints in the server")
+    database = Database(empty_database(module_database), Base.metadata)
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.open()
+    store = writer._store
+    store._overdue = True
+    done = threading.Event()
+
+    def run() -> None:
+        store.checkpoint()
+        done.set()
+
+    with writer._lock:  # a batch is being written
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert not done.wait(0.3)  # the checkpoint waits for the batch
+    assert done.wait(10)
+    thread.join()
+    assert store._overdue is False  # the WAL was copied whole: it restarts
+    await writer.stop()
     database.dispose()
