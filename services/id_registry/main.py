@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 
@@ -14,7 +13,7 @@ from services.id_registry.controls.routes import router as controls_router
 from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.deps import Clock, db_time, system_clock
 from services.id_registry.errors import error_shape, mosip_errors
-from services.id_registry.events.drainer import ClientFactory, Drainer
+from services.id_registry.events.drainer import id_registry_outbox
 from services.id_registry.events.inbox import BIRTH, DEATH
 from services.id_registry.events.inbox import router as inbox_router
 from services.id_registry.events.routes import router as events_router
@@ -35,18 +34,18 @@ from services.id_registry.vids.routes import router as vids_router
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
-from services.kernel.http import make_client
+from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
+from services.kernel.outbox import Pacing
 from services.kernel.settings import load_settings
-from services.kernel.topology import load_topology, service_url
 
 SERVICE = "id_registry"
 WAL_PAGES = 4000
 
 
-def civil_subscriptions() -> list[tuple[str, str]]:
-    """The civil register's room and the events the ID system acts on."""
-    room = load_topology().member_id("registries")
-    return [] if room is None else [(room, BIRTH), (room, DEATH)]
+def civil_subscriptions() -> list[Subscription]:
+    """The civil register's events the ID system acts on, pushed to its inbox."""
+    body = {"delivery": "PUSH", "pushPath": "/v1/events/inbox"}
+    return [Subscription("registries", event_type, body) for event_type in (BIRTH, DEATH)]
 
 
 def create_app(
@@ -59,11 +58,9 @@ def create_app(
 ) -> FastAPI:
     """The app; tests inject a clock, a publisher client (fake mediator) or no drainer task."""
     settings = settings or load_settings(SERVICE, IdRegistrySettings)
-    member_id = load_topology().member_id(SERVICE)
-    assert member_id is not None
-
-    def default_publisher() -> httpx.AsyncClient:
-        return make_client(service_url("interop_layer"))
+    mediator = MediatorClient(SERVICE, secret=settings.sandbox_secret, client_factory=publisher)
+    background = run_drainer and settings.publish_events
+    subscriptions_wanted = settings.subscribe_civil_events
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,23 +96,19 @@ def create_app(
                     seed(session=session, settings=settings, now=db_time(clock()))
 
             await to_thread.run_sync(run_seed)
-        drainer = Drainer(
+        app.state.drainer = id_registry_outbox(
             database=database,
-            member_id=member_id,
-            client_factory=publisher or default_publisher,
+            mediator=mediator,
             clock=clock,
-            interval=settings.drain_interval_seconds,
-            max_backoff=settings.drain_max_backoff_seconds,
-            secret=settings.sandbox_secret,
-            subscriptions=civil_subscriptions() if settings.subscribe_civil_events else [],
+            pacing=Pacing(settings.drain_interval_seconds, settings.drain_max_backoff_seconds),
         )
-        app.state.drainer = drainer
-        if run_drainer and settings.publish_events:
-            drainer.start()
+        subscriptions = civil_subscriptions() if settings.subscribe_civil_events else []
+        app.state.subscriber = Subscriber(
+            mediator, subscriptions, retry=settings.drain_interval_seconds
+        )
         try:
             yield
         finally:
-            await drainer.stop()
             if loop_connection is not None:
                 loop_connection.close()
 
@@ -137,6 +130,10 @@ def create_app(
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
+        workers=[
+            lambda app: app.state.drainer if background else None,
+            lambda app: app.state.subscriber if background and subscriptions_wanted else None,
+        ],
     )
     openapi.install(app, error_shape)
     app.state.clock = clock

@@ -23,6 +23,7 @@ class InteropSettings(ServiceSettings):
     message_log_flush_interval: float = 0.05
     message_log_commit_delay: float = 0.002
     message_log_anchor_interval: float = 1.0
+    message_log_signature_interval: float = 0.1  # under load; at rest every batch is signed
     provider_connect_timeout: float = 2.0
     provider_read_timeout: float = 30.0
     forward_pool_size: int = 64

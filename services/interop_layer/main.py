@@ -80,6 +80,7 @@ def create_app(
             commit_delay=settings.message_log_commit_delay,
             trust=trust_dir(settings.state_dir()),
             anchor_interval=settings.message_log_anchor_interval,
+            signature_interval=settings.message_log_signature_interval,
         )
         writer.open()
         writer.start()

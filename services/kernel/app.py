@@ -21,6 +21,7 @@ from services.kernel.logs import AccessLogMiddleware, configure_logging
 from services.kernel.settings import ServiceSettings
 from services.kernel.topology import load_topology
 from services.kernel.tracing import TraceMiddleware
+from services.kernel.workers import WorkerFactory, Workers
 
 log = logging.getLogger("dpi.app")
 
@@ -43,12 +44,14 @@ def create_service_app(
     authenticate_headers: HeaderCheck | None = None,
     version: str = "0.1.0",
     configure_logs: bool = True,
+    workers: Sequence[WorkerFactory] = (),
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app for `settings.service` with probes, `/info`, error shape and tracing.
 
     Bodies are capped at `settings.max_body_bytes`, or `body_limits[prefix]` under a path prefix;
     `authenticate_headers` refuses a request with a body whose credentials fail, before it is read.
+    `workers` are built once the service's `lifespan` has started, and stopped before it ends.
     """
     spec = load_topology().service(settings.service)
     member_id = load_topology().member_id(spec.name)
@@ -63,12 +66,11 @@ def create_service_app(
         app.state.schema_ready = _try_create_schema(database)
         try:
             if lifespan is None:
-                with _startup_heap_frozen():
+                async with _running(app, workers):
                     yield
             else:
-                async with lifespan(app):
-                    with _startup_heap_frozen():
-                        yield
+                async with lifespan(app), _running(app, workers):
+                    yield
         finally:
             database.dispose()
             otel.stop_exporter()
@@ -137,6 +139,18 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+@asynccontextmanager
+async def _running(app: FastAPI, factories: Sequence[WorkerFactory]) -> AsyncIterator[None]:
+    running = Workers()
+    app.state.workers = running
+    running.start(w for w in (factory(app) for factory in factories) if w is not None)
+    try:
+        with _startup_heap_frozen():
+            yield
+    finally:
+        await running.stop()
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import httpx
 
 from services.kernel import otel
 from services.kernel.redact import redact_path
-from services.kernel.topology import service_url
 from services.kernel.tracing import TRACEPARENT, current_trace, start_span
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
@@ -83,8 +82,3 @@ def make_sync_client(
         transport=transport,
         event_hooks={"request": [_add_trace_sync], "response": [_record_sync]},
     )
-
-
-def client_for(service: str, **kwargs: object) -> httpx.AsyncClient:
-    """A client for another sandbox service, at the URL the topology (and environment) give."""
-    return make_client(service_url(service), **kwargs)  # type: ignore[arg-type]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import anyio.to_thread
 import httpx
@@ -16,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
+from services.kernel.mediator import MediatorClient
+from services.kernel.outbox import Outbox, Pacing
 from services.kernel.settings import load_settings
-from services.kernel.topology import load_topology, service_url
 from services.registries.base import Base
 from services.registries.catalog import routes as catalog_routes
 from services.registries.catalog.builtin import builtin_registries
@@ -25,7 +27,7 @@ from services.registries.catalog.service import save_registry
 from services.registries.data import routes as data_routes
 from services.registries.errors import error_shape, render
 from services.registries.events import routes as event_routes
-from services.registries.events.drainer import Drainer
+from services.registries.events.drainer import registries_outbox
 from services.registries.facility import routes as facility_routes
 from services.registries.facility import service as facility_service
 from services.registries.facility.generator import size_for
@@ -56,16 +58,24 @@ def _seed(database: Database, settings: RegistriesSettings) -> None:
         log.info("facility list generated: %d places (%s)", added, settings.facility_size)
 
 
-async def _seed_when_reachable(database: Database, settings: RegistriesSettings) -> None:
-    """The database was down at start: seed as soon as it answers (readiness waits for it)."""
-    while True:
-        try:
-            await anyio.to_thread.run_sync(database.create_all)
-            await anyio.to_thread.run_sync(lambda: _seed(database, settings))
-            return
-        except SQLAlchemyError as exc:
-            log.warning("database not reachable yet, seeding later: %s", exc)
-            await asyncio.sleep(2)
+@dataclass
+class SeedWhenReachable:
+    """A worker for when the database was down at start: seed as soon as it answers (readiness
+    waits for it)."""
+
+    database: Database
+    settings: RegistriesSettings
+    name: str = "registries-seed"
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await anyio.to_thread.run_sync(self.database.create_all)
+                await anyio.to_thread.run_sync(lambda: _seed(self.database, self.settings))
+                return
+            except SQLAlchemyError as exc:
+                log.warning("database not reachable yet, seeding later: %s", exc)
+                await asyncio.sleep(2)
 
 
 def create_app(
@@ -75,39 +85,39 @@ def create_app(
 ) -> FastAPI:
     """The app; `mediator_transport` lets tests put a fake mediator behind the drainer."""
     settings = settings or load_settings(SERVICE, RegistriesSettings)
-    member_id = load_topology().member_id(SERVICE) or "DPI/GOV/CRVS/registries"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database: Database = app.state.database
         app.state.drainer = None
-        tasks: list[asyncio.Task[None]] = []
+        app.state.seeder = None
         if app.state.schema_ready:
             _seed(database, settings)
         else:
-            tasks.append(asyncio.create_task(_seed_when_reachable(database, settings)))
+            app.state.seeder = SeedWhenReachable(database, settings)
         if settings.outbox_enabled:
-            drainer = Drainer(
-                database=database,
-                member_id=member_id,
-                mediator_url=settings.mediator_url or service_url("interop_layer"),
+            mediator = MediatorClient(
+                SERVICE,
                 secret=settings.sandbox_secret,
-                interval=settings.outbox_interval,
-                max_backoff=settings.outbox_max_backoff,
-                batch=settings.outbox_batch,
+                base_url=settings.mediator_url,
                 transport=mediator_transport,
             )
-            app.state.drainer = drainer
-            tasks.append(asyncio.create_task(drainer.run(), name="registries-outbox"))
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            if app.state.drainer is not None:
-                await app.state.drainer.close()
+            app.state.drainer = registries_outbox(
+                database=database,
+                mediator=mediator,
+                pacing=Pacing(
+                    settings.outbox_interval, settings.outbox_max_backoff, settings.outbox_batch
+                ),
+            )
+        yield
+
+    def outbox_worker(app: FastAPI) -> Outbox[Any] | None:
+        drainer: Outbox[Any] | None = app.state.drainer
+        return drainer
+
+    def seed_worker(app: FastAPI) -> SeedWhenReachable | None:
+        seeder: SeedWhenReachable | None = app.state.seeder
+        return seeder
 
     app = create_service_app(
         settings=settings,
@@ -122,6 +132,7 @@ def create_app(
         error_renderer=render,
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
+        workers=[seed_worker, outbox_worker],
     )
     openapi.install(app, error_shape)
     return app

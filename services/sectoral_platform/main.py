@@ -16,25 +16,24 @@ from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT
+from services.kernel.mediator import MediatorClient
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
 from services.sectoral_platform.aggregation.routes import router as aggregation_router
-from services.sectoral_platform.aggregation.routes import scheduled
 from services.sectoral_platform.analytics.routes import router as analytics_router
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.common.errors import ERROR_SHAPE, render_web_message
 from services.sectoral_platform.common.web import Dhis2PathMiddleware
-from services.sectoral_platform.events.civil import BirthConsumer, subscribed
-from services.sectoral_platform.events.outbox import Drainer, draining
+from services.sectoral_platform.events.civil import BirthConsumer
+from services.sectoral_platform.events.outbox import platform_outbox
 from services.sectoral_platform.events.routes import router as events_router
 from services.sectoral_platform.facilities.routes import router as facilities_router
-from services.sectoral_platform.facilities.sync import FacilitySync, sync_on_start
+from services.sectoral_platform.facilities.sync import FacilitySync
 from services.sectoral_platform.identity.ida import IdaClient
 from services.sectoral_platform.identity.routes import router as identity_router
-from services.sectoral_platform.identity.routes import verifying
 from services.sectoral_platform.identity.sealing import fernet
 from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.metadata.routes import router as metadata_router
@@ -47,6 +46,7 @@ from services.sectoral_platform.sharing.routes import router as sharing_router
 from services.sectoral_platform.system.routes import router as system_router
 from services.sectoral_platform.tracker.jobs import JobRunner, running
 from services.sectoral_platform.tracker.routes import router as tracker_router
+from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
 BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
@@ -54,6 +54,7 @@ BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
 
 def create_app(settings: SectoralSettings | None = None) -> FastAPI:
     settings = settings or load_settings(SERVICE, SectoralSettings)
+    mediator = MediatorClient(SERVICE, secret=settings.sandbox_secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,30 +67,19 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         app.state.authenticator = Authenticator(store)
         app.state.system_id = system_id(settings)
         engine = app.state.database.engine
-        ida = IdaClient(license_key=settings.ida_license_key, api_key=settings.ida_api_key)
+        ida = IdaClient(
+            license_key=settings.ida_license_key, api_key=settings.ida_api_key, mediator=mediator
+        )
         registrar = Registrar(engine, store, ida, fernet(settings.pending_key))
         app.state.registrar = registrar
-        facility_sync = FacilitySync(engine, store, asyncio.Lock())
+        facility_sync = FacilitySync(engine, store, asyncio.Lock(), mediator)
         app.state.facility_sync = facility_sync
         async with contextlib.AsyncExitStack() as stack:
             app.state.tracker_jobs = await stack.enter_async_context(
                 running(JobRunner(engine, store))
             )
-            await stack.enter_async_context(verifying(registrar, settings.verify_interval_seconds))
-            await stack.enter_async_context(
-                scheduled(engine, store, settings.aggregation_interval_seconds)
-            )
-            app.state.drainer = Drainer(engine)
+            app.state.drainer = platform_outbox(engine, mediator, settings.drain_interval_seconds)
             app.state.birth_consumer = BirthConsumer(engine, store)
-            await stack.enter_async_context(
-                draining(app.state.drainer, settings.drain_interval_seconds)
-            )
-            if settings.subscribe_civil_events:
-                await stack.enter_async_context(subscribed(settings.facility_sync_retry_seconds))
-            if settings.facility_sync_on_start:
-                await stack.enter_async_context(
-                    sync_on_start(facility_sync, settings.facility_sync_retry_seconds)
-                )
             yield
 
     app = create_service_app(
@@ -114,6 +104,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         body_limits={prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
         authenticate_headers=authenticate_headers,
+        workers=declared(settings, mediator),
     )
     openapi.install(app, ERROR_SHAPE)
     app.add_middleware(Dhis2PathMiddleware)

@@ -1,5 +1,6 @@
 """The decision endpoint: permit and every kind of deny, immediacy, audit, access."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -212,3 +213,31 @@ async def test_unreadable_records_give_no_decision(settings_for):
         response = await client.post("/v1/decisions", json=body, headers=MEDIATOR)
         assert response.status_code == 503
         assert response.json()["code"] == "consent-store-unavailable"
+
+
+async def test_a_refused_value_fails_its_own_decision_not_its_batch(consent):
+    """Decisions are committed in groups: a value the database refuses (a NUL character on
+    PostgreSQL) is that request's 400, while the decisions batched with it are given."""
+    good = {
+        "subject": "tok-batch",
+        "dataConsumer": "DPI/GOV/MOE/emis",
+        "dataProvider": "DPI/GOV/MOH/hmis",
+        "purpose": "school-enrolment",
+        "dataCategories": ["immunisation-status"],
+    }
+    bad = {**good, "dataConsumer": "DPI/GOV/MOE/em\u0000is"}
+    bodies = [good, bad, good, good]
+    answers = await asyncio.gather(
+        *(consent.client.post("/v1/decisions", json=b, headers=MEDIATOR) for b in bodies)
+    )
+    assert [a.status_code for i, a in enumerate(answers) if i != 1] == [200, 200, 200]
+    refused = answers[1]
+    if refused.status_code == 400:  # PostgreSQL refuses NUL in text
+        assert refused.json()["code"] == "unstorable-value"
+    else:  # SQLite stores it: the decision is given and stored like any other
+        assert refused.status_code == 200, refused.text
+    for answer in answers:
+        if answer.status_code == 200:
+            decision_id = answer.json()["decisionId"]
+            stored = await consent.client.get(f"/v1/decisions/{decision_id}", headers=ORG)
+            assert stored.status_code == 200, stored.text

@@ -104,9 +104,9 @@ async def test_the_id_system_subscribes_to_civil_events(make_app):
         return make_client("http://mediator", transport=httpx.ASGITransport(app=mediator))
 
     async with serve_in_process(make_app(publisher=publisher)) as client:
-        drainer = client._transport.app.state.drainer  # type: ignore[attr-defined]
-        assert await drainer.ensure_subscriptions() is True
-        assert await drainer.ensure_subscriptions() is True  # done once
+        subscriber = client._transport.app.state.subscriber  # type: ignore[attr-defined]
+        assert await subscriber.ensure() is True
+        assert await subscriber.ensure() is True  # done once
     assert [name for name, _, _ in seen] == ["birth-registered", "death-registered"]
     assert seen[0][1] == {"delivery": "PUSH", "pushPath": "/v1/events/inbox"}
     assert seen[0][2] == client_key("DPI/GOV/NIA/id-registry")

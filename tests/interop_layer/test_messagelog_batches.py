@@ -1,5 +1,5 @@
-"""One signature per written batch: the signed record vouches for the batch through the chain,
-so rewriting records (hashes recomputed) is still found, by a signature or the signed head."""
+"""At rest one signature per written batch: the signed record vouches for the batch through the
+chain, so rewriting records (hashes recomputed) is still found, by a signature or the head."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from services.consent.decisions.store import MAX_BATCH, DecisionRow, DecisionStore
-from services.kernel.errors import DomainError
+from services.kernel.errors import BadRequest, DomainError
 
 log = logging.getLogger("dpi.consent.decisions")
 
@@ -53,7 +53,13 @@ class DecisionLog:
             loop.call_soon(self._flush)
         try:
             await future
-        except Exception as exc:  # not stored, so not given: the caller must ask again
+        except Exception as exc:
+            if _refused_value(exc):  # e.g. a NUL character on PostgreSQL: bad input, not stored
+                raise BadRequest(
+                    "A value in the request cannot be stored (e.g. a NUL character).",
+                    code="unstorable-value",
+                ) from exc
+            # not stored, so not given: the caller must ask again
             raise DomainError(
                 "The decision could not be recorded; try again.",
                 code="decision-not-recorded",
@@ -76,8 +82,8 @@ class DecisionLog:
 
     async def _write_in_thread(self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]) -> None:
         try:
-            error = await asyncio.to_thread(self._attempt, batch)
-            self._settle(batch, error)
+            errors = await asyncio.to_thread(self._attempt, batch)
+            self._settle(batch, errors)
         finally:
             self._writing = False
             if self._pending:
@@ -91,22 +97,34 @@ class DecisionLog:
             except Exception:  # the next round retries; the log itself is never at risk
                 log.warning("WAL checkpoint failed", exc_info=True)
 
-    def _attempt(self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]) -> Exception | None:
+    def _attempt(
+        self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]
+    ) -> list[Exception | None]:
+        """Each entry's outcome: a value the database refuses fails its own entry, not the batch."""
         try:
             self.store.write([entry for entry, _ in batch])
-        except Exception as exc:  # the callers answer 5xx: those decisions were not given
-            log.exception("could not store %d decisions", len(batch))
-            return exc
-        return None
+        except Exception as exc:
+            if _refused_value(exc):
+                if len(batch) == 1:
+                    return [exc]
+                return [self._attempt([item])[0] for item in batch]
+            log.exception("could not store %d decisions", len(batch))  # the callers answer 5xx
+            return [exc] * len(batch)
+        return [None] * len(batch)
 
     @staticmethod
     def _settle(
-        batch: list[tuple[DecisionRow, asyncio.Future[None]]], error: Exception | None
+        batch: list[tuple[DecisionRow, asyncio.Future[None]]], errors: list[Exception | None]
     ) -> None:
-        for _, future in batch:
+        for (_, future), error in zip(batch, errors, strict=True):
             if future.done():
                 continue
             if error is None:
                 future.set_result(None)
             else:
                 future.set_exception(error)
+
+
+def _refused_value(exc: BaseException) -> bool:
+    """A DB-API `DataError` (psycopg, sqlite3): the database refused a value, not the write."""
+    return any(cls.__name__ == "DataError" for cls in type(exc).__mro__)

@@ -25,6 +25,7 @@ from services.consent.decisions.service import (
     list_decisions,
     make_decision,
 )
+from services.kernel import openapi
 from services.kernel.callers import is_mediator_key
 from services.kernel.credentials import MEDIATOR_KEY_HEADER
 from services.kernel.db import SessionDep
@@ -76,6 +77,7 @@ router.add_api_route(
     response_model=DecisionPublic,
     summary="Decide whether an exchange about a subject is permitted (mediator only)",
     openapi_extra=_REQUEST_SCHEMA,
+    responses=openapi.errors(503),  # the decision could not be recorded, so it is not given
 )
 fast_route = Route("/v1/decisions", post_decision, methods=["POST"])
 

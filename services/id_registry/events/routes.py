@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request
 
-from services.id_registry.events.drainer import Drainer
 from services.id_registry.events.models import OutboxEventPublic
 from services.id_registry.events.service import list_outbox
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
+from services.kernel.outbox import Outbox
 
 router = APIRouter(prefix="/v1/events", tags=["events (admin)"])
 
@@ -25,5 +27,5 @@ def outbox(
 
 @router.post("/outbox/drain", summary="Publish pending events now")
 async def drain(request: Request, _: AdminDep) -> dict[str, int]:
-    drainer: Drainer = request.app.state.drainer
+    drainer: Outbox[Any] = request.app.state.drainer
     return {"published": await drainer.drain_once()}

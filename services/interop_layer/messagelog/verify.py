@@ -1,8 +1,9 @@
 """Verify the message log: every link, hash and signature, from the purge anchor to the head.
 
-Records are signed per written batch (older chains: every record): a signed record vouches for
-the unsigned ones before it through the hash links, and the signed head for the last ones, so a
-change anywhere fails a hash, a link or a signature.
+A signed record vouches for the unsigned ones before it through the hash links (the writer signs
+a batch's last record at rest, and under load at most every signature interval; older chains: every
+batch or every record), and the head, signed on every commit, for all of them, so a change anywhere
+fails a hash, a link or a signature.
 
 Trust comes from outside the database when it is given (`pinned` keys, `known` heads): every
 key the database lists must be pinned (same key), signatures count only under pinned keys, and

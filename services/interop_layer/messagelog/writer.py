@@ -11,36 +11,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, update
+from sqlalchemy import Connection, delete, func
 from sqlmodel import Session, col, select
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.messagelog.bodies import derive_bodies
 from services.interop_layer.messagelog.chain import (
     GENESIS,
     key_id_of,
-    mark_message,
     public_pem,
     record_digest,
     sign,
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
+from services.interop_layer.messagelog.store import BatchStore
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
 
 log = logging.getLogger("dpi.interop.messagelog")
-_MARKS: Table = LogMark.__table__  # type: ignore[attr-defined]
-# Built once: constructing an UPDATE per batch cost more than the batch's inserts.
-_UPDATE_MARK = update(_MARKS).where(_MARKS.c.name == bindparam("mark_name"))
 T = TypeVar("T")
 
 
@@ -54,10 +52,13 @@ class LogWriter:
         commit_delay: float = 0.0,
         trust: Path | None = None,
         anchor_interval: float = 1.0,
+        signature_interval: float = 0.0,
     ) -> None:
         self.database = database
         self.group_delay = group_delay
         self.commit_delay = commit_delay
+        self.signature_interval = signature_interval
+        self._signed_at = -math.inf  # when a record was last signed
         self.expected = 0  # exchanges under way whose records will come (`answer_logged`)
         self._gathering: asyncio.Future[None] | None = None
         self.key = key
@@ -77,6 +78,7 @@ class LogWriter:
         self.head_seq = 0
         self.head_hash = GENESIS
         self._insert = RecordInsert(database.engine)
+        self._store = BatchStore(database, self._lock)
 
     def open(self) -> None:
         """Register and pin the public key, read where the chain ends, export a head anchor."""
@@ -106,6 +108,7 @@ class LogWriter:
             self._task = None
         await self.flush()
         await to_thread.run_sync(self.trust.export, self.head_seq, self.head_hash)
+        await to_thread.run_sync(self._store.shutdown)
 
     def submit(self, fields: dict[str, Any]) -> None:
         """Hand a record over without waiting for it (written within the flush interval)."""
@@ -224,10 +227,15 @@ class LogWriter:
             digest = record_digest(prev, fields)
             fields["prev_hash"], fields["record_hash"], fields["signature"] = prev, digest, ""
             prev = digest
-        # The batch's last record is signed, and through the chain it vouches for the rest
-        # (X-Road time-stamps batches the same way): one signature per batch, not per record.
-        batch[-1]["signature"] = sign(key, prev.encode())
-        with self.database.engine.begin() as connection:
+        # The signed head (below) vouches for every record through the chain. A record signature
+        # also names, when verification fails, the records it vouches for: the batch's last
+        # record is signed when no exchange is left under way, and under load at most every
+        # signature interval (X-Road time-stamps batches alike), not once per commit.
+        now = time.monotonic()
+        if self.expected <= 0 or now - self._signed_at >= self.signature_interval:
+            batch[-1]["signature"] = sign(key, prev.encode())
+            self._signed_at = now
+        with self._store.begin() as connection:
             self._insert.execute(connection, batch)
             self._set_mark(connection, "head", seq, prev)
         self.head_seq, self.head_hash = seq, prev
@@ -238,16 +246,9 @@ class LogWriter:
                 log.exception("could not export the message log's head anchor")
 
     def _set_mark(self, connection: Connection, name: str, seq: int, digest: str) -> None:
-        values = {
-            "seq": seq,
-            "record_hash": digest,
-            "key_id": self.key_id,
-            "signature": sign(self.key, mark_message(name, seq, digest)),
-            "updated_at": utcnow(),
-        }
-        updated = connection.execute(_UPDATE_MARK, {"mark_name": name, **values})
-        if not updated.rowcount:
-            connection.execute(insert(_MARKS), {"name": name, **values})
+        self._store.write_mark(
+            connection, name=name, seq=seq, digest=digest, key=self.key, key_id=self.key_id
+        )
 
     async def purge(self, *, before: Any) -> PurgeReport:
         """Delete the oldest records up to the first one started at or after `before`.

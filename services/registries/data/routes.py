@@ -30,7 +30,7 @@ MAX_PAGE_SIZE = 1000
 def _poke(request: Request, registry: Registry) -> None:
     drainer = getattr(request.app.state, "drainer", None)
     if registry.event_on_create and drainer is not None:
-        drainer.poke()
+        drainer.notify()
 
 
 def _required_query(body: QueryWriteBody) -> dict[str, Any]:

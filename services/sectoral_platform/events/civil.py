@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from services.kernel.credentials import client_key
-from services.kernel.http import make_client
-from services.kernel.topology import service_url
+from services.kernel.mediator import MediatorClient, Subscriber, Subscription
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.seed.orgunits import uid_for
@@ -24,9 +17,7 @@ from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.state import TEAV
 
-log = logging.getLogger("dpi.sectoral_platform.events")
-MEMBER = "DPI/GOV/MOH/hmis"
-CIVIL_ROOM = "/r1/DPI/GOV/CRVS/registries"
+SERVICE = "sectoral_platform"
 PUSH_PATH = "/api/civilRegistration/events"
 CIVIL_ID = "CrvsBirthId"
 SEX = {"male": "Male", "female": "Female"}
@@ -89,38 +80,22 @@ class BirthConsumer:
         return await run_in_threadpool(self.handle, item)
 
 
+BIRTHS = Subscription(
+    "registries",
+    "birth-registered",
+    {"delivery": "PUSH", "pushPath": PUSH_PATH, "options": {"TTL": 86400, "FIFO": True}},
+)
+
+
 async def subscribe() -> bool:
     """PUSH subscription to `birth-registered` in the civil register's room (409: exists).
 
     The mediator creates it at its own start from `topology.yaml` (durable, so births published
     before this platform is up are queued for it); this call only matters to a mediator whose
     topology does not declare it, and never creates a second subscription."""
-    headers = {"X-Road-Client": MEMBER, "X-DPI-Client-Key": client_key(MEMBER)}
-    body = {"delivery": "PUSH", "pushPath": PUSH_PATH, "options": {"TTL": 86400, "FIFO": True}}
-    try:
-        async with make_client(service_url("interop_layer"), headers=headers) as client:
-            response = await client.post(f"{CIVIL_ROOM}/api/v1/subs/birth-registered", json=body)
-    except httpx.HTTPError as exc:
-        log.warning("birth-registered subscription: mediator unreachable (%s)", exc)
-        return False
-    if response.status_code in (200, 201, 409):
-        return True
-    log.warning("birth-registered subscription refused: %s", response.status_code)
-    return False
+    return await MediatorClient(SERVICE).subscribe(BIRTHS)
 
 
-@contextlib.asynccontextmanager
-async def subscribed(retry_seconds: float) -> AsyncIterator[None]:
-    """Subscribes in the background, retrying until the mediator accepts."""
-
-    async def loop() -> None:
-        while not await subscribe():
-            await asyncio.sleep(retry_seconds)
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def birth_subscriber(mediator: MediatorClient, retry_seconds: float) -> Subscriber:
+    """A worker that subscribes, retrying until the mediator accepts."""
+    return Subscriber(mediator, [BIRTHS], retry=retry_seconds)

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from services.kernel.credentials import MediatorDep
 from services.kernel.db import DatabaseDep
+from services.kernel.outbox import Outbox
 from services.sectoral_platform.auth.scope import SuperuserDep
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.events.civil import BirthConsumer
-from services.sectoral_platform.events.outbox import OUTBOX, Drainer
+from services.sectoral_platform.events.outbox import OUTBOX, pending_rows
 
 router = APIRouter(prefix="/api", tags=["events"])
 
@@ -42,8 +43,8 @@ def outbox(request: Request, database: DatabaseDep, _: SuperuserDep) -> Response
 
 
 @router.post("/events/outbox/drain", summary="Publish pending events now")
-async def drain(request: Request, _: SuperuserDep) -> Response:
-    drainer: Drainer = request.app.state.drainer
-    sent = await drainer.drain()
-    pending = await run_in_threadpool(lambda: len(drainer._pending(limit=10_000)))
+async def drain(request: Request, database: DatabaseDep, _: SuperuserDep) -> Response:
+    drainer: Outbox[dict[str, Any]] = request.app.state.drainer
+    sent = await drainer.drain_once()
+    pending = await run_in_threadpool(lambda: len(pending_rows(database.engine, limit=10_000)))
     return json_response({"published": sent, "pending": pending})

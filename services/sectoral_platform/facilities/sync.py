@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from services.kernel.credentials import client_key
-from services.kernel.http import make_client
-from services.kernel.topology import service_url
+from services.kernel.mediator import MediatorClient
 from services.sectoral_platform.common.errors import Dhis2Error
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.facilities.models import FacilitySyncState
@@ -27,8 +23,8 @@ from services.sectoral_platform.seed.defaults import ADMIN_UID
 from services.sectoral_platform.seed.orgunits import OPENING_DATE, uid_for
 
 log = logging.getLogger("dpi.sectoral_platform.facilities")
-MEMBER = "DPI/GOV/MOH/hmis"
-SOURCE = "DPI/GOV/CRVS/registries/fhir/Location"
+REGISTRY = "registries"
+SOURCE = "DPI/GOV/CRVS/registries/fhir/Location"  # the cursor's key in the sync state table
 STATE = FacilitySyncState.__table__  # type: ignore[attr-defined]
 Obj = dict[str, Any]
 
@@ -42,6 +38,7 @@ class FacilitySync:
     engine: Engine
     store: MetadataStore
     lock: asyncio.Lock
+    mediator: MediatorClient
 
     async def run(self) -> Obj:
         """One incremental sync; answers what changed. Serialised: one sync at a time."""
@@ -56,16 +53,14 @@ class FacilitySync:
         return None if row is None else str(row[0])
 
     async def _fetch(self, cursor: str | None) -> list[Obj]:
-        headers = {"X-Road-Client": MEMBER, "X-DPI-Client-Key": client_key(MEMBER)}
         params = {"_count": "1000"}
         if cursor:
             params["_lastUpdated"] = f"gt{cursor}"
-        url: str | None = "/r1/DPI/GOV/CRVS/registries/fhir/Location"
         found: list[Obj] = []
         try:
-            async with make_client(service_url("interop_layer"), headers=headers) as client:
-                while url:
-                    response = await client.get(url, params=params if not found else None)
+            async with self.mediator.session() as session:
+                response = await session.call("GET", REGISTRY, "fhir/Location", params=params)
+                while True:
                     if response.status_code != 200:
                         raise RegistryUnavailable(f"registry answered {response.status_code}")
                     bundle = response.json()
@@ -74,6 +69,9 @@ class FacilitySync:
                         (lk["url"] for lk in bundle.get("link") or [] if lk["relation"] == "next"),
                         None,
                     )
+                    if url is None:
+                        break
+                    response = await session.request("GET", url)
         except (httpx.HTTPError, ValueError) as exc:
             raise RegistryUnavailable(f"registry unreachable: {type(exc).__name__}") from exc
         return found
@@ -126,25 +124,3 @@ def _unit(location: Obj) -> Obj:
     if location.get("status") == "inactive":
         unit["closedDate"] = str(location["meta"]["lastUpdated"])[:10] + "T00:00:00.000"
     return unit
-
-
-@contextlib.asynccontextmanager
-async def sync_on_start(sync: FacilitySync, retry_seconds: float) -> AsyncIterator[None]:
-    """Syncs once at start, retrying until the registry answers (it may start later)."""
-
-    async def first_sync() -> None:
-        while True:
-            try:
-                log.info("facility registry sync: %s", await sync.run())
-                return
-            except (RegistryUnavailable, Dhis2Error) as exc:
-                log.warning("facility registry sync failed, retrying: %s", exc)
-            await asyncio.sleep(retry_seconds)
-
-    task = asyncio.create_task(first_sync())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -9,12 +9,10 @@ from typing import Any
 
 import httpx
 
-from services.kernel.credentials import client_key, partner_id
-from services.kernel.http import make_client
-from services.kernel.topology import service_url
+from services.kernel.credentials import partner_id
+from services.kernel.mediator import MediatorClient
 
-MEMBER = "DPI/GOV/MOH/hmis"
-ID_SERVICE = "r1/DPI/GOV/NIA/id-registry/idauth"
+ID_SYSTEM = "id_registry"
 DEFAULT_MISP_LICENSE_KEY = "dpi-sandbox-misp-license-key"
 
 
@@ -58,24 +56,18 @@ def kyc_request(
 
 
 class IdaClient:
-    """Calls `/idauthentication/v1/kyc/...` via `/r1/DPI/GOV/NIA/id-registry/idauth`."""
+    """Calls `/idauthentication/v1/kyc/...` on the ID system's `idauth` service, mediated."""
 
-    def __init__(
-        self, *, license_key: str, api_key: str, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, *, license_key: str, api_key: str, mediator: MediatorClient) -> None:
         self.license_key = license_key
         self.api_key = api_key
-        self.transport = transport
+        self.mediator = mediator
 
     async def kyc(self, body: dict[str, Any]) -> KycResult:
-        partner = partner_id(MEMBER)
-        path = f"/{ID_SERVICE}/idauthentication/v1/kyc/{self.license_key}/{partner}/{self.api_key}"
-        headers = {"X-Road-Client": MEMBER, "X-DPI-Client-Key": client_key(MEMBER)}
+        partner = partner_id(self.mediator.member_id)
+        path = f"idauth/idauthentication/v1/kyc/{self.license_key}/{partner}/{self.api_key}"
         try:
-            async with make_client(
-                service_url("interop_layer"), transport=self.transport, timeout=5.0
-            ) as client:
-                response = await client.post(path, json=body, headers=headers)
+            response = await self.mediator.call("POST", ID_SYSTEM, path, json=body, timeout=5.0)
         except httpx.HTTPError as exc:
             raise IdSystemUnavailable(f"mediator unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 500 or response.status_code in (404, 408, 429):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 import orjson
 from fastapi import APIRouter, Request
@@ -48,24 +45,3 @@ def registration(request: Request, uid: str, scope: ScopeDep) -> Response:
 @router.post("/verifications/run", summary="Retry the pending ID checks now")
 async def run_verifications(request: Request, _: SuperuserDep) -> Response:
     return json_response(await _registrar(request).verify_pending())
-
-
-@contextlib.asynccontextmanager
-async def verifying(registrar: Registrar, interval: float) -> AsyncIterator[None]:
-    """Retries pending ID checks in the background until the app stops."""
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await registrar.verify_pending()
-            except Exception:  # the loop must outlive one bad round
-                log.exception("pending verification round failed")
-
-    task = asyncio.create_task(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

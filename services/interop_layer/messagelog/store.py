@@ -1,0 +1,139 @@
+"""Where the writer commits its batches: on SQLite one connection of its own, checkpointed aside.
+
+SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages: every thirty
+or so batches one commit copied the WAL into the database and synced both files, and since
+batches are committed on the event loop, every exchange waited (milliseconds, up to 20 ms on a
+busy disk). The writer's connection therefore never checkpoints; a thread does it after every
+`CHECKPOINT_BATCHES` commits, concurrently (a passive checkpoint takes no write lock). Should the
+WAL keep growing because batches always land while it runs, the next checkpoint holds the
+writer's lock, so the WAL restarts. A commit is as durable as before: its WAL pages are written
+(`synchronous=NORMAL`) before the answer leaves; the checkpoint only moves them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Table, bindparam, insert, update
+
+from services.interop_layer.api_model import utcnow
+from services.interop_layer.messagelog.chain import mark_message, sign
+from services.interop_layer.messagelog.insert import Prepared
+from services.interop_layer.messagelog.models import LogMark
+from services.kernel.db import Database
+
+log = logging.getLogger("dpi.interop.messagelog")
+CHECKPOINT_BATCHES = 32
+WAL_LIMIT = 4096  # pages (16 MB): past this the next checkpoint waits for the writer's lock
+_MARKS: Table = LogMark.__table__  # type: ignore[attr-defined]
+_MARK_FIELDS = ("seq", "record_hash", "key_id", "signature", "updated_at")
+_UPDATE_MARK = (
+    update(_MARKS)
+    .where(_MARKS.c.name == bindparam("mark_name"))
+    .values({name: bindparam(name) for name in _MARK_FIELDS})
+)
+
+
+class BatchStore:
+    def __init__(self, database: Database, writer_lock: threading.Lock) -> None:
+        self.database = database
+        self._writer_lock = writer_lock
+        self._connection: Connection | None = None
+        self._update_mark = Prepared(database.engine, _MARKS, _UPDATE_MARK)
+        self._since = 0
+        self._wanted = threading.Event()  # set: a checkpoint is asked for or under way
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._overdue = False
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction for one batch, committed on leaving (called under the writer's lock)."""
+        if not self.database.is_sqlite:
+            with self.database.engine.begin() as pooled:
+                yield pooled
+            return
+        connection = self._connection
+        if connection is None:
+            connection = self.database.engine.connect()
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            connection.commit()
+            self._connection = connection
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            self.close()  # a fresh connection for the retry
+            raise
+        self._since += 1
+        if self._since >= CHECKPOINT_BATCHES and not self._wanted.is_set():
+            self._since = 0
+            self._wanted.set()  # never waits: starting a thread each time did, on a busy machine
+            if self._thread is None:
+                self._closing = False
+                self._thread = threading.Thread(
+                    target=self._checkpoints, name="message-log-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def _checkpoints(self) -> None:
+        while not self._closing:
+            self._wanted.wait()
+            if not self._closing:
+                self.checkpoint()
+            self._wanted.clear()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database (the checkpoint thread)."""
+        try:
+            overdue, self._overdue = self._overdue, False
+            with (
+                self._writer_lock if overdue else nullcontext(),
+                self.database.engine.connect() as connection,
+            ):
+                _, pages, copied = connection.exec_driver_sql(
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).one()
+            self._overdue = pages > WAL_LIMIT and copied < pages
+        except Exception:
+            log.exception("message log checkpoint failed (the WAL keeps the records)")
+
+    def write_mark(
+        self,
+        connection: Connection,
+        *,
+        name: str,
+        seq: int,
+        digest: str,
+        key: Ed25519PrivateKey,
+        key_id: str,
+    ) -> None:
+        """Set the signed mark `name` (`head`, `anchor`) to record `seq` with hash `digest`."""
+        values = {
+            "seq": seq,
+            "record_hash": digest,
+            "key_id": key_id,
+            "signature": sign(key, mark_message(name, seq, digest)),
+            "updated_at": utcnow(),
+        }
+        updated = self._update_mark.execute(connection, [{"mark_name": name, **values}])
+        if not updated.rowcount:
+            connection.execute(insert(_MARKS), {"name": name, **values})
+
+    def shutdown(self) -> None:
+        """Wait for a checkpoint under way, close the connection (the writer has stopped)."""
+        if self._thread is not None:
+            self._closing = True
+            self._wanted.set()
+            self._thread.join()
+            self._thread = None
+        self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

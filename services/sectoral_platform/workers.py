@@ -1,0 +1,62 @@
+"""The health platform's background work, declared here and run by the kernel's workers."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from services.kernel.mediator import MediatorClient
+from services.kernel.workers import Every, UntilDone, Worker, WorkerFactory
+from services.sectoral_platform.aggregation.service import aggregate
+from services.sectoral_platform.common.errors import Dhis2Error
+from services.sectoral_platform.events.civil import birth_subscriber
+from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
+from services.sectoral_platform.identity.service import Registrar
+from services.sectoral_platform.settings import SectoralSettings
+
+log = logging.getLogger("dpi.sectoral_platform.workers")
+
+
+def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[WorkerFactory]:
+    """Each factory runs after start-up; None where the settings turn the work off."""
+
+    def verification(app: FastAPI) -> Worker:
+        """Retries pending ID checks."""
+        registrar: Registrar = app.state.registrar
+        return Every("identity-verification", settings.verify_interval_seconds,
+                     registrar.verify_pending)  # fmt: skip
+
+    def aggregation(app: FastAPI) -> Worker | None:
+        """Re-aggregates every `aggregation_interval_seconds` (0: only on demand)."""
+        engine, store = app.state.database.engine, app.state.metadata
+
+        async def step() -> None:
+            summary = await run_in_threadpool(lambda: aggregate(engine=engine, store=store))
+            log.info("tracker aggregation: %s", summary.get("importCount"))
+
+        interval = settings.aggregation_interval_seconds
+        return Every("tracker-aggregation", interval, step) if interval > 0 else None
+
+    def outbox(app: FastAPI) -> Worker | None:
+        return app.state.drainer if settings.drain_interval_seconds > 0 else None
+
+    def births(_: FastAPI) -> Worker | None:
+        if not settings.subscribe_civil_events:
+            return None
+        return birth_subscriber(mediator, settings.facility_sync_retry_seconds)
+
+    def facilities(app: FastAPI) -> Worker | None:
+        """Syncs once at start, retrying until the registry answers (it may start later)."""
+        sync: FacilitySync = app.state.facility_sync
+
+        async def step() -> None:
+            log.info("facility registry sync: %s", await sync.run())
+
+        retry = settings.facility_sync_retry_seconds
+        expected = (RegistryUnavailable, Dhis2Error)
+        worker = UntilDone("facility-registry-sync", retry, step, expected)
+        return worker if settings.facility_sync_on_start else None
+
+    return [verification, aggregation, outbox, births, facilities]
