@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlalchemy.exc import SQLAlchemyError
 
 from services.consent.agreements import routes as agreements
 from services.consent.audit import routes as audit
@@ -28,7 +25,7 @@ from services.consent.records import routes as records
 from services.consent.seed import seed
 from services.consent.settings import ConsentSettings
 from services.consent.webhooks import routes as webhooks
-from services.consent.webhooks.service import deliver_due
+from services.consent.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
@@ -36,23 +33,6 @@ from services.kernel.settings import load_settings
 
 SERVICE = "consent"
 log = logging.getLogger("dpi.consent")
-
-
-async def _background(app: FastAPI, settings: ConsentSettings) -> None:
-    """Seed once the database answers (it may start after us), and deliver webhook events."""
-    database: Database = app.state.database
-    seeded = not settings.seed
-    while True:
-        try:
-            if not seeded and app.state.schema_ready:
-                with database.session() as session:
-                    seed(session, settings)
-                seeded = True
-            with database.session() as session:
-                await deliver_due(session, max_attempts=settings.webhook_max_attempts)
-        except SQLAlchemyError:
-            log.warning("database unavailable, retrying", exc_info=True)
-        await asyncio.sleep(settings.webhook_interval)
 
 
 def create_app(settings: ConsentSettings | None = None) -> FastAPI:
@@ -66,14 +46,9 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
             with database.session() as session:
                 seed(session, settings)
         app.state.decision_log = DecisionLog(DecisionStore(database.engine))
-        await app.state.decision_log.start()
-        drainer = asyncio.create_task(_background(app, settings))
         try:
             yield
         finally:
-            drainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drainer
             await app.state.decision_log.stop()
 
     app = create_service_app(
@@ -99,6 +74,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         error_renderer=render_error,
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
+        workers=declared(settings),
     )
     app.router.routes.insert(0, decisions.fast_route)
     openapi.install(app, ERROR_SHAPE)

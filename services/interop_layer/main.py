@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.base import Base
 from services.interop_layer.catalogue.routes import admin as catalogue_admin
 from services.interop_layer.catalogue.routes import meta as metaservices
@@ -41,6 +38,7 @@ from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
 from services.interop_layer.runtime import reload_directory
 from services.interop_layer.seeds import seed
+from services.interop_layer.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
@@ -49,7 +47,6 @@ from services.kernel.http import make_client
 from services.kernel.topology import load_topology, service_url
 
 log = logging.getLogger("dpi.interop")
-RETENTION_CHECK_SECONDS = 3600.0
 
 
 def create_app(
@@ -115,13 +112,9 @@ def create_app(
             )
             app.state.dispatcher = dispatcher
             dispatcher.start()
-            retention = asyncio.create_task(_retention(writer, settings), name="log-retention")
             try:
                 yield
             finally:
-                retention.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await retention
                 await dispatcher.stop()
                 await writer.stop()
                 await push_session.close()
@@ -143,6 +136,7 @@ def create_app(
         error_renderer=render_xroad_error,
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
+        workers=declared(settings),
         # Traces are the kernel's (W3C context, its own exporter); FastAPI's OpenTelemetry SDK
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -161,18 +155,6 @@ def create_app(
 
     app.build_middleware_stack = build_with_entrance  # type: ignore[method-assign]
     return app
-
-
-async def _retention(writer: LogWriter, settings: InteropSettings) -> None:
-    """Purge records older than the retention period, hourly (the chain stays verifiable)."""
-    while True:
-        if settings.message_log_retention_days > 0:
-            try:
-                cutoff = utcnow() - timedelta(days=settings.message_log_retention_days)
-                await writer.purge(before=cutoff)
-            except Exception:
-                log.exception("message log retention purge failed")
-        await asyncio.sleep(RETENTION_CHECK_SECONDS)
 
 
 app = create_app()

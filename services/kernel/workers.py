@@ -54,15 +54,19 @@ async def supervise(
 
 @dataclass
 class Every:
-    """A worker that runs `step` every `interval` seconds; a failed round is logged, not fatal."""
+    """A worker that runs `step` every `interval` seconds (the first round at once when
+    `at_start`); a failed round is logged, not fatal."""
 
     name: str
     interval: float
     step: Callable[[], Awaitable[object]]
+    at_start: bool = False
 
     async def run(self) -> None:
+        wait = 0.0 if self.at_start else self.interval
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(wait)
+            wait = self.interval
             try:
                 await self.step()
             except Exception:  # the schedule outlives one bad round

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -44,7 +43,7 @@ from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.sharing.routes import router as sharing_router
 from services.sectoral_platform.system.routes import router as system_router
-from services.sectoral_platform.tracker.jobs import JobRunner, running
+from services.sectoral_platform.tracker.jobs import JobRunner
 from services.sectoral_platform.tracker.routes import router as tracker_router
 from services.sectoral_platform.workers import declared
 
@@ -74,13 +73,10 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         app.state.registrar = registrar
         facility_sync = FacilitySync(engine, store, asyncio.Lock(), mediator)
         app.state.facility_sync = facility_sync
-        async with contextlib.AsyncExitStack() as stack:
-            app.state.tracker_jobs = await stack.enter_async_context(
-                running(JobRunner(engine, store))
-            )
-            app.state.drainer = platform_outbox(engine, mediator, settings.drain_interval_seconds)
-            app.state.birth_consumer = BirthConsumer(engine, store)
-            yield
+        app.state.tracker_jobs = JobRunner(engine, store)
+        app.state.drainer = platform_outbox(engine, mediator, settings.drain_interval_seconds)
+        app.state.birth_consumer = BirthConsumer(engine, store)
+        yield
 
     app = create_service_app(
         settings=settings,

@@ -15,6 +15,7 @@ from services.sectoral_platform.events.civil import birth_subscriber
 from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
 from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.settings import SectoralSettings
+from services.sectoral_platform.tracker.jobs import JobRunner
 
 log = logging.getLogger("dpi.sectoral_platform.workers")
 
@@ -59,4 +60,9 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
         worker = UntilDone("facility-registry-sync", retry, step, expected)
         return worker if settings.facility_sync_on_start else None
 
-    return [verification, aggregation, outbox, births, facilities]
+    def tracker_jobs(app: FastAPI) -> Worker:
+        """Runs accepted async tracker imports, those left by a stopped process first."""
+        runner: JobRunner = app.state.tracker_jobs
+        return runner
+
+    return [tracker_jobs, verification, aggregation, outbox, births, facilities]

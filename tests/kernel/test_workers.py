@@ -119,6 +119,32 @@ async def test_every_runs_its_step_on_schedule_and_survives_a_failed_round(caplo
     assert any("ticker: round failed" in r.getMessage() for r in caplog.records)
 
 
+async def test_every_at_start_runs_its_first_round_before_waiting():
+    calls: list[float] = []
+
+    async def step() -> None:
+        calls.append(time.monotonic())
+
+    task = asyncio.create_task(supervise(Every("eager", 3600, step, at_start=True)))
+    try:
+        await eventually(lambda: len(calls) == 1)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    lazy_calls: list[int] = []
+
+    async def lazy_step() -> None:
+        lazy_calls.append(1)
+
+    lazy = asyncio.create_task(supervise(Every("lazy", 3600, lazy_step)))
+    await asyncio.sleep(0.05)
+    lazy.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await lazy
+    assert lazy_calls == []
+
+
 async def test_until_done_retries_expected_failures_then_ends(caplog):
     attempts: list[int] = []
 

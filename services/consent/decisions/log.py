@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from services.consent.decisions.store import MAX_BATCH, DecisionRow, DecisionStore
@@ -23,21 +22,9 @@ class DecisionLog:
         self.store = store
         self._pending: list[tuple[DecisionRow, asyncio.Future[None]]] = []
         self._writing = False
-        self._checkpoints: asyncio.Task[None] | None = None
         self._thread_write: asyncio.Task[None] | None = None  # referenced so it is not collected
-        self._running = False
-
-    async def start(self, checkpoint_every: float = 1.0) -> None:
-        self._running = True
-        if self.store.dialect.is_sqlite:
-            self._checkpoints = asyncio.create_task(self._checkpoint_loop(checkpoint_every))
 
     async def stop(self) -> None:
-        self._running = False
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
         while self._writing:  # a batch in a worker thread finishes before the store closes
             await asyncio.sleep(0.01)
         if self._pending:
@@ -88,14 +75,6 @@ class DecisionLog:
             self._writing = False
             if self._pending:
                 self._flush()
-
-    async def _checkpoint_loop(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await asyncio.to_thread(self.store.checkpoint)
-            except Exception:  # the next round retries; the log itself is never at risk
-                log.warning("WAL checkpoint failed", exc_info=True)
 
     def _attempt(
         self, batch: list[tuple[DecisionRow, asyncio.Future[None]]]

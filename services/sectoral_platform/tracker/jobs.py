@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +23,10 @@ Obj = dict[str, Any]
 
 
 class JobRunner:
-    """Runs queued jobs in order, one at a time; jobs left by a stopped process run on start."""
+    """A worker: runs queued jobs in order, one at a time; jobs left by a stopped process run
+    on start."""
+
+    name = "tracker-jobs"
 
     def __init__(self, engine: Engine, store: MetadataStore) -> None:
         self.engine = engine
@@ -52,12 +53,19 @@ class JobRunner:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run_forever(self) -> None:
+    async def run(self) -> None:
         while True:
             self._wake.clear()
-            while (job := await run_in_threadpool(self._next)) is not None:
-                await run_in_threadpool(self._run, job)
+            await self.run_pending()
             await self._wake.wait()
+
+    async def run_pending(self) -> int:
+        """One step: run every queued job; how many ran."""
+        ran = 0
+        while (job := await run_in_threadpool(self._next)) is not None:
+            await run_in_threadpool(self._run, job)
+            ran += 1
+        return ran
 
     def _next(self) -> Obj | None:
         query = select(JOBS).where(JOBS.c.status != "COMPLETED").order_by(JOBS.c.created)
@@ -127,14 +135,3 @@ def job_log(job: Obj) -> list[Obj]:
             },
         )
     return entries
-
-
-@contextlib.asynccontextmanager
-async def running(runner: JobRunner) -> AsyncIterator[JobRunner]:
-    task = asyncio.create_task(runner.run_forever())
-    try:
-        yield runner
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
