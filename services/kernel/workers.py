@@ -108,6 +108,11 @@ class Workers:
     def running(self) -> int:
         return sum(1 for task in self._tasks if not task.done())
 
+    @property
+    def names(self) -> list[str]:
+        """The names of the workers still running."""
+        return [t.get_name().removeprefix("worker:") for t in self._tasks if not t.done()]
+
     async def stop(self) -> None:
         """Cancel every worker and wait for each to end (a worker's `finally` runs)."""
         tasks, self._tasks = self._tasks, []

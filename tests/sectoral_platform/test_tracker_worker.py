@@ -1,0 +1,50 @@
+"""Async tracker imports run in a kernel-owned worker; one step runs every queued job."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.kernel.db import Database
+from services.kernel.testing import serve_in_process
+from services.sectoral_platform.main import create_app
+from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.settings import SectoralSettings
+from services.sectoral_platform.tracker.bundle import ImportParams
+from services.sectoral_platform.tracker.jobs import JobRunner
+from tests.sectoral_platform.test_tracker_import import child
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_job_runner_is_a_declared_worker(settings: SectoralSettings) -> None:
+    app = create_app(settings)
+    async with serve_in_process(app):
+        assert "tracker-jobs" in app.state.workers.names
+    assert app.state.workers.running == 0
+
+
+async def test_one_step_runs_every_queued_job(settings: SectoralSettings) -> None:
+    async with serve_in_process(create_app(settings)):
+        pass  # schema and metadata in place
+    database = Database(settings.database())
+    store = MetadataStore(database.engine)
+    store.load()
+    runner = JobRunner(database.engine, store)
+    try:
+        uids = [
+            runner.submit(
+                body={"trackedEntities": [child(first=name)]},
+                params=ImportParams(),
+                user="M5zQapPyTZI",
+                capture=None,
+            )
+            for name in ("Ama", "Kofi")
+        ]
+        assert await runner.run_pending() == 2
+        for uid in uids:
+            job = runner.job(uid)
+            assert job is not None and job["status"] == "COMPLETED"
+            assert job["report"]["status"] == "OK"
+        assert await runner.run_pending() == 0
+    finally:
+        database.dispose()
