@@ -31,6 +31,7 @@ from services.id_registry.prebody import authenticate_headers
 from services.id_registry.seed import seed
 from services.id_registry.settings import IdRegistrySettings
 from services.id_registry.vids.routes import router as vids_router
+from services.id_registry.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
@@ -130,10 +131,7 @@ def create_app(
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
-        workers=[
-            lambda app: app.state.drainer if background else None,
-            lambda app: app.state.subscriber if background and subscriptions_wanted else None,
-        ],
+        workers=declared(background=background, subscriptions=subscriptions_wanted),
     )
     openapi.install(app, error_shape)
     app.state.clock = clock

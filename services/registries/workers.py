@@ -1,0 +1,54 @@
+"""The registries' background work, declared here and run by the kernel's workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.kernel.db import Database
+from services.kernel.outbox import Outbox
+from services.kernel.workers import WorkerFactory
+from services.registries.seed import seed
+from services.registries.settings import RegistriesSettings
+
+log = logging.getLogger("dpi.registries.workers")
+
+
+@dataclass
+class SeedWhenReachable:
+    """A worker for when the database was down at start: seed as soon as it answers (readiness
+    waits for it)."""
+
+    database: Database
+    settings: RegistriesSettings
+    name: str = "registries-seed"
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await anyio.to_thread.run_sync(self.database.create_all)
+                await anyio.to_thread.run_sync(lambda: seed(self.database, self.settings))
+                return
+            except SQLAlchemyError as exc:
+                log.warning("database not reachable yet, seeding later: %s", exc)
+                await asyncio.sleep(2)
+
+
+def declared() -> list[WorkerFactory]:
+    """The seeder when start-up found no database, the outbox when it is enabled."""
+
+    def seeder(app: FastAPI) -> SeedWhenReachable | None:
+        waiting: SeedWhenReachable | None = app.state.seeder
+        return waiting
+
+    def outbox(app: FastAPI) -> Outbox[Any] | None:
+        drainer: Outbox[Any] | None = app.state.drainer
+        return drainer
+
+    return [seeder, outbox]
