@@ -11,7 +11,7 @@ from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.tracker.bundle import ImportParams
 from services.sectoral_platform.tracker.jobs import JobRunner
-from tests.sectoral_platform.test_tracker_import import child
+from tests.sectoral_platform.tracker_helpers import child
 
 pytestmark = pytest.mark.anyio
 
