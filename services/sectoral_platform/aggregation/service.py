@@ -116,7 +116,7 @@ def aggregate(*, engine: Engine, store: MetadataStore) -> dict[str, Any]:
     if not rows:
         return {"status": "SUCCESS", "importCount": {"imported": 0, "updated": 0, "ignored": 0,
                                                      "deleted": 0}, "conflicts": []}  # fmt: skip
-    summary: dict[str, Any] = import_data_values(
+    summary = import_data_values(
         engine=engine, store=store, scope=scope_of(admin, store), body={"dataValues": rows}
     )
-    return summary
+    return summary.to_json()
