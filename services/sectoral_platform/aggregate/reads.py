@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.periods import parse_period
 from services.sectoral_platform.auth.scope import Scope
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 
-T = DataValue.__table__  # type: ignore[attr-defined]
+T = table_of(DataValue)
 
 
 def _date(raw: str, name: str) -> str:
@@ -65,7 +66,7 @@ def read_data_value_set(
         if store.get("organisationUnits", ou) is None:
             raise conflict(f"Organisation unit does not exist: `{ou}`", "E1003")
         scope.require_view(ou)
-    clauses = [T.c.de.in_(sorted(e for e in elements if e))]
+    clauses: list[ColumnElement[bool]] = [T.c.de.in_(sorted(e for e in elements if e))]
     if periods:
         clauses.append(T.c.pe.in_(periods))
     else:

@@ -22,11 +22,12 @@ from services.sectoral_platform.aggregate.summary import (
 )
 from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row, RowValidator
 from services.sectoral_platform.auth.scope import Scope
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
 
-T = DataValue.__table__  # type: ignore[attr-defined]
+T = table_of(DataValue)
 
 
 def _existing(engine: Engine, rows: list[Row]) -> dict[Key, tuple[Any, ...]]:
