@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
@@ -56,6 +56,23 @@ def _existing(engine: Engine, rows: list[Row]) -> dict[Key, tuple[Any, ...]]:
     return found
 
 
+class KeyParams(TypedDict):
+    k_de: str
+    k_pe: str
+    k_ou: str
+    k_co: str
+    k_ao: str
+
+
+class UpdateParams(KeyParams):
+    value: str | None
+    comment: str | None
+    followup: bool
+    num: float | None
+    stored_by: str
+    last_updated: str
+
+
 @dataclass(slots=True)
 class _Plan:
     """The statements one import will run, and what they do to the counts and the rollup."""
@@ -65,8 +82,8 @@ class _Plan:
     count: ImportCount
     now: str = field(default_factory=timestamp)
     inserts: list[tuple[Any, ...]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-    deletes: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[UpdateParams] = field(default_factory=list)
+    deletes: list[KeyParams] = field(default_factory=list)
     delta: rollup.Delta = field(default_factory=rollup.new_delta)
 
     def add(self, key: Key, row: Row, old: tuple[Any, ...] | None) -> None:
@@ -103,21 +120,21 @@ class _Plan:
             rollup.add(self.delta, (key[0], key[1], key[3], old[4]), old[3], -1)
             rollup.add(self.delta, (key[0], key[1], key[3], row.path), row.num, 1)
             self.updates.append(
-                {
+                UpdateParams(
                     **_key_params(key),
-                    "value": row.value,
-                    "comment": row.comment,
-                    "followup": row.followup,
-                    "num": row.num,
-                    "stored_by": self.username,
-                    "last_updated": self.now,
-                }
+                    value=row.value,
+                    comment=row.comment,
+                    followup=row.followup,
+                    num=row.num,
+                    stored_by=self.username,
+                    last_updated=self.now,
+                )
             )
         self.count.updated += 1
 
 
-def _key_params(key: Key) -> dict[str, Any]:
-    return {"k_de": key[0], "k_pe": key[1], "k_ou": key[2], "k_co": key[3], "k_ao": key[4]}
+def _key_params(key: Key) -> KeyParams:
+    return KeyParams(k_de=key[0], k_pe=key[1], k_ou=key[2], k_co=key[3], k_ao=key[4])
 
 
 def _data_values(body: dict[str, Any]) -> list[Any]:
@@ -237,8 +254,8 @@ def _key_clause() -> Any:
 def _write(
     engine: Engine,
     inserts: list[tuple[Any, ...]],
-    updates: list[dict[str, Any]],
-    deletes: list[dict[str, Any]],
+    updates: list[UpdateParams],
+    deletes: list[KeyParams],
     delta: rollup.Delta,
 ) -> None:
     """All of one import in one transaction: bulk statements, never one ORM object per row."""
