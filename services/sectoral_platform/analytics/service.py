@@ -18,7 +18,7 @@ from services.sectoral_platform.analytics.request import (
     AnalyticsQuery,
     indicator_elements,
 )
-from services.sectoral_platform.analytics.response import build_response
+from services.sectoral_platform.analytics.response import AnalyticsResponse, build_response
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.metadata.schema_types import PERIOD_TYPES
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -179,7 +179,7 @@ def format_value(value: float, decimals: int | None = None) -> str:
 
 def run(
     engine: Engine, store: MetadataStore, query: AnalyticsQuery, display: str = "NAME"
-) -> dict[str, Any]:
+) -> AnalyticsResponse:
     pe_dim, ou_dim, dx_dim = query.dim("pe"), query.dim("ou"), query.dim("dx")
     pe_groups: list[tuple[str | None, list[Period]]] = (
         [(None, query.periods)] if pe_dim.is_filter else [(p.id, [p]) for p in query.periods]
