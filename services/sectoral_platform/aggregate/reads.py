@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.periods import parse_period
 from services.sectoral_platform.auth.scope import Scope
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 
-T = DataValue.__table__  # type: ignore[attr-defined]
+T = table_of(DataValue)
 
 
 def _date(raw: str, name: str) -> str:
@@ -22,6 +23,29 @@ def _date(raw: str, name: str) -> str:
         return date.fromisoformat(raw[:10]).isoformat()
     except ValueError as exc:
         raise conflict(f"Invalid `{name}`: `{raw}`", "E2003") from exc
+
+
+class DataValueJson(TypedDict):
+    """One data value as DHIS2 returns it; `value` absent when null, `comment` when unset."""
+
+    dataElement: str
+    period: str
+    orgUnit: str
+    categoryOptionCombo: str
+    attributeOptionCombo: str
+    value: NotRequired[str]
+    storedBy: str
+    created: str
+    lastUpdated: str
+    followup: bool
+    comment: NotRequired[str]
+
+
+class DataValueSetJson(TypedDict, total=False):
+    dataSet: str
+    period: str
+    orgUnit: str
+    dataValues: list[DataValueJson]
 
 
 def read_data_value_set(
@@ -38,7 +62,7 @@ def read_data_value_set(
     children: bool,
     aoc: str | None = None,
     limit: int | None = None,
-) -> dict[str, Any]:
+) -> DataValueSetJson:
     """DHIS2's required-parameter rules (E2000-E2006), then one query."""
     elements: set[str] = set(data_elements)
     for uid in data_sets:
@@ -65,7 +89,7 @@ def read_data_value_set(
         if store.get("organisationUnits", ou) is None:
             raise conflict(f"Organisation unit does not exist: `{ou}`", "E1003")
         scope.require_view(ou)
-    clauses = [T.c.de.in_(sorted(e for e in elements if e))]
+    clauses: list[ColumnElement[bool]] = [T.c.de.in_(sorted(e for e in elements if e))]
     if periods:
         clauses.append(T.c.pe.in_(periods))
     else:
@@ -86,7 +110,7 @@ def read_data_value_set(
         stmt = stmt.limit(limit)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()
-    body: dict[str, Any] = {}
+    body = DataValueSetJson()
     if len(data_sets) == 1:
         body["dataSet"] = data_sets[0]
     if len(periods) == 1:
@@ -97,19 +121,19 @@ def read_data_value_set(
     return body
 
 
-def public(r: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "dataElement": r["de"],
-        "period": r["pe"],
-        "orgUnit": r["ou"],
-        "categoryOptionCombo": r["co"],
-        "attributeOptionCombo": r["ao"],
-        "value": r["value"],
-        "storedBy": r["stored_by"],
-        "created": r["created"],
-        "lastUpdated": r["last_updated"],
-        "followup": bool(r["followup"]),
-    }
+def public(r: Any) -> DataValueJson:
+    item = DataValueJson(
+        dataElement=r["de"],
+        period=r["pe"],
+        orgUnit=r["ou"],
+        categoryOptionCombo=r["co"],
+        attributeOptionCombo=r["ao"],
+        value=r["value"],
+        storedBy=r["stored_by"],
+        created=r["created"],
+        lastUpdated=r["last_updated"],
+        followup=bool(r["followup"]),
+    )
     if r["comment"] is not None:
         item["comment"] = r["comment"]
     if r["value"] is None:
@@ -117,7 +141,7 @@ def public(r: Any) -> dict[str, Any]:
     return item
 
 
-def read_one(engine: Engine, key: tuple[str, str, str, str, str]) -> dict[str, Any] | None:
+def read_one(engine: Engine, key: tuple[str, str, str, str, str]) -> DataValueJson | None:
     stmt = select(T).where(
         and_(
             T.c.de == key[0], T.c.pe == key[1], T.c.ou == key[2], T.c.co == key[3], T.c.ao == key[4]

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field
 
 from services.sectoral_platform.aggregate.models import DataValue
-from services.sectoral_platform.base import Base
+from services.sectoral_platform.base import Base, table_of
 
 ROLLUP_LEVEL = 3  # areas are district paths: org units deeper than this are summed into them
 SEGMENT = 12  # "/" + an 11-character UID
@@ -31,8 +31,8 @@ class DataValueRollup(Base, table=True):
     n: int = 0
 
 
-R = DataValueRollup.__table__  # type: ignore[attr-defined]
-T = DataValue.__table__  # type: ignore[attr-defined]
+R = table_of(DataValueRollup)
+T = table_of(DataValue)
 
 
 def area_of(path: str) -> str:

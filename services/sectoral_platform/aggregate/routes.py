@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.aggregate.reads import read_data_value_set, read_one
 from services.sectoral_platform.aggregate.service import import_data_values
+from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
 from services.sectoral_platform.auth.scope import Kind, Scope, ScopeDep
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request, web_message
 from services.sectoral_platform.common.web import json_response, parse_bool
@@ -21,15 +22,22 @@ from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_C
 router = APIRouter(prefix="/api", tags=["aggregate"])
 
 
-def _summary_response(summary: dict[str, Any]) -> Response:
-    if summary["status"] == "SUCCESS":
-        body = web_message(200, "Import was successful.", status="OK", response=summary)
+def _summary_response(summary: ImportSummary) -> Response:
+    response = summary.to_json()
+    if summary.status == "SUCCESS":
+        body = web_message(200, "Import was successful.", status="OK", response=response)
         return json_response(body)
-    if summary["status"] == "WARNING":
+    if summary.status == "WARNING":
         message = "One more conflicts encountered, please check import summary."
-        return json_response(web_message(409, message, status="WARNING", response=summary), 409)
+        return json_response(web_message(409, message, status="WARNING", response=response), 409)
     message = "An error occurred, please check import summary."
-    return json_response(web_message(409, message, status="ERROR", response=summary), 409)
+    return json_response(web_message(409, message, status="ERROR", response=response), 409)
+
+
+def _raise_first_conflict(summary: ImportSummary) -> None:
+    if summary.conflicts:
+        first = summary.conflicts[0]
+        raise Dhis2Error(first["value"], status_code=409, error_code=first["errorCode"])
 
 
 @router.post("/dataValueSets", summary="Import a data value set (ImportSummary)")
@@ -46,14 +54,13 @@ async def post_data_value_set(
     params = request.query_params
     if parse_bool(params.get("async")):
         raise bad_request("async=true is not supported by the sandbox for data value sets")
+    options = ImportOptions.parse(
+        strategy=params.get("importStrategy") or params.get("strategy") or "CREATE_AND_UPDATE",
+        dry_run=parse_bool(params.get("dryRun")),
+    )
     summary = await run_in_threadpool(
         lambda: import_data_values(
-            engine=database.engine,
-            store=store,
-            scope=scope,
-            body=body,
-            strategy=params.get("importStrategy") or params.get("strategy") or "CREATE_AND_UPDATE",
-            dry_run=parse_bool(params.get("dryRun")),
+            engine=database.engine, store=store, scope=scope, body=body, options=options
         )
     )
     return _summary_response(summary)
@@ -162,12 +169,7 @@ async def post_data_value(
             engine=database.engine, store=store, scope=scope, body={"dataValues": [row]}
         )
     )
-    if summary["conflicts"]:
-        raise Dhis2Error(
-            summary["conflicts"][0]["value"],
-            status_code=409,
-            error_code=summary["conflicts"][0]["errorCode"],
-        )
+    _raise_first_conflict(summary)
     return Response(status_code=201)
 
 
@@ -197,13 +199,8 @@ async def delete_data_value(
             store=store,
             scope=scope,
             body={"dataValues": [row]},
-            strategy="DELETE",
+            options=ImportOptions(strategy="DELETE"),
         )
     )
-    if summary["conflicts"]:
-        raise Dhis2Error(
-            summary["conflicts"][0]["value"],
-            status_code=409,
-            error_code=summary["conflicts"][0]["errorCode"],
-        )
+    _raise_first_conflict(summary)
     return Response(status_code=204)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
@@ -12,22 +13,21 @@ from sqlalchemy.exc import IntegrityError
 from services.sectoral_platform.aggregate import rollup
 from services.sectoral_platform.aggregate.context import ImportContext
 from services.sectoral_platform.aggregate.models import DataValue
+from services.sectoral_platform.aggregate.summary import (
+    Conflict,
+    ImportCount,
+    ImportOptions,
+    ImportSummary,
+    Strategy,
+)
 from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row, RowValidator
 from services.sectoral_platform.auth.scope import Scope
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
 
-T = DataValue.__table__  # type: ignore[attr-defined]
-STRATEGIES = (
-    "CREATE_AND_UPDATE",
-    "CREATE",
-    "UPDATE",
-    "DELETE",
-    "NEW_AND_UPDATES",
-    "NEW",
-    "UPDATES",
-)
+T = table_of(DataValue)
 
 
 def _existing(engine: Engine, rows: list[Row]) -> dict[Key, tuple[Any, ...]]:
@@ -56,120 +56,159 @@ def _existing(engine: Engine, rows: list[Row]) -> dict[Key, tuple[Any, ...]]:
     return found
 
 
+class KeyParams(TypedDict):
+    k_de: str
+    k_pe: str
+    k_ou: str
+    k_co: str
+    k_ao: str
+
+
+class UpdateParams(KeyParams):
+    value: str | None
+    comment: str | None
+    followup: bool
+    num: float | None
+    stored_by: str
+    last_updated: str
+
+
+@dataclass(slots=True)
+class _Plan:
+    """The statements one import will run, and what they do to the counts and the rollup."""
+
+    strategy: Strategy
+    username: str
+    count: ImportCount
+    now: str = field(default_factory=timestamp)
+    inserts: list[tuple[Any, ...]] = field(default_factory=list)
+    updates: list[UpdateParams] = field(default_factory=list)
+    deletes: list[KeyParams] = field(default_factory=list)
+    delta: rollup.Delta = field(default_factory=rollup.new_delta)
+
+    def add(self, key: Key, row: Row, old: tuple[Any, ...] | None) -> None:
+        if self.strategy == "DELETE" or (row.value in (None, "") and row.comment is None):
+            self._delete(key, old)
+        elif old is None:
+            self._insert(key, row)
+        elif self.strategy == "CREATE":
+            self.count.ignored += 1
+        else:
+            self._update(key, row, old)
+
+    def _delete(self, key: Key, old: tuple[Any, ...] | None) -> None:
+        if old is None:
+            self.count.ignored += 1
+            return
+        self.deletes.append(_key_params(key))
+        rollup.add(self.delta, (key[0], key[1], key[3], old[4]), old[3], -1)
+        self.count.deleted += 1
+
+    def _insert(self, key: Key, row: Row) -> None:
+        if self.strategy == "UPDATE" or row.value is None:
+            self.count.ignored += 1
+            return
+        self.inserts.append(
+            (*key, row.value, row.comment, row.followup, row.path, row.pe_start, row.pe_end,
+             row.num, self.username, self.now, self.now)
+        )  # fmt: skip
+        rollup.add(self.delta, (key[0], key[1], key[3], row.path), row.num, 1)
+        self.count.imported += 1
+
+    def _update(self, key: Key, row: Row, old: tuple[Any, ...]) -> None:
+        if (row.value, row.comment, row.followup) != old[:3]:
+            rollup.add(self.delta, (key[0], key[1], key[3], old[4]), old[3], -1)
+            rollup.add(self.delta, (key[0], key[1], key[3], row.path), row.num, 1)
+            self.updates.append(
+                UpdateParams(
+                    **_key_params(key),
+                    value=row.value,
+                    comment=row.comment,
+                    followup=row.followup,
+                    num=row.num,
+                    stored_by=self.username,
+                    last_updated=self.now,
+                )
+            )
+        self.count.updated += 1
+
+
+def _key_params(key: Key) -> KeyParams:
+    return KeyParams(k_de=key[0], k_pe=key[1], k_ou=key[2], k_co=key[3], k_ao=key[4])
+
+
+def _data_values(body: dict[str, Any]) -> list[Any]:
+    values = body.get("dataValues")
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        raise bad_request("JSON parse error: `dataValues` must be a list")
+    return values
+
+
+def _unknown_data_set(ctx: ImportContext, body: dict[str, Any], summary: ImportSummary) -> bool:
+    """A named data set that does not exist or is not accessible fails the whole import."""
+    ds = body.get("dataSet")
+    if not ds or ctx.data_set(str(ds)) is not None:
+        return False
+    summary.status = "ERROR"
+    summary.description = f"Data set not found or not accessible: `{ds}`"
+    summary.conflicts = [
+        Conflict(
+            object=ds,
+            objects={"dataSet": ds},
+            value=summary.description,
+            errorCode="E7600",
+            property="dataSet",
+            indexes=[],
+        )
+    ]
+    return True
+
+
+def _validate(validator: RowValidator, values: list[Any], conflicts: Conflicts) -> dict[Key, Row]:
+    rows: dict[Key, Row] = {}
+    for index, raw in enumerate(values):
+        row = validator.validate(index, raw, conflicts)
+        if row is not None:
+            rows[row.key] = row  # a later duplicate wins, as in DHIS2
+    return rows
+
+
+def _summarise(summary: ImportSummary, conflicts: Conflicts) -> ImportSummary:
+    if conflicts.entries:
+        summary.status = "WARNING"
+        summary.conflicts = conflicts.as_list()
+        summary.rejected_indexes = sorted(conflicts.rejected)
+    return summary
+
+
 def _import_once(
     *,
     engine: Engine,
     store: MetadataStore,
     scope: Scope,
     body: dict[str, Any],
-    strategy: str = "CREATE_AND_UPDATE",
-    dry_run: bool = False,
-    today: date | None = None,
-) -> dict[str, Any]:
-    """Import a data value set; returns the ImportSummary (status SUCCESS, WARNING or ERROR)."""
-    strategy = strategy.upper()
-    if strategy not in STRATEGIES:
-        raise bad_request(f"Invalid importStrategy `{strategy}`")
-    strategy = {"NEW_AND_UPDATES": "CREATE_AND_UPDATE", "NEW": "CREATE", "UPDATES": "UPDATE"}.get(
-        strategy, strategy
-    )
-    values = body.get("dataValues")
-    if values is None:
-        values = []
-    if not isinstance(values, list):
-        raise bad_request("JSON parse error: `dataValues` must be a list")
+    options: ImportOptions,
+    today: date | None,
+) -> ImportSummary:
+    values = _data_values(body)
     ctx = ImportContext(store, today or date.today())
-    summary: dict[str, Any] = {
-        "responseType": "ImportSummary",
-        "status": "SUCCESS",
-        "importOptions": {"importStrategy": strategy, "dryRun": dry_run, "idSchemes": {}},
-        "description": "Import process completed successfully",
-        "importCount": {"imported": 0, "updated": 0, "ignored": 0, "deleted": 0},
-        "conflicts": [],
-        "rejectedIndexes": [],
-        "dataSetComplete": "false",
-    }
-    ds = body.get("dataSet")
-    if ds and ctx.data_set(str(ds)) is None:
-        summary["status"] = "ERROR"
-        summary["description"] = f"Data set not found or not accessible: `{ds}`"
-        summary["conflicts"] = [
-            {
-                "object": ds,
-                "objects": {"dataSet": ds},
-                "value": summary["description"],
-                "errorCode": "E7600",
-                "property": "dataSet",
-                "indexes": [],
-            }
-        ]
-        summary["importCount"]["ignored"] = len(values)
+    summary = ImportSummary(options=options)
+    if _unknown_data_set(ctx, body, summary):
+        summary.count.ignored = len(values)
         return summary
-    user = scope.user
     conflicts = Conflicts()
-    deleting = strategy == "DELETE"
-    rows: dict[Key, Row] = {}
-    validator = RowValidator(ctx, scope, body, deleting)
-    for index, raw in enumerate(values):
-        row = validator.validate(index, raw, conflicts)
-        if row is not None:
-            rows[row.key] = row  # a later duplicate wins, as in DHIS2
+    validator = RowValidator(ctx, scope, body, options.strategy == "DELETE")
+    rows = _validate(validator, values, conflicts)
+    summary.count.ignored += len(values) - len(rows)
     existing = _existing(engine, list(rows.values()))
-    now = timestamp()
-    inserts: list[tuple[Any, ...]] = []
-    updates: list[dict[str, Any]] = []
-    deletes: list[dict[str, Any]] = []
-    delta = rollup.new_delta()
-    count = summary["importCount"]
-    count["ignored"] += len(conflicts.rejected) + (
-        len(values) - len(conflicts.rejected) - len(rows)
-    )
+    plan = _Plan(strategy=options.strategy, username=scope.user.username, count=summary.count)
     for key, row in rows.items():
-        old = existing.get(key)
-        keyd = {"k_de": key[0], "k_pe": key[1], "k_ou": key[2], "k_co": key[3], "k_ao": key[4]}
-        if deleting or (row.value in (None, "") and row.comment is None):
-            if old is None:
-                count["ignored"] += 1
-            else:
-                deletes.append(keyd)
-                rollup.add(delta, (key[0], key[1], key[3], old[4]), old[3], -1)
-                count["deleted"] += 1
-            continue
-        if old is None:
-            if strategy == "UPDATE" or row.value is None:
-                count["ignored"] += 1
-                continue
-            inserts.append(
-                (*key, row.value, row.comment, row.followup, row.path, row.pe_start, row.pe_end,
-                 row.num, user.username, now, now)
-            )  # fmt: skip
-            rollup.add(delta, (key[0], key[1], key[3], row.path), row.num, 1)
-            count["imported"] += 1
-        elif strategy == "CREATE":
-            count["ignored"] += 1
-        else:
-            if (row.value, row.comment, row.followup) != old[:3]:
-                rollup.add(delta, (key[0], key[1], key[3], old[4]), old[3], -1)
-                rollup.add(delta, (key[0], key[1], key[3], row.path), row.num, 1)
-                updates.append(
-                    {
-                        **keyd,
-                        "value": row.value,
-                        "comment": row.comment,
-                        "followup": row.followup,
-                        "num": row.num,
-                        "stored_by": user.username,
-                        "last_updated": now,
-                    }
-                )
-            count["updated"] += 1
-    if not dry_run:
-        _write(engine, inserts, updates, deletes, delta)
-    if conflicts.entries:
-        summary["status"] = "WARNING"
-        summary["conflicts"] = conflicts.as_list()
-        summary["rejectedIndexes"] = sorted(conflicts.rejected)
-    return summary
+        plan.add(key, row, existing.get(key))
+    if not options.dry_run:
+        _write(engine, plan.inserts, plan.updates, plan.deletes, plan.delta)
+    return _summarise(summary, conflicts)
 
 
 INSERT_COLUMNS = (
@@ -178,14 +217,24 @@ INSERT_COLUMNS = (
 )  # fmt: skip
 
 
-def import_data_values(**kwargs: Any) -> dict[str, Any]:
+def import_data_values(
+    *,
+    engine: Engine,
+    store: MetadataStore,
+    scope: Scope,
+    body: dict[str, Any],
+    options: ImportOptions | None = None,
+    today: date | None = None,
+) -> ImportSummary:
     """Import a data value set; a concurrent import that inserted the same keys first makes this
     one's transaction roll back, and the retry then counts those rows as updates."""
-    engine: Engine = kwargs["engine"]
-    duplicate = (IntegrityError, engine.dialect.dbapi.IntegrityError)  # type: ignore[union-attr]
+    options = options or ImportOptions()
+    duplicate = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
     for attempt in range(5):
         try:
-            return _import_once(**kwargs)
+            return _import_once(
+                engine=engine, store=store, scope=scope, body=body, options=options, today=today
+            )
         except duplicate:
             if attempt == 4:
                 raise
@@ -205,8 +254,8 @@ def _key_clause() -> Any:
 def _write(
     engine: Engine,
     inserts: list[tuple[Any, ...]],
-    updates: list[dict[str, Any]],
-    deletes: list[dict[str, Any]],
+    updates: list[UpdateParams],
+    deletes: list[KeyParams],
     delta: rollup.Delta,
 ) -> None:
     """All of one import in one transaction: bulk statements, never one ORM object per row."""

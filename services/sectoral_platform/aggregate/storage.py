@@ -8,9 +8,10 @@ from sqlmodel import Session
 
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.rollup import rebuild
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.metadata.store import MetadataStore
 
-T = DataValue.__table__  # type: ignore[attr-defined]
+T = table_of(DataValue)
 
 
 def install_hooks(store: MetadataStore, engine: Engine) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.sectoral_platform.aggregate.context import DataSetInfo, ElementInfo, ImportContext
 from services.sectoral_platform.aggregate.periods import Period
+from services.sectoral_platform.aggregate.summary import Conflict
 from services.sectoral_platform.aggregate.values import check_value, normalise, numeric
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
@@ -18,26 +19,26 @@ Key = tuple[str, str, str, str, str]
 class Conflicts:
     """DHIS2's grouping: one entry per (code, object, message), listing every row index."""
 
-    entries: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    entries: dict[tuple[str, str, str], Conflict] = field(default_factory=dict)
     rejected: set[int] = field(default_factory=set)
 
     def add(self, index: int, code: str, prop: str, obj: str, message: str) -> None:
         key = (code, obj, message)
         entry = self.entries.get(key)
         if entry is None:
-            entry = {
-                "object": obj,
-                "objects": {prop: obj},
-                "value": message,
-                "errorCode": code,
-                "property": prop,
-                "indexes": [],
-            }
+            entry = Conflict(
+                object=obj,
+                objects={prop: obj},
+                value=message,
+                errorCode=code,
+                property=prop,
+                indexes=[],
+            )
             self.entries[key] = entry
         entry["indexes"].append(index)
         self.rejected.add(index)
 
-    def as_list(self) -> list[dict[str, Any]]:
+    def as_list(self) -> list[Conflict]:
         return list(self.entries.values())
 
 

@@ -17,6 +17,7 @@ from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.service import import_data_values
 from services.sectoral_platform.auth.scope import scope_of
 from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -26,7 +27,7 @@ from services.sectoral_platform.seed.loader import metadata_file
 from services.sectoral_platform.tracker.meta import TrackerMeta
 from services.sectoral_platform.tracker.state import EV
 
-DV = DataValue.__table__  # type: ignore[attr-defined]
+DV = table_of(DataValue)
 COUNTED_STATUSES = ("ACTIVE", "COMPLETED")
 
 
@@ -116,7 +117,7 @@ def aggregate(*, engine: Engine, store: MetadataStore) -> dict[str, Any]:
     if not rows:
         return {"status": "SUCCESS", "importCount": {"imported": 0, "updated": 0, "ignored": 0,
                                                      "deleted": 0}, "conflicts": []}  # fmt: skip
-    summary: dict[str, Any] = import_data_values(
+    summary = import_data_values(
         engine=engine, store=store, scope=scope_of(admin, store), body={"dataValues": rows}
     )
-    return summary
+    return summary.to_json()

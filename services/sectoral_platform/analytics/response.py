@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from services.sectoral_platform.analytics.request import DIMENSION_NAMES, AnalyticsQuery
 from services.sectoral_platform.metadata.store import MetadataStore
+
+
+class Header(TypedDict):
+    name: str
+    column: str
+    valueType: str
+    type: str
+    hidden: bool
+    meta: bool
+
+
+class MetaData(TypedDict):
+    items: dict[str, dict[str, str]]
+    dimensions: dict[str, list[str]]
+
+
+class AnalyticsResponse(TypedDict):
+    """DHIS2's `/api/analytics` grid: typed headers, metaData, string rows."""
+
+    headers: list[Header]
+    metaData: MetaData
+    rows: list[list[str]]
+    width: int
+    headerWidth: int
+    height: int
 
 
 def _name(store: MetadataStore, uid: str, display: str) -> str:
@@ -24,27 +49,27 @@ def build_response(
     rows: list[list[str]],
     row_dims: list[str],
     display: str,
-) -> dict[str, Any]:
+) -> AnalyticsResponse:
     headers = [
-        {
-            "name": name,
-            "column": DIMENSION_NAMES[name],
-            "valueType": "TEXT",
-            "type": "java.lang.String",
-            "hidden": False,
-            "meta": True,
-        }
+        Header(
+            name=name,
+            column=DIMENSION_NAMES[name],
+            valueType="TEXT",
+            type="java.lang.String",
+            hidden=False,
+            meta=True,
+        )
         for name in row_dims
     ]
     headers.append(
-        {
-            "name": "value",
-            "column": "Value",
-            "valueType": "NUMBER",
-            "type": "java.lang.Double",
-            "hidden": False,
-            "meta": False,
-        }
+        Header(
+            name="value",
+            column="Value",
+            valueType="NUMBER",
+            type="java.lang.Double",
+            hidden=False,
+            meta=False,
+        )
     )
     items: dict[str, dict[str, str]] = {
         name: {"name": label} for name, label in DIMENSION_NAMES.items()
@@ -72,17 +97,17 @@ def build_response(
             None,
         )
         items[level] = {"name": str((found or {}).get("name", level))}
-    dimensions = {
+    dimensions: dict[str, list[str]] = {
         "dx": [i.id for i in query.data],
         "pe": [p.id for p in query.periods],
         "ou": list(query.units),
         "co": [],
     }
-    return {
-        "headers": headers,
-        "metaData": {"items": items, "dimensions": dimensions},
-        "rows": rows,
-        "width": len(headers),
-        "headerWidth": len(headers),
-        "height": len(rows),
-    }
+    return AnalyticsResponse(
+        headers=headers,
+        metaData=MetaData(items=items, dimensions=dimensions),
+        rows=rows,
+        width=len(headers),
+        headerWidth=len(headers),
+        height=len(rows),
+    )

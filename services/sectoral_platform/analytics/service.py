@@ -18,11 +18,12 @@ from services.sectoral_platform.analytics.request import (
     AnalyticsQuery,
     indicator_elements,
 )
-from services.sectoral_platform.analytics.response import build_response
+from services.sectoral_platform.analytics.response import AnalyticsResponse, build_response
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.metadata.schema_types import PERIOD_TYPES
 from services.sectoral_platform.metadata.store import MetadataStore
 
-T = DataValue.__table__  # type: ignore[attr-defined]
+T = table_of(DataValue)
 SEGMENT = 12  # "/" + an 11-character UID: paths are fixed-width per level
 Stat = tuple[float, int, float, float]  # sum, count, min, max
 # (de, coc or None, period start, period end, unit) -> stat
@@ -178,7 +179,7 @@ def format_value(value: float, decimals: int | None = None) -> str:
 
 def run(
     engine: Engine, store: MetadataStore, query: AnalyticsQuery, display: str = "NAME"
-) -> dict[str, Any]:
+) -> AnalyticsResponse:
     pe_dim, ou_dim, dx_dim = query.dim("pe"), query.dim("ou"), query.dim("dx")
     pe_groups: list[tuple[str | None, list[Period]]] = (
         [(None, query.periods)] if pe_dim.is_filter else [(p.id, [p]) for p in query.periods]
@@ -233,6 +234,7 @@ def run(
         value: float | None = None
         decimals: int | None = None
         for item in dx_group:
+            part: float | None
             if item.kind == "indicator":
                 ind = store.get("indicators", item.id) or {}
                 lookup = lambda de, co, i=i, j=j: element_value(de, co, i, j)  # noqa: E731
@@ -247,7 +249,7 @@ def run(
                 part = num / den * float(factor)
                 decimals = ind.get("decimals")
             else:
-                part = element_value(item.element or "", item.coc, i, j)  # type: ignore[assignment]
+                part = element_value(item.element or "", item.coc, i, j)
             if part is not None:
                 value = part if value is None else value + part
         if value is None:

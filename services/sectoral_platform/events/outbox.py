@@ -9,10 +9,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.events.models import OutboxEvent
 
-OUTBOX = OutboxEvent.__table__  # type: ignore[attr-defined]
+OUTBOX = table_of(OutboxEvent)
 IMMUNISATION_RECORDED = "immunisation-recorded"
 # data elements recording a vaccine dose, and the vaccine's name
 VACCINES = {"bx6fsa0t90x": "BCG", "GQY2lXrypjO": "Measles"}

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from services.kernel.mediator import MediatorClient
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import Dhis2Error
 from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.facilities.models import FacilitySyncState
@@ -25,7 +26,7 @@ from services.sectoral_platform.seed.orgunits import OPENING_DATE, uid_for
 log = logging.getLogger("dpi.sectoral_platform.facilities")
 REGISTRY = "registries"
 SOURCE = "DPI/GOV/CRVS/registries/fhir/Location"  # the cursor's key in the sync state table
-STATE = FacilitySyncState.__table__  # type: ignore[attr-defined]
+STATE = table_of(FacilitySyncState)
 Obj = dict[str, Any]
 
 

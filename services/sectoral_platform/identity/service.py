@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.auth.scope import Kind, Scope
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request
 from services.sectoral_platform.common.uid import generate_uid
 from services.sectoral_platform.common.web import timestamp
@@ -25,8 +26,8 @@ from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.state import TE, TEAV
 
 log = logging.getLogger("dpi.sectoral_platform.identity")
-PENDING = PendingVerification.__table__  # type: ignore[attr-defined]
-OUTCOME = VerificationOutcome.__table__  # type: ignore[attr-defined]
+PENDING = table_of(PendingVerification)
+OUTCOME = table_of(VerificationOutcome)
 Obj = dict[str, Any]
 
 PERSON = "nEenWmSyUEp"

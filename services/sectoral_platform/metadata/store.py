@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.sectoral_platform.metadata.models import MetadataObject
 from services.sectoral_platform.metadata.schema import SCHEMAS
@@ -165,14 +165,12 @@ class MetadataStore:
                     elif change.op == "update":
                         session.execute(
                             update(MetadataObject)
-                            .where(MetadataObject.uid == change.uid)  # type: ignore[arg-type]
+                            .where(col(MetadataObject.uid) == change.uid)
                             .values(data=change.data)
                         )
                     else:
                         session.execute(
-                            delete(MetadataObject).where(
-                                MetadataObject.uid == change.uid  # type: ignore[arg-type]
-                            )
+                            delete(MetadataObject).where(col(MetadataObject.uid) == change.uid)
                         )
                 moved: dict[str, str] = {}
                 if old_paths is not None:

@@ -1,0 +1,83 @@
+"""DHIS2's `dataValueSets` import options and ImportSummary, as typed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict, cast, get_args
+
+from services.sectoral_platform.common.errors import bad_request
+
+Strategy = Literal["CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE"]
+Status = Literal["SUCCESS", "WARNING", "ERROR"]
+ALIASES = {"NEW_AND_UPDATES": "CREATE_AND_UPDATE", "NEW": "CREATE", "UPDATES": "UPDATE"}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """The import parameters the sandbox implements: `importStrategy` and `dryRun`."""
+
+    strategy: Strategy = "CREATE_AND_UPDATE"
+    dry_run: bool = False
+
+    @classmethod
+    def parse(cls, *, strategy: str = "CREATE_AND_UPDATE", dry_run: bool = False) -> ImportOptions:
+        """DHIS2's strategy names, its legacy aliases included; anything else is a 400."""
+        name = strategy.upper()
+        name = ALIASES.get(name, name)
+        if name not in get_args(Strategy):
+            raise bad_request(f"Invalid importStrategy `{strategy.upper()}`")
+        return cls(strategy=cast(Strategy, name), dry_run=dry_run)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"importStrategy": self.strategy, "dryRun": self.dry_run, "idSchemes": {}}
+
+
+class Conflict(TypedDict):
+    """One grouped conflict: every row index that failed the same way on the same object."""
+
+    object: str
+    objects: dict[str, str]
+    value: str
+    errorCode: str
+    property: str
+    indexes: list[int]
+
+
+@dataclass(slots=True)
+class ImportCount:
+    imported: int = 0
+    updated: int = 0
+    ignored: int = 0
+    deleted: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "ignored": self.ignored,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """DHIS2's ImportSummary for a data value set import."""
+
+    options: ImportOptions
+    status: Status = "SUCCESS"
+    description: str = "Import process completed successfully"
+    count: ImportCount = field(default_factory=ImportCount)
+    conflicts: list[Conflict] = field(default_factory=list)
+    rejected_indexes: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "responseType": "ImportSummary",
+            "status": self.status,
+            "importOptions": self.options.to_json(),
+            "description": self.description,
+            "importCount": self.count.to_json(),
+            "conflicts": self.conflicts,
+            "rejectedIndexes": self.rejected_indexes,
+            "dataSetComplete": "false",
+        }
