@@ -12,7 +12,6 @@ from datetime import timedelta
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.base import Base
 from services.interop_layer.catalogue.routes import admin as catalogue_admin
 from services.interop_layer.catalogue.routes import meta as metaservices
@@ -46,6 +45,7 @@ from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
 from services.kernel.db import Database
 from services.kernel.http import make_client
+from services.kernel.time import utcnow
 from services.kernel.topology import load_topology, service_url
 
 log = logging.getLogger("dpi.interop")

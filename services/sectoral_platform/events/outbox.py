@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
-from services.sectoral_platform.common.web import timestamp
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.events.models import OutboxEvent
 
 OUTBOX = OutboxEvent.__table__  # type: ignore[attr-defined]
@@ -22,7 +22,7 @@ def enqueue_immunisations(conn: Connection, events: list[dict[str, Any]]) -> Non
     """Called inside the import's transaction: the outbox commits with the events, or neither.
     Payloads carry no person identifier: subscribers learn that a dose was given, where and when."""
     rows = []
-    now = timestamp()
+    now = dhis2_timestamp()
     for event in events:
         vaccines = [
             VACCINES[v["dataElement"]]
@@ -53,7 +53,7 @@ def platform_outbox(
 
     def record(row: dict[str, Any], outcome: Delivery) -> None:
         if outcome.error is None:
-            values = {"published_id": str(outcome.remote_id), "published": timestamp(),
+            values = {"published_id": str(outcome.remote_id), "published": dhis2_timestamp(),
                       "last_error": None}  # fmt: skip
         else:
             values = {"attempts": row["attempts"] + 1, "last_error": outcome.error}
