@@ -52,3 +52,8 @@ def iso_offset(value: datetime | None) -> str | None:
 def dhis2_timestamp(value: datetime | None = None) -> str:
     """DHIS2's zone-less timestamp (now by default): `2019-08-19T00:00:00.000`."""
     return naive_utc(value).isoformat(timespec="milliseconds")
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """SQLAlchemy's `UTCDateTime` as stored on SQLite: `2026-01-02 03:04:05.678901` (UTC)."""
+    return naive_utc(value).isoformat(" ", "microseconds")

@@ -12,6 +12,7 @@ from services.kernel.time import (
     iso_offset,
     iso_z,
     naive_utc,
+    sqlite_datetime,
     utcnow,
 )
 
@@ -70,3 +71,8 @@ def test_dhis2_zone_less_millis() -> None:
     assert dhis2_timestamp(MOMENT) == "2026-01-02T03:04:05.678"
     now = dhis2_timestamp()
     assert len(now) == 23 and now[10] == "T" and not now.endswith("Z")
+
+
+def test_sqlite_storage_format() -> None:
+    assert sqlite_datetime(MOMENT.astimezone(PLUS_TWO)) == "2026-01-02 03:04:05.678901"
+    assert sqlite_datetime(datetime(999, 1, 2, tzinfo=UTC)) == "0999-01-02 00:00:00.000000"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -12,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
-from services.kernel.time import dhis2_timestamp
+from services.kernel.time import dhis2_timestamp, utcnow
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request
 from services.sectoral_platform.common.uid import generate_uid
@@ -121,7 +120,7 @@ class Registrar:
         if program:
             entity["enrollments"] = [{
                 "program": program, "orgUnit": body["orgUnit"],
-                "enrolledAt": body.get("enrolledAt") or datetime.now(UTC).date().isoformat(),
+                "enrolledAt": body.get("enrolledAt") or utcnow().date().isoformat(),
             }]  # fmt: skip
 
         def write() -> Obj:
