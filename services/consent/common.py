@@ -6,7 +6,6 @@ import hashlib
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -42,24 +41,6 @@ def check_id(value: str, what: str = "id") -> str:
         raise BadRequest(
             f"Malformed {what}: {value!r} is not a UUID.", code="malformed-id"
         ) from None
-
-
-def utcnow() -> datetime:
-    """Aware UTC: SQLModel's datetime columns store and return aware UTC on every backend."""
-    return datetime.now(UTC)
-
-
-def to_utc(value: datetime) -> datetime:
-    """Aware UTC; a naive input is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return to_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def canonical_json(value: Any) -> str:

@@ -6,30 +6,16 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from services.id_registry.settings import IdRegistrySettings
+from services.kernel.time import as_utc
 
 Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-def db_time(moment: datetime) -> datetime:
-    """Aware UTC (SQLModel's column type stores UTC in every backend and returns it aware)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return db_time(moment).isoformat().replace("+00:00", "Z")
 
 
 def get_settings(request: Request) -> IdRegistrySettings:
@@ -40,7 +26,7 @@ def get_settings(request: Request) -> IdRegistrySettings:
 def get_now(request: Request) -> datetime:
     """The current time from the app's clock (tests inject one), in UTC."""
     clock: Clock = request.app.state.clock
-    return db_time(clock())
+    return as_utc(clock())
 
 
 SettingsDep = Annotated[IdRegistrySettings, Depends(get_settings)]

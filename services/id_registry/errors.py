@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from fastapi import Request
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from services.kernel.errors import DomainError
 from services.kernel.openapi import ErrorShape
+from services.kernel.time import iso_millis_z
 
 # code -> (errorMessage, actionMessage); messages follow MOSIP IDA 1.2's catalogue.
 CATALOGUE: dict[str, tuple[str, str | None]] = {
@@ -71,8 +72,7 @@ def response_time(now: datetime | None = None) -> str:
     """MOSIP's timestamp format: ISO-8601 UTC with milliseconds and a `Z`."""
     if now is None:
         return _current_response_time()
-    moment = now.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_millis_z(now)
 
 
 _formatted_second: tuple[int, str] = (0, "")

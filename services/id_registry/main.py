@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from services.id_registry.base import Base
 from services.id_registry.controls.routes import router as controls_router
 from services.id_registry.controls.service import ExpectationCache
-from services.id_registry.deps import Clock, db_time, system_clock
+from services.id_registry.deps import Clock
 from services.id_registry.errors import error_shape, mosip_errors
 from services.id_registry.events.drainer import id_registry_outbox
 from services.id_registry.events.inbox import BIRTH, DEATH
@@ -38,6 +38,7 @@ from services.kernel.db import Database
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
 from services.kernel.outbox import Pacing
 from services.kernel.settings import load_settings
+from services.kernel.time import as_utc, utcnow
 
 SERVICE = "id_registry"
 WAL_PAGES = 4000
@@ -52,7 +53,7 @@ def civil_subscriptions() -> list[Subscription]:
 def create_app(
     settings: IdRegistrySettings | None = None,
     *,
-    clock: Clock = system_clock,
+    clock: Clock = utcnow,
     publisher: ClientFactory | None = None,
     run_drainer: bool = True,
     configure_logs: bool = True,
@@ -94,7 +95,7 @@ def create_app(
 
             def run_seed() -> None:
                 with database.session() as session:
-                    seed(session=session, settings=settings, now=db_time(clock()))
+                    seed(session=session, settings=settings, now=as_utc(clock()))
 
             await to_thread.run_sync(run_seed)
         app.state.drainer = id_registry_outbox(

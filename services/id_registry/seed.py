@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, func, select
 
 from services.id_registry.base import Base
-from services.id_registry.deps import db_time, hash_secret, system_clock
+from services.id_registry.deps import hash_secret
 from services.id_registry.errors import MosipError
 from services.id_registry.identities.models import Identity, IdentityCreate
 from services.id_registry.identities.service import enrol
@@ -22,6 +22,7 @@ from services.id_registry.settings import IdRegistrySettings
 from services.kernel.credentials import partner_id
 from services.kernel.db import Database
 from services.kernel.settings import load_settings
+from services.kernel.time import as_utc, utcnow
 from services.kernel.topology import load_topology
 
 log = logging.getLogger("dpi.id_registry.seed")
@@ -234,7 +235,7 @@ def main() -> None:
     database = Database(settings.database(), Base.metadata)
     database.create_all()
     with database.session() as session:
-        partners, people = seed(session=session, settings=settings, now=db_time(system_clock()))
+        partners, people = seed(session=session, settings=settings, now=as_utc(utcnow()))
     database.dispose()
     print(f"seeded {partners} partners and {people} identities into {settings.database()}")
 

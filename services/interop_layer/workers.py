@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.messagelog.writer import LogWriter
+from services.kernel.time import utcnow
 from services.kernel.workers import Every, Worker, WorkerFactory
 
 RETENTION_CHECK_SECONDS = 3600.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -14,7 +15,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.kernel.redact import redact_path
 from services.kernel.tracing import current_trace
 
-_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# uvicorn's `color_message` repeats `msg` with ANSI colours: terminal decoration, not data.
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without ANSI escape sequences (colours, cursor moves)."""
+    return _ANSI.sub("", text)
+
+
+def escape_controls(text: str) -> str:
+    """Control characters as `\\xNN`, so logged input cannot start a forged line."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def loggable_path(path: str) -> str:
+    """A decoded request path, credentials masked and control characters re-encoded as `%XX`."""
+    return _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", redact_path(path))
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,13 +51,15 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "service": self.service,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": strip_ansi(record.getMessage()),
         }
         trace = current_trace()
         if trace is not None:
             entry["trace_id"] = trace.trace_id
             entry["span_id"] = trace.span_id
-        entry.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        for key, value in vars(record).items():
+            if key not in _RESERVED:
+                entry[key] = strip_ansi(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -43,6 +68,10 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The message line with ANSI codes dropped and control characters escaped."""
+        return escape_controls(strip_ansi(super().formatMessage(record)))
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -90,7 +119,7 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            path = redact_path(scope["path"])
+            path = loggable_path(scope["path"])
             access_log.info(
                 "%s %s %d",
                 scope["method"],

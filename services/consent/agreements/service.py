@@ -12,12 +12,13 @@ from services.consent.agreements.models import (
     DataAgreementLifecycle,
     DataAgreementPublic,
 )
-from services.consent.common import check_id, new_id, utcnow
+from services.consent.common import check_id, new_id
 from services.consent.policies.models import Policy
 from services.consent.policies.service import get_policy
 from services.consent.revisions.models import Revision
 from services.consent.revisions.service import create_revision, get_revision, latest_revision
 from services.kernel.errors import BadRequest, NotFound
+from services.kernel.time import utcnow
 
 SCHEMA = "dataagreement"
 ORG = "organisation"

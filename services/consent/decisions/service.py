@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from services.consent.common import check_id, iso, time_ordered_id, to_utc, utcnow
+from services.consent.common import check_id, time_ordered_id
 from services.consent.decisions.engine import decide
 from services.consent.decisions.log import DecisionLog
 from services.consent.decisions.models import (
@@ -17,6 +17,7 @@ from services.consent.decisions.models import (
 )
 from services.consent.decisions.store import entry, subject_hash
 from services.kernel.errors import NotFound
+from services.kernel.time import as_utc, iso_millis_z, utcnow
 
 
 async def make_decision(
@@ -24,7 +25,7 @@ async def make_decision(
 ) -> DecisionPublic:
     """Read the subject's records now (so a withdrawal counts at once), decide, then log."""
     now = utcnow()
-    at = to_utc(request.at) if request.at is not None else now
+    at = as_utc(request.at) if request.at is not None else now
     outcome = decide(
         log.store.candidates(request.subject),
         consumer=request.dataConsumer,
@@ -67,8 +68,8 @@ def audit_view(decision: Decision) -> DecisionAudit:
         dataProvider=decision.data_provider,
         purpose=decision.purpose,
         dataCategories=list(decision.data_categories),
-        at=iso(decision.decided_at) or "",
-        recordedAt=iso(decision.created_at) or "",
+        at=iso_millis_z(decision.decided_at) or "",
+        recordedAt=iso_millis_z(decision.created_at) or "",
         subjectLinked=decision.subject_hash is not None,
     )
 
@@ -92,6 +93,6 @@ def list_decisions(
     if consent_record_id is not None:
         statement = statement.where(Decision.consent_record_id == consent_record_id)
     if since is not None:
-        statement = statement.where(col(Decision.created_at) >= to_utc(since))
+        statement = statement.where(col(Decision.created_at) >= as_utc(since))
     statement = statement.order_by(col(Decision.id)).offset(offset).limit(limit)
     return list(session.exec(statement))

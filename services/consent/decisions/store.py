@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from services.consent.decisions.engine import Candidate
 from services.kernel.errors import DomainError
+from services.kernel.time import as_utc, sqlite_datetime
 
 log = logging.getLogger("dpi.consent.decisions")
 MAX_BATCH = 512
@@ -56,17 +57,14 @@ class _Dialect:
         self.is_sqlite = engine.dialect.name == "sqlite"
 
     def time_in(self, value: datetime) -> Any:
-        value = value.astimezone(UTC)
         # SQLite has no datetime type: SQLAlchemy's storage format, so the models read it back.
-        # (isoformat, not strftime: glibc's `%Y` does not pad years before 1000)
-        naive = value.replace(tzinfo=None)
-        return naive.isoformat(sep=" ", timespec="microseconds") if self.is_sqlite else value
+        return sqlite_datetime(value) if self.is_sqlite else as_utc(value)
 
     @staticmethod
     def time_out(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
         assert isinstance(parsed, datetime)
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return as_utc(parsed)
 
 
 def _json_out(value: Any) -> list[str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.consent.common import iso
 from services.consent.records.models import ConsentRecord
 from services.consent.records.views import status_at
+from services.kernel.time import iso_millis_z
 
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_ACTION = "http://terminology.hl7.org/CodeSystem/consentaction"
@@ -37,7 +37,7 @@ def to_fhir(record: ConsentRecord, *, policy_url: str, controller: str) -> dict[
     return {
         "resourceType": "Consent",
         "id": record.id,
-        "meta": {"lastUpdated": iso(record.updated_at)},
+        "meta": {"lastUpdated": iso_millis_z(record.updated_at)},
         "identifier": [{"system": RECORD_SYSTEM, "value": record.id}],
         "status": _STATUS[status],
         "scope": {
@@ -50,13 +50,16 @@ def to_fhir(record: ConsentRecord, *, policy_url: str, controller: str) -> dict[
             "identifier": {"system": TOKEN_SYSTEM, "value": record.subject},
             "display": "Individual (consent service token)",
         },
-        "dateTime": iso(record.created_at),
+        "dateTime": iso_millis_z(record.created_at),
         "performer": [{"identifier": {"system": TOKEN_SYSTEM, "value": record.subject}}],
         "organization": [{"display": controller}],
         "policy": [{"uri": policy_url}],
         "provision": {
             "type": "permit" if record.opt_in else "deny",
-            "period": {"start": iso(record.consent_start), "end": iso(record.consent_expiry)},
+            "period": {
+                "start": iso_millis_z(record.consent_start),
+                "end": iso_millis_z(record.consent_expiry),
+            },
             "actor": [
                 {
                     "role": {"coding": [{"system": PARTICIPATION, "code": "IRCP"}]},

@@ -7,10 +7,11 @@ import uuid
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from services.consent.common import check_id, new_id, utcnow
+from services.consent.common import check_id, new_id
 from services.consent.individuals.models import Individual, IndividualBase
 from services.consent.records.models import ConsentRecord
 from services.kernel.errors import BadRequest, Conflict, NotFound
+from services.kernel.time import utcnow
 
 DEFAULT_EXTERNAL_ID_TYPE = "psut:dpa-consent"
 DEFAULT_IDENTITY_PROVIDER = "DPI/GOV/NIA/id-registry"

@@ -8,11 +8,12 @@ import orjson
 from joserfc.util import urlsafe_b64decode
 from sqlmodel import Session, col, select
 
-from services.consent.common import canonical_json, check_id, iso, new_id, utcnow
+from services.consent.common import canonical_json, check_id, new_id
 from services.consent.receipts.keys import Signer
 from services.consent.receipts.models import Receipt, ReceiptPublic, VerifyResult
 from services.consent.settings import ConsentSettings
 from services.kernel.errors import NotFound
+from services.kernel.time import iso_millis_z, utcnow
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 
@@ -57,7 +58,7 @@ def build_receipt(
                         "consentType": "EXPLICIT",
                         "piiCategory": list(record.data_categories),
                         "primaryPurpose": True,
-                        "termination": f"On withdrawal or at {iso(record.consent_expiry)}",
+                        "termination": f"On withdrawal or at {iso_millis_z(record.consent_expiry)}",
                         "thirdPartyDisclosure": True,
                         "thirdPartyName": agreement.data_consumer,
                     }

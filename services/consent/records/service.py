@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from services.consent.agreements.models import DataAgreement
 from services.consent.agreements.service import agreement_revision, get_agreement
-from services.consent.common import canonical_json, check_id, new_id, to_utc, utcnow
+from services.consent.common import canonical_json, check_id, new_id
 from services.consent.individuals.models import Individual
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import Signer
@@ -26,6 +26,7 @@ from services.consent.revisions.service import create_revision
 from services.consent.settings import ConsentSettings
 from services.consent.webhooks.outbox import enqueue_event
 from services.kernel.errors import BadRequest, Conflict, Forbidden, NotFound
+from services.kernel.time import as_utc, utcnow
 
 SCHEMA = "consentrecord"
 
@@ -57,9 +58,9 @@ def build_record(
     """A record (not yet stored) with its artefact window validated."""
     template = agreement.artefact_template
     now = utcnow()
-    start = to_utc(choices.consentStart) if choices and choices.consentStart else now
+    start = as_utc(choices.consentStart) if choices and choices.consentStart else now
     expiry = (
-        to_utc(choices.consentExpiry)
+        as_utc(choices.consentExpiry)
         if choices and choices.consentExpiry
         else start + timedelta(days=int(template.get("validityDays", 365)))
     )
@@ -264,7 +265,7 @@ def _apply_update(record: ConsentRecord, opt_in: bool | None, choices: ArtefactI
         record.status = "ACTIVE"
         receipt_kind = "grant"
     if choices.consentExpiry is not None:
-        expiry = to_utc(choices.consentExpiry)
+        expiry = as_utc(choices.consentExpiry)
         if expiry <= record.consent_start or expiry <= utcnow():
             raise BadRequest(
                 "consentExpiry must be in the future and after consentStart.",

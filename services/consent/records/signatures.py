@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from services.consent.agreements.service import agreement_revision, get_agreement
-from services.consent.common import canonical_json, iso, new_id, sha256_hex, to_utc, utcnow
+from services.consent.common import canonical_json, new_id, sha256_hex
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import Signer
 from services.consent.records.models import (
@@ -31,6 +31,7 @@ from services.consent.records.views import record_data, signature_public, status
 from services.consent.revisions.models import Revision
 from services.consent.settings import ConsentSettings
 from services.kernel.errors import BadRequest, Conflict, Forbidden
+from services.kernel.time import as_utc, iso_millis_z, utcnow
 
 DEFAULT_METHOD = "sandbox-individual-signature"
 
@@ -57,7 +58,7 @@ def _unsigned(
             "verificationArtifact": given.verificationArtifact if given else None,
             "verificationSignedBy": signed_by,
             "verificationJwsHeader": given.verificationJwsHeader if given else None,
-            "timestamp": iso(at),
+            "timestamp": iso_millis_z(at),
             "signedWithoutObjectReference": object_reference is None,
             "objectType": "revision",
             "objectReference": object_reference,
@@ -197,7 +198,7 @@ def create_signature(
     signature.consent_record_id = record.id
     if given.timestamp:
         try:
-            signature.timestamp = to_utc(datetime.fromisoformat(given.timestamp))
+            signature.timestamp = as_utc(datetime.fromisoformat(given.timestamp))
         except ValueError as exc:
             raise BadRequest("signature.timestamp is not an ISO 8601 time.") from exc
     session.add(signature)

@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from services.consent.agreements.models import DataAgreement, DataAgreementPublic
 from services.consent.agreements.service import public_agreement
-from services.consent.common import iso, utcnow
 from services.consent.individuals.models import Individual
 from services.consent.records.models import (
     ConsentArtefact,
@@ -19,6 +18,7 @@ from services.consent.records.models import (
     SignaturePublic,
 )
 from services.consent.revisions.models import Revision, RevisionPublic
+from services.kernel.time import iso_millis_z, utcnow
 
 T = TypeVar("T")
 
@@ -37,8 +37,8 @@ def status_at(record: ConsentRecord, at: datetime | None = None) -> str:
 def artefact_data(record: ConsentRecord, at: datetime | None = None) -> dict[str, Any]:
     return {
         "status": status_at(record, at),
-        "consentStart": iso(record.consent_start),
-        "consentExpiry": iso(record.consent_expiry),
+        "consentStart": iso_millis_z(record.consent_start),
+        "consentExpiry": iso_millis_z(record.consent_expiry),
         "consentMode": record.consent_mode,
         "fetchType": record.fetch_type,
         "Frequency": record.frequency,
@@ -115,7 +115,7 @@ def signature_public(signature: Signature) -> SignaturePublic:
         verificationSignedBy=signature.verification_signed_by,
         verificationSignedAs=signature.verification_signed_as,
         verificationJwsHeader=signature.verification_jws_header,
-        timestamp=iso(signature.timestamp),
+        timestamp=iso_millis_z(signature.timestamp),
         signedWithoutObjectReference=signature.signed_without_object_reference,
         objectType=signature.object_type,
         objectReference=signature.object_reference,

@@ -9,7 +9,7 @@ from pydantic import Field as Described
 from sqlmodel import Field, Text
 
 from services.consent.base import Base
-from services.consent.common import iso
+from services.kernel.time import iso_millis_z
 
 
 class IndividualReference(BaseModel):
@@ -67,7 +67,7 @@ class Revision(Base, table=True):
             signedWithoutObjectId=self.signed_without_object_id,
             serializedSnapshot=self.serialized_snapshot,
             serializedHash=self.serialized_hash,
-            timestamp=iso(self.timestamp) or "",
+            timestamp=iso_millis_z(self.timestamp) or "",
             authorizedByIndividual=IndividualReference(id=who) if who else None,
             authorizedByOther=self.authorized_by_other,
             successor=successor.public() if successor else None,

@@ -7,9 +7,10 @@ from typing import Any
 import orjson
 from sqlmodel import Session, col, select
 
-from services.consent.common import canonical_json, iso, new_id, sha1_hex, utcnow
+from services.consent.common import canonical_json, new_id, sha1_hex
 from services.consent.revisions.models import Revision, RevisionPublic
 from services.kernel.errors import NotFound
+from services.kernel.time import iso_millis_z, utcnow
 
 # What an erased revision's snapshot becomes: its hashes stay, so the chain still links.
 ERASED = canonical_json({"erased": True})
@@ -49,7 +50,7 @@ def create_revision(
             "schemaName": schema_name,
             "objectId": object_id,
             "signedWithoutObjectId": False,
-            "timestamp": iso(now),
+            "timestamp": iso_millis_z(now),
             "authorizedByIndividual": authorized_by_individual,
             "authorizedByOther": authorized_by_other,
             "predecessorHash": predecessor_hash,

@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from services.consent.common import canonical_json, iso, new_id, utcnow
+from services.consent.common import canonical_json, new_id
 from services.consent.webhooks.models import Webhook, WebhookDelivery, event_body
+from services.kernel.time import iso_millis_z, utcnow
 
 
 def enqueue_event(
@@ -27,7 +28,9 @@ def enqueue_event(
                 webhook_id=webhook.id,
                 event_type=event_type,
                 individual_id=individual_id,
-                body=canonical_json(event_body(event_type, data, delivery_id, iso(now) or "")),
+                body=canonical_json(
+                    event_body(event_type, data, delivery_id, iso_millis_z(now) or "")
+                ),
                 next_attempt_at=now,
                 created_at=now,
             )

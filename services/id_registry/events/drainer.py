@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlmodel import col
 
-from services.id_registry.deps import db_time
 from services.id_registry.events.models import OutboxEvent
 from services.kernel import outbox
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
+from services.kernel.time import as_utc
 
 _SCHEMAS: dict[str, dict[str, Any]] = {
     "identity-created": {
@@ -51,7 +51,7 @@ def id_registry_outbox(
             event.attempts += 1
             event.last_error = None if outcome.error is None else outcome.error[:300]
             if outcome.error is None:
-                event.published_at = db_time(clock())
+                event.published_at = as_utc(clock())
                 event.remote_id = outcome.remote_id
             session.add(event)
             session.commit()

@@ -15,7 +15,6 @@ from starlette.requests import ClientDisconnect
 
 from services.id_registry.controls.models import ExpectationPublic
 from services.id_registry.controls.service import match
-from services.id_registry.deps import db_time
 from services.id_registry.errors import response_time
 from services.id_registry.ida import service, store
 from services.id_registry.ida.envelope import (
@@ -29,6 +28,7 @@ from services.id_registry.ida.envelope import (
 )
 from services.id_registry.ida.runtime import IdaRuntime
 from services.id_registry.partners.service import ActivePartner, check_partner
+from services.kernel.time import as_utc
 
 
 class DirectRoute(APIRoute):
@@ -97,7 +97,7 @@ async def _transaction(
     ctx = service.IdaContext(
         partner=partner,
         secret=ida.secret,
-        now=db_time(ida.clock()),
+        now=as_utc(ida.clock()),
         forced=forced,
         recorded_tokens=ida.recorded_tokens,
         people=ida.people,

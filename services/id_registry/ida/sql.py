@@ -10,7 +10,7 @@ a fraction of the cost: the transaction's time is bound two or three times per r
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Dialect
@@ -18,6 +18,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 from sqlmodel.sql.sqltypes import UTCDateTime
+
+from services.kernel.time import sqlite_datetime
 
 # A DB-API connection with the `execute` shortcut (sqlite3's and psycopg's both have it).
 DbApi = Any
@@ -28,7 +30,7 @@ def sqlite_utc_bind(value: datetime) -> str:
     """`UTCDateTime` bound on SQLite: UTC, as `YYYY-MM-DD HH:MM:SS.ffffff`."""
     if value.utcoffset() is None:
         raise ValueError("Datetime values must have timezone information")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return sqlite_datetime(value)
 
 
 def _bind(type_: TypeEngine[Any], dialect: Dialect) -> Processor:

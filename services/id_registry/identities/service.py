@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.id_registry import ids
-from services.id_registry.deps import iso
 from services.id_registry.errors import MosipError
 from services.id_registry.events.models import IDENTITY_CREATED, IDENTITY_DEACTIVATED
 from services.id_registry.events.service import enqueue, per_subscriber_tokens
@@ -23,6 +22,7 @@ from services.id_registry.identities.models import (
     IdentityCreate,
     IdentityUpdate,
 )
+from services.kernel.time import iso_z
 
 _system_rng = random.SystemRandom()
 
@@ -106,7 +106,7 @@ def enrol(
         if publish:
             payload: dict[str, Any] = {
                 "civilRegistrationId": data.civilRegistrationId,
-                "createdAt": iso(now),
+                "createdAt": iso_z(now),
                 "perSubscriber": per_subscriber_tokens(
                     session=session, secret=secret, identity=identity, now=now
                 ),
@@ -183,7 +183,7 @@ def deactivate(
     session.add(identity)
     payload = {
         "reason": reason,
-        "deactivatedAt": iso(now),
+        "deactivatedAt": iso_z(now),
         "perSubscriber": per_subscriber_tokens(
             session=session, secret=secret, identity=identity, now=now
         ),

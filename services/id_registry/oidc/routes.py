@@ -13,12 +13,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from services.id_registry.deps import Clock, db_time
+from services.id_registry.deps import Clock
 from services.id_registry.oidc import authorize as authorization
 from services.id_registry.oidc import clients, login, page, tokens
 from services.id_registry.oidc.errors import NO_STORE, OAuthRoute, invalid_request
 from services.id_registry.oidc.runtime import IdaAccess, Oidc, OidcSettings
 from services.kernel.db import Database
+from services.kernel.time import as_utc
 from services.kernel.topology import service_url
 
 T = TypeVar("T")
@@ -72,7 +73,7 @@ router = APIRouter(tags=["OIDC (eSignet)"], route_class=OAuthRoute, lifespan=lif
 
 def _now(app: FastAPI) -> datetime:
     clock: Clock = app.state.clock
-    return db_time(clock())
+    return as_utc(clock())
 
 
 def _access(app: FastAPI) -> IdaAccess:

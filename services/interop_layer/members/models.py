@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlmodel import Field
 
-from services.interop_layer.api_model import CamelModel, utcnow
+from services.interop_layer.api_model import CamelModel
 from services.interop_layer.base import Base
+from services.kernel.time import utcnow
 
 
 class SubsystemBase(Base):

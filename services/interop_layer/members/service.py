@@ -7,7 +7,6 @@ import uuid
 
 from sqlmodel import Session, col, select
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.directory import key_hash
 from services.interop_layer.errors import BadRequest, Conflict, NotFound
 from services.interop_layer.identifiers import SubsystemId
@@ -18,6 +17,7 @@ from services.interop_layer.members.models import (
     Subsystem,
     SubsystemCreate,
 )
+from services.kernel.time import utcnow
 
 
 def seed_subsystems(*, session: Session, subsystems: dict[str, str]) -> int:

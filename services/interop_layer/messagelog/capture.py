@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.identifiers import new_uuid
 from services.kernel.redact import redact_path
+from services.kernel.time import utcnow
 
 if TYPE_CHECKING:
     from services.interop_layer.messagelog.writer import LogWriter

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Text
 from sqlmodel import Field
 
-from services.interop_layer.api_model import CamelModel, iso, utcnow
+from services.interop_layer.api_model import CamelModel
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog.bodies import stored_fields
+from services.kernel.time import iso_offset, utcnow
 
 
 class LogRecord(Base, table=True):
@@ -137,7 +138,7 @@ def public_record(record: LogRecord, *, bodies: bool = False) -> dict[str, Any]:
         query=record.query,
         status_code=record.status_code,
         outcome=record.outcome,
-        started_at=iso(record.started_at) or "",
+        started_at=iso_offset(record.started_at) or "",
         duration_ms=record.duration_us / 1000,
         upstream_ms=None if record.upstream_us is None else record.upstream_us / 1000,
         request_hash=record.request_hash,

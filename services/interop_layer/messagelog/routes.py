@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
-from services.interop_layer.api_model import as_utc, utcnow
 from services.interop_layer.errors import NotFound
 from services.interop_layer.messagelog.models import (
     LogRecord,
@@ -20,6 +19,7 @@ from services.interop_layer.messagelog.service import query_records, status_coun
 from services.interop_layer.messagelog.verify import KnownHead, verify_session
 from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.credentials import AdminDep
+from services.kernel.time import as_utc, utcnow
 
 router = APIRouter(prefix="/admin/messagelog", tags=["message log (admin)"])
 public = APIRouter(prefix="/messagelog", tags=["message log"])

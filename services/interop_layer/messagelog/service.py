@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.interop_layer.api_model import as_utc
 from services.interop_layer.messagelog.models import LogMark, LogRecord
+from services.kernel.time import as_utc
 
 STATUSES = ("Successful", "Completed", "Completed with error(s)", "Failed")
 

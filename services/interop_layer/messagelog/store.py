@@ -20,11 +20,11 @@ from contextlib import contextmanager, nullcontext
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Table, bindparam, insert, update
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.messagelog.chain import mark_message, sign
 from services.interop_layer.messagelog.insert import Prepared
 from services.interop_layer.messagelog.models import LogMark
 from services.kernel.db import Database
+from services.kernel.time import utcnow
 
 log = logging.getLogger("dpi.interop.messagelog")
 CHECKPOINT_BATCHES = 32

@@ -22,8 +22,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.interop_layer.api_model import iso, utcnow
 from services.interop_layer.messagelog.chain import check_signature, load_public, sign
+from services.kernel.time import iso_offset, utcnow
 
 log = logging.getLogger("dpi.interop.messagelog")
 KEYS_FILE = "keys.json"
@@ -85,7 +85,7 @@ def pin_key(path: Path, *, key_id: str, pem: str) -> dict[str, str]:
     if path.exists():
         keys = list(_read_json(path, "pinned key file").get("keys") or [])
     if not any(entry.get("keyId") == key_id for entry in keys):
-        keys.append({"keyId": key_id, "publicKey": pem, "pinnedAt": iso(utcnow())})
+        keys.append({"keyId": key_id, "publicKey": pem, "pinnedAt": iso_offset(utcnow())})
         _write_json(path, {"algorithm": "Ed25519", "keys": keys})
     return read_keys(path)
 
@@ -120,7 +120,7 @@ def anchor_message(seq: int, record_hash: str, time: str) -> bytes:
 def export_anchor(
     path: Path, *, seq: int, record_hash: str, key: Ed25519PrivateKey, key_id: str
 ) -> HeadAnchor:
-    time = iso(utcnow()) or ""
+    time = iso_offset(utcnow()) or ""
     signature = sign(key, anchor_message(seq, record_hash, time))
     anchor = HeadAnchor(seq, record_hash, time, key_id, signature)
     _write_json(path, anchor.document())
@@ -164,7 +164,7 @@ def write_verified(path: Path, *, seq: int, record_hash: str) -> None:
         previous = read_verified(path)
         if previous is not None and previous[0] > seq:
             return  # never move the verifier's anchor backwards
-    _write_json(path, {"seq": seq, "recordHash": record_hash, "verifiedAt": iso(utcnow())})
+    _write_json(path, {"seq": seq, "recordHash": record_hash, "verifiedAt": iso_offset(utcnow())})
 
 
 class TrustExport:

@@ -23,7 +23,6 @@ from anyio import to_thread
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.config import InteropSettings
 from services.interop_layer.messagelog.bodies import body_text
 from services.interop_layer.messagelog.capture import outcome_of
@@ -40,6 +39,7 @@ from services.interop_layer.pubsub.models import (
 )
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
+from services.kernel.time import utcnow
 from services.kernel.topology import load_topology, service_url
 from services.kernel.tracing import new_span_id
 

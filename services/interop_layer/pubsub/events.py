@@ -10,7 +10,6 @@ from typing import Any
 import jsonschema
 from sqlmodel import Session, col, select
 
-from services.interop_layer.api_model import utcnow
 from services.interop_layer.errors import BadRequest, Conflict, NotFound
 from services.interop_layer.identifiers import SubsystemId
 from services.interop_layer.pubsub.models import (
@@ -27,6 +26,7 @@ from services.interop_layer.pubsub.models import (
 )
 from services.interop_layer.pubsub.rooms import require_event_type, require_subscription
 from services.kernel.credentials import partner_id
+from services.kernel.time import utcnow
 
 FORBIDDEN_KEYS = frozenset({"uin", "vid"})
 

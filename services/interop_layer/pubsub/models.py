@@ -13,8 +13,9 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, BigInteger, Column, Integer, UniqueConstraint
 from sqlmodel import Field
 
-from services.interop_layer.api_model import CamelModel, utcnow
+from services.interop_layer.api_model import CamelModel
 from services.interop_layer.base import Base
+from services.kernel.time import utcnow
 
 PENDING, DELIVERED, ACKED, DEAD, EXPIRED, CANCELLED = (
     "pending",

@@ -9,9 +9,10 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field
 
-from services.interop_layer.api_model import CamelModel, utcnow
+from services.interop_layer.api_model import CamelModel
 from services.interop_layer.base import Base
 from services.interop_layer.catalogue.models import Endpoint
+from services.kernel.time import utcnow
 
 # Pub/sub rooms are not catalogue services: these codes grant publishing and subscribing.
 ROOM_CODES = frozenset({"pub", "sub"})

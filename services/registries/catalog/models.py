@@ -10,8 +10,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field
 
+from services.kernel.time import utcnow
 from services.registries.base import Base
-from services.registries.clock import utcnow
 
 
 class RegistryBase(Base):

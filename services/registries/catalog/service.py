@@ -8,9 +8,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from services.kernel.errors import BadRequest, Conflict, NotFound
+from services.kernel.time import iso_micros_z, utcnow
 from services.registries.catalog import schema as schemas
 from services.registries.catalog.models import Registry, RegistryCreate
-from services.registries.clock import iso, utcnow
 from services.registries.data.models import Record
 
 GENERIC_SERVICES = (
@@ -167,7 +167,7 @@ def database_info(registry: Registry) -> dict[str, Any]:
         "is_draft": False,
         "is_disabled": False,
         "is_archived": False,
-        "modified_at": iso(registry.modified_at),
+        "modified_at": iso_micros_z(registry.modified_at),
         "by_user_name": registry.modified_by,
         "generic_services": [
             {"service_id": i + 1, "name": n, "is_visible": True}

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
+from services.kernel.time import utcnow
 from services.registries.base import Base
-from services.registries.clock import utcnow
 
 
 class Record(Base, table=True):

@@ -11,11 +11,11 @@ from fastapi.responses import PlainTextResponse
 from services.kernel.db import SessionDep
 from services.kernel.errors import BadRequest, NotFound
 from services.kernel.openapi import errors
+from services.kernel.time import iso_micros_z
 from services.registries.auth import CallerDep
 from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
 from services.registries.catalog.service import get_registry, registries_for_usage
-from services.registries.clock import iso
 from services.registries.data import reads, service
 from services.registries.data.models import QueryBody, QueryWriteBody, WriteBody
 from services.registries.data.usage import pairs, record_reads, usage
@@ -271,7 +271,7 @@ def record_history(
                 "version": v.version,
                 "action": v.action,
                 "actor": v.actor,
-                "at": iso(v.at),
+                "at": iso_micros_z(v.at),
                 "changes": v.changes,
                 "content": v.content,
             }

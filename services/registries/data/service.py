@@ -9,9 +9,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.kernel.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from services.kernel.time import iso_micros_z, utcnow
 from services.registries.catalog.models import Registry
 from services.registries.catalog.service import next_key
-from services.registries.clock import iso, utcnow
 from services.registries.data import query as q
 from services.registries.data.models import Record, RecordVersion
 from services.registries.data.reads import find
@@ -111,7 +111,7 @@ def _create(session: Session, *, registry: Registry, content: dict[str, Any], ac
             "civilRegistrationId": key,
             "registry": registry.name,
             "registryVersion": registry.version,
-            "registeredAt": iso(now),
+            "registeredAt": iso_micros_z(now),
             **{k: v for k, v in content.items() if k != pk},
         }
         enqueue(

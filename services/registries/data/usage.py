@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from services.kernel.time import iso_micros_z
 from services.kernel.topology import load_topology
 from services.registries.auth import Caller
 from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
-from services.registries.clock import iso
 from services.registries.data.models import DataAccess
 from services.registries.data.reads import Keyed
 
@@ -77,7 +77,7 @@ def _public(row: DataAccess, registry: Registry, titles: dict[str, str]) -> dict
         "readerInstitutionId": member,
         "readerInstitutionName": title or member,
         "readerApplicationName": row.reader_client,
-        "searchDateTime": iso(row.at),
+        "searchDateTime": iso_micros_z(row.at),
         "refrences": [{"ReferenceID": ref} for ref in row.references],
         "purpose": row.purpose,
         "operation": row.operation,

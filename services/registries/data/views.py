@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from services.kernel.time import iso_micros_z
 from services.registries.catalog.builtin import FACILITY_VIEW
 from services.registries.catalog.models import Registry
-from services.registries.clock import iso
 from services.registries.facility.models import Place
 
 
@@ -31,7 +31,7 @@ def _facility(place: Place) -> Item:
             "latitude": place.latitude,
             "longitude": place.longitude,
             "status": place.status,
-            "lastUpdated": iso(place.last_updated),
+            "lastUpdated": iso_micros_z(place.last_updated),
         },
     )
 

@@ -15,7 +15,7 @@ from services.kernel import outbox
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
-from services.registries.clock import utcnow
+from services.kernel.time import utcnow
 from services.registries.events.models import OutboxEvent
 
 EVENT_SCHEMA: dict[str, Any] = {"type": "object", "required": ["civilRegistrationId"]}

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field
 
+from services.kernel.time import utcnow
 from services.registries.base import Base
-from services.registries.clock import utcnow
 
 
 class OutboxEvent(Base, table=True):

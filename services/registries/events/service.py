@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from services.registries.clock import iso
+from services.kernel.time import iso_micros_z
 from services.registries.events.models import OutboxEvent
 
 
@@ -39,10 +39,10 @@ def list_events(session: Session, *, pending_only: bool, limit: int) -> list[dic
             "eventType": e.event_type,
             "sourceKey": e.source_key,
             "payload": e.payload,
-            "createdAt": iso(e.created_at),
+            "createdAt": iso_micros_z(e.created_at),
             "attempts": e.attempts,
             "lastError": e.last_error,
-            "publishedAt": iso(e.published_at) if e.published_at else None,
+            "publishedAt": iso_micros_z(e.published_at) if e.published_at else None,
             "mediatorEventId": e.mediator_event_id,
         }
         for e in rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.registries.clock import iso
+from services.kernel.time import iso_micros_z
 from services.registries.facility.models import Place
 
 CODE_SYSTEM = "https://dpi-sandbox.example/fhir/sid/facility-code"
@@ -26,7 +26,7 @@ def type_system(place: Place) -> str:
 def _meta(place: Place, profile: str) -> dict[str, Any]:
     return {
         "versionId": str(place.version_id),
-        "lastUpdated": iso(place.last_updated),
+        "lastUpdated": iso_micros_z(place.last_updated),
         "profile": [_PROFILE + profile],
     }
 

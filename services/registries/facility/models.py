@@ -14,8 +14,8 @@ from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field
 
+from services.kernel.time import utcnow
 from services.registries.base import Base
-from services.registries.clock import utcnow
 
 Level = Literal["country", "region", "district", "facility"]
 FACILITY_TYPES = ("hospital", "health-centre", "dispensary", "clinic")

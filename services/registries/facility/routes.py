@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
-from services.registries.clock import iso
+from services.kernel.time import iso_micros_z
 from services.registries.errors import FHIR_JSON
 from services.registries.facility import fhir, search, service
 from services.registries.facility.models import FacilityCreate, FacilityUpdate
@@ -61,7 +61,7 @@ def _search(request: Request, session: SessionDep, resource_type: str) -> Respon
 
 def _read(session: SessionDep, resource_type: str, place_id: str) -> Response:
     place = service.get_place(session, place_id=place_id)
-    headers = {"ETag": f'W/"{place.version_id}"', "Last-Modified": iso(place.last_updated)}
+    headers = {"ETag": f'W/"{place.version_id}"', "Last-Modified": iso_micros_z(place.last_updated)}
     return fhir_json(fhir.render(resource_type, place), headers=headers)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from services.kernel.errors import BadRequest
-from services.registries.clock import as_utc, iso
+from services.kernel.time import as_utc, iso_micros_z
 from services.registries.facility import fhir
 from services.registries.facility.models import Place
 
@@ -219,4 +219,4 @@ def run(session: Session, search: Search) -> tuple[int, list[Place], tuple[datet
 
 
 def cursor_value(cursor: tuple[datetime, str]) -> str:
-    return f"{iso(cursor[0])}|{cursor[1]}"
+    return f"{iso_micros_z(cursor[0])}|{cursor[1]}"

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
-from services.registries.clock import utcnow
+from services.kernel.time import utcnow
 from services.registries.facility.generator import Size, generate
 from services.registries.facility.models import FacilityCreate, FacilityUpdate, Place
 

@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from services.kernel.time import dhis2_timestamp as timestamp
 from services.sectoral_platform.aggregate import rollup
 from services.sectoral_platform.aggregate.context import ImportContext
 from services.sectoral_platform.aggregate.models import DataValue
@@ -24,7 +25,6 @@ from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row,
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import bad_request
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
 
 T = table_of(DataValue)

@@ -15,11 +15,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session, select
 
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.models import ApiToken
 from services.sectoral_platform.auth.passwords import verify_password
 from services.sectoral_platform.common.errors import Dhis2Error
 from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
 
 SUPERUSER_AUTHORITY = "ALL"
@@ -120,7 +120,7 @@ def create_token(session: Session, *, owner: str, expire: int | None) -> tuple[A
         key_hash=hashlib.sha256(key.encode()).hexdigest(),
         owner=owner,
         expire=expire,
-        created=timestamp(),
+        created=dhis2_timestamp(),
     )
     session.add(row)
     session.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -47,16 +46,6 @@ def json_response(
     return Response(
         orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json"
     )
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def timestamp(value: datetime | None = None) -> str:
-    """DHIS2's zone-less timestamp: `2019-08-19T00:00:00.000`."""
-    moment = value or now_utc()
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
 def parse_bool(value: str | None, default: bool = False) -> bool:

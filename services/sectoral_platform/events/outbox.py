@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.base import table_of
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.events.models import OutboxEvent
 
 OUTBOX = table_of(OutboxEvent)
@@ -23,7 +23,7 @@ def enqueue_immunisations(conn: Connection, events: list[dict[str, Any]]) -> Non
     """Called inside the import's transaction: the outbox commits with the events, or neither.
     Payloads carry no person identifier: subscribers learn that a dose was given, where and when."""
     rows = []
-    now = timestamp()
+    now = dhis2_timestamp()
     for event in events:
         vaccines = [
             VACCINES[v["dataElement"]]
@@ -54,7 +54,7 @@ def platform_outbox(
 
     def record(row: dict[str, Any], outcome: Delivery) -> None:
         if outcome.error is None:
-            values = {"published_id": str(outcome.remote_id), "published": timestamp(),
+            values = {"published_id": str(outcome.remote_id), "published": dhis2_timestamp(),
                       "last_error": None}  # fmt: skip
         else:
             values = {"attempts": row["attempts"] + 1, "last_error": outcome.error}

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from services.kernel.mediator import MediatorClient
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.facilities.models import FacilitySyncState
 from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -108,7 +108,9 @@ class FacilitySync:
             with self.engine.begin() as conn:
                 conn.execute(STATE.delete().where(STATE.c.source == SOURCE))
                 conn.execute(
-                    STATE.insert().values(source=SOURCE, last_updated=latest, synced_at=timestamp())
+                    STATE.insert().values(
+                        source=SOURCE, last_updated=latest, synced_at=dhis2_timestamp()
+                    )
                 )
         return {**counts, "received": len(locations), "cursor": latest}
 

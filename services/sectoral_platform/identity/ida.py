@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from services.kernel.credentials import partner_id
 from services.kernel.mediator import MediatorClient
+from services.kernel.time import iso_millis_z, utcnow
 
 ID_SYSTEM = "id_registry"
 DEFAULT_MISP_LICENSE_KEY = "dpi-sandbox-misp-license-key"
@@ -42,11 +42,10 @@ def kyc_request(
         request["demographics"] = demographics
     if otp:
         request["otp"] = otp
-    now = datetime.now(UTC)
     return {
         "id": "mosip.identity.kyc",
         "version": "1.0",
-        "requestTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+        "requestTime": iso_millis_z(utcnow()),
         "transactionID": transaction_id or f"{secrets.randbelow(10**10):010d}",
         "individualId": individual_id,
         "individualIdType": id_type,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -12,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from services.kernel.time import dhis2_timestamp, utcnow
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request
 from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.identity.ida import IdaClient, IdSystemUnavailable, kyc_request
 from services.sectoral_platform.identity.models import PendingVerification, VerificationOutcome
 from services.sectoral_platform.identity.sealing import seal, unseal
@@ -122,7 +121,7 @@ class Registrar:
         if program:
             entity["enrollments"] = [{
                 "program": program, "orgUnit": body["orgUnit"],
-                "enrolledAt": body.get("enrolledAt") or datetime.now(UTC).date().isoformat(),
+                "enrolledAt": body.get("enrolledAt") or utcnow().date().isoformat(),
             }]  # fmt: skip
 
         def write() -> Obj:
@@ -138,10 +137,10 @@ class Registrar:
                     if pending is not None:
                         conn.execute(PENDING.insert().values(
                             tracked_entity=te, sealed_request=pending, attempts=0,
-                            created=timestamp()))  # fmt: skip
+                            created=dhis2_timestamp()))  # fmt: skip
                     status = "PENDING_VERIFICATION" if pending else "VERIFIED"
                     conn.execute(OUTCOME.insert().values(
-                        tracked_entity=te, status=status, updated=timestamp()))  # fmt: skip
+                        tracked_entity=te, status=status, updated=dhis2_timestamp()))  # fmt: skip
             return report
 
         report = await run_in_threadpool(write)
@@ -225,7 +224,7 @@ class Registrar:
         with self.engine.begin() as conn:
             conn.execute(delete(PENDING).where(PENDING.c.tracked_entity == te))
             conn.execute(OUTCOME.update().where(OUTCOME.c.tracked_entity == te).values(
-                status=status, error_code=code, updated=timestamp()))  # fmt: skip
+                status=status, error_code=code, updated=dhis2_timestamp()))  # fmt: skip
 
 
 def _token(token: str) -> Obj:

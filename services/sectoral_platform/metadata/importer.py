@@ -7,10 +7,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.grants import grant_problems
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.schema import SCHEMAS, import_order
 from services.sectoral_platform.metadata.store import Change, MetadataStore, Obj
 from services.sectoral_platform.metadata.validation import (
@@ -127,7 +127,7 @@ def run_import(
 def _run(
     store: MetadataStore, payload: dict[str, list[Obj]], options: ImportOptions
 ) -> ImportResult:
-    now = timestamp()
+    now = dhis2_timestamp()
     user_ref = {"id": options.user} if options.user else None
     # uids first, so objects may reference each other within one payload
     for objects in payload.values():

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.service import CurrentUser, CurrentUserDep
 from services.sectoral_platform.common.errors import bad_request, not_found, web_message
-from services.sectoral_platform.common.web import json_response, parse_bool, timestamp
+from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
 from services.sectoral_platform.metadata.importer import run_import
@@ -70,7 +71,9 @@ def export_metadata(request: Request, viewer: ViewerDep, _: CurrentUserDep) -> R
     requested = [p for p in SCHEMAS if parse_bool(params.get(p))]
     if not requested:
         requested = [p for p in SCHEMAS if params.get(p) is None or parse_bool(params.get(p), True)]
-    body: dict[str, Any] = {"system": {"id": request.app.state.system_id, "date": timestamp()}}
+    body: dict[str, Any] = {
+        "system": {"id": request.app.state.system_id, "date": dhis2_timestamp()}
+    }
     for schema in import_order():
         plural = schema.plural
         if plural not in requested:

@@ -13,11 +13,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.analytics.request import parse_query
 from services.sectoral_platform.analytics.service import run
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.models import Publication
 from services.sectoral_platform.opendata.request import PublicationSpec, level_name
@@ -100,7 +100,7 @@ def build_document(
     return {
         "id": uid,
         "title": spec.title,
-        "published": timestamp(),
+        "published": dhis2_timestamp(),
         "threshold": spec.threshold,
         "rule": rule(spec.threshold),
         "orgUnit": {

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from services.kernel.time import dhis2_timestamp, naive_utc
 from services.sectoral_platform.auth.service import CurrentUserDep
 from services.sectoral_platform.common.errors import Dhis2Error
 from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import json_response, now_utc, timestamp
+from services.sectoral_platform.common.web import json_response
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 
@@ -19,13 +20,13 @@ BUILD_TIME = "2026-01-01T00:00:00.000"
 
 @router.get("/info", summary="System information (DHIS2 2.42)")
 def system_info(request: Request, _: CurrentUserDep) -> Response:
-    now = now_utc()
+    now = naive_utc()
     return json_response(
         {
             "version": VERSION,
             "revision": REVISION,
             "buildTime": BUILD_TIME,
-            "serverDate": timestamp(now),
+            "serverDate": dhis2_timestamp(now),
             "serverTimeZoneId": "Etc/UTC",
             "serverTimeZoneDisplayName": "Coordinated Universal Time",
             "calendar": "iso8601",
@@ -34,7 +35,7 @@ def system_info(request: Request, _: CurrentUserDep) -> Response:
             "systemName": "DPI Sandbox Sectoral Platform",
             "systemId": request.app.state.system_id,
             "instanceBaseUrl": str(request.base_url).rstrip("/"),
-            "lastAnalyticsTableGeneration": timestamp(now),
+            "lastAnalyticsTableGeneration": dhis2_timestamp(now),
             "intervalSinceLastAnalyticsTableGeneration": "0 s",
             "databaseInfo": {"spatialSupport": False},
         }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.common.uid import generate_uid
 
@@ -138,5 +139,5 @@ def _instant(value: str) -> str | None:
             moment = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+        return dhis2_timestamp(moment)
     return None

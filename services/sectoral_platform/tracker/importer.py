@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from services.sectoral_platform.common.web import timestamp
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.events.outbox import enqueue_immunisations
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
@@ -57,7 +57,7 @@ def import_bundle(
 def _persist(
     conn: Connection, meta: TrackerMeta, outcome: Outcome, stored_te: dict[str, Obj]
 ) -> None:
-    now = timestamp()
+    now = dhis2_timestamp()
     tes, ens, evs = (outcome.planned[k] for k in ("TRACKED_ENTITY", "ENROLLMENT", "EVENT"))
     _delete(conn, [p.uid for p in evs if p.action == "delete"], [], [])
     _delete(conn, [], [p.uid for p in ens if p.action == "delete"], [])

@@ -10,8 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from services.kernel.time import dhis2_timestamp as timestamp
 from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import timestamp
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
