@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from services.kernel.credentials import mediator_key
@@ -43,26 +40,6 @@ def subscriber_app(*paths: str) -> FastAPI:
     for path in paths:
         app.add_api_route(path, receive, methods=["POST"])
     return app
-
-
-@contextmanager
-def serve_on_port(app: Any, port: int) -> Iterator[str]:
-    """`app` under uvicorn on `port` (chosen before the mediator started), in a thread."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    limit = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > limit or not thread.is_alive():
-            raise RuntimeError("subscriber did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 async def until(check: Callable[[], Awaitable[Any]], what: str, deadline: float = 30.0) -> Any:

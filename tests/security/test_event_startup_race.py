@@ -18,13 +18,13 @@ from services.kernel.credentials import client_key
 from services.kernel.testing import serve_on_loopback
 from services.kernel.topology import DEFAULT_PATH
 from services.sectoral_platform.events import civil
+from tests.sectoral_platform.wiring import serve_on_port
 from tests.security.event_race_support import (
     ADMIN,
     HEALTH,
     NIA,
     REGISTRIES,
     free_port,
-    serve_on_port,
     subscriber_app,
     until,
 )

@@ -7,19 +7,11 @@ from typing import Any
 from sqlalchemy import Float, cast, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from services.sectoral_platform.aggregate.values import NUMERIC
 from services.sectoral_platform.common.errors import bad_request
 from services.sectoral_platform.tracker.meta import TrackerMeta
 from services.sectoral_platform.tracker.state import TE, TEAV
 
-NUMERIC = {
-    "NUMBER",
-    "INTEGER",
-    "INTEGER_POSITIVE",
-    "INTEGER_NEGATIVE",
-    "INTEGER_ZERO_OR_POSITIVE",
-    "PERCENTAGE",
-    "UNIT_INTERVAL",
-}
 FILTER_OPS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "like", "sw", "ew", "null", "!null")
 
 
