@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -17,23 +14,13 @@ from services.sectoral_platform.seed.orgunits import uid_for
 from services.sectoral_platform.settings import SectoralSettings
 from tests.sectoral_platform.conftest import ADMIN, QUIET
 from tests.sectoral_platform.tracker_helpers import IMMUNISATION, MEASLES, sync_import
-from tests.sectoral_platform.wiring import ID_ADMIN, dpi
+from tests.sectoral_platform.wiring import ID_ADMIN, dpi, until
 
 pytestmark = pytest.mark.anyio
 HEALTH = "DPI/GOV/MOH/hmis"
 HEALTH_HEADERS = {"X-Road-Client": HEALTH, "X-DPI-Client-Key": client_key(HEALTH)}
 CRVS = "DPI/GOV/CRVS/registries"  # the registrar registers births directly, as the key's owner
 REGISTRY = {"Authorization": "dpi-registries-sandbox-key", "Information-Mediator-Client": CRVS}
-
-
-async def until(check: Callable[[], Awaitable[Any]], what: str, deadline: float = 15.0) -> Any:
-    limit = time.monotonic() + deadline
-    while time.monotonic() < limit:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_birth_in_and_immunisation_out(

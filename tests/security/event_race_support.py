@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
@@ -40,13 +36,3 @@ def subscriber_app(*paths: str) -> FastAPI:
     for path in paths:
         app.add_api_route(path, receive, methods=["POST"])
     return app
-
-
-async def until(check: Callable[[], Awaitable[Any]], what: str, deadline: float = 30.0) -> Any:
-    limit = time.monotonic() + deadline
-    while time.monotonic() < limit:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
