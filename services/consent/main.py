@@ -29,6 +29,7 @@ from services.consent.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
+from services.kernel.runtime import kernel_state
 from services.kernel.settings import load_settings
 
 SERVICE = "consent"
@@ -42,7 +43,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database: Database = app.state.database
         app.state.signer = Signer.load_or_create(settings.data_dir)
-        if settings.seed and app.state.schema_ready:
+        if settings.seed and kernel_state(app).schema_ready:
             with database.session() as session:
                 seed(session, settings)
         app.state.decision_log = DecisionLog(DecisionStore(database.engine))

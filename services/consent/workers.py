@@ -13,6 +13,7 @@ from services.consent.seed import seed
 from services.consent.settings import ConsentSettings
 from services.consent.webhooks.service import deliver_due
 from services.kernel.db import Database
+from services.kernel.runtime import kernel_state
 from services.kernel.workers import Every, UntilDone, Worker, WorkerFactory
 
 log = logging.getLogger("dpi.consent.workers")
@@ -42,12 +43,12 @@ def declared(settings: ConsentSettings) -> list[WorkerFactory]:
     def late_seed(app: FastAPI) -> Worker | None:
         """Seeds once the database has a schema (it may start after us); start-up seeded
         already when it had one."""
-        if not settings.seed or app.state.schema_ready:
+        if not settings.seed or kernel_state(app).schema_ready:
             return None
         database: Database = app.state.database
 
         async def step() -> None:
-            if not app.state.schema_ready:
+            if not kernel_state(app).schema_ready:
                 raise SchemaPending("no schema yet")
             with database.session() as session:
                 seed(session, settings)

@@ -37,6 +37,7 @@ from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
 from services.kernel.outbox import Pacing
+from services.kernel.runtime import kernel_state
 from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
 
@@ -91,7 +92,7 @@ def create_app(
             group_commit=app.state.group_commit,
             limiter=app.state.db_limiter,
         )
-        if settings.seed_on_start and app.state.schema_ready:
+        if settings.seed_on_start and kernel_state(app).schema_ready:
 
             def run_seed() -> None:
                 with database.session() as session:

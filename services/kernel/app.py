@@ -18,6 +18,7 @@ from services.kernel.db import Database
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
+from services.kernel.runtime import KernelState, kernel_state
 from services.kernel.settings import ServiceSettings
 from services.kernel.topology import load_topology
 from services.kernel.tracing import TraceMiddleware
@@ -62,8 +63,9 @@ def create_service_app(
             configure_logging(spec.name, level=settings.log_level, fmt=settings.log_format)
         otel.start_exporter(spec.name)
         database = Database(settings.database(), metadata)
-        app.state.database = database
-        app.state.schema_ready = _try_create_schema(database)
+        kernel._database = database
+        kernel.schema_ready = _try_create_schema(database)
+        app.state.database = database  # until every service reads kernel_state(app).database
         try:
             if lifespan is None:
                 async with _running(app, workers):
@@ -82,12 +84,16 @@ def create_service_app(
         lifespan=kernel_lifespan,
         **fastapi_kwargs,
     )
-    app.state.settings = settings
-    app.state.service = spec
     install_error_handlers(app, error_renderer)
     limits = BodyLimits(default=settings.max_body_bytes, prefixes=dict(body_limits or {}))
-    app.state.request_limits = limits
-    app.state.authenticate_headers = authenticate_headers
+    kernel = KernelState(
+        settings=settings,
+        service=spec,
+        request_limits=limits,
+        authenticate_headers=authenticate_headers,
+    )
+    app.state.kernel = kernel
+    app.state.settings = settings  # until every service reads kernel_state(app).settings
     app.add_middleware(
         RequestLimitsMiddleware,
         limits=limits,
@@ -105,12 +111,12 @@ def create_service_app(
 
     @probes.get("/readyz", summary="The service's database answers", response_model=None)
     def readyz(request: Request) -> dict[str, Any] | JSONResponse:
-        database: Database = request.app.state.database
+        database = kernel.database
         try:
             database.ping()
-            if not request.app.state.schema_ready:
+            if not kernel.schema_ready:
                 database.create_all()
-                request.app.state.schema_ready = True
+                kernel.schema_ready = True
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             return JSONResponse(
@@ -144,7 +150,7 @@ def create_service_app(
 @asynccontextmanager
 async def _running(app: FastAPI, factories: Sequence[WorkerFactory]) -> AsyncIterator[None]:
     running = Workers()
-    app.state.workers = running
+    kernel_state(app)._workers = running
     running.start(w for w in (factory(app) for factory in factories) if w is not None)
     try:
         with _startup_heap_frozen():

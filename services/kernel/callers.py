@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.errors import BadRequest, Forbidden, Unauthorized
+from services.kernel.runtime import kernel_state
 
 CLIENT_HEADERS = ("X-Road-Client", "Information-Mediator-Client", "X-GovStack-Client")
 STATEMENT_HEADERS = ("X-Road-UserId", "X-DPI-Purpose", "X-Road-Issue", "X-DPI-Subject")
@@ -47,7 +48,7 @@ def is_mediator_key(presented: str | None, secret: str | None) -> bool:
 
 
 def _secret(request: Request) -> str | None:
-    secret: str | None = request.app.state.settings.sandbox_secret
+    secret: str | None = kernel_state(request.app).settings.sandbox_secret
     return secret
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from services.kernel.errors import Unauthorized
+from services.kernel.runtime import kernel_state
 
 CLIENT_KEY_HEADER = "X-DPI-Client-Key"
 MEDIATOR_KEY_HEADER = "X-DPI-Mediator-Key"
@@ -53,7 +54,7 @@ def same_secret(presented: str, expected: str) -> bool:
 
 
 def _admin_key(request: Request) -> str:
-    key: str = request.app.state.settings.admin_key
+    key: str = kernel_state(request.app).settings.admin_key
     return key
 
 
@@ -75,7 +76,7 @@ def require_mediator(
     request: Request, x_dpi_mediator_key: Annotated[str | None, Header()] = None
 ) -> None:
     """Endpoints that only the interoperability layer may call."""
-    expected = mediator_key(request.app.state.settings.sandbox_secret)
+    expected = mediator_key(kernel_state(request.app).settings.sandbox_secret)
     if x_dpi_mediator_key is None or not same_secret(x_dpi_mediator_key, expected):
         raise Unauthorized("Only the interoperability layer may call this.", code="mediator-only")
 

@@ -56,7 +56,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
+    database: Database = request.app.state.kernel.database  # the kernel's own KernelState
     return database
 
 

@@ -14,6 +14,7 @@ from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Pacing
+from services.kernel.runtime import kernel_state
 from services.kernel.settings import load_settings
 from services.registries.base import Base
 from services.registries.catalog import routes as catalog_routes
@@ -44,7 +45,7 @@ def create_app(
         database: Database = app.state.database
         app.state.drainer = None
         app.state.seeder = None
-        if app.state.schema_ready:
+        if kernel_state(app).schema_ready:
             seed(database, settings)
         else:
             app.state.seeder = SeedWhenReachable(database, settings)

@@ -6,6 +6,7 @@ import pytest
 
 from services.consent.main import create_app
 from services.consent.settings import ConsentSettings
+from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
 from tests.consent.conftest import Consent
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_webhooks_and_checkpoints_run_as_workers(consent: Consent) -> None:
-    names = consent.app.state.workers.names
+    names = kernel_state(consent.app).workers.names
     assert "webhook-delivery" in names
     assert "consent-seed" not in names  # the schema was there at start-up: seeded already
     sqlite = consent.app.state.decision_log.store.dialect.is_sqlite
@@ -25,6 +26,6 @@ async def test_workers_stop_before_the_decision_log_closes(
 ) -> None:
     app = create_app(consent_settings)
     async with serve_in_process(app):
-        workers = app.state.workers
+        workers = kernel_state(app).workers
         assert workers.running >= 1
     assert workers.running == 0

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.interop_layer.main import create_app
+from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
 from tests.interop_layer.test_messagelog import records
 from tests.interop_layer.test_messagelog_writer import record
@@ -21,7 +22,7 @@ async def test_retention_purges_old_records_at_start(provider, make_settings, fa
     settings = make_settings(provider[1], message_log_retention_days=0)
     app = create_app(settings, token_exchanger=exchanger, decision_client=decider)
     async with serve_in_process(app) as client:
-        assert "message-log-retention" not in app.state.workers.names  # switched off
+        assert "message-log-retention" not in kernel_state(app).workers.names  # switched off
         old = datetime.now(UTC) - timedelta(days=60)
         await app.state.message_log.commit(record(1, started_at=old))
         await app.state.message_log.commit(record(2, started_at=datetime.now(UTC)))
@@ -29,7 +30,7 @@ async def test_retention_purges_old_records_at_start(provider, make_settings, fa
     settings = make_settings(provider[1], message_log_retention_days=30)
     app = create_app(settings, token_exchanger=exchanger, decision_client=decider)
     async with serve_in_process(app) as client:
-        assert "message-log-retention" in app.state.workers.names
+        assert "message-log-retention" in kernel_state(app).workers.names
         deadline = time.monotonic() + 10
         while len(kept := await records(client)) != 1:
             assert time.monotonic() < deadline, "the start-up purge did not run"

@@ -21,7 +21,8 @@ OWNER = "DPI/GOV/CRVS/registries"
 
 
 def request(*headers: tuple[str, str]) -> Request:
-    app = SimpleNamespace(state=SimpleNamespace(settings=SimpleNamespace(sandbox_secret=SECRET)))
+    settings = SimpleNamespace(sandbox_secret=SECRET)
+    app = SimpleNamespace(state=SimpleNamespace(kernel=SimpleNamespace(settings=settings)))
     raw = [(name.lower().encode(), value.encode("latin-1")) for name, value in headers]
     return Request({"type": "http", "headers": raw, "app": app})
 

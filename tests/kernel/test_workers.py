@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.kernel.app import create_service_app
+from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
 from services.kernel.workers import Every, UntilDone, supervise
 
@@ -68,8 +69,8 @@ async def test_workers_start_after_the_service_start_up_and_stop_at_shutdown(set
     async with serve_in_process(app):
         await eventually(lambda: worker.runs == 1)
         assert worker.saw_state == "built in start-up"
-        assert app.state.workers.running == 1  # the None factory started nothing
-    assert worker.stopped and app.state.workers.running == 0
+        assert kernel_state(app).workers.running == 1  # the None factory started nothing
+    assert worker.stopped and kernel_state(app).workers.running == 0
 
 
 async def test_a_crashed_worker_is_logged_and_restarted(caplog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.kernel.db import Database
+from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.anyio
 async def test_the_job_runner_is_a_declared_worker(settings: SectoralSettings) -> None:
     app = create_app(settings)
     async with serve_in_process(app):
-        assert "tracker-jobs" in app.state.workers.names
-    assert app.state.workers.running == 0
+        assert "tracker-jobs" in kernel_state(app).workers.names
+    assert kernel_state(app).workers.running == 0
 
 
 async def test_one_step_runs_every_queued_job(settings: SectoralSettings) -> None:

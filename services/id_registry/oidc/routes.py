@@ -19,6 +19,7 @@ from services.id_registry.oidc import clients, login, page, tokens
 from services.id_registry.oidc.errors import NO_STORE, OAuthRoute, invalid_request
 from services.id_registry.oidc.runtime import IdaAccess, Oidc, OidcSettings
 from services.kernel.db import Database
+from services.kernel.runtime import kernel_state
 from services.kernel.time import as_utc
 from services.kernel.topology import service_url
 
@@ -54,7 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings=settings, issuer=(settings.issuer or service_url("id_registry")).rstrip("/")
     )
     app.state.oidc = oidc
-    if app.state.schema_ready:
+    if kernel_state(app).schema_ready:
         database: Database = app.state.database
         now = _now(app)
 
