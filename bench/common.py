@@ -37,6 +37,7 @@ def start_uvicorn(
     probe: str | None = "/readyz",
     log: Path | None = None,
     timeout: float = 60.0,
+    http: str | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start `target` on loopback as the launcher does (no uvicorn access log) and, unless
     `probe` is None, wait until it answers 200 there. `env` adds to the environment (None
@@ -49,7 +50,7 @@ def start_uvicorn(
             environment[key] = value
     command = [sys.executable, "-m", "uvicorn", target, *(["--factory"] if factory else [])]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    command += ["--no-access-log"]
+    command += ["--no-access-log", *(["--http", http] if http else [])]
     if log is None:
         process = subprocess.Popen(
             command, env=environment, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

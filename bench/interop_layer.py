@@ -30,6 +30,7 @@ from fastapi import FastAPI
 
 from bench.common import cpu_seconds, free_port, start_uvicorn, stop
 from services.kernel.credentials import client_key
+from services.kernel.serving import HTTP_PROTOCOL
 
 SECONDS = 3
 LATENCY_SECONDS = 2
@@ -75,7 +76,7 @@ def start_mediator(
         "DPI_INTEROP_LAYER_CATALOGUE_PATH": str(catalogue),
         "DPI_INTEROP_LAYER_MESSAGE_LOG_BODIES": bodies,
     }
-    return start_uvicorn("services.interop_layer.main:app", port, env), port
+    return start_uvicorn("services.interop_layer.main:app", port, env, http=HTTP_PROTOCOL), port
 
 
 AIOHTTP_PROXY = "one-route aiohttp proxy"

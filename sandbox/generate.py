@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import ServiceSpec, Topology, load_topology
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,16 @@ def compose_service(spec: ServiceSpec, topology: Topology) -> dict[str, Any]:
     return {
         "image": "dpi-sandbox:latest",
         "build": {"context": "..", "dockerfile": "compose/Dockerfile"},
-        "command": ["uvicorn", spec.app, "--host", "0.0.0.0", "--port", str(spec.port)],
+        "command": [
+            "uvicorn",
+            spec.app,
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(spec.port),
+            "--http",
+            HTTP_PROTOCOL,
+        ],
         "env_file": [".env"],
         "environment": environment,
         "ports": [f"127.0.0.1:{spec.port}:{spec.port}"],

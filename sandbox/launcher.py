@@ -29,6 +29,7 @@ from sandbox.state import (
     prepare_data_dir,
     save_state,
 )
+from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import ServiceSpec, Topology
 
 HOST = "127.0.0.1"
@@ -159,6 +160,8 @@ class Launcher:
                     "--port",
                     str(port),
                     "--no-access-log",
+                    "--http",
+                    HTTP_PROTOCOL,
                 ]
                 process = subprocess.Popen(
                     command,

@@ -25,6 +25,8 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+SEEN_PATHS = 4096  # remembered endpoint matches per service and for the rights
+SEEN_PATH_LENGTH = 256  # longer paths are matched every time
 _TOKEN = re.compile(r"\*|\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -79,9 +81,18 @@ class ServiceTarget:
     data_categories: tuple[str, ...]
     endpoints: tuple[EndpointRule, ...]
     timeout: float | None
+    # (method, path) -> offered: the same few paths come on every call; bounded, per snapshot
+    _seen: dict[tuple[str, ...], bool] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def offers(self, method: str, path: str) -> bool:
-        return any(rule.matches(method, path) for rule in self.endpoints)
+        key = (method, path)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = any(rule.matches(method, path) for rule in self.endpoints)
+            _remember(self._seen, key, seen)
+        return seen
 
 
 def resolve_base(entry: ServiceEntry) -> str | None:
@@ -154,11 +165,28 @@ class Directory:
         """The endpoints granted (empty tuple = the whole service), or None when not granted."""
         return self.rights.get((client, provider, code))
 
+    _seen: dict[tuple[str, ...], bool] = field(default_factory=dict, repr=False)
+
     def allowed(self, client: str, provider: str, code: str, method: str, path: str) -> bool:
         rules = self.grant(client, provider, code)
         if rules is None:
             return False
-        return not rules or any(rule.matches(method, path) for rule in rules)
+        if not rules:
+            return True
+        key = (client, provider, code, method, path)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = any(rule.matches(method, path) for rule in rules)
+            _remember(self._seen, key, seen)
+        return seen
+
+
+def _remember(seen: dict[Any, bool], key: tuple[str, ...], value: bool) -> None:
+    if len(key[-1]) > SEEN_PATH_LENGTH:
+        return
+    if len(seen) >= SEEN_PATHS:
+        seen.clear()
+    seen[key] = value
 
 
 def build_directory(session: Session, *, secret: str) -> Directory:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, ClassVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from services.kernel.errors import DomainError
+from services.kernel.ids import uuid7
 from services.kernel.openapi import ErrorShape
 
 X_ROAD_ERROR = "X-Road-Error"
@@ -93,7 +93,7 @@ def current_x_road_id(request: Request) -> str:
     exchange = getattr(request.state, "exchange", None)
     if exchange is not None and exchange.x_road_id:
         return str(exchange.x_road_id)
-    return request.headers.get("x-road-id") or str(uuid.uuid4())
+    return request.headers.get("x-road-id") or uuid7()
 
 
 def render_xroad_error(request: Request, error: DomainError) -> Response:

@@ -12,6 +12,8 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from services.kernel.serving import HttpProtocol
+
 
 @asynccontextmanager
 async def serve_in_process(
@@ -26,8 +28,11 @@ async def serve_in_process(
 
 @contextmanager
 def serve_on_loopback(app: ASGIApp, *, deadline: float = 10.0) -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread on a free loopback port; yield its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    """Serve `app` with uvicorn (the services' HTTP protocol) in a thread on a free loopback
+    port; yield its base URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", http=HttpProtocol
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -4,13 +4,12 @@ and outgoing calls, and echo it on the response."""
 from __future__ import annotations
 
 import re
-import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel import otel
+from services.kernel import ids, otel
 from services.kernel.redact import redact_path
 
 TRACEPARENT = "traceparent"
@@ -33,12 +32,8 @@ class TraceContext:
         return TraceContext(self.trace_id, new_span_id(), self.span_id, self.flags)
 
 
-def new_trace_id() -> str:
-    return secrets.token_hex(16)
-
-
-def new_span_id() -> str:
-    return secrets.token_hex(8)
+new_trace_id = ids.trace_id
+new_span_id = ids.span_id
 
 
 def parse_traceparent(value: str | None) -> TraceContext | None:

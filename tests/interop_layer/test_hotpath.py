@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.trace.classify import json_field_names
-from services.interop_layer.identifiers import canonical_subsystem, new_uuid
+from services.interop_layer.identifiers import canonical_subsystem
 from services.interop_layer.messagelog.bodies import json_fields
 from services.interop_layer.messagelog.chain import HASHED_FIELDS, _plain, record_digest
 
@@ -55,15 +54,6 @@ def test_record_digest_with_awkward_text() -> None:
     assert record_digest("0" * 64, plain) == reference_digest("0" * 64, plain)
     ascii_only = {"path": "/r1/x", "query": "a=1&b=%20", "request_fields": ["a", "b\n\t"]}
     assert record_digest("0" * 64, ascii_only) == reference_digest("0" * 64, ascii_only)
-
-
-def test_new_uuid_is_a_random_version_4_uuid() -> None:
-    made = {new_uuid() for _ in range(2000)}
-    assert len(made) == 2000
-    for value in list(made)[:200]:
-        parsed = uuid.UUID(value)
-        assert str(parsed) == value
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
 def reference_fields(document: Any) -> list[str]:

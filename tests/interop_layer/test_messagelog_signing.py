@@ -42,24 +42,26 @@ async def write(writer: LogWriter, n: int, *, under_way: int) -> None:
     await writer.flush()
 
 
-async def loaded_log(url: str, tmp_path: Path, *, last_under_way: int) -> None:
+async def loaded_log(url: str, tmp_path: Path, *, last_after_interval: bool) -> None:
+    """Four batches within one signature interval (3600 s); the last one after it, if asked."""
     database = Database(empty_database(url), Base.metadata)
     key = load_or_create_key(tmp_path / "key.pem")
     writer = LogWriter(database, key, signature_interval=3600.0)
     writer.open()
-    for n, under_way in enumerate([3, 2, 1, last_under_way]):
+    for n, under_way in enumerate([3, 2, 1, 0]):
+        if n == 3 and last_after_interval:
+            writer._signed_at -= 3600.0  # as if the interval had passed since the first batch
         await write(writer, n, under_way=under_way)
-    writer.expected = 0
     await writer.stop()
     database.dispose()
 
 
-async def test_under_load_the_batches_share_one_signature(
+async def test_batches_within_the_interval_share_one_signature(
     module_database: str, tmp_path: Path
 ) -> None:
-    await loaded_log(module_database, tmp_path, last_under_way=0)
-    # the first batch is signed (none was before), the next two are not (interval), and the
-    # last is, since no exchange was left under way
+    await loaded_log(module_database, tmp_path, last_after_interval=True)
+    # the first batch is signed (none was before), the next two are not (within the interval),
+    # nor is the one written with nothing left under way; the one after the interval is
     assert signatures(Url(module_database)) == [True, False, False, True]
     assert verify_database(module_database).ok is True
 
@@ -67,7 +69,7 @@ async def test_under_load_the_batches_share_one_signature(
 async def test_an_unsigned_rewritten_record_fails_the_next_signature(
     module_database: str, tmp_path: Path
 ) -> None:
-    await loaded_log(module_database, tmp_path, last_under_way=0)
+    await loaded_log(module_database, tmp_path, last_after_interval=True)
     rewrite(Url(module_database), seq=2)
     report = verify_database(module_database)
     assert report.ok is False and report.first_bad_seq == 4
@@ -77,7 +79,7 @@ async def test_an_unsigned_rewritten_record_fails_the_next_signature(
 async def test_records_after_the_last_signature_are_covered_by_the_signed_head(
     module_database: str, tmp_path: Path
 ) -> None:
-    await loaded_log(module_database, tmp_path, last_under_way=1)
+    await loaded_log(module_database, tmp_path, last_after_interval=False)
     assert signatures(Url(module_database)) == [True, False, False, False]
     assert verify_database(module_database).ok is True
     rewrite(Url(module_database), seq=3)

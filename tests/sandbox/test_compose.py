@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from sandbox.generate import COMPOSE, INITDB, OBSERVABILITY, README, host, write_all
+from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import load_topology
 
 
@@ -21,7 +22,9 @@ def test_compose_has_every_service_with_its_port_command_and_database():
     for spec in topology.services:
         entry = services[host(spec)]
         assert entry["command"][:2] == ["uvicorn", spec.app]
-        assert entry["command"][-1] == str(spec.port)
+        command = entry["command"]
+        assert command[command.index("--port") + 1] == str(spec.port)
+        assert command[command.index("--http") + 1] == HTTP_PROTOCOL
         assert entry["ports"] == [f"127.0.0.1:{spec.port}:{spec.port}"]
         url = entry["environment"][f"DPI_{spec.env_name}_DATABASE_URL"]
         assert url.endswith(f"@postgres:5432/{spec.name}")

@@ -87,6 +87,7 @@ def mediator_settings(url: str, data_dir: Path) -> InteropSettings:
         catalogue_path=catalogue,
         provider_connect_timeout=0.2,
         message_log_anchor_interval=0.0,  # a head anchor after every batch
+        message_log_signature_interval=0.0,  # and a signed record
     )
 
 

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.interop_layer.config import InteropSettings
-from services.interop_layer.identifiers import new_uuid
+from services.kernel.ids import uuid7
 from services.kernel.redact import redact_path
+from services.kernel.serving import cork_of
 from services.kernel.time import utcnow
 
 if TYPE_CHECKING:
@@ -67,8 +68,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def begin_exchange(scope: Scope, settings: InteropSettings) -> Exchange:
     """The exchange of this request, kept in the request's state for the handlers."""
     exchange = Exchange(
-        x_road_id=(_header(scope, b"x-road-id") or new_uuid())[:100],
-        request_id=new_uuid(),
+        x_road_id=(_header(scope, b"x-road-id") or uuid7())[:100],
+        request_id=uuid7(),
         limit=settings.message_log_body_limit if settings.message_log_bodies == "full" else 0,
     )
     scope.setdefault("state", {})["exchange"] = exchange
@@ -79,11 +80,12 @@ class HeldAnswer:
     """An ASGI `send` that keeps the answer's last message (and all before it, unless the body
     streams) until `release`: the client has no complete answer before the record is durable."""
 
-    __slots__ = ("held", "send")
+    __slots__ = ("cork", "held", "send")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, scope: Scope) -> None:
         self.send = send
         self.held: list[Message] = []
+        self.cork = cork_of(scope)
 
     async def __call__(self, message: Message) -> None:
         if message.get("more_body"):  # a streamed body: what came before may go now
@@ -94,9 +96,19 @@ class HeldAnswer:
             self.held.append(message)
 
     async def release(self) -> None:
+        """Send what was held; head and body leave in one write where the server allows."""
         held, self.held = self.held, []
-        for message in held:
-            await self.send(message)
+        cork = self.cork if len(held) > 1 else None
+        if cork is None:
+            for message in held:
+                await self.send(message)
+            return
+        cork.cork()
+        try:
+            for message in held:
+                await self.send(message)
+        finally:
+            cork.uncork()
 
 
 async def answer_logged(
@@ -191,7 +203,7 @@ class ExchangeLogMiddleware:
         limit = exchange.limit
         request_body, response_body = bytearray(), bytearray()
         exchange.request_body, exchange.response_body = request_body, response_body
-        held = HeldAnswer(send)
+        held = HeldAnswer(send, scope)
 
         async def tee_receive() -> Message:
             message = await receive()

@@ -228,11 +228,11 @@ class LogWriter:
             fields["prev_hash"], fields["record_hash"], fields["signature"] = prev, digest, ""
             prev = digest
         # The signed head (below) vouches for every record through the chain. A record signature
-        # also names, when verification fails, the records it vouches for: the batch's last
-        # record is signed when no exchange is left under way, and under load at most every
-        # signature interval (X-Road time-stamps batches alike), not once per commit.
+        # also names, when verification fails, the records it vouches for: a batch's last record
+        # is signed when the last signature is older than the signature interval (X-Road
+        # time-stamps batches alike), so every batch at rest and a few a second under load.
         now = time.monotonic()
-        if self.expected <= 0 or now - self._signed_at >= self.signature_interval:
+        if now - self._signed_at >= self.signature_interval:
             batch[-1]["signature"] = sign(key, prev.encode())
             self._signed_at = now
         with self._store.begin() as connection:

@@ -74,7 +74,7 @@ class MediatorEntrance:
         assert params is not None
         settings: InteropSettings = scope["app"].state.settings
         exchange = begin_exchange(scope, settings)
-        held = HeldAnswer(send)  # the answer leaves once its record is committed
+        held = HeldAnswer(send, scope)  # the answer leaves once its record is committed
         await answer_logged(
             scope, exchange, held, lambda: self._answer(scope, receive, held, params, exchange)
         )

@@ -1,0 +1,45 @@
+"""Time-ordered ids: valid UUIDv7 and W3C trace ids, unique, in time order across milliseconds."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from services.kernel.ids import span_id, trace_id, uuid7
+from services.kernel.tracing import parse_traceparent
+
+
+def _next_millisecond() -> None:
+    start = time.time_ns() // 1_000_000
+    deadline = time.monotonic() + 1
+    while time.time_ns() // 1_000_000 == start and time.monotonic() < deadline:
+        pass
+
+
+def test_uuid7_is_a_version_7_uuid_carrying_the_time() -> None:
+    before = time.time_ns() // 1_000_000
+    made = {uuid7() for _ in range(2000)}
+    after = time.time_ns() // 1_000_000
+    assert len(made) == 2000
+    for value in made:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+        assert before <= parsed.int >> 80 <= after
+
+
+def test_ids_of_later_milliseconds_sort_after_earlier_ones() -> None:
+    earlier = [uuid7(), trace_id()]
+    _next_millisecond()
+    later = [uuid7(), trace_id()]
+    assert later[0] > earlier[0] and later[1] > earlier[1]
+
+
+def test_trace_and_span_ids_are_what_w3c_trace_context_accepts() -> None:
+    traces = {trace_id() for _ in range(2000)}
+    assert len(traces) == 2000
+    for value in list(traces)[:200]:
+        span = span_id()
+        assert len(value) == 32 and len(span) == 16
+        parsed = parse_traceparent(f"00-{value}-{span}-01")
+        assert parsed is not None and parsed.trace_id == value and parsed.span_id == span
