@@ -13,8 +13,7 @@ from starlette.types import ASGIApp
 from services.interop_layer.base import Base
 from services.interop_layer.catalogue.routes import admin as catalogue_admin
 from services.interop_layer.catalogue.routes import meta as metaservices
-from services.interop_layer.config import InteropSettings, load_interop_settings
-from services.interop_layer.consent.clients import (
+from services.interop_layer.consent_gate.clients import (
     DecisionClient,
     HttpDecisionClient,
     HttpTokenExchanger,
@@ -37,7 +36,8 @@ from services.interop_layer.rights.routes import router as rights_admin
 from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
 from services.interop_layer.runtime import reload_directory
-from services.interop_layer.seeds import seed
+from services.interop_layer.seed import seed
+from services.interop_layer.settings import InteropSettings, load_interop_settings
 from services.interop_layer.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app

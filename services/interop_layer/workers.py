@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.messagelog.writer import LogWriter
+from services.interop_layer.settings import InteropSettings
 from services.kernel.time import utcnow
 from services.kernel.workers import Every, Worker, WorkerFactory
 

@@ -19,18 +19,17 @@ from services.kernel.mediator import MediatorClient
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
-from services.sectoral_platform.aggregation.routes import router as aggregation_router
 from services.sectoral_platform.analytics.routes import router as analytics_router
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
-from services.sectoral_platform.common.errors import ERROR_SHAPE, render_web_message
-from services.sectoral_platform.common.web import Dhis2PathMiddleware
+from services.sectoral_platform.dhis2.web import Dhis2PathMiddleware
+from services.sectoral_platform.errors import ERROR_SHAPE, render_web_message
 from services.sectoral_platform.events.civil import BirthConsumer
 from services.sectoral_platform.events.outbox import platform_outbox
 from services.sectoral_platform.events.routes import router as events_router
-from services.sectoral_platform.facilities.routes import router as facilities_router
-from services.sectoral_platform.facilities.sync import FacilitySync
+from services.sectoral_platform.facility_registry.routes import router as facility_registry_router
+from services.sectoral_platform.facility_registry.sync import FacilitySync
 from services.sectoral_platform.identity.ida import IdaClient
 from services.sectoral_platform.identity.routes import router as identity_router
 from services.sectoral_platform.identity.sealing import fernet
@@ -45,6 +44,7 @@ from services.sectoral_platform.sharing.routes import router as sharing_router
 from services.sectoral_platform.system.routes import router as system_router
 from services.sectoral_platform.tracker.jobs import JobRunner
 from services.sectoral_platform.tracker.routes import router as tracker_router
+from services.sectoral_platform.tracker_counts.routes import router as tracker_counts_router
 from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
@@ -87,11 +87,11 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             auth_router,
             aggregate_router,
             analytics_router,
-            aggregation_router,
+            tracker_counts_router,
             tracker_router,
             identity_router,
             sharing_router,
-            facilities_router,
+            facility_registry_router,
             events_router,
             opendata_router,
             metadata_router,

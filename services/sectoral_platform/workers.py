@@ -9,13 +9,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.kernel.mediator import MediatorClient
 from services.kernel.workers import Every, UntilDone, Worker, WorkerFactory
-from services.sectoral_platform.aggregation.service import aggregate
-from services.sectoral_platform.common.errors import Dhis2Error
+from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.events.civil import birth_subscriber
-from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
+from services.sectoral_platform.facility_registry.sync import FacilitySync, RegistryUnavailable
 from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.tracker.jobs import JobRunner
+from services.sectoral_platform.tracker_counts.service import aggregate
 
 log = logging.getLogger("dpi.sectoral_platform.workers")
 

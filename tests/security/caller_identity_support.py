@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app as interop_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.testing import serve_on_loopback
 from services.registries.main import create_app as registries_app

@@ -12,11 +12,11 @@ import pytest
 from sqlmodel import Session, create_engine
 
 from services.interop_layer.catalogue.models import ServiceEntry
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.directory import build_directory
 from services.interop_layer.main import create_app
 from services.interop_layer.members.models import SeedMarker
-from services.interop_layer.seeds import EXACT_CONSENT_PATHS
+from services.interop_layer.seed import EXACT_CONSENT_PATHS
+from services.interop_layer.settings import InteropSettings
 from services.kernel.testing import serve_in_process
 from tests.interop_layer.support import ADMIN, EDUCATION, client_headers
 from tests.security.consent_scope_support import (

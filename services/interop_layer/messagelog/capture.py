@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.identifiers import new_uuid
+from services.interop_layer.settings import InteropSettings
 from services.kernel.redact import redact_path
 from services.kernel.time import utcnow
 

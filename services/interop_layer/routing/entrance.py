@@ -20,7 +20,6 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.interop_layer.catalogue.models import RESERVED_CODES
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.errors import render_xroad_error
 from services.interop_layer.messagelog.capture import (
     Exchange,
@@ -28,7 +27,8 @@ from services.interop_layer.messagelog.capture import (
     answer_logged,
     begin_exchange,
 )
-from services.interop_layer.routing.routes import call_service
+from services.interop_layer.routing.call import call_service
+from services.interop_layer.settings import InteropSettings
 from services.kernel.errors import DomainError
 from services.kernel.limits import BodyLimits, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware

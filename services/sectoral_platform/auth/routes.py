@@ -14,8 +14,8 @@ from services.sectoral_platform.auth.service import (
     revoke_token,
     tokens_of,
 )
-from services.sectoral_platform.common.errors import bad_request, not_found, web_message
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
 

@@ -23,7 +23,7 @@ from services.sectoral_platform.auth.service import (
     CurrentUser,
     CurrentUserDep,
 )
-from services.sectoral_platform.common.errors import Dhis2Error
+from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.metadata.store import MetadataStore
 
 SEARCH_ALL_AUTHORITY = "F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS"

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.models import ApiToken
 from services.sectoral_platform.auth.passwords import verify_password
-from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.dhis2.uid import generate_uid
+from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.metadata.store import MetadataStore
 
 SUPERUSER_AUTHORITY = "ALL"

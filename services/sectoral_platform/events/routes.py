@@ -14,8 +14,8 @@ from services.kernel.credentials import MediatorDep
 from services.kernel.db import DatabaseDep
 from services.kernel.outbox import Outbox
 from services.sectoral_platform.auth.scope import SuperuserDep
-from services.sectoral_platform.common.errors import bad_request
-from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.dhis2.web import json_response, parse_bool
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.events.civil import BirthConsumer
 from services.sectoral_platform.events.outbox import OUTBOX, pending_rows
 

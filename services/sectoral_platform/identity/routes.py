@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.sectoral_platform.auth.scope import Kind, ScopeDep, SuperuserDep
-from services.sectoral_platform.common.errors import bad_request, not_found
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import bad_request, not_found
 from services.sectoral_platform.identity.service import Registrar
 
 router = APIRouter(prefix="/api/identity", tags=["identity"])

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.sectoral_platform.metadata.store import MetadataStore
-from services.sectoral_platform.metadata.views import Viewer
+from services.sectoral_platform.metadata.wire import Viewer
 
 
 def get_store(request: Request) -> MetadataStore:

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.service import CurrentUser, CurrentUserDep
-from services.sectoral_platform.common.errors import bad_request, not_found, web_message
-from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.dhis2.web import json_response, parse_bool
+from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
 from services.sectoral_platform.metadata.importer import run_import
@@ -26,7 +26,7 @@ from services.sectoral_platform.metadata.service import (
 )
 from services.sectoral_platform.metadata.store import Obj
 from services.sectoral_platform.metadata.validation import ImportOptions
-from services.sectoral_platform.metadata.views import Viewer
+from services.sectoral_platform.metadata.wire import Viewer
 
 router = APIRouter(prefix="/api", tags=["metadata"])
 

@@ -7,9 +7,9 @@ from fastapi.responses import PlainTextResponse, Response
 
 from services.kernel.time import dhis2_timestamp, naive_utc
 from services.sectoral_platform.auth.service import CurrentUserDep
-from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.dhis2.uid import generate_uid
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import Dhis2Error
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from services.kernel.time import dhis2_timestamp as timestamp
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.dhis2.uid import generate_uid
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle

@@ -11,10 +11,10 @@ from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.auth.scope import Kind, Scope, ScopeDep
-from services.sectoral_platform.common.errors import bad_request, not_found, web_message
-from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.dhis2.web import json_response, parse_bool
+from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import StoreDep, base_url
-from services.sectoral_platform.tracker import reads, views
+from services.sectoral_platform.tracker import reads, wire
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.jobs import JobRunner, job_log
@@ -118,13 +118,13 @@ def _tracked_entities(
     enrollments = reads.enrollments_of(database.engine, [r["uid"] for r in rows]) if nested else {}
     result = []
     for row in rows:
-        obj = views.tracked_entity(row, meta)
+        obj = wire.tracked_entity(row, meta)
         if nested:
             obj["enrollments"] = [
-                {**views.enrollment(en), "events": [views.event(ev) for ev in en["events"]]}
+                {**wire.enrollment(en), "events": [wire.event(ev) for ev in en["events"]]}
                 for en in enrollments.get(row["uid"], [])
             ]
-        result.append(views.select_fields(obj, fields, TE_EXCLUDED))
+        result.append(wire.select_fields(obj, fields, TE_EXCLUDED))
     return result
 
 
@@ -143,7 +143,7 @@ def get_tracked_entity(
 def list_enrollments(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
     q = request.query_params
     rows, pager = reads.enrollment_page(database.engine, params=q, scope=scope)
-    items = [views.select_fields(views.enrollment(r), q.get("fields"), ("events",)) for r in rows]
+    items = [wire.select_fields(wire.enrollment(r), q.get("fields"), ("events",)) for r in rows]
     return _listing("enrollments", items, pager)
 
 
@@ -153,15 +153,15 @@ def get_enrollment(request: Request, uid: str, database: DatabaseDep, scope: Sco
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Enrollment with id {uid} could not be found.", None)
     events = reads.events_of_enrollment(database.engine, uid)
-    body = {**views.enrollment(row), "events": [views.event(e) for e in events]}
-    return json_response(views.select_fields(body, request.query_params.get("fields"), ()))
+    body = {**wire.enrollment(row), "events": [wire.event(e) for e in events]}
+    return json_response(wire.select_fields(body, request.query_params.get("fields"), ()))
 
 
 @router.get("/events", summary="Events")
 def list_events(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
     q = request.query_params
     rows, pager = reads.event_page(database.engine, params=q, scope=scope)
-    items = [views.select_fields(views.event(r), q.get("fields"), ()) for r in rows]
+    items = [wire.select_fields(wire.event(r), q.get("fields"), ()) for r in rows]
     return _listing("events", items, pager)
 
 
@@ -171,5 +171,5 @@ def get_event(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Event with id {uid} could not be found.", None)
     return json_response(
-        views.select_fields(views.event(row), request.query_params.get("fields"), ())
+        wire.select_fields(wire.event(row), request.query_params.get("fields"), ())
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.sectoral_platform.aggregate.values import check_value
 from services.sectoral_platform.auth.scope import in_hierarchy
-from services.sectoral_platform.common.uid import is_valid_uid
+from services.sectoral_platform.dhis2.uid import is_valid_uid
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams, instant, ref
 from services.sectoral_platform.tracker.codes import report
 from services.sectoral_platform.tracker.meta import ProgramInfo, TrackerMeta, ValueInfo

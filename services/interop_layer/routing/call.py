@@ -12,7 +12,7 @@ import re
 from starlette.types import Receive, Scope, Send
 
 from services.interop_layer.auth import authenticate, provider_id, request_headers
-from services.interop_layer.consent.gate import PURPOSE, SUBJECT, admit
+from services.interop_layer.consent_gate.gate import PURPOSE, SUBJECT, admit
 from services.interop_layer.directory import Directory
 from services.interop_layer.errors import (
     AccessDenied,

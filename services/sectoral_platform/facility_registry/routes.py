@@ -7,9 +7,9 @@ from fastapi.responses import Response
 
 from services.kernel.openapi import errors
 from services.sectoral_platform.auth.scope import SuperuserDep
-from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.common.web import json_response
-from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import Dhis2Error
+from services.sectoral_platform.facility_registry.sync import FacilitySync, RegistryUnavailable
 
 router = APIRouter(prefix="/api/facilityRegistry", tags=["facilities"])
 
