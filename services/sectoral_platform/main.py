@@ -16,6 +16,7 @@ from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
+from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
@@ -38,6 +39,7 @@ from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
 from services.sectoral_platform.prebody import authenticate_headers
+from services.sectoral_platform.runtime import SectoralRuntime
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.sharing.routes import router as sharing_router
@@ -57,25 +59,28 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tune_sqlite(app.state.database)
-        store = MetadataStore(app.state.database.engine)
+        database = kernel_state(app).database
+        tune_sqlite(database)
+        engine = database.engine
+        store = MetadataStore(engine)
         await run_in_threadpool(store.load)
-        install_hooks(store, app.state.database.engine)
+        install_hooks(store, engine)
         await run_in_threadpool(seed, store, settings)
-        app.state.metadata = store
-        app.state.authenticator = Authenticator(store)
-        app.state.system_id = system_id(settings)
-        engine = app.state.database.engine
         ida = IdaClient(
             license_key=settings.ida_license_key, api_key=settings.ida_api_key, mediator=mediator
         )
-        registrar = Registrar(engine, store, ida, fernet(settings.pending_key))
-        app.state.registrar = registrar
-        facility_sync = FacilitySync(engine, store, asyncio.Lock(), mediator)
-        app.state.facility_sync = facility_sync
-        app.state.tracker_jobs = JobRunner(engine, store)
-        app.state.drainer = platform_outbox(engine, mediator, settings.drain_interval_seconds)
-        app.state.birth_consumer = BirthConsumer(engine, store)
+        runtime = SectoralRuntime(
+            settings=settings,
+            metadata=store,
+            authenticator=Authenticator(store),
+            system_id=system_id(settings),
+            registrar=Registrar(engine, store, ida, fernet(settings.pending_key)),
+            facility_sync=FacilitySync(engine, store, asyncio.Lock(), mediator),
+            tracker_jobs=JobRunner(engine, store),
+            outbox=platform_outbox(engine, mediator, settings.drain_interval_seconds),
+            birth_consumer=BirthConsumer(engine, store),
+        )
+        set_runtime(app, runtime)
         yield
 
     app = create_service_app(

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.auth.scope import SuperuserDep
+from services.sectoral_platform.auth.deps import SuperuserDep
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.tracker_counts.service import aggregate
