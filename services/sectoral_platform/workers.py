@@ -29,7 +29,7 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
         return Every("identity-verification", settings.verify_interval_seconds,
                      registrar.verify_pending)  # fmt: skip
 
-    def aggregation(app: FastAPI) -> Worker | None:
+    def tracker_counts(app: FastAPI) -> Worker | None:
         """Re-aggregates every `aggregation_interval_seconds` (0: only on demand)."""
         engine = kernel_state(app).database.engine
         store = runtime_of(app, SectoralRuntime).metadata
@@ -67,4 +67,4 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
         """Runs accepted async tracker imports, those left by a stopped process first."""
         return runtime_of(app, SectoralRuntime).tracker_jobs
 
-    return [tracker_jobs, verification, aggregation, outbox, births, facilities]
+    return [tracker_jobs, verification, tracker_counts, outbox, births, facilities]
