@@ -12,7 +12,9 @@ from services.interop_layer.directory import Directory
 from services.interop_layer.errors import BadRequest, ClientSpoofed, UnknownMember
 from services.interop_layer.identifiers import canonical_subsystem
 from services.interop_layer.messagelog.capture import Exchange
+from services.interop_layer.runtime import InteropRuntime
 from services.kernel.credentials import CLIENT_KEY_HEADER
+from services.kernel.runtime import runtime_of
 
 CLIENT_HEADERS = ("x-road-client", "x-govstack-client", "information-mediator-client")
 _RAW_CLIENT_HEADERS = tuple(h.encode() for h in CLIENT_HEADERS)
@@ -26,8 +28,7 @@ def exchange_of(request: Request) -> Exchange:
 
 
 def directory_of(request: Request) -> Directory:
-    directory: Directory = request.app.state.directory
-    return directory
+    return runtime_of(request.app, InteropRuntime).directory
 
 
 def request_headers(scope: Scope) -> dict[bytes, bytes]:

@@ -13,8 +13,7 @@ from starlette.types import ASGIApp
 from services.interop_layer.base import Base
 from services.interop_layer.catalogue.routes import admin as catalogue_admin
 from services.interop_layer.catalogue.routes import meta as metaservices
-from services.interop_layer.config import InteropSettings, load_interop_settings
-from services.interop_layer.consent.clients import (
+from services.interop_layer.consent_gate.clients import (
     DecisionClient,
     HttpDecisionClient,
     HttpTokenExchanger,
@@ -22,8 +21,8 @@ from services.interop_layer.consent.clients import (
 )
 from services.interop_layer.errors import ERROR_SHAPE, render_xroad_error
 from services.interop_layer.members.routes import router as members_admin
-from services.interop_layer.messagelog.capture import ExchangeLogMiddleware
 from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.middleware import ExchangeLogMiddleware
 from services.interop_layer.messagelog.routes import public as messagelog_public
 from services.interop_layer.messagelog.routes import router as messagelog_admin
 from services.interop_layer.messagelog.trust import trust_dir
@@ -36,14 +35,15 @@ from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
 from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
-from services.interop_layer.runtime import reload_directory
-from services.interop_layer.seeds import seed
+from services.interop_layer.runtime import InteropRuntime, load_directory
+from services.interop_layer.seed import seed
+from services.interop_layer.settings import InteropSettings, load_interop_settings
 from services.interop_layer.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
-from services.kernel.db import Database
 from services.kernel.http import make_client
+from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.topology import load_topology, service_url
 
 log = logging.getLogger("dpi.interop")
@@ -60,16 +60,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database: Database = app.state.database
+        database = kernel_state(app).database
         with database.session() as session:
             seed(session=session, settings=settings)
-        directory = reload_directory(app)
+        directory = load_directory(database, settings)
         if settings.declared_subscriptions:  # before the first publication is accepted
             with database.session() as session:
                 topology = load_topology()
                 declare_subscriptions(session=session, topology=topology, directory=directory)
         consent_member = load_topology().member_id("consent")
-        app.state.consent_partner = partner_id(consent_member or "DPI/GOV/DPA/consent")
         writer = LogWriter(
             database,
             load_or_create_key(settings.state_dir() / "messagelog.pem"),
@@ -81,36 +80,46 @@ def create_app(
         )
         writer.open()
         writer.start()
-        app.state.message_log = writer
         forward_pool = make_pool(settings)
-        app.state.forward_pool = forward_pool
         push_session = make_push_session(settings)
         async with contextlib.AsyncExitStack() as stack:
             timeout = settings.http_timeout
             if token_exchanger is None:
                 id_client = make_client(service_url("id_registry"), timeout=timeout)
                 await stack.enter_async_context(id_client)
-                app.state.token_exchanger = HttpTokenExchanger(id_client, settings.sandbox_secret)
+                exchanger: TokenExchanger = HttpTokenExchanger(id_client, settings.sandbox_secret)
             else:
-                app.state.token_exchanger = token_exchanger
+                exchanger = token_exchanger
             if decision_client is None:
                 consent_client = make_client(service_url("consent"), timeout=timeout)
                 await stack.enter_async_context(consent_client)
-                app.state.decision_client = HttpDecisionClient(
+                decider: DecisionClient = HttpDecisionClient(
                     consent_client, settings.sandbox_secret
                 )
             else:
-                app.state.decision_client = decision_client
+                decider = decision_client
+
+            def entitled(subscriber: str, room: str, event_type: str) -> bool:
+                return runtime.directory.allowed(subscriber, room, "sub", "POST", f"/{event_type}")
+
             dispatcher = PushDispatcher(
                 database=database,
                 settings=settings,
                 session=push_session,
                 writer=writer,
-                entitled=lambda subscriber, room, event_type: app.state.directory.allowed(
-                    subscriber, room, "sub", "POST", f"/{event_type}"
-                ),
+                entitled=entitled,
             )
-            app.state.dispatcher = dispatcher
+            runtime = InteropRuntime(
+                settings=settings,
+                directory=directory,
+                consent_partner=partner_id(consent_member or "DPI/GOV/DPA/consent"),
+                message_log=writer,
+                forward_pool=forward_pool,
+                token_exchanger=exchanger,
+                decision_client=decider,
+                dispatcher=dispatcher,
+            )
+            set_runtime(app, runtime)
             dispatcher.start()
             try:
                 yield

@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.types import Scope
 
 from services.interop_layer.auth import authenticate, request_headers
+from services.interop_layer.runtime import InteropRuntime
 from services.kernel.errors import DomainError
 from services.kernel.prebody import admin_key_valid, admin_required
+from services.kernel.runtime import runtime_of
 
 
 async def authenticate_headers(scope: Scope) -> DomainError | None:
@@ -21,7 +23,7 @@ async def authenticate_headers(scope: Scope) -> DomainError | None:
         try:
             authenticate(
                 request_headers(scope),
-                directory=scope["app"].state.directory,
+                directory=runtime_of(scope["app"], InteropRuntime).directory,
                 exchange=scope["state"]["exchange"],
             )
         except DomainError as error:

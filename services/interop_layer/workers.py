@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.interop_layer.config import InteropSettings
-from services.interop_layer.messagelog.writer import LogWriter
+from services.interop_layer.runtime import InteropRuntime
+from services.interop_layer.settings import InteropSettings
+from services.kernel.runtime import runtime_of
 from services.kernel.time import utcnow
 from services.kernel.workers import Every, Worker, WorkerFactory
 
@@ -25,7 +26,7 @@ def declared(settings: InteropSettings) -> list[WorkerFactory]:
         days = settings.message_log_retention_days
         if days <= 0:
             return None
-        writer: LogWriter = app.state.message_log
+        writer = runtime_of(app, InteropRuntime).message_log
 
         async def step() -> None:
             await writer.purge(before=utcnow() - timedelta(days=days))

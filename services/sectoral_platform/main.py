@@ -16,21 +16,21 @@ from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
+from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
-from services.sectoral_platform.aggregation.routes import router as aggregation_router
 from services.sectoral_platform.analytics.routes import router as analytics_router
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
-from services.sectoral_platform.common.errors import ERROR_SHAPE, render_web_message
-from services.sectoral_platform.common.web import Dhis2PathMiddleware
+from services.sectoral_platform.dhis2.web import Dhis2PathMiddleware
+from services.sectoral_platform.errors import ERROR_SHAPE, render_web_message
 from services.sectoral_platform.events.civil import BirthConsumer
 from services.sectoral_platform.events.outbox import platform_outbox
 from services.sectoral_platform.events.routes import router as events_router
-from services.sectoral_platform.facilities.routes import router as facilities_router
-from services.sectoral_platform.facilities.sync import FacilitySync
+from services.sectoral_platform.facility_registry.routes import router as facility_registry_router
+from services.sectoral_platform.facility_registry.sync import FacilitySync
 from services.sectoral_platform.identity.ida import IdaClient
 from services.sectoral_platform.identity.routes import router as identity_router
 from services.sectoral_platform.identity.sealing import fernet
@@ -39,12 +39,14 @@ from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
 from services.sectoral_platform.prebody import authenticate_headers
+from services.sectoral_platform.runtime import SectoralRuntime
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.sharing.routes import router as sharing_router
 from services.sectoral_platform.system.routes import router as system_router
 from services.sectoral_platform.tracker.jobs import JobRunner
 from services.sectoral_platform.tracker.routes import router as tracker_router
+from services.sectoral_platform.tracker_counts.routes import router as tracker_counts_router
 from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
@@ -57,25 +59,28 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tune_sqlite(app.state.database)
-        store = MetadataStore(app.state.database.engine)
+        database = kernel_state(app).database
+        tune_sqlite(database)
+        engine = database.engine
+        store = MetadataStore(engine)
         await run_in_threadpool(store.load)
-        install_hooks(store, app.state.database.engine)
+        install_hooks(store, engine)
         await run_in_threadpool(seed, store, settings)
-        app.state.metadata = store
-        app.state.authenticator = Authenticator(store)
-        app.state.system_id = system_id(settings)
-        engine = app.state.database.engine
         ida = IdaClient(
             license_key=settings.ida_license_key, api_key=settings.ida_api_key, mediator=mediator
         )
-        registrar = Registrar(engine, store, ida, fernet(settings.pending_key))
-        app.state.registrar = registrar
-        facility_sync = FacilitySync(engine, store, asyncio.Lock(), mediator)
-        app.state.facility_sync = facility_sync
-        app.state.tracker_jobs = JobRunner(engine, store)
-        app.state.drainer = platform_outbox(engine, mediator, settings.drain_interval_seconds)
-        app.state.birth_consumer = BirthConsumer(engine, store)
+        runtime = SectoralRuntime(
+            settings=settings,
+            metadata=store,
+            authenticator=Authenticator(store),
+            system_id=system_id(settings),
+            registrar=Registrar(engine, store, ida, fernet(settings.pending_key)),
+            facility_sync=FacilitySync(engine, store, asyncio.Lock(), mediator),
+            tracker_jobs=JobRunner(engine, store),
+            outbox=platform_outbox(engine, mediator, settings.drain_interval_seconds),
+            birth_consumer=BirthConsumer(engine, store),
+        )
+        set_runtime(app, runtime)
         yield
 
     app = create_service_app(
@@ -87,11 +92,11 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             auth_router,
             aggregate_router,
             analytics_router,
-            aggregation_router,
+            tracker_counts_router,
             tracker_router,
             identity_router,
             sharing_router,
-            facilities_router,
+            facility_registry_router,
             events_router,
             opendata_router,
             metadata_router,

@@ -8,7 +8,7 @@ from starlette.types import Scope
 
 from services.kernel.errors import DomainError
 from services.kernel.prebody import mediator_key_valid, mediator_required
-from services.sectoral_platform.auth.service import current_user
+from services.sectoral_platform.auth.deps import current_user
 
 MEDIATOR_ONLY = frozenset({"/api/civilRegistration/events"})
 

@@ -8,14 +8,14 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from services.kernel.mediator import MediatorClient
+from services.kernel.runtime import kernel_state, runtime_of
 from services.kernel.workers import Every, UntilDone, Worker, WorkerFactory
-from services.sectoral_platform.aggregation.service import aggregate
-from services.sectoral_platform.common.errors import Dhis2Error
+from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.events.civil import birth_subscriber
-from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
-from services.sectoral_platform.identity.service import Registrar
+from services.sectoral_platform.facility_registry.sync import RegistryUnavailable
+from services.sectoral_platform.runtime import SectoralRuntime
 from services.sectoral_platform.settings import SectoralSettings
-from services.sectoral_platform.tracker.jobs import JobRunner
+from services.sectoral_platform.tracker_counts.service import aggregate
 
 log = logging.getLogger("dpi.sectoral_platform.workers")
 
@@ -25,13 +25,14 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
 
     def verification(app: FastAPI) -> Worker:
         """Retries pending ID checks."""
-        registrar: Registrar = app.state.registrar
+        registrar = runtime_of(app, SectoralRuntime).registrar
         return Every("identity-verification", settings.verify_interval_seconds,
                      registrar.verify_pending)  # fmt: skip
 
-    def aggregation(app: FastAPI) -> Worker | None:
+    def tracker_counts(app: FastAPI) -> Worker | None:
         """Re-aggregates every `aggregation_interval_seconds` (0: only on demand)."""
-        engine, store = app.state.database.engine, app.state.metadata
+        engine = kernel_state(app).database.engine
+        store = runtime_of(app, SectoralRuntime).metadata
 
         async def step() -> None:
             summary = await run_in_threadpool(lambda: aggregate(engine=engine, store=store))
@@ -41,7 +42,9 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
         return Every("tracker-aggregation", interval, step) if interval > 0 else None
 
     def outbox(app: FastAPI) -> Worker | None:
-        return app.state.drainer if settings.drain_interval_seconds > 0 else None
+        return (
+            runtime_of(app, SectoralRuntime).outbox if settings.drain_interval_seconds > 0 else None
+        )
 
     def births(_: FastAPI) -> Worker | None:
         if not settings.subscribe_civil_events:
@@ -50,7 +53,7 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
 
     def facilities(app: FastAPI) -> Worker | None:
         """Syncs once at start, retrying until the registry answers (it may start later)."""
-        sync: FacilitySync = app.state.facility_sync
+        sync = runtime_of(app, SectoralRuntime).facility_sync
 
         async def step() -> None:
             log.info("facility registry sync: %s", await sync.run())
@@ -62,7 +65,6 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
 
     def tracker_jobs(app: FastAPI) -> Worker:
         """Runs accepted async tracker imports, those left by a stopped process first."""
-        runner: JobRunner = app.state.tracker_jobs
-        return runner
+        return runtime_of(app, SectoralRuntime).tracker_jobs
 
-    return [tracker_jobs, verification, aggregation, outbox, births, facilities]
+    return [tracker_jobs, verification, tracker_counts, outbox, births, facilities]

@@ -12,8 +12,8 @@ import yaml
 from fastapi import FastAPI
 
 from services.interop_layer.base import Base
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
 from tests.conftest import scratch_database

@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from services.interop_layer.consent.clients import Decision, SubjectRefused
+from services.interop_layer.consent_gate.clients import Decision, SubjectRefused
 from services.kernel.credentials import client_key
 
 HEALTH = "DPI/GOV/MOH/hmis"

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.interop_layer.consent.clients import (
+from services.interop_layer.consent_gate.clients import (
     HttpDecisionClient,
     HttpTokenExchanger,
     SubjectRefused,

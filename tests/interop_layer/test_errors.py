@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from services.interop_layer.runtime import InteropRuntime
 from services.kernel.credentials import client_key
+from services.kernel.runtime import runtime_of
 from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, REGISTRIES, client_headers
 
 pytestmark = pytest.mark.anyio
@@ -135,12 +137,13 @@ class BrokenExchanger:
 async def test_an_unexpected_error_is_an_x_road_500_and_logged(shared_mediator, provider):
     app, client = shared_mediator
     before = len(provider[0].state.seen)
-    kept, app.state.token_exchanger = app.state.token_exchanger, BrokenExchanger()
+    runtime = runtime_of(app, InteropRuntime)
+    kept, runtime.token_exchanger = runtime.token_exchanger, BrokenExchanger()
     try:
         headers = client_headers(HEALTH, **{"X-DPI-Subject": "t", "X-Road-Id": "bug-1"})
         response = await client.get(f"{ECHO}/x", headers=headers)
     finally:
-        app.state.token_exchanger = kept
+        runtime.token_exchanger = kept
     body = assert_mediator_error(response, 500, "Server.ServerProxy.internal_error")
     assert "RuntimeError" not in body["message"]
     assert len(provider[0].state.seen) == before

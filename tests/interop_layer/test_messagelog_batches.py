@@ -13,7 +13,9 @@ from services.interop_layer.main import create_app
 from services.interop_layer.messagelog.chain import record_digest
 from services.interop_layer.messagelog.models import LogRecord
 from services.interop_layer.messagelog.verify import verify_database
+from services.interop_layer.runtime import InteropRuntime
 from services.kernel.db import Database
+from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.interop_layer.test_messagelog import verify
 from tests.interop_layer.test_messagelog_writer import record
@@ -29,7 +31,9 @@ async def one_batch_of_five(provider, make_settings, fakes) -> Any:
     app = create_app(settings, token_exchanger=exchanger, decision_client=decider)
     async with serve_in_process(app) as client:
         for n in range(5):  # started now: the start-up retention purge keeps them
-            app.state.message_log.submit(record(n, started_at=datetime.now(UTC)))
+            runtime_of(app, InteropRuntime).message_log.submit(
+                record(n, started_at=datetime.now(UTC))
+            )
         assert (await verify(client))["ok"] is True
     return settings
 

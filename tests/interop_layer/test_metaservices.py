@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import client_key
 from services.kernel.testing import serve_in_process
 from services.kernel.topology import load_topology

@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.interop_layer.routing.upstream import BrokenOff
+from services.interop_layer.runtime import InteropRuntime
 from services.kernel.credentials import DEFAULT_SECRET, mediator_key
+from services.kernel.runtime import runtime_of
 from services.kernel.tracing import parse_traceparent
 from tests.interop_layer.support import ADMIN, HEALTH, REGISTRIES, client_headers
 
@@ -125,7 +127,7 @@ async def test_a_provider_breaking_off_mid_answer(shared_mediator):
     headers = client_headers(HEALTH, **{"X-Road-Id": "broken-answer-1"})
     with pytest.raises(BrokenOff):  # the headers were out: the client sees the answer end short
         await client.get(f"/r1/{REGISTRIES}/raw/broken", headers=headers)
-    await app.state.message_log.flush()
+    await runtime_of(app, InteropRuntime).message_log.flush()
     listed = await client.get("/admin/messagelog/records?xRoadId=broken-answer-1", headers=ADMIN)
     (record,) = listed.json()["records"]
     assert record["statusCode"] == 200 and record["outcome"] == "Completed with error(s)"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import client_key
 from services.kernel.testing import serve_in_process
 from tests.sandbox.helpers import dpi

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from services.sectoral_platform.aggregate.summary import ImportCount, ImportOptions, ImportSummary
-from services.sectoral_platform.common.errors import Dhis2Error
+from services.sectoral_platform.errors import Dhis2Error
 
 
 @pytest.mark.parametrize(

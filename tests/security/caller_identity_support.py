@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app as interop_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
+from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_on_loopback
 from services.registries.main import create_app as registries_app
 from services.registries.settings import SANDBOX_API_KEY, RegistriesSettings
@@ -146,7 +147,7 @@ def behind_mediator(
                 "serviceCode": "data",
                 "endpoints": [{"method": "GET", "path": "/callers/*"}],
             }
-            admin = {"X-DPI-Admin-Key": mediator.state.settings.admin_key}
+            admin = {"X-DPI-Admin-Key": kernel_state(mediator).settings.admin_key}
             granted = via.post("/admin/rights", json=right, headers=admin)
             assert granted.status_code == 201, granted.text
             yield direct, via

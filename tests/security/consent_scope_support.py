@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.testing import serve_on_loopback
 from tests.interop_layer.support import EDUCATION, FakeDecider, FakeExchanger, client_headers
 

@@ -58,8 +58,8 @@ def _id_registry(url: str, data: Path) -> FastAPI:
 
 
 def _interop(url: str, data: Path) -> FastAPI:
-    from services.interop_layer.config import InteropSettings
     from services.interop_layer.main import create_app
+    from services.interop_layer.settings import InteropSettings
     from tests.interop_layer.support import FakeDecider, FakeExchanger
 
     settings = InteropSettings(

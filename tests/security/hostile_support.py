@@ -20,8 +20,8 @@ from services.consent.main import create_app as consent_app
 from services.consent.settings import ConsentSettings
 from services.id_registry.main import create_app as id_registry_app
 from services.id_registry.settings import IdRegistrySettings
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app as interop_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.testing import serve_in_process
 from services.registries.main import create_app as registries_app
 from services.registries.settings import SANDBOX_API_KEY, RegistriesSettings

@@ -19,7 +19,6 @@ from sqlalchemy import Table, delete, insert, select, text
 from sqlmodel import Session, col
 from sqlmodel import select as sql_select
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
 from services.interop_layer.messagelog.chain import (
     key_id_of,
@@ -30,6 +29,7 @@ from services.interop_layer.messagelog.chain import (
     sign,
 )
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import client_key
 from services.kernel.db import Database
 from services.kernel.testing import serve_in_process

@@ -12,11 +12,13 @@ import pytest
 from sqlmodel import Session, create_engine
 
 from services.interop_layer.catalogue.models import ServiceEntry
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.directory import build_directory
 from services.interop_layer.main import create_app
 from services.interop_layer.members.models import SeedMarker
-from services.interop_layer.seeds import EXACT_CONSENT_PATHS
+from services.interop_layer.runtime import InteropRuntime
+from services.interop_layer.seed import EXACT_CONSENT_PATHS
+from services.interop_layer.settings import InteropSettings
+from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.interop_layer.support import ADMIN, EDUCATION, client_headers
 from tests.security.consent_scope_support import (
@@ -215,7 +217,9 @@ async def test_a_database_seeded_with_the_wide_entry_is_narrowed(settings_for):
         assert not target.offers("GET", "/me") and not target.offers("GET", "/immunisationStatus")
         app = create_app(settings)
         async with serve_in_process(app):
-            upgraded = app.state.directory.service(HEALTH, "immunisation-status")
+            directory = runtime_of(app, InteropRuntime).directory
+            upgraded = directory.service(HEALTH, "immunisation-status")
+            assert upgraded is not None
             assert [rule.public() for rule in upgraded.endpoints] == exact
         with Session(engine) as session:
             stored = session.get(ServiceEntry, f"{HEALTH}/immunisation-status")

@@ -11,8 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert
 
+from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
-from services.sectoral_platform.auth.scope import current_scope
+from services.sectoral_platform.auth.deps import current_scope
 from services.sectoral_platform.identity.models import VerificationOutcome
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.settings import SectoralSettings
@@ -71,7 +72,7 @@ async def world(scope_settings: SectoralSettings) -> AsyncIterator[World]:
         job = await client.post("/api/tracker", json={"trackedEntities": [child(ou=FAR)]})
         uids[FAR]["job"] = job.json()["response"]["id"]
         await job_report(client, uids[FAR]["job"])
-        with app.state.database.engine.begin() as conn:
+        with kernel_state(app).database.engine.begin() as conn:
             conn.execute(
                 insert(VerificationOutcome.__table__),  # type: ignore[attr-defined]
                 [

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import yaml
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.main import create_app
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import client_key
 from services.kernel.testing import serve_on_loopback
 from services.kernel.topology import DEFAULT_PATH

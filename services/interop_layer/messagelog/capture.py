@@ -12,11 +12,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
-from services.interop_layer.config import InteropSettings
+from services.interop_layer.settings import InteropSettings
 from services.kernel.ids import uuid7
 from services.kernel.redact import redact_path
 from services.kernel.serving import cork_of
@@ -111,15 +111,26 @@ class HeldAnswer:
             cork.uncork()
 
 
+class Recording(Protocol):
+    """What recording an exchange needs of the running mediator (its `InteropRuntime`)."""
+
+    settings: InteropSettings
+    message_log: LogWriter
+    exchanges_in_flight: int
+
+
 async def answer_logged(
-    scope: Scope, exchange: Exchange, held: HeldAnswer, answer: Callable[[], Awaitable[None]]
+    runtime: Recording,
+    scope: Scope,
+    exchange: Exchange,
+    held: HeldAnswer,
+    answer: Callable[[], Awaitable[None]],
 ) -> None:
     """Run `answer` (which sends through `held`), commit the record, then let the answer go."""
-    state = scope["app"].state
-    writer: LogWriter = state.message_log
-    logged = state.settings.message_log_bodies != "off"
+    writer = runtime.message_log
+    logged = runtime.settings.message_log_bodies != "off"
     started, clock = utcnow(), time.perf_counter()
-    state.exchanges_in_flight = getattr(state, "exchanges_in_flight", 0) + 1
+    runtime.exchanges_in_flight += 1
     writer.expected += logged
     try:
         try:
@@ -142,7 +153,7 @@ async def answer_logged(
             await writer.commit(exchange_fields(scope, exchange, started, clock))
         await held.release()
     finally:
-        state.exchanges_in_flight -= 1
+        runtime.exchanges_in_flight -= 1
 
 
 def exchange_fields(
@@ -184,42 +195,3 @@ def exchange_fields(
             exchange.limit,
         )
     return fields
-
-
-class ExchangeLogMiddleware:
-    """Records the mediator's own r1 endpoints (metaservices, pub/sub) as they answer; calls to
-    provider services are recorded by the forwarding entrance itself."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not (path.startswith("/r1/") or path == "/listClients"):
-            await self.app(scope, receive, send)
-            return
-        settings: InteropSettings = scope["app"].state.settings
-        exchange = begin_exchange(scope, settings)
-        limit = exchange.limit
-        request_body, response_body = bytearray(), bytearray()
-        exchange.request_body, exchange.response_body = request_body, response_body
-        held = HeldAnswer(send, scope)
-
-        async def tee_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and len(request_body) <= limit:
-                request_body.extend(message.get("body", b""))
-            return message
-
-        async def tee_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                exchange.status = message["status"]
-                headers = message.setdefault("headers", [])
-                if not any(key.lower() == b"x-road-id" for key, _ in headers):
-                    headers.append((b"x-road-id", exchange.x_road_id.encode("latin-1")))
-            elif limit and message["type"] == "http.response.body" and len(response_body) <= limit:
-                response_body.extend(message.get("body", b""))
-            await held(message)
-
-        tee = tee_receive if limit else receive
-        await answer_logged(scope, exchange, held, lambda: self.app(scope, tee, tee_send))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from services.interop_layer.errors import NotFound
@@ -17,7 +17,7 @@ from services.interop_layer.messagelog.models import (
 )
 from services.interop_layer.messagelog.service import query_records, status_counts
 from services.interop_layer.messagelog.verify import KnownHead, verify_session
-from services.interop_layer.messagelog.writer import LogWriter
+from services.interop_layer.runtime import RuntimeDep
 from services.kernel.credentials import AdminDep
 from services.kernel.time import as_utc, utcnow
 
@@ -25,14 +25,9 @@ router = APIRouter(prefix="/admin/messagelog", tags=["message log (admin)"])
 public = APIRouter(prefix="/messagelog", tags=["message log"])
 
 
-def _writer(request: Request) -> LogWriter:
-    writer: LogWriter = request.app.state.message_log
-    return writer
-
-
 @router.get("/records", summary="Query exchanges by X-Road-Id, trace, client, service, time")
 async def records(
-    request: Request,
+    runtime: RuntimeDep,
     _: AdminDep,
     x_road_id: Annotated[str | None, Query(alias="xRoadId")] = None,
     trace_id: Annotated[str | None, Query(alias="traceId")] = None,
@@ -45,7 +40,7 @@ async def records(
     offset: Annotated[int, Query(ge=0)] = 0,
     include_bodies: Annotated[bool, Query(alias="includeBodies")] = False,
 ) -> dict[str, Any]:
-    writer = _writer(request)
+    writer = runtime.message_log
     await writer.flush()
     found = await writer.run_locked(
         lambda session: query_records(
@@ -68,8 +63,8 @@ async def records(
 
 
 @router.get("/records/{seq}", summary="One record, bodies included when stored")
-async def record(request: Request, _: AdminDep, seq: int) -> dict[str, Any]:
-    writer = _writer(request)
+async def record(runtime: RuntimeDep, _: AdminDep, seq: int) -> dict[str, Any]:
+    writer = runtime.message_log
     await writer.flush()
     found = await writer.run_locked(lambda session: session.get(LogRecord, seq))
     if found is None:
@@ -78,8 +73,8 @@ async def record(request: Request, _: AdminDep, seq: int) -> dict[str, Any]:
 
 
 @router.get("/traces/{trace_id}", summary="Every exchange of one W3C trace, in order")
-async def trace(request: Request, _: AdminDep, trace_id: str) -> dict[str, Any]:
-    writer = _writer(request)
+async def trace(runtime: RuntimeDep, _: AdminDep, trace_id: str) -> dict[str, Any]:
+    writer = runtime.message_log
     await writer.flush()
     found = await writer.run_locked(
         lambda session: query_records(session=session, trace_id=trace_id, limit=1000)
@@ -88,18 +83,18 @@ async def trace(request: Request, _: AdminDep, trace_id: str) -> dict[str, Any]:
 
 
 @router.get("/status", summary="Exchanges per OpenHIM status, in flight, chain position")
-async def status(request: Request, _: AdminDep) -> dict[str, Any]:
-    writer = _writer(request)
+async def status(runtime: RuntimeDep, _: AdminDep) -> dict[str, Any]:
+    writer = runtime.message_log
     await writer.flush()
     counts = await writer.run_locked(lambda session: status_counts(session=session))
-    counts["statuses"]["Processing"] = getattr(request.app.state, "exchanges_in_flight", 0)
-    counts["bodies"] = request.app.state.settings.message_log_bodies
+    counts["statuses"]["Processing"] = runtime.exchanges_in_flight
+    counts["bodies"] = runtime.settings.message_log_bodies
     return counts
 
 
 @router.post("/verify", summary="Verify the hash chain and signatures; name the first bad record")
-async def verify(request: Request, _: AdminDep) -> VerifyReport:
-    writer = _writer(request)
+async def verify(runtime: RuntimeDep, _: AdminDep) -> VerifyReport:
+    writer = runtime.message_log
     await writer.flush()
     anchor = writer.trust.anchor
     known = [] if anchor is None else [KnownHead(anchor.seq, anchor.record_hash, "head anchor")]
@@ -109,8 +104,8 @@ async def verify(request: Request, _: AdminDep) -> VerifyReport:
 
 
 @public.get("/keys", summary="The public keys that sign the message log (pin them to verify)")
-async def keys(request: Request) -> dict[str, Any]:
-    pinned = _writer(request).trust.pinned
+async def keys(runtime: RuntimeDep) -> dict[str, Any]:
+    pinned = runtime.message_log.trust.pinned
     return {
         "algorithm": "Ed25519",
         "keys": [{"keyId": key_id, "publicKey": pem} for key_id, pem in sorted(pinned.items())],
@@ -123,10 +118,10 @@ class PurgeRequest(BaseModel):
 
 @router.post("/purge", summary="Retention: purge old records, keep the rest verifiable")
 async def purge(
-    request: Request, _: AdminDep, body: Annotated[PurgeRequest | None, Body()] = None
+    runtime: RuntimeDep, _: AdminDep, body: Annotated[PurgeRequest | None, Body()] = None
 ) -> PurgeReport:
     before = body.before if body and body.before else None
     if before is None:
-        days = request.app.state.settings.message_log_retention_days
+        days = runtime.settings.message_log_retention_days
         before = utcnow() - timedelta(days=days)
-    return await _writer(request).purge(before=as_utc(before))
+    return await runtime.message_log.purge(before=as_utc(before))

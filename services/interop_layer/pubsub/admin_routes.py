@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from services.interop_layer.api_model import CamelModel
 from services.interop_layer.errors import BadRequest
 from services.interop_layer.pubsub import events
-from services.interop_layer.pubsub.delivery import PushDispatcher
 from services.interop_layer.pubsub.models import DeliveryPublic
+from services.interop_layer.runtime import RuntimeDep
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 
@@ -40,13 +40,12 @@ class RedeliverRequest(CamelModel):
 
 @router.post("/redeliver", summary="Queue dead-lettered (or past) deliveries again")
 def redeliver(
-    request: Request, session: SessionDep, _: AdminDep, data: RedeliverRequest
+    runtime: RuntimeDep, session: SessionDep, _: AdminDep, data: RedeliverRequest
 ) -> dict[str, int]:
     if data.delivery_ids is None and data.subscription_id is None and not data.confirm_all:
         raise BadRequest("Name deliveryIds or a subscriptionId (or set confirmAll).")
     count = events.redeliver(
         session=session, delivery_ids=data.delivery_ids, subscription_id=data.subscription_id
     )
-    dispatcher: PushDispatcher = request.app.state.dispatcher
-    dispatcher.notify()
+    runtime.dispatcher.notify()
     return {"requeued": count}

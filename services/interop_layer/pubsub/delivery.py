@@ -23,7 +23,6 @@ from anyio import to_thread
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.messagelog.bodies import body_text
 from services.interop_layer.messagelog.capture import outcome_of
 from services.interop_layer.messagelog.writer import LogWriter
@@ -37,6 +36,7 @@ from services.interop_layer.pubsub.models import (
     Event,
     Subscription,
 )
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
 from services.kernel.time import utcnow

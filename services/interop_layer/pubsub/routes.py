@@ -10,8 +10,9 @@ from services.interop_layer.auth import ClientDep, directory_of, exchange_of, pr
 from services.interop_layer.errors import AccessDenied, UnknownService
 from services.interop_layer.pubsub import events, rooms
 from services.interop_layer.pubsub.declared import declare_subscriptions
-from services.interop_layer.pubsub.delivery import PushDispatcher, push_base
+from services.interop_layer.pubsub.delivery import push_base
 from services.interop_layer.pubsub.models import EventTypeCreate, SubscriptionCreate
+from services.interop_layer.runtime import RuntimeDep
 from services.kernel.db import SessionDep
 from services.kernel.topology import load_topology
 
@@ -42,22 +43,21 @@ def request_room(request: Request) -> str:
     return provider_id(p["instance"], p["member_class"], p["member_code"], p["subsystem_code"])
 
 
-def _notify(request: Request) -> None:
-    dispatcher: PushDispatcher = request.app.state.dispatcher
-    dispatcher.notify()
-
-
 @router.post(ROOM + "/api/v1/eventType", summary="Create an event type (room owner)")
 def create_event_type(
-    request: Request, session: SessionDep, client: ClientDep, data: EventTypeCreate
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    client: ClientDep,
+    data: EventTypeCreate,
 ) -> dict[str, Any]:
     room = _room(request, "api", client, right=None)
     created = rooms.create_event_type(session=session, room=room, data=data)
-    if request.app.state.settings.declared_subscriptions:
+    if runtime.settings.declared_subscriptions:
         declare_subscriptions(
             session=session,
             topology=load_topology(),
-            directory=directory_of(request),
+            directory=runtime.directory,
             room=room,
             event_type=created.event_type,
         )
@@ -92,6 +92,7 @@ def delete_event_type(
 @router.post(ROOM + "/pub/v1/{event_type}", status_code=201, summary="Publish an event")
 def publish(
     request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     client: ClientDep,
     event_type: str,
@@ -101,7 +102,7 @@ def publish(
     exchange = exchange_of(request)
     exchange.kind = "publish"
     trace = getattr(request.state, "trace", None)
-    directory = directory_of(request)
+    directory = runtime.directory
     event = events.publish(
         session=session,
         room=room,
@@ -114,7 +115,7 @@ def publish(
             subscriber, room, "sub", "POST", f"/{event_type}"
         ),
     )
-    _notify(request)
+    runtime.dispatcher.notify()
     return {"id": event.id}
 
 
@@ -180,6 +181,7 @@ def get_subscription(
 @router.patch(ROOM + "/api/v1/subs/{event_type}", status_code=201, summary="Update it")
 def update_subscription(
     request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     client: ClientDep,
     event_type: str,
@@ -194,7 +196,7 @@ def update_subscription(
         data=data,
         push_target_known=push_base(client) is not None,
     )
-    _notify(request)
+    runtime.dispatcher.notify()
     return rooms.public_subscription(sub)
 
 

@@ -17,10 +17,9 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.interop_layer.catalogue.models import RESERVED_CODES
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.errors import render_xroad_error
 from services.interop_layer.messagelog.capture import (
     Exchange,
@@ -28,10 +27,12 @@ from services.interop_layer.messagelog.capture import (
     answer_logged,
     begin_exchange,
 )
-from services.interop_layer.routing.routes import call_service
+from services.interop_layer.routing.call import call_service
+from services.interop_layer.runtime import InteropRuntime
 from services.kernel.errors import DomainError
 from services.kernel.limits import BodyLimits, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware
+from services.kernel.runtime import runtime_of
 from services.kernel.tracing import TraceMiddleware
 
 Unexpected = Callable[[Request, Any], Response | Awaitable[Response]]  # Starlette's handler type
@@ -62,28 +63,49 @@ class MediatorEntrance:
             renderer=render_xroad_error,
         )
         self.short_way = TraceMiddleware(AccessLogMiddleware(limited))
+        self.runtime: InteropRuntime | None = None  # read once the lifespan has started
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if service_call(scope) is None:
+            if scope["type"] == "lifespan":
+                send = self._on_startup(scope, send)
             await self.app(scope, receive, send)
         else:
             await self.short_way(scope, receive, send)
 
+    def _on_startup(self, scope: Scope, send: Send) -> Send:
+        async def lifespan_send(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                self.runtime = runtime_of(scope["app"], InteropRuntime)
+            await send(message)
+
+        return lifespan_send
+
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         params = service_call(scope)
         assert params is not None
-        settings: InteropSettings = scope["app"].state.settings
-        exchange = begin_exchange(scope, settings)
+        runtime = self.runtime or runtime_of(scope["app"], InteropRuntime)  # lifespan run apart
+        exchange = begin_exchange(scope, runtime.settings)
         held = HeldAnswer(send, scope)  # the answer leaves once its record is committed
         await answer_logged(
-            scope, exchange, held, lambda: self._answer(scope, receive, held, params, exchange)
+            runtime,
+            scope,
+            exchange,
+            held,
+            lambda: self._answer(scope, receive, held, params, exchange, runtime),
         )
 
     async def _answer(
-        self, scope: Scope, receive: Receive, send: Send, params: list[str], exchange: Exchange
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        params: list[str],
+        exchange: Exchange,
+        runtime: InteropRuntime,
     ) -> None:
         try:
-            await call_service(scope, receive, send, params)
+            await call_service(scope, receive, send, params, runtime)
             return
         except DomainError as error:  # raised before the answer started
             response = render_xroad_error(Request(scope, receive), error)

@@ -16,12 +16,12 @@ from functools import lru_cache
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.directory import ServiceTarget
 from services.interop_layer.errors import ProviderTimeout, ProviderUnreachable
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.pool import Origin, UpstreamPool, request_head, split_url
 from services.interop_layer.routing.upstream import Answer, AnswerTimeout, UpstreamError
+from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.tracing import outgoing_traceparent
 

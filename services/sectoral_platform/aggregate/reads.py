@@ -12,7 +12,7 @@ from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.periods import parse_period
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.base import table_of
-from services.sectoral_platform.common.errors import conflict
+from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 
 T = table_of(DataValue)

@@ -13,9 +13,10 @@ from services.kernel.db import DatabaseDep
 from services.sectoral_platform.aggregate.reads import read_data_value_set, read_one
 from services.sectoral_platform.aggregate.service import import_data_values
 from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
-from services.sectoral_platform.auth.scope import Kind, Scope, ScopeDep
-from services.sectoral_platform.common.errors import Dhis2Error, bad_request, web_message
-from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.auth.deps import ScopeDep
+from services.sectoral_platform.auth.scope import Kind, Scope
+from services.sectoral_platform.dhis2.web import json_response, parse_bool
+from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 

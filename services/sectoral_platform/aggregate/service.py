@@ -24,7 +24,7 @@ from services.sectoral_platform.aggregate.summary import (
 from services.sectoral_platform.aggregate.validation import Conflicts, Key, Row, RowValidator
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.base import table_of
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.metadata.store import MetadataStore
 
 T = table_of(DataValue)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, cast, get_args
 
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.errors import bad_request
 
 Strategy = Literal["CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE"]
 Status = Literal["SUCCESS", "WARNING", "ERROR"]

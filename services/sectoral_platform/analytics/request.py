@@ -8,7 +8,7 @@ from datetime import date
 from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
 from services.sectoral_platform.analytics.expressions import operands
 from services.sectoral_platform.auth.scope import Scope
-from services.sectoral_platform.common.errors import conflict
+from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 
 DIMENSION_NAMES = {"dx": "Data", "pe": "Period", "ou": "Organisation unit"}

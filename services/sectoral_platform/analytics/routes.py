@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.analytics.request import parse_query
 from services.sectoral_platform.analytics.service import run
-from services.sectoral_platform.auth.scope import ScopeDep
-from services.sectoral_platform.common.errors import conflict
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.auth.deps import ScopeDep
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.deps import StoreDep
 
 router = APIRouter(prefix="/api", tags=["analytics"])

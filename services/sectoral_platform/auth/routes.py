@@ -8,14 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.kernel.db import SessionDep
-from services.sectoral_platform.auth.service import (
-    CurrentUserDep,
-    create_token,
-    revoke_token,
-    tokens_of,
-)
-from services.sectoral_platform.common.errors import bad_request, not_found, web_message
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.auth.deps import CurrentUserDep
+from services.sectoral_platform.auth.service import create_token, revoke_token, tokens_of
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
 

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import false, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.sectoral_platform.auth.service import (
     SUPERUSER_AUTHORITY,
     CurrentUser,
-    CurrentUserDep,
 )
-from services.sectoral_platform.common.errors import Dhis2Error
+from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.metadata.store import MetadataStore
 
 SEARCH_ALL_AUTHORITY = "F_TRACKED_ENTITY_INSTANCE_SEARCH_IN_ALL_ORGUNITS"
@@ -142,19 +140,3 @@ def forbidden(message: str) -> Dhis2Error:
 
 def scope_of(user: CurrentUser, store: MetadataStore) -> Scope:
     return Scope(user, store)
-
-
-def current_scope(request: Request, user: CurrentUserDep) -> Scope:
-    """The authenticated caller's scope: every data route depends on this."""
-    store: MetadataStore = request.app.state.metadata
-    return scope_of(user, store)
-
-
-def superuser_scope(scope: Annotated[Scope, Depends(current_scope)]) -> Scope:
-    """Routes over everyone's data (jobs, outbox, sync): the superuser only, 403 E3000."""
-    scope.user.require(SUPERUSER_AUTHORITY)
-    return scope
-
-
-ScopeDep = Annotated[Scope, Depends(current_scope)]
-SuperuserDep = Annotated[Scope, Depends(superuser_scope)]

@@ -10,16 +10,14 @@ import string
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlmodel import Session, select
 
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.models import ApiToken
 from services.sectoral_platform.auth.passwords import verify_password
-from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.dhis2.uid import generate_uid
+from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.metadata.store import MetadataStore
 
 SUPERUSER_AUTHORITY = "ALL"
@@ -139,22 +137,3 @@ def revoke_token(*, session: Session, owner: str, uid: str) -> bool:
     session.delete(row)
     session.commit()
     return True
-
-
-def current_user(request: Request) -> CurrentUser:
-    """The authenticated caller; 401 WebMessage when credentials are missing or wrong."""
-    authenticator: Authenticator = request.app.state.authenticator
-    header = request.headers.get("authorization")
-    if not header:
-        raise unauthorized()
-    scheme, _, value = header.partition(" ")
-    scheme = scheme.lower()
-    if scheme == "basic":
-        return authenticator.basic(value.strip())
-    if scheme == "apitoken" or (scheme == "bearer" and value.strip().startswith("d2pat_")):
-        with request.app.state.database.session() as session:
-            return authenticator.token(session, value.strip())
-    raise unauthorized(f"Unsupported authorization scheme `{scheme}`")
-
-
-CurrentUserDep = Annotated[CurrentUser, Depends(current_user)]

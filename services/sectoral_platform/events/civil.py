@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from services.kernel.mediator import MediatorClient, Subscriber, Subscription
-from services.sectoral_platform.common.errors import Dhis2Error, bad_request
+from services.sectoral_platform.errors import Dhis2Error, bad_request
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.seed.orgunits import uid_for
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten

@@ -12,24 +12,22 @@ from sqlalchemy import select
 
 from services.kernel.credentials import MediatorDep
 from services.kernel.db import DatabaseDep
-from services.kernel.outbox import Outbox
-from services.sectoral_platform.auth.scope import SuperuserDep
-from services.sectoral_platform.common.errors import bad_request
-from services.sectoral_platform.common.web import json_response, parse_bool
-from services.sectoral_platform.events.civil import BirthConsumer
+from services.sectoral_platform.auth.deps import SuperuserDep
+from services.sectoral_platform.dhis2.web import json_response, parse_bool
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.events.outbox import OUTBOX, pending_rows
+from services.sectoral_platform.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api", tags=["events"])
 
 
 @router.post("/civilRegistration/events", summary="PUSH delivery of birth-registered (mediator)")
-async def civil_event(request: Request, _: MediatorDep) -> Response:
+async def civil_event(request: Request, runtime: RuntimeDep, _: MediatorDep) -> Response:
     try:
         item = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise bad_request(f"JSON parse error: {exc}") from exc
-    consumer: BirthConsumer = request.app.state.birth_consumer
-    return json_response(await consumer.handle_async(item))
+    return json_response(await runtime.birth_consumer.handle_async(item))
 
 
 @router.get("/events/outbox", summary="Events waiting for (or sent to) the mediator")
@@ -43,8 +41,7 @@ def outbox(request: Request, database: DatabaseDep, _: SuperuserDep) -> Response
 
 
 @router.post("/events/outbox/drain", summary="Publish pending events now")
-async def drain(request: Request, database: DatabaseDep, _: SuperuserDep) -> Response:
-    drainer: Outbox[dict[str, Any]] = request.app.state.drainer
-    sent = await drainer.drain_once()
+async def drain(runtime: RuntimeDep, database: DatabaseDep, _: SuperuserDep) -> Response:
+    sent = await runtime.outbox.drain_once()
     pending = await run_in_threadpool(lambda: len(pending_rows(database.engine, limit=10_000)))
     return json_response({"published": sent, "pending": pending})

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from services.kernel.time import dhis2_timestamp, utcnow
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.base import table_of
-from services.sectoral_platform.common.errors import Dhis2Error, bad_request
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.dhis2.uid import generate_uid
+from services.sectoral_platform.errors import Dhis2Error, bad_request
 from services.sectoral_platform.identity.ida import IdaClient, IdSystemUnavailable, kyc_request
 from services.sectoral_platform.identity.models import PendingVerification, VerificationOutcome
 from services.sectoral_platform.identity.sealing import seal, unseal

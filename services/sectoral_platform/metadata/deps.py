@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.sectoral_platform.metadata.store import MetadataStore
-from services.sectoral_platform.metadata.views import Viewer
+from services.sectoral_platform.metadata.wire import Viewer
+from services.sectoral_platform.runtime import RuntimeDep
 
 
-def get_store(request: Request) -> MetadataStore:
-    store: MetadataStore = request.app.state.metadata
-    return store
+def get_store(runtime: RuntimeDep) -> MetadataStore:
+    return runtime.metadata
 
 
-def get_viewer(request: Request) -> Viewer:
-    return Viewer(get_store(request), base_url(request))
+def get_viewer(request: Request, runtime: RuntimeDep) -> Viewer:
+    return Viewer(runtime.metadata, base_url(request))
 
 
 def base_url(request: Request) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.metadata.schema import (
     EMBEDDED,
     EMBEDDED_SIMPLE,
@@ -13,7 +13,7 @@ from services.sectoral_platform.metadata.schema import (
     NAMEABLE_FIELDS,
     SCHEMAS,
 )
-from services.sectoral_platform.metadata.views import MISSING, Viewer
+from services.sectoral_platform.metadata.wire import MISSING, Viewer
 
 DEFAULT_FIELDS = "id,displayName"
 

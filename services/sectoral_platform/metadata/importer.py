@@ -9,8 +9,8 @@ from typing import Any
 
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.grants import grant_problems
-from services.sectoral_platform.common.errors import bad_request
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.dhis2.uid import generate_uid
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.metadata.schema import SCHEMAS, import_order
 from services.sectoral_platform.metadata.store import Change, MetadataStore, Obj
 from services.sectoral_platform.metadata.validation import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.errors import bad_request
 
 
 def apply_patch(document: dict[str, Any], operations: Any) -> dict[str, Any]:

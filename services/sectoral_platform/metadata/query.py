@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.metadata.schema import EMBEDDED, EMBEDDED_SIMPLE, SCHEMAS
 from services.sectoral_platform.metadata.store import Obj
-from services.sectoral_platform.metadata.views import MISSING, Viewer
+from services.sectoral_platform.metadata.wire import MISSING, Viewer
 
 OPERATORS = (
     "eq",

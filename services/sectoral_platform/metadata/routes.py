@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.kernel.time import dhis2_timestamp
-from services.sectoral_platform.auth.service import CurrentUser, CurrentUserDep
-from services.sectoral_platform.common.errors import bad_request, not_found, web_message
-from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.auth.deps import CurrentUserDep
+from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.dhis2.web import json_response, parse_bool
+from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
 from services.sectoral_platform.metadata.importer import run_import
@@ -26,7 +27,8 @@ from services.sectoral_platform.metadata.service import (
 )
 from services.sectoral_platform.metadata.store import Obj
 from services.sectoral_platform.metadata.validation import ImportOptions
-from services.sectoral_platform.metadata.views import Viewer
+from services.sectoral_platform.metadata.wire import Viewer
+from services.sectoral_platform.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api", tags=["metadata"])
 
@@ -65,15 +67,15 @@ def _url(request: Request) -> str:
 
 
 @router.get("/metadata", summary="Metadata export")
-def export_metadata(request: Request, viewer: ViewerDep, _: CurrentUserDep) -> Response:
+def export_metadata(
+    request: Request, runtime: RuntimeDep, viewer: ViewerDep, _: CurrentUserDep
+) -> Response:
     params = request.query_params
     default_fields = params.get("fields") or ":owner"
     requested = [p for p in SCHEMAS if parse_bool(params.get(p))]
     if not requested:
         requested = [p for p in SCHEMAS if params.get(p) is None or parse_bool(params.get(p), True)]
-    body: dict[str, Any] = {
-        "system": {"id": request.app.state.system_id, "date": dhis2_timestamp()}
-    }
+    body: dict[str, Any] = {"system": {"id": runtime.system_id, "date": dhis2_timestamp()}}
     for schema in import_order():
         plural = schema.plural
         if plural not in requested:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.sectoral_platform.common.errors import Dhis2Error, not_found
-from services.sectoral_platform.common.web import parse_bool
+from services.sectoral_platform.dhis2.web import parse_bool
+from services.sectoral_platform.errors import Dhis2Error, not_found
 from services.sectoral_platform.metadata.fields import parse_fields, render
 from services.sectoral_platform.metadata.importer import ImportResult, run_import
 from services.sectoral_platform.metadata.query import (
@@ -19,7 +19,7 @@ from services.sectoral_platform.metadata.schema import SCHEMAS
 from services.sectoral_platform.metadata.schema_types import TypeSchema
 from services.sectoral_platform.metadata.store import Obj
 from services.sectoral_platform.metadata.validation import ImportOptions
-from services.sectoral_platform.metadata.views import Viewer
+from services.sectoral_platform.metadata.wire import Viewer
 
 
 def schema_or_404(collection: str) -> TypeSchema:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.sectoral_platform.auth.passwords import hash_password
-from services.sectoral_platform.common.errors import bad_request
-from services.sectoral_platform.common.uid import is_valid_uid
+from services.sectoral_platform.dhis2.uid import is_valid_uid
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.metadata.schema import EMBEDDED, SCHEMAS
 from services.sectoral_platform.metadata.schema_types import ENUMS, TypeSchema
 from services.sectoral_platform.metadata.store import MetadataStore, Obj

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
 from services.sectoral_platform.auth.scope import Scope
-from services.sectoral_platform.common.errors import bad_request, conflict
+from services.sectoral_platform.errors import bad_request, conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.suppression import MIN_THRESHOLD
 

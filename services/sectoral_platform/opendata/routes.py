@@ -14,9 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.auth.scope import ScopeDep
-from services.sectoral_platform.common.errors import bad_request, not_found
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.auth.deps import ScopeDep
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import bad_request, not_found
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.opendata.request import parse_spec
 from services.sectoral_platform.opendata.service import document, listing, publish, to_csv

@@ -17,7 +17,7 @@ from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.analytics.request import parse_query
 from services.sectoral_platform.analytics.service import run
 from services.sectoral_platform.auth.scope import Scope
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.dhis2.uid import generate_uid
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.models import Publication
 from services.sectoral_platform.opendata.request import PublicationSpec, level_name

@@ -10,7 +10,7 @@ import hashlib
 import random
 from typing import Any
 
-from services.sectoral_platform.common.uid import ALPHANUMERIC, LETTERS
+from services.sectoral_platform.dhis2.uid import ALPHANUMERIC, LETTERS
 
 COUNTRY_CODE = "XD"
 COUNTRY_NAME = "Republic of Zanora"

@@ -13,8 +13,8 @@ from fastapi.responses import Response
 
 from services.kernel.callers import mediated_identity
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.common.errors import Dhis2Error, not_found
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import Dhis2Error, not_found
 from services.sectoral_platform.sharing.service import immunisation_status
 
 router = APIRouter(prefix="/api", tags=["sharing"])

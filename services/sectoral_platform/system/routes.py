@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from services.kernel.time import dhis2_timestamp, naive_utc
-from services.sectoral_platform.auth.service import CurrentUserDep
-from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.common.uid import generate_uid
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.auth.deps import CurrentUserDep
+from services.sectoral_platform.dhis2.uid import generate_uid
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import Dhis2Error
+from services.sectoral_platform.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 
@@ -19,7 +20,7 @@ BUILD_TIME = "2026-01-01T00:00:00.000"
 
 
 @router.get("/info", summary="System information (DHIS2 2.42)")
-def system_info(request: Request, _: CurrentUserDep) -> Response:
+def system_info(request: Request, runtime: RuntimeDep, _: CurrentUserDep) -> Response:
     now = naive_utc()
     return json_response(
         {
@@ -33,7 +34,7 @@ def system_info(request: Request, _: CurrentUserDep) -> Response:
             "dateFormat": "yyyy-mm-dd",
             "contextPath": str(request.base_url).rstrip("/"),
             "systemName": "DPI Sandbox Sectoral Platform",
-            "systemId": request.app.state.system_id,
+            "systemId": runtime.system_id,
             "instanceBaseUrl": str(request.base_url).rstrip("/"),
             "lastAnalyticsTableGeneration": dhis2_timestamp(now),
             "intervalSinceLastAnalyticsTableGeneration": "0 s",

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from services.kernel.time import dhis2_timestamp
-from services.sectoral_platform.common.errors import bad_request
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.dhis2.uid import generate_uid
+from services.sectoral_platform.errors import bad_request
 
 Obj = dict[str, Any]
 STRATEGIES = ("CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE")

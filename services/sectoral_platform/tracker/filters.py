@@ -8,7 +8,7 @@ from sqlalchemy import Float, cast, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.sectoral_platform.aggregate.values import NUMERIC
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.tracker.meta import TrackerMeta
 from services.sectoral_platform.tracker.state import TE, TEAV
 

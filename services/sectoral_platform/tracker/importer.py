@@ -15,14 +15,10 @@ from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.events.outbox import enqueue_immunisations
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
+from services.sectoral_platform.tracker.checks import Outcome, Planned, unique_candidates
 from services.sectoral_platform.tracker.meta import TrackerMeta
 from services.sectoral_platform.tracker.state import EN, EV, TE, TEAV, chunks, load_state
-from services.sectoral_platform.tracker.validation import (
-    Outcome,
-    Planned,
-    Validator,
-    unique_candidates,
-)
+from services.sectoral_platform.tracker.validation import Validator
 
 Obj = dict[str, Any]
 KINDS = ("TRACKED_ENTITY", "ENROLLMENT", "EVENT", "RELATIONSHIP")

@@ -11,14 +11,15 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from services.kernel.time import dhis2_timestamp as timestamp
-from services.sectoral_platform.common.uid import generate_uid
+from services.sectoral_platform.base import table_of
+from services.sectoral_platform.dhis2.uid import generate_uid
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.models import TrackerJob
 
 log = logging.getLogger("dpi.sectoral_platform.tracker")
-JOBS = TrackerJob.__table__  # type: ignore[attr-defined]
+JOBS = table_of(TrackerJob)
 Obj = dict[str, Any]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.sectoral_platform.auth.scope import Kind, Scope
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.tracker.filters import attribute_filters
 from services.sectoral_platform.tracker.meta import TrackerMeta
 from services.sectoral_platform.tracker.state import EN, EV, TE
@@ -38,7 +38,7 @@ class Page:
                 raise bad_request(f"`{name}` must be greater than or equal to 1")
             return int(raw)
 
-        from services.sectoral_platform.common.web import parse_bool
+        from services.sectoral_platform.dhis2.web import parse_bool
 
         paging = parse_bool(params.get("paging"), True) and not parse_bool(params.get("skipPaging"))
         return cls(

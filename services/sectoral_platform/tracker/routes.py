@@ -10,14 +10,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.auth.scope import Kind, Scope, ScopeDep
-from services.sectoral_platform.common.errors import bad_request, not_found, web_message
-from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.auth.deps import ScopeDep
+from services.sectoral_platform.auth.scope import Kind, Scope
+from services.sectoral_platform.dhis2.web import json_response, parse_bool
+from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import StoreDep, base_url
-from services.sectoral_platform.tracker import reads, views
+from services.sectoral_platform.runtime import RuntimeDep, SectoralRuntime
+from services.sectoral_platform.tracker import reads, wire
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
-from services.sectoral_platform.tracker.jobs import JobRunner, job_log
+from services.sectoral_platform.tracker.jobs import job_log
 from services.sectoral_platform.tracker.meta import TrackerMeta
 
 router = APIRouter(prefix="/api/tracker", tags=["tracker"])
@@ -26,7 +28,7 @@ TE_EXCLUDED = ("relationships", "enrollments", "events", "programOwners")
 
 @router.post("", summary="Import tracked entities, enrollments and events")
 async def post_tracker(
-    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+    request: Request, runtime: RuntimeDep, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     try:
         body = orjson.loads(await request.body())
@@ -36,7 +38,7 @@ async def post_tracker(
     params = ImportParams.parse(dict(query))
     bundle = flatten(body)
     if parse_bool(query.get("async"), True):
-        runner: JobRunner = request.app.state.tracker_jobs
+        runner = runtime.tracker_jobs
         uid = await run_in_threadpool(
             lambda: runner.submit(
                 body=body, params=params, user=scope.user.uid, capture=scope.capture_limit()
@@ -58,23 +60,22 @@ async def post_tracker(
     return json_response(report, 409 if report["status"] == "ERROR" else 200)
 
 
-def _job(request: Request, uid: str, scope: Scope) -> dict[str, Any]:
+def _job(runtime: SectoralRuntime, uid: str, scope: Scope) -> dict[str, Any]:
     """A job and its report are its submitter's (and the superuser's) to read."""
-    runner: JobRunner = request.app.state.tracker_jobs
-    job = runner.job(uid)
+    job = runtime.tracker_jobs.job(uid)
     if job is None or not (scope.superuser or job["user"] == scope.user.uid):
         raise not_found(f"Job with id `{uid}` could not be found.", None)
     return job
 
 
 @router.get("/jobs/{uid}", summary="The log of a tracker import job")
-def get_job(request: Request, uid: str, scope: ScopeDep) -> Response:
-    return json_response(job_log(_job(request, uid, scope)))
+def get_job(runtime: RuntimeDep, uid: str, scope: ScopeDep) -> Response:
+    return json_response(job_log(_job(runtime, uid, scope)))
 
 
 @router.get("/jobs/{uid}/report", summary="The report of a finished tracker import job")
-def get_job_report(request: Request, uid: str, scope: ScopeDep) -> Response:
-    job = _job(request, uid, scope)
+def get_job_report(runtime: RuntimeDep, uid: str, scope: ScopeDep) -> Response:
+    job = _job(runtime, uid, scope)
     if job["status"] != "COMPLETED":
         raise not_found(f"Import report for job `{uid}` is not available yet.", None)
     return json_response(job["report"])
@@ -118,13 +119,13 @@ def _tracked_entities(
     enrollments = reads.enrollments_of(database.engine, [r["uid"] for r in rows]) if nested else {}
     result = []
     for row in rows:
-        obj = views.tracked_entity(row, meta)
+        obj = wire.tracked_entity(row, meta)
         if nested:
             obj["enrollments"] = [
-                {**views.enrollment(en), "events": [views.event(ev) for ev in en["events"]]}
+                {**wire.enrollment(en), "events": [wire.event(ev) for ev in en["events"]]}
                 for en in enrollments.get(row["uid"], [])
             ]
-        result.append(views.select_fields(obj, fields, TE_EXCLUDED))
+        result.append(wire.select_fields(obj, fields, TE_EXCLUDED))
     return result
 
 
@@ -143,7 +144,7 @@ def get_tracked_entity(
 def list_enrollments(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
     q = request.query_params
     rows, pager = reads.enrollment_page(database.engine, params=q, scope=scope)
-    items = [views.select_fields(views.enrollment(r), q.get("fields"), ("events",)) for r in rows]
+    items = [wire.select_fields(wire.enrollment(r), q.get("fields"), ("events",)) for r in rows]
     return _listing("enrollments", items, pager)
 
 
@@ -153,15 +154,15 @@ def get_enrollment(request: Request, uid: str, database: DatabaseDep, scope: Sco
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Enrollment with id {uid} could not be found.", None)
     events = reads.events_of_enrollment(database.engine, uid)
-    body = {**views.enrollment(row), "events": [views.event(e) for e in events]}
-    return json_response(views.select_fields(body, request.query_params.get("fields"), ()))
+    body = {**wire.enrollment(row), "events": [wire.event(e) for e in events]}
+    return json_response(wire.select_fields(body, request.query_params.get("fields"), ()))
 
 
 @router.get("/events", summary="Events")
 def list_events(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
     q = request.query_params
     rows, pager = reads.event_page(database.engine, params=q, scope=scope)
-    items = [views.select_fields(views.event(r), q.get("fields"), ()) for r in rows]
+    items = [wire.select_fields(wire.event(r), q.get("fields"), ()) for r in rows]
     return _listing("events", items, pager)
 
 
@@ -171,5 +172,5 @@ def get_event(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Event with id {uid} could not be found.", None)
     return json_response(
-        views.select_fields(views.event(row), request.query_params.get("fields"), ())
+        wire.select_fields(wire.event(row), request.query_params.get("fields"), ())
     )

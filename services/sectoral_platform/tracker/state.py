@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Connection
 
+from services.sectoral_platform.base import table_of
 from services.sectoral_platform.tracker.bundle import Bundle, ref
 from services.sectoral_platform.tracker.models import (
     Enrollment,
@@ -18,10 +19,10 @@ from services.sectoral_platform.tracker.models import (
     TrackedEntityAttributeValue,
 )
 
-TE = TrackedEntity.__table__  # type: ignore[attr-defined]
-TEAV = TrackedEntityAttributeValue.__table__  # type: ignore[attr-defined]
-EN = Enrollment.__table__  # type: ignore[attr-defined]
-EV = Event.__table__  # type: ignore[attr-defined]
+TE = table_of(TrackedEntity)
+TEAV = table_of(TrackedEntityAttributeValue)
+EN = table_of(Enrollment)
+EV = table_of(Event)
 CHUNK = 500
 
 
@@ -79,6 +80,7 @@ def load_state(
             state.unique_owner[(attribute, value)] = te
     for part in chunks({ref(e.get("trackedEntity")) for e in bundle.enrollments} - {None}):
         query = select(EN.c.uid, EN.c.te, EN.c.program, EN.c.status).where(EN.c.te.in_(part))
-        for uid, te, program, status in conn.execute(query):
-            state.enrollment_statuses[(te, program)].append((uid, status))
+        for found in conn.execute(query).mappings():
+            key = (found["te"], found["program"])
+            state.enrollment_statuses[key].append((found["uid"], found["status"]))
     return state

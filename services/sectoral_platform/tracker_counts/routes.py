@@ -9,13 +9,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
-from services.sectoral_platform.aggregation.service import aggregate
-from services.sectoral_platform.auth.scope import SuperuserDep
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.auth.deps import SuperuserDep
+from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.metadata.deps import StoreDep
+from services.sectoral_platform.tracker_counts.service import aggregate
 
 router = APIRouter(prefix="/api/tracker", tags=["aggregation"])
-log = logging.getLogger("dpi.sectoral_platform.aggregation")
+log = logging.getLogger("dpi.sectoral_platform.tracker_counts")
 
 
 @router.post("/aggregate", summary="Aggregate tracker events into data values now")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.kernel.openapi import errors
-from services.sectoral_platform.auth.scope import SuperuserDep
-from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.common.web import json_response
-from services.sectoral_platform.facilities.sync import FacilitySync, RegistryUnavailable
+from services.sectoral_platform.auth.deps import SuperuserDep
+from services.sectoral_platform.dhis2.web import json_response
+from services.sectoral_platform.errors import Dhis2Error
+from services.sectoral_platform.facility_registry.sync import RegistryUnavailable
+from services.sectoral_platform.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api/facilityRegistry", tags=["facilities"])
 
@@ -19,10 +20,9 @@ router = APIRouter(prefix="/api/facilityRegistry", tags=["facilities"])
     summary="Sync org units from the facility registry (incremental)",
     responses=errors(503),
 )
-async def sync_now(request: Request, _: SuperuserDep) -> Response:
-    sync: FacilitySync = request.app.state.facility_sync
+async def sync_now(runtime: RuntimeDep, _: SuperuserDep) -> Response:
     try:
-        result = await sync.run()
+        result = await runtime.facility_sync.run()
     except RegistryUnavailable as exc:
         raise Dhis2Error(str(exc), status_code=503) from exc
     return json_response(result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from services.interop_layer.consent.clients import DecisionClient, TokenExchanger
+from services.interop_layer.consent_gate.clients import DecisionClient, TokenExchanger
 from services.interop_layer.directory import ServiceTarget
 from services.interop_layer.errors import BadRequest, ConsentDenied
 from services.interop_layer.messagelog.capture import Exchange

@@ -64,9 +64,10 @@ def counts(engine: Engine, rule: Rule) -> Counter[tuple[str, str]]:
 
 
 def ensure_targets(store: MetadataStore) -> None:
-    """The job declares its data set and data elements on its first run (`aggregation.json`),
-    assigned to the org units of the programs it reads, and keeps the assignment current."""
-    payload = metadata_file("aggregation.json")
+    """The job declares its data set and data elements on its first run
+    (`seed/tracker_counts.json`), assigned to the org units of the programs it reads, and keeps
+    the assignment current."""
+    payload = metadata_file("tracker_counts.json")
     units: list[dict[str, str]] = []
     for program in {
         stage.program for stage in (TrackerMeta(store).stage(r.stage) for r in RULES) if stage

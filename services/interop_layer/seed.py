@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from services.interop_layer.catalogue.models import ServiceEntry, ServiceEntryCreate
 from services.interop_layer.catalogue.service import load_catalogue_file, upsert_service
-from services.interop_layer.config import InteropSettings
 from services.interop_layer.directory import EndpointRule
 from services.interop_layer.identifiers import service_id
 from services.interop_layer.members.models import SeedMarker
@@ -18,6 +17,7 @@ from services.interop_layer.pubsub.models import EventType
 from services.interop_layer.pubsub.rooms import find_event_type
 from services.interop_layer.rights.models import AccessRightCreate
 from services.interop_layer.rights.service import grant
+from services.interop_layer.settings import InteropSettings
 from services.kernel.topology import load_topology
 
 DEFAULT_SEED = "default-catalogue-v1"

@@ -12,8 +12,7 @@ import re
 from starlette.types import Receive, Scope, Send
 
 from services.interop_layer.auth import authenticate, provider_id, request_headers
-from services.interop_layer.consent.gate import PURPOSE, SUBJECT, admit
-from services.interop_layer.directory import Directory
+from services.interop_layer.consent_gate.gate import PURPOSE, SUBJECT, admit
 from services.interop_layer.errors import (
     AccessDenied,
     BadRequest,
@@ -23,6 +22,7 @@ from services.interop_layer.errors import UnknownService as UnknownServiceError
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.forward import forward, upstream_path
 from services.interop_layer.routing.paths import check_service_id, service_path
+from services.interop_layer.runtime import InteropRuntime
 
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")  # as the catalogue's
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
@@ -34,13 +34,14 @@ def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
-async def call_service(scope: Scope, receive: Receive, send: Send, params: list[str]) -> None:
+async def call_service(
+    scope: Scope, receive: Receive, send: Send, params: list[str], runtime: InteropRuntime
+) -> None:
     """Authenticate, find the service, check the right (and consent), forward and answer."""
     method: str = scope["method"]
     if method not in METHODS:
         raise BadRequest(f"Method {method} is not supported by r1.")
-    state = scope["app"].state
-    directory: Directory = state.directory
+    directory = runtime.directory
     exchange: Exchange = scope["state"]["exchange"]
     headers = request_headers(scope)
     client = authenticate(headers, directory=directory, exchange=exchange)
@@ -67,17 +68,17 @@ async def call_service(scope: Scope, receive: Receive, send: Send, params: list[
         client=client,
         subject=_text(headers, SUBJECT_HEADER),
         purpose=_text(headers, PURPOSE_HEADER),
-        consent_partner=state.consent_partner,
-        exchanger=state.token_exchanger,
-        decider=state.decision_client,
+        consent_partner=runtime.consent_partner,
+        exchanger=runtime.token_exchanger,
+        decider=runtime.decision_client,
     )
     await forward(
         scope,
         receive,
         send,
         headers=headers,
-        pool=state.forward_pool,
-        settings=state.settings,
+        pool=runtime.forward_pool,
+        settings=runtime.settings,
         target=target,
         client=client,
         exchange=exchange,

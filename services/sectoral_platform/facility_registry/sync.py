@@ -15,15 +15,15 @@ from sqlalchemy.engine import Engine
 from services.kernel.mediator import MediatorClient
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.base import table_of
-from services.sectoral_platform.common.errors import Dhis2Error
-from services.sectoral_platform.facilities.models import FacilitySyncState
+from services.sectoral_platform.errors import Dhis2Error
+from services.sectoral_platform.facility_registry.models import FacilitySyncState
 from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.metadata.validation import ImportOptions
 from services.sectoral_platform.seed.defaults import ADMIN_UID
 from services.sectoral_platform.seed.orgunits import OPENING_DATE, uid_for
 
-log = logging.getLogger("dpi.sectoral_platform.facilities")
+log = logging.getLogger("dpi.sectoral_platform.facility_registry")
 REGISTRY = "registries"
 SOURCE = "DPI/GOV/CRVS/registries/fhir/Location"  # the cursor's key in the sync state table
 STATE = table_of(FacilitySyncState)

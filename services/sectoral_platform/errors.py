@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from services.kernel.errors import DomainError
 from services.kernel.openapi import ErrorShape
-from services.sectoral_platform.common.web import json_response
+from services.sectoral_platform.dhis2.web import json_response
 
 HTTP_STATUS = {
     200: "OK",

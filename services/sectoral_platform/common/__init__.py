@@ -1,1 +1,0 @@
-"""Cross-cutting DHIS2 conventions: WebMessage errors, path forms, query parameters."""

@@ -1,0 +1,1 @@
+"""DHIS2 conventions every feature shares: UIDs, path forms, fast JSON responses, timestamps."""

@@ -1,0 +1,80 @@
+"""Checks of one enrollment: its tracked entity, program, dates, status and attributes."""
+
+from __future__ import annotations
+
+from services.sectoral_platform.tracker.bundle import instant, ref
+from services.sectoral_platform.tracker.checks import EN, TE, Checks, Obj
+from services.sectoral_platform.tracker.meta import ProgramInfo
+
+ENROLLMENT_STATUSES = ("ACTIVE", "COMPLETED", "CANCELLED")
+
+
+# ---- enrollments ----
+def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
+    te = ref(en.get("trackedEntity")) or old.get("te")
+    if te in c.out.failed[TE]:
+        c.fail(EN, uid, "E5000", EN, uid, TE, te)
+        return None
+    stored_te = c.state.tracked_entities.get(te or "")
+    te_type = c.te_types.get(te or "") or (stored_te or {}).get("tracked_entity_type")
+    if te_type is None:
+        c.fail(EN, uid, "E1068", te)
+    program_uid = ref(en.get("program")) or old.get("program")
+    program = c.meta.program(program_uid or "")
+    if program is None:
+        c.fail(EN, uid, "E1069", program_uid)
+    elif not program.with_registration:
+        c.fail(EN, uid, "E1014", program.uid)
+    elif te_type is not None and program.tracked_entity_type not in (None, te_type):
+        c.fail(EN, uid, "E1022", te, program.uid)
+    ou = ref(en.get("orgUnit")) or old.get("org_unit")
+    c.org_unit(EN, uid, ou, "E1070", program)
+    raw_enrolled = en.get("enrolledAt") or en.get("enrollmentDate")
+    enrolled = instant(raw_enrolled) or old.get("enrolled_at")
+    if enrolled is None:
+        c.fail(EN, uid, "E1025", raw_enrolled)
+    occurred = instant(en.get("occurredAt") or en.get("incidentDate")) or old.get("occurred_at")
+    if program is not None and program.display_incident_date and occurred is None:
+        c.fail(EN, uid, "E1023", en.get("occurredAt"))
+    status = str(en.get("status") or old.get("status") or "ACTIVE").upper()
+    if status not in ENROLLMENT_STATUSES:
+        c.fail(EN, uid, "E1025", status)
+    values = c.values(EN, uid, en.get("attributes"), attributes=True)
+    if program is None or te is None or ou is None or values is None:
+        return None
+    _enrollment_attributes(c, uid, te, program, values, stored_te)
+    if not old and status == "ACTIVE":
+        _single_active(c, uid, te, program)
+    c.state.enrollment_statuses[(te, program.uid)].append((uid, status))
+    c.planned_enrollments[uid] = te
+    return {
+        "te": te,
+        "program": program.uid,
+        "org_unit": ou,
+        "status": status,
+        "enrolled_at": enrolled,
+        "occurred_at": occurred or enrolled,
+        "attributes": values,
+    }
+
+
+def _enrollment_attributes(
+    c: Checks, uid: str, te: str, program: ProgramInfo, values: list[Obj], stored: Obj | None
+) -> None:
+    for value in values:
+        if value["attribute"] not in program.attributes:
+            c.fail(EN, uid, "E1019", value["attribute"])
+    have = c.te_attrs.get(te, set()) | {v["attribute"] for v in values if v["value"]}
+    have |= {a["attribute"] for a in (stored or {}).get("attributes") or [] if a.get("value")}
+    for attr in program.mandatory:
+        if attr not in have:
+            c.fail(EN, uid, "E1018", attr, program.uid, uid)
+    c.unique(EN, uid, te, values)
+
+
+def _single_active(c: Checks, uid: str, te: str, program: ProgramInfo) -> None:
+    others = [s for u, s in c.state.enrollment_statuses.get((te, program.uid), []) if u != uid]
+    if program.only_enroll_once and others:
+        c.fail(EN, uid, "E1016", te, program.uid)
+    elif "ACTIVE" in others:
+        c.fail(EN, uid, "E1015", te, program.uid)

@@ -1,0 +1,35 @@
+"""Checks of one tracked entity: its type, org unit and (mandatory, unique) attributes."""
+
+from __future__ import annotations
+
+from services.sectoral_platform.tracker.bundle import ref
+from services.sectoral_platform.tracker.checks import TE, Checks, Obj
+
+
+# ---- tracked entities ----
+def tracked_entity(c: Checks, uid: str, te: Obj, old: Obj) -> Obj | None:
+    tet = ref(te.get("trackedEntityType")) or old.get("tracked_entity_type")
+    mandatory = c.meta.tet_mandatory(tet or "")
+    if mandatory is None:
+        c.fail(TE, uid, "E1005", tet)
+    ou = ref(te.get("orgUnit")) or old.get("org_unit")
+    c.org_unit(TE, uid, ou, "E1049", None)
+    values = c.values(TE, uid, te.get("attributes"), attributes=True)
+    if values is None:
+        return None
+    given = {v["attribute"] for v in values if v["value"] is not None}
+    given |= {a["attribute"] for a in old.get("attributes") or [] if a.get("value")}
+    for attr in mandatory or []:
+        if attr not in given:
+            c.fail(TE, uid, "E1090", attr, tet, uid)
+    c.unique(TE, uid, uid, values)
+    if tet is None or ou is None:
+        return None
+    c.te_types[uid] = tet
+    c.te_attrs[uid] = given
+    return {
+        "tracked_entity_type": tet,
+        "org_unit": ou,
+        "inactive": bool(te.get("inactive")),
+        "attributes": values,
+    }

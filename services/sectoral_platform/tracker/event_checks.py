@@ -1,0 +1,84 @@
+"""Checks of one event: its stage, program, enrollment, status, dates and data values."""
+
+from __future__ import annotations
+
+from services.sectoral_platform.tracker.bundle import instant, ref
+from services.sectoral_platform.tracker.checks import EN, EV, Checks, Obj
+
+EVENT_STATUSES = ("ACTIVE", "COMPLETED", "VISITED", "SCHEDULE", "OVERDUE", "SKIPPED")
+UNDATED_STATUSES = ("SCHEDULE", "OVERDUE", "SKIPPED")
+
+
+# ---- events ----
+def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
+    enrollment = ref(ev.get("enrollment")) or old.get("enrollment")
+    if enrollment in c.out.failed[EN]:
+        c.fail(EV, uid, "E5000", EV, uid, EN, enrollment)
+        return None
+    stage_uid = ref(ev.get("programStage")) or old.get("program_stage")
+    stage = c.meta.stage(stage_uid or "")
+    if stage is None:
+        c.fail(EV, uid, "E1013", stage_uid)
+    program_uid = ref(ev.get("program")) or (stage.program if stage else None)
+    program = c.meta.program(program_uid or "")
+    if program is None:
+        c.fail(EV, uid, "E1010", program_uid)
+    elif stage is not None and stage.program != program.uid:
+        c.fail(EV, uid, "E1089", uid, stage.uid, program.uid)
+    ou = ref(ev.get("orgUnit")) or old.get("org_unit")
+    c.org_unit(EV, uid, ou, "E1011", program)
+    te = None
+    if program is not None and program.with_registration:
+        te = _event_enrollment(c, uid, ev, enrollment)
+    status = str(ev.get("status") or old.get("status") or "ACTIVE").upper()
+    if status not in EVENT_STATUSES:
+        c.fail(EV, uid, "E1031", status)
+    occurred = instant(ev.get("occurredAt") or ev.get("eventDate")) or old.get("occurred_at")
+    scheduled = instant(ev.get("scheduledAt") or ev.get("dueDate"))
+    if occurred is None and status not in UNDATED_STATUSES:
+        c.fail(EV, uid, "E1031")
+    if occurred is None and scheduled is None and status in ("SCHEDULE", "OVERDUE"):
+        c.fail(EV, uid, "E1050")
+    values = c.values(EV, uid, ev.get("dataValues"), attributes=False)
+    if stage is None or program is None or ou is None or values is None:
+        return None
+    if enrollment is not None and not stage.repeatable:
+        others = c.state.stage_events[(enrollment, stage.uid)] - {uid}
+        if others:
+            c.fail(EV, uid, "E1039", stage.uid)
+        else:
+            c.state.stage_events[(enrollment, stage.uid)].add(uid)
+    for item in values:
+        if item["dataElement"] not in stage.elements:
+            c.fail(EV, uid, "E1305", item["dataElement"], stage.uid)
+    if status == "COMPLETED":
+        given = {v["dataElement"] for v in values if v["value"] is not None}
+        for de, compulsory in stage.elements.items():
+            if compulsory and de not in given:
+                c.fail(EV, uid, "E1303", de)
+    return {
+        "enrollment": enrollment,
+        "te": te,
+        "program": program.uid,
+        "program_stage": stage.uid,
+        "org_unit": ou,
+        "status": status,
+        "occurred_at": occurred,
+        "scheduled_at": scheduled,
+        "data_values": values,
+    }
+
+
+def _event_enrollment(c: Checks, uid: str, ev: Obj, enrollment: str | None) -> str | None:
+    """A tracker event needs an enrollment that exists and is still open."""
+    planned = enrollment in c.planned_enrollments
+    stored = c.state.enrollments.get(enrollment or "")
+    if enrollment is None or (not planned and stored is None):
+        c.fail(EV, uid, "E1033", uid, enrollment)
+    elif stored is not None and not planned and stored["status"] != "ACTIVE":
+        c.fail(EV, uid, "E1037", uid, enrollment, stored["status"])
+    return (
+        c.planned_enrollments.get(enrollment or "")
+        or (stored or {}).get("te")
+        or ref(ev.get("trackedEntity"))
+    )
