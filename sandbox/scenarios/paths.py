@@ -24,8 +24,11 @@ class PathError(ValueError):
 @lru_cache(maxsize=1024)
 def parse_path(path: str) -> JSONPath:
     """The compiled path; `$` alone (or empty) is the whole document."""
+    text = path.strip()
+    if not text.startswith("$"):  # `a.b` is `$.a.b`: a bare first name is never a keyword
+        text = "$" + text if text.startswith("[") else f"$.{text}" if text else "$"
     try:
-        compiled = jsonpath.compile(path.strip() or "$")
+        compiled = jsonpath.compile(text)
     except JSONPathError as exc:
         reason = str(exc).splitlines()[0]
         if _DOTTED_INDEX.search(path):

@@ -207,6 +207,7 @@ def test_json_paths():
     assert resolve(document, "a.b[5]") == (False, None)
     assert resolve(document, "$") == (True, document)
     assert resolve(document, "a.b[?@.c > 1].c") == (True, [2])
+    assert resolve({"missing": {"true": 1}}, "missing.true") == (True, 1)  # names, not keywords
     with pytest.raises(PathError):
         parse_path("a[")
     with pytest.raises(PathError, match=r"an index is written `\[0\]`"):
