@@ -48,6 +48,10 @@ def _client_request_hook(span: trace.Span, request: RequestInfo) -> None:
     _redact(span, getattr(span, "attributes", None))
 
 
+async def _async_client_request_hook(span: trace.Span, request: RequestInfo) -> None:
+    _redact(span, getattr(span, "attributes", None))  # an async client calls async hooks only
+
+
 def _span_details(scope: Scope) -> tuple[str, dict[str, Any]]:
     return f"{scope.get('method', 'HTTP')} {redact_path(scope.get('path', ''))}", {}
 
@@ -88,9 +92,14 @@ class Export:
         )
 
     def instrument(self, client: httpx.Client | httpx.AsyncClient) -> None:
-        HTTPXClientInstrumentor.instrument_client(
-            client, tracer_provider=self.provider, request_hook=_client_request_hook
-        )
+        if isinstance(client, httpx.AsyncClient):
+            HTTPXClientInstrumentor.instrument_client(
+                client, tracer_provider=self.provider, request_hook=_async_client_request_hook
+            )
+        else:
+            HTTPXClientInstrumentor.instrument_client(
+                client, tracer_provider=self.provider, request_hook=_client_request_hook
+            )
 
     def shutdown(self) -> None:
         EngineTracer.remove_all_event_listeners()  # type: ignore[no-untyped-call]

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from services.kernel import otel
 from services.kernel.app import create_service_app
 from services.kernel.db import SessionDep
-from services.kernel.http import make_client
+from services.kernel.http import make_client, make_sync_client
 from services.kernel.testing import serve_in_process, serve_on_loopback
 
 pytestmark = pytest.mark.anyio
@@ -124,8 +124,14 @@ async def test_exported_spans_show_no_key(settings_for, monkeypatch):
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
         async with serve_in_process(app) as client:
             assert (await client.post(path)).status_code == 200
-        wait_for(received, 1)
-    assert received
+            transport = httpx.ASGITransport(app=app)
+            async with make_client("http://id-registry", transport=transport) as caller:
+                assert (await caller.post(path)).status_code == 200
+            answer = httpx.MockTransport(lambda request: httpx.Response(200))
+            with make_sync_client("http://id-registry", transport=answer) as sync_caller:
+                assert sync_caller.post(path).status_code == 200
+        wait_for(received, 4)
+    assert len([s for s in received if s["kind"] == CLIENT]) == 2
     for span in received:
         assert API_KEY not in str(span) and LICENCE not in str(span)
 
