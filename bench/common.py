@@ -38,10 +38,12 @@ def start_uvicorn(
     log: Path | None = None,
     timeout: float = 60.0,
     http: str | None = None,
+    root: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
     """Start `target` on loopback as the launcher does (no uvicorn access log) and, unless
     `probe` is None, wait until it answers 200 there. `env` adds to the environment (None
-    removes a variable); output goes to `log` if given (its tail is shown if start-up fails)."""
+    removes a variable); output goes to `log` if given (its tail is shown if start-up fails).
+    `root` is the checkout it runs from (another one to compare against, for instance)."""
     environment = {**os.environ}
     for key, value in env.items():
         if value is None:
@@ -53,12 +55,12 @@ def start_uvicorn(
     command += ["--no-access-log", *(["--http", http] if http else [])]
     if log is None:
         process = subprocess.Popen(
-            command, env=environment, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=environment, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
     else:
         with log.open("wb") as output:
             process = subprocess.Popen(
-                command, env=environment, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+                command, env=environment, cwd=root, stdout=output, stderr=subprocess.STDOUT
             )
     if probe is not None:
         _wait_ready(process, f"http://127.0.0.1:{port}{probe}", target, log, timeout)

@@ -1,86 +1,50 @@
-"""JSON paths as scenario files write them: `$.identity.token`, `rows[0][2]`, `items[*].id`."""
+"""JSON paths as scenario files write them (`$.identity.token`, `rows[0][2]`, `items[*].id`):
+RFC 9535 JSONPath through `python-jsonpath`, the leading `$` optional.
+
+A singular query (names and indexes only) yields its one value; any other (wildcards, slices,
+filters, descendants) yields the list of every match, possibly empty.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
-Segment = str | int | None  # None is the `[*]` wildcard
+import jsonpath
+from jsonpath import JSONPath, JSONPathError
 
-_TOKEN = re.compile(
-    r"""\.?(?:
-        \[(?P<index>-?\d+)\]
-      | \[(?P<star>\*)\]
-      | \[(?P<quote>['"])(?P<quoted>.*?)(?P=quote)\]
-      | (?P<name>[^.\[\]]+)
-    )""",
-    re.VERBOSE,
-)
+_DOTTED_INDEX = re.compile(r"\.-?\d")
 
 
 class PathError(ValueError):
     """A JSON path that cannot be parsed."""
 
 
-def parse_path(path: str) -> list[Segment]:
-    """The segments of a path; `$` alone (or empty) is the whole document."""
+@lru_cache(maxsize=1024)
+def parse_path(path: str) -> JSONPath:
+    """The compiled path; `$` alone (or empty) is the whole document."""
     text = path.strip()
-    if text.startswith("$"):
-        text = text[1:]
-    segments: list[Segment] = []
-    position = 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            raise PathError(f"bad JSON path {path!r} at character {position + 1}")
-        if match.group("index") is not None:
-            segments.append(int(match.group("index")))
-        elif match.group("star"):
-            segments.append(None)
-        elif match.group("quote"):
-            segments.append(match.group("quoted"))
-        else:
-            name = match.group("name")
-            if name == "*":
-                segments.append(None)
-            else:
-                segments.append(int(name) if name.lstrip("-").isdigit() else name)
-        position = match.end()
-    return segments
-
-
-_MISSING = object()
-
-
-def _step(value: Any, segment: str | int) -> Any:
-    if isinstance(value, dict):
-        return value.get(str(segment), _MISSING)
-    if isinstance(value, list) and isinstance(segment, int):
-        return value[segment] if -len(value) <= segment < len(value) else _MISSING
-    return _MISSING
-
-
-def _walk(value: Any, segments: list[Segment]) -> Any:
-    for position, segment in enumerate(segments):
-        if segment is None:
-            if isinstance(value, dict):
-                items = list(value.values())
-            elif isinstance(value, list):
-                items = value
-            else:
-                return _MISSING
-            rest = segments[position + 1 :]
-            found = [_walk(item, rest) for item in items]
-            return [item for item in found if item is not _MISSING]
-        value = _step(value, segment)
-        if value is _MISSING:
-            return _MISSING
-    return value
+    if not text.startswith("$"):  # `a.b` is `$.a.b`: a bare first name is never a keyword
+        text = "$" + text if text.startswith("[") else f"$.{text}" if text else "$"
+    try:
+        compiled = jsonpath.compile(text)
+    except JSONPathError as exc:
+        reason = str(exc).splitlines()[0]
+        if _DOTTED_INDEX.search(path):
+            reason += " (an index is written `[0]`, not `.0`)"
+        raise PathError(f"bad JSON path {path!r}: {reason}") from None
+    if not isinstance(compiled, JSONPath):  # a compound query (`a | b`, `a & b`)
+        raise PathError(f"bad JSON path {path!r}: one query, not a union or intersection")
+    return compiled
 
 
 def resolve(document: Any, path: str) -> tuple[bool, Any]:
-    """(found, value) at `path`; a wildcard yields the list of every match."""
-    value = _walk(document, parse_path(path))
-    if value is _MISSING:
+    """(found, value) at `path`; a non-singular query yields the list of every match."""
+    query = parse_path(path)
+    values = [match.obj for match in query.finditer(document)]
+    if not query.singular_query():
+        return True, values
+    if not values:
         return False, None
-    return True, value
+    return True, values[0]

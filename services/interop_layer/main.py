@@ -126,7 +126,7 @@ def create_app(
             finally:
                 await dispatcher.stop()
                 await writer.stop()
-                await push_session.close()
+                await push_session.aclose()
                 await forward_pool.close()
 
     app = create_service_app(

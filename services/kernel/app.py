@@ -61,8 +61,8 @@ def create_service_app(
     async def kernel_lifespan(app: FastAPI) -> AsyncIterator[None]:
         if configure_logs:
             configure_logging(spec.name, level=settings.log_level, fmt=settings.log_format)
-        otel.start_exporter(spec.name)
         database = Database(settings.database(), metadata)
+        otel.start_exporter(spec.name, engines=[database.engine])
         kernel._database = database
         kernel.schema_ready = _try_create_schema(database)
         app.state.database = database  # until every service reads kernel_state(app).database

@@ -1,53 +1,25 @@
-"""The one way a service calls another: httpx clients with timeouts and the trace header."""
+"""The one way a service calls another: httpx clients with timeouts and the trace header.
+
+With export on, the clients are instrumented by the SDK: each call is a client span, and the
+`traceparent` sent is that span's."""
 
 from __future__ import annotations
 
 import httpx
 
 from services.kernel import otel
-from services.kernel.redact import redact_path
-from services.kernel.tracing import TRACEPARENT, current_trace, start_span
+from services.kernel.tracing import TRACEPARENT, outgoing_traceparent
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 
 
 def _add_trace_sync(request: httpx.Request) -> None:
-    if TRACEPARENT in request.headers:
-        return
-    span = start_span(current_trace())
-    request.headers[TRACEPARENT] = span.traceparent
-    request.extensions["dpi_span"] = (span, otel.now_ns())
-
-
-def _record_sync(response: httpx.Response) -> None:
-    started = response.request.extensions.get("dpi_span")
-    if started is None or otel.exporter() is None:
-        return
-    span, start_ns = started
-    request = response.request
-    otel.record(
-        otel.Span(
-            name=f"{request.method} {request.url.host}",
-            context=span,
-            kind=otel.CLIENT,
-            start_ns=start_ns,
-            end_ns=otel.now_ns(),
-            attributes={
-                "http.request.method": request.method,
-                "url.full": redact_path(str(request.url.copy_with(query=None))),
-                "http.response.status_code": response.status_code,
-            },
-            error=response.status_code >= 500,
-        )
-    )
+    if TRACEPARENT not in request.headers:
+        request.headers[TRACEPARENT] = outgoing_traceparent()
 
 
 async def _add_trace(request: httpx.Request) -> None:
     _add_trace_sync(request)
-
-
-async def _record(response: httpx.Response) -> None:
-    _record_sync(response)
 
 
 def make_client(
@@ -58,13 +30,15 @@ def make_client(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """An async client that sends `traceparent` on every call and never waits forever."""
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,
         headers=headers,
         transport=transport,
-        event_hooks={"request": [_add_trace], "response": [_record]},
+        event_hooks={"request": [_add_trace]},
     )
+    _instrument(client)
+    return client
 
 
 def make_sync_client(
@@ -75,10 +49,18 @@ def make_sync_client(
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
     """The synchronous twin of `make_client`, for code running in worker threads or the CLI."""
-    return httpx.Client(
+    client = httpx.Client(
         base_url=base_url,
         timeout=timeout,
         headers=headers,
         transport=transport,
-        event_hooks={"request": [_add_trace_sync], "response": [_record_sync]},
+        event_hooks={"request": [_add_trace_sync]},
     )
+    _instrument(client)
+    return client
+
+
+def _instrument(client: httpx.Client | httpx.AsyncClient) -> None:
+    export = otel.exporter()
+    if export is not None:
+        export.instrument(client)

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel import ids, otel
-from services.kernel.redact import redact_path
+
+if TYPE_CHECKING:
+    from services.kernel.otel_sdk import Export
 
 TRACEPARENT = "traceparent"
 _PATTERN = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -72,31 +75,34 @@ def outgoing_traceparent() -> str:
 
 
 class TraceMiddleware:
-    """Pure ASGI middleware, so the context var is visible to the endpoint and its logs."""
+    """Pure ASGI middleware, so the context var is visible to the endpoint and its logs.
+
+    With export on, the SDK's server span is the request's span: its ids are the ones the
+    endpoint, its logs, its outgoing calls and the response's `traceparent` carry."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._exported: tuple[Export, ASGIApp] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = None
-        for key, value in scope["headers"]:
-            if key == b"traceparent":
-                incoming = parse_traceparent(value.decode("latin-1"))
-                break
-        context = start_span(incoming)
+        export = otel.exporter()
+        if export is not None:
+            await self._in_sdk_span(export)(scope, receive, send)
+            return
+        await self._serve(scope, receive, send, start_span(_incoming(scope)))
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, context: TraceContext
+    ) -> None:
         scope.setdefault("state", {})["trace"] = context
         token = _current.set(context)
         header = (b"traceparent", context.traceparent.encode())
-        status = 500
-        started = otel.now_ns()
 
         async def send_with_trace(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
@@ -104,24 +110,34 @@ class TraceMiddleware:
             await self.app(scope, receive, send_with_trace)
         finally:
             _current.reset(token)
-            if otel.exporter() is not None:
-                otel.record(server_span(scope, context, status, started))
+
+    def _in_sdk_span(self, export: Export) -> ASGIApp:
+        if self._exported is None or self._exported[0] is not export:
+            self._exported = (export, export.server(self._serve_in_sdk_span))
+        return self._exported[1]
+
+    async def _serve_in_sdk_span(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from services.kernel import otel_sdk
+
+        ids = otel_sdk.current_ids()
+        incoming = _incoming(scope)
+        if ids is None:
+            context = start_span(incoming)
+        else:
+            parent = None if incoming is None else incoming.span_id
+            context = TraceContext(ids[0], ids[1], parent, ids[2])
+
+        async def send_named(message: Message) -> None:
+            route = scope.get("route")
+            if message["type"] == "http.response.start" and route is not None:
+                otel_sdk.name_by_route(scope["method"], route.path)  # the span ends with the body
+            await send(message)
+
+        await self._serve(scope, receive, send_named, context)
 
 
-def server_span(scope: Scope, context: TraceContext, status: int, started: int) -> otel.Span:
-    route = scope.get("route")
-    path = getattr(route, "path", None) or redact_path(scope["path"])
-    return otel.Span(
-        name=f"{scope['method']} {path}",
-        context=context,
-        kind=otel.SERVER,
-        start_ns=started,
-        end_ns=otel.now_ns(),
-        attributes={
-            "http.request.method": scope["method"],
-            "url.path": redact_path(scope["path"]),
-            "http.route": path,
-            "http.response.status_code": status,
-        },
-        error=status >= 500,
-    )
+def _incoming(scope: Scope) -> TraceContext | None:
+    for key, value in scope["headers"]:
+        if key == b"traceparent":
+            return parse_traceparent(value.decode("latin-1"))
+    return None

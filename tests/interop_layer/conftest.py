@@ -119,24 +119,35 @@ def make_settings(module_database: str, tmp_path: Path) -> Callable[..., Interop
     url_of_database = empty_database(module_database)
 
     def make(url: str, **overrides: Any) -> InteropSettings:
-        path = tmp_path / "catalogue.yaml"
-        path.write_text(yaml.safe_dump(catalogue(url)))
-        values: dict[str, Any] = {
-            "database_url": url_of_database,
-            "data_dir": tmp_path / "data",
-            "log_format": "text",
-            "catalogue_path": path,
-            "declared_subscriptions": False,  # tests subscribe for themselves
-            "provider_read_timeout": 5.0,
-            "push_backoff_initial": 0.05,
-            "push_backoff_max": 0.2,
-            "push_poll_interval": 0.05,
-            "push_max_attempts": 4,
-        }
-        values.update(overrides)
-        return InteropSettings(**values)
+        values = {**FAST_PUSH, **overrides}
+        return interop_settings(url_of_database, tmp_path / "data", tmp_path, url, **values)
 
     return make
+
+
+FAST_PUSH: dict[str, Any] = {
+    "push_backoff_initial": 0.05,
+    "push_backoff_max": 0.2,
+    "push_poll_interval": 0.05,
+    "push_max_attempts": 4,
+}
+
+
+def interop_settings(
+    database_url: str, data_dir: Path, catalogue_dir: Path, provider_url: str, **overrides: Any
+) -> InteropSettings:
+    """A mediator's test settings, its catalogue (in `catalogue_dir`) naming the provider."""
+    path = catalogue_dir / "catalogue.yaml"
+    path.write_text(yaml.safe_dump(catalogue(provider_url)))
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "log_format": "text",
+        "catalogue_path": path,
+        "declared_subscriptions": False,  # tests subscribe for themselves
+        "provider_read_timeout": 5.0,
+    }
+    return InteropSettings(**{**values, **overrides})
 
 
 @pytest.fixture
@@ -173,16 +184,7 @@ async def shared_mediator(
     """A mediator shared by the tests of a module that do not need a pristine log."""
     exchanger, decider = shared_fakes
     data = tmp_path_factory.mktemp("interop-data")
-    path = data / "catalogue.yaml"
-    path.write_text(yaml.safe_dump(catalogue(provider[1])))
-    settings = InteropSettings(
-        database_url=module_database,
-        data_dir=data,
-        log_format="text",
-        catalogue_path=path,
-        declared_subscriptions=False,
-        provider_read_timeout=5.0,
-    )
+    settings = interop_settings(module_database, data, data, provider[1])
     app = create_app(settings, token_exchanger=exchanger, decision_client=decider)
     async with serve_in_process(app) as client:
         yield app, client

@@ -1,4 +1,4 @@
-"""Test helpers: real loopback servers (aiohttp needs a socket), a provider, fakes."""
+"""Test helpers: real loopback servers (the forwarding client needs a socket), a provider, fakes."""
 
 from __future__ import annotations
 

@@ -1,39 +1,28 @@
-"""Spans reach an OTLP/HTTP collector with the sandbox's own trace ids."""
+"""Spans reach an OTLP/HTTP collector through the OpenTelemetry SDK, with the sandbox's trace ids;
+with export off, nothing of it runs."""
 
 from __future__ import annotations
 
-import time
+import threading
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter
+from sqlalchemy import text
 
 from services.kernel import otel
 from services.kernel.app import create_service_app
+from services.kernel.db import SessionDep
 from services.kernel.http import make_client
 from services.kernel.testing import serve_in_process, serve_on_loopback
+from tests.kernel.otlp_receiver import CLIENT, SERVER, collector, wait_for
 
 pytestmark = pytest.mark.anyio
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
-def collector(received: list[dict[str, Any]]) -> FastAPI:
-    app = FastAPI()
-
-    @app.post("/v1/traces")
-    async def traces(request: Request) -> dict[str, str]:
-        body = await request.json()
-        for resource in body["resourceSpans"]:
-            service = resource["resource"]["attributes"][0]["value"]["stringValue"]
-            for scope in resource["scopeSpans"]:
-                received.extend({**s, "service": service} for s in scope["spans"])
-        return {}
-
-    return app
-
-
-async def test_server_and_client_spans_share_the_trace(settings_for, monkeypatch):
+async def test_server_client_and_database_spans_share_the_trace(settings_for, monkeypatch):
     received: list[dict[str, Any]] = []
     downstream = APIRouter()
 
@@ -46,8 +35,9 @@ async def test_server_and_client_spans_share_the_trace(settings_for, monkeypatch
     )
     upstream = APIRouter()
 
-    @upstream.get("/call")
-    async def call() -> dict[str, Any]:
+    @upstream.get("/call/{item}")
+    async def call(item: str, session: SessionDep) -> dict[str, Any]:
+        session.connection().execute(text("SELECT 1"))
         transport = httpx.ASGITransport(app=provider)
         async with make_client("http://registries", transport=transport) as client:
             return (await client.get("/echo")).json()  # type: ignore[no-any-return]
@@ -60,25 +50,48 @@ async def test_server_and_client_spans_share_the_trace(settings_for, monkeypatch
         async with serve_in_process(consumer) as client:
             assert otel.exporter() is not None
             headers = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
-            assert (await client.get("/call", headers=headers)).status_code == 200
-        deadline = time.monotonic() + 10
-        while len(received) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-    by_kind = {(s["kind"], s["name"]): s for s in received}
-    server = by_kind[(otel.SERVER, "GET /call")]
-    client_span = next(s for s in received if s["kind"] == otel.CLIENT)
-    provider_span = by_kind[(otel.SERVER, "GET /echo")]
+            response = await client.get("/call/x", headers=headers)
+            assert response.status_code == 200
+        wait_for(received, 4)
     assert {s["traceId"] for s in received} == {TRACE_ID}
+    assert {s["service"] for s in received} == {"consent"}
+    server = next(s for s in received if s["kind"] == SERVER and s["name"] == "GET /call/{item}")
+    client_span = next(s for s in received if s["kind"] == CLIENT and s["name"] == "GET")
+    provider_span = next(s for s in received if s["name"] == "GET /echo")
+    database = next(s for s in received if "db.statement" in s["attributes"])
     assert server["parentSpanId"] == "b7ad6b7169203331"
+    assert response.headers["traceparent"] == f"00-{TRACE_ID}-{server['spanId']}-01"
     assert client_span["parentSpanId"] == server["spanId"]
     assert provider_span["parentSpanId"] == client_span["spanId"]
-    assert server["service"] == "consent"
+    assert database["parentSpanId"] == server["spanId"]
+    assert "SELECT 1" in database["attributes"]["db.statement"]
+    assert otel.exporter() is None
 
 
-async def test_no_exporter_without_the_environment(settings_for, monkeypatch):
+async def test_the_sdk_sampler_decides_and_the_trace_id_is_kept(settings_for, monkeypatch):
+    received: list[dict[str, Any]] = []
+    app = create_service_app(settings=settings_for("consent"), configure_logs=False)
+    with serve_on_loopback(collector(received)) as url:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+        monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+        async with serve_in_process(app) as client:
+            headers = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
+            response = await client.get("/readyz", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["traceparent"].startswith(f"00-{TRACE_ID}-")
+    assert response.headers["traceparent"].endswith("-00")  # not sampled, and said so onwards
+    assert received == []
+
+
+async def test_no_exporter_and_no_thread_without_the_environment(settings_for, monkeypatch):
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
     app = create_service_app(settings=settings_for("consent"), configure_logs=False)
     async with serve_in_process(app) as client:
-        assert (await client.get("/healthz")).status_code == 200
+        response = await client.get(
+            "/healthz", headers={"traceparent": f"00-{TRACE_ID}-{'1' * 16}-01"}
+        )
+        assert response.status_code == 200
+        assert response.headers["traceparent"].startswith(f"00-{TRACE_ID}-")
         assert otel.exporter() is None
+        assert not [t for t in threading.enumerate() if "otel" in t.name.lower()]

@@ -7,27 +7,13 @@ from typing import Any
 import anyio
 import pytest
 
+from tests.registries.civil_records import birth
 from tests.registries.conftest import HEADERS
 
 pytestmark = pytest.mark.anyio
 
 CRVS = {**HEADERS, "Information-Mediator-Client": "DPI/GOV/CRVS/registries"}
 ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
-
-
-def birth(given: str = "Amani", **child: Any) -> dict[str, Any]:
-    return {
-        "child": {
-            "givenName": given,
-            "familyName": "Okello",
-            "sex": "female",
-            "dateOfBirth": "2026-01-02",
-            "placeOfBirth": "XD-R01-D01-F001",
-            **child,
-        },
-        "mother": {"givenName": "Zawadi", "familyName": "Okello"},
-        "father": {"givenName": "Baraka", "familyName": "Okello"},
-    }
 
 
 async def register(client, registry: str, content: dict[str, Any]):

@@ -16,8 +16,9 @@ from services.kernel.credentials import client_key
 from services.kernel.testing import serve_in_process
 from services.registries.main import create_app
 from services.registries.settings import RegistriesSettings
+from tests.registries.civil_records import birth
 from tests.registries.conftest import MakeSettings
-from tests.registries.test_civil import ADMIN, CRVS, birth
+from tests.registries.test_civil import ADMIN, CRVS
 
 pytestmark = pytest.mark.anyio
 

@@ -198,7 +198,7 @@ def test_find_scenario_by_name_and_a_helpful_error_for_unknown_names():
 def test_json_paths():
     document = {"a": {"b": [{"c": 1}, {"c": 2}], "x.y": True}, "rows": [["ou", 3]]}
     assert resolve(document, "$.a.b[1].c") == (True, 2)
-    assert resolve(document, "a.b.0.c") == (True, 1)
+    assert resolve(document, "a.b[0].c") == (True, 1)
     assert resolve(document, "a.b[*].c") == (True, [1, 2])
     assert resolve(document, "a['x.y']") == (True, True)
     assert resolve(document, "rows[0][1]") == (True, 3)
@@ -206,8 +206,12 @@ def test_json_paths():
     assert resolve(document, "a.missing") == (False, None)
     assert resolve(document, "a.b[5]") == (False, None)
     assert resolve(document, "$") == (True, document)
+    assert resolve(document, "a.b[?@.c > 1].c") == (True, [2])
+    assert resolve({"missing": {"true": 1}}, "missing.true") == (True, 1)  # names, not keywords
     with pytest.raises(PathError):
         parse_path("a[")
+    with pytest.raises(PathError, match=r"an index is written `\[0\]`"):
+        parse_path("a.b.0.c")
 
 
 def test_variables_keep_their_type_when_alone_and_fail_clearly_when_unknown():

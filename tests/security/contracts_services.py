@@ -7,6 +7,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -28,18 +29,18 @@ class Wiring:
     credentials: dict[str, str] = field(default_factory=dict)
 
 
+def _local(url: str, data: Path) -> dict[str, Any]:
+    """What every service's test settings share: its database, its data folder, text logs."""
+    return {"database_url": url, "data_dir": data, "log_format": "text"}
+
+
 def _consent(url: str, data: Path) -> FastAPI:
     from services.consent.main import create_app
     from services.consent.settings import ConsentSettings
 
-    settings = ConsentSettings(
-        database_url=url,
-        data_dir=data,
-        log_format="text",
-        org_api_key=ORG_KEY,
-        webhook_interval=3600,
+    return create_app(
+        ConsentSettings(**_local(url, data), org_api_key=ORG_KEY, webhook_interval=3600)
     )
-    return create_app(settings)
 
 
 def _id_registry(url: str, data: Path) -> FastAPI:
@@ -47,12 +48,7 @@ def _id_registry(url: str, data: Path) -> FastAPI:
     from services.id_registry.settings import IdRegistrySettings
 
     settings = IdRegistrySettings(
-        service="id_registry",
-        database_url=url,
-        data_dir=data,
-        log_format="text",
-        seed_population=8,
-        publish_events=False,
+        **_local(url, data), service="id_registry", seed_population=8, publish_events=False
     )
     return create_app(settings, run_drainer=False, configure_logs=False)
 
@@ -62,9 +58,7 @@ def _interop(url: str, data: Path) -> FastAPI:
     from services.interop_layer.settings import InteropSettings
     from tests.interop_layer.support import FakeDecider, FakeExchanger
 
-    settings = InteropSettings(
-        database_url=url, data_dir=data, log_format="text", provider_read_timeout=2.0
-    )
+    settings = InteropSettings(**_local(url, data), provider_read_timeout=2.0)
     return create_app(
         settings,
         token_exchanger=FakeExchanger({}, inactive=set()),
@@ -76,19 +70,14 @@ def _registries(url: str, data: Path) -> FastAPI:
     from services.registries.main import create_app
     from services.registries.settings import RegistriesSettings
 
-    settings = RegistriesSettings(
-        database_url=url, data_dir=data, log_format="text", outbox_enabled=False
-    )
-    return create_app(settings)
+    return create_app(RegistriesSettings(**_local(url, data), outbox_enabled=False))
 
 
 def _sectoral(url: str, data: Path) -> FastAPI:
     from services.sectoral_platform.main import create_app
 
     settings = SectoralSettings(
-        database_url=url,
-        data_dir=data,
-        log_format="text",
+        **_local(url, data),
         facility_sync_on_start=False,
         subscribe_civil_events=False,
         drain_interval_seconds=0,

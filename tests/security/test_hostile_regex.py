@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from services.interop_layer.directory import EndpointRule
+from tests.registries.civil_records import birth
 from tests.security.hostile_support import AUTH, in_subprocess
 
 pytestmark = pytest.mark.anyio
@@ -19,19 +20,6 @@ CRVS = {**AUTH["registries"], "Information-Mediator-Client": "DPI/GOV/CRVS/regis
 # with a backtracking engine, `(a+)+$` on 32 a's and a '!' takes ~2^32 steps: minutes
 VICTIM = "a" * 32 + "!"
 EVIL = ["(a+)+$", "(a|a)+$", "(a|aa)+$", "([a-z]+)*!x"]
-
-
-def birth(given: str) -> dict[str, object]:
-    return {
-        "child": {
-            "givenName": given,
-            "familyName": "Okello",
-            "sex": "female",
-            "dateOfBirth": "2026-01-02",
-            "placeOfBirth": "XD-R01-D01-F001",
-        },
-        "mother": {"givenName": "Zawadi", "familyName": "Okello"},
-    }
 
 
 async def test_a_catastrophic_pattern_answers_fast_and_healthz_stays_up(tmp_path: Path):

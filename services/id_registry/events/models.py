@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import AliasGenerator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_snake
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from services.id_registry.base import Base
 
@@ -27,7 +29,15 @@ class OutboxEvent(Base, table=True):
     last_error: str | None = Field(default=None, max_length=300)
 
 
-class OutboxEventPublic(SQLModel):
+class OutboxEventPublic(BaseModel):
+    """Read from an `OutboxEvent` row's attributes (`event_type` fills `eventType`)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        populate_by_name=True,
+        alias_generator=AliasGenerator(validation_alias=to_snake),
+    )
+
     id: int
     eventType: str
     payload: dict[str, Any]
@@ -39,14 +49,4 @@ class OutboxEventPublic(SQLModel):
 
 
 def public(row: OutboxEvent) -> OutboxEventPublic:
-    assert row.id is not None
-    return OutboxEventPublic(
-        id=row.id,
-        eventType=row.event_type,
-        payload=row.payload,
-        createdAt=row.created_at,
-        publishedAt=row.published_at,
-        remoteId=row.remote_id,
-        attempts=row.attempts,
-        lastError=row.last_error,
-    )
+    return OutboxEventPublic.model_validate(row, from_attributes=True)

@@ -11,6 +11,7 @@ from services.id_registry.events.models import OutboxEvent, OutboxEventPublic, p
 from services.id_registry.identities.models import Identity
 from services.id_registry.partners.models import PARTNER_ACTIVE, Partner
 from services.id_registry.tokens import issue_token
+from services.kernel.outbox_admin import OutboxQuery, outbox_rows
 
 
 def per_subscriber_tokens(
@@ -33,8 +34,9 @@ def enqueue(*, session: Session, event_type: str, payload: dict[str, Any], now: 
     session.add(OutboxEvent(event_type=event_type, payload=payload, created_at=now))
 
 
-def list_outbox(*, session: Session, pending_only: bool, limit: int) -> list[OutboxEventPublic]:
-    query = select(OutboxEvent).order_by(col(OutboxEvent.id)).limit(limit)
-    if pending_only:
-        query = query.where(col(OutboxEvent.published_at).is_(None))
-    return [public(row) for row in session.exec(query).all()]
+def list_outbox(*, session: Session, query: OutboxQuery) -> list[OutboxEventPublic]:
+    order = [col(OutboxEvent.id)]
+    rows = outbox_rows(
+        session, OutboxEvent, delivered_at=OutboxEvent.published_at, order=order, query=query
+    )
+    return [public(row) for row in rows]

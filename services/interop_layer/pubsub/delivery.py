@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
+import httpx
 import orjson
 from anyio import to_thread
 from sqlalchemy import func
@@ -77,11 +77,21 @@ class Attempt:
     error: str | None = None
 
 
-def make_push_session(settings: InteropSettings) -> aiohttp.ClientSession:
-    """The webhook client: pooled, no cookies, bodies as sent."""
-    connector = aiohttp.TCPConnector(limit=settings.forward_pool_size)
-    return aiohttp.ClientSession(
-        connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing: one subscriber's cookies never reach another's webhook."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+def make_push_session(settings: InteropSettings) -> httpx.AsyncClient:
+    """The webhook client: pooled, no cookies, no redirects followed, bodies as sent."""
+    return httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=settings.forward_pool_size),
+        timeout=httpx.Timeout(settings.push_timeout, connect=settings.provider_connect_timeout),
+        cookies=_NoCookies(),
+        follow_redirects=False,
+        trust_env=False,
     )
 
 
@@ -91,7 +101,7 @@ class PushDispatcher:
         *,
         database: Database,
         settings: InteropSettings,
-        session: aiohttp.ClientSession,
+        session: httpx.AsyncClient,
         writer: LogWriter,
         entitled: Entitled | None = None,
     ) -> None:
@@ -211,21 +221,17 @@ class PushDispatcher:
         if attempt.url is None:
             attempt.error = "no push target (pushUrl / pushPath) can be resolved"
         else:
-            timeout = aiohttp.ClientTimeout(
-                total=self.settings.push_timeout,
-                sock_connect=self.settings.provider_connect_timeout,
-            )
             try:
-                async with self.session.post(
-                    attempt.url, data=body, headers=headers, timeout=timeout
-                ) as response:
-                    await response.read()
-                    attempt.status = response.status
-                    if response.status >= 300:
-                        attempt.error = f"subscriber answered {response.status}"
-            except TimeoutError:
+                response = await asyncio.wait_for(
+                    self.session.post(attempt.url, content=body, headers=headers),
+                    timeout=self.settings.push_timeout,
+                )
+                attempt.status = response.status_code
+                if response.status_code >= 300:
+                    attempt.error = f"subscriber answered {response.status_code}"
+            except (TimeoutError, httpx.TimeoutException):
                 attempt.error = "subscriber did not answer in time"
-            except aiohttp.ClientError as exc:
+            except httpx.HTTPError as exc:
                 attempt.error = f"subscriber unreachable: {type(exc).__name__}"
         self._log(attempt, x_road_id, traceparent, body, started, clock)
 

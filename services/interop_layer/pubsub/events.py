@@ -219,18 +219,8 @@ def acknowledge(
 
 
 def public_delivery(delivery: Delivery) -> DeliveryPublic:
-    assert delivery.id is not None
-    return DeliveryPublic(
-        id=delivery.id,
-        subscription_id=delivery.subscription_id,
-        event_id=delivery.event_id,
-        event_sequence=delivery.event_seq,
-        state=delivery.state,
-        attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at,
-        last_status=delivery.last_status,
-        last_error=delivery.last_error,
-        done_at=delivery.done_at,
+    return DeliveryPublic.model_validate(
+        {**delivery.model_dump(), "event_sequence": delivery.event_seq}
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from services.kernel.outbox_admin import OutboxQuery, outbox_rows
 from services.kernel.time import iso_micros_z
 from services.registries.events.models import OutboxEvent
 
@@ -28,11 +29,11 @@ def outbox_status(session: Session) -> dict[str, int]:
     return {"pending": pending, "published": total - pending, "total": total}
 
 
-def list_events(session: Session, *, pending_only: bool, limit: int) -> list[dict[str, Any]]:
-    stmt = select(OutboxEvent).order_by(OutboxEvent.created_at, OutboxEvent.id)  # type: ignore[arg-type]
-    if pending_only:
-        stmt = stmt.where(OutboxEvent.published_at.is_(None))  # type: ignore[union-attr]
-    rows = session.exec(stmt.limit(limit)).all()
+def list_events(session: Session, query: OutboxQuery) -> list[dict[str, Any]]:
+    order = [col(OutboxEvent.created_at), col(OutboxEvent.id)]
+    rows = outbox_rows(
+        session, OutboxEvent, delivered_at=OutboxEvent.published_at, order=order, query=query
+    )
     return [
         {
             "id": e.id,
