@@ -50,11 +50,11 @@ def parse_path(text: str) -> tuple[str, ...]:
 
 def parse_fields(text: str) -> list[Field]:
     """`name,root[child1,child2],a(b~hoist(x))`; an empty expression selects only the keys."""
-    fields, _ = _fields(text.replace(" ", ""), 0, ())
+    fields, _ = _fields(text.replace(" ", ""), 0, (), 0)
     return fields
 
 
-def _fields(text: str, pos: int, parent: tuple[str, ...]) -> tuple[list[Field], int]:
+def _fields(text: str, pos: int, parent: tuple[str, ...], depth: int) -> tuple[list[Field], int]:
     fields: list[Field] = []
     while pos < len(text):
         match = re.compile(r"[^,\[\]()~]*").match(text, pos)
@@ -63,7 +63,7 @@ def _fields(text: str, pos: int, parent: tuple[str, ...]) -> tuple[list[Field], 
         alias: str | None = None
         children: list[Field] | None = None
         if pos < len(text) and text[pos] in "[(":
-            children, pos = _fields(text, pos + 1, (*parent, *parse_path(name)))
+            children, pos = _fields(text, pos + 1, (*parent, *parse_path(name)), depth + 1)
         if text.startswith("~hoist(", pos):
             end = text.find(")", pos)
             if end < 0:
@@ -77,12 +77,14 @@ def _fields(text: str, pos: int, parent: tuple[str, ...]) -> tuple[list[Field], 
                 fields.append(Field(path, alias or (".".join(path) if path else "value")))
         if pos < len(text):
             if text[pos] in "])":
-                if not parent and not fields:
+                if depth == 0:
                     _illegal(pos, text[pos])
                 return fields, pos + 1
             if text[pos] != ",":
                 _illegal(pos, text[pos])
             pos += 1
+    if depth:
+        _illegal(pos, "end of expression")
     return fields, pos
 
 
@@ -236,8 +238,9 @@ def sort_entries(
                 f"non-numeric values for matching entries. Use {direction[1:]} instead or apply "
                 f"a filter that only matches entries with numeric values for {label}."
             )
-        return sorted(rows, key=lambda r: (float(pick(r)), r[0]), reverse=reverse)
-    present = [r for r in rows if pick(r) not in (MISSING, None)]
-    absent = [r for r in rows if pick(r) in (MISSING, None)]
-    ordered = sorted(present, key=lambda r: (_text(pick(r)), r[0]), reverse=reverse)
-    return ordered + absent
+        by_key = sorted(rows, key=lambda r: r[0])  # ties stay in key order (a stable sort)
+        return sorted(by_key, key=lambda r: float(pick(r)), reverse=reverse)
+    by_key = sorted(rows, key=lambda r: r[0])
+    present = [r for r in by_key if pick(r) not in (MISSING, None)]
+    absent = [r for r in by_key if pick(r) in (MISSING, None)]
+    return sorted(present, key=lambda r: _text(pick(r)), reverse=reverse) + absent

@@ -4,8 +4,6 @@ Not org unit data: the shared store is guarded by namespace protection (apps res
 namespace), a user's store holds only that user's entries.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
