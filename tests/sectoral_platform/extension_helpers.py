@@ -20,9 +20,12 @@ async def user_with(client: httpx.AsyncClient, authorities: list[str]) -> tuple[
     role = await client.post("/api/userRoles", json={"name": name, "authorities": authorities})
     assert role.status_code == 201, role.text
     user = {
-        "username": name, "firstName": name, "surname": "Tester", "password": PASSWORD,
+        "username": name,
+        "firstName": name,
+        "surname": "Tester",
+        "password": PASSWORD,
         "userRoles": [{"id": role.json()["response"]["uid"]}],
-    }  # fmt: skip
+    }
     assert (await client.post("/api/users", json=user)).status_code == 201
     return name, PASSWORD
 
@@ -43,8 +46,13 @@ def manifest(name: str, namespace: str | None = None) -> dict[str, Any]:
     dhis: dict[str, Any] = {"href": "*"}
     if namespace:
         dhis["namespace"] = namespace
-    return {"name": name, "version": "1.0.0", "description": "test app",
-            "launch_path": "index.html", "activities": {"dhis": dhis}}  # fmt: skip
+    return {
+        "name": name,
+        "version": "1.0.0",
+        "description": "test app",
+        "launch_path": "index.html",
+        "activities": {"dhis": dhis},
+    }
 
 
 async def install(client: httpx.AsyncClient, data: bytes, **kwargs: Any) -> httpx.Response:

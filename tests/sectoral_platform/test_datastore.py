@@ -14,12 +14,18 @@ from tests.sectoral_platform.extension_helpers import bundle, install, manifest,
 pytestmark = pytest.mark.anyio
 
 PEOPLE = {
-    "luke": {"name": "Luke", "age": 19, "minor": False, "tags": ["pilot"], "home": {"planet": "Tatooine"}},
+    "luke": {
+        "name": "Luke",
+        "age": 19,
+        "minor": False,
+        "tags": ["pilot"],
+        "home": {"planet": "Tatooine"},
+    },
     "leia": {"name": "Leia", "age": 19, "minor": False, "tags": [], "home": {"planet": "Alderaan"}},
     "ben": {"name": "Ben", "age": 57, "minor": False, "home": {"planet": "Stewjon"}},
     "grogu": {"name": "Grogu", "age": 50, "minor": True, "home": None},
     "r2": {"name": "R2-D2", "age": None},
-}  # fmt: skip
+}
 
 
 def ns() -> str:
@@ -42,8 +48,12 @@ async def test_create_read_update_delete(shared_client: httpx.AsyncClient) -> No
     c, space = shared_client, ns()
     created = await c.post(f"/api/dataStore/{space}/config", json={"route": "registry"})
     assert created.status_code == 201
-    assert created.json() == {"httpStatus": "Created", "httpStatusCode": 201, "status": "OK",
-                              "message": "Key created: 'config'"}  # fmt: skip
+    assert created.json() == {
+        "httpStatus": "Created",
+        "httpStatusCode": 201,
+        "status": "OK",
+        "message": "Key created: 'config'",
+    }
     again = await c.post(f"/api/dataStore/{space}/config", json={})
     assert again.status_code == 409
     assert again.json()["message"] == f"Key 'config' already exists in namespace '{space}'"

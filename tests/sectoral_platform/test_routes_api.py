@@ -32,10 +32,15 @@ def echo_app() -> FastAPI:
             return Response(b"x" * (300 * 1024), media_type="text/plain")
         body = (await request.body()).decode()
         return JSONResponse(
-            {"method": request.method, "path": "/" + path, "query": list(request.query_params.multi_items()),
-             "headers": dict(request.headers), "body": body},
+            {
+                "method": request.method,
+                "path": "/" + path,
+                "query": list(request.query_params.multi_items()),
+                "headers": dict(request.headers),
+                "body": body,
+            },
             headers={"X-Internal": "secret", "ETag": "v1"},
-        )  # fmt: skip
+        )
 
     return app
 
@@ -168,8 +173,12 @@ async def test_the_allow_list_opens_other_origins(settings_for: Any) -> None:
     from services.sectoral_platform.settings import SectoralSettings
     from tests.sectoral_platform.conftest import ADMIN, QUIET
 
-    settings = settings_for("sectoral_platform", cls=SectoralSettings,
-                            route_remote_servers_allowed=["https://*.example.org"], **QUIET)  # fmt: skip
+    settings = settings_for(
+        "sectoral_platform",
+        cls=SectoralSettings,
+        route_remote_servers_allowed=["https://*.example.org"],
+        **QUIET,
+    )
     async with serve_in_process(create_app(settings)) as c:
         c.auth = ADMIN
         ok = await c.post(
@@ -194,14 +203,20 @@ async def test_who_may_manage_and_run_a_route(shared_client: httpx.AsyncClient, 
     assert created.status_code == 403 and created.json()["errorCode"] == "E3000"
     assert (await c.delete(f"/api/routes/{uid}", auth=runner)).status_code == 403
     manager = await user_with(c, ["F_ROUTE_PRIVATE_ADD", "F_ROUTE_DELETE"])
-    public = await c.post("/api/routes", auth=manager, json={"name": "p", "url": echo,
-                                                               "sharing": {"public": "r-------"}})  # fmt: skip
+    public = await c.post(
+        "/api/routes",
+        auth=manager,
+        json={"name": "p", "url": echo, "sharing": {"public": "r-------"}},
+    )
     assert public.status_code == 403  # public sharing needs F_ROUTE_PUBLIC_ADD
     own = await c.post("/api/routes", auth=manager, json={"name": "own", "url": f"{echo}/own"})
     own_uid = own.json()["response"]["uid"]
     assert (await run(c, own_uid, auth=manager)).json()["path"] == "/own"
-    replaced = await c.put(f"/api/routes/{own_uid}", auth=manager,
-                           json={"name": "own", "url": f"{echo}/new", "disabled": True})  # fmt: skip
+    replaced = await c.put(
+        f"/api/routes/{own_uid}",
+        auth=manager,
+        json={"name": "own", "url": f"{echo}/new", "disabled": True},
+    )
     assert replaced.status_code == 200
     assert (await run(c, own_uid, auth=manager)).status_code == 404  # disabled
     assert (await c.delete(f"/api/routes/{own_uid}", auth=manager)).status_code == 200
@@ -225,8 +240,11 @@ async def test_a_mediator_route_calls_as_the_platforms_member(
     """The mediator is played by the echo server: the platform adds its own member headers."""
     monkeypatch.setenv("DPI_INTEROP_LAYER_URL", echo)
     c = shared_client
-    uid = await create(c, url="mediator:/r1/DPI/GOV/CRVS/registries/fhir/Location/**",
-                       headers={"X-Road-Client": "DPI/GOV/MOE/emis"})  # fmt: skip
+    uid = await create(
+        c,
+        url="mediator:/r1/DPI/GOV/CRVS/registries/fhir/Location/**",
+        headers={"X-Road-Client": "DPI/GOV/MOE/emis"},
+    )
     seen = (await run(c, uid, "/XD-R01-D01-F001")).json()
     assert seen["path"] == "/r1/DPI/GOV/CRVS/registries/fhir/Location/XD-R01-D01-F001"
     assert seen["headers"]["x-road-client"] == "DPI/GOV/MOH/hmis"  # not the header it was given
