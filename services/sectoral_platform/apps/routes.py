@@ -79,13 +79,18 @@ async def list_apps(request: Request, database: DatabaseDep, user: CurrentUserDe
     return json_response(apps)
 
 
-@router.get("/{key}/{path:path}", summary="A file of an installed app")
-@router.get("/{key}", summary="An installed app's start page", include_in_schema=False)
-async def app_file(
+@router.get("/{key}", summary="An installed app's start page")
+async def app_start(
     key: str, request: Request, database: DatabaseDep, user: CurrentUserDep
 ) -> Response:
+    return await app_file(key, "", request, database, user)
+
+
+@router.get("/{key}/{path:path}", summary="A file of an installed app")
+async def app_file(
+    key: str, path: str, request: Request, database: DatabaseDep, user: CurrentUserDep
+) -> Response:
     refuse_unknown(request.query_params, ())
-    path = str(request.path_params.get("path", ""))
     served = await run_in_threadpool(serve, database.engine, user, key, path, base_url(request))
     headers = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,

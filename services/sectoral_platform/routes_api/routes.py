@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from services.kernel.db import DatabaseDep
+from services.kernel.db import Database, DatabaseDep
 from services.kernel.mediator import MediatorClient
 from services.kernel.runtime import kernel_state
-from services.sectoral_platform.auth.service import CurrentUserDep
+from services.sectoral_platform.auth.service import CurrentUser, CurrentUserDep
 from services.sectoral_platform.common.errors import Dhis2Error, bad_request, not_found
 from services.sectoral_platform.common.params import int_param, refuse_unknown
 from services.sectoral_platform.common.sealing import box_for
@@ -99,10 +99,20 @@ async def delete_route(
     return json_response(service.object_report(200, uid))
 
 
-@router.api_route("/{ident}/run", methods=RUN_METHODS, summary="Run a route")
-@router.api_route("/{ident}/run/{sub_path:path}", methods=RUN_METHODS, summary="Run, sub-path")
 async def run_route(
     ident: str, request: Request, database: DatabaseDep, user: CurrentUserDep
+) -> Response:
+    return await _run(ident, None, request, database, user)
+
+
+async def run_route_sub_path(
+    ident: str, sub_path: str, request: Request, database: DatabaseDep, user: CurrentUserDep
+) -> Response:
+    return await _run(ident, sub_path, request, database, user)
+
+
+async def _run(
+    ident: str, sub_path: str | None, request: Request, database: Database, user: CurrentUser
 ) -> Response:
     route = await run_in_threadpool(service.lookup, database.engine, ident)
     if route is None or route.row.disabled:
@@ -113,7 +123,7 @@ async def run_route(
         raise Dhis2Error("Route URL is not permitted", status_code=503)
     call = proxy.Call(
         method=request.method,
-        sub_path=request.path_params.get("sub_path"),
+        sub_path=sub_path,
         query=list(request.query_params.multi_items()),
         headers=request.headers,
         body=await request.body(),
@@ -122,3 +132,14 @@ async def run_route(
     mediator = MediatorClient(_settings(request).service, secret=_settings(request).sandbox_secret)
     answer = await proxy.run(route, call, _box(request), mediator)
     return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+
+for _method in RUN_METHODS:  # one operation per method: each gets its own OpenAPI operation id
+    router.add_api_route(
+        "/{ident}/run", run_route, methods=[_method], summary="Run a route",
+        name=f"run_route_{_method.lower()}",
+    )  # fmt: skip
+    router.add_api_route(
+        "/{ident}/run/{sub_path:path}", run_route_sub_path, methods=[_method],
+        summary="Run a route, sub-path", name=f"run_route_sub_path_{_method.lower()}",
+    )  # fmt: skip
