@@ -150,6 +150,8 @@ async def test_timeouts_and_the_response_cap(shared_client: httpx.AsyncClient, e
         {"name": "x", "url": "http://127.0.0.1@evil.example/"},
         {"name": "x", "url": "ftp://127.0.0.1/"},
         {"name": "x", "url": "mediator:/etc/passwd"},
+        {"name": "x", "url": "mediator:/r1/../admin/messagelog/records"},
+        {"name": "x", "url": "http://127.0.0.1:9/a/%2e%2e/admin"},
         {"name": "x"},
         {"url": "http://127.0.0.1/"},
         {"name": "x", "url": "http://127.0.0.1/", "auth": {"type": "oauth2-client-credentials"}},

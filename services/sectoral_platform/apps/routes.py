@@ -26,9 +26,10 @@ from services.sectoral_platform.apps.service import (
     uninstall,
 )
 from services.sectoral_platform.auth.service import CurrentUserDep
-from services.sectoral_platform.common.errors import bad_request
+from services.sectoral_platform.common.errors import bad_request, not_found
 from services.sectoral_platform.common.params import refuse_unknown
 from services.sectoral_platform.common.web import json_response, parse_bool
+from services.sectoral_platform.settings import SectoralSettings
 
 router = APIRouter(prefix="/api/apps", tags=["apps"])
 
@@ -43,11 +44,9 @@ async def install_app(request: Request, database: DatabaseDep, user: CurrentUser
     user.require(APP_MANAGEMENT)
     data = _file_part(request.headers.get("content-type", ""), await request.body())
     settings = kernel_state(request.app).settings
-    bundle = read_bundle(
-        data,
-        max_bytes=getattr(settings, "app_max_bytes", 5 * 1024 * 1024),
-        max_unpacked=getattr(settings, "app_max_unpacked_bytes", 20 * 1024 * 1024),
-    )
+    assert isinstance(settings, SectoralSettings)
+    limits = {"max_bytes": settings.app_max_bytes, "max_unpacked": settings.app_max_unpacked_bytes}
+    bundle = await run_in_threadpool(lambda: read_bundle(data, **limits))
     await run_in_threadpool(install, database.engine, bundle)
     return Response(status_code=204)
 
@@ -75,7 +74,7 @@ async def list_apps(request: Request, database: DatabaseDep, user: CurrentUserDe
     if key is not None:
         apps = [app for app in apps if app["key"] == key]
         if not apps:
-            return Response(status_code=404)
+            raise not_found(f"App '{key}' not found.", None)
     return json_response(apps)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from services.kernel.time import dhis2_timestamp
@@ -54,7 +55,10 @@ def install(engine: Engine, bundle: Bundle) -> None:
         if namespace is not None:
             authorities = [APP_MANAGEMENT, see_authority(bundle.key)]
             protection.protect(session, namespace, bundle.key, authorities)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError as exc:  # the same app installed concurrently
+            raise conflict(f"App '{bundle.key}' is being installed by another request") from exc
 
 
 def uninstall(engine: Engine, key: str, *, delete_data: bool) -> None:

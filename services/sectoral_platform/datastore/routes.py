@@ -6,8 +6,9 @@ namespace), a user's store holds only that user's entries.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
+from cryptography.fernet import Fernet
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -22,6 +23,7 @@ from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.datastore import query as q
 from services.sectoral_platform.datastore.models import SHARED
 from services.sectoral_platform.datastore.service import EntryQuery, Store, run_query
+from services.sectoral_platform.settings import SectoralSettings
 
 QUERY_PARAMS = ("fields", "filter", "rootJunction", "order", "page", "pageSize", "paging",
                 "headless", "includeAll", "lastUpdated")  # fmt: skip
@@ -56,9 +58,10 @@ def user_store(request: Request, database: DatabaseDep, user: CurrentUserDep) ->
     return Store(database.engine, _box(request), user.uid, user, protected=False)
 
 
-def _box(request: Request) -> Any:
-    key = getattr(kernel_state(request.app).settings, "secrets_key", None)
-    return box_for("datastore", key)
+def _box(request: Request) -> Fernet:
+    settings = kernel_state(request.app).settings
+    assert isinstance(settings, SectoralSettings)
+    return box_for("datastore", settings.secrets_key)
 
 
 def _message(status: int, text: str) -> Response:

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.kernel.time import dhis2_timestamp
@@ -130,7 +131,10 @@ class Store:
                     created=now, last_updated=now, created_by=uid, last_updated_by=uid,
                 )
             )  # fmt: skip
-            session.commit()
+            try:
+                session.commit()
+            except IntegrityError as exc:  # a concurrent create of the same key won
+                raise conflict(f"Key '{key}' already exists in namespace '{namespace}'") from exc
 
     def update(self, namespace: str, key: str, body: bytes) -> None:
         text = valid_json(key, body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from cryptography.fernet import Fernet
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -23,21 +24,24 @@ from services.sectoral_platform.common.params import int_param, refuse_unknown
 from services.sectoral_platform.common.sealing import box_for
 from services.sectoral_platform.common.web import json_response, parse_bool
 from services.sectoral_platform.routes_api import proxy, service, targets
+from services.sectoral_platform.settings import SectoralSettings
 
 router = APIRouter(prefix="/api/routes", tags=["routes"])
 RUN_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def _settings(request: Request) -> Any:
-    return kernel_state(request.app).settings
+def _settings(request: Request) -> SectoralSettings:
+    settings = kernel_state(request.app).settings
+    assert isinstance(settings, SectoralSettings)
+    return settings
 
 
-def _box(request: Request) -> Any:
-    return box_for("routes", getattr(_settings(request), "secrets_key", None))
+def _box(request: Request) -> Fernet:
+    return box_for("routes", _settings(request).secrets_key)
 
 
 def _allowed(request: Request) -> list[str]:
-    return list(getattr(_settings(request), "route_remote_servers_allowed", []))
+    return list(_settings(request).route_remote_servers_allowed)
 
 
 async def _json(request: Request) -> Any:

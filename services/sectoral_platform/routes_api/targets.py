@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from services.kernel.topology import service_url
 
@@ -45,6 +45,9 @@ def is_loopback(host: str | None) -> bool:
 
 def url_problem(url: str) -> str | None:
     """Why a route URL cannot be stored, or None."""
+    path = url[len(MEDIATOR_SCHEME) :] if url.startswith(MEDIATOR_SCHEME) else urlsplit(url).path
+    if any(part in (".", "..") for part in unquote(path).replace("\\", "/").split("/")):
+        return "Route URL must not contain `.` or `..` segments"
     if url.startswith(MEDIATOR_SCHEME):
         rest = url[len(MEDIATOR_SCHEME) :]
         return None if rest.startswith("/r1/") else "A mediator route must name `/r1/...`"
