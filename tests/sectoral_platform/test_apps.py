@@ -25,6 +25,7 @@ def app_files(name: str, namespace: str | None = None) -> dict[str, Any]:
         "index.html": INDEX,
         "app.js": "fetch('/api/me')",
         "css/style.css": "p {}",
+        "data.json": [1],
     }
 
 
@@ -48,6 +49,9 @@ async def test_install_list_serve_and_uninstall(shared_client: httpx.AsyncClient
     assert 'href="http://test/api/me"' in index.text  # __DHIS2_BASE_URL__ filled in
     assert (await c.get(f"/api/apps/{key}")).text == index.text  # the launch page
     assert (await c.get(f"/api/apps/{key}/css/style.css")).text == "p {}"
+    assert (await c.get(f"/api/apps/{key}/data.json")).json() == [1]  # not `/data`
+    unknown = await c.get("/api/apps", params={"key": "no-such-app"})
+    assert unknown.status_code == 404 and unknown.json()["status"] == "ERROR"
     script = await c.get(f"/api/apps/{key}/app.js")
     assert script.headers["content-type"].split(";")[0] in (
         "text/javascript",
