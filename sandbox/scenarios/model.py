@@ -119,6 +119,27 @@ class BasicAuth(Strict):
     password: str
 
 
+class Upload(Strict):
+    """A file sent as multipart/form-data: a repository directory, zipped at run time."""
+
+    zip_dir: str = Field(description="a directory, relative to the repository root")
+    field: str = Field(default="file", min_length=1, description="the form field's name")
+    filename: str | None = Field(default=None, description="default: <directory name>.zip")
+
+    @model_validator(mode="after")
+    def inside_the_repository(self) -> Upload:
+        path = (ROOT / self.zip_dir).resolve()
+        if not path.is_relative_to(ROOT) or not path.is_dir():
+            raise ValueError(
+                f"`upload.zip_dir` {self.zip_dir!r}: no such directory in the repository"
+            )
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.filename or f"{Path(self.zip_dir).name}.zip"
+
+
 class Request(Strict):
     """An HTTP call: to a service by topology name, or through the mediator as a client."""
 
@@ -134,6 +155,7 @@ class Request(Strict):
     json_file: str | None = Field(
         default=None, description="a JSON body from a file, relative to the repository root"
     )
+    upload: Upload | None = None
     subject: str | None = Field(default=None, description="X-DPI-Subject: the caller's token")
     purpose: str | None = Field(default=None, description="X-DPI-Purpose")
     admin: bool = False
@@ -156,8 +178,9 @@ class Request(Strict):
                 )
         if self.path and not self.path.startswith(("/", "${")):
             raise ValueError(f"`path` must start with '/': {self.path!r}")
-        if sum(x is not None for x in (self.json_, self.form, self.json_file)) > 1:
-            raise ValueError("`json`, `json_file` and `form` exclude each other")
+        bodies = (self.json_, self.form, self.json_file, self.upload)
+        if sum(x is not None for x in bodies) > 1:
+            raise ValueError("`json`, `json_file`, `form` and `upload` exclude each other")
         if self.json_file is not None:
             path = (ROOT / self.json_file).resolve()
             if not path.is_relative_to(ROOT) or not path.is_file():

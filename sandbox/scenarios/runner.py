@@ -17,9 +17,10 @@ import httpx
 
 from sandbox.scenarios.checks import check_response, show
 from sandbox.scenarios.loader import LoadedScenario
-from sandbox.scenarios.model import ROOT, BasicAuth, Capture, Step
+from sandbox.scenarios.model import ROOT, BasicAuth, Capture, Step, Upload
 from sandbox.scenarios.paths import resolve
 from sandbox.scenarios.results import Call, RunResult, StepResult, mask_headers
+from sandbox.scenarios.uploads import zip_directory
 from sandbox.scenarios.variables import MissingVariable, builtins, substitute
 from services.kernel.credentials import ADMIN_KEY_HEADER, CLIENT_KEY_HEADER, client_key
 
@@ -64,6 +65,13 @@ def _basic(auth: BasicAuth | None, variables: Mapping[str, Any]) -> httpx.BasicA
     return httpx.BasicAuth(
         str(substitute(auth.username, variables)), str(substitute(auth.password, variables))
     )
+
+
+def _described(upload: Upload | None) -> dict[str, str] | None:
+    """What the trace shows of an upload: the field and the source, not the bytes."""
+    if upload is None:
+        return None
+    return {"upload": upload.field, "filename": upload.name, "zip_dir": upload.zip_dir}
 
 
 class Runner:
@@ -214,6 +222,11 @@ class Runner:
             raw_body = json.loads((ROOT / request.json_file).read_text(encoding="utf-8"))
         body = substitute(raw_body, variables)
         form = substitute(request.form, variables)
+        files = None
+        if request.upload is not None:
+            data = zip_directory(ROOT / request.upload.zip_dir)
+            files = {request.upload.field: (request.upload.name, data, "application/zip")}
+            form = form or None
         query = {k: v for k, v in substitute(request.query, variables).items() if v is not None}
         call = Call(
             method=request.method,
@@ -224,7 +237,7 @@ class Runner:
             trace_id=trace_id,
             x_road_id=x_road_id,
             request_headers=mask_headers(headers),
-            request_body=body if body is not None else form,
+            request_body=body if body is not None else form or _described(request.upload),
             started_at=now_iso(),
         )
         clock = time.perf_counter()
@@ -236,6 +249,7 @@ class Runner:
                 headers=headers,
                 json=body,
                 data=form,
+                files=files,
                 auth=_basic(request.basic_auth, variables),
                 timeout=request.timeout,
             )

@@ -21,9 +21,11 @@ from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
 from services.sectoral_platform.analytics.routes import router as analytics_router
+from services.sectoral_platform.apps.routes import router as apps_router
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
+from services.sectoral_platform.datastore.routes import router as datastore_router
 from services.sectoral_platform.dhis2.web import Dhis2PathMiddleware
 from services.sectoral_platform.errors import ERROR_SHAPE, render_web_message
 from services.sectoral_platform.events.civil import BirthConsumer
@@ -39,6 +41,7 @@ from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
 from services.sectoral_platform.prebody import authenticate_headers
+from services.sectoral_platform.routes_api.routes import router as routes_api_router
 from services.sectoral_platform.runtime import SectoralRuntime
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
@@ -99,11 +102,17 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             facility_registry_router,
             events_router,
             opendata_router,
+            datastore_router,
+            apps_router,
+            routes_api_router,
             metadata_router,
         ],
         error_renderer=render_web_message,
         lifespan=lifespan,
-        body_limits={prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
+        body_limits={
+            **{prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
+            "/api/apps": settings.app_max_bytes + 64 * 1024,  # the bundle and its multipart frame
+        },
         authenticate_headers=authenticate_headers,
         workers=declared(settings, mediator),
     )

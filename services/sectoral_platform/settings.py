@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from services.kernel.settings import ServiceSettings
 
 
@@ -33,3 +35,9 @@ class SectoralSettings(ServiceSettings):
     # events: outbox drain interval (0: only by POST /api/events/outbox/drain), civil events in
     drain_interval_seconds: float = 2.0
     subscribe_civil_events: bool = True
+    # extensions: secrets at rest (route credentials, encrypted dataStore values), app bundles,
+    # Route API targets beyond loopback and the mediator (URL globs, e.g. `https://*.example.org`)
+    secrets_key: str | None = None
+    app_max_bytes: int = 5 * 1024 * 1024
+    app_max_unpacked_bytes: int = 20 * 1024 * 1024
+    route_remote_servers_allowed: list[str] = Field(default_factory=list)

@@ -100,6 +100,32 @@ UNSCOPED = {
     ("GET", "/api/immunisationStatus"): "mediator only, consent checked by the mediator",
     ("POST", "/api/civilRegistration/events"): "mediator only (PUSH delivery)",
 }
+# extensions (issue 21): apps' settings, bundles and routes are not org unit data
+_STORE_PATHS = (
+    ("GET", ""), ("GET", "/{namespace}/keys"), ("GET", "/{namespace}"), ("DELETE", "/{namespace}"),
+    ("GET", "/{namespace}/{key}"), ("GET", "/{namespace}/{key}/metaData"),
+    ("POST", "/{namespace}/{key}"), ("PUT", "/{namespace}/{key}"), ("DELETE", "/{namespace}/{key}"),
+)  # fmt: skip
+_RUN = "proxy: read access to the route or one of its authorities; the target scopes its data"
+_ROUTES = "route metadata, not org unit data: F_ROUTE_* authorities and the route's sharing"
+_APP_ADMIN = "app bundles, not org unit data: M_DHIS_WEB_APP_MANAGEMENT"
+_APP_FILES = "an app's static files: the app's own authority (M_<key>)"
+UNSCOPED |= {
+    **{(m, f"/api/dataStore{t}"): "app settings: namespace protection (apps' authorities)"
+       for m, t in _STORE_PATHS},
+    **{(m, f"/api/userDataStore{t}"): "the caller's own userDataStore entries only"
+       for m, t in _STORE_PATHS},
+    ("POST", "/api/apps"): _APP_ADMIN,
+    ("DELETE", "/api/apps/{key}"): _APP_ADMIN,
+    ("GET", "/api/apps"): "the installed apps the caller's authorities open",
+    ("GET", "/api/apps/{key}"): _APP_FILES,
+    ("GET", "/api/apps/{key}/{path:path}"): _APP_FILES,
+    **{(m, "/api/routes"): _ROUTES for m in ("GET", "POST")},
+    ("GET", "/api/routes/{ident}"): _ROUTES,
+    **{(m, "/api/routes/{uid}"): _ROUTES for m in ("PUT", "DELETE")},
+    **{(m, f"/api/routes/{{ident}}/run{t}"): _RUN
+       for m in ("GET", "POST", "PUT", "PATCH", "DELETE") for t in ("", "/{sub_path:path}")},
+}  # fmt: skip
 
 
 def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, Any], int]]:

@@ -10,12 +10,16 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 _VERSIONED = re.compile(r"^/api/\d{2}(/|$)")
+# paths whose tail is not a DHIS2 resource name: app files and routes' sub-paths stay as sent
+_VERBATIM = re.compile(r"^/api/(apps/[^/]+/|routes/[^/]+/run/)")
 
 
 def normalise_path(path: str) -> str:
     """`/api/42/dataElements.json` -> `/api/dataElements`."""
     if _VERSIONED.match(path):
         path = "/api" + path[len("/api/") + 2 :]
+    if _VERBATIM.match(path):
+        return path
     if path.startswith("/api/") and path.endswith(".json"):
         path = path[: -len(".json")]
     if path.startswith("/api/") and len(path) > len("/api/") and path.endswith("/"):
