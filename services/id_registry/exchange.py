@@ -11,7 +11,7 @@ from services.id_registry.deps import NowDep, SettingsDep
 from services.id_registry.errors import MosipError
 from services.id_registry.identities.models import STATUS_ACTIVE
 from services.id_registry.partners.service import PartnerCache
-from services.id_registry.tokens import issue_token, resolve_token
+from services.id_registry.psuts import issue_token, resolve_token
 from services.kernel.credentials import MediatorDep
 from services.kernel.db import SessionDep
 

@@ -22,7 +22,7 @@ from services.registries.data import routes as data_routes
 from services.registries.errors import error_shape, render
 from services.registries.events import routes as event_routes
 from services.registries.events.drainer import registries_outbox
-from services.registries.facility import routes as facility_routes
+from services.registries.facilities import routes as facilities_routes
 from services.registries.prebody import authenticate_headers
 from services.registries.seed import seed
 from services.registries.settings import RegistriesSettings
@@ -71,8 +71,8 @@ def create_app(
         routers=[
             data_routes.router,
             catalog_routes.router,
-            facility_routes.router,
-            facility_routes.admin,
+            facilities_routes.router,
+            facilities_routes.admin,
             event_routes.router,
         ],
         error_renderer=render,

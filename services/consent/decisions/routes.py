@@ -11,8 +11,6 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.routing import Route
 
-from services.consent.auth import OrgDep
-from services.consent.common import Page
 from services.consent.decisions.models import (
     DecisionAudit,
     DecisionList,
@@ -25,6 +23,8 @@ from services.consent.decisions.service import (
     list_decisions,
     make_decision,
 )
+from services.consent.deps import OrgDep
+from services.consent.ids import Page
 from services.kernel import openapi
 from services.kernel.callers import is_mediator_key
 from services.kernel.credentials import MEDIATOR_KEY_HEADER

@@ -6,7 +6,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.consent.auth import OrgDep
+from services.consent.deps import OrgDep
 from services.consent.fhir.service import to_fhir
 from services.consent.records.service import get_record
 from services.kernel.db import SessionDep

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel
 
 from services.consent.agreements.service import get_agreement
-from services.consent.auth import (
+from services.consent.deps import (
     INDIVIDUAL_HEADER,
     IndividualHeaderDep,
     OptionalIndividualHeaderDep,
     OrgDep,
 )
-from services.consent.common import Page
+from services.consent.ids import Page
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import SignerDep
 from services.consent.records import signatures
@@ -27,12 +27,12 @@ from services.consent.records.models import (
     SignatureEnvelope,
     SignaturePublic,
 )
-from services.consent.records.queries import current_record, list_records
+from services.consent.records.reads import current_record, list_records
 from services.consent.records.service import (
     create_record,
     update_record,
 )
-from services.consent.records.views import signature_public, to_public
+from services.consent.records.wire import signature_public, to_public
 from services.consent.revisions.models import RevisionPublic
 from services.consent.settings import ConsentSettings
 from services.consent.spec_route import SpecRoute

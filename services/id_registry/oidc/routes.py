@@ -17,7 +17,7 @@ from services.id_registry.deps import Clock
 from services.id_registry.oidc import authorize as authorization
 from services.id_registry.oidc import clients, login, page, tokens
 from services.id_registry.oidc.errors import NO_STORE, OAuthRoute, invalid_request
-from services.id_registry.oidc.runtime import IdaAccess, Oidc, OidcSettings
+from services.id_registry.oidc.provider import IdaAccess, Oidc, OidcSettings
 from services.kernel.db import Database
 from services.kernel.runtime import kernel_state
 from services.kernel.time import as_utc

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from services.kernel.errors import BadRequest, NotFound
 from services.registries.catalog import schema as schemas
 from services.registries.catalog.models import Registry
-from services.registries.data import query as q
+from services.registries.data import content as q
 from services.registries.data import views
 from services.registries.data.models import Record
 

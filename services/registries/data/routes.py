@@ -12,13 +12,13 @@ from services.kernel.db import SessionDep
 from services.kernel.errors import BadRequest, NotFound
 from services.kernel.openapi import errors
 from services.kernel.time import iso_micros_z
-from services.registries.auth import CallerDep
 from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
 from services.registries.catalog.service import get_registry, registries_for_usage
 from services.registries.data import reads, service
 from services.registries.data.models import QueryBody, QueryWriteBody, WriteBody
 from services.registries.data.usage import pairs, record_reads, usage
+from services.registries.deps import CallerDep
 from services.registries.links import public_url
 
 router = APIRouter(prefix="/data", tags=["Registry data query API"])

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from services.kernel.time import iso_micros_z
 from services.registries.catalog.builtin import FACILITY_VIEW
 from services.registries.catalog.models import Registry
-from services.registries.facility.models import Place
+from services.registries.facilities.models import Place
 
 
 @dataclass(frozen=True, slots=True)
