@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from services.kernel.callers import is_mediator_key
 from services.kernel.credentials import same_secret
@@ -59,6 +59,18 @@ async def require_mediator(
     """The kernel's mediator check, as a coroutine: the decision path skips a thread hop."""
     if not is_mediator_key(x_dpi_mediator_key, request.app.state.settings.sandbox_secret):
         raise Unauthorized("Only the interoperability layer may call this.", code="mediator-only")
+
+
+class Page:
+    """`offset`/`limit` query parameters of the spec's LIST operations."""
+
+    def __init__(
+        self,
+        offset: Annotated[int, Query(ge=0, description="Index of the first resource")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000, description="Number of resources")] = 100,
+    ) -> None:
+        self.offset = offset
+        self.limit = limit
 
 
 OrgDep = Annotated[None, Depends(require_org)]

@@ -1,15 +1,10 @@
-"""Shared helpers of the consent service: ids, time, canonical JSON, hashing, paging."""
+"""The consent service's ids: random and time-ordered UUIDs, and checking a presented one."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 import uuid
-from typing import Annotated, Any
-
-import orjson
-from fastapi import Query
 
 from services.kernel.errors import BadRequest
 
@@ -41,29 +36,3 @@ def check_id(value: str, what: str = "id") -> str:
         raise BadRequest(
             f"Malformed {what}: {value!r} is not a UUID.", code="malformed-id"
         ) from None
-
-
-def canonical_json(value: Any) -> str:
-    """Deterministic JSON (sorted keys, no spaces): what hashes and signatures are taken over."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def sha1_hex(text: str) -> str:
-    # The Consent BB spec names SHA-1 for revision hashes; kept for interoperability.
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class Page:
-    """`offset`/`limit` query parameters of the spec's LIST operations."""
-
-    def __init__(
-        self,
-        offset: Annotated[int, Query(ge=0, description="Index of the first resource")] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000, description="Number of resources")] = 100,
-    ) -> None:
-        self.offset = offset
-        self.limit = limit

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.consent.deps import OrgDep
-from services.consent.ids import Page, check_id
+from services.consent.deps import OrgDep, Page
+from services.consent.ids import check_id
 from services.consent.records.models import ConsentRecordPublic
 from services.consent.records.reads import list_records, record_revision
 from services.consent.records.service import get_record

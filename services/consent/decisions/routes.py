@@ -23,8 +23,7 @@ from services.consent.decisions.service import (
     list_decisions,
     make_decision,
 )
-from services.consent.deps import OrgDep
-from services.consent.ids import Page
+from services.consent.deps import OrgDep, Page
 from services.kernel import openapi
 from services.kernel.callers import is_mediator_key
 from services.kernel.credentials import MEDIATOR_KEY_HEADER

@@ -13,8 +13,8 @@ from services.consent.deps import (
     IndividualHeaderDep,
     OptionalIndividualHeaderDep,
     OrgDep,
+    Page,
 )
-from services.consent.ids import Page
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import SignerDep
 from services.consent.records import signatures

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from services.consent.agreements.service import agreement_revision, get_agreement
-from services.consent.ids import canonical_json, new_id, sha256_hex
+from services.consent.hashing import canonical_json, sha256_hex
+from services.consent.ids import new_id
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import Signer
 from services.consent.records.models import (
