@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlmodel import Field, Session, SQLModel
 
-from services.id_registry.deps import NowDep, SettingsDep
+from services.id_registry.deps import NowDep, RuntimeDep, SettingsDep
 from services.id_registry.errors import MosipError
 from services.id_registry.identities.models import STATUS_ACTIVE
 from services.id_registry.partners.service import PartnerCache
@@ -69,7 +69,7 @@ def exchange(
 @router.post("/token-exchange", summary="Translate a partner's PSUT into other partners' PSUTs")
 def token_exchange(
     data: TokenExchangeRequest,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -77,7 +77,7 @@ def token_exchange(
 ) -> TokenExchangeResponse:
     return exchange(
         session=session,
-        cache=request.app.state.partners,
+        cache=runtime.partners,
         data=data,
         secret=settings.token_secret(),
         now=now,

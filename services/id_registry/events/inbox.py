@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, select
 
-from services.id_registry.deps import NowDep, SettingsDep
+from services.id_registry.deps import NowDep, RuntimeDep, SettingsDep
 from services.id_registry.errors import MosipError
 from services.id_registry.identities import service as identities
 from services.id_registry.identities.models import STATUS_DEACTIVATED, Identity, IdentityCreate
@@ -93,7 +93,7 @@ def on_death(*, session: Session, death: Death, secret: bytes, now: datetime) ->
 @router.post("/inbox", summary="Receive civil registration events (PUSH from the mediator)")
 def inbox(
     item: EventItem,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -116,8 +116,6 @@ def inbox(
         where = ".".join(str(part) for part in first["loc"])
         raise MosipError("IDA-MLC-009", f"Invalid Input Parameter - event.{where}") from None
     if outcome in ("enrolled", "deactivated"):
-        request.app.state.people.invalidate()
-        drainer = getattr(request.app.state, "drainer", None)
-        if drainer is not None:
-            drainer.notify()
+        runtime.people.invalidate()
+        runtime.drainer.notify()
     return {"eventId": item.id or "", "outcome": outcome}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter, Query
 
-from fastapi import APIRouter, Query, Request
-
+from services.id_registry.deps import RuntimeDep
 from services.id_registry.events.models import OutboxEventPublic
 from services.id_registry.events.service import list_outbox
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
-from services.kernel.outbox import Outbox
 
 router = APIRouter(prefix="/v1/events", tags=["events (admin)"])
 
@@ -26,6 +24,5 @@ def outbox(
 
 
 @router.post("/outbox/drain", summary="Publish pending events now")
-async def drain(request: Request, _: AdminDep) -> dict[str, int]:
-    drainer: Outbox[Any] = request.app.state.drainer
-    return {"published": await drainer.drain_once()}
+async def drain(runtime: RuntimeDep, _: AdminDep) -> dict[str, int]:
+    return {"published": await runtime.drainer.drain_once()}
