@@ -8,7 +8,7 @@ from datetime import datetime
 
 from services.id_registry.controls.models import ExpectationPublic
 from services.id_registry.errors import error_item
-from services.id_registry.hashes import reference
+from services.id_registry.hashing import reference
 from services.id_registry.ida import store
 from services.id_registry.ida.checks import match_demographics, resolve_individual, verify_otp
 from services.id_registry.ida.envelope import Demographics
