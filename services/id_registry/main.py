@@ -16,7 +16,6 @@ from services.id_registry.events.drainer import id_registry_outbox
 from services.id_registry.events.inbox import BIRTH, DEATH
 from services.id_registry.events.inbox import router as inbox_router
 from services.id_registry.events.routes import router as events_router
-from services.id_registry.exchange import router as exchange_router
 from services.id_registry.ida import store
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.routes import router as ida_router
@@ -27,6 +26,7 @@ from services.id_registry.oidc.routes import router as oidc_router
 from services.id_registry.partners.routes import router as partners_router
 from services.id_registry.partners.service import PartnerCache
 from services.id_registry.prebody import authenticate_headers
+from services.id_registry.psuts.routes import router as psuts_router
 from services.id_registry.runtime import Clock, IdRegistryRuntime
 from services.id_registry.seed import seed
 from services.id_registry.settings import IdRegistrySettings
@@ -123,7 +123,7 @@ def create_app(
             vids_router,
             identities_router,
             partners_router,
-            exchange_router,
+            psuts_router,
             controls_router,
             events_router,
             inbox_router,
