@@ -13,8 +13,8 @@ from services.id_registry.controls.routes import router as controls_router
 from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.errors import error_shape, mosip_errors
 from services.id_registry.events.drainer import id_registry_outbox
-from services.id_registry.events.inbox import BIRTH, DEATH
-from services.id_registry.events.inbox import router as inbox_router
+from services.id_registry.events.models import BIRTH, DEATH
+from services.id_registry.events.routes import inbox_router
 from services.id_registry.events.routes import router as events_router
 from services.id_registry.ida import store
 from services.id_registry.ida.commits import GroupCommit
