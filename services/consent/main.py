@@ -22,14 +22,14 @@ from services.consent.prebody import authenticate_headers
 from services.consent.receipts import routes as receipts
 from services.consent.receipts.keys import Signer
 from services.consent.records import routes as records
+from services.consent.runtime import ConsentRuntime
 from services.consent.seed import seed
 from services.consent.settings import ConsentSettings
 from services.consent.webhooks import routes as webhooks
 from services.consent.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
-from services.kernel.db import Database
-from services.kernel.runtime import kernel_state
+from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 
 SERVICE = "consent"
@@ -41,16 +41,17 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database: Database = app.state.database
-        app.state.signer = Signer.load_or_create(settings.data_dir)
+        database = kernel_state(app).database
+        signer = Signer.load_or_create(settings.data_dir)
         if settings.seed and kernel_state(app).schema_ready:
             with database.session() as session:
                 seed(session, settings)
-        app.state.decision_log = DecisionLog(DecisionStore(database.engine))
+        decision_log = DecisionLog(DecisionStore(database.engine))
+        set_runtime(app, ConsentRuntime(settings, database, signer, decision_log))
         try:
             yield
         finally:
-            await app.state.decision_log.stop()
+            await decision_log.stop()
 
     app = create_service_app(
         settings=settings,

@@ -8,12 +8,11 @@ import logging
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.consent.decisions.log import DecisionLog
+from services.consent.runtime import ConsentRuntime
 from services.consent.seed import seed
 from services.consent.settings import ConsentSettings
 from services.consent.webhooks.service import deliver_due
-from services.kernel.db import Database
-from services.kernel.runtime import kernel_state
+from services.kernel.runtime import kernel_state, runtime_of
 from services.kernel.workers import Every, UntilDone, Worker, WorkerFactory
 
 log = logging.getLogger("dpi.consent.workers")
@@ -29,7 +28,7 @@ def declared(settings: ConsentSettings) -> list[WorkerFactory]:
 
     def webhooks(app: FastAPI) -> Worker:
         """Delivers due webhook events every `webhook_interval` seconds."""
-        database: Database = app.state.database
+        database = kernel_state(app).database
 
         async def step() -> None:
             try:
@@ -45,7 +44,7 @@ def declared(settings: ConsentSettings) -> list[WorkerFactory]:
         already when it had one."""
         if not settings.seed or kernel_state(app).schema_ready:
             return None
-        database: Database = app.state.database
+        database = kernel_state(app).database
 
         async def step() -> None:
             if not kernel_state(app).schema_ready:
@@ -58,7 +57,7 @@ def declared(settings: ConsentSettings) -> list[WorkerFactory]:
 
     def checkpoints(app: FastAPI) -> Worker | None:
         """On SQLite, checkpoints the decision log's WAL aside from its commits."""
-        decisions: DecisionLog = app.state.decision_log
+        decisions = runtime_of(app, ConsentRuntime).decision_log
         if not decisions.store.dialect.is_sqlite:
             return None
 

@@ -11,33 +11,32 @@ from fastapi import FastAPI
 from services.id_registry.base import Base
 from services.id_registry.controls.routes import router as controls_router
 from services.id_registry.controls.service import ExpectationCache
-from services.id_registry.deps import Clock
 from services.id_registry.errors import error_shape, mosip_errors
 from services.id_registry.events.drainer import id_registry_outbox
-from services.id_registry.events.inbox import BIRTH, DEATH
-from services.id_registry.events.inbox import router as inbox_router
+from services.id_registry.events.models import BIRTH, DEATH
+from services.id_registry.events.routes import inbox_router
 from services.id_registry.events.routes import router as events_router
-from services.id_registry.exchange import router as exchange_router
 from services.id_registry.ida import store
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.routes import router as ida_router
-from services.id_registry.ida.runtime import IdaRuntime
 from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
+from services.id_registry.oidc.provider import Oidc
 from services.id_registry.oidc.routes import router as oidc_router
 from services.id_registry.partners.routes import router as partners_router
 from services.id_registry.partners.service import PartnerCache
 from services.id_registry.prebody import authenticate_headers
+from services.id_registry.psuts.routes import router as psuts_router
+from services.id_registry.runtime import Clock, IdRegistryRuntime
 from services.id_registry.seed import seed
 from services.id_registry.settings import IdRegistrySettings
 from services.id_registry.vids.routes import router as vids_router
 from services.id_registry.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
-from services.kernel.db import Database
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
 from services.kernel.outbox import Pacing
-from services.kernel.runtime import kernel_state
+from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
 
@@ -65,33 +64,21 @@ def create_app(
     background = run_drainer and settings.publish_events
     subscriptions_wanted = settings.subscribe_civil_events
 
+    partners, expectations, people = PartnerCache(), ExpectationCache(), PersonCache()
+    secret, recorded_tokens = settings.token_secret(), set[str]()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database: Database = app.state.database
-        app.state.db_limiter = CapacityLimiter(8)
-        app.state.statements = store.statements(database.engine.dialect)
+        database = kernel_state(app).database
         loop_connection = database.engine.raw_connection() if database.is_sqlite else None
-        app.state.group_commit = None
+        group_commit = None
         if loop_connection is not None:
             driver = loop_connection.dbapi_connection
             assert driver is not None
             # IDA's group commits checkpoint the WAL: every 16 MB rather than SQLite's 4 MB
             # blocks the event loop a quarter as often, for pages written a few times between.
             driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
-            app.state.group_commit = GroupCommit(driver)
-        app.state.ida = IdaRuntime(
-            settings=settings,
-            database=database,
-            partners=app.state.partners,
-            expectations=app.state.expectations,
-            clock=clock,
-            secret=app.state.token_secret,
-            recorded_tokens=app.state.recorded_tokens,
-            people=app.state.people,
-            statements=app.state.statements,
-            group_commit=app.state.group_commit,
-            limiter=app.state.db_limiter,
-        )
+            group_commit = GroupCommit(driver)
         if settings.seed_on_start and kernel_state(app).schema_ready:
 
             def run_seed() -> None:
@@ -99,16 +86,29 @@ def create_app(
                     seed(session=session, settings=settings, now=as_utc(clock()))
 
             await to_thread.run_sync(run_seed)
-        app.state.drainer = id_registry_outbox(
-            database=database,
-            mediator=mediator,
-            clock=clock,
-            pacing=Pacing(settings.drain_interval_seconds, settings.drain_max_backoff_seconds),
-        )
         subscriptions = civil_subscriptions() if settings.subscribe_civil_events else []
-        app.state.subscriber = Subscriber(
-            mediator, subscriptions, retry=settings.drain_interval_seconds
+        runtime = IdRegistryRuntime(
+            settings=settings,
+            database=database,
+            clock=clock,
+            partners=partners,
+            expectations=expectations,
+            secret=secret,
+            recorded_tokens=recorded_tokens,
+            people=people,
+            statements=store.statements(database.engine.dialect),
+            group_commit=group_commit,
+            limiter=CapacityLimiter(8),
+            oidc=Oidc.from_environment(),
+            drainer=id_registry_outbox(
+                database=database,
+                mediator=mediator,
+                clock=clock,
+                pacing=Pacing(settings.drain_interval_seconds, settings.drain_max_backoff_seconds),
+            ),
+            subscriber=Subscriber(mediator, subscriptions, retry=settings.drain_interval_seconds),
         )
+        set_runtime(app, runtime)
         try:
             yield
         finally:
@@ -123,7 +123,7 @@ def create_app(
             vids_router,
             identities_router,
             partners_router,
-            exchange_router,
+            psuts_router,
             controls_router,
             events_router,
             inbox_router,
@@ -136,12 +136,6 @@ def create_app(
         workers=declared(background=background, subscriptions=subscriptions_wanted),
     )
     openapi.install(app, error_shape)
-    app.state.clock = clock
-    app.state.partners = PartnerCache()
-    app.state.expectations = ExpectationCache()
-    app.state.token_secret = settings.token_secret()
-    app.state.recorded_tokens = set()
-    app.state.people = PersonCache()
     return app
 
 

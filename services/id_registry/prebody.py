@@ -7,6 +7,7 @@ import hmac
 from starlette.types import Scope
 
 from services.id_registry.errors import MosipError
+from services.id_registry.runtime import IdRegistryRuntime
 from services.kernel.errors import DomainError
 from services.kernel.prebody import (
     admin_key_valid,
@@ -14,6 +15,7 @@ from services.kernel.prebody import (
     mediator_key_valid,
     mediator_required,
 )
+from services.kernel.runtime import runtime_of
 
 IDA_PREFIX = "/idauthentication/v1/"
 # OpenID Connect: the client authenticates inside the form (client_assertion), the user by OTP
@@ -29,7 +31,7 @@ async def authenticate_headers(scope: Scope) -> DomainError | None:
         return None
     if path.startswith(IDA_PREFIX):
         parts = path[len(IDA_PREFIX) :].split("/")
-        expected: str = scope["app"].state.settings.misp_license_key
+        expected = runtime_of(scope["app"], IdRegistryRuntime).settings.misp_license_key
         if len(parts) != 4 or hmac.compare_digest(parts[1].encode(), expected.encode()):
             return None  # no such route (a 404, body unread) or the right licence key
         return MosipError("IDA-MPA-007", status_code=401)

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, func, select
 
 from services.id_registry.base import Base
-from services.id_registry.deps import hash_secret
 from services.id_registry.errors import MosipError
+from services.id_registry.hashing import hash_secret
 from services.id_registry.identities.models import Identity, IdentityCreate
 from services.id_registry.identities.service import enrol
 from services.id_registry.partners.models import Partner, Policy

@@ -65,7 +65,6 @@ def create_service_app(
         otel.start_exporter(spec.name, engines=[database.engine])
         kernel._database = database
         kernel.schema_ready = _try_create_schema(database)
-        app.state.database = database  # until every service reads kernel_state(app).database
         try:
             if lifespan is None:
                 async with _running(app, workers):
@@ -93,7 +92,6 @@ def create_service_app(
         authenticate_headers=authenticate_headers,
     )
     app.state.kernel = kernel
-    app.state.settings = settings  # until every service reads kernel_state(app).settings
     app.add_middleware(
         RequestLimitsMiddleware,
         limits=limits,

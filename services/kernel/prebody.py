@@ -8,6 +8,7 @@ from starlette.types import Scope
 
 from services.kernel.credentials import mediator_key
 from services.kernel.errors import Unauthorized
+from services.kernel.runtime import kernel_state
 
 
 def header(scope: Scope, name: str) -> str | None:
@@ -25,7 +26,7 @@ def _matches(presented: str | None, expected: str) -> bool:
 
 def admin_key_valid(scope: Scope) -> bool:
     """`X-DPI-Admin-Key: <key>` or `Authorization: Bearer <key>`, as `require_admin` takes it."""
-    expected: str = scope["app"].state.settings.admin_key
+    expected: str = kernel_state(scope["app"]).settings.admin_key
     presented = header(scope, "x-dpi-admin-key")
     authorization = header(scope, "authorization")
     if presented is None and authorization and authorization.lower().startswith("bearer "):
@@ -34,7 +35,7 @@ def admin_key_valid(scope: Scope) -> bool:
 
 
 def mediator_key_valid(scope: Scope) -> bool:
-    secret: str = scope["app"].state.settings.sandbox_secret
+    secret: str = kernel_state(scope["app"]).settings.sandbox_secret
     return _matches(header(scope, "x-dpi-mediator-key"), mediator_key(secret))
 
 

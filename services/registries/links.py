@@ -9,14 +9,17 @@ from __future__ import annotations
 from starlette.datastructures import URL
 from starlette.requests import Request
 
+from services.kernel.runtime import runtime_of
 from services.kernel.topology import service_url
+from services.registries.runtime import RegistriesRuntime
 
 
 def public_base(request: Request, prefix: str) -> str:
     """The base that `prefix` (e.g. `/fhir`) is reached at by this request's caller."""
     service = request.headers.get("x-road-service", "")
     if service.count("/") == 4 and all(service.split("/")):
-        mediator = request.app.state.settings.mediator_url or service_url("interop_layer")
+        configured = runtime_of(request.app, RegistriesRuntime).settings.mediator_url
+        mediator = configured or service_url("interop_layer")
         return f"{mediator.rstrip('/')}/r1/{service}"
     return str(request.base_url).rstrip("/") + prefix
 

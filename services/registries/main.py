@@ -11,10 +11,9 @@ from fastapi import FastAPI
 
 from services.kernel import openapi
 from services.kernel.app import create_service_app
-from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Pacing
-from services.kernel.runtime import kernel_state
+from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.registries.base import Base
 from services.registries.catalog import routes as catalog_routes
@@ -22,8 +21,9 @@ from services.registries.data import routes as data_routes
 from services.registries.errors import error_shape, render
 from services.registries.events import routes as event_routes
 from services.registries.events.drainer import registries_outbox
-from services.registries.facility import routes as facility_routes
+from services.registries.facilities import routes as facilities_routes
 from services.registries.prebody import authenticate_headers
+from services.registries.runtime import RegistriesRuntime
 from services.registries.seed import seed
 from services.registries.settings import RegistriesSettings
 from services.registries.workers import SeedWhenReachable, declared
@@ -42,13 +42,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database: Database = app.state.database
-        app.state.drainer = None
-        app.state.seeder = None
+        database = kernel_state(app).database
+        runtime = RegistriesRuntime(settings, database)
         if kernel_state(app).schema_ready:
             seed(database, settings)
         else:
-            app.state.seeder = SeedWhenReachable(database, settings)
+            runtime.seeder = SeedWhenReachable(database, settings)
         if settings.outbox_enabled:
             mediator = MediatorClient(
                 SERVICE,
@@ -56,13 +55,14 @@ def create_app(
                 base_url=settings.mediator_url,
                 transport=mediator_transport,
             )
-            app.state.drainer = registries_outbox(
+            runtime.drainer = registries_outbox(
                 database=database,
                 mediator=mediator,
                 pacing=Pacing(
                     settings.outbox_interval, settings.outbox_max_backoff, settings.outbox_batch
                 ),
             )
+        set_runtime(app, runtime)
         yield
 
     app = create_service_app(
@@ -71,8 +71,8 @@ def create_app(
         routers=[
             data_routes.router,
             catalog_routes.router,
-            facility_routes.router,
-            facility_routes.admin,
+            facilities_routes.router,
+            facilities_routes.admin,
             event_routes.router,
         ],
         error_renderer=render,

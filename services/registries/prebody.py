@@ -7,7 +7,7 @@ from starlette.types import Scope
 
 from services.kernel.errors import DomainError
 from services.kernel.prebody import admin_key_valid, admin_required, header
-from services.registries.auth import require_caller
+from services.registries.deps import require_caller
 
 _CALLER_HEADERS = (
     "authorization",

@@ -7,8 +7,8 @@ import logging
 from services.kernel.db import Database
 from services.registries.catalog.builtin import builtin_registries
 from services.registries.catalog.service import save_registry
-from services.registries.facility import service as facility_service
-from services.registries.facility.generator import size_for
+from services.registries.facilities import service as facility_service
+from services.registries.facilities.generator import size_for
 from services.registries.settings import RegistriesSettings
 
 log = logging.getLogger("dpi.registries")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.kernel.db import Database
-from services.kernel.outbox import Outbox
-from services.kernel.workers import WorkerFactory
+from services.kernel.runtime import runtime_of
+from services.kernel.workers import Worker, WorkerFactory
+from services.registries.runtime import RegistriesRuntime
 from services.registries.seed import seed
 from services.registries.settings import RegistriesSettings
 
@@ -43,12 +43,10 @@ class SeedWhenReachable:
 def declared() -> list[WorkerFactory]:
     """The seeder when start-up found no database, the outbox when it is enabled."""
 
-    def seeder(app: FastAPI) -> SeedWhenReachable | None:
-        waiting: SeedWhenReachable | None = app.state.seeder
-        return waiting
+    def seeder(app: FastAPI) -> Worker | None:
+        return runtime_of(app, RegistriesRuntime).seeder
 
-    def outbox(app: FastAPI) -> Outbox[Any] | None:
-        drainer: Outbox[Any] | None = app.state.drainer
-        return drainer
+    def outbox(app: FastAPI) -> Worker | None:
+        return runtime_of(app, RegistriesRuntime).drainer
 
     return [seeder, outbox]

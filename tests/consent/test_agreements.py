@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from services.consent.revisions.models import Revision
+from services.kernel.runtime import kernel_state
 from tests.consent.conftest import CASH_TRANSFER_ID, ORG, RECORD, SCHOOL_ENROLMENT_ID
 
 pytestmark = pytest.mark.anyio
@@ -77,7 +78,7 @@ async def test_revision_hash_chain_and_tamper_detection(consent):
     assert [r["id"] for r in chain.json()["revisions"]] == [r["id"] for r in revisions]
     assert chain.json()["revisions"][0]["successor"]["id"] == revisions[1]["id"]
 
-    with consent.app.state.database.session() as session:  # someone edits history in place
+    with kernel_state(consent.app).database.session() as session:  # someone edits history in place
         tampered = revisions[1]["serializedSnapshot"].replace("1.1.0", "9.9.9")
         session.execute(
             update(Revision)

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.consent.runtime import ConsentRuntime
+from services.kernel.runtime import kernel_state, runtime_of
 from tests.consent.conftest import CASH_TRANSFER_ID, MEDIATOR, ORG, SOCIAL
 
 pytestmark = pytest.mark.anyio
@@ -82,7 +84,7 @@ async def test_expiry_takes_effect_without_any_write(consent):
     record_id = (await consent.consent("tok-lapse"))["consentRecord"]["id"]
     assert (await consent.decide("tok-lapse"))["decision"] == "permit"
     past = datetime.now(UTC) - timedelta(seconds=1)
-    with consent.app.state.database.session() as session:  # time passing, simulated
+    with kernel_state(consent.app).database.session() as session:  # time passing, simulated
         session.execute(
             update(ConsentRecord).where(ConsentRecord.id == record_id).values(consent_expiry=past)
         )
@@ -173,7 +175,7 @@ async def test_every_decision_is_listed_for_audit(consent):
 async def test_a_decision_that_cannot_be_stored_is_not_given(consent, monkeypatch):
     await consent.individual("tok-unstored")
     await consent.consent("tok-unstored")
-    store = consent.app.state.decision_log.store
+    store = runtime_of(consent.app, ConsentRuntime).decision_log.store
 
     def broken(entries):
         raise RuntimeError("disk full")

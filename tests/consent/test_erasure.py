@@ -7,6 +7,7 @@ from services.consent.decisions.models import Decision
 from services.consent.receipts.models import Receipt
 from services.consent.revisions.models import Revision
 from services.consent.webhooks.models import WebhookDelivery
+from services.kernel.runtime import kernel_state
 from tests.consent.conftest import ORG, RECORD
 
 pytestmark = pytest.mark.anyio
@@ -44,7 +45,7 @@ async def test_forget_removes_personal_data_and_keeps_the_trail(consent):
     assert len(chain["revisions"]) == 2 and chain["chainValid"] is True
     assert all(r["authorizedByIndividual"] is None for r in chain["revisions"])
 
-    with consent.app.state.database.session() as session:
+    with kernel_state(consent.app).database.session() as session:
         dump = " ".join(
             str(row)
             for model in (Revision, Receipt, Decision, WebhookDelivery)

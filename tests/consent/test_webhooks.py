@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from services.consent.webhooks.models import WebhookDelivery
 from services.consent.webhooks.service import deliver_due
+from services.kernel.runtime import kernel_state
 from tests.consent.conftest import ORG
 
 pytestmark = pytest.mark.anyio
@@ -71,7 +72,7 @@ async def test_events_wait_for_the_receiver_and_are_signed(consent):
 
     receiver = Receiver()
     transport = httpx.MockTransport(receiver.handler)
-    database = consent.app.state.database
+    database = kernel_state(consent.app).database
     with database.session() as session:
         assert await deliver_due(session, max_attempts=5, transport=transport) == 0
     with database.session() as session:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.consent.main import create_app
+from services.consent.runtime import ConsentRuntime
 from services.consent.settings import ConsentSettings
-from services.kernel.runtime import kernel_state
+from services.kernel.runtime import kernel_state, runtime_of
 from services.kernel.testing import serve_in_process
 from tests.consent.conftest import Consent
 
@@ -17,7 +18,7 @@ async def test_webhooks_and_checkpoints_run_as_workers(consent: Consent) -> None
     names = kernel_state(consent.app).workers.names
     assert "webhook-delivery" in names
     assert "consent-seed" not in names  # the schema was there at start-up: seeded already
-    sqlite = consent.app.state.decision_log.store.dialect.is_sqlite
+    sqlite = runtime_of(consent.app, ConsentRuntime).decision_log.store.dialect.is_sqlite
     assert ("decision-log-checkpoints" in names) is sqlite
 
 

@@ -21,7 +21,7 @@ from sqlmodel import select
 from services.id_registry.ida.models import AuthAudit
 from services.id_registry.oidc.clients import SEED_CLIENT_ID, SEED_KEY_FILE, SEED_REDIRECT_URIS
 from services.id_registry.oidc.models import OidcTransaction
-from services.kernel.db import Database
+from services.kernel.runtime import kernel_state
 from tests.id_registry.conftest import ADMIN, FakeClock
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -84,7 +84,7 @@ class Oidc:
         return str(self.config["token_endpoint"])
 
     def count(self, model: Any, **where: Any) -> int:
-        database: Database = self.app.state.database
+        database = kernel_state(self.app).database
         with database.session() as session:
             query = select(func.count()).select_from(model)
             for name, value in where.items():

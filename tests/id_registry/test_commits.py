@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from services.id_registry.main import create_app
+from services.id_registry.runtime import IdRegistryRuntime
 from services.id_registry.settings import IdRegistrySettings
+from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.conftest import USE_POSTGRES
 from tests.id_registry.conftest import ADMIN, auth, codes, demo_of, envelope, ida_path, people
@@ -38,7 +40,8 @@ async def test_concurrent_attempts_are_each_audited(make_app):
             rows = await audited(client, f"CROWD{i:03d}")
             assert [(r["status"], r["authTypes"]) for r in rows] == [("success", ["demo"])]
         if not USE_POSTGRES:
-            commits = app.state.group_commit
+            commits = runtime_of(app, IdRegistryRuntime).group_commit
+            assert commits is not None
             assert commits.members >= len(bodies) and commits.commits < commits.members
 
 
@@ -71,7 +74,8 @@ async def test_a_failed_commit_answers_503_and_keeps_nothing(make_app):
     async with serve_in_process(app) as client:
         person = (await people(client))[0]
         otp = await request_otp(client, person["UIN"], txn="FAIL000001")
-        commits = app.state.group_commit
+        commits = runtime_of(app, IdRegistryRuntime).group_commit
+        assert commits is not None
         healthy = commits.connection
         commits.connection = FailingCommit(healthy, failures=2)
         body = envelope(person["UIN"], txn="FAIL000001", otp=otp)

@@ -9,8 +9,10 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from services.id_registry.runtime import IdRegistryRuntime
 from services.kernel.credentials import client_key
 from services.kernel.http import make_client
+from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.id_registry.conftest import ADMIN, auth, demo_of, envelope, people
 
@@ -89,7 +91,8 @@ async def test_enrolment_event_carries_per_sector_tokens_never_the_uin(make_app)
 async def test_nothing_is_lost_while_the_mediator_is_down(make_app):
     mediator = FakeMediator()
     async with serve_in_process(make_app(publisher=mediator.client)) as client:
-        drainer = client._transport.app.state.drainer  # type: ignore[attr-defined]
+        app = client._transport.app  # type: ignore[attr-defined]
+        drainer = runtime_of(app, IdRegistryRuntime).drainer
         person = (await people(client))[0]
         await client.post("/v1/identities", json=NEWBORN, headers=ADMIN)
         await client.post(

@@ -6,8 +6,10 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from services.id_registry.runtime import IdRegistryRuntime
 from services.kernel.credentials import client_key, mediator_key
 from services.kernel.http import make_client
+from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.id_registry.conftest import ADMIN, codes
 
@@ -104,7 +106,8 @@ async def test_the_id_system_subscribes_to_civil_events(make_app):
         return make_client("http://mediator", transport=httpx.ASGITransport(app=mediator))
 
     async with serve_in_process(make_app(publisher=publisher)) as client:
-        subscriber = client._transport.app.state.subscriber  # type: ignore[attr-defined]
+        app = client._transport.app  # type: ignore[attr-defined]
+        subscriber = runtime_of(app, IdRegistryRuntime).subscriber
         assert await subscriber.ensure() is True
         assert await subscriber.ensure() is True  # done once
     assert [name for name, _, _ in seen] == ["birth-registered", "death-registered"]

@@ -9,6 +9,8 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from services.id_registry.main import create_app
+from services.id_registry.runtime import IdRegistryRuntime
+from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.id_registry.conftest import ADMIN, auth, demo_of, envelope, people
 from tests.id_registry.oidc_support import (
@@ -192,7 +194,10 @@ async def test_signing_key_and_tokens_survive_a_restart(oidc, clock):
     tokens = await oidc.tokens(seeded_rp(), person["UIN"])
     before = (await oidc.http.get("/.well-known/jwks.json")).json()
     restarted = create_app(
-        oidc.app.state.settings, clock=clock, run_drainer=False, configure_logs=False
+        runtime_of(oidc.app, IdRegistryRuntime).settings,
+        clock=clock,
+        run_drainer=False,
+        configure_logs=False,
     )
     async with serve_in_process(restarted) as http:
         assert (await http.get("/.well-known/jwks.json")).json() == before

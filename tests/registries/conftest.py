@@ -13,8 +13,8 @@ from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
 from services.registries.base import Base
-from services.registries.facility.generator import size_for
-from services.registries.facility.service import seed
+from services.registries.facilities.generator import size_for
+from services.registries.facilities.service import seed
 from services.registries.main import create_app
 from services.registries.settings import SANDBOX_API_KEY, RegistriesSettings
 from tests.conftest import scratch_database

@@ -26,7 +26,7 @@ from fhirclient.models.organization import (  # type: ignore[import-untyped]
 )
 
 from services.kernel.testing import serve_in_process
-from services.registries.facility import fhir
+from services.registries.facilities import fhir
 from services.registries.main import create_app
 from services.registries.settings import RegistriesSettings
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from services.registries.facility.generator import generate, size_for
+from services.registries.facilities.generator import generate, size_for
 
 
 def test_sizes_and_hierarchy():

@@ -108,7 +108,7 @@ def test_the_other_services_take_no_regex_from_callers() -> None:
     }
     assert dynamic == {
         "interop_layer/directory.py: re2.compile(path_regex(path))",
-        "registries/data/query.py: re2.compile(search, _RE2_OPTIONS)",
+        "registries/data/content.py: re2.compile(search, _RE2_OPTIONS)",
     }
 
 

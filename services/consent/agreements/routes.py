@@ -17,8 +17,7 @@ from services.consent.agreements.service import (
     public_agreement,
     update_agreement,
 )
-from services.consent.auth import OrgDep
-from services.consent.common import Page
+from services.consent.deps import OrgDep, Page
 from services.consent.revisions.models import RevisionPublic
 from services.consent.spec_route import SpecRoute
 from services.kernel.db import SessionDep

@@ -12,7 +12,7 @@ from services.consent.agreements.models import (
     DataAgreementLifecycle,
     DataAgreementPublic,
 )
-from services.consent.common import check_id, new_id
+from services.consent.ids import check_id, new_id
 from services.consent.policies.models import Policy
 from services.consent.policies.service import get_policy
 from services.consent.revisions.models import Revision

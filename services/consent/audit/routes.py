@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.consent.auth import OrgDep
-from services.consent.common import Page, check_id
+from services.consent.deps import OrgDep, Page
+from services.consent.ids import check_id
 from services.consent.records.models import ConsentRecordPublic
-from services.consent.records.queries import list_records, record_revision
+from services.consent.records.reads import list_records, record_revision
 from services.consent.records.service import get_record
-from services.consent.records.views import to_public
+from services.consent.records.wire import to_public
 from services.consent.revisions.models import RevisionPublic
 from services.consent.revisions.service import chain_problems, public_chain, revision_chain
 from services.consent.spec_route import SpecRoute

@@ -11,8 +11,6 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.routing import Route
 
-from services.consent.auth import OrgDep
-from services.consent.common import Page
 from services.consent.decisions.models import (
     DecisionAudit,
     DecisionList,
@@ -25,11 +23,14 @@ from services.consent.decisions.service import (
     list_decisions,
     make_decision,
 )
+from services.consent.deps import OrgDep, Page
+from services.consent.runtime import ConsentRuntime
 from services.kernel import openapi
 from services.kernel.callers import is_mediator_key
 from services.kernel.credentials import MEDIATOR_KEY_HEADER
 from services.kernel.db import SessionDep
 from services.kernel.errors import Unauthorized
+from services.kernel.runtime import runtime_of
 
 router = APIRouter(prefix="/v1", tags=["decisions (sandbox)"])
 
@@ -52,8 +53,9 @@ _REQUEST_SCHEMA: dict[str, Any] = {
 async def post_decision(request: Request) -> Response:
     # The hot path: header check and body validation done here rather than through FastAPI's
     # dependency and body machinery, which costs more than the decision itself.
+    runtime = runtime_of(request.app, ConsentRuntime)
     presented = request.headers.get(MEDIATOR_KEY_HEADER)
-    if not is_mediator_key(presented, request.app.state.settings.sandbox_secret):
+    if not is_mediator_key(presented, runtime.settings.sandbox_secret):
         raise Unauthorized("Only the interoperability layer may call this.", code="mediator-only")
     try:
         body = DecisionRequest.model_validate_json(await request.body())
@@ -62,8 +64,8 @@ async def post_decision(request: Request) -> Response:
         raise RequestValidationError(errors) from None
     answer = await make_decision(
         request=body,
-        log=request.app.state.decision_log,
-        secret=request.app.state.settings.sandbox_secret,
+        log=runtime.decision_log,
+        secret=runtime.settings.sandbox_secret,
     )
     return Response(answer.model_dump_json(), media_type="application/json")
 

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from services.consent.common import check_id, time_ordered_id
 from services.consent.decisions.engine import decide
 from services.consent.decisions.log import DecisionLog
 from services.consent.decisions.models import (
@@ -16,6 +15,7 @@ from services.consent.decisions.models import (
     DecisionRequest,
 )
 from services.consent.decisions.store import entry, subject_hash
+from services.consent.ids import check_id, time_ordered_id
 from services.kernel.errors import NotFound
 from services.kernel.time import as_utc, iso_millis_z, utcnow
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.consent.auth import OrgDep
+from services.consent.deps import OrgDep, SettingsDep
 from services.consent.fhir.service import to_fhir
 from services.consent.records.service import get_record
 from services.kernel.db import SessionDep
@@ -20,8 +20,7 @@ FHIR_JSON = "application/fhir+json"
     summary="A consent record as a FHIR R4 Consent resource",
     responses={200: {"content": {FHIR_JSON: {}}}},
 )
-def fhir_consent(id: str, request: Request, session: SessionDep, _: OrgDep) -> Response:
-    settings = request.app.state.settings
+def fhir_consent(id: str, session: SessionDep, settings: SettingsDep, _: OrgDep) -> Response:
     resource = to_fhir(
         get_record(session, record_id=id),
         policy_url=settings.policy_url,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.consent.records.models import ConsentRecord
-from services.consent.records.views import status_at
+from services.consent.records.wire import status_at
 from services.kernel.time import iso_millis_z
 
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"

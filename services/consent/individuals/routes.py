@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from services.consent.auth import OrgDep
-from services.consent.common import Page
+from services.consent.deps import OrgDep, Page
 from services.consent.individuals.models import IndividualEnvelope, IndividualPublic
 from services.consent.individuals.service import (
     create_individual,

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from services.consent.common import check_id, new_id
+from services.consent.ids import check_id, new_id
 from services.consent.individuals.models import Individual, IndividualBase
 from services.consent.records.models import ConsentRecord
 from services.kernel.errors import BadRequest, Conflict, NotFound

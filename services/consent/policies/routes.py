@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.consent.auth import OrgDep
-from services.consent.common import Page
+from services.consent.deps import OrgDep, Page
 from services.consent.policies.models import PolicyEnvelope, PolicyPublic
 from services.consent.policies.service import (
     create_policy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from services.consent.agreements.models import DataAgreement
-from services.consent.common import check_id, new_id
+from services.consent.ids import check_id, new_id
 from services.consent.policies.models import Policy, PolicyBase
 from services.consent.revisions.models import Revision
 from services.consent.revisions.service import create_revision, get_revision, latest_revision

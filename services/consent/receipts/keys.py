@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
@@ -64,11 +63,3 @@ class Signer:
         except ValueError:
             return False
         return True
-
-
-def get_signer(request: Request) -> Signer:
-    signer: Signer = request.app.state.signer
-    return signer
-
-
-SignerDep = Annotated[Signer, Depends(get_signer)]

@@ -6,8 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.consent.auth import OrgDep
-from services.consent.receipts.keys import SignerDep
+from services.consent.deps import OrgDep, SignerDep
 from services.consent.receipts.models import ReceiptList, ReceiptPublic, VerifyRequest, VerifyResult
 from services.consent.receipts.service import get_receipt, receipts_of, to_public, verify_receipt
 from services.consent.records.service import get_record

@@ -8,7 +8,8 @@ import orjson
 from joserfc.util import urlsafe_b64decode
 from sqlmodel import Session, col, select
 
-from services.consent.common import canonical_json, check_id, new_id
+from services.consent.hashing import canonical_json
+from services.consent.ids import check_id, new_id
 from services.consent.receipts.keys import Signer
 from services.consent.receipts.models import Receipt, ReceiptPublic, VerifyResult
 from services.consent.settings import ConsentSettings

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel
 
 from services.consent.agreements.service import get_agreement
-from services.consent.auth import (
+from services.consent.deps import (
     INDIVIDUAL_HEADER,
     IndividualHeaderDep,
     OptionalIndividualHeaderDep,
     OrgDep,
+    Page,
+    SettingsDep,
+    SignerDep,
 )
-from services.consent.common import Page
 from services.consent.individuals.service import resolve_individual
-from services.consent.receipts.keys import SignerDep
 from services.consent.records import signatures
 from services.consent.records.erasure import ErasureResult, forget_individual
 from services.consent.records.models import (
@@ -27,14 +28,13 @@ from services.consent.records.models import (
     SignatureEnvelope,
     SignaturePublic,
 )
-from services.consent.records.queries import current_record, list_records
+from services.consent.records.reads import current_record, list_records
 from services.consent.records.service import (
     create_record,
     update_record,
 )
-from services.consent.records.views import signature_public, to_public
+from services.consent.records.wire import signature_public, to_public
 from services.consent.revisions.models import RevisionPublic
-from services.consent.settings import ConsentSettings
 from services.consent.spec_route import SpecRoute
 from services.kernel.db import SessionDep
 from services.kernel.errors import BadRequest
@@ -71,14 +71,6 @@ class SignatureOnly(BaseModel):
 
 class RecordList(BaseModel):
     consentRecords: list[ConsentRecordPublic]
-
-
-def _settings(request: Request) -> ConsentSettings:
-    settings: ConsentSettings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[ConsentSettings, Depends(_settings)]
 
 
 def _who(session: SessionDep, header: str | None, query: str | None) -> str:

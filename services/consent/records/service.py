@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from services.consent.agreements.models import DataAgreement
 from services.consent.agreements.service import agreement_revision, get_agreement
-from services.consent.common import canonical_json, check_id, new_id
+from services.consent.hashing import canonical_json
+from services.consent.ids import check_id, new_id
 from services.consent.individuals.models import Individual
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import Signer
@@ -20,7 +21,7 @@ from services.consent.records.models import (
     ConsentRecordUpdate,
     Signature,
 )
-from services.consent.records.views import artefact_data, record_data
+from services.consent.records.wire import artefact_data, record_data
 from services.consent.revisions.models import Revision
 from services.consent.revisions.service import create_revision
 from services.consent.settings import ConsentSettings

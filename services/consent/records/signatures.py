@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from services.consent.agreements.service import agreement_revision, get_agreement
-from services.consent.common import canonical_json, new_id, sha256_hex
+from services.consent.hashing import canonical_json, sha256_hex
+from services.consent.ids import new_id
 from services.consent.individuals.service import resolve_individual
 from services.consent.receipts.keys import Signer
 from services.consent.records.models import (
@@ -21,13 +22,13 @@ from services.consent.records.models import (
     SignatureCreate,
     SignaturePublic,
 )
-from services.consent.records.queries import record_revision
+from services.consent.records.reads import record_revision
 from services.consent.records.service import (
     build_record,
     owned_record,
     store_new_record,
 )
-from services.consent.records.views import record_data, signature_public, status_at, to_public
+from services.consent.records.wire import record_data, signature_public, status_at, to_public
 from services.consent.revisions.models import Revision
 from services.consent.settings import ConsentSettings
 from services.kernel.errors import BadRequest, Conflict, Forbidden

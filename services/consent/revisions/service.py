@@ -7,7 +7,8 @@ from typing import Any
 import orjson
 from sqlmodel import Session, col, select
 
-from services.consent.common import canonical_json, new_id, sha1_hex
+from services.consent.hashing import canonical_json, sha1_hex
+from services.consent.ids import new_id
 from services.consent.revisions.models import Revision, RevisionPublic
 from services.kernel.errors import NotFound
 from services.kernel.time import iso_millis_z, utcnow

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from services.consent.common import canonical_json, new_id
+from services.consent.hashing import canonical_json
+from services.consent.ids import new_id
 from services.consent.webhooks.models import Webhook, WebhookDelivery, event_body
 from services.kernel.time import iso_millis_z, utcnow
 

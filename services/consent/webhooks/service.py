@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 from sqlmodel import Session, col, select
 
-from services.consent.common import check_id, new_id
+from services.consent.ids import check_id, new_id
 from services.consent.webhooks.models import EVENTS, Webhook, WebhookBase, WebhookDelivery
 from services.kernel.errors import BadRequest, NotFound
 from services.kernel.http import make_client

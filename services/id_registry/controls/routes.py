@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.id_registry.controls import service
 from services.id_registry.controls.models import ExpectationCreate, ExpectationPublic
-from services.id_registry.deps import NowDep
+from services.id_registry.deps import NowDep, RuntimeDep
 from services.id_registry.ida.models import AuthAuditPublic, OtpMessagePublic
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
@@ -14,16 +14,11 @@ from services.kernel.db import SessionDep
 router = APIRouter(prefix="/v1", tags=["mock controls and audit (admin)"])
 
 
-def _cache(request: Request) -> service.ExpectationCache:
-    cache: service.ExpectationCache = request.app.state.expectations
-    return cache
-
-
 @router.post("/mock/expectations", status_code=201, summary="Force an error code or a delay")
 def add_expectation(
-    data: ExpectationCreate, request: Request, session: SessionDep, now: NowDep, _: AdminDep
+    data: ExpectationCreate, runtime: RuntimeDep, session: SessionDep, now: NowDep, _: AdminDep
 ) -> ExpectationPublic:
-    return service.add(session=session, cache=_cache(request), data=data, now=now)
+    return service.add(session=session, cache=runtime.expectations, data=data, now=now)
 
 
 @router.get("/mock/expectations", summary="List expectations")
@@ -32,15 +27,15 @@ def list_expectations(session: SessionDep, _: AdminDep) -> list[ExpectationPubli
 
 
 @router.delete("/mock/expectations", summary="Clear every expectation")
-def clear_expectations(request: Request, session: SessionDep, _: AdminDep) -> dict[str, int]:
-    return {"deleted": service.clear(session=session, cache=_cache(request))}
+def clear_expectations(runtime: RuntimeDep, session: SessionDep, _: AdminDep) -> dict[str, int]:
+    return {"deleted": service.clear(session=session, cache=runtime.expectations)}
 
 
 @router.delete("/mock/expectations/{expectation_id}", status_code=204, summary="Remove one")
 def remove_expectation(
-    expectation_id: int, request: Request, session: SessionDep, _: AdminDep
+    expectation_id: int, runtime: RuntimeDep, session: SessionDep, _: AdminDep
 ) -> None:
-    service.remove(session=session, cache=_cache(request), expectation_id=expectation_id)
+    service.remove(session=session, cache=runtime.expectations, expectation_id=expectation_id)
 
 
 @router.get("/mock/otp-outbox", summary='OTPs "sent", newest first')

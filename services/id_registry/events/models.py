@@ -1,9 +1,10 @@
-"""The outbox of lifecycle events waiting to be published through the mediator."""
+"""The outbox of lifecycle events waiting to be published through the mediator, and the civil
+registration events the mediator pushes to the inbox."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import AliasGenerator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_snake
@@ -12,6 +13,7 @@ from sqlmodel import Field
 
 from services.id_registry.base import Base
 
+BIRTH, DEATH = "birth-registered", "death-registered"  # pushed to the inbox
 IDENTITY_CREATED = "identity-created"
 IDENTITY_DEACTIVATED = "identity-deactivated"
 
@@ -50,3 +52,37 @@ class OutboxEventPublic(BaseModel):
 
 def public(row: OutboxEvent) -> OutboxEventPublic:
     return OutboxEventPublic.model_validate(row, from_attributes=True)
+
+
+class Child(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    givenName: str = Field(min_length=1, max_length=120)
+    familyName: str = Field(min_length=1, max_length=120)
+    sex: Literal["female", "male", "other", "unknown"]
+    dateOfBirth: date
+
+
+class Birth(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    civilRegistrationId: str = Field(min_length=1, max_length=80)
+    child: Child
+
+
+class Death(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    civilRegistrationId: str = Field(min_length=1, max_length=80)
+    birthRegistrationId: str | None = Field(default=None, max_length=80)
+    dateOfDeath: date | None = None
+
+
+class EventItem(BaseModel):
+    """GovStack IM's delivered event: the payload is under `event`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    eventType: str
+    event: dict[str, Any]

@@ -1,19 +1,29 @@
-"""Admin view of the event outbox, and a way to drain it now."""
+"""Admin view of the event outbox and a way to drain it now; the inbox the mediator pushes civil
+registration events to."""
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter
+from pydantic import ValidationError
 
-from fastapi import APIRouter, Request
-
-from services.id_registry.events.models import OutboxEventPublic
+from services.id_registry.deps import NowDep, RuntimeDep, SettingsDep
+from services.id_registry.errors import MosipError
+from services.id_registry.events.inbox import on_birth, on_death
+from services.id_registry.events.models import (
+    BIRTH,
+    DEATH,
+    Birth,
+    Death,
+    EventItem,
+    OutboxEventPublic,
+)
 from services.id_registry.events.service import list_outbox
-from services.kernel.credentials import AdminDep
+from services.kernel.credentials import AdminDep, MediatorDep
 from services.kernel.db import SessionDep
-from services.kernel.outbox import Outbox
 from services.kernel.outbox_admin import PendingOutboxQuery
 
 router = APIRouter(prefix="/v1/events", tags=["events (admin)"])
+inbox_router = APIRouter(prefix="/v1/events", tags=["events (mediator push)"])
 
 
 @router.get("/outbox", summary="Lifecycle events, oldest first (pending only by default)")
@@ -22,6 +32,36 @@ def outbox(session: SessionDep, _: AdminDep, query: PendingOutboxQuery) -> list[
 
 
 @router.post("/outbox/drain", summary="Publish pending events now")
-async def drain(request: Request, _: AdminDep) -> dict[str, int]:
-    drainer: Outbox[Any] = request.app.state.drainer
-    return {"published": await drainer.drain_once()}
+async def drain(runtime: RuntimeDep, _: AdminDep) -> dict[str, int]:
+    return {"published": await runtime.drainer.drain_once()}
+
+
+@inbox_router.post("/inbox", summary="Receive civil registration events (PUSH from the mediator)")
+def inbox(
+    item: EventItem,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    _: MediatorDep,
+) -> dict[str, str]:
+    secret = settings.token_secret()
+    try:
+        if item.eventType == BIRTH:
+            outcome = on_birth(
+                session=session, birth=Birth.model_validate(item.event), secret=secret, now=now
+            )
+        elif item.eventType == DEATH:
+            outcome = on_death(
+                session=session, death=Death.model_validate(item.event), secret=secret, now=now
+            )
+        else:
+            raise MosipError("IDA-MLC-009", f"Unsupported event type {item.eventType!r}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise MosipError("IDA-MLC-009", f"Invalid Input Parameter - event.{where}") from None
+    if outcome in ("enrolled", "deactivated"):
+        runtime.people.invalidate()
+        runtime.drainer.notify()
+    return {"eventId": item.id or "", "outcome": outcome}

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from services.id_registry.events.models import OutboxEvent, OutboxEventPublic, public
 from services.id_registry.identities.models import Identity
 from services.id_registry.partners.models import PARTNER_ACTIVE, Partner
-from services.id_registry.tokens import issue_token
+from services.id_registry.psuts.store import issue_token
 from services.kernel.outbox_admin import OutboxQuery, outbox_rows
 
 

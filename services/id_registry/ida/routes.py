@@ -26,8 +26,9 @@ from services.id_registry.ida.envelope import (
     OtpEnvelope,
     parse_envelope,
 )
-from services.id_registry.ida.runtime import IdaRuntime
 from services.id_registry.partners.service import ActivePartner, check_partner
+from services.id_registry.runtime import IdRegistryRuntime
+from services.kernel.runtime import runtime_of
 from services.kernel.time import as_utc
 
 
@@ -71,7 +72,7 @@ async def _transaction(
     run: Callable[[store.Hot, service.IdaContext], T],
 ) -> T:
     """Partner check and mock expectation from memory, then `run` and its commit."""
-    ida: IdaRuntime = http.app.state.ida
+    ida = runtime_of(http.app, IdRegistryRuntime)
     path = http.path_params
     partner_id: str = path["partner_id"]
     cached, cached_rows = ida.partners.loaded(), ida.expectations.loaded()
@@ -195,7 +196,7 @@ async def auth(request: Request) -> JSONResponse:
         envelope=envelope,
         run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
     )
-    service.committed(request.app.state.ida.recorded_tokens, outcome)
+    service.committed(runtime_of(request.app, IdRegistryRuntime).recorded_tokens, outcome)
     body: dict[str, Any] = {"authStatus": outcome.ok}
     if outcome.token:
         body["authToken"] = outcome.token
@@ -214,7 +215,7 @@ async def kyc(request: Request) -> JSONResponse:
         envelope=envelope,
         run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
     )
-    service.committed(request.app.state.ida.recorded_tokens, outcome)
+    service.committed(runtime_of(request.app, IdRegistryRuntime).recorded_tokens, outcome)
     body = {"kycStatus": outcome.ok, "authToken": outcome.token, "identity": outcome.identity}
     return _envelope(envelope, body, outcome.errors)
 
@@ -226,7 +227,7 @@ async def kyc(request: Request) -> JSONResponse:
 )
 async def otp(request: Request) -> JSONResponse:
     envelope = parse_envelope(await _body(request), OtpEnvelope, OTP_ID)
-    ttl = request.app.state.ida.settings.otp_ttl_seconds
+    ttl = runtime_of(request.app, IdRegistryRuntime).settings.otp_ttl_seconds
     outcome = await _transaction(
         request,
         envelope=envelope,

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from services.id_registry.controls.models import ExpectationPublic
-from services.id_registry.deps import reference
 from services.id_registry.errors import error_item
+from services.id_registry.hashing import reference
 from services.id_registry.ida import store
 from services.id_registry.ida.checks import match_demographics, resolve_individual, verify_otp
 from services.id_registry.ida.envelope import AuthEnvelope, KycEnvelope, OtpEnvelope

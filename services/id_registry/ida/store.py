@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Dialect, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.id_registry.deps import psut
+from services.id_registry.hashing import psut
 from services.id_registry.ida.models import AuthAudit, OtpMessage
 from services.id_registry.ida.sql import DbApi, Statement
 from services.id_registry.identities.attributes import mosip_date, normalise

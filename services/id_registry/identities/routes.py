@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from services.id_registry.deps import NowDep, SettingsDep
+from services.id_registry.deps import NowDep, RuntimeDep, SettingsDep
 from services.id_registry.identities import service
 from services.id_registry.identities.models import IdentityCreate, IdentityUpdate, StatusChange
 from services.kernel.credentials import AdminDep
@@ -15,23 +15,10 @@ from services.kernel.db import SessionDep
 router = APIRouter(prefix="/v1/identities", tags=["identities (admin)"])
 
 
-def _forget(request: Request) -> None:
-    """Changed identities must not be served from the IDA path's cache."""
-    people = getattr(request.app.state, "people", None)
-    if people is not None:
-        people.invalidate()
-
-
-def _wake_drainer(request: Request) -> None:
-    drainer = getattr(request.app.state, "drainer", None)
-    if drainer is not None:
-        drainer.notify()
-
-
 @router.post("", status_code=201, summary="Enrol a person and issue a UIN")
 def enrol(
     data: IdentityCreate,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -44,7 +31,7 @@ def enrol(
         now=now,
         publish=settings.publish_events,
     )
-    _wake_drainer(request)
+    runtime.drainer.notify()
     return service.identity_public(identity)
 
 
@@ -66,17 +53,22 @@ def read(uin: str, session: SessionDep, _: AdminDep) -> dict[str, Any]:
 
 @router.patch("/{uin}", summary="Update demographics")
 def update(
-    uin: str, data: IdentityUpdate, request: Request, session: SessionDep, now: NowDep, _: AdminDep
+    uin: str,
+    data: IdentityUpdate,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    now: NowDep,
+    _: AdminDep,
 ) -> dict[str, Any]:
     identity = service.update(session=session, uin=uin, data=data, now=now)
-    _forget(request)
+    runtime.people.invalidate()  # not to be served from the IDA cache
     return service.identity_public(identity)
 
 
 @router.post("/{uin}/deactivate", summary="Deactivate (e.g. on death); publishes an event")
 def deactivate(
     uin: str,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -90,15 +82,15 @@ def deactivate(
         secret=settings.token_secret(),
         now=now,
     )
-    _forget(request)
-    _wake_drainer(request)
+    runtime.people.invalidate()  # not to be served from the IDA cache
+    runtime.drainer.notify()
     return service.identity_public(identity)
 
 
 @router.post("/{uin}/block", summary="Block authentication for this identity")
 def block(
     uin: str,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     now: NowDep,
     _: AdminDep,
@@ -107,14 +99,14 @@ def block(
     identity = service.set_blocked(
         session=session, uin=uin, blocked=True, reason=data.reason if data else None, now=now
     )
-    _forget(request)
+    runtime.people.invalidate()  # not to be served from the IDA cache
     return service.identity_public(identity)
 
 
 @router.post("/{uin}/unblock", summary="Allow authentication again")
 def unblock(
-    uin: str, request: Request, session: SessionDep, now: NowDep, _: AdminDep
+    uin: str, runtime: RuntimeDep, session: SessionDep, now: NowDep, _: AdminDep
 ) -> dict[str, Any]:
     identity = service.set_blocked(session=session, uin=uin, blocked=False, reason=None, now=now)
-    _forget(request)
+    runtime.people.invalidate()  # not to be served from the IDA cache
     return service.identity_public(identity)

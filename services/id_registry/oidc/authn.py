@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.id_registry.controls.models import ExpectationPublic
-from services.id_registry.deps import reference
 from services.id_registry.errors import error_item
+from services.id_registry.hashing import reference
 from services.id_registry.ida import store
 from services.id_registry.ida.checks import match_demographics, resolve_individual, verify_otp
 from services.id_registry.ida.envelope import Demographics
 from services.id_registry.ida.store import Hot
-from services.id_registry.oidc.runtime import IdaAccess
+from services.id_registry.oidc.provider import IdaAccess
 from services.id_registry.partners.service import ActivePartner
 
 REQUEST_TYPE = "oidc"

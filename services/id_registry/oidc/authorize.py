@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from services.id_registry.oidc import claims as oidc_claims
 from services.id_registry.oidc.errors import OAuthError, RedirectError, invalid_request
 from services.id_registry.oidc.models import CLIENT_ACTIVE, OidcClient, OidcTransaction
-from services.id_registry.oidc.runtime import IdaAccess, OidcSettings
+from services.id_registry.oidc.provider import IdaAccess, OidcSettings
 from services.id_registry.partners.service import ActivePartner
 
 

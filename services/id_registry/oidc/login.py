@@ -24,7 +24,7 @@ from services.id_registry.oidc.authorize import client_and_partner
 from services.id_registry.oidc.errors import invalid_request, redirect_to
 from services.id_registry.oidc.keys import digest
 from services.id_registry.oidc.models import OidcClient, OidcTransaction
-from services.id_registry.oidc.runtime import IdaAccess, OidcSettings
+from services.id_registry.oidc.provider import IdaAccess, OidcSettings
 from services.id_registry.partners.service import ActivePartner
 
 

@@ -13,15 +13,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from services.id_registry.deps import Clock
+from services.id_registry.deps import RuntimeDep
 from services.id_registry.oidc import authorize as authorization
 from services.id_registry.oidc import clients, login, page, tokens
 from services.id_registry.oidc.errors import NO_STORE, OAuthRoute, invalid_request
-from services.id_registry.oidc.runtime import IdaAccess, Oidc, OidcSettings
-from services.kernel.db import Database
-from services.kernel.runtime import kernel_state
+from services.id_registry.oidc.provider import IdaAccess
+from services.id_registry.runtime import IdRegistryRuntime
+from services.kernel.runtime import kernel_state, runtime_of
 from services.kernel.time import as_utc
-from services.kernel.topology import service_url
 
 T = TypeVar("T")
 MAX_FORM_BYTES = 64 * 1024
@@ -50,19 +49,14 @@ def _form_body(*names: str) -> dict[str, Any]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Runs after the service's own start (schema, seed): the signing key and the seed client."""
-    settings = OidcSettings()
-    oidc = Oidc(
-        settings=settings, issuer=(settings.issuer or service_url("id_registry")).rstrip("/")
-    )
-    app.state.oidc = oidc
+    runtime = runtime_of(app, IdRegistryRuntime)
     if kernel_state(app).schema_ready:
-        database: Database = app.state.database
-        now = _now(app)
+        now = as_utc(runtime.clock())
 
         def prepare() -> None:
-            with database.session() as session:
-                oidc.keys.get(session, now)
-                if app.state.settings.seed_on_start:
+            with runtime.database.session() as session:
+                runtime.oidc.keys.get(session, now)
+                if runtime.settings.seed_on_start:
                     clients.seed_client(session=session, now=now)
 
         await to_thread.run_sync(prepare)
@@ -72,25 +66,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["OIDC (eSignet)"], route_class=OAuthRoute, lifespan=lifespan)
 
 
-def _now(app: FastAPI) -> datetime:
-    clock: Clock = app.state.clock
-    return as_utc(clock())
+def _now(runtime: IdRegistryRuntime) -> datetime:
+    return as_utc(runtime.clock())
 
 
-def _access(app: FastAPI) -> IdaAccess:
-    state = app.state
+def _access(runtime: IdRegistryRuntime) -> IdaAccess:
     return IdaAccess(
-        secret=state.token_secret,
-        people=state.people,
-        recorded_tokens=state.recorded_tokens,
-        partners=state.partners,
-        expectations=state.expectations,
-        otp_ttl_seconds=state.settings.otp_ttl_seconds,
+        secret=runtime.secret,
+        people=runtime.people,
+        recorded_tokens=runtime.recorded_tokens,
+        partners=runtime.partners,
+        expectations=runtime.expectations,
+        otp_ttl_seconds=runtime.settings.otp_ttl_seconds,
     )
 
 
-async def _in_session(request: Request, work: Callable[[Session], T]) -> T:
-    database: Database = request.app.state.database
+async def _in_session(runtime: IdRegistryRuntime, work: Callable[[Session], T]) -> T:
+    database = runtime.database
 
     def run() -> T:
         with database.session() as session:
@@ -126,15 +118,15 @@ async def _form(request: Request) -> list[tuple[str, str]]:
 
 
 @router.get("/.well-known/openid-configuration", summary="OpenID Provider metadata")
-async def configuration(request: Request) -> dict[str, Any]:
-    return tokens.discovery(request.app.state.oidc)
+async def configuration(runtime: RuntimeDep) -> dict[str, Any]:
+    return tokens.discovery(runtime.oidc)
 
 
 @router.get("/.well-known/jwks.json", summary="The provider's signing key (JWKS)")
-async def jwks(request: Request) -> dict[str, Any]:
-    oidc: Oidc = request.app.state.oidc
-    now = _now(request.app)
-    key = await _in_session(request, lambda session: oidc.keys.get(session, now))
+async def jwks(runtime: RuntimeDep) -> dict[str, Any]:
+    oidc = runtime.oidc
+    now = _now(runtime)
+    key = await _in_session(runtime, lambda session: oidc.keys.get(session, now))
     return key.jwks()
 
 
@@ -144,12 +136,12 @@ async def jwks(request: Request) -> dict[str, Any]:
     response_class=HTMLResponse,
     openapi_extra=_AUTHORIZE,
 )
-async def authorize(request: Request) -> Response:
+async def authorize(request: Request, runtime: RuntimeDep) -> Response:
     params, repeated = _single(list(request.query_params.multi_items()))
-    oidc: Oidc = request.app.state.oidc
-    access, now = _access(request.app), _now(request.app)
+    oidc = runtime.oidc
+    access, now = _access(runtime), _now(runtime)
     txn, client = await _in_session(
-        request,
+        runtime,
         lambda session: authorization.start(
             session=session,
             access=access,
@@ -168,13 +160,13 @@ async def authorize(request: Request) -> Response:
     response_class=HTMLResponse,
     openapi_extra=_form_body("transaction_id", "individual_id", "channel"),
 )
-async def send_otp(request: Request) -> Response:
+async def send_otp(request: Request, runtime: RuntimeDep) -> Response:
     items = await _form(request)
     form, _ = _single(items)
     channels = [value.upper() for name, value in items if name == "channel"]
-    access, now = _access(request.app), _now(request.app)
+    access, now = _access(runtime), _now(runtime)
     result = await _in_session(
-        request,
+        runtime,
         lambda session: login.send_otp(
             session=session, access=access, form=form, channels=channels, now=now
         ),
@@ -190,14 +182,14 @@ async def send_otp(request: Request) -> Response:
         "transaction_id", "individual_id", "otp", "name", "dob", "claim", "action"
     ),
 )
-async def complete(request: Request) -> Response:
+async def complete(request: Request, runtime: RuntimeDep) -> Response:
     items = await _form(request)
     form, _ = _single(items)
     accepted = [value for name, value in items if name == "claim"]
-    oidc: Oidc = request.app.state.oidc
-    access, now = _access(request.app), _now(request.app)
+    oidc = runtime.oidc
+    access, now = _access(runtime), _now(runtime)
     result = await _in_session(
-        request,
+        runtime,
         lambda session: login.login(
             session=session,
             access=access,
@@ -224,18 +216,18 @@ async def complete(request: Request) -> Response:
         "client_assertion",
     ),
 )
-async def token(request: Request) -> JSONResponse:
+async def token(request: Request, runtime: RuntimeDep) -> JSONResponse:
     form, repeated = _single(await _form(request))
     if repeated:
         raise invalid_request(f"{', '.join(sorted(repeated))} given more than once")
-    oidc: Oidc = request.app.state.oidc
-    now = _now(request.app)
+    oidc = runtime.oidc
+    now = _now(runtime)
 
     def work(session: Session) -> dict[str, Any]:
         key = oidc.keys.get(session, now)
         return tokens.exchange_code(session=session, oidc=oidc, key=key, form=form, now=now)
 
-    return JSONResponse(await _in_session(request, work), headers=NO_STORE)
+    return JSONResponse(await _in_session(runtime, work), headers=NO_STORE)
 
 
 @router.get(
@@ -249,9 +241,9 @@ async def token(request: Request) -> JSONResponse:
         }
     },
 )
-async def userinfo(request: Request) -> Response:
-    oidc: Oidc = request.app.state.oidc
-    now = _now(request.app)
+async def userinfo(request: Request, runtime: RuntimeDep) -> Response:
+    oidc = runtime.oidc
+    now = _now(runtime)
     authorization = request.headers.get("authorization")
 
     def work(session: Session) -> str:
@@ -260,12 +252,12 @@ async def userinfo(request: Request) -> Response:
             session=session,
             oidc=oidc,
             key=key,
-            partners=request.app.state.partners,
+            partners=runtime.partners,
             authorization=authorization,
             now=now,
         )
 
-    signed = await _in_session(request, work)
+    signed = await _in_session(runtime, work)
     return Response(signed, media_type="application/jwt", headers=NO_STORE)
 
 

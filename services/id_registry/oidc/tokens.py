@@ -35,7 +35,7 @@ from services.id_registry.oidc.models import (
     OidcClient,
     OidcTransaction,
 )
-from services.id_registry.oidc.runtime import Oidc
+from services.id_registry.oidc.provider import Oidc
 from services.id_registry.partners.service import PartnerCache
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from services.id_registry.deps import NowDep
+from services.id_registry.deps import NowDep, RuntimeDep
 from services.id_registry.partners import service
 from services.id_registry.partners.models import (
     PartnerCreate,
@@ -18,16 +18,11 @@ from services.kernel.db import SessionDep
 router = APIRouter(prefix="/v1/partners", tags=["partners (admin)"])
 
 
-def _cache(request: Request) -> service.PartnerCache:
-    cache: service.PartnerCache = request.app.state.partners
-    return cache
-
-
 @router.post("", status_code=201, summary="Register a partner with a policy; returns its API key")
 def create(
-    data: PartnerCreate, request: Request, session: SessionDep, now: NowDep, _: AdminDep
+    data: PartnerCreate, runtime: RuntimeDep, session: SessionDep, now: NowDep, _: AdminDep
 ) -> PartnerCreated:
-    return service.create_partner(session=session, cache=_cache(request), data=data, now=now)
+    return service.create_partner(session=session, cache=runtime.partners, data=data, now=now)
 
 
 @router.get("", summary="List partners")
@@ -44,20 +39,20 @@ def read(partner_id: str, session: SessionDep, _: AdminDep) -> PartnerPublic:
 def update(
     partner_id: str,
     data: PartnerUpdate,
-    request: Request,
+    runtime: RuntimeDep,
     session: SessionDep,
     now: NowDep,
     _: AdminDep,
 ) -> PartnerPublic:
     return service.update_partner(
-        session=session, cache=_cache(request), partner_id=partner_id, data=data, now=now
+        session=session, cache=runtime.partners, partner_id=partner_id, data=data, now=now
     )
 
 
 @router.post("/{partner_id}/api-key", summary="Issue a new API key (the old one stops working)")
 def rotate(
-    partner_id: str, request: Request, session: SessionDep, now: NowDep, _: AdminDep
+    partner_id: str, runtime: RuntimeDep, session: SessionDep, now: NowDep, _: AdminDep
 ) -> PartnerCreated:
     return service.rotate_api_key(
-        session=session, cache=_cache(request), partner_id=partner_id, now=now
+        session=session, cache=runtime.partners, partner_id=partner_id, now=now
     )

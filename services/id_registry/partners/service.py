@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services.id_registry.deps import hash_secret
 from services.id_registry.errors import MosipError
+from services.id_registry.hashing import hash_secret
 from services.id_registry.partners.models import (
     PARTNER_ACTIVE,
     Partner,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Response
 
 from services.kernel.db import SessionDep
 from services.kernel.openapi import errors
-from services.registries.auth import CallerDep
 from services.registries.catalog import service
 from services.registries.catalog.models import RegistryCreate
+from services.registries.deps import CallerDep
 
 router = APIRouter(tags=["Database API"])
 

@@ -11,11 +11,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.kernel.errors import BadRequest, NotFound
+from services.kernel.time import iso_micros_z
 from services.registries.catalog import schema as schemas
+from services.registries.catalog.builtin import FACILITY_VIEW
 from services.registries.catalog.models import Registry
-from services.registries.data import query as q
-from services.registries.data import views
+from services.registries.data import content as q
 from services.registries.data.models import Record
+from services.registries.facilities.models import Place
 
 NO_RECORD = "no record found"
 
@@ -70,7 +72,7 @@ def search(
         candidates = session.exec(stmt.order_by(order)).all()
     else:
         in_sql = False
-        candidates = views.items(session, registry=registry)
+        candidates = _view_items(session, registry=registry)
         if descending and not order_field:
             candidates = candidates[::-1]
     matched = [r for r in candidates if _keep(r, search, pattern, filter_field, equals, in_sql)]
@@ -133,10 +135,10 @@ def find_items(session: Session, *, registry: Registry, query: dict[str, Any]) -
         return list(find(session, registry=registry, query=query))
     key = query.get(registry.primary_key)
     if isinstance(key, str):
-        one = views.item(session, registry=registry, key=key)
+        one = _view_item(session, registry=registry, key=key)
         candidates = [one] if one is not None else []
     else:
-        candidates = views.items(session, registry=registry)
+        candidates = _view_items(session, registry=registry)
     return [item for item in candidates if q.matches(item.content, query)]
 
 
@@ -147,7 +149,46 @@ def get_item(session: Session, *, registry: Registry, key: str) -> Keyed:
             select(Record).where(Record.registry_id == registry.id, Record.key == key)
         ).first()
     else:
-        found = views.item(session, registry=registry, key=key)
+        found = _view_item(session, registry=registry, key=key)
     if found is None:
         raise NotFound(NO_RECORD)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A record of a registry that is a view of a built-in's own table."""
+
+    key: str
+    content: dict[str, Any]
+
+
+def _facility(place: Place) -> Item:
+    return Item(
+        place.id,
+        {
+            "id": place.id,
+            "name": place.name,
+            "level": place.level,
+            "type": place.type_code,
+            "partOf": place.parent_id,
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "status": place.status,
+            "lastUpdated": iso_micros_z(place.last_updated),
+        },
+    )
+
+
+def _view_items(session: Session, *, registry: Registry) -> list[Item]:
+    """Every item of the view, in key order."""
+    if registry.view != FACILITY_VIEW:
+        return []
+    return [_facility(p) for p in session.exec(select(Place).order_by(col(Place.id))).all()]
+
+
+def _view_item(session: Session, *, registry: Registry, key: str) -> Item | None:
+    if registry.view != FACILITY_VIEW:
+        return None
+    place = session.get(Place, key)
+    return _facility(place) if place is not None else None

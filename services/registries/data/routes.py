@@ -12,14 +12,15 @@ from services.kernel.db import SessionDep
 from services.kernel.errors import BadRequest, NotFound
 from services.kernel.openapi import errors
 from services.kernel.time import iso_micros_z
-from services.registries.auth import CallerDep
 from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
 from services.registries.catalog.service import get_registry, registries_for_usage
 from services.registries.data import reads, service
 from services.registries.data.models import QueryBody, QueryWriteBody, WriteBody
 from services.registries.data.usage import pairs, record_reads, usage
+from services.registries.deps import CallerDep, RuntimeDep
 from services.registries.links import public_url
+from services.registries.runtime import RegistriesRuntime
 
 router = APIRouter(prefix="/data", tags=["Registry data query API"])
 
@@ -27,10 +28,9 @@ _LIST_PARAMS = {"search", "filter", "ordering", "page", "pageSize"}
 MAX_PAGE_SIZE = 1000
 
 
-def _poke(request: Request, registry: Registry) -> None:
-    drainer = getattr(request.app.state, "drainer", None)
-    if registry.event_on_create and drainer is not None:
-        drainer.notify()
+def _poke(runtime: RegistriesRuntime, registry: Registry) -> None:
+    if registry.event_on_create and runtime.drainer is not None:
+        runtime.drainer.notify()
 
 
 def _required_query(body: QueryWriteBody) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def list_records(
 
 @router.post("/{registryName}/{versionNumber}/create", summary="create")
 def create(
-    request: Request,
+    runtime: RuntimeDep,
     registryName: str,
     versionNumber: str,
     body: WriteBody,
@@ -121,7 +121,7 @@ def create(
     record = service.create(
         session, registry=registry, content=body.write.content, actor=caller.client
     )
-    _poke(request, registry)
+    _poke(runtime, registry)
     return {"content": record.content}
 
 
@@ -195,7 +195,7 @@ def update_entries(
 
 @router.post("/{registryName}/{versionNumber}/updateOrCreate", summary="updateOrCreate")
 def update_or_create(
-    request: Request,
+    runtime: RuntimeDep,
     registryName: str,
     versionNumber: str,
     body: QueryWriteBody,
@@ -207,7 +207,7 @@ def update_or_create(
     record = service.update_or_create(
         session, registry=registry, query=query, write=body.write.content, actor=caller.client
     )
-    _poke(request, registry)
+    _poke(runtime, registry)
     return {"content": record.content}
 
 

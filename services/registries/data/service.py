@@ -12,7 +12,7 @@ from services.kernel.errors import BadRequest, Conflict, Forbidden, NotFound, Va
 from services.kernel.time import iso_micros_z, utcnow
 from services.registries.catalog.models import Registry
 from services.registries.catalog.service import next_key
-from services.registries.data import query as q
+from services.registries.data import content as q
 from services.registries.data.models import Record, RecordVersion
 from services.registries.data.reads import find
 from services.registries.data.validation import validate

@@ -9,11 +9,11 @@ from sqlmodel import Session, col, select
 
 from services.kernel.time import iso_micros_z
 from services.kernel.topology import load_topology
-from services.registries.auth import Caller
 from services.registries.catalog.models import Registry
 from services.registries.catalog.schema import get_path
 from services.registries.data.models import DataAccess
 from services.registries.data.reads import Keyed
+from services.registries.deps import Caller
 
 
 def pairs(records: Iterable[Keyed]) -> list[tuple[str, dict[str, Any] | None]]:

@@ -10,9 +10,9 @@ from services.kernel.errors import Conflict, ValidationFailed
 from services.registries.catalog import schema as schemas
 from services.registries.catalog.models import Registry
 from services.registries.catalog.service import get_registry
-from services.registries.data import query as q
+from services.registries.data import content as q
 from services.registries.data.models import Record
-from services.registries.facility.models import Place
+from services.registries.facilities.models import Place
 
 
 def validate(

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
-from services.id_registry.deps import NowDep, SettingsDep
 from services.id_registry.errors import MosipError
 from services.id_registry.identities.models import STATUS_ACTIVE
 from services.id_registry.partners.service import PartnerCache
-from services.id_registry.tokens import issue_token, resolve_token
-from services.kernel.credentials import MediatorDep
-from services.kernel.db import SessionDep
-
-router = APIRouter(prefix="/v1", tags=["token exchange (mediator only)"])
-
-
-class TokenExchangeRequest(SQLModel):
-    fromPartnerId: str = Field(min_length=1, max_length=64)
-    token: str = Field(min_length=1, max_length=128)
-    toPartnerIds: list[str] = Field(min_length=1, max_length=20)
-
-
-class TokenExchangeResponse(SQLModel):
-    tokens: dict[str, str]
+from services.id_registry.psuts.models import TokenExchangeRequest, TokenExchangeResponse
+from services.id_registry.psuts.store import issue_token, resolve_token
 
 
 def exchange(
@@ -64,21 +49,3 @@ def exchange(
     }
     session.commit()
     return TokenExchangeResponse(tokens=tokens)
-
-
-@router.post("/token-exchange", summary="Translate a partner's PSUT into other partners' PSUTs")
-def token_exchange(
-    data: TokenExchangeRequest,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    now: NowDep,
-    _: MediatorDep,
-) -> TokenExchangeResponse:
-    return exchange(
-        session=session,
-        cache=request.app.state.partners,
-        data=data,
-        secret=settings.token_secret(),
-        now=now,
-    )

@@ -1,4 +1,4 @@
-"""What the OIDC endpoints share: settings, issuer URLs, the signing key, the IDA state."""
+"""The OpenID provider: settings, issuer URLs, signing key, and the IDA state a login shares."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.ida.store import PersonCache
 from services.id_registry.oidc.keys import KeyHolder
 from services.id_registry.partners.service import PartnerCache
+from services.kernel.topology import service_url
 
 
 class OidcSettings(BaseSettings):
@@ -43,6 +44,14 @@ class Oidc:
     settings: OidcSettings
     issuer: str
     keys: KeyHolder = field(default_factory=KeyHolder)
+
+    @classmethod
+    def from_environment(cls) -> Oidc:
+        """`DPI_ID_REGISTRY_OIDC_*`; the issuer defaults to the service's own URL."""
+        settings = OidcSettings()
+        return cls(
+            settings=settings, issuer=(settings.issuer or service_url("id_registry")).rstrip("/")
+        )
 
     @property
     def authorization_endpoint(self) -> str:

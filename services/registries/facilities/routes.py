@@ -11,8 +11,8 @@ from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 from services.kernel.time import iso_micros_z
 from services.registries.errors import FHIR_JSON
-from services.registries.facility import fhir, search, service
-from services.registries.facility.models import FacilityCreate, FacilityUpdate
+from services.registries.facilities import fhir, search, service
+from services.registries.facilities.models import FacilityCreate, FacilityUpdate
 from services.registries.links import public_base, public_url
 
 FHIR_RESOURCE = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.time import iso_micros_z
-from services.registries.facility.models import Place
+from services.registries.facilities.models import Place
 
 CODE_SYSTEM = "https://dpi-sandbox.example/fhir/sid/facility-code"
 MCSD_TYPES = "https://profiles.ihe.net/ITI/mCSD/CodeSystem/IHE.mCSD.Organization.Location.Types"

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from services.kernel.errors import BadRequest
 from services.kernel.time import as_utc, iso_micros_z
-from services.registries.facility import fhir
-from services.registries.facility.models import Place
+from services.registries.facilities import fhir
+from services.registries.facilities.models import Place
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000

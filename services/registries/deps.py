@@ -1,4 +1,5 @@
-"""Data API credentials: the API key in `Authorization`; the caller as the mediator forwarded it.
+"""Request dependencies: the runtime, and the Data API's credentials (the API key in
+`Authorization`; the caller as the mediator forwarded it).
 
 A direct call acts as the key's owner and may name only that owner in `Information-Mediator-Client`;
 another client, an end user or a purpose is taken only from a call the mediator forwarded.
@@ -15,7 +16,9 @@ from fastapi import Depends, Header, Request
 
 from services.kernel.callers import caller_identity
 from services.kernel.errors import BadRequest, Unauthorized
+from services.kernel.runtime import runtime_getter, runtime_of
 from services.kernel.topology import load_topology
+from services.registries.runtime import RegistriesRuntime
 
 _SCHEMES = ("bearer ", "token ", "apikey ")
 _CLIENT = (
@@ -50,7 +53,7 @@ def _presented_key(authorization: str | None) -> str | None:
 
 def key_owner(request: Request) -> str:
     """Who a direct call acts as: `DPI_REGISTRIES_API_KEY_OWNER`, by default this subsystem."""
-    owner: str | None = request.app.state.settings.api_key_owner
+    owner = runtime_of(request.app, RegistriesRuntime).settings.api_key_owner
     return owner or _own_member()
 
 
@@ -73,7 +76,7 @@ def require_caller(
     ] = None,
 ) -> Caller:
     """Check the API key; the caller is the mediator's forwarded client, else the key's owner."""
-    expected: str = request.app.state.settings.api_key
+    expected = runtime_of(request.app, RegistriesRuntime).settings.api_key
     presented = _presented_key(authorization)
     if not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
         raise Unauthorized("A valid API key is required in the Authorization header.")
@@ -92,3 +95,4 @@ def require_caller(
 
 
 CallerDep = Annotated[Caller, Depends(require_caller)]
+RuntimeDep = Annotated[RegistriesRuntime, Depends(runtime_getter(RegistriesRuntime))]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services.id_registry.deps import psut
+from services.id_registry.hashing import psut
 from services.id_registry.identities.models import Identity, PartnerToken
 
 

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
 from services.kernel.time import utcnow
-from services.registries.facility.generator import Size, generate
-from services.registries.facility.models import FacilityCreate, FacilityUpdate, Place
+from services.registries.facilities.generator import Size, generate
+from services.registries.facilities.models import FacilityCreate, FacilityUpdate, Place
 
 # Writes take strictly increasing `lastUpdated` stamps, so `_lastUpdated=gt<last seen>` never
 # misses a change: stamps are assigned and committed one writer at a time.

@@ -1,32 +1,45 @@
-"""What every IDA call reads, gathered once at start-up: one attribute of the app's `State` per
-request instead of a dozen (each lookup there is a Python-level `__getattr__`)."""
+"""What the running ID system keeps: built once at start-up, read by routes through `RuntimeDep`
+(the IDA hot path reads it with `runtime_of`: one attribute of the app's `State` per request
+instead of a dozen, each lookup there being a Python-level `__getattr__`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from anyio import CapacityLimiter
 
 from services.id_registry.controls.service import ExpectationCache
-from services.id_registry.deps import Clock
+from services.id_registry.events.models import OutboxEvent
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.store import PersonCache, Statements
+from services.id_registry.oidc.provider import Oidc
 from services.id_registry.partners.service import PartnerCache
 from services.id_registry.settings import IdRegistrySettings
 from services.kernel.db import Database
+from services.kernel.mediator import Subscriber
+from services.kernel.outbox import Outbox
+
+Clock = Callable[[], datetime]
 
 
 @dataclass(slots=True)
-class IdaRuntime:
+class IdRegistryRuntime:
     settings: IdRegistrySettings
     database: Database
+    clock: Clock
     partners: PartnerCache
     expectations: ExpectationCache
-    clock: Clock
+    # The PSUT key (`settings.token_secret()`), and the PSUTs known to be stored already.
     secret: bytes
     recorded_tokens: set[str]
     people: PersonCache
     statements: Statements
     # The event loop's connection and its group commit (SQLite); None on PostgreSQL.
     group_commit: GroupCommit | None
+    # Bounds the IDA's database work on worker threads.
     limiter: CapacityLimiter
+    oidc: Oidc
+    drainer: Outbox[OutboxEvent]
+    subscriber: Subscriber

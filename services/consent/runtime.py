@@ -1,0 +1,20 @@
+"""What the running consent service keeps, built at start-up and read through `RuntimeDep`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.consent.decisions.log import DecisionLog
+from services.consent.receipts.keys import Signer
+from services.consent.settings import ConsentSettings
+from services.kernel.db import Database
+
+
+@dataclass(slots=True)
+class ConsentRuntime:
+    settings: ConsentSettings
+    database: Database
+    # Signs receipts and consent records; its key is kept under `settings.data_dir`.
+    signer: Signer
+    # Decisions are logged by group commit: every caller waits for its own entry to be durable.
+    decision_log: DecisionLog

@@ -1,0 +1,1 @@
+"""Partner-specific user tokens (PSUTs): issuing, finding the person behind one, exchanging."""
