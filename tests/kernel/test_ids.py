@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from services.kernel.ids import span_id, trace_id, uuid7
+from services.kernel.ids import random_hex, span_id, trace_id, uuid7
 from services.kernel.tracing import parse_traceparent
 
 
@@ -43,3 +43,11 @@ def test_trace_and_span_ids_are_what_w3c_trace_context_accepts() -> None:
         assert len(value) == 32 and len(span) == 16
         parsed = parse_traceparent(f"00-{value}-{span}-01")
         assert parsed is not None and parsed.trace_id == value and parsed.span_id == span
+
+
+def test_random_hex_spans_pool_refills_without_repeating() -> None:
+    sizes = [10, 8, 16, 3] * 400  # about 2.4 pools' worth
+    made = [random_hex(size) for size in sizes]
+    assert [len(value) for value in made] == [2 * size for size in sizes]
+    assert len(set(made)) == len(made)
+    assert all(int(value, 16) >= 0 for value in made)
