@@ -33,7 +33,7 @@ from services.interop_layer.messagelog.chain import (
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
-from services.interop_layer.messagelog.store import BatchStore
+from services.interop_layer.messagelog.store import BatchStore, mark_values
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
@@ -235,9 +235,8 @@ class LogWriter:
         if now - self._signed_at >= self.signature_interval:
             batch[-1]["signature"] = sign(key, prev.encode())
             self._signed_at = now
-        with self._store.begin() as connection:
-            self._insert.execute(connection, batch)
-            self._set_mark(connection, "head", seq, prev)
+        head = mark_values(name="head", seq=seq, digest=prev, key=key, key_id=key_id)
+        self._store.write(self._insert, batch, head)
         self.head_seq, self.head_hash = seq, prev
         if self.trust.due():
             try:  # the batch is committed: a failed export must not write it again
