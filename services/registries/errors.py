@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from services.kernel.errors import DomainError, problem_details
 from services.kernel.openapi import PROBLEM_DETAILS, ErrorShape
+from services.registries.facilities import formats
 
 FHIR_JSON = "application/fhir+json"
 _DATA_PREFIXES = ("/data/", "/database/", "/databases")
@@ -19,6 +20,7 @@ _ISSUE_CODES = {
     403: "forbidden",
     404: "not-found",
     405: "not-supported",
+    406: "not-supported",
     409: "conflict",
     422: "invalid",
 }
@@ -28,7 +30,7 @@ def render(request: Request, error: DomainError) -> Response:
     """Render `error` in the shape the requested API documents."""
     path = request.url.path
     if path.startswith("/fhir"):
-        return _operation_outcome(error)
+        return _operation_outcome(request, error)
     if path.startswith(_DATA_PREFIXES) or path == "/databases":
         status = 400 if error.status == 422 else error.status
         body: dict[str, Any] = {"detail": error.message}
@@ -38,7 +40,7 @@ def render(request: Request, error: DomainError) -> Response:
     return problem_details(request, error)
 
 
-def _operation_outcome(error: DomainError) -> Response:
+def _operation_outcome(request: Request, error: DomainError) -> Response:
     status = 400 if error.status == 422 else error.status
     outcome = {
         "resourceType": "OperationOutcome",
@@ -50,6 +52,9 @@ def _operation_outcome(error: DomainError) -> Response:
             }
         ],
     }
+    if formats.wants_xml(request):
+        body = formats.outcome_xml(outcome)
+        return Response(body, status, headers=error.headers, media_type=formats.FHIR_XML)
     return JSONResponse(outcome, status_code=status, headers=error.headers, media_type=FHIR_JSON)
 
 
