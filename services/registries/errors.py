@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from typing import Any
+from xml.etree import ElementTree
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from services.kernel.errors import DomainError, problem_details
 from services.kernel.openapi import PROBLEM_DETAILS, ErrorShape
-from services.registries.facilities import formats
 
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
+JSON_FORMATS = {"json", "application/json", "application/fhir+json"}
+XML_FORMATS = {"xml", "text/xml", "application/xml", FHIR_XML}
+_ANY_JSON = {"*/*", "application/*", *JSON_FORMATS}
+
+
+def _accepted(request: Request) -> set[str]:
+    header = request.headers.get("accept", "")
+    return {part.split(";")[0].strip().lower() for part in header.split(",") if part.strip()}
+
+
+def wants_xml(request: Request) -> bool:
+    fmt = request.query_params.get("_format", "").split(";")[0].strip().lower()
+    if fmt:
+        return fmt in XML_FORMATS
+    accepted = _accepted(request)
+    return bool(accepted & XML_FORMATS) and not accepted & _ANY_JSON
+
+
 _DATA_PREFIXES = ("/data/", "/database/", "/databases")
 
 _ISSUE_CODES = {
@@ -52,9 +71,9 @@ def _operation_outcome(request: Request, error: DomainError) -> Response:
             }
         ],
     }
-    if formats.wants_xml(request):
-        body = formats.outcome_xml(outcome)
-        return Response(body, status, headers=error.headers, media_type=formats.FHIR_XML)
+    if wants_xml(request):
+        body = outcome_xml(outcome)
+        return Response(body, status, headers=error.headers, media_type=FHIR_XML)
     return JSONResponse(outcome, status_code=status, headers=error.headers, media_type=FHIR_JSON)
 
 
@@ -94,3 +113,13 @@ def error_shape(path: str) -> ErrorShape:
     if path.startswith(_DATA_PREFIXES) or path == "/databases":
         return DATA_ERROR
     return PROBLEM_DETAILS
+
+
+def outcome_xml(outcome: dict[str, Any]) -> bytes:
+    root = ElementTree.Element("OperationOutcome", xmlns="http://hl7.org/fhir")
+    for issue in outcome["issue"]:
+        node = ElementTree.SubElement(root, "issue")
+        for name in ("severity", "code", "diagnostics"):
+            ElementTree.SubElement(node, name, value=str(issue[name]))
+    text: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    return text
