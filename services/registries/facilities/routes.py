@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 from services.kernel.time import iso_micros_z
-from services.registries.errors import FHIR_JSON
+from services.registries.errors import FHIR_JSON, FHIR_XML
 from services.registries.facilities import (
     capability,
     fhir,
@@ -27,7 +27,13 @@ FHIR_RESOURCE = {
     "description": "A FHIR R4 resource (Bundle for searches)",
     "content": {FHIR_JSON: {"schema": {"type": "object", "required": ["resourceType"]}}},
 }
-router = APIRouter(prefix="/fhir", tags=["FHIR mCSD"], responses={200: FHIR_RESOURCE})
+NOT_ACCEPTABLE = {
+    "description": "XML was asked for (Accept or _format): an OperationOutcome in XML",
+    "content": {FHIR_XML: {"schema": {"type": "string"}}},
+}
+router = APIRouter(
+    prefix="/fhir", tags=["FHIR mCSD"], responses={200: FHIR_RESOURCE, 406: NOT_ACCEPTABLE}
+)
 admin = APIRouter(prefix="/admin/facilities", tags=["facility admin"])
 
 
