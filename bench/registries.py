@@ -5,7 +5,8 @@ dir and `DPI_REGISTRIES_FACILITY_SIZE=national`, then measures in the same run:
 1. the `/healthz` floor (requests/s at a fixed concurrency),
 2. `Location?partof=<district>&_count=100` search (100 facilities a page) at the same concurrency,
 3. a full sync: paging through every Location with `_count`, following `next` links,
-4. an incremental sync after 10 admin changes (`_lastUpdated=gt<last seen>`).
+4. an incremental sync after 10 admin changes (`_lastUpdated=gt<last seen>`),
+5. the same changes as mCSD ITI-91 history (`Location/_history?_since=`; target < 30 ms).
 Figures are ratios to the floor. Bounded in requests and time; stops by itself.
 Run: `.venv/bin/python -m bench.registries` (PostgreSQL: set `DPI_REGISTRIES_DATABASE_URL`).
 """
@@ -13,6 +14,7 @@ Run: `.venv/bin/python -m bench.registries` (PostgreSQL: set `DPI_REGISTRIES_DAT
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import statistics
 import tempfile
@@ -26,6 +28,7 @@ from bench.common import free_port, start_uvicorn, stop
 CONCURRENCY = 8
 FLOOR_REQUESTS = 3000
 SEARCH_REQUESTS = 600
+HISTORY_REQUESTS = 50
 TIME_CAP = 25.0
 ADMIN = {"X-DPI-Admin-Key": os.environ.get("DPI_ADMIN_KEY", "dpi-admin")}
 EXPECTED_PLACES = 10_111
@@ -85,6 +88,24 @@ async def sync(session: aiohttp.ClientSession, url: str) -> tuple[float, int, in
     return time.perf_counter() - started, count, pages, newest
 
 
+def just_after(stamp: str) -> str:
+    moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) + dt.timedelta(microseconds=1)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+async def history(session: aiohttp.ClientSession, url: str) -> tuple[list[float], int]:
+    """Sequential `_history` requests: latencies and the entries of the last answer."""
+    latencies: list[float] = []
+    entries = 0
+    for _ in range(HISTORY_REQUESTS):
+        t0 = time.perf_counter()
+        async with session.get(url) as response:
+            page = await response.json()
+        latencies.append(time.perf_counter() - t0)
+        entries = len(page.get("entry", []))
+    return latencies, entries
+
+
 def ms(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
 
@@ -121,6 +142,10 @@ async def run(base: str) -> None:
         inc_s, inc_count, _, _ = await sync(
             session, f"{base}/fhir/Location?_lastUpdated=gt{newest}&_count=1000"
         )
+        since = just_after(newest)
+        hist_lat, hist_count = await history(
+            session, f"{base}/fhir/Location/_history?_since={since}&_count=1000"
+        )
 
     print(f"service ready with the national list after {ready_s:.1f} s (generation included)")
     print(
@@ -143,6 +168,12 @@ async def run(base: str) -> None:
     print(
         f"incremental sync after 10 changes: exactly {inc_count} Locations in "
         f"{inc_s * 1000:.1f} ms = {inc_s / floor_seq:.1f} /healthz round trips"
+    )
+    assert hist_count == 10, hist_count
+    print(
+        f"Location/_history?_since after 10 changes among 10,000 facilities: exactly "
+        f"{hist_count} versions; p50 {ms(hist_lat, 50):.1f} ms, p95 {ms(hist_lat, 95):.1f} ms "
+        f"(target < 30 ms) = {statistics.median(hist_lat) / floor_seq:.1f} /healthz round trips"
     )
 
 

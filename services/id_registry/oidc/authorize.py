@@ -10,6 +10,7 @@ from sqlalchemy import delete, or_
 from sqlmodel import Session, col
 
 from services.id_registry.oidc import claims as oidc_claims
+from services.id_registry.oidc import pkce
 from services.id_registry.oidc.errors import OAuthError, RedirectError, invalid_request
 from services.id_registry.oidc.models import CLIENT_ACTIVE, OidcClient, OidcTransaction
 from services.id_registry.oidc.provider import IdaAccess, OidcSettings
@@ -76,6 +77,7 @@ def start(
             raise refuse("invalid_request", f"{name} is longer than 512 characters")
     try:
         requested = oidc_claims.parse_claims_parameter(params.get("claims"))
+        challenge, challenge_method = pkce.challenge_of(params)
     except ValueError as exc:
         raise refuse("invalid_request", str(exc)) from None
     factors = oidc_claims.factors(
@@ -111,6 +113,8 @@ def start(
         claims=resolved.claims,
         essential_claims=resolved.essential,
         factors=factors,
+        code_challenge=challenge,
+        code_challenge_method=challenge_method or None,
         created_at=now,
         expires_at=now + timedelta(seconds=settings.login_ttl_seconds),
     )

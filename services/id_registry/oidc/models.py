@@ -129,6 +129,8 @@ class OidcTransaction(Base, table=True):
     claims: list[str] = Field(sa_column=Column(JSON, nullable=False))
     essential_claims: list[str] = Field(sa_column=Column(JSON, nullable=False))
     factors: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    code_challenge: str | None = Field(default=None, max_length=43)
+    code_challenge_method: str | None = Field(default=None, max_length=10)
     created_at: datetime
     expires_at: datetime
     identity_id: int | None = Field(default=None, foreign_key="identity.id")

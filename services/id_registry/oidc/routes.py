@@ -36,7 +36,16 @@ _REQUIRED = ("client_id", "redirect_uri", "response_type", "scope")
 _AUTHORIZE = {
     "parameters": [
         {"name": name, "in": "query", "required": name in _REQUIRED, "schema": {"type": "string"}}
-        for name in (*_REQUIRED, "state", "nonce", "claims", "acr_values", "prompt")
+        for name in (
+            *_REQUIRED,
+            "state",
+            "nonce",
+            "claims",
+            "acr_values",
+            "prompt",
+            "code_challenge",
+            "code_challenge_method",
+        )
     ]
 }
 
@@ -214,6 +223,7 @@ async def complete(request: Request, runtime: RuntimeDep) -> Response:
         "client_id",
         "client_assertion_type",
         "client_assertion",
+        "code_verifier",
     ),
 )
 async def token(request: Request, runtime: RuntimeDep) -> JSONResponse:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from services.id_registry.identities.models import STATUS_ACTIVE, Identity
 from services.id_registry.oidc import claims as oidc_claims
+from services.id_registry.oidc import pkce
 from services.id_registry.oidc.errors import (
     OAuthError,
     invalid_client,
@@ -56,6 +57,7 @@ def discovery(oidc: Oidc) -> dict[str, Any]:
         "userinfo_signing_alg_values_supported": [ALGORITHM],
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
+        "code_challenge_methods_supported": pkce.METHODS,
         "claims_parameter_supported": True,
         "claim_types_supported": ["normal"],
         "claims_supported": ["sub", *oidc_claims.CLAIM_ATTRIBUTE],
@@ -112,6 +114,9 @@ def exchange_code(
         raise invalid_grant("The authorization code has expired")
     if form.get("redirect_uri") != txn.redirect_uri:
         raise invalid_grant("redirect_uri differs from the authorization request's")
+    refused = pkce.verifier_error(txn.code_challenge, form.get("code_verifier"))
+    if refused is not None:
+        raise invalid_grant(refused)
 
     issued = int(now.timestamp())
     access_ttl = oidc.settings.access_token_ttl_seconds

@@ -91,8 +91,8 @@ def render(resource_type: str, place: Place) -> dict[str, Any]:
 
 def bundle(
     *,
-    resource_type: str,
-    places: list[Place],
+    matches: list[dict[str, Any]],
+    included: list[dict[str, Any]],
     total: int,
     base: str,
     self_url: str,
@@ -101,55 +101,20 @@ def bundle(
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return {
+    entries = [(r, "match") for r in matches] + [(r, "include") for r in included]
+    body: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
         "link": links,
-        "entry": [
+    }
+    if entries:
+        body["entry"] = [
             {
-                "fullUrl": f"{base}/{resource_type}/{p.id}",
-                "resource": render(resource_type, p),
-                "search": {"mode": "match"},
+                "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": mode},
             }
-            for p in places
-        ],
-    }
-
-
-def capability_statement(base: str, software_version: str) -> dict[str, Any]:
-    params = [
-        {"name": "_id", "type": "token"},
-        {"name": "_lastUpdated", "type": "date"},
-        {"name": "identifier", "type": "token"},
-        {"name": "name", "type": "string"},
-        {"name": "partof", "type": "reference"},
-        {"name": "type", "type": "token"},
-    ]
-    extra = {
-        "Location": {"name": "status", "type": "token"},
-        "Organization": {"name": "active", "type": "token"},
-    }
-    return {
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": "2026-01-01",
-        "kind": "instance",
-        "software": {"name": "DPI Sandbox registries", "version": software_version},
-        "implementation": {"description": "Facility registry (mCSD)", "url": base},
-        "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
-        "rest": [
-            {
-                "mode": "server",
-                "resource": [
-                    {
-                        "type": kind,
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": [*params, extra[kind]],
-                    }
-                    for kind in ("Location", "Organization")
-                ],
-            }
-        ],
-    }
+            for r, mode in entries
+        ]
+    return body

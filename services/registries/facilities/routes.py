@@ -10,8 +10,16 @@ from fastapi import APIRouter, Request, Response
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 from services.kernel.time import iso_micros_z
-from services.registries.errors import FHIR_JSON
-from services.registries.facilities import fhir, search, service
+from services.registries.errors import FHIR_JSON, FHIR_XML
+from services.registries.facilities import (
+    capability,
+    fhir,
+    formats,
+    history,
+    links,
+    search,
+    service,
+)
 from services.registries.facilities.models import FacilityCreate, FacilityUpdate
 from services.registries.links import public_base, public_url
 
@@ -19,7 +27,13 @@ FHIR_RESOURCE = {
     "description": "A FHIR R4 resource (Bundle for searches)",
     "content": {FHIR_JSON: {"schema": {"type": "object", "required": ["resourceType"]}}},
 }
-router = APIRouter(prefix="/fhir", tags=["FHIR mCSD"], responses={200: FHIR_RESOURCE})
+NOT_ACCEPTABLE = {
+    "description": "XML was asked for (Accept or _format): an OperationOutcome in XML",
+    "content": {FHIR_XML: {"schema": {"type": "string"}}},
+}
+router = APIRouter(
+    prefix="/fhir", tags=["FHIR mCSD"], responses={200: FHIR_RESOURCE, 406: NOT_ACCEPTABLE}
+)
 admin = APIRouter(prefix="/admin/facilities", tags=["facility admin"])
 
 
@@ -37,20 +51,23 @@ def fhir_json(
 
 @router.get("/metadata", summary="CapabilityStatement")
 def metadata(request: Request) -> Response:
-    return fhir_json(fhir.capability_statement(_base(request), request.app.version))
+    formats.require_json(request)
+    return fhir_json(capability.statement(_base(request), request.app.version))
 
 
 def _search(request: Request, session: SessionDep, resource_type: str) -> Response:
+    formats.require_json(request)
     params = search.parse(resource_type, list(request.query_params.multi_items()))
-    total, places, cursor = search.run(session, params)
+    total, rows, cursor = search.run(session, params)
+    extra = links.included(session, resource_type, rows, params.includes, params.revincludes)
     next_url = None
     if cursor is not None:
         url = request.url.include_query_params(_cursor=search.cursor_value(cursor))
         next_url = public_url(request, "/fhir", url)
     return fhir_json(
         fhir.bundle(
-            resource_type=resource_type,
-            places=places,
+            matches=[links.render(resource_type, row) for row in rows],
+            included=[links.render(kind, row) for kind, row in extra],
             total=total,
             base=_base(request),
             self_url=public_url(request, "/fhir"),
@@ -59,30 +76,54 @@ def _search(request: Request, session: SessionDep, resource_type: str) -> Respon
     )
 
 
-def _read(session: SessionDep, resource_type: str, place_id: str) -> Response:
-    place = service.get_place(session, place_id=place_id)
-    headers = {"ETag": f'W/"{place.version_id}"', "Last-Modified": iso_micros_z(place.last_updated)}
-    return fhir_json(fhir.render(resource_type, place), headers=headers)
+def _history(request: Request, session: SessionDep, resource_type: str) -> Response:
+    formats.require_json(request)
+    query = history.parse(list(request.query_params.multi_items()))
+    rows, before = history.run(session, resource_type, query)
+    next_url = None
+    if before is not None:
+        url = request.url.include_query_params(_cursor=search.cursor_value(before))
+        next_url = public_url(request, "/fhir", url)
+    body = history.bundle(
+        resource_type,
+        rows,
+        base=_base(request),
+        self_url=public_url(request, "/fhir"),
+        next_url=next_url,
+    )
+    return fhir_json(body)
 
 
-@router.get("/Location", summary="Search Locations")
-def search_locations(request: Request, session: SessionDep) -> Response:
-    return _search(request, session, "Location")
+def _read(request: Request, session: SessionDep, resource_type: str, ident: str) -> Response:
+    formats.require_json(request)
+    row = service.get_resource(session, resource_type=resource_type, ident=ident)
+    headers = {"ETag": f'W/"{row.version_id}"', "Last-Modified": iso_micros_z(row.last_updated)}
+    return fhir_json(links.render(resource_type, row), headers=headers)
 
 
-@router.get("/Location/{id}", summary="Read a Location")
-def read_location(id: str, session: SessionDep) -> Response:
-    return _read(session, "Location", id)
+def _add_routes(resource_type: str) -> None:
+    def search_type(request: Request, session: SessionDep) -> Response:
+        return _search(request, session, resource_type)
+
+    def history_type(request: Request, session: SessionDep) -> Response:
+        return _history(request, session, resource_type)
+
+    def read(id: str, request: Request, session: SessionDep) -> Response:
+        return _read(request, session, resource_type, id)
+
+    path = f"/{resource_type}"
+    router.add_api_route(path, search_type, methods=["GET"], summary=f"Search {resource_type}")
+    router.add_api_route(
+        f"{path}/_history",
+        history_type,
+        methods=["GET"],
+        summary=f"{resource_type} history (mCSD ITI-91), `_since`",
+    )
+    router.add_api_route(f"{path}/{{id}}", read, methods=["GET"], summary=f"Read {resource_type}")
 
 
-@router.get("/Organization", summary="Search Organizations")
-def search_organizations(request: Request, session: SessionDep) -> Response:
-    return _search(request, session, "Organization")
-
-
-@router.get("/Organization/{id}", summary="Read an Organization")
-def read_organization(id: str, session: SessionDep) -> Response:
-    return _read(session, "Organization", id)
+for _type in links.RESOURCE_TYPES:
+    _add_routes(_type)
 
 
 @admin.post(

@@ -10,7 +10,10 @@ from sqlmodel import Session, col, select
 
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
 from services.kernel.time import utcnow
+from services.registries.facilities import directory
+from services.registries.facilities.directory import DirectoryEntry
 from services.registries.facilities.generator import Size, generate
+from services.registries.facilities.history import keep_version
 from services.registries.facilities.models import FacilityCreate, FacilityUpdate, Place
 
 # Writes take strictly increasing `lastUpdated` stamps, so `_lastUpdated=gt<last seen>` never
@@ -19,13 +22,19 @@ _write_lock = threading.Lock()
 
 
 def seed(session: Session, *, size: Size, seed_value: int) -> int:
-    """Insert the generated hierarchy if the list is empty; returns how many places it added."""
+    """Insert the generated hierarchy and the services and practitioners of its facilities if the
+    list is empty; returns how many places it added."""
     if session.exec(select(func.count()).select_from(Place)).one():
         return 0
     now = utcnow()
-    rows = [{**row, "last_updated": now, "version_id": 1} for row in generate(size, seed_value)]
+    places = generate(size, seed_value)
+    stamped = {"last_updated": now, "version_id": 1}
+    rows = [{**row, **stamped} for row in places]
     for start in range(0, len(rows), 2000):
         session.execute(insert(Place), rows[start : start + 2000])
+    entries = [{**row, **stamped} for row in directory.generate(places, seed_value)]
+    for start in range(0, len(entries), 2000):
+        session.execute(insert(DirectoryEntry), entries[start : start + 2000])
     session.commit()
     return len(rows)
 
@@ -35,6 +44,15 @@ def get_place(session: Session, *, place_id: str) -> Place:
     if place is None:
         raise NotFound(f"no Location or Organization with id {place_id!r}.")
     return place
+
+
+def get_resource(session: Session, *, resource_type: str, ident: str) -> Place | DirectoryEntry:
+    if resource_type in ("Location", "Organization"):
+        return get_place(session, place_id=ident)
+    entry = session.get(DirectoryEntry, (resource_type, ident))
+    if entry is None:
+        raise NotFound(f"no {resource_type} with id {ident!r}.")
+    return entry
 
 
 def _stamp(session: Session) -> datetime:
@@ -94,6 +112,7 @@ def update_facility(session: Session, *, place_id: str, body: FacilityUpdate) ->
     with _write_lock:
         session.rollback()  # a fresh snapshot: the stamp must follow every committed one
         place = get_place(session, place_id=place_id)
+        original = Place.model_validate(place.model_dump())
         if place.level != "facility":
             raise Conflict(f"{place_id} is a {place.level}; only facilities change here.")
         changed = False
@@ -104,6 +123,7 @@ def update_facility(session: Session, *, place_id: str, body: FacilityUpdate) ->
         if body.status is not None and body.status != place.status:
             place.status, changed = body.status, True
         if changed:
+            keep_version(session, original)
             place.last_updated = _stamp(session)
             place.version_id += 1
             session.add(place)
