@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -15,12 +15,13 @@ from services.sectoral_platform.aggregate.service import import_data_values
 from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 
-router = APIRouter(prefix="/api", tags=["aggregate"])
+router = APIRouter(prefix="/api", tags=["aggregate"], dependencies=[Depends(check_parameters)])
 
 
 def _summary_response(summary: ImportSummary) -> Response:
