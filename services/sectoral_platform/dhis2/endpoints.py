@@ -48,12 +48,12 @@ _DVS_READ_REFUSED = (
     "dataElementGroup orgUnitGroup includeDeleted includeDescendants "
     "attachment compression returnParentOrgUnit"
 )
-_DVS_WRITE = "importStrategy strategy dryRun async preheatCache format"
+_DVS_WRITE = "importStrategy strategy dryRun async preheatCache format firstRowIsHeader"
 _DVS_WRITE_REFUSED = (
     "skipExistingCheck skipAudit strictPeriods strictDataElements strictCategoryOptionCombos "
     "strictAttributeOptionCombos strictOrganisationUnits strictDataSetApproval "
     "strictDataSetLocking strictDataSetInputPeriods requireCategoryOptionCombo "
-    "requireAttributeOptionCombo force skipLastUpdated firstRowIsHeader"
+    "requireAttributeOptionCombo force skipLastUpdated"
 )
 _TRACKER_READ = (
     "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode program "
@@ -83,8 +83,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         atomicMode="ALL NONE",
         importReportMode="ERRORS",
     ),
-    ("GET", "/api/dataValueSets"): _e(_DVS_READ, f"{_DVS_READ_REFUSED} {_ID_SCHEMES}"),
-    ("POST", "/api/dataValueSets"): _e(_DVS_WRITE, f"{_DVS_WRITE_REFUSED} {_ID_SCHEMES}"),
+    ("GET", "/api/dataValueSets"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
+    ("GET", "/api/dataValueSets.{suffix}"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
+    ("POST", "/api/dataValueSets"): _e(f"{_DVS_WRITE} {_ID_SCHEMES}", _DVS_WRITE_REFUSED),
     ("GET", "/api/analytics"): _e(
         "dimension filter displayProperty relativePeriodDate",
         "outputIdScheme outputOrgUnitIdScheme outputDataElementIdScheme inputIdScheme "
