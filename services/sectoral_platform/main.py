@@ -25,6 +25,7 @@ from services.sectoral_platform.apps.routes import router as apps_router
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
+from services.sectoral_platform.completeness.routes import router as completeness_router
 from services.sectoral_platform.datastore.routes import router as datastore_router
 from services.sectoral_platform.dhis2.web import Dhis2PathMiddleware
 from services.sectoral_platform.errors import ERROR_SHAPE, render_web_message
@@ -94,6 +95,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             system_router,
             auth_router,
             aggregate_router,
+            completeness_router,
             analytics_router,
             tracker_counts_router,
             tracker_router,

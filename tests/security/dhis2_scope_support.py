@@ -144,6 +144,11 @@ def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, An
             {"dataSet": DATA_SET, "period": PERIOD, "orgUnit": FAR},
             409,
         ),
+        "/api/completeDataSetRegistrations": (
+            "/api/completeDataSetRegistrations",
+            {"dataSet": DATA_SET, "period": PERIOD, "orgUnit": FAR},
+            409,
+        ),
         "/api/dataValues": (
             "/api/dataValues",
             {"de": ANC1, "pe": PERIOD, "ou": FAR, "co": COC},

@@ -18,6 +18,7 @@ from services.sectoral_platform.aggregate.summary import Conflict, ImportOptions
 from services.sectoral_platform.aggregate.xmlsafe import FormatError
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
+from services.sectoral_platform.completeness import service as completeness
 from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
@@ -97,6 +98,19 @@ async def post_data_value_set(
     except FormatError as error:
         return _summary_response(_format_error(options, error))
 
+    def _complete(body: dict[str, Any], part: ImportSummary) -> None:
+        """`completeDate` on a set with one data set, period and org unit registers it complete."""
+        names = ("dataSet", "period", "orgUnit", "completeDate")
+        if part.status == "ERROR" or not all(body.get(n) for n in names):
+            return
+        item = {**body, "organisationUnit": body["orgUnit"], "date": body["completeDate"]}
+        item.pop("dataValues", None)
+        registered = completeness.register(
+            database.engine, store, scope, [item], ImportOptions(dry_run=options.dry_run)
+        )
+        if not registered.conflicts:
+            part.data_set_complete = str(body["completeDate"])
+
     def run() -> ImportSummary:
         total: ImportSummary | None = None
         offset = 0
@@ -104,6 +118,7 @@ async def post_data_value_set(
             part = import_data_values(
                 engine=database.engine, store=store, scope=scope, body=body, options=options
             )
+            _complete(body, part)
             total = _merge(total, part, offset)
             values = body.get("dataValues")
             offset += len(values) if isinstance(values, list) else 0

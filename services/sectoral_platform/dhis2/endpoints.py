@@ -86,6 +86,15 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/dataValueSets"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
     ("GET", "/api/dataValueSets.{suffix}"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
     ("POST", "/api/dataValueSets"): _e(f"{_DVS_WRITE} {_ID_SCHEMES}", _DVS_WRITE_REFUSED),
+    ("GET", "/api/completeDataSetRegistrations"): _e(
+        "dataSet period startDate endDate orgUnit children",
+        "created createdDuration limit dataSetIdScheme orgUnitIdScheme idScheme "
+        "attributeOptionComboIdScheme includeChildren",
+    ),
+    ("POST", "/api/completeDataSetRegistrations"): _e(
+        "importStrategy dryRun", "idScheme dataSetIdScheme orgUnitIdScheme async skipExistingCheck"
+    ),
+    ("DELETE", "/api/completeDataSetRegistrations"): _e("ds pe ou", "cc cp multiOu"),
     ("GET", "/api/analytics"): _e(
         "dimension filter displayProperty relativePeriodDate",
         "outputIdScheme outputOrgUnitIdScheme outputDataElementIdScheme inputIdScheme "
