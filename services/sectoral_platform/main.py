@@ -38,6 +38,7 @@ from services.sectoral_platform.identity.ida import IdaClient
 from services.sectoral_platform.identity.routes import router as identity_router
 from services.sectoral_platform.identity.sealing import fernet
 from services.sectoral_platform.identity.service import Registrar
+from services.sectoral_platform.metadata.describe import router as describe_router
 from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
@@ -107,6 +108,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             datastore_router,
             apps_router,
             routes_api_router,
+            describe_router,
             metadata_router,
         ],
         error_renderer=render_web_message,

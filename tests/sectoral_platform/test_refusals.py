@@ -139,3 +139,24 @@ async def test_org_unit_selectors(shared_client: httpx.AsyncClient) -> None:
     assert ancestors == [ROOT, REGION, DISTRICT_1]
     mine = await ids("/api/organisationUnits", userOnly="true", includeDescendants="true")
     assert ROOT in mine and set(FACILITIES) <= set(mine)
+
+
+async def test_schemas_and_resources_describe_what_is_served(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    schemas = (await shared_client.get("/api/schemas")).json()["schemas"]
+    plurals = {s["plural"] for s in schemas}
+    assert {"dataElements", "organisationUnits", "dataSets"} <= plurals
+    assert "organisationUnitGroups" not in plurals
+    for schema in schemas:
+        listed = await shared_client.get(schema["relativeApiEndpoint"], params={"pageSize": 1})
+        assert listed.status_code == 200, schema["plural"]
+    one = (await shared_client.get("/api/schemas/dataElement")).json()
+    names = {p["name"] for p in one["properties"]}
+    assert {"id", "name", "valueType", "categoryCombo"} <= names
+    assert (await shared_client.get("/api/schemas/validationRule")).status_code == 404
+    short = (await shared_client.get("/api/schemas", params={"fields": "plural"})).json()
+    assert all(set(s) == {"plural"} for s in short["schemas"])
+    resources = (await shared_client.get("/api/resources")).json()["resources"]
+    hrefs = {r["plural"] for r in resources}
+    assert plurals <= hrefs and "dataValueSets" in hrefs

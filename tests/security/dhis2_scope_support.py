@@ -99,6 +99,9 @@ UNSCOPED = {
     ("GET", "/api/openData/publications/{name}"): "open data: public by design",
     ("GET", "/api/immunisationStatus"): "mediator only, consent checked by the mediator",
     ("POST", "/api/civilRegistration/events"): "mediator only (PUSH delivery)",
+    ("GET", "/api/schemas"): "type descriptions, no org unit data",
+    ("GET", "/api/schemas/{name}"): "type descriptions, no org unit data",
+    ("GET", "/api/resources"): "the list of endpoints, no org unit data",
 }
 # extensions (issue 21): apps' settings, bundles and routes are not org unit data
 _STORE_PATHS = (

@@ -76,6 +76,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/{collection}/{uid}/{prop}"): _e(
         f"{_LIST} includeSelf", f"{_LIST_REFUSED} {_UNIT_LIST_REFUSED}"
     ),
+    ("GET", "/api/schemas"): _e("fields"),
+    ("GET", "/api/schemas/{name}"): _e("fields"),
+    ("GET", "/api/resources"): _e(""),
     ("POST", "/api/metadata"): _e(
         "importStrategy atomicMode importMode importReportMode",
         "identifier preheatMode flushMode skipSharing skipValidation skipTranslation async "
