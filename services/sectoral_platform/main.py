@@ -20,6 +20,7 @@ from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
+from services.sectoral_platform.aggregate.tasks import router as tasks_router
 from services.sectoral_platform.analytics.routes import router as analytics_router
 from services.sectoral_platform.apps.routes import router as apps_router
 from services.sectoral_platform.auth.routes import router as auth_router
@@ -97,6 +98,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             auth_router,
             aggregate_router,
             completeness_router,
+            tasks_router,
             analytics_router,
             tracker_counts_router,
             tracker_router,

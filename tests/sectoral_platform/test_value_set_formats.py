@@ -1,8 +1,10 @@
 """`/api/dataValueSets` as CSV, DXF2 XML and ADX: round trips, DHIS2's documented samples,
 malformed payloads (line named, nothing written), id schemes, gzip, incremental export."""
 
+import asyncio
 import gzip
 import re
+import time
 from typing import Any
 
 import httpx
@@ -202,3 +204,24 @@ async def test_incremental_export_by_last_updated(client: httpx.AsyncClient) -> 
     assert bad.status_code == 409 and "lastUpdatedDuration" in bad.json()["message"]
     scheme = await client.get("/api/dataValueSets", params={**SELECTION, "idScheme": "FOO"})
     assert scheme.status_code == 409 and "idScheme" in scheme.json()["message"]
+
+
+async def test_async_import_reports_through_the_task_endpoints(client: httpx.AsyncClient) -> None:
+    response = await post(
+        client, f"{ANC1},202401,{FAC},,,9\n", CSV, firstRowIsHeader="false", **{"async": "true"}
+    )
+    assert response.status_code == 200, response.text
+    job = response.json()["response"]
+    assert job["jobType"] == "DATAVALUE_IMPORT"
+    deadline = time.monotonic() + 10
+    while True:
+        notes = (await client.get(job["relativeNotifierEndpoint"])).json()
+        if notes[0]["completed"]:
+            break
+        assert time.monotonic() < deadline, notes
+        await asyncio.sleep(0.01)
+    summary = await client.get(f"/api/system/taskSummaries/DATAVALUE_IMPORT/{job['id']}")
+    assert summary.json()["importCount"]["imported"] == 1
+    assert [v["value"] for v in await exported(client)] == ["9"]
+    unknown = await client.get("/api/system/taskSummaries/DATAVALUE_IMPORT/abcdefghijk")
+    assert unknown.status_code == 404

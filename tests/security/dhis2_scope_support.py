@@ -102,6 +102,8 @@ UNSCOPED = {
     ("GET", "/api/schemas"): "type descriptions, no org unit data",
     ("GET", "/api/schemas/{name}"): "type descriptions, no org unit data",
     ("GET", "/api/resources"): "the list of endpoints, no org unit data",
+    ("GET", "/api/system/tasks/{job_type}/{uid}"): "an async import's log: its submitter's only",
+    ("GET", "/api/system/taskSummaries/{job_type}/{uid}"): "its submitter's only, no data values",
 }
 # extensions (issue 21): apps' settings, bundles and routes are not org unit data
 _STORE_PATHS = (

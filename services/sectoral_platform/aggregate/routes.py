@@ -25,6 +25,7 @@ from services.sectoral_platform.errors import Dhis2Error, bad_request, web_messa
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.runtime import RuntimeDep
 
 router = APIRouter(prefix="/api", tags=["aggregate"], dependencies=[Depends(check_parameters)])
 
@@ -79,12 +80,10 @@ def _format_error(options: ImportOptions, error: FormatError) -> ImportSummary:
 
 @router.post("/dataValueSets", summary="Import a data value set (ImportSummary)")
 async def post_data_value_set(
-    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep, runtime: RuntimeDep
 ) -> Response:
     scope.user.require("F_DATAVALUE_ADD")
     params = request.query_params
-    if parse_bool(params.get("async")):
-        raise bad_request("async=true is not supported by the sandbox for data value sets")
     options = ImportOptions.parse(
         strategy=params.get("importStrategy") or params.get("strategy") or "CREATE_AND_UPDATE",
         dry_run=parse_bool(params.get("dryRun")),
@@ -124,6 +123,9 @@ async def post_data_value_set(
             offset += len(values) if isinstance(values, list) else 0
         return total or ImportSummary(options=options)
 
+    if parse_bool(params.get("async")):
+        started = runtime.value_set_jobs.start(scope.user.uid, run)
+        return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
     return _summary_response(await run_in_threadpool(run))
 
 
