@@ -160,3 +160,13 @@ async def test_schemas_and_resources_describe_what_is_served(
     resources = (await shared_client.get("/api/resources")).json()["resources"]
     hrefs = {r["plural"] for r in resources}
     assert plurals <= hrefs and "dataValueSets" in hrefs
+
+
+async def test_org_unit_geometry(shared_client: httpx.AsyncClient) -> None:
+    found = await shared_client.get(
+        f"/api/organisationUnits/{FACILITIES[0]}", params={"fields": "id,geometry"}
+    )
+    geometry = found.json()["geometry"]
+    assert geometry["type"] == "Point" and len(geometry["coordinates"]) == 2
+    longitude, latitude = geometry["coordinates"]
+    assert -4.0 <= latitude <= 4.0 and 29.0 <= longitude <= 39.0
