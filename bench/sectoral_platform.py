@@ -28,6 +28,7 @@ import httpx
 import orjson
 from sqlalchemy import create_engine
 
+from bench import sectoral_formats as formats
 from bench.common import free_port, start_uvicorn, stop
 from services.sectoral_platform.aggregate.rollup import rebuild
 
@@ -230,12 +231,30 @@ def main() -> None:
             BATCH / rate + (BATCH * (HTTP_BATCHES - 1)) / rate_rest
         )
         report(BATCH * HTTP_BATCHES)
-        _bulk_insert(data_dir / "sp.db", rows[BATCH * HTTP_BATCHES :], metadata["paths"])
+        done = BATCH * HTTP_BATCHES
+        csv_rate = formats.import_rate(client, rows[done : done + 2 * BATCH], "csv", BATCH)
+        adx_rate = formats.import_rate(
+            client, rows[done + 2 * BATCH : done + 4 * BATCH], "adx", BATCH
+        )
+        _bulk_insert(data_dir / "sp.db", rows[done + 4 * BATCH :], metadata["paths"])
         report(len(rows))
+        out_rate, out_values, rss, growth = formats.export_rate(
+            client, process.pid, metadata["elements"], metadata["root"], YEAR
+        )
         print(
             f"import: {import_rate:,.0f} values/s over {HTTP_BATCHES} batches of {BATCH:,} "
             f"= {import_rate / rps:.1f} values per healthz request-time "
             f"(target >= 20,000 values/s)"
+        )
+        print(
+            f"import as CSV: {csv_rate:,.0f} values/s ({csv_rate / rps:.1f} per healthz), "
+            f"as ADX: {adx_rate:,.0f} values/s ({adx_rate / rps:.1f}), 2 batches of {BATCH:,} "
+            "each (target >= 20,000 values/s)"
+        )
+        print(
+            f"CSV export streamed: {out_rate:,.0f} values/s over {out_values:,} values "
+            f"({out_rate / rps:.1f} per healthz); server RSS {rss} MiB before, peak grew "
+            f"{growth} MiB (target >= 100,000 values/s, memory flat)"
         )
         print(f"run took {time.monotonic() - began:.0f} s (limit {DEADLINE:.0f} s)")
         client.close()
