@@ -14,7 +14,7 @@ from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.aggregate.adx import Disaggregation, read_adx, write_adx
 from services.sectoral_platform.aggregate.formats import read_csv, read_dxf2, write_csv, write_dxf2
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
-from services.sectoral_platform.errors import Dhis2Error, bad_request
+from services.sectoral_platform.errors import Dhis2Error, bad_request, not_found
 
 Format = Literal["json", "csv", "xml", "adx"]
 MEDIA: dict[Format, str] = {
@@ -93,7 +93,7 @@ def export_format(request: Request, suffix: str | None) -> Format:
         name = suffix.removesuffix(".gz").removesuffix(".zip")
         if name in MEDIA:
             return name
-        raise Dhis2Error(f"Unsupported format `{suffix}`", status_code=406)
+        raise not_found(f"No endpoint /api/dataValueSets.{suffix}", None)
     accept = (request.headers.get("accept") or "").lower()
     for fmt in ("adx", "csv", "xml"):
         if MEDIA[fmt] in accept or (fmt == "csv" and "text/csv" in accept):
