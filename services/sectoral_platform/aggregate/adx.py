@@ -106,7 +106,30 @@ def read_adx(data: bytes, disaggregation: Disaggregation) -> list[Body]:
             groups[-1]["dataValues"][-1]["comment"] = element.text.strip()
         else:
             raise FormatError(f"line {element.line}: unexpected element `{element.name}`")
-    return groups
+    return _merged(groups)
+
+
+def _merged(groups: list[Body]) -> list[Body]:
+    """Consecutive groups of one data set become one import (values keep their group's period,
+    org unit and attribute combo, so checks stay per group and indexes in document order); a
+    group with a `completeDate` stays on its own, to be registered complete."""
+    merged: list[Body] = []
+    for group in groups:
+        for item in group["dataValues"]:
+            item["period"], item["orgUnit"] = group["period"], group["orgUnit"]
+            if "attributeOptionCombo" in group:
+                item["attributeOptionCombo"] = group["attributeOptionCombo"]
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and "completeDate" not in group
+            and "completeDate" not in last
+            and last.get("dataSet") == group.get("dataSet")
+        ):
+            last["dataValues"] += group["dataValues"]
+        else:
+            merged.append(group)
+    return merged
 
 
 def _group(attrs: dict[str, str], line: int, dis: Disaggregation) -> Body:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
 from fastapi import Request
@@ -110,7 +110,7 @@ def render(
     schemes: IdSchemes,
 ) -> Iterator[bytes]:
     """Chunks of the export, written as rows arrive from the database."""
-    values: Iterable[dict[str, Any]] = (dict(r) for r in rows)
+    values = cast(Iterable[dict[str, Any]], rows)
     if not schemes.all_uid:
         head = {k: str(schemes.outbound({k: v})[k]) for k, v in head.items()}
         kept = ("categoryOptionCombo", "attributeOptionCombo") if fmt == "adx" else ()

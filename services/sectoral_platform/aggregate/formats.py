@@ -69,12 +69,16 @@ def write_csv(values: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for count, item in enumerate(values, start=1):
-        writer.writerow([_cell(item.get(name)) for name in _CSV_WIRE])
-        if count % 1000 == 0:
+    batch: list[list[str]] = []
+    for item in values:
+        batch.append([_cell(item.get(name)) for name in _CSV_WIRE])
+        if len(batch) >= 2000:
+            writer.writerows(batch)
+            batch.clear()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    writer.writerows(batch)
     yield buffer.getvalue()
 
 

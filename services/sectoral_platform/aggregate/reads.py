@@ -154,14 +154,34 @@ def value_set_query(
     return ValueSetQuery(stmt, head)
 
 
+_COLUMNS = (
+    T.c.de, T.c.pe, T.c.ou, T.c.co, T.c.ao, T.c.value, T.c.stored_by, T.c.created,
+    T.c.last_updated, T.c.followup, T.c.comment,
+)  # fmt: skip
+
+
 def stream_values(engine: Engine, query: ValueSetQuery) -> Iterator[DataValueJson]:
     """Rows as they come from a server-side cursor: memory stays flat for any size."""
+    statement = query.statement.with_only_columns(*_COLUMNS)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-            query.statement
-        )
-        for row in result.mappings():
-            yield public(row)
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(statement)
+        for de, pe, ou, co, ao, value, stored_by, created, updated, followup, comment in result:
+            item = DataValueJson(
+                dataElement=de,
+                period=pe,
+                orgUnit=ou,
+                categoryOptionCombo=co,
+                attributeOptionCombo=ao,
+                storedBy=stored_by,
+                created=created,
+                lastUpdated=updated,
+                followup=bool(followup),
+            )
+            if value is not None:
+                item["value"] = value
+            if comment is not None:
+                item["comment"] = comment
+            yield item
 
 
 def read_data_value_set(*, engine: Engine, **criteria: Any) -> DataValueSetJson:
