@@ -69,9 +69,16 @@ def write_csv(values: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    batch: list[list[str]] = []
+    batch: list[list[Any]] = []  # None is written as an empty cell
     for item in values:
-        batch.append([_cell(item.get(name)) for name in _CSV_WIRE])
+        get = item.get
+        batch.append(
+            [
+                get("dataElement"), get("period"), get("orgUnit"), get("categoryOptionCombo"),
+                get("attributeOptionCombo"), get("value"), get("storedBy"), get("lastUpdated"),
+                get("comment"), "true" if get("followup") else "false", "",
+            ]
+        )  # fmt: skip
         if len(batch) >= 2000:
             writer.writerows(batch)
             batch.clear()
