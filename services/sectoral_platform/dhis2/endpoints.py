@@ -106,6 +106,16 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "includeNumDen includeMetadataDetails approvalLevel timeField orgUnitField "
         "columns rows tableLayout order userOrgUnit startDate endDate",
     ),
+    ("POST", "/api/tracker"): _e(
+        "importStrategy atomicMode importMode reportMode async",
+        "validationMode skipPatternValidation skipSideEffects skipRuleEngine flushMode idScheme "
+        "dataElementIdScheme orgUnitIdScheme programIdScheme programStageIdScheme "
+        "categoryOptionComboIdScheme categoryOptionIdScheme",
+    ),
+    **{
+        (method, "/api/dataValues"): _e("de pe ou co cc ds value comment followUp force", "cp")
+        for method in ("GET", "POST", "DELETE")
+    },
     ("GET", "/api/tracker/trackedEntities"): _e(_TRACKER_READ, _TRACKER_READ_REFUSED),
     ("GET", "/api/tracker/enrollments"): _e(
         "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
