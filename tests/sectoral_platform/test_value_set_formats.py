@@ -140,6 +140,7 @@ async def test_dhis2_documented_samples(client: httpx.AsyncClient) -> None:
         (ADX, '<adx>\n<group orgUnit="x" period="2024-01-01/P5M"/>\n</adx>', "line 2"),
         (ADX, '<adx>\n<group period="2024-01-01/P1M"/>\n</adx>', "`orgUnit`"),
         (XML, '<!DOCTYPE d [<!ENTITY a "aaaa">]>\n<dataValueSet/>', "DOCTYPE"),
+        (ADX, '<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<adx>&x;</adx>', "DOCTYPE"),
     ],
 )  # fmt: skip
 async def test_malformed_payloads_name_the_place_and_write_nothing(
