@@ -226,3 +226,10 @@ async def test_async_import_reports_through_the_task_endpoints(client: httpx.Asy
     assert [v["value"] for v in await exported(client)] == ["9"]
     unknown = await client.get("/api/system/taskSummaries/DATAVALUE_IMPORT/abcdefghijk")
     assert unknown.status_code == 404
+
+
+async def test_a_gzip_bomb_is_refused_past_the_bulk_limit(client: httpx.AsyncClient) -> None:
+    bomb = gzip.compress(b"\n" * (33 * 1024 * 1024))
+    response = await post(client, bomb, {**CSV, "Content-Encoding": "gzip"})
+    assert response.status_code == 413, response.text
+    assert await exported(client) == []

@@ -10,6 +10,7 @@ from typing import Any, Literal, cast
 import orjson
 from fastapi import Request
 
+from services.kernel.limits import BULK_BODY_LIMIT
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.aggregate.adx import Disaggregation, read_adx, write_adx
 from services.sectoral_platform.aggregate.formats import read_csv, read_dxf2, write_csv, write_dxf2
@@ -23,7 +24,8 @@ MEDIA: dict[Format, str] = {
     "xml": "application/xml",
     "adx": "application/adx+xml",
 }
-MAX_INFLATED = 256 * 1024 * 1024
+# an inflated body is held to the limit a plain body has
+MAX_INFLATED = BULK_BODY_LIMIT
 
 
 def _inflate(raw: bytes) -> bytes:
@@ -33,7 +35,7 @@ def _inflate(raw: bytes) -> bytes:
     except zlib.error as exc:
         raise bad_request(f"The gzip body could not be read: {exc}") from exc
     if inflater.unconsumed_tail:
-        raise Dhis2Error("The inflated body is too large", status_code=413)
+        raise Dhis2Error(f"The inflated body is larger than {MAX_INFLATED} bytes", status_code=413)
     return data
 
 
