@@ -20,11 +20,13 @@ from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
+from services.sectoral_platform.aggregate.tasks import router as tasks_router
 from services.sectoral_platform.analytics.routes import router as analytics_router
 from services.sectoral_platform.apps.routes import router as apps_router
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
+from services.sectoral_platform.completeness.routes import router as completeness_router
 from services.sectoral_platform.datastore.routes import router as datastore_router
 from services.sectoral_platform.dhis2.web import Dhis2PathMiddleware
 from services.sectoral_platform.errors import ERROR_SHAPE, render_web_message
@@ -37,6 +39,7 @@ from services.sectoral_platform.identity.ida import IdaClient
 from services.sectoral_platform.identity.routes import router as identity_router
 from services.sectoral_platform.identity.sealing import fernet
 from services.sectoral_platform.identity.service import Registrar
+from services.sectoral_platform.metadata.describe import router as describe_router
 from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
@@ -94,6 +97,8 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             system_router,
             auth_router,
             aggregate_router,
+            completeness_router,
+            tasks_router,
             analytics_router,
             tracker_counts_router,
             tracker_router,
@@ -105,6 +110,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             datastore_router,
             apps_router,
             routes_api_router,
+            describe_router,
             metadata_router,
         ],
         error_renderer=render_web_message,

@@ -3,13 +3,14 @@ and read by routes through `RuntimeDep` (the database is the kernel's: `kernel_s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends
 
 from services.kernel.outbox import Outbox
 from services.kernel.runtime import runtime_getter
+from services.sectoral_platform.aggregate.jobs import ValueSetJobs
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.events.civil import BirthConsumer
 from services.sectoral_platform.facility_registry.sync import FacilitySync
@@ -30,6 +31,7 @@ class SectoralRuntime:
     tracker_jobs: JobRunner
     outbox: Outbox[dict[str, Any]]
     birth_consumer: BirthConsumer
+    value_set_jobs: ValueSetJobs = field(default_factory=ValueSetJobs)
 
 
 RuntimeDep = Annotated[SectoralRuntime, Depends(runtime_getter(SectoralRuntime))]

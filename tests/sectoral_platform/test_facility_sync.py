@@ -47,6 +47,9 @@ async def test_sync_adds_renames_moves_with_stable_uids(
             unit = (await platform.get(f"/api/organisationUnits/{uid}")).json()
             assert unit["name"] == "Tumaini Clinic" and unit["parent"]["id"] == DISTRICT_2
             assert unit["code"] == code and unit["level"] == 4
+            located = (await registry.get(f"/fhir/Location/{code}")).json()["position"]
+            assert unit["geometry"]["type"] == "Point"
+            assert unit["geometry"]["coordinates"] == [located["longitude"], located["latitude"]]
             await registry.patch(f"/admin/facilities/{code}", json={"name": "Tumaini HC"})
             await registry.patch(f"/admin/facilities/{code}", json={"district": "XD-R01-D01"})
             synced = (await platform.post("/api/facilityRegistry/sync")).json()

@@ -99,6 +99,11 @@ UNSCOPED = {
     ("GET", "/api/openData/publications/{name}"): "open data: public by design",
     ("GET", "/api/immunisationStatus"): "mediator only, consent checked by the mediator",
     ("POST", "/api/civilRegistration/events"): "mediator only (PUSH delivery)",
+    ("GET", "/api/schemas"): "type descriptions, no org unit data",
+    ("GET", "/api/schemas/{name}"): "type descriptions, no org unit data",
+    ("GET", "/api/resources"): "the list of endpoints, no org unit data",
+    ("GET", "/api/system/tasks/{job_type}/{uid}"): "an async import's log: its submitter's only",
+    ("GET", "/api/system/taskSummaries/{job_type}/{uid}"): "its submitter's only, no data values",
 }
 # extensions (issue 21): apps' settings, bundles and routes are not org unit data
 _STORE_PATHS = (
@@ -136,6 +141,16 @@ def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, An
     return {
         "/api/dataValueSets": (
             "/api/dataValueSets",
+            {"dataSet": DATA_SET, "period": PERIOD, "orgUnit": FAR},
+            409,
+        ),
+        "/api/dataValueSets.{suffix}": (
+            "/api/dataValueSets.csv",
+            {"dataSet": DATA_SET, "period": PERIOD, "orgUnit": FAR},
+            409,
+        ),
+        "/api/completeDataSetRegistrations": (
+            "/api/completeDataSetRegistrations",
             {"dataSet": DATA_SET, "period": PERIOD, "orgUnit": FAR},
             409,
         ),

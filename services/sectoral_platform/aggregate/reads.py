@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, NotRequired, TypedDict
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
@@ -48,9 +51,38 @@ class DataValueSetJson(TypedDict, total=False):
     dataValues: list[DataValueJson]
 
 
-def read_data_value_set(
+@dataclass(slots=True)
+class ValueSetQuery:
+    """A checked `GET /api/dataValueSets`: the statement, and the set-level header fields."""
+
+    statement: Select[Any]
+    head: dict[str, str]
+
+
+_DURATION = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def _since(last_updated: str | None, duration: str | None) -> str | None:
+    if duration:
+        match = re.fullmatch(r"(\d+)([dhms])", duration.strip())
+        if match is None:
+            raise conflict(f"Invalid `lastUpdatedDuration`: `{duration}`", "E2003")
+        seconds = int(match.group(1)) * _DURATION[match.group(2)]
+        moment = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=seconds)
+        return moment.isoformat(timespec="milliseconds")
+    if last_updated:
+        try:
+            moment = datetime.fromisoformat(last_updated)
+        except ValueError as exc:
+            raise conflict(f"Invalid `lastUpdated`: `{last_updated}`", "E2003") from exc
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return moment.isoformat(timespec="milliseconds")
+    return None
+
+
+def value_set_query(
     *,
-    engine: Engine,
     store: MetadataStore,
     scope: Scope,
     data_sets: list[str],
@@ -62,8 +94,10 @@ def read_data_value_set(
     children: bool,
     aoc: str | None = None,
     limit: int | None = None,
-) -> DataValueSetJson:
-    """DHIS2's required-parameter rules (E2000-E2006), then one query."""
+    last_updated: str | None = None,
+    last_updated_duration: str | None = None,
+) -> ValueSetQuery:
+    """DHIS2's required-parameter rules (E2000-E2006), then one statement."""
     elements: set[str] = set(data_elements)
     for uid in data_sets:
         ds = store.get("dataSets", uid)
@@ -74,7 +108,8 @@ def read_data_value_set(
         )
     if not data_sets and not data_elements:
         raise conflict("At least one data set or data element group must be specified", "E2000")
-    if not periods and not (start and end):
+    since = _since(last_updated, last_updated_duration)
+    if not periods and not (start and end) and since is None:
         raise conflict(
             "At least one valid period, start/end dates, last updated or last updated duration "
             "must be specified",
@@ -92,9 +127,10 @@ def read_data_value_set(
     clauses: list[ColumnElement[bool]] = [T.c.de.in_(sorted(e for e in elements if e))]
     if periods:
         clauses.append(T.c.pe.in_(periods))
-    else:
-        assert start and end
+    elif start and end:
         clauses += [T.c.pe_start >= _date(start, "startDate"), T.c.pe_end <= _date(end, "endDate")]
+    if since is not None:
+        clauses.append(T.c.last_updated >= since)
     if children:
         ranges = []
         for ou in org_units:
@@ -105,19 +141,53 @@ def read_data_value_set(
         clauses.append(T.c.ou.in_(org_units))
     if aoc:
         clauses.append(T.c.ao == aoc)
-    stmt = select(T).where(and_(*clauses)).order_by(T.c.pe_start, T.c.ou, T.c.de, T.c.co)
+    stmt = select(T).where(and_(*clauses)).order_by(T.c.pe_start, T.c.pe, T.c.ou, T.c.ao, T.c.de)
     if limit:
         stmt = stmt.limit(limit)
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).mappings().all()
-    body = DataValueSetJson()
+    head: dict[str, str] = {}
     if len(data_sets) == 1:
-        body["dataSet"] = data_sets[0]
+        head["dataSet"] = data_sets[0]
     if len(periods) == 1:
-        body["period"] = periods[0]
+        head["period"] = periods[0]
     if len(org_units) == 1 and not children:
-        body["orgUnit"] = org_units[0]
-    body["dataValues"] = [public(r) for r in rows]
+        head["orgUnit"] = org_units[0]
+    return ValueSetQuery(stmt, head)
+
+
+_COLUMNS = (
+    T.c.de, T.c.pe, T.c.ou, T.c.co, T.c.ao, T.c.value, T.c.stored_by, T.c.created,
+    T.c.last_updated, T.c.followup, T.c.comment,
+)  # fmt: skip
+
+
+def stream_values(engine: Engine, query: ValueSetQuery) -> Iterator[DataValueJson]:
+    """Rows as they come from a server-side cursor: memory stays flat for any size."""
+    statement = query.statement.with_only_columns(*_COLUMNS)
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(statement)
+        for de, pe, ou, co, ao, value, stored_by, created, updated, followup, comment in result:
+            item = DataValueJson(
+                dataElement=de,
+                period=pe,
+                orgUnit=ou,
+                categoryOptionCombo=co,
+                attributeOptionCombo=ao,
+                storedBy=stored_by,
+                created=created,
+                lastUpdated=updated,
+                followup=bool(followup),
+            )
+            if value is not None:
+                item["value"] = value
+            if comment is not None:
+                item["comment"] = comment
+            yield item
+
+
+def read_data_value_set(*, engine: Engine, **criteria: Any) -> DataValueSetJson:
+    query = value_set_query(**criteria)
+    body = cast(DataValueSetJson, dict(query.head))
+    body["dataValues"] = list(stream_values(engine, query))
     return body
 
 

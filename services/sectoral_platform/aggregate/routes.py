@@ -5,22 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
-from services.kernel.db import DatabaseDep
-from services.sectoral_platform.aggregate.reads import read_data_value_set, read_one
+from services.kernel.db import Database, DatabaseDep
+from services.sectoral_platform.aggregate import exchange
+from services.sectoral_platform.aggregate.idschemes import IdSchemes
+from services.sectoral_platform.aggregate.reads import read_one, stream_values, value_set_query
 from services.sectoral_platform.aggregate.service import import_data_values
-from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
+from services.sectoral_platform.aggregate.summary import Conflict, ImportOptions, ImportSummary
+from services.sectoral_platform.aggregate.xmlsafe import FormatError
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
+from services.sectoral_platform.completeness import service as completeness
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
+from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api", tags=["aggregate"])
+router = APIRouter(prefix="/api", tags=["aggregate"], dependencies=[Depends(check_parameters)])
 
 
 def _summary_response(summary: ImportSummary) -> Response:
@@ -41,53 +48,128 @@ def _raise_first_conflict(summary: ImportSummary) -> None:
         raise Dhis2Error(first["value"], status_code=409, error_code=first["errorCode"])
 
 
+def _merge(total: ImportSummary | None, part: ImportSummary, offset: int) -> ImportSummary:
+    """ADX groups are imported one by one; their summaries add up, indexes counted across."""
+    if total is None:
+        return part
+    for name in ("imported", "updated", "ignored", "deleted"):
+        setattr(total.count, name, getattr(total.count, name) + getattr(part.count, name))
+    for conflict_ in part.conflicts:
+        conflict_["indexes"] = [i + offset for i in conflict_["indexes"]]
+        total.conflicts.append(conflict_)
+    total.rejected_indexes += [i + offset for i in part.rejected_indexes]
+    if part.status == "ERROR" or (part.status == "WARNING" and total.status == "SUCCESS"):
+        total.status, total.description = part.status, part.description
+    return total
+
+
+def _format_error(options: ImportOptions, error: FormatError) -> ImportSummary:
+    summary = ImportSummary(options=options, status="ERROR", description=str(error))
+    summary.conflicts = [
+        Conflict(
+            object="payload",
+            objects={},
+            value=str(error),
+            errorCode="E7600",
+            property="payload",
+            indexes=[],
+        )
+    ]
+    return summary
+
+
 @router.post("/dataValueSets", summary="Import a data value set (ImportSummary)")
 async def post_data_value_set(
-    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep, runtime: RuntimeDep
 ) -> Response:
     scope.user.require("F_DATAVALUE_ADD")
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        raise bad_request(f"JSON parse error: {exc}") from exc
-    if not isinstance(body, dict):
-        raise bad_request("JSON parse error: a data value set must be an object")
     params = request.query_params
-    if parse_bool(params.get("async")):
-        raise bad_request("async=true is not supported by the sandbox for data value sets")
     options = ImportOptions.parse(
         strategy=params.get("importStrategy") or params.get("strategy") or "CREATE_AND_UPDATE",
         dry_run=parse_bool(params.get("dryRun")),
     )
-    summary = await run_in_threadpool(
-        lambda: import_data_values(
-            engine=database.engine, store=store, scope=scope, body=body, options=options
+    fmt = exchange.import_format(request)
+    data = await exchange.read_body(request)
+    schemes = IdSchemes.parse(store, params)
+    header = parse_bool(params.get("firstRowIsHeader"), True)
+    try:
+        bodies = exchange.parse_bodies(fmt, data, schemes, header)
+    except FormatError as error:
+        return _summary_response(_format_error(options, error))
+
+    def _complete(body: dict[str, Any], part: ImportSummary) -> None:
+        """`completeDate` on a set with one data set, period and org unit registers it complete."""
+        names = ("dataSet", "period", "orgUnit", "completeDate")
+        if part.status == "ERROR" or not all(body.get(n) for n in names):
+            return
+        item = {**body, "organisationUnit": body["orgUnit"], "date": body["completeDate"]}
+        item.pop("dataValues", None)
+        registered = completeness.register(
+            database.engine, store, scope, [item], ImportOptions(dry_run=options.dry_run)
         )
-    )
-    return _summary_response(summary)
+        if not registered.conflicts:
+            part.data_set_complete = str(body["completeDate"])
+
+    def run() -> ImportSummary:
+        total: ImportSummary | None = None
+        offset = 0
+        for body in bodies:
+            part = import_data_values(
+                engine=database.engine, store=store, scope=scope, body=body, options=options
+            )
+            _complete(body, part)
+            total = _merge(total, part, offset)
+            values = body.get("dataValues")
+            offset += len(values) if isinstance(values, list) else 0
+        return total or ImportSummary(options=options)
+
+    if parse_bool(params.get("async")):
+        started = runtime.value_set_jobs.start(scope.user.uid, run)
+        return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
+    return _summary_response(await run_in_threadpool(run))
 
 
-@router.get("/dataValueSets", summary="Read data values")
+@router.get("/dataValueSets", summary="Read data values (JSON, CSV, XML or ADX by Accept)")
 def get_data_value_set(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
+    return _export(request, database, store, scope, None)
+
+
+@router.get("/dataValueSets.{suffix}", summary="Read data values in the suffix's format")
+def get_data_value_set_as(
+    suffix: str, request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
+    return _export(request, database, store, scope, suffix)
+
+
+def _export(
+    request: Request, database: Database, store: MetadataStore, scope: Scope, suffix: str | None
+) -> Response:
+    fmt = exchange.export_format(request, suffix)
     params = request.query_params
+    schemes = IdSchemes.parse(store, params)
     limit = params.get("limit")
-    body = read_data_value_set(
-        engine=database.engine,
+    query = value_set_query(
         store=store,
         scope=scope,
-        data_sets=params.getlist("dataSet"),
-        data_elements=params.getlist("dataElement"),
+        data_sets=[schemes.to_uid("dataSet", d) for d in params.getlist("dataSet")],
+        data_elements=[schemes.to_uid("dataElement", d) for d in params.getlist("dataElement")],
         periods=params.getlist("period"),
         start=params.get("startDate"),
         end=params.get("endDate"),
-        org_units=params.getlist("orgUnit"),
+        org_units=[schemes.to_uid("orgUnit", o) for o in params.getlist("orgUnit")],
         children=parse_bool(params.get("children")),
         aoc=params.get("attributeOptionCombo"),
         limit=int(limit) if limit and limit.isdigit() else None,
+        last_updated=params.get("lastUpdated"),
+        last_updated_duration=params.get("lastUpdatedDuration"),
     )
-    return json_response(body)
+    rows = stream_values(database.engine, query)
+    body = exchange.render(fmt, query.head, rows, schemes)
+    if suffix and suffix.endswith(".gz"):
+        return StreamingResponse(exchange.gzipped(body), media_type="application/gzip")
+    return StreamingResponse(body, media_type=exchange.MEDIA[fmt])
 
 
 def _key(values: dict[str, Any]) -> tuple[str, str, str, str, str]:

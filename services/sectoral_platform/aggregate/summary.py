@@ -69,6 +69,7 @@ class ImportSummary:
     count: ImportCount = field(default_factory=ImportCount)
     conflicts: list[Conflict] = field(default_factory=list)
     rejected_indexes: list[int] = field(default_factory=list)
+    data_set_complete: str = "false"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,5 +80,5 @@ class ImportSummary:
             "importCount": self.count.to_json(),
             "conflicts": self.conflicts,
             "rejectedIndexes": self.rejected_indexes,
-            "dataSetComplete": "false",
+            "dataSetComplete": self.data_set_complete,
         }

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.analytics.request import parse_query
 from services.sectoral_platform.analytics.service import run
 from services.sectoral_platform.auth.deps import ScopeDep
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.deps import StoreDep
 
-router = APIRouter(prefix="/api", tags=["analytics"])
+router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[Depends(check_parameters)])
 
 
 @router.get("/analytics", summary="Aggregate analytics (dx, pe, ou)")

@@ -21,7 +21,7 @@ from services.sectoral_platform.metadata.importer import run_import
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.metadata.validation import ImportOptions
 from services.sectoral_platform.seed.defaults import ADMIN_UID
-from services.sectoral_platform.seed.orgunits import OPENING_DATE, uid_for
+from services.sectoral_platform.seed.orgunits import OPENING_DATE, point, uid_for
 
 log = logging.getLogger("dpi.sectoral_platform.facility_registry")
 REGISTRY = "registries"
@@ -124,6 +124,10 @@ def _unit(location: Obj) -> Obj:
     parent = ((location.get("partOf") or {}).get("reference") or "").removeprefix("Location/")
     if parent:
         unit["parent"] = {"id": uid_for(parent)}
+    position = location.get("position") or {}
+    lat, lon = position.get("latitude"), position.get("longitude")
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        unit["geometry"] = point(float(lat), float(lon))
     if location.get("status") == "inactive":
         unit["closedDate"] = str(location["meta"]["lastUpdated"])[:10] + "T00:00:00.000"
     return unit

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from services.sectoral_platform.errors import bad_request
+from services.sectoral_platform.errors import bad_request, conflict
 from services.sectoral_platform.metadata.schema import (
     EMBEDDED,
     EMBEDDED_SIMPLE,
@@ -18,11 +19,21 @@ from services.sectoral_platform.metadata.wire import MISSING, Viewer
 DEFAULT_FIELDS = "id,displayName"
 
 
+Transformer = tuple[str, str | None]
+TRANSFORMERS = frozenset({"size", "isEmpty", "isNotEmpty", "rename", "pluck"})
+
+
 @dataclass
 class FieldNode:
     name: str
     children: list[FieldNode] | None = None
     exclude: bool = False
+    transformers: list[Transformer] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        renamed = [arg for name, arg in self.transformers if name == "rename" and arg]
+        return renamed[-1] if renamed else self.name
 
 
 def parse_fields(text: str | None) -> list[FieldNode]:
@@ -39,6 +50,13 @@ def _parse(text: str, pos: int, depth: int) -> tuple[list[FieldNode], int]:
     name = ""
     while pos < len(text):
         char = text[pos]
+        if char == "(" and ("~" in name or "::" in name):
+            end = text.find(")", pos)
+            if end < 0:
+                raise bad_request("Invalid fields expression: missing closing `)`")
+            name += text[pos : end + 1]
+            pos = end + 1
+            continue
         if char in "[(":
             if not name:
                 raise bad_request(f"Invalid fields expression: `{char}` without a field at {pos}")
@@ -49,29 +67,45 @@ def _parse(text: str, pos: int, depth: int) -> tuple[list[FieldNode], int]:
         if char in "])":
             if depth == 0:
                 raise bad_request(f"Invalid fields expression: unbalanced `{char}` at {pos}")
-            if name:
-                nodes.append(_node(name, None))
+            _flush(nodes, name)
             return nodes, pos + 1
         if char == ",":
-            if name:
-                nodes.append(_node(name, None))
+            _flush(nodes, name)
             name = ""
         else:
             name += char
         pos += 1
     if depth > 0:
         raise bad_request("Invalid fields expression: missing closing `]`")
-    if name:
-        nodes.append(_node(name, None))
+    _flush(nodes, name)
     return nodes, pos
+
+
+def _flush(nodes: list[FieldNode], name: str) -> None:
+    """`dataSets[id]~size`: a transformer after brackets belongs to the node before it."""
+    if name.startswith(("~", "::")) and nodes:
+        nodes[-1].transformers += _transformers(name)
+    elif name:
+        nodes.append(_node(name, None))
+
+
+def _transformers(text: str) -> list[Transformer]:
+    found: list[Transformer] = []
+    for part in re.split(r"~|::", text):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\w+)(?:\(([^)]*)\))?", part)
+        if match is None or match.group(1) not in TRANSFORMERS:
+            raise conflict(f"Field transformer `{part}` is not implemented here")
+        found.append((match.group(1), match.group(2)))
+    return found
 
 
 def _node(name: str, children: list[FieldNode] | None) -> FieldNode:
     exclude = name.startswith("!") or name.startswith("-")
     name = name.lstrip("!-")
-    if "::" in name or "~" in name:  # transformers are accepted and ignored
-        name = name.split("::", 1)[0].split("~", 1)[0]
-    return FieldNode(name, children, exclude)
+    cut = min((i for i in (name.find("~"), name.find("::")) if i >= 0), default=len(name))
+    return FieldNode(name[:cut], children, exclude, _transformers(name[cut:]))
 
 
 def expand(viewer: Viewer, type_: str, nodes: list[FieldNode]) -> list[FieldNode]:
@@ -87,9 +121,10 @@ def expand(viewer: Viewer, type_: str, nodes: list[FieldNode]) -> list[FieldNode
                 kids = node.children if name == node.name else None
             else:
                 kids = None
-            if name not in chosen or kids is not None:
-                chosen[name] = FieldNode(name, kids)
-    return [n for n in chosen.values() if n.name not in excluded]
+            made = FieldNode(name, kids, transformers=node.transformers)
+            if made.key not in chosen or kids is not None or node.transformers:
+                chosen[made.key] = made
+    return [n for n in chosen.values() if n.key not in excluded]
 
 
 def _preset(viewer: Viewer, type_: str, name: str) -> list[str]:
@@ -116,11 +151,36 @@ def render(
     out: dict[str, Any] = {}
     for node in expand(viewer, type_, nodes):
         value = viewer.value(type_, obj, node.name)
+        if node.transformers:
+            value = _transform(viewer, type_, node, None if value is MISSING else value)
+            if value is not MISSING:
+                out[node.key] = value
+            continue
         if value is MISSING or value is None:
             continue
         target = viewer.target_type(type_, node.name)
         out[node.name] = _shape(viewer, target, value, node.children)
     return out
+
+
+def _transform(viewer: Viewer, type_: str, node: FieldNode, value: Any) -> Any:
+    """DHIS2's `~size`, `~isEmpty`, `~isNotEmpty`, `~pluck(prop)`, `~rename(name)`."""
+    target = viewer.target_type(type_, node.name)
+    kids = node.children
+    for name, arg in node.transformers:
+        if name == "pluck":
+            kids = [FieldNode(arg or "id")]
+    shaped = None if value is None else _shape(viewer, target, value, kids)
+    for name, arg in node.transformers:
+        if name == "size":
+            shaped = len(shaped) if isinstance(shaped, list | dict | str) else 0
+        elif name in ("isEmpty", "isNotEmpty"):
+            empty = shaped is None or (isinstance(shaped, list | dict | str) and not shaped)
+            shaped = empty if name == "isEmpty" else not empty
+        elif name == "pluck" and isinstance(shaped, list):
+            prop = arg or "id"
+            shaped = [i.get(prop) if isinstance(i, dict) else i for i in shaped]
+    return MISSING if shaped is None else shaped
 
 
 def _shape(viewer: Viewer, target: str | None, value: Any, kids: list[FieldNode] | None) -> Any:

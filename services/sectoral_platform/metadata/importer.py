@@ -111,6 +111,43 @@ def _sorted_units(objects: list[Obj]) -> list[tuple[int, Obj]]:
     return sorted(indexed, key=lambda pair: depth(pair[1]))
 
 
+NOT_TYPES = frozenset({"system", "date"})
+
+
+def unknown_types_report(payload: dict[str, Any], options: ImportOptions) -> dict[str, Any] | None:
+    """A type the sandbox does not serve fails the whole import, naming it: nothing of the
+    payload is imported, whatever `atomicMode` says (DHIS2 would have imported it)."""
+    unknown = sorted(k for k in payload if k not in SCHEMAS and k not in NOT_TYPES)
+    if not unknown:
+        return None
+    total = sum(len(v) for v in payload.values() if isinstance(v, list))
+    report = ImportResult([], False, options).report()
+    report["status"] = "ERROR"
+    report["stats"] = {"created": 0, "updated": 0, "deleted": 0, "ignored": total, "total": total}
+    report["typeReports"] = [
+        {
+            "klass": name,
+            "stats": {"created": 0, "updated": 0, "deleted": 0, "ignored": 0, "total": 0},
+            "objectReports": [
+                {
+                    "klass": name,
+                    "index": 0,
+                    "errorReports": [
+                        {
+                            "message": f"Metadata type `{name}` is not supported by this server",
+                            "mainKlass": name,
+                            "property": name,
+                            "value": name,
+                        }
+                    ],
+                }
+            ],
+        }
+        for name in unknown
+    ]
+    return report
+
+
 def run_import(
     store: MetadataStore, payload: dict[str, list[Obj]], options: ImportOptions
 ) -> ImportResult:

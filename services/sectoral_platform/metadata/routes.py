@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.auth.deps import CurrentUserDep
 from services.sectoral_platform.auth.service import CurrentUser
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
-from services.sectoral_platform.metadata.importer import run_import
+from services.sectoral_platform.metadata.importer import run_import, unknown_types_report
 from services.sectoral_platform.metadata.patch import apply_patch
 from services.sectoral_platform.metadata.query import parse_filter, select_objects, sort_objects
 from services.sectoral_platform.metadata.schema import SCHEMAS, import_order
@@ -23,6 +24,7 @@ from services.sectoral_platform.metadata.service import (
     get_object,
     list_objects,
     schema_or_404,
+    with_relatives,
     write_one,
 )
 from services.sectoral_platform.metadata.store import Obj
@@ -30,7 +32,7 @@ from services.sectoral_platform.metadata.validation import ImportOptions
 from services.sectoral_platform.metadata.wire import Viewer
 from services.sectoral_platform.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api", tags=["metadata"])
+router = APIRouter(prefix="/api", tags=["metadata"], dependencies=[Depends(check_parameters)])
 
 
 async def _json(request: Request) -> Any:
@@ -101,8 +103,9 @@ async def import_metadata(request: Request, viewer: ViewerDep, user: CurrentUser
         mode=params.get("importMode", "COMMIT"),
         user=user.uid,
     )
-    result = run_import(viewer.store, payload, options)
-    report = result.report()
+    report = unknown_types_report(payload, options)
+    if report is None:
+        report = run_import(viewer.store, payload, options).report()
     if report["status"] == "ERROR":
         body = web_message(
             409,
@@ -153,8 +156,36 @@ async def create_object(
 def read_object(
     collection: str, uid: str, request: Request, viewer: ViewerDep, _: CurrentUserDep
 ) -> Response:
-    fields = request.query_params.get("fields")
+    params = request.query_params
+    if collection == "organisationUnits" and _RELATIVES.intersection(params):
+        return json_response(_unit_relatives(viewer, uid, dict(params)))
+    fields = params.get("fields")
     return json_response(get_object(viewer=viewer, collection=collection, uid=uid, fields=fields))
+
+
+_RELATIVES = frozenset({"includeChildren", "includeDescendants", "includeAncestors", "level"})
+
+
+def _unit_relatives(viewer: Viewer, uid: str, params: dict[str, str]) -> dict[str, Any]:
+    """DHIS2's `/organisationUnits/{id}?includeChildren|includeDescendants|includeAncestors|level`:
+    a list of units, the unit itself first."""
+    store = viewer.store
+    unit = store.get("organisationUnits", uid)
+    if unit is None:
+        raise not_found(f"OrganisationUnit with id {uid} could not be found.")
+    level = params.get("level")
+    if level is not None:
+        if not level.isdigit():
+            raise bad_request(f"Invalid `level`: `{level}`")
+        wanted = (store.level(uid) or 0) + int(level)
+        ids = [d for d in store.descendants(uid) if store.level(d) == wanted]
+    elif parse_bool(params.get("includeAncestors")):
+        ids = [*(store.path(uid) or "").strip("/").split("/")]
+    else:
+        ids = [u["id"] for u in with_relatives(viewer, [unit], params)]
+    units = [u for u in (store.get("organisationUnits", i) for i in ids) if u is not None]
+    nodes = parse_fields(params.get("fields") or ":owner")
+    return {"organisationUnits": [render(viewer, "organisationUnits", u, nodes) for u in units]}
 
 
 @router.put("/{collection}/{uid}", summary="Replace one object (ObjectReport)")

@@ -40,16 +40,30 @@ def _int_param(params: dict[str, str], name: str, default: int, minimum: int = 1
     return max(value, minimum)
 
 
-def _org_unit_scope(viewer: Viewer, params: dict[str, str]) -> Any:
-    level = params.get("level")
-    parent = params.get("parent")
+def _level(params: dict[str, str], name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise Dhis2Error(f"Invalid `{name}`: `{raw}`", status_code=400)
+    return int(raw)
+
+
+def _keep(viewer: Viewer, collection: str, params: dict[str, str]) -> Any:
+    """`query=` on any identifiable type; `level`, `maxLevel`, `parent` on org units."""
+    units = collection == "organisationUnits"
+    level = _level(params, "level") if units else None
+    max_level = _level(params, "maxLevel") if units else None
+    parent = params.get("parent") if units else None
     query = (params.get("query") or "").lower()
-    if level is not None and not level.isdigit():
-        raise Dhis2Error(f"Invalid `level`: `{level}`", status_code=400)
 
     def keep(obj: Obj) -> bool:
-        if level is not None and viewer.store.level(obj["id"]) != int(level):
-            return False
+        if level is not None or max_level is not None:
+            found = viewer.store.level(obj["id"])
+            if (level is not None and found != level) or (
+                max_level is not None and (found or 0) > max_level
+            ):
+                return False
         if parent and (obj.get("parent") or {}).get("id") != parent:
             return False
         if query:
@@ -58,6 +72,24 @@ def _org_unit_scope(viewer: Viewer, params: dict[str, str]) -> Any:
         return True
 
     return keep
+
+
+def with_relatives(viewer: Viewer, units: list[Obj], params: dict[str, str]) -> list[Obj]:
+    """Org units plus their children (`includeChildren`) or descendants (`includeDescendants`)."""
+    store = viewer.store
+    if parse_bool(params.get("includeDescendants")):
+        ids = [d for u in units for d in store.descendants(u["id"])]
+    elif parse_bool(params.get("includeChildren")):
+        kids = (store.inverse("organisationUnits", "children", u["id"]) for u in units)
+        ids = [u["id"] for u in units] + [k["id"] for group in kids for k in group]
+    else:
+        return units
+    seen: dict[str, Obj] = {}
+    for uid in ids:
+        found = store.get("organisationUnits", uid)
+        if found is not None:
+            seen.setdefault(uid, found)
+    return list(seen.values())
 
 
 def list_objects(
@@ -76,12 +108,16 @@ def list_objects(
     schema = schema_or_404(collection)
     nodes = parse_fields(params.get("fields"))
     parsed: list[Filter] = [parse_filter(viewer, collection, f) for f in filters]
-    extra = _org_unit_scope(viewer, params) if collection == "organisationUnits" else None
+    extra = _keep(viewer, collection, params)
     pool = viewer.store.all(collection) if objects is None else objects
+    if collection == "organisationUnits" and objects is not None:
+        pool = with_relatives(viewer, pool, params)
     found = select_objects(
         viewer, collection, pool, parsed, params.get("rootJunction", "AND"), extra
     )
     found = sort_objects(viewer, collection, found, orders)
+    if collection == "organisationUnits" and parse_bool(params.get("levelSorted")):
+        found.sort(key=lambda o: viewer.store.level(o["id"]) or 0)
     body: dict[str, Any] = {}
     if parse_bool(params.get("paging"), True):
         page = _int_param(params, "page", 1)

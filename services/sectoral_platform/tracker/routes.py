@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import StoreDep, base_url
@@ -22,7 +23,9 @@ from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.jobs import job_log
 from services.sectoral_platform.tracker.meta import TrackerMeta
 
-router = APIRouter(prefix="/api/tracker", tags=["tracker"])
+router = APIRouter(
+    prefix="/api/tracker", tags=["tracker"], dependencies=[Depends(check_parameters)]
+)
 TE_EXCLUDED = ("relationships", "enrollments", "events", "programOwners")
 
 

@@ -1,0 +1,130 @@
+"""Data value sets as DHIS2's CSV and DXF2 XML, both directions; ADX lives in `adx.py`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from services.sectoral_platform.aggregate.xmlsafe import FormatError, elements
+
+Body = dict[str, Any]
+DXF2 = "http://dhis2.org/schema/dxf/2.0"
+# DHIS2's column order, on import (by position) and export
+CSV_COLUMNS = (
+    "dataelement", "period", "orgunit", "categoryoptioncombo", "attributeoptioncombo", "value",
+    "storedby", "lastupdated", "comment", "followup", "deleted",
+)  # fmt: skip
+_CSV_WIRE = (
+    "dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
+    "storedBy", "lastUpdated", "comment", "followup", "deleted",
+)  # fmt: skip
+_SET_ATTRS = ("dataSet", "completeDate", "period", "orgUnit", "attributeOptionCombo")
+_VALUE_ATTRS = (
+    "dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
+    "storedBy", "lastUpdated", "comment", "followup", "deleted",
+)  # fmt: skip
+
+
+def _bool(raw: str) -> bool:
+    return raw.strip().lower() in ("true", "1")
+
+
+def read_csv(data: bytes, header: bool = True) -> Body:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"CSV is not UTF-8 at byte {exc.start}") from exc
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    values: list[dict[str, Any]] = []
+    try:
+        for line, row in enumerate(reader, start=1):
+            if (line == 1 and header) or not any(cell.strip() for cell in row):
+                continue
+            if len(row) < 3 or len(row) > len(CSV_COLUMNS):
+                raise FormatError(
+                    f"line {reader.line_num}: {len(row)} columns, expected 3 to "
+                    f"{len(CSV_COLUMNS)} ({','.join(CSV_COLUMNS)})"
+                )
+            item: dict[str, Any] = {}
+            for name, cell in zip(_CSV_WIRE, row, strict=False):
+                if cell == "" or name in ("storedBy", "lastUpdated"):
+                    continue
+                item[name] = _bool(cell) if name in ("followup", "deleted") else cell
+            values.append(item)
+    except csv.Error as exc:
+        raise FormatError(f"line {reader.line_num}: malformed CSV: {exc}") from exc
+    return {"dataValues": values}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def write_csv(values: Iterable[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    batch: list[list[Any]] = []  # None is written as an empty cell
+    for item in values:
+        get = item.get
+        batch.append(
+            [
+                get("dataElement"), get("period"), get("orgUnit"), get("categoryOptionCombo"),
+                get("attributeOptionCombo"), get("value"), get("storedBy"), get("lastUpdated"),
+                get("comment"), "true" if get("followup") else "false", "",
+            ]
+        )  # fmt: skip
+        if len(batch) >= 2000:
+            writer.writerows(batch)
+            batch.clear()
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    writer.writerows(batch)
+    yield buffer.getvalue()
+
+
+def read_dxf2(data: bytes) -> Body:
+    found = elements(data)
+    if not found or found[0].name != "dataValueSet":
+        name = found[0].name if found else "nothing"
+        raise FormatError(f"line 1: the root element must be `dataValueSet`, not `{name}`")
+    root = found[0]
+    body: Body = {k: root.attrs[k] for k in _SET_ATTRS if k in root.attrs}
+    values: list[dict[str, Any]] = []
+    for element in found[1:]:
+        if element.depth != 1:
+            continue
+        if element.name != "dataValue":
+            raise FormatError(f"line {element.line}: unexpected element `{element.name}`")
+        item: dict[str, Any] = {}
+        for name, raw in element.attrs.items():
+            key = "followup" if name == "followUp" else name
+            if key in ("followup", "deleted"):
+                item[key] = _bool(raw)
+            elif key in _VALUE_ATTRS and key not in ("storedBy", "lastUpdated"):
+                item[key] = raw
+        values.append(item)
+    body["dataValues"] = values
+    return body
+
+
+def write_dxf2(head: dict[str, str], values: Iterable[dict[str, Any]]) -> Iterator[str]:
+    attrs = "".join(f" {k}={quoteattr(v)}" for k, v in head.items())
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<dataValueSet xmlns="{DXF2}"{attrs}>\n'
+    chunk: list[str] = []
+    for item in values:
+        cells = "".join(
+            f" {k}={quoteattr(_cell(item[k]))}" for k in _VALUE_ATTRS if item.get(k) is not None
+        )
+        chunk.append(f"  <dataValue{cells}/>\n")
+        if len(chunk) >= 1000:
+            yield "".join(chunk)
+            chunk.clear()
+    chunk.append("</dataValueSet>\n")
+    yield "".join(chunk)

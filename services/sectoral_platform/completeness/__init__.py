@@ -1,0 +1,1 @@
+"""Data set completeness: `/api/completeDataSetRegistrations` and `completeDate`."""

@@ -1,0 +1,152 @@
+"""What each DHIS2 endpoint of the sandbox accepts: the one table routes are checked against.
+
+A parameter DHIS2 defines for an endpoint but the sandbox does not implement is refused (409,
+naming it); a parameter DHIS2 itself does not know is ignored, as DHIS2 ignores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from services.sectoral_platform.errors import conflict
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    supported: frozenset[str]
+    refused: frozenset[str] = frozenset()
+    # a supported parameter of which only some values are implemented
+    values: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def _e(supported: str, refused: str = "", **values: str) -> Endpoint:
+    return Endpoint(
+        frozenset(supported.split()),
+        frozenset(refused.split()),
+        {k: frozenset(v.split()) for k, v in values.items()},
+    )
+
+
+_LIST = "fields filter order page pageSize paging rootJunction query totalPages translate locale"
+_LIST_REFUSED = "defaults inclusionStrategy"
+_UNIT_LIST = (
+    "userOnly userDataViewOnly userDataViewFallback level maxLevel levelSorted parent "
+    "includeDescendants includeChildren"
+)
+_UNIT_LIST_REFUSED = "withinUserHierarchy withinUserSearchHierarchy memberCollection memberObject"
+_ID_SCHEMES = (
+    "idScheme dataElementIdScheme orgUnitIdScheme categoryOptionComboIdScheme "
+    "attributeOptionComboIdScheme dataSetIdScheme"
+)
+_DVS_READ = (
+    "dataSet dataElement period startDate endDate orgUnit children attributeOptionCombo limit "
+    "lastUpdated lastUpdatedDuration"
+)
+_DVS_READ_REFUSED = (
+    "dataElementGroup orgUnitGroup includeDeleted includeDescendants "
+    "attachment compression returnParentOrgUnit"
+)
+_DVS_WRITE = "importStrategy strategy dryRun async preheatCache format firstRowIsHeader"
+_DVS_WRITE_REFUSED = (
+    "skipExistingCheck skipAudit strictPeriods strictDataElements strictCategoryOptionCombos "
+    "strictAttributeOptionCombos strictOrganisationUnits strictDataSetApproval "
+    "strictDataSetLocking strictDataSetInputPeriods requireCategoryOptionCombo "
+    "requireAttributeOptionCombo force skipLastUpdated"
+)
+_TRACKER_READ = (
+    "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode program "
+    "trackedEntityType trackedEntity trackedEntities filter"
+)
+_TRACKER_READ_REFUSED = (
+    "order updatedAfter updatedBefore updatedWithin assignedUserMode assignedUsers "
+    "enrollmentEnrolledAfter enrollmentEnrolledBefore enrollmentOccurredAfter "
+    "enrollmentOccurredBefore includeDeleted potentialDuplicate followUp idScheme "
+    "attachment programStatus"
+)
+
+ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", "/api/{collection}"): _e(
+        f"{_LIST} {_UNIT_LIST}", f"{_LIST_REFUSED} {_UNIT_LIST_REFUSED}"
+    ),
+    ("GET", "/api/{collection}/{uid}"): _e(
+        "fields translate locale includeChildren includeDescendants includeAncestors level"
+    ),
+    ("GET", "/api/{collection}/{uid}/{prop}"): _e(
+        f"{_LIST} includeSelf", f"{_LIST_REFUSED} {_UNIT_LIST_REFUSED}"
+    ),
+    ("GET", "/api/schemas"): _e("fields"),
+    ("GET", "/api/schemas/{name}"): _e("fields"),
+    ("GET", "/api/resources"): _e(""),
+    ("POST", "/api/metadata"): _e(
+        "importStrategy atomicMode importMode importReportMode",
+        "identifier preheatMode flushMode skipSharing skipValidation skipTranslation async "
+        "mergeMode userOverrideMode userOverride inclusionStrategy",
+        atomicMode="ALL NONE",
+        importReportMode="ERRORS",
+    ),
+    ("GET", "/api/dataValueSets"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
+    ("GET", "/api/dataValueSets.{suffix}"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
+    ("POST", "/api/dataValueSets"): _e(f"{_DVS_WRITE} {_ID_SCHEMES}", _DVS_WRITE_REFUSED),
+    ("GET", "/api/completeDataSetRegistrations"): _e(
+        "dataSet period startDate endDate orgUnit children",
+        "created createdDuration limit dataSetIdScheme orgUnitIdScheme idScheme "
+        "attributeOptionComboIdScheme includeChildren",
+    ),
+    ("POST", "/api/completeDataSetRegistrations"): _e(
+        "importStrategy dryRun", "idScheme dataSetIdScheme orgUnitIdScheme async skipExistingCheck"
+    ),
+    ("DELETE", "/api/completeDataSetRegistrations"): _e("ds pe ou", "cc cp multiOu"),
+    ("GET", "/api/analytics"): _e(
+        "dimension filter displayProperty relativePeriodDate",
+        "outputIdScheme outputOrgUnitIdScheme outputDataElementIdScheme inputIdScheme "
+        "measureCriteria preAggregationMeasureCriteria aggregationType skipMeta skipData "
+        "skipRounding hierarchyMeta ignoreLimit hideEmptyRows hideEmptyColumns showHierarchy "
+        "includeNumDen includeMetadataDetails approvalLevel timeField orgUnitField "
+        "columns rows tableLayout order userOrgUnit startDate endDate",
+    ),
+    ("POST", "/api/tracker"): _e(
+        "importStrategy atomicMode importMode reportMode async",
+        "validationMode skipPatternValidation skipSideEffects skipRuleEngine flushMode idScheme "
+        "dataElementIdScheme orgUnitIdScheme programIdScheme programStageIdScheme "
+        "categoryOptionComboIdScheme categoryOptionIdScheme",
+    ),
+    **{
+        (method, "/api/dataValues"): _e("de pe ou co cc ds value comment followUp force", "cp")
+        for method in ("GET", "POST", "DELETE")
+    },
+    ("GET", "/api/tracker/trackedEntities"): _e(_TRACKER_READ, _TRACKER_READ_REFUSED),
+    ("GET", "/api/tracker/enrollments"): _e(
+        "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
+        "program status programStatus trackedEntity enrollments",
+        "order updatedAfter updatedWithin enrolledAfter enrolledBefore followUp includeDeleted",
+    ),
+    ("GET", "/api/tracker/events"): _e(
+        "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
+        "program programStage trackedEntity status occurredAfter occurredBefore events event "
+        "enrollments enrollment",
+        "order filter filterAttributes updatedAfter updatedBefore updatedWithin scheduledAfter "
+        "scheduledBefore attributeCategoryCombo attributeCategoryOptions assignedUserMode "
+        "assignedUsers includeDeleted idScheme dataElementIdScheme",
+    ),
+}
+
+
+def refuse(name: str, value: str | None = None) -> None:
+    shown = name if value is None else f"{name}={value}"
+    raise conflict(f"Query parameter `{shown}` is defined by DHIS2 but not implemented here")
+
+
+async def check_parameters(request: Request) -> None:
+    """A router dependency: the matched route's table entry decides."""
+    route = request.scope.get("route")
+    spec = ENDPOINTS.get((request.method, getattr(route, "path", "")))
+    if spec is None:
+        return
+    for name, value in request.query_params.multi_items():
+        if name in spec.refused:
+            refuse(name)
+        allowed = spec.values.get(name)
+        if allowed is not None and value.upper() not in allowed:
+            refuse(name, value)
