@@ -168,3 +168,12 @@ async def test_an_unexpected_error_is_an_x_road_500_and_logged(shared_mediator, 
     logged = await client.get("/admin/messagelog/records?xRoadId=bug-1", headers=ADMIN)
     (record,) = logged.json()["records"]
     assert record["statusCode"] == 500 and record["outcome"] == "Failed"
+
+
+async def test_a_body_call_is_refused_from_its_headers_in_pr_rest_shape(shared_mediator):
+    _, client = shared_mediator
+    url = f"/r1/{REGISTRIES}/pub/v1/birth-registered"
+    refused = await client.post(url, json={"civilRegistrationId": "1"}, headers=NO_KEY)
+    assert_mediator_error(refused, 500, SSL)
+    malformed = await client.post(url, json={}, headers=MALFORMED)
+    assert_mediator_error(malformed, 400, BAD)
