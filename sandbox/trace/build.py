@@ -35,8 +35,8 @@ def is_push(record: Mapping[str, Any]) -> bool:
 def consent_of(record: Mapping[str, Any]) -> str:
     if not record.get("decisionId"):
         return "not required"
-    status = int(record.get("statusCode") or 0)
-    return "deny" if status == 403 else "permit"
+    refused = str(record.get("errorType") or "").endswith(".AccessDenied")
+    return "deny" if refused else "permit"
 
 
 @dataclass

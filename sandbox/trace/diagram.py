@@ -9,7 +9,7 @@ from typing import Any
 from services.kernel.topology import load_topology
 
 MEDIATOR = "Mediator"
-UNREACHABLE = frozenset({"network_error", "service_timeout"})
+UNREACHABLE = frozenset({"NetworkError", "ServiceFailed"})
 
 
 @dataclass
@@ -89,7 +89,7 @@ def _subject_checks(diagram: Diagram, exchange: dict[str, Any]) -> None:
         diagram.message(MEDIATOR, id_system, "token exchange")
         error = str(exchange.get("error_type") or "").rsplit(".", 1)[-1]
         label, failed = "provider's (and consent's) token", False
-        if not (decided or exchange["forwarded"]) and error == "subject_refused":
+        if not (decided or exchange["forwarded"]) and error == "AccessDenied":
             label, failed = "unknown or inactive: refused (fail closed)", True
         elif not (decided or exchange["forwarded"]) and error in UNREACHABLE:
             label, failed = "no answer", True

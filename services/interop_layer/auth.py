@@ -9,8 +9,13 @@ from fastapi import Depends, Request
 from starlette.types import Scope
 
 from services.interop_layer.directory import Directory
-from services.interop_layer.errors import BadRequest, ClientSpoofed, UnknownMember
-from services.interop_layer.identifiers import canonical_subsystem
+from services.interop_layer.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    UnknownMember,
+    XRoadError,
+)
+from services.interop_layer.identifiers import canonical_client, canonical_subsystem
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.runtime import InteropRuntime
 from services.kernel.credentials import CLIENT_KEY_HEADER
@@ -39,17 +44,17 @@ def request_headers(scope: Scope) -> dict[bytes, bytes]:
 def claimed_client(headers: dict[bytes, bytes]) -> str:
     values = {headers[h].decode("latin-1").strip() for h in _RAW_CLIENT_HEADERS if h in headers}
     if not values:
-        raise BadRequest("Missing X-Road-Client header (INSTANCE/CLASS/MEMBER/SUBSYSTEM).")
+        raise BadRequest("Missing X-Road-Client header (INSTANCE/CLASS/MEMBER[/SUBSYSTEM]).")
     if len(values) > 1:
         raise BadRequest("X-Road-Client and its GovStack aliases name different clients.")
     try:
-        return canonical_subsystem(values.pop())
+        return canonical_client(values.pop())
     except ValueError as exc:
         raise BadRequest(f"Malformed X-Road-Client header: {exc}") from exc
 
 
 async def authenticated_client(request: Request) -> str:
-    """The calling subsystem (a dependency of the mediator's own r1 endpoints)."""
+    """The calling client (a dependency of the mediator's own r1 endpoints)."""
     return authenticate(
         request_headers(request.scope),
         directory=directory_of(request),
@@ -58,7 +63,7 @@ async def authenticated_client(request: Request) -> str:
 
 
 def authenticate(headers: dict[bytes, bytes], *, directory: Directory, exchange: Exchange) -> str:
-    """The calling subsystem; mediator errors for a bad header, credential or a spoofed id."""
+    """The calling client; mediator errors for a bad header, credential or a spoofed id."""
     x_road_id = headers.get(b"x-road-id")
     if x_road_id is not None and not _X_ROAD_ID.match(x_road_id.decode("latin-1")):
         raise BadRequest("X-Road-Id must be 1-100 characters of A-Z a-z 0-9 . _ : -.")
@@ -66,16 +71,22 @@ def authenticate(headers: dict[bytes, bytes], *, directory: Directory, exchange:
     key = headers.get(_RAW_CLIENT_KEY)
     authenticated = directory.authenticate(None if key is None else key.decode("latin-1"))
     if authenticated is None:
-        raise UnknownMember(
-            f"No subsystem is registered for this credential ({CLIENT_KEY_HEADER} missing "
-            "or unknown)."
-        )
+        raise unauthenticated(claimed, key, directory)
     exchange.client = authenticated
     if authenticated != claimed:
-        raise ClientSpoofed(
+        raise AuthenticationFailed(
             f"X-Road-Client {claimed} does not match the authenticated subsystem {authenticated}."
         )
     return authenticated
+
+
+def unauthenticated(claimed: str, key: bytes | None, directory: Directory) -> XRoadError:
+    """The sandbox's derived key of a client nobody registered, or no usable credential."""
+    if key is not None and directory.is_derived_key(claimed, key.decode("latin-1")):
+        return UnknownMember(f"Client {claimed} is not registered at this instance.")
+    return AuthenticationFailed(
+        f"No client is registered for this credential ({CLIENT_KEY_HEADER} missing or unknown)."
+    )
 
 
 ClientDep = Annotated[str, Depends(authenticated_client)]

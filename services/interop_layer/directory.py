@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from services.interop_layer.catalogue.models import ServiceEntry
 from services.interop_layer.members.models import ClientKey, Subsystem
 from services.interop_layer.rights.models import AccessRight
-from services.kernel.credentials import client_key
+from services.kernel.credentials import client_key, same_secret
 from services.kernel.topology import service_url
 
 log = logging.getLogger("dpi.interop.directory")
@@ -81,6 +81,7 @@ class ServiceTarget:
     data_categories: tuple[str, ...]
     endpoints: tuple[EndpointRule, ...]
     timeout: float | None
+    path_prefix: str = ""  # the service's path on the provider
     # (method, path) -> offered: the same few paths come on every call; bounded, per snapshot
     _seen: dict[tuple[str, ...], bool] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -124,6 +125,7 @@ def target_of(entry: ServiceEntry) -> ServiceTarget:
         data_categories=tuple(entry.data_categories),
         endpoints=_offered(entry),
         timeout=entry.timeout,
+        path_prefix=entry.path_prefix.rstrip("/"),
     )
 
 
@@ -148,12 +150,17 @@ class Directory:
     keys: dict[str, str] = field(default_factory=dict)
     services: dict[tuple[str, str], ServiceTarget] = field(default_factory=dict)
     rights: dict[tuple[str, str, str], tuple[EndpointRule, ...]] = field(default_factory=dict)
+    secret: str = field(default="", repr=False)
 
     def authenticate(self, key: str | None) -> str | None:
         """The subsystem a client key belongs to, or None."""
         if not key:
             return None
         return self.keys.get(key_hash(key))
+
+    def is_derived_key(self, client: str, key: str) -> bool:
+        """The key is the sandbox's derived key of `client` (registered or not)."""
+        return same_secret(key, client_key(client, self.secret))
 
     def service(self, provider: str, code: str) -> ServiceTarget | None:
         return self.services.get((provider, code))
@@ -191,10 +198,13 @@ def _remember(seen: dict[Any, bool], key: tuple[str, ...], value: bool) -> None:
 
 def build_directory(session: Session, *, secret: str) -> Directory:
     """Read everything the hot path needs, once."""
-    directory = Directory()
+    directory = Directory(secret=secret)
     for subsystem in session.exec(select(Subsystem)):
         directory.subsystems[subsystem.id] = subsystem.name
         directory.keys[key_hash(client_key(subsystem.id, secret))] = subsystem.id
+        # a member with a registered subsystem may call as itself, with its own member key
+        member = subsystem.id.rsplit("/", 1)[0]
+        directory.keys[key_hash(client_key(member, secret))] = member
     issued: Iterable[ClientKey] = session.exec(
         select(ClientKey).where(ClientKey.revoked_at == None)  # noqa: E711
     )

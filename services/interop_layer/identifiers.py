@@ -64,3 +64,19 @@ def service_id(provider: str, service_code: str) -> str:
 def canonical_subsystem(value: str) -> str:
     """`SubsystemId.parse(value)` as text; the same few ids arrive on every request."""
     return str(SubsystemId.parse(value))
+
+
+@lru_cache(maxsize=4096)
+def canonical_client(value: str) -> str:
+    """A client id: a subsystem, or a member `INSTANCE/CLASS/MEMBER` (PR-REST 4.1 allows it)."""
+    parts = value.strip().split("/")
+    if len(parts) == 3 and all(_PART.match(part) for part in parts):
+        return "/".join(parts)
+    if len(parts) == 4:
+        return canonical_subsystem(value)
+    raise ValueError(f"not a client id INSTANCE/CLASS/MEMBER[/SUBSYSTEM]: {value!r}")
+
+
+def is_member(client: str) -> bool:
+    """A member-level client (no subsystem code)."""
+    return client.count("/") == 2

@@ -28,6 +28,21 @@ PUBLISHED = (200, 201, 202)
 SUBSCRIBED = (200, 201, 409)  # 409: the subscription exists already, which is what we want
 
 ClientFactory = Callable[[], httpx.AsyncClient]
+# PR-REST faults meaning "no answer from the provider" (worth a retry); others are refusals
+UNREACHED = frozenset(
+    {
+        "Server.ServerProxy.NetworkError",
+        "Server.ServerProxy.ServiceFailed",
+        "Server.ServerProxy.InternalError",
+    }
+)
+
+
+def provider_unreached(response: httpx.Response) -> bool:
+    """The mediator could not get the provider's answer (a 5xx without `X-Road-Error` is the
+    provider's own failure; a mediator refusal such as `AccessDenied` is not "unreached")."""
+    fault = response.headers.get("X-Road-Error")
+    return fault in UNREACHED if fault else response.status_code >= 500
 
 
 def member_of(service: str) -> str:

@@ -136,7 +136,7 @@ async def test_draft_then_signed_create(consent):
     )
     assert draft.status_code == 200, draft.text
     record, signature = draft.json()["consentRecord"], draft.json()["signature"]
-    assert "id" not in record and "id" not in signature  # a draft is not stored
+    assert record["id"] == "" and signature["id"] == ""  # a draft is not stored: no PK yet
     assert record["consentArtefact"]["status"] == "PENDING"
     assert signature["signedWithoutObjectReference"] is True
     stored_for_me = await consent.client.get(

@@ -71,6 +71,7 @@ def catalogue(url: str) -> dict[str, Any]:
                 "serviceCode": "immunisation-status",
                 "baseUrl": url,
                 "pathPrefix": "/echo",
+                "openapiPath": "/openapi-doc",
                 "consentRequired": True,
                 "dataCategories": ["immunisation-status"],
                 "endpoints": [{"method": "GET", "path": "/people/status"}],

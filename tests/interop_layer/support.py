@@ -27,6 +27,7 @@ def client_headers(member: str, **extra: str) -> dict[str, str]:
 
 
 ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
+TRACEBACK = 'Traceback (most recent call last):\n  File "/srv/provider/app.py", line 7\n'
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, what: str = "") -> Any:
@@ -103,6 +104,10 @@ def provider_app() -> FastAPI:
     async def fail() -> Response:
         return JSONResponse({"httpStatus": "Conflict", "message": "provider says no"}, 409)
 
+    @app.get("/crash")
+    async def crash() -> Response:
+        return Response(TRACEBACK, 500, media_type="text/plain")
+
     @app.get("/big")
     async def big(size: int = 300_000) -> Response:
         async def chunks() -> Any:
@@ -137,7 +142,16 @@ def provider_app() -> FastAPI:
 
     @app.get("/openapi-doc")
     async def openapi_doc() -> dict[str, Any]:
-        return {"openapi": "3.1.0", "info": {"title": "echo", "version": "1"}, "paths": {}}
+        ok = {"responses": {"200": {"description": "ok"}}}
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": "echo", "version": "1"},
+            "paths": {
+                "/echo/people/status": {"get": ok},
+                "/echo/people/{id}": {"get": ok, "delete": ok, "summary": "one person"},
+                "/other": {"get": ok},
+            },
+        }
 
     return app
 

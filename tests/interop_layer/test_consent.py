@@ -57,19 +57,20 @@ async def test_permit_forwards_with_the_providers_token(shared_mediator, shared_
     assert "edu-amina" not in str(record) and "hmis-amina" not in str(record)
 
 
-async def test_deny_is_a_reasoned_403_and_logged(shared_mediator, shared_fakes, provider):
+async def test_deny_is_a_reasoned_access_denial_and_logged(shared_mediator, shared_fakes, provider):
     _, client = shared_mediator
     before = len(provider[0].state.seen)
     response = await client.get(STATUS, headers=about("edu-amina", "marketing"))
-    assert response.status_code == 403
+    assert response.status_code == 500
     body = response.json()
-    assert body["type"] == "Server.ServerProxy.consent_denied"
+    assert body["type"] == "Server.ServerProxy.AccessDenied"
+    assert body["message"].startswith("Consent denied:")
     assert "no active consent for this purpose" in body["message"]
     assert response.headers["x-road-error"] == body["type"]
     assert len(provider[0].state.seen) == before
     record = await log_of(client, response.headers["x-road-id"])
-    assert record["decisionId"] and record["statusCode"] == 403
-    assert record["outcome"] == "Completed" and record["purpose"] == "marketing"
+    assert record["decisionId"] and record["statusCode"] == 500
+    assert record["outcome"] == "Failed" and record["purpose"] == "marketing"
 
 
 async def test_unknown_or_inactive_subjects_fail_closed(shared_mediator, shared_fakes):
@@ -77,10 +78,11 @@ async def test_unknown_or_inactive_subjects_fail_closed(shared_mediator, shared_
     _, decider = shared_fakes
     calls = len(decider.calls)
     unknown = await client.get(STATUS, headers=about("edu-nobody"))
-    assert unknown.status_code == 403
-    assert unknown.json()["type"] == "Server.ServerProxy.subject_refused"
+    assert unknown.status_code == 500
+    assert unknown.json()["type"] == "Server.ServerProxy.AccessDenied"
+    assert "identity is unknown" in unknown.json()["message"]
     inactive = await client.get(STATUS, headers=about("edu-ben"))
-    assert inactive.status_code == 403 and "not active" in inactive.json()["message"]
+    assert inactive.status_code == 500 and "not active" in inactive.json()["message"]
     assert len(decider.calls) == calls  # no decision asked about an unknown identity
 
 
@@ -107,4 +109,4 @@ async def test_subject_is_translated_even_without_consent(shared_mediator, share
     assert response.json()["headers"]["x-dpi-subject"] == "crvs-registries-amina"
     assert exchanger.calls[-1]["to"] == ["crvs-registries"]
     unknown = await client.get(f"/r1/{REGISTRIES}/echo/x", headers=about("edu-nobody", None))
-    assert unknown.status_code == 403
+    assert unknown.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"

@@ -49,7 +49,7 @@ async def test_one_record_per_exchange_and_queries(mediator):
         f"{ECHO}/t", headers=client_headers(HEALTH, traceparent=f"00-{TRACE}-b7ad6b7169203331-01")
     )
     denied = await client.get(f"{ECHO}/private", headers=client_headers(EDUCATION))
-    assert denied.status_code == 403
+    assert denied.status_code == 500
 
     (one,) = await records(client, f"xRoadId={ids[1]}")
     assert one["client"] == HEALTH and one["service"] == f"{REGISTRIES}/echo"
@@ -67,7 +67,7 @@ async def test_one_record_per_exchange_and_queries(mediator):
 
     by_client = await records(client, f"client={EDUCATION}")
     assert [(r["statusCode"], r["outcome"], r["errorType"]) for r in by_client] == [
-        (403, "Completed", "Server.ServerProxy.access_denied")
+        (500, "Failed", "Server.ServerProxy.AccessDenied")
     ]
     assert len(await records(client, f"service={REGISTRIES}/echo")) == 5
     future = (datetime.now(UTC) + timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
@@ -75,7 +75,7 @@ async def test_one_record_per_exchange_and_queries(mediator):
     assert len(await records(client, f"until={future}&limit=2")) == 2
 
     status = (await client.get("/admin/messagelog/status", headers=ADMIN)).json()
-    assert status["statuses"]["Successful"] == 4 and status["statuses"]["Completed"] == 1
+    assert status["statuses"]["Successful"] == 4 and status["statuses"]["Failed"] == 1
     assert status["statuses"]["Processing"] == 0 and status["headSeq"] == 5
     report = await verify(client)
     assert report["ok"] is True and report["checked"] == 5

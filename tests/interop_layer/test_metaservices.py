@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import pytest
 
 from services.interop_layer.main import create_app
@@ -12,6 +14,8 @@ from services.kernel.topology import load_topology
 from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, NIA, REGISTRIES, client_headers
 
 pytestmark = pytest.mark.anyio
+XRD, IDS = "http://x-road.eu/xsd/xroad.xsd", "http://x-road.eu/xsd/identifiers"
+TAGS = ("xRoadInstance", "memberClass", "memberCode", "subsystemCode")
 
 
 async def test_list_clients(shared_mediator):
@@ -77,13 +81,47 @@ async def test_get_openapi(shared_mediator):
     url = f"/r1/{REGISTRIES}/getOpenAPI"
     response = await client.get(f"{url}?serviceCode=echo", headers=client_headers(HEALTH))
     assert response.status_code == 200
-    assert response.json()["info"]["title"] == "echo"
+    echo = response.json()
+    assert echo["info"]["title"] == "echo"
+    assert echo["servers"] == [{"url": f"/r1/{REGISTRIES}/echo"}]
+    # the provider's paths under the service's prefix, relative to it; `/other` is not echo's
+    assert set(echo["paths"]) == {"/people/status", "/people/{id}"}
+    assert set(echo["paths"]["/people/{id}"]) == {"get", "delete", "summary"}
+    one = await client.get(
+        f"/r1/{HEALTH}/getOpenAPI?serviceCode=immunisation-status", headers=client_headers(HEALTH)
+    )
+    assert one.status_code == 200 and one.json()["paths"] == {
+        "/people/status": {"get": {"responses": {"200": {"description": "ok"}}}}
+    }
     missing = await client.get(url, headers=client_headers(HEALTH))
     assert missing.status_code == 400 and missing.json()["type"] == "Client.BadRequest"
     unknown = await client.get(f"{url}?serviceCode=nope", headers=client_headers(HEALTH))
-    assert unknown.status_code == 404
+    assert unknown.status_code == 500
+    assert unknown.headers["x-road-error"] == "Server.ServerProxy.UnknownService"
     no_doc = await client.get(f"{url}?serviceCode=raw", headers=client_headers(HEALTH))
-    assert no_doc.status_code == 404
+    assert no_doc.json()["type"] == "Server.ServerProxy.UnknownService"
+
+
+async def test_list_clients_as_xml(shared_mediator):
+    _, client = shared_mediator
+    response = await client.get("/listClients", headers={"Accept": "text/xml, application/json"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/xml")
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == f"{{{XRD}}}clientList"
+    subsystems = {}
+    for member in root.findall(f"{{{XRD}}}member"):
+        ident = member.find(f"{{{XRD}}}id")
+        assert ident is not None
+        parts = [ident.findtext(f"{{{IDS}}}{tag}") for tag in TAGS]
+        if ident.get(f"{{{IDS}}}objectType") == "SUBSYSTEM":
+            subsystems["/".join(p or "" for p in parts)] = member.findtext(f"{{{XRD}}}name")
+    assert subsystems[HEALTH] == "Sectoral platform (health)"
+    assert set(subsystems) == set(load_topology().subsystems())
+    json_first = await client.get("/listClients", headers={"Accept": "application/json, text/xml"})
+    assert json_first.json()["member"]
+    default = await client.get("/listClients")
+    assert default.headers["content-type"].startswith("application/json")
 
 
 async def test_default_catalogue_is_seeded_once(settings_for, monkeypatch):

@@ -74,9 +74,17 @@ async def test_x_road_headers_on_request_and_response(shared_mediator):
     assert response.headers["x-road-client"] == HEALTH
     assert response.headers["x-road-service"] == f"{REGISTRIES}/echo"
     assert len(response.headers["x-road-request-id"]) == 36
-    expected = hashlib.sha512(b"POST /x?q=1\npayload").digest()
+    head, body = hashlib.sha512(b"POST /x?q=1\n").digest(), hashlib.sha512(b"payload").digest()
+    expected = hashlib.sha512(head + body).digest()  # PR-REST 4.3
     assert base64.b64decode(response.headers["x-road-request-hash"]) == expected
     assert parse_traceparent(response.headers["traceparent"]).trace_id == TRACE  # type: ignore[union-attr]
+
+
+async def test_the_request_hash_of_a_call_without_body_is_of_its_headers(shared_mediator):
+    _, client = shared_mediator
+    response = await client.get(f"{BASE}/x?q=2", headers=client_headers(HEALTH))
+    expected = hashlib.sha512(b"GET /x?q=2\n").digest()  # PR-REST 4.3: SHA512(headers)
+    assert base64.b64decode(response.headers["x-road-request-hash"]) == expected
 
 
 async def test_a_generated_x_road_id_is_unique_per_exchange(shared_mediator):

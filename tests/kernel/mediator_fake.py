@@ -9,6 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 
+def denied(kind: str) -> JSONResponse:
+    """A mediator fault as PR-REST renders it (500, `X-Road-Error`)."""
+    body = {"type": kind, "message": "refused", "detail": "x"}
+    return JSONResponse(body, status_code=500, headers={"X-Road-Error": kind})
+
+
 class FakeMediator(httpx.AsyncBaseTransport):
     """Event types per room, publish (201 with an id), subscribe (201, then 409), forwarding.
 
@@ -51,7 +57,7 @@ class FakeMediator(httpx.AsyncBaseTransport):
         @app.post(room + "/api/v1/subs/{event_type}")
         async def subscribe(event_type: str, request: Request) -> JSONResponse:
             if event_type == "forbidden":
-                return JSONResponse({"type": "Server.ClientProxy.access_denied"}, status_code=403)
+                return denied("Server.ServerProxy.AccessDenied")
             key = (room_of(request), event_type)
             if key in self.subscriptions:
                 return JSONResponse({"message": "already subscribed"}, status_code=409)

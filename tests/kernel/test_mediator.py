@@ -1,9 +1,16 @@
 """The kernel's mediator client against an in-process fake mediator."""
 
+import httpx
 import pytest
 
 from services.kernel.credentials import client_key
-from services.kernel.mediator import MediatorClient, Subscriber, Subscription, member_of
+from services.kernel.mediator import (
+    MediatorClient,
+    Subscriber,
+    Subscription,
+    member_of,
+    provider_unreached,
+)
 from services.kernel.tracing import TraceContext, parse_traceparent, set_trace
 from tests.kernel.mediator_fake import FakeMediator
 
@@ -89,3 +96,20 @@ async def test_the_subscriber_sends_each_accepted_subscription_once_and_retries_
         f"/r1/{CIVIL}/api/v1/subs/birth-registered",
         f"/r1/{CIVIL}/api/v1/subs/death-registered",
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "fault", "unreached"),
+    [
+        (500, "Server.ServerProxy.NetworkError", True),
+        (500, "Server.ServerProxy.ServiceFailed", True),
+        (500, "Server.ServerProxy.AccessDenied", False),  # a refusal, not worth a retry
+        (500, "Server.ClientProxy.SslAuthenticationFailed", False),
+        (400, "Client.BadRequest", False),
+        (503, None, True),  # the provider's own failure, passed through
+        (409, None, False),
+    ],
+)
+def test_provider_unreached_reads_pr_rest_faults(status: int, fault: str | None, unreached: bool):
+    headers = {"X-Road-Error": fault} if fault else {}
+    assert provider_unreached(httpx.Response(status, headers=headers)) is unreached

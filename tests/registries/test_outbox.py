@@ -25,6 +25,12 @@ pytestmark = pytest.mark.anyio
 MEMBER = "DPI/GOV/CRVS/registries"
 
 
+def denied(kind: str) -> JSONResponse:
+    """A mediator fault as PR-REST renders it (500, `X-Road-Error`)."""
+    body = {"type": kind, "message": "refused", "detail": "x"}
+    return JSONResponse(body, status_code=500, headers={"X-Road-Error": kind})
+
+
 class FakeMediator:
     """GovStack IM pub/sub as the registries see it: event types, publish, credentials."""
 
@@ -59,7 +65,7 @@ class FakeMediator:
                 return JSONResponse({"type": "Server.Error"}, status_code=self.fail_with)
             room_id = f"{instance}/{cls}/{member}/{subsystem}"
             if x_road_client != room_id or x_dpi_client_key != client_key(x_road_client):
-                return JSONResponse({"type": "Server.ClientProxy.access_denied"}, status_code=403)
+                return denied("Server.ClientProxy.SslAuthenticationFailed")
             if event_type not in self.types:
                 return JSONResponse({"message": "Unknown event type"}, status_code=404)
             self.published.append((event_type, await request.json()))

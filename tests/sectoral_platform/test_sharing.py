@@ -79,7 +79,8 @@ async def test_immunisation_status_needs_consent(
             ask = {"X-DPI-Subject": edu_token, "X-DPI-Purpose": "school-enrolment"}
             path = "/r1/DPI/GOV/MOH/hmis/immunisation-status/immunisationStatus"
             denied = await edu.get(path, headers=ask)
-            assert denied.status_code == 403, denied.text
+            assert denied.status_code == 500, denied.text
+            assert denied.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"
             async with httpx.AsyncClient(base_url=services.id_registry) as ids:
                 exchange = await ids.post(
                     "/v1/token-exchange",
@@ -115,4 +116,4 @@ async def test_immunisation_status_needs_consent(
                 )
                 assert withdrawn.status_code == 200, withdrawn.text
                 after = await edu.get(path, headers=ask)
-                assert after.status_code == 403
+                assert after.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"

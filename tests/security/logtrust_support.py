@@ -92,13 +92,14 @@ def mediator_settings(url: str, data_dir: Path) -> InteropSettings:
 
 
 async def _exchanges(client: httpx.AsyncClient, n: int) -> None:
-    """Logged exchanges: calls to a provider that is down (502) and refusals (403)."""
+    """Logged exchanges: calls to a provider that is down and refusals (both 500, PR-REST)."""
     headers = {"X-Road-Client": HEALTH, "X-DPI-Client-Key": client_key(HEALTH)}
     for i in range(n):
         good = i % 2 == 0
         sent = headers if good else {"X-Road-Client": HEALTH}
         response = await client.get(f"/r1/{REGISTRIES}/down/item/{i}", headers=sent)
-        assert response.status_code == (502 if good else 403), response.text
+        kind = "NetworkError" if good else "SslAuthenticationFailed"
+        assert response.status_code == 500 and response.headers["x-road-error"].endswith(kind)
 
 
 def make_pristine(url: str, data_dir: Path) -> PristineLog:

@@ -146,7 +146,7 @@ def test_every_answered_exchange_survives_kill_9(
         answered = asyncio.run(load_then_kill(base, mediator))
         assert mediator.wait(timeout=10) == -signal.SIGKILL
         assert len(answered) >= 50, f"too little load before the kill: {len(answered)}"
-        assert set(answered.values()) == {200, 403}, set(answered.values())
+        assert set(answered.values()) == {200, 500}, set(answered.values())
 
         found = logged(url)
         missing = sorted(set(answered) - set(found))

@@ -92,7 +92,8 @@ def draft(
     record = build_record(
         agreement=agreement, revision=da_revision, individual=individual, choices=None
     )
-    public = to_public(record, session=session).model_copy(update={"id": None})
+    # the spec's schema requires `id`, its description says a draft has none: an empty id
+    public = to_public(record, session=session).model_copy(update={"id": ""})
     public.consentArtefact.status = "PENDING"
     signature = _unsigned(
         verification_payload=canonical_json(record_data(record)),
@@ -101,7 +102,7 @@ def draft(
         object_reference=None,
         at=utcnow(),
     )
-    return public, signature_public(signature).model_copy(update={"id": None})
+    return public, signature_public(signature).model_copy(update={"id": ""})
 
 
 def create_signed(

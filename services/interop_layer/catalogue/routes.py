@@ -7,9 +7,16 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from services.interop_layer.auth import ClientDep, directory_of, exchange_of, provider_id
 from services.interop_layer.catalogue import service
+from services.interop_layer.catalogue.describe import (
+    clients_xml,
+    one_service,
+    parse_document,
+    wants_xml,
+)
 from services.interop_layer.catalogue.models import ServiceEntryCreate, ServiceEntryPublic
 from services.interop_layer.directory import ServiceTarget
 from services.interop_layer.errors import (
@@ -30,13 +37,18 @@ admin = APIRouter(prefix="/admin/services", tags=["catalogue (admin)"])
 PROVIDER = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}"
 
 
-@meta.get("/listClients", summary="Members and subsystems of the instance")
+@meta.get(
+    "/listClients",
+    summary="Members and subsystems of the instance",
+    responses={200: {"content": {"application/json": {}, "text/xml": {}}}},
+)
 def list_clients(
     request: Request,
     x_road_instance: Annotated[str | None, Query(alias="xRoadInstance")] = None,
     instance_id: Annotated[str | None, Query(alias="instanceId")] = None,
-) -> dict[str, Any]:
-    """X-Road's shape; GovStack's directory shape when asked with GovStack's `instanceId`."""
+) -> Any:
+    """X-Road's shape (JSON, or its XML `clientList` by `Accept`); GovStack's directory shape
+    when asked with GovStack's `instanceId`."""
     govstack = instance_id is not None and x_road_instance is None
     instance = x_road_instance or instance_id
     members: dict[str, dict[str, Any]] = {}
@@ -55,7 +67,10 @@ def list_clients(
             application = ident.xroad()
         members.setdefault(ident.member, {"id": member, "name": ident.member_code})
         subsystems.append({"id": application, "name": name})
-    return {"member": [*members.values(), *subsystems]}
+    listed = [*members.values(), *subsystems]
+    if not govstack and wants_xml(request.headers.get("accept", "")):
+        return Response(clients_xml(listed), media_type="text/xml; charset=utf-8")
+    return {"member": listed}
 
 
 def _describe(target: ServiceTarget, endpoints: list[dict[str, str]]) -> dict[str, Any]:
@@ -141,10 +156,10 @@ def allowed_methods(
     summary="The OpenAPI description of one service",
     responses={
         200: {
-            "description": "The provider's document, in the media type it serves",
-            "content": {"application/json": {}, "application/yaml": {}, "text/yaml": {}},
+            "description": "The provider's document cut to this service's endpoints",
+            "content": {"application/json": {}},
         },
-        **errors(502, 504),
+        **errors(400, 500),
     },
 )
 async def get_openapi(
@@ -175,7 +190,11 @@ async def get_openapi(
     if answer.status_code != 200:
         raise ProviderUnreachable(f"Service {target.id} answered {answer.status_code}.")
     media = answer.headers.get("content-type", "application/json")
-    return Response(content=answer.content, media_type=media)
+    document = parse_document(answer.content, media)
+    if document is None:
+        raise ProviderUnreachable(f"Service {target.id} serves no readable OpenAPI document.")
+    described = one_service(document, target, target.path_prefix)
+    return JSONResponse(described)
 
 
 @admin.get("", summary="Every catalogue service, with its resolved upstream URL")

@@ -17,7 +17,7 @@ from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 class SubjectRefused(ConsentDenied):
     """The ID system does not know the subject, or the identity is not active (fail closed)."""
 
-    default_code = "Server.ServerProxy.subject_refused"
+    # X-Road has no consent gate: the fault is an access denial, the message tells the cause
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import hashlib
 from services.interop_layer.consent_gate.clients import DecisionClient, TokenExchanger
 from services.interop_layer.directory import ServiceTarget
 from services.interop_layer.errors import BadRequest, ConsentDenied
+from services.interop_layer.identifiers import is_member
 from services.interop_layer.messagelog.capture import Exchange
 from services.kernel.credentials import partner_id
 
@@ -41,6 +42,11 @@ async def admit(
         return None
     exchange.subject_hash = subject_hash(subject)
     exchange.purpose = purpose
+    if is_member(client):
+        # the ID system's partners are subsystems: a member-level client has no sector token
+        raise ConsentDenied(
+            f"Client {client} is a member: calls about a person need a subsystem client."
+        )
     consumer, provider = partner_id(client), partner_id(target.provider)
     wanted = [provider]
     if target.consent_required and consent_partner not in wanted:

@@ -56,7 +56,7 @@ def register_subsystem(*, session: Session, data: SubsystemCreate) -> Subsystem:
 def require_subsystem(*, session: Session, member_id: str) -> Subsystem:
     subsystem = session.get(Subsystem, parse_subsystem(member_id))
     if subsystem is None:
-        raise NotFound(f"Unknown subsystem {member_id}.", code="Server.ServerProxy.unknown_member")
+        raise NotFound(f"Unknown subsystem {member_id}.", code="Server.ClientProxy.UnknownMember")
     return subsystem
 
 

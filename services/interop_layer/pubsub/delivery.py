@@ -95,6 +95,13 @@ def make_push_session(settings: InteropSettings) -> httpx.AsyncClient:
     )
 
 
+def push_error_type(attempt: Attempt) -> str | None:
+    if attempt.error is None:
+        return None
+    unreachable = attempt.status is None and "in time" not in attempt.error
+    return "Server.ServerProxy." + ("NetworkError" if unreachable else "ServiceFailed")
+
+
 class PushDispatcher:
     def __init__(
         self,
@@ -270,7 +277,7 @@ class PushDispatcher:
                 "purpose": None,
                 "decision_id": None,
                 "consent_record_id": None,
-                "error_type": None if attempt.error is None else "Server.ServerProxy.push_failed",
+                "error_type": push_error_type(attempt),
                 "request_body": body_text(body) if full else None,
                 "response_body": None,
                 "request_fields": sorted(attempt.item) if full else None,

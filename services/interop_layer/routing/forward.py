@@ -102,6 +102,20 @@ def _fixed_lines(client: str, service: str, secret: str, alias: bool) -> bytes:
     return "".join(f"{name}: {value}\r\n" for name, value in lines).encode("latin-1")
 
 
+_EMPTY_BODY = hashlib.sha512().digest()
+
+
+def request_hash_of(head: bytes, body: hashlib._Hash | None) -> bytes:
+    """PR-REST 4.3: SHA512(SHA512(headers) + SHA512(body)); SHA512(headers) without a body.
+
+    "headers" is the request line the provider receives: `METHOD path?query` and a newline.
+    """
+    if body is None:
+        return head
+    body_digest = body.digest()
+    return head if body_digest == _EMPTY_BODY else hashlib.sha512(head + body_digest).digest()
+
+
 def _line(name: bytes, value: str) -> bytes:
     data = value.encode("latin-1")
     if b"\r" in data or b"\n" in data:
@@ -172,7 +186,8 @@ async def forward(
     if provider_token is not None:
         lines.append(_line(b"X-DPI-Subject", provider_token))
 
-    digest = hashlib.sha512(b"%s %s?%s\n" % (method, path, query))
+    head_digest = hashlib.sha512(b"%s %s?%s\n" % (method, path, query)).digest()
+    digest = hashlib.sha512()  # the body's
     body: bytes | AsyncIterator[bytes] | None
     length = headers.get(b"content-length")
     chunked = False
@@ -205,7 +220,8 @@ async def forward(
     except UpstreamError as exc:
         raise ProviderUnreachable(f"Service {service} is unreachable: {exc}.") from exc
     exchange.upstream_us = int((time.perf_counter() - started) * 1_000_000)
-    exchange.request_hash = request_hash = base64.b64encode(digest.digest()).decode()
+    hashed = request_hash_of(head_digest, None if body is None else digest)
+    exchange.request_hash = request_hash = base64.b64encode(hashed).decode()
 
     out = [pair for pair in answer.headers if pair[0] not in _DROP_RESPONSE]
     out += [

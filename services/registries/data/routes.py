@@ -96,16 +96,14 @@ def list_records(
         session, registry=registry, records=pairs(found.records), caller=caller, operation="list"
     )
     url = request.url
-    return {
-        "count": found.count,
-        "next": public_url(request, "/data", url.include_query_params(page=page + 1))
-        if found.has_next
-        else None,
-        "previous": public_url(request, "/data", url.include_query_params(page=page - 1))
-        if page > 1
-        else None,
-        "results": [r.content for r in found.records],
-    }
+    listed: dict[str, Any] = {"count": found.count}
+    # the spec's `next`/`previous` are strings (not nullable): left out where there is no page
+    if found.has_next:
+        listed["next"] = public_url(request, "/data", url.include_query_params(page=page + 1))
+    if page > 1:
+        listed["previous"] = public_url(request, "/data", url.include_query_params(page=page - 1))
+    listed["results"] = [r.content for r in found.records]
+    return listed
 
 
 @router.post("/{registryName}/{versionNumber}/create", summary="create")

@@ -70,10 +70,10 @@ def usage(
 def _public(row: DataAccess, registry: Registry, titles: dict[str, str]) -> dict[str, Any]:
     member = "/".join(row.reader_client.split("/")[:3])
     title = titles.get(row.reader_client)
-    return {
+    initials = _initials(row.reader_id) if row.reader_id != row.reader_client else None
+    item: dict[str, Any] = {
         "id": row.id,
         "readerId": row.reader_id,
-        "readerInitials": _initials(row.reader_id) if row.reader_id != row.reader_client else None,
         "readerInstitutionId": member,
         "readerInstitutionName": title or member,
         "readerApplicationName": row.reader_client,
@@ -83,6 +83,9 @@ def _public(row: DataAccess, registry: Registry, titles: dict[str, str]) -> dict
         "operation": row.operation,
         "database": {"id": registry.id, "name": registry.name, "version": registry.version},
     }
+    if initials:  # a string in the spec: left out for a reader known only by a code
+        item["readerInitials"] = initials
+    return item
 
 
 def _initials(reader: str) -> str | None:

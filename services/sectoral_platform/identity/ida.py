@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from services.kernel.credentials import partner_id
-from services.kernel.mediator import MediatorClient
+from services.kernel.mediator import MediatorClient, provider_unreached
 from services.kernel.time import iso_millis_z, utcnow
 
 ID_SYSTEM = "id_registry"
@@ -69,7 +69,7 @@ class IdaClient:
             response = await self.mediator.call("POST", ID_SYSTEM, path, json=body, timeout=5.0)
         except httpx.HTTPError as exc:
             raise IdSystemUnavailable(f"mediator unreachable: {type(exc).__name__}") from exc
-        if response.status_code >= 500 or response.status_code in (404, 408, 429):
+        if provider_unreached(response) or response.status_code in (404, 408, 429):
             raise IdSystemUnavailable(f"mediator answered {response.status_code}")
         try:
             answer = response.json()
