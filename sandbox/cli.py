@@ -177,7 +177,13 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from sandbox.generate import write_all
+    from sandbox.generate import ROOT, write_all
+
+    if not (ROOT / "compose").is_dir():
+        err_console.print(
+            "[red]error:[/red] `dpi generate` rewrites a checkout's files; run it in one."
+        )
+        return 2
 
     changed = write_all(check=args.check)
     if args.check and changed:
