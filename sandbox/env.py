@@ -79,20 +79,22 @@ def _suffix(member_id: str) -> str:
     return partner_id(member_id).replace("-", "_").upper()
 
 
-def sandbox_env(topology: Topology, data_dir: Path, offset: int | None) -> SandboxEnv:
+def sandbox_env(
+    topology: Topology, data_dir: Path | None, offset: int | None, host: str = "127.0.0.1"
+) -> SandboxEnv:
     """What a client needs: from the running sandbox's state if there is one, else the
-    topology's ports plus the offset."""
-    state = load_state(data_dir)
+    topology's ports plus the offset on `host`."""
+    state = load_state(data_dir) if data_dir is not None else None
     live = {s.name: s.url for s in live_services(state)} if state else {}
     if offset is None:
         offset = state.port_offset if state and live else port_offset()
     urls = {
-        spec.name: live.get(spec.name) or f"http://127.0.0.1:{spec.port + offset}"
+        spec.name: live.get(spec.name) or f"http://{host}:{spec.port + offset}"
         for spec in topology.start_order()
     }
     own_id = topology.member_id("id_registry")
     return SandboxEnv(
-        data_dir=str(data_dir),
+        data_dir=str(data_dir or ""),
         port_offset=offset,
         running=bool(live),
         urls=urls,
