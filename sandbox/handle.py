@@ -25,6 +25,15 @@ class Person:
     attributes: dict[str, Any]
     record: dict[str, Any]
 
+    def attribute(self, name: str, language: str = "eng") -> str | None:
+        """One demographic as text (`fullName`, `dateOfBirth`, ...), in `language` if it has one."""
+        value = self.attributes.get(name)
+        if isinstance(value, list):
+            texts = [v.get("value") for v in value if isinstance(v, dict)]
+            chosen = [v.get("value") for v in value if v.get("language") == language] or texts
+            return str(chosen[0]) if chosen else None
+        return None if value is None else str(value)
+
 
 class People:
     def __init__(self, sandbox: DpiSandbox) -> None:

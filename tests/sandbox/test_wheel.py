@@ -95,3 +95,23 @@ def test_dpi_works_from_the_wheel_outside_the_checkout(installed):
     down = installed.run("dpi", "down")  # found through the registry, from another directory
     assert down.returncode == 0 and "Stopped:" in down.stdout, down.stdout + down.stderr
     assert installed.run("dpi", "status", "--data-dir", str(data)).returncode == 1
+
+
+def test_the_example_adapter_passes_against_the_installed_wheel(installed):
+    _pip(installed.bin / "python", "install", "-q", "pytest>=8", "dhis2-client>=0.3")
+    project = installed.home / "adapter"
+    shutil.copytree(REPO / "examples" / "adapter", project, ignore=shutil.ignore_patterns(*SKIPPED))
+    result = subprocess.run(
+        [str(installed.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DPI_", "PYTHON"))},
+            "DPI_STATE_HOME": str(installed.home / "state"),
+        },
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    assert "3 passed" in result.stdout
