@@ -4,6 +4,8 @@ through the mediator per member, and the seeded people and DHIS2 UIDs by name.""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +144,20 @@ class DpiSandbox:
             return {"headers": headers}
         return {"headers": {ADMIN_KEY_HEADER: self.env.admin_key}}
 
+    @contextmanager
+    def fault(self, provider: str, kind: str = "error", **options: Any) -> Iterator[dict[str, Any]]:
+        """A fault rule at the mediator for the block (`status=503`, `latency_ms=200`, ...;
+        see docs/integrators.md); yields the rule as the admin API shows it."""
+        rule = {"provider": provider, "kind": kind, **{_camel(k): v for k, v in options.items()}}
+        admin = self.client("interop_layer")
+        created = admin.post("/admin/faults", json=rule)
+        if created.status_code != 201:
+            raise ValueError(f"fault rule refused: {created.text}")
+        try:
+            yield created.json()
+        finally:
+            admin.delete(f"/admin/faults/{created.json()['id']}")
+
     def reset(self, timeout: float = 60.0) -> None:
         """A clean, freshly seeded sandbox: a restart on a wiped data directory (only for one
         the fixture started)."""
@@ -161,3 +177,8 @@ class DpiSandbox:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
