@@ -14,6 +14,7 @@ import httpx
 
 from sandbox.display import console, err_console, format_log_line, services_table
 from sandbox.env import register as register_env
+from sandbox.faults import register as register_faults
 from sandbox.launcher import Launcher, LaunchError, print_ready, stop_on_signals, stop_sandbox, tail
 from sandbox.logverify import register as register_log
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_scenarios(sub, common)
     register_log(sub, common)
     register_env(sub, common)
+    register_faults(sub, common)
     return parser
 
 

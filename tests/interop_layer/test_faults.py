@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.cli import main
+from sandbox.display import console
 from sandbox.handle import DpiSandbox
 
 pytestmark = pytest.mark.e2e
@@ -132,3 +134,17 @@ def test_admin_only_and_clear(dpi_sandbox):
     assert admin.delete("/admin/faults").status_code == 204
     assert admin.get("/admin/faults").json() == []
     assert admin.delete("/admin/faults/nope").status_code == 404
+
+
+def test_dpi_fault_add_list_clear(dpi_sandbox, health, capsys, monkeypatch):
+    monkeypatch.setattr(console, "width", 200)
+    where = ["--data-dir", str(dpi_sandbox.data_dir)]
+    added = main(["fault", "add", REGISTRIES, "--kind", "error", "--status", "500", *where])
+    assert added == 0 and "Added fault" in capsys.readouterr().out
+    assert health.get(LOCATIONS).status_code == 500
+    assert main(["fault", "list", *where]) == 0
+    assert REGISTRIES in capsys.readouterr().out
+    assert main(["fault", "add", "DPI/GOV/NOPE/x", *where]) == 1
+    assert "Unknown provider" in " ".join(capsys.readouterr().err.split())
+    assert main(["fault", "clear", *where]) == 0
+    assert health.get(LOCATIONS).status_code == 200
