@@ -54,6 +54,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     topology = load_topology()
+    if getattr(args, "docker", False):
+        from sandbox.docker_mode import up_with_docker
+
+        return up_with_docker(topology, _offset(args), args.timeout)
     launcher = Launcher(topology, _data_dir(args), _offset(args))
     stop_on_signals()
     try:
@@ -87,6 +91,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    if args.docker:
+        from sandbox.docker_mode import down_with_docker
+
+        return down_with_docker()
     stopped = stop_sandbox(_running_dir(args), timeout=args.timeout)
     console.print(f"Stopped: {', '.join(stopped)}" if stopped else "No sandbox is running.")
     return 0
@@ -205,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", parents=[common], help="start every service and wait until ready")
     up.add_argument("--detach", "-d", action="store_true", help="return once ready")
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
+    up.add_argument(
+        "--docker", action="store_true", help="PostgreSQL and every service as containers"
+    )
     up.set_defaults(func=cmd_up)
 
     demo = sub.add_parser(
@@ -215,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     down = sub.add_parser("down", parents=[common], help="stop a running sandbox")
     down.add_argument("--timeout", type=float, default=10.0)
+    down.add_argument("--docker", action="store_true", help="remove the containers of --docker")
     down.set_defaults(func=cmd_down)
 
     status = sub.add_parser("status", parents=[common], help="readiness of each service")

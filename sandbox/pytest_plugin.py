@@ -4,6 +4,7 @@ attaches to a running one (`--dpi-url` / `$DPI_SANDBOX_URL`). See docs/integrato
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -29,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--dpi-timeout", type=float, default=60.0, help="seconds the sandbox has to be ready"
+    )
+    group.addoption(
+        "--dpi-docker",
+        action="store_true",
+        help="start the sandbox as containers (Docker SDK; give --dpi-timeout for the build)",
     )
 
 
@@ -75,6 +81,9 @@ def dpi_sandbox(
         yield handle
         handle.close_clients()
         return
+    if request.config.getoption("dpi_docker"):
+        yield from _in_docker(topology, request.config.getoption("dpi_timeout"))
+        return
     launcher = Launcher(topology, tmp_path_factory.mktemp("dpi-sandbox"), free_offset(topology))
     try:
         launcher.start()
@@ -88,3 +97,26 @@ def dpi_sandbox(
     finally:
         handle.close_clients()
         launcher.stop()
+
+
+def _in_docker(topology: Topology, timeout: float) -> Iterator[DpiSandbox]:
+    from sandbox.docker_mode import DockerSandbox, docker_down
+
+    offset = free_offset(topology)
+    project = f"dpi-sandbox-{offset}"
+    try:
+        DockerSandbox(topology, offset, project=project).up(timeout=timeout, on_ready=_quiet)
+    except LaunchError as exc:
+        with contextlib.suppress(LaunchError):
+            docker_down(project)
+        pytest.fail(f"the DPI sandbox did not start in Docker: {exc}", pytrace=False)
+    handle = DpiSandbox(topology, sandbox_env(topology, None, offset))
+    try:
+        yield handle
+    finally:
+        handle.close_clients()
+        docker_down(project)
+
+
+def _quiet(name: str, elapsed: float) -> None:
+    pass

@@ -63,8 +63,10 @@ def test_reset_gives_a_clean_sandbox(dpi_sandbox):
 """
 
 
-def _pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DPI_SANDBOX_URL"}
+def _pytest(
+    directory: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if k != "DPI_SANDBOX_URL"}, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=directory,
@@ -89,3 +91,11 @@ def test_attaching_to_nothing_is_a_session_error_that_says_how_to_start_one(tmp_
     assert result.returncode == 4
     output = " ".join((result.stdout + result.stderr).split())
     assert "no DPI sandbox mediator answers there" in output and "dpi up -d" in output
+
+
+def test_docker_mode_without_a_daemon_fails_the_tests_saying_why(tmp_path):
+    (tmp_path / "test_adapter.py").write_text("def test_x(dpi_sandbox):\n    pass\n")
+    env = {"DOCKER_HOST": "unix:///nonexistent"}
+    result = _pytest(tmp_path, "--dpi-docker", env=env)
+    assert result.returncode == 1
+    assert "did not start in Docker: No Docker daemon answers" in " ".join(result.stdout.split())
