@@ -38,6 +38,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "dpi_fault(provider, kind='error', **options): a fault rule at the sandbox's mediator "
+        "for the test (see dpi_sandbox.fault)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _dpi_fault_markers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Apply the test's `dpi_fault` markers for its duration (nothing without one)."""
+    markers = list(request.node.iter_markers("dpi_fault"))
+    if not markers:
+        yield
+        return
+    sandbox: DpiSandbox = request.getfixturevalue("dpi_sandbox")
+    with contextlib.ExitStack() as stack:
+        for marker in markers:
+            stack.enter_context(sandbox.fault(*marker.args, **marker.kwargs))
+        yield
+
+
 def _attach_url(config: pytest.Config) -> str | None:
     value = config.getoption("dpi_url") or os.environ.get(URL_ENV)
     return str(value).rstrip("/") if value else None

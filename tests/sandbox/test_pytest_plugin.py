@@ -50,6 +50,15 @@ def test_names_are_checked(dpi_sandbox):
     with pytest.raises(KeyError, match="did you mean 'ANC 1st visit'"):
         dpi_sandbox.dhis2.uid("ANC 1st visti")
 
+@pytest.mark.dpi_fault("DPI/GOV/CRVS/registries", status=503)
+def test_a_fault_marker(dpi_sandbox):
+    hmis = dpi_sandbox.mediator("DPI/GOV/MOH/hmis")
+    assert hmis.get("/r1/DPI/GOV/CRVS/registries/fhir/Location").status_code == 503
+
+def test_the_marker_fault_is_gone(dpi_sandbox):
+    hmis = dpi_sandbox.mediator("DPI/GOV/MOH/hmis")
+    assert hmis.get("/r1/DPI/GOV/CRVS/registries/fhir/Location").status_code == 200
+
 def test_reset_gives_a_clean_sandbox(dpi_sandbox):
     seeded = [p.uin for p in dpi_sandbox.people.list(limit=500)]
     person = dpi_sandbox.people.any()
@@ -82,7 +91,7 @@ def test_the_fixture_starts_a_sandbox_and_the_handle_works(tmp_path):
     (tmp_path / "test_adapter.py").write_text(textwrap.dedent(ADAPTER_TESTS))
     result = _pytest(tmp_path)
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    assert "3 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_attaching_to_nothing_is_a_session_error_that_says_how_to_start_one(tmp_path):
