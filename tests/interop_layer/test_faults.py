@@ -12,6 +12,8 @@ import pytest
 from sandbox.cli import main
 from sandbox.display import console
 from sandbox.handle import DpiSandbox
+from sandbox.scenarios.loader import load_scenario
+from sandbox.scenarios.runner import Runner
 
 pytestmark = pytest.mark.e2e
 
@@ -147,4 +149,56 @@ def test_dpi_fault_add_list_clear(dpi_sandbox, health, capsys, monkeypatch):
     assert main(["fault", "add", "DPI/GOV/NOPE/x", *where]) == 1
     assert "Unknown provider" in " ".join(capsys.readouterr().err.split())
     assert main(["fault", "clear", *where]) == 0
+    assert health.get(LOCATIONS).status_code == 200
+
+
+SCENARIO = """
+title: A registry outage, injected at the mediator
+pattern: Resilience
+summary: A fault rule by a scenario step; the mediated call gets the registries' own error.
+description: The trainer injects a fault at the mediator, the health system's call fails, the
+  trainer clears the fault.
+steps:
+  - title: The trainer takes the registries down for the health system
+    actor: Workshop trainer
+    boundary: trainer → interop_layer (admin API)
+    kind: fault
+    request:
+      service: interop_layer
+      method: POST
+      path: /admin/faults
+      json: {provider: DPI/GOV/CRVS/registries, kind: error, status: 503}
+    expect:
+      status: 201
+    save:
+      fault_id: $.id
+  - title: The health system's facility search fails
+    actor: Health system
+    boundary: MOH/hmis → mediator → CRVS/registries
+    request:
+      client: DPI/GOV/MOH/hmis
+      provider: DPI/GOV/CRVS/registries/fhir
+      method: GET
+      path: /Location
+    expect:
+      status: 503
+      json: {detail: {contains: Injected fault}}
+  - title: The trainer clears the fault
+    actor: Workshop trainer
+    boundary: trainer → interop_layer (admin API)
+    kind: fault
+    request:
+      service: interop_layer
+      method: DELETE
+      path: /admin/faults/${fault_id}
+    expect:
+      status: 204
+"""
+
+
+def test_a_scenario_step_injects_and_clears_a_fault(dpi_sandbox, health, tmp_path):
+    path = tmp_path / "registry-outage.yaml"
+    path.write_text(SCENARIO)
+    result = Runner(urls=dpi_sandbox.url).run(load_scenario(path))
+    assert result.ok, result.failure_message()
     assert health.get(LOCATIONS).status_code == 200
