@@ -5,20 +5,32 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo up test lint test-sqlite test-postgres bench generate clean
+.PHONY: install runtime demo up test lint test-sqlite test-postgres bench generate clean
 
-$(STAMP): pyproject.toml
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# `make demo` needs only what runs; `make test` and the tools add the `dev` extra.
+$(RUNTIME_STAMP): pyproject.toml setup.py | $(BIN)/python
+	@echo "Installing the sandbox (runtime dependencies only) into $(VENV); about a minute the first time."
+	$(BIN)/python -m pip install --progress-bar on -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
-demo: install
+runtime: $(RUNTIME_STAMP)
+
+demo: runtime
 	$(BIN)/dpi demo
 
-up: install
+up: runtime
 	$(BIN)/dpi up
 
 test: install lint test-sqlite test-postgres

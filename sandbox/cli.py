@@ -7,16 +7,20 @@ import os
 import shutil
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import httpx
 
 from sandbox.display import console, err_console, format_log_line, services_table
-from sandbox.launcher import Child, Launcher, LaunchError, stop_on_signals, stop_sandbox, tail
+from sandbox.env import register as register_env
+from sandbox.faults import register as register_faults
+from sandbox.launcher import Launcher, LaunchError, print_ready, stop_on_signals, stop_sandbox, tail
 from sandbox.logverify import register as register_log
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
-from sandbox.state import MARKER, default_data_dir, live_services, load_state
+from sandbox.state import MARKER, default_data_dir, in_use, live_services, load_state
+from sandbox.where import did_you_mean, find_data_dir
 from services.kernel.topology import load_topology, port_offset
 
 
@@ -28,6 +32,20 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir).resolve() if args.data_dir else default_data_dir()
 
 
+def _running_dir(args: argparse.Namespace) -> Path:
+    """For commands on a running sandbox: found from any directory, and named."""
+    data_dir = find_data_dir(args.data_dir)
+    err_console.print(f"[dim]data directory: {data_dir}[/dim]")
+    return data_dir
+
+
+def version() -> str:
+    try:
+        return metadata.version("dpi-sandbox")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """`dpi up`, then every scenario with full message logging, then keep serving."""
     os.environ.setdefault(BODIES_ENV, "full")  # the boundary reports list the fields that crossed
@@ -36,16 +54,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     topology = load_topology()
+    if getattr(args, "docker", False):
+        from sandbox.docker_mode import up_with_docker
+
+        return up_with_docker(topology, _offset(args), args.timeout)
     launcher = Launcher(topology, _data_dir(args), _offset(args))
     stop_on_signals()
     try:
         console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
         launcher.start()
-
-        def ready(child: Child, elapsed: float) -> None:
-            console.print(f"  [green]ready[/green] {child.spec.name:<18} {elapsed:5.1f}s")
-
-        elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=ready)
+        elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=print_ready)
         console.print(services_table(topology, launcher.port_offset))
         console.print(f"All {len(launcher.children)} services ready in {elapsed:.1f}s.")
         if args.detach:
@@ -73,7 +91,11 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    stopped = stop_sandbox(_data_dir(args), timeout=args.timeout)
+    if args.docker:
+        from sandbox.docker_mode import down_with_docker
+
+        return down_with_docker()
+    stopped = stop_sandbox(_running_dir(args), timeout=args.timeout)
     console.print(f"Stopped: {', '.join(stopped)}" if stopped else "No sandbox is running.")
     return 0
 
@@ -95,7 +117,7 @@ def readiness(data_dir: Path, offset: int) -> dict[str, str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    data_dir = _data_dir(args)
+    data_dir = _running_dir(args)
     state = load_state(data_dir)
     offset = state.port_offset if state else _offset(args)
     found = readiness(data_dir, offset)
@@ -103,15 +125,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     total = len(load_topology().services)
     ready = sum(1 for v in found.values() if v == "ready")
     console.print(f"{ready}/{total} services ready.")
+    if not found:
+        console.print(f"No sandbox is running from {data_dir}; start one with `dpi up -d`.")
     return 0 if ready == total else 1
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
     names = load_topology().names()
     if args.service not in names:
-        err_console.print(f"[red]error:[/red] unknown service {args.service!r}; one of {names}")
+        hint = did_you_mean(args.service, names)
+        err_console.print(
+            f"[red]error:[/red] unknown service {args.service!r}{hint}; one of {', '.join(names)}"
+        )
         return 2
-    log = _data_dir(args) / "logs" / f"{args.service}.log"
+    log = _running_dir(args) / "logs" / f"{args.service}.log"
     if not log.exists():
         err_console.print(f"[red]error:[/red] no log yet for {args.service} ({log})")
         return 1
@@ -135,14 +162,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
-    state = load_state(data_dir)
-    if state and live_services(state):
-        if not args.force:
-            err_console.print(
-                "[red]error:[/red] the sandbox is running; `dpi down` first, or --force"
-            )
-            return 1
-        stop_sandbox(data_dir)
+    if in_use(data_dir):
+        err_console.print(
+            f"[red]error:[/red] a sandbox is running from {data_dir}; `dpi down` first."
+        )
+        return 1
     if not data_dir.exists():
         console.print(f"Nothing to reset: {data_dir} does not exist.")
         return 0
@@ -151,13 +175,24 @@ def cmd_reset(args: argparse.Namespace) -> int:
             f"[red]error:[/red] {data_dir} is not a sandbox data directory; not wiping."
         )
         return 1
+    if not args.force and sys.stdin.isatty():
+        answer = input(f"Delete every database, log and run report in {data_dir}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            console.print("Nothing deleted.")
+            return 1
     shutil.rmtree(data_dir)
     console.print(f"Wiped {data_dir}.")
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from sandbox.generate import write_all
+    from sandbox.generate import ROOT, write_all
+
+    if not (ROOT / "compose").is_dir():
+        err_console.print(
+            "[red]error:[/red] `dpi generate` rewrites a checkout's files; run it in one."
+        )
+        return 2
 
     changed = write_all(check=args.check)
     if args.check and changed:
@@ -169,6 +204,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dpi", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"dpi-sandbox {version()}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default: $DPI_DATA_DIR or ./.dpi-data)")
     common.add_argument("--port-offset", type=int, help="added to every port ($DPI_PORT_OFFSET)")
@@ -177,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", parents=[common], help="start every service and wait until ready")
     up.add_argument("--detach", "-d", action="store_true", help="return once ready")
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
+    up.add_argument(
+        "--docker", action="store_true", help="PostgreSQL and every service as containers"
+    )
     up.set_defaults(func=cmd_up)
 
     demo = sub.add_parser(
@@ -187,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     down = sub.add_parser("down", parents=[common], help="stop a running sandbox")
     down.add_argument("--timeout", type=float, default=10.0)
+    down.add_argument("--docker", action="store_true", help="remove the containers of --docker")
     down.set_defaults(func=cmd_down)
 
     status = sub.add_parser("status", parents=[common], help="readiness of each service")
@@ -200,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs.set_defaults(func=cmd_logs)
 
     reset = sub.add_parser("reset", parents=[common], help="wipe the data directory")
-    reset.add_argument("--force", action="store_true", help="stop a running sandbox first")
+    reset.add_argument("--force", action="store_true", help="do not ask (on a terminal)")
     reset.set_defaults(func=cmd_reset)
 
     generate = sub.add_parser("generate", help="regenerate compose files and README table")
@@ -209,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_scenarios(sub, common)
     register_log(sub, common)
+    register_env(sub, common)
+    register_faults(sub, common)
     return parser
 
 

@@ -18,11 +18,12 @@ from types import FrameType
 
 import httpx
 
-from sandbox.display import format_log_line
+from sandbox.display import console, format_log_line
 from sandbox.state import (
     RunningService,
     SandboxState,
     clear_state,
+    in_use,
     live_services,
     load_state,
     pid_alive,
@@ -129,10 +130,10 @@ class Launcher:
         return env
 
     def refuse_if_running(self) -> None:
-        state = load_state(self.data_dir)
-        if state is None:
+        """Refuse a second start on a data directory in use; its state file stays untouched."""
+        if load_state(self.data_dir) is None:
             return
-        if live_services(state) or (state.launcher_pid and pid_alive(state.launcher_pid)):
+        if in_use(self.data_dir):
             raise LaunchError(
                 f"A sandbox is already running from {self.data_dir} "
                 "(see `dpi status`; stop it with `dpi down`)."
@@ -234,11 +235,19 @@ class Launcher:
             time.sleep(interval)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop what this launcher started; with nothing started (a refused start), the state
+        file belongs to another launcher and is left alone."""
+        if not self.children:
+            return
         stop_pids([c.process.pid for c in self.children], timeout)
         for child in self.children:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(timeout=0.1)
         clear_state(self.data_dir)
+
+
+def print_ready(child: Child, elapsed: float) -> None:
+    console.print(f"  [green]ready[/green] {child.spec.name:<18} {elapsed:5.1f}s")
 
 
 def stop_pids(pids: list[int], timeout: float = 10.0) -> list[int]:

@@ -8,6 +8,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from sandbox import registry
+
 MARKER = ".dpi-data-dir"
 
 
@@ -51,6 +53,7 @@ def save_state(state: SandboxState) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
     tmp.replace(path)
+    registry.register(Path(state.data_dir))
 
 
 def load_state(data_dir: Path) -> SandboxState | None:
@@ -65,6 +68,7 @@ def load_state(data_dir: Path) -> SandboxState | None:
 def clear_state(data_dir: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         state_path(data_dir).unlink()
+    registry.unregister(data_dir)
 
 
 def pid_alive(pid: int) -> bool:
@@ -90,3 +94,22 @@ def _is_zombie(pid: int) -> bool:
 
 def live_services(state: SandboxState) -> list[RunningService]:
     return [s for s in state.services if pid_alive(s.pid)]
+
+
+def in_use(data_dir: Path) -> bool:
+    """True while any process the data directory's state file records is alive."""
+    state = load_state(data_dir)
+    if state is None:
+        return False
+    return bool(live_services(state)) or bool(state.launcher_pid and pid_alive(state.launcher_pid))
+
+
+def running_sandboxes() -> list[Path]:
+    """Data directories of the sandboxes running now (the registry checked against live pids)."""
+    found = []
+    for data_dir in registry.registered():
+        if in_use(data_dir):
+            found.append(data_dir)
+        else:
+            registry.unregister(data_dir)
+    return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -22,6 +23,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "DPI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 USE_POSTGRES = os.environ.get("DPI_TEST_DB", "sqlite") == "postgres"
+# sandboxes the tests start are registered here, not among the user's own running sandboxes
+os.environ.setdefault("DPI_STATE_HOME", tempfile.mkdtemp(prefix="dpi-test-state-"))
 
 DatabaseUrlFactory = Callable[[str], str]
 

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sandbox.display import console, err_console
-from sandbox.launcher import Launcher, LaunchError, stop_on_signals
+from sandbox.launcher import Launcher, LaunchError, print_ready, stop_on_signals
 from sandbox.scenarios.loader import (
     LoadedScenario,
     ScenarioError,
@@ -126,7 +126,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             launcher = Launcher(load_topology(), data_dir, offset)
             console.print(f"Starting the sandbox (data: {launcher.data_dir}) …")
             launcher.start()
-            launcher.wait_ready(timeout=args.timeout)
+            elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=print_ready)
+            console.print(f"All {len(launcher.children)} services ready in {elapsed:.1f}s.")
         urls = resolve_urls(data_dir, args.port_offset)
         needed = sorted({name for loaded in chosen for name in services_used(loaded)})
         down = unreachable(urls, needed)

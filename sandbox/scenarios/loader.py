@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from sandbox.scenarios.model import ROOT, Request, Scenario
 from sandbox.scenarios.variables import VARIABLE
+from sandbox.where import did_you_mean
 
 SCENARIOS_DIR = ROOT / "scenarios"
 BUILTINS = frozenset({"run_id", "unique", "now", "today"})
@@ -131,5 +132,7 @@ def find_scenario(name: str, directory: Path = SCENARIOS_DIR) -> Path:
     for path in scenario_files(directory):
         if path.stem == name:
             return path
-    known = ", ".join(p.stem for p in scenario_files(directory)) or "none"
-    raise ScenarioError(f"no scenario {name!r} in {directory} (known: {known})")
+    stems = [p.stem for p in scenario_files(directory)]
+    hint = did_you_mean(name, stems)
+    known = ", ".join(stems) or "none"
+    raise ScenarioError(f"no scenario {name!r}{hint} in {directory} (known: {known})")

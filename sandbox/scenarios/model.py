@@ -20,7 +20,21 @@ from pydantic_core import CoreSchema
 from sandbox.scenarios.paths import parse_path
 from sandbox.scenarios.variables import VARIABLE
 
-ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # holds `services/` and `sandbox/`
+# the repository in a checkout; in an installed wheel, the bundled copy of `scenarios/`
+ROOT = PACKAGE_ROOT if (PACKAGE_ROOT / "scenarios").is_dir() else PACKAGE_ROOT / "sandbox" / "data"
+
+
+def project_path(relative: str) -> Path | None:
+    """A file or directory a scenario names relative to the repository root, or None: looked up
+    in the checkout, or in an installed wheel among the bundled scenarios and the packages."""
+    for root in dict.fromkeys((ROOT, PACKAGE_ROOT)):
+        path = (root / relative).resolve()
+        if path.is_relative_to(root) and path.exists():
+            return path
+    return None
+
+
 MATCHERS = (
     "equals", "not_equals", "exists", "contains", "not_contains", "regex", "length",
     "at_least", "each", "any_of", "no_keys",
@@ -128,8 +142,8 @@ class Upload(Strict):
 
     @model_validator(mode="after")
     def inside_the_repository(self) -> Upload:
-        path = (ROOT / self.zip_dir).resolve()
-        if not path.is_relative_to(ROOT) or not path.is_dir():
+        path = project_path(self.zip_dir)
+        if path is None or not path.is_dir():
             raise ValueError(
                 f"`upload.zip_dir` {self.zip_dir!r}: no such directory in the repository"
             )
@@ -182,8 +196,8 @@ class Request(Strict):
         if sum(x is not None for x in bodies) > 1:
             raise ValueError("`json`, `json_file`, `form` and `upload` exclude each other")
         if self.json_file is not None:
-            path = (ROOT / self.json_file).resolve()
-            if not path.is_relative_to(ROOT) or not path.is_file():
+            path = project_path(self.json_file)
+            if path is None or not path.is_file():
                 raise ValueError(f"`json_file` {self.json_file!r}: no such file in the repository")
         return self
 

@@ -17,7 +17,7 @@ import httpx
 
 from sandbox.scenarios.checks import check_response, show
 from sandbox.scenarios.loader import LoadedScenario
-from sandbox.scenarios.model import ROOT, BasicAuth, Capture, Step, Upload
+from sandbox.scenarios.model import BasicAuth, Capture, Step, Upload, project_path
 from sandbox.scenarios.paths import resolve
 from sandbox.scenarios.results import Call, RunResult, StepResult, mask_headers
 from sandbox.scenarios.uploads import zip_directory
@@ -219,12 +219,12 @@ class Runner:
             headers.setdefault(ADMIN_KEY_HEADER, self.admin_key)
         raw_body = request.json_
         if request.json_file is not None:
-            raw_body = json.loads((ROOT / request.json_file).read_text(encoding="utf-8"))
+            raw_body = json.loads(_project_file(request.json_file).read_text(encoding="utf-8"))
         body = substitute(raw_body, variables)
         form = substitute(request.form, variables)
         files = None
         if request.upload is not None:
-            data = zip_directory(ROOT / request.upload.zip_dir)
+            data = zip_directory(_project_file(request.upload.zip_dir))
             files = {request.upload.field: (request.upload.name, data, "application/zip")}
             form = form or None
         query = {k: v for k, v in substitute(request.query, variables).items() if v is not None}
@@ -261,3 +261,10 @@ class Runner:
             call.response_body = _parse_body(response)
         call.duration_ms = round((time.perf_counter() - clock) * 1000, 2)
         return call
+
+
+def _project_file(relative: str) -> Path:
+    path = project_path(relative)
+    if path is None:  # checked when the scenario was loaded; gone since
+        raise FileNotFoundError(f"{relative!r} is no longer in the repository")
+    return path

@@ -20,6 +20,7 @@ from services.interop_layer.consent_gate.clients import (
     TokenExchanger,
 )
 from services.interop_layer.errors import ERROR_SHAPE, render_xroad_error
+from services.interop_layer.faults.routes import router as faults_admin
 from services.interop_layer.members.routes import router as members_admin
 from services.interop_layer.messagelog.chain import load_or_create_key
 from services.interop_layer.messagelog.middleware import ExchangeLogMiddleware
@@ -141,6 +142,7 @@ def create_app(
             messagelog_admin,
             messagelog_public,
             pubsub_admin,
+            faults_admin,
         ],
         error_renderer=render_xroad_error,
         lifespan=lifespan,

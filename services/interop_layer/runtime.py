@@ -13,6 +13,7 @@ from fastapi import Depends
 
 from services.interop_layer.consent_gate.clients import DecisionClient, TokenExchanger
 from services.interop_layer.directory import Directory, build_directory
+from services.interop_layer.faults.models import FaultRule
 from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.pubsub.delivery import PushDispatcher
 from services.interop_layer.routing.pool import UpstreamPool
@@ -32,6 +33,7 @@ class InteropRuntime:
     decision_client: DecisionClient
     dispatcher: PushDispatcher
     exchanges_in_flight: int = 0  # answered but not yet recorded (`Processing` in the status)
+    faults: tuple[FaultRule, ...] = ()  # injected faults (admin API); empty: one read per call
 
 
 RuntimeDep = Annotated[InteropRuntime, Depends(runtime_getter(InteropRuntime))]

@@ -10,7 +10,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "topology.yaml"
+_CHECKOUT_PATH = Path(__file__).resolve().parents[2] / "topology.yaml"
+_BUNDLED_PATH = Path(__file__).resolve().parent / "data" / "topology.yaml"  # in a built wheel
+DEFAULT_PATH = _CHECKOUT_PATH if _CHECKOUT_PATH.is_file() else _BUNDLED_PATH
 
 
 class ServiceSpec(BaseModel):

@@ -20,8 +20,18 @@ def free_offset() -> int:
     return launcher.free_offset(load_topology())
 
 
-def dpi(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90):
-    full_env = {**os.environ, **(env or {}), "DPI_DATA_DIR": str(data_dir)}
+def dpi(
+    *args: str,
+    data_dir: Path | None,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+    cwd: Path | None = None,
+):
+    """`dpi ARGS`; `data_dir=None` leaves `DPI_DATA_DIR` unset (the CLI then looks for one)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("DPI_DATA_DIR", None)
+    if data_dir is not None:
+        full_env["DPI_DATA_DIR"] = str(data_dir)
     return subprocess.run(
         [sys.executable, "-m", "sandbox.cli", *args],
         capture_output=True,
@@ -29,6 +39,8 @@ def dpi(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: 
         env=full_env,
         timeout=timeout,
         check=False,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
     )
 
 

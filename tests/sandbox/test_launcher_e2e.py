@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -39,6 +40,10 @@ def test_up_status_down_over_real_http(tmp_path):
         assert f"{len(pids)}/{len(pids)} services ready" in status.stdout
         logs = dpi("logs", "consent", "-n", "5", data_dir=data_dir)
         assert logs.returncode == 0 and "GET /readyz 200" in logs.stdout
+        second = dpi("up", "--detach", "--port-offset", str(offset), data_dir=data_dir)
+        assert second.returncode == 1 and load_state(data_dir) == state  # issue 20's regression
+        env = json.loads(dpi("env", "--json", data_dir=data_dir).stdout)
+        assert env["running"] is True and env["port_offset"] == offset
     finally:
         down = dpi("down", data_dir=data_dir)
     assert down.returncode == 0 and "Stopped" in down.stdout

@@ -19,6 +19,7 @@ from services.interop_layer.errors import (
     ProviderUnreachable,
 )
 from services.interop_layer.errors import UnknownService as UnknownServiceError
+from services.interop_layer.faults.service import inject
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.forward import forward, upstream_path
 from services.interop_layer.routing.paths import check_service_id, service_path
@@ -72,6 +73,13 @@ async def call_service(
         exchanger=runtime.token_exchanger,
         decider=runtime.decision_client,
     )
+    if runtime.faults:
+        answered, runtime.faults = await inject(
+            runtime.faults, scope, send, exchange=exchange, target=target, path=path,
+            settings=runtime.settings,
+        )  # fmt: skip
+        if answered:
+            return
     await forward(
         scope,
         receive,

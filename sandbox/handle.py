@@ -1,0 +1,184 @@
+"""A running sandbox as a test sees it: base URLs, authenticated clients per service, clients
+through the mediator per member, and the seeded people and DHIS2 UIDs by name."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sandbox.env import SandboxEnv
+from sandbox.launcher import Launcher
+from sandbox.where import did_you_mean
+from services.kernel.credentials import ADMIN_KEY_HEADER, CLIENT_KEY_HEADER
+from services.kernel.topology import Topology
+
+
+@dataclass(frozen=True)
+class Person:
+    """A seeded identity of the ID system: its UIN, demographics and the admin API's record."""
+
+    uin: str
+    attributes: dict[str, Any]
+    record: dict[str, Any]
+
+    def attribute(self, name: str, language: str = "eng") -> str | None:
+        """One demographic as text (`fullName`, `dateOfBirth`, ...), in `language` if it has one."""
+        value = self.attributes.get(name)
+        if isinstance(value, list):
+            texts = [v.get("value") for v in value if isinstance(v, dict)]
+            chosen = [v.get("value") for v in value if v.get("language") == language] or texts
+            return str(chosen[0]) if chosen else None
+        return None if value is None else str(value)
+
+
+class People:
+    def __init__(self, sandbox: DpiSandbox) -> None:
+        self._sandbox = sandbox
+
+    def list(self, limit: int = 50) -> list[Person]:
+        response = self._sandbox.client("id_registry").get(
+            "/v1/identities", params={"limit": limit}
+        )
+        response.raise_for_status()
+        return [Person(str(row["UIN"]), row.get("identity") or {}, row) for row in response.json()]
+
+    def any(self) -> Person:
+        found = self.list(limit=1)
+        if not found:
+            raise LookupError("the ID system has no identities (is seeding off?)")
+        return found[0]
+
+
+class Dhis2:
+    """Metadata of the health platform by name (the `/api/metadata` export, read once)."""
+
+    def __init__(self, sandbox: DpiSandbox) -> None:
+        self._sandbox = sandbox
+        self._by_name: dict[str, str] | None = None
+
+    def uid(self, name: str) -> str:
+        if self._by_name is None:
+            response = self._sandbox.client("sectoral_platform").get(
+                "/api/metadata", params={"fields": "id,name,shortName,code"}
+            )
+            response.raise_for_status()
+            self._by_name = {}
+            for objects in response.json().values():
+                for item in objects if isinstance(objects, list) else []:
+                    for key in ("name", "shortName", "code"):
+                        if isinstance(item, dict) and item.get(key) and "id" in item:
+                            self._by_name.setdefault(str(item[key]), str(item["id"]))
+        if name not in self._by_name:
+            raise KeyError(f"no DHIS2 object named {name!r}{did_you_mean(name, self._by_name)}")
+        return self._by_name[name]
+
+
+@dataclass
+class DpiSandbox:
+    """The handle the `dpi_sandbox` fixture yields."""
+
+    topology: Topology
+    env: SandboxEnv
+    launcher: Launcher | None = None  # None when attached to a sandbox started elsewhere
+    _clients: dict[str, httpx.Client] = field(default_factory=dict)
+    people: People = field(init=False)
+    dhis2: Dhis2 = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.people = People(self)
+        self.dhis2 = Dhis2(self)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env.data_dir)
+
+    def url(self, service: str) -> str:
+        if service not in self.env.urls:
+            known = ", ".join(self.env.urls)
+            hint = did_you_mean(service, self.env.urls)
+            raise KeyError(f"unknown service {service!r}{hint}; one of {known}")
+        return self.env.urls[service]
+
+    def client(self, service: str) -> httpx.Client:
+        """An `httpx.Client` on the service's base URL with its sandbox credentials."""
+        key = f"service:{service}"
+        if key not in self._clients:
+            self._clients[key] = httpx.Client(
+                base_url=self.url(service), timeout=30, **self._auth(service)
+            )
+        return self._clients[key]
+
+    def mediator(self, member: str) -> httpx.Client:
+        """An `httpx.Client` calling through the mediator (`/r1/...`) as the member subsystem."""
+        if member not in self.env.client_keys:
+            known = ", ".join(self.env.client_keys)
+            hint = did_you_mean(member, self.env.client_keys)
+            raise KeyError(f"unknown member {member!r}{hint}; one of {known}")
+        key = f"member:{member}"
+        if key not in self._clients:
+            headers = {"X-Road-Client": member, CLIENT_KEY_HEADER: self.env.client_keys[member]}
+            self._clients[key] = httpx.Client(
+                base_url=self.url("interop_layer"), headers=headers, timeout=30
+            )
+        return self._clients[key]
+
+    def _auth(self, service: str) -> dict[str, Any]:
+        credentials = self.env.credentials
+        if service == "sectoral_platform":
+            own = credentials["sectoral_platform"]
+            return {"auth": (own["admin_username"], own["admin_password"])}
+        if service == "consent":
+            return {"headers": {"Authorization": f"ApiKey {credentials['consent']['org_api_key']}"}}
+        if service == "registries":
+            member = self.topology.member_id("registries") or ""
+            headers = {
+                "Authorization": credentials["registries"]["api_key"],
+                "Information-Mediator-Client": member,
+            }
+            return {"headers": headers}
+        return {"headers": {ADMIN_KEY_HEADER: self.env.admin_key}}
+
+    @contextmanager
+    def fault(self, provider: str, kind: str = "error", **options: Any) -> Iterator[dict[str, Any]]:
+        """A fault rule at the mediator for the block (`status=503`, `latency_ms=200`, ...;
+        see docs/integrators.md); yields the rule as the admin API shows it."""
+        rule = {"provider": provider, "kind": kind, **{_camel(k): v for k, v in options.items()}}
+        admin = self.client("interop_layer")
+        created = admin.post("/admin/faults", json=rule)
+        if created.status_code != 201:
+            raise ValueError(f"fault rule refused: {created.text}")
+        try:
+            yield created.json()
+        finally:
+            admin.delete(f"/admin/faults/{created.json()['id']}")
+
+    def reset(self, timeout: float = 60.0) -> None:
+        """A clean, freshly seeded sandbox: a restart on a wiped data directory (only for one
+        the fixture started)."""
+        if self.launcher is None:
+            raise RuntimeError("reset() needs a sandbox the fixture started, not an attached one")
+        self.close_clients()
+        self.dhis2 = Dhis2(self)
+        self.launcher.stop()
+        for path in self.data_dir.iterdir():
+            if path.name not in ("logs", "run", ".dpi-data-dir"):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        self.launcher.children.clear()
+        self.launcher.start()
+        self.launcher.wait_ready(timeout=timeout)
+
+    def close_clients(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
