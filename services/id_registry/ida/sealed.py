@@ -31,6 +31,17 @@ OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256()
 ALGORITHM = "RS256"
 
 
+class _Registry(jws.JWSRegistry):
+    """joserfc's limits, raised for MOSIP's headers (a certificate in `x5c`) and for bodies up
+    to the service's own limit (1 MiB by default)."""
+
+    max_header_length = 16_384
+    max_payload_length = 4 * 1024 * 1024
+
+
+REGISTRY = _Registry(algorithms=[ALGORITHM])
+
+
 @dataclass(frozen=True, slots=True)
 class PartnerCertificate:
     """A partner's registered certificate, ready for verifying and encrypting."""
@@ -116,7 +127,9 @@ def verify_signature(
     if not hmac.compare_digest(spki, registered.spki):
         raise _fail("IDA-MPA-021")
     try:
-        jws.deserialize_compact(signature, registered.jwk, algorithms=[ALGORITHM], payload=body)
+        jws.deserialize_compact(
+            signature, registered.jwk, algorithms=[ALGORITHM], registry=REGISTRY, payload=body
+        )
     except (JoseError, ValueError):
         raise _fail("IDA-MPA-001", "Digital signature verification failed") from None
 
@@ -160,6 +173,8 @@ def seal_for(partner: PartnerCertificate, value: Any) -> tuple[str, str]:
 def response_signature(body: bytes, keys: ServerKeys) -> str:
     """`response-signature`: a detached RS256 JWS over the body by the ID system's SIGN key."""
     header = {"alg": ALGORITHM, "x5c": [keys.signing.x5c]}
-    compact = jws.serialize_compact(header, body, keys.signing.jwk, algorithms=[ALGORITHM])
+    compact = jws.serialize_compact(
+        header, body, keys.signing.jwk, algorithms=[ALGORITHM], registry=REGISTRY
+    )
     protected, _, signature = compact.split(".")
     return f"{protected}..{signature}"
