@@ -198,17 +198,18 @@ async def test_each_failure_has_its_own_code_and_changes_nothing(
 
 
 async def test_partner_without_certificate_is_mpa_020(client, bank_identity):
-    await client.post(
+    created = await client.post(
         "/v1/partners",
         json={"partnerId": "nocert", "name": "n", "policy": {"allowedAuthTypes": ["demo"]}},
         headers=ADMIN,
     )
-    key = (await client.post("/v1/partners/nocert/api-key", headers=ADMIN)).json()["apiKey"]
+    assert created.status_code == 201, created.text
+    api_key = created.json()["apiKey"]
     key, cert = bank_identity
     party = RelyingParty(key, cert, await ida_certificate(client, "PARTNER"))
     person = (await people(client))[0]
     body = party.seal(envelope(person["UIN"], demographics=demo_of(person)))
-    response = await client.post(ida_path("auth", "nocert", key), **party.post_args(body))
+    response = await client.post(ida_path("auth", "nocert", api_key), **party.post_args(body))
     assert codes(response.json()) == ["IDA-MPA-020"]
 
 
