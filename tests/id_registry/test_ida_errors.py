@@ -248,3 +248,21 @@ async def test_concurrent_uses_of_one_otp_succeed_once(client):
     statuses = sorted(r["response"]["authStatus"] for r in results)
     assert statuses == [False] * 5 + [True]
     assert all(codes(r) == ["IDA-OTA-004"] for r in results if not r["response"]["authStatus"])
+
+
+@pytest.mark.parametrize(
+    ("request_time", "code"),
+    [
+        ("2019-03-01T09:00:00.000Z", ["IDA-MLC-001"]),
+        ("2026-03-01T09:11:00.000Z", ["IDA-MLC-001"]),  # 11 minutes ahead of the clock
+        ("2026-03-01T08:51:00.000Z", []),  # 9 minutes behind: within the window
+    ],
+)
+async def test_request_time_window(client, request_time, code):
+    person = (await people(client))[0]
+    body = envelope(person["UIN"], demographics=demo_of(person), requestTime=request_time)
+    before = len((await client.get("/v1/audit", headers=ADMIN)).json())
+    result = await auth(client, body)
+    assert codes(result) == code
+    audited = len((await client.get("/v1/audit", headers=ADMIN)).json())
+    assert audited == before + (0 if code else 1)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import orjson
@@ -29,7 +29,9 @@ def is_sealed(envelope: Sealable | OtpEnvelope) -> bool:
 def check_time(request_time: str, now: datetime, window_seconds: int) -> None:
     """IDA-MLC-001 when `requestTime` is further than the window from the ID system's clock."""
     sent = datetime.fromisoformat(request_time.replace("Z", "+00:00"))
-    if sent.tzinfo is None or abs(now - sent) > timedelta(seconds=window_seconds):
+    if sent.tzinfo is None:  # MOSIP's format ends in `Z`; a time without an offset is UTC
+        sent = sent.replace(tzinfo=UTC)
+    if abs(now - sent) > timedelta(seconds=window_seconds):
         raise MosipError(
             "IDA-MLC-001",
             f"Request to be received at MOSIP within {window_seconds} seconds",
