@@ -14,13 +14,11 @@ from typing import Any
 
 import orjson
 from cryptography import x509
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import RSAKey
 
 from services.id_registry.errors import MosipError
 from services.id_registry.ida.keys import ServerKeys, b64url, thumbprint
@@ -32,8 +30,8 @@ ALGORITHM = "RS256"
 
 
 class _Registry(jws.JWSRegistry):
-    """joserfc's limits, raised for MOSIP's headers (a certificate in `x5c`) and for bodies up
-    to the service's own limit (1 MiB by default)."""
+    """joserfc's limits, raised for MOSIP's headers (a certificate in `x5c`) and for answers of
+    any size the service sends."""
 
     max_header_length = 16_384
     max_payload_length = 4 * 1024 * 1024
@@ -49,7 +47,6 @@ class PartnerCertificate:
     certificate_id: str
     public_key: rsa.RSAPublicKey
     spki: bytes
-    jwk: RSAKey
     thumbprint: str
 
     @classmethod
@@ -61,7 +58,7 @@ class PartnerCertificate:
         spki = key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        return cls(certificate_id, key, spki, RSAKey.import_key(key), thumbprint(certificate))
+        return cls(certificate_id, key, spki, thumbprint(certificate))
 
 
 def _fail(code: str, message: str | None = None) -> MosipError:
@@ -97,8 +94,8 @@ def aes_seal(key: bytes, plain: bytes) -> bytes:
 def verify_signature(
     signature: str | None, body: bytes, registered: PartnerCertificate | None
 ) -> None:
-    """The `Signature` header: a detached RS256 JWS over the body, its `x5c` the partner's
-    registered certificate."""
+    """The `Signature` header: a detached RS256 JWS (RFC 7515 appendix F) over the body, its
+    `x5c` the partner's registered certificate."""
     if not signature:
         raise _fail("IDA-MLC-006", "Missing Input Parameter - signature")
     parts = signature.split(".")
@@ -115,23 +112,41 @@ def verify_signature(
     chain = header.get("x5c")
     if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
         raise _fail("IDA-MPA-022")
-    try:
-        presented = x509.load_der_x509_certificate(base64.b64decode(chain[0], validate=True))
-        spki = presented.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    except (ValueError, binascii.Error):
-        raise _fail("IDA-MPA-002") from None
+    spki = _presented_key(chain[0])
     if registered is None:
         raise _fail("IDA-MPA-020")
     if not hmac.compare_digest(spki, registered.spki):
         raise _fail("IDA-MPA-021")
     try:
-        jws.deserialize_compact(
-            signature, registered.jwk, algorithms=[ALGORITHM], registry=REGISTRY, payload=body
+        registered.public_key.verify(
+            b64url_decode(parts[2]),
+            f"{parts[0]}.{b64url(body)}".encode(),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
         )
-    except (JoseError, ValueError):
+    except (ValueError, InvalidSignature):
         raise _fail("IDA-MPA-001", "Digital signature verification failed") from None
+
+
+# A partner presents the same certificate on every call: its key is read once.
+_presented: dict[str, bytes] = {}
+
+
+def _presented_key(x5c: str) -> bytes:
+    """The SubjectPublicKeyInfo of the `x5c` certificate, or IDA-MPA-002."""
+    spki = _presented.get(x5c)
+    if spki is None:
+        try:
+            presented = x509.load_der_x509_certificate(base64.b64decode(x5c, validate=True))
+            spki = presented.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        except (ValueError, binascii.Error):
+            raise _fail("IDA-MPA-002") from None
+        if len(_presented) >= 1024:
+            _presented.clear()
+        _presented[x5c] = spki
+    return spki
 
 
 def open_request(data: dict[str, Any], keys: ServerKeys) -> bytes:
