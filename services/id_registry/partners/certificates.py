@@ -17,6 +17,7 @@ from services.id_registry.ida.keys import PARTNER, SIGN, ServerKeys
 from services.id_registry.ida.sealed import PartnerCertificate
 from services.id_registry.partners.models import CertificateUploadRequest, PartnerCertificateRow
 from services.id_registry.partners.service import PartnerCache, get_partner
+from services.kernel import openapi
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 from services.kernel.time import iso_millis_z
@@ -38,6 +39,7 @@ def _answer(envelope_id: str, response: dict[str, Any]) -> dict[str, Any]:
 @keymanager_router.get(
     "/getCertificate",
     summary="The ID system's partner-encryption (PARTNER) or response-signing (SIGN) certificate",
+    responses=openapi.errors(404),
 )
 def get_certificate(
     runtime: RuntimeDep,
@@ -118,6 +120,7 @@ def upload(
 @router.post(
     "/partners/certificate/upload",
     summary="Register a partner's certificate (verifies its Signature, encrypts its eKYC)",
+    responses=openapi.errors(404),
 )
 def upload_route(
     body: CertificateUploadRequest,
