@@ -19,6 +19,7 @@ CATALOGUE: dict[str, tuple[str, str | None]] = {
     "IDA-OTA-004": ("OTP is invalid", "Please provide correct OTP value"),
     "IDA-OTA-005": ("Input transactionID does not match transactionID of OTP Request", None),
     "IDA-OTA-008": ("OTP Notification Channel not provided", None),
+    "IDA-MLC-001": ("Request to be received at MOSIP within the allowed time", None),
     "IDA-MLC-002": ("Invalid UIN", "Please retry with the correct UIN"),
     "IDA-MLC-003": ("UIN has been deactivated", "Your UIN status is not active"),
     "IDA-MLC-004": ("Invalid VID", "Please retry with correct VID"),
@@ -34,6 +35,10 @@ CATALOGUE: dict[str, tuple[str, str | None]] = {
     "IDA-MLC-022": ("UIN is deactivated/blocked", None),
     "IDA-DEA-001": ("Demographic data did not match", "Please re-enter your demographic data"),
     "IDA-DEA-003": ("Demographic data not available in database", None),
+    "IDA-MPA-001": ("Digital signature verification failed", None),
+    "IDA-MPA-002": ("Invalid certificate in digital signature", None),
+    "IDA-MPA-003": ("Unable to decrypt Request", None),
+    "IDA-MPA-004": ("MOSIP Public key expired", None),
     "IDA-MPA-005": ("OTP Request Usage not allowed as per policy", None),
     "IDA-MPA-006": (
         "Authentication usage not allowed as per policy",
@@ -43,6 +48,13 @@ CATALOGUE: dict[str, tuple[str, str | None]] = {
     "IDA-MPA-009": ("Partner is not registered", None),
     "IDA-MPA-012": ("Partner is deactivated", None),
     "IDA-MPA-013": ("Partner is unauthorised for eKYC", None),
+    "IDA-MPA-016": ("HMAC Validation failed", None),
+    "IDA-MPA-020": ("Partner (Auth) Certificate not found in DB.", None),
+    "IDA-MPA-021": (
+        "Partner (Auth) Certificate not matching with signature header certificate.",
+        None,
+    ),
+    "IDA-MPA-022": ("Partner (Auth) Certificate not found in Request signature header.", None),
 }
 
 # Kernel errors (admin key, validation, unknown routes) get MOSIP-style codes too.

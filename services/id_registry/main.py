@@ -18,11 +18,14 @@ from services.id_registry.events.routes import inbox_router
 from services.id_registry.events.routes import router as events_router
 from services.id_registry.ida import store
 from services.id_registry.ida.commits import GroupCommit
+from services.id_registry.ida.keys import ServerKeyHolder
 from services.id_registry.ida.routes import router as ida_router
 from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
 from services.id_registry.oidc.provider import Oidc
 from services.id_registry.oidc.routes import router as oidc_router
+from services.id_registry.partners.certificates import keymanager_router
+from services.id_registry.partners.certificates import router as certificates_router
 from services.id_registry.partners.routes import router as partners_router
 from services.id_registry.partners.service import PartnerCache
 from services.id_registry.prebody import authenticate_headers
@@ -99,6 +102,7 @@ def create_app(
             statements=store.statements(database.engine.dialect),
             group_commit=group_commit,
             limiter=CapacityLimiter(8),
+            keys=ServerKeyHolder(),
             oidc=Oidc.from_environment(),
             drainer=id_registry_outbox(
                 database=database,
@@ -123,6 +127,8 @@ def create_app(
             vids_router,
             identities_router,
             partners_router,
+            certificates_router,
+            keymanager_router,
             psuts_router,
             controls_router,
             events_router,

@@ -18,8 +18,11 @@ from services.kernel.prebody import (
 from services.kernel.runtime import runtime_of
 
 IDA_PREFIX = "/idauthentication/v1/"
-# OpenID Connect: the client authenticates inside the form (client_assertion), the user by OTP
-PUBLIC = frozenset({"/authorize", "/authorize/send-otp", "/oauth/v2/token"})
+# OpenID Connect: the client authenticates inside the form (client_assertion), the user by OTP;
+# the ID system's certificates are public
+PUBLIC = frozenset(
+    {"/authorize", "/authorize/send-otp", "/oauth/v2/token", "/v1/keymanager/getCertificate"}
+)
 MEDIATOR_ONLY = frozenset({"/v1/token-exchange", "/v1/events/inbox"})
 
 
@@ -34,7 +37,7 @@ async def authenticate_headers(scope: Scope) -> DomainError | None:
         expected = runtime_of(scope["app"], IdRegistryRuntime).settings.misp_license_key
         if len(parts) != 4 or hmac.compare_digest(parts[1].encode(), expected.encode()):
             return None  # no such route (a 404, body unread) or the right licence key
-        return MosipError("IDA-MPA-007", status_code=401)
+        return MosipError("IDA-MPA-007", status_code=200)  # MOSIP: HTTP 200 with errors[]
     if path in MEDIATOR_ONLY:
         return None if mediator_key_valid(scope) else mediator_required()
     return None if admin_key_valid(scope) else admin_required()

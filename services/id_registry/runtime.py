@@ -13,6 +13,7 @@ from anyio import CapacityLimiter
 from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.events.models import OutboxEvent
 from services.id_registry.ida.commits import GroupCommit
+from services.id_registry.ida.keys import ServerKeyHolder
 from services.id_registry.ida.store import PersonCache, Statements
 from services.id_registry.oidc.provider import Oidc
 from services.id_registry.partners.service import PartnerCache
@@ -40,6 +41,8 @@ class IdRegistryRuntime:
     group_commit: GroupCommit | None
     # Bounds the IDA's database work on worker threads.
     limiter: CapacityLimiter
+    # The ID system's partner-encryption and response-signing keys, loaded on first use.
+    keys: ServerKeyHolder
     oidc: Oidc
     drainer: Outbox[OutboxEvent]
     subscriber: Subscriber

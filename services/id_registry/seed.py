@@ -17,10 +17,11 @@ from services.id_registry.errors import MosipError
 from services.id_registry.hashing import hash_secret
 from services.id_registry.identities.models import Identity, IdentityCreate
 from services.id_registry.identities.service import enrol
-from services.id_registry.partners.models import Partner, Policy
+from services.id_registry.partners.models import Partner, PartnerCertificateRow, Policy
 from services.id_registry.settings import IdRegistrySettings
 from services.kernel.credentials import partner_id
 from services.kernel.db import Database
+from services.kernel.partner_keys import sandbox_partner_key
 from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
 from services.kernel.topology import load_topology
@@ -146,6 +147,20 @@ SECTOR_KYC: dict[str, list[str]] = {
 DEFAULT_KYC = ["fullName", "dateOfBirth", "gender"]
 
 
+def _seed_certificate(session: Session, pid: str, now: datetime) -> None:
+    """The published sandbox certificate of a scenario partner, unless one is registered."""
+    key = sandbox_partner_key(pid)
+    if key is not None and session.get(PartnerCertificateRow, pid) is None:
+        session.add(
+            PartnerCertificateRow(
+                partner_id=pid,
+                certificate_id=f"sandbox-{pid}",
+                certificate_pem=key.certificate_pem(),
+                uploaded_at=now,
+            )
+        )
+
+
 def seed_partners(*, session: Session, settings: IdRegistrySettings, now: datetime) -> int:
     """Every member subsystem of the topology but the ID system itself, if not there yet."""
     topology = load_topology()
@@ -155,12 +170,18 @@ def seed_partners(*, session: Session, settings: IdRegistrySettings, now: dateti
         if member_id == own:
             continue
         pid = partner_id(member_id)
-        if session.get(Partner, pid) is not None:
+        existing = session.get(Partner, pid)
+        if existing is not None:
+            if "allowPlaintextRequests" not in existing.policy:  # stored before the flag existed
+                existing.policy = {**existing.policy, "allowPlaintextRequests": True}
+                session.add(existing)
+            _seed_certificate(session, pid, now)
             continue
         policy = Policy.model_validate(
             {
                 "authTokenType": "partner",
                 "allowedAuthTypes": ["otp", "demo"],
+                "allowPlaintextRequests": True,
                 "allowedKycAttributes": [
                     {"attributeName": name} for name in SECTOR_KYC.get(pid, DEFAULT_KYC)
                 ],
@@ -176,6 +197,8 @@ def seed_partners(*, session: Session, settings: IdRegistrySettings, now: dateti
                 updated_at=now,
             )
         )
+        session.flush()
+        _seed_certificate(session, pid, now)
         added += 1
     session.commit()
     return added

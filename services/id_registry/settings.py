@@ -24,6 +24,8 @@ class IdRegistrySettings(ServiceSettings):
     partner_api_keys: dict[str, str] = Field(default_factory=dict)
     psut_secret: str | None = None
     otp_ttl_seconds: int = 180
+    # IDA-MLC-001: how far `requestTime` may be from the ID system's clock, either way
+    request_time_window_seconds: int = Field(default=600, ge=1)
     temporary_vid_minutes: int = 30
     temporary_vid_transactions: int = 1
     seed_population: int = 300

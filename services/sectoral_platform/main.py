@@ -13,9 +13,11 @@ from sqlalchemy import event
 
 from services.kernel import openapi
 from services.kernel.app import create_service_app
+from services.kernel.credentials import partner_id
 from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
+from services.kernel.partner_keys import sandbox_partner_key
 from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
@@ -73,7 +75,12 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         install_hooks(store, engine)
         await run_in_threadpool(seed, store, settings)
         ida = IdaClient(
-            license_key=settings.ida_license_key, api_key=settings.ida_api_key, mediator=mediator
+            license_key=settings.ida_license_key,
+            api_key=settings.ida_api_key,
+            mediator=mediator,
+            own_key=sandbox_partner_key(partner_id(mediator.member_id))
+            if settings.ida_sealed
+            else None,
         )
         runtime = SectoralRuntime(
             settings=settings,

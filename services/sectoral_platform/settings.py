@@ -24,6 +24,8 @@ class SectoralSettings(ServiceSettings):
     # the ID system as the health partner `moh-hmis` (documented sandbox defaults of id_registry)
     ida_license_key: str = "dpi-sandbox-misp-license-key"
     ida_api_key: str = "moh-hmis-sandbox-key"
+    # encrypted and signed IDA envelopes with the partner's published sandbox key (false: plaintext)
+    ida_sealed: bool = True
     # pending ID checks are retried this often; their identifiers are sealed with this key
     verify_interval_seconds: float = 10.0
     pending_key: str | None = None

@@ -13,7 +13,16 @@ from services.id_registry.settings import IdRegistrySettings
 from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.conftest import USE_POSTGRES
-from tests.id_registry.conftest import ADMIN, auth, codes, demo_of, envelope, ida_path, people
+from tests.id_registry.conftest import (
+    ADMIN,
+    FakeClock,
+    auth,
+    codes,
+    demo_of,
+    envelope,
+    ida_path,
+    people,
+)
 from tests.id_registry.conftest import send_otp as request_otp
 
 pytestmark = pytest.mark.anyio
@@ -96,14 +105,14 @@ async def test_a_failed_commit_answers_503_and_keeps_nothing(make_app):
 
 async def test_a_spent_otp_stays_spent_after_a_restart(settings_for):
     settings = settings_for("id_registry", IdRegistrySettings, seed_population=3)
-    app = create_app(settings, run_drainer=False, configure_logs=False)
+    app = create_app(settings, clock=FakeClock(), run_drainer=False, configure_logs=False)
     async with serve_in_process(app) as client:
         uin = (await people(client))[0]["UIN"]
         otp = await request_otp(client, uin, txn="RESTART001")
         body = envelope(uin, txn="RESTART001", otp=otp)
         assert (await auth(client, body))["response"]["authStatus"] is True
     async with serve_in_process(
-        create_app(settings, run_drainer=False, configure_logs=False)
+        create_app(settings, clock=FakeClock(), run_drainer=False, configure_logs=False)
     ) as client:
         assert codes(await auth(client, body)) == ["IDA-OTA-004"]
         rows = await audited(client, "RESTART001")

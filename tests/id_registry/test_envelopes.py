@@ -41,7 +41,8 @@ def broken_bodies(uin, otp) -> Iterator[tuple[Any, str]]:
     yield {**good, "transactionID": "has space"}, "IDA-MLC-009"
 
 
-async def test_malformed_auth_envelopes_are_400_and_change_nothing(client):
+async def test_malformed_auth_envelopes_are_200_with_errors_and_change_nothing(client):
+    """MOSIP answers HTTP 200 with `errors[]` for every IDA failure."""
     uin = (await people(client))[0]["UIN"]
     otp = await send_otp(client, uin)
     before = await snapshot(client)
@@ -52,7 +53,7 @@ async def test_malformed_auth_envelopes_are_400_and_change_nothing(client):
             )
         else:
             response = await client.post(ida_path("auth"), json=body)
-        assert response.status_code == 400, (body, response.text)
+        assert response.status_code == 200, (body, response.text)
         payload = response.json()
         assert codes(payload) == [code], (body, payload)
         assert payload["response"] is None and payload["errors"][0]["errorMessage"]
@@ -75,9 +76,9 @@ async def test_malformed_otp_request(client):
     body = envelope(uin, kind="otp")
     del body["otpChannel"]
     response = await client.post(ida_path("otp"), json=body)
-    assert response.status_code == 400 and codes(response.json()) == ["IDA-OTA-008"]
+    assert response.status_code == 200 and codes(response.json()) == ["IDA-OTA-008"]
     response = await client.post(ida_path("otp"), json={**body, "otpChannel": ["PIGEON"]})
-    assert response.status_code == 400 and codes(response.json()) == ["IDA-MLC-009"]
+    assert response.status_code == 200 and codes(response.json()) == ["IDA-MLC-009"]
     assert (await client.get("/v1/mock/otp-outbox", headers=ADMIN)).json() == []
 
 

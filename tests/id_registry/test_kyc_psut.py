@@ -43,7 +43,11 @@ async def test_kyc_request_narrows_but_never_widens(client):
 
 async def test_kyc_policy_change_applies_immediately(client):
     person = (await people(client))[0]
-    policy = {"allowedAuthTypes": ["demo"], "allowedKycAttributes": [{"attributeName": "email"}]}
+    policy = {
+        "allowedAuthTypes": ["demo"],
+        "allowedKycAttributes": [{"attributeName": "email"}],
+        "allowPlaintextRequests": True,
+    }
     await client.patch("/v1/partners/moe-emis", json={"policy": policy}, headers=ADMIN)
     result = await auth(
         client,

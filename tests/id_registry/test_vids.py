@@ -24,8 +24,9 @@ async def create_vid(client, uin, vid_type, **extra) -> Any:
     return response.json()["response"]
 
 
-async def vid_auth(client, person, vid) -> Any:
-    return await auth(client, envelope(vid, id_type="VID", demographics=demo_of(person)))
+async def vid_auth(client, person, vid, **extra: Any) -> Any:
+    body = envelope(vid, id_type="VID", demographics=demo_of(person), **extra)
+    return await auth(client, body)
 
 
 async def test_create_and_read(client):
@@ -75,7 +76,7 @@ async def test_temporary_vid_expires(client, clock):
     vid = (await create_vid(client, person["UIN"], "TEMPORARY", transactionsAllowed=5))["VID"]
     assert (await vid_auth(client, person, vid))["response"]["authStatus"] is True
     clock.advance(minutes=30)
-    result = await vid_auth(client, person, vid)
+    result = await vid_auth(client, person, vid, requestTime="2026-03-01T09:30:00.000Z")
     assert codes(result) == ["IDA-MLC-005"] and "expired" in result["errors"][0]["errorMessage"]
 
 

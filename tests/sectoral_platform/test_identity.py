@@ -142,3 +142,40 @@ async def test_bad_registrations_are_400(shared_client: httpx.AsyncClient) -> No
         assert response.status_code == 400, body
     missing = await shared_client.get("/api/identity/registrations/Unknown0001")
     assert missing.status_code == 404
+
+
+async def test_registration_uses_encrypted_signed_envelopes(
+    settings_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With plaintext refused for `moh-hmis`, registration still works: the platform encrypts,
+    signs, checks the ID system's response-signature and decrypts the eKYC identity."""
+    settings: SectoralSettings = settings_for("sectoral_platform", cls=SectoralSettings, **QUIET)
+    with dpi(settings_for, monkeypatch) as services:
+        async with httpx.AsyncClient(base_url=services.id_registry, headers=ID_ADMIN) as ids:
+            person = (await ids.get("/v1/identities", params={"limit": 1})).json()[0]
+            policy = (await ids.get("/v1/partners/moh-hmis")).json()["policy"]
+            policy["allowPlaintextRequests"] = False
+            patched = await ids.patch("/v1/partners/moh-hmis", json={"policy": policy})
+            assert patched.status_code == 200, patched.text
+        async with serve_in_process(create_app(settings)) as platform:
+            platform.auth = ADMIN
+            body = {"individualId": person["UIN"], "demographics": demographics(person),
+                    "orgUnit": FACILITIES[0]}  # fmt: skip
+            created = await platform.post("/api/identity/registrations", json=body)
+            assert created.status_code == 201, created.text
+            values = attributes(
+                (
+                    await platform.get(
+                        f"/api/tracker/trackedEntities/{created.json()['trackedEntity']}"
+                    )
+                ).json()
+            )
+            assert values[FIRST_NAME] == person["identity"]["givenName"][0]["value"]
+        plain = settings.model_copy(update={"ida_sealed": False})
+        async with serve_in_process(create_app(plain)) as platform:
+            platform.auth = ADMIN
+            refused = await platform.post(
+                "/api/identity/registrations",
+                json={**body, "individualId": person["UIN"]},
+            )
+            assert "IDA-MLC-006" in refused.text, refused.text

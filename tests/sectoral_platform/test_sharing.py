@@ -9,6 +9,7 @@ import pytest
 
 from services.kernel.credentials import client_key, mediator_key
 from services.kernel.testing import serve_on_loopback
+from services.kernel.time import iso_millis_z, utcnow
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.settings import SectoralSettings
 from tests.sectoral_platform.conftest import ADMIN, FACILITIES, QUIET
@@ -25,7 +26,7 @@ LK = "dpi-sandbox-misp-license-key"
 def auth_body(person: dict[str, Any]) -> dict[str, Any]:
     identity = person["identity"]
     return {
-        "id": "mosip.identity.auth", "version": "1.0", "requestTime": "2026-01-01T10:00:00.000Z",
+        "id": "mosip.identity.auth", "version": "1.0", "requestTime": iso_millis_z(utcnow()),
         "transactionID": "1234567890", "individualId": person["UIN"], "individualIdType": "UIN",
         "consentObtained": True,
         "request": {"demographics": {"name": identity["fullName"], "dob": identity["dateOfBirth"]}},

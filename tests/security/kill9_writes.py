@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from services.id_registry.settings import DEFAULT_MISP_LICENSE_KEY
+from services.kernel.time import iso_millis_z, utcnow
 from services.sectoral_platform.seed.orgunits import uid_for
 from tests.security.kill9_support import Ack, Call, Context, Receiver
 
@@ -48,7 +49,7 @@ def ida(i: int, context: Context, kind: str) -> Call:
     body: dict[str, Any] = {
         "id": f"mosip.identity.{kind}",
         "version": "1.0",
-        "requestTime": "2026-03-01T09:00:00.000Z",
+        "requestTime": iso_millis_z(utcnow()),  # within the ID system's window
         "transactionID": f"KILL9{kind.upper()}{i:06d}",
         "individualId": person["UIN"],
         "individualIdType": "UIN",

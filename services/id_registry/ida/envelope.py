@@ -1,4 +1,4 @@
-"""IDA request envelopes (plaintext; real MOSIP encrypts `request` and signs the body)."""
+"""IDA request envelopes: plaintext, or with `request` encrypted (opened by `ida.gate`)."""
 
 from __future__ import annotations
 
@@ -72,16 +72,27 @@ class _Envelope(BaseModel):
         return _timestamp(value)
 
 
-class AuthEnvelope(_Envelope):
+class _Sealable(_Envelope):
+    """`request` is the plain object, or base64url ciphertext with the session key, the HMAC
+    and the certificate's thumbprint beside it (`ida.gate` replaces it with the plain object)."""
+
+    consentObtained: bool
+    request: AuthRequest | str
+    requestSessionKey: str | None = Field(default=None, max_length=2048)
+    requestHMAC: str | None = Field(default=None, max_length=2048)
+    thumbprint: str | None = Field(default=None, max_length=128)
+
+    def plain(self) -> AuthRequest:
+        assert isinstance(self.request, AuthRequest), "opened by ida.gate before use"
+        return self.request
+
+
+class AuthEnvelope(_Sealable):
     id: Literal["mosip.identity.auth"]
-    consentObtained: bool
-    request: AuthRequest
 
 
-class KycEnvelope(_Envelope):
+class KycEnvelope(_Sealable):
     id: Literal["mosip.identity.kyc"]
-    consentObtained: bool
-    request: AuthRequest
     allowedKycAttributes: list[str] | None = None
 
 
@@ -98,19 +109,28 @@ class OtpEnvelope(_Envelope):
 
 
 E = TypeVar("E", bound=_Envelope)
+_UNION_MEMBERS = frozenset({"AuthRequest", "str"})
+Sealable = AuthEnvelope | KycEnvelope
 
 
 def parse_envelope(raw: bytes, model: type[E], default_id: str) -> E:
-    """Parse and validate, or raise IDA-MLC-006 (missing) / IDA-MLC-009 (invalid) as HTTP 400."""
+    """Parse and validate, or raise IDA-MLC-006 (missing) / IDA-MLC-009 (invalid), HTTP 200
+    with `errors[]` as MOSIP answers."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise MosipError(
-            "IDA-MLC-009", "Invalid Input Parameter - body is not JSON", envelope_id=default_id
+            "IDA-MLC-009",
+            "Invalid Input Parameter - body is not JSON",
+            status_code=200,
+            envelope_id=default_id,
         ) from None
     if not isinstance(data, dict):
         raise MosipError(
-            "IDA-MLC-009", "Invalid Input Parameter - body is not an object", envelope_id=default_id
+            "IDA-MLC-009",
+            "Invalid Input Parameter - body is not an object",
+            status_code=200,
+            envelope_id=default_id,
         )
     envelope_id = data.get("id") if isinstance(data.get("id"), str) else default_id
     transaction = data.get("transactionID")
@@ -119,15 +139,20 @@ def parse_envelope(raw: bytes, model: type[E], default_id: str) -> E:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        # a union's member names (`request.AuthRequest.otp`) are not the client's field names
+        where = ".".join(str(part) for part in first["loc"] if part not in _UNION_MEMBERS)
         missing = first["type"] == "missing"
         if where == "otpChannel" and missing:
             raise MosipError(
-                "IDA-OTA-008", envelope_id=envelope_id, transaction_id=transaction_id
+                "IDA-OTA-008",
+                status_code=200,
+                envelope_id=envelope_id,
+                transaction_id=transaction_id,
             ) from None
         raise MosipError(
             "IDA-MLC-006" if missing else "IDA-MLC-009",
             f"{'Missing' if missing else 'Invalid'} Input Parameter - {where}",
+            status_code=200,
             envelope_id=envelope_id,
             transaction_id=transaction_id,
         ) from None

@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from services.id_registry.controls.models import ExpectationPublic
 from services.id_registry.controls.service import match
-from services.id_registry.errors import response_time
+from services.id_registry.errors import MosipError, response_time
 from services.id_registry.ida import service, store
 from services.id_registry.ida.envelope import (
     AUTH_ID,
@@ -26,6 +26,9 @@ from services.id_registry.ida.envelope import (
     OtpEnvelope,
     parse_envelope,
 )
+from services.id_registry.ida.gate import admit, is_sealed
+from services.id_registry.ida.keys import ServerKeys
+from services.id_registry.ida.sealed import response_signature, seal_for
 from services.id_registry.partners.service import ActivePartner, check_partner
 from services.id_registry.runtime import IdRegistryRuntime
 from services.kernel.runtime import runtime_of
@@ -48,6 +51,8 @@ router = APIRouter(
     route_class=DirectRoute,
 )
 T = TypeVar("T")
+E = TypeVar("E", AuthEnvelope, KycEnvelope, OtpEnvelope)
+A = TypeVar("A", AuthEnvelope, KycEnvelope)
 
 _PATH_PARAMETERS = [
     {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -60,21 +65,19 @@ _BODY = {
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": {"type": "object"}}},
-        "description": "IDA envelope, plaintext (real MOSIP encrypts `request`).",
+        "description": "IDA envelope: `request` encrypted (with `requestSessionKey`, "
+        "`requestHMAC`, `thumbprint` and a `Signature` header), or plain where the policy allows.",
     },
 }
 
 
-async def _transaction(
-    http: Request,
-    *,
-    envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
-    run: Callable[[store.Hot, service.IdaContext], T],
-) -> T:
-    """Partner check and mock expectation from memory, then `run` and its commit."""
+async def _partner(
+    http: Request, envelope: AuthEnvelope | KycEnvelope | OtpEnvelope
+) -> tuple[ActivePartner, list[ExpectationPublic]]:
+    """The partner of the path (checked in MOSIP's order) and the mock expectations, from
+    memory when cached."""
     ida = runtime_of(http.app, IdRegistryRuntime)
     path = http.path_params
-    partner_id: str = path["partner_id"]
     cached, cached_rows = ida.partners.loaded(), ida.expectations.loaded()
     if cached is None or cached_rows is None:
         database = ida.database
@@ -86,14 +89,55 @@ async def _transaction(
         known, rows = await to_thread.run_sync(load)
     else:
         known, rows = cached, cached_rows
-    partner = check_partner(
-        partners=known,
-        license_key=path["misp_license_key"],
-        expected_license_key=ida.settings.misp_license_key,
-        partner_id=partner_id,
-        api_key=path["api_key"],
-        envelope_id=envelope.id,
+    try:
+        partner = check_partner(
+            partners=known,
+            license_key=path["misp_license_key"],
+            expected_license_key=ida.settings.misp_license_key,
+            partner_id=path["partner_id"],
+            api_key=path["api_key"],
+            envelope_id=envelope.id,
+        )
+    except MosipError as error:
+        error.transaction_id = envelope.transactionID
+        raise
+    return partner, rows
+
+
+async def _open(http: Request, raw: bytes, envelope: E, partner: ActivePartner) -> E:
+    """Signature, `requestTime` window and decryption (`ida.gate`), the keys loaded once."""
+    ida = runtime_of(http.app, IdRegistryRuntime)
+    now = as_utc(ida.clock())
+    keys = ida.keys.loaded()
+    if keys is None and is_sealed(envelope):
+
+        def load() -> ServerKeys:
+            with ida.database.session() as session:
+                return ida.keys.get(session, now)
+
+        keys = await to_thread.run_sync(load)
+    return admit(
+        envelope,
+        raw=raw,
+        signature=http.headers.get("signature"),
+        partner=partner,
+        keys=keys,
+        now=now,
+        window_seconds=ida.settings.request_time_window_seconds,
     )
+
+
+async def _transaction(
+    http: Request,
+    *,
+    envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
+    partner: ActivePartner,
+    rows: list[ExpectationPublic],
+    run: Callable[[store.Hot, service.IdaContext], T],
+) -> T:
+    """The mock expectation, then `run` and its commit."""
+    ida = runtime_of(http.app, IdRegistryRuntime)
+    partner_id = partner.partner_id
     forced = match(rows, individual_id=envelope.individualId, partner_id=partner_id)
     ctx = service.IdaContext(
         partner=partner,
@@ -171,8 +215,10 @@ def _envelope(
     envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
     body: dict[str, Any] | None,
     errors: list[Any],
-) -> JSONResponse:
-    return OrjsonResponse(
+    keys: ServerKeys | None = None,
+) -> Response:
+    """The answer; to an encrypted request, signed (`response-signature`) with the SIGN key."""
+    response = OrjsonResponse(
         {
             "id": envelope.id,
             "version": envelope.version,
@@ -182,6 +228,31 @@ def _envelope(
             "errors": errors or None,
         }
     )
+    if keys is not None:
+        response.raw_headers.append(
+            (b"response-signature", response_signature(bytes(response.body), keys).encode())
+        )
+    return response
+
+
+async def _authenticate(
+    request: Request, model: type[A], default_id: str
+) -> tuple[A, service.Outcome, ServerKeys | None, ActivePartner]:
+    raw = await _body(request)
+    envelope = parse_envelope(raw, model, default_id)
+    partner, rows = await _partner(request, envelope)
+    sealed = is_sealed(envelope)
+    envelope = await _open(request, raw, envelope, partner)
+    outcome = await _transaction(
+        request,
+        envelope=envelope,
+        partner=partner,
+        rows=rows,
+        run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
+    )
+    ida = runtime_of(request.app, IdRegistryRuntime)
+    service.committed(ida.recorded_tokens, outcome)
+    return envelope, outcome, ida.keys.loaded() if sealed else None, partner
 
 
 @router.post(
@@ -189,18 +260,12 @@ def _envelope(
     summary="Authenticate (demographic and/or OTP); HTTP 200 with authStatus",
     openapi_extra=_BODY,
 )
-async def auth(request: Request) -> JSONResponse:
-    envelope = parse_envelope(await _body(request), AuthEnvelope, AUTH_ID)
-    outcome = await _transaction(
-        request,
-        envelope=envelope,
-        run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
-    )
-    service.committed(runtime_of(request.app, IdRegistryRuntime).recorded_tokens, outcome)
+async def auth(request: Request) -> Response:
+    envelope, outcome, keys, _ = await _authenticate(request, AuthEnvelope, AUTH_ID)
     body: dict[str, Any] = {"authStatus": outcome.ok}
     if outcome.token:
         body["authToken"] = outcome.token
-    return _envelope(envelope, body, outcome.errors)
+    return _envelope(envelope, body, outcome.errors, keys)
 
 
 @router.post(
@@ -208,16 +273,14 @@ async def auth(request: Request) -> JSONResponse:
     summary="eKYC: authenticate and return the attributes the partner's policy allows",
     openapi_extra=_BODY,
 )
-async def kyc(request: Request) -> JSONResponse:
-    envelope = parse_envelope(await _body(request), KycEnvelope, KYC_ID)
-    outcome = await _transaction(
-        request,
-        envelope=envelope,
-        run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
-    )
-    service.committed(runtime_of(request.app, IdRegistryRuntime).recorded_tokens, outcome)
+async def kyc(request: Request) -> Response:
+    envelope, outcome, keys, partner = await _authenticate(request, KycEnvelope, KYC_ID)
     body = {"kycStatus": outcome.ok, "authToken": outcome.token, "identity": outcome.identity}
-    return _envelope(envelope, body, outcome.errors)
+    if keys is not None and partner.certificate is not None and outcome.identity is not None:
+        # encrypted for the partner, as its request was: only its private key opens it
+        body["identity"], body["sessionKey"] = seal_for(partner.certificate, outcome.identity)
+        body["thumbprint"] = partner.certificate.thumbprint
+    return _envelope(envelope, body, outcome.errors, keys)
 
 
 @router.post(
@@ -225,12 +288,17 @@ async def kyc(request: Request) -> JSONResponse:
     summary="Send an OTP (to the sandbox's OTP outbox)",
     openapi_extra=_BODY,
 )
-async def otp(request: Request) -> JSONResponse:
-    envelope = parse_envelope(await _body(request), OtpEnvelope, OTP_ID)
+async def otp(request: Request) -> Response:
+    raw = await _body(request)
+    envelope = parse_envelope(raw, OtpEnvelope, OTP_ID)
+    partner, rows = await _partner(request, envelope)
+    envelope = await _open(request, raw, envelope, partner)
     ttl = runtime_of(request.app, IdRegistryRuntime).settings.otp_ttl_seconds
     outcome = await _transaction(
         request,
         envelope=envelope,
+        partner=partner,
+        rows=rows,
         run=lambda hot, ctx: service.request_otp(hot, ctx=ctx, envelope=envelope, ttl_seconds=ttl),
     )
     body = outcome.masked if outcome.ok else None

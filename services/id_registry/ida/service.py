@@ -72,9 +72,10 @@ def _forced(ctx: IdaContext) -> list[dict[str, str]]:
 
 def _requested_types(envelope: AuthEnvelope | KycEnvelope) -> list[str]:
     types = []
-    if envelope.request.otp is not None:
+    request = envelope.plain()
+    if request.otp is not None:
         types.append("otp")
-    if envelope.request.demographics is not None and envelope.request.demographics.any_given():
+    if request.demographics is not None and request.demographics.any_given():
         types.append("demo")
     return types
 
@@ -116,6 +117,7 @@ def authenticate(
     """Auth or eKYC: consent, policy, individual, factors; a token only when all pass."""
     kind: Literal["auth", "kyc"] = "kyc" if isinstance(envelope, KycEnvelope) else "auth"
     types = _requested_types(envelope)
+    request = envelope.plain()
     outcome = Outcome(errors=_forced(ctx) or _policy_errors(ctx, envelope, types))
     resolved = None
     if outcome.ok:
@@ -129,21 +131,21 @@ def authenticate(
         outcome.errors = resolved.errors
     if outcome.ok and resolved is not None and resolved.person is not None:
         identity = resolved.person
-        if envelope.request.otp is not None:
+        if request.otp is not None:
             code = verify_otp(
                 hot,
                 person=identity,
                 partner_id=ctx.partner.partner_id,
                 transaction_id=envelope.transactionID,
-                otp=envelope.request.otp,
+                otp=request.otp,
                 now=ctx.now,
             )
             if code:
                 outcome.errors.append(error_item(code))
-        if envelope.request.demographics is not None and "demo" in types:
+        if request.demographics is not None and "demo" in types:
             outcome.errors.extend(
                 match_demographics(
-                    identity=identity, demographics=envelope.request.demographics, now=ctx.now
+                    identity=identity, demographics=request.demographics, now=ctx.now
                 )
             )
         if outcome.ok and resolved.vid is not None and not store.spend_vid(hot, resolved.vid):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from services.id_registry.base import Base
@@ -28,6 +28,8 @@ class Policy(SQLModel):
     authTokenType: Literal["partner"] = "partner"
     allowedAuthTypes: list[AuthType] = Field(default_factory=list)
     allowedKycAttributes: list[KycAttributeRule] = Field(default_factory=list)
+    # A sandbox extension: IDA requests may come unencrypted and unsigned (the scenario partners)
+    allowPlaintextRequests: bool = False
 
     def allows_otp_request(self) -> bool:
         return "otp" in self.allowedAuthTypes or "otp-request" in self.allowedAuthTypes
@@ -82,3 +84,28 @@ class Partner(Base, table=True):
             policy=Policy.model_validate(self.policy),
             status=self.status,
         )
+
+
+class PartnerCertificateRow(Base, table=True):
+    """A partner's certificate (PMS "partner certificate upload"): verifies its `Signature`
+    headers and encrypts its eKYC answers. One per partner; a new upload replaces it."""
+
+    __tablename__ = "partner_certificate"
+
+    partner_id: str = Field(primary_key=True, foreign_key="partner.partner_id", max_length=64)
+    certificate_id: str = Field(max_length=64)
+    certificate_pem: str = Field(sa_type=Text)
+    uploaded_at: datetime
+
+
+class CertificateUpload(SQLModel):
+    partnerId: str = Field(min_length=2, max_length=64)
+    certificateData: str = Field(min_length=1, max_length=20_000)
+    partnerDomain: Literal["AUTH"]
+
+
+class CertificateUploadRequest(SQLModel):
+    id: str | None = None
+    version: str | None = None
+    requesttime: str | None = None
+    request: CertificateUpload

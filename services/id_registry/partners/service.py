@@ -14,9 +14,11 @@ from sqlmodel import Session, select
 
 from services.id_registry.errors import MosipError
 from services.id_registry.hashing import hash_secret
+from services.id_registry.ida.sealed import PartnerCertificate
 from services.id_registry.partners.models import (
     PARTNER_ACTIVE,
     Partner,
+    PartnerCertificateRow,
     PartnerCreate,
     PartnerCreated,
     PartnerPublic,
@@ -34,6 +36,7 @@ class ActivePartner:
     api_key_hash: str
     policy: Policy
     active: bool
+    certificate: PartnerCertificate | None = None
 
 
 class PartnerCache:
@@ -55,6 +58,12 @@ class PartnerCache:
         with self._lock:
             if self._partners is None:
                 rows = session.exec(select(Partner)).all()
+                certificates = {
+                    row.partner_id: PartnerCertificate.from_pem(
+                        row.certificate_id, row.certificate_pem
+                    )
+                    for row in session.exec(select(PartnerCertificateRow)).all()
+                }
                 self._partners = {
                     row.partner_id: ActivePartner(
                         partner_id=row.partner_id,
@@ -62,6 +71,7 @@ class PartnerCache:
                         api_key_hash=row.api_key_hash,
                         policy=Policy.model_validate(row.policy),
                         active=row.status == PARTNER_ACTIVE,
+                        certificate=certificates.get(row.partner_id),
                     )
                     for row in rows
                 }
@@ -77,21 +87,22 @@ def check_partner(
     api_key: str,
     envelope_id: str,
 ) -> ActivePartner:
-    """IDA's path check, in MOSIP's order: MISP license key, partner, partner status, API key."""
+    """IDA's path check, in MOSIP's order: MISP license key, partner, partner status, API key;
+    failures answer HTTP 200 with `errors[]`, as MOSIP does."""
     if not hmac.compare_digest(license_key.encode(), expected_license_key.encode()):
-        raise MosipError("IDA-MPA-007", status_code=401, envelope_id=envelope_id)
+        raise MosipError("IDA-MPA-007", status_code=200, envelope_id=envelope_id)
     partner = partners.get(partner_id)
     if partner is None:
-        raise MosipError("IDA-MPA-009", status_code=401, envelope_id=envelope_id)
+        raise MosipError("IDA-MPA-009", status_code=200, envelope_id=envelope_id)
     if not hmac.compare_digest(hash_secret(api_key), partner.api_key_hash):
         raise MosipError(
             "IDA-MPA-009",
             "Partner is not registered with this API key",
-            status_code=401,
+            status_code=200,
             envelope_id=envelope_id,
         )
     if not partner.active:
-        raise MosipError("IDA-MPA-012", status_code=403, envelope_id=envelope_id)
+        raise MosipError("IDA-MPA-012", status_code=200, envelope_id=envelope_id)
     return partner
 
 
