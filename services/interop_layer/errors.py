@@ -10,6 +10,7 @@ API, pub/sub rooms) keep HTTP resource statuses (404, 409) with the same body an
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
@@ -190,3 +191,11 @@ ERROR_SHAPE = ErrorShape(
         },
     },
 )
+
+# On the message protocol (`/r1/...`) X-Road's own faults are 500 (`Server.*`, PR-REST 4.6).
+R1_ERROR_SHAPE = replace(ERROR_SHAPE, statuses=(*ERROR_SHAPE.statuses, 500))
+
+
+def error_shape_for(path: str) -> ErrorShape:
+    """The declared errors of an operation: the message protocol's add X-Road's 500."""
+    return R1_ERROR_SHAPE if path.startswith("/r1/") else ERROR_SHAPE

@@ -19,7 +19,7 @@ from services.interop_layer.consent_gate.clients import (
     HttpTokenExchanger,
     TokenExchanger,
 )
-from services.interop_layer.errors import ERROR_SHAPE, render_xroad_error
+from services.interop_layer.errors import error_shape_for, render_xroad_error
 from services.interop_layer.faults.routes import router as faults_admin
 from services.interop_layer.members.routes import router as members_admin
 from services.interop_layer.messagelog.chain import load_or_create_key
@@ -152,7 +152,7 @@ def create_app(
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    openapi.install(app, ERROR_SHAPE)
+    openapi.install(app, error_shape_for)
     app.add_middleware(ExchangeLogMiddleware)  # outermost: sees every answer, errors included
     build_stack = app.build_middleware_stack
 
