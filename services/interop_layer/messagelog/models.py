@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Text
+from sqlalchemy import JSON, BigInteger, Column, Integer, Text
 from sqlmodel import Field
 
 from services.interop_layer.api_model import CamelModel
@@ -19,7 +19,12 @@ class LogRecord(Base, table=True):
 
     __tablename__ = "im_log_record"
 
-    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    # on SQLite the rowid itself (INTEGER PRIMARY KEY): no separate key index to keep up
+    seq: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+        )
+    )
     x_road_id: str = Field(index=True, max_length=100)
     request_id: str = Field(max_length=40)
     trace_id: str | None = Field(default=None, index=True, max_length=32)

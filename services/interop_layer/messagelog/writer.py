@@ -129,16 +129,23 @@ class LogWriter:
         # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
         await asyncio.shield(done)
 
+    def _enough(self) -> bool:
+        """At least as many records wait as exchanges are still under way."""
+        return len(self._pending) >= self.expected
+
     def gathered(self) -> None:
-        """The batch being gathered may go once no exchange under way is left to join it."""
+        """The batch being gathered may go once it holds at least half of the exchanges."""
         gathering = self._gathering
-        if gathering is not None and self.expected <= 0 and not gathering.done():
+        if gathering is not None and self._enough() and not gathering.done():
             gathering.set_result(None)
 
     async def _gather(self) -> None:
-        """Under load, wait (at most the commit delay) for the exchanges under way to hand their
-        records over: one commit for all of them. Alone, an exchange is written at once."""
-        if self.expected <= 0 or self.commit_delay <= 0:
+        """Under load, wait (at most the commit delay) until at least half of the exchanges
+        under way have handed their records over; the rest form the next batch. Waiting for
+        all of them put the mediator and its providers in lock-step: every answer waited for
+        the slowest exchange, and the providers sat idle during each commit. Alone, an exchange
+        is written at once."""
+        if self._enough() or self.commit_delay <= 0:
             return
         loop = asyncio.get_running_loop()
         gathering = self._gathering = loop.create_future()

@@ -1,0 +1,60 @@
+"""Group commit under load: a batch goes once it holds at least half of the exchanges under way
+(the rest form the next one), so answers never all wait for the slowest exchange."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.interop_layer.base import Base
+from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.verify import verify_database
+from services.interop_layer.messagelog.writer import LogWriter
+from services.kernel.db import Database
+from tests.interop_layer.conftest import empty_database
+from tests.interop_layer.test_messagelog_writer import record
+
+pytestmark = pytest.mark.anyio
+
+
+async def exchange(writer: LogWriter, n: int, finished: asyncio.Event) -> None:
+    """What `answer_logged` does: counted as under way, then hands its record over and waits."""
+    await finished.wait()
+    writer.expected -= 1
+    await writer.commit(record(n))
+
+
+async def test_a_batch_goes_with_half_of_the_exchanges_under_way(
+    module_database: str, tmp_path: Path
+) -> None:
+    database = Database(empty_database(module_database), Base.metadata)
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"), commit_delay=30.0)
+    writer.open()
+    batches: list[int] = []
+    write = writer._store.write
+
+    def counted(insert: Any, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
+        batches.append(len(batch))
+        write(insert, batch, head)
+
+    writer._store.write = counted  # type: ignore[method-assign]
+    writer.start()
+    finished = [asyncio.Event() for _ in range(4)]
+    writer.expected = 4  # four exchanges under way
+    tasks = [asyncio.create_task(exchange(writer, n, finished[n])) for n in range(4)]
+    finished[0].set()
+    finished[1].set()
+    # two records in, two exchanges still under way: the first batch goes without waiting
+    # for them (the commit delay, 30 s, would end this test with a timeout)
+    await asyncio.wait_for(asyncio.gather(*tasks[:2]), timeout=10)
+    assert batches == [2] and not any(task.done() for task in tasks[2:])
+    finished[2].set()
+    finished[3].set()
+    await asyncio.wait_for(asyncio.gather(*tasks[2:]), timeout=10)
+    assert sum(batches) == 4 and batches[0] == 2
+    await writer.stop()
+    database.dispose()
+    assert verify_database(module_database).ok is True
