@@ -31,7 +31,8 @@ from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.prebody import authenticate_headers
 from services.interop_layer.pubsub.admin_routes import router as pubsub_admin
 from services.interop_layer.pubsub.declared import declare_subscriptions
-from services.interop_layer.pubsub.delivery import PushDispatcher, make_push_session
+from services.interop_layer.pubsub.delivery import PushDispatcher
+from services.interop_layer.pubsub.push import make_push_session
 from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
 from services.interop_layer.routing.entrance import MediatorEntrance

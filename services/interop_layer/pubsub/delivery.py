@@ -11,9 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -36,70 +34,17 @@ from services.interop_layer.pubsub.models import (
     Event,
     Subscription,
 )
+from services.interop_layer.pubsub.push import Attempt, push_error_type, push_target
 from services.interop_layer.settings import InteropSettings
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
+from services.kernel.ids import uuid7
 from services.kernel.time import utcnow
-from services.kernel.topology import load_topology, service_url
-from services.kernel.tracing import new_span_id
+from services.kernel.tracing import new_span_id, new_trace_id
 
 log = logging.getLogger("dpi.interop.pubsub")
 BATCH = 50
 Entitled = Callable[[str, str, str], bool]  # (subscriber, room, event type) may receive it
-
-
-def push_base(subscriber: str) -> str | None:
-    """The base URL of the topology service that is `subscriber`, if any."""
-    topology = load_topology()
-    for spec in topology.services:
-        if topology.member_id(spec.name) == subscriber:
-            return service_url(spec.name)
-    return None
-
-
-def push_target(sub: Subscription) -> str | None:
-    if sub.push_url:
-        return sub.push_url
-    base = push_base(sub.subscriber)
-    return None if base is None or not sub.push_path else base + sub.push_path
-
-
-@dataclass(slots=True)
-class Attempt:
-    delivery_id: int
-    url: str | None
-    item: dict[str, Any]
-    subscriber: str
-    room: str
-    event_type: str
-    trace_id: str | None
-    status: int | None = None
-    error: str | None = None
-
-
-class _NoCookies(httpx.Cookies):
-    """A jar that keeps nothing: one subscriber's cookies never reach another's webhook."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-def make_push_session(settings: InteropSettings) -> httpx.AsyncClient:
-    """The webhook client: pooled, no cookies, no redirects followed, bodies as sent."""
-    return httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=settings.forward_pool_size),
-        timeout=httpx.Timeout(settings.push_timeout, connect=settings.provider_connect_timeout),
-        cookies=_NoCookies(),
-        follow_redirects=False,
-        trust_env=False,
-    )
-
-
-def push_error_type(attempt: Attempt) -> str | None:
-    if attempt.error is None:
-        return None
-    unreachable = attempt.status is None and "in time" not in attempt.error
-    return "Server.ServerProxy." + ("NetworkError" if unreachable else "ServiceFailed")
 
 
 class PushDispatcher:
@@ -213,10 +158,10 @@ class PushDispatcher:
             return attempts, wait
 
     async def _attempt(self, attempt: Attempt) -> None:
-        x_road_id = str(uuid.uuid4())
+        x_road_id = uuid7()
         body = orjson.dumps(attempt.item)
         started, clock = utcnow(), time.perf_counter()
-        traceparent = f"00-{attempt.trace_id or uuid.uuid4().hex}-{new_span_id()}-01"
+        traceparent = f"00-{attempt.trace_id or new_trace_id()}-{new_span_id()}-01"
         headers = {
             "Content-Type": "application/json",
             "X-Road-Client": attempt.room,

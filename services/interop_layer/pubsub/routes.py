@@ -10,8 +10,8 @@ from services.interop_layer.auth import ClientDep, directory_of, exchange_of, pr
 from services.interop_layer.errors import AccessDenied, UnknownService
 from services.interop_layer.pubsub import events, rooms
 from services.interop_layer.pubsub.declared import declare_subscriptions
-from services.interop_layer.pubsub.delivery import push_base
 from services.interop_layer.pubsub.models import EventTypeCreate, SubscriptionCreate
+from services.interop_layer.pubsub.push import push_base
 from services.interop_layer.runtime import RuntimeDep
 from services.kernel.db import SessionDep
 from services.kernel.topology import load_topology
