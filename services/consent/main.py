@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from services.consent.agreements import routes as agreements
 from services.consent.audit import routes as audit
@@ -53,6 +54,13 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         finally:
             await decision_log.stop()
 
+    async def after_truncate(app: FastAPI) -> None:
+        def run_seed() -> None:
+            with kernel_state(app).database.session() as session:
+                seed(session, settings)
+
+        await run_in_threadpool(run_seed)
+
     app = create_service_app(
         settings=settings,
         metadata=Base.metadata,
@@ -77,6 +85,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(settings),
+        reset=after_truncate,
     )
     app.router.routes.insert(0, decisions.fast_route)
     openapi.install(app, ERROR_SHAPE)
