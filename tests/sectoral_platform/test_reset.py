@@ -14,7 +14,7 @@ ADMIN_KEY = {"X-DPI-Admin-Key": "dpi-admin"}
 
 async def test_reset_needs_the_admin_key(client: httpx.AsyncClient) -> None:
     for headers in ({}, {"X-DPI-Admin-Key": "wrong"}):
-        refused = await client.post("/admin/reset", headers=headers, auth=None)
+        refused = await client.post("/admin/reset", headers=headers, auth=httpx.Auth())
         assert refused.status_code == 401
         assert refused.json()["httpStatusCode"] == 401
 
@@ -38,7 +38,7 @@ async def test_reset_empties_and_seeds_again(client: httpx.AsyncClient) -> None:
     assert added.status_code in (200, 201), added.text
     probe = added.json()["response"]["uid"]
 
-    reset = await client.post("/admin/reset", headers=ADMIN_KEY, auth=None)
+    reset = await client.post("/admin/reset", headers=ADMIN_KEY, auth=httpx.Auth())
     assert reset.status_code == 200, reset.text
 
     assert await stored(client) == []
