@@ -30,6 +30,7 @@ from services.consent.webhooks import routes as webhooks
 from services.consent.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
+from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 
@@ -85,7 +86,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(settings),
-        reset=after_truncate,
+        reset=ResetHooks(seed=after_truncate),
     )
     app.router.routes.insert(0, decisions.fast_route)
     openapi.install(app, ERROR_SHAPE)

@@ -40,6 +40,7 @@ from services.kernel.app import create_service_app
 from services.kernel.db import Database
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
 from services.kernel.outbox import Pacing
+from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
@@ -75,10 +76,10 @@ def create_app(
         with database.session() as session:
             seed(session=session, settings=settings, now=as_utc(clock()))
 
-    async def after_truncate(app: FastAPI) -> None:
-        """Seeded again, every cache of what the tables held dropped."""
-        runtime = runtime_of(app, IdRegistryRuntime)
-        await to_thread.run_sync(run_seed, runtime.database)
+    async def reseed(app: FastAPI) -> None:
+        await to_thread.run_sync(run_seed, runtime_of(app, IdRegistryRuntime).database)
+
+    async def forget(app: FastAPI) -> None:
         partners.invalidate()
         expectations.invalidate()
         people.invalidate()
@@ -149,7 +150,7 @@ def create_app(
         authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
         workers=declared(background=background, subscriptions=subscriptions_wanted),
-        reset=after_truncate,
+        reset=ResetHooks(seed=reseed, forget=forget),
     )
     openapi.install(app, error_shape)
     return app

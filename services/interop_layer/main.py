@@ -45,6 +45,7 @@ from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
 from services.kernel.http import make_client
+from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.topology import load_topology, service_url
 
@@ -132,13 +133,12 @@ def create_app(
                 await push_session.aclose()
                 await forward_pool.close()
 
-    async def after_truncate(app: FastAPI) -> None:
-        """Topology, catalogue and rights seeded again; the message log is kept (an audit log:
-        its hash chain goes on), faults and the directory snapshot are dropped."""
-        runtime = runtime_of(app, InteropRuntime)
+    async def reseed(app: FastAPI) -> None:
+        """Topology, catalogue, rights and declared subscriptions; the message log is kept (an
+        audit log: its hash chain goes on)."""
         database = kernel_state(app).database
 
-        def reseed() -> None:
+        def run() -> None:
             with database.session() as session:
                 seed(session=session, settings=settings)
             if settings.declared_subscriptions:
@@ -148,8 +148,10 @@ def create_app(
                         session=session, topology=load_topology(), directory=directory
                     )
 
-        await run_in_threadpool(reseed)
-        runtime.faults = ()
+        await run_in_threadpool(run)
+
+    async def forget(app: FastAPI) -> None:
+        runtime_of(app, InteropRuntime).faults = ()
         await run_in_threadpool(reload_directory, app)
 
     app = create_service_app(
@@ -170,8 +172,7 @@ def create_app(
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(settings),
-        reset=after_truncate,
-        reset_keep=MESSAGE_LOG_TABLES,
+        reset=ResetHooks(seed=reseed, forget=forget, keep=MESSAGE_LOG_TABLES),
         # Traces are the kernel's (W3C context, its own exporter); FastAPI's OpenTelemetry SDK
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},

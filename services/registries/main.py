@@ -14,6 +14,7 @@ from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Pacing
+from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.registries.base import Base
@@ -83,7 +84,7 @@ def create_app(
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(),
-        reset=after_truncate,
+        reset=ResetHooks(seed=after_truncate),
     )
     openapi.install(app, error_shape)
     return app

@@ -18,6 +18,7 @@ from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
 from services.kernel.partner_keys import sandbox_partner_key
+from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
@@ -96,10 +97,13 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         set_runtime(app, runtime)
         yield
 
-    async def after_truncate(app: FastAPI) -> None:
+    async def reseed(app: FastAPI) -> None:
         store = runtime_of(app, SectoralRuntime).metadata
         await run_in_threadpool(store.load)
         await run_in_threadpool(seed, store, settings)
+
+    async def forget(app: FastAPI) -> None:
+        await run_in_threadpool(runtime_of(app, SectoralRuntime).metadata.load)
 
     app = create_service_app(
         settings=settings,
@@ -133,7 +137,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         },
         authenticate_headers=authenticate_headers,
         workers=declared(settings, mediator),
-        reset=after_truncate,
+        reset=ResetHooks(seed=reseed, forget=forget),
     )
     openapi.install(app, ERROR_SHAPE)
     app.add_middleware(Dhis2PathMiddleware)

@@ -31,6 +31,13 @@ async def test_reset_empties_and_seeds_again(consent):
     again = await consent.client.get("/config/data-agreements/", headers=ORG)
     assert again.status_code == 200
     assert ids(again.json()) == ids(agreements.json()) != []
+    await consent.individual("tok-reset")
+    await consent.consent("tok-reset")
+    second = await consent.client.post("/admin/reset", headers=ADMIN_KEY)
+    assert second.status_code == 200, second.text  # the seeded rows restored this time
+    assert (await consent.decide("tok-reset"))["decision"] == "deny"
+    third = await consent.client.get("/config/data-agreements/", headers=ORG)
+    assert ids(third.json()) == ids(agreements.json())
 
 
 def ids(listing: dict[str, Any]) -> list[tuple[str, str]]:

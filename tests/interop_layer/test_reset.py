@@ -45,3 +45,8 @@ async def test_reset_restores_the_seed_and_keeps_the_log(mediator):
     assert len(records.json()["records"]) >= 4  # before the reset too
     report = await client.post("/admin/messagelog/verify", headers=ADMIN)
     assert report.status_code == 200 and report.json()["ok"] is True, report.text
+    second = await client.post("/admin/reset", headers=ADMIN)
+    assert second.status_code == 200, second.text  # the seeded rows restored this time
+    assert (await client.post(ECHO, json={}, headers=client_headers(HEALTH))).status_code == 200
+    report = await client.post("/admin/messagelog/verify", headers=ADMIN)
+    assert report.json()["ok"] is True, report.text
