@@ -75,7 +75,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         up = dpi_up_seconds(Path(tmp))
         to_first_test, resets = plugin_run(Path(tmp))
-    walls = sorted(float(str(r["wall"])) * 1000 for r in resets)
+    first, *later = [float(str(r["wall"])) * 1000 for r in resets]
+    walls = sorted(later)
     print(f"load (1/5/15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"dpi up -d -> ready: {up:.2f} s")
     print(
@@ -83,17 +84,19 @@ def main() -> None:
         f"({to_first_test - up:+.2f} s against dpi up; target <= +1 s)"
     )
     print(
-        f"reset() over {len(walls)} runs: median {statistics.median(walls):.0f} ms, "
-        f"min {walls[0]:.0f}, max {walls[-1]:.0f} (target <= 300 ms)"
+        f"reset(): first {first:.0f} ms (seeds through each service's code), then over "
+        f"{len(walls)} runs median {statistics.median(walls):.0f} ms, min {walls[0]:.0f}, "
+        f"max {walls[-1]:.0f} (restores the seeded rows; target <= 300 ms)"
     )
     services: dict[str, list[float]] = {}
     for run in resets:
         per_service = run["services"]
         assert isinstance(per_service, dict)
-        for name, ms in per_service.items():
+        for name, ms in per_service.items() if run is not resets[0] else ():
             services.setdefault(name, []).append(float(ms))
     for name, values in services.items():
-        print(f"  {name:<18} median {statistics.median(values):5.0f} ms (inside the service)")
+        median = statistics.median(values)
+        print(f"  {name:<18} median {median:5.0f} ms (inside the service, later runs)")
 
 
 if __name__ == "__main__":
