@@ -3,7 +3,6 @@ through the mediator per member, and the seeded people and DHIS2 UIDs by name.""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,20 +157,20 @@ class DpiSandbox:
         finally:
             admin.delete(f"/admin/faults/{created.json()['id']}")
 
-    def reset(self, timeout: float = 60.0) -> None:
-        """A clean, freshly seeded sandbox: a restart on a wiped data directory (only for one
-        the fixture started)."""
-        if self.launcher is None:
-            raise RuntimeError("reset() needs a sandbox the fixture started, not an attached one")
-        self.close_clients()
+    def reset(self, timeout: float = 30.0) -> dict[str, float]:
+        """A clean, freshly seeded sandbox without a restart: every service's `POST /admin/reset`
+        (its tables emptied and seeded again; the mediator keeps its message log), dependencies
+        first. Returns each service's own figure in ms."""
         self.dhis2 = Dhis2(self)
-        self.launcher.stop()
-        for path in self.data_dir.iterdir():
-            if path.name not in ("logs", "run", ".dpi-data-dir"):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-        self.launcher.children.clear()
-        self.launcher.start()
-        self.launcher.wait_ready(timeout=timeout)
+        headers = {ADMIN_KEY_HEADER: self.env.admin_key}
+        took: dict[str, float] = {}
+        with httpx.Client(headers=headers, timeout=timeout) as admin:
+            for spec in self.topology.start_order():
+                answer = admin.post(f"{self.url(spec.name)}/admin/reset")
+                if answer.status_code != 200:
+                    raise RuntimeError(f"{spec.name} refused the reset: {answer.text[:500]}")
+                took[spec.name] = float(answer.json()["ms"])
+        return took
 
     def close_clients(self) -> None:
         for client in self._clients.values():

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from services.consent.agreements import routes as agreements
 from services.consent.audit import routes as audit
@@ -29,6 +30,7 @@ from services.consent.webhooks import routes as webhooks
 from services.consent.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
+from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 
@@ -52,6 +54,13 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
             yield
         finally:
             await decision_log.stop()
+
+    async def after_truncate(app: FastAPI) -> None:
+        def run_seed() -> None:
+            with kernel_state(app).database.session() as session:
+                seed(session, settings)
+
+        await run_in_threadpool(run_seed)
 
     app = create_service_app(
         settings=settings,
@@ -77,6 +86,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(settings),
+        reset=ResetHooks(seed=after_truncate),
     )
     app.router.routes.insert(0, decisions.fast_route)
     openapi.install(app, ERROR_SHAPE)

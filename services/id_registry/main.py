@@ -37,9 +37,11 @@ from services.id_registry.vids.routes import router as vids_router
 from services.id_registry.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
+from services.kernel.db import Database
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
 from services.kernel.outbox import Pacing
-from services.kernel.runtime import kernel_state, set_runtime
+from services.kernel.reset import ResetHooks
+from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
 
@@ -70,6 +72,19 @@ def create_app(
     partners, expectations, people = PartnerCache(), ExpectationCache(), PersonCache()
     secret, recorded_tokens = settings.token_secret(), set[str]()
 
+    def run_seed(database: Database) -> None:
+        with database.session() as session:
+            seed(session=session, settings=settings, now=as_utc(clock()))
+
+    async def reseed(app: FastAPI) -> None:
+        await to_thread.run_sync(run_seed, runtime_of(app, IdRegistryRuntime).database)
+
+    async def forget(app: FastAPI) -> None:
+        partners.invalidate()
+        expectations.invalidate()
+        people.invalidate()
+        recorded_tokens.clear()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = kernel_state(app).database
@@ -83,12 +98,7 @@ def create_app(
             driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             group_commit = GroupCommit(driver)
         if settings.seed_on_start and kernel_state(app).schema_ready:
-
-            def run_seed() -> None:
-                with database.session() as session:
-                    seed(session=session, settings=settings, now=as_utc(clock()))
-
-            await to_thread.run_sync(run_seed)
+            await to_thread.run_sync(run_seed, database)
         subscriptions = civil_subscriptions() if settings.subscribe_civil_events else []
         runtime = IdRegistryRuntime(
             settings=settings,
@@ -140,6 +150,7 @@ def create_app(
         authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
         workers=declared(background=background, subscriptions=subscriptions_wanted),
+        reset=ResetHooks(seed=reseed, forget=forget),
     )
     openapi.install(app, error_shape)
     return app

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
 from services.interop_layer.base import Base
@@ -37,7 +38,7 @@ from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
 from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
-from services.interop_layer.runtime import InteropRuntime, load_directory
+from services.interop_layer.runtime import InteropRuntime, load_directory, reload_directory
 from services.interop_layer.seed import seed
 from services.interop_layer.settings import InteropSettings, load_interop_settings
 from services.interop_layer.workers import declared
@@ -45,10 +46,12 @@ from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
 from services.kernel.http import make_client
-from services.kernel.runtime import kernel_state, set_runtime
+from services.kernel.reset import ResetHooks
+from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.topology import load_topology, service_url
 
 log = logging.getLogger("dpi.interop")
+MESSAGE_LOG_TABLES = ("im_log_record", "im_log_mark", "im_log_key")
 
 
 def create_app(
@@ -131,6 +134,27 @@ def create_app(
                 await push_session.aclose()
                 await forward_pool.close()
 
+    async def reseed(app: FastAPI) -> None:
+        """Topology, catalogue, rights and declared subscriptions; the message log is kept (an
+        audit log: its hash chain goes on)."""
+        database = kernel_state(app).database
+
+        def run() -> None:
+            with database.session() as session:
+                seed(session=session, settings=settings)
+            if settings.declared_subscriptions:
+                with database.session() as session:
+                    directory = load_directory(database, settings)
+                    declare_subscriptions(
+                        session=session, topology=load_topology(), directory=directory
+                    )
+
+        await run_in_threadpool(run)
+
+    async def forget(app: FastAPI) -> None:
+        runtime_of(app, InteropRuntime).faults = ()
+        await run_in_threadpool(reload_directory, app)
+
     app = create_service_app(
         settings=settings,
         metadata=Base.metadata,
@@ -149,6 +173,7 @@ def create_app(
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(settings),
+        reset=ResetHooks(seed=reseed, forget=forget, keep=MESSAGE_LOG_TABLES),
         # Traces are the kernel's (W3C context, its own exporter); FastAPI's OpenTelemetry SDK
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},

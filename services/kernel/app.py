@@ -18,6 +18,7 @@ from services.kernel.db import Database
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
+from services.kernel.reset import ResetHooks, reset_router
 from services.kernel.runtime import KernelState, kernel_state
 from services.kernel.settings import ServiceSettings
 from services.kernel.topology import load_topology
@@ -46,6 +47,7 @@ def create_service_app(
     version: str = "0.1.0",
     configure_logs: bool = True,
     workers: Sequence[WorkerFactory] = (),
+    reset: ResetHooks | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app for `settings.service` with probes, `/info`, error shape and tracing.
@@ -53,6 +55,7 @@ def create_service_app(
     Bodies are capped at `settings.max_body_bytes`, or `body_limits[prefix]` under a path prefix;
     `authenticate_headers` refuses a request with a body whose credentials fail, before it is read.
     `workers` are built once the service's `lifespan` has started, and stopped before it ends.
+    `reset` (with `metadata`) adds `POST /admin/reset`, back to the freshly seeded state.
     """
     spec = load_topology().service(settings.service)
     member_id = load_topology().member_id(spec.name)
@@ -140,6 +143,8 @@ def create_service_app(
         return RedirectResponse("/docs")
 
     app.include_router(probes)
+    if reset is not None and metadata is not None:
+        app.include_router(reset_router(metadata, reset))
     for router in routers:
         app.include_router(router)
     return app

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Pacing
+from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, set_runtime
 from services.kernel.settings import load_settings
 from services.registries.base import Base
@@ -65,6 +67,9 @@ def create_app(
         set_runtime(app, runtime)
         yield
 
+    async def after_truncate(app: FastAPI) -> None:
+        await run_in_threadpool(seed, kernel_state(app).database, settings)
+
     app = create_service_app(
         settings=settings,
         metadata=Base.metadata,
@@ -79,6 +84,7 @@ def create_app(
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(),
+        reset=ResetHooks(seed=after_truncate),
     )
     openapi.install(app, error_shape)
     return app

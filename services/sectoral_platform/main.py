@@ -18,7 +18,8 @@ from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
 from services.kernel.partner_keys import sandbox_partner_key
-from services.kernel.runtime import kernel_state, set_runtime
+from services.kernel.reset import ResetHooks
+from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
@@ -96,6 +97,14 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         set_runtime(app, runtime)
         yield
 
+    async def reseed(app: FastAPI) -> None:
+        store = runtime_of(app, SectoralRuntime).metadata
+        await run_in_threadpool(store.load)
+        await run_in_threadpool(seed, store, settings)
+
+    async def forget(app: FastAPI) -> None:
+        await run_in_threadpool(runtime_of(app, SectoralRuntime).metadata.load)
+
     app = create_service_app(
         settings=settings,
         metadata=Base.metadata,
@@ -128,6 +137,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         },
         authenticate_headers=authenticate_headers,
         workers=declared(settings, mediator),
+        reset=ResetHooks(seed=reseed, forget=forget),
     )
     openapi.install(app, ERROR_SHAPE)
     app.add_middleware(Dhis2PathMiddleware)

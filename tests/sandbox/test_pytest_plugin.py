@@ -65,10 +65,29 @@ def test_reset_gives_a_clean_sandbox(dpi_sandbox):
     path = f"/v1/identities/{person.uin}"
     changed = dpi_sandbox.client("id_registry").patch(path, json={"familyName": "Changed"})
     assert changed.status_code == 200, changed.text
-    dpi_sandbox.reset()
+    platform = dpi_sandbox.client("sectoral_platform")
+    units = platform.get("/api/organisationUnits", params={"level": 4, "fields": "id"})
+    key = {"de": dpi_sandbox.dhis2.uid("ANC 1st visit"), "pe": "202401",
+           "ou": units.json()["organisationUnits"][0]["id"]}
+    created = platform.post("/api/dataValues", params={**key, "value": "7"})
+    assert created.status_code == 201, created.text
+    assert platform.get("/api/dataValues", params=key).json() == ["7"]
+    registries = dpi_sandbox.client("registries")
+    births = registries.get("/data/births/1.0").json()
+    with dpi_sandbox.fault("DPI/GOV/CRVS/registries", status=503):
+        took = dpi_sandbox.reset()
+    assert set(took) == set(dpi_sandbox.topology.names())
     assert [p.uin for p in dpi_sandbox.people.list(limit=500)] == seeded
     again = dpi_sandbox.client("id_registry").get(f"/v1/identities/{person.uin}").json()
     assert again["identity"] == person.attributes
+    assert platform.get("/api/dataValues", params=key).status_code == 404
+    assert registries.get("/data/births/1.0").json() == births
+    hmis = dpi_sandbox.mediator("DPI/GOV/MOH/hmis")
+    assert hmis.get("/r1/DPI/GOV/CRVS/registries/fhir/Location").status_code == 200
+    log = dpi_sandbox.client("interop_layer").post("/admin/messagelog/verify")
+    assert log.json()["ok"] is True, log.text
+    refused = httpx.post(dpi_sandbox.url("consent") + "/admin/reset")
+    assert refused.status_code == 401
 """
 
 
