@@ -52,6 +52,7 @@ async def test_x_road_headers_on_request_and_response(shared_mediator):
             "Authorization": "ApiKey provider-secret",
             "X-Road-UserId": "EE12345678901",
             "X-DPI-Mediator-Key": "forged-by-the-client",
+            "X-DPI-Admin-Key": "an-admin-key",
         },
     )
     response = await client.post(f"{BASE}/x?q=1", content=b"payload", headers=headers)
@@ -59,6 +60,8 @@ async def test_x_road_headers_on_request_and_response(shared_mediator):
     seen = response.json()["headers"]
     # The mediator's own credential never reaches the provider; the provider's auth does.
     assert "x-dpi-client-key" not in seen
+    # Nor does an admin key: admin endpoints are called directly, never through the mediator.
+    assert "x-dpi-admin-key" not in seen
     # The provider can tell a mediated call: the mediator's key, never the client's forgery.
     assert seen["x-dpi-mediator-key"] == mediator_key(DEFAULT_SECRET)
     assert seen["authorization"] == "ApiKey provider-secret"

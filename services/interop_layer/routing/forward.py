@@ -41,6 +41,7 @@ _DROP_REQUEST = frozenset(
         b"content-length",
         b"x-dpi-client-key",
         b"x-dpi-mediator-key",
+        b"x-dpi-admin-key",  # admin endpoints are called directly, never through the mediator
         b"x-dpi-subject",
         b"traceparent",
         b"x-road-client",
