@@ -37,8 +37,12 @@ def read_csv(data: bytes, header: bool = True) -> Body:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(f"CSV is not UTF-8 at byte {exc.start}") from exc
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    values: list[dict[str, Any]] = []
+    return {"dataValues": list(csv_values(io.StringIO(text, newline=""), header))}
+
+
+def csv_values(lines: Iterable[str], header: bool = True) -> Iterator[dict[str, Any]]:
+    """Data values from CSV lines as they come; a malformed line raises naming its number."""
+    reader = csv.reader(lines, strict=True)
     try:
         for line, row in enumerate(reader, start=1):
             if (line == 1 and header) or not any(cell.strip() for cell in row):
@@ -53,10 +57,9 @@ def read_csv(data: bytes, header: bool = True) -> Body:
                 if cell == "" or name in ("storedBy", "lastUpdated"):
                     continue
                 item[name] = _bool(cell) if name in ("followup", "deleted") else cell
-            values.append(item)
+            yield item
     except csv.Error as exc:
         raise FormatError(f"line {reader.line_num}: malformed CSV: {exc}") from exc
-    return {"dataValues": values}
 
 
 def _cell(value: Any) -> str:
