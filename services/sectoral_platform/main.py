@@ -59,6 +59,7 @@ from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
 BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
+STREAMED_MEDIA = ("application/csv", "text/csv", "application/xml", "text/xml")
 
 
 def create_app(settings: SectoralSettings | None = None) -> FastAPI:
@@ -126,10 +127,16 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             **{prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
             "/api/apps": settings.app_max_bytes + 64 * 1024,  # the bundle and its multipart frame
         },
-        # CSV data value sets are imported as they arrive (memory stays flat)
+        # CSV and DXF2 XML data value sets are imported as they arrive (memory stays flat)
         typed_body_limits={
             ("/api/dataValueSets", media): STREAMED_BODY_LIMIT
-            for media in ("application/csv", "text/csv")
+            for media in (
+                "application/csv",
+                "text/csv",
+                "application/xml",
+                "text/xml",
+                "application/dxf2+xml",
+            )
         },
         authenticate_headers=authenticate_headers,
         workers=declared(settings, mediator),

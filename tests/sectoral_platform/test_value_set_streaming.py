@@ -1,5 +1,5 @@
-"""CSV data value sets are imported as they arrive: past the whole-body limit, in batches, and a
-malformed line mid-stream ends the import naming it (the batches before it stay)."""
+"""CSV and DXF2 XML data value sets are imported as they arrive: past the whole-body limit, in
+batches, and a malformed line mid-stream ends the import naming it (the batches before it stay)."""
 
 from collections.abc import AsyncIterator, Iterator
 
@@ -13,20 +13,33 @@ from tests.sectoral_platform.conftest import ANC1, ANC4, BCG, FACILITIES, ROOT
 pytestmark = pytest.mark.anyio
 
 CSV = {"Content-Type": "application/csv"}
-PADDING = " " * 8191 + "\n"  # a blank line: skipped, as DHIS2 skips it
+XML = {"Content-Type": "application/xml"}
+PADDING = " " * 8191 + "\n"  # a blank line (or whitespace between XML elements)
+CSV_HEAD = "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value\n"
+XML_HEAD = '<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">\n'
+XML_TAIL = "</dataValueSet>\n"
+BAD = {"csv": "a,b\n", "xml": "<dataValue dataElement='x' <\n"}
 
 
-def rows() -> Iterator[str]:
+def rows(fmt: str = "csv") -> Iterator[str]:
     """10,800 distinct keys: more than one batch."""
     for year in range(1974, 2024):
         for month in range(1, 13):
             for de in (ANC1, ANC4, BCG):
                 for ou in FACILITIES:
-                    yield f"{de},{year}{month:02d},{ou},,,{month}\n"
+                    if fmt == "csv":
+                        yield f"{de},{year}{month:02d},{ou},,,{month}\n"
+                    else:
+                        yield (
+                            f'<dataValue dataElement="{de}" period="{year}{month:02d}" '
+                            f'orgUnit="{ou}" value="{month}"/>\n'
+                        )
+    if fmt == "xml":
+        yield XML_TAIL
 
 
-async def body(lines: Iterator[str], padding: int = 0) -> AsyncIterator[bytes]:
-    yield b"dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value\n"
+async def body(lines: Iterator[str], padding: int = 0, fmt: str = "csv") -> AsyncIterator[bytes]:
+    yield (CSV_HEAD if fmt == "csv" else XML_HEAD).encode()
     chunk: list[str] = []
     for line in lines:
         chunk.append(line)
@@ -37,28 +50,36 @@ async def body(lines: Iterator[str], padding: int = 0) -> AsyncIterator[bytes]:
     yield "".join(chunk).encode()
 
 
-async def test_a_csv_larger_than_the_whole_body_limit_streams_in(
-    client: httpx.AsyncClient,
+@pytest.mark.parametrize("fmt", ["csv", "xml"])
+async def test_a_body_larger_than_the_whole_body_limit_streams_in(
+    client: httpx.AsyncClient, fmt: str
 ) -> None:
-    values = list(rows())
+    values = list(rows(fmt))
     assert len(values) > BATCH
     # about 36 MiB in all, never held whole by the client or the server
     padding = BULK_BODY_LIMIT // 8192 // (len(values) // 500) + 1
     response = await client.post(
-        "/api/dataValueSets", content=body(iter(values), padding), headers=CSV
+        "/api/dataValueSets",
+        content=body(iter(values), padding, fmt),
+        headers=CSV if fmt == "csv" else XML,
     )
     assert response.status_code == 200, response.text[:500]
     summary = response.json()["response"]
-    assert summary["importCount"]["imported"] == len(values)
+    assert summary["importCount"]["imported"] == len(values) - (fmt == "xml")
     assert summary["status"] == "SUCCESS"
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xml"])
 async def test_a_malformed_line_mid_stream_is_named_and_the_batches_before_it_stay(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, fmt: str
 ) -> None:
-    values = list(rows())
-    lines = [*values[:BATCH], *values[BATCH : BATCH + 5], "a,b\n", *values[BATCH + 5 :]]
-    response = await client.post("/api/dataValueSets", content=body(iter(lines)), headers=CSV)
+    values = list(rows(fmt))
+    lines = [*values[:BATCH], *values[BATCH : BATCH + 5], BAD[fmt], *values[BATCH + 5 :]]
+    response = await client.post(
+        "/api/dataValueSets",
+        content=body(iter(lines), fmt=fmt),
+        headers=CSV if fmt == "csv" else XML,
+    )
     assert response.status_code == 409, response.text[:500]
     summary = response.json()["response"]
     assert summary["status"] == "ERROR"

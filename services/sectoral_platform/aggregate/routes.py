@@ -10,8 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from services.kernel.db import Database, DatabaseDep
-from services.sectoral_platform.aggregate import exchange, streamed
+from services.sectoral_platform.aggregate import exchange
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
+from services.sectoral_platform.aggregate.importing import import_streamed, register_complete
 from services.sectoral_platform.aggregate.reads import read_one, stream_values, value_set_query
 from services.sectoral_platform.aggregate.service import import_data_values
 from services.sectoral_platform.aggregate.summary import (
@@ -23,7 +24,6 @@ from services.sectoral_platform.aggregate.summary import (
 from services.sectoral_platform.aggregate.xmlsafe import FormatError
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
-from services.sectoral_platform.completeness import service as completeness
 from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
@@ -66,26 +66,14 @@ async def post_data_value_set(
     fmt = exchange.import_format(request)
     schemes = IdSchemes.parse(store, params)
     header = parse_bool(params.get("firstRowIsHeader"), True)
-    if fmt == "csv" and not parse_bool(params.get("async")):
-        return await _streamed(request, database, store, scope, options, schemes, header)
+    if fmt in ("csv", "xml") and not parse_bool(params.get("async")):
+        summary = await import_streamed(request, database, store, scope, options, schemes, header)
+        return _summary_response(summary)
     data = await exchange.read_body(request)
     try:
         bodies = exchange.parse_bodies(fmt, data, schemes, header)
     except FormatError as error:
         return _summary_response(format_error(options, str(error)))
-
-    def _complete(body: dict[str, Any], part: ImportSummary) -> None:
-        """`completeDate` on a set with one data set, period and org unit registers it complete."""
-        names = ("dataSet", "period", "orgUnit", "completeDate")
-        if part.status == "ERROR" or not all(body.get(n) for n in names):
-            return
-        item = {**body, "organisationUnit": body["orgUnit"], "date": body["completeDate"]}
-        item.pop("dataValues", None)
-        registered = completeness.register(
-            database.engine, store, scope, [item], ImportOptions(dry_run=options.dry_run)
-        )
-        if not registered.conflicts:
-            part.data_set_complete = str(body["completeDate"])
 
     def run() -> ImportSummary:
         total: ImportSummary | None = None
@@ -94,7 +82,7 @@ async def post_data_value_set(
             part = import_data_values(
                 engine=database.engine, store=store, scope=scope, body=body, options=options
             )
-            _complete(body, part)
+            register_complete(database, store, scope, options, body, part)
             total = merge(total, part, offset)
             values = body.get("dataValues")
             offset += len(values) if isinstance(values, list) else 0
@@ -104,34 +92,6 @@ async def post_data_value_set(
         started = runtime.value_set_jobs.start(scope.user.uid, run)
         return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
     return _summary_response(await run_in_threadpool(run))
-
-
-async def _streamed(
-    request: Request,
-    database: Database,
-    store: MetadataStore,
-    scope: Scope,
-    options: ImportOptions,
-    schemes: IdSchemes,
-    header: bool,
-) -> Response:
-    body = streamed.BodyStream(request.stream(), exchange.gzip_declared(request))
-
-    def run(part: dict[str, Any]) -> ImportSummary:
-        return import_data_values(
-            engine=database.engine, store=store, scope=scope, body=part, options=options
-        )
-
-    summary = await run_in_threadpool(
-        streamed.import_csv,
-        body.lines(),
-        header=header,
-        options=options,
-        prepare=lambda part: exchange.to_uids(schemes, [part]),
-        run=run,
-    )
-    await body.drain()
-    return _summary_response(summary)
 
 
 @router.get("/dataValueSets", summary="Read data values (JSON, CSV, XML or ADX by Accept)")

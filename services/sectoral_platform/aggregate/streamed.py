@@ -1,7 +1,7 @@
-"""A CSV data value set imported as it arrives: rows parsed from the request stream and written in
-batches of `BATCH` values, each batch in its own transaction. DHIS2's data value import is not
-atomic either: a malformed line ends the import with an ImportSummary naming it, and the batches
-imported before it stay."""
+"""A CSV or DXF2 XML data value set imported as it arrives: values parsed from the request
+stream and written in batches of `BATCH`, each batch in its own transaction. DHIS2's data value
+import is not atomic either: a malformed line (or element) ends the import with an ImportSummary
+naming it, and the batches imported before it stay."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ from typing import Any
 from anyio import from_thread
 
 from services.kernel.limits import STREAMED_BODY_LIMIT, MiB
-from services.sectoral_platform.aggregate.formats import csv_values
 from services.sectoral_platform.aggregate.summary import (
     ImportOptions,
     ImportSummary,
     format_error,
     merge,
 )
-from services.sectoral_platform.aggregate.xmlsafe import FormatError
+from services.sectoral_platform.aggregate.xmlsafe import Element, ElementParser, FormatError
 from services.sectoral_platform.errors import Dhis2Error
 
 BATCH = 10_000
@@ -56,7 +55,7 @@ class BodyStream:
             if chunk:
                 yield chunk
 
-    def _bytes(self) -> Iterator[bytes]:
+    def chunks(self) -> Iterator[bytes]:
         raw = self._raw()
         first = next(raw, b"")
         if not (self._gzipped or first[:2] == b"\x1f\x8b"):
@@ -84,7 +83,7 @@ class BodyStream:
         decoder = codecs.getincrementaldecoder("utf-8-sig")()
         pending = ""
         seen = 0
-        for chunk in self._bytes():
+        for chunk in self.chunks():
             try:
                 pending += decoder.decode(chunk)
             except UnicodeDecodeError as exc:
@@ -100,29 +99,37 @@ class BodyStream:
             yield pending
 
 
-def import_csv(
-    lines: Iterator[str],
+def xml_elements(chunks: Iterator[bytes]) -> Iterator[Element]:
+    parser = ElementParser()
+    for chunk in chunks:
+        yield from parser.feed(chunk)
+    yield from parser.feed(b"", final=True)
+
+
+def import_values(
+    values: Iterator[dict[str, Any]],
+    head: dict[str, Any],
     *,
-    header: bool,
     options: ImportOptions,
     prepare: Callable[[dict[str, Any]], None],
     run: Importer,
 ) -> ImportSummary:
-    """Runs in a worker thread; `prepare` maps id schemes, `run` imports one batch."""
+    """Runs in a worker thread; `head` holds the set's attributes once the first value came,
+    `prepare` maps id schemes, `run` imports one batch."""
     total: ImportSummary | None = None
     offset = 0
     batch: list[dict[str, Any]] = []
 
     def flush() -> None:
         nonlocal total, offset, batch
-        body: dict[str, Any] = {"dataValues": batch}
+        body: dict[str, Any] = {**head, "dataValues": batch}
         prepare(body)
         total = merge(total, run(body), offset)
         offset += len(batch)
         batch = []
 
     try:
-        for item in csv_values(lines, header):
+        for item in values:
             batch.append(item)
             if len(batch) >= BATCH:
                 flush()
