@@ -7,7 +7,9 @@ next to the same server's `/healthz` floor measured in the same run.
 
 Run: `.venv/bin/python -m bench.sectoral_platform` (about 2-3 minutes). CSV and ADX imports
 (2 batches of 10,000 each) follow the JSON ones; a streamed CSV export of everything stored
-ends the run (target >= 100,000 values/s, the server's peak memory flat). Loopback only; starts and
+ends the run (target >= 100,000 values/s, the server's peak memory flat); before it, all the
+values again, for the next year, as one streamed CSV request (target >= 20,000 values/s, the
+server's RSS, sampled every 50 ms, growing < 100 MiB). Loopback only; starts and
 stops its own uvicorn process on a free port with a temporary data directory. The first 10^5
 values go through the HTTP import; the rest up to 10^6 are bulk-inserted into the service's
 SQLite file (the same rows the import would write, and the district-level rollup recomputed from
@@ -242,6 +244,9 @@ def main() -> None:
         )
         _bulk_insert(data_dir / "sp.db", rows[done + 4 * BATCH :], metadata["paths"])
         report(len(rows))
+        in_rate, in_values, in_rss, in_growth = formats.streamed_import(
+            client, process.pid, rows, YEAR + 1
+        )
         out_rate, out_values, rss, growth = formats.export_rate(
             client, process.pid, metadata["elements"], metadata["root"], YEAR
         )
@@ -259,6 +264,11 @@ def main() -> None:
             f"CSV export streamed: {out_rate:,.0f} values/s over {out_values:,} values "
             f"({out_rate / rps:.1f} per healthz); server RSS {rss} MiB before, peak grew "
             f"{growth} MiB (target >= 100,000 values/s, memory flat)"
+        )
+        print(
+            f"CSV import streamed: {in_rate:,.0f} values/s over {in_values:,} values in one "
+            f"request ({in_rate / rps:.1f} per healthz); server RSS {in_rss} MiB before, peak "
+            f"grew {in_growth} MiB (target >= 20,000 values/s, growth < 100 MiB)"
         )
         print(f"run took {time.monotonic() - began:.0f} s (limit {DEADLINE:.0f} s)")
         client.close()

@@ -43,6 +43,7 @@ def create_service_app(
     error_renderer: ErrorRenderer = problem_details,
     lifespan: Lifespan | None = None,
     body_limits: Mapping[str, int] | None = None,
+    typed_body_limits: Mapping[tuple[str, str], int] | None = None,
     authenticate_headers: HeaderCheck | None = None,
     version: str = "0.1.0",
     configure_logs: bool = True,
@@ -52,7 +53,8 @@ def create_service_app(
 ) -> FastAPI:
     """A FastAPI app for `settings.service` with probes, `/info`, error shape and tracing.
 
-    Bodies are capped at `settings.max_body_bytes`, or `body_limits[prefix]` under a path prefix;
+    Bodies are capped at `settings.max_body_bytes`, or `body_limits[prefix]` under a path prefix,
+    or `typed_body_limits[(prefix, media type)]` for a route that streams that format;
     `authenticate_headers` refuses a request with a body whose credentials fail, before it is read.
     `workers` are built once the service's `lifespan` has started, and stopped before it ends.
     `reset` (with `metadata`) adds `POST /admin/reset`, back to the freshly seeded state.
@@ -87,7 +89,11 @@ def create_service_app(
         **fastapi_kwargs,
     )
     install_error_handlers(app, error_renderer)
-    limits = BodyLimits(default=settings.max_body_bytes, prefixes=dict(body_limits or {}))
+    limits = BodyLimits(
+        default=settings.max_body_bytes,
+        prefixes=dict(body_limits or {}),
+        typed=dict(typed_body_limits or {}),
+    )
     kernel = KernelState(
         settings=settings,
         service=spec,

@@ -25,6 +25,8 @@ KiB = 1024
 MiB = 1024 * KiB
 DEFAULT_BODY_LIMIT = 1 * MiB
 BULK_BODY_LIMIT = 32 * MiB
+# a body parsed and imported as it arrives (memory stays flat): bounded by time, not memory
+STREAMED_BODY_LIMIT = 256 * MiB
 
 HeaderCheck = Callable[[Scope], Awaitable[DomainError | None]]
 
@@ -43,11 +45,16 @@ class BodyLimits:
     prefixes: Mapping[str, int] = field(default_factory=dict)
     json_depth: int | None = MAX_JSON_DEPTH
     check_paging: bool = True
+    # (path prefix, media type) -> limit: a route that streams one format takes more of it
+    typed: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
-    def for_path(self, path: str) -> int:
+    def for_path(self, path: str, media: str = "") -> int:
         best, limit = -1, self.default
         for prefix, value in self.prefixes.items():
             if path.startswith(prefix) and len(prefix) > best:
+                best, limit = len(prefix), value
+        for (prefix, kind), value in self.typed.items():
+            if kind == media and path.startswith(prefix) and len(prefix) >= best:
                 best, limit = len(prefix), value
         return limit
 
@@ -67,6 +74,7 @@ class Framing:
     present: bool
     length: int | None
     json: bool
+    media: str = ""
 
 
 def framing(scope: Scope) -> Framing:
@@ -74,6 +82,7 @@ def framing(scope: Scope) -> Framing:
     length: int | None = None
     chunked = False
     json = True  # FastAPI parses a body without a content type as JSON
+    media = ""
     for name, value in scope["headers"]:
         if name == b"content-length":
             text = value.strip()
@@ -85,7 +94,8 @@ def framing(scope: Scope) -> Framing:
         elif name == b"content-type":
             kind: bytes = value.split(b";", 1)[0].strip().lower()
             json = kind.endswith((b"/json", b"+json"))
-    return Framing(chunked or bool(length), length, json)
+            media = kind.decode("latin-1")
+    return Framing(chunked or bool(length), length, json, media)
 
 
 def has_body(scope: Scope) -> bool:
@@ -136,7 +146,7 @@ class RequestLimitsMiddleware:
         if not body.present:
             await self.app(scope, receive, send)
             return
-        limit = self.limits.for_path(scope["path"])
+        limit = self.limits.for_path(scope["path"], body.media)
         try:
             refusal = None if self.authenticate is None else await self.authenticate(scope)
         except DomainError as error:

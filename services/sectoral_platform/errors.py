@@ -30,6 +30,11 @@ HTTP_STATUS = {
 }
 
 
+# DHIS2 has no code for "parameter defined but not implemented": E2038 ("Field not supported") is
+# the closest of its ErrorCode enum; every refusal of an unimplemented DHIS2 feature carries it
+NOT_IMPLEMENTED = "E2038"
+
+
 class Dhis2Error(DomainError):
     """An error rendered as a WebMessage, optionally with an error code and a `response`."""
 
@@ -54,6 +59,10 @@ def bad_request(message: str, error_code: str | None = None) -> Dhis2Error:
 
 def conflict(message: str, error_code: str | None = None) -> Dhis2Error:
     return Dhis2Error(message, status_code=409, error_code=error_code)
+
+
+def not_implemented(message: str) -> Dhis2Error:
+    return Dhis2Error(message, status_code=409, error_code=NOT_IMPLEMENTED)
 
 
 def not_found(message: str, error_code: str | None = "E1005") -> Dhis2Error:

@@ -15,7 +15,7 @@ from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
 from services.kernel.db import Database
-from services.kernel.limits import BULK_BODY_LIMIT
+from services.kernel.limits import BULK_BODY_LIMIT, STREAMED_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
 from services.kernel.partner_keys import sandbox_partner_key
 from services.kernel.reset import ResetHooks
@@ -60,6 +60,7 @@ from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
 BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
+STREAMED_MEDIA = ("application/csv", "text/csv", "application/xml", "text/xml")
 
 
 def create_app(settings: SectoralSettings | None = None) -> FastAPI:
@@ -134,6 +135,17 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         body_limits={
             **{prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
             "/api/apps": settings.app_max_bytes + 64 * 1024,  # the bundle and its multipart frame
+        },
+        # CSV and DXF2 XML data value sets are imported as they arrive (memory stays flat)
+        typed_body_limits={
+            ("/api/dataValueSets", media): STREAMED_BODY_LIMIT
+            for media in (
+                "application/csv",
+                "text/csv",
+                "application/xml",
+                "text/xml",
+                "application/dxf2+xml",
+            )
         },
         authenticate_headers=authenticate_headers,
         workers=declared(settings, mediator),

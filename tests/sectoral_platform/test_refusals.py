@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from services.sectoral_platform.dhis2.endpoints import ENDPOINTS
+from services.sectoral_platform.errors import NOT_IMPLEMENTED
 from tests.sectoral_platform.conftest import DATA_SET, DISTRICT_1, FACILITIES, REGION, ROOT
 
 pytestmark = pytest.mark.anyio
@@ -30,6 +31,7 @@ async def test_every_endpoint_refuses_each_parameter_it_does_not_implement(
             assert response.status_code == 409, (method, template, name, response.text)
             body = response.json()
             assert body["status"] == "ERROR" and f"`{name}`" in body["message"]
+            assert body["errorCode"] == NOT_IMPLEMENTED
             checked += 1
     assert checked > 100
 
@@ -43,6 +45,7 @@ async def test_unknown_parameters_are_ignored_and_unsupported_values_named(
         "/api/metadata", params={"importReportMode": "FULL"}, json={}
     )
     assert response.status_code == 409 and "`importReportMode=FULL`" in response.json()["message"]
+    assert response.json()["errorCode"] == NOT_IMPLEMENTED
 
 
 async def test_metadata_import_of_an_unknown_type_imports_nothing(
@@ -70,8 +73,8 @@ async def test_metadata_import_of_an_unknown_type_imports_nothing(
         "organisationUnitGroups",
         "validationRules",
     ]
-    message = report["typeReports"][0]["objectReports"][0]["errorReports"][0]["message"]
-    assert "organisationUnitGroups" in message
+    error = report["typeReports"][0]["objectReports"][0]["errorReports"][0]
+    assert "organisationUnitGroups" in error["message"] and error["errorCode"] == "E6002"
     assert report["stats"]["ignored"] == 3 and report["stats"]["created"] == 0
     assert (await client.get("/api/dataElements/AbcDefGhi01")).status_code == 404
 
@@ -100,6 +103,7 @@ async def test_fields_transformers(shared_client: httpx.AsyncClient) -> None:
         "/api/organisationUnits", params={"fields": "children~keyBy(name)"}
     )
     assert refused.status_code == 409 and "keyBy" in refused.json()["message"]
+    assert refused.json()["errorCode"] == NOT_IMPLEMENTED
 
 
 async def test_query_on_any_identifiable_type(shared_client: httpx.AsyncClient) -> None:

@@ -51,14 +51,24 @@ def import_format(request: Request) -> Format:
     return "json"
 
 
-async def read_body(request: Request) -> bytes:
-    raw = await request.body()
-    gzipped = request.headers.get("content-encoding", "").lower() == "gzip" or (
+def gzip_declared(request: Request) -> bool:
+    return request.headers.get("content-encoding", "").lower() == "gzip" or (
         request.headers.get("content-type", "").split(";")[0].strip().lower()
         in ("application/gzip", "application/x-gzip")
-        or raw[:2] == b"\x1f\x8b"
     )
-    return _inflate(raw) if gzipped else raw
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body (a streamed format's larger limit does not apply to it)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > BULK_BODY_LIMIT:
+            raise Dhis2Error(f"The request body exceeds {BULK_BODY_LIMIT} bytes", status_code=413)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    return _inflate(raw) if gzip_declared(request) or raw[:2] == b"\x1f\x8b" else raw
 
 
 def parse_bodies(
@@ -79,15 +89,20 @@ def parse_bodies(
         bodies = [read_dxf2(data)]
     else:
         bodies = read_adx(data, Disaggregation(schemes.store))
-    if not schemes.all_uid:
-        for body in bodies:
-            schemes.inbound(body)
-            values = body.get("dataValues")
-            if isinstance(values, list):
-                for item in values:
-                    if isinstance(item, dict):
-                        schemes.inbound(item)
+    to_uids(schemes, bodies)
     return bodies
+
+
+def to_uids(schemes: IdSchemes, bodies: list[dict[str, Any]]) -> None:
+    if schemes.all_uid:
+        return
+    for body in bodies:
+        schemes.inbound(body)
+        values = body.get("dataValues")
+        if isinstance(values, list):
+            for item in values:
+                if isinstance(item, dict):
+                    schemes.inbound(item)
 
 
 def export_format(request: Request, suffix: str | None) -> Format:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from services.sectoral_platform.aggregate.xmlsafe import FormatError, elements
+from services.sectoral_platform.aggregate.xmlsafe import Element, FormatError, elements
 
 Body = dict[str, Any]
 DXF2 = "http://dhis2.org/schema/dxf/2.0"
@@ -37,8 +37,12 @@ def read_csv(data: bytes, header: bool = True) -> Body:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(f"CSV is not UTF-8 at byte {exc.start}") from exc
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    values: list[dict[str, Any]] = []
+    return {"dataValues": list(csv_values(io.StringIO(text, newline=""), header))}
+
+
+def csv_values(lines: Iterable[str], header: bool = True) -> Iterator[dict[str, Any]]:
+    """Data values from CSV lines as they come; a malformed line raises naming its number."""
+    reader = csv.reader(lines, strict=True)
     try:
         for line, row in enumerate(reader, start=1):
             if (line == 1 and header) or not any(cell.strip() for cell in row):
@@ -53,10 +57,9 @@ def read_csv(data: bytes, header: bool = True) -> Body:
                 if cell == "" or name in ("storedBy", "lastUpdated"):
                     continue
                 item[name] = _bool(cell) if name in ("followup", "deleted") else cell
-            values.append(item)
+            yield item
     except csv.Error as exc:
         raise FormatError(f"line {reader.line_num}: malformed CSV: {exc}") from exc
-    return {"dataValues": values}
 
 
 def _cell(value: Any) -> str:
@@ -90,14 +93,19 @@ def write_csv(values: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def read_dxf2(data: bytes) -> Body:
-    found = elements(data)
-    if not found or found[0].name != "dataValueSet":
-        name = found[0].name if found else "nothing"
+    head: Body = {}
+    values = list(dxf2_values(iter(elements(data)), head))
+    return {**head, "dataValues": values}
+
+
+def dxf2_values(found: Iterator[Element], head: Body) -> Iterator[dict[str, Any]]:
+    """Data values from DXF2 elements as they come; `head` gets the set's attributes first."""
+    root = next(found, None)
+    if root is None or root.name != "dataValueSet":
+        name = root.name if root else "nothing"
         raise FormatError(f"line 1: the root element must be `dataValueSet`, not `{name}`")
-    root = found[0]
-    body: Body = {k: root.attrs[k] for k in _SET_ATTRS if k in root.attrs}
-    values: list[dict[str, Any]] = []
-    for element in found[1:]:
+    head.update({k: root.attrs[k] for k in _SET_ATTRS if k in root.attrs})
+    for element in found:
         if element.depth != 1:
             continue
         if element.name != "dataValue":
@@ -109,9 +117,7 @@ def read_dxf2(data: bytes) -> Body:
                 item[key] = _bool(raw)
             elif key in _VALUE_ATTRS and key not in ("storedBy", "lastUpdated"):
                 item[key] = raw
-        values.append(item)
-    body["dataValues"] = values
-    return body
+        yield item
 
 
 def write_dxf2(head: dict[str, str], values: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -12,13 +12,18 @@ from fastapi.responses import Response, StreamingResponse
 from services.kernel.db import Database, DatabaseDep
 from services.sectoral_platform.aggregate import exchange
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
+from services.sectoral_platform.aggregate.importing import import_streamed, register_complete
 from services.sectoral_platform.aggregate.reads import read_one, stream_values, value_set_query
 from services.sectoral_platform.aggregate.service import import_data_values
-from services.sectoral_platform.aggregate.summary import Conflict, ImportOptions, ImportSummary
+from services.sectoral_platform.aggregate.summary import (
+    ImportOptions,
+    ImportSummary,
+    format_error,
+    merge,
+)
 from services.sectoral_platform.aggregate.xmlsafe import FormatError
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
-from services.sectoral_platform.completeness import service as completeness
 from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
@@ -48,36 +53,6 @@ def _raise_first_conflict(summary: ImportSummary) -> None:
         raise Dhis2Error(first["value"], status_code=409, error_code=first["errorCode"])
 
 
-def _merge(total: ImportSummary | None, part: ImportSummary, offset: int) -> ImportSummary:
-    """ADX groups are imported one by one; their summaries add up, indexes counted across."""
-    if total is None:
-        return part
-    for name in ("imported", "updated", "ignored", "deleted"):
-        setattr(total.count, name, getattr(total.count, name) + getattr(part.count, name))
-    for conflict_ in part.conflicts:
-        conflict_["indexes"] = [i + offset for i in conflict_["indexes"]]
-        total.conflicts.append(conflict_)
-    total.rejected_indexes += [i + offset for i in part.rejected_indexes]
-    if part.status == "ERROR" or (part.status == "WARNING" and total.status == "SUCCESS"):
-        total.status, total.description = part.status, part.description
-    return total
-
-
-def _format_error(options: ImportOptions, error: FormatError) -> ImportSummary:
-    summary = ImportSummary(options=options, status="ERROR", description=str(error))
-    summary.conflicts = [
-        Conflict(
-            object="payload",
-            objects={},
-            value=str(error),
-            errorCode="E7600",
-            property="payload",
-            indexes=[],
-        )
-    ]
-    return summary
-
-
 @router.post("/dataValueSets", summary="Import a data value set (ImportSummary)")
 async def post_data_value_set(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep, runtime: RuntimeDep
@@ -89,26 +64,16 @@ async def post_data_value_set(
         dry_run=parse_bool(params.get("dryRun")),
     )
     fmt = exchange.import_format(request)
-    data = await exchange.read_body(request)
     schemes = IdSchemes.parse(store, params)
     header = parse_bool(params.get("firstRowIsHeader"), True)
+    if fmt in ("csv", "xml") and not parse_bool(params.get("async")):
+        summary = await import_streamed(request, database, store, scope, options, schemes, header)
+        return _summary_response(summary)
+    data = await exchange.read_body(request)
     try:
         bodies = exchange.parse_bodies(fmt, data, schemes, header)
     except FormatError as error:
-        return _summary_response(_format_error(options, error))
-
-    def _complete(body: dict[str, Any], part: ImportSummary) -> None:
-        """`completeDate` on a set with one data set, period and org unit registers it complete."""
-        names = ("dataSet", "period", "orgUnit", "completeDate")
-        if part.status == "ERROR" or not all(body.get(n) for n in names):
-            return
-        item = {**body, "organisationUnit": body["orgUnit"], "date": body["completeDate"]}
-        item.pop("dataValues", None)
-        registered = completeness.register(
-            database.engine, store, scope, [item], ImportOptions(dry_run=options.dry_run)
-        )
-        if not registered.conflicts:
-            part.data_set_complete = str(body["completeDate"])
+        return _summary_response(format_error(options, str(error)))
 
     def run() -> ImportSummary:
         total: ImportSummary | None = None
@@ -117,8 +82,8 @@ async def post_data_value_set(
             part = import_data_values(
                 engine=database.engine, store=store, scope=scope, body=body, options=options
             )
-            _complete(body, part)
-            total = _merge(total, part, offset)
+            register_complete(database, store, scope, options, body, part)
+            total = merge(total, part, offset)
             values = body.get("dataValues")
             offset += len(values) if isinstance(values, list) else 0
         return total or ImportSummary(options=options)

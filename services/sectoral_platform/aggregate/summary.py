@@ -82,3 +82,33 @@ class ImportSummary:
             "rejectedIndexes": self.rejected_indexes,
             "dataSetComplete": self.data_set_complete,
         }
+
+
+def merge(total: ImportSummary | None, part: ImportSummary, offset: int) -> ImportSummary:
+    """Parts of one import (ADX groups, streamed batches) add up, indexes counted across."""
+    if total is None:
+        return part
+    for name in ("imported", "updated", "ignored", "deleted"):
+        setattr(total.count, name, getattr(total.count, name) + getattr(part.count, name))
+    for conflict_ in part.conflicts:
+        conflict_["indexes"] = [i + offset for i in conflict_["indexes"]]
+        total.conflicts.append(conflict_)
+    total.rejected_indexes += [i + offset for i in part.rejected_indexes]
+    if part.status == "ERROR" or (part.status == "WARNING" and total.status == "SUCCESS"):
+        total.status, total.description = part.status, part.description
+    return total
+
+
+def format_error(options: ImportOptions, message: str) -> ImportSummary:
+    summary = ImportSummary(options=options, status="ERROR", description=message)
+    summary.conflicts = [
+        Conflict(
+            object="payload",
+            objects={},
+            value=message,
+            errorCode="E7600",
+            property="payload",
+            indexes=[],
+        )
+    ]
+    return summary

@@ -23,37 +23,49 @@ class Element:
 
 def elements(data: bytes) -> list[Element]:
     """Every element in document order, with its depth and its text."""
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    found: list[Element] = []
-    stack: list[Element] = []
+    return ElementParser().feed(data, final=True)
 
-    def refuse(*_: object) -> NoReturn:
-        raise FormatError(f"line {parser.CurrentLineNumber}: a DOCTYPE is not accepted")
 
-    def start(name: str, attrs: dict[str, str]) -> None:
+class ElementParser:
+    """Elements as the document arrives: each `feed` returns the elements it started (their text
+    may still grow while they are open)."""
+
+    def __init__(self) -> None:
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self._parser = parser
+        self._found: list[Element] = []
+        self._stack: list[Element] = []
+        parser.StartDoctypeDeclHandler = self._refuse
+        parser.EntityDeclHandler = self._refuse
+        parser.ExternalEntityRefHandler = self._refuse
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+
+    def _refuse(self, *_: object) -> NoReturn:
+        raise FormatError(f"line {self._parser.CurrentLineNumber}: a DOCTYPE is not accepted")
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
         local = name.rsplit(" ", 1)[-1]
         plain = {k.rsplit(" ", 1)[-1]: v for k, v in attrs.items()}
-        element = Element(local, plain, parser.CurrentLineNumber, len(stack))
-        found.append(element)
-        stack.append(element)
+        element = Element(local, plain, self._parser.CurrentLineNumber, len(self._stack))
+        self._found.append(element)
+        self._stack.append(element)
 
-    def end(_: str) -> None:
-        stack.pop()
+    def _end(self, _: str) -> None:
+        self._stack.pop()
 
-    def text(data: str) -> None:
-        if stack:
-            stack[-1].text += data
+    def _text(self, data: str) -> None:
+        # the root's text is never read: kept, it would grow with a streamed document
+        if len(self._stack) > 1:
+            self._stack[-1].text += data
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        message = expat.errors.messages[exc.code]
-        raise FormatError(f"line {exc.lineno}: malformed XML: {message}") from exc
-    return found
+    def feed(self, data: bytes, final: bool = False) -> list[Element]:
+        try:
+            self._parser.Parse(data, final)
+        except expat.ExpatError as exc:
+            message = expat.errors.messages[exc.code]
+            raise FormatError(f"line {exc.lineno}: malformed XML: {message}") from exc
+        found, self._found = self._found, []
+        return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from services.sectoral_platform.errors import conflict
+from services.sectoral_platform.errors import not_implemented
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
 
 def refuse(name: str, value: str | None = None) -> None:
     shown = name if value is None else f"{name}={value}"
-    raise conflict(f"Query parameter `{shown}` is defined by DHIS2 but not implemented here")
+    raise not_implemented(f"Query parameter `{shown}` is defined by DHIS2 but not implemented here")
 
 
 async def check_parameters(request: Request) -> None:

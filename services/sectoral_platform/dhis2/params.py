@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from starlette.datastructures import QueryParams
 
-from services.sectoral_platform.errors import bad_request
+from services.sectoral_platform.errors import NOT_IMPLEMENTED, bad_request
 
 # parameters every DHIS2 endpoint tolerates (cache busting, path form variants)
 TOLERATED = frozenset({"_", "v"})
@@ -19,7 +19,8 @@ def refuse_unknown(params: QueryParams, supported: Iterable[str]) -> None:
         if name not in known:
             raise bad_request(
                 f"Query parameter `{name}` is not supported by this endpoint of the sandbox "
-                f"(supported: {', '.join(sorted(known - TOLERATED)) or 'none'})"
+                f"(supported: {', '.join(sorted(known - TOLERATED)) or 'none'})",
+                NOT_IMPLEMENTED,
             )
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.sectoral_platform.errors import bad_request, conflict
+from services.sectoral_platform.errors import bad_request, not_implemented
 from services.sectoral_platform.metadata.schema import (
     EMBEDDED,
     EMBEDDED_SIMPLE,
@@ -96,7 +96,7 @@ def _transformers(text: str) -> list[Transformer]:
             continue
         match = re.fullmatch(r"(\w+)(?:\(([^)]*)\))?", part)
         if match is None or match.group(1) not in TRANSFORMERS:
-            raise conflict(f"Field transformer `{part}` is not implemented here")
+            raise not_implemented(f"Field transformer `{part}` is not implemented here")
         found.append((match.group(1), match.group(2)))
     return found
 

@@ -135,6 +135,7 @@ def unknown_types_report(payload: dict[str, Any], options: ImportOptions) -> dic
                     "errorReports": [
                         {
                             "message": f"Metadata type `{name}` is not supported by this server",
+                            "errorCode": "E6002",
                             "mainKlass": name,
                             "property": name,
                             "value": name,

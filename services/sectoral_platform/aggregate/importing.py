@@ -1,0 +1,79 @@
+"""Importing data value sets: streamed CSV and DXF2 XML, and completeness from `completeDate`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from services.kernel.db import Database
+from services.sectoral_platform.aggregate import exchange, streamed
+from services.sectoral_platform.aggregate.formats import csv_values, dxf2_values
+from services.sectoral_platform.aggregate.idschemes import IdSchemes
+from services.sectoral_platform.aggregate.service import import_data_values
+from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
+from services.sectoral_platform.auth.scope import Scope
+from services.sectoral_platform.completeness import service as completeness
+from services.sectoral_platform.metadata.store import MetadataStore
+
+
+def register_complete(
+    database: Database,
+    store: MetadataStore,
+    scope: Scope,
+    options: ImportOptions,
+    body: dict[str, Any],
+    part: ImportSummary,
+) -> None:
+    """`completeDate` on a set with one data set, period and org unit registers it complete."""
+    names = ("dataSet", "period", "orgUnit", "completeDate")
+    if part.status == "ERROR" or not all(body.get(n) for n in names):
+        return
+    item = {**body, "organisationUnit": body["orgUnit"], "date": body["completeDate"]}
+    item.pop("dataValues", None)
+    registered = completeness.register(
+        database.engine, store, scope, [item], ImportOptions(dry_run=options.dry_run)
+    )
+    if not registered.conflicts:
+        part.data_set_complete = str(body["completeDate"])
+
+
+async def import_streamed(
+    request: Request,
+    database: Database,
+    store: MetadataStore,
+    scope: Scope,
+    options: ImportOptions,
+    schemes: IdSchemes,
+    header: bool,
+) -> ImportSummary:
+    """CSV and DXF2 XML: parsed and imported as the body arrives (`streamed.py`)."""
+    body = streamed.BodyStream(request.stream(), exchange.gzip_declared(request))
+    head: dict[str, Any] = {}
+    if exchange.import_format(request) == "csv":
+        values = csv_values(body.lines(), header)
+    else:
+        values = dxf2_values(streamed.xml_elements(body.chunks()), head)
+
+    def run(part: dict[str, Any]) -> ImportSummary:
+        return import_data_values(
+            engine=database.engine, store=store, scope=scope, body=part, options=options
+        )
+
+    def run_all() -> ImportSummary:
+        summary = streamed.import_values(
+            values,
+            head,
+            options=options,
+            prepare=lambda part: exchange.to_uids(schemes, [part]),
+            run=run,
+        )
+        whole = {**head}
+        exchange.to_uids(schemes, [whole])
+        register_complete(database, store, scope, options, whole, summary)
+        return summary
+
+    summary = await run_in_threadpool(run_all)
+    await body.drain()
+    return summary

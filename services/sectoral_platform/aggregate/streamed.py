@@ -1,0 +1,143 @@
+"""A CSV or DXF2 XML data value set imported as it arrives: values parsed from the request
+stream and written in batches of `BATCH`, each batch in its own transaction. DHIS2's data value
+import is not atomic either: a malformed line (or element) ends the import with an ImportSummary
+naming it, and the batches imported before it stay."""
+
+from __future__ import annotations
+
+import codecs
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from itertools import chain
+from typing import Any
+
+from anyio import from_thread
+
+from services.kernel.limits import STREAMED_BODY_LIMIT, MiB
+from services.sectoral_platform.aggregate.summary import (
+    ImportOptions,
+    ImportSummary,
+    format_error,
+    merge,
+)
+from services.sectoral_platform.aggregate.xmlsafe import Element, ElementParser, FormatError
+from services.sectoral_platform.errors import Dhis2Error
+
+BATCH = 10_000
+INFLATE_STEP = 1 * MiB  # the most one gzip chunk inflates to at a time
+MAX_LINE = 1 * MiB
+
+Importer = Callable[[dict[str, Any]], ImportSummary]
+
+
+class BodyStream:
+    """The request body as text lines, pulled from the event loop by the importing thread."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], gzipped: bool) -> None:
+        self._chunks = chunks
+        self._gzipped = gzipped
+        self._done = False
+
+    async def _next(self) -> bytes | None:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            self._done = True
+            return None
+
+    async def drain(self) -> None:
+        """Read what a failed import left, so the client is answered after it finished sending."""
+        while not self._done:
+            await self._next()
+
+    def _raw(self) -> Iterator[bytes]:
+        while (chunk := from_thread.run(self._next)) is not None:
+            if chunk:
+                yield chunk
+
+    def chunks(self) -> Iterator[bytes]:
+        raw = self._raw()
+        first = next(raw, b"")
+        if not (self._gzipped or first[:2] == b"\x1f\x8b"):
+            yield first
+            yield from raw
+            return
+        inflater = zlib.decompressobj(wbits=47)  # gzip or zlib, detected from the header
+        inflated = 0
+        for data in chain((first,), raw):
+            try:
+                while data:
+                    out = inflater.decompress(data, INFLATE_STEP)
+                    inflated += len(out)
+                    if inflated > STREAMED_BODY_LIMIT:
+                        raise Dhis2Error(
+                            f"The inflated body is larger than {STREAMED_BODY_LIMIT} bytes",
+                            status_code=413,
+                        )
+                    yield out
+                    data = inflater.unconsumed_tail
+            except zlib.error as exc:
+                raise FormatError(f"the gzip body could not be read: {exc}") from exc
+
+    def lines(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        pending = ""
+        seen = 0
+        for chunk in self.chunks():
+            try:
+                pending += decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise FormatError(f"CSV is not UTF-8 at byte {seen + exc.start}") from exc
+            seen += len(chunk)
+            *complete, pending = pending.split("\n")
+            for line in complete:
+                yield line + "\n"
+            if len(pending) > MAX_LINE:
+                raise FormatError(f"a line is longer than {MAX_LINE} characters")
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
+
+
+def xml_elements(chunks: Iterator[bytes]) -> Iterator[Element]:
+    parser = ElementParser()
+    for chunk in chunks:
+        yield from parser.feed(chunk)
+    yield from parser.feed(b"", final=True)
+
+
+def import_values(
+    values: Iterator[dict[str, Any]],
+    head: dict[str, Any],
+    *,
+    options: ImportOptions,
+    prepare: Callable[[dict[str, Any]], None],
+    run: Importer,
+) -> ImportSummary:
+    """Runs in a worker thread; `head` holds the set's attributes once the first value came,
+    `prepare` maps id schemes, `run` imports one batch."""
+    total: ImportSummary | None = None
+    offset = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal total, offset, batch
+        body: dict[str, Any] = {**head, "dataValues": batch}
+        prepare(body)
+        total = merge(total, run(body), offset)
+        offset += len(batch)
+        batch = []
+
+    try:
+        for item in values:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                flush()
+    except FormatError as error:
+        # the batch holding the bad line is not written: a payload of fewer than BATCH values
+        # writes nothing, a larger one keeps the batches imported before it
+        return merge(total, format_error(options, str(error)), offset)
+    if batch or total is None:
+        flush()
+    assert total is not None
+    return total
