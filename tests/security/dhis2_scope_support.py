@@ -78,6 +78,7 @@ UNSCOPED = {
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/info"): "service information",
+    ("POST", "/admin/reset"): "the sandbox operator's admin key only (kernel reset, no DHIS2 user)",
     ("GET", "/api/system/info"): "system information",
     ("GET", "/api/system/id"): "fresh UIDs",
     ("GET", "/api/system/ping"): "liveness",
