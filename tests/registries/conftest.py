@@ -11,7 +11,7 @@ import pytest
 
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
-from services.kernel.testing import serve_in_process
+from services.kernel.testing import serve_in_process, serve_on_loopback
 from services.registries.base import Base
 from services.registries.facilities.generator import size_for
 from services.registries.facilities.service import seed
@@ -98,3 +98,10 @@ def national_settings(national_url: str, tmp_path: Path) -> RegistriesSettings:
         facility_size="national",
         outbox_enabled=False,
     )
+
+
+@pytest.fixture
+def live_base(national_settings: RegistriesSettings) -> Iterator[str]:
+    """The FHIR base of the app on a real loopback socket, for the synchronous `fhirclient`."""
+    with serve_on_loopback(create_app(national_settings), deadline=30) as url:
+        yield f"{url}/fhir/"

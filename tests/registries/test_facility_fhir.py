@@ -5,14 +5,10 @@ The list is generated once for the module; the test that changes it runs last.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.location import Location
@@ -177,25 +173,6 @@ async def test_bad_search_is_400_operation_outcome(national, params):
     assert (
         outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == "invalid"
     )
-
-
-@pytest.fixture
-def live_base(national_settings: RegistriesSettings) -> Iterator[str]:
-    """The app on a real loopback socket, for the synchronous `fhirclient` library."""
-    config = uvicorn.Config(
-        create_app(national_settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/fhir/"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_fhirclient_reads_and_pages(live_base):

@@ -3,16 +3,13 @@ over the generated national list; the test that changes the list runs last."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
 import httpx
 import pytest
-import uvicorn
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.endpoint import Endpoint
@@ -216,25 +213,6 @@ async def test_xml_is_refused_in_xml(national):
     assert (await national.get(f"/fhir/Location/{FACILITY}", headers=either)).status_code == 200
     assert (await national.get("/fhir/metadata", params={"_format": "json"})).status_code == 200
     assert (await national.get("/fhir/metadata", params={"_format": "yaml"})).status_code == 400
-
-
-@pytest.fixture
-def live_base(national_settings: RegistriesSettings) -> Iterator[str]:
-    """The app on a real loopback socket, for the synchronous `fhirclient` library."""
-    config = uvicorn.Config(
-        create_app(national_settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/fhir/"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_fhirclient_searches_services_and_roles(live_base):
