@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import event
 
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.credentials import partner_id
-from services.kernel.db import Database
 from services.kernel.limits import BULK_BODY_LIMIT, STREAMED_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
 from services.kernel.partner_keys import sandbox_partner_key
@@ -52,6 +49,7 @@ from services.sectoral_platform.runtime import SectoralRuntime
 from services.sectoral_platform.seed.loader import seed
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.sharing.routes import router as sharing_router
+from services.sectoral_platform.sqlite_tuning import tune_sqlite
 from services.sectoral_platform.system.routes import router as system_router
 from services.sectoral_platform.tracker.jobs import JobRunner
 from services.sectoral_platform.tracker.routes import router as tracker_router
@@ -166,22 +164,6 @@ def _replace_root(app: FastAPI) -> None:
         return {"name": "DPI Sandbox sectoral platform", "api": "/api", "docs": "/docs"}
 
     app.router.routes.insert(0, app.router.routes.pop())  # ahead of the kernel's `/`
-
-
-def tune_sqlite(database: Database) -> None:
-    """A 64 MiB page cache per connection: imports update B-trees of a million rows, and the
-    default 2 MiB cache turns each batch into page reads (measured: ~2x slower imports)."""
-    if not database.is_sqlite:
-        return
-
-    def pragmas(dbapi_conn: Any, _record: Any) -> None:
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA cache_size=-65536")
-        cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.close()
-
-    event.listen(database.engine, "connect", pragmas)
-    database.engine.dispose()  # connections opened before the listener are replaced
 
 
 def system_id(settings: SectoralSettings) -> str:

@@ -17,6 +17,7 @@ from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.sqlite_tuning import streaming_read
 
 T = table_of(DataValue)
 
@@ -163,7 +164,7 @@ _COLUMNS = (
 def stream_values(engine: Engine, query: ValueSetQuery) -> Iterator[DataValueJson]:
     """Rows as they come from a server-side cursor: memory stays flat for any size."""
     statement = query.statement.with_only_columns(*_COLUMNS)
-    with engine.connect() as conn:
+    with engine.connect() as conn, streaming_read(conn):
         result = conn.execution_options(stream_results=True, yield_per=5000).execute(statement)
         for de, pe, ou, co, ao, value, stored_by, created, updated, followup, comment in result:
             item = DataValueJson(
