@@ -134,7 +134,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             **{prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
             "/api/apps": settings.app_max_bytes + 64 * 1024,  # the bundle and its multipart frame
         },
-        # CSV and DXF2 XML data value sets are imported as they arrive (memory stays flat)
+        # CSV, DXF2 XML and ADX data value sets are imported as they arrive (memory stays flat)
         typed_body_limits={
             ("/api/dataValueSets", media): STREAMED_BODY_LIMIT
             for media in (
@@ -143,6 +143,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
                 "application/xml",
                 "text/xml",
                 "application/dxf2+xml",
+                "application/adx+xml",
             )
         },
         authenticate_headers=authenticate_headers,

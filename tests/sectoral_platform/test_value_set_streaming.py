@@ -1,4 +1,4 @@
-"""CSV and DXF2 XML data value sets are imported as they arrive: past the whole-body limit, in
+"""CSV, DXF2 XML and ADX data value sets are imported as they arrive: past the whole-body limit, in
 batches, and a malformed line mid-stream ends the import naming it (the batches before it stay)."""
 
 from collections.abc import AsyncIterator, Iterator
@@ -14,11 +14,15 @@ pytestmark = pytest.mark.anyio
 
 CSV = {"Content-Type": "application/csv"}
 XML = {"Content-Type": "application/xml"}
+ADX = {"Content-Type": "application/adx+xml"}
+HEADERS = {"csv": CSV, "xml": XML, "adx": ADX}
 PADDING = " " * 8191 + "\n"  # a blank line (or whitespace between XML elements)
 CSV_HEAD = "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value\n"
 XML_HEAD = '<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">\n'
 XML_TAIL = "</dataValueSet>\n"
-BAD = {"csv": "a,b\n", "xml": "<dataValue dataElement='x' <\n"}
+HEAD = {"csv": CSV_HEAD, "xml": XML_HEAD, "adx": '<adx xmlns="urn:ihe:qrph:adx:2015">\n'}
+TAIL = {"xml": XML_TAIL, "adx": "</adx>\n"}
+BAD = {"csv": "a,b\n", "xml": "<dataValue dataElement='x' <\n", "adx": "<group orgUnit='x' <\n"}
 
 
 def rows(fmt: str = "csv") -> Iterator[str]:
@@ -29,17 +33,22 @@ def rows(fmt: str = "csv") -> Iterator[str]:
                 for ou in FACILITIES:
                     if fmt == "csv":
                         yield f"{de},{year}{month:02d},{ou},,,{month}\n"
+                    elif fmt == "adx":  # one group per value
+                        yield (
+                            f'<group orgUnit="{ou}" period="{year}-{month:02d}-01/P1M">'
+                            f'<dataValue dataElement="{de}" value="{month}"/></group>\n'
+                        )
                     else:
                         yield (
                             f'<dataValue dataElement="{de}" period="{year}{month:02d}" '
                             f'orgUnit="{ou}" value="{month}"/>\n'
                         )
-    if fmt == "xml":
-        yield XML_TAIL
+    if fmt in TAIL:
+        yield TAIL[fmt]
 
 
 async def body(lines: Iterator[str], padding: int = 0, fmt: str = "csv") -> AsyncIterator[bytes]:
-    yield (CSV_HEAD if fmt == "csv" else XML_HEAD).encode()
+    yield HEAD[fmt].encode()
     chunk: list[str] = []
     for line in lines:
         chunk.append(line)
@@ -50,7 +59,7 @@ async def body(lines: Iterator[str], padding: int = 0, fmt: str = "csv") -> Asyn
     yield "".join(chunk).encode()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xml"])
+@pytest.mark.parametrize("fmt", ["csv", "xml", "adx"])
 async def test_a_body_larger_than_the_whole_body_limit_streams_in(
     client: httpx.AsyncClient, fmt: str
 ) -> None:
@@ -61,15 +70,15 @@ async def test_a_body_larger_than_the_whole_body_limit_streams_in(
     response = await client.post(
         "/api/dataValueSets",
         content=body(iter(values), padding, fmt),
-        headers=CSV if fmt == "csv" else XML,
+        headers=HEADERS[fmt],
     )
     assert response.status_code == 200, response.text[:500]
     summary = response.json()["response"]
-    assert summary["importCount"]["imported"] == len(values) - (fmt == "xml")
+    assert summary["importCount"]["imported"] == len(values) - (fmt in TAIL)
     assert summary["status"] == "SUCCESS"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xml"])
+@pytest.mark.parametrize("fmt", ["csv", "xml", "adx"])
 async def test_a_malformed_line_mid_stream_is_named_and_the_batches_before_it_stay(
     client: httpx.AsyncClient, fmt: str
 ) -> None:
@@ -78,7 +87,7 @@ async def test_a_malformed_line_mid_stream_is_named_and_the_batches_before_it_st
     response = await client.post(
         "/api/dataValueSets",
         content=body(iter(lines), fmt=fmt),
-        headers=CSV if fmt == "csv" else XML,
+        headers=HEADERS[fmt],
     )
     assert response.status_code == 409, response.text[:500]
     summary = response.json()["response"]

@@ -9,7 +9,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from services.sectoral_platform.aggregate.periods import parse_period, period_of_type
-from services.sectoral_platform.aggregate.xmlsafe import FormatError, elements
+from services.sectoral_platform.aggregate.xmlsafe import Element, FormatError, elements
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
 
@@ -89,47 +89,65 @@ class Disaggregation:
 
 
 def read_adx(data: bytes, disaggregation: Disaggregation) -> list[Body]:
-    """One data value set per `group`; a group's problems are reported on its values."""
-    found = elements(data)
-    if not found or found[0].name != "adx":
-        name = found[0].name if found else "nothing"
+    """A whole ADX document read at once (an `async` import)."""
+    return list(adx_bodies(iter(elements(data)), disaggregation))
+
+
+def adx_bodies(found: Iterator[Element], dis: Disaggregation, most: int = 10_000) -> Iterator[Body]:
+    """One data value set per `group`, as the document arrives. Consecutive groups of one data
+    set become one import (values keep their group's period, org unit and attribute combo, so
+    checks stay per group and indexes in document order) of at most `most` values; a group with
+    a `completeDate` stays on its own, to be registered complete with its last part."""
+    root = next(found, None)
+    if root is None or root.name != "adx":
+        name = root.name if root else "nothing"
         raise FormatError(f"line 1: the root element must be `adx`, not `{name}`")
-    groups: list[Body] = []
-    for element in found[1:]:
+    body: Body | None = None
+    group: Body | None = None
+    notes: list[tuple[dict[str, Any], Element]] = []  # an annotation's text ends after it starts
+
+    def done() -> Body:
+        assert body is not None
+        for item, note in notes:
+            item["comment"] = note.text.strip()
+        notes.clear()
+        return body
+
+    for element in found:
         if element.depth == 1:
             if element.name != "group":
                 raise FormatError(f"line {element.line}: unexpected element `{element.name}`")
-            groups.append(_group(element.attrs, element.line, disaggregation))
-        elif element.depth == 2 and element.name == "dataValue":
-            groups[-1]["dataValues"].append(_value(element.attrs, element.line, disaggregation))
-        elif element.depth == 3 and element.name == "annotation":
-            groups[-1]["dataValues"][-1]["comment"] = element.text.strip()
-        else:
-            raise FormatError(f"line {element.line}: unexpected element `{element.name}`")
-    return _merged(groups)
-
-
-def _merged(groups: list[Body]) -> list[Body]:
-    """Consecutive groups of one data set become one import (values keep their group's period,
-    org unit and attribute combo, so checks stay per group and indexes in document order); a
-    group with a `completeDate` stays on its own, to be registered complete."""
-    merged: list[Body] = []
-    for group in groups:
-        for item in group["dataValues"]:
+            group = _group(element.attrs, element.line, dis)
+            if body is not None and not _joins(body, group):
+                yield done()
+                body = None
+            if body is None:
+                body = {**group, "dataValues": []}
+        elif element.depth == 2 and element.name == "dataValue" and group and body is not None:
+            if len(body["dataValues"]) >= most:
+                head = {k: v for k, v in body.items() if k != "dataValues"}
+                body.pop("completeDate", None)  # registered with the group's last part
+                yield done()
+                body = {**head, "dataValues": []}
+            item = _value(element.attrs, element.line, dis)
             item["period"], item["orgUnit"] = group["period"], group["orgUnit"]
             if "attributeOptionCombo" in group:
                 item["attributeOptionCombo"] = group["attributeOptionCombo"]
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and "completeDate" not in group
-            and "completeDate" not in last
-            and last.get("dataSet") == group.get("dataSet")
-        ):
-            last["dataValues"] += group["dataValues"]
+            body["dataValues"].append(item)
+        elif element.depth == 3 and element.name == "annotation" and body and body["dataValues"]:
+            notes.append((body["dataValues"][-1], element))
         else:
-            merged.append(group)
-    return merged
+            raise FormatError(f"line {element.line}: unexpected element `{element.name}`")
+    if body is not None:
+        yield done()
+
+
+def _joins(body: Body, group: Body) -> bool:
+    return (
+        "completeDate" not in group
+        and "completeDate" not in body
+        and body.get("dataSet") == group.get("dataSet")
+    )
 
 
 def _group(attrs: dict[str, str], line: int, dis: Disaggregation) -> Body:

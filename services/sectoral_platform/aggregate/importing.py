@@ -1,4 +1,5 @@
-"""Importing data value sets: streamed CSV and DXF2 XML, and completeness from `completeDate`."""
+"""Importing data value sets: streamed CSV, DXF2 XML and ADX, and completeness from
+`completeDate`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.kernel.db import Database
 from services.sectoral_platform.aggregate import exchange, streamed
+from services.sectoral_platform.aggregate.adx import Disaggregation, adx_bodies
 from services.sectoral_platform.aggregate.formats import csv_values, dxf2_values
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.aggregate.service import import_data_values
@@ -48,18 +50,30 @@ async def import_streamed(
     schemes: IdSchemes,
     header: bool,
 ) -> ImportSummary:
-    """CSV and DXF2 XML: parsed and imported as the body arrives (`streamed.py`)."""
+    """CSV, DXF2 XML and ADX: parsed and imported as the body arrives (`streamed.py`)."""
     body = streamed.BodyStream(request.stream(), exchange.gzip_declared(request))
     head: dict[str, Any] = {}
-    if exchange.import_format(request) == "csv":
+    fmt = exchange.import_format(request)
+    if fmt == "csv":
         values = csv_values(body.lines(), header)
-    else:
+    elif fmt == "xml":
         values = dxf2_values(streamed.xml_elements(body.chunks()), head)
 
     def run(part: dict[str, Any]) -> ImportSummary:
         return import_data_values(
             engine=database.engine, store=store, scope=scope, body=part, options=options
         )
+
+    def run_group(group: dict[str, Any]) -> ImportSummary:
+        exchange.to_uids(schemes, [group])
+        part = run(group)
+        register_complete(database, store, scope, options, group, part)
+        return part
+
+    def run_adx() -> ImportSummary:
+        elements = streamed.xml_elements(body.chunks())
+        groups = adx_bodies(elements, Disaggregation(store), most=streamed.BATCH)
+        return streamed.import_bodies(groups, options=options, run=run_group)
 
     def run_all() -> ImportSummary:
         summary = streamed.import_values(
@@ -74,6 +88,6 @@ async def import_streamed(
         register_complete(database, store, scope, options, whole, summary)
         return summary
 
-    summary = await run_in_threadpool(run_all)
+    summary = await run_in_threadpool(run_adx if fmt == "adx" else run_all)
     await body.drain()
     return summary

@@ -1,4 +1,4 @@
-"""A CSV or DXF2 XML data value set imported as it arrives: values parsed from the request
+"""A CSV, DXF2 XML or ADX data value set imported as it arrives: values parsed from the request
 stream and written in batches of `BATCH`, each batch in its own transaction. DHIS2's data value
 import is not atomic either: a malformed line (or element) ends the import with an ImportSummary
 naming it, and the batches imported before it stay."""
@@ -100,10 +100,13 @@ class BodyStream:
 
 
 def xml_elements(chunks: Iterator[bytes]) -> Iterator[Element]:
+    """Elements as they arrive; those before a malformed spot come first, then its error."""
     parser = ElementParser()
-    for chunk in chunks:
-        yield from parser.feed(chunk)
-    yield from parser.feed(b"", final=True)
+    for chunk in chain(chunks, (None,)):
+        found, error = parser.feed_partly(chunk or b"", final=chunk is None)
+        yield from found
+        if error is not None:
+            raise error
 
 
 def import_values(
@@ -141,3 +144,34 @@ def import_values(
         flush()
     assert total is not None
     return total
+
+
+def import_bodies(
+    bodies: Iterator[dict[str, Any]], *, options: ImportOptions, run: Importer
+) -> ImportSummary:
+    """Data value sets (ADX groups) imported once they hold `BATCH` values between them; as in
+    `import_values`, a malformed element drops the sets gathered with it, and nothing of a
+    payload smaller than `BATCH` is written."""
+    total: ImportSummary | None = None
+    offset = 0
+    gathered: list[dict[str, Any]] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal total, offset, size
+        for body in gathered:
+            total = merge(total, run(body), offset)
+            offset += len(body["dataValues"])
+        gathered.clear()
+        size = 0
+
+    try:
+        for body in bodies:
+            gathered.append(body)
+            size += len(body["dataValues"])
+            if size >= BATCH:
+                flush()
+    except FormatError as error:
+        return merge(total, format_error(options, str(error)), offset)
+    flush()
+    return total or ImportSummary(options=options)

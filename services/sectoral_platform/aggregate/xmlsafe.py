@@ -62,10 +62,22 @@ class ElementParser:
             self._stack[-1].text += data
 
     def feed(self, data: bytes, final: bool = False) -> list[Element]:
+        found, error = self.feed_partly(data, final)
+        if error is not None:
+            raise error
+        return found
+
+    def feed_partly(
+        self, data: bytes, final: bool = False
+    ) -> tuple[list[Element], FormatError | None]:
+        """The elements started before any error in `data`, and the error."""
+        error: FormatError | None = None
         try:
             self._parser.Parse(data, final)
         except expat.ExpatError as exc:
             message = expat.errors.messages[exc.code]
-            raise FormatError(f"line {exc.lineno}: malformed XML: {message}") from exc
+            error = FormatError(f"line {exc.lineno}: malformed XML: {message}")
+        except FormatError as exc:
+            error = exc
         found, self._found = self._found, []
-        return found
+        return found, error
