@@ -229,7 +229,7 @@ async def test_async_import_reports_through_the_task_endpoints(client: httpx.Asy
 
 
 async def test_a_gzip_bomb_is_refused_past_the_bulk_limit(client: httpx.AsyncClient) -> None:
-    # JSON is read whole (CSV, XML and ADX stream: tests/sectoral_platform/test_value_set_streaming.py)
+    # JSON is read whole (CSV, XML and ADX stream: test_value_set_streaming.py)
     bomb = gzip.compress(b"\n" * (33 * 1024 * 1024))
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
     response = await post(client, bomb, headers)
