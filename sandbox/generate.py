@@ -1,5 +1,6 @@
 """Files derived from `topology.yaml`: the compose file, its database init script, the README
-service table. `dpi generate` writes them; `dpi generate --check` (and a test) keeps them true."""
+service table and the Kubernetes manifests under deploy/k8s. `dpi generate` writes them;
+`dpi generate --check` (and a test) keeps them true."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from sandbox.k8s import k8s_files
 from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import ServiceSpec, Topology, load_topology
 
@@ -148,24 +150,32 @@ def readme_text(current: str, topology: Topology) -> str:
     return f"{head}{TABLE_START}\n{services_table_markdown(topology)}\n{TABLE_END}{tail}"
 
 
-def expected_files(topology: Topology) -> dict[Path, str]:
+def expected_files(topology: Topology, root: Path = ROOT) -> dict[Path, str]:
+    """Every derived file's text, by its path under `root` (a checkout)."""
+    initdb = initdb_text(topology)
     files = {
-        COMPOSE: compose_text(topology),
-        OBSERVABILITY: observability_text(topology),
-        INITDB: initdb_text(topology),
+        root / COMPOSE.relative_to(ROOT): compose_text(topology),
+        root / OBSERVABILITY.relative_to(ROOT): observability_text(topology),
+        root / INITDB.relative_to(ROOT): initdb,
     }
-    if README.exists():
-        files[README] = readme_text(README.read_text(encoding="utf-8"), topology)
+    readme = root / README.relative_to(ROOT)
+    if readme.exists():
+        files[readme] = readme_text(readme.read_text(encoding="utf-8"), topology)
+    for path, text in k8s_files(topology, initdb_sql=initdb).items():
+        files[root / path] = text
     return files
 
 
-def write_all(*, check: bool = False) -> list[str]:
+def write_all(
+    *, check: bool = False, root: Path | None = None, topology: Topology | None = None
+) -> list[str]:
     """Write (or, with `check`, only compare) every derived file; return the stale ones."""
+    root = root or ROOT
     stale: list[str] = []
-    for path, text in expected_files(load_topology()).items():
+    for path, text in expected_files(topology or load_topology(), root).items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current != text:
-            stale.append(str(path.relative_to(ROOT)))
+            stale.append(str(path.relative_to(root)))
             if not check:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
