@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from sandbox.k8s.base import Object, workload_objects, workloads
-from sandbox.k8s.overlays import national_scale, namespace, postgres, workshop_replicas
+from sandbox.k8s.overlays import namespace, national_scale, postgres, workshop_replicas
 from sandbox.k8s.policy import DATABASE_SECRET, ISSUE, POSTGRES_SECRET, SANDBOX_SECRET
 from services.kernel.topology import Topology
 
