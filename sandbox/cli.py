@@ -255,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--force", action="store_true", help="do not ask (on a terminal)")
     reset.set_defaults(func=cmd_reset)
 
-    generate = sub.add_parser("generate", help="regenerate compose files and README table")
+    generate = sub.add_parser(
+        "generate", help="regenerate the compose files, deploy/k8s and the README table"
+    )
     generate.add_argument("--check", action="store_true", help="fail if anything is stale")
     generate.set_defaults(func=cmd_generate)
 
