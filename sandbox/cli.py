@@ -17,6 +17,7 @@ from sandbox.env import register as register_env
 from sandbox.faults import register as register_faults
 from sandbox.launcher import Launcher, LaunchError, print_ready, stop_on_signals, stop_sandbox, tail
 from sandbox.logverify import register as register_log
+from sandbox.replicas import check_replicas
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, in_use, live_services, load_state
@@ -54,6 +55,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     topology = load_topology()
+    try:
+        check_replicas(topology, args.replicas, docker=getattr(args, "docker", False))
+    except LaunchError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        return 2
     if getattr(args, "docker", False):
         from sandbox.docker_mode import up_with_docker
 
@@ -216,13 +222,19 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--docker", action="store_true", help="PostgreSQL and every service as containers"
     )
+    up.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="processes per service (only 1 for now; more needs PostgreSQL and issue 18 part 1)",
+    )
     up.set_defaults(func=cmd_up)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="start the sandbox, run every scenario, keep serving"
     )
     demo.add_argument("--timeout", type=float, default=60.0)
-    demo.set_defaults(func=cmd_demo, detach=False, scenarios=True)
+    demo.set_defaults(func=cmd_demo, detach=False, scenarios=True, replicas=1)
 
     down = sub.add_parser("down", parents=[common], help="stop a running sandbox")
     down.add_argument("--timeout", type=float, default=10.0)
@@ -243,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--force", action="store_true", help="do not ask (on a terminal)")
     reset.set_defaults(func=cmd_reset)
 
-    generate = sub.add_parser("generate", help="regenerate compose files and README table")
+    generate = sub.add_parser(
+        "generate", help="regenerate the compose files, deploy/k8s and the README table"
+    )
     generate.add_argument("--check", action="store_true", help="fail if anything is stale")
     generate.set_defaults(func=cmd_generate)
 

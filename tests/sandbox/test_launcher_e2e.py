@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 def test_up_status_down_over_real_http(tmp_path):
     offset = free_offset()
     data_dir = tmp_path / "data"
-    up = dpi("up", "--detach", "--port-offset", str(offset), data_dir=data_dir)
+    up = dpi("up", "--detach", "--replicas", "1", "--port-offset", str(offset), data_dir=data_dir)
     state = load_state(data_dir)
     pids = [s.pid for s in state.services] if state else []
     try:

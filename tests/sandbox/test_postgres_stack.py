@@ -20,7 +20,16 @@ def test_every_service_runs_on_its_own_postgres_database(tmp_path, database_url)
     env = {f"DPI_{s.env_name}_DATABASE_URL": database_url(s.name) for s in topology.services}
     offset = free_offset()
     data_dir = tmp_path / "data"
-    up = dpi("up", "--detach", "--port-offset", str(offset), data_dir=data_dir, env=env)
+    up = dpi(
+        "up",
+        "--detach",
+        "--replicas",
+        "1",
+        "--port-offset",
+        str(offset),
+        data_dir=data_dir,
+        env=env,
+    )
     state = load_state(data_dir)
     pids = [s.pid for s in state.services] if state else []
     try:
