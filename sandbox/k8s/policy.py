@@ -21,12 +21,13 @@ NATIONAL_REPLICAS = 3  # for a replica-safe service; its HPA may go to twice tha
 # it is proven safe with N processes on one database.
 SINGLE_REPLICA: dict[str, str] = {
     "id_registry": (
-        "partners, mock expectations and identities are cached in the process and invalidated "
-        "only there; the outbox drainer claims no rows; group commit assumes one writer"
+        "the outbox drainer claims no rows; group commit assumes one writer (its caches are "
+        "shared: LISTEN/NOTIFY)"
     ),
     "interop_layer": (
-        "the directory snapshot, the message-log chain head and the push dispatcher live in the "
-        "process (one hash chain); its signing key and trust anchors are on its /data volume"
+        "the message-log chain head and the push dispatcher live in the process (one hash "
+        "chain), and injected faults too; its signing key and trust anchors are on its /data "
+        "volume (the directory snapshot is shared: LISTEN/NOTIFY)"
     ),
     "consent": (
         "webhook delivery claims no rows (every replica would deliver); the receipt signing key "

@@ -79,15 +79,24 @@ def create_app(
     async def reseed(app: FastAPI) -> None:
         await to_thread.run_sync(run_seed, runtime_of(app, IdRegistryRuntime).database)
 
-    async def forget(app: FastAPI) -> None:
-        partners.invalidate()
-        expectations.invalidate()
-        people.invalidate()
+    def forget_here() -> None:
+        partners.drop()
+        expectations.drop()
+        people.drop()
         recorded_tokens.clear()
+
+    async def forget(app: FastAPI) -> None:
+        forget_here()
+        kernel_state(app).invalidation.announce("reset")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = kernel_state(app).database
+        shared = kernel_state(app).invalidation
+        shared.share("partners", partners)
+        shared.share("expectations", expectations)
+        shared.share("people", people)
+        shared.on("reset", forget_here)
         loop_connection = database.engine.raw_connection() if database.is_sqlite else None
         group_commit = None
         if loop_connection is not None:

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -38,7 +39,12 @@ from services.interop_layer.pubsub.routes import router as pubsub
 from services.interop_layer.rights.routes import router as rights_admin
 from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
-from services.interop_layer.runtime import InteropRuntime, load_directory, reload_directory
+from services.interop_layer.runtime import (
+    InteropRuntime,
+    load_directory,
+    refresh_directory,
+    reload_directory,
+)
 from services.interop_layer.seed import seed
 from services.interop_layer.settings import InteropSettings, load_interop_settings
 from services.interop_layer.workers import declared
@@ -125,6 +131,7 @@ def create_app(
                 dispatcher=dispatcher,
             )
             set_runtime(app, runtime)
+            kernel_state(app).invalidation.on("directory", partial(refresh_directory, app))
             dispatcher.start()
             try:
                 yield

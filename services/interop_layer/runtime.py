@@ -1,7 +1,8 @@
 """What the running mediator keeps: one `InteropRuntime`, installed by the lifespan in `main.py`.
 
 Routes read it through `RuntimeDep`; the short way in (`routing/entrance.py`) reads it once at
-start-up. Admin changes replace the directory snapshot (assignment is atomic for readers).
+start-up. Admin changes replace the directory snapshot (assignment is atomic for readers), on
+every replica (`services/kernel/invalidation.py`).
 """
 
 from __future__ import annotations
@@ -44,8 +45,15 @@ def load_directory(database: Database, settings: InteropSettings) -> Directory:
         return build_directory(session, secret=settings.sandbox_secret)
 
 
-def reload_directory(app: Any) -> Directory:
-    """Rebuild the snapshot after an admin change."""
+def refresh_directory(app: Any) -> Directory:
+    """Rebuild this process's snapshot from the database."""
     runtime = runtime_of(app, InteropRuntime)
     runtime.directory = load_directory(kernel_state(app).database, runtime.settings)
     return runtime.directory
+
+
+def reload_directory(app: Any) -> Directory:
+    """Rebuild the snapshot after an admin change, here and on every other replica."""
+    directory = refresh_directory(app)
+    kernel_state(app).invalidation.announce("directory")
+    return directory

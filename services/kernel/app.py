@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.kernel import otel
 from services.kernel.db import Database
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
+from services.kernel.invalidation import Invalidation
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
 from services.kernel.reset import ResetHooks, reset_router
@@ -70,6 +71,7 @@ def create_service_app(
         otel.start_exporter(spec.name, engines=[database.engine])
         kernel._database = database
         kernel.schema_ready = _try_create_schema(database)
+        kernel.invalidation.start(database)
         try:
             if lifespan is None:
                 async with _running(app, workers):
@@ -78,6 +80,7 @@ def create_service_app(
                 async with lifespan(app), _running(app, workers):
                     yield
         finally:
+            kernel.invalidation.stop()
             database.dispose()
             otel.stop_exporter()
 
@@ -99,6 +102,7 @@ def create_service_app(
         service=spec,
         request_limits=limits,
         authenticate_headers=authenticate_headers,
+        invalidation=Invalidation(spec.name),
     )
     app.state.kernel = kernel
     app.add_middleware(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from starlette.datastructures import State
 
     from services.kernel.db import Database
+    from services.kernel.invalidation import Invalidation
     from services.kernel.limits import BodyLimits, HeaderCheck
     from services.kernel.settings import ServiceSettings
     from services.kernel.topology import ServiceSpec
@@ -37,6 +38,7 @@ class KernelState:
     service: ServiceSpec
     request_limits: BodyLimits
     authenticate_headers: HeaderCheck | None
+    invalidation: Invalidation  # caches kept coherent across the service's replicas
     schema_ready: bool = False
     _database: Database | None = field(default=None, repr=False)
     _workers: Workers | None = field(default=None, repr=False)

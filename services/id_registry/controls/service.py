@@ -11,14 +11,15 @@ from sqlmodel import Session, col, select
 from services.id_registry.controls.models import Expectation, ExpectationCreate, ExpectationPublic
 from services.id_registry.errors import MosipError
 from services.id_registry.ida.models import AuthAudit, OtpMessage
+from services.kernel.invalidation import SharedCache
 
 
-class ExpectationCache:
+class ExpectationCache(SharedCache):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rows: list[ExpectationPublic] | None = None
 
-    def invalidate(self) -> None:
+    def drop(self) -> None:
         with self._lock:
             self._rows = None
 

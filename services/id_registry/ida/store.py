@@ -17,6 +17,7 @@ from services.id_registry.ida.sql import DbApi, Statement
 from services.id_registry.identities.attributes import mosip_date, normalise
 from services.id_registry.identities.models import Identity, PartnerToken
 from services.id_registry.vids.models import Vid, effective_status
+from services.kernel.invalidation import SharedCache
 
 
 def _table(model: Any) -> Table:
@@ -165,7 +166,7 @@ class Hot:
     defer: Callable[[str, Any], None] | None = None
 
 
-class PersonCache:
+class PersonCache(SharedCache):
     """Identities by UIN and by id, emptied whenever an identity changes in this process.
 
     A generation counter keeps a read that raced with a change from caching the old row.
@@ -177,7 +178,7 @@ class PersonCache:
         self._by_uin: dict[str, Person] = {}
         self._by_id: dict[int, Person] = {}
 
-    def invalidate(self) -> None:
+    def drop(self) -> None:
         self.generation += 1
         self._by_uin = {}
         self._by_id = {}
@@ -188,7 +189,7 @@ class PersonCache:
         person = Person(*row)
         if generation == self.generation:
             if len(self._by_id) >= self.limit:
-                self.invalidate()
+                self.drop()
             self._by_uin[person.uin] = person
             self._by_id[person.id] = person
         return person

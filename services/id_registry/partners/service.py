@@ -25,6 +25,7 @@ from services.id_registry.partners.models import (
     PartnerUpdate,
     Policy,
 )
+from services.kernel.invalidation import SharedCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +40,14 @@ class ActivePartner:
     certificate: PartnerCertificate | None = None
 
 
-class PartnerCache:
+class PartnerCache(SharedCache):
     """Partners change rarely and are read on every IDA call, so they are kept in memory."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._partners: dict[str, ActivePartner] | None = None
 
-    def invalidate(self) -> None:
+    def drop(self) -> None:
         with self._lock:
             self._partners = None
 

@@ -1,0 +1,60 @@
+"""Two mediator replicas on one PostgreSQL database: an access right revoked or granted through
+one takes effect on the other within a second (its directory snapshot is rebuilt)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from services.interop_layer.main import create_app
+from services.kernel.runtime import kernel_state
+from services.kernel.testing import serve_in_process
+from tests.conftest import USE_POSTGRES
+from tests.interop_layer.support import ADMIN, EDUCATION, REGISTRIES, client_headers
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(
+        not USE_POSTGRES,
+        reason="replicas share a PostgreSQL database (LISTEN/NOTIFY); runs with "
+        "DPI_TEST_DB=postgres",
+    ),
+]
+
+URL = f"/r1/{REGISTRIES}/raw/echo/x"
+
+
+async def test_a_right_changed_on_one_replica_holds_on_the_other(provider, make_settings, fakes):
+    exchanger, decider = fakes
+    settings = make_settings(provider[1])
+    first = create_app(settings, token_exchanger=exchanger, decision_client=decider)
+    second = create_app(settings, token_exchanger=exchanger, decision_client=decider)
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        for app in (first, second):
+            invalidation = kernel_state(app).invalidation
+            deadline = time.monotonic() + 5
+            while not invalidation.listening.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert (await two.get(URL, headers=client_headers(EDUCATION))).status_code == 500
+
+        granted = await one.post(
+            "/admin/rights",
+            headers=ADMIN,
+            json={
+                "client": EDUCATION,
+                "provider": REGISTRIES,
+                "serviceCode": "raw",
+                "endpoints": [{"method": "GET", "path": "/echo/*"}],
+            },
+        )
+        assert granted.status_code == 201, granted.text
+        began = time.monotonic()
+        while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 200:
+            assert time.monotonic() - began < 1.0, "the grant did not reach the other replica"
+
+        revoked = await one.delete(f"/admin/rights/{granted.json()['id']}", headers=ADMIN)
+        assert revoked.status_code == 204
+        began = time.monotonic()
+        while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 500:
+            assert time.monotonic() - began < 1.0, "the revocation did not reach the other replica"

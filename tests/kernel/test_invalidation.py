@@ -1,0 +1,122 @@
+"""Caches kept coherent across a service's replicas: PostgreSQL LISTEN/NOTIFY, in-process.
+
+Two `Invalidation`s on one database stand for two replicas of one service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from services.kernel.db import Database
+from services.kernel.invalidation import Invalidation, SharedCache
+from tests.conftest import USE_POSTGRES, scratch_database
+
+needs_postgres = pytest.mark.skipif(
+    not USE_POSTGRES,
+    reason="replicas share a PostgreSQL database (LISTEN/NOTIFY); runs with DPI_TEST_DB=postgres",
+)
+
+
+class Counted(SharedCache):
+    def __init__(self) -> None:
+        self.drops = 0
+
+    def drop(self) -> None:
+        self.drops += 1
+
+
+def eventually(condition: Callable[[], bool], *, within: float, what: str) -> float:
+    """Seconds it took `condition` to hold; fails past `within`."""
+    began = time.monotonic()
+    while time.monotonic() - began < within:
+        if condition():
+            return time.monotonic() - began
+        time.sleep(0.01)
+    raise AssertionError(f"not within {within} s: {what}")
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    with scratch_database("invalidation", tmp_path / "unused.db") as url:
+        db = Database(url)
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+@pytest.fixture
+def replicas(database: Database) -> Iterator[list[Invalidation]]:
+    started = [Invalidation("registries"), Invalidation("registries"), Invalidation("consent")]
+    for replica in started:
+        replica.start(database)
+    for replica in started:
+        eventually(replica.listening.is_set, within=5, what="the listener connects")
+    try:
+        yield started
+    finally:
+        for replica in started:
+            replica.stop()
+
+
+@needs_postgres
+def test_a_change_on_one_replica_drops_the_cache_on_the_other_within_a_second(
+    replicas: list[Invalidation],
+) -> None:
+    first, second, other_service = replicas
+    mine, theirs, unrelated = Counted(), Counted(), Counted()
+    first.share("partners", mine)
+    second.share("partners", theirs)
+    other_service.share("partners", unrelated)
+
+    mine.invalidate()
+
+    assert mine.drops == 1
+    took = eventually(lambda: theirs.drops == 1, within=1.0, what="the other replica drops")
+    assert took < 1.0
+    time.sleep(0.3)  # our own notification comes back too: it must not drop us again
+    assert (mine.drops, theirs.drops, unrelated.drops) == (1, 1, 0)
+
+
+@needs_postgres
+def test_topics_are_separate_and_plain_callbacks_work(replicas: list[Invalidation]) -> None:
+    first, second, _ = replicas
+    partners, resets = Counted(), []
+    second.share("partners", partners)
+    second.on("reset", lambda: resets.append(1))
+    first.announce("reset")
+    eventually(lambda: resets == [1], within=1.0, what="the reset callback")
+    assert partners.drops == 0
+
+
+@needs_postgres
+def test_a_listener_that_lost_its_connection_drops_everything_when_back(
+    replicas: list[Invalidation], database: Database
+) -> None:
+    _, second, _ = replicas
+    cache = Counted()
+    second.share("people", cache)
+    with database.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN %%' AND pid <> pg_backend_pid()"
+        )
+    # a change made while it was away is unknown to it: it drops every cache on reconnecting
+    eventually(lambda: cache.drops >= 1, within=5.0, what="a drop after reconnecting")
+    eventually(second.listening.is_set, within=5.0, what="listening again")
+
+
+def test_on_sqlite_nothing_is_sent(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'one.db'}")
+    replica = Invalidation("registries")
+    replica.start(db)
+    cache = Counted()
+    replica.share("partners", cache)
+    cache.invalidate()  # no listener thread, no notification: only the local drop
+    assert cache.drops == 1
+    assert not replica.listening.is_set()
+    replica.stop()
+    db.dispose()
