@@ -4,7 +4,9 @@
   issue's first measurements);
 - `raw_proxy_app`: a bare ASGI callable forwarding with the mediator's own client
   (`services.interop_layer.routing.pool`): the floor of one Python hop with that client, so the
-  mediator's distance to it is the cost of its own work (authentication, rights, tracing, log).
+  mediator's distance to it is the cost of its own work (authentication, rights, tracing, log);
+- `start_nginx`: Debian's nginx as a plain reverse proxy, when installed (what a hop costs
+  outside Python).
 
 The upstream is `BENCH_PROXY_UPSTREAM`; `/proxy/<path>?<query>` is forwarded as `/<path>?<query>`.
 """
@@ -12,8 +14,13 @@ The upstream is `BENCH_PROXY_UPSTREAM`; `/proxy/<path>?<query>` is forwarded as 
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import aiohttp
 from fastapi import FastAPI, Request
@@ -77,3 +84,52 @@ def raw_proxy_app() -> ASGIApp:
         await send({"type": "http.response.body", "body": body})
 
     return app
+
+
+NGINX = "nginx (reference proxy)"
+_NGINX_CONF = """
+daemon off;
+master_process off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp};
+    proxy_temp_path {tmp};
+    upstream provider {{ server {upstream}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location /proxy/ {{
+            proxy_pass http://provider/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes] | None:
+    """Debian's nginx as a plain reverse proxy in one process (so its CPU is that process's),
+    or None where nginx is not installed."""
+    binary = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
+    )
+    if binary is None:
+        return None
+    conf = tmp / "nginx.conf"
+    host = upstream.removeprefix("http://")
+    conf.write_text(_NGINX_CONF.format(tmp=tmp, upstream=host, port=port))
+    process = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                return None
+            time.sleep(0.05)
+    process.kill()
+    return None
