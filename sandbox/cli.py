@@ -15,13 +15,21 @@ import httpx
 from sandbox.display import console, err_console, format_log_line, services_table
 from sandbox.env import register as register_env
 from sandbox.faults import register as register_faults
-from sandbox.launcher import Launcher, LaunchError, print_ready, stop_on_signals, stop_sandbox, tail
+from sandbox.launcher import (
+    Launcher,
+    LaunchError,
+    console_spec,
+    print_ready,
+    stop_on_signals,
+    stop_sandbox,
+    tail,
+)
 from sandbox.logverify import register as register_log
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, in_use, live_services, load_state
 from sandbox.where import did_you_mean, find_data_dir
-from services.kernel.topology import load_topology, port_offset
+from services.kernel.topology import Topology, load_topology, port_offset
 
 
 def _offset(args: argparse.Namespace) -> int:
@@ -58,7 +66,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         from sandbox.docker_mode import up_with_docker
 
         return up_with_docker(topology, _offset(args), args.timeout)
-    launcher = Launcher(topology, _data_dir(args), _offset(args))
+    launcher = Launcher(topology, _data_dir(args), _offset(args), console=True)
     stop_on_signals()
     try:
         console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
@@ -66,6 +74,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=print_ready)
         console.print(services_table(topology, launcher.port_offset))
         console.print(f"All {len(launcher.children)} services ready in {elapsed:.1f}s.")
+        console.print(f"[bold]Console: {console_url(topology, launcher.port_offset)}[/bold]")
         if args.detach:
             launcher.save(launcher_pid=None)
             console.print(
@@ -77,6 +86,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             if run_all_scenarios(data_dir=launcher.data_dir, port_offset=launcher.port_offset):
                 err_console.print("[yellow]Some scenarios failed (above); still serving.[/yellow]")
             console.print(services_table(topology, launcher.port_offset))
+            console.print(f"[bold]Console: {console_url(topology, launcher.port_offset)}[/bold]")
         console.print("Press Ctrl-C to stop.")
         launcher.watch()
     except LaunchError as exc:
@@ -88,6 +98,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         launcher.stop()
         console.print("Stopped.")
     return 0
+
+
+def console_url(topology: Topology, offset: int) -> str:
+    return f"http://127.0.0.1:{topology.control_port + offset}"
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -105,7 +119,7 @@ def readiness(data_dir: Path, offset: int) -> dict[str, str]:
     running = {s.name: s for s in live_services(state)} if state else {}
     found: dict[str, str] = {}
     with httpx.Client(timeout=2.0) as client:
-        for spec in load_topology().services:
+        for spec in [*load_topology().services, console_spec(load_topology())]:
             if spec.name not in running:
                 continue
             try:

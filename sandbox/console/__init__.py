@@ -1,1 +1,1 @@
-"""The workshop console: a web view of the running sandbox (map, exchange log, scenarios, people)."""
+"""The workshop console: the running sandbox as web pages (map, log, scenarios, people)."""
