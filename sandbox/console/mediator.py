@@ -59,7 +59,7 @@ class SandboxClient:
 
     async def ready(self, name: str) -> bool:
         try:
-            response = await self.http.get(f"{self.config.url(name)}/readyz", timeout=1.0)
+            response = await self.http.get(f"{self.config.url(name)}/readyz", timeout=2.0)
         except httpx.HTTPError:
             return False
         return response.status_code == 200
