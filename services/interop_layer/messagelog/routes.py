@@ -29,7 +29,10 @@ router = APIRouter(prefix="/admin/messagelog", tags=["message log (admin)"])
 public = APIRouter(prefix="/messagelog", tags=["message log"])
 
 
-@router.get("/records", summary="Query exchanges by X-Road-Id, trace, client, provider, service, status, consent")
+@router.get(
+    "/records",
+    summary="Query exchanges by X-Road-Id, trace, client, provider, service, status, consent",
+)
 async def records(
     runtime: RuntimeDep,
     _: AdminDep,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import DateTime, func, literal_column, or_
 from sqlmodel import Session, col, select
 
 from services.interop_layer.messagelog.models import LogMark, LogRecord
@@ -65,19 +65,29 @@ def query_records(
     elif consent == "permit":
         query = query.where(col(LogRecord.decision_id).is_not(None))
         query = query.where(
-            or_(col(LogRecord.error_type).is_(None), LogRecord.error_type != ACCESS_DENIED)
+            or_(col(LogRecord.error_type).is_(None), col(LogRecord.error_type) != ACCESS_DENIED)
         )
     if after_seq is not None:
         query = query.where(col(LogRecord.seq) > after_seq)
     if before_seq is not None:
         query = query.where(col(LogRecord.seq) < before_seq)
+    started = _started_at(session)
     if since:
-        query = query.where(col(LogRecord.started_at) >= as_utc(since))
+        query = query.where(started >= as_utc(since))
     if until:
-        query = query.where(col(LogRecord.started_at) < as_utc(until))
+        query = query.where(started < as_utc(until))
     order = col(LogRecord.seq).desc() if newest_first else col(LogRecord.seq)
     query = query.order_by(order).offset(offset).limit(limit)
     return list(session.exec(query))
+
+
+def _started_at(session: Session) -> Any:
+    """`started_at` for a time filter. SQLite would walk its index on it and sort every match by
+    `seq` (a second for a wide range of 10^5 records); `+started_at` keeps it on the key order,
+    which paging wants, and the filter stays exact. PostgreSQL's planner weighs both itself."""
+    if session.get_bind().dialect.name == "sqlite":
+        return literal_column(f"+{LogRecord.__tablename__}.started_at", DateTime())
+    return col(LogRecord.started_at)
 
 
 def status_counts(*, session: Session) -> dict[str, Any]:
