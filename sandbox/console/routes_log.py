@@ -56,6 +56,13 @@ def _form(chosen: dict[str, str], subsystems: list[str]) -> str:
     )
 
 
+def _after_service(record: dict[str, Any]) -> str:
+    """The path after `/r1/<service>` (the service has its own column)."""
+    path = str(record.get("path") or "")
+    prefix = f"/r1/{record.get('service')}"
+    return path[len(prefix) :] or "/" if path.startswith(prefix) else path
+
+
 def _row(record: dict[str, Any]) -> list[str]:
     consent = consent_of(record)
     refused = record.get("errorType")
@@ -65,7 +72,7 @@ def _row(record: dict[str, Any]) -> list[str]:
         e(str(record.get("startedAt", ""))[:23].replace("T", " ")),
         e(record.get("client")),
         e(record.get("service")),
-        f"<code>{e(record.get('method'))} {e(record.get('path'))}</code>",
+        f"<code>{e(record.get('method'))} {e(_after_service(record))}</code>",
         f'<span class="{css}">{e(record.get("statusCode"))} {e(refused or "")}</span>',
         f'<span class="consent-{e(consent.split()[0])}">{e(consent)}</span>',
         e(record.get("purpose") or ""),
