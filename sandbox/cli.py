@@ -73,7 +73,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         launcher.start()
         elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=print_ready)
         console.print(services_table(topology, launcher.port_offset))
-        console.print(f"All {len(launcher.children)} services ready in {elapsed:.1f}s.")
+        console.print(f"All {len(topology.services)} services ready in {elapsed:.1f}s.")
         console.print(f"[bold]Console: {console_url(topology, launcher.port_offset)}[/bold]")
         if args.detach:
             launcher.save(launcher_pid=None)
@@ -137,7 +137,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     found = readiness(data_dir, offset)
     console.print(services_table(load_topology(), offset, found))
     total = len(load_topology().services)
-    ready = sum(1 for v in found.values() if v == "ready")
+    ready = sum(1 for name, v in found.items() if v == "ready" and name != "console")
     console.print(f"{ready}/{total} services ready.")
     if not found:
         console.print(f"No sandbox is running from {data_dir}; start one with `dpi up -d`.")

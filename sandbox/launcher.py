@@ -87,7 +87,7 @@ def check_ports(specs: Iterable[ServiceSpec], offset: int) -> None:
 
 def free_offset(topology: Topology, attempts: int = 200) -> int:
     """A port offset at which every service port is free on loopback (for tests and benches)."""
-    ports = [s.port for s in topology.services]
+    ports = [s.port for s in topology.services] + [topology.control_port]
     for _ in range(attempts):
         # below Linux's ephemeral range (32768+), where outgoing connections take ports
         offset = random.randrange(10_000, 24_000, 10)

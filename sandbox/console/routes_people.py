@@ -10,57 +10,72 @@ from fastapi.responses import HTMLResponse
 
 from sandbox.console.html import e, page, table
 from sandbox.console.state import ConsoleState, StateDep
+from sandbox.env import sandbox_env
 from services.kernel.credentials import client_key
 
 router = APIRouter()
 PEOPLE = 5
 
-# Per service: the credential a direct call needs, and a call that answers 200 (path, headers).
+# Per service: the credential a direct call needs, and a call that answers 200 (path, curl
+# arguments); `{...}` are filled from `credentials()`, so overridden settings show as they are.
 CALLS: dict[str, tuple[str, str, list[str]]] = {
     "id_registry": (
-        "admin API: header X-DPI-Admin-Key (dpi-admin); IDA: partner id + API key in the path",
+        "admin API: X-DPI-Admin-Key: {admin}; IDA: MISP licence key {misp}, partner API keys "
+        "<partner id>-sandbox-key in the path (docs/id_registry.md)",
         "/v1/identities?limit=1",
         ["-H", "X-DPI-Admin-Key: {admin}"],
     ),
     "interop_layer": (
-        "X-Road-Client + X-DPI-Client-Key (keys below); admin API: X-DPI-Admin-Key",
+        "X-Road-Client + X-DPI-Client-Key (keys below); admin API: X-DPI-Admin-Key: {admin}",
         "/r1/DPI/GOV/CRVS/registries/fhir/Location?_count=2",
         ["-H", "X-Road-Client: DPI/GOV/MOH/hmis", "-H", "X-DPI-Client-Key: {hmis_key}"],
     ),
     "consent": (
-        "organisation: Authorization: ApiKey dpi-consent-org-key",
+        "organisation: Authorization: ApiKey {consent_key}",
         "/config/policies/",
-        ["-H", "Authorization: ApiKey dpi-consent-org-key"],
+        ["-H", "Authorization: ApiKey {consent_key}"],
     ),
     "registries": (
-        "FHIR reads: none; Data API: Authorization: dpi-registries-sandbox-key",
+        "FHIR reads: none; Data API: Authorization: {registries_key}",
         "/fhir/Location?_count=2",
         [],
     ),
     "sectoral_platform": (
-        "DHIS2 basic auth: admin / district",
+        "DHIS2 basic auth: {dhis2_user} / {dhis2_password}",
         "/api/me",
-        ["-u", "admin:district"],
+        ["-u", "{dhis2_user}:{dhis2_password}"],
     ),
 }
+
+
+def credentials(state: ConsoleState) -> dict[str, str]:
+    """The sandbox's credentials as `dpi env` shows them (settings override the defaults)."""
+    found = sandbox_env(state.config.topology, None, state.config.port_offset).credentials
+    return {
+        "admin": state.config.admin_key,
+        "hmis_key": client_key("DPI/GOV/MOH/hmis"),
+        "misp": found["id_registry"]["misp_license_key"],
+        "consent_key": found["consent"]["org_api_key"],
+        "registries_key": found["registries"]["api_key"],
+        "dhis2_user": found["sectoral_platform"]["admin_username"],
+        "dhis2_password": found["sectoral_platform"]["admin_password"],
+    }
 
 
 def curl_of(state: ConsoleState, name: str) -> str:
     """A copy-paste curl that answers 200 against the running sandbox."""
     _, path, args = CALLS[name]
-    values = {
-        "admin": state.config.admin_key,
-        "hmis_key": client_key("DPI/GOV/MOH/hmis"),
-    }
+    values = credentials(state)
     filled = [a.format(**values) for a in args]
     return shlex.join(["curl", "-s", *filled, f"{state.config.url(name)}{path}"])
 
 
 def _services(state: ConsoleState) -> str:
+    values = credentials(state)
     rows = []
     for spec in state.config.topology.services:
         url = state.config.url(spec.name)
-        credential = CALLS[spec.name][0] if spec.name in CALLS else "—"
+        credential = CALLS[spec.name][0].format(**values) if spec.name in CALLS else "—"
         rows.append(
             [
                 f"<b>{e(spec.title)}</b><br><code>{e(spec.name)}</code>",
