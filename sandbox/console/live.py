@@ -19,6 +19,18 @@ HEARTBEAT = 15.0
 READINESS_EVERY = 2.0
 
 
+def reason_of(record: dict[str, Any]) -> str | None:
+    """A refusal's message (`Consent denied: ...`) from the mediator's error body, if logged."""
+    if not record.get("errorType") or not record.get("responseBody"):
+        return None
+    try:
+        body = json.loads(record["responseBody"])
+    except ValueError:
+        return None
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message)[:160] if message else None
+
+
 def summary(record: dict[str, Any]) -> dict[str, Any]:
     """What the map and the log's live rows need of one record."""
     return {
@@ -32,6 +44,7 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
         "status": record.get("statusCode"),
         "outcome": record.get("outcome"),
         "error": record.get("errorType"),
+        "reason": reason_of(record),
         "consent": consent_of(record),
         "subject": bool(record.get("subjectHash")),
         "purpose": record.get("purpose"),
@@ -86,7 +99,7 @@ async def follow(config: ConsoleConfig, client: SandboxClient, hub: Hub) -> None
                 newest = await client.records(order="desc", limit=1)
                 hub.last_seq = newest[0]["seq"] if newest else 0
                 started = True
-            found = await client.records(afterSeq=hub.last_seq, limit=200)
+            found = await client.records(afterSeq=hub.last_seq, limit=200, includeBodies="true")
             for record in found:
                 hub.last_seq = max(hub.last_seq, int(record["seq"]))
                 hub.publish("exchange", summary(record))

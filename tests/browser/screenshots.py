@@ -21,7 +21,7 @@ def main(url: str) -> None:
         browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
         page = browser.new_page(viewport=SIZE)
         page.goto(f"{url}/runs")
-        run = page.locator("table a").first.get_attribute("href")
+        run = page.locator("tr", has_text="Consent-gated").locator("a").first.get_attribute("href")
         shots = {
             "console-log.png": "/log",
             "console-scenario.png": run,

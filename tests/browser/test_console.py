@@ -94,7 +94,8 @@ def test_running_a_scenario_animates_an_edge_and_lists_steps_live(
         "[...document.querySelectorAll('#map .edge')].some(e => Number(e.dataset.flows) > 0)",
         timeout=30_000,
     )
-    assert watching.locator("#feed li").count() > 0
+    # a refusal in red with its reason: the school asks before the guardian consented
+    watching.wait_for_selector("#feed li.bad:has-text('Consent denied')", timeout=30_000)
     runner.wait_for_selector("#done", timeout=120_000)  # reloaded once finished
     assert runner.get_attribute("#done", "data-ok") == "1"
     assert "No direct identifier crossed" in (runner.text_content("#leaks") or "")

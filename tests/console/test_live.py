@@ -27,10 +27,13 @@ async def test_the_hub_streams_readiness_then_published_exchanges():
         "errorType": "Server.ServerProxy.AccessDenied",
         "decisionId": "dec-1",
         "subjectHash": "ab",
+        "responseBody": '{"type": "Server.ServerProxy.AccessDenied", "message": "Consent denied: '
+        'no consent record for this subject", "detail": "x"}',
     }
     hub.publish("exchange", summary(record))
     message = await asyncio.wait_for(pending, timeout=5)
     assert message.startswith("event: exchange\ndata: ")
     assert '"provider": "DPI/GOV/MOH/hmis"' in message and '"consent": "deny"' in message
+    assert '"reason": "Consent denied: no consent record for this subject"' in message
     await stream.aclose()
     assert hub.queues == set()

@@ -47,6 +47,8 @@
   }
 
   function reasonLabel(text) {
+    document.querySelectorAll("#flows text.reason").forEach((old) => old.remove());
+    if (text.length > 90) text = text.slice(0, 89) + "…";
     const label = document.createElementNS(svgNS, "text");
     label.setAttribute("x", 500);
     label.setAttribute("y", 345);
@@ -68,7 +70,7 @@
     if (x.consent === "permit") badge("consent", "✓", false);
     if (x.consent === "deny") badge("consent", "✗", true);
     if (from) { flash(from, refused); await along(document.getElementById("path-" + from), false, dot, 350); }
-    if (refused) { reasonLabel(x.error + (x.consent === "deny" ? " (consent denied)" : "")); }
+    if (refused) { reasonLabel(x.reason || x.error); }
     else if (to) { flash(to, false); await along(document.getElementById("path-" + to), true, dot, 350); }
     dot.remove();
   }
@@ -84,7 +86,7 @@
     a.textContent = "#" + x.seq;
     li.appendChild(a);
     li.appendChild(document.createTextNode(" " + (x.client || "—") + " → " + (x.service || "—") +
-      " " + x.status + (x.error ? " " + x.error : "") + consent));
+      " " + x.status + (x.error ? " " + (x.reason || x.error) : "") + consent));
     list.prepend(li);
     while (list.children.length > 30) list.lastChild.remove();
   }
