@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from sandbox.console.config import ConsoleConfig
@@ -73,7 +73,7 @@ class Hub:
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.publish, event, data)
 
-    async def stream(self, disconnected: Callable[[], Any]) -> AsyncIterator[str]:
+    async def stream(self, disconnected: Callable[[], Any]) -> AsyncGenerator[str]:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
         self.queues.add(queue)
         try:

@@ -1,6 +1,6 @@
 """Screenshots of the console's four pages for docs/ (run against a sandbox with some runs):
 
-    .venv/bin/python -m tests.browser.screenshots http://127.0.0.1:8000
+.venv/bin/python -m tests.browser.screenshots http://127.0.0.1:8000
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import ViewportSize, sync_playwright
 
 from tests.browser.conftest import chromium_path
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-SIZE = {"width": 1400, "height": 860}
+SIZE: ViewportSize = {"width": 1400, "height": 860}
 
 
 def main(url: str) -> None:
