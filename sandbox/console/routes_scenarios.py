@@ -209,7 +209,9 @@ def _finished(run_id: str, trace: dict[str, Any]) -> str:
         )
         + "</ul>"
     )
-    svg = to_svg(diagram_of(trace))
+    diagram = diagram_of(trace)
+    # a run whose steps made no call has no participant to draw (to_svg needs one)
+    svg = to_svg(diagram) if diagram.participants else "<p>No call was made in this run.</p>"
     return (
         f"<h1>{e(run['title'])}</h1><p><b>Pattern:</b> {e(run['pattern'])}<br>Run "
         f"<code>{e(run_id)}</code>: {outcome}, {e(run['started_at'])} → {e(run['finished_at'])}"

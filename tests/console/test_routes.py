@@ -8,6 +8,9 @@ import pytest
 
 from sandbox.console.graph import key_of
 from sandbox.console.runs import Batch, scenarios
+from sandbox.scenarios.results import Call, RunResult, StepResult
+from sandbox.trace.build import build_trace
+from sandbox.trace.report import write_trace
 from services.kernel.credentials import client_key
 from services.kernel.topology import load_topology
 from tests.interop_layer.support import EDUCATION, HEALTH
@@ -101,3 +104,40 @@ async def test_edges_show_the_access_rights_on_them(console):
     html = (await client.get(f"/map/edge/{key_of(EDUCATION)}")).text
     assert "What <code>DPI/GOV/MOE/emis</code> may call" in html
     assert "DPI/GOV/MOH/hmis/immunisation-status" in html
+
+
+async def test_a_finished_run_shows_its_report_and_is_indexed(console):
+    app, client = console
+    data_dir = app.state.console.config.data_dir
+    run = RunResult(
+        run_id="20260102030405ab",
+        scenario="consent-gated-sharing",
+        title="Consent-gated cross-sector sharing",
+        pattern="consent",
+        started_at="2026-01-02T03:04:05Z",
+        finished_at="2026-01-02T03:04:06Z",
+        steps=[
+            StepResult(1, "The school asks", "school", "MOE/emis → mediator", "http", "ab" * 16)
+        ],
+    )
+    run.steps[0].status = "passed"
+    run.steps[0].call = Call(
+        "GET",
+        "http://127.0.0.1:8004/fhir/Location",
+        "registries",
+        None,
+        None,
+        "ab" * 16,
+        None,
+        {},
+        None,
+        status=200,
+    )
+    write_trace(build_trace(run, []).to_dict(), data_dir)
+    index = (await client.get("/runs")).text
+    assert 'href="/runs/20260102030405ab"' in index and "Consent-gated" in index
+    page = (await client.get("/runs/20260102030405ab")).text
+    assert 'id="done" data-ok="1"' in page and '<div class="diagram fit" id="diagram"><svg' in page
+    assert "No direct identifier crossed into a sector" in page
+    report = await client.get("/runs/20260102030405ab/report.html")
+    assert report.status_code == 200 and "The school asks" in report.text
