@@ -23,7 +23,7 @@ class ConsoleConfig:
     port_offset: int = 0
     admin_key: str = "dpi-admin"
     urls: Mapping[str, str] = field(default_factory=dict)
-    poll_interval: float = 0.2
+    poll_interval: float = 0.4
 
     def url(self, name: str) -> str:
         if name in self.urls:

@@ -16,7 +16,7 @@ from sandbox.trace.build import consent_of, subsystem_of
 
 log = logging.getLogger("dpi.console")
 HEARTBEAT = 15.0
-READINESS_EVERY = 2.0
+READINESS_EVERY = 3.0
 
 
 def reason_of(record: dict[str, Any]) -> str | None:
@@ -89,11 +89,16 @@ class Hub:
 
 
 async def follow(config: ConsoleConfig, client: SandboxClient, hub: Hub) -> None:
-    """Poll the mediator's log for records after the last one seen (server-side, every
-    `poll_interval`), and every service's readiness; publish what is new."""
+    """While a browser is connected, poll the mediator's log for records after the last one seen
+    (server-side, every `poll_interval`) and every service's readiness; publish what is new.
+    With nobody watching it asks nothing (each poll is a line in the services' access logs)."""
     started = False
     checked = 0.0
     while True:
+        if not hub.queues:
+            started, checked = False, 0.0  # a new viewer starts from the head, readiness at once
+            await asyncio.sleep(config.poll_interval)
+            continue
         try:
             if not started:
                 newest = await client.records(order="desc", limit=1)
