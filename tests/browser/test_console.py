@@ -76,6 +76,12 @@ def test_the_map_renders_every_topology_node(
         f"document.querySelectorAll('#map .node.service.ready').length == {len(topology.services)}",
         timeout=15_000,
     )
+    page.click("#node-DPI-GOV-MOH-hmis")
+    page.wait_for_selector("#panel:has-text('DHIS2 Web API (2.42)')")
+    assert page.locator("#panel a", has_text="API docs").get_attribute("href", timeout=5_000)
+    page.locator("#edge-DPI-GOV-MOE-emis path.hit").click()
+    page.wait_for_selector("#panel:has-text('What DPI/GOV/MOE/emis may call')")
+    assert "DPI/GOV/MOH/hmis/immunisation-status" in (page.text_content("#panel") or "")
     assert refused == []
 
 
