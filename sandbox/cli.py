@@ -15,14 +15,22 @@ import httpx
 from sandbox.display import console, err_console, format_log_line, services_table
 from sandbox.env import register as register_env
 from sandbox.faults import register as register_faults
-from sandbox.launcher import Launcher, LaunchError, print_ready, stop_on_signals, stop_sandbox, tail
+from sandbox.launcher import (
+    Launcher,
+    LaunchError,
+    console_spec,
+    print_ready,
+    stop_on_signals,
+    stop_sandbox,
+    tail,
+)
 from sandbox.logverify import register as register_log
 from sandbox.replicas import check_replicas
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, in_use, live_services, load_state
 from sandbox.where import did_you_mean, find_data_dir
-from services.kernel.topology import load_topology, port_offset
+from services.kernel.topology import Topology, load_topology, port_offset
 
 
 def _offset(args: argparse.Namespace) -> int:
@@ -64,14 +72,15 @@ def cmd_up(args: argparse.Namespace) -> int:
         from sandbox.docker_mode import up_with_docker
 
         return up_with_docker(topology, _offset(args), args.timeout)
-    launcher = Launcher(topology, _data_dir(args), _offset(args))
+    launcher = Launcher(topology, _data_dir(args), _offset(args), console=True)
     stop_on_signals()
     try:
         console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
         launcher.start()
         elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=print_ready)
         console.print(services_table(topology, launcher.port_offset))
-        console.print(f"All {len(launcher.children)} services ready in {elapsed:.1f}s.")
+        console.print(f"All {len(topology.services)} services ready in {elapsed:.1f}s.")
+        console.print(f"[bold]Console: {console_url(topology, launcher.port_offset)}[/bold]")
         if args.detach:
             launcher.save(launcher_pid=None)
             console.print(
@@ -83,6 +92,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             if run_all_scenarios(data_dir=launcher.data_dir, port_offset=launcher.port_offset):
                 err_console.print("[yellow]Some scenarios failed (above); still serving.[/yellow]")
             console.print(services_table(topology, launcher.port_offset))
+            console.print(f"[bold]Console: {console_url(topology, launcher.port_offset)}[/bold]")
         console.print("Press Ctrl-C to stop.")
         launcher.watch()
     except LaunchError as exc:
@@ -94,6 +104,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         launcher.stop()
         console.print("Stopped.")
     return 0
+
+
+def console_url(topology: Topology, offset: int) -> str:
+    return f"http://127.0.0.1:{topology.control_port + offset}"
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -111,7 +125,7 @@ def readiness(data_dir: Path, offset: int) -> dict[str, str]:
     running = {s.name: s for s in live_services(state)} if state else {}
     found: dict[str, str] = {}
     with httpx.Client(timeout=2.0) as client:
-        for spec in load_topology().services:
+        for spec in [*load_topology().services, console_spec(load_topology())]:
             if spec.name not in running:
                 continue
             try:
@@ -129,7 +143,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     found = readiness(data_dir, offset)
     console.print(services_table(load_topology(), offset, found))
     total = len(load_topology().services)
-    ready = sum(1 for v in found.values() if v == "ready")
+    ready = sum(1 for name, v in found.items() if v == "ready" and name != "console")
     console.print(f"{ready}/{total} services ready.")
     if not found:
         console.print(f"No sandbox is running from {data_dir}; start one with `dpi up -d`.")

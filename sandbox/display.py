@@ -30,6 +30,13 @@ def services_table(
             colour = "green" if state == "ready" else "red"
             row.append(f"[{colour}]{state}[/{colour}]")
         table.add_row(*row)
+    console_url = f"http://127.0.0.1:{topology.control_port + offset}"
+    row = ["console", console_url, "(start here: map, log, scenarios)"]
+    if readiness is not None:
+        state = readiness.get("console", "stopped")
+        colour = "green" if state == "ready" else "red"
+        row.append(f"[{colour}]{state}[/{colour}]")
+    table.add_row(*row)
     return table
 
 

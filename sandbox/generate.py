@@ -144,6 +144,10 @@ def services_table_markdown(topology: Topology) -> str:
         member_id = topology.member_id(spec.name)
         member = f"`{member_id}`" if member_id else "— (the mediator)"
         rows.append(f"| `{spec.name}` | {spec.role} | {spec.port} | {member} | {spec.models} |")
+    rows.append(
+        f"| console | Workshop console — architecture map, exchange log, scenarios, "
+        f"credentials ([docs/console.md](docs/console.md)) | {topology.control_port} | — | — |"
+    )
     return "\n".join(rows)
 
 

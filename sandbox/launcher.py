@@ -87,7 +87,7 @@ def check_ports(specs: Iterable[ServiceSpec], offset: int) -> None:
 
 def free_offset(topology: Topology, attempts: int = 200) -> int:
     """A port offset at which every service port is free on loopback (for tests and benches)."""
-    ports = [s.port for s in topology.services]
+    ports = [s.port for s in topology.services] + [topology.control_port]
     for _ in range(attempts):
         # below Linux's ephemeral range (32768+), where outgoing connections take ports
         offset = random.randrange(10_000, 24_000, 10)
@@ -116,10 +116,13 @@ def last_lines(path: Path, lines: int = 15) -> str:
 class Launcher:
     """The embedded sandbox: one process per service, all on loopback."""
 
-    def __init__(self, topology: Topology, data_dir: Path, port_offset: int = 0) -> None:
+    def __init__(
+        self, topology: Topology, data_dir: Path, port_offset: int = 0, *, console: bool = False
+    ) -> None:
         self.topology = topology
         self.data_dir = data_dir.resolve()
         self.port_offset = port_offset
+        self.console = console  # also serve the workshop console on the control port
         self.children: list[Child] = []
 
     def child_env(self) -> dict[str, str]:
@@ -144,7 +147,9 @@ class Launcher:
         """Spawn every service; raises LaunchError before spawning anything on a port conflict."""
         self.refuse_if_running()
         specs = self.topology.start_order()
-        check_ports(specs, self.port_offset)
+        check_ports(
+            [*specs, console_spec(self.topology)] if self.console else specs, self.port_offset
+        )
         prepare_data_dir(self.data_dir)
         env = self.child_env()
         for spec in specs:
@@ -173,7 +178,25 @@ class Launcher:
                     start_new_session=True,
                 )
             self.children.append(Child(spec, port, process, log))
+        if self.console:
+            self.children.append(self.start_console(env))
         self.save(launcher_pid=os.getpid())
+
+    def start_console(self, env: dict[str, str]) -> Child:
+        """The workshop console (sandbox/console), after the services it reads."""
+        spec = console_spec(self.topology)
+        port = spec.port + self.port_offset
+        log = self.data_dir / "logs" / "console.log"
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sandbox.console", "--port", str(port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        return Child(spec, port, process, log)
 
     def save(self, launcher_pid: int | None) -> None:
         save_state(
@@ -244,6 +267,21 @@ class Launcher:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(timeout=0.1)
         clear_state(self.data_dir)
+
+
+def console_spec(topology: Topology) -> ServiceSpec:
+    """The console as the launcher runs it: a process on the topology's control port."""
+    return ServiceSpec(
+        name="console",
+        title="Workshop console",
+        app="sandbox.console.main:app",
+        port=topology.control_port,
+        member=None,
+        subsystem=None,
+        role="Web view of the sandbox: map, exchange log, scenarios, credentials",
+        models="OpenHIM console, Kiali, Jaeger",
+        depends_on=("interop_layer",),
+    )
 
 
 def print_ready(child: Child, elapsed: float) -> None:

@@ -67,6 +67,7 @@ class Topology(BaseModel):
 
     instance: str
     member_class: str
+    control_port: int = 8000  # the workshop console's
     services: tuple[ServiceSpec, ...]
     clients: tuple[ClientSpec, ...] = ()
     subscriptions: tuple[SubscriptionSpec, ...] = ()

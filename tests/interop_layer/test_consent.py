@@ -110,3 +110,28 @@ async def test_subject_is_translated_even_without_consent(shared_mediator, share
     assert exchanger.calls[-1]["to"] == ["crvs-registries"]
     unknown = await client.get(f"/r1/{REGISTRIES}/echo/x", headers=about("edu-nobody", None))
     assert unknown.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"
+
+
+async def test_log_filters_by_consent_decision_and_purpose(shared_mediator, shared_fakes):
+    _, client = shared_mediator
+    permitted = await client.get(STATUS, headers=about("edu-amina"))
+    denied = await client.get(STATUS, headers=about("edu-amina", "marketing"))
+    assert (permitted.status_code, denied.status_code) == (200, 500)
+    first = (await log_of(client, permitted.headers["x-road-id"]))["seq"]
+    plain = await client.get(f"/r1/{REGISTRIES}/echo/x", headers=client_headers(HEALTH))
+    assert plain.status_code == 200
+
+    async def ids(query: str) -> list[str]:
+        found = await client.get(
+            f"/admin/messagelog/records?afterSeq={first - 1}&{query}", headers=ADMIN
+        )
+        assert found.status_code == 200, found.text
+        return [r["xRoadId"] for r in found.json()["records"]]
+
+    assert await ids("consent=permit") == [permitted.headers["x-road-id"]]
+    assert await ids("consent=deny") == [denied.headers["x-road-id"]]
+    assert await ids("consent=none") == [plain.headers["x-road-id"]]
+    assert await ids("purpose=marketing") == [denied.headers["x-road-id"]]
+    assert await ids("purpose=marketing&consent=permit") == []
+    bad = await client.get("/admin/messagelog/records?consent=maybe", headers=ADMIN)
+    assert bad.status_code == 400 and "consent" in bad.text

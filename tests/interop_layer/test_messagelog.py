@@ -42,6 +42,27 @@ async def verify(client) -> dict[str, Any]:
     return dict(response.json())
 
 
+async def test_newest_first_keyset_paging_and_status_filters(mediator):
+    _, client = mediator
+    ids = await exchanges(client, 4)
+    denied = await client.get(f"{ECHO}/private", headers=client_headers(EDUCATION))
+    assert denied.status_code == 500
+    newest = await records(client, "order=desc&limit=2")
+    assert [r["seq"] for r in newest] == [5, 4]
+    assert [r["xRoadId"] for r in await records(client, "order=desc&beforeSeq=4&limit=2")] == [
+        ids[2],
+        ids[1],
+    ]
+    assert [r["seq"] for r in await records(client, "afterSeq=3")] == [4, 5]
+    assert [r["seq"] for r in await records(client, "outcome=Failed")] == [5]
+    assert [r["seq"] for r in await records(client, "statusCode=200&order=desc&limit=1")] == [4]
+    assert len(await records(client, f"provider={REGISTRIES}")) == 5
+    assert await records(client, "provider=DPI/GOV/CRVS/regis") == []  # whole identifiers only
+    for bad in ("order=sideways", "outcome=Fine", "statusCode=42", "afterSeq=-1"):
+        response = await client.get(f"/admin/messagelog/records?{bad}", headers=ADMIN)
+        assert response.status_code == 400, bad
+
+
 async def test_one_record_per_exchange_and_queries(mediator):
     _, client = mediator
     ids = await exchanges(client, 3)

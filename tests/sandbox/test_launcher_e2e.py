@@ -22,11 +22,18 @@ def test_up_status_down_over_real_http(tmp_path):
     data_dir = tmp_path / "data"
     up = dpi("up", "--detach", "--replicas", "1", "--port-offset", str(offset), data_dir=data_dir)
     state = load_state(data_dir)
-    pids = [s.pid for s in state.services] if state else []
+    pids = [s.pid for s in state.services] if state else []  # the services and the console
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         assert "ready" in up.stdout
-        assert state is not None and len(state.services) == len(load_topology().services)
+        topology = load_topology()
+        assert state is not None and [s.name for s in state.services] == [
+            *(spec.name for spec in topology.start_order()),
+            "console",
+        ]
+        console = httpx.get(f"http://127.0.0.1:{topology.control_port + offset}/readyz")
+        assert console.json() == {"status": "ready", "service": "console"}
+        assert f"Console: http://127.0.0.1:{topology.control_port + offset}" in up.stdout
         with httpx.Client(timeout=5) as client:
             for spec in load_topology().services:
                 base = f"http://127.0.0.1:{spec.port + offset}"
@@ -37,7 +44,8 @@ def test_up_status_down_over_real_http(tmp_path):
                 assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
         status = dpi("status", data_dir=data_dir)
         assert status.returncode == 0, status.stdout
-        assert f"{len(pids)}/{len(pids)} services ready" in status.stdout
+        total = len(load_topology().services)
+        assert f"{total}/{total} services ready" in status.stdout
         logs = dpi("logs", "consent", "-n", "5", data_dir=data_dir)
         assert logs.returncode == 0 and "GET /readyz 200" in logs.stdout
         second = dpi("up", "--detach", "--port-offset", str(offset), data_dir=data_dir)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import USE_POSTGRES
@@ -84,11 +85,13 @@ def test_dpi_works_from_the_wheel_outside_the_checkout(installed):
     assert listing.returncode == 0 and "sandbox-tour" in listing.stdout, listing.stdout
     assert "extend-with-an-app" in listing.stdout and "invalid" not in listing.stdout
     data = installed.home / "d"
-    up = installed.run(
-        "dpi", "up", "-d", "--data-dir", str(data), "--port-offset", str(free_offset())
-    )
+    offset = free_offset()
+    up = installed.run("dpi", "up", "-d", "--data-dir", str(data), "--port-offset", str(offset))
     assert up.returncode == 0, up.stdout + up.stderr
     assert "All 5 services ready" in up.stdout
+    console = f"http://127.0.0.1:{8000 + offset}"  # the console, its assets from the wheel
+    assert httpx.get(f"{console}/static/console.js").status_code == 200
+    assert 'id="node-mediator"' in httpx.get(console).text
     # the bundled app and the packaged seed file, named relative to the repository
     run = installed.run("dpi", "run", "--data-dir", str(data), "extend-with-an-app", "sandbox-tour")
     assert run.returncode == 0, run.stdout + run.stderr

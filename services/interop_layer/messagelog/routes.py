@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
@@ -21,11 +21,18 @@ from services.interop_layer.runtime import RuntimeDep
 from services.kernel.credentials import AdminDep
 from services.kernel.time import as_utc, utcnow
 
+Outcome = Literal["Successful", "Completed", "Completed with error(s)", "Failed"]
+ConsentFilter = Literal["permit", "deny", "none"]
+Order = Literal["asc", "desc"]
+
 router = APIRouter(prefix="/admin/messagelog", tags=["message log (admin)"])
 public = APIRouter(prefix="/messagelog", tags=["message log"])
 
 
-@router.get("/records", summary="Query exchanges by X-Road-Id, trace, client, service, time")
+@router.get(
+    "/records",
+    summary="Query exchanges by X-Road-Id, trace, client, provider, service, status, consent",
+)
 async def records(
     runtime: RuntimeDep,
     _: AdminDep,
@@ -34,6 +41,14 @@ async def records(
     client: str | None = None,
     service: str | None = None,
     kind: str | None = None,
+    provider: str | None = None,
+    outcome: Annotated[Outcome | None, Query()] = None,
+    status_code: Annotated[int | None, Query(alias="statusCode", ge=100, le=599)] = None,
+    purpose: str | None = None,
+    consent: Annotated[ConsentFilter | None, Query()] = None,
+    after_seq: Annotated[int | None, Query(alias="afterSeq", ge=0)] = None,
+    before_seq: Annotated[int | None, Query(alias="beforeSeq", ge=1)] = None,
+    order: Annotated[Order, Query()] = "asc",
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -50,6 +65,14 @@ async def records(
             client=client,
             service=service,
             kind=kind,
+            provider=provider,
+            outcome=outcome,
+            status_code=status_code,
+            purpose=purpose,
+            consent=consent,
+            after_seq=after_seq,
+            before_seq=before_seq,
+            newest_first=order == "desc",
             since=since,
             until=until,
             limit=limit,
