@@ -53,7 +53,8 @@ class Workload:
 
 def workloads(topology: Topology) -> list[Workload]:
     found = [Workload(s.name, s.app, s.port, "service", True) for s in topology.start_order()]
-    return [*found, Workload(CONSOLE.name, CONSOLE.app, CONSOLE.port, "console", False)]
+    console = Workload(CONSOLE.name, CONSOLE.app, topology.control_port, "console", False)
+    return [*found, console]
 
 
 def labels(work: Workload) -> dict[str, str]:

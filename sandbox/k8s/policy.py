@@ -75,11 +75,10 @@ POSTGRES_RESOURCES = Resources("250m", "256Mi", "2", "512Mi")
 
 @dataclass(frozen=True)
 class Console:
-    """The workshop console (issue 17): a control port, behind the Ingress."""
+    """The workshop console (issue 17), on the topology's control port, behind the Ingress."""
 
     name: str = "console"
-    app: str = "sandbox.console:app"
-    port: int = 8000
+    app: str = "sandbox.console.main:app"
 
 
 CONSOLE = Console()
