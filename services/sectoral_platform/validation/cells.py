@@ -57,11 +57,12 @@ def collect(
         where += [T.c.ou_path >= within, T.c.ou_path < _successor(within)]
     bounds = [(p.start.isoformat(), p.end.isoformat(), p.id) for p in periods]
     containing: dict[tuple[str, str], list[str]] = {}
+    above: dict[str, list[str]] = {}
     stmt = select(T.c.de, T.c.co, T.c.ao, T.c.pe_start, T.c.pe_end, T.c.ou_path, T.c.num).where(
         and_(*where)
     )
     with engine.connect() as conn:
-        for de, co, ao, s, e, path, num in conn.execute(stmt):
+        for de, co, ao, s, e, path, num in conn.execute(stmt).all():
             span = (s, e)
             pids = containing.get(span)
             if pids is None:
@@ -69,14 +70,12 @@ def collect(
                 containing[span] = pids
             if not pids:
                 continue
-            ancestors = (
-                [path[:n] for n in range(SEGMENT, len(path) + 1, SEGMENT)]
-                if descendants
-                else [path]
-            )
-            for unit in ancestors:
-                if unit not in targets:
-                    continue
+            units = above.get(path)
+            if units is None:
+                chain = range(SEGMENT, len(path) + 1, SEGMENT) if descendants else [len(path)]
+                units = [path[:n] for n in chain if path[:n] in targets]
+                above[path] = units
+            for unit in units:
                 for pid in pids:
                     bucket = cells[(unit, pid, ao)]
                     bucket[(de, co)] += num

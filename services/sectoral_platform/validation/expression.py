@@ -12,6 +12,8 @@ import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import cast
 
 _TOKEN = re.compile(
     r"\s*(#\{[^}]*\}|C\{[^}]*\}|[A-Za-z]+\{[^}]*\}|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -214,69 +216,80 @@ class Context:
 
 def evaluate(node: Node, ctx: Context) -> float | None:
     """The value (None: division by zero, or null); a missing item counts as 0 in arithmetic."""
-    try:
-        return _eval(node, ctx, ctx.current)
-    except ZeroDivisionError:
-        return None
+    return compiled(node)(ctx.current, ctx.constants, ctx.samples)
 
 
-def _num(value: float | None) -> float:
+Compiled = Callable[[Lookup, dict[str, float], list[Lookup]], float | None]
+
+
+@lru_cache(maxsize=4096)
+def compiled(node: Node) -> Compiled:
+    """The tree as one Python function (rules are evaluated per unit x period x combo). The
+    source is generated from the parsed tree only: uids, numbers and known function names."""
+    body = eval(f"lambda L, K, S: {_code(node)}", dict(_RUNTIME))
+
+    def run(current: Lookup, constants: dict[str, float], samples: list[Lookup]) -> float | None:
+        try:
+            result: float | None = body(current, constants, samples)
+        except (ZeroDivisionError, OverflowError, ValueError):
+            return None
+        return result
+
+    return run
+
+
+def _n(value: float | None) -> float:
     return 0.0 if value is None else value
 
 
-def _eval(node: Node, ctx: Context, lookup: Lookup) -> float | None:
-    kind = node[0]
-    if kind == "num":
-        return float(node[1])  # type: ignore[arg-type]
-    if kind == "item":
-        return lookup(str(node[1]), None if node[2] is None else str(node[2]))
-    if kind == "const":
-        return ctx.constants.get(str(node[1]))
-    if kind == "neg":
-        return -_num(_eval(node[1], ctx, lookup))  # type: ignore[arg-type]
-    if kind == "not":
-        return 0.0 if _num(_eval(node[1], ctx, lookup)) else 1.0  # type: ignore[arg-type]
-    if kind == "agg":
-        inner: Node = node[2]  # type: ignore[assignment]
-        values = [v for s in ctx.samples if (v := _eval(inner, ctx, s)) is not None]
-        return AGGREGATES[str(node[1])](values) if values else None
-    if kind == "call":
-        return _call(str(node[1]), node[2], ctx, lookup)  # type: ignore[arg-type]
-    op = str(node[1])
-    left = _num(_eval(node[2], ctx, lookup))  # type: ignore[arg-type]
-    right = _num(_eval(node[3], ctx, lookup))  # type: ignore[arg-type]
-    return _binary(op, left, right)
+def _agg(name: str, inner: Callable[[Lookup], float | None], samples: list[Lookup]) -> float | None:
+    values = [v for s in samples if (v := inner(s)) is not None]
+    return AGGREGATES[name](values) if values else None
 
 
-def _binary(op: str, left: float, right: float) -> float:
-    if op in ("+", "-", "*"):
-        return left + right if op == "+" else left - right if op == "-" else left * right
-    if op in ("/", "%"):
-        if right == 0:
-            raise ZeroDivisionError
-        return left / right if op == "/" else math.fmod(left, right)
-    if op == "^":
-        return float(left**right)
-    outcome = {
-        "==": left == right, "!=": left != right, "<": left < right, "<=": left <= right,
-        ">": left > right, ">=": left >= right, "&&": bool(left) and bool(right),
-        "||": bool(left) or bool(right),
-    }[op]  # fmt: skip
-    return 1.0 if outcome else 0.0
-
-
-def _call(name: str, args: tuple[Node, ...], ctx: Context, lookup: Lookup) -> float | None:
-    if name == "if":
-        test = _num(_eval(args[0], ctx, lookup))
-        return _eval(args[1] if test else args[2], ctx, lookup)
-    values = [_eval(a, ctx, lookup) for a in args]
-    if name == "isNull":
-        return 1.0 if values[0] is None else 0.0
-    if name == "isNotNull":
-        return 0.0 if values[0] is None else 1.0
+def _pick(name: str, values: tuple[float | None, ...]) -> float | None:
     present = [v for v in values if v is not None]
-    if name == "firstNonNull":
-        return present[0] if present else None
     if not present:
         return None
+    if name == "firstNonNull":
+        return present[0]
     return max(present) if name == "greatest" else min(present)
+
+
+_RUNTIME: dict[str, object] = {
+    "__builtins__": {}, "_n": _n, "_agg": _agg, "_pick": _pick, "_fmod": math.fmod,
+    "_pow": lambda a, b: float(a**b),
+}  # fmt: skip
+_LOGIC = {"&&": "and", "||": "or"}
+
+
+def _code(node: Node) -> str:
+    kind = node[0]
+    if kind == "num":
+        return repr(float(node[1]))  # type: ignore[arg-type]
+    if kind == "item":
+        return f"L({str(node[1])!r}, {node[2]!r})"
+    if kind == "const":
+        return f"K.get({str(node[1])!r})"
+    if kind == "neg":
+        return f"(-_n({_code(node[1])}))"  # type: ignore[arg-type]
+    if kind == "not":
+        return f"(0.0 if _n({_code(node[1])}) else 1.0)"  # type: ignore[arg-type]
+    if kind == "agg":
+        return f"_agg({str(node[1])!r}, lambda L: {_code(node[2])}, S)"  # type: ignore[arg-type]
+    if kind == "call":
+        name, args = str(node[1]), [_code(a) for a in cast(tuple[Node, ...], node[2])]
+        if name == "if":
+            return f"({args[1]} if _n({args[0]}) else {args[2]})"
+        if name in ("isNull", "isNotNull"):
+            yes, no = ("1.0", "0.0") if name == "isNull" else ("0.0", "1.0")
+            return f"({yes} if {args[0]} is None else {no})"
+        return f"_pick({name!r}, ({', '.join(args)},))"
+    op, left, right = str(node[1]), _code(node[2]), _code(node[3])  # type: ignore[arg-type]
+    if op in ("+", "-", "*", "/"):
+        return f"(_n({left}) {op} _n({right}))"
+    if op == "%":
+        return f"_fmod(_n({left}), _n({right}))"
+    if op == "^":
+        return f"_pow(_n({left}), _n({right}))"
+    return f"(1.0 if (_n({left}) {_LOGIC.get(op, op)} _n({right})) else 0.0)"

@@ -3,6 +3,7 @@ combo, compared by the rule's operator, with DHIS2's missing-value strategies.""
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,14 @@ from services.sectoral_platform.aggregate.periods import Period, contained_perio
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.validation import cells as data
-from services.sectoral_platform.validation.expression import Context, Node, evaluate, items, parse
+from services.sectoral_platform.validation.expression import (
+    Compiled,
+    Lookup,
+    Node,
+    compiled,
+    items,
+    parse,
+)
 
 MAX_RESULTS = 500  # DHIS2's cap on an interactive validation-rule analysis
 SYMBOLS = {
@@ -30,17 +38,18 @@ class Side:
     tree: Node
     strategy: str
     items: frozenset[tuple[str, str | None]]
+    run: Compiled
 
-    def value(self, values: data.Values, constants: dict[str, float]) -> float | None:
-        """None when the strategy skips the side; otherwise missing items count as zero."""
-        present = sum(1 for item in self.items if item in values)
+    def value(self, present: Any, lookup: Lookup, constants: dict[str, float]) -> float | None:
+        """None when the strategy skips the side (`present`: the items with a value);
+        otherwise missing items count as zero."""
         if self.items:
-            if self.strategy == "SKIP_IF_ANY_VALUE_MISSING" and present < len(self.items):
+            found = len(self.items & present)
+            if self.strategy == "SKIP_IF_ANY_VALUE_MISSING" and found < len(self.items):
                 return None
-            if self.strategy == "SKIP_IF_ALL_VALUES_MISSING" and present == 0:
+            if self.strategy == "SKIP_IF_ALL_VALUES_MISSING" and found == 0:
                 return None
-        ctx = Context(current=lambda de, co: values.get((de, co), 0.0), constants=constants)
-        return evaluate(self.tree, ctx)
+        return self.run(lookup, constants, [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +81,7 @@ class Violation:
 def _side(raw: dict[str, Any]) -> Side:
     tree = parse(str(raw.get("expression") or ""))
     strategy = raw.get("missingValueStrategy") or "SKIP_IF_ALL_VALUES_MISSING"
-    return Side(tree, strategy, frozenset(items(tree)))
+    return Side(tree, strategy, frozenset(items(tree)), compiled(tree))
 
 
 def compile_rule(obj: dict[str, Any]) -> Rule:
@@ -87,13 +96,15 @@ def compile_rule(obj: dict[str, Any]) -> Rule:
     )
 
 
-def _holds(left: float, operator: str, right: float) -> bool:
-    left, right = round(left, 10), round(right, 10)
-    return {
-        "equal_to": left == right, "not_equal_to": left != right, "greater_than": left > right,
-        "greater_than_or_equal_to": left >= right, "less_than": left < right,
-        "less_than_or_equal_to": left <= right,
-    }[operator]  # fmt: skip
+COMPARE = {
+    "equal_to": operator.eq, "not_equal_to": operator.ne, "greater_than": operator.gt,
+    "greater_than_or_equal_to": operator.ge, "less_than": operator.lt,
+    "less_than_or_equal_to": operator.le,
+}  # fmt: skip
+
+
+def _holds(left: float, op: str, right: float) -> bool:
+    return bool(COMPARE[op](round(left, 10), round(right, 10)))
 
 
 def is_violation(rule: Rule, left: float | None, right: float | None) -> bool:
@@ -106,16 +117,35 @@ def is_violation(rule: Rule, left: float | None, right: float | None) -> bool:
     return not _holds(left, rule.operator, right)
 
 
-def _assigned_units(store: MetadataStore) -> dict[str, set[str]]:
-    """Data element -> org units it is collected at (through data sets)."""
+def _assigned_units(store: MetadataStore, within: set[str]) -> dict[str, set[str]]:
+    """Data element -> the units among `within` it is collected at (through data sets)."""
     found: dict[str, set[str]] = defaultdict(set)
     for ds in store.all("dataSets"):
-        units = {ref["id"] for ref in ds.get("organisationUnits") or [] if isinstance(ref, dict)}
+        units = {str(r.get("id")) for r in ds.get("organisationUnits") or [] if isinstance(r, dict)}
+        units &= within
         for dse in ds.get("dataSetElements") or []:
             de = (dse.get("dataElement") or {}).get("id")
             if de:
                 found[de] |= units
     return found
+
+
+def _plan(
+    store: MetadataStore, rules: list[Rule], units: list[tuple[str, str]], selected_only: bool
+) -> dict[tuple[str, str], list[Rule]]:
+    """(unit, path) -> the rules evaluated there: at the rule's levels, else where a data set
+    collects one of its elements (form validation: at the selected unit)."""
+    assigned = _assigned_units(store, {u for u, _ in units})
+    plan: dict[tuple[str, str], list[Rule]] = defaultdict(list)
+    for rule in rules:
+        if rule.levels:
+            chosen = [(u, p) for u, p in units if p.count("/") in rule.levels]
+        else:
+            at: set[str] = set().union(*(assigned.get(de, set()) for de in rule.elements))
+            chosen = [(u, p) for u, p in units if u in at or selected_only]
+        for place in chosen:
+            plan[place].append(rule)
+    return plan
 
 
 def analyse(
@@ -133,38 +163,34 @@ def analyse(
     units = data.subtree(store, root)
     if selected_only:
         units = [(u, p) for u, p in units if u == root]
-    assigned = _assigned_units(store)
     periods = contained_periods(start, end, {r.period_type for r in rules})
-    by_type: dict[str, list[Period]] = defaultdict(list)
-    for period in periods:
-        by_type[period.type].append(period)
-    where: dict[str, list[tuple[str, str]]] = {}
-    for rule in rules:
-        if rule.levels:
-            where[rule.uid] = [(u, p) for u, p in units if p.count("/") in rule.levels]
-        else:
-            at = set().union(*(assigned.get(de, set()) for de in rule.elements))
-            where[rule.uid] = [(u, p) for u, p in units if u in at or selected_only]
-    targets = {p for chosen in where.values() for _, p in chosen}
-    top = store.path(root)
+    plan = _plan(store, rules, units, selected_only)
     found = data.collect(
         engine, elements={de for r in rules for de in r.elements}, periods=periods,
-        targets=targets, within=top,
+        targets={p for _, p in plan}, within=store.path(root),
     )  # fmt: skip
     places = data.combos_by_place(found)
     constants = data.constant_values(store)
     empty: data.Values = {}
     violations: list[Violation] = []
-    for rule in rules:
-        for unit, path in where[rule.uid]:
-            for period in by_type[rule.period_type]:
-                combos = places.get((path, period.id)) or [DEFAULT_CATEGORY_OPTION_COMBO]
-                for ao in combos:
-                    if combo is not None and ao != combo:
-                        continue
-                    values = found.get((path, period.id, ao), empty)
-                    left = rule.left.value(values, constants)
-                    right = rule.right.value(values, constants)
+    for (unit, path), here in plan.items():
+        for period in periods:
+            checked = [r for r in here if r.period_type == period.type]
+            if not checked:
+                continue
+            for ao in places.get((path, period.id)) or [DEFAULT_CATEGORY_OPTION_COMBO]:
+                if combo is not None and ao != combo:
+                    continue
+                values = found.get((path, period.id, ao), empty)
+                get, present = values.get, values.keys()
+
+                def lookup(de: str, co: str | None, get: Any = get) -> float | None:
+                    value: float = get((de, co), 0.0)
+                    return value
+
+                for rule in checked:
+                    left = rule.left.value(present, lookup, constants)
+                    right = rule.right.value(present, lookup, constants)
                     if is_violation(rule, left, right):
                         violations.append(Violation(rule, unit, path, period, ao, left, right))
     violations.sort(
