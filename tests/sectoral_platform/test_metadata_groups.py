@@ -66,7 +66,9 @@ async def test_import_list_and_export(client: httpx.AsyncClient) -> None:
     assert filtered.json()["dataElementGroups"] == [{"id": "MgDeGroup01"}]
     group = (await client.get("/api/dataElementGroups/MgDeGroup01")).json()
     assert group["groupSets"] == [{"id": "MgDeGrpSet1"}]
-    big = await client.get("/api/constants", params={"filter": "value:gt:10", "fields": "name,value"})
+    big = await client.get(
+        "/api/constants", params={"filter": "value:gt:10", "fields": "name,value"}
+    )
     assert big.json()["constants"] == [{"name": "Weeks per year", "value": 52}]
     legends = (await client.get("/api/legendSets/MgLegendSt1", params={"fields": "legends"})).json()
     assert [legend["endValue"] for legend in legends["legends"]] == [50, 100]

@@ -148,8 +148,8 @@ async def test_run_one_predictor(client: httpx.AsyncClient) -> None:
     assert response.json()["message"] == f"Generated {len(want)} predictions"
     assert await predicted(client, OUT_AVG) == want
     assert await predicted(client, OUT_SUM) == {}
-    missing = await client.post("/api/predictors/NoSuchPred1/run", params={"startDate": "2024-01-01",
-                                                                            "endDate": "2024-02-01"})  # fmt: skip
+    dates = {"startDate": "2024-01-01", "endDate": "2024-02-01"}
+    missing = await client.post("/api/predictors/NoSuchPred1/run", params=dates)
     assert missing.status_code == 404
     no_dates = await client.post("/api/predictors/run")
     assert no_dates.status_code == 409 and "startDate" in no_dates.json()["message"]
@@ -175,7 +175,9 @@ async def test_bad_generator_refused_with_its_token(
     )
     assert response.status_code == 409
     report = response.json()["response"]
-    errors = [e for t in report["typeReports"] for o in t["objectReports"] for e in o["errorReports"]]
+    errors = [
+        e for t in report["typeReports"] for o in t["objectReports"] for e in o["errorReports"]
+    ]
     assert [(e["errorCode"], e["errorProperty"]) for e in errors] == [("E4027", "generator")]
     assert f"`{token}`" in errors[0]["message"]
     assert report["stats"]["created"] == 0

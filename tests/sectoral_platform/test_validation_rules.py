@@ -2,7 +2,6 @@
 violation recomputed here from the imported values."""
 
 import random
-from collections import defaultdict
 from typing import Any
 
 import httpx
@@ -139,7 +138,9 @@ def observed(found: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
 async def test_analysis_matches_independent_arithmetic(
     shared_client: httpx.AsyncClient, loaded: Values
 ) -> None:
-    response = await analysis(shared_client, ou=REGION, startDate="2024-01-01", endDate="2024-06-30")
+    response = await analysis(
+        shared_client, ou=REGION, startDate="2024-01-01", endDate="2024-06-30"
+    )
     assert response.status_code == 200, response.text
     found = response.json()
     want = expected(loaded, [r["id"] for r in RULES])
@@ -202,7 +203,9 @@ async def test_refusals(shared_client: httpx.AsyncClient, loaded: Values) -> Non
     )
     assert refused.status_code == 409 and refused.json()["errorCode"] == "E2038"
     assert "notification" in refused.json()["message"]
-    backwards = await analysis(shared_client, ou=REGION, startDate="2024-06-01", endDate="2024-01-01")
+    backwards = await analysis(
+        shared_client, ou=REGION, startDate="2024-06-01", endDate="2024-01-01"
+    )
     assert backwards.status_code == 409 and backwards.json()["errorCode"] == "E2004"
     cc = await shared_client.get(
         f"/api/validation/dataSet/{DATA_SET}", params={"pe": "202401", "ou": REGION, "cc": "x"}
@@ -233,7 +236,9 @@ async def test_bad_expression_refused_with_its_token(
     assert response.status_code == 409
     report = response.json()["response"]
     assert report["status"] == "ERROR" and report["stats"]["created"] == 0
-    errors = [e for t in report["typeReports"] for o in t["objectReports"] for e in o["errorReports"]]
+    errors = [
+        e for t in report["typeReports"] for o in t["objectReports"] for e in o["errorReports"]
+    ]
     assert [e["errorCode"] for e in errors] == ["E4027"]
     assert f"`{token}`" in errors[0]["message"] and errors[0]["errorProperty"] == "leftSide"
     after = (await shared_client.get("/api/validationRules", params={"paging": "false"})).json()
@@ -261,7 +266,7 @@ async def test_rules_list_with_filter_fields_order_and_export(
     assert body["validationRules"] == [
         {"id": "VrRule00003", "name": "BCG reported with ANC1", "operator": "compulsory_pair"}
     ]
-    group = (await shared_client.get(f"/api/validationRules/VrRule00001")).json()
+    group = (await shared_client.get("/api/validationRules/VrRule00001")).json()
     assert group["validationRuleGroups"] == [{"id": GROUP}]
     exported = (await shared_client.get("/api/metadata", params={"fields": ":owner"})).json()
     mine = {r["id"]: r for r in exported["validationRules"]}
