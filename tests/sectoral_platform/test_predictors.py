@@ -183,3 +183,34 @@ async def test_bad_generator_refused_with_its_token(
     assert report["stats"]["created"] == 0
     assert (await client.get(f"/api/dataElements/{OUT_AVG}")).status_code == 404
     assert (await client.get("/api/predictors")).json()["predictors"] == []
+
+
+async def test_sample_skip_test_and_single_object_writes(client: httpx.AsyncClient) -> None:
+    values = await load(client)
+    skipping = {
+        **AVG, "id": "PrPredSkip1", "name": "ANC1 sum, busy ANC4 months left out",
+        "generator": {"expression": f"sum(#{{{ANC1}}})"},
+        "sampleSkipTest": {"expression": f"#{{{ANC4}}} > 15"},
+    }  # fmt: skip
+    bad = {**skipping, "id": "PrPredSkip2", "name": "Bad skip test",
+           "sampleSkipTest": {"expression": f"#{{{ANC4}}} >"}}  # fmt: skip
+    refused = await client.post("/api/predictors", json=bad)
+    assert refused.status_code == 409
+    assert refused.json()["response"]["errorReports"][0]["errorProperty"] == "sampleSkipTest"
+    created = await client.post("/api/predictors", json=skipping)
+    assert created.status_code == 201, created.text
+    await client.post(
+        f"/api/predictors/{skipping['id']}/run",
+        params={"startDate": "2024-03-01", "endDate": "2024-03-31"},
+    )
+    want = {}
+    for facility in FACILITIES:
+        kept = [
+            values[(ANC1, pe, facility)]
+            for pe in ("202402", "202401", "202312")
+            if values[(ANC4, pe, facility)] <= 15 and (ANC1, pe, facility) in values
+        ]
+        if kept:
+            want[(facility, "202403")] = float(sum(kept))
+    assert want
+    assert await predicted(client, OUT_AVG) == want

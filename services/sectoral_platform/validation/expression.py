@@ -89,19 +89,12 @@ def parse(expression: str, *, aggregates: bool = False) -> Node:
 
     def binary(level: int) -> Node:
         if level == len(_BINARY):
-            return power()
+            return unary()
         node = binary(level + 1)
         while peek() in _BINARY[level]:
             op = take()
             op = {"or": "||", "and": "&&"}.get(op, op)
             node = ("bin", op, node, binary(level + 1))
-        return node
-
-    def power() -> Node:
-        node = unary()
-        if peek() == "^":
-            take()
-            return ("bin", "^", node, power())
         return node
 
     def unary() -> Node:
@@ -112,7 +105,14 @@ def parse(expression: str, *, aggregates: bool = False) -> Node:
         if peek() in ("!", "not"):
             take()
             return ("not", unary())
-        return atom()
+        return power()
+
+    def power() -> Node:
+        node = atom()
+        if peek() == "^":  # binds tighter than a sign, right-associative: -2^2 = -4
+            take()
+            return ("bin", "^", node, unary())
+        return node
 
     def call(name: str) -> Node:
         expect("(")
