@@ -5,22 +5,28 @@ import pytest
 from services.sectoral_platform.validation.expression import (
     Context,
     ExpressionError,
+    Lookup,
     evaluate,
     items,
     parse,
 )
 
 A, B, COC, K = "AAAAAAAAAAA", "BBBBBBBBBBB", "CCCCCCCCCCC", "KKKKKKKKKKK"
-CURRENT = {(A, None): 10.0, (A, COC): 4.0, (B, None): 3.0}
-SAMPLES = [{(A, None): 2.0}, {(A, None): 6.0, (B, None): 1.0}, {}, {(A, None): 7.0}]
+CURRENT: dict[tuple[str, str | None], float] = {(A, None): 10.0, (A, COC): 4.0, (B, None): 3.0}
+SAMPLES: list[dict[tuple[str, str | None], float]] = [
+    {(A, None): 2.0},
+    {(A, None): 6.0, (B, None): 1.0},
+    {},
+    {(A, None): 7.0},
+]
+
+
+def reader(values: dict[tuple[str, str | None], float]) -> Lookup:
+    return lambda de, co: values.get((de, co))
 
 
 def value(text: str) -> float | None:
-    ctx = Context(
-        current=lambda de, co: CURRENT.get((de, co)),
-        constants={K: 2.5},
-        samples=[lambda de, co, s=s: s.get((de, co)) for s in SAMPLES],
-    )
+    ctx = Context(current=reader(CURRENT), constants={K: 2.5}, samples=[reader(s) for s in SAMPLES])
     return evaluate(parse(text, aggregates=True), ctx)
 
 
