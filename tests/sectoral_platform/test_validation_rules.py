@@ -272,3 +272,27 @@ async def test_rules_list_with_filter_fields_order_and_export(
     mine = {r["id"]: r for r in exported["validationRules"]}
     assert mine["VrRule00002"]["leftSide"]["expression"] == RULES[1]["leftSide"]["expression"]
     assert exported["constants"][0]["value"] == 3
+
+
+async def test_scope_and_authorities(shared_client: httpx.AsyncClient, loaded: Values) -> None:
+    officer = ("district_officer", "Officer123!")  # view and capture scope: district 1
+    denied = await shared_client.post(
+        "/api/dataAnalysis/validationRules",
+        json={"ou": DISTRICT_1, "startDate": "2024-01-01", "endDate": "2024-01-31"},
+        auth=officer,
+    )
+    assert denied.status_code == 403
+    run = await shared_client.post(
+        "/api/predictors/run", params={"startDate": "2024-01-01", "endDate": "2024-01-31"},
+        auth=officer,
+    )  # fmt: skip
+    assert run.status_code == 403
+    path = f"/api/validation/dataSet/{DATA_SET}"
+    inside = await shared_client.get(
+        path, params={"pe": "202401", "ou": FACILITIES[0]}, auth=officer
+    )
+    assert inside.status_code == 200
+    outside = await shared_client.get(
+        path, params={"pe": "202401", "ou": FACILITIES[4]}, auth=officer
+    )
+    assert outside.status_code == 409 and outside.json()["errorCode"] == "E2012"
