@@ -2,11 +2,11 @@
 
 import pytest
 
+from services.sectoral_platform.validation.compiler import evaluate
 from services.sectoral_platform.validation.expression import (
     Context,
     ExpressionError,
     Lookup,
-    evaluate,
     items,
     parse,
 )
@@ -94,3 +94,17 @@ def test_parse_errors_name_the_token(text: str, token: str) -> None:
     with pytest.raises(ExpressionError) as caught:
         parse(text)
     assert caught.value.token == token
+
+
+def test_long_chains_compile_flat_and_deep_nesting_is_refused() -> None:
+    assert value(" + ".join([f"#{{{A}}}"] * 600) + " - 1") == 5999.0
+    assert value(" * ".join(["1"] * 400) + f" / 2 * #{{{B}}}") == 1.5
+    assert value("10 - 4 - 3") == 3.0 and value("64 / 4 / 2") == 8.0
+    assert value("2 * (3 + 4) - (10 - 4 - 3)") == 11.0
+    assert value("(" * 50 + "1" + ")" * 50) == 1.0
+    with pytest.raises(ExpressionError) as deep:
+        parse("(" * 51 + "1" + ")" * 51)
+    assert deep.value.token == "("
+    with pytest.raises(ExpressionError) as huge:
+        parse("1e999 + 1")
+    assert huge.value.token == "1e999"

@@ -12,8 +12,6 @@ import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import cast
 
 _TOKEN = re.compile(
     r"\s*(#\{[^}]*\}|C\{[^}]*\}|[A-Za-z]+\{[^}]*\}|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -40,6 +38,7 @@ _BINARY = (("||", "or"), ("&&", "and"), ("==", "!="), ("<", "<=", ">", ">="), ("
            ("*", "/", "%"))  # fmt: skip
 
 Node = tuple[object, ...]
+MAX_NESTING = 50  # parentheses and function calls
 
 
 class ExpressionError(ValueError):
@@ -70,7 +69,12 @@ def parse(expression: str, *, aggregates: bool = False) -> Node:
     """The syntax tree; `aggregates` allows the predictor's sample-period functions."""
     tokens = tokenize(expression)
     pos = 0
-    depth = {"aggregate": 0}
+    depth = {"aggregate": 0, "nesting": 0}
+
+    def enter(token: str) -> None:
+        depth["nesting"] += 1
+        if depth["nesting"] > MAX_NESTING:
+            raise ExpressionError(f"Expression nests deeper than {MAX_NESTING} levels", token)
 
     def peek() -> str | None:
         return tokens[pos] if pos < len(tokens) else None
@@ -115,19 +119,23 @@ def parse(expression: str, *, aggregates: bool = False) -> Node:
         return node
 
     def call(name: str) -> Node:
+        enter(name)
         expect("(")
         args = [binary(0)]
         while peek() == ",":
             take()
             args.append(binary(0))
         expect(")")
+        depth["nesting"] -= 1
         return ("call", name, tuple(args))
 
     def atom() -> Node:
         token = take()
         if token == "(":
+            enter(token)
             node = binary(0)
             expect(")")
+            depth["nesting"] -= 1
             return node
         if token.startswith("#{"):
             match = _ITEM.fullmatch(token)
@@ -142,7 +150,10 @@ def parse(expression: str, *, aggregates: bool = False) -> Node:
         if "{" in token:
             raise ExpressionError(f"Expression item `{token}` is not supported", token)
         if token[0].isdigit():
-            return ("num", float(token))
+            number = float(token)
+            if not math.isfinite(number):
+                raise ExpressionError(f"Number out of range `{token}`", token)
+            return ("num", number)
         if token in AGGREGATES and peek() == "(":
             if not aggregates:
                 raise ExpressionError(f"Function `{token}` is only allowed in predictors", token)
@@ -212,84 +223,3 @@ class Context:
     current: Lookup
     constants: dict[str, float] = field(default_factory=dict)
     samples: list[Lookup] = field(default_factory=list)
-
-
-def evaluate(node: Node, ctx: Context) -> float | None:
-    """The value (None: division by zero, or null); a missing item counts as 0 in arithmetic."""
-    return compiled(node)(ctx.current, ctx.constants, ctx.samples)
-
-
-Compiled = Callable[[Lookup, dict[str, float], list[Lookup]], float | None]
-
-
-@lru_cache(maxsize=4096)
-def compiled(node: Node) -> Compiled:
-    """The tree as one Python function (rules are evaluated per unit x period x combo). The
-    source is generated from the parsed tree only: uids, numbers and known function names."""
-    body = eval(f"lambda L, K, S: {_code(node)}", dict(_RUNTIME))
-
-    def run(current: Lookup, constants: dict[str, float], samples: list[Lookup]) -> float | None:
-        try:
-            result: float | None = body(current, constants, samples)
-        except (ZeroDivisionError, OverflowError, ValueError):
-            return None
-        return result
-
-    return run
-
-
-def _n(value: float | None) -> float:
-    return 0.0 if value is None else value
-
-
-def _agg(name: str, inner: Callable[[Lookup], float | None], samples: list[Lookup]) -> float | None:
-    values = [v for s in samples if (v := inner(s)) is not None]
-    return AGGREGATES[name](values) if values else None
-
-
-def _pick(name: str, values: tuple[float | None, ...]) -> float | None:
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    if name == "firstNonNull":
-        return present[0]
-    return max(present) if name == "greatest" else min(present)
-
-
-_RUNTIME: dict[str, object] = {
-    "__builtins__": {}, "_n": _n, "_agg": _agg, "_pick": _pick, "_fmod": math.fmod,
-    "_pow": lambda a, b: float(a**b),
-}  # fmt: skip
-_LOGIC = {"&&": "and", "||": "or"}
-
-
-def _code(node: Node) -> str:
-    kind = node[0]
-    if kind == "num":
-        return repr(float(node[1]))  # type: ignore[arg-type]
-    if kind == "item":
-        return f"L({str(node[1])!r}, {node[2]!r})"
-    if kind == "const":
-        return f"K.get({str(node[1])!r})"
-    if kind == "neg":
-        return f"(-_n({_code(node[1])}))"  # type: ignore[arg-type]
-    if kind == "not":
-        return f"(0.0 if _n({_code(node[1])}) else 1.0)"  # type: ignore[arg-type]
-    if kind == "agg":
-        return f"_agg({str(node[1])!r}, lambda L: {_code(node[2])}, S)"  # type: ignore[arg-type]
-    if kind == "call":
-        name, args = str(node[1]), [_code(a) for a in cast(tuple[Node, ...], node[2])]
-        if name == "if":
-            return f"({args[1]} if _n({args[0]}) else {args[2]})"
-        if name in ("isNull", "isNotNull"):
-            yes, no = ("1.0", "0.0") if name == "isNull" else ("0.0", "1.0")
-            return f"({yes} if {args[0]} is None else {no})"
-        return f"_pick({name!r}, ({', '.join(args)},))"
-    op, left, right = str(node[1]), _code(node[2]), _code(node[3])  # type: ignore[arg-type]
-    if op in ("+", "-", "*", "/"):
-        return f"(_n({left}) {op} _n({right}))"
-    if op == "%":
-        return f"_fmod(_n({left}), _n({right}))"
-    if op == "^":
-        return f"_pow(_n({left}), _n({right}))"
-    return f"(1.0 if (_n({left}) {_LOGIC.get(op, op)} _n({right})) else 0.0)"

@@ -21,14 +21,8 @@ from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.validation import cells as data
-from services.sectoral_platform.validation.expression import (
-    Context,
-    Lookup,
-    Node,
-    evaluate,
-    items,
-    parse,
-)
+from services.sectoral_platform.validation.compiler import evaluate
+from services.sectoral_platform.validation.expression import Context, Lookup, Node, items, parse
 
 INTEGER_TYPES = ("INTEGER", "INTEGER_POSITIVE", "INTEGER_NEGATIVE", "INTEGER_ZERO_OR_POSITIVE")
 

@@ -15,14 +15,8 @@ from services.sectoral_platform.aggregate.periods import Period, contained_perio
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.validation import cells as data
-from services.sectoral_platform.validation.expression import (
-    Compiled,
-    Lookup,
-    Node,
-    compiled,
-    items,
-    parse,
-)
+from services.sectoral_platform.validation.compiler import Compiled, compiled
+from services.sectoral_platform.validation.expression import Lookup, Node, items, parse
 
 MAX_RESULTS = 500  # DHIS2's cap on an interactive validation-rule analysis
 SYMBOLS = {
