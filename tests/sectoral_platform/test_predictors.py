@@ -133,9 +133,36 @@ async def test_run_all_writes_predictions(client: httpx.AsyncClient) -> None:
     again = await client.post(
         "/api/predictors/run", params={"startDate": "2024-05-01", "endDate": "2024-06-30"}
     )
+    assert again.json()["message"] == f"Generated {total} predictions"
     assert again.json()["response"]["inserted"] == 0
-    assert again.json()["response"]["updated"] == total
+    assert again.json()["response"]["updated"] == 0
+    assert again.json()["response"]["unchanged"] == total
     assert await predicted(client, OUT_AVG) == want_avg
+    # one input changes: the predictions reading it are updated, the others left alone
+    key = (ANC1, "202404", FACILITIES[0])
+    values[key] = values.get(key, 0.0) + 30
+    changed = {"dataElement": ANC1, "period": "202404", "orgUnit": FACILITIES[0],
+               "value": str(int(values[key]))}  # fmt: skip
+    assert (await client.post("/api/dataValueSets", json={"dataValues": [changed]})).is_success
+    before = {**{(OUT_AVG, *k): v for k, v in want_avg.items()},
+              **{(OUT_SUM, *k): v for k, v in want_sum.items()}}  # fmt: skip
+    after = {**{(OUT_AVG, *k): v for k, v in expected_avg(values, months).items()},
+             **{(OUT_SUM, *k): v for k, v in expected_sum(values, months).items()}}  # fmt: skip
+    third = await client.post(
+        "/api/predictors/run", params={"startDate": "2024-05-01", "endDate": "2024-06-30"}
+    )
+    summary = third.json()["response"]
+    assert summary["inserted"] == len(after.keys() - before.keys())
+    assert summary["updated"] == sum(
+        1 for k in after.keys() & before.keys() if after[k] != before[k]
+    )
+    assert summary["updated"] >= 2
+    assert summary["unchanged"] == sum(
+        1 for k in after.keys() & before.keys() if after[k] == before[k]
+    )
+    assert await predicted(client, OUT_SUM) == {
+        k[1:]: v for k, v in after.items() if k[0] == OUT_SUM
+    }
 
 
 async def test_run_one_predictor(client: httpx.AsyncClient) -> None:

@@ -97,3 +97,15 @@ def constant_values(store: MetadataStore) -> dict[str, float]:
         for uid, obj in store.objects.get("constants", {}).items()
         if isinstance(obj.get("value"), (int, float))
     }
+
+
+def stored(engine: Engine, de: str, periods: Iterable[str]) -> dict[tuple[str, str, str, str], str]:
+    """(period, unit, combo, attribute combo) -> stored value of one data element."""
+    pes = sorted(set(periods))
+    if not pes:
+        return {}
+    stmt = select(T.c.pe, T.c.ou, T.c.co, T.c.ao, T.c.value).where(
+        and_(T.c.de == de, T.c.pe.in_(pes))
+    )
+    with engine.connect() as conn:
+        return {(pe, ou, co, ao): value for pe, ou, co, ao, value in conn.execute(stmt).all()}

@@ -175,6 +175,14 @@ def run(
     for predictor in sorted(predictors, key=lambda p: str(p.get("name") or "")):
         values = predict(store, engine, predictor, start, end)
         summary.predictors += 1
+        before = data.stored(engine, predictor["output"]["id"], (v["period"] for v in values))
+        changed = [
+            v for v in values
+            if before.get((v["period"], v["orgUnit"], v["categoryOptionCombo"],
+                           v["attributeOptionCombo"])) != v["value"]
+        ]  # fmt: skip
+        summary.unchanged += len(values) - len(changed)
+        values = changed
         if not values:
             continue
         result = import_data_values(
