@@ -54,6 +54,7 @@ from services.sectoral_platform.system.routes import router as system_router
 from services.sectoral_platform.tracker.jobs import JobRunner
 from services.sectoral_platform.tracker.routes import router as tracker_router
 from services.sectoral_platform.tracker_counts.routes import router as tracker_counts_router
+from services.sectoral_platform.validation.routes import router as validation_router
 from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
@@ -125,6 +126,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             datastore_router,
             apps_router,
             routes_api_router,
+            validation_router,
             describe_router,
             metadata_router,
         ],

@@ -63,7 +63,7 @@ async def test_metadata_import_of_an_unknown_type_imports_nothing(
             }
         ],
         "organisationUnitGroups": [{"name": "Hospitals"}],
-        "validationRules": [{"name": "Rule"}],
+        "sqlViews": [{"name": "View"}],
     }
     response = await client.post("/api/metadata", json=payload)
     assert response.status_code == 409
@@ -71,7 +71,7 @@ async def test_metadata_import_of_an_unknown_type_imports_nothing(
     assert report["responseType"] == "ImportReport" and report["status"] == "ERROR"
     assert [t["klass"] for t in report["typeReports"]] == [
         "organisationUnitGroups",
-        "validationRules",
+        "sqlViews",
     ]
     error = report["typeReports"][0]["objectReports"][0]["errorReports"][0]
     assert "organisationUnitGroups" in error["message"] and error["errorCode"] == "E6002"
@@ -158,7 +158,7 @@ async def test_schemas_and_resources_describe_what_is_served(
     one = (await shared_client.get("/api/schemas/dataElement")).json()
     names = {p["name"] for p in one["properties"]}
     assert {"id", "name", "valueType", "categoryCombo"} <= names
-    assert (await shared_client.get("/api/schemas/validationRule")).status_code == 404
+    assert (await shared_client.get("/api/schemas/sqlView")).status_code == 404
     short = (await shared_client.get("/api/schemas", params={"fields": "plural"})).json()
     assert all(set(s) == {"plural"} for s in short["schemas"])
     resources = (await shared_client.get("/api/resources")).json()["resources"]

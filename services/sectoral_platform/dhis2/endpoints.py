@@ -130,6 +130,10 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "scheduledBefore attributeCategoryCombo attributeCategoryOptions assignedUserMode "
         "assignedUsers includeDeleted idScheme dataElementIdScheme",
     ),
+    ("GET", "/api/validation/dataSet/{ds}"): _e("pe ou aoc", "cc cp"),
+    ("POST", "/api/dataAnalysis/validationRules"): _e(""),
+    ("POST", "/api/predictors/run"): _e("startDate endDate"),
+    ("POST", "/api/predictors/{uid}/run"): _e("startDate endDate"),
 }
 
 

@@ -6,6 +6,7 @@ A new type needs only an entry here; storage, listing, fields, filters and impor
 from __future__ import annotations
 
 from services.sectoral_platform.metadata.schema_types import Prop, TypeSchema, type_schema
+from services.sectoral_platform.metadata.schema_validation import VALIDATION_SCHEMAS
 
 DEFAULT_CATEGORY_COMBO = "bjDvmb4bfuf"
 DEFAULT_CATEGORY_OPTION_COMBO = "HllvX50cXC0"
@@ -201,6 +202,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             name_required=True,
             order=66,
         ),
+        *VALIDATION_SCHEMAS,
     )
 }  # fmt: skip
 

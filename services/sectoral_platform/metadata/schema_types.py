@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+# a type's own rule on an imported object: (data, referable(type, uid)) -> (code, message, prop)
+Check = Callable[[dict[str, Any], Callable[[str, str], bool]], list[tuple[str, str, str]]]
 Kind = Literal["simple", "reference", "collection", "embedded", "inverse", "computed"]
 
 VALUE_TYPES = (
@@ -31,7 +34,13 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "periodType": PERIOD_TYPES,
     "dataDimensionType": ("DISAGGREGATION", "ATTRIBUTE"),
     "programType": ("WITH_REGISTRATION", "WITHOUT_REGISTRATION"),
-}
+    "operator": (
+        "equal_to", "not_equal_to", "greater_than", "greater_than_or_equal_to", "less_than",
+        "less_than_or_equal_to", "compulsory_pair", "exclusive_pair",
+    ),
+    "importance": ("HIGH", "MEDIUM", "LOW"),
+    "organisationUnitDescendants": ("SELECTED", "DESCENDANTS"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class TypeSchema:
     embedded: bool = False
     order: int = 50  # import order: referenced types first
     defaults: dict[str, object] = field(default_factory=dict)
+    check: Check | None = None
 
     def prop(self, name: str) -> Prop | None:
         for prop in self.props:
@@ -106,6 +116,7 @@ def type_schema(
     name_required: bool = True,
     unique_name: bool = True,
     defaults: dict[str, object] | None = None,
+    check: Check | None = None,
 ) -> TypeSchema:
     return TypeSchema(
         plural,
@@ -115,4 +126,5 @@ def type_schema(
         nameable=nameable,
         order=order,
         defaults=defaults or {},
+        check=check,
     )

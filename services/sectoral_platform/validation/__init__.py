@@ -1,0 +1,1 @@
+"""Validation rules and predictors: expressions, rule analysis, predictions."""
