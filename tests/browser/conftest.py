@@ -46,18 +46,27 @@ def browser() -> Iterator[Any]:
 
 
 def block_non_loopback(context: Any, refused: list[str]) -> None:
-    """Abort every request that leaves loopback, recording its URL: the pages must work offline."""
+    """Abort every request that leaves the machine (loopback and files stay), recording its URL:
+    the pages must work offline."""
 
     def route(route: Any) -> None:
         url = route.request.url
         host = urlsplit(url).hostname or ""
-        if url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK_HOSTS:
+        if url.startswith(("data:", "blob:", "about:", "file:")) or host in LOOPBACK_HOSTS:
             route.continue_()
         else:
             refused.append(url)
             route.abort()
 
     context.route("**/*", route)
+
+
+def console_errors(page: Any) -> list[str]:
+    """What the page reports as errors (a script or request the page's policy refused, say)."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
 
 
 @pytest.fixture
