@@ -14,7 +14,7 @@ from services.kernel.credentials import AdminDep, MediatorDep
 from services.kernel.security import Security, header_key, http, one
 from tests.security.contracts_services import SERVICES
 
-ADMIN = [{"adminKey": []}, {"adminBearer": []}]
+ADMIN: list[dict[str, list[str]]] = [{"adminKey": []}, {"adminBearer": []}]
 
 
 def partner_check(x_partner: str | None = Header(default=None)) -> None:
@@ -108,7 +108,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, A
 
 def test_the_dhis2_api_takes_basic_or_a_personal_access_token(documents):
     document = documents["sectoral_platform"]
-    dhis2 = [{"dhis2Basic": []}, {"dhis2PersonalAccessToken": []}]
+    dhis2: list[dict[str, list[str]]] = [{"dhis2Basic": []}, {"dhis2PersonalAccessToken": []}]
     assert security_of(document, "get", "/api/me") == dhis2
     assert security_of(document, "post", "/api/dataValueSets") == dhis2
     assert security_of(document, "get", "/api/immunisationStatus") == [{"mediatorKey": []}]
@@ -122,7 +122,7 @@ def test_the_dhis2_api_takes_basic_or_a_personal_access_token(documents):
 def test_the_mediator_takes_the_client_header_and_its_key_together(documents):
     document = documents["interop_layer"]
     provider = "/r1/{instance}/{member_class}/{member_code}/{subsystem_code}"
-    client = [{"xRoadClient": [], "clientKey": []}]
+    client: list[dict[str, list[str]]] = [{"xRoadClient": [], "clientKey": []}]
     assert security_of(document, "get", f"{provider}/listMethods") == client
     assert security_of(document, "post", f"{provider}/pub/v1/{{event_type}}") == client
     assert security_of(document, "get", "/admin/messagelog/records") == ADMIN
