@@ -66,8 +66,8 @@ MEDIATOR_CLIENT_SCHEMES: dict[str, dict[str, Any]] = {
     ),
     CLIENT_KEY: header_key(
         CLIENT_KEY_HEADER,
-        "That client's key: the sandbox derives one per subsystem (see the console's credentials "
-        "page or docs/interop_layer.md), or `POST /admin/keys` issues one.",
+        "That client's key: the sandbox derives one per subsystem (`dpi env` prints them), or "
+        "`POST /admin/keys` issues one.",
     ),
 }
 ADMIN: Alternatives = (one(ADMIN_KEY), one(ADMIN_BEARER))

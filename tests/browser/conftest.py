@@ -26,9 +26,12 @@ def chromium_path() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Not per session: while Playwright's sync API runs, its event loop is the thread's running
+    loop, and every async test after it in the same process would fail to start its own."""
     executable = chromium_path()
     if executable is None:
         reason = "Debian's chromium is not installed (apt-get install chromium)"

@@ -4,6 +4,7 @@ security schemes the document declares (and a credential given there reaches the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,7 +17,7 @@ from services.kernel.docs import assets_directory
 from services.kernel.testing import serve_on_loopback
 from tests.browser.conftest import console_errors
 from tests.conftest import scratch_database
-from tests.security.contracts_services import SERVICES
+from tests.security.contracts_services import ADMIN_KEY, SERVICES
 
 pytestmark = pytest.mark.browser
 DEADLINE_MS = 20_000
@@ -65,27 +66,55 @@ def test_swagger_ui_renders_offline_and_offers_the_declared_schemes(
     assert refused == []
 
 
+def authorize(page: Any, scheme: str, values: dict[str, str]) -> None:
+    """Fill one scheme's inputs in the "Authorize" dialog (selector -> value) and close it."""
+    page.click("button.authorize")
+    form = page.locator(".auth-container").filter(
+        has=page.locator("h4", has_text=re.compile(rf"^{scheme}\b"))
+    )
+    for selector, value in values.items():
+        form.locator(selector).fill(value)
+    form.locator("button.authorize").click()
+    page.click("button.btn-done")
+
+
+def try_it_out(page: Any, path: str) -> tuple[str, str]:
+    """Execute the GET operation on `path` from its panel; the status and body shown."""
+    operation = page.locator(".opblock-get").filter(has=page.locator(f'[data-path="{path}"]'))
+    if not operation.locator("button.execute").is_visible():
+        operation.locator(".opblock-summary").first.click()
+    clear = operation.locator("button.btn-clear")
+    if clear.count():  # the last answer goes, so the one read below is this call's
+        clear.click()
+    operation.locator("button.execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for(timeout=DEADLINE_MS)
+    return status.inner_text().strip(), operation.locator(".live-responses-table").inner_text()
+
+
 def test_authorize_with_dhis2_basic_then_try_it_out_gets_the_user(
     served: dict[str, str], offline_page: tuple[Any, list[str]]
 ) -> None:
     page, refused = offline_page
     page.goto(f"{served['sectoral_platform']}/docs")
     page.wait_for_selector(".opblock", timeout=DEADLINE_MS)
-    page.click("button.authorize")
-    basic = page.locator(".auth-container").filter(has_text="dhis2Basic")
-    basic.locator("input[type=text]").fill("admin")
-    basic.locator("input[type=password]").fill("district")
-    basic.locator("button.authorize").click()
-    page.click("button.btn-done")
+    authorize(page, "dhis2Basic", {"input[type=text]": "admin", "input[type=password]": "district"})
+    status, body = try_it_out(page, "/api/me")
+    assert status == "200" and '"username": "admin"' in body
+    assert refused == []
 
-    operation = page.locator(".opblock").filter(has=page.locator('[data-path="/api/me"]'))
-    if not operation.locator("button.execute").is_visible():
-        operation.locator(".opblock-summary").first.click()
-    operation.locator("button.execute").click()
-    status = operation.locator(".live-responses-table tbody .response-col_status").first
-    status.wait_for(timeout=DEADLINE_MS)
-    assert status.inner_text().strip() == "200"
-    assert '"username": "admin"' in operation.locator(".live-responses-table").inner_text()
+
+def test_the_admin_key_given_to_authorize_reaches_an_admin_route(
+    served: dict[str, str], offline_page: tuple[Any, list[str]]
+) -> None:
+    page, refused = offline_page
+    page.goto(f"{served['interop_layer']}/docs")
+    page.wait_for_selector(".opblock", timeout=DEADLINE_MS)
+    status, _ = try_it_out(page, "/admin/subsystems")
+    assert status == "401"  # before: no key sent
+    authorize(page, "adminKey", {"input": ADMIN_KEY})
+    status, body = try_it_out(page, "/admin/subsystems")
+    assert status == "200" and "DPI/GOV/MOH/hmis" in body
     assert refused == []
 
 
