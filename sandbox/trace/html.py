@@ -2,33 +2,62 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 from typing import Any
 
 from sandbox.trace.diagram import short
 
 CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
+body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 1rem;color:#222;max-width:1280px}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+.scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
 td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
+td code{overflow-wrap:anywhere}
 th{background:#f4f6f8}.ok{color:#1a7f37}.bad{color:#b3261e;font-weight:bold}
 .skip{color:#888}pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:.8rem}
 .tag{display:inline-block;border-radius:3px;padding:0 .3rem;margin:1px;font-size:.75rem}
 .direct_identifier{background:#fbd5d5}.sector_token{background:#d5e8fb}
 .quasi_identifier{background:#fbeed5}.health_data{background:#e6d5fb}
-.aggregate{background:#d5fbe0}.other{background:#eee}.diagram{overflow:auto}
+.aggregate{background:#d5fbe0}.other{background:#eee}
+details.fields summary{cursor:pointer;white-space:nowrap}
+details.fields[open] summary{margin-bottom:.2rem}
+.zoom{position:absolute;opacity:0;pointer-events:none}
+.zoom+label{display:inline-block;border:1px solid #bbb;border-radius:3px;padding:.1rem .5rem;
+margin:0 .2rem .4rem 0;font-size:.8rem;cursor:pointer;background:#fff}
+.zoom:checked+label{background:#4a6fa5;color:#fff;border-color:#4a6fa5}
+.zoom:focus-visible+label{outline:2px solid #4a6fa5}
+.diagram{overflow:auto;border:1px solid #ddd;max-width:100%}
+.diagram svg{display:block;height:auto}
+#zoom-fit:checked~.diagram svg{width:100%;max-width:var(--w)}
+#zoom-100:checked~.diagram svg{width:var(--w)}
+#zoom-150:checked~.diagram svg{width:calc(var(--w) * 1.5)}
+#zoom-200:checked~.diagram svg{width:calc(var(--w) * 2)}
 """
+
+ZOOMS = (("fit", "Fit to page"), ("100", "100%"), ("150", "150%"), ("200", "200%"))
+INLINE_FIELDS = 6  # more than this and a cell shows counts per class, the names folded away
 
 
 def _tags(fields: list[dict[str, Any]], direction: str) -> str:
     chosen = [f for f in fields if f["direction"] == direction]
     if not chosen:
         return "—"
-    return " ".join(
+    tags = " ".join(
         f'<span class="tag {escape(f["category"])}" title="{escape(f["category"])}">'
         f"{escape(f['field'])}</span>"
         for f in chosen
+    )
+    if len(chosen) <= INLINE_FIELDS:
+        return tags
+    counts = Counter(str(f["category"]) for f in chosen)
+    chips = " ".join(
+        f'<span class="tag {escape(category)}" title="{escape(category)}">{count}</span>'
+        for category, count in sorted(counts.items(), key=lambda kv: (kv[0] == "other", kv[0]))
+    )
+    return (
+        f'<details class="fields"><summary>{len(chosen)} fields {chips}</summary>{tags}</details>'
     )
 
 
@@ -126,11 +155,22 @@ def _legend(labels: dict[str, str]) -> str:
     return " ".join(f'<span class="tag {escape(k)}">{escape(v)}</span>' for k, v in labels.items())
 
 
+def _sequence(svg: str) -> str:
+    """The diagram fitted to the page; zoom levels by radio buttons (CSS only, no script)."""
+    buttons = "".join(
+        f'<input type="radio" class="zoom" name="zoom" id="zoom-{key}"'
+        f'{" checked" if key == "fit" else ""}><label for="zoom-{key}">{label}</label>'
+        for key, label in ZOOMS
+    )
+    return f'<div class="sequence">{buttons}<div class="diagram">{svg}</div></div>'
+
+
 def render_html(trace: dict[str, Any], *, mermaid: str, svg: str) -> str:
     run = trace["run"]
     outcome = '<span class="ok">passed</span>' if run["ok"] else '<span class="bad">FAILED</span>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(run["title"])} — run {escape(run["run_id"])}</title>
 <style>{CSS}</style></head><body>
 <h1>{escape(run["title"])}</h1>
@@ -139,12 +179,13 @@ def render_html(trace: dict[str, Any], *, mermaid: str, svg: str) -> str:
 {escape(run["started_at"])} → {escape(run["finished_at"])}.
 Message log: {escape(trace["messageLog"])}.</p>
 <p class="story">{_paragraphs(run.get("description", ""))}</p>
-<h2>Steps</h2>{_steps(run)}
-<h2>Sequence</h2><div class="diagram">{svg}</div>
+<h2>Steps</h2><div class="scroll">{_steps(run)}</div>
+<h2>Sequence</h2>{_sequence(svg)}
 <h2>Boundary report</h2><p>Field classes: {_legend(trace["classes"])}</p>
-{_exchanges(trace)}
+<div class="scroll">{_exchanges(trace)}</div>
 <h2>Direct identifiers reaching a sector</h2>{_findings(trace)}
-<h2>Direct calls (not through the mediator)</h2>{_direct(trace)}
-<h2>Sequence diagram (Mermaid)</h2><pre>{escape(mermaid)}</pre>
+<h2>Direct calls (not through the mediator)</h2><div class="scroll">{_direct(trace)}</div>
+<details class="source"><summary>Sequence diagram as Mermaid text (also in sequence.mmd)</summary>
+<pre>{escape(mermaid)}</pre></details>
 </body></html>
 """

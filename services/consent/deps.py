@@ -14,6 +14,7 @@ from services.kernel.callers import is_mediator_key
 from services.kernel.credentials import same_secret
 from services.kernel.errors import BadRequest, Unauthorized
 from services.kernel.runtime import runtime_getter, runtime_of
+from services.kernel.security import MEDIATOR, Security, header_key, one
 
 INDIVIDUAL_HEADER = "X-ConsentBB-IndividualId"
 
@@ -94,3 +95,15 @@ OrgDep = Annotated[None, Depends(require_org)]
 MediatorDep = Annotated[None, Depends(require_mediator)]
 IndividualHeaderDep = Annotated[str, Depends(individual_header)]
 OptionalIndividualHeaderDep = Annotated[str | None, Depends(optional_individual_header)]
+
+ORG_KEY = "organisationApiKey"
+SECURITY = Security(
+    schemes={
+        ORG_KEY: header_key(
+            "Authorization",
+            "The organisation's API key, as `ApiKey <key>` (`DPI_CONSENT_ORG_API_KEY`).",
+        )
+    },
+    by_dependency={require_org: (one(ORG_KEY),), require_mediator: MEDIATOR},
+    by_path={"POST /v1/decisions": MEDIATOR},  # the hot path checks the key by hand
+)

@@ -15,6 +15,7 @@ from services.consent.base import Base
 from services.consent.decisions import routes as decisions
 from services.consent.decisions.log import DecisionLog
 from services.consent.decisions.store import DecisionStore
+from services.consent.deps import SECURITY
 from services.consent.errors import ERROR_SHAPE, render_error
 from services.consent.fhir import routes as fhir
 from services.consent.individuals import routes as individuals
@@ -89,7 +90,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         reset=ResetHooks(seed=after_truncate),
     )
     app.router.routes.insert(0, decisions.fast_route)
-    openapi.install(app, ERROR_SHAPE)
+    openapi.install(app, ERROR_SHAPE, security=SECURITY)
     return app
 
 

@@ -42,11 +42,18 @@ from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, 
 from services.kernel.outbox import Pacing
 from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
+from services.kernel.security import Security, http, one
 from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
 
 SERVICE = "id_registry"
 WAL_PAGES = 4000
+# IDA's licence and API keys travel in its path (MOSIP's shape) and OIDC clients sign a JWT in
+# the token request's form: neither is an OpenAPI scheme. Admin and mediator keys are the kernel's.
+SECURITY = Security(
+    schemes={"oidcAccessToken": http("bearer", "An access token from `POST /oauth/v2/token`.")},
+    by_path={"/oidc/userinfo": (one("oidcAccessToken"),)},
+)
 
 
 def civil_subscriptions() -> list[Subscription]:
@@ -161,7 +168,7 @@ def create_app(
         workers=declared(background=background, subscriptions=subscriptions_wanted),
         reset=ResetHooks(seed=reseed, forget=forget),
     )
-    openapi.install(app, error_shape)
+    openapi.install(app, error_shape, security=SECURITY)
     return app
 
 

@@ -20,6 +20,7 @@ from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.runtime import InteropRuntime
 from services.kernel.credentials import CLIENT_KEY_HEADER
 from services.kernel.runtime import runtime_of
+from services.kernel.security import MEDIATOR_CLIENT, MEDIATOR_CLIENT_SCHEMES, Security
 
 CLIENT_HEADERS = ("x-road-client", "x-govstack-client", "information-mediator-client")
 _RAW_CLIENT_HEADERS = tuple(h.encode() for h in CLIENT_HEADERS)
@@ -90,6 +91,9 @@ def unauthenticated(claimed: str, key: bytes | None, directory: Directory) -> XR
 
 
 ClientDep = Annotated[str, Depends(authenticated_client)]
+SECURITY = Security(
+    schemes=MEDIATOR_CLIENT_SCHEMES, by_dependency={authenticated_client: MEDIATOR_CLIENT}
+)
 
 
 def provider_id(*parts: str) -> str:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
+from services.interop_layer.auth import SECURITY
 from services.interop_layer.base import Base
 from services.interop_layer.catalogue.routes import admin as catalogue_admin
 from services.interop_layer.catalogue.routes import meta as metaservices
@@ -185,7 +186,7 @@ def create_app(
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    openapi.install(app, error_shape_for)
+    openapi.install(app, error_shape_for, security=SECURITY)
     app.add_middleware(ExchangeLogMiddleware)  # outermost: sees every answer, errors included
     build_stack = app.build_middleware_stack
 

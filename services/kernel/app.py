@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.kernel import otel
 from services.kernel.db import Database
+from services.kernel.docs import docs_kwargs, install_docs
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
 from services.kernel.invalidation import Invalidation
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
@@ -89,7 +90,7 @@ def create_service_app(
         description=f"{spec.role}. Models: {spec.models}.",
         version=version,
         lifespan=kernel_lifespan,
-        **fastapi_kwargs,
+        **{**docs_kwargs(), **fastapi_kwargs},
     )
     install_error_handlers(app, error_renderer)
     limits = BodyLimits(
@@ -153,6 +154,7 @@ def create_service_app(
         return RedirectResponse("/docs")
 
     app.include_router(probes)
+    install_docs(app)
     if reset is not None and metadata is not None:
         app.include_router(reset_router(metadata, reset))
     for router in routers:

@@ -16,6 +16,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.kernel.security import Security, declare
+
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 PATH_PARAMETER = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
@@ -55,14 +57,22 @@ PROBLEM_DETAILS = ErrorShape(
 ShapeFor = Callable[[str], ErrorShape]
 
 
-def install(app: FastAPI, shape: ErrorShape | ShapeFor = PROBLEM_DETAILS) -> None:
-    """Serve the app's generated document completed by `complete` (built once, then cached)."""
+def install(
+    app: FastAPI,
+    shape: ErrorShape | ShapeFor = PROBLEM_DETAILS,
+    *,
+    security: Security | None = None,
+) -> None:
+    """Serve the app's generated document completed by `complete` and its security schemes
+    (the kernel's admin and mediator keys, and `security`), built once, then cached."""
     generate = app.openapi
     shape_for: ShapeFor = shape if callable(shape) else (lambda _path: shape)
 
     def build() -> dict[str, Any]:
         if app.openapi_schema is None:
-            complete(generate(), shape_for)
+            document = generate()
+            declare(document, app, security)
+            complete(document, shape_for)
         assert app.openapi_schema is not None
         return app.openapi_schema
 

@@ -17,6 +17,7 @@ from fastapi import Depends, Header, Request
 from services.kernel.callers import caller_identity
 from services.kernel.errors import BadRequest, Unauthorized
 from services.kernel.runtime import runtime_getter, runtime_of
+from services.kernel.security import Security, http, one
 from services.kernel.topology import load_topology
 from services.registries.runtime import RegistriesRuntime
 
@@ -96,3 +97,15 @@ def require_caller(
 
 CallerDep = Annotated[Caller, Depends(require_caller)]
 RuntimeDep = Annotated[RegistriesRuntime, Depends(runtime_getter(RegistriesRuntime))]
+
+DATA_API_KEY = "dataApiKey"
+SECURITY = Security(
+    schemes={
+        DATA_API_KEY: http(
+            "bearer",
+            "The Data API key (`DPI_REGISTRIES_API_KEY`; `dpi-registries-sandbox-key` in the "
+            "sandbox); `Authorization: Bearer <key>`.",
+        )
+    },
+    by_dependency={require_caller: (one(DATA_API_KEY),)},
+)

@@ -20,6 +20,7 @@ from services.kernel.settings import load_settings
 from services.registries.base import Base
 from services.registries.catalog import routes as catalog_routes
 from services.registries.data import routes as data_routes
+from services.registries.deps import SECURITY
 from services.registries.errors import error_shape, render
 from services.registries.events import routes as event_routes
 from services.registries.events.drainer import registries_outbox
@@ -86,7 +87,7 @@ def create_app(
         workers=declared(),
         reset=ResetHooks(seed=after_truncate),
     )
-    openapi.install(app, error_shape)
+    openapi.install(app, error_shape, security=SECURITY)
     return app
 
 

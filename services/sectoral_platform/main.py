@@ -23,6 +23,7 @@ from services.sectoral_platform.aggregate.storage import install_hooks
 from services.sectoral_platform.aggregate.tasks import router as tasks_router
 from services.sectoral_platform.analytics.routes import router as analytics_router
 from services.sectoral_platform.apps.routes import router as apps_router
+from services.sectoral_platform.auth.deps import SECURITY
 from services.sectoral_platform.auth.routes import router as auth_router
 from services.sectoral_platform.auth.service import Authenticator
 from services.sectoral_platform.base import Base
@@ -152,7 +153,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         workers=declared(settings, mediator),
         reset=ResetHooks(seed=reseed, forget=forget),
     )
-    openapi.install(app, ERROR_SHAPE)
+    openapi.install(app, ERROR_SHAPE, security=SECURITY)
     app.add_middleware(Dhis2PathMiddleware)
     _replace_root(app)
     return app

@@ -26,9 +26,12 @@ def chromium_path() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Not per session: while Playwright's sync API runs, its event loop is the thread's running
+    loop, and every async test after it in the same process would fail to start its own."""
     executable = chromium_path()
     if executable is None:
         reason = "Debian's chromium is not installed (apt-get install chromium)"
@@ -46,18 +49,27 @@ def browser() -> Iterator[Any]:
 
 
 def block_non_loopback(context: Any, refused: list[str]) -> None:
-    """Abort every request that leaves loopback, recording its URL: the pages must work offline."""
+    """Abort every request that leaves the machine (loopback and files stay), recording its URL:
+    the pages must work offline."""
 
     def route(route: Any) -> None:
         url = route.request.url
         host = urlsplit(url).hostname or ""
-        if url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK_HOSTS:
+        if url.startswith(("data:", "blob:", "about:", "file:")) or host in LOOPBACK_HOSTS:
             route.continue_()
         else:
             refused.append(url)
             route.abort()
 
     context.route("**/*", route)
+
+
+def console_errors(page: Any) -> list[str]:
+    """What the page reports as errors (a script or request the page's policy refused, say)."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
 
 
 @pytest.fixture

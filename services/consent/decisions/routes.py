@@ -39,15 +39,7 @@ _REQUEST_SCHEMA: dict[str, Any] = {
         "required": True,
         "content": {"application/json": {"schema": DecisionRequest.model_json_schema()}},
     },
-    "parameters": [
-        {
-            "in": "header",
-            "name": MEDIATOR_KEY_HEADER,
-            "required": True,
-            "schema": {"type": "string"},
-        }
-    ],
-}
+}  # the mediator key is its `security` (see `deps.SECURITY`)
 
 
 async def post_decision(request: Request) -> Response:

@@ -14,11 +14,17 @@ from services.id_registry.partners.models import (
 )
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
+from services.kernel.openapi import errors
 
 router = APIRouter(prefix="/v1/partners", tags=["partners (admin)"])
 
 
-@router.post("", status_code=201, summary="Register a partner with a policy; returns its API key")
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a partner with a policy; returns its API key",
+    responses=errors(409),  # the partner id is taken
+)
 def create(
     data: PartnerCreate, runtime: RuntimeDep, session: SessionDep, now: NowDep, _: AdminDep
 ) -> PartnerCreated:

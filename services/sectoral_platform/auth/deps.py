@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.kernel.runtime import kernel_state, runtime_of
+from services.kernel.security import MEDIATOR, Security, header_key, http, one
 from services.sectoral_platform.auth.scope import Scope, scope_of
 from services.sectoral_platform.auth.service import SUPERUSER_AUTHORITY, CurrentUser, unauthorized
 from services.sectoral_platform.runtime import RuntimeDep, SectoralRuntime
@@ -44,3 +45,17 @@ def superuser_scope(scope: Annotated[Scope, Depends(current_scope)]) -> Scope:
 
 ScopeDep = Annotated[Scope, Depends(current_scope)]
 SuperuserDep = Annotated[Scope, Depends(superuser_scope)]
+
+BASIC, TOKEN = "dhis2Basic", "dhis2PersonalAccessToken"
+SECURITY = Security(
+    schemes={
+        BASIC: http("basic", "A DHIS2 user's username and password (the sandbox: admin/district)."),
+        TOKEN: header_key(
+            "Authorization",
+            "A DHIS2 personal access token, as `ApiToken d2pat_…` (`POST /api/apiToken`).",
+        ),
+    },
+    by_dependency={current_user: (one(BASIC), one(TOKEN))},
+    # checked by hand: a provider service reached only through the mediator
+    by_path={"GET /api/immunisationStatus": MEDIATOR},
+)
