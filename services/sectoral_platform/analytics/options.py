@@ -1,0 +1,88 @@
+"""The analytics request options besides dimensions: output id scheme, meta/data skipping,
+numerator/denominator columns, hierarchy meta, aggregation type, measure criteria, dates."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from services.sectoral_platform.dhis2.web import parse_bool
+from services.sectoral_platform.errors import conflict
+
+MEASURE_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "EQ": operator.eq,
+    "GT": operator.gt,
+    "GE": operator.ge,
+    "LT": operator.lt,
+    "LE": operator.le,
+}
+
+
+@dataclass
+class Options:
+    output_id_scheme: str = "UID"
+    display: str = "NAME"
+    skip_meta: bool = False
+    skip_data: bool = False
+    skip_rounding: bool = False
+    include_num_den: bool = False
+    show_hierarchy: bool = False
+    hierarchy_meta: bool = False
+    aggregation_type: str | None = None
+    measure_criteria: list[tuple[str, float]] = field(default_factory=list)
+    start: date | None = None
+    end: date | None = None
+
+    def accepts(self, value: float) -> bool:
+        return all(MEASURE_OPERATORS[op](value, limit) for op, limit in self.measure_criteria)
+
+
+def _date(raw: str, name: str) -> date:
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError as exc:
+        raise conflict(f"Date time is not parsable: `{raw}` ({name})", "E7135") from exc
+
+
+def _criteria(raw: str) -> list[tuple[str, float]]:
+    found: list[tuple[str, float]] = []
+    for part in (p for p in raw.split(";") if p):
+        op, _, value = part.partition(":")
+        try:
+            limit = float(value)
+        except ValueError:
+            limit = float("nan")
+        if op.upper() not in MEASURE_OPERATORS or limit != limit:
+            raise conflict(f"Measure criteria is invalid: `{part}`", "E7124")
+        found.append((op.upper(), limit))
+    return found
+
+
+def parse_options(params: Mapping[str, str]) -> Options:
+    """The options as DHIS2 reads them; enumerations are checked by the endpoint table."""
+    options = Options(
+        output_id_scheme=(params.get("outputIdScheme") or "UID").upper(),
+        display=(params.get("displayProperty") or "NAME").upper(),
+        skip_meta=parse_bool(params.get("skipMeta")),
+        skip_data=parse_bool(params.get("skipData")),
+        skip_rounding=parse_bool(params.get("skipRounding")),
+        include_num_den=parse_bool(params.get("includeNumDen")),
+        show_hierarchy=parse_bool(params.get("showHierarchy")),
+        hierarchy_meta=parse_bool(params.get("hierarchyMeta")),
+        aggregation_type=(params.get("aggregationType") or "").upper() or None,
+        measure_criteria=_criteria(params.get("measureCriteria") or ""),
+    )
+    start, end = params.get("startDate"), params.get("endDate")
+    if start or end:
+        if not (start and end):
+            raise conflict(
+                "Start date and end date must both be specified: "
+                f"`{'startDate' if not start else 'endDate'}` is missing",
+                "E7104",
+            )
+        options.start, options.end = _date(start, "startDate"), _date(end, "endDate")
+        if options.start > options.end:
+            raise conflict("Start date cannot be after end date", "E7106")
+    return options
