@@ -107,7 +107,11 @@ def cases(index: int, month: str, coc: str) -> int:
 
 @pytest.fixture(scope="module")
 async def values(shared_client: httpx.AsyncClient) -> Values:
-    client = shared_client
+    return await seed(shared_client)
+
+
+async def seed(client: httpx.AsyncClient) -> Values:
+    """The sex-disaggregated element, its data set, the groups, values and registrations."""
     imported = await client.post("/api/metadata", json=METADATA)
     assert imported.status_code == 200, imported.text
     rows: Values = []

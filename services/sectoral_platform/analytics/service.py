@@ -126,8 +126,9 @@ def run(
     ou_groups: list[tuple[str | None, list[str]]] = (
         [(None, query.units)] if ou_dim.is_filter else [(u, [u]) for u in query.units]
     )
+    row_dims = [d for d in query.dimensions if not d.is_filter]
     if opts.skip_data:
-        return build_response(store, query, [], [])
+        return build_response(store, query, [], row_dims)
     disaggregated = any(d.kind in ("co", "category") for d in query.extra)
     totals: set[str] = set()
     details: set[str] = set()
@@ -211,7 +212,6 @@ def run(
         return combine(index.get((de, co, i, j, ex), []), aggregation)
 
     rows: list[list[str]] = []
-    row_dims = [d for d in query.dimensions if not d.is_filter]
     dx_groups = [[item] for item in query.data] if not dx_dim.is_filter else [query.data]
     axes = [[""] if d.is_filter else d.items for d in query.extra]
     cells_of = product(dx_groups, enumerate(pe_groups), enumerate(ou_groups))

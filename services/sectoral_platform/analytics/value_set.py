@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.analytics.request import AnalyticsQuery
+from services.sectoral_platform.analytics.response import Header
 from services.sectoral_platform.analytics.service import run
 from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
@@ -23,7 +24,8 @@ LABEL = {"dx": "data", "pe": "period", "ou": "organisation unit"}
 def value_set(
     engine: Engine, store: MetadataStore, query: AnalyticsQuery, adx: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """The grid's rows as data values: `dx` of `element.coc` (or a `co` column) splits."""
+    """The grid's rows as data values: `dx` of `element.coc` (or a `co` column) splits; the
+    query is checked and answered before the first value is written."""
     for name, code in REQUIRED.items():
         if not any(d.name == name and not d.is_filter for d in query.dimensions):
             raise conflict(
@@ -33,9 +35,13 @@ def value_set(
             )
     query.options.skip_meta, query.options.include_num_den = True, False
     grid = run(engine, store, query)
-    index = {h["name"]: k for k, h in enumerate(grid["headers"])}
+    return _values(grid["headers"], grid["rows"], adx)
+
+
+def _values(headers: list[Header], rows: list[list[str]], adx: bool) -> Iterator[dict[str, Any]]:
+    index = {h["name"]: k for k, h in enumerate(headers)}
     stamp = dhis2_timestamp()
-    for row in grid["rows"]:
+    for row in rows:
         de, _, coc = row[index["dx"]].partition(".")
         if "co" in index:
             coc = row[index["co"]]
