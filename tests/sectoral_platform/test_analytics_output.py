@@ -302,7 +302,7 @@ async def test_raw_data_is_not_aggregated(shared_client: httpx.AsyncClient, data
     assert body["height"] == len(expected) == 18
 
 
-REFUSED: list[tuple[list[tuple[str, str]], str]] = [
+REFUSED: list[tuple[list[tuple[str, str | int | float | bool | None]], str]] = [
     ([("dimension", f"dx:{CASES}"), ("dimension", "pe:2024"), ("filter", "co")], "E7110"),
     (
         [

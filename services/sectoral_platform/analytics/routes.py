@@ -9,9 +9,8 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.engine import Engine
 
-from services.kernel.db import DatabaseDep
+from services.kernel.db import Database, DatabaseDep
 from services.sectoral_platform.aggregate import exchange
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.analytics.options import parse_options
@@ -83,7 +82,7 @@ def analytics_csv(
 def analytics_value_set(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    return _value_set(request, database.engine, store, scope, None)
+    return _value_set(request, database, store, scope, None)
 
 
 @router.get("/analytics/dataValueSet.{suffix}", summary="Analytics as a data value set")
@@ -92,16 +91,16 @@ def analytics_value_set_as(
 ) -> Response:
     if suffix not in ("json", "csv", "adx", "xml"):
         raise not_found(f"No endpoint /api/analytics/dataValueSet.{suffix}", None)
-    return _value_set(request, database.engine, store, scope, suffix)
+    return _value_set(request, database, store, scope, suffix)
 
 
 def _value_set(
-    request: Request, engine: Engine, store: MetadataStore, scope: Scope, suffix: str | None
+    request: Request, database: Database, store: MetadataStore, scope: Scope, suffix: str | None
 ) -> Response:
     fmt = exchange.export_format(request, suffix)
     query = _query(request, store, scope)
     scheme, query.options.output_id_scheme = query.options.output_id_scheme, "UID"
-    values = value_set(engine, store, query, adx=fmt == "adx")
+    values = value_set(database.engine, store, query, adx=fmt == "adx")
     schemes = IdSchemes.parse(store, {"idScheme": scheme} if scheme != "UID" else {})
     body = exchange.render(fmt, {}, values, schemes)
     return StreamingResponse(body, media_type=exchange.MEDIA[fmt])
