@@ -327,6 +327,7 @@ REFUSED: list[tuple[list[tuple[str, str | int | float | bool | None]], str]] = [
     ),
     ([("dimension", f"dx:{CASES_DS}.NO_SUCH_METRIC"), ("dimension", "pe:2024")], "E7124"),
     ([("dimension", "dx:Jr4i0B3JrTA"), ("dimension", "pe:2024"), ("dimension", "co")], "E7114"),
+    ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("dimension", "pe:2023")], "E7111"),
     ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("dimension", "ao")], NOT_IMPLEMENTED),
     ([("dimension", "dx:DE_GROUP-abcdefghijk"), ("dimension", "pe:2024")], NOT_IMPLEMENTED),
     (

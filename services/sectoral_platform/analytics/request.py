@@ -109,7 +109,7 @@ def parse_query(
                     f"`{name}`",
                     "E7103",
                 )
-            raise conflict(f"Dimensions cannot be specified more than once: `{name}`", "E7114")
+            raise conflict(f"Dimensions cannot be specified more than once: `{name}`", "E7111")
     for d in dims:
         _classify(store, d)
     if "dx" not in names:
