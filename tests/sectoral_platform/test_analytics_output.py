@@ -77,6 +77,45 @@ async def test_output_id_scheme_code_and_name(shared_client: httpx.AsyncClient, 
     assert named["rows"] == [[element["name"], "202401", unit["name"], f"{value:g}"]]
 
 
+async def test_narrow_output_schemes_and_order(
+    shared_client: httpx.AsyncClient, data: Data
+) -> None:
+    client, (rows, _) = shared_client, data
+    units = {
+        uid: (await get(client, f"/api/organisationUnits/{uid}")).json()
+        for uid in (DISTRICT_1, DISTRICT_2)
+    }
+    element = (await get(client, f"/api/dataElements/{ANC1}")).json()
+    body = await grid(
+        client,
+        ("dimension", f"dx:{ANC1}"),
+        ("dimension", "pe:" + ";".join(MONTHS)),
+        ("dimension", f"ou:{DISTRICT_1};{DISTRICT_2}"),
+        ("outputOrgUnitIdScheme", "CODE"),
+        ("order", "DESC"),
+    )
+    expected = sorted(
+        (
+            (ANC1, m, units[u]["code"], total(rows, ANC1, {m}, {u}))
+            for m in MONTHS
+            for u in (DISTRICT_1, DISTRICT_2)
+        ),
+        key=lambda r: -r[3],
+    )
+    assert [(*r[:3], float(r[3])) for r in body["rows"]] == expected
+    ascending = await grid(
+        client,
+        ("dimension", f"dx:{ANC1}"),
+        ("dimension", "pe:" + ";".join(MONTHS)),
+        ("filter", f"ou:{ROOT}"),
+        ("outputDataElementIdScheme", "NAME"),
+        ("order", "ASC"),
+    )
+    got = [float(r[-1]) for r in ascending["rows"]]
+    assert got == sorted(total(rows, ANC1, {m}) for m in MONTHS)
+    assert {r[0] for r in ascending["rows"]} == {element["name"]}
+
+
 async def test_skip_meta_skip_data_and_display_property(
     shared_client: httpx.AsyncClient, data: Data
 ) -> None:
@@ -362,9 +401,9 @@ async def test_refusals_name_what_is_refused(shared_client: httpx.AsyncClient, d
         assert response.json()["errorCode"] == code, (params, response.text)
     refused = await shared_client.get(
         "/api/analytics",
-        params=[("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("order", "ASC")],
+        params=[("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("tableLayout", "true")],
     )
-    assert "`order`" in refused.json()["message"]
+    assert "`tableLayout`" in refused.json()["message"]
 
 
 async def test_group_metadata_is_served_generically(

@@ -20,9 +20,19 @@ MEASURE_OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+NARROW_SCHEMES = {
+    "dataElements": "outputDataElementIdScheme",
+    "dataItems": "outputDataItemIdScheme",
+    "organisationUnits": "outputOrgUnitIdScheme",
+}
+
+
 @dataclass
 class Options:
     output_id_scheme: str = "UID"
+    # the narrower schemes: data elements, every dx item, org units (None: the general one)
+    output_schemes: dict[str, str] = field(default_factory=dict)
+    order: str | None = None  # ASC or DESC on the value
     display: str = "NAME"
     skip_meta: bool = False
     skip_data: bool = False
@@ -34,6 +44,22 @@ class Options:
     measure_criteria: list[tuple[str, float]] = field(default_factory=list)
     start: date | None = None
     end: date | None = None
+
+    @property
+    def all_uid(self) -> bool:
+        return self.output_id_scheme == "UID" and all(
+            s == "UID" for s in self.output_schemes.values()
+        )
+
+    def scheme_for(self, plural: str) -> str:
+        """The output id scheme of an object of the type: the narrowest one given."""
+        if plural == "dataElements" and "dataElements" in self.output_schemes:
+            return self.output_schemes["dataElements"]
+        if plural in ("dataElements", "indicators", "dataSets"):
+            return self.output_schemes.get("dataItems", self.output_id_scheme)
+        if plural == "organisationUnits":
+            return self.output_schemes.get("organisationUnits", self.output_id_scheme)
+        return self.output_id_scheme
 
     def accepts(self, value: float) -> bool:
         return all(MEASURE_OPERATORS[op](value, limit) for op, limit in self.measure_criteria)
@@ -73,7 +99,11 @@ def parse_options(params: Mapping[str, str]) -> Options:
         hierarchy_meta=parse_bool(params.get("hierarchyMeta")),
         aggregation_type=(params.get("aggregationType") or "").upper() or None,
         measure_criteria=_criteria(params.get("measureCriteria") or ""),
+        order=(params.get("order") or "").upper() or None,
     )
+    for kind, name in NARROW_SCHEMES.items():
+        if params.get(name):
+            options.output_schemes[kind] = params[name].upper()
     start, end = params.get("startDate"), params.get("endDate")
     if start or end:
         if not (start and end):

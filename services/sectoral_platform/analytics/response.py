@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from services.sectoral_platform.analytics.dx import REPORTING_METRICS
+from services.sectoral_platform.analytics.options import Options
 from services.sectoral_platform.analytics.request import DIMENSION_NAMES, AnalyticsQuery, Dimension
 from services.sectoral_platform.metadata.store import MetadataStore
 
@@ -43,12 +44,17 @@ class AnalyticsResponse(TypedDict):
     height: int
 
 
-def _object(store: MetadataStore, uid: str) -> dict[str, Any] | None:
+def _typed(store: MetadataStore, uid: str) -> tuple[str, dict[str, Any]] | None:
     for plural in NAMED:
         obj = store.get(plural, uid)
         if obj is not None:
-            return obj
+            return plural, obj
     return None
+
+
+def _object(store: MetadataStore, uid: str) -> dict[str, Any] | None:
+    found = _typed(store, uid)
+    return None if found is None else found[1]
 
 
 def name_of(store: MetadataStore, uid: str, display: str = "NAME") -> str:
@@ -61,23 +67,27 @@ def name_of(store: MetadataStore, uid: str, display: str = "NAME") -> str:
 
 
 class Output:
-    """Identifiers as the output id scheme wants them (a reporting rate keeps its metric)."""
+    """Identifiers as the output id schemes want them (a reporting rate keeps its metric)."""
 
-    def __init__(self, store: MetadataStore, scheme: str, display: str) -> None:
-        self.store, self.scheme, self.display = store, scheme, display
+    def __init__(self, store: MetadataStore, options: Options) -> None:
+        self.store, self.options = store, options
 
     def __call__(self, uid: str) -> str:
-        if self.scheme == "UID":
+        if self.options.all_uid:
             return uid
         head, dot, tail = uid.partition(".")
         if dot:
             return self(head) + "." + (tail if tail in REPORTING_METRICS else self(tail))
-        obj = _object(self.store, uid)
-        if obj is None:
+        found = _typed(self.store, uid)
+        if found is None:
             return uid
-        if self.scheme == "CODE":
+        plural, obj = found
+        scheme = self.options.scheme_for(plural)
+        if scheme == "CODE":
             return str(obj.get("code") or uid)
-        return name_of(self.store, uid, self.display)
+        if scheme == "NAME":
+            return name_of(self.store, uid, self.options.display)
+        return uid
 
 
 def _header(name: str, column: str, number: bool = False, meta: bool = True) -> Header:
@@ -109,7 +119,7 @@ def _item_name(store: MetadataStore, uid: str, display: str) -> str:
 
 def _meta(store: MetadataStore, query: AnalyticsQuery) -> MetaData:
     opts = query.options
-    out = Output(store, opts.output_id_scheme, opts.display)
+    out = Output(store, opts)
     items: dict[str, dict[str, str]] = {
         name: {"name": label}
         for name, label in DIMENSION_NAMES.items()
@@ -170,8 +180,8 @@ def build_response(
 ) -> AnalyticsResponse:
     headers = headers_for(query, row_dims)
     opts = query.options
-    if opts.output_id_scheme != "UID":
-        out = Output(store, opts.output_id_scheme, opts.display)
+    if not opts.all_uid:
+        out = Output(store, opts)
         named = [d.kind != "pe" for d in row_dims]
         rows = [
             [out(c) if k < len(named) and named[k] else c for k, c in enumerate(r)] for r in rows

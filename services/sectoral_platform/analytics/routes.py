@@ -27,6 +27,12 @@ from services.sectoral_platform.errors import conflict, not_found
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.store import MetadataStore
 
+# the data value set's id scheme parameters the output id schemes become
+VALUE_SET_SCHEMES = {
+    "dataElements": "dataElementIdScheme",
+    "dataItems": "dataElementIdScheme",
+    "organisationUnits": "orgUnitIdScheme",
+}
 router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[Depends(check_parameters)])
 
 
@@ -99,9 +105,13 @@ def _value_set(
 ) -> Response:
     fmt = exchange.export_format(request, suffix)
     query = _query(request, store, scope)
-    scheme, query.options.output_id_scheme = query.options.output_id_scheme, "UID"
+    opts = query.options
+    wanted = {"idScheme": opts.output_id_scheme} | {
+        VALUE_SET_SCHEMES[kind]: scheme for kind, scheme in opts.output_schemes.items()
+    }
+    opts.output_id_scheme, opts.output_schemes = "UID", {}
     values = value_set(database.engine, store, query, adx=fmt == "adx")
-    schemes = IdSchemes.parse(store, {"idScheme": scheme} if scheme != "UID" else {})
+    schemes = IdSchemes.parse(store, wanted)
     body = exchange.render(fmt, {}, values, schemes)
     return StreamingResponse(body, media_type=exchange.MEDIA[fmt])
 

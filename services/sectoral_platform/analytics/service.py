@@ -250,4 +250,6 @@ def run(
         row = [str(ids[d.name]) for d in row_dims]
         row.append(format_value(value, decimals, opts.skip_rounding))
         rows.append(row + numden if opts.include_num_den else row)
+    if opts.order is not None:
+        rows.sort(key=lambda r: float(r[len(row_dims)]), reverse=opts.order == "DESC")
     return build_response(store, query, rows, row_dims)

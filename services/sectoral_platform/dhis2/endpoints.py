@@ -69,12 +69,16 @@ _TRACKER_READ_REFUSED = (
 _ANALYTICS = _e(
     "dimension filter displayProperty relativePeriodDate outputIdScheme skipMeta skipData "
     "skipRounding includeNumDen showHierarchy hierarchyMeta aggregationType measureCriteria "
-    "startDate endDate",
-    "outputOrgUnitIdScheme outputDataElementIdScheme outputDataItemIdScheme inputIdScheme "
-    "preAggregationMeasureCriteria ignoreLimit hideEmptyRows hideEmptyColumns "
-    "includeMetadataDetails approvalLevel timeField orgUnitField columns rows tableLayout order "
+    "startDate endDate outputOrgUnitIdScheme outputDataElementIdScheme outputDataItemIdScheme "
+    "order",
+    "inputIdScheme preAggregationMeasureCriteria ignoreLimit hideEmptyRows hideEmptyColumns "
+    "includeMetadataDetails approvalLevel timeField orgUnitField columns rows tableLayout "
     "userOrgUnit",
     outputIdScheme="UID CODE NAME",
+    outputOrgUnitIdScheme="UID CODE NAME",
+    outputDataElementIdScheme="UID CODE NAME",
+    outputDataItemIdScheme="UID CODE NAME",
+    order="ASC DESC",
     displayProperty="NAME SHORTNAME",
     aggregationType="SUM AVERAGE AVERAGE_SUM_ORG_UNIT LAST LAST_AVERAGE_ORG_UNIT FIRST "
     "FIRST_AVERAGE_ORG_UNIT COUNT MIN MAX",
