@@ -369,6 +369,7 @@ REFUSED: list[tuple[list[tuple[str, str | int | float | bool | None]], str]] = [
     ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("dimension", "pe:2023")], "E7111"),
     ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("dimension", "ao")], NOT_IMPLEMENTED),
     ([("dimension", "dx:DE_GROUP-abcdefghijk"), ("dimension", "pe:2024")], NOT_IMPLEMENTED),
+    ([("dimension", f"dx:{ANC1}"), ("dimension", "pe:LAST_90_DAYS")], NOT_IMPLEMENTED),
     (
         [("dimension", f"dx:{ANC1}"), ("dimension", "pe:2024"), ("outputIdScheme", "ATTRIBUTE:x")],
         NOT_IMPLEMENTED,

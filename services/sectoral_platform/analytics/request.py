@@ -23,6 +23,11 @@ DIMENSION_NAMES = {
 }
 # dimensions DHIS2 defines that the sandbox does not answer
 REFUSED_DIMENSIONS = ("ao",)
+# relative periods DHIS2 defines that the sandbox does not expand
+REFUSED_RELATIVE = frozenset(
+    "LAST_3_DAYS LAST_60_DAYS LAST_90_DAYS LAST_180_DAYS WEEKS_THIS_YEAR LAST_5_FINANCIAL_YEARS "
+    "LAST_10_FINANCIAL_YEARS THIS_BIWEEK LAST_BIWEEK LAST_4_BIWEEKS".split()
+)
 # item kinds allowed next to a co or category dimension (DHIS2's E7114)
 DISAGGREGABLE = ("dataElement", "detail")
 
@@ -190,6 +195,8 @@ def _check_data(query: AnalyticsQuery) -> None:
 
 def _periods(query: AnalyticsQuery, today: date) -> None:
     for item in query.dim("pe").items:
+        if item in REFUSED_RELATIVE:
+            refuse("dimension", f"pe:{item}")
         rel = relative_periods(item, today)
         if rel is not None:
             query.relative.append(item)
