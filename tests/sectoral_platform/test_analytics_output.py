@@ -116,6 +116,31 @@ async def test_narrow_output_schemes_and_order(
     assert {r[0] for r in ascending["rows"]} == {element["name"]}
 
 
+async def test_user_org_unit_replaces_the_users_own(
+    shared_client: httpx.AsyncClient, data: Data
+) -> None:
+    client, (rows, _) = shared_client, data
+    body = await grid(
+        client,
+        ("dimension", f"dx:{ANC1}"),
+        ("filter", "pe:2024"),
+        ("dimension", "ou:USER_ORGUNIT_CHILDREN"),
+        ("userOrgUnit", REGION),
+    )
+    assert {r[1]: float(r[2]) for r in body["rows"]} == {
+        d: total(rows, ANC1, set(MONTHS), {d}) for d in (DISTRICT_1, DISTRICT_2)
+    }
+    wrong = await client.get(
+        "/api/analytics",
+        params=[
+            ("dimension", f"dx:{ANC1}"),
+            ("dimension", "pe:2024"),
+            ("userOrgUnit", "Nowhere1234"),
+        ],
+    )
+    assert wrong.status_code == 409 and wrong.json()["errorCode"] == "E7143"
+
+
 async def test_skip_meta_skip_data_and_display_property(
     shared_client: httpx.AsyncClient, data: Data
 ) -> None:

@@ -33,6 +33,7 @@ class Options:
     # the narrower schemes: data elements, every dx item, org units (None: the general one)
     output_schemes: dict[str, str] = field(default_factory=dict)
     order: str | None = None  # ASC or DESC on the value
+    user_org_units: list[str] = field(default_factory=list)  # in place of the user's own
     display: str = "NAME"
     skip_meta: bool = False
     skip_data: bool = False
@@ -100,6 +101,7 @@ def parse_options(params: Mapping[str, str]) -> Options:
         aggregation_type=(params.get("aggregationType") or "").upper() or None,
         measure_criteria=_criteria(params.get("measureCriteria") or ""),
         order=(params.get("order") or "").upper() or None,
+        user_org_units=[u for u in (params.get("userOrgUnit") or "").split(";") if u],
     )
     for kind, name in NARROW_SCHEMES.items():
         if params.get(name):

@@ -25,9 +25,10 @@ DIMENSION_NAMES = {
 REFUSED_DIMENSIONS = ("ao",)
 # relative periods DHIS2 defines that the sandbox does not expand
 REFUSED_RELATIVE = frozenset(
-    "LAST_3_DAYS LAST_60_DAYS LAST_90_DAYS LAST_180_DAYS WEEKS_THIS_YEAR LAST_5_FINANCIAL_YEARS "
-    "LAST_10_FINANCIAL_YEARS THIS_BIWEEK LAST_BIWEEK LAST_4_BIWEEKS".split()
-)
+    ("LAST_3_DAYS", "LAST_60_DAYS", "LAST_90_DAYS", "LAST_180_DAYS", "WEEKS_THIS_YEAR",
+     "LAST_5_FINANCIAL_YEARS", "LAST_10_FINANCIAL_YEARS", "THIS_BIWEEK", "LAST_BIWEEK",
+     "LAST_4_BIWEEKS")
+)  # fmt: skip
 # item kinds allowed next to a co or category dimension (DHIS2's E7114)
 DISAGGREGABLE = ("dataElement", "detail")
 
@@ -155,10 +156,13 @@ def parse_query(
         query.dimensions.append(Dimension("pe", [], True, "pe", "Period", hidden=True))
     else:
         _periods(query, today)
+    for root in options.user_org_units:
+        if store.get("organisationUnits", root) is None:
+            raise conflict(f"Organisation unit is not valid: `userOrgUnit={root}`", "E7143")
     if "ou" in names:
         query.units = _units(store, scope, query.dim("ou").items, query)
     else:
-        query.units = scope.view_roots_or_top()
+        query.units = options.user_org_units or scope.view_roots_or_top()
         query.dimensions.append(Dimension("ou", query.units, True, "ou", DIMENSION_NAMES["ou"]))
     for unit in query.units:
         scope.require_analytics(unit)
@@ -221,7 +225,7 @@ def _units(
     boundaries: list[str] = []
     levels: set[int] = set()
     members: set[str] = set()
-    roots = scope.view_roots_or_top()
+    roots = query.options.user_org_units or scope.view_roots_or_top()
     for item in items:
         if item == "USER_ORGUNIT":
             boundaries += roots
