@@ -301,6 +301,10 @@ async def test_csv_output(shared_client: httpx.AsyncClient, data: Data) -> None:
         "/api/analytics", params=list(params), headers={"Accept": "application/csv"}
     )
     assert by_accept.text == response.text
+    as_xlsx = await client.get("/api/analytics.xlsx", params=list(params))
+    assert as_xlsx.status_code == 409 and as_xlsx.json()["errorCode"] == NOT_IMPLEMENTED
+    assert "`.xlsx`" in as_xlsx.json()["message"]
+    assert (await client.get("/api/analytics.nope", params=list(params))).status_code == 404
 
 
 async def test_data_value_set_json_csv_adx(shared_client: httpx.AsyncClient, data: Data) -> None:

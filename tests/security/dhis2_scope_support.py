@@ -168,7 +168,7 @@ def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, An
             )
             for route, url in (
                 ("/api/analytics", "/api/analytics"),
-                ("/api/analytics.csv", "/api/analytics.csv"),
+                ("/api/analytics.{suffix}", "/api/analytics.csv"),
                 ("/api/analytics/dataValueSet", "/api/analytics/dataValueSet"),
                 ("/api/analytics/dataValueSet.{suffix}", "/api/analytics/dataValueSet.csv"),
                 ("/api/analytics/rawData", "/api/analytics/rawData"),

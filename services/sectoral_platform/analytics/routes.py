@@ -23,10 +23,12 @@ from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response
-from services.sectoral_platform.errors import conflict, not_found
+from services.sectoral_platform.errors import conflict, not_found, not_implemented
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.store import MetadataStore
 
+# grid formats DHIS2 serves that the sandbox does not write
+REFUSED_FORMATS = ("xml", "xls", "xlsx", "html", "html+css", "pdf", "jrxml")
 # the data value set's id scheme parameters the output id schemes become
 VALUE_SET_SCHEMES = {
     "dataElements": "dataElementIdScheme",
@@ -77,10 +79,16 @@ def analytics(
     return json_response(grid)
 
 
-@router.get("/analytics.csv", summary="Aggregate analytics as CSV")
-def analytics_csv(
-    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+@router.get("/analytics.{suffix}", summary="Aggregate analytics as CSV")
+def analytics_as(
+    suffix: str, request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
+    if suffix in REFUSED_FORMATS:
+        raise not_implemented(
+            f"Analytics output format `.{suffix}` is defined by DHIS2 but not implemented here"
+        )
+    if suffix != "csv":
+        raise not_found(f"No endpoint /api/analytics.{suffix}", None)
     return grid_csv(run(database.engine, store, _query(request, store, scope)))
 
 

@@ -119,7 +119,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         ("GET", path): _ANALYTICS
         for path in (
             "/api/analytics",
-            "/api/analytics.csv",
+            "/api/analytics.{suffix}",
             "/api/analytics/dataValueSet",
             "/api/analytics/dataValueSet.{suffix}",
             "/api/analytics/rawData",
