@@ -265,6 +265,29 @@ async def test_measure_criteria_filters_the_aggregated_values(
     assert all(float(r[-1]) == low for r in exact["rows"]) and exact["rows"]
 
 
+async def test_pre_aggregation_criteria_filter_each_stored_value(
+    shared_client: httpx.AsyncClient, data: Data
+) -> None:
+    client, (rows, _) = shared_client, data
+    for unit, level_items in ((ROOT, (ROOT,)), (DISTRICT_1, (DISTRICT_1,))):
+        body = await grid(
+            client,
+            ("dimension", f"dx:{ANC1}"),
+            ("dimension", "pe:2024Q2"),
+            ("dimension", f"ou:{unit}"),
+            ("preAggregationMeasureCriteria", "GE:20;LE:45"),
+        )
+        expected = sum(
+            v
+            for d, m, f, v in rows
+            if d == ANC1
+            and m in {"202404", "202405", "202406"}
+            and 20 <= v <= 45
+            and (unit == ROOT or PARENT[f] in level_items)
+        )
+        assert float(body["rows"][0][-1]) == expected, unit
+
+
 async def test_start_and_end_dates_instead_of_periods(
     shared_client: httpx.AsyncClient, data: Data
 ) -> None:

@@ -3,6 +3,7 @@ as sums, counts and extremes per element, option combo, stored period and reques
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from typing import Any
 
@@ -17,6 +18,13 @@ from services.sectoral_platform.metadata.schema_types import PERIOD_TYPES
 from services.sectoral_platform.metadata.store import MetadataStore
 
 T = table_of(DataValue)
+COMPARE = {
+    "EQ": operator.eq,
+    "GT": operator.gt,
+    "GE": operator.ge,
+    "LT": operator.lt,
+    "LE": operator.le,
+}
 SEGMENT = 12  # "/" + an 11-character UID: paths are fixed-width per level
 Stat = tuple[float, int, float, float]  # sum, count, min, max
 # (de, coc or None, period start, period end, unit) -> stat
@@ -43,6 +51,7 @@ def fetch(
     periods: list[Period],
     units: list[str],
     extremes: bool = False,
+    value_filters: tuple[tuple[str, float], ...] = (),
 ) -> Cells:
     """Sums and counts (min and max only when asked for) per stored period and requested unit:
     from the rollup down to its level, else one covering-index scan of the values per level."""
@@ -73,14 +82,14 @@ def fetch(
             ) -> list[Any]:
                 return [] if everything else [column >= prefix, column < _successor(prefix)]
 
-            if level <= rollup.ROLLUP_LEVEL and not extremes:
+            if level <= rollup.ROLLUP_LEVEL and not extremes and not value_filters:
                 found = rollup.totals(
                     conn, elements=des, periods=pes, detail=detail, level=level,
                     targets=targets, where_area=within,
                 )  # fmt: skip
                 records = [(*r, 0.0, 0.0) for r in found]
             else:
-                records = _scan(conn, des, pes, detail, level, within, extremes)
+                records = _scan(conn, des, pes, detail, level, within, extremes, value_filters)
             for de, co, pe, path, total, count, low, high in records:
                 unit = targets.get(str(path))
                 if unit is None or not count:
@@ -92,7 +101,7 @@ def fetch(
 
 def _scan(
     conn: Any, des: list[str], pes: list[str], detail: bool, level: int, within: Any,
-    extremes: bool,
+    extremes: bool, value_filters: tuple[tuple[str, float], ...] = (),
 ) -> list[tuple[Any, ...]]:  # fmt: skip
     """Aggregates straight from the data values: seek by element and period, path prefix range."""
     anc = func.substr(T.c.ou_path, 1, SEGMENT * level)
@@ -102,7 +111,14 @@ def _scan(
         aggregates += [func.min(T.c.num), func.max(T.c.num)]
     stmt = (
         select(*keys, anc, *aggregates)
-        .where(and_(T.c.de.in_(des), T.c.pe.in_(pes), *within(T.c.ou_path)))
+        .where(
+            and_(
+                T.c.de.in_(des),
+                T.c.pe.in_(pes),
+                *within(T.c.ou_path),
+                *(COMPARE[op](T.c.num, limit) for op, limit in value_filters),
+            )
+        )
         .group_by(*keys, anc)
     )
     out = []

@@ -43,6 +43,8 @@ class Options:
     hierarchy_meta: bool = False
     aggregation_type: str | None = None
     measure_criteria: list[tuple[str, float]] = field(default_factory=list)
+    # on each stored value before aggregation
+    pre_criteria: list[tuple[str, float]] = field(default_factory=list)
     start: date | None = None
     end: date | None = None
 
@@ -100,6 +102,7 @@ def parse_options(params: Mapping[str, str]) -> Options:
         hierarchy_meta=parse_bool(params.get("hierarchyMeta")),
         aggregation_type=(params.get("aggregationType") or "").upper() or None,
         measure_criteria=_criteria(params.get("measureCriteria") or ""),
+        pre_criteria=_criteria(params.get("preAggregationMeasureCriteria") or ""),
         order=(params.get("order") or "").upper() or None,
         user_org_units=[u for u in (params.get("userOrgUnit") or "").split(";") if u],
     )

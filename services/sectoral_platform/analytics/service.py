@@ -144,9 +144,10 @@ def run(
         details, totals = details | totals, set()
     units = _fetch_units(store, query)
     extremes = opts.aggregation_type in ("MIN", "MAX")
+    pre = tuple(opts.pre_criteria)
     sources: list[Cells] = [
-        fetch(engine, store, totals, False, query.periods, units, extremes),
-        fetch(engine, store, details, True, query.periods, units, extremes) if details else {},
+        fetch(engine, store, totals, False, query.periods, units, extremes, pre),
+        fetch(engine, store, details, True, query.periods, units, extremes, pre) if details else {},
     ]
     stored_periods = {(k[2], k[3]) for cells in sources for k in cells}
     period_map: dict[tuple[str, str], list[int]] = {

@@ -70,8 +70,8 @@ _ANALYTICS = _e(
     "dimension filter displayProperty relativePeriodDate outputIdScheme skipMeta skipData "
     "skipRounding includeNumDen showHierarchy hierarchyMeta aggregationType measureCriteria "
     "startDate endDate outputOrgUnitIdScheme outputDataElementIdScheme outputDataItemIdScheme "
-    "order userOrgUnit ignoreLimit",
-    "inputIdScheme preAggregationMeasureCriteria ignoreLimit hideEmptyRows hideEmptyColumns "
+    "order userOrgUnit ignoreLimit preAggregationMeasureCriteria",
+    "inputIdScheme hideEmptyRows hideEmptyColumns "
     "includeMetadataDetails approvalLevel timeField orgUnitField columns rows tableLayout",
     outputIdScheme="UID CODE NAME",
     outputOrgUnitIdScheme="UID CODE NAME",
