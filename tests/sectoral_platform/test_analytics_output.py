@@ -150,8 +150,12 @@ async def test_skip_meta_skip_data_and_display_property(
     no_meta = await grid(client, *params, ("skipMeta", "true"))
     assert no_meta["metaData"] == {} and no_meta["rows"] == full["rows"]
     no_data = await grid(client, *params, ("skipData", "true"))
-    assert no_data["rows"] == [] and no_data["height"] == 0
-    assert no_data["headers"] == full["headers"] and no_data["metaData"] == full["metaData"]
+    assert (
+        no_data["rows"] == []
+        and no_data["headers"] == []
+        and no_data["metaData"] == full["metaData"]
+    )
+    assert no_data["height"] == no_data["width"] == no_data["headerWidth"] == 0
     element = (await get(client, f"/api/dataElements/{ANC1}")).json()
     short = await grid(client, *params, ("displayProperty", "SHORTNAME"))
     assert short["metaData"]["items"][ANC1]["name"] == element["shortName"] != element["name"]
@@ -286,6 +290,46 @@ async def test_pre_aggregation_criteria_filter_each_stored_value(
             and (unit == ROOT or PARENT[f] in level_items)
         )
         assert float(body["rows"][0][-1]) == expected, unit
+
+
+async def test_include_metadata_details_and_element_option_combos(
+    shared_client: httpx.AsyncClient, data: Data
+) -> None:
+    client = shared_client
+    unit = (await get(client, f"/api/organisationUnits/{DISTRICT_1}")).json()
+    body = await grid(
+        client,
+        ("dimension", f"dx:{CASES}"),
+        ("dimension", "pe:202402"),
+        ("filter", f"ou:{DISTRICT_1}"),
+        ("includeMetadataDetails", "true"),
+        ("skipData", "true"),
+    )
+    items = body["metaData"]["items"]
+    assert items["202402"] == {
+        "uid": "202402",
+        "code": "202402",
+        "name": "February 2024",
+        "dimensionItemType": "PERIOD",
+        "valueType": "TEXT",
+        "totalAggregationType": "SUM",
+        "startDate": "2024-02-01T00:00:00.000",
+        "endDate": "2024-02-29T00:00:00.000",
+    }
+    assert items[DISTRICT_1] == {
+        "uid": DISTRICT_1,
+        "code": unit["code"],
+        "name": unit["name"],
+        "dimensionItemType": "ORGANISATION_UNIT",
+        "valueType": "TEXT",
+        "totalAggregationType": "SUM",
+    }
+    assert items["dx"] == {"uid": "dx", "name": "Data", "dimensionType": "DATA_X"}
+    assert items[CASES]["dimensionItemType"] == "DATA_ELEMENT"
+    assert items[CASES]["valueType"] == "INTEGER" and items[CASES]["code"] == "AN_CASES"
+    # the element's own option combos, as DHIS2 lists them without a co dimension
+    assert body["metaData"]["dimensions"]["co"] == [COC_F, COC_M]
+    assert items[COC_F] == {"name": "An female"}
 
 
 async def test_start_and_end_dates_instead_of_periods(
@@ -477,4 +521,3 @@ async def test_group_metadata_is_served_generically(
     assert found[0]["groupSets"] == [{"id": "AnGroupSet1"}]
     exported = (await get(client, "/api/metadata", ("organisationUnitGroupSets", "true"))).json()
     assert [s["id"] for s in exported.get("organisationUnitGroupSets", [])] == ["AnGroupSet1"]
-    assert COC_F and COC_M

@@ -41,6 +41,7 @@ class Options:
     include_num_den: bool = False
     show_hierarchy: bool = False
     hierarchy_meta: bool = False
+    include_details: bool = False
     aggregation_type: str | None = None
     measure_criteria: list[tuple[str, float]] = field(default_factory=list)
     # on each stored value before aggregation
@@ -100,6 +101,7 @@ def parse_options(params: Mapping[str, str]) -> Options:
         include_num_den=parse_bool(params.get("includeNumDen")),
         show_hierarchy=parse_bool(params.get("showHierarchy")),
         hierarchy_meta=parse_bool(params.get("hierarchyMeta")),
+        include_details=parse_bool(params.get("includeMetadataDetails")),
         aggregation_type=(params.get("aggregationType") or "").upper() or None,
         measure_criteria=_criteria(params.get("measureCriteria") or ""),
         pre_criteria=_criteria(params.get("preAggregationMeasureCriteria") or ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from services.sectoral_platform.analytics import details
 from services.sectoral_platform.analytics.dx import REPORTING_METRICS
 from services.sectoral_platform.analytics.options import Options
 from services.sectoral_platform.analytics.request import DIMENSION_NAMES, AnalyticsQuery, Dimension
@@ -27,7 +28,7 @@ class Header(TypedDict):
 
 
 class MetaData(TypedDict, total=False):
-    items: dict[str, dict[str, str]]
+    items: dict[str, dict[str, Any]]
     dimensions: dict[str, list[str]]
     ouHierarchy: dict[str, str]
     ouNameHierarchy: dict[str, str]
@@ -120,20 +121,28 @@ def _item_name(store: MetadataStore, uid: str, display: str) -> str:
 def _meta(store: MetadataStore, query: AnalyticsQuery) -> MetaData:
     opts = query.options
     out = Output(store, opts)
-    items: dict[str, dict[str, str]] = {
-        name: {"name": label}
-        for name, label in DIMENSION_NAMES.items()
-        if name != "co" or any(d.kind == "co" for d in query.dimensions)
-    }
+    items: dict[str, dict[str, Any]] = {}
+
+    def put(key: str, name: str, extra: dict[str, Any] | None = None) -> None:
+        items[key] = {"name": name} | (extra or {}) if opts.include_details else {"name": name}
+
+    co_dim = any(d.kind == "co" for d in query.dimensions)
+    for name, label in DIMENSION_NAMES.items():
+        if name != "co" or co_dim:
+            put(name, label, details.dimension(name))
     for item in query.data:
-        items[out(item.id)] = {"name": _item_name(store, item.id, opts.display)}
+        put(out(item.id), _item_name(store, item.id, opts.display), details.data_item(store, item))
     for period in query.periods:
         if not query.dim("pe").hidden:
-            items[period.id] = {"name": period.name}
+            put(period.id, period.name, details.period(period))
     for rel in query.relative:
         items[rel] = {"name": rel.replace("_", " ").capitalize()}
-    for uid in [*query.units, *query.groups_used]:
-        items[out(uid)] = {"name": name_of(store, uid, opts.display)}
+    for uid in query.units:
+        unit = details.plain(store, "organisationUnits", uid, "ORGANISATION_UNIT")
+        put(out(uid), name_of(store, uid, opts.display), unit)
+    for uid in query.groups_used:
+        group = details.plain(store, "organisationUnitGroups", uid, "ORGANISATION_UNIT_GROUP")
+        put(out(uid), name_of(store, uid, opts.display), group)
     for level in query.levels_used:
         raw = level[len("LEVEL-") :]
         found = next(
@@ -145,18 +154,21 @@ def _meta(store: MetadataStore, query: AnalyticsQuery) -> MetaData:
             None,
         )
         items[level] = {"name": str((found or {}).get("name", level))}
+    combos = [] if co_dim else details.element_combos(store, query.data)
     dimensions: dict[str, list[str]] = {
         "dx": [out(i.id) for i in query.data],
         "pe": [] if query.dim("pe").hidden else [p.id for p in query.periods],
         "ou": [out(u) for u in query.units],
-        "co": [],
+        "co": [out(c) for c in combos],
     }
+    for coc in combos:
+        put(out(coc), name_of(store, coc, opts.display))
     for d in query.extra:
         dimensions[d.name] = [out(x) for x in d.items]
         for x in d.items:
-            items[out(x)] = {"name": name_of(store, x, opts.display)}
+            put(out(x), name_of(store, x, opts.display))
         if d.kind != "co":
-            items[d.name] = {"name": d.column}
+            put(d.name, d.column, details.dimension(d.name))
     meta = MetaData(items=items, dimensions=dimensions)
     if opts.show_hierarchy:
         meta["ouNameHierarchy"] = {
@@ -178,8 +190,8 @@ def build_response(
     rows: list[list[str]],
     row_dims: list[Dimension],
 ) -> AnalyticsResponse:
-    headers = headers_for(query, row_dims)
     opts = query.options
+    headers = [] if opts.skip_data else headers_for(query, row_dims)
     if not opts.all_uid:
         out = Output(store, opts)
         named = [d.kind != "pe" for d in row_dims]

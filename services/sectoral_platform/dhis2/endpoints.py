@@ -70,9 +70,9 @@ _ANALYTICS = _e(
     "dimension filter displayProperty relativePeriodDate outputIdScheme skipMeta skipData "
     "skipRounding includeNumDen showHierarchy hierarchyMeta aggregationType measureCriteria "
     "startDate endDate outputOrgUnitIdScheme outputDataElementIdScheme outputDataItemIdScheme "
-    "order userOrgUnit ignoreLimit preAggregationMeasureCriteria",
+    "order userOrgUnit ignoreLimit preAggregationMeasureCriteria includeMetadataDetails",
     "inputIdScheme hideEmptyRows hideEmptyColumns "
-    "includeMetadataDetails approvalLevel timeField orgUnitField columns rows tableLayout",
+    "approvalLevel timeField orgUnitField columns rows tableLayout",
     outputIdScheme="UID CODE NAME",
     outputOrgUnitIdScheme="UID CODE NAME",
     outputDataElementIdScheme="UID CODE NAME",
