@@ -69,15 +69,13 @@ def plain(store: MetadataStore, plural: str, uid: str, kind: str) -> dict[str, A
 
 
 def element_combos(store: MetadataStore, data: list[DataItem]) -> list[str]:
-    """The non-default option combos of the data elements' category combos, in combo order."""
+    """The option combos of the data elements' category combos (`default` too), in combo order."""
     found: list[str] = []
     for item in data:
         if item.kind not in ("dataElement", "detail"):
             continue
         element = store.get("dataElements", item.element or "") or {}
         combo = (element.get("categoryCombo") or {}).get("id") or DEFAULT_CATEGORY_COMBO
-        if combo == DEFAULT_CATEGORY_COMBO:
-            continue
         for coc in store.inverse("categoryCombos", "categoryOptionCombos", combo):
             if coc["id"] not in found:
                 found.append(coc["id"])
