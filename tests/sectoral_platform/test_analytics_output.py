@@ -141,6 +141,20 @@ async def test_user_org_unit_replaces_the_users_own(
     assert wrong.status_code == 409 and wrong.json()["errorCode"] == "E7143"
 
 
+async def test_comma_separated_dimensions(shared_client: httpx.AsyncClient, data: Data) -> None:
+    client = shared_client
+    split = await grid(
+        client,
+        ("dimension", f"dx:{ANC1};{ANC4}"),
+        ("dimension", "pe:2024Q1"),
+        ("filter", f"ou:{ROOT}"),
+    )
+    joined = await grid(
+        client, ("dimension", f"dx:{ANC1};{ANC4},pe:2024Q1"), ("filter", f"ou:{ROOT}")
+    )
+    assert joined["rows"] == split["rows"] and len(split["rows"]) == 2
+
+
 async def test_skip_meta_skip_data_and_display_property(
     shared_client: httpx.AsyncClient, data: Data
 ) -> None:

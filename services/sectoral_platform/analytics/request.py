@@ -102,7 +102,10 @@ def parse_query(
 ) -> AnalyticsQuery:
     """Validate and expand the request the way DHIS2 does (409 with E71xx codes)."""
     options = options or Options()
-    dims = [_split(d, False) for d in dimensions] + [_split(f, True) for f in filters]
+    # Spring binds `dimension=dx:a,pe:2024` as two values; DHIS2 clients rely on it
+    dims = [_split(d, False) for raw in dimensions for d in raw.split(",") if d] + [
+        _split(f, True) for raw in filters for f in raw.split(",") if f
+    ]
     if not [d for d in dims if not d.is_filter]:
         raise conflict("At least one dimension must be specified", "E7101")
     names = [d.name for d in dims]
