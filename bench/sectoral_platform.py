@@ -2,7 +2,8 @@
 
 Import: `POST /api/dataValueSets` in batches of 10,000 values (target >= 20,000 values/s).
 Analytics: national query, 12 months of one year by month, for every numeric health data element,
-at 10^4, 10^5 and 10^6 stored values (target: median < 200 ms at 10^6). Each figure is reported
+at 10^4, 10^5 and 10^6 stored values, and at 10^6 split by `co` as well (target: median
+< 200 ms at 10^6, with and without `co`). Each figure is reported
 next to the same server's `/healthz` floor measured in the same run.
 
 Run: `.venv/bin/python -m bench.sectoral_platform` (about 2-3 minutes). CSV and ADX imports
@@ -172,13 +173,15 @@ def _bulk_insert(db: Path, rows: list[tuple[str, str, str, int]], paths: dict[st
 
 
 def _analytics(
-    client: httpx.Client, metadata: dict[str, Any], repeat: int
+    client: httpx.Client, metadata: dict[str, Any], repeat: int, co: bool = False
 ) -> tuple[float, float, float]:
-    """(median ms, p90 ms, national total) of the year-by-month national query."""
+    """(median ms, p90 ms, national total) of the year-by-month national query (with `co`: split
+    by category option combo as well)."""
     params: list[tuple[str, Any]] = [
         ("dimension", "dx:" + ";".join(metadata["elements"])),
         ("dimension", "pe:" + ";".join(MONTHS)),
         ("filter", f"ou:{metadata['root']}"),
+        *([("dimension", "co")] if co else []),
     ]
     times = []
     total = 0.0
@@ -220,14 +223,16 @@ def main() -> None:
         )
         expected = 0.0
 
-        def report(count: int) -> None:
+        def report(count: int, co: bool = False) -> None:
             nonlocal expected
             expected = float(sum(r[3] for r in rows[:count]))
-            median, p90, total = _analytics(client, metadata, 15 if count < TARGET else 11)
+            median, p90, total = _analytics(client, metadata, 15 if count < TARGET else 11, co)
             ok = "yes" if abs(total - expected) < 0.5 else f"NO ({total} != {expected})"
             ratio = median / healthz_ms
             print(
-                f"{count:>14,} {median:>14.1f} ms {p90:>6.1f} ms {ratio:>9.1f}x  {ok}", flush=True
+                f"{count:>14,} {median:>14.1f} ms {p90:>6.1f} ms {ratio:>9.1f}x  {ok}"
+                + ("  (dimension=co)" if co else ""),
+                flush=True,
             )
 
         rate = _import(client, rows[:BATCH])
@@ -244,6 +249,7 @@ def main() -> None:
         )
         _bulk_insert(data_dir / "sp.db", rows[done + 4 * BATCH :], metadata["paths"])
         report(len(rows))
+        report(len(rows), co=True)
         in_rate, in_values, in_rss, in_growth = formats.streamed_import(
             client, process.pid, rows, YEAR + 1
         )

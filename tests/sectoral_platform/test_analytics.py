@@ -13,6 +13,7 @@ from tests.sectoral_platform.conftest import (
     ANC4,
     BCG,
     BEDS,
+    COC,
     DATA_SET,
     DISTRICT_1,
     DISTRICT_2,
@@ -100,12 +101,14 @@ async def test_response_shape(shared_client: httpx.AsyncClient, data: Rows) -> N
         items[ANC1]["name"] == "ANC 1st visit" and items["2024Q1"]["name"] == "January - March 2024"
     )
     assert items[ROOT]["name"] == "Republic of Zanora"
+    # co: the element's option combos, `default` included (as DHIS2 lists them)
     assert body["metaData"]["dimensions"] == {
         "dx": [ANC1],
         "pe": ["2024Q1"],
         "ou": [ROOT],
-        "co": [],
+        "co": [COC],
     }
+    assert items[COC] == {"name": "default"}
 
 
 async def test_totals_by_month_level_and_quarter_match_independent_sums(

@@ -62,19 +62,19 @@ async def test_metadata_import_of_an_unknown_type_imports_nothing(
                 "aggregationType": "SUM",
             }
         ],
-        "organisationUnitGroups": [{"name": "Hospitals"}],
-        "sqlViews": [{"name": "View"}],
+        "sqlViews": [{"name": "Hospitals"}],
+        "mapViews": [{"name": "Rule"}],
     }
     response = await client.post("/api/metadata", json=payload)
     assert response.status_code == 409
     report = response.json()["response"]
     assert report["responseType"] == "ImportReport" and report["status"] == "ERROR"
     assert [t["klass"] for t in report["typeReports"]] == [
-        "organisationUnitGroups",
+        "mapViews",
         "sqlViews",
     ]
-    error = report["typeReports"][0]["objectReports"][0]["errorReports"][0]
-    assert "organisationUnitGroups" in error["message"] and error["errorCode"] == "E6002"
+    error = report["typeReports"][1]["objectReports"][0]["errorReports"][0]
+    assert "sqlViews" in error["message"] and error["errorCode"] == "E6002"
     assert report["stats"]["ignored"] == 3 and report["stats"]["created"] == 0
     assert (await client.get("/api/dataElements/AbcDefGhi01")).status_code == 404
 
@@ -151,7 +151,7 @@ async def test_schemas_and_resources_describe_what_is_served(
     schemas = (await shared_client.get("/api/schemas")).json()["schemas"]
     plurals = {s["plural"] for s in schemas}
     assert {"dataElements", "organisationUnits", "dataSets"} <= plurals
-    assert "organisationUnitGroups" not in plurals
+    assert "sqlViews" not in plurals and "organisationUnitGroups" in plurals
     for schema in schemas:
         listed = await shared_client.get(schema["relativeApiEndpoint"], params={"pageSize": 1})
         assert listed.status_code == 200, schema["plural"]

@@ -160,11 +160,20 @@ def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, An
             {"de": ANC1, "pe": PERIOD, "ou": FAR, "co": COC},
             409,
         ),
-        "/api/analytics": (
-            "/api/analytics",
-            {"dimension": [f"dx:{ANC1}", f"pe:{PERIOD}", f"ou:{FAR}"]},
-            409,
-        ),
+        **{
+            route: (
+                url,
+                {"dimension": [f"dx:{ANC1}", f"pe:{PERIOD}", f"ou:{FAR}"]},
+                409,
+            )
+            for route, url in (
+                ("/api/analytics", "/api/analytics"),
+                ("/api/analytics.{suffix}", "/api/analytics.csv"),
+                ("/api/analytics/dataValueSet", "/api/analytics/dataValueSet"),
+                ("/api/analytics/dataValueSet.{suffix}", "/api/analytics/dataValueSet.csv"),
+                ("/api/analytics/rawData", "/api/analytics/rawData"),
+            )
+        },
         "/api/tracker/trackedEntities": (
             "/api/tracker/trackedEntities",
             {"trackedEntities": te, "orgUnitMode": "ALL"},

@@ -1,4 +1,5 @@
-"""Parsing `/api/analytics` dimensions: dx (elements, indicators), pe (fixed, relative), ou."""
+"""Parsing `/api/analytics` dimensions: dx (a dispatch by item kind), pe (fixed, relative,
+start/end dates), ou (uids, levels, groups, user units), co, categories, org unit group sets."""
 
 from __future__ import annotations
 
@@ -6,20 +7,30 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
-from services.sectoral_platform.analytics.expressions import operands
+from services.sectoral_platform.analytics.dx import parse_data_item
+from services.sectoral_platform.analytics.items import DataItem
+from services.sectoral_platform.analytics.options import Options
 from services.sectoral_platform.auth.scope import Scope
+from services.sectoral_platform.dhis2.endpoints import refuse
 from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
 
-DIMENSION_NAMES = {"dx": "Data", "pe": "Period", "ou": "Organisation unit"}
-
-
-@dataclass
-class DataItem:
-    id: str
-    kind: str  # dataElement, detail (element.coc), indicator
-    element: str | None = None
-    coc: str | None = None
+DIMENSION_NAMES = {
+    "dx": "Data",
+    "pe": "Period",
+    "ou": "Organisation unit",
+    "co": "Category option combo",
+}
+# dimensions DHIS2 defines that the sandbox does not answer
+REFUSED_DIMENSIONS = ("ao",)
+# relative periods DHIS2 defines that the sandbox does not expand
+REFUSED_RELATIVE = frozenset(
+    ("LAST_3_DAYS", "LAST_60_DAYS", "LAST_90_DAYS", "LAST_180_DAYS", "WEEKS_THIS_YEAR",
+     "LAST_5_FINANCIAL_YEARS", "LAST_10_FINANCIAL_YEARS", "THIS_BIWEEK", "LAST_BIWEEK",
+     "LAST_4_BIWEEKS")
+)  # fmt: skip
+# item kinds allowed next to a co or category dimension (DHIS2's E7114)
+DISAGGREGABLE = ("dataElement", "detail")
 
 
 @dataclass
@@ -27,6 +38,9 @@ class Dimension:
     name: str
     items: list[str]
     is_filter: bool
+    kind: str = ""  # dx, pe, ou, co, category, ouGroupSet
+    column: str = ""
+    hidden: bool = False  # the start/end date period: a filter the response does not show
 
 
 @dataclass
@@ -37,14 +51,44 @@ class AnalyticsQuery:
     relative: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
     levels_used: list[str] = field(default_factory=list)
+    groups_used: list[str] = field(default_factory=list)
+    options: Options = field(default_factory=Options)
 
     def dim(self, name: str) -> Dimension:
         return next(d for d in self.dimensions if d.name == name)
+
+    @property
+    def extra(self) -> list[Dimension]:
+        """The dimensions besides dx, pe and ou, in request order."""
+        return [d for d in self.dimensions if d.kind in ("co", "category", "ouGroupSet")]
 
 
 def _split(raw: str, is_filter: bool) -> Dimension:
     name, _, items = raw.partition(":")
     return Dimension(name, [i for i in items.split(";") if i], is_filter)
+
+
+def _classify(store: MetadataStore, d: Dimension) -> None:
+    if d.name in DIMENSION_NAMES:
+        d.kind, d.column = d.name, DIMENSION_NAMES[d.name]
+        return
+    if d.name in REFUSED_DIMENSIONS:
+        refuse("dimension", d.name)
+    for plural, kind, members in (
+        ("categories", "category", "categoryOptions"),
+        ("organisationUnitGroupSets", "ouGroupSet", "organisationUnitGroups"),
+    ):
+        obj = store.get(plural, d.name)
+        if obj is None:
+            continue
+        d.kind, d.column = kind, str(obj.get("name") or d.name)
+        allowed = [m["id"] for m in obj.get(members) or []]
+        for item in d.items:
+            if item not in allowed:
+                raise conflict(f"Dimension item is not valid: `{d.name}:{item}`", "E7124")
+        d.items = d.items or allowed
+        return
+    raise conflict(f"Dimension identifier does not reference any dimension: `{d.name}`", "E7125")
 
 
 def parse_query(
@@ -54,9 +98,14 @@ def parse_query(
     dimensions: list[str],
     filters: list[str],
     today: date,
+    options: Options | None = None,
 ) -> AnalyticsQuery:
     """Validate and expand the request the way DHIS2 does (409 with E71xx codes)."""
-    dims = [_split(d, False) for d in dimensions] + [_split(f, True) for f in filters]
+    options = options or Options()
+    # Spring binds `dimension=dx:a,pe:2024` as two values; DHIS2 clients rely on it
+    dims = [_split(d, False) for raw in dimensions for d in raw.split(",") if d] + [
+        _split(f, True) for raw in filters for f in raw.split(",") if f
+    ]
     if not [d for d in dims if not d.is_filter]:
         raise conflict("At least one dimension must be specified", "E7101")
     names = [d.name for d in dims]
@@ -69,35 +118,92 @@ def parse_query(
                     f"`{name}`",
                     "E7103",
                 )
-            raise conflict(f"Dimensions cannot be specified more than once: `{name}`", "E7114")
+            raise conflict(f"Dimensions cannot be specified more than once: `{name}`", "E7111")
     for d in dims:
-        if d.name not in DIMENSION_NAMES:
-            raise conflict(
-                f"Dimension identifier does not reference any dimension: `{d.name}`", "E7125"
-            )
+        _classify(store, d)
     if "dx" not in names:
         raise conflict(
             "At least one data dimension item or data element group set dimension item "
             "must be specified",
             "E7102",
         )
-    if "pe" not in names:
+    dated = options.start is not None and options.end is not None
+    if "pe" in names and dated:
+        raise conflict(
+            "Periods and start and end dates cannot be specified simultaneously", "E7105"
+        )
+    if "pe" not in names and not dated:
         raise conflict(
             "At least one period as dimension or filter, or start and dates, must be specified",
             "E7104",
         )
-    query = AnalyticsQuery(dims)
+    query = AnalyticsQuery(dims, options=options)
     for d in dims:
-        if not d.items:
+        if not d.items and d.kind in ("dx", "pe", "ou"):
             raise conflict(
                 f"Dimension is present in query without any valid dimension options: `{d.name}`",
                 "E7124",
             )
-    for item in query.dim("dx").items:
-        query.data.append(_data_item(store, item))
-    if query.dim("dx").is_filter and sum(i.kind == "indicator" for i in query.data) > 1:
+        if d.kind == "co" and d.is_filter:
+            raise conflict("Category option combos cannot be specified as filter", "E7110")
+        if d.kind == "co":
+            for coc in d.items:
+                if store.get("categoryOptionCombos", coc) is None:
+                    raise conflict(f"Dimension item is not valid: `co:{coc}`", "E7124")
+    query.data = [parse_data_item(store, item) for item in query.dim("dx").items]
+    _check_data(query)
+    if dated and options.start is not None and options.end is not None:
+        query.periods = [
+            Period(f"{options.start}_{options.end}", "Daily", options.start, options.end)
+        ]
+        query.dimensions.append(Dimension("pe", [], True, "pe", "Period", hidden=True))
+    else:
+        _periods(query, today)
+    for root in options.user_org_units:
+        if store.get("organisationUnits", root) is None:
+            raise conflict(f"Organisation unit is not valid: `userOrgUnit={root}`", "E7143")
+    if "ou" in names:
+        query.units = _units(store, scope, query.dim("ou").items, query)
+    else:
+        query.units = options.user_org_units or scope.view_roots_or_top()
+        query.dimensions.append(Dimension("ou", query.units, True, "ou", DIMENSION_NAMES["ou"]))
+    for unit in query.units:
+        scope.require_analytics(unit)
+    if not query.units:
+        raise conflict(
+            "Dimension is present in query without any valid dimension options: `ou`", "E7124"
+        )
+    return query
+
+
+def _check_data(query: AnalyticsQuery) -> None:
+    dx = query.dim("dx")
+    kinds = {i.kind for i in query.data}
+    if dx.is_filter and sum(i.kind == "indicator" for i in query.data) > 1:
         raise conflict("Only a single indicator can be specified as filter", "E7108")
+    if dx.is_filter and sum(i.kind == "reportingRate" for i in query.data) > 1:
+        raise conflict("Only a single reporting rate can be specified as filter", "E7109")
+    if any(d.kind in ("co", "category") for d in query.dimensions) and kinds - set(DISAGGREGABLE):
+        raise conflict(
+            "Assigned categories can only be specified together with data elements, "
+            "not indicators or reporting rates",
+            "E7114",
+        )
+    if "reportingRate" in kinds:
+        if query.options.start is not None:
+            raise conflict("Start and end dates cannot be specified for reporting rates", "E7107")
+        if any(d.kind == "ouGroupSet" for d in query.dimensions):
+            raise conflict(
+                "Reporting rates can only be specified together with dimensions of type: "
+                "`dx`, `pe`, `ou`",
+                "E7112",
+            )
+
+
+def _periods(query: AnalyticsQuery, today: date) -> None:
     for item in query.dim("pe").items:
+        if item in REFUSED_RELATIVE:
+            refuse("dimension", f"pe:{item}")
         rel = relative_periods(item, today)
         if rel is not None:
             query.relative.append(item)
@@ -108,50 +214,26 @@ def parse_query(
             raise conflict(f"Period is not valid: `{item}`", "E7124")
         if period not in query.periods:
             query.periods.append(period)
-    if "ou" in names:
-        query.units = _units(store, scope, query.dim("ou").items, query)
-    else:
-        query.units = scope.view_roots_or_top()
-        query.dimensions.append(Dimension("ou", query.units, True))
-    for unit in query.units:
-        scope.require_analytics(unit)
-    if not query.units:
-        raise conflict(
-            "Dimension is present in query without any valid dimension options: `ou`", "E7124"
-        )
-    return query
 
 
-def _data_item(store: MetadataStore, item: str) -> DataItem:
-    uid, _, coc = item.partition(".")
-    if store.get("dataElements", uid) is not None:
-        if coc:
-            if store.get("categoryOptionCombos", coc) is None:
-                raise conflict(f"Data dimension item is not valid: `{item}`", "E7124")
-            return DataItem(item, "detail", uid, coc)
-        return DataItem(item, "dataElement", uid)
-    indicator = store.get("indicators", uid)
-    if indicator is not None and not coc:
-        return DataItem(item, "indicator")
-    raise conflict(f"Data dimension item is not valid or not found: `{item}`", "E7124")
-
-
-def indicator_elements(store: MetadataStore, uid: str) -> list[tuple[str, str | None]]:
-    indicator = store.get("indicators", uid) or {}
-    return operands(indicator.get("numerator", "")) + operands(indicator.get("denominator", ""))
+def group_members(store: MetadataStore, group: str) -> list[str]:
+    return [u["id"] for u in (store.get("organisationUnitGroups", group) or {}).get(
+        "organisationUnits"
+    ) or []]  # fmt: skip
 
 
 def _units(
     store: MetadataStore, scope: Scope, items: list[str], query: AnalyticsQuery
 ) -> list[str]:
     boundaries: list[str] = []
-    levels: list[int] = []
-    roots = scope.view_roots_or_top()
+    levels: set[int] = set()
+    members: set[str] = set()
+    roots = query.options.user_org_units or scope.view_roots_or_top()
     for item in items:
         if item == "USER_ORGUNIT":
             boundaries += roots
         elif item in ("USER_ORGUNIT_CHILDREN", "USER_ORGUNIT_GRANDCHILDREN"):
-            depth = 1 if item.endswith("_CHILDREN") and "GRAND" not in item else 2
+            depth = 1 if "GRAND" not in item else 2
             current = roots
             for _ in range(depth):
                 current = [
@@ -161,8 +243,14 @@ def _units(
                 ]
             boundaries += current
         elif item.startswith("LEVEL-"):
-            levels.append(_level(store, item[len("LEVEL-") :]))
+            levels.add(_level(store, item[len("LEVEL-") :]))
             query.levels_used.append(item)
+        elif item.startswith("OU_GROUP-"):
+            uid = item[len("OU_GROUP-") :]
+            if store.get("organisationUnitGroups", uid) is None:
+                raise conflict(f"Organisation unit group is not valid: `{item}`", "E7143")
+            members.update(group_members(store, uid))
+            query.groups_used.append(uid)
         elif store.get("organisationUnits", item) is not None:
             scope.require_analytics(item)
             boundaries.append(item)
@@ -170,16 +258,12 @@ def _units(
             raise conflict(
                 f"Organisation unit or organisation unit level is not valid: `{item}`", "E7143"
             )
-    if levels:
-        bounds = boundaries or roots
-        found: list[str] = []
-        for level in levels:
-            for root in bounds:
-                found += [u for u in store.descendants(root) if store.level(u) == level]
-        units = found
-    else:
-        units = boundaries
-    return list(dict.fromkeys(units))
+    if not levels and not members:
+        return list(dict.fromkeys(boundaries))
+    found: list[str] = []
+    for root in boundaries or roots:
+        found += [u for u in store.descendants(root) if store.level(u) in levels or u in members]
+    return list(dict.fromkeys(found))
 
 
 def _level(store: MetadataStore, raw: str) -> int:

@@ -1,11 +1,21 @@
-"""The analytics response: headers, metaData (item names, expanded dimensions), string rows."""
+"""The analytics response: headers, metaData (item names, expanded dimensions), string rows;
+identifiers in the output id scheme."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from services.sectoral_platform.analytics.request import DIMENSION_NAMES, AnalyticsQuery
+from services.sectoral_platform.analytics import details
+from services.sectoral_platform.analytics.dx import REPORTING_METRICS
+from services.sectoral_platform.analytics.options import Options
+from services.sectoral_platform.analytics.request import DIMENSION_NAMES, AnalyticsQuery, Dimension
 from services.sectoral_platform.metadata.store import MetadataStore
+
+NAMED = (
+    "dataElements", "indicators", "organisationUnits", "dataSets", "categoryOptionCombos",
+    "categoryOptions", "categories", "organisationUnitGroups", "organisationUnitGroupSets",
+)  # fmt: skip
+NUM_DEN = ("numerator", "denominator", "factor", "multiplier", "divisor")
 
 
 class Header(TypedDict):
@@ -17,9 +27,11 @@ class Header(TypedDict):
     meta: bool
 
 
-class MetaData(TypedDict):
-    items: dict[str, dict[str, str]]
+class MetaData(TypedDict, total=False):
+    items: dict[str, dict[str, Any]]
     dimensions: dict[str, list[str]]
+    ouHierarchy: dict[str, str]
+    ouNameHierarchy: dict[str, str]
 
 
 class AnalyticsResponse(TypedDict):
@@ -33,59 +45,104 @@ class AnalyticsResponse(TypedDict):
     height: int
 
 
-def _name(store: MetadataStore, uid: str, display: str) -> str:
-    for plural in ("dataElements", "indicators", "organisationUnits"):
+def _typed(store: MetadataStore, uid: str) -> tuple[str, dict[str, Any]] | None:
+    for plural in NAMED:
         obj = store.get(plural, uid)
         if obj is not None:
-            if display == "SHORTNAME":
-                return str(obj.get("shortName") or obj.get("name") or uid)
-            return str(obj.get("name") or uid)
-    return uid
+            return plural, obj
+    return None
 
 
-def build_response(
-    store: MetadataStore,
-    query: AnalyticsQuery,
-    rows: list[list[str]],
-    row_dims: list[str],
-    display: str,
-) -> AnalyticsResponse:
-    headers = [
-        Header(
-            name=name,
-            column=DIMENSION_NAMES[name],
-            valueType="TEXT",
-            type="java.lang.String",
-            hidden=False,
-            meta=True,
-        )
-        for name in row_dims
-    ]
-    headers.append(
-        Header(
-            name="value",
-            column="Value",
-            valueType="NUMBER",
-            type="java.lang.Double",
-            hidden=False,
-            meta=False,
-        )
+def _object(store: MetadataStore, uid: str) -> dict[str, Any] | None:
+    found = _typed(store, uid)
+    return None if found is None else found[1]
+
+
+def name_of(store: MetadataStore, uid: str, display: str = "NAME") -> str:
+    obj = _object(store, uid)
+    if obj is None:
+        return uid
+    if display == "SHORTNAME" and obj.get("shortName"):
+        return str(obj["shortName"])
+    return str(obj.get("name") or uid)
+
+
+class Output:
+    """Identifiers as the output id schemes want them (a reporting rate keeps its metric)."""
+
+    def __init__(self, store: MetadataStore, options: Options) -> None:
+        self.store, self.options = store, options
+
+    def __call__(self, uid: str) -> str:
+        if self.options.all_uid:
+            return uid
+        head, dot, tail = uid.partition(".")
+        if dot:
+            return self(head) + "." + (tail if tail in REPORTING_METRICS else self(tail))
+        found = _typed(self.store, uid)
+        if found is None:
+            return uid
+        plural, obj = found
+        scheme = self.options.scheme_for(plural)
+        if scheme == "CODE":
+            return str(obj.get("code") or uid)
+        if scheme == "NAME":
+            return name_of(self.store, uid, self.options.display)
+        return uid
+
+
+def _header(name: str, column: str, number: bool = False, meta: bool = True) -> Header:
+    return Header(
+        name=name,
+        column=column,
+        valueType="NUMBER" if number else "TEXT",
+        type="java.lang.Double" if number else "java.lang.String",
+        hidden=False,
+        meta=meta,
     )
-    items: dict[str, dict[str, str]] = {
-        name: {"name": label} for name, label in DIMENSION_NAMES.items()
-    }
+
+
+def headers_for(query: AnalyticsQuery, row_dims: list[Dimension]) -> list[Header]:
+    headers = [_header(d.name, d.column) for d in row_dims]
+    headers.append(_header("value", "Value", True, False))
+    if query.options.include_num_den:
+        headers += [_header(n, n.capitalize(), True, False) for n in NUM_DEN]
+    return headers
+
+
+def _item_name(store: MetadataStore, uid: str, display: str) -> str:
+    head, _, tail = uid.partition(".")
+    if tail in REPORTING_METRICS:
+        return f"{name_of(store, head, display)} - {REPORTING_METRICS[tail]}"
+    label = name_of(store, head, display)
+    return f"{label} {name_of(store, tail, display)}" if tail else label
+
+
+def _meta(store: MetadataStore, query: AnalyticsQuery) -> MetaData:
+    opts = query.options
+    out = Output(store, opts)
+    items: dict[str, dict[str, Any]] = {}
+
+    def put(key: str, name: str, extra: dict[str, Any] | None = None) -> None:
+        items[key] = {"name": name} | (extra or {}) if opts.include_details else {"name": name}
+
+    co_dim = any(d.kind == "co" for d in query.dimensions)
+    for name, label in DIMENSION_NAMES.items():
+        if name != "co" or co_dim:
+            put(name, label, details.dimension(name))
     for item in query.data:
-        uid, _, coc = item.id.partition(".")
-        label = _name(store, uid, display)
-        if coc:
-            label += " " + str((store.get("categoryOptionCombos", coc) or {}).get("name", coc))
-        items[item.id] = {"name": label}
+        put(out(item.id), _item_name(store, item.id, opts.display), details.data_item(store, item))
     for period in query.periods:
-        items[period.id] = {"name": period.name}
+        if not query.dim("pe").hidden:
+            put(period.id, period.name, details.period(period))
     for rel in query.relative:
         items[rel] = {"name": rel.replace("_", " ").capitalize()}
     for uid in query.units:
-        items[uid] = {"name": _name(store, uid, display)}
+        unit = details.plain(store, "organisationUnits", uid, "ORGANISATION_UNIT")
+        put(out(uid), name_of(store, uid, opts.display), unit)
+    for uid in query.groups_used:
+        group = details.plain(store, "organisationUnitGroups", uid, "ORGANISATION_UNIT_GROUP")
+        put(out(uid), name_of(store, uid, opts.display), group)
     for level in query.levels_used:
         raw = level[len("LEVEL-") :]
         found = next(
@@ -97,15 +154,53 @@ def build_response(
             None,
         )
         items[level] = {"name": str((found or {}).get("name", level))}
+    combos = [] if co_dim else details.element_combos(store, query.data)
     dimensions: dict[str, list[str]] = {
-        "dx": [i.id for i in query.data],
-        "pe": [p.id for p in query.periods],
-        "ou": list(query.units),
-        "co": [],
+        "dx": [out(i.id) for i in query.data],
+        "pe": [] if query.dim("pe").hidden else [p.id for p in query.periods],
+        "ou": [out(u) for u in query.units],
+        "co": [out(c) for c in combos],
     }
+    for coc in combos:
+        put(out(coc), name_of(store, coc, opts.display))
+    for d in query.extra:
+        dimensions[d.name] = [out(x) for x in d.items]
+        for x in d.items:
+            put(out(x), name_of(store, x, opts.display))
+        if d.kind != "co":
+            put(d.name, d.column, details.dimension(d.name))
+    meta = MetaData(items=items, dimensions=dimensions)
+    if opts.show_hierarchy:
+        meta["ouNameHierarchy"] = {
+            out(u): "/" + "/".join(
+                name_of(store, a, opts.display) for a in (store.path(u) or "").split("/") if a
+            )
+            for u in query.units
+        }  # fmt: skip
+    if opts.hierarchy_meta:
+        meta["ouHierarchy"] = {
+            out(u): "/".join(a for a in (store.path(u) or "").split("/")[1:-1]) for u in query.units
+        }
+    return meta
+
+
+def build_response(
+    store: MetadataStore,
+    query: AnalyticsQuery,
+    rows: list[list[str]],
+    row_dims: list[Dimension],
+) -> AnalyticsResponse:
+    opts = query.options
+    headers = [] if opts.skip_data else headers_for(query, row_dims)
+    if not opts.all_uid:
+        out = Output(store, opts)
+        named = [d.kind != "pe" for d in row_dims]
+        rows = [
+            [out(c) if k < len(named) and named[k] else c for k, c in enumerate(r)] for r in rows
+        ]
     return AnalyticsResponse(
         headers=headers,
-        metaData=MetaData(items=items, dimensions=dimensions),
+        metaData=MetaData() if opts.skip_meta else _meta(store, query),
         rows=rows,
         width=len(headers),
         headerWidth=len(headers),

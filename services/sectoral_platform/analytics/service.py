@@ -1,146 +1,32 @@
-"""Analytics from current data: one grouped range scan per org unit level, then aggregation by
-each data element's aggregation type, indicators evaluated on the aggregates."""
+"""Analytics from current data: cells fetched per org unit level, aggregated by each element's
+aggregation type into rows over dx, pe, ou and the other dimensions (co, categories, org unit
+group sets); indicators evaluated on the aggregates, reporting rates from registrations."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from itertools import product
-from typing import Any
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
-from services.sectoral_platform.aggregate import rollup
-from services.sectoral_platform.aggregate.models import DataValue
-from services.sectoral_platform.aggregate.periods import Period, contained_periods
+from services.sectoral_platform.aggregate.periods import Period
+from services.sectoral_platform.analytics.dx import indicator_elements
 from services.sectoral_platform.analytics.expressions import evaluate
-from services.sectoral_platform.analytics.request import (
-    AnalyticsQuery,
-    indicator_elements,
-)
+from services.sectoral_platform.analytics.fetch import Cells, Stat, fetch
+from services.sectoral_platform.analytics.items import DataItem
+from services.sectoral_platform.analytics.reporting import Answers, reporting_values
+from services.sectoral_platform.analytics.request import AnalyticsQuery, group_members
 from services.sectoral_platform.analytics.response import AnalyticsResponse, build_response
-from services.sectoral_platform.base import table_of
-from services.sectoral_platform.metadata.schema_types import PERIOD_TYPES
 from services.sectoral_platform.metadata.store import MetadataStore
 
-T = table_of(DataValue)
-SEGMENT = 12  # "/" + an 11-character UID: paths are fixed-width per level
-Stat = tuple[float, int, float, float]  # sum, count, min, max
-# (de, coc or None, period start, period end, unit) -> stat
-Cells = dict[tuple[str, str | None, str, str, str], Stat]
-
-
-def _successor(prefix: str) -> str:
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def _common_prefix(paths: list[str]) -> str:
-    first, last = min(paths), max(paths)
-    size = 0
-    while size < min(len(first), len(last)) and first[size] == last[size]:
-        size += 1
-    return first[:size]
-
-
-def fetch(
-    engine: Engine,
-    store: MetadataStore,
-    elements: set[str],
-    detail: bool,
-    periods: list[Period],
-    units: list[str],
-) -> Cells:
-    """Sums and counts (min and max only when asked for) per stored period and requested unit:
-    from the rollup down to its level, else one covering-index scan of the values per level."""
-    cells: Cells = {}
-    if not elements or not periods or not units:
-        return cells
-    candidates = _stored_candidates(store, elements, periods)
-    if not candidates:
-        return cells
-    extremes = any(
-        (store.get("dataElements", de) or {}).get("aggregationType") in ("MIN", "MAX")
-        for de in elements
-    )
-    roots = [u for u, obj in store.objects["organisationUnits"].items() if not obj.get("parent")]
-    by_level: dict[int, dict[str, str]] = defaultdict(dict)
-    for uid in units:
-        path = store.path(uid)
-        if path is not None:
-            by_level[path.count("/")][path] = uid
-    des, pes = sorted(elements), sorted(candidates)
-    with engine.connect() as conn:
-        for level, targets in by_level.items():
-            everything = len(targets) == 1 and roots == list(targets.values())
-            prefix = _common_prefix(list(targets))
-
-            def within(
-                column: Any, prefix: str = prefix, everything: bool = everything
-            ) -> list[Any]:
-                return [] if everything else [column >= prefix, column < _successor(prefix)]
-
-            if level <= rollup.ROLLUP_LEVEL and not extremes:
-                found = rollup.totals(
-                    conn, elements=des, periods=pes, detail=detail, level=level,
-                    targets=targets, where_area=within,
-                )  # fmt: skip
-                records = [(*r, 0.0, 0.0) for r in found]
-            else:
-                records = _scan(conn, des, pes, detail, level, within, extremes)
-            for de, co, pe, path, total, count, low, high in records:
-                unit = targets.get(str(path))
-                if unit is None or not count:
-                    continue
-                s, e = candidates[pe]
-                cells[(de, co, s, e, unit)] = (float(total), int(count), float(low), float(high))
-    return cells
-
-
-def _scan(
-    conn: Any, des: list[str], pes: list[str], detail: bool, level: int, within: Any,
-    extremes: bool,
-) -> list[tuple[Any, ...]]:  # fmt: skip
-    """Aggregates straight from the data values: seek by element and period, path prefix range."""
-    anc = func.substr(T.c.ou_path, 1, SEGMENT * level)
-    keys = [T.c.de, *([T.c.co] if detail else []), T.c.pe]
-    aggregates = [func.sum(T.c.num), func.count(T.c.num)]
-    if extremes:
-        aggregates += [func.min(T.c.num), func.max(T.c.num)]
-    stmt = (
-        select(*keys, anc, *aggregates)
-        .where(and_(T.c.de.in_(des), T.c.pe.in_(pes), *within(T.c.ou_path)))
-        .group_by(*keys, anc)
-    )
-    out = []
-    for rec in conn.execute(stmt):
-        values = tuple(rec)
-        if not detail:
-            values = (values[0], None, *values[1:])
-        if not extremes:
-            values = (*values, 0.0, 0.0)
-        out.append(values)
-    return out
-
-
-def _stored_candidates(
-    store: MetadataStore, elements: set[str], periods: list[Period]
-) -> dict[str, tuple[str, str]]:
-    """Every period id a stored value could have inside the requested periods, with its bounds:
-    the types of the elements' data sets (any type for an element in no data set)."""
-    types: set[str] = set()
-    for de in elements:
-        items = store.inverse("dataElements", "dataSetElements", de)
-        if not items:
-            types.update(PERIOD_TYPES)
-            break
-        for item in items:
-            ds = store.get("dataSets", item["dataSet"]["id"]) or {}
-            types.add(str(ds.get("periodType", "Monthly")))
-    found: dict[str, tuple[str, str]] = {}
-    for requested in periods:
-        for period in contained_periods(requested.start, requested.end, types):
-            found[period.id] = (period.start.isoformat(), period.end.isoformat())
-    return found
+Extras = tuple[str, ...]
+Mapper = Callable[[str | None, str], list[str]]
+# item kinds answered as a batch per (period group, unit group); other kinds register here
+BatchSource = Callable[
+    [Engine, MetadataStore, list[DataItem], list[list[Period]], list[list[str]]], Answers
+]
+BATCH_SOURCES: dict[str, BatchSource] = {"reportingRate": reporting_values}
 
 
 def combine(entries: list[tuple[str, Stat]], aggregation: str) -> float | None:
@@ -169,17 +55,70 @@ def combine(entries: list[tuple[str, Stat]], aggregation: str) -> float | None:
     return sum(s[0] for _, s in entries)
 
 
-def format_value(value: float, decimals: int | None = None) -> str:
+def format_value(value: float, decimals: int | None = None, skip_rounding: bool = False) -> str:
     """Row values are strings; whole numbers without a fraction, others rounded."""
-    rounded = round(value, 2 if decimals is None else decimals)
+    rounded = value if skip_rounding else round(value, 2 if decimals is None else decimals)
     if float(rounded).is_integer():
         return str(int(rounded))
     return str(rounded)
 
 
+def _mappers(store: MetadataStore, query: AnalyticsQuery) -> list[Mapper]:
+    """Per extra dimension: the items a cell (option combo, org unit) belongs to."""
+    options: dict[str, set[str]] = {}
+
+    def coc_options(coc: str | None) -> set[str]:
+        if coc is None:
+            return set()
+        if coc not in options:
+            found = (store.get("categoryOptionCombos", coc) or {}).get("categoryOptions") or []
+            options[coc] = {o["id"] for o in found}
+        return options[coc]
+
+    mappers: list[Mapper] = []
+    for d in query.extra:
+        wanted = set(d.items)
+        if d.kind == "co":
+
+            def by_coc(co: str | None, _u: str, w: set[str] = wanted) -> list[str]:
+                return [co] if co and (not w or co in w) else []
+
+            mappers.append(by_coc)
+        elif d.kind == "category":
+
+            def by_option(co: str | None, _u: str, w: set[str] = wanted) -> list[str]:
+                return sorted(coc_options(co) & w)
+
+            mappers.append(by_option)
+        else:
+            groups: dict[str, list[str]] = defaultdict(list)
+            for g in d.items:
+                for member in group_members(store, g):
+                    groups[member].append(g)
+
+            def by_group(_co: str | None, u: str, g: dict[str, list[str]] = groups) -> list[str]:
+                return g.get(u, [])
+
+            mappers.append(by_group)
+    return mappers
+
+
+def _fetch_units(store: MetadataStore, query: AnalyticsQuery) -> list[str]:
+    """The requested units; with an org unit group set dimension its member units inside them."""
+    sets = [d for d in query.extra if d.kind == "ouGroupSet"]
+    if not sets:
+        return query.units
+    paths = [store.path(u) or "" for u in query.units]
+    members = {m for d in sets for g in d.items for m in group_members(store, g)}
+    return sorted(m for m in members if any((store.path(m) or "").startswith(p) for p in paths))
+
+
 def run(
-    engine: Engine, store: MetadataStore, query: AnalyticsQuery, display: str = "NAME"
+    engine: Engine, store: MetadataStore, query: AnalyticsQuery, display: str | None = None
 ) -> AnalyticsResponse:
+    opts = query.options
+    if display:
+        opts.display = display
     pe_dim, ou_dim, dx_dim = query.dim("pe"), query.dim("ou"), query.dim("dx")
     pe_groups: list[tuple[str | None, list[Period]]] = (
         [(None, query.periods)] if pe_dim.is_filter else [(p.id, [p]) for p in query.periods]
@@ -187,6 +126,10 @@ def run(
     ou_groups: list[tuple[str | None, list[str]]] = (
         [(None, query.units)] if ou_dim.is_filter else [(u, [u]) for u in query.units]
     )
+    row_dims = [d for d in query.dimensions if not d.is_filter]
+    if opts.skip_data:
+        return build_response(store, query, [], row_dims)
+    disaggregated = any(d.kind in ("co", "category") for d in query.extra)
     totals: set[str] = set()
     details: set[str] = set()
     for item in query.data:
@@ -194,14 +137,19 @@ def run(
             totals.add(item.element or "")
         elif item.kind == "detail":
             details.add(item.element or "")
-        else:
+        elif item.kind == "indicator":
             for de, coc in indicator_elements(store, item.id):
                 (details if coc else totals).add(de)
-    cells = fetch(engine, store, totals, False, query.periods, query.units)
-    detail_cells = (
-        fetch(engine, store, details, True, query.periods, query.units) if details else {}
-    )
-    stored_periods = {(k[2], k[3]) for k in (*cells, *detail_cells)}
+    if disaggregated:
+        details, totals = details | totals, set()
+    units = _fetch_units(store, query)
+    extremes = opts.aggregation_type in ("MIN", "MAX")
+    pre = tuple(opts.pre_criteria)
+    sources: list[Cells] = [
+        fetch(engine, store, totals, False, query.periods, units, extremes, pre),
+        fetch(engine, store, details, True, query.periods, units, extremes, pre) if details else {},
+    ]
+    stored_periods = {(k[2], k[3]) for cells in sources for k in cells}
     period_map: dict[tuple[str, str], list[int]] = {
         sp: [
             i
@@ -210,50 +158,99 @@ def run(
         ]
         for sp in stored_periods
     }
-    index: dict[tuple[str, str | None, int, int], list[tuple[str, Stat]]] = defaultdict(list)
     unit_groups: dict[str, list[int]] = defaultdict(list)
-    for j, (_, us) in enumerate(ou_groups):
-        for u in us:
-            unit_groups[u].append(j)
-    for source in (cells, detail_cells):
+    if units is query.units:
+        for j, (_, us) in enumerate(ou_groups):
+            for u in us:
+                unit_groups[u].append(j)
+    else:  # group members: each counts in every requested unit above it
+        for u in units:
+            path = store.path(u) or ""
+            unit_groups[u] = [
+                j
+                for j, (_, us) in enumerate(ou_groups)
+                if any(path.startswith(store.path(x) or "\0") for x in us)
+            ]
+    mappers = _mappers(store, query)
+    index: dict[tuple[str, str | None, int, int, Extras], list[tuple[str, Stat]]] = defaultdict(
+        list
+    )
+    found: list[set[str]] = [set() for _ in mappers]
+    for source in sources:
         for (de, co, s, e, unit), stat in source.items():
+            components = [m(co, unit) for m in mappers]
+            if not all(components):
+                continue
+            for k, comp in enumerate(components):
+                found[k].update(comp)
+            keys = [
+                tuple("" if d.is_filter else x for d, x in zip(query.extra, combo, strict=True))
+                for combo in product(*components)
+            ]
             for i in period_map[(s, e)]:
-                for j in unit_groups[unit]:
-                    index[(de, co, i, j)].append((s, stat))
+                for j in unit_groups.get(unit, []):
+                    for key in dict.fromkeys(keys):
+                        index[(de, co, i, j, key)].append((s, stat))
+                        if disaggregated and co is not None:
+                            index[(de, None, i, j, key)].append((s, stat))
+    for d, seen in zip(query.extra, found, strict=True):
+        if d.kind == "co" and not d.items:
+            d.items = sorted(seen)
+    batches: Answers = {}
+    for kind, source_fn in BATCH_SOURCES.items():
+        chosen = [i for i in query.data if i.kind == kind]
+        if chosen:
+            batches.update(
+                source_fn(
+                    engine, store, chosen, [ps for _, ps in pe_groups], [us for _, us in ou_groups]
+                )
+            )
 
-    def element_value(de: str, co: str | None, i: int, j: int) -> float | None:
-        element = store.get("dataElements", de) or {}
-        return combine(index.get((de, co, i, j), []), element.get("aggregationType", "SUM"))
+    def element_value(de: str, co: str | None, i: int, j: int, ex: Extras) -> float | None:
+        aggregation = opts.aggregation_type or (store.get("dataElements", de) or {}).get(
+            "aggregationType", "SUM"
+        )
+        return combine(index.get((de, co, i, j, ex), []), aggregation)
 
     rows: list[list[str]] = []
-    row_dims = [d.name for d in query.dimensions if not d.is_filter]
     dx_groups = [[item] for item in query.data] if not dx_dim.is_filter else [query.data]
-    for dx_group, (i, (pe_id, _)), (j, (ou_id, _)) in product(
-        dx_groups, enumerate(pe_groups), enumerate(ou_groups)
-    ):
+    axes = [[""] if d.is_filter else d.items for d in query.extra]
+    cells_of = product(dx_groups, enumerate(pe_groups), enumerate(ou_groups))
+    for (dx_group, (i, (pe_id, _)), (j, (ou_id, _))), combo in product(cells_of, product(*axes)):
+        extras: Extras = tuple(combo)
         value: float | None = None
         decimals: int | None = None
+        numden: list[str] = [""] * 5
         for item in dx_group:
-            part: float | None
+            part: float | None = None
             if item.kind == "indicator":
                 ind = store.get("indicators", item.id) or {}
-                lookup = lambda de, co, i=i, j=j: element_value(de, co, i, j)  # noqa: E731
+                lookup = lambda de, co, i=i, j=j, x=extras: element_value(de, co, i, j, x)  # noqa: E731
                 num = evaluate(ind.get("numerator", "0"), lookup)
                 den = evaluate(ind.get("denominator", "1"), lookup)
                 if num is None or den in (None, 0):
                     continue
-                factor = (
-                    store.get("indicatorTypes", (ind.get("indicatorType") or {}).get("id", ""))
-                    or {}
-                ).get("factor", 1)
-                part = num / den * float(factor)
+                type_uid = (ind.get("indicatorType") or {}).get("id", "")
+                factor = float((store.get("indicatorTypes", type_uid) or {}).get("factor", 1))
+                part = num / float(den or 1) * factor
                 decimals = ind.get("decimals")
-            else:
-                part = element_value(item.element or "", item.coc, i, j)
+                numden = [format_value(x, None, opts.skip_rounding) for x in (num, den or 0)]
+                numden += [format_value(factor), format_value(factor), "1"]
+            elif item.kind in ("dataElement", "detail"):
+                part = element_value(item.element or "", item.coc, i, j, extras)
+            elif (item.id, i, j) in batches:
+                part, above, below = batches[(item.id, i, j)]
+                if above is not None and below is not None:
+                    numden = [format_value(above), format_value(below), "100", "100", "1"]
             if part is not None:
                 value = part if value is None else value + part
-        if value is None:
+        if value is None or not opts.accepts(value):
             continue
         ids = {"dx": dx_group[0].id, "pe": pe_id, "ou": ou_id}
-        rows.append([str(ids[name]) for name in row_dims] + [format_value(value, decimals)])
-    return build_response(store, query, rows, row_dims, display)
+        ids |= {d.name: x for d, x in zip(query.extra, extras, strict=True)}
+        row = [str(ids[d.name]) for d in row_dims]
+        row.append(format_value(value, decimals, opts.skip_rounding))
+        rows.append(row + numden if opts.include_num_den else row)
+    if opts.order is not None:
+        rows.sort(key=lambda r: float(r[len(row_dims)]), reverse=opts.order == "DESC")
+    return build_response(store, query, rows, row_dims)

@@ -66,6 +66,23 @@ _TRACKER_READ_REFUSED = (
     "attachment programStatus"
 )
 
+_ANALYTICS = _e(
+    "dimension filter displayProperty relativePeriodDate outputIdScheme skipMeta skipData "
+    "skipRounding includeNumDen showHierarchy hierarchyMeta aggregationType measureCriteria "
+    "startDate endDate outputOrgUnitIdScheme outputDataElementIdScheme outputDataItemIdScheme "
+    "order userOrgUnit ignoreLimit preAggregationMeasureCriteria includeMetadataDetails",
+    "inputIdScheme hideEmptyRows hideEmptyColumns "
+    "approvalLevel timeField orgUnitField columns rows tableLayout",
+    outputIdScheme="UID CODE NAME",
+    outputOrgUnitIdScheme="UID CODE NAME",
+    outputDataElementIdScheme="UID CODE NAME",
+    outputDataItemIdScheme="UID CODE NAME",
+    order="ASC DESC",
+    displayProperty="NAME SHORTNAME",
+    aggregationType="SUM AVERAGE AVERAGE_SUM_ORG_UNIT LAST LAST_AVERAGE_ORG_UNIT FIRST "
+    "FIRST_AVERAGE_ORG_UNIT COUNT MIN MAX",
+)
+
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/{collection}"): _e(
         f"{_LIST} {_UNIT_LIST}", f"{_LIST_REFUSED} {_UNIT_LIST_REFUSED}"
@@ -98,14 +115,16 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "importStrategy dryRun", "idScheme dataSetIdScheme orgUnitIdScheme async skipExistingCheck"
     ),
     ("DELETE", "/api/completeDataSetRegistrations"): _e("ds pe ou", "cc cp multiOu"),
-    ("GET", "/api/analytics"): _e(
-        "dimension filter displayProperty relativePeriodDate",
-        "outputIdScheme outputOrgUnitIdScheme outputDataElementIdScheme inputIdScheme "
-        "measureCriteria preAggregationMeasureCriteria aggregationType skipMeta skipData "
-        "skipRounding hierarchyMeta ignoreLimit hideEmptyRows hideEmptyColumns showHierarchy "
-        "includeNumDen includeMetadataDetails approvalLevel timeField orgUnitField "
-        "columns rows tableLayout order userOrgUnit startDate endDate",
-    ),
+    **{
+        ("GET", path): _ANALYTICS
+        for path in (
+            "/api/analytics",
+            "/api/analytics.{suffix}",
+            "/api/analytics/dataValueSet",
+            "/api/analytics/dataValueSet.{suffix}",
+            "/api/analytics/rawData",
+        )
+    },
     ("POST", "/api/tracker"): _e(
         "importStrategy atomicMode importMode reportMode async",
         "validationMode skipPatternValidation skipSideEffects skipRuleEngine flushMode idScheme "

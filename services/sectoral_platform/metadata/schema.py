@@ -5,6 +5,7 @@ A new type needs only an entry here; storage, listing, fields, filters and impor
 
 from __future__ import annotations
 
+from services.sectoral_platform.metadata.schema_groups import GROUP_SCHEMAS
 from services.sectoral_platform.metadata.schema_types import Prop, TypeSchema, type_schema
 from services.sectoral_platform.metadata.schema_validation import VALIDATION_SCHEMAS
 
@@ -226,6 +227,8 @@ EMBEDDED_SIMPLE: dict[str, tuple[str, ...]] = {
 
 IDENTIFIABLE_FIELDS = ("id", "name", "code", "created", "lastUpdated", "createdBy", "lastUpdatedBy")
 NAMEABLE_FIELDS = (*IDENTIFIABLE_FIELDS, "shortName", "description")
+
+SCHEMAS.update({s.plural: s for s in GROUP_SCHEMAS})
 
 
 def schema_for(plural: str) -> TypeSchema | None:
