@@ -7,6 +7,8 @@ from datetime import date
 
 from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
 from services.sectoral_platform.analytics.expressions import operands
+from services.sectoral_platform.analytics.program_indicators import KIND as PI_KIND
+from services.sectoral_platform.analytics.program_indicators import is_program_indicator
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -133,6 +135,8 @@ def _data_item(store: MetadataStore, item: str) -> DataItem:
     indicator = store.get("indicators", uid)
     if indicator is not None and not coc:
         return DataItem(item, "indicator")
+    if not coc and is_program_indicator(store, uid):
+        return DataItem(item, PI_KIND)
     raise conflict(f"Data dimension item is not valid or not found: `{item}`", "E7124")
 
 

@@ -34,7 +34,7 @@ class AnalyticsResponse(TypedDict):
 
 
 def _name(store: MetadataStore, uid: str, display: str) -> str:
-    for plural in ("dataElements", "indicators", "organisationUnits"):
+    for plural in ("dataElements", "indicators", "programIndicators", "organisationUnits"):
         obj = store.get(plural, uid)
         if obj is not None:
             if display == "SHORTNAME":

@@ -14,6 +14,8 @@ from services.sectoral_platform.aggregate import rollup
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.periods import Period, contained_periods
 from services.sectoral_platform.analytics.expressions import evaluate
+from services.sectoral_platform.analytics.program_indicators import KIND as PI_KIND
+from services.sectoral_platform.analytics.program_indicators import program_indicator_value
 from services.sectoral_platform.analytics.request import (
     AnalyticsQuery,
     indicator_elements,
@@ -248,6 +250,10 @@ def run(
                 ).get("factor", 1)
                 part = num / den * float(factor)
                 decimals = ind.get("decimals")
+            elif item.kind == PI_KIND:
+                part, decimals = program_indicator_value(
+                    engine, store, item.id, pe_groups[i][1], ou_groups[j][1]
+                )
             else:
                 part = element_value(item.element or "", item.coc, i, j)
             if part is not None:

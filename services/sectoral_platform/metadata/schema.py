@@ -5,6 +5,7 @@ A new type needs only an entry here; storage, listing, fields, filters and impor
 
 from __future__ import annotations
 
+from services.sectoral_platform.metadata.schema_programs import PROGRAM_SCHEMAS
 from services.sectoral_platform.metadata.schema_types import Prop, TypeSchema, type_schema
 
 DEFAULT_CATEGORY_COMBO = "bjDvmb4bfuf"
@@ -203,6 +204,7 @@ SCHEMAS: dict[str, TypeSchema] = {
         ),
     )
 }  # fmt: skip
+SCHEMAS.update({s.plural: s for s in PROGRAM_SCHEMAS})
 
 # Embedded (owned) item types: no table of their own, their references resolve normally.
 EMBEDDED: dict[str, dict[str, str]] = {

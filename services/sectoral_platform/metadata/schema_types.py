@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["simple", "reference", "collection", "embedded", "inverse", "computed"]
 
@@ -60,6 +61,10 @@ class TypeSchema:
     embedded: bool = False
     order: int = 50  # import order: referenced types first
     defaults: dict[str, object] = field(default_factory=dict)
+    # a type's own rules on one imported object: (error code, message, property) per problem
+    check: Callable[[dict[str, Any]], list[tuple[str, str, str]]] | None = field(
+        default=None, compare=False
+    )
 
     def prop(self, name: str) -> Prop | None:
         for prop in self.props:

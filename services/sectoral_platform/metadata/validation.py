@@ -231,6 +231,8 @@ def validate_object(
                     uid,
                 )
             )
+    if schema.check is not None:
+        errors += [_error(c, m, schema, p, uid) for c, m, p in schema.check(data)]
     if schema.plural == "organisationUnits" and _cycle(store, staged, uid, data):
         errors.append(
             _error(
