@@ -125,7 +125,8 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "columns rows tableLayout order userOrgUnit startDate endDate",
     ),
     ("GET", "/api/analytics/events/query/{program}"): _e(
-        f"{_EV_COMMON} ouMode asc desc page pageSize paging totalPages", _EV_QUERY_REFUSED,
+        f"{_EV_COMMON} ouMode asc desc page pageSize paging totalPages",
+        _EV_QUERY_REFUSED,
         displayProperty="NAME",
     ),
     ("GET", "/api/analytics/events/aggregate/{program}"): _e(

@@ -101,7 +101,9 @@ def parse(text: str) -> Node:
         if token.startswith("#{"):
             m = _DE.fullmatch(token)
             if m is None:
-                raise ExpressionError(token, "Invalid data element reference (expected #{stage.de})")
+                raise ExpressionError(
+                    token, "Invalid data element reference (expected #{stage.de})"
+                )
             return ("de", m.group(1), m.group(2))
         if token.startswith("A{"):
             m = _ATTR.fullmatch(token)

@@ -93,5 +93,9 @@ def query(
 
 def _hierarchy(store: MetadataStore, unit: str) -> str:
     path = store.path(unit) or ""
-    names = [str((store.get("organisationUnits", u) or {}).get("name") or u) for u in path.split("/") if u]
+    names = [
+        str((store.get("organisationUnits", u) or {}).get("name") or u)
+        for u in path.split("/")
+        if u
+    ]
     return " / ".join(names)

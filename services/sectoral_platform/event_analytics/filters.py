@@ -27,15 +27,12 @@ def _compare(item: Item, value: str, target: str) -> int | None:
 
 def matches(item: Item, raw: str | None) -> bool:
     """Whether a stored value (None: missing) passes every filter of the item."""
-    for op, target in item.filters:
-        if not _passes(item, op, target, raw):
-            return False
-    return True
+    return all(_passes(item, op, target, raw) for op, target in item.filters)
 
 
 def _passes(item: Item, op: str, target: str, raw: str | None) -> bool:
     if op == "IN":
-        options = [t for t in target.split(";")]
+        options = target.split(";")
         if raw is None:
             return "NV" in options
         return any(t != "NV" and _compare(item, raw, t) == 0 for t in options)

@@ -34,8 +34,10 @@ def header(
 
 
 def item_header(item: Item, *, with_stage: bool) -> dict[str, Any]:
-    extra = {"optionSet": item.option_set} if item.option_set else {}
-    return header(item.key if with_stage else item.uid, item.name, item.value_type, **extra)
+    found = header(item.key if with_stage else item.uid, item.name, item.value_type)
+    if item.option_set:
+        found["optionSet"] = item.option_set
+    return found
 
 
 def timestamp(value: str | None) -> str:

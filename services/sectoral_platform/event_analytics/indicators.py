@@ -2,8 +2,9 @@
 enrollments (ENROLLMENT), the expression gives each a value, the aggregation type combines them.
 
 A missing numeric value counts as 0 in the expression and as missing in the filter (DHIS2's
-rule). `V{event_count}`, `V{enrollment_count}` and `V{tei_count}` alone count distinct events,
-enrollments and tracked entities; inside a larger expression each row contributes 1."""
+rule); a row whose expression operands are all missing is skipped (as indicators skip when all
+values are missing). `V{event_count}`, `V{enrollment_count}` and `V{tei_count}` alone count
+distinct events, enrollments and tracked entities; inside a larger expression each row is 1."""
 
 from __future__ import annotations
 
@@ -78,7 +79,9 @@ def value(
             attrs = reads.attributes(conn, {e["te"] for e in found}, wanted)
             for en in found:
                 keys = {"event": None, "enrollment": en["uid"], "te": en["te"]}
-                rows.append((_enrollment_row(events.get(en["uid"], []), attrs.get(en["te"], {})), keys))
+                rows.append(
+                    (_enrollment_row(events.get(en["uid"], []), attrs.get(en["te"], {})), keys)
+                )
         else:
             found = reads.events(
                 conn, program=program, stage=None, ranges=ranges, paths=paths,
@@ -95,10 +98,20 @@ def value(
     ]
     if expression[0] == "var":
         key = _DISTINCT[expression[1]]
-        return float(len({keys[key] for _, keys in chosen if keys[key] is not None}))
-    numbers = [evaluate(expression, row, zero_missing=True) for row, _ in chosen]
+        distinct = len({keys[key] for _, keys in chosen if keys[key] is not None})
+        return float(distinct) if distinct else None  # no row where nothing was counted
+    operands = [r for r in references(expression) if r[0] != "var"]
+    numbers = [
+        evaluate(expression, row, zero_missing=True)
+        for row, _ in chosen
+        if not operands or any(_present(row, r) for r in operands)
+    ]
     present = [n for n in numbers if isinstance(n, float)]
     return _aggregate(present, str(pi.get("aggregationType") or "AVERAGE"))
+
+
+def _present(row: Row, ref: Node) -> bool:
+    return (row.values(ref[1], ref[2]) if ref[0] == "de" else row.attributes(ref[1])) is not None
 
 
 def _truthy(result: Any) -> bool:
@@ -106,10 +119,10 @@ def _truthy(result: Any) -> bool:
 
 
 def _aggregate(values: list[float], aggregation: str) -> float | None:
-    if aggregation == "COUNT":
-        return float(len(values))
     if not values:
         return None
+    if aggregation == "COUNT":
+        return float(len(values))
     if aggregation == "SUM":
         return sum(values)
     if aggregation == "MIN":

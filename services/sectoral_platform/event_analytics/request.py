@@ -99,7 +99,9 @@ def _item(
     parts = raw.split(":")
     ident, rest = parts[0], parts[1:]
     if "-" in ident or "[" in ident:
-        raise not_implemented(f"Legend set and repeated-stage dimensions are not implemented: `{ident}`")
+        raise not_implemented(
+            f"Legend set and repeated-stage dimensions are not implemented: `{ident}`"
+        )
     stage, _, uid = ident.rpartition(".")
     program = req.program
     kind = _uid_kind(store, program, uid)
@@ -137,7 +139,9 @@ def _item(
     for i in range(0, len(rest), 2):
         op = rest[i].upper()
         if op not in OPERATORS:
-            raise not_implemented(f"Filter operator is not implemented here: `{rest[i]}` in `{raw}`")
+            raise not_implemented(
+                f"Filter operator is not implemented here: `{rest[i]}` in `{raw}`"
+            )
         filters.append((op, rest[i + 1]))
     assert kind is not None
     return Item(
@@ -238,7 +242,9 @@ def _units(store: MetadataStore, scope: Scope, values: list[str]) -> list[str]:
         if value == "USER_ORGUNIT":
             units += roots
         elif value == "USER_ORGUNIT_CHILDREN":
-            units += [c["id"] for r in roots for c in store.inverse("organisationUnits", "children", r)]
+            units += [
+                c["id"] for r in roots for c in store.inverse("organisationUnits", "children", r)
+            ]
         elif value.startswith("LEVEL-") and value[6:].isdigit():
             level = int(value[6:])
             units += [u for r in roots for u in store.descendants(r) if store.level(u) == level]

@@ -40,8 +40,8 @@ def _request(
 
 def _sorting(request: Request) -> tuple[list[str], list[str]]:
     params = request.query_params
-    split = lambda name: [k for v in params.getlist(name) for k in v.split(",") if k]  # noqa: E731
-    return split("asc"), split("desc")
+    asc, desc = ([k for v in params.getlist(n) for k in v.split(",") if k] for n in ("asc", "desc"))
+    return asc, desc
 
 
 @router.get("/analytics/events/query/{program}", summary="Event query analytics")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.event_analytics import reads
 from services.sectoral_platform.event_analytics.filters import matches
 from services.sectoral_platform.event_analytics.grid import (
@@ -52,7 +54,9 @@ def load_events(engine: Engine, store: MetadataStore, req: EventRequest, *, mode
             conn, program=req.program["id"], stage=req.stage, ranges=req.ranges, paths=paths,
             mode=mode, statuses=req.event_status,
         )  # fmt: skip
-        enrollments = reads.enrollments_by_uid(conn, {e["enrollment"] for e in found if e["enrollment"]})
+        enrollments = reads.enrollments_by_uid(
+            conn, {e["enrollment"] for e in found if e["enrollment"]}
+        )
         attrs = reads.attributes(conn, {e["te"] for e in found if e["te"]}, attribute_items)
     kept = []
     for event in found:
@@ -68,11 +72,14 @@ def load_events(engine: Engine, store: MetadataStore, req: EventRequest, *, mode
 
 def item_value(event: Obj, item: Item) -> str | None:
     if item.kind == "attribute":
-        return event["_attrs"].get(item.uid)
+        found: str | None = event["_attrs"].get(item.uid)
+        return found
     return event_value(event, item)
 
 
-def query(engine: Engine, store: MetadataStore, req: EventRequest, asc: list[str], desc: list[str]) -> Obj:
+def query(
+    engine: Engine, store: MetadataStore, req: EventRequest, asc: list[str], desc: list[str]
+) -> Obj:
     events = load_events(engine, store, req, mode=req.ou_mode)
     registration = req.program.get("programType") == "WITH_REGISTRATION"
     columns = [i for i in req.items if not i.is_filter]
@@ -124,13 +131,11 @@ def sort_rows(
     for key, reverse in reversed(keys):
         index = _column(names, key)
         numeric = headers[index]["valueType"] in ("NUMBER", "INTEGER", "INTEGER_POSITIVE")
-        rows.sort(key=lambda r, i=index, n=numeric: _sort_key(r[i], n), reverse=reverse)
+        rows.sort(key=partial(_sort_key, index=index, numeric=numeric), reverse=reverse)
     return rows
 
 
 def _column(names: list[str], key: str) -> int:
-    from services.sectoral_platform.errors import conflict
-
     lowered = key.lower()
     for i, name in enumerate(names):
         if name.lower() == lowered or name.split(".")[-1] == key:
@@ -138,7 +143,8 @@ def _column(names: list[str], key: str) -> int:
     raise conflict(f"Sort dimension is not a column of the response: `{key}`", "E7222")
 
 
-def _sort_key(value: str, numeric: bool) -> tuple[int, float, str]:
+def _sort_key(row: list[str], *, index: int, numeric: bool) -> tuple[int, float, str]:
+    value = row[index]
     if numeric:
         try:
             return (0, float(value), "")
@@ -217,7 +223,9 @@ def _rollup_answers(req: EventRequest, paths: dict[str, str]) -> bool:
     )  # fmt: skip
 
 
-def _from_rollup(engine: Engine, req: EventRequest, paths: dict[str, str]) -> dict[tuple[Any, ...], float | None]:
+def _from_rollup(
+    engine: Engine, req: EventRequest, paths: dict[str, str]
+) -> dict[tuple[Any, ...], float | None]:
     by_month: dict[str, list[str | None]] = defaultdict(list)
     for pe, start, end in _ranges(req):
         for month in _months(start, end) or []:
@@ -236,14 +244,22 @@ def _from_rollup(engine: Engine, req: EventRequest, paths: dict[str, str]) -> di
 
 
 def _from_events(
-    engine: Engine, store: MetadataStore, req: EventRequest, paths: dict[str, str], columns: list[Item]
+    engine: Engine,
+    store: MetadataStore,
+    req: EventRequest,
+    paths: dict[str, str],
+    columns: list[Item],
 ) -> dict[tuple[Any, ...], float | None]:
     ranges = _ranges(req)
     groups: dict[tuple[Any, ...], list[float]] = defaultdict(list)
     for event in load_events(engine, store, req, mode="DESCENDANTS"):
         day = (event["occurred_at"] or "")[:10]
         pes = {pe for pe, s, e in ranges if s.isoformat() <= day <= e.isoformat()}
-        ous = {None} if req.ou_filter else {u for p, u in paths.items() if _under(event["ou_path"], p)}
+        ous = (
+            {None}
+            if req.ou_filter
+            else {u for p, u in paths.items() if _under(event["ou_path"], p)}
+        )
         values = tuple(cell(i, item_value(event, i)) for i in columns)
         measure = 1.0
         if req.value is not None:
