@@ -253,3 +253,15 @@ async def test_counts_follow_deletions_and_moves(client: httpx.AsyncClient) -> N
     assert await count("202405") == 1
     await sync_import(client, {"events": [{"event": birth_event(1)}]}, importStrategy="DELETE")
     assert await count("202401") == january - 2
+
+
+async def test_statuses_and_slim_pager(shared_client: httpx.AsyncClient, data: None) -> None:
+    dated = {"startDate": "2024-01-01", "endDate": "2024-12-31", "dimension": f"ou:{ROOT}"}
+    active = await get(shared_client, EVENTS, eventStatus="ACTIVE", **dated)
+    immunised = sorted(f"EvImmun{i:04d}" for i, c in enumerate(CHILDREN) if c[8] is not None)
+    assert sorted(r[0] for r in active["rows"]) == immunised  # birth events are COMPLETED
+    counted = await get(shared_client, AGGREGATE, eventStatus="COMPLETED", **dated)
+    assert counted["rows"] == [[ROOT, str(len(CHILDREN))]]
+    slim = await get(shared_client, EVENTS, totalPages="false", pageSize=3, **dated)
+    assert slim["metaData"]["pager"] == {"page": 1, "pageSize": 3, "isLastPage": False}
+    assert slim["height"] == 3 and len(slim["rows"]) == 3

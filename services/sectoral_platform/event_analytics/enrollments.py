@@ -16,7 +16,8 @@ from services.sectoral_platform.event_analytics.grid import (
     metadata,
     timestamp,
 )
-from services.sectoral_platform.event_analytics.request import EventRequest, Item
+from services.sectoral_platform.event_analytics.items import Item
+from services.sectoral_platform.event_analytics.request import EventRequest
 from services.sectoral_platform.event_analytics.service import (
     event_value,
     page,

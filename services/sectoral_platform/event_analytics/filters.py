@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.sectoral_platform.event_analytics.request import NUMERIC, Item
+from services.sectoral_platform.event_analytics.items import NUMERIC, Item
 
 
 def _num(value: str) -> float | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.sectoral_platform.event_analytics.request import EventRequest, Item
+from services.sectoral_platform.event_analytics.items import Item
+from services.sectoral_platform.event_analytics.request import EventRequest
 from services.sectoral_platform.metadata.store import MetadataStore
 
 JAVA_TYPES = {

@@ -22,8 +22,9 @@ from services.sectoral_platform.event_analytics.grid import (
     number,
     timestamp,
 )
+from services.sectoral_platform.event_analytics.items import Item
 from services.sectoral_platform.event_analytics.models import ROLLUP_LEVEL
-from services.sectoral_platform.event_analytics.request import EventRequest, Item
+from services.sectoral_platform.event_analytics.request import EventRequest
 from services.sectoral_platform.metadata.store import MetadataStore
 
 Obj = dict[str, Any]
