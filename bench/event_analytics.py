@@ -77,7 +77,7 @@ def _insert(db: Path, units: dict[str, str], start: int, count: int) -> int:
     return births
 
 
-def _time(client: httpx.Client, params: list[tuple[str, str]], repeat: int) -> tuple[float, float]:
+def _time(client: httpx.Client, params: list[tuple[str, Any]], repeat: int) -> tuple[float, float]:
     """(median ms, total of the values) of the aggregate request."""
     times = []
     total = 0.0
@@ -106,7 +106,7 @@ def main() -> None:
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=AUTH, timeout=300)
         units = _units(client)
-        counted: list[tuple[str, str]] = [
+        counted: list[tuple[str, Any]] = [
             ("stage", BIRTH), ("dimension", f"pe:{MONTHS}"), ("dimension", "ou:LEVEL-3"),
         ]  # fmt: skip
         filtered = [*counted, ("filter", f"{WEIGHT}:GT:3000")]

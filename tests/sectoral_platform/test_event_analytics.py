@@ -256,7 +256,11 @@ async def test_counts_follow_deletions_and_moves(client: httpx.AsyncClient) -> N
 
 
 async def test_statuses_and_slim_pager(shared_client: httpx.AsyncClient, data: None) -> None:
-    dated = {"startDate": "2024-01-01", "endDate": "2024-12-31", "dimension": f"ou:{ROOT}"}
+    dated: dict[str, Any] = {
+        "startDate": "2024-01-01",
+        "endDate": "2024-12-31",
+        "dimension": f"ou:{ROOT}",
+    }
     active = await get(shared_client, EVENTS, eventStatus="ACTIVE", **dated)
     immunised = sorted(f"EvImmun{i:04d}" for i, c in enumerate(CHILDREN) if c[8] is not None)
     assert sorted(r[0] for r in active["rows"]) == immunised  # birth events are COMPLETED
