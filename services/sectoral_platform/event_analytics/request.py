@@ -103,7 +103,7 @@ def parse_request(
     if not req.periods and not (req.start and req.end):
         raise conflict("Start and end date or at least one period must be specified", "E7205")
     if req.start and req.end and req.start > req.end:
-        raise conflict("Start date is after end date", "E7206")
+        raise conflict(f"Start date is after end date: `{req.start}`, `{req.end}`", "E7206")
     if not req.units:
         raise conflict("At least one organisation unit must be specified", "E7200")
     mode = (params.get("ouMode") or "DESCENDANTS").upper()

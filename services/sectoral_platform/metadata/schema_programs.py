@@ -13,7 +13,7 @@ PI_AGGREGATIONS = ("SUM", "AVERAGE", "COUNT", "MIN", "MAX")
 
 
 def _check_program_indicator(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Expression and filter must parse (E4071, naming the token); types DHIS2 enumerates."""
+    """Expression and filter must parse (E4027, naming the token); types DHIS2 enumerates."""
     problems: list[tuple[str, str, str]] = []
     for prop in ("expression", "filter"):
         text = obj.get(prop)
@@ -22,7 +22,8 @@ def _check_program_indicator(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
         try:
             parse(str(text or ""))
         except ExpressionError as exc:
-            problems.append(("E4071", f"Program indicator {prop} is not valid: {exc}", prop))
+            message = f"Value `{text}` is not a valid for property `{prop}`: {exc}"
+            problems.append(("E4027", message, prop))
     analytics_type = obj.get("analyticsType", "EVENT")
     if analytics_type not in ANALYTICS_TYPES:
         message = f"Analytics type `{analytics_type}` is not one of {', '.join(ANALYTICS_TYPES)}"
