@@ -269,3 +269,20 @@ async def test_statuses_and_slim_pager(shared_client: httpx.AsyncClient, data: N
     slim = await get(shared_client, EVENTS, totalPages="false", pageSize=3, **dated)
     assert slim["metaData"]["pager"] == {"page": 1, "pageSize": 3, "isLastPage": False}
     assert slim["height"] == 3 and len(slim["rows"]) == 3
+
+
+async def test_many_units_share_one_range(
+    shared_client: httpx.AsyncClient, data: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a few org units the events are read by one path range, then kept exactly."""
+    from services.sectoral_platform.event_analytics import reads
+
+    params: dict[str, Any] = {
+        "stage": BIRTH, "filter": ["pe:2024", f"{WEIGHT}:GE:2900"],
+        "dimension": f"ou:{FACILITIES[0]};{FACILITIES[1]};{FACILITIES[3]}",
+    }  # fmt: skip
+    expected = Counter(c[2] for c in CHILDREN if c[6] >= 2900)
+    for few in (8, 1):
+        monkeypatch.setattr(reads, "FEW", few)
+        body = await get(shared_client, AGGREGATE, **params)
+        assert table(body) == {(ou,): str(n) for ou, n in expected.items()}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.engine import Connection
 
 from services.sectoral_platform.base import table_of
@@ -22,6 +23,13 @@ EN = table_of(Enrollment)
 TEAV = table_of(TrackedEntityAttributeValue)
 CHUNK = 500
 SEGMENT = 12
+FEW = 8  # org units named one by one in SQL; more share one path range
+
+
+def _under(rows: list[dict[str, Any]], paths: dict[str, str], mode: str) -> list[dict[str, Any]]:
+    if mode != "DESCENDANTS" or len(paths) <= FEW:
+        return rows
+    return [r for r in rows if any(a in paths for a in ancestors(r["ou_path"]))]
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
@@ -35,7 +43,18 @@ def _within(column: Any, ranges: list[tuple[str, str]]) -> Any:
     return or_(*[(column >= start) & (column <= end + "T99") for start, end in ranges])
 
 
+def ancestors(path: str) -> list[str]:
+    """`/a/b/c` -> `/a`, `/a/b`, `/a/b/c`."""
+    return [path[:i] for i in range(1, len(path) + 1) if i == len(path) or path[i] == "/"]
+
+
 def _placed(column_path: Any, column_unit: Any, paths: dict[str, str], mode: str) -> Any:
+    if mode == "DESCENDANTS" and len(paths) > FEW:
+        # one range over the units' common ancestor; `_under` keeps the exact ones
+        prefix = posixpath.commonpath(list(paths))
+        if prefix == "/":
+            return true()
+        return (column_path >= prefix) & (column_path < prefix + "0")
     if mode == "SELECTED":
         return column_unit.in_(list(paths.values()))
     if mode == "CHILDREN":
@@ -60,7 +79,8 @@ def events(
     if statuses:
         conditions.append(EV.c.status.in_(statuses))
     conditions.append(_placed(EV.c.ou_path, EV.c.org_unit, paths, mode))
-    return [dict(r) for r in conn.execute(select(EV).where(*conditions)).mappings()]
+    found = [dict(r) for r in conn.execute(select(EV).where(*conditions)).mappings()]
+    return _under(found, paths, mode)
 
 
 def enrollments_by_uid(conn: Connection, uids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -85,7 +105,8 @@ def enrollments(
     if statuses:
         conditions.append(EN.c.status.in_(statuses))
     conditions.append(_placed(EN.c.ou_path, EN.c.org_unit, paths, mode))
-    return [dict(r) for r in conn.execute(select(EN).where(*conditions)).mappings()]
+    found = [dict(r) for r in conn.execute(select(EN).where(*conditions)).mappings()]
+    return _under(found, paths, mode)
 
 
 def events_of(conn: Connection, enrollment_uids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

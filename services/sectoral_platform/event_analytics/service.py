@@ -259,7 +259,7 @@ def _from_events(
         ous = (
             {None}
             if req.ou_filter
-            else {u for p, u in paths.items() if _under(event["ou_path"], p)}
+            else {paths[a] for a in reads.ancestors(event["ou_path"]) if a in paths}
         )
         values = tuple(cell(i, item_value(event, i)) for i in columns)
         measure = 1.0
@@ -276,10 +276,6 @@ def _from_events(
         "COUNT" if req.value is None else _element_aggregation(store, req.value)
     )
     return {key: _combine(found, aggregation) for key, found in groups.items()}
-
-
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix + "/")
 
 
 def _element_aggregation(store: MetadataStore, item: Item) -> str:
