@@ -39,13 +39,22 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
 
 
 def _within(column: Any, ranges: list[tuple[str, str]]) -> Any:
-    """A stored timestamp (`YYYY-MM-DDTHH:MM:SS.sss`) within one of the inclusive date ranges."""
-    return or_(*[(column >= start) & (column <= end + "T99") for start, end in ranges])
+    """A stored timestamp (`YYYY-MM-DDTHH:MM:SS.sss`) within the ranges' span (one index range;
+    `_dated` keeps the rows inside one of them)."""
+    return (column >= min(s for s, _ in ranges)) & (column <= max(e for _, e in ranges) + "T99")
+
+
+def _dated(
+    rows: list[dict[str, Any]], key: str, ranges: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    if len(ranges) == 1:
+        return rows
+    return [r for r in rows if any(s <= (r[key] or "")[:10] <= e for s, e in ranges)]
 
 
 def ancestors(path: str) -> list[str]:
-    """`/a/b/c` -> `/a`, `/a/b`, `/a/b/c`."""
-    return [path[:i] for i in range(1, len(path) + 1) if i == len(path) or path[i] == "/"]
+    """`/a/b/c` -> `/a`, `/a/b`, `/a/b/c` (segments are "/" and an 11-character UID)."""
+    return [path[:i] for i in range(SEGMENT, len(path) + 1, SEGMENT)]
 
 
 def _placed(column_path: Any, column_unit: Any, paths: dict[str, str], mode: str) -> Any:
@@ -80,7 +89,7 @@ def events(
         conditions.append(EV.c.status.in_(statuses))
     conditions.append(_placed(EV.c.ou_path, EV.c.org_unit, paths, mode))
     found = [dict(r) for r in conn.execute(select(EV).where(*conditions)).mappings()]
-    return _under(found, paths, mode)
+    return _under(_dated(found, "occurred_at", ranges), paths, mode)
 
 
 def enrollments_by_uid(conn: Connection, uids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -106,7 +115,7 @@ def enrollments(
         conditions.append(EN.c.status.in_(statuses))
     conditions.append(_placed(EN.c.ou_path, EN.c.org_unit, paths, mode))
     found = [dict(r) for r in conn.execute(select(EN).where(*conditions)).mappings()]
-    return _under(found, paths, mode)
+    return _under(_dated(found, "enrolled_at", ranges), paths, mode)
 
 
 def events_of(conn: Connection, enrollment_uids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
