@@ -286,3 +286,17 @@ async def test_many_units_share_one_range(
         monkeypatch.setattr(reads, "FEW", few)
         body = await get(shared_client, AGGREGATE, **params)
         assert table(body) == {(ou,): str(n) for ou, n in expected.items()}
+
+
+async def test_relative_periods_and_user_org_unit(
+    shared_client: httpx.AsyncClient, data: None
+) -> None:
+    body = await get(
+        shared_client, AGGREGATE, stage=BIRTH, relativePeriodDate="2024-06-15",
+        dimension=["pe:LAST_6_MONTHS", "ou:USER_ORGUNIT"],
+    )  # fmt: skip
+    # the six months before June 2024: December 2023 to May 2024
+    expected = Counter(c[5][:4] + c[5][5:7] for c in CHILDREN)
+    assert table(body) == {(month, ROOT): str(n) for month, n in expected.items()}
+    assert body["metaData"]["items"]["LAST_6_MONTHS"] == {"name": "Last 6 months"}
+    assert len(body["metaData"]["dimensions"]["pe"]) == 6
