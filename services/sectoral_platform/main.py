@@ -31,6 +31,7 @@ from services.sectoral_platform.completeness.routes import router as completenes
 from services.sectoral_platform.datastore.routes import router as datastore_router
 from services.sectoral_platform.dhis2.web import Dhis2PathMiddleware
 from services.sectoral_platform.errors import ERROR_SHAPE, render_web_message
+from services.sectoral_platform.event_analytics.routes import router as event_analytics_router
 from services.sectoral_platform.events.civil import BirthConsumer
 from services.sectoral_platform.events.outbox import platform_outbox
 from services.sectoral_platform.events.routes import router as events_router
@@ -117,6 +118,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             completeness_router,
             tasks_router,
             analytics_router,
+            event_analytics_router,
             tracker_counts_router,
             tracker_router,
             identity_router,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from services.sectoral_platform.analytics.expressions import operands
 from services.sectoral_platform.analytics.items import DataItem
+from services.sectoral_platform.analytics.program_indicators import parse_program_indicator
 from services.sectoral_platform.dhis2.endpoints import refuse
 from services.sectoral_platform.errors import conflict
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -49,7 +50,7 @@ def _reporting_rate(store: MetadataStore, item: str) -> DataItem | None:
     return DataItem(item, "reportingRate", uid, metric)
 
 
-PARSERS: list[Parser] = [_data_element, _indicator, _reporting_rate]
+PARSERS: list[Parser] = [_data_element, _indicator, _reporting_rate, parse_program_indicator]
 
 
 def parse_data_item(store: MetadataStore, item: str) -> DataItem:

@@ -12,7 +12,8 @@ from services.sectoral_platform.analytics.request import DIMENSION_NAMES, Analyt
 from services.sectoral_platform.metadata.store import MetadataStore
 
 NAMED = (
-    "dataElements", "indicators", "organisationUnits", "dataSets", "categoryOptionCombos",
+    "dataElements", "indicators", "programIndicators", "organisationUnits", "dataSets",
+    "categoryOptionCombos",
     "categoryOptions", "categories", "organisationUnitGroups", "organisationUnitGroupSets",
 )  # fmt: skip
 NUM_DEN = ("numerator", "denominator", "factor", "multiplier", "divisor")

@@ -15,6 +15,8 @@ from services.sectoral_platform.analytics.dx import indicator_elements
 from services.sectoral_platform.analytics.expressions import evaluate
 from services.sectoral_platform.analytics.fetch import Cells, Stat, fetch
 from services.sectoral_platform.analytics.items import DataItem
+from services.sectoral_platform.analytics.program_indicators import KIND as PI_KIND
+from services.sectoral_platform.analytics.program_indicators import program_indicator_values
 from services.sectoral_platform.analytics.reporting import Answers, reporting_values
 from services.sectoral_platform.analytics.request import AnalyticsQuery, group_members
 from services.sectoral_platform.analytics.response import AnalyticsResponse, build_response
@@ -26,7 +28,10 @@ Mapper = Callable[[str | None, str], list[str]]
 BatchSource = Callable[
     [Engine, MetadataStore, list[DataItem], list[list[Period]], list[list[str]]], Answers
 ]
-BATCH_SOURCES: dict[str, BatchSource] = {"reportingRate": reporting_values}
+BATCH_SOURCES: dict[str, BatchSource] = {
+    "reportingRate": reporting_values,
+    PI_KIND: program_indicator_values,
+}
 
 
 def combine(entries: list[tuple[str, Stat]], aggregation: str) -> float | None:

@@ -82,6 +82,23 @@ _ANALYTICS = _e(
     aggregationType="SUM AVERAGE AVERAGE_SUM_ORG_UNIT LAST LAST_AVERAGE_ORG_UNIT FIRST "
     "FIRST_AVERAGE_ORG_UNIT COUNT MIN MAX",
 )
+_EV_COMMON = (
+    "dimension filter stage startDate endDate eventStatus programStatus relativePeriodDate "
+    "displayProperty"
+)
+_EV_REFUSED = (
+    "hierarchyMeta columns rows timeField outputIdScheme enhancedConditions userOrgUnit "
+    "includeMetadataDetails eventDate enrollmentDate scheduledDate incidentDate lastUpdated "
+    "coordinateField"
+)
+_EV_QUERY_REFUSED = (
+    f"{_EV_REFUSED} coordinatesOnly coordinateOuFallback dataIdScheme headers "
+    "fallbackCoordinateField"
+)
+_EV_AGGREGATE_REFUSED = (
+    f"{_EV_REFUSED} showHierarchy sortOrder limit outputType collapseDataDimensions skipMeta "
+    "skipData skipRounding aggregateData orgUnitField completedOnly"
+)
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/{collection}"): _e(
@@ -125,6 +142,22 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
             "/api/analytics/rawData",
         )
     },
+    ("GET", "/api/analytics/events/query/{program}"): _e(
+        f"{_EV_COMMON} ouMode asc desc page pageSize paging totalPages",
+        _EV_QUERY_REFUSED,
+        displayProperty="NAME",
+    ),
+    ("GET", "/api/analytics/events/aggregate/{program}"): _e(
+        f"{_EV_COMMON} value aggregationType", _EV_AGGREGATE_REFUSED, displayProperty="NAME"
+    ),
+    ("GET", "/api/analytics/enrollments/query/{program}"): _e(
+        "dimension filter startDate endDate programStatus relativePeriodDate displayProperty "
+        "ouMode asc desc page pageSize paging totalPages",
+        "headers coordinatesOnly timeField hierarchyMeta columns rows skipMeta skipData "
+        "outputIdScheme enrollmentDate incidentDate lastUpdated dataIdScheme enhancedConditions "
+        "showHierarchy includeMetadataDetails userOrgUnit",
+        displayProperty="NAME",
+    ),
     ("POST", "/api/tracker"): _e(
         "importStrategy atomicMode importMode reportMode async",
         "validationMode skipPatternValidation skipSideEffects skipRuleEngine flushMode idScheme "

@@ -6,6 +6,7 @@ A new type needs only an entry here; storage, listing, fields, filters and impor
 from __future__ import annotations
 
 from services.sectoral_platform.metadata.schema_groups import GROUP_SCHEMAS
+from services.sectoral_platform.metadata.schema_programs import PROGRAM_SCHEMAS
 from services.sectoral_platform.metadata.schema_types import Prop, TypeSchema, type_schema
 from services.sectoral_platform.metadata.schema_validation import VALIDATION_SCHEMAS
 
@@ -206,6 +207,7 @@ SCHEMAS: dict[str, TypeSchema] = {
         *VALIDATION_SCHEMAS,
     )
 }  # fmt: skip
+SCHEMAS.update({s.plural: s for s in PROGRAM_SCHEMAS})
 
 # Embedded (owned) item types: no table of their own, their references resolve normally.
 EMBEDDED: dict[str, dict[str, str]] = {

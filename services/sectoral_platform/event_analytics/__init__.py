@@ -1,0 +1,1 @@
+"""Event and enrollment analytics, and program indicators."""
