@@ -58,7 +58,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         from sandbox.docker_mode import up_with_docker
 
         return up_with_docker(topology, _offset(args), args.timeout)
-    launcher = Launcher(topology, _data_dir(args), _offset(args))
+    launcher = Launcher(topology, _data_dir(args), _offset(args), mode=args.launch)
     stop_on_signals()
     try:
         console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
@@ -67,6 +67,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         console.print(services_table(topology, launcher.port_offset))
         console.print(f"All {len(launcher.children)} services ready in {elapsed:.1f}s.")
         if args.detach:
+            launcher.release()
             launcher.save(launcher_pid=None)
             console.print(
                 "Running in the background: `dpi status`, `dpi logs SERVICE`, `dpi down`."
@@ -216,13 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--docker", action="store_true", help="PostgreSQL and every service as containers"
     )
+    up.add_argument(
+        "--launch",
+        choices=["fork", "spawn"],
+        help="fork services from one preloaded process (default on Linux) or spawn each afresh "
+        "($DPI_LAUNCH_MODE)",
+    )
     up.set_defaults(func=cmd_up)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="start the sandbox, run every scenario, keep serving"
     )
     demo.add_argument("--timeout", type=float, default=60.0)
-    demo.set_defaults(func=cmd_demo, detach=False, scenarios=True)
+    demo.set_defaults(func=cmd_demo, detach=False, scenarios=True, launch=None)
 
     down = sub.add_parser("down", parents=[common], help="stop a running sandbox")
     down.add_argument("--timeout", type=float, default=10.0)

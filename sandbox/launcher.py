@@ -9,7 +9,6 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +18,14 @@ from types import FrameType
 import httpx
 
 from sandbox.display import console, format_log_line
+from sandbox.processes import (
+    LaunchMode,
+    PreloaderClient,
+    ServiceProcess,
+    become_subreaper,
+    launch_mode,
+    spawn,
+)
 from sandbox.state import (
     RunningService,
     SandboxState,
@@ -30,7 +37,6 @@ from sandbox.state import (
     prepare_data_dir,
     save_state,
 )
-from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import ServiceSpec, Topology
 
 HOST = "127.0.0.1"
@@ -55,8 +61,9 @@ class LaunchError(Exception):
 class Child:
     spec: ServiceSpec
     port: int
-    process: subprocess.Popen[bytes]
+    process: ServiceProcess
     log: Path
+    how: LaunchMode = "spawn"
 
     @property
     def url(self) -> str:
@@ -116,11 +123,20 @@ def last_lines(path: Path, lines: int = 15) -> str:
 class Launcher:
     """The embedded sandbox: one process per service, all on loopback."""
 
-    def __init__(self, topology: Topology, data_dir: Path, port_offset: int = 0) -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        data_dir: Path,
+        port_offset: int = 0,
+        mode: LaunchMode | None = None,
+    ) -> None:
         self.topology = topology
         self.data_dir = data_dir.resolve()
         self.port_offset = port_offset
+        self.mode = launch_mode(mode)
         self.children: list[Child] = []
+        self.preloader: PreloaderClient | None = None
+        self.adopts = False  # services outlive the preloader as this process's children
 
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -141,39 +157,33 @@ class Launcher:
         clear_state(self.data_dir)
 
     def start(self) -> None:
-        """Spawn every service; raises LaunchError before spawning anything on a port conflict."""
+        """Start every service; raises LaunchError before starting anything on a port conflict."""
         self.refuse_if_running()
         specs = self.topology.start_order()
         check_ports(specs, self.port_offset)
         prepare_data_dir(self.data_dir)
         env = self.child_env()
+        if self.mode == "fork":
+            self.adopts = become_subreaper()
+            self.preloader = PreloaderClient(env, self.data_dir / "logs" / "preload.log")
         for spec in specs:
-            port = spec.port + self.port_offset
-            log = self.data_dir / "logs" / f"{spec.name}.log"
-            with log.open("ab") as out:
-                command = [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    spec.app,
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                    "--http",
-                    HTTP_PROTOCOL,
-                ]
-                process = subprocess.Popen(
-                    command,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=env,
-                    start_new_session=True,
-                )
-            self.children.append(Child(spec, port, process, log))
+            self.children.append(self.start_one(spec, spec.port + self.port_offset, env))
         self.save(launcher_pid=os.getpid())
+
+    def start_one(self, spec: ServiceSpec, port: int, env: dict[str, str]) -> Child:
+        """One service process, forked from the preloader when there is one, else spawned."""
+        log = self.data_dir / "logs" / f"{spec.name}.log"
+        if self.preloader is not None:
+            forked = self.preloader.fork(spec.name, spec.app, port, log, env)
+            if forked is not None:
+                return Child(spec, port, forked, log, how="fork")
+        return Child(spec, port, spawn(spec.app, port, log, env), log, how="spawn")
+
+    def release(self) -> None:
+        """Let the preloader go (the services keep running): before leaving them detached."""
+        if self.preloader is not None:
+            self.preloader.close()
+            self.preloader = None
 
     def save(self, launcher_pid: int | None) -> None:
         save_state(
@@ -182,7 +192,7 @@ class Launcher:
                 port_offset=self.port_offset,
                 launcher_pid=launcher_pid,
                 services=[
-                    RunningService(c.spec.name, c.process.pid, c.port, c.url, str(c.log))
+                    RunningService(c.spec.name, c.process.pid, c.port, c.url, str(c.log), c.how)
                     for c in self.children
                 ],
             )
@@ -216,6 +226,8 @@ class Launcher:
                     )
                 if pending:
                     time.sleep(0.05)
+        if self.adopts:
+            self.release()  # its copies of pages the services have since written are freed
         return time.monotonic() - started
 
     def raise_if_exited(self, child: Child) -> None:
@@ -238,11 +250,13 @@ class Launcher:
         """Stop what this launcher started; with nothing started (a refused start), the state
         file belongs to another launcher and is left alone."""
         if not self.children:
+            self.release()
             return
         stop_pids([c.process.pid for c in self.children], timeout)
         for child in self.children:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(timeout=0.1)
+        self.release()
         clear_state(self.data_dir)
 
 
