@@ -40,6 +40,13 @@ from sandbox.state import (
 from services.kernel.topology import ServiceSpec, Topology
 
 HOST = "127.0.0.1"
+SEED_CACHE_ENV = "DPI_SEED_CACHE"
+
+
+def seed_cache_dir() -> Path:
+    """Pre-built seeded databases, shared by this user's sandboxes (keyed by what seeding reads)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dpi-sandbox" / "seed"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -143,6 +150,7 @@ class Launcher:
         env["DPI_DATA_DIR"] = str(self.data_dir)
         env["DPI_PORT_OFFSET"] = str(self.port_offset)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        env.setdefault(SEED_CACHE_ENV, str(seed_cache_dir()))  # empty: no seed cache
         return env
 
     def refuse_if_running(self) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from services.kernel.db import Database
     from services.kernel.limits import BodyLimits, HeaderCheck
+    from services.kernel.seedcache import SeedCache
     from services.kernel.settings import ServiceSettings
     from services.kernel.topology import ServiceSpec
     from services.kernel.workers import Workers
@@ -38,6 +39,8 @@ class KernelState:
     request_limits: BodyLimits
     authenticate_headers: HeaderCheck | None
     schema_ready: bool = False
+    seed_cache: SeedCache | None = None  # a first start's seed fills it (sandbox only)
+    seeded_from_cache: bool = False  # this start's database is a copy of the seeded one
     _database: Database | None = field(default=None, repr=False)
     _workers: Workers | None = field(default=None, repr=False)
 
