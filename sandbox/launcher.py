@@ -179,13 +179,22 @@ class Launcher:
         self.save(launcher_pid=os.getpid())
 
     def start_one(self, spec: ServiceSpec, port: int, env: dict[str, str]) -> Child:
-        """One service process, forked from the preloader when there is one, else spawned."""
-        log = self.data_dir / "logs" / f"{spec.name}.log"
+        """One topology service's process (see `start_process`)."""
+        process, how, log = self.start_process(spec.name, spec.app, port, env)
+        return Child(spec, port, process, log, how)
+
+    def start_process(
+        self, name: str, app: str, port: int, env: dict[str, str]
+    ) -> tuple[ServiceProcess, LaunchMode, Path]:
+        """A uvicorn process serving the ASGI `app` ("module:attribute") on loopback at `port`,
+        logging to `logs/<name>.log`: forked from the preloader when there is one, else spawned.
+        Any process the sandbox runs (a topology service or not) starts here."""
+        log = self.data_dir / "logs" / f"{name}.log"
         if self.preloader is not None:
-            forked = self.preloader.fork(spec.name, spec.app, port, log, env)
+            forked = self.preloader.fork(name, app, port, log, env)
             if forked is not None:
-                return Child(spec, port, forked, log, how="fork")
-        return Child(spec, port, spawn(spec.app, port, log, env), log, how="spawn")
+                return forked, "fork", log
+        return spawn(app, port, log, env), "spawn", log
 
     def release(self) -> None:
         """Let the preloader go (the services keep running): before leaving them detached."""
