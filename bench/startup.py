@@ -138,7 +138,8 @@ def main() -> None:
     print("dpi up -> all ready (targets: <= 3 s on a quiet machine, <= 5x the minimal app):")
     for mode, run in runs.items():
         for kind, took in run.starts.items():
-            print(f"  [{mode}] {kind:<26} {took:5.2f} s = {took / floor_time:4.1f}x the minimal app")
+            ratio = took / floor_time
+            print(f"  [{mode}] {kind:<26} {took:5.2f} s = {ratio:4.1f}x the minimal app")
     print("memory once ready, PSS (shared pages counted once; target < 300 MiB):")
     for mode, run in runs.items():
         total_pss = sum(run.pss_kib.values()) / 1024
