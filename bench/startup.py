@@ -10,6 +10,7 @@ Run: `.venv/bin/python -m bench.startup`.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,7 @@ def minimal_floor(workdir: Path, port: int) -> tuple[float, int]:
 @dataclass
 class Run:
     starts: dict[str, float]  # seconds to all ready, by kind of start
+    cpu: dict[str, float]  # CPU seconds of every process it started, from start to stop
     pss_kib: dict[str, int]  # per service once ready, on the first start
     rss_kib: dict[str, int]
 
@@ -101,10 +103,12 @@ def launch(topology: Topology, tmp: Path, offset: int, mode: LaunchMode) -> Run:
         kinds["first start, seed cached"] = tmp / f"{mode}-b"
     kinds["later start"] = tmp / f"{mode}-a"
     starts: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     pss: dict[str, int] = {}
     rss: dict[str, int] = {}
     for kind, data_dir in kinds.items():
         launcher = Launcher(topology, data_dir, offset, mode=mode)
+        before = children_cpu()
         started = time.monotonic()
         launcher.start()
         try:
@@ -117,7 +121,15 @@ def launch(topology: Topology, tmp: Path, offset: int, mode: LaunchMode) -> Run:
                     pss["(preloader)"] = pss_kib(launcher.preloader.process.pid)
         finally:
             launcher.stop()
-    return Run(starts, pss, rss)
+        cpu[kind] = children_cpu() - before
+    return Run(starts, cpu, pss, rss)
+
+
+def children_cpu() -> float:
+    """User and system seconds of this process's children that have ended and been waited for:
+    spawned services, the preloader, and forked services once adopted (Linux)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -139,7 +151,10 @@ def main() -> None:
     for mode, run in runs.items():
         for kind, took in run.starts.items():
             ratio = took / floor_time
-            print(f"  [{mode}] {kind:<26} {took:5.2f} s = {ratio:4.1f}x the minimal app")
+            print(
+                f"  [{mode}] {kind:<26} {took:5.2f} s = {ratio:4.1f}x the minimal app; "
+                f"CPU {run.cpu[kind]:5.2f} s"
+            )
     print("memory once ready, PSS (shared pages counted once; target < 300 MiB):")
     for mode, run in runs.items():
         total_pss = sum(run.pss_kib.values()) / 1024
@@ -156,7 +171,10 @@ def main() -> None:
         f"first start from the seed cache "
         f"{fork.starts['first start, seed cached'] / spawned.starts[first]:.2f}, later start "
         f"{fork.starts[later] / spawned.starts[later]:.2f}, PSS "
-        f"{sum(fork.pss_kib.values()) / sum(spawned.pss_kib.values()):.2f}"
+        f"{sum(fork.pss_kib.values()) / sum(spawned.pss_kib.values()):.2f}; CPU seconds: first "
+        f"start {fork.cpu[first] / spawned.cpu[first]:.2f}, from the seed cache "
+        f"{fork.cpu['first start, seed cached'] / spawned.cpu[first]:.2f}, later start "
+        f"{fork.cpu[later] / spawned.cpu[later]:.2f}"
     )
     print(f"  minimal FastAPI app RSS: {floor_rss / 1024:.0f} MiB")
 
