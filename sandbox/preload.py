@@ -157,7 +157,11 @@ class Preloader:
             return
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: the launcher spawns it instead
+            self.say({"name": request.get("name"), "error": f"fork failed: {exc}"})
+            return
         if pid == 0:
             self.become_service(request)  # never returns
         self.children.add(pid)
@@ -167,6 +171,7 @@ class Preloader:
         code = 1
         try:
             os.setsid()  # its own process group, signalled alone, like a spawned service
+            name_process(f"dpi-{request['name']}")
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
@@ -183,6 +188,12 @@ class Preloader:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+
+def name_process(name: str) -> None:
+    """What `ps -o comm` and `top` show (Linux; 15 characters): which service this is."""
+    with contextlib.suppress(OSError), open("/proc/self/comm", "w") as comm:
+        comm.write(name[:15])
 
 
 def redirect_output(log: str) -> None:

@@ -45,10 +45,12 @@ def test_forked_services_are_separate_processes_with_their_own_ids(tmp_path):
         pids = [c.process.pid for c in children]
         assert len(set(pids)) == len(load_topology().services)
         assert launcher.preloader is None  # let go once ready: the launcher adopted them
-        for pid in pids:
+        for child, pid in zip(children, pids, strict=True):
             assert _parent(pid) == os.getpid()
             assert os.getpgid(pid) == pid  # its own group: `dpi down` signals it alone
             assert _maps_library(pid, "_pydantic_core")
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            assert comm == f"dpi-{child.spec.name}"[:15]
         state = load_state(launcher.data_dir)
         assert state is not None
         assert [(s.name, s.pid, s.how) for s in state.services] == [
