@@ -41,7 +41,8 @@ class _RandomPool:
 _random = _RandomPool()
 # A forked child (the sandbox's preloader forks every service) must never hand out the bytes its
 # parent or a sibling holds: it starts with an empty pool, filled from the OS in the child.
-os.register_at_fork(after_in_child=_random.forget)
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork either
+    os.register_at_fork(after_in_child=_random.forget)
 
 
 def random_hex(size: int) -> str:
