@@ -1,21 +1,28 @@
 """Time from `dpi up` to all-ready, and resident memory of every service once ready.
 
-Compared, in the same run, with one minimal FastAPI app started the same way (the floor).
+Both launch modes (services forked from the preloader; each spawned afresh, as before the
+preloader), on a fresh data directory (first start, seeding; forked also from the seed cache)
+and again on the same data, compared in the same run with one minimal FastAPI app started as its
+own uvicorn process (the floor).
 Run: `.venv/bin/python -m bench.startup`.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from sandbox.launcher import Launcher, free_offset
-from services.kernel.topology import load_topology
+from sandbox.launcher import SEED_CACHE_ENV, Launcher, free_offset
+from sandbox.processes import LaunchMode
+from services.kernel.topology import Topology, load_topology
 
 MINIMAL_APP = """
 from fastapi import FastAPI
@@ -77,50 +84,99 @@ def minimal_floor(workdir: Path, port: int) -> tuple[float, int]:
         process.wait(10)
 
 
-def main() -> None:
-    topology = load_topology()
-    with tempfile.TemporaryDirectory() as tmp:
-        offset = free_offset(topology)
-        floor_time, floor_rss = minimal_floor(Path(tmp), 8000 + offset)
-        launcher = Launcher(topology, Path(tmp) / "data", offset)
+@dataclass
+class Run:
+    starts: dict[str, float]  # seconds to all ready, by kind of start
+    cpu: dict[str, float]  # CPU seconds of every process it started, from start to stop
+    pss_kib: dict[str, int]  # per service once ready, on the first start
+    rss_kib: dict[str, int]
+
+
+def launch(topology: Topology, tmp: Path, offset: int, mode: LaunchMode) -> Run:
+    """Fork: a first start that seeds (and fills an empty seed cache), a first start on another
+    data directory (from the cache), a later start. Spawn, as before this launcher: a first start
+    seeding without a cache, a later start."""
+    cache = tmp / f"{mode}-seed-cache"
+    os.environ[SEED_CACHE_ENV] = str(cache) if mode == "fork" else ""
+    kinds = {"first start, seeding": tmp / f"{mode}-a"}
+    if mode == "fork":
+        kinds["first start, seed cached"] = tmp / f"{mode}-b"
+    kinds["later start"] = tmp / f"{mode}-a"
+    starts: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    pss: dict[str, int] = {}
+    rss: dict[str, int] = {}
+    for kind, data_dir in kinds.items():
+        launcher = Launcher(topology, data_dir, offset, mode=mode)
+        before = children_cpu()
         started = time.monotonic()
         launcher.start()
         try:
             launcher.wait_ready(timeout=120)
-            ready_after = time.monotonic() - started
-            per_service = {c.spec.name: rss_kib(c.process.pid) for c in launcher.children}
-            pss = {c.spec.name: pss_kib(c.process.pid) for c in launcher.children}
+            starts[kind] = time.monotonic() - started
+            if not pss:
+                pss = {c.spec.name: pss_kib(c.process.pid) for c in launcher.children}
+                rss = {c.spec.name: rss_kib(c.process.pid) for c in launcher.children}
+                if launcher.preloader is not None:  # kept where it cannot hand its children over
+                    pss["(preloader)"] = pss_kib(launcher.preloader.process.pid)
         finally:
             launcher.stop()
-        again = Launcher(topology, Path(tmp) / "data", offset)
-        started = time.monotonic()
-        again.start()
+        cpu[kind] = children_cpu() - before
+    return Run(starts, cpu, pss, rss)
+
+
+def children_cpu() -> float:
+    """User and system seconds of this process's children that have ended and been waited for:
+    spawned services, the preloader, and forked services once adopted (Linux)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    topology = load_topology()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
+    saved = os.environ.get(SEED_CACHE_ENV)
+    with tempfile.TemporaryDirectory() as tmp:
+        offset = free_offset(topology)
+        floor_time, floor_rss = minimal_floor(Path(tmp), 8000 + offset)
         try:
-            again.wait_ready(timeout=120)
-            restart_after = time.monotonic() - started
+            runs = {mode: launch(topology, Path(tmp), offset, mode) for mode in ("fork", "spawn")}
         finally:
-            again.stop()
-    total_mib = sum(per_service.values()) / 1024
-    print(f"services: {len(per_service)}")
+            os.environ.pop(SEED_CACHE_ENV, None)
+            if saved is not None:
+                os.environ[SEED_CACHE_ENV] = saved
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(f"services: {len(topology.services)}; minimal FastAPI app: {floor_time:.2f} s to ready")
+    print("dpi up -> all ready (targets: <= 3 s on a quiet machine, <= 5x the minimal app):")
+    for mode, run in runs.items():
+        for kind, took in run.starts.items():
+            ratio = took / floor_time
+            print(
+                f"  [{mode}] {kind:<26} {took:5.2f} s = {ratio:4.1f}x the minimal app; "
+                f"CPU {run.cpu[kind]:5.2f} s"
+            )
+    print("memory once ready, PSS (shared pages counted once; target < 300 MiB):")
+    for mode, run in runs.items():
+        total_pss = sum(run.pss_kib.values()) / 1024
+        total_rss = sum(run.rss_kib.values()) / 1024
+        print(f"  [{mode}] {total_pss:.0f} MiB (RSS summed: {total_rss:.0f} MiB)")
+        for name, kib in run.pss_kib.items():
+            rss = run.rss_kib.get(name)
+            shown = f"RSS {rss / 1024:4.0f} MiB ({rss / floor_rss:.1f}x minimal), " if rss else ""
+            print(f"  [{mode}]   {name:<18} {shown}PSS {kib / 1024:4.0f} MiB")
+    fork, spawned = runs["fork"], runs["spawn"]
+    first, later = "first start, seeding", "later start"
     print(
-        f"dpi up -> all ready: {ready_after:.2f} s on first start (seeding), "
-        f"{restart_after:.2f} s on a later start  (target < 5 s)"
+        f"fork / spawn, same run: first start {fork.starts[first] / spawned.starts[first]:.2f}, "
+        f"first start from the seed cache "
+        f"{fork.starts['first start, seed cached'] / spawned.starts[first]:.2f}, later start "
+        f"{fork.starts[later] / spawned.starts[later]:.2f}, PSS "
+        f"{sum(fork.pss_kib.values()) / sum(spawned.pss_kib.values()):.2f}; CPU seconds: first "
+        f"start {fork.cpu[first] / spawned.cpu[first]:.2f}, from the seed cache "
+        f"{fork.cpu['first start, seed cached'] / spawned.cpu[first]:.2f}, later start "
+        f"{fork.cpu[later] / spawned.cpu[later]:.2f}"
     )
-    print(
-        f"  minimal FastAPI app, same run: {floor_time:.2f} s "
-        f"(ratio {ready_after / floor_time:.1f}x)"
-    )
-    total_pss = sum(pss.values()) / 1024
-    print(f"total memory once ready (PSS, shared pages counted once): {total_pss:.0f} MiB")
-    print(
-        f"  (target < 400 MiB; RSS summed per process counts shared pages 5x: {total_mib:.0f} MiB)"
-    )
-    print(f"  minimal FastAPI app RSS: {floor_rss / 1024:.0f} MiB; per service:")
-    for name, kib in per_service.items():
-        print(
-            f"    {name:<18} RSS {kib / 1024:4.0f} MiB ({kib / floor_rss:.1f}x the minimal app), "
-            f"PSS {pss[name] / 1024:4.0f} MiB"
-        )
+    print(f"  minimal FastAPI app RSS: {floor_rss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -21,14 +21,13 @@ from sandbox.launcher import (
     console_spec,
     print_ready,
     stop_on_signals,
-    stop_sandbox,
-    tail,
 )
 from sandbox.logverify import register as register_log
 from sandbox.replicas import check_replicas
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, in_use, live_services, load_state
+from sandbox.stopping import stop_sandbox, tail
 from sandbox.where import did_you_mean, find_data_dir
 from services.kernel.topology import Topology, load_topology, port_offset
 
@@ -72,7 +71,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         from sandbox.docker_mode import up_with_docker
 
         return up_with_docker(topology, _offset(args), args.timeout)
-    launcher = Launcher(topology, _data_dir(args), _offset(args), console=True)
+    launcher = Launcher(topology, _data_dir(args), _offset(args), console=True, mode=args.launch)
     stop_on_signals()
     try:
         console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
@@ -82,6 +81,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         console.print(f"All {len(topology.services)} services ready in {elapsed:.1f}s.")
         console.print(f"[bold]Console: {console_url(topology, launcher.port_offset)}[/bold]")
         if args.detach:
+            launcher.release()
             launcher.save(launcher_pid=None)
             console.print(
                 "Running in the background: `dpi status`, `dpi logs SERVICE`, `dpi down`."
@@ -242,13 +242,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="processes per service (only 1 for now; more needs PostgreSQL and issue 18 part 1)",
     )
+    up.add_argument(
+        "--launch",
+        choices=["fork", "spawn"],
+        help="fork services from one preloaded process (default on Linux) or spawn each afresh "
+        "($DPI_LAUNCH_MODE)",
+    )
     up.set_defaults(func=cmd_up)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="start the sandbox, run every scenario, keep serving"
     )
     demo.add_argument("--timeout", type=float, default=60.0)
-    demo.set_defaults(func=cmd_demo, detach=False, scenarios=True, replicas=1)
+    demo.set_defaults(func=cmd_demo, detach=False, scenarios=True, replicas=1, launch=None)
 
     down = sub.add_parser("down", parents=[common], help="stop a running sandbox")
     down.add_argument("--timeout", type=float, default=10.0)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.state import live_services, load_state
 from sandbox.where import find_data_dir
-from services.kernel.credentials import client_key, mediator_key, partner_id
+from services.kernel.derived_keys import client_key, mediator_key, partner_id
 from services.kernel.topology import Topology, load_topology, port_offset
 
 # (variable, default): the variable is the service's own setting, so an override shows here too

@@ -12,7 +12,7 @@ from rich.table import Table
 from sandbox.display import console, err_console
 from sandbox.env import sandbox_env
 from sandbox.where import find_data_dir
-from services.kernel.credentials import ADMIN_KEY_HEADER
+from services.kernel.derived_keys import ADMIN_KEY_HEADER
 from services.kernel.topology import load_topology
 
 KINDS = ("latency", "error", "drop", "timeout", "rate_limit", "down")

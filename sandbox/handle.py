@@ -14,7 +14,7 @@ import httpx
 from sandbox.env import SandboxEnv
 from sandbox.launcher import Launcher
 from sandbox.where import did_you_mean
-from services.kernel.credentials import ADMIN_KEY_HEADER, CLIENT_KEY_HEADER
+from services.kernel.derived_keys import ADMIN_KEY_HEADER, CLIENT_KEY_HEADER
 from services.kernel.topology import Topology
 
 

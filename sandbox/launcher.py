@@ -18,22 +18,35 @@ from types import FrameType
 
 import httpx
 
-from sandbox.display import console, format_log_line
+from sandbox.display import console
+from sandbox.processes import (
+    LaunchMode,
+    PreloaderClient,
+    ServiceProcess,
+    become_subreaper,
+    launch_mode,
+    spawn,
+)
 from sandbox.state import (
     RunningService,
     SandboxState,
     clear_state,
     in_use,
-    live_services,
     load_state,
-    pid_alive,
     prepare_data_dir,
     save_state,
 )
-from services.kernel.serving import HTTP_PROTOCOL
+from sandbox.stopping import last_lines, stop_pids
 from services.kernel.topology import ServiceSpec, Topology
 
 HOST = "127.0.0.1"
+SEED_CACHE_ENV = "DPI_SEED_CACHE"
+
+
+def seed_cache_dir() -> Path:
+    """Pre-built seeded databases, shared by this user's sandboxes (keyed by what seeding reads)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dpi-sandbox" / "seed"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -55,8 +68,9 @@ class LaunchError(Exception):
 class Child:
     spec: ServiceSpec
     port: int
-    process: subprocess.Popen[bytes]
+    process: ServiceProcess
     log: Path
+    how: LaunchMode = "spawn"
 
     @property
     def url(self) -> str:
@@ -96,40 +110,33 @@ def free_offset(topology: Topology, attempts: int = 200) -> int:
     raise LaunchError("no free range of ports found on loopback")
 
 
-def tail(path: Path, lines: int = 20) -> list[str]:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - 64 * 1024))
-            data = handle.read().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
-    return data.splitlines()[-lines:]
-
-
-def last_lines(path: Path, lines: int = 15) -> str:
-    """The end of a service's log, JSON lines made readable (tracebacks unfolded)."""
-    return "\n".join(format_log_line(line) for line in tail(path, lines))
-
-
 class Launcher:
     """The embedded sandbox: one process per service, all on loopback."""
 
     def __init__(
-        self, topology: Topology, data_dir: Path, port_offset: int = 0, *, console: bool = False
+        self,
+        topology: Topology,
+        data_dir: Path,
+        port_offset: int = 0,
+        mode: LaunchMode | None = None,
+        *,
+        console: bool = False,
     ) -> None:
         self.topology = topology
         self.data_dir = data_dir.resolve()
         self.port_offset = port_offset
+        self.mode = launch_mode(mode)
         self.console = console  # also serve the workshop console on the control port
         self.children: list[Child] = []
+        self.preloader: PreloaderClient | None = None
+        self.adopts = False  # services outlive the preloader as this process's children
 
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["DPI_DATA_DIR"] = str(self.data_dir)
         env["DPI_PORT_OFFSET"] = str(self.port_offset)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        env.setdefault(SEED_CACHE_ENV, str(seed_cache_dir()))  # empty: no seed cache
         return env
 
     def refuse_if_running(self) -> None:
@@ -144,7 +151,7 @@ class Launcher:
         clear_state(self.data_dir)
 
     def start(self) -> None:
-        """Spawn every service; raises LaunchError before spawning anything on a port conflict."""
+        """Start every service; raises LaunchError before starting anything on a port conflict."""
         self.refuse_if_running()
         specs = self.topology.start_order()
         check_ports(
@@ -152,35 +159,38 @@ class Launcher:
         )
         prepare_data_dir(self.data_dir)
         env = self.child_env()
+        if self.mode == "fork":
+            self.adopts = become_subreaper()
+            self.preloader = PreloaderClient(env, self.data_dir / "logs" / "preload.log")
         for spec in specs:
-            port = spec.port + self.port_offset
-            log = self.data_dir / "logs" / f"{spec.name}.log"
-            with log.open("ab") as out:
-                command = [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    spec.app,
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                    "--http",
-                    HTTP_PROTOCOL,
-                ]
-                process = subprocess.Popen(
-                    command,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=env,
-                    start_new_session=True,
-                )
-            self.children.append(Child(spec, port, process, log))
+            self.children.append(self.start_one(spec, spec.port + self.port_offset, env))
         if self.console:
             self.children.append(self.start_console(env))
         self.save(launcher_pid=os.getpid())
+
+    def start_one(self, spec: ServiceSpec, port: int, env: dict[str, str]) -> Child:
+        """One topology service's process (see `start_process`)."""
+        process, how, log = self.start_process(spec.name, spec.app, port, env)
+        return Child(spec, port, process, log, how)
+
+    def start_process(
+        self, name: str, app: str, port: int, env: dict[str, str]
+    ) -> tuple[ServiceProcess, LaunchMode, Path]:
+        """A uvicorn process serving the ASGI `app` ("module:attribute") on loopback at `port`,
+        logging to `logs/<name>.log`: forked from the preloader when there is one, else spawned.
+        Any process the sandbox runs (a topology service or not) starts here."""
+        log = self.data_dir / "logs" / f"{name}.log"
+        if self.preloader is not None:
+            forked = self.preloader.fork(name, app, port, log, env)
+            if forked is not None:
+                return forked, "fork", log
+        return spawn(app, port, log, env), "spawn", log
+
+    def release(self) -> None:
+        """Let the preloader go (the services keep running): before leaving them detached."""
+        if self.preloader is not None:
+            self.preloader.close()
+            self.preloader = None
 
     def start_console(self, env: dict[str, str]) -> Child:
         """The workshop console (sandbox/console), after the services it reads."""
@@ -205,7 +215,7 @@ class Launcher:
                 port_offset=self.port_offset,
                 launcher_pid=launcher_pid,
                 services=[
-                    RunningService(c.spec.name, c.process.pid, c.port, c.url, str(c.log))
+                    RunningService(c.spec.name, c.process.pid, c.port, c.url, str(c.log), c.how)
                     for c in self.children
                 ],
             )
@@ -239,6 +249,8 @@ class Launcher:
                     )
                 if pending:
                     time.sleep(0.05)
+        if self.adopts:
+            self.release()  # its copies of pages the services have since written are freed
         return time.monotonic() - started
 
     def raise_if_exited(self, child: Child) -> None:
@@ -261,11 +273,13 @@ class Launcher:
         """Stop what this launcher started; with nothing started (a refused start), the state
         file belongs to another launcher and is left alone."""
         if not self.children:
+            self.release()
             return
         stop_pids([c.process.pid for c in self.children], timeout)
         for child in self.children:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(timeout=0.1)
+        self.release()
         clear_state(self.data_dir)
 
 
@@ -286,38 +300,3 @@ def console_spec(topology: Topology) -> ServiceSpec:
 
 def print_ready(child: Child, elapsed: float) -> None:
     console.print(f"  [green]ready[/green] {child.spec.name:<18} {elapsed:5.1f}s")
-
-
-def stop_pids(pids: list[int], timeout: float = 10.0) -> list[int]:
-    """SIGTERM each process group, then SIGKILL what is left after `timeout`; returns killed."""
-    for pid in pids:
-        _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
-        time.sleep(0.05)
-    killed = [p for p in pids if pid_alive(p)]
-    for pid in killed:
-        _signal_group(pid, signal.SIGKILL)
-    return killed
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-
-
-def stop_sandbox(data_dir: Path, timeout: float = 10.0) -> list[str]:
-    """Stop what the state file records (a detached sandbox or another terminal's `dpi up`)."""
-    state = load_state(data_dir)
-    if state is None:
-        return []
-    if state.launcher_pid and state.launcher_pid != os.getpid() and pid_alive(state.launcher_pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(state.launcher_pid, signal.SIGTERM)
-    alive = live_services(state)
-    stop_pids([s.pid for s in alive], timeout)
-    clear_state(data_dir)
-    return [s.name for s in alive]

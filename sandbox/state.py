@@ -20,6 +20,7 @@ class RunningService:
     port: int
     url: str
     log: str
+    how: str = "spawn"  # "fork": forked from the preloader; "spawn": its own `python -m uvicorn`
 
 
 @dataclass

@@ -22,7 +22,7 @@ from sandbox.scenarios.paths import resolve
 from sandbox.scenarios.results import Call, RunResult, StepResult, mask_headers
 from sandbox.scenarios.uploads import zip_directory
 from sandbox.scenarios.variables import MissingVariable, builtins, substitute
-from services.kernel.credentials import ADMIN_KEY_HEADER, CLIENT_KEY_HEADER, client_key
+from services.kernel.derived_keys import ADMIN_KEY_HEADER, CLIENT_KEY_HEADER, client_key
 
 BODY_LIMIT = 20_000
 

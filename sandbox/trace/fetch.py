@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from services.kernel.credentials import ADMIN_KEY_HEADER
+from services.kernel.derived_keys import ADMIN_KEY_HEADER
 
 RECORDS = "/admin/messagelog/records"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
@@ -43,6 +44,7 @@ from services.kernel.outbox import Pacing
 from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.security import Security, http, one
+from services.kernel.seedcache import seed_through_cache
 from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
 
@@ -113,8 +115,12 @@ def create_app(
             # blocks the event loop a quarter as often, for pages written a few times between.
             driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             group_commit = GroupCommit(driver)
-        if settings.seed_on_start and kernel_state(app).schema_ready:
-            await to_thread.run_sync(run_seed, database)
+        kernel = kernel_state(app)
+        if settings.seed_on_start and kernel.schema_ready:
+            cached = partial(
+                seed_through_cache, kernel.seed_cache, database.url, partial(run_seed, database)
+            )
+            await to_thread.run_sync(cached)
         subscriptions = civil_subscriptions() if settings.subscribe_civil_events else []
         runtime = IdRegistryRuntime(
             settings=settings,
@@ -167,6 +173,7 @@ def create_app(
         configure_logs=configure_logs,
         workers=declared(background=background, subscriptions=subscriptions_wanted),
         reset=ResetHooks(seed=reseed, forget=forget),
+        seed_cache=True,
     )
     openapi.install(app, error_shape, security=SECURITY)
     return app

@@ -55,6 +55,7 @@ from services.kernel.credentials import partner_id
 from services.kernel.http import make_client
 from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
+from services.kernel.seedcache import seed_through_cache
 from services.kernel.topology import load_topology, service_url
 
 log = logging.getLogger("dpi.interop")
@@ -72,9 +73,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = kernel_state(app).database
-        with database.session() as session:
-            seed(session=session, settings=settings)
+        kernel = kernel_state(app)
+        database = kernel.database
+
+        def run_seed() -> None:
+            with database.session() as session:
+                seed(session=session, settings=settings)
+
+        seed_through_cache(kernel.seed_cache, database.url, run_seed)
         directory = load_directory(database, settings)
         if settings.declared_subscriptions:  # before the first publication is accepted
             with database.session() as session:
@@ -182,6 +188,7 @@ def create_app(
         authenticate_headers=authenticate_headers,
         workers=declared(settings),
         reset=ResetHooks(seed=reseed, forget=forget, keep=MESSAGE_LOG_TABLES),
+        seed_cache=True,
         # Traces are the kernel's (W3C context, its own exporter); FastAPI's OpenTelemetry SDK
         # bridge would only look up providers and environment variables on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},

@@ -22,6 +22,7 @@ from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddlew
 from services.kernel.logs import AccessLogMiddleware, configure_logging
 from services.kernel.reset import ResetHooks, reset_router
 from services.kernel.runtime import KernelState, kernel_state
+from services.kernel.seedcache import seed_cache_for, sqlite_file
 from services.kernel.settings import ServiceSettings
 from services.kernel.topology import load_topology
 from services.kernel.tracing import TraceMiddleware
@@ -51,6 +52,7 @@ def create_service_app(
     configure_logs: bool = True,
     workers: Sequence[WorkerFactory] = (),
     reset: ResetHooks | None = None,
+    seed_cache: bool = False,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app for `settings.service` with probes, `/info`, error shape and tracing.
@@ -60,6 +62,8 @@ def create_service_app(
     `authenticate_headers` refuses a request with a body whose credentials fail, before it is read.
     `workers` are built once the service's `lifespan` has started, and stopped before it ends.
     `reset` (with `metadata`) adds `POST /admin/reset`, back to the freshly seeded state.
+    `seed_cache`: a first start may copy in a pre-built seeded database (`kernel.seed_cache`;
+    the service seeds through `services.kernel.seedcache.seed_through_cache`).
     """
     spec = load_topology().service(settings.service)
     member_id = load_topology().member_id(spec.name)
@@ -68,6 +72,11 @@ def create_service_app(
     async def kernel_lifespan(app: FastAPI) -> AsyncIterator[None]:
         if configure_logs:
             configure_logging(spec.name, level=settings.log_level, fmt=settings.log_format)
+        target = sqlite_file(settings.database())
+        if seed_cache and target is not None and not target.exists():  # a first start
+            cache = seed_cache_for(settings, metadata)
+            kernel.seeded_from_cache = cache is not None and cache.restore(target)
+            kernel.seed_cache = None if kernel.seeded_from_cache else cache
         database = Database(settings.database(), metadata)
         otel.start_exporter(spec.name, engines=[database.engine])
         kernel._database = database

@@ -1,56 +1,41 @@
-"""Sandbox credentials every service can derive: partner ids, mediator client keys, admin checks.
+"""Sandbox credentials every service can derive, and the checks on admin and mediator calls.
 
-Keys are HMACs of a member id under `DPI_SANDBOX_SECRET`, so the mediator and each service agree
-without a key exchange step. They are development credentials: set the secret in any shared setup.
+The keys themselves are in `services.kernel.derived_keys` (importable without the web stack).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from services.kernel.derived_keys import (
+    ADMIN_KEY_HEADER,
+    CLIENT_KEY_HEADER,
+    DEFAULT_SECRET,
+    MEDIATOR_KEY_HEADER,
+    client_key,
+    mediator_key,
+    partner_id,
+    same_secret,
+)
 from services.kernel.errors import Unauthorized
 from services.kernel.runtime import kernel_state
 
-CLIENT_KEY_HEADER = "X-DPI-Client-Key"
-MEDIATOR_KEY_HEADER = "X-DPI-Mediator-Key"
-ADMIN_KEY_HEADER = "X-DPI-Admin-Key"
-DEFAULT_SECRET = "dpi-sandbox-development-secret"
-
-
-def _secret(secret: str | None) -> bytes:
-    return (secret or os.environ.get("DPI_SANDBOX_SECRET") or DEFAULT_SECRET).encode()
-
-
-def _derive(label: str, secret: str | None) -> str:
-    return hmac.new(_secret(secret), label.encode(), hashlib.sha256).hexdigest()[:40]
-
-
-def partner_id(member_id: str) -> str:
-    """The ID system's partner id for a member subsystem: `DPI/GOV/MOH/hmis` -> `moh-hmis`."""
-    parts = member_id.split("/")
-    if len(parts) != 4 or not all(parts):
-        raise ValueError(f"not a subsystem id (INSTANCE/CLASS/MEMBER/SUBSYSTEM): {member_id!r}")
-    return f"{parts[2]}-{parts[3]}".lower()
-
-
-def client_key(member_id: str, secret: str | None = None) -> str:
-    """The key a client subsystem presents to the mediator in `X-DPI-Client-Key`."""
-    return _derive(f"client:{member_id}", secret)
-
-
-def mediator_key(secret: str | None = None) -> str:
-    """The mediator's own key, for endpoints only it may call (`X-DPI-Mediator-Key`)."""
-    return _derive("mediator", secret)
-
-
-def same_secret(presented: str, expected: str) -> bool:
-    """Constant-time equality on bytes: `compare_digest` on non-ASCII `str` raises, not refuses."""
-    return hmac.compare_digest(presented.encode(), expected.encode())
+__all__ = [
+    "ADMIN_KEY_HEADER",
+    "CLIENT_KEY_HEADER",
+    "DEFAULT_SECRET",
+    "MEDIATOR_KEY_HEADER",
+    "AdminDep",
+    "MediatorDep",
+    "client_key",
+    "mediator_key",
+    "partner_id",
+    "require_admin",
+    "require_mediator",
+    "same_secret",
+]
 
 
 def _admin_key(request: Request) -> str:

@@ -21,21 +21,28 @@ class _RandomPool:
     rest of the id (ids are made several times per call on the mediator's path)."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop the pool (and a lock some other thread may have held at a fork)."""
         self._lock = threading.Lock()
         self._pool = b""
         self._at = 0
-        self._pid = 0
 
     def take(self, size: int) -> bytes:
         with self._lock:
             at = self._at
-            if at + size > len(self._pool) or self._pid != os.getpid():  # a forked child refills
-                self._pool, self._pid, at = os.urandom(POOL_BYTES), os.getpid(), 0
+            if at + size > len(self._pool):
+                self._pool, at = os.urandom(POOL_BYTES), 0
             self._at = at + size
             return self._pool[at : at + size]
 
 
 _random = _RandomPool()
+# A forked child (the sandbox's preloader forks every service) must never hand out the bytes its
+# parent or a sibling holds: it starts with an empty pool, filled from the OS in the child.
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork either
+    os.register_at_fork(after_in_child=_random.forget)
 
 
 def random_hex(size: int) -> str:

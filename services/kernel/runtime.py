@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from services.kernel.db import Database
     from services.kernel.invalidation import Invalidation
     from services.kernel.limits import BodyLimits, HeaderCheck
+    from services.kernel.seedcache import SeedCache
     from services.kernel.settings import ServiceSettings
     from services.kernel.topology import ServiceSpec
     from services.kernel.workers import Workers
@@ -40,6 +41,8 @@ class KernelState:
     authenticate_headers: HeaderCheck | None
     invalidation: Invalidation  # caches kept coherent across the service's replicas
     schema_ready: bool = False
+    seed_cache: SeedCache | None = None  # a first start's seed fills it (sandbox only)
+    seeded_from_cache: bool = False  # this start's database is a copy of the seeded one
     _database: Database | None = field(default=None, repr=False)
     _workers: Workers | None = field(default=None, repr=False)
 

@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
     http_connect_timeout: float = Field(
         default=2.0, validation_alias=_env("DPI_HTTP_CONNECT_TIMEOUT")
     )
+    # a directory of pre-built seeded SQLite databases (services/kernel/seedcache.py); unset: off
+    seed_cache: str | None = Field(default=None, validation_alias=_env("DPI_SEED_CACHE"))
 
     def database(self) -> str:
         """The SQLAlchemy URL: `DPI_<SERVICE>_DATABASE_URL`, else a SQLite file in the data dir."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from services.kernel.mediator import MediatorClient
 from services.kernel.partner_keys import sandbox_partner_key
 from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
+from services.kernel.seedcache import seed_through_cache
 from services.kernel.settings import load_settings
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
@@ -76,7 +78,10 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         store = MetadataStore(engine)
         await run_in_threadpool(store.load)
         install_hooks(store, engine)
-        await run_in_threadpool(seed, store, settings)
+        kernel = kernel_state(app)
+        await run_in_threadpool(
+            seed_through_cache, kernel.seed_cache, database.url, partial(seed, store, settings)
+        )
         ida = IdaClient(
             license_key=settings.ida_license_key,
             api_key=settings.ida_api_key,
@@ -154,6 +159,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         authenticate_headers=authenticate_headers,
         workers=declared(settings, mediator),
         reset=ResetHooks(seed=reseed, forget=forget),
+        seed_cache=True,
     )
     openapi.install(app, ERROR_SHAPE, security=SECURITY)
     app.add_middleware(Dhis2PathMiddleware)

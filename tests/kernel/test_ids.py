@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
+
+import pytest
 
 from services.kernel.ids import random_hex, span_id, trace_id, uuid7
 from services.kernel.tracing import parse_traceparent
@@ -51,3 +54,29 @@ def test_random_hex_spans_pool_refills_without_repeating() -> None:
     assert [len(value) for value in made] == [2 * size for size in sizes]
     assert len(set(made)) == len(made)
     assert all(int(value, 16) >= 0 for value in made)
+
+
+def _drawn_in_child() -> str:
+    """What a forked child draws first from the pool it inherited (sent back through a pipe)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            os.write(write_end, random_hex(16).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        drawn = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return drawn
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_forked_children_never_share_the_parents_pool() -> None:
+    random_hex(1)  # the pool holds bytes the children inherit
+    first, second = _drawn_in_child(), _drawn_in_child()
+    own = random_hex(16)  # the parent's next bytes: what a child would repeat without a refill
+    assert len({first, second, own}) == 3
+    assert all(len(value) == 32 for value in (first, second, own))

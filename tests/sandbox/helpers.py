@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sandbox import launcher
+from sandbox import launcher, stopping
 from sandbox.state import SandboxState, load_state
 from services.kernel.topology import load_topology
 
@@ -50,7 +50,12 @@ def _ignore_sigint() -> None:
 
 @contextmanager
 def foreground(
-    data_dir: Path, timeout: float = 60, command: str = "up", *, sigint_ignored: bool = False
+    data_dir: Path,
+    timeout: float = 60,
+    command: str = "up",
+    *,
+    sigint_ignored: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Iterator[tuple[subprocess.Popen[str], SandboxState, str]]:
     """`dpi up` (or `dpi demo`) in the foreground, yielded once it says it is serving; whatever
     the test does, nothing it started outlives it.
@@ -62,7 +67,7 @@ def foreground(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "DPI_DATA_DIR": str(data_dir)},
+        env={**os.environ, **(env or {}), "DPI_DATA_DIR": str(data_dir)},
         preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     try:
@@ -82,4 +87,4 @@ def foreground(
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
-        launcher.stop_sandbox(data_dir, timeout=5)
+        stopping.stop_sandbox(data_dir, timeout=5)

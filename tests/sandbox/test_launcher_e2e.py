@@ -123,14 +123,16 @@ def test_foreground_up_stops_every_process_on_ctrl_c(tmp_path, sigint_ignored):
         assert not [p for p in pids if pid_alive(p)]
 
 
-def test_a_crash_after_start_is_reported_and_everything_stops(tmp_path):
-    with foreground(tmp_path / "d") as (process, state, _):
+@pytest.mark.parametrize("mode", ["fork", "spawn"])
+def test_a_crash_after_start_is_reported_and_everything_stops(tmp_path, mode):
+    with foreground(tmp_path / "d", env={"DPI_LAUNCH_MODE": mode}) as (process, state, _):
+        assert {s.how for s in state.services} == {mode}
         victim = state.service("registries")
         assert victim is not None
         os.kill(victim.pid, signal.SIGKILL)
         rest, _ = process.communicate(timeout=30)
         assert process.returncode == 1
-        assert "registries exited with code" in " ".join(rest.split())
+        assert "registries exited with code -9" in " ".join(rest.split())
         assert not [s.pid for s in state.services if pid_alive(s.pid)]
 
 
