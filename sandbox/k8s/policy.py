@@ -22,23 +22,20 @@ NATIONAL_REPLICAS = 3  # for a replica-safe service; its HPA may go to twice tha
 SINGLE_REPLICA: dict[str, str] = {
     "id_registry": (
         "partners, mock expectations and identities are cached in the process and invalidated "
-        "only there; the outbox drainer claims no rows; group commit assumes one writer"
+        "only there; group commit assumes one writer"
     ),
     "interop_layer": (
-        "the directory snapshot, the message-log chain head and the push dispatcher live in the "
-        "process (one hash chain); its signing key and trust anchors are on its /data volume"
+        "the directory snapshot lives in the process and the message log keeps one hash chain "
+        "(not one per replica); its signing key and trust anchors are on its /data volume"
     ),
-    "consent": (
-        "webhook delivery claims no rows (every replica would deliver); the receipt signing key "
-        "is on its /data volume (each replica would make its own)"
-    ),
+    "consent": "the receipt signing key is on its /data volume (each replica would make its own)",
     "registries": (
-        "the outbox drainer claims no rows: two replicas publish the same events and can "
-        "reorder them on FIFO subscriptions"
+        "its outbox is replica-safe (published under a claim); two replicas starting at once "
+        "on an empty database (schema creation, seed) are not tested yet"
     ),
     "sectoral_platform": (
-        "the outbox, the async tracker import jobs and the tracker aggregation run in every "
-        "process with no claim (a second replica re-runs the other's jobs)"
+        "the async tracker import jobs and the tracker aggregation run in every process with "
+        "no claim (a second replica re-runs the other's jobs)"
     ),
     "console": "the workshop console (issue 17) is one process: runs and live streams are in it",
 }
