@@ -34,8 +34,9 @@ SINGLE_REPLICA: dict[str, str] = {
         "on an empty database (schema creation, seed) are not tested yet"
     ),
     "sectoral_platform": (
-        "the async tracker import jobs and the tracker aggregation run in every process with "
-        "no claim (a second replica re-runs the other's jobs)"
+        "its outbox, async tracker import jobs and periodic tracker aggregation are claimed; "
+        "two replicas starting at once on an empty database (schema creation, seed) are not "
+        "tested yet"
     ),
     "console": "the workshop console (issue 17) is one process: runs and live streams are in it",
 }
