@@ -133,7 +133,7 @@ class PushDispatcher:
             .limit(BATCH)
         )
         if not self.database.is_sqlite:
-            query = query.with_for_update(of=Delivery, skip_locked=True)  # type: ignore[arg-type]
+            query = query.with_for_update(of=Delivery, skip_locked=True)
         rows = session.exec(query).all()
         attempts: list[Attempt] = []
         fifo_busy: set[str] = set()
