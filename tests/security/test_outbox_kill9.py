@@ -30,6 +30,7 @@ from tests.security.test_pubsub_kill9 import local_ports, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.replicas,
     pytest.mark.skipif(
         not USE_POSTGRES,
         reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",

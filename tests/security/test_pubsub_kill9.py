@@ -31,6 +31,7 @@ from tests.interop_layer.support import ADMIN, HEALTH, NIA, REGISTRIES, client_h
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.replicas,
     pytest.mark.skipif(
         not USE_POSTGRES,
         reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
