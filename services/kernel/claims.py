@@ -14,6 +14,10 @@ import hashlib
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
+# A server-wide idle-in-transaction timeout (some managed PostgreSQL set one) must not end a
+# claim while its holder waits on HTTP: another replica would start the same work.
+KEEP_OPEN = "SET LOCAL idle_in_transaction_session_timeout = 0"
+
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit advisory-lock key for `name` (the same in every replica)."""
@@ -39,6 +43,7 @@ class StreamClaim:
             return True
         conn = self.engine.connect()
         try:
+            conn.execute(text(KEEP_OPEN))
             held = bool(
                 conn.execute(
                     text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self.key}

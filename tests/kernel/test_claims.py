@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from services.kernel.claims import StreamClaim, lock_key
@@ -53,5 +54,20 @@ def test_a_holder_whose_connection_dies_frees_the_stream(
                 )
         assert waiter.acquire()
         waiter.release()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="a PostgreSQL setting: DPI_TEST_DB=postgres")
+def test_a_server_idle_timeout_does_not_end_a_claim(database_url: Callable[[str], str]) -> None:
+    options = {"options": "-c idle_in_transaction_session_timeout=1000"}  # as a managed server
+    engine = create_engine(database_url("claims"), connect_args=options)
+    claim = StreamClaim(engine, "outbox")
+    try:
+        assert claim.acquire()
+        assert claim._conn is not None
+        shown = claim._conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
+        assert shown == "0"
+        claim.release()
     finally:
         engine.dispose()

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import orjson
 from anyio import to_thread
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from services.interop_layer.messagelog.bodies import body_text
@@ -44,6 +44,7 @@ from services.interop_layer.pubsub.models import (
 )
 from services.interop_layer.pubsub.push import Attempt, push_error_type, push_target
 from services.interop_layer.settings import InteropSettings
+from services.kernel.claims import KEEP_OPEN
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
 from services.kernel.ids import uuid7
@@ -133,6 +134,7 @@ class PushDispatcher:
             .limit(BATCH)
         )
         if not self.database.is_sqlite:
+            session.execute(text(KEEP_OPEN))
             query = query.with_for_update(of=Delivery, skip_locked=True)
         rows = session.exec(query).all()
         attempts: list[Attempt] = []
