@@ -45,7 +45,7 @@ test-sqlite: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: install
-	DPI_TEST_DB=postgres $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	DPI_TEST_DB=postgres $(BIN)/pytest -m "not e2e or replicas" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

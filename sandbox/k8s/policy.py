@@ -21,25 +21,22 @@ NATIONAL_REPLICAS = 3  # for a replica-safe service; its HPA may go to twice tha
 # it is proven safe with N processes on one database.
 SINGLE_REPLICA: dict[str, str] = {
     "id_registry": (
-        "the outbox drainer claims no rows; group commit assumes one writer (its caches are "
-        "shared: LISTEN/NOTIFY)"
+        "its caches are shared (LISTEN/NOTIFY) and its outbox claimed, and group commit is "
+        "SQLite-only; two replicas starting at once on an empty database are not tested yet"
     ),
     "interop_layer": (
-        "the message-log chain head and the push dispatcher live in the process (one hash "
-        "chain), and injected faults too; its signing key and trust anchors are on its /data "
-        "volume (the directory snapshot is shared: LISTEN/NOTIFY)"
+        "the message log keeps one hash chain (not one per replica) and injected faults live in "
+        "the process; its signing key and trust anchors are on its /data volume"
     ),
-    "consent": (
-        "webhook delivery claims no rows (every replica would deliver); the receipt signing key "
-        "is on its /data volume (each replica would make its own)"
-    ),
+    "consent": "the receipt signing key is on its /data volume (each replica would make its own)",
     "registries": (
-        "the outbox drainer claims no rows: two replicas publish the same events and can "
-        "reorder them on FIFO subscriptions"
+        "its outbox is replica-safe (published under a claim); two replicas starting at once "
+        "on an empty database (schema creation, seed) are not tested yet"
     ),
     "sectoral_platform": (
-        "the outbox, the async tracker import jobs and the tracker aggregation run in every "
-        "process with no claim (a second replica re-runs the other's jobs)"
+        "its outbox, async tracker import jobs and periodic tracker aggregation are claimed; "
+        "two replicas starting at once on an empty database (schema creation, seed) are not "
+        "tested yet"
     ),
     "console": "the workshop console (issue 17) is one process: runs and live streams are in it",
 }

@@ -1,6 +1,11 @@
 """One outbox drainer for every service: publishes pending rows through the mediator, oldest
 first, at least once; a failed row stops the round so nothing overtakes it.
 
+With several replicas on one PostgreSQL database, a round runs only in the replica holding the
+outbox's `StreamClaim`: one publisher at a time keeps the order, and every row is recorded as
+published (committed) before the next goes out, so a replica killed mid-round publishes again
+at most the one row it had in flight (receivers deduplicate by event id: at least once).
+
 The service keeps its own table and says how to load pending rows, what each publishes and how
 to record the outcome; the kernel owns the order, the retry back-off and the loop.
 """
@@ -18,6 +23,7 @@ import httpx
 from anyio import to_thread
 from sqlmodel import SQLModel, col, select
 
+from services.kernel.claims import StreamClaim
 from services.kernel.db import Database
 from services.kernel.mediator import PUBLISHED, MediatorClient, MediatorSession, published_id
 from services.kernel.workers import Workers
@@ -85,12 +91,19 @@ class _Round:
 
 class Outbox(Generic[Row]):
     """`notify()` wakes it (from any thread); `drain_once()` runs one round; `run()` is the loop
-    a kernel worker runs; `start()`/`stop()` run it standalone."""
+    a kernel worker runs; `start()`/`stop()` run it standalone. `claim`: shared with the
+    service's other replicas (None: this process is the only publisher)."""
 
     def __init__(
-        self, name: str, table: OutboxTable[Row], mediator: MediatorClient, pacing: Pacing
+        self,
+        name: str,
+        table: OutboxTable[Row],
+        mediator: MediatorClient,
+        pacing: Pacing,
+        claim: StreamClaim | None = None,
     ) -> None:
         self.name = name
+        self.claim = claim
         self.table = table
         self.mediator = mediator
         self.interval = pacing.interval
@@ -112,6 +125,16 @@ class Outbox(Generic[Row]):
             return (await self._round()).delivered
 
     async def _round(self) -> _Round:
+        if self.claim is None:
+            return await self._claimed_round()
+        if not await to_thread.run_sync(self.claim.acquire):
+            return _Round(0, failed=False, full=False)  # another replica is publishing
+        try:
+            return await self._claimed_round()
+        finally:
+            await to_thread.run_sync(self.claim.release)
+
+    async def _claimed_round(self) -> _Round:
         rows = await to_thread.run_sync(self.table.pending, self.batch)
         if not rows:
             return _Round(0, failed=False, full=False)

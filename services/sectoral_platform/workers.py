@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from services.kernel.claims import StreamClaim
 from services.kernel.mediator import MediatorClient
 from services.kernel.runtime import kernel_state, runtime_of
 from services.kernel.workers import Every, UntilDone, Worker, WorkerFactory
@@ -33,9 +34,15 @@ def declared(settings: SectoralSettings, mediator: MediatorClient) -> list[Worke
         """Re-aggregates every `aggregation_interval_seconds` (0: only on demand)."""
         engine = kernel_state(app).database.engine
         store = runtime_of(app, SectoralRuntime).metadata
+        claim = StreamClaim(engine, "sectoral_platform-tracker-aggregation")
 
         async def step() -> None:
-            summary = await run_in_threadpool(lambda: aggregate(engine=engine, store=store))
+            if not await run_in_threadpool(claim.acquire):
+                return  # another replica is aggregating now
+            try:
+                summary = await run_in_threadpool(lambda: aggregate(engine=engine, store=store))
+            finally:
+                await run_in_threadpool(claim.release)
             log.info("tracker aggregation: %s", summary.get("importCount"))
 
         interval = settings.aggregation_interval_seconds

@@ -1,5 +1,6 @@
 """Webhooks: CRUD, signed at-least-once delivery, retries while the receiver is down."""
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -12,6 +13,7 @@ from sqlmodel import select
 from services.consent.webhooks.models import WebhookDelivery
 from services.consent.webhooks.service import deliver_due
 from services.kernel.runtime import kernel_state
+from tests.conftest import USE_POSTGRES
 from tests.consent.conftest import ORG
 
 pytestmark = pytest.mark.anyio
@@ -96,3 +98,36 @@ async def test_events_wait_for_the_receiver_and_are_signed(consent):
     with database.session() as session:
         assert await deliver_due(session, max_attempts=5, transport=transport) == 0
     assert len(receiver.received) == 2
+
+
+@pytest.mark.skipif(
+    not USE_POSTGRES,
+    reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
+)
+async def test_two_replicas_deliver_each_event_once(consent):
+    await consent.client.post(
+        "/config/webhook/",
+        json={"webhook": {"payloadUrl": "http://replicas.test/hook", "secretKey": SECRET}},
+        headers=ORG,
+    )
+    for n in range(4):
+        await consent.individual(f"tok-replica-{n}")
+        record_id = (await consent.consent(f"tok-replica-{n}"))["consentRecord"]["id"]
+        await consent.update(f"tok-replica-{n}", record_id, optIn=False)
+    seen: list[str] = []
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01)  # both replicas' rounds overlap
+        if request.url.host == "replicas.test":
+            seen.append(request.headers["X-ConsentBB-Delivery"])
+        return httpx.Response(200)
+
+    transport = httpx.MockTransport(slow)
+    database = kernel_state(consent.app).database
+
+    async def replica() -> int:
+        with database.session() as session:
+            return await deliver_due(session, max_attempts=5, transport=transport)
+
+    await asyncio.gather(replica(), replica())
+    assert len(seen) == 8 and len(set(seen)) == 8

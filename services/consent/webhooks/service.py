@@ -90,54 +90,70 @@ async def deliver_due(
     transport: httpx.AsyncBaseTransport | None = None,
     batch: int = 50,
 ) -> int:
-    """Try every due delivery once; returns how many were delivered."""
-    now = utcnow()
-    due = session.exec(
+    """Try due deliveries once each, oldest first, up to `batch`; returns how many were delivered.
+
+    Each is claimed on its own (row-locked, skipping rows other replicas hold, on PostgreSQL) and
+    its outcome committed before the next, so two replicas never push the same delivery and a
+    killed replica pushes again only the one it had in flight."""
+    delivery = _next_due(session, max_attempts)
+    if delivery is None:  # the common case: no client (and no TLS context) is built
+        session.commit()
+        return 0
+    delivered = tried = 0
+    async with make_client(timeout=5.0, transport=transport) as client:
+        while delivery is not None:
+            delivered += await _deliver(session, client, delivery, max_attempts)
+            session.commit()
+            tried += 1
+            delivery = _next_due(session, max_attempts) if tried < batch else None
+    return delivered
+
+
+def _next_due(session: Session, max_attempts: int) -> WebhookDelivery | None:
+    query = (
         select(WebhookDelivery)
         .where(
             col(WebhookDelivery.delivered_at).is_(None),
-            col(WebhookDelivery.next_attempt_at) <= now,
+            col(WebhookDelivery.next_attempt_at) <= utcnow(),
             col(WebhookDelivery.attempts) < max_attempts,
         )
         .order_by(col(WebhookDelivery.created_at))
-        .limit(batch)
-    ).all()
-    delivered = 0
-    if not due:  # the common case: no client (and no TLS context) is built
+        .limit(1)
+    )
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update(skip_locked=True)
+    return session.exec(query).first()
+
+
+async def _deliver(
+    session: Session, client: httpx.AsyncClient, delivery: WebhookDelivery, max_attempts: int
+) -> int:
+    """One attempt; 1 when it was delivered. The caller commits the outcome."""
+    webhook = session.get(Webhook, delivery.webhook_id)
+    if webhook is None or webhook.disabled:
+        delivery.attempts = max_attempts
+        delivery.last_error = "webhook removed or disabled"
+        session.add(delivery)
         return 0
-    async with make_client(timeout=5.0, transport=transport) as client:
-        for delivery in due:
-            webhook = session.get(Webhook, delivery.webhook_id)
-            if webhook is None or webhook.disabled:
-                delivery.attempts = max_attempts
-                delivery.last_error = "webhook removed or disabled"
-                session.add(delivery)
-                continue
-            headers = {
-                "Content-Type": webhook.content_type,
-                "X-ConsentBB-Event": delivery.event_type,
-                "X-ConsentBB-Delivery": delivery.id,
-                SIGNATURE_HEADER: sign_body(webhook.secret_key, delivery.body),
-            }
-            error: str | None = None
-            try:
-                response = await client.post(
-                    webhook.payload_url, content=delivery.body, headers=headers
-                )
-                if not response.is_success:
-                    error = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            delivery.attempts += 1
-            if error is None:
-                delivery.delivered_at = utcnow()
-                delivery.last_error = None
-                delivered += 1
-            else:
-                delivery.last_error = error[:500]
-                delivery.next_attempt_at = utcnow() + timedelta(
-                    seconds=min(2**delivery.attempts, 300)
-                )
-            session.add(delivery)
-    session.commit()
-    return delivered
+    headers = {
+        "Content-Type": webhook.content_type,
+        "X-ConsentBB-Event": delivery.event_type,
+        "X-ConsentBB-Delivery": delivery.id,
+        SIGNATURE_HEADER: sign_body(webhook.secret_key, delivery.body),
+    }
+    error: str | None = None
+    try:
+        response = await client.post(webhook.payload_url, content=delivery.body, headers=headers)
+        if not response.is_success:
+            error = f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    delivery.attempts += 1
+    if error is None:
+        delivery.delivered_at = utcnow()
+        delivery.last_error = None
+    else:
+        delivery.last_error = error[:500]
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=min(2**delivery.attempts, 300))
+    session.add(delivery)
+    return 1 if error is None else 0

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from services.id_registry.events.models import OutboxEvent
 from services.kernel import outbox
+from services.kernel.claims import StreamClaim
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
@@ -60,4 +61,10 @@ def id_registry_outbox(
         return Message(row.event_type, row.payload, _SCHEMAS.get(row.event_type, {}))
 
     table = OutboxTable(pending, message, record)
-    return Outbox("id_registry-outbox", table, mediator, pacing)
+    return Outbox(
+        "id_registry-outbox",
+        table,
+        mediator,
+        pacing,
+        StreamClaim(database.engine, "id_registry-outbox"),
+    )

@@ -3,6 +3,14 @@
 Each attempt is a webhook `POST` of the GovStack `EventItem`; a 2xx marks it delivered, anything
 else schedules a retry with exponential back-off, and after the last attempt it is dead-lettered
 (redeliverable on demand). State lives in the database, so a restart resumes where it stopped.
+
+Replicas on one PostgreSQL database claim due deliveries with `FOR UPDATE SKIP LOCKED` and keep
+the claiming transaction open through the attempts until the outcome is settled in it: another
+replica skips them meanwhile, and a replica killed mid-round (its connection closed) frees them
+for the next round elsewhere; only what it had in flight is pushed again (at least once, as the
+contract says: receivers deduplicate by the EventItem `id`). A FIFO subscription's delivery waits
+while an earlier one is pending, whichever replica holds it. On SQLite (one process) the claim is
+committed before the attempts, so the database is never locked during HTTP.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from typing import Any
 import httpx
 import orjson
 from anyio import to_thread
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from services.interop_layer.messagelog.bodies import body_text
@@ -36,6 +44,7 @@ from services.interop_layer.pubsub.models import (
 )
 from services.interop_layer.pubsub.push import Attempt, push_error_type, push_target
 from services.interop_layer.settings import InteropSettings
+from services.kernel.claims import KEEP_OPEN
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
 from services.kernel.ids import uuid7
@@ -98,64 +107,75 @@ class PushDispatcher:
 
     async def run_once(self) -> float:
         """Attempt every due delivery; return how long to wait before the next is due."""
-        attempts, wait = await to_thread.run_sync(self._claim)
-        if not attempts:
-            return wait
-        await asyncio.gather(*(self._attempt(a) for a in attempts))
-        await to_thread.run_sync(self._settle, attempts)
-        return 0.0
-
-    def _claim(self) -> tuple[list[Attempt], float]:
-        now = utcnow()
-        with self.database.session() as session:
-            rows = session.exec(
-                select(Delivery, Subscription, Event)
-                .join(Subscription, col(Subscription.id) == col(Delivery.subscription_id))
-                .join(Event, col(Event.sequence) == col(Delivery.event_seq))
-                .where(Delivery.state == PENDING, Subscription.delivery == "PUSH")
-                .where(col(Delivery.next_attempt_at) <= now)
-                .order_by(col(Delivery.event_seq))
-                .limit(BATCH)
-            ).all()
-            attempts: list[Attempt] = []
-            fifo_busy: set[str] = set()
-            for delivery, sub, event in rows:
-                if sub.fifo and (sub.id in fifo_busy or _earlier_pending(session, delivery)):
-                    continue
-                if self.entitled is not None and not self.entitled(
-                    sub.subscriber, sub.room, sub.event_type
-                ):  # the right was revoked since publication: a dead letter, redeliverable
-                    delivery.state, delivery.done_at = DEAD, now
-                    delivery.last_error = "the subscriber no longer holds the 'sub' right"
-                    session.add(delivery)
-                    continue
-                if expired(delivery, sub):
-                    delivery.state, delivery.done_at = EXPIRED, now
-                    session.add(delivery)
-                    continue
-                if sub.fifo:
-                    fifo_busy.add(sub.id)
-                assert delivery.id is not None
-                attempts.append(
-                    Attempt(
-                        delivery_id=delivery.id,
-                        url=push_target(sub),
-                        item=event_item(event, sub.subscriber),
-                        subscriber=sub.subscriber,
-                        room=sub.room,
-                        event_type=sub.event_type,
-                        trace_id=event.trace_id,
-                    )
-                )
-            session.commit()
-            wait = self.settings.push_poll_interval
+        session = self.database.session()
+        try:
+            attempts, wait = await to_thread.run_sync(self._claim, session)
             if not attempts:
-                upcoming = session.exec(
-                    select(func.min(Delivery.next_attempt_at)).where(Delivery.state == PENDING)
-                ).one()
-                if upcoming is not None:
-                    wait = max(0.0, min(wait, (upcoming - utcnow()).total_seconds()))
-            return attempts, wait
+                await to_thread.run_sync(session.commit)
+                return wait
+            if self.database.is_sqlite:
+                await to_thread.run_sync(session.commit)
+                session.expire_all()  # settled against the rows as they are then
+            await asyncio.gather(*(self._attempt(a) for a in attempts))
+            await to_thread.run_sync(self._settle, session, attempts)
+            return 0.0
+        finally:
+            await to_thread.run_sync(session.close)  # rolls back an unsettled claim
+
+    def _claim(self, session: Session) -> tuple[list[Attempt], float]:
+        now = utcnow()
+        query = (
+            select(Delivery, Subscription, Event)
+            .join(Subscription, col(Subscription.id) == col(Delivery.subscription_id))
+            .join(Event, col(Event.sequence) == col(Delivery.event_seq))
+            .where(Delivery.state == PENDING, Subscription.delivery == "PUSH")
+            .where(col(Delivery.next_attempt_at) <= now)
+            .order_by(col(Delivery.event_seq))
+            .limit(BATCH)
+        )
+        if not self.database.is_sqlite:
+            session.execute(text(KEEP_OPEN))
+            query = query.with_for_update(of=Delivery, skip_locked=True)
+        rows = session.exec(query).all()
+        attempts: list[Attempt] = []
+        fifo_busy: set[str] = set()
+        for delivery, sub, event in rows:
+            if sub.fifo and (sub.id in fifo_busy or _earlier_pending(session, delivery)):
+                continue
+            if self.entitled is not None and not self.entitled(
+                sub.subscriber, sub.room, sub.event_type
+            ):  # the right was revoked since publication: a dead letter, redeliverable
+                delivery.state, delivery.done_at = DEAD, now
+                delivery.last_error = "the subscriber no longer holds the 'sub' right"
+                session.add(delivery)
+                continue
+            if expired(delivery, sub):
+                delivery.state, delivery.done_at = EXPIRED, now
+                session.add(delivery)
+                continue
+            if sub.fifo:
+                fifo_busy.add(sub.id)
+            assert delivery.id is not None
+            attempts.append(
+                Attempt(
+                    delivery_id=delivery.id,
+                    url=push_target(sub),
+                    item=event_item(event, sub.subscriber),
+                    subscriber=sub.subscriber,
+                    room=sub.room,
+                    event_type=sub.event_type,
+                    trace_id=event.trace_id,
+                )
+            )
+        session.flush()
+        wait = self.settings.push_poll_interval
+        if not attempts:
+            upcoming = session.exec(
+                select(func.min(Delivery.next_attempt_at)).where(Delivery.state == PENDING)
+            ).one()
+            if upcoming is not None:
+                wait = max(0.0, min(wait, (upcoming - utcnow()).total_seconds()))
+        return attempts, wait
 
     async def _attempt(self, attempt: Attempt) -> None:
         x_road_id = uuid7()
@@ -230,27 +250,26 @@ class PushDispatcher:
             }
         )
 
-    def _settle(self, attempts: list[Attempt]) -> None:
+    def _settle(self, session: Session, attempts: list[Attempt]) -> None:
         now = utcnow()
         settings = self.settings
-        with self.database.session() as session:
-            for attempt in attempts:
-                delivery = session.get(Delivery, attempt.delivery_id)
-                if delivery is None or delivery.state != PENDING:
-                    continue
-                delivery.attempts += 1
-                delivery.last_status, delivery.last_error = attempt.status, attempt.error
-                delivery.updated_at = now
-                if attempt.error is None:
-                    delivery.state, delivery.done_at = DELIVERED, now
-                elif delivery.attempts >= settings.push_max_attempts:
-                    delivery.state, delivery.done_at = DEAD, now
-                else:
-                    backoff = settings.push_backoff_initial * 2 ** (delivery.attempts - 1)
-                    delay = min(backoff, settings.push_backoff_max)
-                    delivery.next_attempt_at = now + timedelta(seconds=delay)
-                session.add(delivery)
-            session.commit()
+        for attempt in attempts:
+            delivery = session.get(Delivery, attempt.delivery_id)
+            if delivery is None or delivery.state != PENDING:
+                continue
+            delivery.attempts += 1
+            delivery.last_status, delivery.last_error = attempt.status, attempt.error
+            delivery.updated_at = now
+            if attempt.error is None:
+                delivery.state, delivery.done_at = DELIVERED, now
+            elif delivery.attempts >= settings.push_max_attempts:
+                delivery.state, delivery.done_at = DEAD, now
+            else:
+                backoff = settings.push_backoff_initial * 2 ** (delivery.attempts - 1)
+                delay = min(backoff, settings.push_backoff_max)
+                delivery.next_attempt_at = now + timedelta(seconds=delay)
+            session.add(delivery)
+        session.commit()
 
 
 def _earlier_pending(session: Session, delivery: Delivery) -> bool:

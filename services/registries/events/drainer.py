@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import col
 
 from services.kernel import outbox
+from services.kernel.claims import StreamClaim
 from services.kernel.db import Database
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
@@ -58,4 +59,10 @@ def registries_outbox(
     def message(row: OutboxEvent) -> Message:
         return Message(row.event_type, row.payload, EVENT_SCHEMA)
 
-    return Outbox("registries-outbox", OutboxTable(due, message, mark), mediator, pacing)
+    return Outbox(
+        "registries-outbox",
+        OutboxTable(due, message, mark),
+        mediator,
+        pacing,
+        StreamClaim(database.engine, "registries-outbox"),
+    )

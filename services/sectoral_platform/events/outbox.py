@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from services.kernel.claims import StreamClaim
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
 from services.kernel.time import dhis2_timestamp
@@ -65,4 +66,10 @@ def platform_outbox(
         return Message(row["event_type"], row["payload"])
 
     table = OutboxTable(lambda limit: pending_rows(engine, limit), message, record)
-    return Outbox("sectoral_platform-outbox", table, mediator, Pacing(interval, interval, 50))
+    return Outbox(
+        "sectoral_platform-outbox",
+        table,
+        mediator,
+        Pacing(interval, interval, 50),
+        StreamClaim(engine, "sectoral_platform-outbox"),
+    )

@@ -1,8 +1,15 @@
-"""Async tracker imports: the accepted payload is stored first, then a worker runs it."""
+"""Async tracker imports: the accepted payload is stored first, then a worker runs it.
+
+Replicas on one PostgreSQL database run jobs under one claim (`StreamClaim`): one runner at a
+time keeps them in order, and a job is never run by two replicas. A replica that finds the claim
+taken looks again every `CLAIM_RETRY` seconds while it may have work, so a job it accepted just
+as the holder finished is not left waiting.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -10,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from services.kernel.claims import StreamClaim
 from services.kernel.time import dhis2_timestamp as timestamp
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.dhis2.uid import generate_uid
@@ -20,6 +28,7 @@ from services.sectoral_platform.tracker.models import TrackerJob
 
 log = logging.getLogger("dpi.sectoral_platform.tracker")
 JOBS = table_of(TrackerJob)
+CLAIM_RETRY = 1.0  # seconds
 Obj = dict[str, Any]
 
 
@@ -32,6 +41,8 @@ class JobRunner:
     def __init__(self, engine: Engine, store: MetadataStore) -> None:
         self.engine = engine
         self.store = store
+        self.claim = StreamClaim(engine, "sectoral_platform-tracker-jobs")
+        self._claimed = True
         self._wake = asyncio.Event()
 
     def submit(
@@ -58,14 +69,22 @@ class JobRunner:
         while True:
             self._wake.clear()
             await self.run_pending()
-            await self._wake.wait()
+            timeout = None if self._claimed else CLAIM_RETRY  # another replica held the claim
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def run_pending(self) -> int:
-        """One step: run every queued job; how many ran."""
+        """One step: run every queued job (none while another replica runs them); how many."""
+        self._claimed = await run_in_threadpool(self.claim.acquire)
+        if not self._claimed:
+            return 0
         ran = 0
-        while (job := await run_in_threadpool(self._next)) is not None:
-            await run_in_threadpool(self._run, job)
-            ran += 1
+        try:
+            while (job := await run_in_threadpool(self._next)) is not None:
+                await run_in_threadpool(self._run, job)
+                ran += 1
+        finally:
+            await run_in_threadpool(self.claim.release)
         return ran
 
     def _next(self) -> Obj | None:

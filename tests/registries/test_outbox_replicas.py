@@ -1,0 +1,53 @@
+"""Two replicas of the registries on one PostgreSQL database: every event published once, in
+the order the registrations were made, whichever replica took them."""
+
+from __future__ import annotations
+
+import anyio
+import httpx
+import pytest
+
+from services.kernel.testing import serve_in_process
+from services.registries.main import create_app
+from tests.conftest import USE_POSTGRES
+from tests.registries.civil_records import birth
+from tests.registries.conftest import MakeSettings
+from tests.registries.test_civil import ADMIN
+from tests.registries.test_outbox import FakeMediator, drained_settings, register, wait_for
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(
+        not USE_POSTGRES,
+        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
+    ),
+]
+
+
+class SlowTransport(httpx.AsyncBaseTransport):
+    """The fake mediator, a little slow, so the replicas' rounds overlap."""
+
+    def __init__(self, fake: FakeMediator) -> None:
+        self.fake = fake
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(0.005)
+        return await self.fake.handle_async_request(request)
+
+
+async def test_two_replicas_publish_each_event_once_in_order(make_settings: MakeSettings):
+    fake = FakeMediator()
+    settings = drained_settings(make_settings, outbox_batch=5)
+    first = create_app(settings, mediator_transport=SlowTransport(fake))
+    second = create_app(settings, mediator_transport=SlowTransport(fake))
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        keys = []
+        for n in range(30):
+            keys.append(await register((one, two)[n % 2], "births", birth(f"Child{n}")))
+
+        async def all_published() -> bool:
+            box = (await one.get("/admin/outbox", headers=ADMIN)).json()
+            return bool(box["pending"] == 0 and box["total"] == 30)
+
+        await wait_for(all_published, timeout=30)
+    assert [payload["civilRegistrationId"] for _, payload in fake.published] == keys
