@@ -5,6 +5,7 @@ A new type needs only an entry here; storage, listing, fields, filters and impor
 
 from __future__ import annotations
 
+from services.sectoral_platform.metadata.schema_tracker import TRACKER_SCHEMAS
 from services.sectoral_platform.metadata.schema_types import Prop, TypeSchema, type_schema
 
 DEFAULT_CATEGORY_COMBO = "bjDvmb4bfuf"
@@ -188,6 +189,8 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("programTrackedEntityAttributes", "embedded", "programTrackedEntityAttributes"),
             Prop("onlyEnrollOnce", default=False),
             Prop("displayIncidentDate", default=False),
+            Prop("selectEnrollmentDatesInFuture", default=False),
+            Prop("selectIncidentDatesInFuture", default=False),
             Prop("programStages", "inverse", "programStages", source=("programStages", "program")),
             _CC,
             order=65,
@@ -203,6 +206,7 @@ SCHEMAS: dict[str, TypeSchema] = {
         ),
     )
 }  # fmt: skip
+SCHEMAS.update({s.plural: s for s in TRACKER_SCHEMAS})
 
 # Embedded (owned) item types: no table of their own, their references resolve normally.
 EMBEDDED: dict[str, dict[str, str]] = {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["simple", "reference", "collection", "embedded", "inverse", "computed"]
+# A type's own import check: (object, referable(type, uid)) -> [(error code, message, property)]
+Check = Callable[[dict[str, Any], Callable[[str, str], bool]], list[tuple[str, str, str]]]
 
 VALUE_TYPES = (
     "TEXT", "LONG_TEXT", "MULTI_TEXT", "LETTER", "PHONE_NUMBER", "EMAIL", "BOOLEAN", "TRUE_ONLY",
@@ -60,6 +63,7 @@ class TypeSchema:
     embedded: bool = False
     order: int = 50  # import order: referenced types first
     defaults: dict[str, object] = field(default_factory=dict)
+    check: Check | None = None
 
     def prop(self, name: str) -> Prop | None:
         for prop in self.props:

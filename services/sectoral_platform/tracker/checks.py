@@ -15,7 +15,7 @@ from services.sectoral_platform.tracker.meta import TrackerMeta, ValueInfo
 from services.sectoral_platform.tracker.state import ExistingState
 
 Obj = dict[str, Any]
-TE, EN, EV = "TRACKED_ENTITY", "ENROLLMENT", "EVENT"
+TE, EN, EV, RL = "TRACKED_ENTITY", "ENROLLMENT", "EVENT", "RELATIONSHIP"
 LABELS = {TE: "TrackedEntity", EN: "Enrollment", EV: "Event"}
 EXISTS_CODES = {TE: ("E1002", "E1063"), EN: ("E1080", "E1081"), EV: ("E1030", "E1032")}
 
@@ -34,8 +34,12 @@ class Planned:
 class Outcome:
     errors: list[Obj] = field(default_factory=list)
     warnings: list[Obj] = field(default_factory=list)
-    planned: dict[str, list[Planned]] = field(default_factory=lambda: {TE: [], EN: [], EV: []})
-    failed: dict[str, set[str]] = field(default_factory=lambda: {TE: set(), EN: set(), EV: set()})
+    planned: dict[str, list[Planned]] = field(
+        default_factory=lambda: {TE: [], EN: [], EV: [], RL: []}
+    )
+    failed: dict[str, set[str]] = field(
+        default_factory=lambda: {TE: set(), EN: set(), EV: set(), RL: set()}
+    )
 
 
 def unique_candidates(bundle: Bundle, meta: TrackerMeta) -> set[tuple[str, str]]:
@@ -76,6 +80,7 @@ class Checks:
         self.te_attrs: dict[str, set[str]] = {}
         self.claimed: dict[tuple[str, str], str] = {}
         self.planned_enrollments: dict[str, str] = {}  # enrollment -> tracked entity
+        self.enrollment_objs: dict[str, Obj] = {}  # planned enrollment -> program and dates
 
     def owned(self, kind: str, uid: str, existing: Obj) -> bool:
         """Updating or deleting a stored object needs its stored org unit in the capture scope,

@@ -30,6 +30,16 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
     te = None
     if program is not None and program.with_registration:
         te = _event_enrollment(c, uid, ev, enrollment)
+        parent = c.enrollment_objs.get(enrollment or "") or c.state.enrollments.get(
+            enrollment or ""
+        )
+        if parent is not None and parent["program"] != program.uid:
+            c.fail(EV, uid, "E1079", uid, program.uid, enrollment)
+    if old:
+        for name, key in (("programStage", "program_stage"), ("enrollment", "enrollment")):
+            sent = ref(ev.get(name))
+            if sent is not None and sent != old.get(key):
+                c.fail(EV, uid, "E1128", name)
     status = str(ev.get("status") or old.get("status") or "ACTIVE").upper()
     if status not in EVENT_STATUSES:
         c.fail(EV, uid, "E1031", status)

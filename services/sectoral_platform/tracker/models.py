@@ -95,3 +95,24 @@ class TrackerJob(Base, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Relationship(Base, table=True):
+    """A link between two tracker objects (tracked entity, enrollment or event) of a type."""
+
+    __tablename__ = "relationship"
+    __table_args__ = (
+        Index("ix_relationship_from", "from_uid"),
+        Index("ix_relationship_to", "to_uid"),
+    )
+
+    uid: str = Field(primary_key=True, max_length=11)
+    relationship_type: str = Field(max_length=11, index=True)
+    from_kind: str = Field(max_length=16)  # trackedEntity, enrollment, event
+    from_uid: str = Field(max_length=11)
+    to_kind: str = Field(max_length=16)
+    to_uid: str = Field(max_length=11)
+    from_path: str = Field(max_length=255)
+    to_path: str = Field(max_length=255)
+    created: str = Field(max_length=32)
+    updated: str = Field(max_length=32)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from services.sectoral_platform.tracker import enrollment_checks, entity_checks, event_checks
 from services.sectoral_platform.tracker.bundle import Bundle
 from services.sectoral_platform.tracker.checks import EN, EV, TE, Checks, Obj, Outcome, Planned
+from services.sectoral_platform.tracker.rules import apply_rules
 
 Check = Callable[[Checks, str, Obj, Obj], Obj | None]
 
@@ -39,5 +40,8 @@ class Validator(Checks):
         elif action is not None:
             before = len(self.out.errors)
             planned = check(self, uid, obj, existing or {})
+            ruled = kind in (EN, EV) and not self.params.skip_rules
+            if planned is not None and len(self.out.errors) == before and ruled:
+                apply_rules(self, kind, uid, planned)
             if planned is not None and len(self.out.errors) == before:
                 self.out.planned[kind].append(Planned(kind, uid, action, planned))
