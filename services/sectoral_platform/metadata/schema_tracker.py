@@ -48,8 +48,12 @@ def _constraints(data: Obj, referable: Referable) -> Problems:
     problems: Problems = []
     for side in ("fromConstraint", "toConstraint"):
         constraint = data.get(side)
+        if constraint is None:
+            continue  # the required-property check reports it (E4000)
         if not isinstance(constraint, dict):
-            problems.append(("E4000", f"Missing required property `{side}`.", side))
+            problems.append(
+                ("E4027", f"Value `{constraint}` is not a valid for property `{side}`", side)
+            )
             continue
         entity = constraint.get("relationshipEntity")
         needed = RELATIONSHIP_ENTITIES.get(str(entity))
@@ -62,6 +66,8 @@ def _constraints(data: Obj, referable: Referable) -> Problems:
                 )
             )
             continue
+        if entity == "PROGRAM_STAGE_INSTANCE" and constraint.get("programStage") is None:
+            needed = "program"  # an event constraint names its stage, or an event program
         target = _id(constraint.get(needed))
         if target is None:
             problems.append(
