@@ -236,3 +236,35 @@ async def test_relationship_validation_codes(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/tracker/relationships", params=both)).status_code == 400
     unknown = await client.get("/api/tracker/relationships", params={"trackedEntity": uid()})
     assert unknown.status_code == 404
+
+
+async def test_relationship_writes_need_the_capture_scope(client: httpx.AsyncClient) -> None:
+    await setup_types(client)
+    far, near = child(ou=FACILITIES[3]), child(ou=FACILITIES[0])
+    await sync_import(client, {"trackedEntities": [far, near]})
+    clerk = ("facility_clerk", "Clerk123!")  # captures in FACILITIES[0] only
+    body = {
+        "relationships": [
+            {
+                "relationship": uid(),
+                "relationshipType": MOTHER_CHILD,
+                "from": {"trackedEntity": far["trackedEntity"]},
+                "to": {"trackedEntity": near["trackedEntity"]},
+            }
+        ]
+    }
+    answer = await client.post("/api/tracker", params={"async": "false"}, json=body, auth=clerk)
+    assert answer.status_code == 409, answer.text
+    assert codes(answer.json()) == ["E1000"]
+    # the other way round too (a relationship shows both ends to whoever reads it)
+    body["relationships"][0]["from"], body["relationships"][0]["to"] = (
+        {"trackedEntity": near["trackedEntity"]},
+        {"trackedEntity": far["trackedEntity"]},
+    )
+    answer = await client.post("/api/tracker", params={"async": "false"}, json=body, auth=clerk)
+    assert codes(answer.json()) == ["E1000"]
+    sibling = child(ou=FACILITIES[0])
+    await sync_import(client, {"trackedEntities": [sibling]})
+    body["relationships"][0]["to"] = {"trackedEntity": sibling["trackedEntity"]}
+    answer = await client.post("/api/tracker", params={"async": "false"}, json=body, auth=clerk)
+    assert answer.status_code == 200, answer.text

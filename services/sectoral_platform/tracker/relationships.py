@@ -153,8 +153,9 @@ def _relationship(c: Checks, uid: str, rel: Obj, links: LinkState) -> Obj | None
     if taken:
         c.fail(RL, uid, "E4018", uid, ends[0][0], ends[0][1], ends[1][0], ends[1][1])
         return None
-    if c.capture is not None and not in_hierarchy(paths[0], c.capture):
-        c.fail(RL, uid, "E1000", str(paths[0]).rsplit("/", 1)[-1])
+    outside = [p for p in paths if c.capture is not None and not in_hierarchy(p, c.capture)]
+    if outside:  # both ends: a relationship must not reveal what lies outside the scope
+        c.fail(RL, uid, "E1000", str(outside[0]).rsplit("/", 1)[-1])
         return None
     links.links.add(key)
     return {
