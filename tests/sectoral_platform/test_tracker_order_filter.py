@@ -53,7 +53,7 @@ async def world(module_settings: SectoralSettings) -> AsyncIterator[World]:
         yield client, people, updated
 
 
-async def get(client: httpx.AsyncClient, path: str, status: int = 200, **params: Any) -> Any:
+async def get(client: httpx.AsyncClient, path: str, *, status: int = 200, **params: Any) -> Any:
     answer = await client.get(f"/api/tracker/{path}", params=params)
     assert answer.status_code == status, answer.text
     return answer.json()
@@ -76,7 +76,7 @@ def weights(body: dict[str, Any]) -> list[str]:
 async def test_tracked_entity_order(world: World) -> None:
     client, _, _ = world
     tes = "trackedEntities"
-    base = {"program": PROGRAM, "orgUnits": FACILITIES[0]}
+    base: dict[str, Any] = {"program": PROGRAM, "orgUnits": FACILITIES[0]}
     by_name = await get(client, tes, **base, order=f"{FIRST_NAME}:asc")
     assert first_names(by_name) == ["Abena", "Esi", "Kojo", "Yaw"]
     by_dob = await get(client, tes, **base, order=f"{DOB}:desc")
@@ -90,13 +90,13 @@ async def test_tracked_entity_order(world: World) -> None:
     )  # fmt: skip
     assert first_names(filtered) == ["Yaw", "Kojo"]
     assert filtered["pager"]["total"] == 3
-    assert (await get(client, tes, 400, **base, order="nonsense:asc"))["status"] == "ERROR"
-    assert (await get(client, tes, 400, **base, order="createdAt:up"))["status"] == "ERROR"
+    assert (await get(client, tes, status=400, **base, order="nonsense:asc"))["status"] == "ERROR"
+    assert (await get(client, tes, status=400, **base, order="createdAt:up"))["status"] == "ERROR"
 
 
 async def test_updated_after_and_within(world: World) -> None:
     client, _, updated = world
-    base = {"program": PROGRAM, "orgUnits": FACILITIES[0], "order": "createdAt"}
+    base: dict[str, Any] = {"program": PROGRAM, "orgUnits": FACILITIES[0], "order": "createdAt"}
     later = await get(client, "trackedEntities", **base, updatedAfter=updated[2])
     assert first_names(later) == ["Yaw", "Esi"]
     recent = await get(client, "trackedEntities", **base, updatedWithin="1d")
@@ -104,13 +104,13 @@ async def test_updated_after_and_within(world: World) -> None:
     before = await get(client, "trackedEntities", **base, updatedBefore=updated[0])
     assert first_names(before) == ["Kojo"]
     assert (await get(client, "events", **base, updatedAfter="2999-01-01"))["events"] == []
-    await get(client, "trackedEntities", 400, **base, updatedWithin="yesterday")
-    await get(client, "trackedEntities", 400, **base, updatedAfter="soon")
+    await get(client, "trackedEntities", status=400, **base, updatedWithin="yesterday")
+    await get(client, "trackedEntities", status=400, **base, updatedAfter="soon")
 
 
 async def test_event_filters_and_orders(world: World) -> None:
     client, _, _ = world
-    base = {"programStage": BIRTH, "orgUnit": FACILITIES[0]}
+    base: dict[str, Any] = {"programStage": BIRTH, "orgUnit": FACILITIES[0]}
     heavy = await get(client, "events", **base, filter=f"{WEIGHT}:gt:3000", order=f"{WEIGHT}:desc")
     assert weights(heavy) == ["4000", "3500", "3100"]
     # numbers compare as numbers: 3100 < 10000 although "3100" > "10000" as text
@@ -138,14 +138,14 @@ async def test_event_filters_and_orders(world: World) -> None:
         client, "events", **base, order=f"{WEIGHT}:asc", pageSize=3, page=2, totalPages="true"
     )
     assert weights(paged) == ["4000"] and paged["pager"]["total"] == 4
-    await get(client, "events", 400, **base, filter="NoSuchElem1:eq:1")
-    await get(client, "events", 400, **base, filter=f"{WEIGHT}:gt:heavy")
-    await get(client, "events", 400, **base, filter=f"{WEIGHT}:between:1")
+    await get(client, "events", status=400, **base, filter="NoSuchElem1:eq:1")
+    await get(client, "events", status=400, **base, filter=f"{WEIGHT}:gt:heavy")
+    await get(client, "events", status=400, **base, filter=f"{WEIGHT}:between:1")
 
 
 async def test_enrollment_order_and_nested_fields(world: World) -> None:
     client, people, _ = world
-    base = {"program": PROGRAM, "orgUnits": FACILITIES[0]}
+    base: dict[str, Any] = {"program": PROGRAM, "orgUnits": FACILITIES[0]}
     enrollments = await get(client, "enrollments", **base, order="enrolledAt:desc")
     dates = [e["enrolledAt"][:10] for e in enrollments["enrollments"]]
     assert dates == ["2024-04-01", "2024-03-10", "2024-02-05", "2024-01-20"]

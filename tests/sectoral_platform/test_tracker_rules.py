@@ -75,7 +75,7 @@ RULES = {
             "ASSIGN",
             trackedEntityAttribute={"id": LAST_NAME},
             data="d2:concatenate('Family of ', A{first name})",
-        ),  # fmt: skip
+        ),
         action(R_WEIGHT, "ASSIGN", dataElement={"id": WEIGHT}, data="3000"),
         action(R_NAME, "DISPLAYTEXT", content="shown by capture apps only"),
     ],
