@@ -1,5 +1,5 @@
 """Tracker relationships: relationship types as metadata, nested and flat imports, reads, the
-E4000-range checks and deletion (explicit, and with a deleted tracked entity)."""
+E4000-range checks, and deletion (explicit, cascading, and the cascade authorities)."""
 
 from __future__ import annotations
 
@@ -268,3 +268,38 @@ async def test_relationship_writes_need_the_capture_scope(client: httpx.AsyncCli
     body["relationships"][0]["to"] = {"trackedEntity": sibling["trackedEntity"]}
     answer = await client.post("/api/tracker", params={"async": "false"}, json=body, auth=clerk)
     assert answer.status_code == 200, answer.text
+
+
+async def test_cascade_delete_needs_the_authority(client: httpx.AsyncClient) -> None:
+    """Without F_TEI_CASCADE_DELETE / F_ENROLLMENT_CASCADE_DELETE (the seeded district officer
+    holds neither) a parent goes only once its children are gone."""
+    person = child(ou=FACILITIES[0], events=1)
+    await sync_import(client, {"trackedEntities": [person]})
+    te = person["trackedEntity"]
+    enrollment = await client.get("/api/tracker/enrollments", params={"trackedEntity": te})
+    en = enrollment.json()["enrollments"][0]["enrollment"]
+    event = await client.get("/api/tracker/events", params={"enrollment": en})
+    ev = event.json()["events"][0]["event"]
+    officer = ("district_officer", "Officer123!")
+
+    async def delete(body: dict[str, Any], status: int) -> dict[str, Any]:
+        answer = await client.post(
+            "/api/tracker",
+            params={"async": "false", "importStrategy": "DELETE"},
+            json=body,
+            auth=officer,
+        )
+        assert answer.status_code == status, answer.text
+        report: dict[str, Any] = answer.json()
+        return report
+
+    report = await delete({"trackedEntities": [{"trackedEntity": te}]}, 409)
+    assert report["validationReport"]["errorReports"][0]["message"] == (
+        "User: `district_officer`, is lacking 'F_TEI_CASCADE_DELETE' authority to delete "
+        f"TrackedEntity: `{te}`."
+    )
+    assert codes(await delete({"enrollments": [{"enrollment": en}]}, 409)) == ["E1103"]
+    await delete({"events": [{"event": ev}]}, 200)
+    await delete({"enrollments": [{"enrollment": en}]}, 200)
+    await delete({"trackedEntities": [{"trackedEntity": te}]}, 200)
+    assert (await client.get(f"/api/tracker/trackedEntities/{te}")).status_code == 404

@@ -25,6 +25,10 @@ class ImportParams:
     import_mode: str = "COMMIT"
     report_mode: str = "ERRORS"
     skip_rules: bool = False
+    # who imports, and whether they may delete with children (F_TEI_CASCADE_DELETE,
+    # F_ENROLLMENT_CASCADE_DELETE); internal imports may
+    user: str = "system"
+    cascade: tuple[bool, bool] = (True, True)
 
     @classmethod
     def parse(cls, raw: dict[str, str | None]) -> ImportParams:
@@ -48,7 +52,13 @@ class ImportParams:
             raise bad_request(
                 f"Value `{skip}` is not valid for `skipRuleEngine`, expected a boolean"
             )
-        return cls(**values, skip_rules=skip == "true")
+        return cls(
+            values["strategy"],
+            values["atomic_mode"],
+            values["import_mode"],
+            values["report_mode"],
+            skip_rules=skip == "true",
+        )
 
     def as_query(self) -> dict[str, str]:
         return {

@@ -55,6 +55,10 @@ MESSAGES = {
     "E1020": "Enrollment date: `{0}`, cannot be a future date.",
     "E1021": "Incident date: `{0}`, cannot be a future date.",
     "E1079": "Event: `{0}`, program: `{1}` is different from program defined in enrollment `{2}`.",
+    "E1100": "User: `{0}`, is lacking 'F_TEI_CASCADE_DELETE' authority to delete "
+    "TrackedEntity: `{1}`.",
+    "E1103": "User: `{0}`, is lacking 'F_ENROLLMENT_CASCADE_DELETE' authority to delete "
+    "Enrollment : `{1}`.",
     "E1124": "Missing required relationship property: `{0}`.",
     "E1126": "Not allowed to update Tracked Entity property: {0}.",
     "E1127": "Not allowed to update Enrollment property: {0}.",

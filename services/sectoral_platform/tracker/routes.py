@@ -29,6 +29,16 @@ router = APIRouter(
 TE_EXCLUDED = ("relationships", "enrollments", "events", "programOwners")
 
 
+def cascade_rights(scope: Scope) -> tuple[bool, bool]:
+    """Whether the caller may delete tracked entities with enrollments, enrollments with
+    events."""
+    held = scope.user.authorities
+    return (
+        scope.superuser or "F_TEI_CASCADE_DELETE" in held,
+        scope.superuser or "F_ENROLLMENT_CASCADE_DELETE" in held,
+    )
+
+
 @router.post("", summary="Import tracked entities, enrollments and events")
 async def post_tracker(
     request: Request, runtime: RuntimeDep, database: DatabaseDep, store: StoreDep, scope: ScopeDep
@@ -39,6 +49,8 @@ async def post_tracker(
         raise bad_request(f"JSON parse error: {exc}") from exc
     query = request.query_params
     params = ImportParams.parse(dict(query))
+    params.user = scope.username
+    params.cascade = cascade_rights(scope)
     bundle = flatten(body)
     if parse_bool(query.get("async"), True):
         runner = runtime.tracker_jobs

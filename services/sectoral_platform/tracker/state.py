@@ -48,6 +48,14 @@ class ExistingState:
     conn: Connection | None = None  # for what only program rules need, read on demand
     _attributes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
+    def has_children(self, kind: str, uid: str) -> bool:
+        """Whether a stored tracked entity has enrollments (an enrollment, events)."""
+        if self.conn is None:
+            return False
+        table, column = (EN, EN.c.te) if kind == "TRACKED_ENTITY" else (EV, EV.c.enrollment)
+        found = self.conn.execute(select(table.c.uid).where(column == uid).limit(1)).first()
+        return found is not None
+
     def te_attributes(self, te: str) -> dict[str, str]:
         """A stored tracked entity's attribute values."""
         row = self.tracked_entities.get(te)

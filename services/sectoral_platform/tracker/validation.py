@@ -36,6 +36,8 @@ class Validator(Checks):
         if action in ("update", "delete") and not self.owned(kind, uid, existing or {}):
             return
         if action == "delete":
+            if self._cascade_refused(kind, uid):
+                return
             self.out.planned[kind].append(Planned(kind, uid, action, {}))
         elif action is not None:
             before = len(self.out.errors)
@@ -45,3 +47,11 @@ class Validator(Checks):
                 apply_rules(self, kind, uid, planned)
             if planned is not None and len(self.out.errors) == before:
                 self.out.planned[kind].append(Planned(kind, uid, action, planned))
+
+    def _cascade_refused(self, kind: str, uid: str) -> bool:
+        """DHIS2 deletes children only for a user with the cascade authority (E1100, E1103)."""
+        allowed = dict(zip((TE, EN), self.params.cascade, strict=True))
+        if kind not in allowed or allowed[kind] or not self.state.has_children(kind, uid):
+            return False
+        self.fail(kind, uid, "E1100" if kind == TE else "E1103", self.params.user, uid)
+        return True
