@@ -92,6 +92,17 @@ async def test_tracked_entity_order(world: World) -> None:
     assert filtered["pager"]["total"] == 3
     assert (await get(client, tes, status=400, **base, order="nonsense:asc"))["status"] == "ERROR"
     assert (await get(client, tes, status=400, **base, order="createdAt:up"))["status"] == "ERROR"
+    # DHIS2's enrolledAt: the tracked entity's (first) enrollment date
+    enrolled = await get(client, tes, **base, order="enrolledAt:desc")
+    assert first_names(enrolled) == ["Esi", "Kojo", "Yaw", "Abena"]
+    refused = await client.get(
+        "/api/tracker/events", params={"orgUnit": FACILITIES[0], "order": "assignedUser"}
+    )
+    assert refused.status_code == 409 and refused.json()["errorCode"] == "E2038"
+    unknown = await client.get(
+        "/api/tracker/events", params={"orgUnit": FACILITIES[0], "order": "nonsense"}
+    )
+    assert unknown.status_code == 400
 
 
 async def test_updated_after_and_within(world: World) -> None:

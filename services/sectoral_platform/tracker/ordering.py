@@ -10,12 +10,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, cast, select
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.aggregate.values import NUMERIC
-from services.sectoral_platform.errors import bad_request
+from services.sectoral_platform.errors import bad_request, not_implemented
 from services.sectoral_platform.tracker.bundle import instant
 from services.sectoral_platform.tracker.filters import FILTER_OPS
 from services.sectoral_platform.tracker.meta import TrackerMeta
@@ -41,6 +41,13 @@ FIELDS = {
         "program": EV.c.program, "programStage": EV.c.program_stage,
         "enrollment": EV.c.enrollment, "trackedEntity": EV.c.te,
     },
+}  # fmt: skip
+# order fields DHIS2 defines that the sandbox does not keep: refused (E2038), not a 400
+REFUSED_FIELDS = {
+    "trackedEntities": {"createdBy", "updatedBy"},
+    "enrollments": {"followUp", "deleted", "createdBy", "updatedBy", "storedBy"},
+    "events": {"assignedUser", "attributeOptionCombo", "completedAt", "createdBy", "deleted",
+               "enrolledAt", "enrollmentStatus", "followUp", "storedBy", "updatedBy"},
 }  # fmt: skip
 UPDATED = {"trackedEntities": TE.c.updated, "enrollments": EN.c.updated, "events": EV.c.updated}
 
@@ -76,8 +83,17 @@ def sql_order(kind: str, params: Any, meta: TrackerMeta, default: list[Any], uid
         return default
     terms: list[Any] = []
     for name, desc in items:
+        if name in REFUSED_FIELDS[kind]:
+            raise not_implemented(
+                f"Ordering by `{name}` is defined by DHIS2 but not implemented here"
+            )
         column: Any = FIELDS[kind].get(name)
-        if column is None and kind == "trackedEntities" and meta.attribute(name) is not None:
+        if name == "enrolledAt" and kind == "trackedEntities":
+            first = select(func.min(EN.c.enrolled_at)).where(EN.c.te == TE.c.uid)
+            if params.get("program"):
+                first = first.where(EN.c.program == params["program"])
+            column = first.scalar_subquery()
+        elif column is None and kind == "trackedEntities" and meta.attribute(name) is not None:
             info = meta.attribute(name)
             value: Any = TEAV.c.value
             if info is not None and info.value_type in NUMERIC:
@@ -164,7 +180,16 @@ def element_filters(params: Any, meta: TrackerMeta) -> list[tuple[str, str, str 
 
 def has_element_items(params: Any, meta: TrackerMeta) -> bool:
     """Whether the event query filters or orders by a data element (then done in memory)."""
-    ordered = any(name not in FIELDS["events"] for name, _ in order_items(params))
+    ordered = False
+    for name, _ in order_items(params):
+        if name in REFUSED_FIELDS["events"]:
+            raise not_implemented(
+                f"Ordering by `{name}` is defined by DHIS2 but not implemented here"
+            )
+        if name not in FIELDS["events"]:
+            if meta.element(name) is None:
+                raise _refuse_order("events", name, "data elements")
+            ordered = True
     return bool(params.getlist("filter")) or ordered
 
 
