@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field
 
 from services.sectoral_platform.base import Base
@@ -34,7 +34,11 @@ class TrackedEntityAttributeValue(Base, table=True):
     """One attribute value, searchable: attribute filters and unique checks read this table."""
 
     __tablename__ = "tracked_entity_attribute_value"
-    __table_args__ = (Index("ix_teav_attribute_value", "attribute", "value"),)
+    __table_args__ = (
+        Index("ix_teav_attribute_value", "attribute", "value"),
+        # attribute filters compare case-insensitively
+        Index("ix_teav_attribute_lower_value", "attribute", text("lower(value)")),
+    )
 
     te: str = Field(primary_key=True, max_length=11)
     attribute: str = Field(primary_key=True, max_length=11)

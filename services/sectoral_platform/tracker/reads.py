@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import Table, and_, exists, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -179,7 +179,8 @@ def tracked_entity_page(
             TE.c.ou_path, TE.c.org_unit, scope=scope, units=units, mode=_mode(params)
         ),
         TE.c.tracked_entity_type == tet if tet else None,
-        TE.c.uid.in_(select(EN.c.te).where(EN.c.program == program)) if program else None,
+        # EXISTS, not IN: SQLite would otherwise walk every enrollment of the program
+        exists().where(EN.c.te == TE.c.uid, EN.c.program == program) if program else None,
         TE.c.uid.in_(wanted) if wanted else None,
         *attribute_filters(params.getlist("filter"), meta),
         *updated_conditions("trackedEntities", params),
