@@ -23,8 +23,9 @@ from tests.sectoral_platform.tracker_helpers import (
 )
 
 pytestmark = pytest.mark.anyio
-R_LOW, R_WARN, R_BCG, R_DONE, R_NAME, R_WEIGHT = (
+R_LOW, R_WARN, R_BCG, R_DONE, R_NAME, R_WEIGHT, R_CALC, R_HEAVY = (
     "RuleLowWght", "RuleWarnWgt", "RuleAsgnBcg", "RuleBcgDone", "RuleAsgName", "RuleFixWght",
+    "RuleCalcDbl", "RuleHeavyCk",
 )  # fmt: skip
 
 
@@ -56,6 +57,7 @@ RULES = {
         variable("bcg", "DATAELEMENT_CURRENT_EVENT", dataElement=BCG_DOSE),
         variable("first name", "TEI_ATTRIBUTE", trackedEntityAttribute=FIRST_NAME),
         variable("last", "TEI_ATTRIBUTE", trackedEntityAttribute=LAST_NAME),
+        variable("double", "CALCULATED_VALUE"),
     ],
     "programRules": [
         rule(R_LOW, "#{weight} < 1000"),
@@ -64,6 +66,8 @@ RULES = {
         rule(R_DONE, "#{bcg} == false", priority=3),
         rule(R_NAME, "!d2:hasValue(A{last}) && V{enrollment_date} <= V{current_date}", None),
         rule(R_WEIGHT, "#{weight} == 9999"),
+        rule(R_CALC, "true", priority=0),
+        rule(R_HEAVY, "#{double} > 10000", priority=5),
     ],
     "programRuleActions": [
         action(R_LOW, "SHOWERROR", content="Birth weight too low:", data="#{weight}"),
@@ -78,6 +82,8 @@ RULES = {
         ),
         action(R_WEIGHT, "ASSIGN", dataElement={"id": WEIGHT}, data="3000"),
         action(R_NAME, "DISPLAYTEXT", content="shown by capture apps only"),
+        action(R_CALC, "ASSIGN", content="#{double}", data="#{weight} * 2"),
+        action(R_HEAVY, "SHOWWARNING", content="Heavy:", data="#{double}"),
     ],
 }
 
@@ -134,6 +140,13 @@ async def test_rule_effects_on_import(client: httpx.AsyncClient) -> None:
     report = await sync_import(client, {"trackedEntities": [birth("9999", "true")]}, 409)
     assert codes(report) == ["E1307"]
     assert report["validationReport"]["errorReports"][0]["args"] == [R_WEIGHT, WEIGHT, "3000"]
+    # a calculated value assigned by one rule, read by a later one
+    report = await sync_import(
+        client, {"trackedEntities": [birth("6000", "true")]}, reportMode="WARNINGS"
+    )
+    assert [w["args"] for w in report["validationReport"]["warningReports"]] == [
+        [R_HEAVY, "Heavy: 12000"]
+    ]
     # skipRuleEngine=true: no rule runs
     skipped = birth("800", "true")
     await sync_import(client, {"trackedEntities": [skipped]}, skipRuleEngine="true")

@@ -27,7 +27,7 @@ FUNCTIONS = {
 }
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<str>'[^']*'|\"[^\"]*\")"
-    r"|(?P<var>[#AV]\{[^}]*\})|(?P<fn>d2:\w+)|(?P<word>[A-Za-z_]\w*)"
+    r"|(?P<var>[#A-Za-z]\{[^}]*\})|(?P<fn>d2:\w+)|(?P<word>[A-Za-z_]\w*)"
     r"|(?P<op>&&|\|\||==|!=|<=|>=|[-+*/%<>!(),]))"
 )
 _BINARY = {
@@ -137,7 +137,7 @@ class _Parser:
 
 def _variable(token: str) -> Node:
     prefix, name = token[0], token[2:-1].strip()
-    if not name:
+    if not name or prefix not in "#AV":
         raise ExpressionError(token, "names no variable")
     if prefix == "V":
         if name not in ENV_VARIABLES:

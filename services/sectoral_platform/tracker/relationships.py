@@ -14,6 +14,7 @@ from services.sectoral_platform.base import table_of
 from services.sectoral_platform.dhis2.uid import is_valid_uid
 from services.sectoral_platform.tracker.bundle import Bundle, ref
 from services.sectoral_platform.tracker.checks import EN, EV, TE, Checks, Obj, Planned
+from services.sectoral_platform.tracker.codes import report
 from services.sectoral_platform.tracker.models import Relationship
 from services.sectoral_platform.tracker.state import EN as EN_TABLE
 from services.sectoral_platform.tracker.state import EV as EV_TABLE
@@ -106,17 +107,11 @@ def check_relationships(c: Checks, bundle: Bundle, links: LinkState) -> None:
                 c.fail(RL, uid, "E1000", stored["from_path"].rsplit("/", 1)[-1])
         elif stored is not None:
             # DHIS2 does not update relationships: a stored one is left as it is
-            c.out.warnings.append(_warning(c, uid))
+            c.out.warnings.append(report("E4015", RL, uid, uid))
         else:
             planned = _relationship(c, uid, rel, links)
             if planned is not None:
                 c.out.planned[RL].append(Planned(RL, uid, "create", planned))
-
-
-def _warning(c: Checks, uid: str) -> Obj:
-    from services.sectoral_platform.tracker.codes import report
-
-    return report("E4015", RL, uid, uid)
 
 
 def _relationship(c: Checks, uid: str, rel: Obj, links: LinkState) -> Obj | None:
