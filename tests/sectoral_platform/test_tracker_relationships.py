@@ -303,3 +303,26 @@ async def test_cascade_delete_needs_the_authority(client: httpx.AsyncClient) -> 
     await delete({"enrollments": [{"enrollment": en}]}, 200)
     await delete({"trackedEntities": [{"trackedEntity": te}]}, 200)
     assert (await client.get(f"/api/tracker/trackedEntities/{te}")).status_code == 404
+
+
+async def test_reads_show_relationships_with_both_ends_in_scope(client: httpx.AsyncClient) -> None:
+    await setup_types(client)
+    far, near, sibling = child(ou=FACILITIES[3]), child(ou=FACILITIES[0]), child(ou=FACILITIES[0])
+    await sync_import(client, {"trackedEntities": [far, near, sibling]})
+    links = [
+        {"relationship": uid(), "relationshipType": MOTHER_CHILD,
+         "from": {"trackedEntity": a["trackedEntity"]}, "to": {"trackedEntity": b["trackedEntity"]}}
+        for a, b in ((far, near), (near, sibling))
+    ]  # fmt: skip
+    await sync_import(client, {"relationships": links})
+    query = {"trackedEntity": near["trackedEntity"], "totalPages": "true"}
+    everything = await client.get("/api/tracker/relationships", params=query)
+    assert [r["relationship"] for r in everything.json()["relationships"]] == [
+        links[0]["relationship"], links[1]["relationship"]
+    ]  # fmt: skip
+    clerk = ("facility_clerk", "Clerk123!")
+    own = await client.get("/api/tracker/relationships", params=query, auth=clerk)
+    assert [r["relationship"] for r in own.json()["relationships"]] == [links[1]["relationship"]]
+    assert own.json()["pager"]["total"] == 1
+    hidden = await client.get(f"/api/tracker/relationships/{links[0]['relationship']}", auth=clerk)
+    assert hidden.status_code == 404

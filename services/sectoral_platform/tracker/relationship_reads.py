@@ -34,9 +34,14 @@ def relationship_page(engine: Engine, *, params: Any, scope: Scope) -> tuple[lis
         path = conn.execute(select(table.c.ou_path).where(table.c.uid == uid)).scalar()
     if path is None or not scope.covers_path(Kind.SEARCH, path):
         raise not_found(f"{LABELS[kind]} with id {uid} could not be found.", None)
-    query = select(REL).where(or_(REL.c.from_uid == uid, REL.c.to_uid == uid))
-    rows, pager = paged(engine, query, [REL.c.created, REL.c.uid], Page.parse(params))
-    return [r for r in rows if visible(r, scope)], pager
+    seen = [
+        scope.condition(Kind.SEARCH, REL.c.from_path),
+        scope.condition(Kind.SEARCH, REL.c.to_path),
+    ]
+    query = select(REL).where(
+        or_(REL.c.from_uid == uid, REL.c.to_uid == uid), *[c for c in seen if c is not None]
+    )
+    return paged(engine, query, [REL.c.created, REL.c.uid], Page.parse(params))
 
 
 def visible(row: Obj, scope: Scope) -> bool:
