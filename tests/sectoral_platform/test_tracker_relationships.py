@@ -152,6 +152,10 @@ async def test_nested_and_flat_round_trip_then_delete(client: httpx.AsyncClient)
     }
     event = await client.get(f"/api/tracker/events/{visit['event']}")
     assert "relationships" not in event.json()  # only when `fields` asks for them
+    asked = await client.get(
+        f"/api/tracker/events/{visit['event']}", params={"fields": "relationships[relationship]"}
+    )
+    assert asked.json() == {"relationships": [{"relationship": flat}]}
     # importing a stored relationship again changes nothing (DHIS2 does not update them)
     again = await sync_import(client, body, reportMode="WARNINGS")
     assert again["stats"]["ignored"] == 1
@@ -309,7 +313,7 @@ async def test_reads_show_relationships_with_both_ends_in_scope(client: httpx.As
     await setup_types(client)
     far, near, sibling = child(ou=FACILITIES[3]), child(ou=FACILITIES[0]), child(ou=FACILITIES[0])
     await sync_import(client, {"trackedEntities": [far, near, sibling]})
-    links = [
+    links: list[dict[str, Any]] = [
         {"relationship": uid(), "relationshipType": MOTHER_CHILD,
          "from": {"trackedEntity": a["trackedEntity"]}, "to": {"trackedEntity": b["trackedEntity"]}}
         for a, b in ((far, near), (near, sibling))
@@ -319,7 +323,7 @@ async def test_reads_show_relationships_with_both_ends_in_scope(client: httpx.As
     everything = await client.get("/api/tracker/relationships", params=query)
     # one import: the same createdAt, so by uid
     assert [r["relationship"] for r in everything.json()["relationships"]] == sorted(
-        link["relationship"] for link in links
+        str(link["relationship"]) for link in links
     )
     clerk = ("facility_clerk", "Clerk123!")
     own = await client.get("/api/tracker/relationships", params=query, auth=clerk)

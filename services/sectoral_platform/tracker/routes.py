@@ -188,18 +188,24 @@ def list_enrollments(
     q = request.query_params
     meta = TrackerMeta(store)
     rows, pager = reads.enrollment_page(database.engine, params=q, meta=meta, scope=scope)
-    items = [wire.select_fields(wire.enrollment(r), q.get("fields"), ("events",)) for r in rows]
+    enrollments = [wire.enrollment(r) for r in rows]
+    _relationships(database, meta, enrollments, "enrollment", q.get("fields"), scope)
+    items = [wire.select_fields(e, q.get("fields"), ("events",)) for e in enrollments]
     return _listing("enrollments", items, pager)
 
 
 @router.get("/enrollments/{uid}", summary="One enrollment")
-def get_enrollment(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep) -> Response:
+def get_enrollment(
+    request: Request, uid: str, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
     row = reads.enrollment(database.engine, uid)
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Enrollment with id {uid} could not be found.", None)
     events = reads.events_of_enrollment(database.engine, uid)
     body = {**wire.enrollment(row), "events": [wire.event(e) for e in events]}
-    return json_response(wire.select_fields(body, request.query_params.get("fields"), ()))
+    fields = request.query_params.get("fields")
+    _relationships(database, TrackerMeta(store), [body], "enrollment", fields, scope)
+    return json_response(wire.select_fields(body, fields, ()))
 
 
 @router.get("/events", summary="Events")
