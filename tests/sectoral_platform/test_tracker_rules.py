@@ -1,5 +1,6 @@
 """Program rules on tracker import (ASSIGN, SHOWERROR, SHOWWARNING, ERRORONCOMPLETE), their
-metadata checks, and the enrollment date and update checks (E1020, E1021, E1126-E1128)."""
+metadata checks, and the enrollment date, required property and update checks (E1020, E1021,
+E1121-E1123, E1126-E1128)."""
 
 from __future__ import annotations
 
@@ -236,3 +237,25 @@ async def test_future_dates_and_fixed_properties(client: httpx.AsyncClient) -> N
     event = listed.json()["events"][0]
     restaged = {**event, "programStage": "ZzYYXq4fJie"}
     assert "E1128" in codes(await sync_import(client, {"events": [restaged]}, 409))
+
+
+async def test_missing_required_properties(client: httpx.AsyncClient) -> None:
+    person = child(events=0)
+    del person["trackedEntityType"], person["orgUnit"], person["enrollments"]
+    report = await sync_import(client, {"trackedEntities": [person]}, 409)
+    errors = report["validationReport"]["errorReports"]
+    assert [(e["errorCode"], e["args"]) for e in errors] == [
+        ("E1121", ["trackedEntityType"]),
+        ("E1121", ["orgUnit"]),
+    ]
+    enrollment = {"enrollment": uid(), "enrolledAt": "2024-01-01"}
+    report = await sync_import(client, {"enrollments": [enrollment]}, 409)
+    assert [e["args"] for e in report["validationReport"]["errorReports"]] == [
+        ["trackedEntity"], ["program"], ["orgUnit"]
+    ]  # fmt: skip
+    assert set(codes(report)) == {"E1122"}
+    event = {"event": uid(), "occurredAt": "2024-01-01"}
+    report = await sync_import(client, {"events": [event]}, 409)
+    assert [(e["errorCode"], e["args"]) for e in report["validationReport"]["errorReports"]] == [
+        ("E1123", ["programStage"]), ("E1123", ["program"]), ("E1123", ["orgUnit"])
+    ]  # fmt: skip

@@ -17,6 +17,7 @@ from services.sectoral_platform.tracker.state import ExistingState
 Obj = dict[str, Any]
 TE, EN, EV, RL = "TRACKED_ENTITY", "ENROLLMENT", "EVENT", "RELATIONSHIP"
 LABELS = {TE: "TrackedEntity", EN: "Enrollment", EV: "Event"}
+MISSING = {TE: "E1121", EN: "E1122", EV: "E1123"}
 EXISTS_CODES = {TE: ("E1002", "E1063"), EN: ("E1080", "E1081"), EV: ("E1030", "E1032")}
 
 
@@ -109,8 +110,12 @@ class Checks:
         self.out.failed[kind].add(uid)
 
     def org_unit(self, kind: str, uid: str, ou: str | None, code: str, program: Any) -> bool:
-        """Exists (`code`), assigned to the program (E1041/E1029), inside the capture scope."""
-        if not ou or not self.meta.org_unit_exists(ou):
+        """Given (E1121-E1123), exists (`code`), assigned to the program (E1041/E1029), inside
+        the capture scope."""
+        if not ou:
+            self.fail(kind, uid, MISSING[kind], "orgUnit")
+            return False
+        if not self.meta.org_unit_exists(ou):
             self.fail(kind, uid, code, ou)
             return False
         if program is not None and ou not in program.org_units:

@@ -59,6 +59,9 @@ MESSAGES = {
     "TrackedEntity: `{1}`.",
     "E1103": "User: `{0}`, is lacking 'F_ENROLLMENT_CASCADE_DELETE' authority to delete "
     "Enrollment : `{1}`.",
+    "E1121": "Missing required trackedEntity property: `{0}`.",
+    "E1122": "Missing required enrollment property: `{0}`.",
+    "E1123": "Missing required event property: `{0}`.",
     "E1124": "Missing required relationship property: `{0}`.",
     "E1126": "Not allowed to update Tracked Entity property: {0}.",
     "E1127": "Not allowed to update Enrollment property: {0}.",

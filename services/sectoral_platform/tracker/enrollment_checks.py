@@ -18,11 +18,15 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         return None
     stored_te = c.state.tracked_entities.get(te or "")
     te_type = c.te_types.get(te or "") or (stored_te or {}).get("tracked_entity_type")
-    if te_type is None:
+    if te is None:
+        c.fail(EN, uid, "E1122", "trackedEntity")
+    elif te_type is None:
         c.fail(EN, uid, "E1068", te)
     program_uid = ref(en.get("program")) or old.get("program")
     program = c.meta.program(program_uid or "")
-    if program is None:
+    if program_uid is None:
+        c.fail(EN, uid, "E1122", "program")
+    elif program is None:
         c.fail(EN, uid, "E1069", program_uid)
     elif not program.with_registration:
         c.fail(EN, uid, "E1014", program.uid)

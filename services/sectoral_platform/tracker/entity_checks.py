@@ -13,7 +13,9 @@ def tracked_entity(c: Checks, uid: str, te: Obj, old: Obj) -> Obj | None:
     if old and given_tet is not None and given_tet != old.get("tracked_entity_type"):
         c.fail(TE, uid, "E1126", "trackedEntityType")
     mandatory = c.meta.tet_mandatory(tet or "")
-    if mandatory is None:
+    if tet is None:
+        c.fail(TE, uid, "E1121", "trackedEntityType")
+    elif mandatory is None:
         c.fail(TE, uid, "E1005", tet)
     ou = ref(te.get("orgUnit")) or old.get("org_unit")
     c.org_unit(TE, uid, ou, "E1049", None)

@@ -17,11 +17,15 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         return None
     stage_uid = ref(ev.get("programStage")) or old.get("program_stage")
     stage = c.meta.stage(stage_uid or "")
-    if stage is None:
+    if stage_uid is None:
+        c.fail(EV, uid, "E1123", "programStage")
+    elif stage is None:
         c.fail(EV, uid, "E1013", stage_uid)
     program_uid = ref(ev.get("program")) or (stage.program if stage else None)
     program = c.meta.program(program_uid or "")
-    if program is None:
+    if program_uid is None:
+        c.fail(EV, uid, "E1123", "program")
+    elif program is None:
         c.fail(EV, uid, "E1010", program_uid)
     elif stage is not None and stage.program != program.uid:
         c.fail(EV, uid, "E1089", uid, stage.uid, program.uid)
