@@ -4,6 +4,9 @@ Each tracked entity comes with one enrollment and two events (birth and immunisa
 nested in batches of 1,000 with `async=false` (target >= 1,000 tracked entities/s). The same
 run measures the server's `/healthz` throughput, so the import figure is reported as a ratio.
 
+Then searches by attribute (`filter=<first name>:eq:<value>`, and the same search ordered by an
+attribute), reported as a ratio to `/healthz` too.
+
 Run: `.venv/bin/python -m bench.tracker` (well under a minute). Loopback only; starts and stops
 its own uvicorn process on a free port with a temporary data directory.
 """
@@ -99,6 +102,35 @@ async def _import_rate(
     return len(seconds) * BATCH / (time.perf_counter() - started), seconds
 
 
+SEARCHES = 400
+
+
+async def _search_rate(
+    session: aiohttp.ClientSession, base: str, stored: int, order: str | None
+) -> float:
+    """Searches by first name (one match each), `CONCURRENCY` at a time."""
+    remaining = SEARCHES
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            n = (remaining * 7919) % stored
+            params = {"program": "IpHINAT79UW", "orgUnitMode": "ALL",
+                      "filter": f"w75KJ2mc4zz:eq:Child {n}"}  # fmt: skip
+            if order:
+                params["order"] = order
+            async with session.get(
+                f"{base}/api/tracker/trackedEntities", params=params, headers=AUTH
+            ) as response:
+                body = await response.json()
+                assert response.status == 200 and len(body["trackedEntities"]) == 1, body
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return SEARCHES / (time.perf_counter() - started)
+
+
 async def _run(base: str) -> None:
     bodies = [_batch(n) for n in range(BATCHES)]  # built first: idle keep-alives get closed
     timeout = aiohttp.ClientTimeout(total=60)
@@ -117,6 +149,8 @@ async def _run(base: str) -> None:
             headers=AUTH,
         ) as response:
             total = (await response.json())["pager"]["total"]
+        search = await _search_rate(session, base, total, None)
+        ordered = await _search_rate(session, base, total, "iESIqZ0R0R0:desc,createdAt")
     print(f"/healthz floor: {healthz:,.0f} requests/s ({CONCURRENCY} concurrent)")
     print(
         f"tracker import: {rate:,.0f} tracked entities/s (each + 1 enrollment + 2 events),"
@@ -127,6 +161,11 @@ async def _run(base: str) -> None:
         f"  ratio: {rate / healthz:.2f} tracked entities per /healthz request"
         f" ({rate * 4 / healthz:.2f} objects per /healthz request); target >= 1,000 TE/s:"
         f" {'met' if rate >= 1000 else 'NOT met'}"
+    )
+    print(
+        f"search by attribute over {total:,}: {search:,.0f} searches/s"
+        f" (ratio {search / healthz:.3f} per /healthz request); ordered by an attribute:"
+        f" {ordered:,.0f}/s (ratio {ordered / healthz:.3f})"
     )
 
 

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.sectoral_platform.conftest import ANC1, COC, DATA_SET, FACILITIES
-from tests.sectoral_platform.tracker_helpers import child, sync_import
+from tests.sectoral_platform.tracker_helpers import PERSON, PROGRAM, child, sync_import, uid
 
 ADMIN = ("admin", "district")
 OFFICER = ("district_officer", "Officer123!")  # district XD-R01-D01
@@ -45,7 +45,30 @@ async def populate(client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
             "enrollment": enrollments.json()["enrollments"][0]["enrollment"],
             "event": events.json()["events"][0]["event"],
         }
+    await _relationships(client, uids)
     return uids
+
+
+async def _relationships(client: httpx.AsyncClient, uids: dict[str, dict[str, str]]) -> None:
+    """One relationship per facility, from the child to its own enrollment."""
+    ends = {"TRACKED_ENTITY_INSTANCE": ("trackedEntityType", PERSON),
+            "PROGRAM_INSTANCE": ("program", PROGRAM)}  # fmt: skip
+    constraints = {
+        side: {"relationshipEntity": entity, ends[entity][0]: {"id": ends[entity][1]}}
+        for side, entity in (("fromConstraint", "TRACKED_ENTITY_INSTANCE"),
+                             ("toConstraint", "PROGRAM_INSTANCE"))
+    }  # fmt: skip
+    rel_type = {"id": "ScopeRelTyp", "name": "Child-Enrollment", **constraints}
+    answer = await client.post("/api/metadata", json={"relationshipTypes": [rel_type]}, auth=ADMIN)
+    assert answer.status_code == 200, answer.text
+    for ids in uids.values():
+        ids["relationship"] = uid()
+        body = {"relationships": [{
+            "relationship": ids["relationship"], "relationshipType": "ScopeRelTyp",
+            "from": {"trackedEntity": ids["trackedEntity"]},
+            "to": {"enrollment": ids["enrollment"]},
+        }]}  # fmt: skip
+        await sync_import(client, body)
 
 
 def first_names(body: dict[str, Any]) -> list[str]:
@@ -190,6 +213,12 @@ def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, An
         "/api/tracker/events/{uid}": (f"/api/tracker/events/{ev}", {}, 404),
         "/api/identity/registrations/{uid}": (f"/api/identity/registrations/{te}", {}, 404),
         "/api/events/outbox": ("/api/events/outbox", {}, 403),
+        "/api/tracker/relationships": ("/api/tracker/relationships", {"trackedEntity": te}, 404),
+        "/api/tracker/relationships/{uid}": (
+            f"/api/tracker/relationships/{far['relationship']}",
+            {},
+            404,
+        ),
         "/api/tracker/jobs/{uid}": (f"/api/tracker/jobs/{far['job']}", {}, 404),
         "/api/tracker/jobs/{uid}/report": (f"/api/tracker/jobs/{far['job']}/report", {}, 404),
     }

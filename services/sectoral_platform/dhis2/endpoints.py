@@ -57,10 +57,11 @@ _DVS_WRITE_REFUSED = (
 )
 _TRACKER_READ = (
     "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode program "
-    "trackedEntityType trackedEntity trackedEntities filter"
+    "trackedEntityType trackedEntity trackedEntities filter order updatedAfter updatedBefore "
+    "updatedWithin"
 )
 _TRACKER_READ_REFUSED = (
-    "order updatedAfter updatedBefore updatedWithin assignedUserMode assignedUsers "
+    "assignedUserMode assignedUsers "
     "enrollmentEnrolledAfter enrollmentEnrolledBefore enrollmentOccurredAfter "
     "enrollmentOccurredBefore includeDeleted potentialDuplicate followUp idScheme "
     "attachment programStatus"
@@ -159,8 +160,8 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         displayProperty="NAME",
     ),
     ("POST", "/api/tracker"): _e(
-        "importStrategy atomicMode importMode reportMode async",
-        "validationMode skipPatternValidation skipSideEffects skipRuleEngine flushMode idScheme "
+        "importStrategy atomicMode importMode reportMode async skipRuleEngine",
+        "validationMode skipPatternValidation skipSideEffects flushMode idScheme "
         "dataElementIdScheme orgUnitIdScheme programIdScheme programStageIdScheme "
         "categoryOptionComboIdScheme categoryOptionIdScheme",
     ),
@@ -171,21 +172,26 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/tracker/trackedEntities"): _e(_TRACKER_READ, _TRACKER_READ_REFUSED),
     ("GET", "/api/tracker/enrollments"): _e(
         "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
-        "program status programStatus trackedEntity enrollments",
-        "order updatedAfter updatedWithin enrolledAfter enrolledBefore followUp includeDeleted",
+        "program status programStatus trackedEntity enrollments order updatedAfter updatedWithin",
+        "enrolledAfter enrolledBefore followUp includeDeleted",
     ),
     ("GET", "/api/tracker/events"): _e(
         "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
         "program programStage trackedEntity status occurredAfter occurredBefore events event "
-        "enrollments enrollment",
-        "order filter filterAttributes updatedAfter updatedBefore updatedWithin scheduledAfter "
-        "scheduledBefore attributeCategoryCombo attributeCategoryOptions assignedUserMode "
-        "assignedUsers includeDeleted idScheme dataElementIdScheme",
+        "enrollments enrollment order filter updatedAfter updatedBefore updatedWithin",
+        "filterAttributes scheduledAfter scheduledBefore attributeCategoryCombo "
+        "attributeCategoryOptions assignedUserMode assignedUsers includeDeleted idScheme "
+        "dataElementIdScheme",
     ),
     ("GET", "/api/validation/dataSet/{ds}"): _e("pe ou aoc", "cc cp"),
     ("POST", "/api/dataAnalysis/validationRules"): _e(""),
     ("POST", "/api/predictors/run"): _e("startDate endDate"),
     ("POST", "/api/predictors/{uid}/run"): _e("startDate endDate"),
+    ("GET", "/api/tracker/relationships"): _e(
+        "fields page pageSize paging skipPaging totalPages trackedEntity enrollment event",
+        "order includeDeleted",
+    ),
+    ("GET", "/api/tracker/relationships/{uid}"): _e("fields"),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from services.sectoral_platform.metadata.schema_groups import GROUP_SCHEMAS
 from services.sectoral_platform.metadata.schema_programs import PROGRAM_SCHEMAS
+from services.sectoral_platform.metadata.schema_tracker import TRACKER_SCHEMAS
 from services.sectoral_platform.metadata.schema_types import Prop, TypeSchema, type_schema
 from services.sectoral_platform.metadata.schema_validation import VALIDATION_SCHEMAS
 
@@ -191,6 +192,8 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("programTrackedEntityAttributes", "embedded", "programTrackedEntityAttributes"),
             Prop("onlyEnrollOnce", default=False),
             Prop("displayIncidentDate", default=False),
+            Prop("selectEnrollmentDatesInFuture", default=False),
+            Prop("selectIncidentDatesInFuture", default=False),
             Prop("programStages", "inverse", "programStages", source=("programStages", "program")),
             _CC,
             order=65,
@@ -208,6 +211,7 @@ SCHEMAS: dict[str, TypeSchema] = {
     )
 }  # fmt: skip
 SCHEMAS.update({s.plural: s for s in PROGRAM_SCHEMAS})
+SCHEMAS.update({s.plural: s for s in TRACKER_SCHEMAS})
 
 # Embedded (owned) item types: no table of their own, their references resolve normally.
 EMBEDDED: dict[str, dict[str, str]] = {

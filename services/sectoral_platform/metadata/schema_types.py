@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # a type's own rule on an imported object: (data, referable(type, uid)) -> (code, message, prop)
-Check = Callable[[dict[str, Any], Callable[[str, str], bool]], list[tuple[str, str, str]]]
 Kind = Literal["simple", "reference", "collection", "embedded", "inverse", "computed"]
+# A type's own import check: (object, referable(type, uid)) -> [(error code, message, property)]
+Check = Callable[[dict[str, Any], Callable[[str, str], bool]], list[tuple[str, str, str]]]
 
 VALUE_TYPES = (
     "TEXT", "LONG_TEXT", "MULTI_TEXT", "LETTER", "PHONE_NUMBER", "EMAIL", "BOOLEAN", "TRUE_ONLY",

@@ -24,6 +24,11 @@ class ImportParams:
     atomic_mode: str = "ALL"
     import_mode: str = "COMMIT"
     report_mode: str = "ERRORS"
+    skip_rules: bool = False
+    # who imports, and whether they may delete with children (F_TEI_CASCADE_DELETE,
+    # F_ENROLLMENT_CASCADE_DELETE); internal imports may
+    user: str = "system"
+    cascade: tuple[bool, bool] = (True, True)
 
     @classmethod
     def parse(cls, raw: dict[str, str | None]) -> ImportParams:
@@ -42,7 +47,18 @@ class ImportParams:
         for key, value in values.items():
             if value not in allowed[key]:
                 raise bad_request(f"Value `{value}` is not valid, expected one of {allowed[key]}")
-        return cls(**values)
+        skip = (raw.get("skipRuleEngine") or "false").lower()
+        if skip not in ("true", "false"):
+            raise bad_request(
+                f"Value `{skip}` is not valid for `skipRuleEngine`, expected a boolean"
+            )
+        return cls(
+            values["strategy"],
+            values["atomic_mode"],
+            values["import_mode"],
+            values["report_mode"],
+            skip_rules=skip == "true",
+        )
 
     def as_query(self) -> dict[str, str]:
         return {
@@ -50,6 +66,7 @@ class ImportParams:
             "atomicMode": self.atomic_mode,
             "importMode": self.import_mode,
             "reportMode": self.report_mode,
+            "skipRuleEngine": "true" if self.skip_rules else "false",
         }
 
 
@@ -62,7 +79,12 @@ class Bundle:
 
     @property
     def total(self) -> int:
-        return len(self.tracked_entities) + len(self.enrollments) + len(self.events)
+        return (
+            len(self.tracked_entities)
+            + len(self.enrollments)
+            + len(self.events)
+            + len(self.relationships)
+        )
 
 
 def _list(body: Obj, key: str) -> list[Obj]:
@@ -78,10 +100,12 @@ def flatten(body: Any) -> Bundle:
     """Nested enrollments and events become flat objects pointing at their parents."""
     if not isinstance(body, dict):
         raise bad_request("JSON parse error: a tracker payload must be an object")
-    bundle = Bundle(relationships=_list(body, "relationships"))
+    bundle = Bundle(relationships=list(_list(body, "relationships")))
     for te in _list(body, "trackedEntities"):
         te = dict(te)
         te.setdefault("trackedEntity", te.pop("trackedEntityInstance", None) or generate_uid())
+        bundle.relationships += _list(te, "relationships")
+        te.pop("relationships", None)
         bundle.tracked_entities.append(te)
         for enrollment in _list(te, "enrollments"):
             _add_enrollment(bundle, {**enrollment, "trackedEntity": te["trackedEntity"]})
@@ -92,7 +116,12 @@ def flatten(body: Any) -> Bundle:
         event = dict(event)
         event.setdefault("event", None)
         event["event"] = event["event"] or generate_uid()
+        bundle.relationships += _list(event, "relationships")
+        event.pop("relationships", None)
         bundle.events.append(event)
+    bundle.relationships = [
+        {**r, "relationship": r.get("relationship") or generate_uid()} for r in bundle.relationships
+    ]
     return bundle
 
 
@@ -106,7 +135,11 @@ def _add_enrollment(bundle: Bundle, enrollment: Obj) -> None:
             "trackedEntity": enrollment.get("trackedEntity"),
         }
         event["event"] = event.get("event") or generate_uid()
+        bundle.relationships += _list(event, "relationships")
+        event.pop("relationships", None)
         bundle.events.append(event)
+    bundle.relationships += _list(enrollment, "relationships")
+    enrollment.pop("relationships", None)
     enrollment.pop("events", None)
     bundle.enrollments.append(enrollment)
 

@@ -15,8 +15,9 @@ from services.sectoral_platform.tracker.meta import TrackerMeta, ValueInfo
 from services.sectoral_platform.tracker.state import ExistingState
 
 Obj = dict[str, Any]
-TE, EN, EV = "TRACKED_ENTITY", "ENROLLMENT", "EVENT"
+TE, EN, EV, RL = "TRACKED_ENTITY", "ENROLLMENT", "EVENT", "RELATIONSHIP"
 LABELS = {TE: "TrackedEntity", EN: "Enrollment", EV: "Event"}
+MISSING = {TE: "E1121", EN: "E1122", EV: "E1123"}
 EXISTS_CODES = {TE: ("E1002", "E1063"), EN: ("E1080", "E1081"), EV: ("E1030", "E1032")}
 
 
@@ -34,8 +35,12 @@ class Planned:
 class Outcome:
     errors: list[Obj] = field(default_factory=list)
     warnings: list[Obj] = field(default_factory=list)
-    planned: dict[str, list[Planned]] = field(default_factory=lambda: {TE: [], EN: [], EV: []})
-    failed: dict[str, set[str]] = field(default_factory=lambda: {TE: set(), EN: set(), EV: set()})
+    planned: dict[str, list[Planned]] = field(
+        default_factory=lambda: {TE: [], EN: [], EV: [], RL: []}
+    )
+    failed: dict[str, set[str]] = field(
+        default_factory=lambda: {TE: set(), EN: set(), EV: set(), RL: set()}
+    )
 
 
 def unique_candidates(bundle: Bundle, meta: TrackerMeta) -> set[tuple[str, str]]:
@@ -76,6 +81,7 @@ class Checks:
         self.te_attrs: dict[str, set[str]] = {}
         self.claimed: dict[tuple[str, str], str] = {}
         self.planned_enrollments: dict[str, str] = {}  # enrollment -> tracked entity
+        self.enrollment_objs: dict[str, Obj] = {}  # planned enrollment -> program and dates
 
     def owned(self, kind: str, uid: str, existing: Obj) -> bool:
         """Updating or deleting a stored object needs its stored org unit in the capture scope,
@@ -104,8 +110,12 @@ class Checks:
         self.out.failed[kind].add(uid)
 
     def org_unit(self, kind: str, uid: str, ou: str | None, code: str, program: Any) -> bool:
-        """Exists (`code`), assigned to the program (E1041/E1029), inside the capture scope."""
-        if not ou or not self.meta.org_unit_exists(ou):
+        """Given (E1121-E1123), exists (`code`), assigned to the program (E1041/E1029), inside
+        the capture scope."""
+        if not ou:
+            self.fail(kind, uid, MISSING[kind], "orgUnit")
+            return False
+        if not self.meta.org_unit_exists(ou):
             self.fail(kind, uid, code, ou)
             return False
         if program is not None and ou not in program.org_units:

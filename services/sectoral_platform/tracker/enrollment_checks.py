@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.tracker.bundle import instant, ref
 from services.sectoral_platform.tracker.checks import EN, TE, Checks, Obj
 from services.sectoral_platform.tracker.meta import ProgramInfo
@@ -17,11 +18,15 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         return None
     stored_te = c.state.tracked_entities.get(te or "")
     te_type = c.te_types.get(te or "") or (stored_te or {}).get("tracked_entity_type")
-    if te_type is None:
+    if te is None:
+        c.fail(EN, uid, "E1122", "trackedEntity")
+    elif te_type is None:
         c.fail(EN, uid, "E1068", te)
     program_uid = ref(en.get("program")) or old.get("program")
     program = c.meta.program(program_uid or "")
-    if program is None:
+    if program_uid is None:
+        c.fail(EN, uid, "E1122", "program")
+    elif program is None:
         c.fail(EN, uid, "E1069", program_uid)
     elif not program.with_registration:
         c.fail(EN, uid, "E1014", program.uid)
@@ -36,6 +41,13 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
     occurred = instant(en.get("occurredAt") or en.get("incidentDate")) or old.get("occurred_at")
     if program is not None and program.display_incident_date and occurred is None:
         c.fail(EN, uid, "E1023", en.get("occurredAt"))
+    if program is not None:
+        _dates(c, uid, program, enrolled, occurred)
+    if old:
+        for name, key in (("trackedEntity", "te"), ("program", "program")):
+            given = ref(en.get(name))
+            if given is not None and given != old.get(key):
+                c.fail(EN, uid, "E1127", name)
     status = str(en.get("status") or old.get("status") or "ACTIVE").upper()
     if status not in ENROLLMENT_STATUSES:
         c.fail(EN, uid, "E1025", status)
@@ -47,6 +59,8 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         _single_active(c, uid, te, program)
     c.state.enrollment_statuses[(te, program.uid)].append((uid, status))
     c.planned_enrollments[uid] = te
+    c.enrollment_objs[uid] = {"program": program.uid, "enrolled_at": enrolled,
+                              "occurred_at": occurred or enrolled, "status": status}  # fmt: skip
     return {
         "te": te,
         "program": program.uid,
@@ -78,3 +92,14 @@ def _single_active(c: Checks, uid: str, te: str, program: ProgramInfo) -> None:
         c.fail(EN, uid, "E1016", te, program.uid)
     elif "ACTIVE" in others:
         c.fail(EN, uid, "E1015", te, program.uid)
+
+
+def _dates(
+    c: Checks, uid: str, program: ProgramInfo, enrolled: str | None, occurred: str | None
+) -> None:
+    """E1020 / E1021: no future dates unless the program allows them."""
+    today = dhis2_timestamp()[:10]
+    if enrolled and enrolled[:10] > today and not program.future_enrollment:
+        c.fail(EN, uid, "E1020", enrolled)
+    if occurred and occurred[:10] > today and not program.future_incident:
+        c.fail(EN, uid, "E1021", occurred)

@@ -9,8 +9,13 @@ from services.sectoral_platform.tracker.checks import TE, Checks, Obj
 # ---- tracked entities ----
 def tracked_entity(c: Checks, uid: str, te: Obj, old: Obj) -> Obj | None:
     tet = ref(te.get("trackedEntityType")) or old.get("tracked_entity_type")
+    given_tet = ref(te.get("trackedEntityType"))
+    if old and given_tet is not None and given_tet != old.get("tracked_entity_type"):
+        c.fail(TE, uid, "E1126", "trackedEntityType")
     mandatory = c.meta.tet_mandatory(tet or "")
-    if mandatory is None:
+    if tet is None:
+        c.fail(TE, uid, "E1121", "trackedEntityType")
+    elif mandatory is None:
         c.fail(TE, uid, "E1005", tet)
     ou = ref(te.get("orgUnit")) or old.get("org_unit")
     c.org_unit(TE, uid, ou, "E1049", None)

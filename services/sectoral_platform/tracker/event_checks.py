@@ -17,11 +17,15 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         return None
     stage_uid = ref(ev.get("programStage")) or old.get("program_stage")
     stage = c.meta.stage(stage_uid or "")
-    if stage is None:
+    if stage_uid is None:
+        c.fail(EV, uid, "E1123", "programStage")
+    elif stage is None:
         c.fail(EV, uid, "E1013", stage_uid)
     program_uid = ref(ev.get("program")) or (stage.program if stage else None)
     program = c.meta.program(program_uid or "")
-    if program is None:
+    if program_uid is None:
+        c.fail(EV, uid, "E1123", "program")
+    elif program is None:
         c.fail(EV, uid, "E1010", program_uid)
     elif stage is not None and stage.program != program.uid:
         c.fail(EV, uid, "E1089", uid, stage.uid, program.uid)
@@ -30,6 +34,16 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
     te = None
     if program is not None and program.with_registration:
         te = _event_enrollment(c, uid, ev, enrollment)
+        parent = c.enrollment_objs.get(enrollment or "") or c.state.enrollments.get(
+            enrollment or ""
+        )
+        if parent is not None and parent["program"] != program.uid:
+            c.fail(EV, uid, "E1079", uid, program.uid, enrollment)
+    if old:
+        for name, key in (("programStage", "program_stage"), ("enrollment", "enrollment")):
+            sent = ref(ev.get(name))
+            if sent is not None and sent != old.get(key):
+                c.fail(EV, uid, "E1128", name)
     status = str(ev.get("status") or old.get("status") or "ACTIVE").upper()
     if status not in EVENT_STATUSES:
         c.fail(EV, uid, "E1031", status)

@@ -17,6 +17,12 @@ from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
 from services.sectoral_platform.tracker.checks import Outcome, Planned, unique_candidates
 from services.sectoral_platform.tracker.meta import TrackerMeta
+from services.sectoral_platform.tracker.relationships import (
+    cascade,
+    check_relationships,
+    load_links,
+)
+from services.sectoral_platform.tracker.relationships import persist as persist_relationships
 from services.sectoral_platform.tracker.state import EN, EV, TE, TEAV, chunks, load_state
 from services.sectoral_platform.tracker.validation import Validator
 
@@ -40,7 +46,10 @@ def import_bundle(
     meta = TrackerMeta(store)
     with _IMPORT_LOCK, engine.begin() as conn:
         state = load_state(conn, bundle, unique_candidates(bundle, meta))
-        outcome = Validator(meta, state, params, capture).run(bundle)
+        links = load_links(conn, bundle)
+        validator = Validator(meta, state, params, capture)
+        outcome = validator.run(bundle)
+        check_relationships(validator, bundle, links)
         validated = time.perf_counter()
         commit = params.import_mode == "COMMIT" and not (
             outcome.errors and params.atomic_mode == "ALL"
@@ -55,6 +64,7 @@ def _persist(
 ) -> None:
     now = dhis2_timestamp()
     tes, ens, evs = (outcome.planned[k] for k in ("TRACKED_ENTITY", "ENROLLMENT", "EVENT"))
+    persist_relationships(conn, outcome.planned["RELATIONSHIP"], now)
     _delete(conn, [p.uid for p in evs if p.action == "delete"], [], [])
     _delete(conn, [], [p.uid for p in ens if p.action == "delete"], [])
     _delete(conn, [], [], [p.uid for p in tes if p.action == "delete"])
@@ -183,14 +193,17 @@ def _delete(conn: Connection, events: list[str], enrollments: list[str], tes: li
     """Deleting a parent deletes its children (DHIS2 soft-deletes; the sandbox removes)."""
     for part in chunks(tes):
         enrollments += list(conn.execute(select(EN.c.uid).where(EN.c.te.in_(part))).scalars())
+        events += list(conn.execute(select(EV.c.uid).where(EV.c.te.in_(part))).scalars())
         conn.execute(delete(EV).where(EV.c.te.in_(part)))
         conn.execute(delete(TEAV).where(TEAV.c.te.in_(part)))
         conn.execute(delete(TE).where(TE.c.uid.in_(part)))
     for part in chunks(enrollments):
+        events += list(conn.execute(select(EV.c.uid).where(EV.c.enrollment.in_(part))).scalars())
         conn.execute(delete(EV).where(EV.c.enrollment.in_(part)))
         conn.execute(delete(EN).where(EN.c.uid.in_(part)))
     for part in chunks(events):
         conn.execute(delete(EV).where(EV.c.uid.in_(part)))
+    cascade(conn, [*tes, *enrollments, *events])
 
 
 def _stats(created: int = 0, updated: int = 0, deleted: int = 0, ignored: int = 0) -> Obj:

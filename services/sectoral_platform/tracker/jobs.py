@@ -56,7 +56,12 @@ class JobRunner:
                     status="QUEUED",
                     created=timestamp(),
                     user=user,
-                    params={**params.as_query(), "capture": capture},
+                    params={
+                        **params.as_query(),
+                        "capture": capture,
+                        "username": params.user,
+                        "cascade": list(params.cascade),
+                    },
                     payload=body,
                 )
             )
@@ -96,8 +101,11 @@ class JobRunner:
     def _run(self, job: Obj) -> None:
         raw = dict(job["params"])
         capture = raw.pop("capture", None)
+        username = raw.pop("username", "system")
+        cascade = raw.pop("cascade", [True, True])
         try:
             params = ImportParams.parse(raw)
+            params.user, params.cascade = username, (bool(cascade[0]), bool(cascade[1]))
             report = import_bundle(
                 engine=self.engine,
                 store=self.store,

@@ -30,6 +30,8 @@ class ProgramInfo:
     attributes: set[str]
     only_enroll_once: bool
     display_incident_date: bool
+    future_enrollment: bool = False
+    future_incident: bool = False
 
 
 @dataclass
@@ -119,6 +121,8 @@ class TrackerMeta:
                 set(attribute_ids),
                 bool(obj.get("onlyEnrollOnce")),
                 bool(obj.get("displayIncidentDate")),
+                bool(obj.get("selectEnrollmentDatesInFuture")),
+                bool(obj.get("selectIncidentDatesInFuture")),
             )
 
         result: ProgramInfo | None = self._cached("program", uid, build)

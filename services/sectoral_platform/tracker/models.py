@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field
 
 from services.sectoral_platform.base import Base
@@ -34,7 +34,11 @@ class TrackedEntityAttributeValue(Base, table=True):
     """One attribute value, searchable: attribute filters and unique checks read this table."""
 
     __tablename__ = "tracked_entity_attribute_value"
-    __table_args__ = (Index("ix_teav_attribute_value", "attribute", "value"),)
+    __table_args__ = (
+        Index("ix_teav_attribute_value", "attribute", "value"),
+        # attribute filters compare case-insensitively
+        Index("ix_teav_attribute_lower_value", "attribute", text("lower(value)")),
+    )
 
     te: str = Field(primary_key=True, max_length=11)
     attribute: str = Field(primary_key=True, max_length=11)
@@ -95,3 +99,24 @@ class TrackerJob(Base, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Relationship(Base, table=True):
+    """A link between two tracker objects (tracked entity, enrollment or event) of a type."""
+
+    __tablename__ = "relationship"
+    __table_args__ = (
+        Index("ix_relationship_from", "from_uid"),
+        Index("ix_relationship_to", "to_uid"),
+    )
+
+    uid: str = Field(primary_key=True, max_length=11)
+    relationship_type: str = Field(max_length=11, index=True)
+    from_kind: str = Field(max_length=16)  # trackedEntity, enrollment, event
+    from_uid: str = Field(max_length=11)
+    to_kind: str = Field(max_length=16)
+    to_uid: str = Field(max_length=11)
+    from_path: str = Field(max_length=255)
+    to_path: str = Field(max_length=255)
+    created: str = Field(max_length=32)
+    updated: str = Field(max_length=32)

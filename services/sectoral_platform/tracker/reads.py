@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import Table, and_, exists, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -15,6 +15,12 @@ from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.errors import bad_request
 from services.sectoral_platform.tracker.filters import attribute_filters
 from services.sectoral_platform.tracker.meta import TrackerMeta
+from services.sectoral_platform.tracker.ordering import (
+    event_rows,
+    has_element_items,
+    sql_order,
+    updated_conditions,
+)
 from services.sectoral_platform.tracker.state import EN, EV, TE
 
 Obj = dict[str, Any]
@@ -173,15 +179,20 @@ def tracked_entity_page(
             TE.c.ou_path, TE.c.org_unit, scope=scope, units=units, mode=_mode(params)
         ),
         TE.c.tracked_entity_type == tet if tet else None,
-        TE.c.uid.in_(select(EN.c.te).where(EN.c.program == program)) if program else None,
+        # EXISTS, not IN: SQLite would otherwise walk every enrollment of the program
+        exists().where(EN.c.te == TE.c.uid, EN.c.program == program) if program else None,
         TE.c.uid.in_(wanted) if wanted else None,
         *attribute_filters(params.getlist("filter"), meta),
+        *updated_conditions("trackedEntities", params),
     ]
     query = select(TE).where(and_all(conditions))
-    return paged(engine, query, [TE.c.created, TE.c.uid], Page.parse(params))
+    order = sql_order("trackedEntities", params, meta, [TE.c.created, TE.c.uid], TE.c.uid)
+    return paged(engine, query, order, Page.parse(params))
 
 
-def enrollment_page(engine: Engine, *, params: Any, scope: Scope) -> tuple[list[Obj], Obj | None]:
+def enrollment_page(
+    engine: Engine, *, params: Any, meta: TrackerMeta, scope: Scope
+) -> tuple[list[Obj], Obj | None]:
     """One page of the enrollments the list parameters select."""
     units = _units(params, "orgUnits", "orgUnit")
     wanted = uid_list(params.get("enrollments"))
@@ -194,12 +205,16 @@ def enrollment_page(engine: Engine, *, params: Any, scope: Scope) -> tuple[list[
         EN.c.te == params["trackedEntity"] if params.get("trackedEntity") else None,
         EN.c.status == status.upper() if status else None,
         EN.c.uid.in_(wanted) if wanted else None,
+        *updated_conditions("enrollments", params),
     ]
     query = select(EN).where(and_all(conditions))
-    return paged(engine, query, [EN.c.created, EN.c.uid], Page.parse(params))
+    order = sql_order("enrollments", params, meta, [EN.c.created, EN.c.uid], EN.c.uid)
+    return paged(engine, query, order, Page.parse(params))
 
 
-def event_page(engine: Engine, *, params: Any, scope: Scope) -> tuple[list[Obj], Obj | None]:
+def event_page(
+    engine: Engine, *, params: Any, meta: TrackerMeta, scope: Scope
+) -> tuple[list[Obj], Obj | None]:
     """One page of the events the list parameters select."""
     q = params
     units = _units(q, "orgUnit", "orgUnits")
@@ -217,9 +232,25 @@ def event_page(engine: Engine, *, params: Any, scope: Scope) -> tuple[list[Obj],
         else (EV.c.occurred_at <= q["occurredBefore"] if q.get("occurredBefore") else None),
         EV.c.enrollment.in_(enrollments) if enrollments else None,
         EV.c.uid.in_(wanted) if wanted else None,
+        *updated_conditions("events", q),
     ]
     query = select(EV).where(and_all(conditions))
-    return paged(engine, query, [EV.c.occurred_at, EV.c.uid], Page.parse(q))
+    default = [EV.c.occurred_at, EV.c.uid]
+    page = Page.parse(q)
+    if not has_element_items(q, meta):
+        return paged(engine, query, sql_order("events", q, meta, default, EV.c.uid), page)
+    with engine.connect() as conn:
+        rows = event_rows(
+            [dict(r) for r in conn.execute(query.order_by(*default)).mappings()], q, meta
+        )
+    if not page.paging:
+        return rows, None
+    start = (page.page - 1) * page.page_size
+    pager: Obj = {"page": page.page, "pageSize": page.page_size}
+    if page.total_pages:
+        pager["total"] = len(rows)
+        pager["pageCount"] = max(1, -(-len(rows) // page.page_size))
+    return rows[start : start + page.page_size], pager
 
 
 def _one(engine: Engine, table: Table, uid: str) -> Obj | None:

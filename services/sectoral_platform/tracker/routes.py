@@ -17,7 +17,7 @@ from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import StoreDep, base_url
 from services.sectoral_platform.runtime import RuntimeDep, SectoralRuntime
-from services.sectoral_platform.tracker import reads, wire
+from services.sectoral_platform.tracker import reads, relationship_reads, wire
 from services.sectoral_platform.tracker.bundle import ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.jobs import job_log
@@ -27,6 +27,16 @@ router = APIRouter(
     prefix="/api/tracker", tags=["tracker"], dependencies=[Depends(check_parameters)]
 )
 TE_EXCLUDED = ("relationships", "enrollments", "events", "programOwners")
+
+
+def cascade_rights(scope: Scope) -> tuple[bool, bool]:
+    """Whether the caller may delete tracked entities with enrollments, enrollments with
+    events."""
+    held = scope.user.authorities
+    return (
+        scope.superuser or "F_TEI_CASCADE_DELETE" in held,
+        scope.superuser or "F_ENROLLMENT_CASCADE_DELETE" in held,
+    )
 
 
 @router.post("", summary="Import tracked entities, enrollments and events")
@@ -39,6 +49,8 @@ async def post_tracker(
         raise bad_request(f"JSON parse error: {exc}") from exc
     query = request.query_params
     params = ImportParams.parse(dict(query))
+    params.user = scope.username
+    params.cascade = cascade_rights(scope)
     bundle = flatten(body)
     if parse_bool(query.get("async"), True):
         runner = runtime.tracker_jobs
@@ -111,14 +123,19 @@ def list_tracked_entities(
     if tet and meta.tet_mandatory(tet) is None:
         raise bad_request(f"Tracked entity type is specified but does not exist: `{tet}`")
     rows, pager = reads.tracked_entity_page(database.engine, params=q, meta=meta, scope=scope)
-    return _listing("trackedEntities", _tracked_entities(database, meta, rows, q), pager)
+    items = _tracked_entities(database, meta, rows, q, scope)
+    return _listing("trackedEntities", items, pager)
+
+
+def _asks(fields: str | None, name: str) -> bool:
+    return bool(fields) and name in (fields or "") and f"!{name}" not in (fields or "")
 
 
 def _tracked_entities(
-    database: Any, meta: TrackerMeta, rows: list[dict[str, Any]], q: Any
+    database: Any, meta: TrackerMeta, rows: list[dict[str, Any]], q: Any, scope: Scope
 ) -> list[dict[str, Any]]:
     fields = q.get("fields")
-    nested = bool(fields) and "enrollments" in fields and "!enrollments" not in fields
+    nested = _asks(fields, "enrollments")
     enrollments = reads.enrollments_of(database.engine, [r["uid"] for r in rows]) if nested else {}
     result = []
     for row in rows:
@@ -128,8 +145,29 @@ def _tracked_entities(
                 {**wire.enrollment(en), "events": [wire.event(ev) for ev in en["events"]]}
                 for en in enrollments.get(row["uid"], [])
             ]
-        result.append(wire.select_fields(obj, fields, TE_EXCLUDED))
-    return result
+        result.append(obj)
+    _relationships(database, meta, result, "trackedEntity", fields, scope)
+    return [wire.select_fields(obj, fields, TE_EXCLUDED) for obj in result]
+
+
+def _relationships(
+    database: Any,
+    meta: TrackerMeta,
+    objs: list[dict[str, Any]],
+    key: str,
+    fields: str | None,
+    scope: Scope,
+) -> None:
+    """Fills `relationships` when `fields` asks for them (DHIS2 leaves them out by default)."""
+    if not _asks(fields, "relationships"):
+        return
+    found = relationship_reads.of_objects(database.engine, [o[key] for o in objs])
+    for obj in objs:
+        obj["relationships"] = [
+            relationship_reads.wire(r, meta.store)
+            for r in found.get(obj[key], [])
+            if relationship_reads.visible(r, scope)
+        ]
 
 
 @router.get("/trackedEntities/{uid}", summary="One tracked entity")
@@ -139,41 +177,81 @@ def get_tracked_entity(
     row = reads.tracked_entity(database.engine, uid)
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"TrackedEntity with id {uid} could not be found.", None)
-    items = _tracked_entities(database, TrackerMeta(store), [row], request.query_params)
+    items = _tracked_entities(database, TrackerMeta(store), [row], request.query_params, scope)
     return json_response(items[0])
 
 
 @router.get("/enrollments", summary="Enrollments")
-def list_enrollments(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
+def list_enrollments(
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
     q = request.query_params
-    rows, pager = reads.enrollment_page(database.engine, params=q, scope=scope)
-    items = [wire.select_fields(wire.enrollment(r), q.get("fields"), ("events",)) for r in rows]
+    meta = TrackerMeta(store)
+    rows, pager = reads.enrollment_page(database.engine, params=q, meta=meta, scope=scope)
+    enrollments = [wire.enrollment(r) for r in rows]
+    _relationships(database, meta, enrollments, "enrollment", q.get("fields"), scope)
+    items = [wire.select_fields(e, q.get("fields"), ("events",)) for e in enrollments]
     return _listing("enrollments", items, pager)
 
 
 @router.get("/enrollments/{uid}", summary="One enrollment")
-def get_enrollment(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep) -> Response:
+def get_enrollment(
+    request: Request, uid: str, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
     row = reads.enrollment(database.engine, uid)
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Enrollment with id {uid} could not be found.", None)
     events = reads.events_of_enrollment(database.engine, uid)
     body = {**wire.enrollment(row), "events": [wire.event(e) for e in events]}
-    return json_response(wire.select_fields(body, request.query_params.get("fields"), ()))
+    fields = request.query_params.get("fields")
+    _relationships(database, TrackerMeta(store), [body], "enrollment", fields, scope)
+    return json_response(wire.select_fields(body, fields, ()))
 
 
 @router.get("/events", summary="Events")
-def list_events(request: Request, database: DatabaseDep, scope: ScopeDep) -> Response:
+def list_events(
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
     q = request.query_params
-    rows, pager = reads.event_page(database.engine, params=q, scope=scope)
-    items = [wire.select_fields(wire.event(r), q.get("fields"), ()) for r in rows]
+    meta = TrackerMeta(store)
+    rows, pager = reads.event_page(database.engine, params=q, meta=meta, scope=scope)
+    events = [wire.event(r) for r in rows]
+    _relationships(database, meta, events, "event", q.get("fields"), scope)
+    items = [wire.select_fields(e, q.get("fields"), ("relationships",)) for e in events]
     return _listing("events", items, pager)
 
 
 @router.get("/events/{uid}", summary="One event")
-def get_event(request: Request, uid: str, database: DatabaseDep, scope: ScopeDep) -> Response:
+def get_event(
+    request: Request, uid: str, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
     row = reads.event(database.engine, uid)
     if row is None or not scope.covers_path(Kind.SEARCH, row["ou_path"]):
         raise not_found(f"Event with id {uid} could not be found.", None)
-    return json_response(
-        wire.select_fields(wire.event(row), request.query_params.get("fields"), ())
-    )
+    fields = request.query_params.get("fields")
+    event = wire.event(row)
+    _relationships(database, TrackerMeta(store), [event], "event", fields, scope)
+    return json_response(wire.select_fields(event, fields, ("relationships",)))
+
+
+@router.get("/relationships", summary="Relationships of a tracked entity, enrollment or event")
+def list_relationships(
+    request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
+    q = request.query_params
+    rows, pager = relationship_reads.relationship_page(database.engine, params=q, scope=scope)
+    items = [
+        wire.select_fields(relationship_reads.wire(r, store), q.get("fields"), ()) for r in rows
+    ]
+    return _listing("relationships", items, pager)
+
+
+@router.get("/relationships/{uid}", summary="One relationship")
+def get_relationship(
+    request: Request, uid: str, database: DatabaseDep, store: StoreDep, scope: ScopeDep
+) -> Response:
+    row = relationship_reads.relationship(database.engine, uid)
+    if row is None or not relationship_reads.visible(row, scope):
+        raise not_found(f"Relationship with id {uid} could not be found.", None)
+    body = relationship_reads.wire(row, store)
+    return json_response(wire.select_fields(body, request.query_params.get("fields"), ()))

@@ -45,12 +45,34 @@ class ExistingState:
     )
     # (enrollment, program stage) -> stored events, for non-repeatable stages
     stage_events: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    conn: Connection | None = None  # for what only program rules need, read on demand
+    _attributes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def has_children(self, kind: str, uid: str) -> bool:
+        """Whether a stored tracked entity has enrollments (an enrollment, events)."""
+        if self.conn is None:
+            return False
+        table, column = (EN, EN.c.te) if kind == "TRACKED_ENTITY" else (EV, EV.c.enrollment)
+        found = self.conn.execute(select(table.c.uid).where(column == uid).limit(1)).first()
+        return found is not None
+
+    def te_attributes(self, te: str) -> dict[str, str]:
+        """A stored tracked entity's attribute values."""
+        row = self.tracked_entities.get(te)
+        if row is not None:
+            items = row.get("attributes") or []
+        elif te in self._attributes or self.conn is None:
+            items = self._attributes.get(te, [])
+        else:
+            found = self.conn.execute(select(TE.c.attributes).where(TE.c.uid == te)).scalar()
+            items = self._attributes[te] = found or []
+        return {a["attribute"]: a["value"] for a in items}
 
 
 def load_state(
     conn: Connection, bundle: Bundle, unique_values: set[tuple[str, str]]
 ) -> ExistingState:
-    state = ExistingState()
+    state = ExistingState(conn=conn)
     te_ids = {te["trackedEntity"] for te in bundle.tracked_entities}
     te_ids |= {u for u in (ref(e.get("trackedEntity")) for e in bundle.enrollments) if u}
     for part in chunks(te_ids):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from services.sectoral_platform.tracker import enrollment_checks, entity_checks, event_checks
 from services.sectoral_platform.tracker.bundle import Bundle
 from services.sectoral_platform.tracker.checks import EN, EV, TE, Checks, Obj, Outcome, Planned
+from services.sectoral_platform.tracker.rules import apply_rules
 
 Check = Callable[[Checks, str, Obj, Obj], Obj | None]
 
@@ -35,9 +36,22 @@ class Validator(Checks):
         if action in ("update", "delete") and not self.owned(kind, uid, existing or {}):
             return
         if action == "delete":
+            if self._cascade_refused(kind, uid):
+                return
             self.out.planned[kind].append(Planned(kind, uid, action, {}))
         elif action is not None:
             before = len(self.out.errors)
             planned = check(self, uid, obj, existing or {})
+            ruled = kind in (EN, EV) and not self.params.skip_rules
+            if planned is not None and len(self.out.errors) == before and ruled:
+                apply_rules(self, kind, uid, planned)
             if planned is not None and len(self.out.errors) == before:
                 self.out.planned[kind].append(Planned(kind, uid, action, planned))
+
+    def _cascade_refused(self, kind: str, uid: str) -> bool:
+        """DHIS2 deletes children only for a user with the cascade authority (E1100, E1103)."""
+        allowed = dict(zip((TE, EN), self.params.cascade, strict=True))
+        if kind not in allowed or allowed[kind] or not self.state.has_children(kind, uid):
+            return False
+        self.fail(kind, uid, "E1100" if kind == TE else "E1103", self.params.user, uid)
+        return True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.sectoral_platform.errors import not_implemented
+from services.sectoral_platform.metadata.fields import FieldNode, parse_fields
 from services.sectoral_platform.tracker.meta import TrackerMeta
 
 Obj = dict[str, Any]
@@ -99,31 +101,33 @@ def event(row: Obj) -> Obj:
 
 
 def select_fields(obj: Obj, fields: str | None, default_excluded: tuple[str, ...]) -> Obj:
-    """A light `fields=` for tracker reads: top-level names, `*`, and `!name` exclusions."""
+    """`fields=` of tracker reads with the metadata parser: names, `*`/`:all`, `!name` and
+    nesting (`attributes[attribute,value]`); transformers are refused."""
     if not fields:
         return {k: v for k, v in obj.items() if k not in default_excluded}
-    names = [f.strip() for f in _top_level(fields) if f.strip()]
-    keep: set[str] = set()
-    drop = {n[1:] for n in names if n.startswith("!")}
-    for name in names:
-        if name in ("*", ":all"):
-            keep |= set(obj)
-        elif not name.startswith("!"):
-            keep.add(name.split("[", 1)[0])
-    return {k: v for k, v in obj.items() if k in keep and k not in drop}
+    return _select(obj, parse_fields(fields))
 
 
-def _top_level(fields: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for char in fields:
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return parts
+def _select(obj: Obj, nodes: list[FieldNode]) -> Obj:
+    kept: Obj = {}
+    for node in nodes:
+        if node.transformers:
+            raise not_implemented(f"Field transformer on `{node.name}` is not implemented here")
+        if node.exclude:
+            continue
+        if node.name in ("*", ":all"):
+            kept.update({k: v for k, v in obj.items() if k not in kept})
+        elif node.name in obj:
+            kept[node.name] = _shape(obj[node.name], node.children)
+    for node in nodes:
+        if node.exclude:
+            kept.pop(node.name, None)
+    return kept
+
+
+def _shape(value: Any, children: list[FieldNode] | None) -> Any:
+    if not children:
+        return value
+    if isinstance(value, list):
+        return [_select(v, children) if isinstance(v, dict) else v for v in value]
+    return _select(value, children) if isinstance(value, dict) else value
