@@ -101,6 +101,9 @@ UNSCOPED = {
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/info"): "service information",
+    ("GET", "/docs"): "the API documentation page (no data)",
+    ("GET", "/docs/oauth2-redirect"): "the API documentation page (no data)",
+    ("GET", "/redoc"): "the API documentation page (no data)",
     ("POST", "/admin/reset"): "the sandbox operator's admin key only (kernel reset, no DHIS2 user)",
     ("GET", "/api/system/info"): "system information",
     ("GET", "/api/system/id"): "fresh UIDs",
@@ -197,6 +200,19 @@ def probes(uids: dict[str, dict[str, str]]) -> dict[str, tuple[str, dict[str, An
                 ("/api/analytics/rawData", "/api/analytics/rawData"),
             )
         },
+        **{
+            f"/api/analytics/{kind}/{{program}}": (
+                f"/api/analytics/{kind}/{PROGRAM}",
+                {"dimension": [f"pe:{PERIOD[:4]}", f"ou:{FAR}"]},
+                409,
+            )
+            for kind in ("events/query", "events/aggregate", "enrollments/query")
+        },
+        "/api/validation/dataSet/{ds}": (
+            f"/api/validation/dataSet/{DATA_SET}",
+            {"pe": PERIOD, "ou": FAR},
+            409,
+        ),
         "/api/tracker/trackedEntities": (
             "/api/tracker/trackedEntities",
             {"trackedEntities": te, "orgUnitMode": "ALL"},

@@ -15,9 +15,8 @@ _TOKEN = re.compile(
     r"\s*(#\{[^}]*\}|A\{[^}]*\}|V\{[^}]*\}|d2:[A-Za-z]+|\d+(?:\.\d+)?|'[^']*'|\"[^\"]*\""
     r"|&&|\|\||==|!=|>=|<=|[-+*/%()<>!,]|and\b|or\b|not\b|true\b|false\b|\S+)"
 )
-_UID = r"[A-Za-z][A-Za-z0-9]{10}"
-_DE = re.compile(rf"#\{{({_UID})\.({_UID})\}}")
-_ATTR = re.compile(rf"A\{{({_UID})\}}")
+_DE = re.compile(r"#\{([A-Za-z][A-Za-z0-9]{10})\.([A-Za-z][A-Za-z0-9]{10})\}")
+_ATTR = re.compile(r"A\{([A-Za-z][A-Za-z0-9]{10})\}")
 _VAR = re.compile(r"V\{([a-z_]+)\}")
 
 

@@ -231,9 +231,11 @@ def validate_object(
                     uid,
                 )
             )
-    if schema.check is not None and not errors:
-        for code, message, prop_name in schema.check(data, referable):
-            errors.append(_error(code, message, schema, prop_name, uid))
+    if schema.check is not None:
+        errors += [
+            _error(code, message, schema, prop, uid)
+            for code, message, prop in schema.check(data, referable)
+        ]
     if schema.plural == "organisationUnits" and _cycle(store, staged, uid, data):
         errors.append(
             _error(
