@@ -174,3 +174,32 @@ async def test_org_unit_geometry(shared_client: httpx.AsyncClient) -> None:
     assert geometry["type"] == "Point" and len(geometry["coordinates"]) == 2
     longitude, latitude = geometry["coordinates"]
     assert -4.0 <= latitude <= 4.0 and 29.0 <= longitude <= 39.0
+
+
+async def test_the_sandbox_s_own_endpoints_refuse_any_parameter_they_do_not_take(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    """No DHIS2 counterpart to follow: an unknown parameter is named, never ignored."""
+    for path in (
+        "/api/openData/publications",
+        "/api/openData/publications/nosuchthing",
+        "/api/identity/registrations/AbcDefGhi01",
+        "/api/immunisationStatus",
+    ):
+        response = await shared_client.get(path, params={"sortBy": "x"})
+        assert response.status_code == 400, (path, response.text)
+        body = response.json()
+        assert "`sortBy`" in body["message"] and body["errorCode"] == NOT_IMPLEMENTED
+    listed = await shared_client.get("/api/openData/publications", params={"pageSize": "5"})
+    assert listed.status_code == 200 and listed.json()["pager"]["pageSize"] == 5
+
+
+async def test_dhis2_user_and_system_endpoints_follow_the_table(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    me = await shared_client.get("/api/me", params={"fields": "id,username", "clientFlag": "1"})
+    assert me.status_code == 200 and set(me.json()) == {"id", "username"}
+    ids = await shared_client.get("/api/system/id", params={"limit": "3", "_": "123"})
+    assert ids.status_code == 200 and len(ids.json()["codes"]) == 3
+    tokens = await shared_client.get("/api/apiToken", params={"filter": "id:eq:x"})
+    assert tokens.status_code == 409 and "`filter`" in tokens.json()["message"]

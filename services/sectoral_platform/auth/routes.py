@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.kernel.db import SessionDep
 from services.sectoral_platform.auth.deps import CurrentUserDep
 from services.sectoral_platform.auth.service import create_token, revoke_token, tokens_of
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import ViewerDep
 from services.sectoral_platform.metadata.fields import parse_fields, render
 
-router = APIRouter(prefix="/api", tags=["users"])
+router = APIRouter(prefix="/api", tags=["users"], dependencies=[Depends(check_parameters)])
 
 ME_FIELDS = (
     "id,username,displayName,name,firstName,surname,email,authorities,created,lastUpdated,"

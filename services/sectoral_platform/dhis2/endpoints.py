@@ -6,10 +6,12 @@ naming it); a parameter DHIS2 itself does not know is ignored, as DHIS2 ignores 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from services.sectoral_platform.dhis2.params import refuse_unknown
 from services.sectoral_platform.errors import not_implemented
 
 
@@ -111,6 +113,14 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/{collection}/{uid}/{prop}"): _e(
         f"{_LIST} includeSelf", f"{_LIST_REFUSED} {_UNIT_LIST_REFUSED}"
     ),
+    ("GET", "/api/me"): _e("fields"),
+    ("GET", "/api/me/authorization"): _e(""),
+    ("GET", "/api/apiToken"): _e("", f"{_LIST} {_LIST_REFUSED}"),
+    ("POST", "/api/apiToken"): _e(""),
+    ("DELETE", "/api/apiToken/{uid}"): _e(""),
+    ("GET", "/api/system/info"): _e(""),
+    ("GET", "/api/system/id"): _e("limit"),
+    ("GET", "/api/system/ping"): _e(""),
     ("GET", "/api/schemas"): _e("fields"),
     ("GET", "/api/schemas/{name}"): _e("fields"),
     ("GET", "/api/resources"): _e(""),
@@ -198,6 +208,16 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
 def refuse(name: str, value: str | None = None) -> None:
     shown = name if value is None else f"{name}={value}"
     raise not_implemented(f"Query parameter `{shown}` is defined by DHIS2 but not implemented here")
+
+
+def sandbox_parameters(*supported: str) -> Callable[[Request], None]:
+    """A route dependency for the sandbox's own endpoints (no DHIS2 counterpart): any other
+    query parameter is refused, naming it."""
+
+    def check(request: Request) -> None:
+        refuse_unknown(request.query_params, supported)
+
+    return check
 
 
 async def check_parameters(request: Request) -> None:

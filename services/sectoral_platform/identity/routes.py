@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.sectoral_platform.auth.deps import ScopeDep, SuperuserDep
 from services.sectoral_platform.auth.scope import Kind
+from services.sectoral_platform.dhis2.endpoints import sandbox_parameters
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import bad_request, not_found
 from services.sectoral_platform.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/identity", tags=["identity"])
+router = APIRouter(
+    prefix="/api/identity", tags=["identity"], dependencies=[Depends(sandbox_parameters())]
+)
 log = logging.getLogger("dpi.sectoral_platform.identity")
 
 

@@ -9,12 +9,13 @@ import json
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
 from services.sectoral_platform.auth.deps import ScopeDep
+from services.sectoral_platform.dhis2.endpoints import sandbox_parameters
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import bad_request, not_found
 from services.sectoral_platform.metadata.deps import StoreDep
@@ -47,7 +48,11 @@ async def create_publication(
     )
 
 
-@router.get("/publications", summary="Published datasets, newest first (no credentials)")
+@router.get(
+    "/publications",
+    summary="Published datasets, newest first (no credentials)",
+    dependencies=[Depends(sandbox_parameters("page", "pageSize"))],
+)
 async def list_publications(request: Request, database: DatabaseDep) -> Response:
     page = _positive(request.query_params.get("page"), "page", 1)
     size = _positive(request.query_params.get("pageSize"), "pageSize", 50)
@@ -82,6 +87,7 @@ async def list_publications(request: Request, database: DatabaseDep) -> Response
 
 @router.get(
     "/publications/{name}",
+    dependencies=[Depends(sandbox_parameters())],
     summary="One publication, as JSON or CSV (no credentials)",
     responses={
         200: {

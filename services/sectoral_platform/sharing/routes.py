@@ -7,17 +7,18 @@ consumer's token in `X-DPI-Subject` with this platform's own token for the perso
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.callers import mediated_identity
 from services.kernel.db import DatabaseDep
+from services.sectoral_platform.dhis2.endpoints import sandbox_parameters
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import Dhis2Error, not_found
 from services.sectoral_platform.sharing.service import immunisation_status
 
-router = APIRouter(prefix="/api", tags=["sharing"])
+router = APIRouter(prefix="/api", tags=["sharing"], dependencies=[Depends(sandbox_parameters())])
 
 
 @router.get("/immunisationStatus", summary="Immunisation status of the person in X-DPI-Subject")

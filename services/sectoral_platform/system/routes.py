@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from services.kernel.time import dhis2_timestamp, naive_utc
 from services.sectoral_platform.auth.deps import CurrentUserDep
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.uid import generate_uid
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/system", tags=["system"])
+router = APIRouter(prefix="/api/system", tags=["system"], dependencies=[Depends(check_parameters)])
 
 VERSION = "2.42.1"
 REVISION = "dpi-sandbox"
