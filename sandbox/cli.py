@@ -12,7 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.display import console, err_console, format_log_line, services_table
+from sandbox.display import (
+    console,
+    console_url,
+    err_console,
+    format_log_line,
+    services_table,
+)
 from sandbox.env import register as register_env
 from sandbox.faults import register as register_faults
 from sandbox.launcher import (
@@ -29,7 +35,7 @@ from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, in_use, live_services, load_state
 from sandbox.stopping import stop_sandbox, tail
 from sandbox.where import did_you_mean, find_data_dir
-from services.kernel.topology import Topology, load_topology, port_offset
+from services.kernel.topology import load_topology, port_offset
 
 
 def _offset(args: argparse.Namespace) -> int:
@@ -104,10 +110,6 @@ def cmd_up(args: argparse.Namespace) -> int:
         launcher.stop()
         console.print("Stopped.")
     return 0
-
-
-def console_url(topology: Topology, offset: int) -> str:
-    return f"http://127.0.0.1:{topology.control_port + offset}"
 
 
 def cmd_down(args: argparse.Namespace) -> int:

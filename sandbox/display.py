@@ -13,6 +13,11 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def console_url(topology: Topology, offset: int) -> str:
+    """The workshop console on the host, in every launch mode (its port published on loopback)."""
+    return f"http://127.0.0.1:{topology.control_port + offset}"
+
+
 def services_table(
     topology: Topology, offset: int, readiness: dict[str, str] | None = None
 ) -> Table:
@@ -30,8 +35,7 @@ def services_table(
             colour = "green" if state == "ready" else "red"
             row.append(f"[{colour}]{state}[/{colour}]")
         table.add_row(*row)
-    console_url = f"http://127.0.0.1:{topology.control_port + offset}"
-    row = ["console", console_url, "(start here: map, log, scenarios)"]
+    row = ["console", console_url(topology, offset), "(start here: map, log, scenarios)"]
     if readiness is not None:
         state = readiness.get("console", "stopped")
         colour = "green" if state == "ready" else "red"

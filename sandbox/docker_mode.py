@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
-from sandbox.display import console, err_console, services_table
+from sandbox.display import console, console_url, err_console, services_table
 from sandbox.docker_specs import (
+    CONSOLE,
     IMAGE,
     PROJECT_LABEL,
     ContainerSpec,
@@ -54,12 +55,21 @@ def _tail(container: Any, lines: int = 15) -> str:
 
 
 class DockerSandbox:
-    def __init__(self, topology: Topology, port_offset: int, project: str = "dpi-sandbox") -> None:
+    def __init__(
+        self,
+        topology: Topology,
+        port_offset: int,
+        project: str = "dpi-sandbox",
+        *,
+        console: bool = True,
+    ) -> None:
         self.topology = topology
         self.port_offset = port_offset
         self.project = project
         password = os.environ.get(PASSWORD_ENV, "dpi-sandbox-postgres")
-        self.specs = container_specs(topology, port_offset, project=project, password=password)
+        specs = container_specs(topology, port_offset, project=project, password=password)
+        # the workshop console last, unless not wanted (the pytest plugin, as embedded)
+        self.specs = [s for s in specs if console or s.service != CONSOLE]
 
     def up(self, *, timeout: float, on_ready: Callable[[str, float], None]) -> float:
         client = docker_client()
@@ -153,6 +163,7 @@ def up_with_docker(topology: Topology, offset: int, timeout: float) -> int:
     console.print(
         f"All {count} containers ready in {elapsed:.1f}s; `dpi down --docker` stops them."
     )
+    console.print(f"[bold]Console: {console_url(topology, offset)}[/bold]")
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Containers for `dpi up --docker`, straight from the topology: PostgreSQL and one container per
-service of the one image, on a private network, each port published on loopback plus the offset.
+"""Containers for `dpi up --docker`, straight from the topology: PostgreSQL, one container per
+service of the one image and the workshop console, on a private network, each port published on
+loopback plus the offset.
 
 Plain data (no Docker import), so the specs are unit-tested where no daemon runs.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.console.config import container_command, container_environment
 from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import ServiceSpec, Topology
 
@@ -18,6 +20,7 @@ PROJECT_LABEL = "dpi-sandbox.project"
 SERVICE_MEMORY = "256m"
 POSTGRES_MEMORY = "512m"
 SECOND_NS = 1_000_000_000
+CONSOLE = "console"  # the workshop console's container, after the services
 
 
 def host(spec: ServiceSpec) -> str:
@@ -56,6 +59,11 @@ class ContainerSpec:
         }
 
 
+def _probe(port: int) -> list[str]:
+    readyz = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{port}/readyz')"
+    return ["CMD", "python", "-c", readyz]
+
+
 def _health(test: list[str]) -> dict[str, Any]:
     return {
         "test": test,
@@ -74,7 +82,7 @@ def container_specs(
     password: str,
     image: str = IMAGE,
 ) -> list[ContainerSpec]:
-    """PostgreSQL first, then every service in start order."""
+    """PostgreSQL first, then every service in start order, then the console."""
     labels = {PROJECT_LABEL: project}
     network = project
     postgres = ContainerSpec(
@@ -90,15 +98,10 @@ def container_specs(
         mem_limit=POSTGRES_MEMORY,
     )
     specs = [postgres]
-    urls = {
-        f"DPI_{other.env_name}_URL": f"http://{project}-{host(other)}:{other.port}"
-        for other in topology.services
-    }
+    internal = {s.name: f"http://{project}-{host(s)}:{s.port}" for s in topology.services}
+    urls = {f"DPI_{s.env_name}_URL": internal[s.name] for s in topology.services}
     for spec in topology.start_order():
         database = f"postgresql+psycopg://postgres:{password}@{postgres.name}:5432/{spec.name}"
-        probe = (
-            f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{spec.port}/readyz')"
-        )
         specs.append(
             ContainerSpec(
                 name=f"{project}-{host(spec)}",
@@ -119,11 +122,28 @@ def container_specs(
                 ports={f"{spec.port}/tcp": ("127.0.0.1", spec.port + offset)},
                 network=network,
                 labels=labels,
-                healthcheck=_health(["CMD", "python", "-c", probe]),
+                healthcheck=_health(_probe(spec.port)),
                 mem_limit=SERVICE_MEMORY,
                 depends_on=("postgres", *spec.depends_on),
             )
         )
+    port = topology.control_port
+    # its run directory (DPI_DATA_DIR=/data) lives and goes with the container, like the database
+    specs.append(
+        ContainerSpec(
+            name=f"{project}-console",
+            service=CONSOLE,
+            image=image,
+            command=container_command(port),
+            environment=container_environment(topology, internal, offset),
+            ports={f"{port}/tcp": ("127.0.0.1", port + offset)},
+            network=network,
+            labels=labels,
+            healthcheck=_health(_probe(port)),
+            mem_limit=SERVICE_MEMORY,
+            depends_on=tuple(s.name for s in topology.start_order()),
+        )
+    )
     return specs
 
 

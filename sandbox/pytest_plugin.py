@@ -127,7 +127,8 @@ def _in_docker(topology: Topology, timeout: float) -> Iterator[DpiSandbox]:
     offset = free_offset(topology)
     project = f"dpi-sandbox-{offset}"
     try:
-        DockerSandbox(topology, offset, project=project).up(timeout=timeout, on_ready=_quiet)
+        sandbox = DockerSandbox(topology, offset, project=project, console=False)
+        sandbox.up(timeout=timeout, on_ready=_quiet)
     except LaunchError as exc:
         with contextlib.suppress(LaunchError):
             docker_down(project)

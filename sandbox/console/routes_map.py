@@ -88,7 +88,7 @@ async def node_detail(state: StateDep, key: str) -> HTMLResponse:
     lines = [f"<h2>{e(title)}</h2>"]
     if service:
         spec = state.config.topology.service(service)
-        url = state.config.url(service)
+        url = state.config.public_url(service)
         ready = state.hub.readiness.get(service)
         lines.append(
             f"<p>{e(spec.role)}</p><p><b>Models:</b> {e(spec.models)}</p>"

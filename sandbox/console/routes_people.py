@@ -67,14 +67,14 @@ def curl_of(state: ConsoleState, name: str) -> str:
     _, path, args = CALLS[name]
     values = credentials(state)
     filled = [a.format(**values) for a in args]
-    return shlex.join(["curl", "-s", *filled, f"{state.config.url(name)}{path}"])
+    return shlex.join(["curl", "-s", *filled, f"{state.config.public_url(name)}{path}"])
 
 
 def _services(state: ConsoleState) -> str:
     values = credentials(state)
     rows = []
     for spec in state.config.topology.services:
-        url = state.config.url(spec.name)
+        url = state.config.public_url(spec.name)
         credential = CALLS[spec.name][0].format(**values) if spec.name in CALLS else "—"
         rows.append(
             [
@@ -116,7 +116,7 @@ async def _people(state: ConsoleState) -> str:
     found = await state.client.identities(PEOPLE)
     if not found:
         return "<p>The ID system does not answer (or has no one enrolled).</p>"
-    id_url = state.config.url("id_registry")
+    id_url = state.config.public_url("id_registry")
     rows = []
     for person in found:
         uin = str(person.get("UIN", ""))

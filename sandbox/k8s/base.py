@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.console.config import container_command
 from sandbox.env import SERVICE_CREDENTIALS
 from sandbox.k8s.policy import (
     CONSOLE,
@@ -122,8 +123,10 @@ def probes(work: Workload) -> Object:
 
 
 def container(work: Workload) -> Object:
-    command = ["uvicorn", work.app, "--host", "0.0.0.0", "--port", str(work.port)]
-    if work.component == "service":
+    if work.component == "console":  # as compose and `dpi up --docker` run it
+        command = container_command(work.port)
+    else:
+        command = ["uvicorn", work.app, "--host", "0.0.0.0", "--port", str(work.port)]
         command += ["--http", HTTP_PROTOCOL]
     return {
         "name": work.host,

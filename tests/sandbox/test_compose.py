@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import yaml
 
-from sandbox.generate import COMPOSE, INITDB, OBSERVABILITY, README, host, write_all
+from sandbox.generate import (
+    COMPOSE,
+    CONSOLE_VOLUME,
+    INITDB,
+    OBSERVABILITY,
+    README,
+    host,
+    write_all,
+)
 from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import load_topology
 
@@ -17,7 +25,7 @@ def test_compose_has_every_service_with_its_port_command_and_database():
     topology = load_topology()
     compose = yaml.safe_load(COMPOSE.read_text())
     services = compose["services"]
-    assert set(services) == {"postgres"} | {host(s) for s in topology.services}
+    assert set(services) == {"postgres", "console"} | {host(s) for s in topology.services}
     databases = INITDB.read_text()
     for spec in topology.services:
         entry = services[host(spec)]
@@ -40,6 +48,29 @@ def test_compose_has_every_service_with_its_port_command_and_database():
                 f"http://{host(other)}:{other.port}"
             )
     assert services["postgres"]["healthcheck"]["test"][0] == "CMD-SHELL"
+
+
+def test_compose_runs_the_console_after_every_service_on_the_control_port():
+    topology = load_topology()
+    compose = yaml.safe_load(COMPOSE.read_text())
+    entry = compose["services"]["console"]
+    port = str(topology.control_port)
+    assert entry["image"] == compose["services"]["id-registry"]["image"]
+    command = ["python", "-m", "sandbox.console", "--host", "0.0.0.0", "--port", port]
+    assert entry["command"] == command
+    # every interface inside the container; on the host, loopback only, like the services
+    assert entry["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert entry["env_file"] == [".env"]  # the admin key and the secret the client keys use
+    for spec in topology.services:
+        env = entry["environment"]
+        assert env[f"DPI_{spec.env_name}_URL"] == f"http://{host(spec)}:{spec.port}"
+        assert env[f"DPI_{spec.env_name}_PUBLIC_URL"] == f"http://127.0.0.1:{spec.port}"
+    assert entry["depends_on"] == {
+        host(spec): {"condition": "service_healthy"} for spec in topology.services
+    }
+    assert entry["volumes"] == [f"{CONSOLE_VOLUME}:/data"]  # runs and reports survive `down`
+    assert CONSOLE_VOLUME in compose["volumes"]
+    assert f"127.0.0.1:{port}/readyz" in entry["healthcheck"]["test"][-1]
 
 
 def test_readme_table_lists_every_service_from_the_topology():

@@ -85,6 +85,10 @@ def test_each_overlay_renders_and_every_object_validates(overlay):
         assert deployment["spec"]["strategy"] == {"type": "Recreate"}, name
         assert "issue 18 part 1" in deployment["metadata"]["annotations"]["dpi-sandbox/replicas"]
     limits = {"workshop": "256Mi", "national": "1Gi"}[overlay]
+    (console,) = deployments["console"]["spec"]["template"]["spec"]["containers"]
+    compose = yaml.safe_load(generate.COMPOSE.read_text())["services"]["console"]
+    assert console["command"] == compose["command"]  # one way to run it in a container
+    assert console["command"][-1] == str(console["ports"][0]["containerPort"])
     for name in SERVICES:
         pod = deployments[name]["spec"]["template"]["spec"]
         (container,) = pod["containers"]
