@@ -24,8 +24,17 @@ ITEM_TYPES = {
 }
 
 
-def dimension(name: str) -> dict[str, Any]:
-    return {"uid": name, "dimensionType": DIMENSION_TYPES.get(name, "CATEGORY")}
+KIND_TYPES = {
+    "ouGroupSet": "ORGANISATION_UNIT_GROUP_SET",
+    "cogs": "CATEGORY_OPTION_GROUP_SET",
+}
+
+
+def dimension(name: str, kind: str = "") -> dict[str, Any]:
+    return {
+        "uid": name,
+        "dimensionType": DIMENSION_TYPES.get(name) or KIND_TYPES.get(kind, "CATEGORY"),
+    }
 
 
 def data_item(store: MetadataStore, item: DataItem) -> dict[str, Any]:

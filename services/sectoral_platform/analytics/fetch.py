@@ -27,7 +27,7 @@ COMPARE = {
 }
 SEGMENT = 12  # "/" + an 11-character UID: paths are fixed-width per level
 Stat = tuple[float, int, float, float]  # sum, count, min, max
-# (de, coc or None, period start, period end, unit) -> stat
+# (de, coc or None, period start, period end, unit) -> stat; by attribute: coc is "coc:aoc"
 Cells = dict[tuple[str, str | None, str, str, str], Stat]
 
 
@@ -52,9 +52,11 @@ def fetch(
     units: list[str],
     extremes: bool = False,
     value_filters: tuple[tuple[str, float], ...] = (),
+    attribute: bool = False,
 ) -> Cells:
     """Sums and counts (min and max only when asked for) per stored period and requested unit:
-    from the rollup down to its level, else one covering-index scan of the values per level."""
+    from the rollup down to its level, else one covering-index scan of the values per level.
+    `attribute` keeps the attribute option combo apart too (the rollup has none)."""
     cells: Cells = {}
     if not elements or not periods or not units:
         return cells
@@ -82,14 +84,16 @@ def fetch(
             ) -> list[Any]:
                 return [] if everything else [column >= prefix, column < _successor(prefix)]
 
-            if level <= rollup.ROLLUP_LEVEL and not extremes and not value_filters:
+            if level <= rollup.ROLLUP_LEVEL and not (extremes or value_filters or attribute):
                 found = rollup.totals(
                     conn, elements=des, periods=pes, detail=detail, level=level,
                     targets=targets, where_area=within,
                 )  # fmt: skip
                 records = [(*r, 0.0, 0.0) for r in found]
             else:
-                records = _scan(conn, des, pes, detail, level, within, extremes, value_filters)
+                records = _scan(
+                    conn, des, pes, detail, level, within, extremes, value_filters, attribute
+                )
             for de, co, pe, path, total, count, low, high in records:
                 unit = targets.get(str(path))
                 if unit is None or not count:
@@ -101,11 +105,12 @@ def fetch(
 
 def _scan(
     conn: Any, des: list[str], pes: list[str], detail: bool, level: int, within: Any,
-    extremes: bool, value_filters: tuple[tuple[str, float], ...] = (),
+    extremes: bool, value_filters: tuple[tuple[str, float], ...] = (), attribute: bool = False,
 ) -> list[tuple[Any, ...]]:  # fmt: skip
     """Aggregates straight from the data values: seek by element and period, path prefix range."""
     anc = func.substr(T.c.ou_path, 1, SEGMENT * level)
-    keys = [T.c.de, *([T.c.co] if detail else []), T.c.pe]
+    combo = [T.c.co + ":" + T.c.ao] if attribute else [T.c.co]
+    keys = [T.c.de, *(combo if detail else []), T.c.pe]
     aggregates = [func.sum(T.c.num), func.count(T.c.num)]
     if extremes:
         aggregates += [func.min(T.c.num), func.max(T.c.num)]

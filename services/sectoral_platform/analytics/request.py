@@ -1,5 +1,6 @@
 """Parsing `/api/analytics` dimensions: dx (a dispatch by item kind), pe (fixed, relative,
-start/end dates), ou (uids, levels, groups, user units), co, categories, org unit group sets."""
+start/end dates), ou (uids, levels, groups, user units), co, categories, org unit group sets,
+category option group sets."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ REFUSED_RELATIVE = frozenset(
 )  # fmt: skip
 # item kinds allowed next to a co or category dimension (DHIS2's E7114)
 DISAGGREGABLE = ("dataElement", "detail")
+EXTRA_KINDS = ("co", "category", "ouGroupSet", "cogs")
 
 
 @dataclass
@@ -38,7 +40,7 @@ class Dimension:
     name: str
     items: list[str]
     is_filter: bool
-    kind: str = ""  # dx, pe, ou, co, category, ouGroupSet
+    kind: str = ""  # dx, pe, ou, co, category, ouGroupSet, cogs
     column: str = ""
     hidden: bool = False  # the start/end date period: a filter the response does not show
 
@@ -60,7 +62,7 @@ class AnalyticsQuery:
     @property
     def extra(self) -> list[Dimension]:
         """The dimensions besides dx, pe and ou, in request order."""
-        return [d for d in self.dimensions if d.kind in ("co", "category", "ouGroupSet")]
+        return [d for d in self.dimensions if d.kind in EXTRA_KINDS]
 
 
 def _split(raw: str, is_filter: bool) -> Dimension:
@@ -77,6 +79,7 @@ def _classify(store: MetadataStore, d: Dimension) -> None:
     for plural, kind, members in (
         ("categories", "category", "categoryOptions"),
         ("organisationUnitGroupSets", "ouGroupSet", "organisationUnitGroups"),
+        ("categoryOptionGroupSets", "cogs", "categoryOptionGroups"),
     ):
         obj = store.get(plural, d.name)
         if obj is None:
@@ -189,10 +192,13 @@ def _check_data(query: AnalyticsQuery) -> None:
             "not indicators or reporting rates",
             "E7114",
         )
+    for d in query.dimensions:
+        if d.kind == "cogs" and kinds - {"dataElement", "detail", "indicator", "reportingRate"}:
+            refuse("dimension", d.name)  # program indicators by category option group set
     if "reportingRate" in kinds:
         if query.options.start is not None:
             raise conflict("Start and end dates cannot be specified for reporting rates", "E7107")
-        if any(d.kind == "ouGroupSet" for d in query.dimensions):
+        if any(d.kind in ("ouGroupSet", "cogs") for d in query.dimensions):
             raise conflict(
                 "Reporting rates can only be specified together with dimensions of type: "
                 "`dx`, `pe`, `ou`",

@@ -15,6 +15,7 @@ NAMED = (
     "dataElements", "indicators", "programIndicators", "organisationUnits", "dataSets",
     "categoryOptionCombos",
     "categoryOptions", "categories", "organisationUnitGroups", "organisationUnitGroupSets",
+    "categoryOptionGroups", "categoryOptionGroupSets",
 )  # fmt: skip
 NUM_DEN = ("numerator", "denominator", "factor", "multiplier", "divisor")
 
@@ -167,9 +168,14 @@ def _meta(store: MetadataStore, query: AnalyticsQuery) -> MetaData:
     for d in query.extra:
         dimensions[d.name] = [out(x) for x in d.items]
         for x in d.items:
-            put(out(x), name_of(store, x, opts.display))
+            group = "categoryOptionGroups" if d.kind == "cogs" else "organisationUnitGroups"
+            kind = "CATEGORY_OPTION_GROUP" if d.kind == "cogs" else "ORGANISATION_UNIT_GROUP"
+            extra = (
+                details.plain(store, group, x, kind) if d.kind in ("cogs", "ouGroupSet") else None
+            )
+            put(out(x), name_of(store, x, opts.display), extra)
         if d.kind != "co":
-            put(d.name, d.column, details.dimension(d.name))
+            put(d.name, d.column, details.dimension(d.name, d.kind))
     meta = MetaData(items=items, dimensions=dimensions)
     if opts.show_hierarchy:
         meta["ouNameHierarchy"] = {

@@ -1,6 +1,7 @@
 """Analytics from current data: cells fetched per org unit level, aggregated by each element's
 aggregation type into rows over dx, pe, ou and the other dimensions (co, categories, org unit
-group sets); indicators evaluated on the aggregates, reporting rates from registrations."""
+group sets, category option group sets); indicators evaluated on the aggregates, reporting
+rates from registrations."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from services.sectoral_platform.analytics.response import AnalyticsResponse, bui
 from services.sectoral_platform.metadata.store import MetadataStore
 
 Extras = tuple[str, ...]
-Mapper = Callable[[str | None, str], list[str]]
+Mapper = Callable[[str | None, str | None, str], list[str]]  # (coc, aoc, unit) -> items
 # item kinds answered as a batch per (period group, unit group); other kinds register here
 BatchSource = Callable[
     [Engine, MetadataStore, list[DataItem], list[list[Period]], list[list[str]]], Answers
@@ -69,7 +70,7 @@ def format_value(value: float, decimals: int | None = None, skip_rounding: bool 
 
 
 def _mappers(store: MetadataStore, query: AnalyticsQuery) -> list[Mapper]:
-    """Per extra dimension: the items a cell (option combo, org unit) belongs to."""
+    """Per extra dimension: the items a cell (option combo, attribute combo, org unit) is in."""
     options: dict[str, set[str]] = {}
 
     def coc_options(coc: str | None) -> set[str]:
@@ -85,27 +86,60 @@ def _mappers(store: MetadataStore, query: AnalyticsQuery) -> list[Mapper]:
         wanted = set(d.items)
         if d.kind == "co":
 
-            def by_coc(co: str | None, _u: str, w: set[str] = wanted) -> list[str]:
+            def by_coc(co: str | None, _a: str | None, _u: str, w: set[str] = wanted) -> list[str]:
                 return [co] if co and (not w or co in w) else []
 
             mappers.append(by_coc)
         elif d.kind == "category":
 
-            def by_option(co: str | None, _u: str, w: set[str] = wanted) -> list[str]:
+            def by_option(
+                co: str | None, _a: str | None, _u: str, w: set[str] = wanted
+            ) -> list[str]:
                 return sorted(coc_options(co) & w)
 
             mappers.append(by_option)
+        elif d.kind == "cogs":
+            mappers.append(
+                _by_option_group(store, d.items, attribute_set(store, d.name), coc_options)
+            )
         else:
             groups: dict[str, list[str]] = defaultdict(list)
             for g in d.items:
                 for member in group_members(store, g):
                     groups[member].append(g)
 
-            def by_group(_co: str | None, u: str, g: dict[str, list[str]] = groups) -> list[str]:
+            def by_group(
+                _co: str | None, _a: str | None, u: str, g: dict[str, list[str]] = groups
+            ) -> list[str]:
                 return g.get(u, [])
 
             mappers.append(by_group)
     return mappers
+
+
+def attribute_set(store: MetadataStore, uid: str) -> bool:
+    """An ATTRIBUTE category option group set groups attribute option combos."""
+    found = store.get("categoryOptionGroupSets", uid) or {}
+    return found.get("dataDimensionType") == "ATTRIBUTE"
+
+
+def _by_option_group(
+    store: MetadataStore,
+    wanted: list[str],
+    attribute: bool,
+    options_of: Callable[[str | None], set[str]],
+) -> Mapper:
+    """A value is in each wanted group holding one of its (attribute) option combo's options."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for g in wanted:
+        for option in (store.get("categoryOptionGroups", g) or {}).get("categoryOptions") or []:
+            groups[option["id"]].append(g)
+
+    def by_group(co: str | None, ao: str | None, _u: str) -> list[str]:
+        found = {g for o in options_of(ao if attribute else co) for g in groups.get(o, [])}
+        return [g for g in wanted if g in found]
+
+    return by_group
 
 
 def _fetch_units(store: MetadataStore, query: AnalyticsQuery) -> list[str]:
@@ -134,7 +168,8 @@ def run(
     row_dims = [d for d in query.dimensions if not d.is_filter]
     if opts.skip_data:
         return build_response(store, query, [], row_dims)
-    disaggregated = any(d.kind in ("co", "category") for d in query.extra)
+    by_attribute = any(d.kind == "cogs" and attribute_set(store, d.name) for d in query.extra)
+    disaggregated = any(d.kind in ("co", "category", "cogs") for d in query.extra)
     totals: set[str] = set()
     details: set[str] = set()
     for item in query.data:
@@ -152,7 +187,9 @@ def run(
     pre = tuple(opts.pre_criteria)
     sources: list[Cells] = [
         fetch(engine, store, totals, False, query.periods, units, extremes, pre),
-        fetch(engine, store, details, True, query.periods, units, extremes, pre) if details else {},
+        fetch(engine, store, details, True, query.periods, units, extremes, pre, by_attribute)
+        if details
+        else {},
     ]
     stored_periods = {(k[2], k[3]) for cells in sources for k in cells}
     period_map: dict[tuple[str, str], list[int]] = {
@@ -182,8 +219,11 @@ def run(
     )
     found: list[set[str]] = [set() for _ in mappers]
     for source in sources:
-        for (de, co, s, e, unit), stat in source.items():
-            components = [m(co, unit) for m in mappers]
+        for (de, combo_key, s, e, unit), stat in source.items():
+            co, ao = combo_key, None
+            if combo_key and by_attribute:  # "coc:aoc"; the option combo alone keys the index
+                co, _, ao = combo_key.partition(":")
+            components = [m(co, ao, unit) for m in mappers]
             if not all(components):
                 continue
             for k, comp in enumerate(components):

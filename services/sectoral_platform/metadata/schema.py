@@ -5,6 +5,7 @@ A new type needs only an entry here; storage, listing, fields, filters and impor
 
 from __future__ import annotations
 
+from services.sectoral_platform.metadata.schema_cogs import COGS_SCHEMAS
 from services.sectoral_platform.metadata.schema_groups import GROUP_SCHEMAS
 from services.sectoral_platform.metadata.schema_programs import PROGRAM_SCHEMAS
 from services.sectoral_platform.metadata.schema_tracker import TRACKER_SCHEMAS
@@ -235,6 +236,7 @@ IDENTIFIABLE_FIELDS = ("id", "name", "code", "created", "lastUpdated", "createdB
 NAMEABLE_FIELDS = (*IDENTIFIABLE_FIELDS, "shortName", "description")
 
 SCHEMAS.update({s.plural: s for s in GROUP_SCHEMAS})
+SCHEMAS.update({s.plural: s for s in COGS_SCHEMAS})
 
 
 def schema_for(plural: str) -> TypeSchema | None:
