@@ -22,11 +22,12 @@ from tests.sectoral_platform.test_analytics_params import (
     seed,
     table,
 )
+from tests.sectoral_platform.tracker_helpers import PROGRAM
 
 pytestmark = pytest.mark.anyio
 
 G_F, G_M, G_ALL = "CgGroupFem1", "CgGroupMal1", "CgGroupAll1"
-SEX_SET, ONE_SET = "CgSexSet001", "CgOneSet001"
+SEX_SET, ONE_SET, NO_DIM_SET = "CgSexSet001", "CgOneSet001", "CgNoDimSet1"
 DONOR_A, DONOR_B, DONOR_C = "CgDonorOptA", "CgDonorOptB", "CgDonorOptC"
 FUNDING, FUND_COMBO = "CgFunding01", "CgFundCmb01"
 AOC = {DONOR_A: "CgAocDonorA", DONOR_B: "CgAocDonorB", DONOR_C: "CgAocDonorC"}
@@ -38,6 +39,8 @@ COGS: dict[str, Any] = {
         {"id": SEX_SET, "name": "Cg sex groups", "shortName": "Cg sex groups",
          "categoryOptionGroups": [{"id": G_F}, {"id": G_M}]},
         {"id": ONE_SET, "name": "Cg everyone", "shortName": "Cg everyone",
+         "categoryOptionGroups": [{"id": G_ALL}]},
+        {"id": NO_DIM_SET, "name": "Cg not a dimension", "shortName": "Cg not a dimension",
          "dataDimension": False, "categoryOptionGroups": [{"id": G_ALL}]},
     ],
     "categoryOptionGroups": [
@@ -118,7 +121,8 @@ async def test_metadata_round_trip(shared_client: httpx.AsyncClient, seeded: Any
     assert body["pager"]["total"] == 3 and body["pager"]["pageCount"] == 2
     assert body["categoryOptionGroups"] == [
         {"id": G_ALL, "name": "Cg all", "dataDimensionType": "DISAGGREGATION",
-         "categoryOptions": [{"id": FEMALE}, {"id": MALE}], "groupSets": [{"id": ONE_SET}]},
+         "categoryOptions": [{"id": FEMALE}, {"id": MALE}],
+         "groupSets": [{"id": ONE_SET}, {"id": NO_DIM_SET}]},
         {"id": G_M, "name": "Cg men", "dataDimensionType": "DISAGGREGATION",
          "categoryOptions": [{"id": MALE}], "groupSets": [{"id": SEX_SET}]},
     ]  # fmt: skip
@@ -131,8 +135,8 @@ async def test_metadata_round_trip(shared_client: httpx.AsyncClient, seeded: Any
     assert one["categoryOptionGroups"] == [{"id": PUBLIC}, {"id": PRIVATE}]
     exported = (await shared_client.get("/api/metadata", params={"fields": ":owner"})).json()
     sets = {s["id"]: s for s in exported["categoryOptionGroupSets"]}
-    assert set(sets) == {SEX_SET, ONE_SET, FUNDER_SET}
-    assert sets[ONE_SET]["dataDimension"] is False
+    assert set(sets) == {SEX_SET, ONE_SET, NO_DIM_SET, FUNDER_SET}
+    assert sets[NO_DIM_SET]["dataDimension"] is False and sets[ONE_SET]["dataDimension"] is True
     assert {g["id"] for g in exported["categoryOptionGroups"]} == {G_F, G_M, G_ALL, PUBLIC, PRIVATE}
     schema = (await shared_client.get("/api/schemas/categoryOptionGroupSet")).json()
     assert schema["klass"] == "org.hisp.dhis.category.CategoryOptionGroupSet"
@@ -279,5 +283,22 @@ async def test_refusals(shared_client: httpx.AsyncClient, seeded: Any) -> None:
     base = (("dimension", f"dx:{CASES}"), ("filter", "pe:202401"), ("filter", f"ou:{ROOT}"))
     assert await refused(*base, ("dimension", f"{SEX_SET}:{PUBLIC}")) == (409, "E7124")
     assert await refused(*base, ("filter", f"{SEX_SET}:NoSuchGrp01")) == (409, "E7124")
+    assert await refused(*base, ("dimension", NO_DIM_SET)) == (409, "E7125")
     rate = (("dimension", f"dx:{CASES_DS}.REPORTING_RATE"), *base[1:])
     assert await refused(*rate, ("dimension", SEX_SET)) == (409, "E7112")
+    events = {
+        "id": "CgEventsPi1",
+        "name": "Cg events",
+        "shortName": "Cg events",
+        "program": {"id": PROGRAM},
+        "expression": "V{event_count}",
+        "aggregationType": "COUNT",
+    }
+    added = await shared_client.post("/api/metadata", json={"programIndicators": [events]})
+    assert added.status_code == 200, added.text
+    by_set = await shared_client.get(
+        "/api/analytics",
+        params=[("dimension", "dx:CgEventsPi1"), *base[1:], ("dimension", SEX_SET)],
+    )
+    assert by_set.status_code == 409 and by_set.json()["errorCode"] == "E2038"
+    assert SEX_SET in by_set.json()["message"]

@@ -82,7 +82,7 @@ def _classify(store: MetadataStore, d: Dimension) -> None:
         ("categoryOptionGroupSets", "cogs", "categoryOptionGroups"),
     ):
         obj = store.get(plural, d.name)
-        if obj is None:
+        if obj is None or obj.get("dataDimension") is False:  # DHIS2 only offers data dimensions
             continue
         d.kind, d.column = kind, str(obj.get("name") or d.name)
         allowed = [m["id"] for m in obj.get(members) or []]

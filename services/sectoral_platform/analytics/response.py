@@ -168,10 +168,12 @@ def _meta(store: MetadataStore, query: AnalyticsQuery) -> MetaData:
     for d in query.extra:
         dimensions[d.name] = [out(x) for x in d.items]
         for x in d.items:
-            group = "categoryOptionGroups" if d.kind == "cogs" else "organisationUnitGroups"
-            kind = "CATEGORY_OPTION_GROUP" if d.kind == "cogs" else "ORGANISATION_UNIT_GROUP"
+            plural = "categoryOptionGroups" if d.kind == "cogs" else "organisationUnitGroups"
+            item_kind = "CATEGORY_OPTION_GROUP" if d.kind == "cogs" else "ORGANISATION_UNIT_GROUP"
             extra = (
-                details.plain(store, group, x, kind) if d.kind in ("cogs", "ouGroupSet") else None
+                details.plain(store, plural, x, item_kind)
+                if d.kind in ("cogs", "ouGroupSet")
+                else None
             )
             put(out(x), name_of(store, x, opts.display), extra)
         if d.kind != "co":
