@@ -34,7 +34,12 @@ AOC = {DONOR_A: "CgAocDonorA", DONOR_B: "CgAocDonorB", DONOR_C: "CgAocDonorC"}
 PUBLIC, PRIVATE, FUNDER_SET = "CgPublicGrp", "CgPrivatGrp", "CgFunderSet"
 FUNDED, FUNDED_DS = "CgFundedDe1", "CgFundedDs1"
 
+DOUBLED = "CgDoubledIn"
 COGS: dict[str, Any] = {
+    "indicatorTypes": [{"id": "CgIndType01", "name": "Cg number", "factor": 1, "number": True}],
+    "indicators": [{"id": DOUBLED, "name": "Cg doubled cases", "shortName": "Cg doubled",
+                    "numerator": f"#{{{CASES}}} * 2", "denominator": "1",
+                    "indicatorType": {"id": "CgIndType01"}}],
     "categoryOptionGroupSets": [  # listed first: the import order puts groups before sets
         {"id": SEX_SET, "name": "Cg sex groups", "shortName": "Cg sex groups",
          "categoryOptionGroups": [{"id": G_F}, {"id": G_M}]},
@@ -215,6 +220,16 @@ async def test_disaggregation_group_set_as_dimension(
     assert men["metaData"]["dimensions"][SEX_SET] == [G_M]
     assert men["metaData"]["items"][SEX_SET]["dimensionType"] == "CATEGORY_OPTION_GROUP_SET"
     assert men["metaData"]["items"][G_M]["dimensionItemType"] == "CATEGORY_OPTION_GROUP"
+    doubled = await grid(
+        shared_client,
+        ("dimension", f"dx:{DOUBLED}"),
+        ("dimension", SEX_SET),
+        ("filter", "pe:202401"),
+        ("filter", f"ou:{ROOT}"),
+    )
+    assert table(doubled) == {
+        (DOUBLED, g): 2 * v for (_de, m, g), v in expected.items() if m == "202401"
+    }
 
 
 async def test_disaggregation_group_set_as_filter(
