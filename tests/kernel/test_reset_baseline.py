@@ -25,6 +25,7 @@ from services.registries.main import create_app as registries_app
 from services.registries.settings import RegistriesSettings
 from services.sectoral_platform.main import create_app as sectoral_app
 from services.sectoral_platform.settings import SectoralSettings
+from tests.conftest import USE_POSTGRES
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
@@ -133,6 +134,8 @@ async def test_a_start_on_existing_rows_seeds_at_its_first_reset_to_the_same_sta
         assert reset.status_code == 200, reset.text
         assert (reset.json()["seeded"], reset.json()["baseline"]) == (True, "first reset")
         reseeded = _rows(restarted, kept)
+        if USE_POSTGRES:  # its sequences go on after a delete: the seed numbers rows after those
+            volatile = volatile | {"id"}
         assert _without(reseeded, volatile) == _without(at_start, volatile)
         assert {n: len(r) for n, r in reseeded.items()} == {n: len(r) for n, r in at_start.items()}
 
