@@ -145,12 +145,12 @@ async def test_a_start_on_existing_rows_seeds_at_its_first_reset_to_the_same_sta
 
 
 async def test_a_start_from_the_seed_cache_restores_at_its_first_reset(tmp_path: Path):
-    cls, extra, make_app, _ = SERVICES["id_registry"]
-    cache = {"service": "id_registry", "seed_cache": str(tmp_path / "cache"), "log_format": "text"}
-    fills = make_app(cls(data_dir=tmp_path / "a", **cache, **extra))
+    _, extra, make_app, _ = SERVICES["id_registry"]
+    cache: dict[str, Any] = {"seed_cache": str(tmp_path / "cache"), "log_format": "text", **extra}
+    fills = make_app(IdRegistrySettings(service="id_registry", data_dir=tmp_path / "a", **cache))
     async with serve_in_process(fills):
         pass
-    copied = make_app(cls(data_dir=tmp_path / "b", **cache, **extra))
+    copied = make_app(IdRegistrySettings(service="id_registry", data_dir=tmp_path / "b", **cache))
     async with serve_in_process(copied) as client:
         assert kernel_state(copied).seeded_from_cache
         kept = KEPT["id_registry"]
