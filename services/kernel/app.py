@@ -86,10 +86,11 @@ def create_service_app(
         kernel._database = database
         kernel.schema_ready = _try_create_schema(database)
         kernel.invalidation.start(database)
-        if baseline is not None:  # this start seeds from nothing (or from the seed cache)
-            baseline.from_start = kernel.schema_ready and (
+        if baseline is not None:  # does this start seed from nothing (or from the seed cache)?
+            empty = kernel.schema_ready and (
                 kernel.seeded_from_cache or await run_in_threadpool(baseline.is_empty, database)
             )
+            baseline.start(from_start=empty)
         try:
             if lifespan is None:
                 yield

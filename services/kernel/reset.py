@@ -53,6 +53,10 @@ class Baseline:
     def of(cls, metadata: MetaData, hooks: ResetHooks) -> Baseline:
         return cls(tables=[t for t in metadata.sorted_tables if t.name not in hooks.keep])
 
+    def start(self, *, from_start: bool) -> None:
+        """A new start of the app: rows an earlier run of its lifespan kept are not this one's."""
+        self.rows, self.source, self.from_start = None, "", from_start
+
     def is_empty(self, database: Database) -> bool:
         """No row in any reset table (one query): what a start that seeds will seed from."""
         if not self.tables:
