@@ -7,16 +7,16 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
-from sandbox.env import sandbox_env
-from sandbox.handle import DpiSandbox
-from sandbox.launcher import Launcher, LaunchError, free_offset
-from services.kernel.topology import Topology, load_topology
+if TYPE_CHECKING:
+    from sandbox.handle import DpiSandbox
+    from services.kernel.topology import Topology
 
+# Every pytest run in an environment with the wheel loads this module: what a sandbox needs
+# (the launcher, httpx, the topology) is imported only by a session that uses one.
 URL_ENV = "DPI_SANDBOX_URL"
 
 
@@ -69,6 +69,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     url = _attach_url(session.config)
     if url is None:
         return
+    import httpx
+
     try:
         answered = httpx.get(f"{url}/readyz", timeout=3).json().get("service")
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
@@ -84,6 +86,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def attached(topology: Topology, url: str) -> DpiSandbox:
     """A running sandbox found from its mediator's URL: same host, same port offset."""
+    from urllib.parse import urlsplit
+
+    from sandbox.env import sandbox_env
+    from sandbox.handle import DpiSandbox
+
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     offset = port - topology.service("interop_layer").port
@@ -96,6 +103,11 @@ def dpi_sandbox(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DpiSandbox]:
     """A running sandbox for the whole session (see `sandbox.handle.DpiSandbox`)."""
+    from sandbox.env import sandbox_env
+    from sandbox.handle import DpiSandbox
+    from sandbox.launcher import Launcher, LaunchError, free_offset
+    from services.kernel.topology import load_topology
+
     topology = load_topology()
     url = _attach_url(request.config)
     if url is not None:
@@ -123,6 +135,9 @@ def dpi_sandbox(
 
 def _in_docker(topology: Topology, timeout: float) -> Iterator[DpiSandbox]:
     from sandbox.docker_mode import DockerSandbox, docker_down
+    from sandbox.env import sandbox_env
+    from sandbox.handle import DpiSandbox
+    from sandbox.launcher import LaunchError, free_offset
 
     offset = free_offset(topology)
     project = f"dpi-sandbox-{offset}"

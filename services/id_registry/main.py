@@ -23,6 +23,7 @@ from services.id_registry.ida.keys import ServerKeyHolder
 from services.id_registry.ida.routes import router as ida_router
 from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
+from services.id_registry.oidc.clients import seed_client
 from services.id_registry.oidc.provider import Oidc
 from services.id_registry.oidc.routes import router as oidc_router
 from services.id_registry.partners.certificates import keymanager_router
@@ -85,8 +86,13 @@ def create_app(
         with database.session() as session:
             seed(session=session, settings=settings, now=as_utc(clock()))
 
+    def run_reseed(database: Database) -> None:
+        run_seed(database)
+        with database.session() as session:  # what the OIDC router's start adds to the seed
+            seed_client(session=session, now=as_utc(clock()))
+
     async def reseed(app: FastAPI) -> None:
-        await to_thread.run_sync(run_seed, runtime_of(app, IdRegistryRuntime).database)
+        await to_thread.run_sync(run_reseed, runtime_of(app, IdRegistryRuntime).database)
 
     def forget_here() -> None:
         partners.drop()
@@ -172,7 +178,8 @@ def create_app(
         authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
         workers=declared(background=background, subscriptions=subscriptions_wanted),
-        reset=ResetHooks(seed=reseed, forget=forget),
+        # the service's own keys are loaded once per process: a reset keeps their rows with them
+        reset=ResetHooks(seed=reseed, forget=forget, keep=("ida_key", "oidc_signing_key")),
         seed_cache=True,
     )
     openapi.install(app, error_shape, security=SECURITY)

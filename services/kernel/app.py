@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, context
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +21,7 @@ from services.kernel.errors import ErrorRenderer, install_error_handlers, proble
 from services.kernel.invalidation import Invalidation
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
-from services.kernel.reset import ResetHooks, reset_router
+from services.kernel.reset import Baseline, ResetHooks, reset_router
 from services.kernel.runtime import KernelState, kernel_state
 from services.kernel.seedcache import seed_cache_for, sqlite_file
 from services.kernel.settings import ServiceSettings
@@ -60,13 +61,16 @@ def create_service_app(
     Bodies are capped at `settings.max_body_bytes`, or `body_limits[prefix]` under a path prefix,
     or `typed_body_limits[(prefix, media type)]` for a route that streams that format;
     `authenticate_headers` refuses a request with a body whose credentials fail, before it is read.
-    `workers` are built once the service's `lifespan` has started, and stopped before it ends.
-    `reset` (with `metadata`) adds `POST /admin/reset`, back to the freshly seeded state.
+    `workers` are built once the lifespans (the service's and its routers') have started, and
+    stopped before they end.
+    `reset` (with `metadata`) adds `POST /admin/reset`, back to the freshly seeded state; a start
+    on an empty database keeps what the service's lifespan seeded as that state.
     `seed_cache`: a first start may copy in a pre-built seeded database (`kernel.seed_cache`;
     the service seeds through `services.kernel.seedcache.seed_through_cache`).
     """
     spec = load_topology().service(settings.service)
     member_id = load_topology().member_id(spec.name)
+    baseline = Baseline.of(metadata, reset) if reset is not None and metadata is not None else None
 
     @asynccontextmanager
     async def kernel_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,12 +86,16 @@ def create_service_app(
         kernel._database = database
         kernel.schema_ready = _try_create_schema(database)
         kernel.invalidation.start(database)
+        if baseline is not None:  # does this start seed from nothing (or from the seed cache)?
+            empty = kernel.schema_ready and (
+                kernel.seeded_from_cache or await run_in_threadpool(baseline.is_empty, database)
+            )
+            baseline.start(from_start=empty)
         try:
             if lifespan is None:
-                async with _running(app, workers):
-                    yield
+                yield
             else:
-                async with lifespan(app), _running(app, workers):
+                async with lifespan(app):
                     yield
         finally:
             kernel.invalidation.stop()
@@ -164,11 +172,31 @@ def create_service_app(
 
     app.include_router(probes)
     install_docs(app)
-    if reset is not None and metadata is not None:
-        app.include_router(reset_router(metadata, reset))
+    if reset is not None and baseline is not None:
+        app.include_router(reset_router(baseline, reset))
     for router in routers:
         app.include_router(router)
+    app.router.lifespan_context = _serving(app.router.lifespan_context, workers, baseline)
     return app
+
+
+def _serving(
+    starting: Callable[[FastAPI], AbstractAsyncContextManager[Any]],
+    factories: Sequence[WorkerFactory],
+    baseline: Baseline | None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[Any]]:
+    """The whole start (the kernel's, the service's and its routers' lifespans), then, before any
+    worker runs or any request is served, the seeded rows kept as the reset baseline."""
+
+    @asynccontextmanager
+    async def serving(app: FastAPI) -> AsyncIterator[Any]:
+        async with starting(app) as state:
+            if baseline is not None and baseline.from_start:
+                await run_in_threadpool(baseline.keep_seeded, kernel_state(app).database)
+            async with _running(app, factories):
+                yield state
+
+    return serving
 
 
 @asynccontextmanager

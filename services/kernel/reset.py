@@ -1,10 +1,12 @@
 """`POST /admin/reset`: the service's tables back to a freshly seeded state in one transaction.
 
-The fast way back to a clean sandbox between tests (no restart). Admin key only. The first
-reset empties the tables and runs the service's seed; the rows that leaves are kept in memory,
-and later resets put them back with one bulk insert per table (a seed through the service's
-own code costs up to a few hundred ms). Either way the service then drops what its runtime
-keeps in memory about the old rows (`forget`)."""
+The fast way back to a clean sandbox between tests (no restart). Admin key only. The seeded
+rows are the baseline: a start on an empty database (or on a copy of the seed cache) keeps the
+rows its seed left, read once the service's lifespan has seeded and before it serves anything
+(a few ms); a start on a database that already held rows does not know them, so its first reset
+empties the tables and runs the service's seed (up to a few hundred ms), then keeps what that
+left. A reset with a baseline puts its rows back with one bulk insert per table. Either way the
+service then drops what its runtime keeps in memory about the old rows (`forget`)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import MetaData, Table
+from sqlalchemy import MetaData, Table, or_, select
 
 from services.kernel.credentials import AdminDep
 from services.kernel.db import Database
@@ -39,9 +41,36 @@ class ResetHooks:
 
 
 @dataclass
-class _Seeded:
-    rows: Rows | None = None
+class Baseline:
+    """The service's reset tables and, once known, their freshly seeded rows."""
+
     tables: list[Table] = field(default_factory=list)
+    rows: Rows | None = None
+    source: str = ""  # where `rows` came from: "start" or "first reset"
+    from_start: bool = False  # this start seeds an empty database: keep what it leaves
+
+    @classmethod
+    def of(cls, metadata: MetaData, hooks: ResetHooks) -> Baseline:
+        return cls(tables=[t for t in metadata.sorted_tables if t.name not in hooks.keep])
+
+    def start(self, *, from_start: bool) -> None:
+        """A new start of the app: rows an earlier run of its lifespan kept are not this one's."""
+        self.rows, self.source, self.from_start = None, "", from_start
+
+    def is_empty(self, database: Database) -> bool:
+        """No row in any reset table (one query): what a start that seeds will seed from."""
+        if not self.tables:
+            return True
+        with database.engine.connect() as connection:
+            query = select(or_(*(table.select().exists() for table in self.tables)))
+            return not connection.execute(query).scalar()
+
+    def keep_seeded(self, database: Database) -> None:
+        """At start, once every lifespan has run and before serving: the rows become the baseline
+        (a service that seeded nothing, its seed switched off, leaves none to keep)."""
+        rows = capture(database, self.tables)
+        if any(rows.values()):
+            self.rows, self.source = rows, "start"
 
 
 def truncate(database: Database, tables: list[Table], rows: Rows | None = None) -> None:
@@ -59,9 +88,8 @@ def capture(database: Database, tables: list[Table]) -> Rows:
         return {t.name: [dict(r._mapping) for r in connection.execute(t.select())] for t in tables}
 
 
-def reset_router(metadata: MetaData, hooks: ResetHooks) -> APIRouter:
+def reset_router(baseline: Baseline, hooks: ResetHooks) -> APIRouter:
     router = APIRouter(tags=["admin"])
-    seeded = _Seeded(tables=[t for t in metadata.sorted_tables if t.name not in hooks.keep])
 
     @router.post(
         "/admin/reset",
@@ -72,17 +100,21 @@ def reset_router(metadata: MetaData, hooks: ResetHooks) -> APIRouter:
         app: FastAPI = request.app
         database = kernel_state(app).database
         started = time.perf_counter()
-        if seeded.rows is None:
-            await run_in_threadpool(truncate, database, seeded.tables)
+        seeded = baseline.rows is None
+        if baseline.rows is None:
+            await run_in_threadpool(truncate, database, baseline.tables)
             await hooks.seed(app)
-            seeded.rows = await run_in_threadpool(capture, database, seeded.tables)
+            baseline.rows = await run_in_threadpool(capture, database, baseline.tables)
+            baseline.source = "first reset"
         else:
-            await run_in_threadpool(truncate, database, seeded.tables, seeded.rows)
+            await run_in_threadpool(truncate, database, baseline.tables, baseline.rows)
         await hooks.forget(app)
         return {
             "service": kernel_state(app).service.name,
-            "tables": len(seeded.tables),
+            "tables": len(baseline.tables),
             "kept": sorted(hooks.keep),
+            "seeded": seeded,  # True: through the seed code; False: the baseline's rows restored
+            "baseline": baseline.source,
             "ms": round((time.perf_counter() - started) * 1000, 1),
         }
 

@@ -18,7 +18,7 @@ async def test_reset_needs_the_admin_key(client):
 
 
 async def test_reset_brings_back_the_seed_and_forgets_cached_changes(make_app):
-    """Twice: the first reset seeds through the service's code, the second restores its rows."""
+    """Twice: each reset restores the rows the start seeded."""
     async with serve_in_process(make_app()) as client:
         seeded = await people(client)
         person = seeded[0]

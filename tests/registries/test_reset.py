@@ -26,7 +26,7 @@ async def test_reset_empties_and_seeds_again(make_settings: MakeSettings) -> Non
             assert refused.status_code == 401 and "admin" in refused.text.lower()
         assert await people.ids() == ["P1", "P2", "P3", "P4", "P5"]
 
-        for _ in range(2):  # seeded by the service's code, then its rows restored
+        for _ in range(2):  # the seeded rows the start kept, restored twice
             reset = await client.post("/admin/reset", headers=ADMIN)
             assert reset.status_code == 200, reset.text
             assert (await people.listing()).status_code == 404
