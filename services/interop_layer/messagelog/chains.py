@@ -1,0 +1,85 @@
+"""One hash chain per mediator replica (as each X-Road security server keeps its own log): which
+chain a record or a mark belongs to, and purging one chain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, col, select
+
+from services.interop_layer.messagelog.chain import LEGACY_REPLICA, mark_name
+from services.interop_layer.messagelog.models import LogMark, LogRecord
+
+MARK_KINDS = ("head", "anchor")
+
+
+def chain_of(record: LogRecord) -> tuple[str, int]:
+    """The replica whose chain holds `record`, and its position there."""
+    if record.replica is None:  # written before chains were per replica
+        return LEGACY_REPLICA, record.seq
+    return record.replica, record.seq if record.position is None else record.position
+
+
+def of_mark(name: str) -> tuple[str, str] | None:
+    """(kind, replica) of a mark's name, None for a name that is no chain mark."""
+    kind, _, replica = name.partition(":")
+    if kind not in MARK_KINDS:
+        return None
+    return kind, replica or LEGACY_REPLICA
+
+
+def in_chain(replica: str) -> Any:
+    """The SQL condition for the records of `replica`'s chain."""
+    if replica == LEGACY_REPLICA:
+        return or_(col(LogRecord.replica).is_(None), col(LogRecord.replica) == replica)
+    return col(LogRecord.replica) == replica
+
+
+def position_column() -> Any:
+    return func.coalesce(col(LogRecord.position), col(LogRecord.seq))
+
+
+def marks_by_chain(session: Session) -> dict[str, dict[str, LogMark]]:
+    """Every chain's marks: replica → kind → mark."""
+    chains: dict[str, dict[str, LogMark]] = {}
+    for mark in session.exec(select(LogMark)):
+        parsed = of_mark(mark.name)
+        if parsed is not None:
+            chains.setdefault(parsed[1], {})[parsed[0]] = mark
+    return chains
+
+
+def record_at(session: Session, *, replica: str, position: int) -> LogRecord | None:
+    """The record at `position` of `replica`'s chain (a scan: purges and old anchors only)."""
+    query = select(LogRecord).where(in_chain(replica), position_column() == position)
+    return session.exec(query.limit(1)).first()
+
+
+def purge_chain(
+    session: Session,
+    *,
+    replica: str,
+    before: datetime,
+    set_mark: Callable[[str, int, str], None],
+    lock: bool,
+) -> int:
+    """Delete `replica`'s oldest records up to the first started at or after `before`; the last
+    one deleted becomes the chain's signed anchor. The number deleted."""
+    head = session.get(LogMark, mark_name("head", replica), with_for_update=lock)
+    if head is None:
+        return 0
+    first_kept = session.exec(
+        select(func.min(position_column())).where(
+            in_chain(replica), col(LogRecord.started_at) >= before
+        )
+    ).one()
+    upto = (first_kept - 1) if first_kept is not None else head.seq
+    last = record_at(session, replica=replica, position=upto) if upto > 0 else None
+    if last is None:
+        return 0
+    result = session.execute(delete(LogRecord).where(in_chain(replica), position_column() <= upto))
+    set_mark(mark_name("anchor", replica), upto, last.record_hash)
+    return int(getattr(result, "rowcount", 0) or 0)
