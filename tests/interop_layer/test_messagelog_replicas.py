@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.interop_layer.main import create_app
+from services.interop_layer.messagelog.chains import ChainInUse
 from services.interop_layer.messagelog.trust import read_anchor, read_keys
 from services.interop_layer.messagelog.verify import KnownHead, verify_database
 from services.kernel.testing import serve_in_process
@@ -95,3 +96,19 @@ async def test_two_replicas_keep_one_chain_each(provider, make_settings, fakes):
     assert report.reason == "content does not match its hash (modified)"
     # every record of the log before it was checked, a's included
     assert report.checked == seqs.index(victim["seq"])
+
+
+async def test_a_second_process_with_the_same_replica_name_refuses_to_start(
+    provider, make_settings, fakes
+):
+    exchanger, decider = fakes
+    settings = make_settings(provider[1], replica="twin")
+    first = create_app(settings, token_exchanger=exchanger, decision_client=decider)
+    second = create_app(settings, token_exchanger=exchanger, decision_client=decider)
+    async with serve_in_process(first):
+        with pytest.raises(ChainInUse, match="replica 'twin' is being written by another"):
+            async with serve_in_process(second):
+                pass
+    async with serve_in_process(second) as client:  # the first one gone, its name is free
+        status = await client.get("/admin/messagelog/status", headers=ADMIN)
+        assert status.json()["replica"] == "twin"

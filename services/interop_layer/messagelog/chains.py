@@ -3,17 +3,56 @@ chain a record or a mark belongs to, and purging one chain."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import Connection, delete, func, or_, text
 from sqlmodel import Session, col, select
 
 from services.interop_layer.messagelog.chain import LEGACY_REPLICA, mark_name
 from services.interop_layer.messagelog.models import LogMark, LogRecord
+from services.kernel.db import Database
 
 MARK_KINDS = ("head", "anchor")
+
+
+class ChainInUse(RuntimeError):
+    """Another mediator process writes this replica's chain (two replicas with one name)."""
+
+
+class ChainClaim:
+    """On PostgreSQL, a session advisory lock on the replica's chain for the writer's lifetime:
+    a second process with the same replica name refuses to start instead of forking the chain.
+    SQLite holds one process per database anyway."""
+
+    def __init__(self, database: Database, replica: str) -> None:
+        digest = hashlib.sha256(f"im_log_chain:{replica}".encode()).digest()
+        self.key = int.from_bytes(digest[:8], "big", signed=True)
+        self.replica = replica
+        self.connection: Connection | None = None
+        if database.is_sqlite:
+            return
+        connection = database.engine.connect()
+        taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
+        if not taken.scalar():
+            connection.close()
+            raise ChainInUse(
+                f"the message-log chain of replica {replica!r} is being written by another "
+                "mediator process: give each replica its own name (DPI_INTEROP_LAYER_REPLICA)"
+            )
+        connection.commit()
+        self.connection = connection
+
+    def release(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+                self.connection.commit()
+            finally:
+                self.connection.close()
+                self.connection = None
 
 
 def chain_of(record: LogRecord) -> tuple[str, int]:

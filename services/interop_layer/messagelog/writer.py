@@ -33,7 +33,12 @@ from services.interop_layer.messagelog.chain import (
     record_digest,
     sign,
 )
-from services.interop_layer.messagelog.chains import marks_by_chain, purge_chain
+from services.interop_layer.messagelog.chains import (
+    ChainClaim,
+    chain_of,
+    marks_by_chain,
+    purge_chain,
+)
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.migrate import migrate
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
@@ -89,6 +94,7 @@ class LogWriter:
         self.head_seq = 0  # the position of this replica's last record in its chain
         self.head_hash = GENESIS
         self.last_seq = 0  # SQLite: the last sequence number taken (one process writes)
+        self._claim: ChainClaim | None = None
         self._head_record_seq: int | None = None  # the global number of the head record
         self._insert = RecordInsert(database.engine)
         self._store = BatchStore(database, self._lock)
@@ -96,6 +102,14 @@ class LogWriter:
     def open(self) -> None:
         """Register and pin the public key, read where the chain ends, export a head anchor."""
         migrate(self.database)
+        self._claim = ChainClaim(self.database, self.replica)
+        try:
+            self._open()
+        except BaseException:
+            self._claim.release()
+            raise
+
+    def _open(self) -> None:
         with self.database.session() as session:
             if session.get(LogKey, self.key_id) is None:
                 session.add(LogKey(key_id=self.key_id, public_key=self.pem))
@@ -112,6 +126,9 @@ class LogWriter:
                     session.exec(select(func.max(LogRecord.seq))).one() or 0,
                     session.exec(select(func.max(LogMark.seq))).one() or 0,
                 )
+                last = session.get(LogRecord, self.last_seq) if self.last_seq else None
+                if last is not None and chain_of(last) == (self.replica, self.head_seq):
+                    self._head_record_seq = last.seq  # one chain, as SQLite usually has
             self.trust.open(
                 lambda anchor: log_reaches(
                     session,
@@ -122,7 +139,7 @@ class LogWriter:
                 ),
                 head_seq=self.head_seq,
                 head_hash=self.head_hash,
-                record_seq=self.last_seq or None,
+                record_seq=self._head_record_seq,
             )
 
     def start(self) -> None:
@@ -141,6 +158,9 @@ class LogWriter:
             self.trust.export, self.head_seq, self.head_hash, self._head_record_seq
         )
         await to_thread.run_sync(self._store.shutdown)
+        if self._claim is not None:
+            await to_thread.run_sync(self._claim.release)
+            self._claim = None
 
     def submit(self, fields: dict[str, Any]) -> None:
         """Hand a record over without waiting for it (written within the flush interval)."""
