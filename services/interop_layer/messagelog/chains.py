@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, text
 from sqlmodel import Session, col, select
 
-from services.interop_layer.messagelog.chain import LEGACY_REPLICA, mark_name
-from services.interop_layer.messagelog.models import LogMark, LogRecord
+from services.interop_layer.messagelog.chain import GENESIS, LEGACY_REPLICA, mark_name
+from services.interop_layer.messagelog.models import LogMark, LogRecord, PurgeReport
 from services.kernel.db import Database
 
 MARK_KINDS = ("head", "anchor")
@@ -122,3 +123,52 @@ def purge_chain(
     result = session.execute(delete(LogRecord).where(in_chain(replica), position_column() <= upto))
     set_mark(mark_name("anchor", replica), upto, last.record_hash)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_chains(
+    session: Session,
+    *,
+    before: datetime,
+    replica: str,
+    set_mark: Callable[[str, int, str], None],
+    lock: bool,
+) -> PurgeReport:
+    """Purge every chain (those of replicas gone for good too), one transaction per chain;
+    `anchor_seq` in the report is `replica`'s."""
+    purged = 0
+    for name in sorted(marks_by_chain(session)):
+        purged += purge_chain(session, replica=name, before=before, set_mark=set_mark, lock=lock)
+        session.commit()
+    remaining = session.exec(select(func.count()).select_from(LogRecord)).one()
+    anchor = session.get(LogMark, mark_name("anchor", replica))
+    return PurgeReport(
+        purged=purged, anchor_seq=anchor.seq if anchor else None, remaining=remaining
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStart:
+    """Where a replica's chain ends when its writer opens; on SQLite also the log's last `seq`."""
+
+    position: int = 0
+    record_hash: str = GENESIS
+    last_seq: int = 0
+    record_seq: int | None = None  # the head record's `seq`, when it was found at once
+
+
+def chain_start(session: Session, *, replica: str, count: bool) -> ChainStart:
+    """Read the chain's head (or, all purged, its anchor); `count`: the log's last `seq` too
+    (marks hold positions, never above their record's number: this covers a purged log)."""
+    mark = session.get(LogMark, mark_name("head", replica)) or session.get(
+        LogMark, mark_name("anchor", replica)
+    )
+    position, digest = (mark.seq, mark.record_hash) if mark else (0, GENESIS)
+    if not count:
+        return ChainStart(position, digest)
+    last_seq = max(
+        session.exec(select(func.max(LogRecord.seq))).one() or 0,
+        session.exec(select(func.max(LogMark.seq))).one() or 0,
+    )
+    last = session.get(LogRecord, last_seq) if last_seq else None
+    found = last is not None and chain_of(last) == (replica, position)  # one chain, as usual
+    return ChainStart(position, digest, last_seq, last_seq if found else None)

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, func
-from sqlmodel import Session, select
+from sqlalchemy import Connection
+from sqlmodel import Session
 
 from services.interop_layer.messagelog.bodies import derive_bodies
 from services.interop_layer.messagelog.chain import (
@@ -35,13 +35,12 @@ from services.interop_layer.messagelog.chain import (
 )
 from services.interop_layer.messagelog.chains import (
     ChainClaim,
-    chain_of,
-    marks_by_chain,
-    purge_chain,
+    chain_start,
+    purge_chains,
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.migrate import migrate
-from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
+from services.interop_layer.messagelog.models import LogKey, PurgeReport
 from services.interop_layer.messagelog.store import BatchStore, mark_values
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
@@ -114,21 +113,9 @@ class LogWriter:
             if session.get(LogKey, self.key_id) is None:
                 session.add(LogKey(key_id=self.key_id, public_key=self.pem))
                 session.commit()
-            head = session.get(LogMark, mark_name("head", self.replica)) or session.get(
-                LogMark, mark_name("anchor", self.replica)
-            )
-            if head is not None:
-                self.head_seq, self.head_hash = head.seq, head.record_hash
-            if self.database.is_sqlite:
-                # marks hold positions, never above their record's number: this covers a log
-                # whose one chain was purged to its head
-                self.last_seq = max(
-                    session.exec(select(func.max(LogRecord.seq))).one() or 0,
-                    session.exec(select(func.max(LogMark.seq))).one() or 0,
-                )
-                last = session.get(LogRecord, self.last_seq) if self.last_seq else None
-                if last is not None and chain_of(last) == (self.replica, self.head_seq):
-                    self._head_record_seq = last.seq  # one chain, as SQLite usually has
+            start = chain_start(session, replica=self.replica, count=self.database.is_sqlite)
+            self.head_seq, self.head_hash = start.position, start.record_hash
+            self.last_seq, self._head_record_seq = start.last_seq, start.record_seq
             self.trust.open(
                 lambda anchor: log_reaches(
                     session,
@@ -328,22 +315,15 @@ class LogWriter:
         await self.flush()
 
         def work(session: Session) -> PurgeReport:
-            purged = 0
-            for replica in sorted(marks_by_chain(session)):
-                purged += purge_chain(
-                    session,
-                    replica=replica,
-                    before=before,
-                    set_mark=lambda name, seq, digest: self._set_mark(
-                        session.connection(), name, seq, digest
-                    ),
-                    lock=not self.database.is_sqlite,
-                )
-                session.commit()
-            remaining = session.exec(select(func.count()).select_from(LogRecord)).one()
-            anchor = session.get(LogMark, mark_name("anchor", self.replica))
-            anchor_seq = anchor.seq if anchor else None
-            return PurgeReport(purged=purged, anchor_seq=anchor_seq, remaining=remaining)
+            return purge_chains(
+                session,
+                before=before,
+                replica=self.replica,
+                set_mark=lambda name, seq, digest: self._set_mark(
+                    session.connection(), name, seq, digest
+                ),
+                lock=not self.database.is_sqlite,
+            )
 
         return await self.run_locked(work)
 
