@@ -132,8 +132,8 @@ def insert_middle(f: Forger, _: PristineLog) -> None:
     f.sql("UPDATE im_log_record SET seq = seq + 100, position = position + 100 WHERE seq >= 5")
     f.sql("UPDATE im_log_record SET seq = seq - 99, position = position - 99 WHERE seq >= 100")
     f.sql(
-        "INSERT INTO im_log_record SELECT 5, replica, 5, 'forged', request_id, trace_id, kind, client,"
-        " service, method, path, query, status_code, outcome, started_at, duration_us,"
+        "INSERT INTO im_log_record SELECT 5, replica, 5, 'forged', request_id, trace_id, kind,"
+        " client, service, method, path, query, status_code, outcome, started_at, duration_us,"
         " upstream_us, request_hash, subject_hash, purpose, decision_id, consent_record_id,"
         " error_type, request_body, response_body, request_fields, response_fields, key_id,"
         " prev_hash, record_hash, signature FROM im_log_record WHERE seq = 4"
@@ -297,7 +297,10 @@ def test_a_retention_purge_still_verifies_against_the_anchors(
         assert sixth is not None
     writer = LogWriter(database, log.key)
     writer.open()
-    report = asyncio.run(writer.purge(before=sixth.started_at))
+    try:
+        report = asyncio.run(writer.purge(before=sixth.started_at))
+    finally:
+        writer.close()
     database.dispose()
     assert report.purged == 5 and report.remaining == 3
     verdict = run_verify(log, capsys)

@@ -17,6 +17,7 @@ from services.interop_layer.messagelog.models import LogMark, LogRecord, PurgeRe
 from services.kernel.db import Database
 
 MARK_KINDS = ("head", "anchor")
+SEQ_MARK = "log-seq"  # SQLite: the log's last number before a purge (no chain's, unsigned)
 
 
 class ChainInUse(RuntimeError):
@@ -132,9 +133,15 @@ def purge_chains(
     replica: str,
     set_mark: Callable[[str, int, str], None],
     lock: bool,
+    counted: bool,
 ) -> PurgeReport:
     """Purge every chain (those of replicas gone for good too), one transaction per chain;
-    `anchor_seq` in the report is `replica`'s."""
+    `anchor_seq` in the report is `replica`'s. `counted`: the writer numbers the log (SQLite),
+    so the last number is kept in a mark."""
+    if counted:  # the writer numbers the log itself: never again a number purged here
+        top = session.exec(select(func.max(LogRecord.seq))).one()
+        if top is not None:
+            session.merge(LogMark(name=SEQ_MARK, seq=top, record_hash="", key_id="", signature=""))
     purged = 0
     for name in sorted(marks_by_chain(session)):
         purged += purge_chain(session, replica=name, before=before, set_mark=set_mark, lock=lock)

@@ -144,9 +144,13 @@ class LogWriter:
         await to_thread.run_sync(
             self.trust.export, self.head_seq, self.head_hash, self._head_record_seq
         )
-        await to_thread.run_sync(self._store.shutdown)
+        await to_thread.run_sync(self.close)
+
+    def close(self) -> None:
+        """Close the store and free the chain's claim (after the last write)."""
+        self._store.shutdown()
         if self._claim is not None:
-            await to_thread.run_sync(self._claim.release)
+            self._claim.release()
             self._claim = None
 
     def submit(self, fields: dict[str, Any]) -> None:
@@ -323,6 +327,7 @@ class LogWriter:
                     session.connection(), name, seq, digest
                 ),
                 lock=not self.database.is_sqlite,
+                counted=self.database.is_sqlite,
             )
 
         return await self.run_locked(work)
