@@ -54,3 +54,14 @@ async def test_every_chain_is_purged_from_its_own_anchor(provider, make_settings
     report = verify_database(settings.database(), replica="a")
     assert report.ok is True, report
     assert (report.head_seq, report.anchor_seq, report.checked) == (3, 2, 1)
+
+
+def test_the_replica_name_is_set_or_the_pods_or_main(monkeypatch, tmp_path):
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setattr("socket.gethostname", lambda: "interop-layer-0")
+    assert InteropSettings(data_dir=tmp_path).replica_id() == "main"
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    assert InteropSettings(data_dir=tmp_path).replica_id() == "interop-layer-0"
+    assert InteropSettings(data_dir=tmp_path, replica="r2").replica_id() == "r2"
+    with pytest.raises(ValueError, match="a replica name is 1-100 letters"):
+        InteropSettings(data_dir=tmp_path, replica="a:b")
