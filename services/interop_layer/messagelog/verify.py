@@ -146,6 +146,9 @@ def verify_session(
     """Walk every replica's chain (one pass in log order); the first record that does not fit
     is named in the report with its replica and position. `head_seq`, `anchor_seq` and
     `verified_seq` are those of `replica`'s chain."""
+    if session.get_bind().dialect.name == "postgresql":
+        # other replicas go on writing: the marks and the records are read in one snapshot
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     walk = _Walk(marks_by_chain(session), replica)
     keys, key_problem = _keys(session, pinned)
     if key_problem is not None:
