@@ -3,9 +3,11 @@
 Reading the database (not asking the running mediator) means the check trusts nothing the
 mediator says about itself, and nothing the database says about itself either: signatures count
 only under the keys pinned outside it (`<data dir>/interop_layer/trust/keys.json`, or `--keys`),
-and the log must still reach the mediator's signed head anchor (`head.json`, or `--anchor`) and
-the last head this verifier proved (`verified.json`, or `--state`). Any edited, inserted, deleted
-or truncated record, or a key the pinned set lacks, fails with the first bad record named.
+and every replica's chain must still reach that replica's signed head anchor (`head.json` for
+`main`, `head-<replica>.json`, or `--anchor`, one per chain) and the last head this verifier
+proved (`verified.json`, or `--state`). Any edited, inserted, deleted or truncated record, or a
+key the pinned set lacks, fails with the first bad record named: its replica, its position in
+that replica's chain and its seq.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ def _fail(message: str) -> int:
 
 def cmd_log_verify(args: argparse.Namespace) -> int:
     from services.interop_layer.messagelog.trust import (
-        HEAD_FILE,
         KEYS_FILE,
         VERIFIED_FILE,
         TrustError,
+        head_files,
         read_anchor,
         read_keys,
         read_verified,
@@ -50,40 +52,61 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
         err_console.print(f"[red]error:[/red] no message log at {url} (has the sandbox run?)")
         return 2
     keys_path = Path(args.keys) if args.keys else trust / KEYS_FILE
-    anchor_path = Path(args.anchor) if args.anchor else trust / HEAD_FILE
+    anchor_paths = [Path(path) for path in args.anchor] if args.anchor else head_files(trust)
     state_path = Path(args.state) if args.state else trust / VERIFIED_FILE
     try:
         pinned = read_keys(keys_path)
     except TrustError as exc:
         err_console.print(f"[red]error:[/red] {exc} (the mediator writes it at first start)")
         return 2
+    if not anchor_paths:
+        return _fail(f"- no head anchor (head*.json) in {trust}.")
+    known: list[KnownHead] = []
     try:
-        anchor = read_anchor(anchor_path, pinned)
+        anchors = [read_anchor(path, pinned) for path in anchor_paths]
         verified = read_verified(state_path)
     except TrustError as exc:
         return _fail(f"- {exc}.")
-    known = [
-        KnownHead(anchor.seq, anchor.record_hash, f"mediator's head anchor (seq {anchor.seq})")
-    ]
-    if verified is not None:
-        seq, digest = verified
-        known.append(KnownHead(seq, digest, f"head this verifier proved before (seq {seq})"))
+    for anchor in anchors:
+        what = f"mediator's head anchor of replica {anchor.replica} (position {anchor.seq})"
+        known.append(KnownHead(anchor.seq, anchor.record_hash, what, anchor.replica))
+    for replica, (seq, digest) in verified.items():
+        what = f"head this verifier proved before for replica {replica} (position {seq})"
+        known.append(KnownHead(seq, digest, what, replica))
     report = verify_database(url, pinned=pinned, known=known)
+    unanchored = sorted({c.replica for c in report.chains} - {a.replica for a in anchors})
+    if report.ok and unanchored:
+        return _fail(
+            f"- no head anchor of replica(s) {', '.join(unanchored)} "
+            "(pass each replica's head-<replica>.json with --anchor)."
+        )
     if report.ok:
-        if report.verified_seq is not None and report.verified_hash is not None:
-            write_verified(state_path, seq=report.verified_seq, record_hash=report.verified_hash)
+        proved = {
+            chain.replica: (chain.verified_position, chain.verified_hash)
+            for chain in report.chains
+            if chain.verified_position is not None and chain.verified_hash is not None
+        }
+        write_verified(state_path, proved)
+        chains = ", ".join(
+            f"{chain.replica} (head {chain.head_position}, purge anchor {chain.anchor_position}, "
+            f"{chain.checked} records)"
+            for chain in report.chains
+        )
         console.print(
-            f"[green]Message log verified[/green]: {report.checked} records, chain and "
-            f"signatures intact under the pinned keys (head {report.head_seq}, purge anchor "
-            f"{report.anchor_seq}, mediator's head anchor {anchor.seq})."
+            f"[green]Message log verified[/green]: {report.checked} records in "
+            f"{len(report.chains)} chain(s), links and signatures intact under the pinned keys: "
+            f"{chains or 'no records yet'}."
         )
         return 0
-    where = (
-        f"record {report.first_bad_seq}"
-        + (f" (X-Road-Id {report.first_bad_x_road_id})" if report.first_bad_x_road_id else "")
-        if report.first_bad_seq is not None
-        else "the chain marks"
-    )
+    chain = f"replica {report.first_bad_replica}" if report.first_bad_replica else "the log"
+    if report.first_bad_seq is not None:
+        where = (
+            f"record {report.first_bad_seq} ({chain}, position {report.first_bad_position}"
+            + (f", X-Road-Id {report.first_bad_x_road_id}" if report.first_bad_x_road_id else "")
+            + ")"
+        )
+    else:
+        where = f"the chain marks of {chain}"
     return _fail(f"at {where}: {report.reason} ({report.checked} records checked before it).")
 
 
@@ -102,7 +125,9 @@ def register(
         "--keys", help="pinned public keys (default: <data dir>/interop_layer/trust/keys.json)"
     )
     verify.add_argument(
-        "--anchor", help="the mediator's signed head anchor (default: .../trust/head.json)"
+        "--anchor",
+        action="append",
+        help="a replica's signed head anchor, repeatable (default: every .../trust/head*.json)",
     )
     verify.add_argument(
         "--state", help="where this verifier keeps the last head it proved (.../verified.json)"

@@ -36,5 +36,5 @@ def check_replicas(topology: Topology, replicas: int, *, docker: bool = False) -
     raise LaunchError(
         f"--replicas {replicas} on PostgreSQL is not implemented yet ({ISSUE}): in-process "
         "caches are not invalidated across replicas, outboxes and pub/sub delivery do not claim "
-        "their rows, and the message log keeps one hash chain. Run --replicas 1."
+        "their rows. Run --replicas 1."
     )

@@ -163,14 +163,24 @@ def _headers(record: dict[str, Any]) -> str:
 
 
 def _chain(seq: int, record: dict[str, Any], report: dict[str, Any] | None) -> str:
-    head = f"<p>Position <b>{seq}</b> in the chain; record hash <code>{e(record.get('recordHash'))}</code>.</p>"  # noqa: E501
+    replica, position = record.get("replica", "main"), record.get("position", seq)
+    head = (
+        f"<p>Record <b>{seq}</b> of the log, position <b>{e(position)}</b> in the chain of "
+        f"replica <b>{e(replica)}</b>; record hash <code>{e(record.get('recordHash'))}</code>.</p>"
+    )
     if report is None:
         return head + "<p>Verification unavailable.</p>"
-    bad = report.get("firstBadSeq")
+    bad, bad_replica = report.get("firstBadSeq"), report.get("firstBadReplica")
+    # the log is verified in order of seq, every chain at once, up to its first bad record
     if report.get("ok") or (bad is not None and bad > seq):
         later = "" if report.get("ok") else f" (broken later, at {bad}: {report.get('reason')})"
         return (
             head + f'<p class="ok" id="chain">✓ the chain verifies up to this record{e(later)}.</p>'
+        )
+    if bad_replica is not None and bad_replica != replica:
+        return head + (
+            f'<p class="bad" id="chain">✗ not verified: the chain of replica {e(bad_replica)} '
+            f"breaks first, at record {e(bad)} — {e(report.get('reason'))}</p>"
         )
     return head + (
         f'<p class="bad" id="chain">✗ the chain does not verify up to here: first bad record '

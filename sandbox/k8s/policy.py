@@ -25,8 +25,8 @@ SINGLE_REPLICA: dict[str, str] = {
         "SQLite-only; two replicas starting at once on an empty database are not tested yet"
     ),
     "interop_layer": (
-        "the message log keeps one hash chain (not one per replica) and injected faults live in "
-        "the process; its signing key and trust anchors are on its /data volume"
+        "injected faults live in the process, and its message-log signing key and trust anchors "
+        "are on its /data volume (each replica keeps its own hash chain, named after its pod)"
     ),
     "consent": "the receipt signing key is on its /data volume (each replica would make its own)",
     "registries": (

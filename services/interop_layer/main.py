@@ -95,6 +95,7 @@ def create_app(
             trust=trust_dir(settings.state_dir()),
             anchor_interval=settings.message_log_anchor_interval,
             signature_interval=settings.message_log_signature_interval,
+            replica=settings.replica_id(),
         )
         writer.open()
         writer.start()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 from pathlib import Path
 from typing import Literal
+
+from pydantic import field_validator
 
 from services.kernel.settings import ServiceSettings, load_settings
 
 SERVICE = "interop_layer"
 
 BodyMode = Literal["full", "metadata", "off"]
+REPLICA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class InteropSettings(ServiceSettings):
@@ -35,6 +41,28 @@ class InteropSettings(ServiceSettings):
     push_backoff_max: float = 300.0
     push_poll_interval: float = 1.0
     push_timeout: float = 10.0
+    # This process's message-log chain; empty: the pod's name on Kubernetes (stable for a
+    # StatefulSet's pods), else `main` (the embedded sandbox, one process per database).
+    replica: str = ""
+
+    @field_validator("replica")
+    @classmethod
+    def _replica_name(cls, value: str) -> str:
+        if value and not REPLICA_NAME.fullmatch(value):
+            raise ValueError(
+                "a replica name is 1-100 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit"
+            )
+        return value
+
+    def replica_id(self) -> str:
+        """The replica whose chain this process writes."""
+        if self.replica:
+            return self.replica
+        host = socket.gethostname()
+        if os.environ.get("KUBERNETES_SERVICE_HOST") and REPLICA_NAME.fullmatch(host):
+            return host
+        return "main"
 
     def state_dir(self) -> Path:
         return self.data_dir / SERVICE

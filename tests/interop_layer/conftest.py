@@ -10,9 +10,11 @@ import httpx
 import pytest
 import yaml
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from services.interop_layer.base import Base
 from services.interop_layer.main import create_app
+from services.interop_layer.messagelog.models import RECORD_SEQUENCE
 from services.interop_layer.settings import InteropSettings
 from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
@@ -110,6 +112,8 @@ def empty_database(module_database: str) -> str:
     with database.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+        if not database.is_sqlite:  # the log's numbers start at 1 again, as in a new database
+            conn.execute(text(f"ALTER SEQUENCE {RECORD_SEQUENCE.name} RESTART"))
     database.dispose()
     return module_database
 

@@ -184,7 +184,7 @@ async def test_verifier_detects_an_inserted_record(provider, make_settings, fake
         last = session.get(LogRecord, 4)
         source = session.get(LogRecord, 2)
         assert last is not None and source is not None
-        fields = {**source.model_dump(), "seq": 5, "prev_hash": last.record_hash}
+        fields = {**source.model_dump(), "seq": 5, "position": 5, "prev_hash": last.record_hash}
         fields["record_hash"] = record_digest(last.record_hash, fields)
         session.add(LogRecord(**fields))
         session.commit()

@@ -82,5 +82,6 @@ def test_prepared_insert_stores_what_core_stores(module_database: str, tmp_path:
         assert stored.request_body == '{"name": "Ä"}' and stored.upstream_us is None
     with database.engine.begin() as connection:
         connection.execute(text("DELETE FROM im_log_record WHERE seq > 2"))
+    writer.close()
     database.dispose()
     assert verify_database(module_database).ok is True

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from services.interop_layer.main import create_app
 from services.kernel.testing import serve_in_process
 from tests.conftest import USE_POSTGRES
-from tests.interop_layer.support import HEALTH, NIA, await_for, serve
+from tests.interop_layer.support import ADMIN, HEALTH, NIA, await_for, serve
 from tests.interop_layer.test_pubsub import deliveries, publish, subscribe
 
 pytestmark = [
@@ -46,10 +46,14 @@ def slow_subscriber() -> Iterator[tuple[dict[str, list[dict[str, Any]]], str]]:
 async def test_two_replicas_push_each_event_once(provider, make_settings, fakes, slow_subscriber):
     exchanger, decider = fakes
     received, url = slow_subscriber
-    # one message-log chain per replica is not built yet: the replicas log nothing here
-    settings = make_settings(provider[1], message_log_bodies="off")
+    settings = make_settings(provider[1])
     replicas = [
-        create_app(settings, token_exchanger=exchanger, decision_client=decider) for _ in range(2)
+        create_app(
+            settings.model_copy(update={"replica": name}),
+            token_exchanger=exchanger,
+            decision_client=decider,
+        )
+        for name in ("a", "b")
     ]
     async with serve_in_process(replicas[0]) as one, serve_in_process(replicas[1]) as two:
         await subscribe(one, NIA, delivery="PUSH", pushUrl=f"{url}/hook/nia")
@@ -67,6 +71,12 @@ async def test_two_replicas_push_each_event_once(provider, make_settings, fakes,
             return len(done) == 2 * EVENTS
 
         await await_for(settled, timeout=60, what="every delivery settled")
+        verified = (await two.post("/admin/messagelog/verify", headers=ADMIN)).json()
     nia = Counter(item["id"] for item in received["nia"])
     assert sorted(nia) == sorted(ids) and set(nia.values()) == {1}
     assert [item["id"] for item in received["health"]] == ids  # FIFO: once each, in order
+    # each replica logged its publications and pushes in its own chain; both verify
+    assert verified["ok"] is True, verified
+    assert [chain["replica"] for chain in verified["chains"]] == ["a", "b"]
+    assert verified["checked"] == sum(chain["checked"] for chain in verified["chains"])
+    assert verified["checked"] >= 3 * EVENTS  # every publication and every delivery

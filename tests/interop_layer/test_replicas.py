@@ -28,8 +28,14 @@ URL = f"/r1/{REGISTRIES}/raw/echo/x"
 async def test_a_right_changed_on_one_replica_holds_on_the_other(provider, make_settings, fakes):
     exchanger, decider = fakes
     settings = make_settings(provider[1])
-    first = create_app(settings, token_exchanger=exchanger, decision_client=decider)
-    second = create_app(settings, token_exchanger=exchanger, decision_client=decider)
+    first, second = (
+        create_app(
+            settings.model_copy(update={"replica": name}),
+            token_exchanger=exchanger,
+            decision_client=decider,
+        )
+        for name in ("a", "b")
+    )
     async with serve_in_process(first) as one, serve_in_process(second) as two:
         for app in (first, second):
             invalidation = kernel_state(app).invalidation

@@ -129,11 +129,11 @@ def delete_all_with_marks(f: Forger, _: PristineLog) -> None:
 
 
 def insert_middle(f: Forger, _: PristineLog) -> None:
-    f.sql("UPDATE im_log_record SET seq = seq + 100 WHERE seq >= 5")
-    f.sql("UPDATE im_log_record SET seq = seq - 99 WHERE seq >= 100")
+    f.sql("UPDATE im_log_record SET seq = seq + 100, position = position + 100 WHERE seq >= 5")
+    f.sql("UPDATE im_log_record SET seq = seq - 99, position = position - 99 WHERE seq >= 100")
     f.sql(
-        "INSERT INTO im_log_record SELECT 5, 'forged', request_id, trace_id, kind, client,"
-        " service, method, path, query, status_code, outcome, started_at, duration_us,"
+        "INSERT INTO im_log_record SELECT 5, replica, 5, 'forged', request_id, trace_id, kind,"
+        " client, service, method, path, query, status_code, outcome, started_at, duration_us,"
         " upstream_us, request_hash, subject_hash, purpose, decision_id, consent_record_id,"
         " error_type, request_body, response_body, request_fields, response_fields, key_id,"
         " prev_hash, record_hash, signature FROM im_log_record WHERE seq = 4"
@@ -146,9 +146,9 @@ def insert_and_resign_stolen_key(f: Forger, log: PristineLog) -> None:
 
 
 def reorder(f: Forger, _: PristineLog) -> None:
-    f.sql("UPDATE im_log_record SET seq = 100 WHERE seq = 3")
-    f.sql("UPDATE im_log_record SET seq = 3 WHERE seq = 4")
-    f.sql("UPDATE im_log_record SET seq = 4 WHERE seq = 100")
+    f.sql("UPDATE im_log_record SET seq = 100, position = 100 WHERE seq = 3")
+    f.sql("UPDATE im_log_record SET seq = 3, position = 3 WHERE seq = 4")
+    f.sql("UPDATE im_log_record SET seq = 4, position = 4 WHERE seq = 100")
 
 
 def swap_key_row(f: Forger, log: PristineLog) -> None:
@@ -162,8 +162,8 @@ def swap_key_row(f: Forger, log: PristineLog) -> None:
 def forged_head_anchor(f: Forger, log: PristineLog) -> None:
     truncate_resign_attacker_key(f, log)
     anchor = json.loads((log.trust / "head.json").read_text())
-    anchor.update(seq=5, keyId=ATTACKER_ID)
-    message = anchor_message(5, anchor["recordHash"], anchor["time"])
+    anchor.update(position=5, recordSeq=5, keyId=ATTACKER_ID)
+    message = anchor_message(anchor["replica"], 5, 5, anchor["recordHash"], anchor["time"])
     anchor["signature"] = sign(ATTACKER, message)
     (log.trust / "head.json").write_text(json.dumps(anchor))
 
@@ -189,7 +189,9 @@ CASES = {
         edit_rehash_resign_attacker_key, f"key {ATTACKER_ID} in the database is not pinned"
     ),
     "edit, re-hash, re-sign with the stolen key": Case(
-        edit_rehash_resign_stolen_key, "differs from the mediator's head anchor (seq 8)", 8
+        edit_rehash_resign_stolen_key,
+        "differs from the mediator's head anchor of replica main (position 8)",
+        8,
     ),
     "delete a middle record": Case(delete_middle, "record(s) 5..5 are missing", 6),
     "truncate, re-sign the head with an added key": Case(
@@ -200,7 +202,7 @@ CASES = {
     ),
     "truncate, stolen key, older genuine anchor": Case(
         truncate_with_an_older_genuine_anchor,
-        "shorter than the head this verifier proved before (seq 8)",
+        "shorter than the head this verifier proved before for replica main (position 8)",
         6,
         remembered=True,
     ),
@@ -210,7 +212,9 @@ CASES = {
     ),
     "insert a record": Case(insert_middle, "does not link", 5),
     "insert, re-hash, re-sign with the stolen key": Case(
-        insert_and_resign_stolen_key, "differs from the mediator's head anchor (seq 8)", 8
+        insert_and_resign_stolen_key,
+        "differs from the mediator's head anchor of replica main (position 8)",
+        8,
     ),
     "reorder two records": Case(reorder, "does not link", 3),
     "swap the key row": Case(swap_key_row, "differs from the pinned key (swapped)"),
@@ -245,7 +249,7 @@ def test_the_untampered_log_verifies_and_is_remembered(
     assert verdict.code == 0, verdict.output
     assert "verified" in verdict.output and "8 records" in verdict.output
     remembered = json.loads((log.trust / "verified.json").read_text())
-    assert remembered["seq"] == 8
+    assert remembered["chains"]["main"]["position"] == 8
     assert run_verify(log, capsys).code == 0  # and again, against its own anchor
 
 
@@ -293,7 +297,10 @@ def test_a_retention_purge_still_verifies_against_the_anchors(
         assert sixth is not None
     writer = LogWriter(database, log.key)
     writer.open()
-    report = asyncio.run(writer.purge(before=sixth.started_at))
+    try:
+        report = asyncio.run(writer.purge(before=sixth.started_at))
+    finally:
+        writer.close()
     database.dispose()
     assert report.purged == 5 and report.remaining == 3
     verdict = run_verify(log, capsys)

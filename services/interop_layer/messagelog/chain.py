@@ -47,6 +47,15 @@ HASHED_FIELDS = (
 
 
 _SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+# A chain per replica: its records also hash the replica and their position in its chain.
+# Records written before chains were per replica have no replica and keep the older form.
+_SORTED_CHAIN_FIELDS = tuple(sorted((*HASHED_FIELDS, "replica", "position")))
+LEGACY_REPLICA = "main"  # the chain that records without a replica belong to
+
+
+def mark_name(kind: str, replica: str) -> str:
+    """The mark `kind` (`head`, `anchor`) of `replica`'s chain (the legacy chain keeps its name)."""
+    return kind if replica == LEGACY_REPLICA else f"{kind}:{replica}"
 
 
 def _plain(value: Any) -> Any:
@@ -85,7 +94,8 @@ def _canonical(document: dict[str, Any]) -> bytes:
 def record_digest(prev_hash: str, fields: dict[str, Any]) -> str:
     """SHA-256 over the previous hash and the record's canonical JSON."""
     get = fields.get
-    canonical = _canonical({name: get(name) for name in _SORTED_FIELDS})
+    names = _SORTED_FIELDS if get("replica") is None else _SORTED_CHAIN_FIELDS
+    canonical = _canonical({name: get(name) for name in names})
     return hashlib.sha256(b"%s\n%s" % (prev_hash.encode(), canonical)).hexdigest()
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, Text
+from sqlalchemy import JSON, BigInteger, Column, Integer, Sequence, Text
 from sqlmodel import Field
 
 from services.interop_layer.api_model import CamelModel
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog.bodies import stored_fields
+from services.interop_layer.messagelog.chain import LEGACY_REPLICA
 from services.kernel.time import iso_offset, utcnow
 
 
@@ -19,12 +20,18 @@ class LogRecord(Base, table=True):
 
     __tablename__ = "im_log_record"
 
-    # on SQLite the rowid itself (INTEGER PRIMARY KEY): no separate key index to keep up
+    # The order of all chains' records, for reading (on SQLite the rowid itself, INTEGER PRIMARY
+    # KEY: no separate key index to keep up; on PostgreSQL reserved from `im_log_record_seq`, so
+    # two replicas never take the same number).
     seq: int = Field(
         sa_column=Column(
             BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
         )
     )
+    # The chain: the replica that wrote the record and its position there (both hashed); none
+    # for records written before chains were per replica (the `main` chain, position = seq).
+    replica: str | None = Field(default=None, max_length=100)
+    position: int | None = Field(default=None, sa_column=Column(BigInteger))
     x_road_id: str = Field(index=True, max_length=100)
     request_id: str = Field(max_length=40)
     trace_id: str | None = Field(default=None, index=True, max_length=32)
@@ -55,13 +62,18 @@ class LogRecord(Base, table=True):
     signature: str = Field(max_length=200)
 
 
+# Reserved by PostgreSQL writers (standalone: `create_all` adds it to an existing database).
+RECORD_SEQUENCE = Sequence("im_log_record_seq", metadata=Base.metadata)
+
+
 class LogMark(Base, table=True):
-    """`head`: the last record written; `anchor`: the last record purged (carried forward)."""
+    """Per chain, `head`: the last record written; `anchor`: the last record purged (carried
+    forward). Named `head`/`anchor` for the `main` chain, `head:<replica>` for the others."""
 
     __tablename__ = "im_log_mark"
 
-    name: str = Field(primary_key=True, max_length=20)
-    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    name: str = Field(primary_key=True, max_length=120)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))  # the position in the chain
     record_hash: str = Field(max_length=64)
     key_id: str = Field(max_length=32)
     signature: str = Field(max_length=200)
@@ -80,6 +92,8 @@ class LogKey(Base, table=True):
 
 class LogRecordPublic(CamelModel):
     seq: int
+    replica: str
+    position: int
     x_road_id: str
     request_id: str
     trace_id: str | None
@@ -107,16 +121,31 @@ class LogRecordPublic(CamelModel):
     record_hash: str
 
 
+class ChainReport(CamelModel):
+    """Where one replica's chain stands: its signed head and purge anchor, what was proved."""
+
+    replica: str
+    checked: int = 0
+    head_position: int | None = None
+    anchor_position: int | None = None
+    verified_position: int | None = None  # the last record proved (the verifier's own anchor)
+    verified_hash: str | None = None
+
+
 class VerifyReport(CamelModel):
     ok: bool
     checked: int
     first_bad_seq: int | None = None
+    first_bad_replica: str | None = None
+    first_bad_position: int | None = None
     first_bad_x_road_id: str | None = None
     reason: str | None = None
+    # the chain of the replica asked about (the `main` chain by default)
     head_seq: int | None = None
     anchor_seq: int | None = None
-    verified_seq: int | None = None  # the last record proved (the verifier's own anchor)
+    verified_seq: int | None = None
     verified_hash: str | None = None
+    chains: list[ChainReport] = Field(default_factory=list)
 
 
 class PurgeReport(CamelModel):
@@ -132,6 +161,8 @@ def _fields(logged: list[str] | None, body: str | None) -> list[str] | None:
 def public_record(record: LogRecord, *, bodies: bool = False) -> dict[str, Any]:
     data = LogRecordPublic(
         seq=record.seq,
+        replica=record.replica or LEGACY_REPLICA,
+        position=record.seq if record.position is None else record.position,
         x_road_id=record.x_road_id,
         request_id=record.request_id,
         trace_id=record.trace_id,

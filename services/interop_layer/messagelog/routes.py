@@ -109,20 +109,31 @@ async def trace(runtime: RuntimeDep, _: AdminDep, trace_id: str) -> dict[str, An
 async def status(runtime: RuntimeDep, _: AdminDep) -> dict[str, Any]:
     writer = runtime.message_log
     await writer.flush()
-    counts = await writer.run_locked(lambda session: status_counts(session=session))
+    counts = await writer.run_locked(
+        lambda session: status_counts(session=session, replica=writer.replica)
+    )
     counts["statuses"]["Processing"] = runtime.exchanges_in_flight
     counts["bodies"] = runtime.settings.message_log_bodies
     return counts
 
 
-@router.post("/verify", summary="Verify the hash chain and signatures; name the first bad record")
+@router.post(
+    "/verify",
+    summary="Verify every replica's hash chain and signatures; name the first bad record",
+)
 async def verify(runtime: RuntimeDep, _: AdminDep) -> VerifyReport:
     writer = runtime.message_log
     await writer.flush()
     anchor = writer.trust.anchor
-    known = [] if anchor is None else [KnownHead(anchor.seq, anchor.record_hash, "head anchor")]
+    known = (
+        []
+        if anchor is None
+        else [KnownHead(anchor.seq, anchor.record_hash, "head anchor", anchor.replica)]
+    )
     return await writer.run_locked(
-        lambda session: verify_session(session, pinned=writer.trust.pinned, known=known)
+        lambda session: verify_session(
+            session, pinned=writer.trust.pinned, known=known, replica=writer.replica
+        )
     )
 
 

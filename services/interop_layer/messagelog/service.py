@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import DateTime, func, literal_column, or_
 from sqlmodel import Session, col, select
 
-from services.interop_layer.messagelog.models import LogMark, LogRecord
+from services.interop_layer.messagelog.chains import marks_by_chain
+from services.interop_layer.messagelog.models import LogRecord
 from services.kernel.time import as_utc
 
 STATUSES = ("Successful", "Completed", "Completed with error(s)", "Failed")
@@ -90,15 +91,24 @@ def _started_at(session: Session) -> Any:
     return col(LogRecord.started_at)
 
 
-def status_counts(*, session: Session) -> dict[str, Any]:
-    """Exchanges per OpenHIM status, and where the chain stands."""
+def status_counts(*, session: Session, replica: str) -> dict[str, Any]:
+    """Exchanges per OpenHIM status, and where each replica's chain stands (`headSeq`,
+    `anchorSeq`: this replica's)."""
     rows = session.exec(select(LogRecord.outcome, func.count()).group_by(LogRecord.outcome)).all()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({outcome: int(n) for outcome, n in rows})
-    head = session.get(LogMark, "head")
-    anchor = session.get(LogMark, "anchor")
+    chains = {
+        name: {
+            "headPosition": kinds["head"].seq if "head" in kinds else None,
+            "anchorPosition": kinds["anchor"].seq if "anchor" in kinds else None,
+        }
+        for name, kinds in sorted(marks_by_chain(session).items())
+    }
+    own = chains.get(replica, {})
     return {
         "statuses": counts,
-        "headSeq": head.seq if head else 0,
-        "anchorSeq": anchor.seq if anchor else None,
+        "replica": replica,
+        "headSeq": own.get("headPosition") or 0,
+        "anchorSeq": own.get("anchorPosition"),
+        "chains": chains,
     }

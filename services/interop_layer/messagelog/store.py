@@ -19,11 +19,11 @@ from contextlib import nullcontext
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, text, update
 
 from services.interop_layer.messagelog.chain import mark_message, sign
 from services.interop_layer.messagelog.insert import Prepared
-from services.interop_layer.messagelog.models import LogMark
+from services.interop_layer.messagelog.models import RECORD_SEQUENCE, LogMark
 from services.kernel.db import Database
 from services.kernel.time import utcnow
 
@@ -66,6 +66,16 @@ class BatchStore:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._overdue = False
+
+    def reserve(self, count: int) -> list[int]:
+        """`count` sequence numbers no other replica takes (PostgreSQL), in increasing order."""
+        with self.database.engine.connect() as connection:
+            rows = connection.execute(self._reserve, {"count": count})
+            return [seq for (seq,) in rows]
+
+    _reserve = text(
+        f"SELECT nextval('{RECORD_SEQUENCE.name}') FROM generate_series(1, :count) ORDER BY 1"
+    )
 
     def write(self, insert: Prepared, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
         """Insert the batch and move the `head` mark (values of `mark_values`) in one

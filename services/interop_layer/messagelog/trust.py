@@ -22,13 +22,27 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.interop_layer.messagelog.chain import check_signature, load_public, sign
+from services.interop_layer.messagelog.chain import (
+    LEGACY_REPLICA,
+    check_signature,
+    load_public,
+    sign,
+)
 from services.kernel.time import iso_offset, utcnow
 
 log = logging.getLogger("dpi.interop.messagelog")
 KEYS_FILE = "keys.json"
-HEAD_FILE = "head.json"
+HEAD_FILE = "head.json"  # the `main` replica's; another replica's is `head-<replica>.json`
 VERIFIED_FILE = "verified.json"
+
+
+def head_file(replica: str) -> str:
+    return HEAD_FILE if replica == LEGACY_REPLICA else f"head-{replica}.json"
+
+
+def head_files(directory: Path) -> list[Path]:
+    """Every replica's exported head anchor in `directory`."""
+    return sorted(directory.glob("head*.json"))
 
 
 class TrustError(Exception):
@@ -92,20 +106,37 @@ def pin_key(path: Path, *, key_id: str, pem: str) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class HeadAnchor:
-    """Where the chain stood at `time`, signed by the mediator."""
+    """Where a replica's chain stood at `time` (`seq`: the position in it), signed by the
+    mediator. `record_seq` is the head record's number in the whole log, when known; an anchor
+    exported before chains were per replica (`legacy`) names no replica: the `main` chain's."""
 
     seq: int
     record_hash: str
     time: str
     key_id: str
     signature: str
+    replica: str = LEGACY_REPLICA
+    record_seq: int | None = None
+    legacy: bool = False
 
     def message(self) -> bytes:
-        return anchor_message(self.seq, self.record_hash, self.time)
+        if self.legacy:
+            return f"head-anchor:{self.seq}:{self.record_hash}:{self.time}".encode()
+        return anchor_message(self.replica, self.seq, self.record_seq, self.record_hash, self.time)
 
     def document(self) -> dict[str, Any]:
+        if self.legacy:
+            return {
+                "seq": self.seq,
+                "recordHash": self.record_hash,
+                "time": self.time,
+                "keyId": self.key_id,
+                "signature": self.signature,
+            }
         return {
-            "seq": self.seq,
+            "replica": self.replica,
+            "position": self.seq,
+            "recordSeq": self.record_seq,
             "recordHash": self.record_hash,
             "time": self.time,
             "keyId": self.key_id,
@@ -113,16 +144,26 @@ class HeadAnchor:
         }
 
 
-def anchor_message(seq: int, record_hash: str, time: str) -> bytes:
-    return f"head-anchor:{seq}:{record_hash}:{time}".encode()
+def anchor_message(
+    replica: str, position: int, record_seq: int | None, record_hash: str, time: str
+) -> bytes:
+    number = "" if record_seq is None else record_seq
+    return f"head-anchor:{replica}:{position}:{number}:{record_hash}:{time}".encode()
 
 
 def export_anchor(
-    path: Path, *, seq: int, record_hash: str, key: Ed25519PrivateKey, key_id: str
+    path: Path,
+    *,
+    replica: str,
+    seq: int,
+    record_seq: int | None,
+    record_hash: str,
+    key: Ed25519PrivateKey,
+    key_id: str,
 ) -> HeadAnchor:
     time = iso_offset(utcnow()) or ""
-    signature = sign(key, anchor_message(seq, record_hash, time))
-    anchor = HeadAnchor(seq, record_hash, time, key_id, signature)
+    signature = sign(key, anchor_message(replica, seq, record_seq, record_hash, time))
+    anchor = HeadAnchor(seq, record_hash, time, key_id, signature, replica, record_seq)
     _write_json(path, anchor.document())
     return anchor
 
@@ -130,13 +171,18 @@ def export_anchor(
 def read_anchor(path: Path, pinned: dict[str, str]) -> HeadAnchor:
     """The mediator's exported head anchor, its signature checked against the pinned keys."""
     document = _read_json(path, "head anchor")
+    legacy = "replica" not in document
     try:
+        record_seq = document.get("recordSeq")
         anchor = HeadAnchor(
-            seq=int(document["seq"]),
+            seq=int(document["seq" if legacy else "position"]),
             record_hash=str(document["recordHash"]),
             time=str(document["time"]),
             key_id=str(document["keyId"]),
             signature=str(document["signature"]),
+            replica=LEGACY_REPLICA if legacy else str(document["replica"]),
+            record_seq=None if record_seq is None else int(record_seq),
+            legacy=legacy,
         )
     except (KeyError, TypeError, ValueError):
         raise TrustError(f"the head anchor at {path} is malformed") from None
@@ -148,23 +194,36 @@ def read_anchor(path: Path, pinned: dict[str, str]) -> HeadAnchor:
     return anchor
 
 
-def read_verified(path: Path) -> tuple[int, str] | None:
-    """The last head this verifier proved (seq, record hash), if it has run before."""
+def read_verified(path: Path) -> dict[str, tuple[int, str]]:
+    """The last head this verifier proved per chain (replica → position, record hash); a file
+    from before chains were per replica holds the `main` chain's."""
     if not path.exists():
-        return None
+        return {}
     document = _read_json(path, "verifier's own anchor")
     try:
-        return int(document["seq"]), str(document["recordHash"])
-    except (KeyError, TypeError, ValueError):
+        if "chains" not in document:
+            return {LEGACY_REPLICA: (int(document["seq"]), str(document["recordHash"]))}
+        return {
+            str(replica): (int(entry["position"]), str(entry["recordHash"]))
+            for replica, entry in dict(document["chains"]).items()
+        }
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise TrustError(f"the verifier's own anchor at {path} is malformed") from None
 
 
-def write_verified(path: Path, *, seq: int, record_hash: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        previous = read_verified(path)
-        if previous is not None and previous[0] > seq:
-            return  # never move the verifier's anchor backwards
-    _write_json(path, {"seq": seq, "recordHash": record_hash, "verifiedAt": iso_offset(utcnow())})
+def write_verified(path: Path, chains: dict[str, tuple[int, str]]) -> None:
+    """Record the heads just proved; a chain's anchor never moves backwards."""
+    merged: dict[str, tuple[int, str]] = {}
+    with contextlib.suppress(FileNotFoundError, TrustError):
+        merged = read_verified(path)
+    for replica, (position, digest) in chains.items():
+        if replica not in merged or merged[replica][0] <= position:
+            merged[replica] = (position, digest)
+    document = {
+        replica: {"position": position, "recordHash": digest}
+        for replica, (position, digest) in sorted(merged.items())
+    }
+    _write_json(path, {"chains": document, "verifiedAt": iso_offset(utcnow())})
 
 
 class TrustExport:
@@ -179,8 +238,10 @@ class TrustExport:
         key_id: str,
         pem: str,
         interval: float,
+        replica: str = LEGACY_REPLICA,
     ) -> None:
         self.directory = directory
+        self.replica = replica
         self.key, self.key_id, self.pem = key, key_id, pem
         self.interval = interval
         self.pinned: dict[str, str] = {key_id: pem}
@@ -188,37 +249,46 @@ class TrustExport:
         self.frozen = False
         self._exported_at = 0.0
 
-    def open(self, reaches: Callable[[int, str], bool], *, head_seq: int, head_hash: str) -> None:
-        """Pin the key; keep or renew the head anchor (`reaches(seq, hash)` asks the log)."""
+    def open(
+        self,
+        reaches: Callable[[HeadAnchor], bool],
+        *,
+        head_seq: int,
+        head_hash: str,
+        record_seq: int | None = None,
+    ) -> None:
+        """Pin the key; keep or renew this replica's head anchor (`reaches` asks the log)."""
         if self.directory is None:
             return
         self.pinned = pin_key(self.directory / KEYS_FILE, key_id=self.key_id, pem=self.pem)
-        path = self.directory / HEAD_FILE
+        path = self.directory / head_file(self.replica)
         if path.exists():
             try:
                 previous = read_anchor(path, self.pinned)
             except TrustError as exc:
                 problem = str(exc)
             else:
-                if reaches(previous.seq, previous.record_hash):
-                    self.export(head_seq, head_hash)
+                if reaches(previous):
+                    self.export(head_seq, head_hash, record_seq)
                     return
                 self.anchor = previous
                 problem = f"the log no longer reaches its exported head anchor (seq {previous.seq})"
             self.frozen = True
             log.error("message log: %s; %s is kept as it is and not updated", problem, path)
             return
-        self.export(head_seq, head_hash)
+        self.export(head_seq, head_hash, record_seq)
 
     def due(self) -> bool:
         return time.monotonic() - self._exported_at >= self.interval
 
-    def export(self, seq: int, record_hash: str) -> None:
+    def export(self, seq: int, record_hash: str, record_seq: int | None = None) -> None:
         if self.directory is None or self.frozen:
             return
         self.anchor = export_anchor(
-            self.directory / HEAD_FILE,
+            self.directory / head_file(self.replica),
+            replica=self.replica,
             seq=seq,
+            record_seq=record_seq,
             record_hash=record_hash,
             key=self.key,
             key_id=self.key_id,

@@ -1,4 +1,5 @@
-"""Verify the message log: every link, hash and signature, from the purge anchor to the head.
+"""Verify the message log: every replica's chain, each link, hash and signature, from the chain's
+purge anchor to its head.
 
 A signed record vouches for the unsigned ones before it through the hash links (the writer signs
 a batch's last record at rest, and under load at most every signature interval; older chains: every
@@ -13,41 +14,105 @@ the log must still hold each known head (seq and hash) unless a signed purge anc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, select
 
 from services.interop_layer.messagelog.chain import (
     GENESIS,
+    LEGACY_REPLICA,
     check_signature,
     load_public,
     mark_message,
+    mark_name,
     record_digest,
 )
-from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, VerifyReport
+from services.interop_layer.messagelog.chains import chain_of, marks_by_chain, record_at
+from services.interop_layer.messagelog.migrate import has_chains
+from services.interop_layer.messagelog.models import (
+    ChainReport,
+    LogKey,
+    LogMark,
+    LogRecord,
+    VerifyReport,
+)
 from services.kernel.db import Database
-
-
-def _bad(checked: int, record: LogRecord | None, reason: str, **extra: int | None) -> VerifyReport:
-    return VerifyReport(
-        ok=False,
-        checked=checked,
-        first_bad_seq=None if record is None else record.seq,
-        first_bad_x_road_id=None if record is None else record.x_road_id,
-        reason=reason,
-        **extra,
-    )
 
 
 @dataclass(frozen=True, slots=True)
 class KnownHead:
-    """A head proved earlier (exported by the mediator or verified before): `what` names it."""
+    """A head proved earlier (exported by the mediator or verified before): `what` names it;
+    `seq` is its position in `replica`'s chain."""
 
     seq: int
     record_hash: str
     what: str
+    replica: str = LEGACY_REPLICA
+
+
+@dataclass
+class _Chain:
+    """One replica's chain while it is walked."""
+
+    replica: str
+    head: LogMark | None = None
+    anchor: LogMark | None = None
+    position: int = 0
+    prev: str = GENESIS
+    checked: int = 0
+    unproven: int | None = None  # the first record not yet vouched for by a signature
+    expected: dict[int, KnownHead] = field(default_factory=dict)
+
+    def report(self) -> ChainReport:
+        return ChainReport(
+            replica=self.replica,
+            checked=self.checked,
+            head_position=None if self.head is None else self.head.seq,
+            anchor_position=None if self.anchor is None else self.anchor.seq,
+            verified_position=self.position,
+            verified_hash=self.prev,
+        )
+
+
+class _Walk:
+    """Every chain's state, and the report naming the first bad record or mark."""
+
+    def __init__(self, marks: dict[str, dict[str, LogMark]], replica: str) -> None:
+        self.replica = replica
+        self.chains = {
+            name: _Chain(name, head=kinds.get("head"), anchor=kinds.get("anchor"))
+            for name, kinds in marks.items()
+        }
+        self.checked = 0
+
+    def chain(self, replica: str) -> _Chain:
+        if replica not in self.chains:
+            self.chains[replica] = _Chain(replica)
+        return self.chains[replica]
+
+    def report(self, **values: Any) -> VerifyReport:
+        own = self.chains.get(self.replica)
+        if own is not None:
+            values.setdefault("head_seq", None if own.head is None else own.head.seq)
+            values.setdefault("anchor_seq", None if own.anchor is None else own.anchor.seq)
+        return VerifyReport(
+            checked=self.checked,
+            chains=[self.chains[name].report() for name in sorted(self.chains)],
+            **values,
+        )
+
+    def bad(self, chain: _Chain, reason: str, record: LogRecord | None = None) -> VerifyReport:
+        return self.report(
+            ok=False,
+            first_bad_seq=None if record is None else record.seq,
+            first_bad_replica=chain.replica,
+            first_bad_position=None if record is None else chain_of(record)[1],
+            first_bad_x_road_id=None if record is None else record.x_road_id,
+            reason=reason,
+        )
 
 
 def _keys(
@@ -72,106 +137,165 @@ def _mark_ok(mark: LogMark, keys: dict[str, Ed25519PublicKey]) -> bool:
 
 
 def verify_session(
-    session: Session, *, pinned: dict[str, str] | None = None, known: Sequence[KnownHead] = ()
+    session: Session,
+    *,
+    pinned: dict[str, str] | None = None,
+    known: Sequence[KnownHead] = (),
+    replica: str = LEGACY_REPLICA,
 ) -> VerifyReport:
-    """Walk the chain in order; the first record that does not fit is named in the report."""
-    anchor = session.get(LogMark, "anchor")
-    head = session.get(LogMark, "head")
-    extra = {"head_seq": head.seq if head else None, "anchor_seq": anchor.seq if anchor else None}
+    """Walk every replica's chain (one pass in log order); the first record that does not fit
+    is named in the report with its replica and position. `head_seq`, `anchor_seq` and
+    `verified_seq` are those of `replica`'s chain."""
+    if session.get_bind().dialect.name == "postgresql":
+        # other replicas go on writing: the marks and the records are read in one snapshot
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    walk = _Walk(marks_by_chain(session), replica)
     keys, key_problem = _keys(session, pinned)
     if key_problem is not None:
-        return _bad(0, None, key_problem, **extra)
-    if anchor is not None and not _mark_ok(anchor, keys):
-        return _bad(0, None, "the purge anchor's signature is invalid", **extra)
-    if head is not None and not _mark_ok(head, keys):
-        return _bad(0, None, "the chain head's signature is invalid", **extra)
-    seq, prev = (anchor.seq, anchor.record_hash) if anchor else (0, GENESIS)
-    expected: dict[int, KnownHead] = {}
+        return walk.report(ok=False, reason=key_problem)
+    for chain in walk.chains.values():
+        if chain.anchor is not None and not _mark_ok(chain.anchor, keys):
+            return walk.bad(chain, "the purge anchor's signature is invalid")
+        if chain.head is not None and not _mark_ok(chain.head, keys):
+            return walk.bad(chain, "the chain head's signature is invalid")
+        if chain.anchor is not None:
+            chain.position, chain.prev = chain.anchor.seq, chain.anchor.record_hash
     for mark in known:
-        if mark.seq > seq:  # at or before the purge anchor: vouched for by its signature
-            expected.setdefault(mark.seq, mark)
-        elif mark.seq == seq and mark.record_hash != prev:
-            return _bad(0, None, f"the purge anchor diverges from the {mark.what}", **extra)
-    checked = 0
-    unproven: int | None = None  # the first record not yet vouched for by a signature
-    records = session.exec(select(LogRecord).order_by(col(LogRecord.seq))).yield_per(500)
-    for record in records:
-        if head is not None and record.seq > head.seq:
-            return _bad(checked, record, "record lies past the signed chain head", **extra)
-        if record.seq != seq + 1:
-            if record.seq > seq + 1:
-                reason = f"record(s) {seq + 1}..{record.seq - 1} are missing before this one"
-            else:
-                reason = f"sequence number {record.seq} does not follow {seq}"
-            return _bad(checked, record, reason, **extra)
-        if record.prev_hash != prev:
-            return _bad(checked, record, "does not link to the previous record", **extra)
-        fields = record.model_dump()
-        if record_digest(prev, fields) != record.record_hash:
-            return _bad(checked, record, "content does not match its hash (modified)", **extra)
-        if record.signature:
-            public = keys.get(record.key_id)
-            if public is None or not check_signature(
-                public, record.record_hash.encode(), record.signature
-            ):
-                vouched = "" if unproven is None else f" (it vouches for {unproven}..{record.seq})"
-                reason = f"signature is invalid or the key is unknown{vouched}"
-                return _bad(checked, record, reason, **extra)
-            unproven = None
-        elif unproven is None:
-            unproven = record.seq
-        known_head = expected.get(record.seq)
-        if known_head is not None:
-            del expected[record.seq]
+        chain = walk.chain(mark.replica)
+        if mark.seq > chain.position:  # at or before the purge anchor: vouched for by it
+            chain.expected.setdefault(mark.seq, mark)
+        elif mark.seq == chain.position and mark.record_hash != chain.prev:
+            return walk.bad(chain, f"the purge anchor diverges from the {mark.what}")
+    for record in _records(session):
+        name, position = chain_of(record)
+        chain = walk.chain(name)
+        problem = _misfit(chain, record, position, keys)
+        if problem is not None:
+            return walk.bad(chain, problem, record)
+        known_head = chain.expected.pop(position, None)
         if known_head is not None and known_head.record_hash != record.record_hash:
             reason = f"differs from the {known_head.what}: the log was rewritten"
-            return _bad(checked, record, reason, **extra)
-        seq, prev = record.seq, record.record_hash
-        checked += 1
-    if expected:
-        longest = expected[max(expected)]
-        reason = (
+            return walk.bad(chain, reason, record)
+        chain.position, chain.prev = position, record.record_hash
+        chain.checked += 1
+        walk.checked += 1
+    for name in sorted(walk.chains):
+        chain = walk.chains[name]
+        problem = _unfinished(chain)
+        if problem is not None:
+            report = walk.bad(chain, problem)
+            if chain.expected:
+                report.first_bad_seq = report.first_bad_position = chain.position + 1
+            return report
+    own = walk.chains.get(replica)
+    return walk.report(
+        ok=True,
+        verified_seq=own.position if own else 0,
+        verified_hash=own.prev if own else GENESIS,
+    )
+
+
+def _records(session: Session) -> Iterator[LogRecord]:
+    """Every record in log order; a log the mediator has not migrated yet is read as it is (the
+    verifier changes nothing)."""
+    if has_chains(session.connection()):
+        yield from session.exec(select(LogRecord).order_by(col(LogRecord.seq))).yield_per(500)
+        return
+    table = LogRecord.__table__  # type: ignore[attr-defined]
+    columns = [column for column in table.columns if column.name not in ("replica", "position")]
+    rows = session.execute(select(*columns).order_by(table.c.seq)).mappings().yield_per(500)
+    for row in rows:
+        yield LogRecord(**row)
+
+
+def _misfit(
+    chain: _Chain, record: LogRecord, position: int, keys: dict[str, Ed25519PublicKey]
+) -> str | None:
+    """What is wrong with `record` at `position` of `chain`, if anything (and the signature's
+    bookkeeping when nothing is)."""
+    if record.replica is not None and record.position is None:
+        return "has a replica but no position in its chain"
+    if chain.head is None:
+        return f"records of replica {chain.replica} exist but its signed chain head is missing"
+    if position > chain.head.seq:
+        return "record lies past the signed chain head"
+    if position != chain.position + 1:
+        if position > chain.position + 1:
+            return f"record(s) {chain.position + 1}..{position - 1} are missing before this one"
+        return f"sequence number {position} does not follow {chain.position}"
+    if record.prev_hash != chain.prev:
+        return "does not link to the previous record"
+    if record_digest(chain.prev, record.model_dump()) != record.record_hash:
+        return "content does not match its hash (modified)"
+    if record.signature:
+        public = keys.get(record.key_id)
+        if public is None or not check_signature(
+            public, record.record_hash.encode(), record.signature
+        ):
+            unproven = chain.unproven
+            vouched = "" if unproven is None else f" (it vouches for {unproven}..{position})"
+            return f"signature is invalid or the key is unknown{vouched}"
+        chain.unproven = None
+    elif chain.unproven is None:
+        chain.unproven = position
+    return None
+
+
+def _unfinished(chain: _Chain) -> str | None:
+    """What is wrong with `chain` once all its records are walked: known heads the log does not
+    reach, or an end that is not its signed head."""
+    seq, prev, head = chain.position, chain.prev, chain.head
+    if chain.expected:
+        longest = chain.expected[max(chain.expected)]
+        return (
             f"record(s) {seq + 1}..{longest.seq} are missing: the log is shorter than the "
             f"{longest.what}"
         )
-        report = _bad(checked, None, reason, **extra)
-        report.first_bad_seq = seq + 1
-        return report
     if head is None:
-        if checked:
-            return _bad(
-                checked, None, "records exist but the signed chain head is missing", **extra
-            )
-        return VerifyReport(ok=True, checked=0, verified_seq=seq, verified_hash=prev, **extra)
+        return None
     if head.seq != seq or head.record_hash != prev:
         if head.seq > seq:
-            reason = f"record(s) {seq + 1}..{head.seq} after the last one are missing"
-        elif head.seq < seq:
-            reason = f"the log continues past the signed head (seq {head.seq})"
-        else:
-            reason = "the last record does not match the signed chain head (rewritten)"
-        return _bad(checked, None, reason, **extra)
-    return VerifyReport(ok=True, checked=checked, verified_seq=seq, verified_hash=prev, **extra)
+            return f"record(s) {seq + 1}..{head.seq} after the last one are missing"
+        if head.seq < seq:
+            return f"the log continues past the signed head (seq {head.seq})"
+        return "the last record does not match the signed chain head (rewritten)"
+    return None
 
 
-def log_reaches(session: Session, *, seq: int, record_hash: str) -> bool:
-    """Whether the log still holds record `seq` with `record_hash` (or a signed purge covers it)."""
+def log_reaches(
+    session: Session,
+    *,
+    seq: int,
+    record_hash: str,
+    replica: str = LEGACY_REPLICA,
+    record_seq: int | None = None,
+) -> bool:
+    """Whether `replica`'s chain still holds the record at position `seq` with `record_hash`
+    (or a signed purge covers it); `record_seq`, its number in the log, finds it at once."""
     if seq == 0:
         return True
-    purged = session.get(LogMark, "anchor")
+    purged = session.get(LogMark, mark_name("anchor", replica))
     if purged is not None and purged.seq >= seq:
         return purged.seq > seq or purged.record_hash == record_hash
-    record = session.get(LogRecord, seq)
+    if record_seq is None and replica == LEGACY_REPLICA:
+        record_seq = seq  # a record from before chains were per replica
+    record = None if record_seq is None else session.get(LogRecord, record_seq)
+    if record is None or chain_of(record) != (replica, seq):
+        record = record_at(session, replica=replica, position=seq)
     return record is not None and record.record_hash == record_hash
 
 
 def verify_database(
-    database_url: str, *, pinned: dict[str, str] | None = None, known: Sequence[KnownHead] = ()
+    database_url: str,
+    *,
+    pinned: dict[str, str] | None = None,
+    known: Sequence[KnownHead] = (),
+    replica: str = LEGACY_REPLICA,
 ) -> VerifyReport:
     """Verify the message log stored at `database_url` (the mediator's own database)."""
     database = Database(database_url)
     try:
         with database.session() as session:
-            return verify_session(session, pinned=pinned, known=known)
+            return verify_session(session, pinned=pinned, known=known, replica=replica)
     finally:
         database.dispose()

@@ -1,4 +1,4 @@
-"""The single writer of the chain: batches records, links them, signs each batch, commits it.
+"""The single writer of this replica's chain: batches records, links, signs and commits them.
 
 An exchange hands its record over and waits for the commit of the batch that holds it before
 its answer leaves (group commit: whatever arrives while a batch is being written forms the next
@@ -20,19 +20,27 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, delete, func
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection
+from sqlmodel import Session
 
 from services.interop_layer.messagelog.bodies import derive_bodies
 from services.interop_layer.messagelog.chain import (
     GENESIS,
+    LEGACY_REPLICA,
     key_id_of,
+    mark_name,
     public_pem,
     record_digest,
     sign,
 )
+from services.interop_layer.messagelog.chains import (
+    ChainClaim,
+    chain_start,
+    purge_chains,
+)
 from services.interop_layer.messagelog.insert import RecordInsert
-from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, PurgeReport
+from services.interop_layer.messagelog.migrate import migrate
+from services.interop_layer.messagelog.models import LogKey, PurgeReport
 from services.interop_layer.messagelog.store import BatchStore, mark_values
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
@@ -53,8 +61,10 @@ class LogWriter:
         trust: Path | None = None,
         anchor_interval: float = 1.0,
         signature_interval: float = 0.0,
+        replica: str = LEGACY_REPLICA,
     ) -> None:
         self.database = database
+        self.replica = replica
         self.group_delay = group_delay
         self.commit_delay = commit_delay
         self.signature_interval = signature_interval
@@ -65,7 +75,12 @@ class LogWriter:
         self.pem = public_pem(key)
         self.key_id = key_id_of(self.pem)
         self.trust = TrustExport(
-            trust, key=key, key_id=self.key_id, pem=self.pem, interval=anchor_interval
+            trust,
+            key=key,
+            key_id=self.key_id,
+            pem=self.pem,
+            interval=anchor_interval,
+            replica=replica,
         )
         self._pending: list[dict[str, Any]] = []
         self._done: asyncio.Future[None] | None = None  # resolved when `_pending` is committed
@@ -75,24 +90,43 @@ class LogWriter:
         self._flushing = asyncio.Lock()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self.head_seq = 0
+        self.head_seq = 0  # the position of this replica's last record in its chain
         self.head_hash = GENESIS
+        self.last_seq = 0  # SQLite: the last sequence number taken (one process writes)
+        self._claim: ChainClaim | None = None
+        self._head_record_seq: int | None = None  # the global number of the head record
         self._insert = RecordInsert(database.engine)
         self._store = BatchStore(database, self._lock)
 
     def open(self) -> None:
         """Register and pin the public key, read where the chain ends, export a head anchor."""
+        migrate(self.database)
+        self._claim = ChainClaim(self.database, self.replica)
+        try:
+            self._open()
+        except BaseException:
+            self._claim.release()
+            raise
+
+    def _open(self) -> None:
         with self.database.session() as session:
             if session.get(LogKey, self.key_id) is None:
                 session.add(LogKey(key_id=self.key_id, public_key=self.pem))
                 session.commit()
-            head = session.get(LogMark, "head") or session.get(LogMark, "anchor")
-            if head is not None:
-                self.head_seq, self.head_hash = head.seq, head.record_hash
+            start = chain_start(session, replica=self.replica, count=self.database.is_sqlite)
+            self.head_seq, self.head_hash = start.position, start.record_hash
+            self.last_seq, self._head_record_seq = start.last_seq, start.record_seq
             self.trust.open(
-                lambda seq, digest: log_reaches(session, seq=seq, record_hash=digest),
+                lambda anchor: log_reaches(
+                    session,
+                    replica=anchor.replica,
+                    seq=anchor.seq,
+                    record_hash=anchor.record_hash,
+                    record_seq=anchor.record_seq,
+                ),
                 head_seq=self.head_seq,
                 head_hash=self.head_hash,
+                record_seq=self._head_record_seq,
             )
 
     def start(self) -> None:
@@ -107,8 +141,17 @@ class LogWriter:
             await self._task
             self._task = None
         await self.flush()
-        await to_thread.run_sync(self.trust.export, self.head_seq, self.head_hash)
-        await to_thread.run_sync(self._store.shutdown)
+        await to_thread.run_sync(
+            self.trust.export, self.head_seq, self.head_hash, self._head_record_seq
+        )
+        await to_thread.run_sync(self.close)
+
+    def close(self) -> None:
+        """Close the store and free the chain's claim (after the last write)."""
+        self._store.shutdown()
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
 
     def submit(self, fields: dict[str, Any]) -> None:
         """Hand a record over without waiting for it (written within the flush interval)."""
@@ -225,12 +268,17 @@ class LogWriter:
             self._write_locked(batch)
 
     def _write_locked(self, batch: list[dict[str, Any]]) -> None:
-        seq, prev = self.head_seq, self.head_hash
-        key, key_id = self.key, self.key_id
-        for fields in batch:  # the records are ours: completed in place, no copies
+        position, prev = self.head_seq, self.head_hash
+        key, key_id, replica = self.key, self.key_id, self.replica
+        if self.database.is_sqlite:
+            numbers: Any = range(self.last_seq + 1, self.last_seq + 1 + len(batch))
+        else:
+            numbers = self._store.reserve(len(batch))
+        for fields, seq in zip(batch, numbers, strict=True):  # ours: completed in place
             derive_bodies(fields)
-            seq += 1
+            position += 1
             fields["seq"], fields["key_id"] = seq, key_id
+            fields["replica"], fields["position"] = replica, position
             digest = record_digest(prev, fields)
             fields["prev_hash"], fields["record_hash"], fields["signature"] = prev, digest, ""
             prev = digest
@@ -242,12 +290,17 @@ class LogWriter:
         if now - self._signed_at >= self.signature_interval:
             batch[-1]["signature"] = sign(key, prev.encode())
             self._signed_at = now
-        head = mark_values(name="head", seq=seq, digest=prev, key=key, key_id=key_id)
+        head = mark_values(
+            name=mark_name("head", replica), seq=position, digest=prev, key=key, key_id=key_id
+        )
         self._store.write(self._insert, batch, head)
-        self.head_seq, self.head_hash = seq, prev
+        self.head_seq, self.head_hash = position, prev
+        self._head_record_seq = seq = batch[-1]["seq"]
+        if self.database.is_sqlite:
+            self.last_seq = seq
         if self.trust.due():
             try:  # the batch is committed: a failed export must not write it again
-                self.trust.export(seq, prev)
+                self.trust.export(position, prev, seq)
             except OSError:
                 log.exception("could not export the message log's head anchor")
 
@@ -257,31 +310,25 @@ class LogWriter:
         )
 
     async def purge(self, *, before: Any) -> PurgeReport:
-        """Delete the oldest records up to the first one started at or after `before`.
+        """Delete every chain's oldest records up to the first one started at or after `before`.
 
-        The hash of the last purged record becomes the signed anchor, so the remainder still
-        verifies from there (X-Road archives carry the last digest forward the same way).
+        The hash of a chain's last purged record becomes its signed anchor, so the remainder still
+        verifies from there (X-Road archives carry the last digest forward the same way). Chains
+        of replicas gone for good are purged too; a chain's head mark is locked meanwhile.
         """
         await self.flush()
 
         def work(session: Session) -> PurgeReport:
-            first_kept = session.exec(
-                select(func.min(LogRecord.seq)).where(col(LogRecord.started_at) >= before)
-            ).one()
-            upto = (first_kept - 1) if first_kept is not None else self.head_seq
-            last = session.get(LogRecord, upto) if upto > 0 else None
-            if last is None:
-                remaining = session.exec(select(func.count()).select_from(LogRecord)).one()
-                anchor = session.get(LogMark, "anchor")
-                return PurgeReport(
-                    purged=0, anchor_seq=anchor.seq if anchor else None, remaining=remaining
-                )
-            result = session.execute(delete(LogRecord).where(col(LogRecord.seq) <= upto))
-            self._set_mark(session.connection(), "anchor", upto, last.record_hash)
-            session.commit()
-            remaining = session.exec(select(func.count()).select_from(LogRecord)).one()
-            purged = int(getattr(result, "rowcount", 0) or 0)
-            return PurgeReport(purged=purged, anchor_seq=upto, remaining=remaining)
+            return purge_chains(
+                session,
+                before=before,
+                replica=self.replica,
+                set_mark=lambda name, seq, digest: self._set_mark(
+                    session.connection(), name, seq, digest
+                ),
+                lock=not self.database.is_sqlite,
+                counted=self.database.is_sqlite,
+            )
 
         return await self.run_locked(work)
 
