@@ -71,7 +71,10 @@ def set_trace(context: TraceContext | None) -> None:
 
 def outgoing_traceparent() -> str:
     """The header for a call made now: a child of the current span, or a fresh trace."""
-    return start_span(current_trace()).traceparent
+    current = _current.get()  # `start_span(current).traceparent`, without the context object
+    if current is None:
+        return f"00-{new_trace_id()}-{new_span_id()}-01"
+    return f"00-{current.trace_id}-{new_span_id()}-{current.flags}"
 
 
 class TraceMiddleware:

@@ -4,13 +4,14 @@ when resending is safe, refused connections and shutdown."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from collections.abc import AsyncIterator
 
 import pytest
 
 from services.interop_layer.routing.pool import UpstreamPool, split_url
-from services.interop_layer.routing.upstream import BrokenOff, ConnectFailed
+from services.interop_layer.routing.upstream import Answer, BrokenOff, ConnectFailed
 from tests.interop_layer.rawserver import Received, answer, raw_server, until, write
 from tests.interop_layer.test_upstream import body_of, call
 
@@ -152,3 +153,21 @@ async def test_close_ends_idle_connections_and_refuses_new_calls(pool):
         await until(lambda: server.closed_by_client == 1)
         with pytest.raises(ConnectFailed):
             await call(pool, server.url)
+
+
+async def test_a_released_answer_is_freed_without_the_cycle_collector(pool):
+    async def handler(request: Received, writer: asyncio.StreamWriter) -> bool:
+        await write(writer, answer(b"ok"))
+        return True
+
+    async with raw_server(handler) as server:
+        assert await body_of(pool, server.url, await call(pool, server.url)) == b"ok"
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(20):
+                assert await body_of(pool, server.url, await call(pool, server.url)) == b"ok"
+            garbage = [o for o in gc.get_objects() if isinstance(o, Answer)]
+        finally:
+            gc.enable()
+        assert garbage == []  # each answer went with its last reference, parser included

@@ -8,6 +8,7 @@ raised as typed errors and rendered by the service's one X-Road error renderer.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from starlette.types import Receive, Scope, Send
 
@@ -35,6 +36,17 @@ def _text(headers: dict[bytes, bytes], name: bytes) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
+@lru_cache(maxsize=1024)  # the same few services are called again and again
+def _service_id(raw_id: bytes, *params: str) -> tuple[str, str, str]:
+    """Provider, service code and service of the raw `/r1/I/C/M/S/CODE`, checked."""
+    check_service_id(raw_id, list(params))
+    provider = provider_id(*params[:4])
+    service_code = params[4]
+    if not SERVICE_CODE.match(service_code):
+        raise BadRequest("Malformed service code: 1-100 characters of A-Z a-z 0-9 . _ -.")
+    return provider, service_code, f"{provider}/{service_code}"
+
+
 async def call_service(
     scope: Scope, receive: Receive, send: Send, params: list[str], runtime: InteropRuntime
 ) -> None:
@@ -46,12 +58,8 @@ async def call_service(
     exchange: Exchange = scope["state"]["exchange"]
     headers = request_headers(scope)
     client = authenticate(headers, directory=directory, exchange=exchange)
-    check_service_id(scope.get("raw_path") or scope["path"].encode(), params)
-    provider = provider_id(*params[:4])
-    service_code = params[4]
-    if not SERVICE_CODE.match(service_code):
-        raise BadRequest("Malformed service code: 1-100 characters of A-Z a-z 0-9 . _ -.")
-    service = f"{provider}/{service_code}"
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    provider, service_code, service = _service_id(b"/".join(raw.split(b"/", 7)[:7]), *params)
     exchange.service = service
     path = service_path(upstream_path(scope))
     target = directory.service(provider, service_code)

@@ -10,6 +10,7 @@ control characters.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote
 
 from services.interop_layer.errors import BadRequest
@@ -31,6 +32,7 @@ def check_service_id(raw_path: bytes, params: list[str]) -> None:
         raise AmbiguousPath("The service identifier is not normalised (an encoded '/' in it).")
 
 
+@lru_cache(maxsize=1024)  # the same paths arrive again and again; refusals are not kept
 def service_path(raw: bytes) -> str:
     """The decoded path after the service code (`/` when empty); raises `AmbiguousPath`."""
     if not raw:

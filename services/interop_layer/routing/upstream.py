@@ -62,7 +62,9 @@ class Answer:
         self._head_only = head_only
         self._head: asyncio.Future[None] = conn.loop.create_future()
         self._waiter: asyncio.Future[None] | None = None
-        self._parser = httptools.HttpResponseParser(self)
+        # the parser holds this answer's callbacks: `detach` breaks the cycle, so the answer is
+        # freed by its reference count (a cycle a call kept the collector busy under load)
+        self._parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.length: int | None = None
@@ -90,12 +92,14 @@ class Answer:
     def on_headers_complete(self) -> None:
         if self.complete:
             return
-        status = self._parser.get_status_code()
+        parser = self._parser
+        assert parser is not None  # called back while feeding
+        status = parser.get_status_code()
         if status < 200:  # informational: the final answer follows on the same parser
             self.headers, self.length, self.chunked = [], None, False
             return
         self.status = status
-        self.keep_alive = self._parser.should_keep_alive()
+        self.keep_alive = parser.should_keep_alive()
         self._head.set_result(None)
         if self._head_only:  # HEAD: a length, but never a body
             self._finish()
@@ -117,8 +121,11 @@ class Answer:
     # connection events
     def feed(self, data: bytes) -> None:
         self.received = True
+        parser = self._parser
+        if parser is None:  # detached: the connection no longer serves this answer
+            return
         try:
-            self._parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self.fail(BrokenOff("switched protocols"))
         except httptools.HttpParserError as exc:
@@ -132,6 +139,10 @@ class Answer:
             self._finish()
             return
         self.fail(BrokenOff("connection closed before the answer was complete"))
+
+    def detach(self) -> None:
+        """Drop the parser once the connection is given back (nothing is fed any more)."""
+        self._parser = None
 
     def fail(self, error: UpstreamError) -> None:
         if self.complete or self.error is not None:
