@@ -1,8 +1,7 @@
 """A CSV, DXF2 XML, ADX or JSON (`jsonset.py`) data value set imported as it arrives: values
 parsed from the request stream and written in batches of `BATCH`, each batch in its own
-transaction. DHIS2's data value
-import is not atomic either: a malformed line (or element) ends the import with an ImportSummary
-naming it, and the batches imported before it stay."""
+transaction. DHIS2's data value import is not atomic either: a malformed line (or element) ends
+the import with an ImportSummary naming it, and the batches imported before it stay."""
 
 from __future__ import annotations
 
