@@ -12,6 +12,7 @@ given twice is refused too (a stream cannot let the last one win over values alr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import chain
 from typing import Any
 
 import ijson
@@ -38,6 +39,10 @@ def json_events(chunks: Iterator[bytes], *, check_depth: Callable[[], bool]) -> 
     """Parser events as the chunks arrive; those before a malformed spot come first, then its
     error. `check_depth()`, asked once the first chunk came: the kernel's nesting limit is applied
     here too (to bytes the kernel did not see: an inflated body)."""
+    return chain.from_iterable(_event_lists(chunks, check_depth))  # no Python frame an event
+
+
+def _event_lists(chunks: Iterator[bytes], check_depth: Callable[[], bool]) -> Iterator[list[Event]]:
     events: list[Event] = ijson.sendable_list()
     parser = ijson.basic_parse_coro(events, use_float=True)
     scanner: DepthScanner | None = None
@@ -51,12 +56,12 @@ def json_events(chunks: Iterator[bytes], *, check_depth: Callable[[], bool]) -> 
             if scanner is not None:
                 scanner.feed(chunk)
             parser.send(chunk)
-            yield from events
+            yield list(events)
             del events[:]
         parser.close()
-        yield from events
+        yield list(events)
     except ijson.JSONError as exc:
-        yield from events
+        yield list(events)
         raise FormatError(f"JSON parse error: {_message(exc)}") from exc
     except TooDeep as exc:
         raise FormatError(f"JSON parse error: {exc}") from exc
@@ -69,30 +74,32 @@ def _build(events: Iterator[Event], event: str, value: Any) -> Any:
     root: Any = {} if event == "start_map" else []
     stack: list[tuple[Any, Any]] = []
     current, key, seen = root, None, 0
+    in_map = event == "start_map"
     for event, value in events:
-        seen += 1
         if event == "map_key":
             key = value
             continue
-        if event == "end_map" or event == "end_array":
+        seen += 1
+        if seen > MAX_EVENTS:
+            raise FormatError(f"JSON parse error: a value holds more than {MAX_EVENTS} parts")
+        if event in _SCALARS:
+            if in_map:
+                current[key] = value
+            else:
+                current.append(value)
+        elif event == "end_map" or event == "end_array":
             if not stack:
                 return root
             current, key = stack.pop()
-            continue
-        if seen > MAX_EVENTS:
-            raise FormatError(f"JSON parse error: a value holds more than {MAX_EVENTS} parts")
-        item: Any = value
-        if event == "start_map":
-            item = {}
-        elif event == "start_array":
-            item = []
-        if type(current) is dict:
-            current[key] = item
+            in_map = type(current) is dict
         else:
-            current.append(item)
-        if event == "start_map" or event == "start_array":
+            item: Any = {} if event == "start_map" else []
+            if in_map:
+                current[key] = item
+            else:
+                current.append(item)
             stack.append((current, key))
-            current = item
+            current, in_map = item, event == "start_map"
     raise FormatError("JSON parse error: the document ended inside a value")
 
 
