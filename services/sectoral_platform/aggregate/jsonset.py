@@ -3,8 +3,8 @@
 
 Object order is free in JSON, and DHIS2 binds the whole document before importing, so an
 attribute after `dataValues` still applies to every value. Here it does as long as nothing has
-been written: a set of up to `BATCH` values is imported once the document has ended. Past that,
-`head` is what the first batch was imported with; an attribute the import reads (`dataSet`,
+been written: a set of fewer than `BATCH` values is imported once the document has ended. Past
+that, `head` is what the first batch was imported with; an attribute the import reads (`dataSet`,
 `period`, `orgUnit`, `attributeOptionCombo`) that arrives later with another value refuses the
 rest of the payload, naming it, rather than leaving its values under a default. A top-level key
 given twice is refused too (a stream cannot let the last one win over values already written)."""
@@ -136,7 +136,7 @@ def json_values(events: Iterator[Event], head: dict[str, Any]) -> Iterator[Any]:
     for event, key in events:
         if event == "end_map":
             break
-        event, value = next(events)
+        event, value = next(events, ("", None))  # the parser raises on a premature end first
         if key != "dataValues":
             state.attribute(key, _build(events, event, value))
             continue
