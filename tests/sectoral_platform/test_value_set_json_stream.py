@@ -73,6 +73,8 @@ MALFORMED = {
     "empty": (b"", "premature EOF"),
     "trailing garbage": (b'{"dataValues": [VALUE]} trailing', "trailing garbage"),
     "second value": (b'{"dataValues": [VALUE, {"value": 1,}]}', "(`dataValues` index 1)"),
+    "large value": (b'{"dataValues": [VALUE, {"value": [' + b"0," * 256 + b"0]}]}", "256 parts"),
+    "many keys": (b"{" + b"".join(b'"k%d": 0, ' % i for i in range(257)) + b"}", "256 keys"),
     "gzip nesting": (b'{"dataValues": [VALUE, ' + b"[" * 70 + b"]" * 70 + b"]}", "deeper than 64"),
     "gzip cut": (b'{"dataValues": [VALUE]}', "premature EOF"),
 }

@@ -24,7 +24,10 @@ from services.sectoral_platform.aggregate.xmlsafe import FormatError
 Event = tuple[str, Any]
 # attributes every value of a batch is validated with (`completeDate` is used once, at the end)
 APPLIED = ("dataSet", "period", "orgUnit", "attributeOptionCombo")
-MAX_EVENTS = 10_000  # in one data value or one attribute: a data value has about a dozen
+# what one data value or attribute may hold (a data value has about a dozen parts), and the
+# attributes a set may have (DHIS2's has about fifteen): a batch's memory stays bounded
+MAX_PARTS = 256
+MAX_KEYS = 256
 _SCALARS = frozenset(("string", "number", "boolean", "null"))
 
 
@@ -80,8 +83,8 @@ def _build(events: Iterator[Event], event: str, value: Any) -> Any:
             key = value
             continue
         seen += 1
-        if seen > MAX_EVENTS:
-            raise FormatError(f"JSON parse error: a value holds more than {MAX_EVENTS} parts")
+        if seen > MAX_PARTS:
+            raise FormatError(f"JSON parse error: a value holds more than {MAX_PARTS} parts")
         if event in _SCALARS:
             if in_map:
                 current[key] = value
@@ -116,6 +119,8 @@ class _Set:
         if key in self.keys:
             raise FormatError(f"JSON parse error: the data value set gives `{key}` twice")
         self.keys.add(key)
+        if len(self.keys) > MAX_KEYS:
+            raise FormatError(f"JSON parse error: the data value set has more than {MAX_KEYS} keys")
         if self.applied is not None and key in APPLIED and self.applied.get(key) != value:
             written = BATCH * (self.count // BATCH)
             raise FormatError(
