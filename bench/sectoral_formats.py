@@ -1,6 +1,7 @@
 """CSV and ADX import and the streamed CSV export of `/api/dataValueSets`, for
 `bench/sectoral_platform.py` (targets: import >= 20,000 values/s, export >= 100,000 values/s
-with the server's memory flat; a 10^6-value CSV streamed in at >= 20,000 values/s, memory flat)."""
+with the server's memory flat; a 10^6-value CSV, and JSON, streamed in at >= 20,000 values/s,
+memory flat)."""
 
 from __future__ import annotations
 
@@ -81,19 +82,35 @@ def export_rate(
     return values / elapsed, values, before // 1024, growth // 1024
 
 
+def _streamed_csv(rows: Rows, year: int) -> Iterator[bytes]:
+    yield _csv([])
+    for start in range(0, len(rows), 10_000):
+        chunk = rows[start : start + 10_000]
+        yield "".join(f"{de},{year}{pe[4:]},{ou},{COC},,{v}\n" for de, pe, ou, v in chunk).encode()
+
+
+def _streamed_json(rows: Rows, year: int) -> Iterator[bytes]:
+    yield b'{"dataValues": [\n'
+    for start in range(0, len(rows), 10_000):
+        chunk = rows[start : start + 10_000]
+        yield "".join(
+            ("," if start or i else "")
+            + f'{{"dataElement":"{de}","period":"{year}{pe[4:]}","orgUnit":"{ou}",'
+            f'"categoryOptionCombo":"{COC}","value":"{v}"}}\n'
+            for i, (de, pe, ou, v) in enumerate(chunk)
+        ).encode()
+    yield b"]}\n"
+
+
 def streamed_import(
-    client: httpx.Client, pid: int, rows: Rows, year: int
+    client: httpx.Client, pid: int, rows: Rows, year: int, fmt: str = "csv"
 ) -> tuple[float, int, int, int]:
-    """(values/s, values, RSS before in MiB, growth of the peak RSS in MiB) of one CSV import of
-    `rows` moved to `year` (new keys), sent chunked as it is generated: the server streams it."""
+    """(values/s, values, RSS before in MiB, growth of the peak RSS in MiB) of one CSV or JSON
+    import of `rows` moved to `year` (new keys), sent chunked as it is generated: the server
+    streams it."""
 
     def body() -> Iterator[bytes]:
-        yield _csv([])
-        for start in range(0, len(rows), 10_000):
-            chunk = rows[start : start + 10_000]
-            yield "".join(
-                f"{de},{year}{pe[4:]},{ou},{COC},,{v}\n" for de, pe, ou, v in chunk
-            ).encode()
+        return _streamed_csv(rows, year) if fmt == "csv" else _streamed_json(rows, year)
 
     before = _memory_kib(pid, "VmRSS")
     peak = [before]
@@ -108,7 +125,9 @@ def streamed_import(
     began = time.perf_counter()
     try:
         response = client.post(
-            "/api/dataValueSets", content=body(), headers={"Content-Type": "application/csv"}
+            "/api/dataValueSets",
+            content=body(),
+            headers={"Content-Type": "application/csv" if fmt == "csv" else "application/json"},
         )
     finally:
         done.set()
@@ -116,5 +135,7 @@ def streamed_import(
     elapsed = time.perf_counter() - began
     summary = response.json()["response"]
     if response.status_code != 200 or summary["importCount"]["imported"] != len(rows):
-        raise RuntimeError(f"streamed import failed: {response.status_code} {str(summary)[:500]}")
+        raise RuntimeError(
+            f"streamed {fmt} import failed: {response.status_code} {str(summary)[:500]}"
+        )
     return len(rows) / elapsed, len(rows), before // 1024, (peak[0] - before) // 1024

@@ -9,8 +9,9 @@ next to the same server's `/healthz` floor measured in the same run.
 Run: `.venv/bin/python -m bench.sectoral_platform` (about 2-3 minutes). CSV and ADX imports
 (2 batches of 10,000 each) follow the JSON ones; a streamed CSV export of everything stored
 ends the run (target >= 100,000 values/s, the server's peak memory flat); before it, all the
-values again, for the next year, as one streamed CSV request (target >= 20,000 values/s, the
-server's RSS, sampled every 50 ms, growing < 100 MiB). Loopback only; starts and
+values again, for the next year, as one streamed CSV request, and for the year after as one
+streamed JSON request (target >= 20,000 values/s, the server's RSS, sampled every 50 ms, growing
+< 100 MiB). Loopback only; starts and
 stops its own uvicorn process on a free port with a temporary data directory. The first 10^5
 values go through the HTTP import; the rest up to 10^6 are bulk-inserted into the service's
 SQLite file (the same rows the import would write, and the district-level rollup recomputed from
@@ -253,6 +254,9 @@ def main() -> None:
         in_rate, in_values, in_rss, in_growth = formats.streamed_import(
             client, process.pid, rows, YEAR + 1
         )
+        js_rate, js_values, js_rss, js_growth = formats.streamed_import(
+            client, process.pid, rows, YEAR + 2, "json"
+        )
         out_rate, out_values, rss, growth = formats.export_rate(
             client, process.pid, metadata["elements"], metadata["root"], YEAR
         )
@@ -275,6 +279,12 @@ def main() -> None:
             f"CSV import streamed: {in_rate:,.0f} values/s over {in_values:,} values in one "
             f"request ({in_rate / rps:.1f} per healthz); server RSS {in_rss} MiB before, peak "
             f"grew {in_growth} MiB (target >= 20,000 values/s, growth < 100 MiB)"
+        )
+        print(
+            f"JSON import streamed: {js_rate:,.0f} values/s over {js_values:,} values in one "
+            f"request ({js_rate / rps:.1f} per healthz, {js_rate / in_rate:.2f}x CSV's); server "
+            f"RSS {js_rss} MiB before, peak grew {js_growth} MiB (target >= 20,000 values/s, "
+            "growth < 100 MiB)"
         )
         print(f"run took {time.monotonic() - began:.0f} s (limit {DEADLINE:.0f} s)")
         client.close()

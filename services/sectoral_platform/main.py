@@ -144,10 +144,12 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             **{prefix: BULK_BODY_LIMIT for prefix in BULK_IMPORTS},
             "/api/apps": settings.app_max_bytes + 64 * 1024,  # the bundle and its multipart frame
         },
-        # CSV, DXF2 XML and ADX data value sets are imported as they arrive (memory stays flat)
+        # data value sets are imported as they arrive (memory stays flat); `async=true` reads
+        # the body whole, within BULK_BODY_LIMIT (`exchange.read_body`)
         typed_body_limits={
             ("/api/dataValueSets", media): STREAMED_BODY_LIMIT
             for media in (
+                "application/json",
                 "application/csv",
                 "text/csv",
                 "application/xml",

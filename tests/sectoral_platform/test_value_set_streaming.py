@@ -1,5 +1,6 @@
-"""CSV, DXF2 XML and ADX data value sets are imported as they arrive: past the whole-body limit, in
-batches, and a malformed line mid-stream ends the import naming it (the batches before it stay)."""
+"""JSON, CSV, DXF2 XML and ADX data value sets are imported as they arrive: past the whole-body
+limit, in batches, and a malformed line mid-stream ends the import naming it (the batches before it
+stay)."""
 
 from collections.abc import AsyncIterator, Iterator
 
@@ -15,14 +16,26 @@ pytestmark = pytest.mark.anyio
 CSV = {"Content-Type": "application/csv"}
 XML = {"Content-Type": "application/xml"}
 ADX = {"Content-Type": "application/adx+xml"}
-HEADERS = {"csv": CSV, "xml": XML, "adx": ADX}
-PADDING = " " * 8191 + "\n"  # a blank line (or whitespace between XML elements)
+JSON = {"Content-Type": "application/json"}
+HEADERS = {"csv": CSV, "xml": XML, "adx": ADX, "json": JSON}
+PADDING = " " * 8191 + "\n"  # a blank line (or whitespace between XML elements or JSON values)
 CSV_HEAD = "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value\n"
 XML_HEAD = '<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">\n'
 XML_TAIL = "</dataValueSet>\n"
-HEAD = {"csv": CSV_HEAD, "xml": XML_HEAD, "adx": '<adx xmlns="urn:ihe:qrph:adx:2015">\n'}
-TAIL = {"xml": XML_TAIL, "adx": "</adx>\n"}
-BAD = {"csv": "a,b\n", "xml": "<dataValue dataElement='x' <\n", "adx": "<group orgUnit='x' <\n"}
+JSON_HEAD = '{"dataSet": "QX4ZTUbOt3a", "dataValues": [\n'
+HEAD = {
+    "csv": CSV_HEAD,
+    "xml": XML_HEAD,
+    "adx": '<adx xmlns="urn:ihe:qrph:adx:2015">\n',
+    "json": JSON_HEAD,
+}
+TAIL = {"xml": XML_TAIL, "adx": "</adx>\n", "json": "]}\n"}
+BAD = {
+    "csv": "a,b\n",
+    "xml": "<dataValue dataElement='x' <\n",
+    "adx": "<group orgUnit='x' <\n",
+    "json": ',{"dataElement": oops}\n',
+}
 
 
 def rows(fmt: str = "csv") -> Iterator[str]:
@@ -33,6 +46,13 @@ def rows(fmt: str = "csv") -> Iterator[str]:
                 for ou in FACILITIES:
                     if fmt == "csv":
                         yield f"{de},{year}{month:02d},{ou},,,{month}\n"
+                    elif fmt == "json":  # the comma first: the last value has none after it
+                        yield (
+                            ("" if year == 1974 and month == 1 and de == ANC1 and ou ==
+                             FACILITIES[0] else ",")
+                            + f'{{"dataElement": "{de}", "period": "{year}{month:02d}", '
+                            f'"orgUnit": "{ou}", "value": "{month}"}}\n'
+                        )  # fmt: skip
                     elif fmt == "adx":  # one group per value
                         yield (
                             f'<group orgUnit="{ou}" period="{year}-{month:02d}-01/P1M">'
@@ -59,7 +79,7 @@ async def body(lines: Iterator[str], padding: int = 0, fmt: str = "csv") -> Asyn
     yield "".join(chunk).encode()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xml", "adx"])
+@pytest.mark.parametrize("fmt", ["csv", "xml", "adx", "json"])
 async def test_a_body_larger_than_the_whole_body_limit_streams_in(
     client: httpx.AsyncClient, fmt: str
 ) -> None:
@@ -78,7 +98,7 @@ async def test_a_body_larger_than_the_whole_body_limit_streams_in(
     assert summary["status"] == "SUCCESS"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xml", "adx"])
+@pytest.mark.parametrize("fmt", ["csv", "xml", "adx", "json"])
 async def test_a_malformed_line_mid_stream_is_named_and_the_batches_before_it_stay(
     client: httpx.AsyncClient, fmt: str
 ) -> None:
@@ -93,7 +113,12 @@ async def test_a_malformed_line_mid_stream_is_named_and_the_batches_before_it_st
     summary = response.json()["response"]
     assert summary["status"] == "ERROR"
     bad_line = BATCH + 5 + 2  # after the header and the valid lines
-    assert f"line {bad_line}:" in summary["description"]
+    if fmt == "json":  # yajl names the text around the spot
+        assert summary["description"].startswith("JSON parse error: lexical error")
+        assert ',{"dataElement": oops}' in summary["description"]
+        assert summary["description"].endswith(f"(`dataValues` index {BATCH + 5})")
+    else:
+        assert f"line {bad_line}:" in summary["description"]
     assert summary["conflicts"][0]["value"] == summary["description"]
     assert summary["importCount"]["imported"] == BATCH
     found = await client.get(

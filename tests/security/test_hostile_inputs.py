@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services.kernel.limits import BULK_BODY_LIMIT, DEFAULT_BODY_LIMIT, MiB
+from services.kernel.limits import BULK_BODY_LIMIT, DEFAULT_BODY_LIMIT, STREAMED_BODY_LIMIT, MiB
 from tests.interop_layer.support import ADMIN, HEALTH, REGISTRIES, client_headers
 from tests.security.hostile_support import (
     SERVICES,
@@ -160,7 +160,7 @@ async def test_a_bulk_import_route_takes_more_than_the_default(stack, path):
         path,
         headers=_auth(service, None),
         chunks=[b"{}"],
-        content_length=BULK_BODY_LIMIT + 1,
+        content_length=STREAMED_BODY_LIMIT + 1,  # a JSON data value set streams in
     )
     _assert_refused(service, path, over.status, over.json(), 413)
 

@@ -1,8 +1,9 @@
-"""Importing data value sets: streamed CSV, DXF2 XML and ADX, and completeness from
+"""Importing data value sets: streamed JSON, CSV, DXF2 XML and ADX, and completeness from
 `completeDate`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Request
@@ -13,10 +14,12 @@ from services.sectoral_platform.aggregate import exchange, streamed
 from services.sectoral_platform.aggregate.adx import Disaggregation, adx_bodies
 from services.sectoral_platform.aggregate.formats import csv_values, dxf2_values
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
+from services.sectoral_platform.aggregate.jsonset import json_events, json_values
 from services.sectoral_platform.aggregate.service import import_data_values
 from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.completeness import service as completeness
+from services.sectoral_platform.errors import Dhis2Error, bad_request
 from services.sectoral_platform.metadata.store import MetadataStore
 
 
@@ -50,14 +53,21 @@ async def import_streamed(
     schemes: IdSchemes,
     header: bool,
 ) -> ImportSummary:
-    """CSV, DXF2 XML and ADX: parsed and imported as the body arrives (`streamed.py`)."""
+    """Parsed and imported as the body arrives (`streamed.py`); a malformed JSON document of
+    which nothing was written is a 400, as it was when JSON was read whole."""
     body = streamed.BodyStream(request.stream(), exchange.gzip_declared(request))
     head: dict[str, Any] = {}
     fmt = exchange.import_format(request)
+    values: Iterator[Any] = iter(())
+    unwritten: Callable[[str], Exception] | None = None
     if fmt == "csv":
         values = csv_values(body.lines(), header)
     elif fmt == "xml":
         values = dxf2_values(streamed.xml_elements(body.chunks()), head)
+    elif fmt == "json":
+        chunks = body.chunks()
+        events = json_events(chunks, check_depth=lambda: body.inflated)
+        values, unwritten = json_values(events, head), bad_request
 
     def run(part: dict[str, Any]) -> ImportSummary:
         return import_data_values(
@@ -82,12 +92,18 @@ async def import_streamed(
             options=options,
             prepare=lambda part: exchange.to_uids(schemes, [part]),
             run=run,
+            unwritten=unwritten,
         )
         whole = {**head}
         exchange.to_uids(schemes, [whole])
         register_complete(database, store, scope, options, whole, summary)
         return summary
 
-    summary = await run_in_threadpool(run_adx if fmt == "adx" else run_all)
+    try:
+        summary = await run_in_threadpool(run_adx if fmt == "adx" else run_all)
+    except Dhis2Error as error:
+        if error.status == 400:  # a malformed body: answered once the client has sent it all
+            await body.drain()
+        raise
     await body.drain()
     return summary

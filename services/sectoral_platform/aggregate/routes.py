@@ -66,7 +66,7 @@ async def post_data_value_set(
     fmt = exchange.import_format(request)
     schemes = IdSchemes.parse(store, params)
     header = parse_bool(params.get("firstRowIsHeader"), True)
-    if fmt in ("csv", "xml", "adx") and not parse_bool(params.get("async")):
+    if not parse_bool(params.get("async")):
         summary = await import_streamed(request, database, store, scope, options, schemes, header)
         return _summary_response(summary)
     data = await exchange.read_body(request)

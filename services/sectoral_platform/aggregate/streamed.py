@@ -1,7 +1,7 @@
-"""A CSV, DXF2 XML or ADX data value set imported as it arrives: values parsed from the request
-stream and written in batches of `BATCH`, each batch in its own transaction. DHIS2's data value
-import is not atomic either: a malformed line (or element) ends the import with an ImportSummary
-naming it, and the batches imported before it stay."""
+"""A CSV, DXF2 XML, ADX or JSON (`jsonset.py`) data value set imported as it arrives: values
+parsed from the request stream and written in batches of `BATCH`, each batch in its own
+transaction. DHIS2's data value import is not atomic either: a malformed line (or element) ends
+the import with an ImportSummary naming it, and the batches imported before it stay."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class BodyStream:
         self._chunks = chunks
         self._gzipped = gzipped
         self._done = False
+        self.inflated = False  # the kernel's JSON depth check saw the gzip bytes, not these
 
     async def _next(self) -> bytes | None:
         try:
@@ -62,6 +63,7 @@ class BodyStream:
             yield first
             yield from raw
             return
+        self.inflated = True
         inflater = zlib.decompressobj(wbits=47)  # gzip or zlib, detected from the header
         inflated = 0
         for data in chain((first,), raw):
@@ -116,9 +118,11 @@ def import_values(
     options: ImportOptions,
     prepare: Callable[[dict[str, Any]], None],
     run: Importer,
+    unwritten: Callable[[str], Exception] | None = None,
 ) -> ImportSummary:
     """Runs in a worker thread; `head` holds the set's attributes once the first value came,
-    `prepare` maps id schemes, `run` imports one batch."""
+    `prepare` maps id schemes, `run` imports one batch; `unwritten` makes the error raised for a
+    malformed payload of which nothing was written (JSON's 400, as when it was read whole)."""
     total: ImportSummary | None = None
     offset = 0
     batch: list[dict[str, Any]] = []
@@ -139,6 +143,8 @@ def import_values(
     except FormatError as error:
         # the batch holding the bad line is not written: a payload of fewer than BATCH values
         # writes nothing, a larger one keeps the batches imported before it
+        if total is None and unwritten is not None:
+            raise unwritten(str(error)) from error
         return merge(total, format_error(options, str(error)), offset)
     if batch or total is None:
         flush()
