@@ -117,8 +117,7 @@ def start_replica(
         "DPI_INTEROP_LAYER_DATABASE_URL": url,
         "DPI_INTEROP_LAYER_CATALOGUE_PATH": str(catalogue_path),
         "DPI_INTEROP_LAYER_DECLARED_SUBSCRIPTIONS": "false",
-        # one message-log chain per replica is not built yet: these replicas log nothing
-        "DPI_INTEROP_LAYER_MESSAGE_LOG_BODIES": "off",
+        "DPI_INTEROP_LAYER_REPLICA": data_dir.name,  # each replica keeps its own log chain
         "DPI_INTEROP_LAYER_PUSH_POLL_INTERVAL": "0.05",
         "DPI_INTEROP_LAYER_PUSH_BACKOFF_INITIAL": "0.05",
         "DPI_INTEROP_LAYER_PUSH_BACKOFF_MAX": "0.2",
