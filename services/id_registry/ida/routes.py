@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from functools import partial
 from typing import Any, TypeVar
 
 from anyio import to_thread
@@ -116,8 +115,7 @@ async def _open(http: Request, raw: bytes, envelope: E, partner: ActivePartner) 
                 return ida.keys.get(session, now)
 
         keys = await to_thread.run_sync(load)
-    check = partial(
-        admit,
+    return admit(
         envelope,
         raw=raw,
         signature=http.headers.get("signature"),
@@ -126,8 +124,6 @@ async def _open(http: Request, raw: bytes, envelope: E, partner: ActivePartner) 
         now=now,
         window_seconds=ida.settings.request_time_window_seconds,
     )
-    # RSA releases the GIL: a sealed request's decryption runs beside the event loop
-    return await to_thread.run_sync(check) if is_sealed(envelope) else check()
 
 
 async def _transaction(
@@ -205,9 +201,10 @@ def _envelope(
 
 
 async def _signed(response: Response, keys: ServerKeys | None) -> Response:
-    """`response-signature` on the answer to an encrypted request (RSA, beside the loop)."""
+    """`response-signature` on the answer to an encrypted request. (RSA in a worker thread, to
+    use the second core, measured no better: 10 % of `/healthz` against 11 % inline.)"""
     if keys is not None:
-        signature = await to_thread.run_sync(response_signature, bytes(response.body), keys)
+        signature = response_signature(bytes(response.body), keys)
         response.raw_headers.append((b"response-signature", signature.encode()))
     return response
 
