@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
+from services.sectoral_platform.aggregate.periods import Period
 from services.sectoral_platform.analytics.dx import parse_data_item
 from services.sectoral_platform.analytics.items import DataItem
 from services.sectoral_platform.analytics.options import Options
+from services.sectoral_platform.analytics.pe import add_periods
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.dhis2.endpoints import refuse
 from services.sectoral_platform.errors import conflict
@@ -24,12 +25,6 @@ DIMENSION_NAMES = {
 }
 # dimensions DHIS2 defines that the sandbox does not answer
 REFUSED_DIMENSIONS = ("ao",)
-# relative periods DHIS2 defines that the sandbox does not expand
-REFUSED_RELATIVE = frozenset(
-    ("LAST_3_DAYS", "LAST_60_DAYS", "LAST_90_DAYS", "LAST_180_DAYS", "WEEKS_THIS_YEAR",
-     "LAST_5_FINANCIAL_YEARS", "LAST_10_FINANCIAL_YEARS", "THIS_BIWEEK", "LAST_BIWEEK",
-     "LAST_4_BIWEEKS")
-)  # fmt: skip
 # item kinds allowed next to a co or category dimension (DHIS2's E7114)
 DISAGGREGABLE = ("dataElement", "detail")
 EXTRA_KINDS = ("co", "category", "ouGroupSet", "cogs")
@@ -161,7 +156,7 @@ def parse_query(
         ]
         query.dimensions.append(Dimension("pe", [], True, "pe", "Period", hidden=True))
     else:
-        _periods(query, today)
+        add_periods(query.dim("pe").items, today, relative=query.relative, periods=query.periods)
     for root in options.user_org_units:
         if store.get("organisationUnits", root) is None:
             raise conflict(f"Organisation unit is not valid: `userOrgUnit={root}`", "E7143")
@@ -204,22 +199,6 @@ def _check_data(query: AnalyticsQuery) -> None:
                 "`dx`, `pe`, `ou`",
                 "E7112",
             )
-
-
-def _periods(query: AnalyticsQuery, today: date) -> None:
-    for item in query.dim("pe").items:
-        if item in REFUSED_RELATIVE:
-            refuse("dimension", f"pe:{item}")
-        rel = relative_periods(item, today)
-        if rel is not None:
-            query.relative.append(item)
-            query.periods += [p for p in rel if p not in query.periods]
-            continue
-        period = parse_period(item)
-        if period is None:
-            raise conflict(f"Period is not valid: `{item}`", "E7124")
-        if period not in query.periods:
-            query.periods.append(period)
 
 
 def group_members(store: MetadataStore, group: str) -> list[str]:

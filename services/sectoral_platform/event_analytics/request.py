@@ -8,7 +8,8 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from services.sectoral_platform.aggregate.periods import Period, parse_period, relative_periods
+from services.sectoral_platform.aggregate.periods import Period
+from services.sectoral_platform.analytics.pe import add_periods
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.dhis2.web import parse_bool
 from services.sectoral_platform.errors import conflict, not_implemented
@@ -80,7 +81,7 @@ def parse_request(
             seen.add(name)
             values = [i for i in items.split(";") if i]
             if name == "pe":
-                _periods(req, values, today)
+                add_periods(values, today, relative=req.relative, periods=req.periods)
                 req.pe_filter = is_filter
             else:
                 req.units = _units(store, scope, values)
@@ -122,20 +123,6 @@ def _date(value: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
-
-
-def _periods(req: EventRequest, values: list[str], today: date) -> None:
-    for value in values:
-        relative = relative_periods(value, today)
-        if relative is not None:
-            req.relative.append(value)
-            req.periods += [p for p in relative if p not in req.periods]
-            continue
-        period = parse_period(value)
-        if period is None:
-            raise conflict(f"Period is not valid: `{value}`", "E7124")
-        if period not in req.periods:
-            req.periods.append(period)
 
 
 def _units(store: MetadataStore, scope: Scope, values: list[str]) -> list[str]:
