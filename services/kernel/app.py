@@ -25,6 +25,7 @@ from services.kernel.reset import Baseline, ResetHooks, reset_router
 from services.kernel.runtime import KernelState, kernel_state
 from services.kernel.seedcache import seed_cache_for, sqlite_file
 from services.kernel.settings import ServiceSettings
+from services.kernel.startlock import StartLock, starting_alone
 from services.kernel.topology import load_topology
 from services.kernel.tracing import TraceMiddleware
 from services.kernel.workers import WorkerFactory, Workers
@@ -84,6 +85,9 @@ def create_service_app(
         database = Database(settings.database(), metadata)
         otel.start_exporter(spec.name, engines=[database.engine])
         kernel._database = database
+        # replicas starting together: one at a time from here until every lifespan has seeded
+        start_lock = kernel.start_lock = StartLock(database.engine, spec.name)
+        await run_in_threadpool(start_lock.acquire)
         kernel.schema_ready = _try_create_schema(database)
         kernel.invalidation.start(database)
         if baseline is not None:  # does this start seed from nothing (or from the seed cache)?
@@ -98,6 +102,7 @@ def create_service_app(
                 async with lifespan(app):
                     yield
         finally:
+            start_lock.release()
             kernel.invalidation.stop()
             database.dispose()
             otel.stop_exporter()
@@ -144,7 +149,8 @@ def create_service_app(
         try:
             database.ping()
             if not kernel.schema_ready:
-                database.create_all()
+                with starting_alone(database.engine, spec.name):
+                    database.create_all()
                 kernel.schema_ready = True
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
@@ -186,13 +192,19 @@ def _serving(
     baseline: Baseline | None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[Any]]:
     """The whole start (the kernel's, the service's and its routers' lifespans), then, before any
-    worker runs or any request is served, the seeded rows kept as the reset baseline."""
+    worker runs or any request is served, the seeded rows kept as the reset baseline; then the
+    start-up lock goes to the next replica."""
 
     @asynccontextmanager
     async def serving(app: FastAPI) -> AsyncIterator[Any]:
         async with starting(app) as state:
-            if baseline is not None and baseline.from_start:
-                await run_in_threadpool(baseline.keep_seeded, kernel_state(app).database)
+            kernel = kernel_state(app)
+            try:
+                if baseline is not None and baseline.from_start:
+                    await run_in_threadpool(baseline.keep_seeded, kernel.database)
+            finally:
+                if kernel.start_lock is not None:  # the next replica may start now
+                    await run_in_threadpool(kernel.start_lock.release)
             async with _running(app, factories):
                 yield state
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from services.kernel.limits import BodyLimits, HeaderCheck
     from services.kernel.seedcache import SeedCache
     from services.kernel.settings import ServiceSettings
+    from services.kernel.startlock import StartLock
     from services.kernel.topology import ServiceSpec
     from services.kernel.workers import Workers
 
@@ -43,6 +44,7 @@ class KernelState:
     schema_ready: bool = False
     seed_cache: SeedCache | None = None  # a first start's seed fills it (sandbox only)
     seeded_from_cache: bool = False  # this start's database is a copy of the seeded one
+    start_lock: StartLock | None = None  # held from schema creation until the seed is done
     _database: Database | None = field(default=None, repr=False)
     _workers: Workers | None = field(default=None, repr=False)
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.kernel.db import Database
 from services.kernel.runtime import runtime_of
+from services.kernel.startlock import starting_alone
 from services.kernel.workers import Worker, WorkerFactory
 from services.registries.runtime import RegistriesRuntime
 from services.registries.seed import seed
@@ -32,12 +33,16 @@ class SeedWhenReachable:
     async def run(self) -> None:
         while True:
             try:
-                await anyio.to_thread.run_sync(self.database.create_all)
-                await anyio.to_thread.run_sync(lambda: seed(self.database, self.settings))
+                await anyio.to_thread.run_sync(self.create_and_seed)
                 return
             except SQLAlchemyError as exc:
                 log.warning("database not reachable yet, seeding later: %s", exc)
                 await asyncio.sleep(2)
+
+    def create_and_seed(self) -> None:
+        with starting_alone(self.database.engine, "registries"):  # not with another replica
+            self.database.create_all()
+            seed(self.database, self.settings)
 
 
 def declared() -> list[WorkerFactory]:
