@@ -10,8 +10,6 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-import httpx
-
 from sandbox.display import (
     console,
     console_url,
@@ -24,7 +22,6 @@ from sandbox.faults import register as register_faults
 from sandbox.launcher import (
     Launcher,
     LaunchError,
-    console_spec,
     print_ready,
     stop_on_signals,
 )
@@ -32,7 +29,7 @@ from sandbox.logverify import register as register_log
 from sandbox.replicas import check_replicas
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
-from sandbox.state import MARKER, default_data_dir, in_use, live_services, load_state
+from sandbox.state import MARKER, default_data_dir, in_use
 from sandbox.stopping import stop_sandbox, tail
 from sandbox.where import did_you_mean, find_data_dir
 from services.kernel.topology import load_topology, port_offset
@@ -77,10 +74,20 @@ def cmd_up(args: argparse.Namespace) -> int:
         from sandbox.docker_mode import up_with_docker
 
         return up_with_docker(topology, _offset(args), args.timeout)
-    launcher = Launcher(topology, _data_dir(args), _offset(args), console=True, mode=args.launch)
+    launcher = Launcher(
+        topology,
+        _data_dir(args),
+        _offset(args),
+        console=True,
+        mode=args.launch,
+        replicas=args.replicas,
+    )
     stop_on_signals()
+    each = f" ({args.replicas} replicas each)" if args.replicas > 1 else ""
     try:
-        console.print(f"Starting {len(topology.services)} services (data: {launcher.data_dir})")
+        console.print(
+            f"Starting {len(topology.services)} services{each} (data: {launcher.data_dir})"
+        )
         launcher.start()
         elapsed = launcher.wait_ready(timeout=args.timeout, on_ready=print_ready)
         console.print(services_table(topology, launcher.port_offset))
@@ -122,34 +129,10 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
-def readiness(data_dir: Path, offset: int) -> dict[str, str]:
-    state = load_state(data_dir)
-    running = {s.name: s for s in live_services(state)} if state else {}
-    found: dict[str, str] = {}
-    with httpx.Client(timeout=2.0) as client:
-        for spec in [*load_topology().services, console_spec(load_topology())]:
-            if spec.name not in running:
-                continue
-            try:
-                response = client.get(f"{running[spec.name].url}/readyz")
-                found[spec.name] = "ready" if response.status_code == 200 else "not ready"
-            except httpx.HTTPError:
-                found[spec.name] = "not answering"
-    return found
-
-
 def cmd_status(args: argparse.Namespace) -> int:
-    data_dir = _running_dir(args)
-    state = load_state(data_dir)
-    offset = state.port_offset if state else _offset(args)
-    found = readiness(data_dir, offset)
-    console.print(services_table(load_topology(), offset, found))
-    total = len(load_topology().services)
-    ready = sum(1 for name, v in found.items() if v == "ready" and name != "console")
-    console.print(f"{ready}/{total} services ready.")
-    if not found:
-        console.print(f"No sandbox is running from {data_dir}; start one with `dpi up -d`.")
-    return 0 if ready == total else 1
+    from sandbox.status import cmd_status as status
+
+    return status(args, _running_dir(args), _offset(args))
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -242,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--replicas",
         type=int,
         default=1,
-        help="processes per service (only 1 for now; more needs PostgreSQL and issue 18 part 1)",
+        help="processes per service, sharing its port (more than 1 needs PostgreSQL: "
+        "DPI_<SERVICE>_DATABASE_URL for every service)",
     )
     up.add_argument(
         "--launch",

@@ -32,7 +32,7 @@ def services_table(
         row = [spec.name, url, f"{url}/docs"]
         if readiness is not None:
             state = readiness.get(spec.name, "stopped")
-            colour = "green" if state == "ready" else "red"
+            colour = "green" if state.startswith("ready") else "red"
             row.append(f"[{colour}]{state}[/{colour}]")
         table.add_row(*row)
     row = ["console", console_url(topology, offset), "(start here: map, log, scenarios)"]

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
 import httpx
 
-from sandbox.display import console
+from sandbox.children import Child, replica_env
+from sandbox.children import console_spec as console_spec
+from sandbox.children import print_ready as print_ready
+from sandbox.display import err_console
+from sandbox.errors import LaunchError as LaunchError
+from sandbox.ports import ReplicaSockets, check_ports
+from sandbox.ports import free_offset as free_offset
+from sandbox.ports import port_in_use as port_in_use
 from sandbox.processes import (
     LaunchMode,
     PreloaderClient,
@@ -39,7 +42,6 @@ from sandbox.state import (
 from sandbox.stopping import last_lines, stop_pids
 from services.kernel.topology import ServiceSpec, Topology
 
-HOST = "127.0.0.1"
 SEED_CACHE_ENV = "DPI_SEED_CACHE"
 
 
@@ -60,58 +62,9 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-class LaunchError(Exception):
-    """Something the user must fix before (or after) the sandbox can run; the message says what."""
-
-
-@dataclass
-class Child:
-    spec: ServiceSpec
-    port: int
-    process: ServiceProcess
-    log: Path
-    how: LaunchMode = "spawn"
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-
-def port_in_use(port: int, host: str = HOST) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
-    return False
-
-
-def check_ports(specs: Iterable[ServiceSpec], offset: int) -> None:
-    for spec in specs:
-        port = spec.port + offset
-        if not 0 < port < 65536:
-            raise LaunchError(f"{spec.name}: port {port} is out of range (check --port-offset).")
-        if port_in_use(port):
-            raise LaunchError(
-                f"Port {port} for {spec.name} is already in use on {HOST}. Stop what uses it, or "
-                f"shift every port with --port-offset N (or DPI_PORT_OFFSET=N)."
-            )
-
-
-def free_offset(topology: Topology, attempts: int = 200) -> int:
-    """A port offset at which every service port is free on loopback (for tests and benches)."""
-    ports = [s.port for s in topology.services] + [topology.control_port]
-    for _ in range(attempts):
-        # below Linux's ephemeral range (32768+), where outgoing connections take ports
-        offset = random.randrange(10_000, 24_000, 10)
-        if not any(port_in_use(p + offset) for p in ports):
-            return offset
-    raise LaunchError("no free range of ports found on loopback")
-
-
 class Launcher:
-    """The embedded sandbox: one process per service, all on loopback."""
+    """The embedded sandbox: one process per service (or `replicas` sharing its port), all on
+    loopback."""
 
     def __init__(
         self,
@@ -121,12 +74,14 @@ class Launcher:
         mode: LaunchMode | None = None,
         *,
         console: bool = False,
+        replicas: int = 1,
     ) -> None:
         self.topology = topology
         self.data_dir = data_dir.resolve()
         self.port_offset = port_offset
         self.mode = launch_mode(mode)
         self.console = console  # also serve the workshop console on the control port
+        self.replicas = replicas  # processes per topology service (the console stays one)
         self.children: list[Child] = []
         self.preloader: PreloaderClient | None = None
         self.adopts = False  # services outlive the preloader as this process's children
@@ -159,11 +114,24 @@ class Launcher:
         )
         prepare_data_dir(self.data_dir)
         env = self.child_env()
-        if self.mode == "fork":
-            self.adopts = become_subreaper()
-            self.preloader = PreloaderClient(env, self.data_dir / "logs" / "preload.log")
-        for spec in specs:
-            self.children.append(self.start_one(spec, spec.port + self.port_offset, env))
+        sockets = None
+        if self.replicas > 1:
+            sockets = ReplicaSockets.bind(specs, self.port_offset, self.replicas)
+        try:
+            if self.mode == "fork":
+                self.adopts = become_subreaper()
+                preload_log = self.data_dir / "logs" / "preload.log"
+                fds = sockets.fds() if sockets else ()
+                self.preloader = PreloaderClient(env, preload_log, pass_fds=fds)
+            for spec in specs:
+                if sockets is None:
+                    self.children.append(self.start_one(spec, spec.port + self.port_offset, env))
+                    continue
+                for replica in range(1, self.replicas + 1):
+                    self.children.append(self.start_replica(spec, replica, env, sockets))
+        finally:
+            if sockets is not None:
+                sockets.close()  # the replicas hold the sockets now
         if self.console:
             self.children.append(self.start_console(env))
         self.save(launcher_pid=os.getpid())
@@ -173,18 +141,38 @@ class Launcher:
         process, how, log = self.start_process(spec.name, spec.app, port, env)
         return Child(spec, port, process, log, how)
 
+    def start_replica(
+        self, spec: ServiceSpec, replica: int, env: dict[str, str], sockets: ReplicaSockets
+    ) -> Child:
+        """Replica `replica` of a service: on the service's port, shared, and a port of its own."""
+        fds, own = sockets.of(spec.name, replica)
+        close = [fd for fd in sockets.fds() if fd not in fds]
+        port = spec.port + self.port_offset
+        started = self.start_process(
+            spec.name, spec.app, port, replica_env(env, spec, replica), fds, close
+        )
+        process, how, log = started
+        return Child(spec, port, process, log, how, replica, own)
+
     def start_process(
-        self, name: str, app: str, port: int, env: dict[str, str]
+        self,
+        name: str,
+        app: str,
+        port: int,
+        env: dict[str, str],
+        fds: Sequence[int] = (),
+        close: Sequence[int] = (),
     ) -> tuple[ServiceProcess, LaunchMode, Path]:
-        """A uvicorn process serving the ASGI `app` ("module:attribute") on loopback at `port`,
-        logging to `logs/<name>.log`: forked from the preloader when there is one, else spawned.
-        Any process the sandbox runs (a topology service or not) starts here."""
+        """A uvicorn process serving the ASGI `app` ("module:attribute") on loopback at `port`
+        (or, a replica, on the inherited listening sockets `fds`), logging to `logs/<name>.log`
+        (replicas of a service share it): forked from the preloader when there is one, else
+        spawned. Any process the sandbox runs (a topology service or not) starts here."""
         log = self.data_dir / "logs" / f"{name}.log"
         if self.preloader is not None:
-            forked = self.preloader.fork(name, app, port, log, env)
+            forked = self.preloader.fork(name, app, port, log, env, fds, close)
             if forked is not None:
                 return forked, "fork", log
-        return spawn(app, port, log, env), "spawn", log
+        return spawn(app, port, log, env, fds), "spawn", log
 
     def release(self) -> None:
         """Let the preloader go (the services keep running): before leaving them detached."""
@@ -215,7 +203,16 @@ class Launcher:
                 port_offset=self.port_offset,
                 launcher_pid=launcher_pid,
                 services=[
-                    RunningService(c.spec.name, c.process.pid, c.port, c.url, str(c.log), c.how)
+                    RunningService(
+                        c.spec.name,
+                        c.process.pid,
+                        c.port,
+                        c.url,
+                        str(c.log),
+                        c.how,
+                        replica=c.replica,
+                        own_url=c.own_url if c.replica else "",
+                    )
                     for c in self.children
                 ],
             )
@@ -234,7 +231,7 @@ class Launcher:
                 for child in list(pending):
                     self.raise_if_exited(child)
                     try:
-                        ready = client.get(f"{child.url}/readyz").status_code == 200
+                        ready = client.get(f"{child.own_url}/readyz").status_code == 200
                     except httpx.HTTPError:
                         ready = False
                     if ready:
@@ -242,11 +239,11 @@ class Launcher:
                         if on_ready:
                             on_ready(child, time.monotonic() - started)
                 if pending and time.monotonic() > deadline:
-                    names = ", ".join(c.spec.name for c in pending)
+                    names = ", ".join(c.label for c in pending)
                     last = last_lines(pending[0].log)
                     raise LaunchError(
                         f"Not ready after {timeout:.0f}s: {names}. "
-                        f"Last log lines of {pending[0].spec.name}:\n{last}"
+                        f"Last log lines of {pending[0].label}:\n{last}"
                     )
                 if pending:
                     time.sleep(0.05)
@@ -259,16 +256,32 @@ class Launcher:
         if code is not None:
             last = last_lines(child.log)
             raise LaunchError(
-                f"{child.spec.name} exited with code {code} (log: {child.log}). "
-                f"Last log lines:\n{last}"
+                f"{child.label} exited with code {code} (log: {child.log}). Last log lines:\n{last}"
             )
 
     def watch(self, interval: float = 0.5) -> None:
-        """Block until a child exits (raises LaunchError) or a signal interrupts."""
+        """Block until a service has no process left (raises LaunchError) or a signal interrupts;
+        a replica that exits while others of its service serve is reported and left out."""
         while True:
-            for child in self.children:
+            for child in list(self.children):
+                if child.replica and child.process.poll() is not None and self.others(child):
+                    self.children.remove(child)
+                    left = len(self.others(child))
+                    err_console.print(
+                        f"[yellow]{child.label} exited with code {child.process.poll()}; "
+                        f"{left} of {self.replicas} replicas still serve[/yellow]"
+                    )
+                    continue
                 self.raise_if_exited(child)
             time.sleep(interval)
+
+    def others(self, child: Child) -> list[Child]:
+        """The replicas of `child`'s service still running, but `child`."""
+        return [
+            c
+            for c in self.children
+            if c.spec.name == child.spec.name and c is not child and c.process.poll() is None
+        ]
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop what this launcher started; with nothing started (a refused start), the state
@@ -282,22 +295,3 @@ class Launcher:
                 child.process.wait(timeout=0.1)
         self.release()
         clear_state(self.data_dir)
-
-
-def console_spec(topology: Topology) -> ServiceSpec:
-    """The console as the launcher runs it: a process on the topology's control port."""
-    return ServiceSpec(
-        name="console",
-        title="Workshop console",
-        app="sandbox.console.main:app",
-        port=topology.control_port,
-        member=None,
-        subsystem=None,
-        role="Web view of the sandbox: map, exchange log, scenarios, credentials",
-        models="OpenHIM console, Kiali, Jaeger",
-        depends_on=("interop_layer",),
-    )
-
-
-def print_ready(child: Child, elapsed: float) -> None:
-    console.print(f"  [green]ready[/green] {child.spec.name:<18} {elapsed:5.1f}s")

@@ -1,10 +1,12 @@
 """The preloader: one process imports what every service imports, then forks each service.
 
 Started by the launcher as `python -m sandbox.preload`, it reads one JSON request a line on
-stdin (`{"name", "app", "port", "log", "env"}`), forks a child that becomes that service's
-uvicorn process, and answers `{"name", "pid"}` (or `{"name", "error"}`) on stdout. It reaps its
-children and reports `{"exited": pid, "code": n}`. At end of input (the launcher is done or
-gone) it exits; the services carry on, adopted by init, as spawned ones do after `dpi up -d`.
+stdin (`{"name", "app", "port", "log", "env"}`, and for a replica the inherited listening
+sockets it serves on, `"fds"`, and those of the others it closes, `"close"`), forks a child
+that becomes that service's uvicorn process, and answers `{"name", "pid"}` (or
+`{"name", "error"}`) on stdout. It reaps its children and reports
+`{"exited": pid, "code": n}`. At end of input (the launcher is done or gone) it exits; the
+services carry on, adopted by init, as spawned ones do after `dpi up -d`.
 
 Nothing that must not cross a fork exists here before the fork: no thread, event loop,
 database engine or exporter is created by the imports; `services.kernel.ids` refills its random
@@ -27,7 +29,7 @@ import time
 import traceback
 from typing import Any
 
-HOST = "127.0.0.1"
+from sandbox.serve import run_uvicorn
 
 # Imported by every service (or by several): measured as the intersection of `sys.modules`
 # after importing each service's `main`. Service modules themselves are imported in the child.
@@ -175,12 +177,12 @@ class Preloader:
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
-            for fd in (self.wake_r, self.wake_w):
+            for fd in (self.wake_r, self.wake_w, *request.get("close", ())):
                 os.close(fd)
             redirect_output(request["log"])
             os.environ.clear()
             os.environ.update(request["env"])
-            code = run_uvicorn(request["app"], int(request["port"]))
+            code = run_uvicorn(request["app"], int(request["port"]), request.get("fds", ()))
         except BaseException:
             traceback.print_exc()
         finally:
@@ -214,19 +216,6 @@ def redirect_output(log: str) -> None:
             write_through=True,
         )
         setattr(sys, name, stream)
-
-
-def run_uvicorn(app: str, port: int) -> int:
-    """What `python -m uvicorn APP --host … --port … --no-access-log --http …` runs."""
-    import uvicorn
-
-    from services.kernel.serving import HTTP_PROTOCOL
-
-    try:
-        uvicorn.run(app, host=HOST, port=port, access_log=False, http=HTTP_PROTOCOL)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 1
-    return 0
 
 
 def main() -> None:

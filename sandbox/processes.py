@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
@@ -53,21 +54,28 @@ def launch_mode(requested: str | None = None) -> LaunchMode:
     return "spawn"
 
 
-def spawn(app: str, port: int, log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """The service as a fresh `python -m uvicorn` process in its own session."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--http",
-        HTTP_PROTOCOL,
-    ]
+def spawn(
+    app: str, port: int, log: Path, env: dict[str, str], fds: Sequence[int] = ()
+) -> subprocess.Popen[bytes]:
+    """The service as a fresh `python -m uvicorn` process in its own session; a replica serves on
+    the listening sockets `fds` it inherits (`python -m sandbox.serve`)."""
+    if fds:
+        command = [sys.executable, "-m", "sandbox.serve", app, "--port", str(port)]
+        command += [arg for fd in fds for arg in ("--fd", str(fd))]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--http",
+            HTTP_PROTOCOL,
+        ]
     with log.open("ab") as out:
         return subprocess.Popen(
             command,
@@ -76,6 +84,7 @@ def spawn(app: str, port: int, log: Path, env: dict[str, str]) -> subprocess.Pop
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
+            pass_fds=tuple(fds),
         )
 
 
@@ -128,7 +137,14 @@ class Forked:
 class PreloaderClient:
     """The launcher's end of `python -m sandbox.preload`: requests out, pids and exits back."""
 
-    def __init__(self, env: dict[str, str], log: Path, answer_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        answer_timeout: float = 60.0,
+        pass_fds: Sequence[int] = (),
+    ) -> None:
+        """`pass_fds`: replicas' listening sockets, which it hands to the services it forks."""
         self.answer_timeout = answer_timeout
         self._answers: queue.Queue[dict[str, Any]] = queue.Queue()
         self._exits: dict[int, int] = {}
@@ -142,6 +158,7 @@ class PreloaderClient:
                 stderr=err,
                 env=env,
                 start_new_session=True,
+                pass_fds=tuple(pass_fds),
             )
         assert self.process.stdout is not None
         threading.Thread(
@@ -165,9 +182,21 @@ class PreloaderClient:
             self._changed.notify_all()
         self._answers.put({"error": "the preloader has exited"})
 
-    def fork(self, name: str, app: str, port: int, log: Path, env: dict[str, str]) -> Forked | None:
-        """The service forked from the preloader, or None when it cannot (then spawn it)."""
+    def fork(
+        self,
+        name: str,
+        app: str,
+        port: int,
+        log: Path,
+        env: dict[str, str],
+        fds: Sequence[int] = (),
+        close: Sequence[int] = (),
+    ) -> Forked | None:
+        """The service forked from the preloader, or None when it cannot (then spawn it); a
+        replica serves on the inherited sockets `fds` and closes the others' (`close`)."""
         request = {"name": name, "app": app, "port": port, "log": str(log), "env": env}
+        if fds:
+            request.update(fds=list(fds), close=list(close))
         stdin = self.process.stdin
         if self._gone or stdin is None:
             return None

@@ -1,13 +1,11 @@
-"""`dpi up --replicas N`: one process per service is all the sandbox runs today; anything else
-is refused before a process starts, saying why."""
+"""`dpi up --replicas N`: N processes per service sharing its port, on PostgreSQL only; what
+cannot run is refused before a process starts, saying why."""
 
 from __future__ import annotations
 
-from sandbox.launcher import LaunchError
+from sandbox.errors import LaunchError
 from services.kernel.settings import load_settings
 from services.kernel.topology import Topology
-
-ISSUE = "issue 18 part 1"
 
 
 def on_sqlite(topology: Topology) -> list[str]:
@@ -20,12 +18,20 @@ def on_sqlite(topology: Topology) -> list[str]:
 
 
 def check_replicas(topology: Topology, replicas: int, *, docker: bool = False) -> None:
-    """Raise LaunchError unless `replicas` is what the sandbox can run (one)."""
+    """Raise LaunchError unless `replicas` processes per service can run here."""
     if replicas < 1:
         raise LaunchError(f"--replicas {replicas}: at least one process per service is needed.")
     if replicas == 1:
         return
-    embedded = [] if docker else on_sqlite(topology)
+    if docker:
+        raise LaunchError(
+            f"--docker --replicas {replicas} is not implemented: `dpi up --docker` runs one "
+            "container per service. Scale the PostgreSQL compose file instead: "
+            f"DPI_REPLICAS={replicas} docker compose -f compose/compose.yaml -f "
+            "compose/compose.replicas.yaml up "
+            "(docs/deploy.md)."
+        )
+    embedded = on_sqlite(topology)
     if embedded:
         variables = ", ".join(f"DPI_{name.upper()}_DATABASE_URL" for name in embedded)
         raise LaunchError(
@@ -33,8 +39,3 @@ def check_replicas(topology: Topology, replicas: int, *, docker: bool = False) -
             f"{', '.join(embedded)} would use it. Set {variables} to PostgreSQL URLs "
             "(postgresql+psycopg://…), or run one replica."
         )
-    raise LaunchError(
-        f"--replicas {replicas} on PostgreSQL is not implemented yet ({ISSUE}): in-process "
-        "caches are not invalidated across replicas, outboxes and pub/sub delivery do not claim "
-        "their rows. Run --replicas 1."
-    )

@@ -21,6 +21,8 @@ class RunningService:
     url: str
     log: str
     how: str = "spawn"  # "fork": forked from the preloader; "spawn": its own `python -m uvicorn`
+    replica: int = 0  # 1…N among its service's replicas (all on `port`); 0: the only process
+    own_url: str = ""  # a replica's own address, where it alone answers
 
 
 @dataclass

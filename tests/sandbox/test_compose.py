@@ -10,6 +10,8 @@ from sandbox.generate import (
     INITDB,
     OBSERVABILITY,
     README,
+    REPLICA_SAFE,
+    REPLICAS,
     host,
     write_all,
 )
@@ -86,3 +88,40 @@ def test_observability_overlay_points_every_service_at_jaeger():
     for spec in load_topology().services:
         env = overlay[host(spec)]["environment"]
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """Reads Compose's merge tags (`!override`, `!reset`) as what they tag, the tag noted."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, object]:
+    value = loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else None
+    return {"tag": f"!{suffix}", "value": value}
+
+
+_ComposeLoader.add_multi_constructor("!", _tagged)
+
+
+def test_the_replica_safe_services_take_their_number_of_replicas_from_a_variable():
+    compose = yaml.safe_load(COMPOSE.read_text())["services"]
+    for spec in load_topology().services:
+        entry = compose[host(spec)]
+        if spec.name in REPLICA_SAFE:
+            assert entry["deploy"] == {"replicas": "${DPI_REPLICAS:-1}"}, spec.name
+        else:
+            assert "deploy" not in entry, f"{spec.name} keeps state per process or container"
+    assert "deploy" not in compose["console"] and "deploy" not in compose["postgres"]
+
+
+def test_the_replicas_overlay_publishes_each_replica_on_a_port_of_its_own():
+    text = REPLICAS.read_text()
+    assert "docker compose -f compose/compose.yaml -f compose/compose.replicas.yaml up" in text
+    overlay = yaml.load(text, Loader=_ComposeLoader)["services"]
+    topology = load_topology()
+    assert set(overlay) == {host(topology.service(name)) for name in REPLICA_SAFE}
+    for name in REPLICA_SAFE:
+        spec = topology.service(name)
+        entry = overlay[host(spec)]
+        assert entry["deploy"] == {"replicas": "${DPI_REPLICAS:-2}"}
+        # the fixed host port of compose.yaml replaced, not added to: no host port, any free one
+        assert entry["ports"] == {"tag": "!override", "value": [f"127.0.0.1::{spec.port}"]}

@@ -1,5 +1,6 @@
-"""`dpi up --replicas N`: one process per service runs; more is refused before anything starts,
-on SQLite because it is embedded, on PostgreSQL because it is not implemented yet (issue 18)."""
+"""`dpi up --replicas N`: what cannot run is refused before anything starts — more than one
+process per service on SQLite (embedded), with `--docker` (one container per service), or none.
+Replicas on PostgreSQL run in `tests/sandbox/test_replicas_e2e.py`."""
 
 from __future__ import annotations
 
@@ -49,22 +50,14 @@ def test_only_the_services_left_on_sqlite_are_named(clean_env, capsys, monkeypat
     assert not clean_env.exists()
 
 
-def test_more_than_one_replica_on_postgres_says_it_is_not_implemented(
-    clean_env, capsys, monkeypatch
-):
-    for name in NAMES:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-        monkeypatch.setenv(f"DPI_{name.upper()}_DATABASE_URL", url)
-    assert up(clean_env, "--replicas", "2") == 2
-    err = " ".join(capsys.readouterr().err.split())
-    assert "--replicas 2 on PostgreSQL is not implemented yet (issue 18 part 1)" in err
-    assert "Run --replicas 1" in err
-    assert not clean_env.exists()
-
-
-def test_docker_mode_with_replicas_is_not_implemented_either(clean_env, capsys):
+def test_docker_mode_with_replicas_is_refused_pointing_at_the_compose_file(clean_env, capsys):
     assert main(["up", "--docker", "--replicas", "2"]) == 2
-    assert "not implemented yet" in capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--docker --replicas 2 is not implemented" in err
+    assert (
+        "DPI_REPLICAS=2 docker compose -f compose/compose.yaml -f compose/compose.replicas.yaml up"
+        in err
+    )
 
 
 def test_zero_replicas_is_refused(clean_env, capsys):
