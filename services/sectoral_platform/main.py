@@ -44,6 +44,7 @@ from services.sectoral_platform.identity.routes import router as identity_router
 from services.sectoral_platform.identity.sealing import fernet
 from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.metadata.describe import router as describe_router
+from services.sectoral_platform.metadata.fresh import FreshMetadataMiddleware
 from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
@@ -165,6 +166,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
     )
     openapi.install(app, ERROR_SHAPE, security=SECURITY)
     app.add_middleware(Dhis2PathMiddleware)
+    app.add_middleware(FreshMetadataMiddleware)  # outermost: before the credentials are checked
     _replace_root(app)
     return app
 

@@ -21,3 +21,13 @@ class MetadataObject(MetadataObjectBase, table=True):
     __tablename__ = "metadata_object"
 
     uid: str = Field(primary_key=True, max_length=11)
+
+
+class MetadataStamp(Base, table=True):
+    """One row: a random stamp every metadata write replaces, in its transaction. A replica whose
+    read model was loaded under another stamp reads the metadata again (`MetadataStore.refresh`)."""
+
+    __tablename__ = "metadata_stamp"
+
+    id: int = Field(default=1, primary_key=True)
+    value: str = Field(max_length=32)

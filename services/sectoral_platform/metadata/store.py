@@ -12,7 +12,8 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.sectoral_platform.metadata.models import MetadataObject
+from services.kernel.ids import random_hex
+from services.sectoral_platform.metadata.models import MetadataObject, MetadataStamp
 from services.sectoral_platform.metadata.schema import SCHEMAS
 
 Obj = dict[str, Any]
@@ -47,9 +48,12 @@ class MetadataStore:
         self.path_listeners: list[PathListener] = []
         self.delete_guards: list[Callable[[str], str | None]] = []
         self.version = 0
+        self.shared = engine.dialect.name != "sqlite"  # replicas may write it too
+        self.stamp: str | None = None  # the metadata stamp this read model was loaded under
 
     def load(self) -> None:
         with Session(self.engine) as session:
+            stamp = self._stamp(session)  # first: rows written after it only make it older
             rows = session.exec(select(MetadataObject)).all()
         with self.lock:
             self.objects = {plural: {} for plural in SCHEMAS}
@@ -58,6 +62,21 @@ class MetadataStore:
                     self.objects[row.type][row.uid] = row.data
             self._indexes = None
             self.version += 1
+            self.stamp = stamp
+
+    def refresh(self) -> bool:
+        """Read the metadata again if another replica changed it since; True if it did."""
+        with Session(self.engine) as session:
+            current = self._stamp(session)
+        if current == self.stamp:
+            return False
+        self.load()
+        return True
+
+    @staticmethod
+    def _stamp(session: Session, *, for_update: bool = False) -> str | None:
+        query = select(MetadataStamp.value).where(col(MetadataStamp.id) == 1)
+        return session.exec(query.with_for_update() if for_update else query).first()
 
     # ---- reads ----
     def get(self, type_: str, uid: str) -> Obj | None:
@@ -155,6 +174,13 @@ class MetadataStore:
         with self.lock:
             old_paths = dict(self.indexes.paths) if _touches_units(changes) else None
             with Session(self.engine) as session:
+                # metadata writes of all replicas one at a time; another's since our last read?
+                current = self._stamp(session, for_update=True)
+                behind, stamp = current != self.stamp, random_hex(16)
+                if current is None:
+                    session.execute(insert(MetadataStamp).values(id=1, value=stamp))
+                else:
+                    session.execute(update(MetadataStamp).values(value=stamp))
                 for change in changes:
                     if change.op == "create":
                         session.execute(
@@ -185,9 +211,13 @@ class MetadataStore:
                         if moved:
                             listener(session, moved)
                 session.commit()
+            if behind:
+                self.load()  # what the other replica wrote, and ours
+                return
             _apply_memory(self.objects, changes)
             self._indexes = None
             self.version += 1
+            self.stamp = stamp
 
 
 _AUDIT = {"createdBy", "lastUpdatedBy"}

@@ -1,0 +1,26 @@
+"""Replicas on one PostgreSQL database: before a request, the metadata read model is brought up
+to date with what another replica wrote (one query for the stamp; the metadata read again only
+when it changed). On SQLite there is one process per database and nothing to check."""
+
+from __future__ import annotations
+
+from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.kernel.runtime import NotStarted, runtime_of
+from services.sectoral_platform.runtime import SectoralRuntime
+
+
+class FreshMetadataMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                store = runtime_of(scope["app"], SectoralRuntime).metadata
+            except NotStarted:
+                store = None
+            if store is not None and store.shared:
+                await run_in_threadpool(store.refresh)
+        await self.app(scope, receive, send)
