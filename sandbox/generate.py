@@ -34,11 +34,11 @@ POSTGRES_MEMORY = "512m"
 CONSOLE_VOLUME = "console-data"  # the console's DPI_DATA_DIR: scenario runs and their reports
 REPLICAS_VARIABLE = "DPI_REPLICAS"
 # Services whose containers need nothing but the shared database to run side by side. Not yet:
-# interop_layer (every container of a compose service has the same DPI_INTEROP_LAYER_REPLICA,
-# so one message-log chain name, and keeps its trust files in the container), consent (its
-# signing key is a file in the container) and sectoral_platform (its metadata read model lives
-# in each process, not invalidated across replicas).
-REPLICA_SAFE = ("id_registry", "registries")
+# interop_layer (every container of a compose service gets the same DPI_INTEROP_LAYER_REPLICA,
+# so one message-log chain name, and keeps its trust files in the container) and consent (its
+# signing key is a file in the container's data directory). `dpi up --replicas` runs them all:
+# there the replicas share one data directory and each is given its own name.
+REPLICA_SAFE = ("id_registry", "registries", "sectoral_platform")
 
 
 def host(spec: ServiceSpec) -> str:
