@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
@@ -124,8 +125,9 @@ def cmd_down(args: argparse.Namespace) -> int:
         from sandbox.docker_mode import down_with_docker
 
         return down_with_docker()
-    stopped = stop_sandbox(_running_dir(args), timeout=args.timeout)
-    console.print(f"Stopped: {', '.join(stopped)}" if stopped else "No sandbox is running.")
+    stopped = Counter(stop_sandbox(_running_dir(args), timeout=args.timeout))
+    names = [f"{name} ({n} replicas)" if n > 1 else name for name, n in stopped.items()]
+    console.print(f"Stopped: {', '.join(names)}" if names else "No sandbox is running.")
     return 0
 
 

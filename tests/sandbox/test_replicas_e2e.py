@@ -78,5 +78,8 @@ def test_two_replicas_of_every_service_run_every_scenario(tmp_path: Path, databa
     finally:
         down = dpi("down", *where, data_dir=data_dir, env=env)
     assert down.returncode == 0, down.stdout + down.stderr
+    # the mediator's killed replica was no longer running: one of two left to stop
+    stopped = f"Stopped: id_registry ({REPLICAS} replicas), interop_layer, consent ({REPLICAS}"
+    assert stopped in one_line(down.stdout)
     assert pids and not [p for p in pids if pid_alive(p)]
     assert load_state(data_dir) is None
