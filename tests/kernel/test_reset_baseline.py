@@ -54,8 +54,8 @@ SERVICES: dict[
         SectoralSettings,
         {},
         sectoral_app,
-        {"created", "lastUpdated", "passwordHash"},
-    ),  # a fresh salt each time
+        {"created", "lastUpdated", "passwordHash", "stamp"},
+    ),  # a fresh salt each time; a fresh metadata stamp each write
     "registries": (RegistriesSettings, {}, registries_app, {"last_updated", "modified_at"}),
     "consent": (
         ConsentSettings,

@@ -30,4 +30,4 @@ class MetadataStamp(Base, table=True):
     __tablename__ = "metadata_stamp"
 
     id: int = Field(default=1, primary_key=True)
-    value: str = Field(max_length=32)
+    stamp: str = Field(max_length=32)

@@ -75,7 +75,7 @@ class MetadataStore:
 
     @staticmethod
     def _stamp(session: Session, *, for_update: bool = False) -> str | None:
-        query = select(MetadataStamp.value).where(col(MetadataStamp.id) == 1)
+        query = select(MetadataStamp.stamp).where(col(MetadataStamp.id) == 1)
         return session.exec(query.with_for_update() if for_update else query).first()
 
     # ---- reads ----
@@ -178,9 +178,9 @@ class MetadataStore:
                 current = self._stamp(session, for_update=True)
                 behind, stamp = current != self.stamp, random_hex(16)
                 if current is None:
-                    session.execute(insert(MetadataStamp).values(id=1, value=stamp))
+                    session.execute(insert(MetadataStamp).values(id=1, stamp=stamp))
                 else:
-                    session.execute(update(MetadataStamp).values(value=stamp))
+                    session.execute(update(MetadataStamp).values(stamp=stamp))
                 for change in changes:
                     if change.op == "create":
                         session.execute(
