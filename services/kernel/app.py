@@ -86,7 +86,7 @@ def create_service_app(
         otel.start_exporter(spec.name, engines=[database.engine])
         kernel._database = database
         # replicas starting together: one at a time from here until every lifespan has seeded
-        start_lock = kernel.start_lock = StartLock(database.engine, spec.name)
+        start_lock = kernel.start_lock = StartLock(database.url, spec.name)
         await run_in_threadpool(start_lock.acquire)
         kernel.schema_ready = _try_create_schema(database)
         kernel.invalidation.start(database)
@@ -149,7 +149,7 @@ def create_service_app(
         try:
             database.ping()
             if not kernel.schema_ready:
-                with starting_alone(database.engine, spec.name):
+                with starting_alone(database.url, spec.name):
                     database.create_all()
                 kernel.schema_ready = True
         except SQLAlchemyError as exc:

@@ -40,7 +40,7 @@ class SeedWhenReachable:
                 await asyncio.sleep(2)
 
     def create_and_seed(self) -> None:
-        with starting_alone(self.database.engine, "registries"):  # not with another replica
+        with starting_alone(self.database.url, "registries"):  # not with another replica
             self.database.create_all()
             seed(self.database, self.settings)
 
