@@ -20,10 +20,18 @@ class DataValue(DataValueBase, table=True):
     `ou_path` (materialised hierarchy path of the org unit) and `num` are denormalised so
     analytics reads one covering index: seek by element and period, range over the path prefix.
     `pe_start`/`pe_end` serve reads by date range.
+
+    On SQLite the rows are stored in the primary key's B-tree (WITHOUT ROWID): a read by data
+    element then walks rows, not index entries each fetching its row from a rowid table
+    (measured on a streamed export over 600,000 stored values: 3.4 against 12.5 us of CPU per
+    value read), and an import writes two B-trees instead of three.
     """
 
     __tablename__ = "data_value"
-    __table_args__ = (Index("ix_data_value_analytics", "de", "pe", "ou_path", "num"),)
+    __table_args__ = (
+        Index("ix_data_value_analytics", "de", "pe", "ou_path", "num"),
+        {"sqlite_with_rowid": False},
+    )
 
     de: str = Field(primary_key=True, max_length=11)
     pe: str = Field(primary_key=True, max_length=16)
