@@ -22,6 +22,11 @@ _CSV_WIRE = (
     "storedBy", "lastUpdated", "comment", "followup", "deleted",
 )  # fmt: skip
 _SET_ATTRS = ("dataSet", "completeDate", "period", "orgUnit", "attributeOptionCombo")
+# the set's options as DHIS2's XmlDataValueSetReader reads them, under their JSON names
+_SET_SCHEMES = (
+    "idScheme", "dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
+    "dataSetIdScheme",
+)  # fmt: skip
 _VALUE_ATTRS = (
     "dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
     "storedBy", "lastUpdated", "comment", "followup", "deleted",
@@ -104,7 +109,11 @@ def dxf2_values(found: Iterator[Element], head: Body) -> Iterator[dict[str, Any]
     if root is None or root.name != "dataValueSet":
         name = root.name if root else "nothing"
         raise FormatError(f"line 1: the root element must be `dataValueSet`, not `{name}`")
-    head.update({k: root.attrs[k] for k in _SET_ATTRS if k in root.attrs})
+    head.update({k: root.attrs[k] for k in (*_SET_ATTRS, *_SET_SCHEMES) if k in root.attrs})
+    if "importStrategy" in root.attrs:
+        head["strategy"] = root.attrs["importStrategy"]
+    if root.attrs.get("dryRun") == "true":  # DHIS2 reads `true` only: `false` leaves the query's
+        head["dryRun"] = True
     for element in found:
         if element.depth != 1:
             continue
