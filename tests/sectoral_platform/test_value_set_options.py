@@ -212,3 +212,48 @@ async def test_an_option_before_the_values_applies_to_a_streamed_set(
                 "startDate": "1974-01-01", "endDate": "2023-12-31"},
     )  # fmt: skip
     assert found.json()["dataValues"] == []
+
+
+async def test_stored_by_of_a_value(client: httpx.AsyncClient) -> None:
+    values = [{**VALUES[0], "storedBy": "bombali"}, {**VALUES[1], "storedBy": " "}]
+    response = await send(client, value_set(dataValues=values))
+    assert response.json()["response"]["importCount"]["imported"] == 2, response.text
+    csv = f"{ANC1},202402,{FAC},,,4,kenema\n"
+    response = await client.post(
+        PATH, content=csv, headers={"Content-Type": "application/csv"},
+        params={"firstRowIsHeader": "false"},
+    )  # fmt: skip
+    assert response.json()["response"]["importCount"]["imported"] == 1, response.text
+    found = await client.get(
+        PATH,
+        params={"dataSet": DATA_SET, "orgUnit": FAC, "startDate": "2024-01-01",
+                "endDate": "2024-02-29"},
+    )  # fmt: skip
+    by = {(v["dataElement"], v["period"]): v["storedBy"] for v in found.json()["dataValues"]}
+    assert by == {(ANC1, "202401"): "bombali", (ANC4, "202401"): "admin",
+                  (ANC1, "202402"): "kenema"}  # fmt: skip
+    too_long = await send(client, value_set(dataValues=[{**VALUES[0], "storedBy": "x" * 256}]))
+    [conflict] = too_long.json()["response"]["conflicts"]
+    assert conflict["errorCode"] == "E7637" and conflict["property"] == "storedBy"
+
+
+async def test_a_value_marked_deleted(client: httpx.AsyncClient) -> None:
+    await send(client, value_set())
+    marked = [{**VALUES[0], "deleted": True}]
+    kept = await send(client, value_set(strategy="CREATE", dataValues=marked))
+    assert kept.json()["response"]["importCount"]["ignored"] == 1, kept.text
+    assert await stored(client) == {ANC1: "5", ANC4: "7"}
+    gone = await send(client, value_set(dataValues=marked))
+    assert gone.json()["response"]["importCount"]["deleted"] == 1, gone.text
+    assert await stored(client) == {ANC4: "7"}
+    # a new value sent deleted counts as imported (DHIS2 saves it soft-deleted) and stays unseen
+    new = await send(client, value_set(dataValues=marked))
+    assert new.json()["response"]["importCount"]["imported"] == 1, new.text
+    assert await stored(client) == {ANC4: "7"}
+    csv = f"{ANC4},202401,{FAC},,,7,,,,false,true\n"
+    response = await client.post(
+        PATH, content=csv, headers={"Content-Type": "application/csv"},
+        params={"firstRowIsHeader": "false"},
+    )  # fmt: skip
+    assert response.json()["response"]["importCount"]["deleted"] == 1, response.text
+    assert await stored(client) == {}

@@ -59,7 +59,7 @@ def csv_values(lines: Iterable[str], header: bool = True) -> Iterator[dict[str, 
                 )
             item: dict[str, Any] = {}
             for name, cell in zip(_CSV_WIRE, row, strict=False):
-                if cell == "" or name in ("storedBy", "lastUpdated"):
+                if cell == "" or name == "lastUpdated":  # DHIS2 stamps the import's time
                     continue
                 item[name] = _bool(cell) if name in ("followup", "deleted") else cell
             yield item
@@ -124,7 +124,7 @@ def dxf2_values(found: Iterator[Element], head: Body) -> Iterator[dict[str, Any]
             key = "followup" if name == "followUp" else name
             if key in ("followup", "deleted"):
                 item[key] = _bool(raw)
-            elif key in _VALUE_ATTRS and key not in ("storedBy", "lastUpdated"):
+            elif key in _VALUE_ATTRS and key != "lastUpdated":
                 item[key] = raw
         yield item
 
