@@ -26,7 +26,7 @@ from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
-from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
+from services.sectoral_platform.errors import Dhis2Error, bad_request, not_implemented, web_message
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -186,6 +186,11 @@ async def _single(request: Request) -> dict[str, Any]:
         except orjson.JSONDecodeError as exc:
             raise bad_request(f"JSON parse error: {exc}") from exc
         if isinstance(body, dict):
+            attribute = body.get("attribute")  # DHIS2's DataValueCategoryDto: combo and options
+            if isinstance(attribute, dict) and (attribute.get("combo") or attribute.get("options")):
+                raise not_implemented(
+                    "Data value property `attribute` is defined by DHIS2 but not implemented here"
+                )
             aliases = {
                 "dataElement": "de",
                 "period": "pe",
