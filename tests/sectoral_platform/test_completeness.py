@@ -92,3 +92,17 @@ async def test_the_payload_options_win_over_the_request(client: httpx.AsyncClien
     assert scheme.status_code == 409 and scheme.json()["errorCode"] == "E2038"
     assert "`orgUnitIdScheme`" in scheme.json()["message"]
     assert await registrations(client) == []
+
+
+async def test_stored_by_of_a_registration_and_cc_cp_refused(client: httpx.AsyncClient) -> None:
+    item = {"dataSet": DATA_SET, "period": "202401", "organisationUnit": FAC, "date": "2024-02-03"}
+    by_options = await client.post(PATH, json={PATH[5:]: [{**item, "cc": "x", "cp": "y"}]})
+    assert by_options.status_code == 409 and by_options.json()["errorCode"] == "E2038"
+    assert "`cc`" in by_options.json()["message"]
+    assert await registrations(client) == []
+    too_long = await client.post(PATH, json={PATH[5:]: [{**item, "storedBy": "x" * 256}]})
+    assert too_long.json()["response"]["conflicts"][0]["errorCode"] == "E7637"
+    created = await client.post(PATH, json={PATH[5:]: [{**item, "storedBy": "bombali"}]})
+    assert created.json()["response"]["importCount"]["imported"] == 1, created.text
+    [found] = await registrations(client)
+    assert found["storedBy"] == "bombali"

@@ -48,6 +48,9 @@ async def post_registrations(
     # the set's own `dryRun` and `strategy` win over the request's, as in DHIS2's ImportConfig;
     # its id schemes are refused as the query's are
     setoptions.refuse_present(body, BODY_REFUSED, "Complete data set registrations")
+    for item in items:  # the attribute option combo by category combo and options
+        if isinstance(item, dict):
+            setoptions.refuse_present(item, ("cc", "cp"), "Complete data set registration")
     options = _options(request)
     summary = await run_in_threadpool(
         service.register,
