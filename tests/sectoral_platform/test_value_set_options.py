@@ -257,3 +257,10 @@ async def test_a_value_marked_deleted(client: httpx.AsyncClient) -> None:
     )  # fmt: skip
     assert response.json()["response"]["importCount"]["deleted"] == 1, response.text
     assert await stored(client) == {}
+
+
+async def test_an_invalid_request_scheme_is_named_as_sent(client: httpx.AsyncClient) -> None:
+    response = await send(client, value_set(), idScheme="EMAIL")
+    assert response.status_code == 409
+    assert response.json()["message"].startswith("Invalid `idScheme`: `EMAIL`")
+    assert await stored(client) == {}

@@ -108,10 +108,13 @@ def resolve(
     """The options one import runs with: the payload's (`head`) over the request's."""
     refuse_present(head, REFUSED, "Data value set")
     effective = own_options(head, options)
+    requested = IdSchemes.parse(store, params)  # an invalid one is refused under its own name
     body = {name: _text(head.get(name)) for name in SCHEMES}
     for name, raw in body.items():
         if raw is not None:
             parse_scheme(raw, name, " in the data value set")
+    if all(raw is None for raw in body.values()):
+        return effective, requested
     chosen: dict[str, str] = {}
     for prop, _, param in PROPERTIES:
         value = body[_BODY_SCHEME[prop]] or body["idScheme"]
