@@ -259,6 +259,15 @@ async def test_single_data_values(client: httpx.AsyncClient) -> None:
     )
     assert as_json.status_code == 201
     assert (await client.get("/api/dataValues.json", params=key)).json() == ["8"]
+    # the attribute option combo by its category options (DHIS2's `attribute`) is refused
+    by_options = await client.post(
+        "/api/dataValues",
+        json={"dataElement": ANC1, "period": "202401", "orgUnit": FAC, "value": "9",
+              "attribute": {"combo": "bjDvmb4bfuf", "options": ["xYerKDKCefk"]}},
+    )  # fmt: skip
+    assert by_options.status_code == 409 and by_options.json()["errorCode"] == "E2038"
+    assert "`attribute`" in by_options.json()["message"]
+    assert (await client.get("/api/dataValues", params=key)).json() == ["8"]  # not 9
     invalid = await client.post("/api/dataValues", params={**key, "value": "-1"})
     assert invalid.status_code == 409 and invalid.json()["errorCode"] == "E7619"
     missing = await client.post("/api/dataValues", params={"de": ANC1, "value": "1"})

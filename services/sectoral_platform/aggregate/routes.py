@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from services.kernel.db import Database, DatabaseDep
-from services.sectoral_platform.aggregate import exchange
+from services.sectoral_platform.aggregate import exchange, setoptions
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.aggregate.importing import import_streamed, register_complete
 from services.sectoral_platform.aggregate.reads import read_one, stream_values, value_set_query
@@ -26,7 +26,7 @@ from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
-from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
+from services.sectoral_platform.errors import Dhis2Error, bad_request, not_implemented, web_message
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -64,34 +64,37 @@ async def post_data_value_set(
         dry_run=parse_bool(params.get("dryRun")),
     )
     fmt = exchange.import_format(request)
-    schemes = IdSchemes.parse(store, params)
+    setoptions.resolve({}, options, params, store)  # the request's schemes, checked before reading
     header = parse_bool(params.get("firstRowIsHeader"), True)
     if not parse_bool(params.get("async")):
-        summary = await import_streamed(request, database, store, scope, options, schemes, header)
+        summary = await import_streamed(request, database, store, scope, options, header)
         return _summary_response(summary)
     data = await exchange.read_body(request)
     try:
-        bodies = exchange.parse_bodies(fmt, data, schemes, header)
+        bodies = exchange.parse_bodies(fmt, data, store, header)
     except FormatError as error:
         return _summary_response(format_error(options, str(error)))
+    own = bodies[0] if fmt in ("json", "xml") else {}
+    effective, schemes = setoptions.resolve(own, options, params, store)
+    exchange.to_uids(schemes, bodies)
 
     def run() -> ImportSummary:
         total: ImportSummary | None = None
         offset = 0
         for body in bodies:
             part = import_data_values(
-                engine=database.engine, store=store, scope=scope, body=body, options=options
+                engine=database.engine, store=store, scope=scope, body=body, options=effective
             )
-            register_complete(database, store, scope, options, body, part)
+            register_complete(database, store, scope, effective, body, part)
             total = merge(total, part, offset)
             values = body.get("dataValues")
             offset += len(values) if isinstance(values, list) else 0
-        return total or ImportSummary(options=options)
+        total = total or ImportSummary(options=options)
+        total.options = options  # the request's, as DHIS2's summary shows them
+        return total
 
-    if parse_bool(params.get("async")):
-        started = runtime.value_set_jobs.start(scope.user.uid, run)
-        return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
-    return _summary_response(await run_in_threadpool(run))
+    started = runtime.value_set_jobs.start(scope.user.uid, run)
+    return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
 
 
 @router.get("/dataValueSets", summary="Read data values (JSON, CSV, XML or ADX by Accept)")
@@ -183,6 +186,11 @@ async def _single(request: Request) -> dict[str, Any]:
         except orjson.JSONDecodeError as exc:
             raise bad_request(f"JSON parse error: {exc}") from exc
         if isinstance(body, dict):
+            attribute = body.get("attribute")  # DHIS2's DataValueCategoryDto: combo and options
+            if isinstance(attribute, dict) and (attribute.get("combo") or attribute.get("options")):
+                raise not_implemented(
+                    "Data value property `attribute` is defined by DHIS2 but not implemented here"
+                )
             aliases = {
                 "dataElement": "de",
                 "period": "pe",
