@@ -10,6 +10,8 @@ Once the database answers again the next checkout connects afresh: nothing needs
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -45,3 +47,13 @@ def database_unreachable(exc: BaseException) -> bool:
 UNREACHABLE_TYPES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout) + (
     () if psycopg is None else (psycopg.OperationalError, psycopg.InterfaceError)
 )
+
+
+def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
+    """A background round's failure: one line while the database is unreachable (the outage is
+    expected to end; a traceback every round would bury the rest), the traceback otherwise."""
+    if database_unreachable(exc):
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        logger.warning(f"{message} (database unreachable: %s)", *args, reason)
+    else:
+        logger.exception(message, *args)

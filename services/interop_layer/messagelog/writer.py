@@ -141,6 +141,10 @@ class LogWriter:
         self.head_seq, self.head_hash = start.position, start.record_hash
         self.last_seq, self._head_record_seq = start.last_seq, start.record_seq
 
+    def unready(self) -> str | None:
+        """Why the mediator is not ready (for /readyz), or None."""
+        return None if self.available else "the message log cannot be written yet"
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-log-writer")
 
