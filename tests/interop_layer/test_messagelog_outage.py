@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog import writer as writer_module
 from services.interop_layer.messagelog.chain import load_or_create_key
-from services.interop_layer.messagelog.outage import LogUnavailable
+from services.interop_layer.messagelog.outage import LogUnavailable, reopen
 from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.db import Database
@@ -45,7 +45,7 @@ async def test_exchanges_are_refused_while_the_log_cannot_be_written(
     database = Database(empty_database(module_database), Base.metadata)
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
     outage = Outage()
-    write, reopen = writer._store.write, writer_module.reopen
+    write = writer._store.write
 
     def failing_write(*args: Any) -> None:
         outage.check()
