@@ -1,13 +1,15 @@
-"""A database outage under load: concurrent writes to a real service process while its private
-PostgreSQL server is stopped and started again, and what the clients and `/readyz` saw."""
+"""A database outage under load: concurrent writes to real service processes while the private
+PostgreSQL server they share is stopped and started again, and what the clients and each
+service's `/readyz` saw."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,12 +24,11 @@ class OutagePlan:
     """Every bound of one outage, explicit."""
 
     clients: int = 4
-    acks_before: int = 30  # acknowledged writes before the database stops
-    refusals_during: int = 20  # refused writes seen while it is down (then it starts again)
-    acks_after: int = 30  # acknowledged writes sent once /readyz answers 200 again
+    acks_before: int = 20  # acknowledged writes before the database stops
+    refusals_during: int = 10  # refused writes seen while it is down (then it starts again)
+    acks_after: int = 20  # acknowledged writes sent once /readyz answers 200 again
     readiness_seconds: float = 10.0  # /readyz must follow the database within this
     phase_seconds: float = 30.0  # the longest any phase may take
-    max_writes: int = 5000
     refused_pause: float = 0.02  # a refused client's pause before its next write
     stop_mode: str = "fast"
 
@@ -45,6 +46,17 @@ class OutageLoad:
     ready_after: float = -1.0  # seconds from the start to /readyz 200
     unready_body: str = ""
     back: bool = False  # the database was started again and /readyz said so
+
+
+@dataclass
+class Target:
+    """One service under load: its case, base URL, what its setup learned, and what it saw."""
+
+    case: ServiceCase
+    url: str
+    context: Context
+    max_writes: int = 5000  # the case's writes run out after this many
+    load: OutageLoad = field(default_factory=OutageLoad)
 
 
 async def _until(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -70,76 +82,115 @@ async def _readiness(probe: httpx.AsyncClient, status: int, seconds: float) -> h
         await asyncio.sleep(0.05)
 
 
-def load_through_outage(
-    case: ServiceCase, url: str, context: Context, server: PrivatePostgres, plan: OutagePlan
-) -> OutageLoad:
-    """Writes from `plan.clients` clients (each kind in turn) before, during and after an outage
-    of `server`; returns when enough writes were acknowledged after it."""
-    return asyncio.run(_drive(case, url, context, server, plan))
+def load_through_outage(targets: list[Target], server: PrivatePostgres, plan: OutagePlan) -> None:
+    """Writes to every target from `plan.clients` clients each (each kind in turn) before,
+    during and after an outage of `server`; returns when every target acknowledged enough writes
+    after it. What each saw is in its `load`."""
+    asyncio.run(_drive(targets, server, plan))
 
 
-async def _drive(
-    case: ServiceCase, url: str, context: Context, server: PrivatePostgres, plan: OutagePlan
-) -> OutageLoad:
-    load = OutageLoad()
-    numbers = itertools.count()
-    done = asyncio.Event()
-
-    async def writer(http: httpx.AsyncClient) -> None:
-        while not done.is_set() and (i := next(numbers)) < plan.max_writes:
-            kind = case.writes[i % len(case.writes)]
-            call = kind.request(i, context)
-            after = load.back
-            began = time.monotonic()
-            try:
-                response = await http.request(
-                    call.method, call.path, json=call.json, params=call.params, headers=call.headers
-                )
-            except httpx.HTTPError as exc:
-                spent = time.monotonic() - began
-                load.failures.append(f"{kind.name} #{i}: {type(exc).__name__} after {spent:.1f} s")
-                continue
-            if response.is_success:
-                load.acked.append((kind, kind.ack(i, response)))
-                load.acks_after += after
-            elif response.status_code == 503:
-                load.refusals[response.status_code] += 1
-                if len(load.refusal_bodies) < 3:
-                    load.refusal_bodies.append(response.text)
-                await asyncio.sleep(plan.refused_pause)
-            else:
-                answer = f"{response.status_code} {response.text[:300]}"
-                load.failures.append(f"{kind.name} #{i}: {answer}")
-
-    async def conductor(probe: httpx.AsyncClient) -> None:
+async def _write(
+    target: Target,
+    http: httpx.AsyncClient,
+    numbers: Iterator[int],
+    plan: OutagePlan,
+    done: asyncio.Event,
+) -> None:
+    case, load = target.case, target.load
+    while not done.is_set() and (i := next(numbers)) < target.max_writes:
+        kind = case.writes[i % len(case.writes)]
+        call = kind.request(i, target.context)
+        after = load.back
+        began = time.monotonic()
         try:
-            await _until(lambda: len(load.acked) >= plan.acks_before, plan.phase_seconds, "acks")
-            stopped = time.monotonic()
-            await to_thread.run_sync(server.stop, plan.stop_mode)
-            unready = await _readiness(probe, 503, plan.readiness_seconds)
-            load.unready_after, load.unready_body = time.monotonic() - stopped, unready.text
-            await _until(
-                lambda: load.refusals.total() >= plan.refusals_during,
-                plan.phase_seconds,
-                "writes refused during the outage",
+            response = await http.request(
+                call.method, call.path, json=call.json, params=call.params, headers=call.headers
             )
-            started = time.monotonic()
-            await to_thread.run_sync(server.start)
-            await _readiness(probe, 200, plan.readiness_seconds)
-            load.ready_after = time.monotonic() - started
-            load.back = True
-            await _until(
-                lambda: load.acks_after >= plan.acks_after, plan.phase_seconds, "acks after"
-            )
-        finally:
-            done.set()
+        except httpx.HTTPError as exc:
+            spent = time.monotonic() - began
+            load.failures.append(f"{kind.name} #{i}: {type(exc).__name__} after {spent:.1f} s")
+            continue
+        if response.is_success:
+            load.acked.append((kind, kind.ack(i, response)))
+            load.acks_after += after
+        elif response.status_code == 503:
+            load.refusals[response.status_code] += 1
+            if len(load.refusal_bodies) < 3:
+                load.refusal_bodies.append(response.text)
+            await asyncio.sleep(plan.refused_pause)
+        else:
+            answer = f"{response.status_code} {response.text[:300]}"
+            load.failures.append(f"{kind.name} #{i}: {answer}")
 
+
+async def _conduct(
+    targets: list[Target],
+    probes: list[httpx.AsyncClient],
+    server: PrivatePostgres,
+    plan: OutagePlan,
+) -> None:
+    loads = [target.load for target in targets]
+
+    async def unready(load: OutageLoad, probe: httpx.AsyncClient, since: float) -> None:
+        response = await _readiness(probe, 503, plan.readiness_seconds)
+        load.unready_after, load.unready_body = time.monotonic() - since, response.text
+
+    async def ready(load: OutageLoad, probe: httpx.AsyncClient, since: float) -> None:
+        await _readiness(probe, 200, plan.readiness_seconds)
+        load.ready_after, load.back = time.monotonic() - since, True
+
+    await _until(
+        lambda: all(len(load.acked) >= plan.acks_before for load in loads),
+        plan.phase_seconds,
+        "writes acknowledged before the outage",
+    )
+    stopped = time.monotonic()
+    await to_thread.run_sync(server.stop, plan.stop_mode)
+    pairs = list(zip(loads, probes, strict=True))
+    await asyncio.gather(*(unready(load, probe, stopped) for load, probe in pairs))
+    await _until(
+        lambda: all(load.refusals.total() >= plan.refusals_during for load in loads),
+        plan.phase_seconds,
+        "writes refused during the outage",
+    )
+    started = time.monotonic()
+    await to_thread.run_sync(server.start)
+    await asyncio.gather(*(ready(load, probe, started) for load, probe in pairs))
+    await _until(
+        lambda: all(load.acks_after >= plan.acks_after for load in loads),
+        plan.phase_seconds,
+        "writes acknowledged after the outage",
+    )
+
+
+async def _drive(targets: list[Target], server: PrivatePostgres, plan: OutagePlan) -> None:
+    done = asyncio.Event()
     limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
-    async with (
-        httpx.AsyncClient(
-            base_url=url, headers=dict(case.headers), auth=case.auth, timeout=TIMEOUT, limits=limits
-        ) as http,
-        httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(5.0)) as probe,
-    ):
-        await asyncio.gather(conductor(probe), *(writer(http) for _ in range(plan.clients)))
-    return load
+    async with contextlib.AsyncExitStack() as stack:
+        writers, probes = [], []
+        for target in targets:
+            case = target.case
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=target.url,
+                    headers=dict(case.headers),
+                    auth=case.auth,
+                    timeout=TIMEOUT,
+                    limits=limits,
+                )
+            )
+            probes.append(
+                await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=target.url, timeout=httpx.Timeout(5.0))
+                )
+            )
+            numbers = itertools.count()
+            writers += [_write(target, http, numbers, plan, done) for _ in range(plan.clients)]
+
+        async def conductor() -> None:
+            try:
+                await _conduct(targets, probes, server, plan)
+            finally:
+                done.set()
+
+        await asyncio.gather(conductor(), *writers)
