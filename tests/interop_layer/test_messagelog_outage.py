@@ -17,14 +17,14 @@ from sqlalchemy.exc import OperationalError
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog import writer as writer_module
 from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.chains import ChainClaim, ChainInUse
 from services.interop_layer.messagelog.outage import LogUnavailable, reopen
 from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.db import Database
+from tests.conftest import USE_POSTGRES
 from tests.interop_layer.conftest import empty_database
 from tests.interop_layer.test_messagelog_writer import record
-
-pytestmark = pytest.mark.anyio
 
 
 class Outage:
@@ -39,6 +39,7 @@ class Outage:
             raise OperationalError("INSERT", {}, refused)
 
 
+@pytest.mark.anyio
 async def test_exchanges_are_refused_while_the_log_cannot_be_written(
     module_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,4 +84,22 @@ async def test_exchanges_are_refused_while_the_log_cannot_be_written(
     assert stored == ["writer-1", "writer-4", "writer-5"]
     report = verify_database(database.url)
     assert report.ok and report.checked == 3, report
+    database.dispose()
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="chain claims are PostgreSQL advisory locks")
+def test_a_chain_claim_lost_with_its_connection_is_taken_again(module_database: str) -> None:
+    database = Database(empty_database(module_database), Base.metadata)
+    claim = ChainClaim(database, "outage")
+    assert claim.connection is not None
+    backend = claim.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    claim.connection.commit()
+    with database.engine.connect() as other:  # the server ends the session: the lock goes too
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        other.commit()
+        claim.ensure(database)  # taken again, on a new connection
+        with pytest.raises(ChainInUse):
+            ChainClaim(database, "outage")  # so a second writer of the chain is refused again
+    claim.release()
+    ChainClaim(database, "outage").release()  # and free once released
     database.dispose()
