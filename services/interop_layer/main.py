@@ -99,6 +99,7 @@ def create_app(
         )
         writer.open()
         writer.start()
+        kernel.readiness.append(writer.unready)
         forward_pool = make_pool(settings)
         push_session = make_push_session(settings)
         async with contextlib.AsyncExitStack() as stack:
@@ -146,6 +147,7 @@ def create_app(
             finally:
                 await dispatcher.stop()
                 await writer.stop()
+                kernel.readiness.remove(writer.unready)
                 await push_session.aclose()
                 await forward_pool.close()
 

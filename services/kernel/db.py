@@ -9,7 +9,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
+
+from services.kernel.outage import database_unreachable
 
 
 class Database:
@@ -41,10 +44,23 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+        return _Session(self.engine, expire_on_commit=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _Session(Session):
+    """A session whose closing never fails on a connection the server ended: what closing does
+    is roll back, and the server did that already. (Raised after the answer had started, the
+    error would cut the answer off, or turn a committed write into an error.)"""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except DBAPIError as exc:
+            if not database_unreachable(exc):
+                raise
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -35,12 +35,20 @@ from services.interop_layer.messagelog.chain import (
 )
 from services.interop_layer.messagelog.chains import (
     ChainClaim,
+    ChainStart,
     chain_start,
     purge_chains,
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.migrate import migrate
 from services.interop_layer.messagelog.models import LogKey, PurgeReport
+from services.interop_layer.messagelog.outage import (
+    AWAITED,
+    RETRY_SECONDS,
+    WAIT_SECONDS,
+    LogUnavailable,
+    reopen,
+)
 from services.interop_layer.messagelog.store import BatchStore, mark_values
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
@@ -89,6 +97,7 @@ class LogWriter:
         self._urgent = asyncio.Event()  # someone waits: no group delay
         self._flushing = asyncio.Lock()
         self._stopping = False
+        self.available = True  # False from a failed write until the chain is reopened
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0  # the position of this replica's last record in its chain
         self.head_hash = GENESIS
@@ -114,8 +123,7 @@ class LogWriter:
                 session.add(LogKey(key_id=self.key_id, public_key=self.pem))
                 session.commit()
             start = chain_start(session, replica=self.replica, count=self.database.is_sqlite)
-            self.head_seq, self.head_hash = start.position, start.record_hash
-            self.last_seq, self._head_record_seq = start.last_seq, start.record_seq
+            self._restart_at(start)
             self.trust.open(
                 lambda anchor: log_reaches(
                     session,
@@ -129,6 +137,14 @@ class LogWriter:
                 record_seq=self._head_record_seq,
             )
 
+    def _restart_at(self, start: ChainStart) -> None:
+        self.head_seq, self.head_hash = start.position, start.record_hash
+        self.last_seq, self._head_record_seq = start.last_seq, start.record_seq
+
+    def unready(self) -> str | None:
+        """Why the mediator is not ready (for /readyz), or None."""
+        return None if self.available else "the message log cannot be written yet"
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-log-writer")
 
@@ -140,7 +156,10 @@ class LogWriter:
             self._wake.set()
             await self._task
             self._task = None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:  # the database is unavailable: what was queued is lost with us
+            log.exception("message log: the last records could not be written at shutdown")
         await to_thread.run_sync(
             self.trust.export, self.head_seq, self.head_hash, self._head_record_seq
         )
@@ -159,7 +178,11 @@ class LogWriter:
         self._wake.set()
 
     async def commit(self, fields: dict[str, Any]) -> None:
-        """Hand a record over and return once the batch holding it is committed."""
+        """Hand a record over and return once the batch holding it is committed; raise
+        `LogUnavailable` when it cannot be (then it is never written)."""
+        if not self.available:
+            raise LogUnavailable
+        fields[AWAITED] = True
         self._pending.append(fields)
         done = self._done
         if done is None:
@@ -168,9 +191,13 @@ class LogWriter:
             self._wake.set()
         self.gathered()
         if self._task is None:  # no writer task (not started, or stopped): write it now
-            await self.flush()
+            with contextlib.suppress(Exception):  # a failed write fails `done`
+                await self.flush()
         # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
-        await asyncio.shield(done)
+        try:
+            await asyncio.wait_for(asyncio.shield(done), WAIT_SECONDS)
+        except TimeoutError:
+            raise LogUnavailable from None
 
     def _enough(self) -> bool:
         """At least as many records wait as exchanges are still under way."""
@@ -225,7 +252,15 @@ class LogWriter:
                         self._lock.release()
                 else:
                     await to_thread.run_sync(write)
-            except BaseException:  # cancelled before the thread ran, or the write failed
+            except Exception:  # the write failed: its exchanges are refused, the rest retried
+                if not written:
+                    self.available = False
+                    self._wake.set()  # the writer's loop reopens the chain
+                    self._pending[:0] = [fields for fields in batch if not fields.get(AWAITED)]
+                    if done is not None:
+                        done.set_exception(LogUnavailable())
+                raise
+            except BaseException:  # cancelled before the thread ran
                 if not written:
                     self._pending[:0] = batch  # keep order; retried by the next flush
                     if done is not None:  # its waiters wait for the retry
@@ -256,12 +291,31 @@ class LogWriter:
                 await self._gather()
             self._wake.clear()
             self._urgent.clear()
+            if not self.available:
+                await self._reopen()
             try:
                 await self.flush()
-            except Exception:
-                log.exception("message log write failed; retrying")
-                await asyncio.sleep(0.5)
+            except Exception as exc:
+                log.warning("message log write failed, exchanges refused until it works: %s", exc)
                 self._wake.set()
+
+    async def _reopen(self) -> None:
+        """Until the database answers: retry reopening the chain (see `outage`)."""
+        while not self._stopping:
+            try:
+                start = await to_thread.run_sync(self._reopen_locked)
+            except Exception as exc:
+                log.warning("message log still unavailable: %s", str(exc).splitlines()[0])
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self._restart_at(start)
+            self.available = True
+            log.warning("message log available again; chain head at %d", self.head_seq)
+            return
+
+    def _reopen_locked(self) -> ChainStart:
+        with self._lock:
+            return reopen(self.database, self._claim, self.replica)
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         with self._lock:
