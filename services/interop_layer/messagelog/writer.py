@@ -83,7 +83,7 @@ class LogWriter:
             replica=replica,
         )
         self._pending: list[dict[str, Any]] = []
-        self._done: asyncio.Future[None] | None = None  # resolved when `_pending` is committed
+        self._waiters: list[asyncio.Future[None]] = []  # resolved when `_pending` is committed
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()  # someone waits: no group delay
@@ -161,16 +161,17 @@ class LogWriter:
     async def commit(self, fields: dict[str, Any]) -> None:
         """Hand a record over and return once the batch holding it is committed."""
         self._pending.append(fields)
-        done = self._done
-        if done is None:
-            done = self._done = asyncio.get_running_loop().create_future()
+        # A future of its own: a request that goes away cancels only its own wait, never the
+        # commit its neighbours wait for (one future each costs less than shielding a shared one).
+        waiter = asyncio.get_running_loop().create_future()
+        if not self._waiters:
             self._urgent.set()
             self._wake.set()
+        self._waiters.append(waiter)
         self.gathered()
         if self._task is None:  # no writer task (not started, or stopped): write it now
             await self.flush()
-        # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
-        await asyncio.shield(done)
+        await waiter
 
     def _enough(self) -> bool:
         """At least as many records wait as exchanges are still under way."""
@@ -205,7 +206,7 @@ class LogWriter:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
-            done, self._done = self._done, None
+            waiters, self._waiters = self._waiters, []
             written = False
 
             def write() -> None:
@@ -228,11 +229,11 @@ class LogWriter:
             except BaseException:  # cancelled before the thread ran, or the write failed
                 if not written:
                     self._pending[:0] = batch  # keep order; retried by the next flush
-                    if done is not None:  # its waiters wait for the retry
-                        self._done = done if self._done is None else _chain(self._done, done)
+                    self._waiters[:0] = waiters  # its waiters wait for the retry
                 raise
-            if done is not None:
-                done.set_result(None)
+            for waiter in waiters:
+                if not waiter.done():  # a cancelled wait is done already
+                    waiter.set_result(None)
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""
@@ -336,14 +337,3 @@ class LogWriter:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-def _chain(later: asyncio.Future[None], earlier: asyncio.Future[None]) -> asyncio.Future[None]:
-    """Resolve `earlier` with `later` (records put back before newer ones share their commit)."""
-
-    def resolve(_: asyncio.Future[None]) -> None:
-        if not earlier.done():
-            earlier.set_result(None)
-
-    later.add_done_callback(resolve)
-    return later
