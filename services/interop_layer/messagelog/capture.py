@@ -83,15 +83,18 @@ class HeldAnswer:
     """An ASGI `send` that keeps the answer's last message (and all before it, unless the body
     streams) until `release`: the client has no complete answer before the record is durable."""
 
-    __slots__ = ("cork", "held", "send", "started")
+    __slots__ = ("cork", "extra", "held", "send", "started")
 
-    def __init__(self, send: Send, scope: Scope) -> None:
+    def __init__(self, send: Send, scope: Scope, extra: tuple[bytes, bytes] | None = None) -> None:
         self.send = send
         self.held: list[Message] = []
         self.cork = cork_of(scope)
         self.started = False  # part of the answer has left (a streamed body)
+        self.extra = extra  # a header the answer's head gets last (the trace's, on the short way)
 
     async def __call__(self, message: Message) -> None:
+        if self.extra is not None and message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), self.extra]
         if message.get("more_body"):  # a streamed body: what came before may go now
             held, self.held = self.held, [message]
             self.started = self.started or bool(held)

@@ -61,8 +61,11 @@ def mark_name(kind: str, replica: str) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+            if value.tzinfo is not UTC:  # records are stamped in UTC: no conversion then
+                value = value.astimezone(UTC)
+            value = value.replace(tzinfo=None)
+        # `isoformat()` writes the microseconds unless they are zero (then it must be asked to)
+        return value.isoformat() if value.microsecond else value.isoformat(timespec="microseconds")
     return value
 
 

@@ -91,7 +91,7 @@ class LogWriter:
             replica=replica,
         )
         self._pending: list[dict[str, Any]] = []
-        self._done: asyncio.Future[None] | None = None  # resolved when `_pending` is committed
+        self._waiters: list[asyncio.Future[None]] = []  # resolved when `_pending` is committed
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()  # someone waits: no group delay
@@ -184,18 +184,19 @@ class LogWriter:
             raise LogUnavailable
         fields[AWAITED] = True
         self._pending.append(fields)
-        done = self._done
-        if done is None:
-            done = self._done = asyncio.get_running_loop().create_future()
+        # A future of its own: a request that goes away cancels only its own wait, never the
+        # commit its neighbours wait for (one future each costs less than shielding a shared one).
+        waiter = asyncio.get_running_loop().create_future()
+        if not self._waiters:
             self._urgent.set()
             self._wake.set()
+        self._waiters.append(waiter)
         self.gathered()
         if self._task is None:  # no writer task (not started, or stopped): write it now
-            with contextlib.suppress(Exception):  # a failed write fails `done`
+            with contextlib.suppress(Exception):  # a failed write fails the waiters
                 await self.flush()
-        # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
         try:
-            await asyncio.wait_for(asyncio.shield(done), WAIT_SECONDS)
+            await asyncio.wait_for(waiter, WAIT_SECONDS)
         except TimeoutError:
             raise LogUnavailable from None
 
@@ -232,7 +233,7 @@ class LogWriter:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
-            done, self._done = self._done, None
+            waiters, self._waiters = self._waiters, []
             written = False
 
             def write() -> None:
@@ -257,17 +258,18 @@ class LogWriter:
                     self.available = False
                     self._wake.set()  # the writer's loop reopens the chain
                     self._pending[:0] = [fields for fields in batch if not fields.get(AWAITED)]
-                    if done is not None:
-                        done.set_exception(LogUnavailable())
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(LogUnavailable())
                 raise
             except BaseException:  # cancelled before the thread ran
                 if not written:
                     self._pending[:0] = batch  # keep order; retried by the next flush
-                    if done is not None:  # its waiters wait for the retry
-                        self._done = done if self._done is None else _chain(self._done, done)
+                    self._waiters[:0] = waiters  # its waiters wait for the retry
                 raise
-            if done is not None:
-                done.set_result(None)
+            for waiter in waiters:
+                if not waiter.done():  # a cancelled wait is done already
+                    waiter.set_result(None)
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""
@@ -390,14 +392,3 @@ class LogWriter:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-def _chain(later: asyncio.Future[None], earlier: asyncio.Future[None]) -> asyncio.Future[None]:
-    """Resolve `earlier` with `later` (records put back before newer ones share their commit)."""
-
-    def resolve(_: asyncio.Future[None]) -> None:
-        if not earlier.done():
-            earlier.set_result(None)
-
-    later.add_done_callback(resolve)
-    return later
