@@ -63,30 +63,26 @@ async def test_a_batch_goes_with_half_of_the_exchanges_under_way(
 async def test_a_wait_that_goes_away_cancels_only_itself(
     module_database: str, tmp_path: Path
 ) -> None:
-    """A request cancelled while its record waits for the commit (here, for the retry of a
-    failed write): its neighbours' commit goes on, and its own record, handed over, is written."""
+    """A request cancelled while its record's batch is being written: its neighbours' commit
+    goes on, and its own record, handed over, is written."""
     database = Database(empty_database(module_database), Base.metadata)
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
     writer.open()
-    write = writer._store.write
-    failures = [OSError("disk full")]
-
-    def failing_once(insert: Any, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
-        if failures:
-            raise failures.pop()
-        write(insert, batch, head)
-
-    writer._store.write = failing_once  # type: ignore[method-assign]
     writer.start()
-    tasks = [asyncio.create_task(writer.commit(record(n))) for n in range(3)]
-    deadline = asyncio.get_running_loop().time() + 10
-    while failures:  # the first write fails; the writer retries half a second later
-        assert asyncio.get_running_loop().time() < deadline, "the write was never tried"
-        await asyncio.sleep(0.01)
-    assert not any(task.done() for task in tasks)
-    tasks[1].cancel()
+    writer._lock.acquire()  # a reader holds the log: the batch waits for it in a thread
+    try:
+        tasks = [asyncio.create_task(writer.commit(record(n))) for n in range(3)]
+        deadline = asyncio.get_running_loop().time() + 10
+        while not writer._flushing.locked() or writer._pending:
+            assert asyncio.get_running_loop().time() < deadline, "the batch never left"
+            await asyncio.sleep(0.01)
+        assert not any(task.done() for task in tasks)
+        tasks[1].cancel()
+        await asyncio.sleep(0.05)
+        assert tasks[1].cancelled() and not tasks[0].done() and not tasks[2].done()
+    finally:
+        writer._lock.release()
     await asyncio.wait_for(asyncio.gather(tasks[0], tasks[2]), timeout=10)
-    assert tasks[1].cancelled()
     assert writer.head_seq == 3  # the cancelled exchange's record too
     await writer.stop()
     database.dispose()
