@@ -38,3 +38,13 @@ def sandbox_partner_key(partner_id: str) -> PartnerKey | None:
     key = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     return PartnerKey(key, x509.load_pem_x509_certificate(pem))
+
+
+@cache
+def sandbox_partner_certificate_pem(partner_id: str) -> str | None:
+    """The published certificate of a seeded partner (its private key is not read), or None."""
+    path = _DIRECTORY / f"{partner_id}.pem"
+    if not partner_id.replace("-", "").isalnum() or not path.is_file():
+        return None
+    certificate = x509.load_pem_x509_certificate(path.read_bytes())
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
