@@ -13,6 +13,7 @@ import hashlib
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 # A server-wide idle-in-transaction timeout (some managed PostgreSQL set one) must not end a
 # claim while its holder waits on HTTP: another replica would start the same work.
@@ -56,6 +57,26 @@ class StreamClaim:
             conn.rollback()
             conn.close()
             return False
+        self._conn = conn
+        return True
+
+    def wait(self, seconds: float) -> bool:
+        """Hold the claim, waiting up to `seconds` for another replica to release it (False
+        when it did not: the claim is not held)."""
+        if not self.shared:
+            return True
+        conn = self.engine.connect()
+        try:
+            conn.execute(text(KEEP_OPEN))
+            conn.execute(text(f"SET LOCAL lock_timeout = {max(1, int(seconds * 1000))}"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.key})
+        except OperationalError:  # lock_timeout: another replica still holds it
+            conn.rollback()
+            conn.close()
+            return False
+        except BaseException:
+            conn.close()
+            raise
         self._conn = conn
         return True
 

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.kernel import openapi
 from services.kernel.app import create_service_app
+from services.kernel.claims import StreamClaim
 from services.kernel.credentials import partner_id
 from services.kernel.limits import BULK_BODY_LIMIT, STREAMED_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
@@ -62,6 +63,7 @@ from services.sectoral_platform.validation.routes import router as validation_ro
 from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
+FACILITY_SYNC = "sectoral_platform-facility-sync"  # the claim on the sync (replicas)
 BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
 STREAMED_MEDIA = ("application/csv", "text/csv", "application/xml", "text/xml")
 
@@ -99,7 +101,9 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             authenticator=Authenticator(store),
             system_id=system_id(settings),
             registrar=Registrar(engine, store, ida, fernet(settings.pending_key)),
-            facility_sync=FacilitySync(engine, store, asyncio.Lock(), mediator),
+            facility_sync=FacilitySync(
+                engine, store, asyncio.Lock(), mediator, StreamClaim(engine, FACILITY_SYNC)
+            ),
             tracker_jobs=JobRunner(engine, store),
             outbox=platform_outbox(engine, mediator, settings.drain_interval_seconds),
             birth_consumer=BirthConsumer(engine, store),

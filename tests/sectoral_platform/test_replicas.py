@@ -1,11 +1,16 @@
 """Two health platform replicas on one PostgreSQL database: metadata created, changed or deleted
-through one is read the same way on the other within a second (its read model is reloaded), and
-a reset through one brings the other back to the seeded metadata."""
+through one is read the same way on the other within a second (its read model is reloaded), a
+reset through one brings the other back to the seeded metadata, and two facility syncs at once
+run one after the other."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -13,10 +18,13 @@ from fastapi import FastAPI
 
 from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
+from services.sectoral_platform.facility_registry.sync import FacilitySync
 from services.sectoral_platform.main import create_app
+from services.sectoral_platform.seed.orgunits import uid_for
 from services.sectoral_platform.settings import SectoralSettings
 from tests.conftest import USE_POSTGRES
 from tests.sectoral_platform.conftest import ADMIN
+from tests.sectoral_platform.wiring import ID_ADMIN, dpi
 
 pytestmark = [
     pytest.mark.anyio,
@@ -88,3 +96,44 @@ async def test_metadata_written_on_one_replica_is_read_on_the_other(
         reset = await one.post("/admin/reset", headers={"X-DPI-Admin-Key": "dpi-admin"})
         assert reset.status_code == 200, reset.text
         await within_a_second(two, lambda r: r.status_code == 404, "the reset did not reach it")
+
+
+async def test_replicas_sync_facilities_one_at_a_time(
+    settings: SectoralSettings, settings_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with dpi(settings_for, monkeypatch, registries=True) as services:
+        assert services.registries is not None
+        first, second = create_app(settings), create_app(settings)
+        async with (
+            serve_in_process(first) as one,
+            serve_in_process(second) as two,
+            httpx.AsyncClient(base_url=services.registries, headers=ID_ADMIN) as registry,
+        ):
+            one.auth = two.auth = ADMIN
+            wait_listening(first, second)
+            added = await registry.post(
+                "/admin/facilities",
+                json={"name": "Replica Clinic", "district": "XD-R01-D02", "type": "clinic"},
+            )
+            assert added.status_code in (200, 201), added.text
+            code = added.json().get("code") or added.json()["id"]
+            # each sync waits (up to a second) for the other before it applies what it fetched:
+            # without the claim both would have fetched the new clinic and would create it
+            meeting = threading.Barrier(2, timeout=1.0)
+            apply = FacilitySync._apply
+
+            def apply_together(sync: FacilitySync, locations: list[Any], cursor: Any) -> Any:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    meeting.wait()
+                return apply(sync, locations, cursor)
+
+            monkeypatch.setattr(FacilitySync, "_apply", apply_together)
+            answers = await asyncio.gather(
+                one.post("/api/facilityRegistry/sync"), two.post("/api/facilityRegistry/sync")
+            )
+            assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+            # the second sync starts from the first one's cursor and org units
+            assert sorted(a.json()["created"] for a in answers) == [0, 1]
+            for client in (one, two):
+                unit = await client.get(f"/api/organisationUnits/{uid_for(code)}")
+                assert unit.json()["name"] == "Replica Clinic"
