@@ -21,6 +21,7 @@ from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.seedcache import seed_through_cache
 from services.kernel.settings import load_settings
+from services.sectoral_platform.aggregate.jobs import ValueSetJobs
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
 from services.sectoral_platform.aggregate.tasks import router as tasks_router
@@ -107,7 +108,9 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             tracker_jobs=JobRunner(engine, store),
             outbox=platform_outbox(engine, mediator, settings.drain_interval_seconds),
             birth_consumer=BirthConsumer(engine, store),
+            value_set_jobs=ValueSetJobs(engine),
         )
+        await run_in_threadpool(runtime.value_set_jobs.settle_stopped)
         set_runtime(app, runtime)
         yield
 

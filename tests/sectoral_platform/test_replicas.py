@@ -23,7 +23,7 @@ from services.sectoral_platform.main import create_app
 from services.sectoral_platform.seed.orgunits import uid_for
 from services.sectoral_platform.settings import SectoralSettings
 from tests.conftest import USE_POSTGRES
-from tests.sectoral_platform.conftest import ADMIN
+from tests.sectoral_platform.conftest import ADMIN, ANC1, FACILITIES
 from tests.sectoral_platform.wiring import ID_ADMIN, dpi
 
 pytestmark = [
@@ -137,3 +137,27 @@ async def test_replicas_sync_facilities_one_at_a_time(
             for client in (one, two):
                 unit = await client.get(f"/api/organisationUnits/{uid_for(code)}")
                 assert unit.json()["name"] == "Replica Clinic"
+
+
+async def test_an_async_import_accepted_by_one_replica_is_reported_by_the_other(
+    settings: SectoralSettings,
+) -> None:
+    first, second = create_app(settings), create_app(settings)
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        one.auth = two.auth = ADMIN
+        accepted = await one.post(
+            "/api/dataValueSets",
+            content=f"{ANC1},202401,{FACILITIES[0]},,,9\n",
+            headers={"Content-Type": "application/csv"},
+            params={"firstRowIsHeader": "false", "async": "true"},
+        )
+        assert accepted.status_code == 200, accepted.text
+        job = accepted.json()["response"]
+        deadline = time.monotonic() + 10
+        while not (notes := (await two.get(job["relativeNotifierEndpoint"])).json())[0][
+            "completed"
+        ]:
+            assert time.monotonic() < deadline, notes
+        assert notes[0]["message"] == "Import done"
+        summary = await two.get(f"/api/system/taskSummaries/DATAVALUE_IMPORT/{job['id']}")
+        assert summary.json()["importCount"]["imported"] == 1

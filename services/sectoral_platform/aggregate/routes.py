@@ -89,7 +89,7 @@ async def post_data_value_set(
         return total or ImportSummary(options=options)
 
     if parse_bool(params.get("async")):
-        started = runtime.value_set_jobs.start(scope.user.uid, run)
+        started = await runtime.value_set_jobs.start(scope.user.uid, run)
         return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
     return _summary_response(await run_in_threadpool(run))
 
