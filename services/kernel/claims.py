@@ -26,6 +26,13 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def one_writer_at_a_time(conn: Connection, name: str) -> None:
+    """Wait until no other replica's transaction holds `name`, then hold it until this
+    transaction ends (PostgreSQL; on SQLite the database itself has one writer at a time)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+
+
 class StreamClaim:
     """The right to work one ordered stream (an outbox): at most one replica holds it.
 
