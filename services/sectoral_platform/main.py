@@ -79,9 +79,6 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         tune_sqlite(database)
         engine = database.engine
         store = MetadataStore(engine)
-        shared = kernel_state(app).invalidation
-        shared.on("metadata", store.load)  # another replica wrote metadata
-        store.changed = partial(shared.announce, "metadata")
         await run_in_threadpool(store.load)
         install_hooks(store, engine)
         kernel = kernel_state(app)
@@ -121,7 +118,6 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
 
     async def forget(app: FastAPI) -> None:
         await run_in_threadpool(runtime_of(app, SectoralRuntime).metadata.load)
-        kernel_state(app).invalidation.announce("metadata")
 
     app = create_service_app(
         settings=settings,

@@ -1,9 +1,4 @@
-"""The metadata store: rows in the database, a read model in memory for fast generic queries.
-
-With several replicas on one PostgreSQL database, each committed write is announced (`changed`,
-bound by the app to the kernel's `Invalidation`, topic `metadata`) and every other replica
-reloads its read model (`load`) within the listener's wake-up.
-"""
+"""The metadata store: rows in the database, a read model in memory for fast generic queries."""
 
 from __future__ import annotations
 
@@ -52,14 +47,11 @@ class MetadataStore:
         self.path_listeners: list[PathListener] = []
         self.delete_guards: list[Callable[[str], str | None]] = []
         self.version = 0
-        self.changed: Callable[[], object] = lambda: None  # tells the other replicas
 
     def load(self) -> None:
-        """The read model rebuilt from the database (under the lock: a write of this process
-        in between is not overwritten by rows read before it)."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(MetadataObject)).all()
         with self.lock:
-            with Session(self.engine) as session:
-                rows = session.exec(select(MetadataObject)).all()
             self.objects = {plural: {} for plural in SCHEMAS}
             for row in rows:
                 if row.type in self.objects:
@@ -196,7 +188,6 @@ class MetadataStore:
             _apply_memory(self.objects, changes)
             self._indexes = None
             self.version += 1
-        self.changed()
 
 
 _AUDIT = {"createdBy", "lastUpdatedBy"}
