@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from sandbox.k8s.base import Object, Workload, autoscaler
 from sandbox.k8s.policy import (
-    ISSUE,
     NATIONAL_REPLICAS,
     NATIONAL_RESOURCES,
     POSTGRES_RESOURCES,
     POSTGRES_SECRET,
-    SINGLE_REPLICA,
     replica_safe,
+    single_reason,
 )
 
 POSTGRES_IMAGE = "postgres:16-alpine"  # as in compose/compose.yaml
@@ -25,7 +24,7 @@ def namespace(name: str) -> Object:
 def replicas_patch(work: Workload, replicas: int) -> Object:
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": work.kind,
         "metadata": {"name": work.host},
         "spec": {"replicas": replicas},
     }
@@ -63,7 +62,7 @@ def national_scale(
             found.append((None, patch))
             found.append((None, autoscaler_patch(work, NATIONAL_REPLICAS)))
         else:
-            why = f"1 replica until {ISSUE}: {SINGLE_REPLICA[work.name]}"
+            why = f"1 replica: {single_reason(work.name)}"
             patch = replicas_patch(work, 1)
             found.append((why, patch))
         containers = [{"name": work.host, "resources": NATIONAL_RESOURCES.manifest()}]
