@@ -21,6 +21,7 @@ from sandbox.k8s.policy import (
     replica_safe,
     single_reason,
 )
+from sandbox.k8s.scaling import autoscaler, disruption_budget
 from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import Topology
 
@@ -241,37 +242,6 @@ def pods_service(work: Workload) -> Object:
     }
 
 
-def disruption_budget(work: Workload) -> Object:
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": work.host, "labels": labels(work)},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(work)}},
-    }
-
-
-def autoscaler(work: Workload, replicas: int = 2) -> Object:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": work.host, "labels": labels(work)},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": work.kind, "name": work.host},
-            "minReplicas": replicas,
-            "maxReplicas": 2 * replicas,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {"type": "Utilization", "averageUtilization": 70},
-                    },
-                }
-            ],
-        },
-    }
-
-
 def ingress(work: Workload) -> Object:
     backend = {"service": {"name": work.host, "port": {"name": "http"}}}
     return {
@@ -298,7 +268,10 @@ def workload_objects(
     if work.stateful:
         found.append(pods_service(work))
     if replica_safe(work.name, safe):
-        found += [disruption_budget(work), autoscaler(work)]
+        found += [
+            disruption_budget(work.host, labels(work)),
+            autoscaler(work.host, work.kind, labels(work)),
+        ]
     if work.component == "console":
         found.append(ingress(work))
     return found

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sandbox.k8s.base import Object, Workload, autoscaler
+from sandbox.k8s.base import Object, Workload, labels
 from sandbox.k8s.policy import (
     NATIONAL_REPLICAS,
     NATIONAL_RESOURCES,
@@ -12,6 +12,7 @@ from sandbox.k8s.policy import (
     replica_safe,
     single_reason,
 )
+from sandbox.k8s.scaling import autoscaler
 
 POSTGRES_IMAGE = "postgres:16-alpine"  # as in compose/compose.yaml
 POSTGRES_SIZE = "10Gi"
@@ -32,7 +33,7 @@ def replicas_patch(work: Workload, replicas: int) -> Object:
 
 def autoscaler_patch(work: Workload, replicas: int) -> Object:
     """The HPA's bounds: `replicas` to twice that, or exactly one."""
-    full = autoscaler(work, replicas)
+    full = autoscaler(work.host, work.kind, labels(work), replicas)
     ceiling = 1 if replicas == 1 else full["spec"]["maxReplicas"]
     return {
         "apiVersion": full["apiVersion"],
