@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field
 
 from services.sectoral_platform.base import Base
@@ -58,3 +60,16 @@ class DataValuePublic(DataValueBase):
     storedBy: str | None = None
     created: str
     lastUpdated: str
+
+
+class ValueSetJob(Base, table=True):
+    """An `async=true` data value import, readable through any replica's task endpoints."""
+
+    __tablename__ = "value_set_job"
+
+    uid: str = Field(primary_key=True, max_length=11)
+    user: str = Field(max_length=11)
+    created: str = Field(max_length=32)
+    finished: str | None = Field(default=None, max_length=32)  # when it completed
+    failed: str | None = Field(default=None, max_length=255)
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

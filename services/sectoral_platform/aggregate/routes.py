@@ -93,7 +93,7 @@ async def post_data_value_set(
         total.options = options  # the request's, as DHIS2's summary shows them
         return total
 
-    started = runtime.value_set_jobs.start(scope.user.uid, run)
+    started = await runtime.value_set_jobs.start(scope.user.uid, run)
     return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
 
 
