@@ -6,6 +6,7 @@ from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.tracker.bundle import instant, ref
 from services.sectoral_platform.tracker.checks import EN, TE, Checks, Obj
 from services.sectoral_platform.tracker.meta import ProgramInfo
+from services.sectoral_platform.tracker.payload_fields import client_times
 
 ENROLLMENT_STATUSES = ("ACTIVE", "COMPLETED", "CANCELLED")
 
@@ -68,8 +69,21 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         "status": status,
         "enrolled_at": enrolled,
         "occurred_at": occurred or enrolled,
+        "completed_at": completed_at(status, en, old),
+        "follow_up": en.get("followUp") is True,
         "attributes": values,
+        **client_times(en),
     }
+
+
+def completed_at(status: str, obj: Obj, old: Obj) -> str | None:
+    """DHIS2 dates a change of status to COMPLETED or CANCELLED with the payload's
+    `completedAt` (else now), clears it on ACTIVE and keeps it while the status stays."""
+    if old and status == old.get("status"):
+        return old.get("completed_at")
+    if status in ("COMPLETED", "CANCELLED"):
+        return instant(obj.get("completedAt")) or dhis2_timestamp()
+    return None
 
 
 def _enrollment_attributes(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.sectoral_platform.tracker.bundle import ref
 from services.sectoral_platform.tracker.checks import TE, Checks, Obj
+from services.sectoral_platform.tracker.payload_fields import client_times
 
 
 # ---- tracked entities ----
@@ -36,5 +37,7 @@ def tracked_entity(c: Checks, uid: str, te: Obj, old: Obj) -> Obj | None:
         "tracked_entity_type": tet,
         "org_unit": ou,
         "inactive": bool(te.get("inactive")),
+        "potential_duplicate": te.get("potentialDuplicate") is True,
         "attributes": values,
+        **client_times(te),
     }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.tracker.bundle import instant, ref
 from services.sectoral_platform.tracker.checks import EN, EV, Checks, Obj
+from services.sectoral_platform.tracker.payload_fields import client_times
 
 EVENT_STATUSES = ("ACTIVE", "COMPLETED", "VISITED", "SCHEDULE", "OVERDUE", "SKIPPED")
 UNDATED_STATUSES = ("SCHEDULE", "OVERDUE", "SKIPPED")
@@ -79,8 +81,20 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         "status": status,
         "occurred_at": occurred,
         "scheduled_at": scheduled,
+        "completed_at": _completed_at(status, ev, old),
         "data_values": values,
+        **client_times(ev),
     }
+
+
+def _completed_at(status: str, ev: Obj, old: Obj) -> str | None:
+    """DHIS2 dates an event becoming COMPLETED with the payload's `completedAt` (else now),
+    keeps the date while it stays COMPLETED and clears it otherwise."""
+    if status != "COMPLETED":
+        return None
+    if old.get("stored_status") == "COMPLETED":
+        return old.get("completed_at")
+    return instant(ev.get("completedAt")) or dhis2_timestamp()
 
 
 def _event_enrollment(c: Checks, uid: str, ev: Obj, enrollment: str | None) -> str | None:

@@ -135,13 +135,15 @@ def _te_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "org_unit": o["org_unit"],
         "ou_path": meta.path(o["org_unit"]),
         "inactive": o["inactive"],
+        "potential_duplicate": o["potential_duplicate"],
+        "created_at_client": o["created_at_client"],
+        "updated_at_client": o["updated_at_client"],
         "updated": now,
     }
 
 
 def _en_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
     o = p.obj
-    completed = now if o["status"] == "COMPLETED" else None
     return {
         "uid": p.uid,
         "te": o["te"],
@@ -151,7 +153,10 @@ def _en_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "status": o["status"],
         "enrolled_at": o["enrolled_at"],
         "occurred_at": o["occurred_at"],
-        "completed_at": completed,
+        "completed_at": o["completed_at"],
+        "follow_up": o["follow_up"],
+        "created_at_client": o["created_at_client"],
+        "updated_at_client": o["updated_at_client"],
         "created": now,
         "updated": now,
     }
@@ -175,6 +180,9 @@ def _ev_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "status": o["status"],
         "occurred_at": o["occurred_at"],
         "scheduled_at": o["scheduled_at"],
+        "completed_at": o["completed_at"],
+        "created_at_client": o["created_at_client"],
+        "updated_at_client": o["updated_at_client"],
         "data_values": values,
         "created": now,
         "updated": now,

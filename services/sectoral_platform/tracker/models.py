@@ -15,6 +15,7 @@ class TrackedEntityBase(Base):
     org_unit: str = Field(max_length=11)
     ou_path: str = Field(max_length=255, index=True)
     inactive: bool = False
+    potential_duplicate: bool = False
 
 
 class TrackedEntity(TrackedEntityBase, table=True):
@@ -28,6 +29,8 @@ class TrackedEntity(TrackedEntityBase, table=True):
     )
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)
+    updated_at_client: str | None = Field(default=None, max_length=32)
 
 
 class TrackedEntityAttributeValue(Base, table=True):
@@ -59,8 +62,11 @@ class Enrollment(Base, table=True):
     enrolled_at: str = Field(max_length=32)
     occurred_at: str = Field(max_length=32)
     completed_at: str | None = Field(default=None, max_length=32)
+    follow_up: bool = False
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)
+    updated_at_client: str | None = Field(default=None, max_length=32)
 
 
 class Event(Base, table=True):
@@ -79,11 +85,14 @@ class Event(Base, table=True):
     status: str = Field(max_length=16)
     occurred_at: str | None = Field(default=None, max_length=32)
     scheduled_at: str | None = Field(default=None, max_length=32)
+    completed_at: str | None = Field(default=None, max_length=32)
     data_values: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)
+    updated_at_client: str | None = Field(default=None, max_length=32)
 
 
 class TrackerJob(Base, table=True):
@@ -120,3 +129,4 @@ class Relationship(Base, table=True):
     to_path: str = Field(max_length=255)
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)

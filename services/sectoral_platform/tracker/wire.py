@@ -28,14 +28,11 @@ def tracked_entity(row: Obj, meta: TrackerMeta) -> Obj:
     return {
         "trackedEntity": row["uid"],
         "trackedEntityType": row["tracked_entity_type"],
-        "createdAt": row["created"],
-        "createdAtClient": row["created"],
-        "updatedAt": row["updated"],
-        "updatedAtClient": row["updated"],
+        **_times(row),
         "orgUnit": row["org_unit"],
         "inactive": bool(row["inactive"]),
         "deleted": False,
-        "potentialDuplicate": False,
+        "potentialDuplicate": bool(row.get("potential_duplicate")),
         "attributes": attributes,
         "relationships": [],
         "programOwners": [],
@@ -45,10 +42,7 @@ def tracked_entity(row: Obj, meta: TrackerMeta) -> Obj:
 def enrollment(row: Obj) -> Obj:
     return {
         "enrollment": row["uid"],
-        "createdAt": row["created"],
-        "createdAtClient": row["created"],
-        "updatedAt": row["updated"],
-        "updatedAtClient": row["updated"],
+        **_times(row),
         "trackedEntity": row["te"],
         "program": row["program"],
         "status": row["status"],
@@ -56,7 +50,7 @@ def enrollment(row: Obj) -> Obj:
         "enrolledAt": row["enrolled_at"],
         "occurredAt": row["occurred_at"],
         "completedAt": row["completed_at"],
-        "followUp": False,
+        "followUp": bool(row.get("follow_up")),
         "deleted": False,
         "attributes": [],
         "relationships": [],
@@ -74,10 +68,7 @@ def event(row: Obj) -> Obj:
         "trackedEntity": row["te"],
         "orgUnit": row["org_unit"],
         "occurredAt": row["occurred_at"],
-        "createdAt": row["created"],
-        "createdAtClient": row["created"],
-        "updatedAt": row["updated"],
-        "updatedAtClient": row["updated"],
+        **_times(row),
         "followUp": False,
         "deleted": False,
         "attributeOptionCombo": "HllvX50cXC0",
@@ -97,7 +88,19 @@ def event(row: Obj) -> Obj:
     }
     if row.get("scheduled_at"):
         body["scheduledAt"] = row["scheduled_at"]
+    if row.get("completed_at"):
+        body["completedAt"] = row["completed_at"]
     return body
+
+
+def _times(row: Obj) -> Obj:
+    """Server and client timestamps; a client's own when it gave them, else the server's."""
+    return {
+        "createdAt": row["created"],
+        "createdAtClient": row.get("created_at_client") or row["created"],
+        "updatedAt": row["updated"],
+        "updatedAtClient": row.get("updated_at_client") or row["updated"],
+    }
 
 
 def select_fields(obj: Obj, fields: str | None, default_excluded: tuple[str, ...]) -> Obj:
