@@ -48,14 +48,6 @@ def _geometry_ev(te: Obj) -> None:
     parts(te)[1]["geometry"] = POINT
 
 
-def _notes_en(te: Obj) -> None:
-    parts(te)[0]["notes"] = [{"note": uid(), "value": "Mother asked about the next visit"}]
-
-
-def _notes_ev(te: Obj) -> None:
-    parts(te)[1]["notes"] = [{"value": "Weighed twice"}]
-
-
 def _assigned_user(te: Obj) -> None:
     parts(te)[1]["assignedUser"] = {"username": "admin"}
 
@@ -78,8 +70,6 @@ def _provided_elsewhere(te: Obj) -> None:
         (_geometry_te, "TRACKED_ENTITY", "geometry"),
         (_geometry_en, "ENROLLMENT", "geometry"),
         (_geometry_ev, "EVENT", "geometry"),
-        (_notes_en, "ENROLLMENT", "notes"),
-        (_notes_ev, "EVENT", "notes"),
         (_assigned_user, "EVENT", "assignedUser"),
         (_combo, "EVENT", "attributeOptionCombo"),
         (_options, "EVENT", "attributeCategoryOptions"),
@@ -234,6 +224,42 @@ async def test_event_completed_at_dates_its_completion(shared_client: httpx.Asyn
     await sync_import(shared_client, {"events": [event]})
     # completed again without a date: now, as DHIS2
     assert (await shared_client.get(path)).json()["completedAt"] > "2024-03-01T16:00:00.000"
+
+
+async def test_notes_are_added_never_changed(shared_client: httpx.AsyncClient) -> None:
+    te = child(first="Noted", events=1)
+    enrollment, event = parts(te)
+    enrollment["enrollment"], event["event"] = uid(), uid()
+    first = uid()
+    enrollment["notes"] = [{"note": first, "value": "Mother asks about the next visit"}]
+    event["notes"] = [{"value": "Weighed twice"}, {"value": "  "}]  # a blank one is ignored
+    report = await sync_import(shared_client, {"trackedEntities": [te]}, reportMode="WARNINGS")
+    assert report["validationReport"]["warningReports"] == []
+    stored = (await read(shared_client, "enrollments", enrollment["enrollment"])).json()
+    [note] = stored["notes"]
+    assert note["note"] == first and note["value"] == "Mother asks about the next visit"
+    assert note["storedBy"] and note["storedAt"]
+    [event_note] = (await read(shared_client, "events", event["event"])).json()["notes"]
+    assert event_note["value"] == "Weighed twice" and len(event_note["note"]) == 11
+    # a second import adds; a note uid already taken (here or elsewhere) is a warning, ignored
+    enrollment.update(trackedEntity=te["trackedEntity"])
+    enrollment["notes"] = [
+        {"note": first, "value": "Changed text"},
+        {"note": event_note["note"], "value": "Stolen uid"},
+        {"value": "Second visit booked"},
+    ]
+    enrollment.pop("events")
+    report = await sync_import(shared_client, {"enrollments": [enrollment]}, reportMode="WARNINGS")
+    warnings = report["validationReport"]["warningReports"]
+    assert [(w["errorCode"], w["args"]) for w in warnings] == [
+        ("E1119", [first]),
+        ("E1119", [event_note["note"]]),
+    ]
+    stored = (await read(shared_client, "enrollments", enrollment["enrollment"])).json()
+    assert [n["value"] for n in stored["notes"]] == [
+        "Mother asks about the next visit",
+        "Second visit booked",
+    ]
 
 
 # ---- ignored, as DHIS2's import model drops them ----

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.kernel.time import dhis2_timestamp
+from services.sectoral_platform.tracker import notes
 from services.sectoral_platform.tracker.bundle import instant, ref
 from services.sectoral_platform.tracker.checks import EN, TE, Checks, Obj
 from services.sectoral_platform.tracker.meta import ProgramInfo
@@ -53,7 +54,8 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
     if status not in ENROLLMENT_STATUSES:
         c.fail(EN, uid, "E1025", status)
     values = c.values(EN, uid, en.get("attributes"), attributes=True)
-    if program is None or te is None or ou is None or values is None:
+    written = notes.check(c, EN, uid, en.get("notes"), old)
+    if program is None or te is None or ou is None or values is None or written is None:
         return None
     _enrollment_attributes(c, uid, te, program, values, stored_te)
     if not old and status == "ACTIVE":
@@ -72,6 +74,7 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         "completed_at": completed_at(status, en, old),
         "follow_up": en.get("followUp") is True,
         "attributes": values,
+        **written,
         **client_times(en),
     }
 

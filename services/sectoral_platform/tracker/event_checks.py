@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.kernel.time import dhis2_timestamp
+from services.sectoral_platform.tracker import notes
 from services.sectoral_platform.tracker.bundle import instant, ref
 from services.sectoral_platform.tracker.checks import EN, EV, Checks, Obj
 from services.sectoral_platform.tracker.payload_fields import client_times
@@ -56,7 +57,8 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
     if occurred is None and scheduled is None and status in ("SCHEDULE", "OVERDUE"):
         c.fail(EV, uid, "E1050")
     values = c.values(EV, uid, ev.get("dataValues"), attributes=False)
-    if stage is None or program is None or ou is None or values is None:
+    written = notes.check(c, EV, uid, ev.get("notes"), old)
+    if stage is None or program is None or ou is None or values is None or written is None:
         return None
     if enrollment is not None and not stage.repeatable:
         others = c.state.stage_events[(enrollment, stage.uid)] - {uid}
@@ -83,6 +85,7 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         "scheduled_at": scheduled,
         "completed_at": _completed_at(status, ev, old),
         "data_values": values,
+        **written,
         **client_times(ev),
     }
 

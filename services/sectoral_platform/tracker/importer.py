@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.events.outbox import enqueue_immunisations
 from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.tracker import notes
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
 from services.sectoral_platform.tracker.checks import Outcome, Planned, unique_candidates
 from services.sectoral_platform.tracker.meta import TrackerMeta
@@ -46,6 +47,7 @@ def import_bundle(
     meta = TrackerMeta(store)
     with _IMPORT_LOCK, engine.begin() as conn:
         state = load_state(conn, bundle, unique_candidates(bundle, meta))
+        state.notes = notes.taken(conn, bundle)
         links = load_links(conn, bundle)
         validator = Validator(meta, state, params, capture)
         outcome = validator.run(bundle)
@@ -121,6 +123,7 @@ def _persist(
     created = [row for row, p in pairs if p.action == "create"]
     _upsert(conn, EV, created, [row for row, p in pairs if p.action == "update"])
     enqueue_immunisations(conn, written)
+    notes.persist(conn, [*ens, *evs])
 
 
 def _attr_list(values: Mapping[str, str | None]) -> list[Obj]:
@@ -155,6 +158,7 @@ def _en_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "occurred_at": o["occurred_at"],
         "completed_at": o["completed_at"],
         "follow_up": o["follow_up"],
+        "notes": o["notes"],
         "created_at_client": o["created_at_client"],
         "updated_at_client": o["updated_at_client"],
         "created": now,
@@ -183,6 +187,7 @@ def _ev_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "completed_at": o["completed_at"],
         "created_at_client": o["created_at_client"],
         "updated_at_client": o["updated_at_client"],
+        "notes": o["notes"],
         "data_values": values,
         "created": now,
         "updated": now,

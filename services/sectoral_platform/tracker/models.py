@@ -63,6 +63,9 @@ class Enrollment(Base, table=True):
     occurred_at: str = Field(max_length=32)
     completed_at: str | None = Field(default=None, max_length=32)
     follow_up: bool = False
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
     created_at_client: str | None = Field(default=None, max_length=32)
@@ -86,6 +89,9 @@ class Event(Base, table=True):
     occurred_at: str | None = Field(default=None, max_length=32)
     scheduled_at: str | None = Field(default=None, max_length=32)
     completed_at: str | None = Field(default=None, max_length=32)
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     data_values: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
@@ -93,6 +99,15 @@ class Event(Base, table=True):
     updated: str = Field(max_length=32)
     created_at_client: str | None = Field(default=None, max_length=32)
     updated_at_client: str | None = Field(default=None, max_length=32)
+
+
+class TrackerNote(Base, table=True):
+    """Every note uid ever written: DHIS2 never takes one twice (E1119), even after a delete."""
+
+    __tablename__ = "tracker_note"
+
+    uid: str = Field(primary_key=True, max_length=11)
+    owner: str = Field(max_length=11)
 
 
 class TrackerJob(Base, table=True):

@@ -64,8 +64,6 @@ def unsupported(kind: str, obj: Obj) -> list[str]:
     named: list[str] = []
     if kind in (TE, EN, EV) and _given(obj.get("geometry")):
         named.append("geometry")
-    if kind in (EN, EV) and _given(obj.get("notes")):
-        named.append("notes")
     if kind == EV:
         if _given(obj.get("assignedUser")):
             named.append("assignedUser")

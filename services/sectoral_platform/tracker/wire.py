@@ -54,7 +54,7 @@ def enrollment(row: Obj) -> Obj:
         "deleted": False,
         "attributes": [],
         "relationships": [],
-        "notes": [],
+        "notes": row.get("notes") or [],
     }
 
 
@@ -84,7 +84,7 @@ def event(row: Obj) -> Obj:
             for v in row["data_values"]
         ],
         "relationships": [],
-        "notes": [],
+        "notes": row.get("notes") or [],
     }
     if row.get("scheduled_at"):
         body["scheduledAt"] = row["scheduled_at"]
