@@ -13,6 +13,9 @@ from tests.sectoral_platform.conftest import FACILITIES
 from tests.sectoral_platform.test_tracker_relationships import MOTHER_CHILD, setup_types
 from tests.sectoral_platform.tracker_helpers import (
     BCG_DOSE,
+    BIRTH,
+    PERSON,
+    PROGRAM,
     WEIGHT,
     child,
     codes,
@@ -36,18 +39,6 @@ async def read(client: httpx.AsyncClient, kind: str, key: str) -> httpx.Response
 
 
 # ---- refused: DHIS2 keeps them, the sandbox does not ----
-def _geometry_te(te: Obj) -> None:
-    te["geometry"] = POINT
-
-
-def _geometry_en(te: Obj) -> None:
-    parts(te)[0]["geometry"] = POINT
-
-
-def _geometry_ev(te: Obj) -> None:
-    parts(te)[1]["geometry"] = POINT
-
-
 def _assigned_user(te: Obj) -> None:
     parts(te)[1]["assignedUser"] = {"username": "admin"}
 
@@ -67,9 +58,6 @@ def _provided_elsewhere(te: Obj) -> None:
 @pytest.mark.parametrize(
     ("change", "kind", "field"),
     [
-        (_geometry_te, "TRACKED_ENTITY", "geometry"),
-        (_geometry_en, "ENROLLMENT", "geometry"),
-        (_geometry_ev, "EVENT", "geometry"),
         (_assigned_user, "EVENT", "assignedUser"),
         (_combo, "EVENT", "attributeOptionCombo"),
         (_options, "EVENT", "attributeCategoryOptions"),
@@ -260,6 +248,44 @@ async def test_notes_are_added_never_changed(shared_client: httpx.AsyncClient) -
         "Mother asks about the next visit",
         "Second visit booked",
     ]
+
+
+async def test_geometry_must_match_the_declared_feature_type(client: httpx.AsyncClient) -> None:
+    te = child(first="Located", geometry=POINT)
+    refused = await sync_import(client, {"trackedEntities": [te]}, status=409)
+    [error] = [e for e in refused["validationReport"]["errorReports"] if e["errorCode"] != "E5000"]
+    assert (error["errorCode"], error["args"]) == ("E1012", ["NONE"])  # Person declares none
+    assert (await read(client, "trackedEntities", te["trackedEntity"])).status_code == 404
+    declared = [
+        ("trackedEntityTypes", PERSON, "POINT"),
+        ("programs", PROGRAM, "POLYGON"),
+        ("programStages", BIRTH, "POINT"),
+    ]
+    for collection, key, feature in declared:
+        patch = [{"op": "add", "path": "/featureType", "value": feature}]
+        answer = await client.patch(f"/api/{collection}/{key}", json=patch)
+        assert answer.status_code in (200, 204), answer.text
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
+    enrollment, event = parts(te)
+    enrollment.update(enrollment=uid(), geometry=square)
+    event.update(event=uid(), geometry={"type": "Point", "coordinates": [36.9, -1.2]})
+    report = await sync_import(client, {"trackedEntities": [te]})
+    assert report["stats"]["created"] == 4
+    stored = (await read(client, "trackedEntities", te["trackedEntity"])).json()
+    assert stored["geometry"] == POINT
+    assert (await read(client, "enrollments", enrollment["enrollment"])).json()[
+        "geometry"
+    ] == square
+    assert (await read(client, "events", event["event"])).json()["geometry"]["coordinates"] == [
+        36.9,
+        -1.2,
+    ]
+    for wrong in (square, {"type": "Point", "coordinates": ["east", "south"]}, "here"):
+        other = child(first="Misplaced", geometry=wrong)
+        report = await sync_import(client, {"trackedEntities": [other]}, status=409)
+        assert ("E1012", ["POINT"]) in [
+            (e["errorCode"], e["args"]) for e in report["validationReport"]["errorReports"]
+        ]
 
 
 # ---- ignored, as DHIS2's import model drops them ----

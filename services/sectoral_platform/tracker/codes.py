@@ -11,6 +11,7 @@ MESSAGES = {
     "E1006": "Attribute: `{0}`, does not exist.",
     "E1010": "Could not find Program: `{0}`, linked to Event.",
     "E1011": "Could not find OrganisationUnit: `{0}`, linked to Event.",
+    "E1012": "Geometry does not conform to FeatureType: `{0}`.",
     "E1013": "Could not find ProgramStage: `{0}`, linked to Event.",
     "E1014": "Provided Program: `{0}`, is a Program without registration. "
     "An Enrollment cannot be created into Program without registration.",

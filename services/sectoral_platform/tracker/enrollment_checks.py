@@ -55,6 +55,9 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         c.fail(EN, uid, "E1025", status)
     values = c.values(EN, uid, en.get("attributes"), attributes=True)
     written = notes.check(c, EN, uid, en.get("notes"), old)
+    geometry = c.geometry(
+        EN, uid, en.get("geometry"), c.meta.feature_type("programs", program_uid or "")
+    )
     if program is None or te is None or ou is None or values is None or written is None:
         return None
     _enrollment_attributes(c, uid, te, program, values, stored_te)
@@ -73,6 +76,7 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         "occurred_at": occurred or enrolled,
         "completed_at": completed_at(status, en, old),
         "follow_up": en.get("followUp") is True,
+        "geometry": geometry,
         "attributes": values,
         **written,
         **client_times(en),

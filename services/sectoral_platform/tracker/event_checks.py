@@ -58,6 +58,9 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         c.fail(EV, uid, "E1050")
     values = c.values(EV, uid, ev.get("dataValues"), attributes=False)
     written = notes.check(c, EV, uid, ev.get("notes"), old)
+    geometry = c.geometry(
+        EV, uid, ev.get("geometry"), c.meta.feature_type("programStages", stage_uid or "")
+    )
     if stage is None or program is None or ou is None or values is None or written is None:
         return None
     if enrollment is not None and not stage.repeatable:
@@ -84,6 +87,7 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         "occurred_at": occurred,
         "scheduled_at": scheduled,
         "completed_at": _completed_at(status, ev, old),
+        "geometry": geometry,
         "data_values": values,
         **written,
         **client_times(ev),

@@ -146,6 +146,10 @@ class TrackerMeta:
         result: StageInfo | None = self._cached("stage", uid, build)
         return result
 
+    def feature_type(self, collection: str, uid: str) -> str:
+        """The `featureType` of a tracked entity type, program or program stage (NONE unset)."""
+        return str((self.store.get(collection, uid) or {}).get("featureType") or "NONE")
+
     def org_unit_exists(self, uid: str) -> bool:
         exists: bool = self._cached(
             "ou", uid, lambda key: self.store.get("organisationUnits", key) is not None

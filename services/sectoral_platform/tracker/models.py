@@ -16,6 +16,7 @@ class TrackedEntityBase(Base):
     ou_path: str = Field(max_length=255, index=True)
     inactive: bool = False
     potential_duplicate: bool = False
+    geometry: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class TrackedEntity(TrackedEntityBase, table=True):
@@ -63,6 +64,7 @@ class Enrollment(Base, table=True):
     occurred_at: str = Field(max_length=32)
     completed_at: str | None = Field(default=None, max_length=32)
     follow_up: bool = False
+    geometry: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notes: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
@@ -89,6 +91,7 @@ class Event(Base, table=True):
     occurred_at: str | None = Field(default=None, max_length=32)
     scheduled_at: str | None = Field(default=None, max_length=32)
     completed_at: str | None = Field(default=None, max_length=32)
+    geometry: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notes: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )

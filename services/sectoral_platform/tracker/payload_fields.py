@@ -62,8 +62,6 @@ def _non_default_options(value: Any) -> bool:
 def unsupported(kind: str, obj: Obj) -> list[str]:
     """The fields of `obj` DHIS2 would keep but the sandbox does not implement."""
     named: list[str] = []
-    if kind in (TE, EN, EV) and _given(obj.get("geometry")):
-        named.append("geometry")
     if kind == EV:
         if _given(obj.get("assignedUser")):
             named.append("assignedUser")
@@ -94,3 +92,35 @@ def client_times(obj: Obj) -> Obj:
         "created_at_client": instant(obj.get("createdAtClient")),
         "updated_at_client": instant(obj.get("updatedAtClient")),
     }
+
+
+# GeoJSON geometry type -> DHIS2 FeatureType (FeatureType.getTypeFromName)
+FEATURE_TYPES = {"Point": "POINT", "Polygon": "POLYGON", "MultiPolygon": "MULTI_POLYGON"}
+
+
+def _position(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) in (2, 3)
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in value)
+    )
+
+
+def _ring(value: Any) -> bool:
+    return isinstance(value, list) and len(value) >= 4 and all(_position(p) for p in value)
+
+
+def geojson_ok(value: Obj) -> bool:
+    """A GeoJSON Point, Polygon or MultiPolygon with well-formed coordinates."""
+    kind, coordinates = value.get("type"), value.get("coordinates")
+    if kind == "Point":
+        return _position(coordinates)
+    if kind == "Polygon":
+        return isinstance(coordinates, list) and bool(coordinates) and all(map(_ring, coordinates))
+    if kind == "MultiPolygon":
+        return (
+            isinstance(coordinates, list)
+            and bool(coordinates)
+            and all(isinstance(p, list) and p and all(map(_ring, p)) for p in coordinates)
+        )
+    return False

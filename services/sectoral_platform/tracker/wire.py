@@ -33,6 +33,7 @@ def tracked_entity(row: Obj, meta: TrackerMeta) -> Obj:
         "inactive": bool(row["inactive"]),
         "deleted": False,
         "potentialDuplicate": bool(row.get("potential_duplicate")),
+        **_geometry(row),
         "attributes": attributes,
         "relationships": [],
         "programOwners": [],
@@ -51,6 +52,7 @@ def enrollment(row: Obj) -> Obj:
         "occurredAt": row["occurred_at"],
         "completedAt": row["completed_at"],
         "followUp": bool(row.get("follow_up")),
+        **_geometry(row),
         "deleted": False,
         "attributes": [],
         "relationships": [],
@@ -90,7 +92,13 @@ def event(row: Obj) -> Obj:
         body["scheduledAt"] = row["scheduled_at"]
     if row.get("completed_at"):
         body["completedAt"] = row["completed_at"]
+    body.update(_geometry(row))
     return body
+
+
+def _geometry(row: Obj) -> Obj:
+    """DHIS2 leaves an absent geometry out."""
+    return {"geometry": row["geometry"]} if row.get("geometry") else {}
 
 
 def _times(row: Obj) -> Obj:
