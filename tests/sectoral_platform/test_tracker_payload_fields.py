@@ -51,17 +51,12 @@ def _options(te: Obj) -> None:
     parts(te)[1]["attributeCategoryOptions"] = "xYerKDKCefk;OtherOptio1"
 
 
-def _provided_elsewhere(te: Obj) -> None:
-    parts(te)[1]["dataValues"][0]["providedElsewhere"] = True
-
-
 @pytest.mark.parametrize(
     ("change", "kind", "field"),
     [
         (_assigned_user, "EVENT", "assignedUser"),
         (_combo, "EVENT", "attributeOptionCombo"),
         (_options, "EVENT", "attributeCategoryOptions"),
-        (_provided_elsewhere, "EVENT", "dataValues.providedElsewhere"),
     ],
 )
 async def test_a_field_dhis2_keeps_but_the_sandbox_does_not_is_refused_by_name(
@@ -286,6 +281,35 @@ async def test_geometry_must_match_the_declared_feature_type(client: httpx.Async
         assert ("E1012", ["POINT"]) in [
             (e["errorCode"], e["args"]) for e in report["validationReport"]["errorReports"]
         ]
+
+
+async def test_an_event_update_writes_only_the_data_values_it_names(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    te = child(first="Weighed", events=1)
+    event = parts(te)[1]
+    event["event"] = uid()
+    event["dataValues"][1]["providedElsewhere"] = True  # the BCG dose, given at another clinic
+    await sync_import(shared_client, {"trackedEntities": [te]})
+    path = f"/api/tracker/events/{event['event']}"
+    before = {v["dataElement"]: v for v in (await shared_client.get(path)).json()["dataValues"]}
+    assert before[BCG_DOSE]["providedElsewhere"] is True
+    assert before[WEIGHT]["providedElsewhere"] is False
+    enrollment = (await shared_client.get(path)).json()["enrollment"]
+    update = {
+        **event,
+        "enrollment": enrollment,
+        "dataValues": [{"dataElement": WEIGHT, "value": "3300"}],
+    }
+    await sync_import(shared_client, {"events": [update]})
+    after = {v["dataElement"]: v for v in (await shared_client.get(path)).json()["dataValues"]}
+    assert after[WEIGHT]["value"] == "3300" and after[BCG_DOSE] == before[BCG_DOSE]
+    assert after[WEIGHT]["createdAt"] == before[WEIGHT]["createdAt"]
+    update["dataValues"] = [{"dataElement": BCG_DOSE, "value": None}]
+    update["status"] = "ACTIVE"
+    await sync_import(shared_client, {"events": [update]})
+    values = (await shared_client.get(path)).json()["dataValues"]
+    assert [(v["dataElement"], v["value"]) for v in values] == [(WEIGHT, "3300")]
 
 
 # ---- ignored, as DHIS2's import model drops them ----

@@ -156,7 +156,10 @@ class Checks:
             if value is not None and not self.value_ok(kind, uid, info, value, attributes):
                 ok = False
                 continue
-            clean.append({key_name: info.uid, "value": value})
+            entry: Obj = {key_name: info.uid, "value": value}
+            if not attributes and item.get("providedElsewhere") is True:
+                entry["providedElsewhere"] = True
+            clean.append(entry)
         return clean if ok else None
 
     def value_ok(self, kind: str, uid: str, info: ValueInfo, value: str, attr: bool) -> bool:

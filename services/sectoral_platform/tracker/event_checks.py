@@ -89,6 +89,7 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         "completed_at": _completed_at(status, ev, old),
         "geometry": geometry,
         "data_values": values,
+        "stored_values": old.get("data_values") or [],
         **written,
         **client_times(ev),
     }

@@ -170,11 +170,6 @@ def _en_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
 
 def _ev_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
     o = p.obj
-    values = [
-        {**v, "createdAt": now, "updatedAt": now}
-        for v in o["data_values"]
-        if v["value"] is not None
-    ]
     return {
         "uid": p.uid,
         "enrollment": o["enrollment"],
@@ -191,10 +186,23 @@ def _ev_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "created_at_client": o["created_at_client"],
         "updated_at_client": o["updated_at_client"],
         "notes": o["notes"],
-        "data_values": values,
+        "data_values": _merged_values(o, now),
         "created": now,
         "updated": now,
     }
+
+
+def _merged_values(o: Obj, now: str) -> list[Obj]:
+    """DHIS2 writes only the data values the payload names (an empty one deletes), keeping the
+    others, and a value's `createdAt`."""
+    merged = {v["dataElement"]: v for v in o["stored_values"]}
+    for v in o["data_values"]:
+        if v["value"] is None:
+            merged.pop(v["dataElement"], None)
+        else:
+            created = merged.get(v["dataElement"], {}).get("createdAt", now)
+            merged[v["dataElement"]] = {**v, "createdAt": created, "updatedAt": now}
+    return list(merged.values())
 
 
 def _upsert(conn: Connection, table: Any, created: list[Obj], updated: list[Obj]) -> None:

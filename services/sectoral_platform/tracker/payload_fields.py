@@ -69,11 +69,6 @@ def unsupported(kind: str, obj: Obj) -> list[str]:
             named.append("attributeOptionCombo")
         if _non_default_options(obj.get("attributeCategoryOptions")):
             named.append("attributeCategoryOptions")
-        values = obj.get("dataValues")
-        if isinstance(values, list) and any(
-            isinstance(v, dict) and v.get("providedElsewhere") is True for v in values
-        ):
-            named.append("dataValues.providedElsewhere")
     return named
 
 

@@ -81,7 +81,7 @@ def event(row: Obj) -> Obj:
                 "value": v["value"],
                 "createdAt": v.get("createdAt", row["created"]),
                 "updatedAt": v.get("updatedAt", row["updated"]),
-                "providedElsewhere": False,
+                "providedElsewhere": bool(v.get("providedElsewhere")),
             }
             for v in row["data_values"]
         ],
