@@ -39,10 +39,6 @@ async def read(client: httpx.AsyncClient, kind: str, key: str) -> httpx.Response
 
 
 # ---- refused: DHIS2 keeps them, the sandbox does not ----
-def _assigned_user(te: Obj) -> None:
-    parts(te)[1]["assignedUser"] = {"username": "admin"}
-
-
 def _combo(te: Obj) -> None:
     parts(te)[1]["attributeOptionCombo"] = "OtherCombo1"
 
@@ -54,7 +50,6 @@ def _options(te: Obj) -> None:
 @pytest.mark.parametrize(
     ("change", "kind", "field"),
     [
-        (_assigned_user, "EVENT", "assignedUser"),
         (_combo, "EVENT", "attributeOptionCombo"),
         (_options, "EVENT", "attributeCategoryOptions"),
     ],
@@ -310,6 +305,36 @@ async def test_an_event_update_writes_only_the_data_values_it_names(
     await sync_import(shared_client, {"events": [update]})
     values = (await shared_client.get(path)).json()["dataValues"]
     assert [(v["dataElement"], v["value"]) for v in values] == [(WEIGHT, "3300")]
+
+
+async def test_a_user_is_assigned_where_the_stage_allows_it(client: httpx.AsyncClient) -> None:
+    te = child(first="Assigned", events=1)
+    event = parts(te)[1]
+    event.update(event=uid(), assignedUser={"username": "admin"})
+    report = await sync_import(client, {"trackedEntities": [te]}, reportMode="WARNINGS")
+    [warning] = report["validationReport"]["warningReports"]
+    assert (warning["errorCode"], warning["args"]) == ("E1120", [BIRTH])
+    path = f"/api/tracker/events/{event['event']}"
+    assert "assignedUser" not in (await client.get(path)).json()
+    patch = [{"op": "add", "path": "/enableUserAssignment", "value": True}]
+    answer = await client.patch(f"/api/programStages/{BIRTH}", json=patch)
+    assert answer.status_code == 200, answer.text
+    event["enrollment"] = (await client.get(path)).json()["enrollment"]
+    await sync_import(client, {"events": [event]})
+    assigned = (await client.get(path)).json()["assignedUser"]
+    assert assigned["username"] == "admin" and len(assigned["uid"]) == 11
+    event.pop("assignedUser")  # an update without one keeps the assignment
+    await sync_import(client, {"events": [event]})
+    assert (await client.get(path)).json()["assignedUser"] == assigned
+    event["assignedUser"] = {"uid": assigned["uid"]}  # by uid alone
+    await sync_import(client, {"events": [event]})
+    assert (await client.get(path)).json()["assignedUser"]["username"] == "admin"
+    event["assignedUser"] = {"username": "nobody-here"}
+    report = await sync_import(client, {"events": [event]}, status=409)
+    assert (
+        codes(report) == ["E1118"]
+        and "nobody-here" in report["validationReport"]["errorReports"][0]["message"]
+    )
 
 
 # ---- ignored, as DHIS2's import model drops them ----

@@ -208,6 +208,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("sortOrder"),
             Prop("programStageDataElements", "embedded", "programStageDataElements"),
             Prop("featureType", default="NONE"),
+            Prop("enableUserAssignment", default=False),
             name_required=True,
             order=66,
         ),

@@ -60,7 +60,9 @@ MESSAGES = {
     "TrackedEntity: `{1}`.",
     "E1103": "User: `{0}`, is lacking 'F_ENROLLMENT_CASCADE_DELETE' authority to delete "
     "Enrollment : `{1}`.",
+    "E1118": "Assigned User `{0}` is not valid.",
     "E1119": "A Note with UID `{0}` already exists.",
+    "E1120": "ProgramStage `{0}` does not allow user assignment",
     "E1121": "Missing required trackedEntity property: `{0}`.",
     "E1122": "Missing required enrollment property: `{0}`.",
     "E1123": "Missing required event property: `{0}`.",

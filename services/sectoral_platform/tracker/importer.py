@@ -183,6 +183,7 @@ def _ev_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "scheduled_at": o["scheduled_at"],
         "completed_at": o["completed_at"],
         "geometry": o["geometry"],
+        "assigned_user": o["assigned_user"],
         "created_at_client": o["created_at_client"],
         "updated_at_client": o["updated_at_client"],
         "notes": o["notes"],

@@ -91,6 +91,9 @@ class Event(Base, table=True):
     occurred_at: str | None = Field(default=None, max_length=32)
     scheduled_at: str | None = Field(default=None, max_length=32)
     completed_at: str | None = Field(default=None, max_length=32)
+    assigned_user: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     geometry: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notes: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)

@@ -63,8 +63,6 @@ def unsupported(kind: str, obj: Obj) -> list[str]:
     """The fields of `obj` DHIS2 would keep but the sandbox does not implement."""
     named: list[str] = []
     if kind == EV:
-        if _given(obj.get("assignedUser")):
-            named.append("assignedUser")
         if _non_default_combo(obj.get("attributeOptionCombo")):
             named.append("attributeOptionCombo")
         if _non_default_options(obj.get("attributeCategoryOptions")):

@@ -87,7 +87,7 @@ def load_state(
     for part in chunks({e["event"] for e in bundle.events}):
         columns = (EV.c.uid, EV.c.enrollment, EV.c.program, EV.c.program_stage, EV.c.created,
                    EV.c.org_unit, EV.c.ou_path, EV.c.completed_at, EV.c.notes,
-                   EV.c.data_values,
+                   EV.c.data_values, EV.c.assigned_user,
                    EV.c.status.label("stored_status"))  # fmt: skip
         for row in conn.execute(select(*columns).where(EV.c.uid.in_(part))).mappings():
             state.events[row["uid"]] = dict(row)

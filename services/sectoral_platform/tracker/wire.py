@@ -93,6 +93,8 @@ def event(row: Obj) -> Obj:
     if row.get("completed_at"):
         body["completedAt"] = row["completed_at"]
     body.update(_geometry(row))
+    if row.get("assigned_user"):
+        body["assignedUser"] = row["assigned_user"]
     return body
 
 
