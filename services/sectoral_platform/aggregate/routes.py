@@ -197,10 +197,32 @@ async def _single(request: Request) -> dict[str, Any]:
                 "orgUnit": "ou",
                 "categoryOptionCombo": "co",
                 "attributeOptionCombo": "ao",
+                "dataSet": "ds",
             }
             for name, value in body.items():
                 values[aliases.get(str(name), str(name))] = value
     return values
+
+
+def _with_data_set(
+    store: MetadataStore, values: dict[str, Any], row: dict[str, Any]
+) -> dict[str, Any]:
+    """`ds`: DHIS2 checks it exists and holds the data element, then takes its period type,
+    input periods and locking instead of those of every data set holding the element."""
+    ds = values.get("ds")
+    if not ds:
+        return {"dataValues": [row]}
+    data_set = store.get("dataSets", str(ds))
+    if data_set is None:
+        message = f"Data set not found or not accessible: `{ds}`"
+        raise Dhis2Error(message, status_code=409, error_code="E1105")
+    elements = {
+        (i.get("dataElement") or {}).get("id") for i in data_set.get("dataSetElements") or []
+    }
+    if row["dataElement"] not in elements:
+        message = f"Data set: `{ds}` does not contain data element: `{row['dataElement']}`"
+        raise Dhis2Error(message, status_code=409, error_code="E2021")
+    return {"dataSet": str(ds), "dataValues": [row]}
 
 
 @router.post("/dataValues", summary="Save one data value", status_code=201)
@@ -220,10 +242,9 @@ async def post_data_value(
         "comment": values.get("comment"),
         "followup": parse_bool(str(values.get("followUp", "false"))),
     }
+    body = _with_data_set(store, values, row)
     summary = await run_in_threadpool(
-        lambda: import_data_values(
-            engine=database.engine, store=store, scope=scope, body={"dataValues": [row]}
-        )
+        lambda: import_data_values(engine=database.engine, store=store, scope=scope, body=body)
     )
     _raise_first_conflict(summary)
     return Response(status_code=201)
@@ -234,7 +255,8 @@ async def delete_data_value(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     scope.user.require("F_DATAVALUE_DELETE")
-    key = _key(await _single(request))
+    values = await _single(request)
+    key = _key(values)
     _require_capture(scope, key[2])
     if read_one(database.engine, key) is None:
         raise Dhis2Error(
@@ -249,12 +271,13 @@ async def delete_data_value(
         "categoryOptionCombo": key[3],
         "attributeOptionCombo": key[4],
     }
+    body = _with_data_set(store, values, row)
     summary = await run_in_threadpool(
         lambda: import_data_values(
             engine=database.engine,
             store=store,
             scope=scope,
-            body={"dataValues": [row]},
+            body=body,
             options=ImportOptions(strategy="DELETE"),
         )
     )
