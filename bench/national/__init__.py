@@ -7,7 +7,8 @@ Run: `.venv/bin/python -m bench.national [--scale small|medium|full] [--only id,
 database at `DPI_BENCH_POSTGRES_URL` (default postgresql://postgres@127.0.0.1:5432/postgres),
 serves on loopback only, prints its progress, stops at its deadline (the sizes not reached are
 named) and stops every process it started. Each part shows its growth as a table over three
-sizes: `full` is the issue's national sizes, `medium` a tenth of them, `small` a hundredth.
+sizes: `full` is the issue's national sizes, `medium` a tenth of them, `small` about a
+hundredth.
 """
 
 from __future__ import annotations
@@ -27,8 +28,12 @@ FULL: dict[str, tuple[int, int, int]] = {
     "dhis2": (100_000, 1_000_000, 10_000_000),
     "tracker": (10_000, 100_000, 1_000_000),
     "log": (100_000, 1_000_000, 10_000_000),
-    "replicas": (1, 2, 2),  # not a size: one replica, then two
+    "replicas": (1, 2, 2),  # not sizes: one replica against two
 }
+# `medium` is a tenth of the national sizes, `small` a hundredth, but never below what a part
+# loads through the API before bulk-loading (1,000 people enrolled or tracked entities imported)
+FLOOR = {"id": 1_000, "tracker": 1_000}
+SMALL = {"id": (1_000, 5_000, 10_000), "tracker": (1_000, 5_000, 10_000)}
 DIVISOR = {"small": 100, "medium": 10, "full": 1}
 # seconds per part at each scale
 DEADLINE = {"small": 300.0, "medium": 1200.0, "full": 3600.0}
@@ -37,7 +42,9 @@ DEADLINE = {"small": 300.0, "medium": 1200.0, "full": 3600.0}
 def sizes(part: str, scale: str) -> list[int]:
     if part == "replicas":
         return [1, 2]
-    return [max(1, n // DIVISOR[scale]) for n in FULL[part]]
+    if scale == "small" and part in SMALL:
+        return list(SMALL[part])
+    return [max(FLOOR.get(part, 1), n // DIVISOR[scale]) for n in FULL[part]]
 
 
 def _runner(name: str) -> tuple[Callable[[Sequence[int], Part], None], list[str]]:

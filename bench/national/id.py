@@ -131,15 +131,16 @@ def run(sizes: Sequence[int], part: Part) -> None:
             for size in sizes:
                 part.check(f"before {size:,} people")
                 stored = int(pg.execute(url, "SELECT count(*) FROM identity")[0][0])
-                bulk = max(0, size - stored - ENROL_SAMPLE)
+                sample = min(ENROL_SAMPLE, max(100, size // 10))
+                bulk = max(0, size - stored - sample)
                 began = time.perf_counter()
                 bulk_people(url, stored, bulk)
                 part.progress(f"COPY of {bulk:,} people in {time.perf_counter() - began:.1f} s")
-                rate, failed = asyncio.run(enrol(base, 40_000_000 + enrolled, ENROL_SAMPLE))
-                enrolled += ENROL_SAMPLE
+                rate, failed = asyncio.run(enrol(base, 40_000_000 + enrolled, sample))
+                enrolled += sample
                 if failed:
                     part.notes.append(f"{failed} enrolments failed at {size:,} people")
-                part.progress(f"{ENROL_SAMPLE:,} enrolments through the API: {rate:,.0f}/s")
+                part.progress(f"{sample:,} enrolments through the API: {rate:,.0f}/s")
                 demo = _demo(url)
                 asyncio.run(_aiohttp_auth(base, 1.0, demo, []))  # warm-up
                 floor_a = asyncio.run(_aiohttp_auth(base, AUTH_SECONDS, demo, None))[0]
