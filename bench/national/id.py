@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import free_port, start_uvicorn, stop
+from bench.common import cpu_seconds, free_port, start_uvicorn, stop
 from bench.id_registry import ADMIN, CONNECTIONS, _aiohttp_auth
 from bench.national import pg
 from bench.national.measure import Part, verdict
@@ -27,8 +27,8 @@ from services.id_registry.identities.models import STATUS_ACTIVE
 from services.id_registry.identities.service import dedupe_key
 from services.id_registry.seed import FAMILY, FEMALE, MALE, STREETS
 
-COLUMNS = ["people", "auth req/s", "healthz req/s", "auth / healthz", "enrolment /s",
-           "10^6 enrolments (projected)"]  # fmt: skip
+COLUMNS = ["people", "auth req/s", "healthz req/s", "auth / healthz",
+           "by service CPU per request", "enrolment /s", "10^6 enrolments (projected)"]  # fmt: skip
 DAYS = 31_000  # dates of birth over 85 years: with names and sex, 65 million distinct people
 ENROL_SAMPLE = 1_000
 AUTH_SECONDS = 5.0
@@ -143,22 +143,28 @@ def run(sizes: Sequence[int], part: Part) -> None:
                 part.progress(f"{sample:,} enrolments through the API: {rate:,.0f}/s")
                 demo = _demo(url)
                 asyncio.run(_aiohttp_auth(base, 1.0, demo, []))  # warm-up
-                floor_a = asyncio.run(_aiohttp_auth(base, AUTH_SECONDS, demo, None))[0]
+                spent = cpu_seconds(process.pid)
+                floor_a, calls_a, _, _ = asyncio.run(_aiohttp_auth(base, AUTH_SECONDS, demo, None))
+                mid = cpu_seconds(process.pid)
                 auth, total, bad, _ = asyncio.run(_aiohttp_auth(base, AUTH_SECONDS, demo, []))
-                floor_b = asyncio.run(_aiohttp_auth(base, AUTH_SECONDS, demo, None))[0]
+                after = cpu_seconds(process.pid)
+                floor_b, calls_b, _, _ = asyncio.run(_aiohttp_auth(base, AUTH_SECONDS, demo, None))
+                healthz_cpu = (mid - spent + cpu_seconds(process.pid) - after) / (calls_a + calls_b)
+                auth_cpu = (after - mid) / max(total, 1)
                 floor = (floor_a + floor_b) / 2
                 if bad:
                     part.notes.append(f"{bad} of {total} authentications failed at {size:,}")
                 people = int(pg.execute(url, "SELECT count(*) FROM identity")[0][0])
                 projected = NATIONAL / rate
                 part.row(people, f"{auth:,.0f}", f"{floor:,.0f}", f"{auth / floor:.2f}",
-                         f"{rate:,.0f}", f"{projected / 60:.1f} min")  # fmt: skip
+                         f"{healthz_cpu / auth_cpu:.2f}", f"{rate:,.0f}",
+                         f"{projected / 60:.1f} min")  # fmt: skip
                 part.progress(f"{people:,} people: auth / healthz {auth / floor:.2f}")
         finally:
             stop(process)
     if part.rows:
         ratio = float(part.rows[-1][3])
-        minutes = float(part.rows[-1][5].split()[0])
+        minutes = float(part.rows[-1][6].split()[0])
         part.notes.append(
             f"auth / healthz at the largest size {ratio:.2f} "
             f"(target >= 0.5: {verdict(ratio >= 0.5)});"
