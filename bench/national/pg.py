@@ -3,6 +3,7 @@ and COPY of the rows a service's own import would write."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,16 +47,29 @@ def database(label: str) -> Iterator[tuple[str, str]]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def copy_rows(url: str, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY `rows` into `table` in one transaction; the count copied."""
+def copy_rows(
+    url: str,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    chunk: int = 10_000,
+) -> int:
+    """COPY `rows` into `table`, committing every `chunk` rows (as the imports commit batches:
+    a row trigger that updates the same total, as the tracker's event rollup does, walks every
+    version of that row its own transaction made, so one transaction of 10^5 rows never ends)."""
     count = 0
-    with psycopg.connect(url) as conn, conn.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        conn.commit()
-    return count
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    source = iter(rows)
+    with psycopg.connect(url) as conn:
+        while True:
+            batch = list(itertools.islice(source, chunk))
+            if not batch:
+                return count
+            with conn.cursor() as cursor, cursor.copy(sql) as copy:
+                for values in batch:
+                    copy.write_row(values)
+            conn.commit()
+            count += len(batch)
 
 
 def execute(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
