@@ -160,7 +160,7 @@ async def test_every_field_of_an_imported_value_is_stored_as_sent(
 ) -> None:
     # PostgreSQL writes new values with COPY: characters its text format escapes come back whole
     comment = "tab\there, a \\ backslash, \\N, a newline\nand é"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"dataElement": ANC1, "value": "5", "comment": comment, "followup": True},
         {"dataElement": ANC4, "value": "3"},
     ]
