@@ -155,6 +155,24 @@ async def test_reimport_is_idempotent_and_updates(client: httpx.AsyncClient) -> 
     assert {v["value"] for v in await stored(client)} == {"6", "3"}
 
 
+async def test_every_field_of_an_imported_value_is_stored_as_sent(
+    client: httpx.AsyncClient,
+) -> None:
+    # PostgreSQL writes new values with COPY: characters its text format escapes come back whole
+    comment = "tab\there, a \\ backslash, \\N, a newline\nand é"
+    rows: list[dict[str, Any]] = [
+        {"dataElement": ANC1, "value": "5", "comment": comment, "followup": True},
+        {"dataElement": ANC4, "value": "3"},
+    ]
+    answer = await client.post("/api/dataValueSets", json=value_set(*rows))
+    assert answer.json()["response"]["importCount"]["imported"] == 2
+    found = {v["dataElement"]: v for v in await stored(client)}
+    assert found[ANC1]["value"] == "5" and found[ANC1]["comment"] == comment
+    assert found[ANC1]["followup"] is True
+    assert found[ANC4]["followup"] is False and found[ANC4].get("comment") is None
+    assert found[ANC1]["storedBy"] == found[ANC4]["storedBy"] != ""
+
+
 async def test_dry_run_strategies_and_delete(client: httpx.AsyncClient) -> None:
     rows = [{"dataElement": ANC1, "value": "5"}]
     dry = await client.post("/api/dataValueSets", params={"dryRun": "TRUE"}, json=value_set(*rows))

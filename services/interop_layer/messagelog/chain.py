@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def _canonical(document: dict[str, Any]) -> bytes:
     return _CANONICAL.encode(document).encode()
 
 
-def record_digest(prev_hash: str, fields: dict[str, Any]) -> str:
+def record_digest(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash and the record's canonical JSON."""
     get = fields.get
     names = _SORTED_FIELDS if get("replica") is None else _SORTED_CHAIN_FIELDS
