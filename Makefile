@@ -14,13 +14,19 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # `make demo` needs only what runs; `make test` and the tools add the `dev` extra.
+# pip compiles the libraries it installs, not an editable project's own modules: compiling them
+# here spares the first `dpi up` about 0.3 s of CPU (a later start reads what Python wrote).
+COMPILE := $(BIN)/python -m compileall -q -j 0 services sandbox
+
 $(RUNTIME_STAMP): pyproject.toml setup.py | $(BIN)/python
 	@echo "Installing the sandbox (runtime dependencies only) into $(VENV); about a minute the first time."
 	$(BIN)/python -m pip install --progress-bar on -e .
+	$(COMPILE)
 	touch $(RUNTIME_STAMP)
 
 $(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(COMPILE)
 	touch $(STAMP) $(RUNTIME_STAMP)
 
 install: $(STAMP)

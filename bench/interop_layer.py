@@ -58,9 +58,16 @@ def provider_app() -> FastAPI:
 
 
 def start_mediator(
-    tmp: Path, provider_url: str, bodies: str
+    tmp: Path,
+    provider_url: str,
+    bodies: str,
+    *,
+    name: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    data = tmp / f"mediator-{bodies}"
+    """A mediator on a free port with one route to `provider_url`; its data directory is
+    `tmp/mediator-<name>` (name: `bodies`), `env` adds settings (a database URL, a replica)."""
+    data = tmp / f"mediator-{name or bodies}"
     data.mkdir()
     catalogue = data / "catalogue.yaml"
     catalogue.write_text(
@@ -74,13 +81,16 @@ def start_mediator(
         )
     )
     port = free_port()
-    env = {
+    settings = {
         "DPI_DATA_DIR": str(data),
         "DPI_LOG_LEVEL": "WARNING",
         "DPI_INTEROP_LAYER_CATALOGUE_PATH": str(catalogue),
         "DPI_INTEROP_LAYER_MESSAGE_LOG_BODIES": bodies,
+        **(env or {}),
     }
-    return start_uvicorn("services.interop_layer.main:app", port, env, http=HTTP_PROTOCOL), port
+    return start_uvicorn(
+        "services.interop_layer.main:app", port, settings, http=HTTP_PROTOCOL, timeout=120
+    ), port
 
 
 AIOHTTP_PROXY = "one-route aiohttp proxy"

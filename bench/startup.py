@@ -4,22 +4,30 @@ Both launch modes (services forked from the preloader; each spawned afresh, as b
 preloader), on a fresh data directory (first start, seeding; forked also from the seed cache)
 and again on the same data, compared in the same run with one minimal FastAPI app started as its
 own uvicorn process (the floor).
+
+"First start, seeding" is the first `dpi up` after `make install`/`make runtime`: a fresh data
+directory, an empty seed cache (every service creates its schema and seeds), the project's
+modules compiled by the install (the bench says whether they are: without that, every process
+compiles what it imports). What a fresh machine adds is a cold OS file cache, not measured here.
 Run: `.venv/bin/python -m bench.startup`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from sandbox.children import Child
 from sandbox.launcher import SEED_CACHE_ENV, Launcher, free_offset
 from sandbox.processes import LaunchMode
 from services.kernel.topology import Topology, load_topology
@@ -84,12 +92,24 @@ def minimal_floor(workdir: Path, port: int) -> tuple[float, int]:
         process.wait(10)
 
 
+def project_compiled() -> bool:
+    """Are the project's modules compiled, as `make install` leaves them (bytecode up to date)?"""
+    root = Path(__file__).resolve().parents[1]
+    sources = [root / "services" / "kernel" / "app.py", root / "sandbox" / "preload.py"]
+    for source in sources:
+        compiled = Path(importlib.util.cache_from_source(str(source)))
+        if not compiled.is_file() or compiled.stat().st_mtime < source.stat().st_mtime:
+            return False
+    return True
+
+
 @dataclass
 class Run:
     starts: dict[str, float]  # seconds to all ready, by kind of start
     cpu: dict[str, float]  # CPU seconds of every process it started, from start to stop
     pss_kib: dict[str, int]  # per service once ready, on the first start
     rss_kib: dict[str, int]
+    ready: dict[str, dict[str, float]]  # by kind of start: seconds from start to each ready
 
 
 def launch(topology: Topology, tmp: Path, offset: int, mode: LaunchMode) -> Run:
@@ -106,13 +126,15 @@ def launch(topology: Topology, tmp: Path, offset: int, mode: LaunchMode) -> Run:
     cpu: dict[str, float] = {}
     pss: dict[str, int] = {}
     rss: dict[str, int] = {}
+    ready: dict[str, dict[str, float]] = {}
     for kind, data_dir in kinds.items():
         launcher = Launcher(topology, data_dir, offset, mode=mode)
         before = children_cpu()
         started = time.monotonic()
         launcher.start()
+        times = ready[kind] = {"(launcher started)": time.monotonic() - started}
         try:
-            launcher.wait_ready(timeout=120)
+            launcher.wait_ready(timeout=120, on_ready=note_ready(times, started))
             starts[kind] = time.monotonic() - started
             if not pss:
                 pss = {c.spec.name: pss_kib(c.process.pid) for c in launcher.children}
@@ -122,7 +144,14 @@ def launch(topology: Topology, tmp: Path, offset: int, mode: LaunchMode) -> Run:
         finally:
             launcher.stop()
         cpu[kind] = children_cpu() - before
-    return Run(starts, cpu, pss, rss)
+    return Run(starts, cpu, pss, rss, ready)
+
+
+def note_ready(times: dict[str, float], started: float) -> Callable[[Child, float], None]:
+    def note(child: Child, _: float) -> None:
+        times[child.spec.name] = time.monotonic() - started
+
+    return note
 
 
 def children_cpu() -> float:
@@ -135,6 +164,8 @@ def children_cpu() -> float:
 def main() -> None:
     topology = load_topology()
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
+    compiled = "yes" if project_compiled() else "NO (run `make install`: each start compiles)"
+    print(f"project modules compiled, as `make install` leaves them: {compiled}")
     saved = os.environ.get(SEED_CACHE_ENV)
     with tempfile.TemporaryDirectory() as tmp:
         offset = free_offset(topology)
@@ -155,6 +186,9 @@ def main() -> None:
                 f"  [{mode}] {kind:<26} {took:5.2f} s = {ratio:4.1f}x the minimal app; "
                 f"CPU {run.cpu[kind]:5.2f} s"
             )
+    print("when each was ready, seconds from the start (fork; '(launcher started)': preloaded):")
+    for kind, times in runs["fork"].ready.items():
+        print(f"  {kind:<26} " + ", ".join(f"{n} {t:.2f}" for n, t in times.items()))
     print("memory once ready, PSS (shared pages counted once; target < 300 MiB):")
     for mode, run in runs.items():
         total_pss = sum(run.pss_kib.values()) / 1024

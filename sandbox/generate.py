@@ -33,12 +33,12 @@ SERVICE_MEMORY = "256m"
 POSTGRES_MEMORY = "512m"
 CONSOLE_VOLUME = "console-data"  # the console's DPI_DATA_DIR: scenario runs and their reports
 REPLICAS_VARIABLE = "DPI_REPLICAS"
-# Services whose containers need nothing but the shared database to run side by side. Not yet:
-# interop_layer (every container of a compose service gets the same DPI_INTEROP_LAYER_REPLICA,
-# so one message-log chain name, and keeps its trust files in the container) and consent (its
-# signing key is a file in the container's data directory). `dpi up --replicas` runs them all:
-# there the replicas share one data directory and each is given its own name.
-REPLICA_SAFE = ("id_registry", "registries", "sectoral_platform")
+# Services whose containers need nothing but the shared database to run side by side. Not the
+# mediator: every container of a compose service gets the same DPI_INTEROP_LAYER_REPLICA (one
+# message-log chain name; a second container would refuse to start on a chain in use) and
+# keeps its trust files in the container. `dpi up --replicas` runs it too: there each replica
+# is given its own name, and the replicas share one data directory.
+REPLICA_SAFE = ("id_registry", "consent", "registries", "sectoral_platform")
 
 
 def host(spec: ServiceSpec) -> str:

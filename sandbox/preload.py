@@ -49,7 +49,9 @@ PRELOAD = (
     "fastapi.security",
     "fastapi.openapi.utils",
     "fastapi.concurrency",
+    "fastapi_offline",
     "pydantic",
+    "pydantic.v1",  # FastAPI looks for v1 models as it registers every route
     "pydantic_settings",
     "sqlalchemy",
     "sqlalchemy.orm",

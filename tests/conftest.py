@@ -101,3 +101,18 @@ def settings_for(
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[Any]:
+    """A PostgreSQL server of this test's own (`tests.private_postgres.PrivatePostgres`), which it
+    may stop and start; skipped on the SQLite pass and where PostgreSQL is not installed."""
+    from tests.private_postgres import postgres_bin, private_postgres_server
+
+    if not USE_POSTGRES:
+        pytest.skip("needs a PostgreSQL server of its own; runs with DPI_TEST_DB=postgres")
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's initdb is not installed (/usr/lib/postgresql/*/bin)")
+    with private_postgres_server(bin_dir) as server:
+        yield server

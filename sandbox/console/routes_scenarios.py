@@ -10,8 +10,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sandbox.console.html import NotFoundPage, e, page, table
 from sandbox.console.runs import AlreadyRunning, past_runs, scenarios
 from sandbox.console.state import ConsoleState, StateDep
-from sandbox.trace.diagram import diagram_of, short, to_svg
+from sandbox.trace.diagram import diagram_of, short
 from sandbox.trace.report import HTML, read_trace
+from sandbox.trace.svg import to_svg
 
 router = APIRouter()
 

@@ -11,7 +11,7 @@ import yaml
 
 from sandbox.k8s.base import Object, workload_objects, workloads
 from sandbox.k8s.overlays import namespace, national_scale, postgres, workshop_replicas
-from sandbox.k8s.policy import DATABASE_SECRET, ISSUE, POSTGRES_SECRET, SANDBOX_SECRET
+from sandbox.k8s.policy import DATABASE_SECRET, POSTGRES_SECRET, SANDBOX_SECRET
 from services.kernel.topology import Topology
 
 DEPLOY = Path("deploy") / "k8s"
@@ -76,9 +76,9 @@ def k8s_files(
     files[national / "scale.yaml"] = documents([p for _, p in scale], [c for c, _ in scale])
     files[national / "kustomization.yaml"] = kustomization(
         "National: an external managed PostgreSQL (no database in the cluster; the Secret\n"
-        f"`{DATABASE_SECRET}` holds its URLs), more resources per service, and replica-safe\n"
-        f"services scaled out with an HPA. Services not yet replica-safe stay at one replica\n"
-        f"until {ISSUE} (see scale.yaml for each reason).",
+        f"`{DATABASE_SECRET}` holds its URLs), more resources per service, and every service\n"
+        "scaled out with an HPA and a PodDisruptionBudget; the console stays at one replica\n"
+        "(see scale.yaml for the reason).",
         {
             "namespace": "dpi-national",
             "bases": ["../../base"],

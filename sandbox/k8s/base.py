@@ -1,5 +1,6 @@
-"""The kustomize base: per workload a ConfigMap (its environment), a Deployment, a Service, and
-where it applies a PersistentVolumeClaim, a PodDisruptionBudget and a HorizontalPodAutoscaler."""
+"""The kustomize base: per workload a ConfigMap (its environment), a Deployment (a StatefulSet
+with a volume per pod where it keeps files of its own), a Service, and for a replica-safe
+workload a PodDisruptionBudget and a HorizontalPodAutoscaler."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ from sandbox.k8s.policy import (
     CONSOLE,
     DATABASE_SECRET,
     IMAGE,
-    ISSUE,
     NATIONAL_REPLICAS,
     PART_OF,
     PERSISTENT_DATA,
     SANDBOX_SECRET,
-    SINGLE_REPLICA,
     WORKSHOP_RESOURCES,
     replica_safe,
+    single_reason,
 )
+from sandbox.k8s.scaling import autoscaler, disruption_budget
 from services.kernel.serving import HTTP_PROTOCOL
 from services.kernel.topology import Topology
 
@@ -42,6 +43,16 @@ class Workload:
     port: int
     component: str  # "service" or "console"
     database: bool
+    stateful: bool = False  # files of its own per replica: a StatefulSet
+
+    @property
+    def kind(self) -> str:
+        return "StatefulSet" if self.stateful else "Deployment"
+
+    @property
+    def pods(self) -> str:
+        """A StatefulSet's governing (headless) Service: each pod's stable DNS name."""
+        return f"{self.host}-pods"
 
     @property
     def host(self) -> str:
@@ -53,7 +64,10 @@ class Workload:
 
 
 def workloads(topology: Topology) -> list[Workload]:
-    found = [Workload(s.name, s.app, s.port, "service", True) for s in topology.start_order()]
+    found = [
+        Workload(s.name, s.app, s.port, "service", True, s.name in PERSISTENT_DATA)
+        for s in topology.start_order()
+    ]
     console = Workload(CONSOLE.name, CONSOLE.app, topology.control_port, "console", False)
     return [*found, console]
 
@@ -99,6 +113,9 @@ def secret_env(work: Workload) -> list[Object]:
     env.append(_secret_env("DPI_SANDBOX_SECRET", SANDBOX_SECRET, "sandbox-secret"))
     for variable, _ in SERVICE_CREDENTIALS.get(work.name, {}).values():
         env.append(_secret_env(variable, SANDBOX_SECRET, variable, optional=True))
+    if work.stateful:  # the replica's name (its message-log chain): the pod's stable name
+        pod_name = {"fieldRef": {"fieldPath": "metadata.name"}}
+        env.append({"name": f"DPI_{work.env_name}_REPLICA", "valueFrom": pod_name})
     return env
 
 
@@ -149,16 +166,25 @@ def container(work: Workload) -> Object:
 
 
 def deployment(work: Workload, safe: frozenset[str] | None) -> Object:
+    """The workload: a Deployment, or a StatefulSet whose pods each get a volume of their own."""
     single = not replica_safe(work.name, safe)
-    data: Object = {"name": "data", "emptyDir": {}}
-    if work.name in PERSISTENT_DATA:
-        data = {"name": "data", "persistentVolumeClaim": {"claimName": f"{work.host}-data"}}
     metadata: Object = {"name": work.host, "labels": labels(work)}
     spec: Object = {"replicas": 1 if single else 2, "selector": {"matchLabels": selector(work)}}
     if single:
-        # never two pods at once, not even during a rollout
-        metadata["annotations"] = {ANNOTATION: f"1 until {ISSUE}: {SINGLE_REPLICA[work.name]}"}
-        spec["strategy"] = {"type": "Recreate"}
+        metadata["annotations"] = {ANNOTATION: f"1: {single_reason(work.name)}"}
+        if not work.stateful:  # never two pods at once, not even during a rollout
+            spec["strategy"] = {"type": "Recreate"}
+    volumes: list[Object] = [{"name": "tmp", "emptyDir": {}}]
+    if work.stateful:
+        # a StatefulSet replaces a pod only once the old one is gone; its pods start together
+        spec["serviceName"] = work.pods
+        spec["podManagementPolicy"] = "Parallel"
+        metadata["annotations"] = {
+            **metadata.get("annotations", {}),
+            "dpi-sandbox/holds": PERSISTENT_DATA[work.name],
+        }
+    else:
+        volumes.insert(0, {"name": "data", "emptyDir": {}})
     spec["template"] = {
         "metadata": {"labels": labels(work)},
         "spec": {
@@ -171,10 +197,12 @@ def deployment(work: Workload, safe: frozenset[str] | None) -> Object:
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
             "containers": [container(work)],
-            "volumes": [data, {"name": "tmp", "emptyDir": {}}],
+            "volumes": volumes,
         },
     }
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}
+    if work.stateful:
+        spec["volumeClaimTemplates"] = [data_claim()]
+    return {"apiVersion": "apps/v1", "kind": work.kind, "metadata": metadata, "spec": spec}
 
 
 def service(work: Workload) -> Object:
@@ -189,15 +217,10 @@ def service(work: Workload) -> Object:
     }
 
 
-def claim(work: Workload) -> Object:
+def data_claim() -> Object:
+    """A StatefulSet pod's own `/data` volume (it outlives the pod, and a scale down)."""
     return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {
-            "name": f"{work.host}-data",
-            "labels": labels(work),
-            "annotations": {"dpi-sandbox/holds": PERSISTENT_DATA[work.name]},
-        },
+        "metadata": {"name": "data"},
         "spec": {
             "accessModes": ["ReadWriteOnce"],
             "resources": {"requests": {"storage": DATA_SIZE}},
@@ -205,33 +228,16 @@ def claim(work: Workload) -> Object:
     }
 
 
-def disruption_budget(work: Workload) -> Object:
+def pods_service(work: Workload) -> Object:
+    """The StatefulSet's governing Service: headless, a DNS name per pod."""
     return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": {"name": work.host, "labels": labels(work)},
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(work)}},
-    }
-
-
-def autoscaler(work: Workload, replicas: int = 2) -> Object:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": work.host, "labels": labels(work)},
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": work.pods, "labels": labels(work)},
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": work.host},
-            "minReplicas": replicas,
-            "maxReplicas": 2 * replicas,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {"type": "Utilization", "averageUtilization": 70},
-                    },
-                }
-            ],
+            "clusterIP": "None",
+            "selector": selector(work),
+            "ports": [{"name": "http", "port": work.port, "targetPort": "http", "protocol": "TCP"}],
         },
     }
 
@@ -258,12 +264,14 @@ def ingress(work: Workload) -> Object:
 def workload_objects(
     work: Workload, topology: Topology, safe: frozenset[str] | None
 ) -> list[Object]:
-    found = [config_map(work, topology)]
-    if work.name in PERSISTENT_DATA:
-        found.append(claim(work))
-    found += [deployment(work, safe), service(work)]
+    found = [config_map(work, topology), deployment(work, safe), service(work)]
+    if work.stateful:
+        found.append(pods_service(work))
     if replica_safe(work.name, safe):
-        found += [disruption_budget(work), autoscaler(work)]
+        found += [
+            disruption_budget(work.host, labels(work)),
+            autoscaler(work.host, work.kind, labels(work)),
+        ]
     if work.component == "console":
         found.append(ingress(work))
     return found

@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from sandbox.k8s.base import Object, Workload, autoscaler
+from sandbox.k8s.base import Object, Workload, labels
 from sandbox.k8s.policy import (
-    ISSUE,
     NATIONAL_REPLICAS,
     NATIONAL_RESOURCES,
     POSTGRES_RESOURCES,
     POSTGRES_SECRET,
-    SINGLE_REPLICA,
     replica_safe,
+    single_reason,
 )
+from sandbox.k8s.scaling import autoscaler
 
 POSTGRES_IMAGE = "postgres:16-alpine"  # as in compose/compose.yaml
 POSTGRES_SIZE = "10Gi"
@@ -25,7 +25,7 @@ def namespace(name: str) -> Object:
 def replicas_patch(work: Workload, replicas: int) -> Object:
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": work.kind,
         "metadata": {"name": work.host},
         "spec": {"replicas": replicas},
     }
@@ -33,7 +33,7 @@ def replicas_patch(work: Workload, replicas: int) -> Object:
 
 def autoscaler_patch(work: Workload, replicas: int) -> Object:
     """The HPA's bounds: `replicas` to twice that, or exactly one."""
-    full = autoscaler(work, replicas)
+    full = autoscaler(work.host, work.kind, labels(work), replicas)
     ceiling = 1 if replicas == 1 else full["spec"]["maxReplicas"]
     return {
         "apiVersion": full["apiVersion"],
@@ -63,7 +63,7 @@ def national_scale(
             found.append((None, patch))
             found.append((None, autoscaler_patch(work, NATIONAL_REPLICAS)))
         else:
-            why = f"1 replica until {ISSUE}: {SINGLE_REPLICA[work.name]}"
+            why = f"1 replica: {single_reason(work.name)}"
             patch = replicas_patch(work, 1)
             found.append((why, patch))
         containers = [{"name": work.host, "resources": NATIONAL_RESOURCES.manifest()}]

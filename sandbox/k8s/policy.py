@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ISSUE = "issue 18 part 1"
 IMAGE = "dpi-sandbox:latest"  # the image compose/compose.yaml builds from compose/Dockerfile
 PART_OF = "dpi-sandbox"
 DATABASE_SECRET = "dpi-database"  # one key per service (its name): a PostgreSQL URL
@@ -16,35 +15,23 @@ SANDBOX_SECRET = "dpi-sandbox"  # admin-key, sandbox-secret, optional service cr
 POSTGRES_SECRET = "dpi-postgres"  # workshop overlay only: the in-cluster PostgreSQL's password
 NATIONAL_REPLICAS = 3  # for a replica-safe service; its HPA may go to twice that
 
-# Every service is held at one replica until issue 18 part 1 lands; the reason is written into
-# the Deployment's annotations and the national overlay. A service leaves this table only when
-# it is proven safe with N processes on one database.
+# What may not run as several replicas, with its reason (written into the workload's annotation
+# and the national overlay). Every topology service is replica-safe on PostgreSQL (issue 18 part
+# 1): caches shared (LISTEN/NOTIFY), background work claimed, the consent signing key and the
+# injected faults in the database, writes serialised where they read before they write, and
+# replicas starting together on an empty database take turns (`services/kernel/startlock.py`,
+# from the `rep-launch` work). docs/deploy.md lists the tests that prove each.
 SINGLE_REPLICA: dict[str, str] = {
-    "id_registry": (
-        "its caches are shared (LISTEN/NOTIFY) and its outbox claimed, and group commit is "
-        "SQLite-only; two replicas starting at once on an empty database are not tested yet"
-    ),
-    "interop_layer": (
-        "injected faults live in the process, and its message-log signing key and trust anchors "
-        "are on its /data volume (each replica keeps its own hash chain, named after its pod)"
-    ),
-    "consent": "the receipt signing key is on its /data volume (each replica would make its own)",
-    "registries": (
-        "its outbox is replica-safe (published under a claim); two replicas starting at once "
-        "on an empty database (schema creation, seed) are not tested yet"
-    ),
-    "sectoral_platform": (
-        "its outbox, async tracker import jobs and periodic tracker aggregation are claimed; "
-        "two replicas starting at once on an empty database (schema creation, seed) are not "
-        "tested yet"
-    ),
     "console": "the workshop console (issue 17) is one process: runs and live streams are in it",
 }
 
-# Services that write files under DPI_DATA_DIR even on PostgreSQL: a PersistentVolumeClaim.
+# Services that keep files of their own under DPI_DATA_DIR even on PostgreSQL: a StatefulSet,
+# whose every pod gets a volume of its own and a stable name (a volumeClaimTemplate).
 PERSISTENT_DATA: dict[str, str] = {
-    "consent": "the receipt and consent-record signing key",
-    "interop_layer": "the message-log signing key and the exported, signed head anchors",
+    "interop_layer": (
+        "each replica's message-log signing key and its exported, signed head anchors; the pod's "
+        "stable name is the replica's name, so its hash chain goes on after a restart"
+    ),
 }
 
 
@@ -86,3 +73,8 @@ def replica_safe(name: str, safe: frozenset[str] | None = None) -> bool:
     if safe is not None:
         return name in safe
     return name not in SINGLE_REPLICA
+
+
+def single_reason(name: str) -> str:
+    """Why `name` stays at one replica (one that tests pretend unsafe has no reason of its own)."""
+    return SINGLE_REPLICA.get(name, "not marked replica-safe")

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sandbox.trace.diagram import diagram_of, short, to_mermaid, to_svg
+from sandbox.trace.diagram import diagram_of, short, to_mermaid
 from sandbox.trace.html import render_html
+from sandbox.trace.svg import to_svg
 
 TRACE_JSON = "trace.json"
 MERMAID = "sequence.mmd"

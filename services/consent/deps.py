@@ -85,7 +85,7 @@ def get_settings(request: Request) -> ConsentSettings:
 
 
 def get_signer(request: Request) -> Signer:
-    return runtime_of(request.app, ConsentRuntime).signer
+    return runtime_of(request.app, ConsentRuntime).keys.get()
 
 
 RuntimeDep = Annotated[ConsentRuntime, Depends(runtime_getter(ConsentRuntime))]

@@ -22,7 +22,8 @@ from services.consent.individuals import routes as individuals
 from services.consent.policies import routes as policies
 from services.consent.prebody import authenticate_headers
 from services.consent.receipts import routes as receipts
-from services.consent.receipts.keys import Signer
+from services.consent.receipts.keystore import TABLE as SIGNING_KEY_TABLE
+from services.consent.receipts.keystore import SignerHolder
 from services.consent.records import routes as records
 from services.consent.runtime import ConsentRuntime
 from services.consent.seed import seed
@@ -45,12 +46,14 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = kernel_state(app).database
-        signer = Signer.load_or_create(settings.data_dir)
-        if settings.seed and kernel_state(app).schema_ready:
-            with database.session() as session:
-                seed(session, settings)
+        keys = SignerHolder(database, settings.data_dir)
+        if kernel_state(app).schema_ready:
+            await run_in_threadpool(keys.get)  # else on first use, once the database answers
+            if settings.seed:
+                with database.session() as session:
+                    seed(session, settings)
         decision_log = DecisionLog(DecisionStore(database.engine))
-        set_runtime(app, ConsentRuntime(settings, database, signer, decision_log))
+        set_runtime(app, ConsentRuntime(settings, database, keys, decision_log))
         try:
             yield
         finally:
@@ -87,7 +90,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         authenticate_headers=authenticate_headers,
         workers=declared(settings),
-        reset=ResetHooks(seed=after_truncate),
+        reset=ResetHooks(seed=after_truncate, keep=(SIGNING_KEY_TABLE,)),
     )
     app.router.routes.insert(0, decisions.fast_route)
     openapi.install(app, ERROR_SHAPE, security=SECURITY)

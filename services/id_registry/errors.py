@@ -68,6 +68,7 @@ _KERNEL_CODES = {
     "number-out-of-range": "IDA-MLC-009",
     "payload-too-large": "IDA-MLC-009",
     "internal-error": "IDA-MLC-007",
+    "database-unavailable": "IDA-MLC-007",  # 503: the database is down, try again
 }
 
 

@@ -81,6 +81,21 @@ class ProviderTimeout(XRoadError):
     default_code = "Server.ServerProxy.ServiceFailed"
 
 
+class LoggingFailed(XRoadError):
+    """The message log cannot record the exchange (its database is down): refused, try again.
+    503 rather than PR-REST's 500, so that clients and load balancers retry."""
+
+    status_code = 503
+    default_code = "Server.ClientProxy.LoggingFailed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The message log cannot record exchanges now (its database is unavailable); the "
+            "exchange was refused. Try again.",
+            headers={"Retry-After": "1"},
+        )
+
+
 class ResourceError(XRoadError):
     """An answer of the mediator's own resource APIs: its HTTP status is kept."""
 
@@ -107,6 +122,7 @@ _BY_STATUS = {
     415: "Client.InvalidContentType",
     422: "Client.BadRequest",
     500: INTERNAL_ERROR,
+    503: "Server.ServerProxy.DatabaseError",  # the mediator's database is unavailable
 }
 
 
@@ -120,6 +136,8 @@ def error_type(error: DomainError) -> str:
 
 def error_status(request: Request, error: DomainError, kind: str) -> int:
     """PR-REST's status on the message protocol; HTTP's own elsewhere (admin API)."""
+    if error.status == 503:  # unavailable for now (its database): try again, not PR-REST's 500
+        return 503
     if request.scope["path"].startswith("/r1/") and not isinstance(error, ResourceError):
         return 400 if kind.startswith("Client.") else 500
     return 400 if error.status == 422 else error.status

@@ -24,6 +24,7 @@ from services.interop_layer.consent_gate.clients import (
 )
 from services.interop_layer.errors import error_shape_for, render_xroad_error
 from services.interop_layer.faults.routes import router as faults_admin
+from services.interop_layer.faults.store import FaultStore
 from services.interop_layer.members.routes import router as members_admin
 from services.interop_layer.messagelog.chain import load_or_create_key
 from services.interop_layer.messagelog.middleware import ExchangeLogMiddleware
@@ -42,6 +43,7 @@ from services.interop_layer.routing.entrance import MediatorEntrance
 from services.interop_layer.routing.forward import make_pool
 from services.interop_layer.runtime import (
     InteropRuntime,
+    fault_store,
     load_directory,
     refresh_directory,
     reload_directory,
@@ -99,6 +101,7 @@ def create_app(
         )
         writer.open()
         writer.start()
+        kernel.readiness.append(writer.unready)
         forward_pool = make_pool(settings)
         push_session = make_push_session(settings)
         async with contextlib.AsyncExitStack() as stack:
@@ -138,6 +141,8 @@ def create_app(
                 decision_client=decider,
                 dispatcher=dispatcher,
             )
+            runtime.fault_store = FaultStore(database, kernel.invalidation, runtime)
+            await run_in_threadpool(runtime.fault_store.refresh)  # rules other replicas hold
             set_runtime(app, runtime)
             kernel_state(app).invalidation.on("directory", partial(refresh_directory, app))
             dispatcher.start()
@@ -146,6 +151,7 @@ def create_app(
             finally:
                 await dispatcher.stop()
                 await writer.stop()
+                kernel.readiness.remove(writer.unready)
                 await push_session.aclose()
                 await forward_pool.close()
 
@@ -167,7 +173,7 @@ def create_app(
         await run_in_threadpool(run)
 
     async def forget(app: FastAPI) -> None:
-        runtime_of(app, InteropRuntime).faults = ()
+        await run_in_threadpool(fault_store(runtime_of(app, InteropRuntime)).forget)
         await run_in_threadpool(reload_directory, app)
 
     app = create_service_app(

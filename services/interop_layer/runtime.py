@@ -15,6 +15,7 @@ from fastapi import Depends
 from services.interop_layer.consent_gate.clients import DecisionClient, TokenExchanger
 from services.interop_layer.directory import Directory, build_directory
 from services.interop_layer.faults.models import FaultRule
+from services.interop_layer.faults.store import FaultStore
 from services.interop_layer.messagelog.writer import LogWriter
 from services.interop_layer.pubsub.delivery import PushDispatcher
 from services.interop_layer.routing.pool import UpstreamPool
@@ -35,6 +36,14 @@ class InteropRuntime:
     dispatcher: PushDispatcher
     exchanges_in_flight: int = 0  # answered but not yet recorded (`Processing` in the status)
     faults: tuple[FaultRule, ...] = ()  # injected faults (admin API); empty: one read per call
+    fault_store: FaultStore | None = None  # where `faults` are kept: set by the lifespan
+
+
+def fault_store(runtime: InteropRuntime) -> FaultStore:
+    store = runtime.fault_store
+    if store is None:
+        raise RuntimeError("the mediator's fault store is set up by its lifespan")
+    return store
 
 
 RuntimeDep = Annotated[InteropRuntime, Depends(runtime_getter(InteropRuntime))]

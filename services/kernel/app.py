@@ -158,6 +158,10 @@ def create_service_app(
                 {"status": "unavailable", "service": spec.name, "database": reason},
                 status_code=503,
             )
+        for check in kernel.readiness:
+            if (missing := check()) is not None:
+                body = {"status": "unavailable", "service": spec.name, "database": "ok"}
+                return JSONResponse({**body, "reason": missing}, status_code=503)
         return {"status": "ready", "service": spec.name, "database": "ok"}
 
     @probes.get("/info", summary="What this service is and which upstream system it models")

@@ -13,6 +13,7 @@ import hashlib
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 # A server-wide idle-in-transaction timeout (some managed PostgreSQL set one) must not end a
 # claim while its holder waits on HTTP: another replica would start the same work.
@@ -23,6 +24,13 @@ def lock_key(name: str) -> int:
     """A stable signed 64-bit advisory-lock key for `name` (the same in every replica)."""
     digest = hashlib.sha256(f"dpi-claim:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def one_writer_at_a_time(conn: Connection, name: str) -> None:
+    """Wait until no other replica's transaction holds `name`, then hold it until this
+    transaction ends (PostgreSQL; on SQLite the database itself has one writer at a time)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
 
 
 class StreamClaim:
@@ -56,6 +64,26 @@ class StreamClaim:
             conn.rollback()
             conn.close()
             return False
+        self._conn = conn
+        return True
+
+    def wait(self, seconds: float) -> bool:
+        """Hold the claim, waiting up to `seconds` for another replica to release it (False
+        when it did not: the claim is not held)."""
+        if not self.shared:
+            return True
+        conn = self.engine.connect()
+        try:
+            conn.execute(text(KEEP_OPEN))
+            conn.execute(text(f"SET LOCAL lock_timeout = {max(1, int(seconds * 1000))}"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.key})
+        except OperationalError:  # lock_timeout: another replica still holds it
+            conn.rollback()
+            conn.close()
+            return False
+        except BaseException:
+            conn.close()
+            raise
         self._conn = conn
         return True
 

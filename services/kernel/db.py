@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
+
+from services.kernel.outage import database_unreachable
 
 
 class Database:
@@ -32,8 +35,20 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
     def create_all(self) -> None:
-        if self.metadata is not None:
-            self.metadata.create_all(self.engine)
+        """Create the missing tables, then refuse a database whose tables lack columns: the
+        sandbox has no migrations, and such a database was made by an older version."""
+        if self.metadata is None:
+            return
+        self.metadata.create_all(self.engine)
+        missing = outdated_tables(self.engine, self.metadata)
+        if missing:
+            found = "; ".join(f"{table} lacks {', '.join(cols)}" for table, cols in missing.items())
+            raise SchemaOutdated(
+                f"The database at {self.engine.url.render_as_string(hide_password=True)} was "
+                f"created by an older version of the sandbox ({found}). The sandbox does not "
+                "migrate databases: remove it (`dpi reset`, or delete the data directory) and "
+                "start again."
+            )
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -41,10 +56,39 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+        return _Session(self.engine, expire_on_commit=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class SchemaOutdated(RuntimeError):
+    """The database's tables lack columns the service's models have."""
+
+
+def outdated_tables(engine: Engine, metadata: MetaData) -> dict[str, list[str]]:
+    """Per table of `metadata` already in the database, the model's columns it lacks."""
+    inspector = inspect(engine)
+    missing: dict[str, list[str]] = {}
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        lacking = [column.name for column in table.columns if column.name not in present]
+        if lacking:
+            missing[table.name] = lacking
+    return missing
+
+
+class _Session(Session):
+    """A session whose closing never fails on a connection the server ended: what closing does
+    is roll back, and the server did that already. (Raised after the answer had started, the
+    error would cut the answer off, or turn a committed write into an error.)"""
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except DBAPIError as exc:
+            if not database_unreachable(exc):
+                raise
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.kernel.outage import UNREACHABLE_TYPES, database_unreachable
+
 log = logging.getLogger("dpi.errors")
 
 
@@ -87,6 +89,18 @@ class UpstreamTimeout(DomainError):
     status_code = 504
     default_code = "upstream-timeout"
     title = "Gateway Timeout"
+
+
+class DatabaseUnavailable(DomainError):
+    """The service's database does not answer (`outage.database_unreachable`): try again."""
+
+    status_code = 503
+    default_code = "database-unavailable"
+    title = "Service Unavailable"
+    retry_after_seconds = 1
+
+    def __init__(self, message: str = "The service's database is unavailable; try again.") -> None:
+        super().__init__(message, headers={"Retry-After": str(self.retry_after_seconds)})
 
 
 class InternalError(DomainError):
@@ -203,6 +217,12 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
         return await on_unexpected(request, exc)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if database_unreachable(exc):  # a database outage, not a bug: the client tries again
+            reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+            log.warning(
+                "database unreachable on %s %s: %s", request.method, request.url.path, reason
+            )
+            return renderer(request, DatabaseUnavailable())
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return renderer(request, InternalError("The service hit an unexpected error."))
 
@@ -211,4 +231,6 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(OverflowError, on_database_value)
     app.add_exception_handler(DataError, on_database_value)
+    for unreachable in UNREACHABLE_TYPES:  # answered here, not re-raised to the server's log
+        app.add_exception_handler(unreachable, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)

@@ -26,6 +26,7 @@ from sqlmodel import SQLModel, col, select
 from services.kernel.claims import StreamClaim
 from services.kernel.db import Database
 from services.kernel.mediator import PUBLISHED, MediatorClient, MediatorSession, published_id
+from services.kernel.outage import log_failure
 from services.kernel.workers import Workers
 
 log = logging.getLogger("dpi.outbox")
@@ -174,8 +175,8 @@ class Outbox(Generic[Row]):
             try:
                 async with self._lock:
                     result = await self._round()
-            except Exception:  # a broken round (the database away) must not end the loop
-                log.exception("%s: drain failed", self.name)
+            except Exception as exc:  # a broken round (the database away) must not end the loop
+                log_failure(log, exc, "%s: drain failed", self.name)
                 result = _Round(0, failed=True, full=False)
             if result.full:
                 continue  # a full batch went out: more may be waiting

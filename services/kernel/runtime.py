@@ -45,6 +45,8 @@ class KernelState:
     seed_cache: SeedCache | None = None  # a first start's seed fills it (sandbox only)
     seeded_from_cache: bool = False  # this start's database is a copy of the seeded one
     start_lock: StartLock | None = None  # held from schema creation until the seed is done
+    # more of what /readyz checks once the database answers: each names what is not ready, or None
+    readiness: list[Callable[[], str | None]] = field(default_factory=list)
     _database: Database | None = field(default=None, repr=False)
     _workers: Workers | None = field(default=None, repr=False)
 

@@ -4,7 +4,7 @@ and outgoing calls, and echo it on the response."""
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,6 +77,22 @@ def outgoing_traceparent() -> str:
     return f"00-{current.trace_id}-{new_span_id()}-{current.flags}"
 
 
+def enter_span(
+    scope: Scope, context: TraceContext | None = None
+) -> tuple[TraceContext, Token[TraceContext | None]]:
+    """Enter the request's span (`context`, else a child of the incoming `traceparent` or a new
+    trace), as `TraceMiddleware` does: kept in the scope's state and current until `leave_span`.
+    For a path that skips the middleware; it still answers with the `traceparent` header."""
+    if context is None:
+        context = start_span(_incoming(scope))
+    scope.setdefault("state", {})["trace"] = context
+    return context, _current.set(context)
+
+
+def leave_span(token: Token[TraceContext | None]) -> None:
+    _current.reset(token)
+
+
 class TraceMiddleware:
     """Pure ASGI middleware, so the context var is visible to the endpoint and its logs.
 
@@ -100,8 +116,7 @@ class TraceMiddleware:
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, context: TraceContext
     ) -> None:
-        scope.setdefault("state", {})["trace"] = context
-        token = _current.set(context)
+        _, token = enter_span(scope, context)
         header = (b"traceparent", context.traceparent.encode())
 
         async def send_with_trace(message: Message) -> None:

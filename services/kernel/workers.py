@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from services.kernel.outage import database_unreachable, log_failure
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -17,6 +19,7 @@ log = logging.getLogger("dpi.workers")
 
 FIRST_RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 30.0
+OUTAGE_RESTART_DELAY = 2.0  # the longest wait after a crash while the database is unreachable
 
 
 class Worker(Protocol):
@@ -46,8 +49,10 @@ async def supervise(
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("worker %s crashed; restarting in %.1f s", worker.name, delay)
+        except Exception as exc:
+            if database_unreachable(exc):  # back as soon as the database is
+                delay = min(delay, OUTAGE_RESTART_DELAY)
+            log_failure(log, exc, "worker %s crashed; restarting in %.1f s", worker.name, delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)
 
@@ -69,8 +74,8 @@ class Every:
             wait = self.interval
             try:
                 await self.step()
-            except Exception:  # the schedule outlives one bad round
-                log.exception("%s: round failed", self.name)
+            except Exception as exc:  # the schedule outlives one bad round
+                log_failure(log, exc, "%s: round failed", self.name)
 
 
 @dataclass

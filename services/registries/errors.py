@@ -42,6 +42,7 @@ _ISSUE_CODES = {
     406: "not-supported",
     409: "conflict",
     422: "invalid",
+    503: "transient",  # the database is unavailable: try again
 }
 
 

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.kernel import openapi
 from services.kernel.app import create_service_app
+from services.kernel.claims import StreamClaim
 from services.kernel.credentials import partner_id
 from services.kernel.limits import BULK_BODY_LIMIT, STREAMED_BODY_LIMIT
 from services.kernel.mediator import MediatorClient
@@ -20,6 +21,7 @@ from services.kernel.reset import ResetHooks
 from services.kernel.runtime import kernel_state, runtime_of, set_runtime
 from services.kernel.seedcache import seed_through_cache
 from services.kernel.settings import load_settings
+from services.sectoral_platform.aggregate.jobs import ValueSetJobs
 from services.sectoral_platform.aggregate.routes import router as aggregate_router
 from services.sectoral_platform.aggregate.storage import install_hooks
 from services.sectoral_platform.aggregate.tasks import router as tasks_router
@@ -63,6 +65,7 @@ from services.sectoral_platform.validation.routes import router as validation_ro
 from services.sectoral_platform.workers import declared
 
 SERVICE = "sectoral_platform"
+FACILITY_SYNC = "sectoral_platform-facility-sync"  # the claim on the sync (replicas)
 BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
 STREAMED_MEDIA = ("application/csv", "text/csv", "application/xml", "text/xml")
 
@@ -97,11 +100,15 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             authenticator=Authenticator(store),
             system_id=system_id(settings),
             registrar=Registrar(engine, store, ida, fernet(settings.pending_key)),
-            facility_sync=FacilitySync(engine, store, asyncio.Lock(), mediator),
+            facility_sync=FacilitySync(
+                engine, store, asyncio.Lock(), mediator, StreamClaim(engine, FACILITY_SYNC)
+            ),
             tracker_jobs=JobRunner(engine, store),
             outbox=platform_outbox(engine, mediator, settings.drain_interval_seconds),
             birth_consumer=BirthConsumer(engine, store),
+            value_set_jobs=ValueSetJobs(engine),
         )
+        await run_in_threadpool(runtime.value_set_jobs.settle_stopped)
         set_runtime(app, runtime)
         yield
 

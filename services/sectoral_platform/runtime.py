@@ -3,7 +3,7 @@ and read by routes through `RuntimeDep` (the database is the kernel's: `kernel_s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -31,7 +31,7 @@ class SectoralRuntime:
     tracker_jobs: JobRunner
     outbox: Outbox[dict[str, Any]]
     birth_consumer: BirthConsumer
-    value_set_jobs: ValueSetJobs = field(default_factory=ValueSetJobs)
+    value_set_jobs: ValueSetJobs
 
 
 RuntimeDep = Annotated[SectoralRuntime, Depends(runtime_getter(SectoralRuntime))]

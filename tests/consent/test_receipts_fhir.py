@@ -82,19 +82,6 @@ async def test_tampered_receipt_fails(consent):
     assert empty.status_code == 400
 
 
-async def test_signing_key_survives_a_restart(consent_settings):
-    from services.consent.receipts.keys import Signer
-
-    first = Signer.load_or_create(consent_settings.data_dir)
-    second = Signer.load_or_create(consent_settings.data_dir)
-    assert first.kid == second.kid
-    token = first.sign(b'{"consentReceiptID": "x"}')
-    assert second.verify(token) == b'{"consentReceiptID": "x"}'
-    detached = first.sign_detached(b"artefact")
-    assert second.verify_detached(detached, b"artefact")
-    assert not second.verify_detached(detached, b"artefact!")
-
-
 async def test_fhir_consent_export_validates(consent):
     await consent.individual("tok-fhir")
     record_id = (await consent.consent("tok-fhir"))["consentRecord"]["id"]

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from joserfc.jwk import RSAKey
+from sqlmodel import select
 
 from services.id_registry.main import create_app
+from services.id_registry.oidc.models import SigningKey
 from services.id_registry.runtime import IdRegistryRuntime
 from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
@@ -207,3 +209,19 @@ async def test_signing_key_and_tokens_survive_a_restart(oidc, clock):
         assert info.status_code == 200
     key = RSAKey.import_key(before["keys"][0])
     assert key.raw_value.key_size == 2048
+
+
+async def test_signing_key_is_made_by_the_first_call_that_needs_it(make_app):
+    """Not at start (an RSA generation there cost every first start 0.1 to 0.3 s): the service
+    is ready without one, the JWKS makes and stores it, and every later call gets the same."""
+    app = make_app()
+    async with serve_in_process(app) as http:
+        assert (await http.get("/readyz")).status_code == 200
+        database = runtime_of(app, IdRegistryRuntime).database
+        with database.session() as session:
+            assert session.exec(select(SigningKey)).all() == []
+        first = (await http.get("/.well-known/jwks.json")).json()
+        with database.session() as session:
+            stored = session.exec(select(SigningKey)).all()
+        assert [row.kid for row in stored] == [key["kid"] for key in first["keys"]]
+        assert (await http.get("/.well-known/jwks.json")).json() == first

@@ -1,8 +1,19 @@
 """Seed data: deterministic, idempotent, with the partners of the topology."""
 
-import pytest
+import random
+from datetime import UTC, date, datetime
 
+import pytest
+from sqlmodel import col, select
+
+from services.id_registry.base import Base
+from services.id_registry.errors import MosipError
+from services.id_registry.identities.models import Identity
+from services.id_registry.identities.service import enrol
+from services.id_registry.seed import person, seed_population
+from services.id_registry.settings import IdRegistrySettings
 from services.kernel.credentials import partner_id
+from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
 from services.kernel.topology import load_topology
 from tests.id_registry.conftest import ADMIN, auth, codes, demo_of, envelope, people
@@ -60,3 +71,44 @@ async def test_partner_keys_can_be_overridden(make_app):
             "/idauthentication/v1/auth/lk-2/moh-hmis/a-much-better-secret", json=body
         )
         assert new.json()["response"]["authStatus"] is True
+
+
+def _rows(database: Database) -> list[tuple[object, ...]]:
+    with database.session() as session:
+        identities = session.exec(select(Identity).order_by(col(Identity.id))).all()
+        fields = "uin dedupe_key given_name family_name date_of_birth gender address phone email"
+        fields += " language status created_at"
+        return [tuple(getattr(i, name) for name in fields.split()) for i in identities]
+
+
+def test_bulk_population_is_what_enrolling_each_person_gives(settings_for):
+    """The seed's one-commit population holds the people and UINs that enrolling each generated
+    person through `enrol` (the admin API's path, one commit each) gives, duplicates skipped."""
+    settings = settings_for("id_registry", IdRegistrySettings, seed_population=120)
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    bulk = Database(settings.database(), Base.metadata)
+    reference = Database(
+        settings_for("id_registry_reference", IdRegistrySettings).database(), Base.metadata
+    )
+    try:
+        bulk.create_all()
+        reference.create_all()
+        with bulk.session() as session:
+            added = seed_population(session=session, settings=settings, now=now)
+        rng = random.Random(settings.seed_random_seed)
+        enrolled = 0
+        with reference.session() as session:
+            for index in range(settings.seed_population):
+                data = person(rng, index, date(2026, 1, 1))
+                try:
+                    enrol(session=session, data=data, secret=b"s", now=now, rng=rng, publish=False)
+                except MosipError:
+                    continue
+                enrolled += 1
+        assert added == enrolled == 120
+        assert _rows(bulk) == _rows(reference)
+        with bulk.session() as session:  # only into an empty registry
+            assert seed_population(session=session, settings=settings, now=now) == 0
+    finally:
+        bulk.dispose()
+        reference.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from services.interop_layer.messagelog.chain import HASHED_FIELDS, _plain, recor
 def reference_digest(prev_hash: str, fields: dict[str, Any]) -> str:
     """The canonical form as first defined: stored chains were hashed this way."""
     canonical = json.dumps(
-        {name: _plain(fields.get(name)) for name in HASHED_FIELDS},
+        {name: reference_plain(fields.get(name)) for name in HASHED_FIELDS},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=True,
@@ -41,6 +41,25 @@ values = st.one_of(
 @given(st.dictionaries(st.sampled_from(HASHED_FIELDS), values), st.text(min_size=1))
 def test_record_digest_keeps_the_canonical_form(fields: dict[str, Any], prev: str) -> None:
     assert record_digest(prev, fields) == reference_digest(prev, fields)
+
+
+def reference_plain(value: Any) -> Any:
+    """Datetimes in the canonical form as first defined."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return value
+
+
+OFFSETS = [UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(timezones=st.one_of(st.none(), st.sampled_from(OFFSETS))))
+def test_plain_writes_datetimes_as_first_defined(value: datetime) -> None:
+    assert _plain(value) == reference_plain(value)
+    assert _plain(value.replace(microsecond=0)) == reference_plain(value.replace(microsecond=0))
 
 
 def test_record_digest_with_awkward_text() -> None:

@@ -145,6 +145,8 @@ async def tamper(settings, statement: str, **params) -> None:
     ("statement", "bad_seq", "reason"),
     [
         ("UPDATE im_log_record SET status_code = 404 WHERE seq = 3", 3, "modified"),
+        # a JSON column (read as text and decoded by the verifier) is hashed too
+        ("UPDATE im_log_record SET response_fields = '[\"forged\"]' WHERE seq = 2", 2, "modified"),
         ("DELETE FROM im_log_record WHERE seq = 2", 3, "missing"),
         ("DELETE FROM im_log_record WHERE seq = 5", None, "missing"),
         ("UPDATE im_log_record SET signature = 'AAAA' WHERE seq = 4", 4, "signature"),

@@ -58,3 +58,32 @@ async def test_a_batch_goes_with_half_of_the_exchanges_under_way(
     await writer.stop()
     database.dispose()
     assert verify_database(module_database).ok is True
+
+
+async def test_a_wait_that_goes_away_cancels_only_itself(
+    module_database: str, tmp_path: Path
+) -> None:
+    """A request cancelled while its record's batch is being written: its neighbours' commit
+    goes on, and its own record, handed over, is written."""
+    database = Database(empty_database(module_database), Base.metadata)
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.open()
+    writer.start()
+    writer._lock.acquire()  # a reader holds the log: the batch waits for it in a thread
+    try:
+        tasks = [asyncio.create_task(writer.commit(record(n))) for n in range(3)]
+        deadline = asyncio.get_running_loop().time() + 10
+        while not writer._flushing.locked() or writer._pending:
+            assert asyncio.get_running_loop().time() < deadline, "the batch never left"
+            await asyncio.sleep(0.01)
+        assert not any(task.done() for task in tasks)
+        tasks[1].cancel()
+        await asyncio.sleep(0.05)
+        assert tasks[1].cancelled() and not tasks[0].done() and not tasks[2].done()
+    finally:
+        writer._lock.release()
+    await asyncio.wait_for(asyncio.gather(tasks[0], tasks[2]), timeout=10)
+    assert writer.head_seq == 3  # the cancelled exchange's record too
+    await writer.stop()
+    database.dispose()
+    assert verify_database(module_database).ok is True

@@ -71,3 +71,20 @@ def test_a_server_idle_timeout_does_not_end_a_claim(database_url: Callable[[str]
         claim.release()
     finally:
         engine.dispose()
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="replicas share a PostgreSQL database")
+def test_wait_takes_the_claim_once_it_is_free_or_gives_up(
+    database_url: Callable[[str], str],
+) -> None:
+    engine = create_engine(database_url("claims_wait"))
+    first, second = StreamClaim(engine, "sync"), StreamClaim(engine, "sync")
+    try:
+        assert first.wait(1.0)
+        assert not second.wait(0.2)  # held elsewhere: gives up after its timeout
+        first.release()
+        assert second.wait(1.0)
+        assert not first.acquire()
+        second.release()
+    finally:
+        engine.dispose()

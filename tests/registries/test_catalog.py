@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from services.kernel.errors import BadRequest
+from services.registries.catalog import schema as schemas
+from services.registries.catalog.builtin import builtin_registries
 from tests.registries.conftest import HEADERS
 from tests.registries.test_data_api import PEOPLE, PEOPLE_SCHEMA, make_people
 
@@ -92,3 +95,14 @@ async def test_delete_only_empty_configured_registries(client):
     assert (
         await client.post("/database/modify", json=overwrite, headers=HEADERS)
     ).status_code == 409
+
+
+def test_builtin_registry_schemas_are_valid_json_schema():
+    """Seeding does not check the built-in schemas at every start; this does."""
+    specs = builtin_registries()
+    assert specs
+    for spec in specs:
+        schemas.check_schema(spec.body.json_schema)  # raises BadRequest naming the fault
+    broken = {**specs[0].body.json_schema, "type": "nonsense"}
+    with pytest.raises(BadRequest):
+        schemas.check_schema(broken)

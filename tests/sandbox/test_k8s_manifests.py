@@ -70,27 +70,57 @@ def test_each_overlay_renders_and_every_object_validates(overlay):
         o["metadata"].get("namespace") == namespace for o in objects if o["kind"] != "Namespace"
     )
     deployments = by_kind(objects, "Deployment")
-    assert set(deployments) == {*SERVICES, "console"}
-    assert set(by_kind(objects, "Service")) == set(deployments) | (
-        {"postgres"} if overlay == "workshop" else set()
-    )
-    assert set(by_kind(objects, "PersistentVolumeClaim")) == {"consent-data", "interop-layer-data"}
+    workloads = {**deployments, **by_kind(objects, "StatefulSet")}
+    stateless = set(SERVICES) - {"interop-layer"}
+    assert set(deployments) == {*stateless, "console"}
+    assert set(by_kind(objects, "Service")) == set(workloads) | {"interop-layer-pods"}
+    assert not by_kind(objects, "PersistentVolumeClaim")  # the mediator's: one per pod
     assert set(by_kind(objects, "Ingress")) == {"console"}
     assert not by_kind(objects, "Secret"), "secrets are referenced, never written"
-    # no service is replica-safe yet (issue 18 part 1): no HPA, no PDB, one replica, no overlap
-    assert not by_kind(objects, "HorizontalPodAutoscaler")
-    assert not by_kind(objects, "PodDisruptionBudget")
-    for name, deployment in deployments.items():
-        assert deployment["spec"]["replicas"] == 1, name
-        assert deployment["spec"]["strategy"] == {"type": "Recreate"}, name
-        assert "issue 18 part 1" in deployment["metadata"]["annotations"]["dpi-sandbox/replicas"]
+    # every service scales (issue 18 part 1); the console stays one process, never two at once
+    replicas = {"workshop": (1, 1), "national": (3, 6)}[overlay]
+    autoscalers = by_kind(objects, "HorizontalPodAutoscaler")
+    budgets = by_kind(objects, "PodDisruptionBudget")
+    assert set(autoscalers) == set(budgets) == set(SERVICES)
+    for name in SERVICES:
+        workload = workloads[name]
+        assert workload["spec"]["replicas"] == replicas[0], name
+        assert "strategy" not in workload["spec"], name  # rolling updates
+        target = autoscalers[name]["spec"]
+        assert target["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": workload["kind"],
+            "name": name,
+        }
+        assert (target["minReplicas"], target["maxReplicas"]) == replicas
+        assert budgets[name]["spec"] == {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+        }
+    console_spec = deployments["console"]["spec"]
+    assert console_spec["replicas"] == 1 and console_spec["strategy"] == {"type": "Recreate"}
+    assert (
+        "one process" in deployments["console"]["metadata"]["annotations"]["dpi-sandbox/replicas"]
+    )
+    # the mediator: a StatefulSet, a volume and a stable name (its message-log chain) per pod
+    mediator = workloads["interop-layer"]
+    assert mediator["kind"] == "StatefulSet"
+    assert mediator["spec"]["serviceName"] == "interop-layer-pods"
+    assert by_kind(objects, "Service")["interop-layer-pods"]["spec"]["clusterIP"] == "None"
+    (template,) = mediator["spec"]["volumeClaimTemplates"]
+    assert template["metadata"]["name"] == "data"
+    (container,) = mediator["spec"]["template"]["spec"]["containers"]
+    replica = {e["name"]: e for e in container["env"]}["DPI_INTEROP_LAYER_REPLICA"]
+    assert replica["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    consent = deployments["consent"]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "data", "emptyDir": {}} in consent  # its signing key is in its database
     limits = {"workshop": "256Mi", "national": "1Gi"}[overlay]
     (console,) = deployments["console"]["spec"]["template"]["spec"]["containers"]
     compose = yaml.safe_load(generate.COMPOSE.read_text())["services"]["console"]
     assert console["command"] == compose["command"]  # one way to run it in a container
     assert console["command"][-1] == str(console["ports"][0]["containerPort"])
     for name in SERVICES:
-        pod = deployments[name]["spec"]["template"]["spec"]
+        pod = workloads[name]["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         assert container["image"] == "dpi-sandbox:latest"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -113,7 +143,7 @@ def test_the_workshop_database_gets_one_database_per_service():
 
 
 def test_a_replica_safe_service_gets_an_autoscaler_and_a_disruption_budget(tmp_path):
-    """What the generator emits once part 1 makes a service safe (here registries, pretended)."""
+    """With only registries safe (pretended): it alone scales; the others stay at one pod."""
     overlays = write_tree(tmp_path, load_topology(), frozenset({"registries"}))
     workshop = render(overlays / "workshop")
     national = render(overlays / "national")
@@ -123,6 +153,8 @@ def test_a_replica_safe_service_gets_an_autoscaler_and_a_disruption_budget(tmp_p
         assert deployments["registries"]["spec"]["replicas"] == replicas
         assert "strategy" not in deployments["registries"]["spec"]
         assert deployments["consent"]["spec"]["replicas"] == 1
+        assert deployments["consent"]["spec"]["strategy"] == {"type": "Recreate"}
+        assert by_kind(objects, "StatefulSet")["interop-layer"]["spec"]["replicas"] == 1
         (hpa,) = by_kind(objects, "HorizontalPodAutoscaler").values()
         assert hpa["spec"]["scaleTargetRef"]["name"] == "registries"
         assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (replicas, ceiling)
@@ -157,15 +189,15 @@ def test_check_names_a_hand_edited_manifest_and_generate_repairs_it(tmp_path, mo
     monkeypatch.setattr(generate, "ROOT", root)
     assert main(["generate", "--check"]) == 0
     edited = root / DEPLOY / "base" / "registries.yaml"
-    edited.write_text(edited.read_text().replace("replicas: 1", "replicas: 3"))
+    edited.write_text(edited.read_text().replace("replicas: 2", "replicas: 5"))
     capsys.readouterr()
     assert main(["generate", "--check"]) == 1
     err = capsys.readouterr().err
     assert "out of date" in err and "deploy/k8s/base/registries.yaml" in err
-    assert "replicas: 3" in edited.read_text(), "--check changes nothing"
+    assert "replicas: 5" in edited.read_text(), "--check changes nothing"
     assert main(["generate"]) == 0
     assert main(["generate", "--check"]) == 0
-    assert "replicas: 3" not in edited.read_text()
+    assert "replicas: 5" not in edited.read_text()
 
 
 def test_a_topology_change_makes_the_manifests_drift(tmp_path):

@@ -6,8 +6,9 @@ import re
 from sandbox.scenarios.results import Call
 from sandbox.scenarios.runner import step_trace_id
 from sandbox.trace.build import build_trace
-from sandbox.trace.diagram import diagram_of, to_mermaid, to_svg
+from sandbox.trace.diagram import diagram_of, to_mermaid
 from sandbox.trace.report import read_trace, summary_lines, write_trace
+from sandbox.trace.svg import to_svg
 from tests.scenarios.synthetic import HEALTH, ID, RUN, SCHOOL, record, run_of
 
 

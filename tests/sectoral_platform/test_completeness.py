@@ -73,3 +73,36 @@ async def test_complete_date_in_a_data_value_set(client: httpx.AsyncClient) -> N
     assert response.json()["response"]["dataSetComplete"] == "2024-04-02", response.text
     [found] = await registrations(client, period="202403")
     assert found["date"] == "2024-04-02"
+
+
+async def test_the_payload_options_win_over_the_request(client: httpx.AsyncClient) -> None:
+    item = {"dataSet": DATA_SET, "period": "202401", "organisationUnit": FAC, "date": "2024-02-03"}
+    dry = await client.post(PATH, json={"dryRun": True, "completeDataSetRegistrations": [item]})
+    assert dry.json()["response"]["importCount"]["imported"] == 1, dry.text
+    assert await registrations(client) == []
+    wet = await client.post(
+        PATH, params={"dryRun": "true"}, json={"dryRun": False, PATH[5:]: [item]}
+    )
+    assert wet.json()["response"]["importCount"]["imported"] == 1, wet.text
+    assert len(await registrations(client)) == 1
+    gone = await client.post(PATH, json={"strategy": "DELETE", PATH[5:]: [item]})
+    assert gone.json()["response"]["importCount"]["deleted"] == 1, gone.text
+    assert await registrations(client) == []
+    scheme = await client.post(PATH, json={"orgUnitIdScheme": "CODE", PATH[5:]: [item]})
+    assert scheme.status_code == 409 and scheme.json()["errorCode"] == "E2038"
+    assert "`orgUnitIdScheme`" in scheme.json()["message"]
+    assert await registrations(client) == []
+
+
+async def test_stored_by_of_a_registration_and_cc_cp_refused(client: httpx.AsyncClient) -> None:
+    item = {"dataSet": DATA_SET, "period": "202401", "organisationUnit": FAC, "date": "2024-02-03"}
+    by_options = await client.post(PATH, json={PATH[5:]: [{**item, "cc": "x", "cp": "y"}]})
+    assert by_options.status_code == 409 and by_options.json()["errorCode"] == "E2038"
+    assert "`cc`" in by_options.json()["message"]
+    assert await registrations(client) == []
+    too_long = await client.post(PATH, json={PATH[5:]: [{**item, "storedBy": "x" * 256}]})
+    assert too_long.json()["response"]["conflicts"][0]["errorCode"] == "E7637"
+    created = await client.post(PATH, json={PATH[5:]: [{**item, "storedBy": "bombali"}]})
+    assert created.json()["response"]["importCount"]["imported"] == 1, created.text
+    [found] = await registrations(client)
+    assert found["storedBy"] == "bombali"

@@ -155,6 +155,24 @@ async def test_reimport_is_idempotent_and_updates(client: httpx.AsyncClient) -> 
     assert {v["value"] for v in await stored(client)} == {"6", "3"}
 
 
+async def test_every_field_of_an_imported_value_is_stored_as_sent(
+    client: httpx.AsyncClient,
+) -> None:
+    # PostgreSQL writes new values with COPY: characters its text format escapes come back whole
+    comment = "tab\there, a \\ backslash, \\N, a newline\nand é"
+    rows: list[dict[str, Any]] = [
+        {"dataElement": ANC1, "value": "5", "comment": comment, "followup": True},
+        {"dataElement": ANC4, "value": "3"},
+    ]
+    answer = await client.post("/api/dataValueSets", json=value_set(*rows))
+    assert answer.json()["response"]["importCount"]["imported"] == 2
+    found = {v["dataElement"]: v for v in await stored(client)}
+    assert found[ANC1]["value"] == "5" and found[ANC1]["comment"] == comment
+    assert found[ANC1]["followup"] is True
+    assert found[ANC4]["followup"] is False and found[ANC4].get("comment") is None
+    assert found[ANC1]["storedBy"] == found[ANC4]["storedBy"] != ""
+
+
 async def test_dry_run_strategies_and_delete(client: httpx.AsyncClient) -> None:
     rows = [{"dataElement": ANC1, "value": "5"}]
     dry = await client.post("/api/dataValueSets", params={"dryRun": "TRUE"}, json=value_set(*rows))
@@ -259,6 +277,15 @@ async def test_single_data_values(client: httpx.AsyncClient) -> None:
     )
     assert as_json.status_code == 201
     assert (await client.get("/api/dataValues.json", params=key)).json() == ["8"]
+    # the attribute option combo by its category options (DHIS2's `attribute`) is refused
+    by_options = await client.post(
+        "/api/dataValues",
+        json={"dataElement": ANC1, "period": "202401", "orgUnit": FAC, "value": "9",
+              "attribute": {"combo": "bjDvmb4bfuf", "options": ["xYerKDKCefk"]}},
+    )  # fmt: skip
+    assert by_options.status_code == 409 and by_options.json()["errorCode"] == "E2038"
+    assert "`attribute`" in by_options.json()["message"]
+    assert (await client.get("/api/dataValues", params=key)).json() == ["8"]  # not 9
     invalid = await client.post("/api/dataValues", params={**key, "value": "-1"})
     assert invalid.status_code == 409 and invalid.json()["errorCode"] == "E7619"
     missing = await client.post("/api/dataValues", params={"de": ANC1, "value": "1"})

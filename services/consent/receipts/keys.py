@@ -1,10 +1,7 @@
-"""The service's signing key (ES256), kept in the data dir and published as a JWKS."""
+"""The service's signing key (ES256), published as a JWKS; kept in the database (`keystore`)."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 from joserfc import jws
@@ -13,7 +10,7 @@ from joserfc.jwk import ECKey
 from joserfc.util import urlsafe_b64encode
 
 ALGORITHM = "ES256"
-KEY_FILE = "consent-signing-key.json"
+KEY_FILE = "consent-signing-key.json"  # where runs before the keystore kept it (data dir)
 
 
 class Signer:
@@ -22,18 +19,6 @@ class Signer:
     def __init__(self, key: ECKey) -> None:
         self.key = key
         self.kid = key.thumbprint()
-
-    @classmethod
-    def load_or_create(cls, data_dir: Path) -> Signer:
-        path = data_dir / KEY_FILE
-        if path.exists():
-            return cls(ECKey.import_key(json.loads(path.read_text(encoding="utf-8"))))
-        key = ECKey.generate_key("P-256", private=True)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(key.as_dict(private=True), handle)
-        return cls(key)
 
     def jwks(self) -> dict[str, Any]:
         public = self.key.as_dict(private=False)

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import JSON
+from sqlalchemy import Column as SAColumn
 from sqlmodel import Field as Column
 from sqlmodel import Text
 
@@ -20,6 +22,16 @@ class Receipt(Base, table=True):
     individual_id: str = Column(index=True)
     kind: str
     jws: str = Column(sa_type=Text)
+    created_at: datetime
+
+
+class SigningKey(Base, table=True):
+    """The ES256 key receipts and consent records are signed with: one for every replica."""
+
+    __tablename__ = "consent_signing_key"
+
+    kid: str = Column(primary_key=True, max_length=64)
+    private_jwk: dict[str, Any] = Column(sa_column=SAColumn(JSON, nullable=False))
     created_at: datetime
 
 

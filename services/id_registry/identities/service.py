@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -55,11 +56,38 @@ def _duplicate(existing: Identity) -> MosipError:
     )
 
 
-def _new_uin(session: Session, rng: random.Random) -> str:
+def new_uin(rng: random.Random, taken: Callable[[str], bool]) -> str:
+    """A fresh UIN: drawn from `rng` until `taken` says no."""
     while True:
         uin = ids.generate_uin(rng)
-        if session.exec(select(Identity.id).where(Identity.uin == uin)).first() is None:
+        if not taken(uin):
             return uin
+
+
+def _new_uin(session: Session, rng: random.Random) -> str:
+    def taken(uin: str) -> bool:
+        return session.exec(select(Identity.id).where(Identity.uin == uin)).first() is not None
+
+    return new_uin(rng, taken)
+
+
+def new_identity(data: IdentityCreate, *, uin: str, key: str, now: datetime) -> Identity:
+    """The record an enrolment of `data` stores (not added to any session)."""
+    return Identity(
+        uin=uin,
+        dedupe_key=key,
+        given_name=data.givenName,
+        family_name=data.familyName,
+        date_of_birth=data.dateOfBirth,
+        gender=data.gender,
+        address=data.address,
+        phone=data.phone,
+        email=data.email,
+        language=data.language,
+        civil_registration_id=data.civilRegistrationId,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def enrol(
@@ -85,21 +113,7 @@ def enrol(
         ).first()
     if existing is not None:
         raise _duplicate(existing)
-    identity = Identity(
-        uin=_new_uin(session, rng or _system_rng),
-        dedupe_key=key,
-        given_name=data.givenName,
-        family_name=data.familyName,
-        date_of_birth=data.dateOfBirth,
-        gender=data.gender,
-        address=data.address,
-        phone=data.phone,
-        email=data.email,
-        language=data.language,
-        civil_registration_id=data.civilRegistrationId,
-        created_at=now,
-        updated_at=now,
-    )
+    identity = new_identity(data, uin=_new_uin(session, rng or _system_rng), key=key, now=now)
     session.add(identity)
     try:
         session.flush()

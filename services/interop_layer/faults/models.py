@@ -1,18 +1,24 @@
 """Fault rules: what the mediator does instead of (or before) forwarding a matching call.
 
-Kept in memory by the running mediator (`InteropRuntime.faults`), switched on and off per test
-through the admin API; a restart forgets them.
+Switched on and off per test through the admin API. The hot path matches the rules in memory
+(`InteropRuntime.faults`). On SQLite (one process) that is all there is and a restart forgets
+them; on PostgreSQL the rules and their counters are rows of `fault_rule`, shared by every
+replica (`faults/store.py`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
+from sqlalchemy import JSON, Column
+from sqlmodel import Field as TableField
 
 from services.interop_layer.api_model import CamelModel
+from services.interop_layer.base import Base
 from services.interop_layer.directory import EndpointRule
 
 FaultKind = Literal["latency", "error", "drop", "timeout", "rate_limit", "down"]
@@ -87,3 +93,15 @@ class FaultRule:
 
     def public(self) -> FaultRulePublic:
         return FaultRulePublic(**self.spec.model_dump(), id=self.id, fired=self.fired)
+
+
+class FaultRow(Base, table=True):
+    """A rule shared by the replicas (PostgreSQL): its definition, firings and recent calls."""
+
+    __tablename__ = "fault_rule"
+
+    id: str = TableField(primary_key=True, max_length=64)
+    spec: dict[str, Any] = TableField(sa_column=Column(JSON, nullable=False))
+    fired: int = 0
+    window: list[float] = TableField(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime

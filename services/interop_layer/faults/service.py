@@ -1,7 +1,8 @@
 """Fault rules: checked against the catalogue when added, applied on the hot path.
 
 `routing/call.py` calls `inject` only while a rule exists (`if runtime.faults:`), so a mediator
-without faults pays one attribute read per call.
+without faults pays one attribute read per call. On PostgreSQL a matching rule's firing is
+settled on its shared row (`faults/store.py`), so replicas count it together.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.interop_layer.errors import (
 )
 from services.interop_layer.faults.formats import error_body
 from services.interop_layer.faults.models import FaultRule, FaultRuleCreate
+from services.interop_layer.faults.store import FaultStore, HoldsFaults, Outcome, fire_here
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.settings import InteropSettings
 from services.kernel.ids import uuid7
@@ -86,7 +88,8 @@ def _matching(
 
 
 async def inject(
-    faults: tuple[FaultRule, ...],
+    holder: HoldsFaults,
+    store: FaultStore,
     scope: Scope,
     send: Send,
     *,
@@ -94,22 +97,32 @@ async def inject(
     target: ServiceTarget,
     path: str,
     settings: InteropSettings,
-) -> tuple[bool, tuple[FaultRule, ...]]:
-    """Apply the first matching rule: (answered here, the rules still in force)."""
-    rule = _matching(faults, target, scope["method"], path)
+) -> bool:
+    """Apply the first matching rule in force; True when the call was answered here."""
+    rule = _matching(holder.faults, target, scope["method"], path)
+    while rule is not None:
+        if store.shared:
+            outcome = await asyncio.to_thread(store.fire, rule)
+        else:
+            outcome = fire_here(rule)
+        if outcome is Outcome.PASS:
+            return False
+        if outcome is not Outcome.GONE:
+            break
+        gone = rule
+        rule = _matching(
+            tuple(r for r in holder.faults if r.id != gone.id), target, scope["method"], path
+        )
     if rule is None:
-        return False, faults
+        return False
+    if outcome is Outcome.LAST and not store.shared:
+        holder.faults = tuple(r for r in holder.faults if r is not rule)
     kind = rule.spec.kind
-    if kind == "rate_limit" and not rule.over_limit():
-        return False, faults
-    rule.fired += 1
-    if rule.spec.times is not None and rule.fired >= rule.spec.times:
-        faults = tuple(r for r in faults if r is not rule)
     _mark(exchange, rule)
     service = f"{target.provider}/{target.service_code}"
     if kind == "latency":
         await asyncio.sleep(rule.spec.latency_ms / 1000)
-        return False, faults
+        return False
     if kind == "down":
         await _mediator_error(
             scope,
@@ -118,7 +131,7 @@ async def inject(
             ProviderUnreachable(f"Service {service} is unreachable (injected fault {rule.id})."),
             rule,
         )
-        return True, faults
+        return True
     if kind == "timeout":
         wait = rule.spec.timeout_ms
         seconds = (
@@ -134,7 +147,7 @@ async def inject(
             ),
             rule,
         )
-        return True, faults
+        return True
     if kind == "drop":
         exchange.status = 502  # what the log records; the client sees the connection end
         exchange.broken = True
@@ -142,7 +155,7 @@ async def inject(
         if transport is None:  # a server without the kernel's protocol: it ends the connection
             raise DroppedConnection(f"injected fault {rule.id}: connection to {service} dropped")
         transport.abort()
-        return True, faults
+        return True
     status = 429 if kind == "rate_limit" else rule.spec.status
     message = f"Injected fault {rule.id} on {service}."
     body, media_type = error_body(_service_name(target.provider), status, message)
@@ -162,7 +175,7 @@ async def inject(
         exchange.response_body = data
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
-    return True, faults
+    return True
 
 
 async def _mediator_error(

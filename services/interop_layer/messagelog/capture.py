@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from starlette.requests import Request
 from starlette.types import Message, Scope, Send
 
+from services.interop_layer.errors import LoggingFailed, render_xroad_error
+from services.interop_layer.messagelog.outage import LogUnavailable
 from services.interop_layer.settings import InteropSettings
 from services.kernel.ids import uuid7
 from services.kernel.redact import redact_path
@@ -80,16 +83,21 @@ class HeldAnswer:
     """An ASGI `send` that keeps the answer's last message (and all before it, unless the body
     streams) until `release`: the client has no complete answer before the record is durable."""
 
-    __slots__ = ("cork", "held", "send")
+    __slots__ = ("cork", "extra", "held", "send", "started")
 
-    def __init__(self, send: Send, scope: Scope) -> None:
+    def __init__(self, send: Send, scope: Scope, extra: tuple[bytes, bytes] | None = None) -> None:
         self.send = send
         self.held: list[Message] = []
         self.cork = cork_of(scope)
+        self.started = False  # part of the answer has left (a streamed body)
+        self.extra = extra  # a header the answer's head gets last (the trace's, on the short way)
 
     async def __call__(self, message: Message) -> None:
+        if self.extra is not None and message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), self.extra]
         if message.get("more_body"):  # a streamed body: what came before may go now
             held, self.held = self.held, [message]
+            self.started = self.started or bool(held)
             for earlier in held:
                 await self.send(earlier)
         else:
@@ -126,9 +134,14 @@ async def answer_logged(
     held: HeldAnswer,
     answer: Callable[[], Awaitable[None]],
 ) -> None:
-    """Run `answer` (which sends through `held`), commit the record, then let the answer go."""
+    """Run `answer` (which sends through `held`), commit the record, then let the answer go.
+    While the log cannot be written the exchange is refused (503) before it starts; an answer
+    whose record could not be committed is replaced by that refusal (`messagelog.outage`)."""
     writer = runtime.message_log
     logged = runtime.settings.message_log_bodies != "off"
+    if logged and not writer.available:
+        await refuse_unlogged(scope, held.send)
+        return
     started, clock = utcnow(), time.perf_counter()
     runtime.exchanges_in_flight += 1
     writer.expected += logged
@@ -150,10 +163,27 @@ async def answer_logged(
             raise
         if logged:
             writer.expected -= 1
-            await writer.commit(exchange_fields(scope, exchange, started, clock))
+            try:
+                await writer.commit(exchange_fields(scope, exchange, started, clock))
+            except LogUnavailable:
+                if held.started:
+                    raise  # part of the answer left: the server ends the connection
+                held.held = []
+                await refuse_unlogged(scope, held.send)
+                return
         await held.release()
     finally:
         runtime.exchanges_in_flight -= 1
+
+
+async def refuse_unlogged(scope: Scope, send: Send) -> None:
+    """The 503 of an exchange the message log cannot record (the one answer left unlogged)."""
+    response = render_xroad_error(Request(scope), LoggingFailed())
+    await response(scope, _nothing_received, send)
+
+
+async def _nothing_received() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def exchange_fields(

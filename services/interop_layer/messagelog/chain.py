@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,11 @@ def mark_name(kind: str, replica: str) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+            if value.tzinfo is not UTC:  # records are stamped in UTC: no conversion then
+                value = value.astimezone(UTC)
+            value = value.replace(tzinfo=None)
+        # `isoformat()` writes the microseconds unless they are zero (then it must be asked to)
+        return value.isoformat() if value.microsecond else value.isoformat(timespec="microseconds")
     return value
 
 
@@ -91,7 +95,7 @@ def _canonical(document: dict[str, Any]) -> bytes:
     return _CANONICAL.encode(document).encode()
 
 
-def record_digest(prev_hash: str, fields: dict[str, Any]) -> str:
+def record_digest(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash and the record's canonical JSON."""
     get = fields.get
     names = _SORTED_FIELDS if get("replica") is None else _SORTED_CHAIN_FIELDS

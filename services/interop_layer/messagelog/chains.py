@@ -3,6 +3,7 @@ chain a record or a mark belongs to, and purging one chain."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,27 +35,51 @@ class ChainClaim:
         self.key = int.from_bytes(digest[:8], "big", signed=True)
         self.replica = replica
         self.connection: Connection | None = None
-        if database.is_sqlite:
-            return
+        if not database.is_sqlite:
+            self._take(database)
+
+    def _take(self, database: Database) -> None:
         connection = database.engine.connect()
         taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
         if not taken.scalar():
             connection.close()
             raise ChainInUse(
-                f"the message-log chain of replica {replica!r} is being written by another "
+                f"the message-log chain of replica {self.replica!r} is being written by another "
                 "mediator process: give each replica its own name (DPI_INTEROP_LAYER_REPLICA)"
             )
         connection.commit()
         self.connection = connection
+
+    def ensure(self, database: Database) -> None:
+        """Hold the claim again if its connection was lost (the server restarted: the lock went
+        with the session); raises `ChainInUse` if another process took it meanwhile."""
+        if database.is_sqlite:
+            return
+        if self.connection is not None:
+            try:
+                self.connection.execute(text("SELECT 1")).scalar()
+                self.connection.commit()
+                return
+            except Exception:
+                self._drop()
+        self._take(database)
 
     def release(self) -> None:
         if self.connection is not None:
             try:
                 self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
                 self.connection.commit()
+            except Exception:  # the connection is gone, and the lock with it
+                pass
             finally:
-                self.connection.close()
-                self.connection = None
+                self._drop()
+
+    def _drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.invalidate()  # never back to the pool: its session held the lock
+                connection.close()
 
 
 def chain_of(record: LogRecord) -> tuple[str, int]:

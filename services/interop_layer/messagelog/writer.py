@@ -35,12 +35,20 @@ from services.interop_layer.messagelog.chain import (
 )
 from services.interop_layer.messagelog.chains import (
     ChainClaim,
+    ChainStart,
     chain_start,
     purge_chains,
 )
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.migrate import migrate
 from services.interop_layer.messagelog.models import LogKey, PurgeReport
+from services.interop_layer.messagelog.outage import (
+    AWAITED,
+    RETRY_SECONDS,
+    WAIT_SECONDS,
+    LogUnavailable,
+    reopen,
+)
 from services.interop_layer.messagelog.store import BatchStore, mark_values
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
@@ -83,12 +91,13 @@ class LogWriter:
             replica=replica,
         )
         self._pending: list[dict[str, Any]] = []
-        self._done: asyncio.Future[None] | None = None  # resolved when `_pending` is committed
+        self._waiters: list[asyncio.Future[None]] = []  # resolved when `_pending` is committed
         self._lock = threading.Lock()
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()  # someone waits: no group delay
         self._flushing = asyncio.Lock()
         self._stopping = False
+        self.available = True  # False from a failed write until the chain is reopened
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0  # the position of this replica's last record in its chain
         self.head_hash = GENESIS
@@ -114,8 +123,7 @@ class LogWriter:
                 session.add(LogKey(key_id=self.key_id, public_key=self.pem))
                 session.commit()
             start = chain_start(session, replica=self.replica, count=self.database.is_sqlite)
-            self.head_seq, self.head_hash = start.position, start.record_hash
-            self.last_seq, self._head_record_seq = start.last_seq, start.record_seq
+            self._restart_at(start)
             self.trust.open(
                 lambda anchor: log_reaches(
                     session,
@@ -129,6 +137,14 @@ class LogWriter:
                 record_seq=self._head_record_seq,
             )
 
+    def _restart_at(self, start: ChainStart) -> None:
+        self.head_seq, self.head_hash = start.position, start.record_hash
+        self.last_seq, self._head_record_seq = start.last_seq, start.record_seq
+
+    def unready(self) -> str | None:
+        """Why the mediator is not ready (for /readyz), or None."""
+        return None if self.available else "the message log cannot be written yet"
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="message-log-writer")
 
@@ -140,7 +156,10 @@ class LogWriter:
             self._wake.set()
             await self._task
             self._task = None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:  # the database is unavailable: what was queued is lost with us
+            log.exception("message log: the last records could not be written at shutdown")
         await to_thread.run_sync(
             self.trust.export, self.head_seq, self.head_hash, self._head_record_seq
         )
@@ -159,18 +178,27 @@ class LogWriter:
         self._wake.set()
 
     async def commit(self, fields: dict[str, Any]) -> None:
-        """Hand a record over and return once the batch holding it is committed."""
+        """Hand a record over and return once the batch holding it is committed; raise
+        `LogUnavailable` when it cannot be (then it is never written)."""
+        if not self.available:
+            raise LogUnavailable
+        fields[AWAITED] = True
         self._pending.append(fields)
-        done = self._done
-        if done is None:
-            done = self._done = asyncio.get_running_loop().create_future()
+        # A future of its own: a request that goes away cancels only its own wait, never the
+        # commit its neighbours wait for (one future each costs less than shielding a shared one).
+        waiter = asyncio.get_running_loop().create_future()
+        if not self._waiters:
             self._urgent.set()
             self._wake.set()
+        self._waiters.append(waiter)
         self.gathered()
         if self._task is None:  # no writer task (not started, or stopped): write it now
-            await self.flush()
-        # Shielded: a request that goes away must not cancel the commit its neighbours wait for.
-        await asyncio.shield(done)
+            with contextlib.suppress(Exception):  # a failed write fails the waiters
+                await self.flush()
+        try:
+            await asyncio.wait_for(waiter, WAIT_SECONDS)
+        except TimeoutError:
+            raise LogUnavailable from None
 
     def _enough(self) -> bool:
         """At least as many records wait as exchanges are still under way."""
@@ -205,7 +233,7 @@ class LogWriter:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
-            done, self._done = self._done, None
+            waiters, self._waiters = self._waiters, []
             written = False
 
             def write() -> None:
@@ -225,14 +253,23 @@ class LogWriter:
                         self._lock.release()
                 else:
                     await to_thread.run_sync(write)
-            except BaseException:  # cancelled before the thread ran, or the write failed
+            except Exception:  # the write failed: its exchanges are refused, the rest retried
+                if not written:
+                    self.available = False
+                    self._wake.set()  # the writer's loop reopens the chain
+                    self._pending[:0] = [fields for fields in batch if not fields.get(AWAITED)]
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(LogUnavailable())
+                raise
+            except BaseException:  # cancelled before the thread ran
                 if not written:
                     self._pending[:0] = batch  # keep order; retried by the next flush
-                    if done is not None:  # its waiters wait for the retry
-                        self._done = done if self._done is None else _chain(self._done, done)
+                    self._waiters[:0] = waiters  # its waiters wait for the retry
                 raise
-            if done is not None:
-                done.set_result(None)
+            for waiter in waiters:
+                if not waiter.done():  # a cancelled wait is done already
+                    waiter.set_result(None)
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""
@@ -256,12 +293,31 @@ class LogWriter:
                 await self._gather()
             self._wake.clear()
             self._urgent.clear()
+            if not self.available:
+                await self._reopen()
             try:
                 await self.flush()
-            except Exception:
-                log.exception("message log write failed; retrying")
-                await asyncio.sleep(0.5)
+            except Exception as exc:
+                log.warning("message log write failed, exchanges refused until it works: %s", exc)
                 self._wake.set()
+
+    async def _reopen(self) -> None:
+        """Until the database answers: retry reopening the chain (see `outage`)."""
+        while not self._stopping:
+            try:
+                start = await to_thread.run_sync(self._reopen_locked)
+            except Exception as exc:
+                log.warning("message log still unavailable: %s", str(exc).splitlines()[0])
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self._restart_at(start)
+            self.available = True
+            log.warning("message log available again; chain head at %d", self.head_seq)
+            return
+
+    def _reopen_locked(self) -> ChainStart:
+        with self._lock:
+            return reopen(self.database, self._claim, self.replica)
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         with self._lock:
@@ -336,14 +392,3 @@ class LogWriter:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-def _chain(later: asyncio.Future[None], earlier: asyncio.Future[None]) -> asyncio.Future[None]:
-    """Resolve `earlier` with `later` (records put back before newer ones share their commit)."""
-
-    def resolve(_: asyncio.Future[None]) -> None:
-        if not earlier.done():
-            earlier.set_result(None)
-
-    later.add_done_callback(resolve)
-    return later

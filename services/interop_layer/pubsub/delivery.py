@@ -48,6 +48,7 @@ from services.kernel.claims import KEEP_OPEN
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from services.kernel.db import Database
 from services.kernel.ids import uuid7
+from services.kernel.outage import log_failure
 from services.kernel.time import utcnow
 from services.kernel.tracing import new_span_id, new_trace_id
 
@@ -97,8 +98,8 @@ class PushDispatcher:
         while not self._stopping:
             try:
                 wait = await self.run_once()
-            except Exception:
-                log.exception("push dispatch failed; retrying")
+            except Exception as exc:
+                log_failure(log, exc, "push dispatch failed; retrying")
                 wait = self.settings.push_poll_interval
             if wait > 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):

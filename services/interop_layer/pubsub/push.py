@@ -10,6 +10,7 @@ import httpx
 
 from services.interop_layer.pubsub.models import Subscription
 from services.interop_layer.settings import InteropSettings
+from services.kernel.http import tls_context
 from services.kernel.topology import load_topology, service_url
 
 
@@ -52,6 +53,7 @@ class _NoCookies(httpx.Cookies):
 def make_push_session(settings: InteropSettings) -> httpx.AsyncClient:
     """The webhook client: pooled, no cookies, no redirects followed, bodies as sent."""
     return httpx.AsyncClient(
+        verify=tls_context(trust_env=False),
         limits=httpx.Limits(max_connections=settings.forward_pool_size),
         timeout=httpx.Timeout(settings.push_timeout, connect=settings.provider_connect_timeout),
         cookies=_NoCookies(),

@@ -24,7 +24,7 @@ from services.interop_layer.faults.service import inject
 from services.interop_layer.messagelog.capture import Exchange
 from services.interop_layer.routing.forward import forward, upstream_path
 from services.interop_layer.routing.paths import check_service_id, service_path
-from services.interop_layer.runtime import InteropRuntime
+from services.interop_layer.runtime import InteropRuntime, fault_store
 
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")  # as the catalogue's
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
@@ -82,9 +82,9 @@ async def call_service(
         decider=runtime.decision_client,
     )
     if runtime.faults:
-        answered, runtime.faults = await inject(
-            runtime.faults, scope, send, exchange=exchange, target=target, path=path,
-            settings=runtime.settings,
+        answered = await inject(
+            runtime, fault_store(runtime), scope, send, exchange=exchange, target=target,
+            path=path, settings=runtime.settings,
         )  # fmt: skip
         if answered:
             return

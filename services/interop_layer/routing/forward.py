@@ -7,9 +7,9 @@ whole (one write, exact Content-Length); large or unsized ones stream both ways.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
+from binascii import b2a_base64
 from collections.abc import AsyncIterator
 from functools import lru_cache
 
@@ -188,13 +188,13 @@ async def forward(
         lines.append(_line(b"X-DPI-Subject", provider_token))
 
     head_digest = hashlib.sha512(b"%s %s?%s\n" % (method, path, query)).digest()
-    digest = hashlib.sha512()  # the body's
+    digest: hashlib._Hash | None = None  # the body's, when there is one
     body: bytes | AsyncIterator[bytes] | None
     length = headers.get(b"content-length")
     chunked = False
     if length is not None and length.isdigit() and int(length) <= settings.buffer_limit:
         body = await _whole_body(receive)
-        digest.update(body)
+        digest = hashlib.sha512(body)
         if exchange.limit:
             exchange.request_body = body
         framing = b"content-length: %d\r\n" % len(body)
@@ -202,6 +202,7 @@ async def forward(
         body = None
         framing = b"content-length: 0\r\n" if method in _BODY_METHODS else b""
     else:
+        digest = hashlib.sha512()
         body = _streamed_body(receive, digest, exchange)
         chunked = length is None or not length.isdigit()
         framing = (
@@ -221,8 +222,8 @@ async def forward(
     except UpstreamError as exc:
         raise ProviderUnreachable(f"Service {service} is unreachable: {exc}.") from exc
     exchange.upstream_us = int((time.perf_counter() - started) * 1_000_000)
-    hashed = request_hash_of(head_digest, None if body is None else digest)
-    exchange.request_hash = request_hash = base64.b64encode(hashed).decode()
+    hashed = request_hash_of(head_digest, digest)
+    exchange.request_hash = request_hash = b2a_base64(hashed, newline=False).decode()
 
     out = [pair for pair in answer.headers if pair[0] not in _DROP_RESPONSE]
     out += [

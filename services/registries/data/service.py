@@ -20,7 +20,8 @@ from services.registries.events.service import enqueue
 
 NO_RECORD = "no record found"
 
-# Key generation and uniqueness checks read then write: one writer at a time per process.
+# Key generation, versions and uniqueness checks read then write: one writer at a time per
+# process (the lock) and per registry among replicas (its row locked: `_fresh`).
 _write_lock = threading.Lock()
 
 
@@ -44,15 +45,16 @@ def _writable(registry: Registry) -> None:
 def create(session: Session, *, registry: Registry, content: dict[str, Any], actor: str) -> Record:
     _writable(registry)
     with _write_lock:
-        _fresh(session)
-        record = _create(session, registry=_locked(session, registry), content=content, actor=actor)
+        record = _create(session, registry=_fresh(session, registry), content=content, actor=actor)
         session.commit()
     return record
 
 
-def _fresh(session: Session) -> None:
-    """End the request's read snapshot (SQLite WAL keeps one), so the writer sees the latest."""
+def _fresh(session: Session, registry: Registry) -> Registry:
+    """End the request's read snapshot (SQLite WAL keeps one), so the writer sees the latest,
+    and hold the registry's row until the commit (another replica's writer waits)."""
     session.rollback()
+    return _locked(session, registry)
 
 
 def _locked(session: Session, registry: Registry) -> Registry:
@@ -144,7 +146,7 @@ def update(
     """`update` (exactly one match) or `updateEntries` (every match); all or nothing."""
     _writable(registry)
     with _write_lock:
-        _fresh(session)
+        _fresh(session, registry)
         found = find(session, registry=registry, query=query)
         if not found:
             raise NotFound(NO_RECORD)
@@ -170,16 +172,14 @@ def update_or_create(
 ) -> Record:
     _writable(registry)
     with _write_lock:
-        _fresh(session)
+        locked = _fresh(session, registry)
         found = find(session, registry=registry, query=query) if query else []
         if len(found) > 1:
             raise Conflict(f"the query matches {len(found)} records; updateOrCreate changes one.")
         if found:
             record = _apply(session, registry=registry, record=found[0], write=write, actor=actor)
         else:
-            record = _create(
-                session, registry=_locked(session, registry), content=write, actor=actor
-            )
+            record = _create(session, registry=locked, content=write, actor=actor)
         session.commit()
     return record
 
@@ -219,7 +219,7 @@ def _apply(
 def delete(session: Session, *, registry: Registry, key: str, actor: str) -> None:
     _writable(registry)
     with _write_lock:
-        _fresh(session)
+        _fresh(session, registry)
         record = get_record(session, registry=registry, key=key)
         version = 1 + _last_version(session, registry=registry, key=key)
         session.add(

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
+from services.kernel.claims import one_writer_at_a_time
 from services.kernel.errors import Conflict, NotFound, ValidationFailed
 from services.kernel.time import utcnow
 from services.registries.facilities import directory
@@ -17,8 +18,10 @@ from services.registries.facilities.history import keep_version
 from services.registries.facilities.models import FacilityCreate, FacilityUpdate, Place
 
 # Writes take strictly increasing `lastUpdated` stamps, so `_lastUpdated=gt<last seen>` never
-# misses a change: stamps are assigned and committed one writer at a time.
+# misses a change: stamps are assigned and committed one writer at a time, in this process (the
+# lock) and among replicas (a transaction lock, taken before the stamp is read).
 _write_lock = threading.Lock()
+WRITERS = "registries-facility-writes"
 
 
 def seed(session: Session, *, size: Size, seed_value: int) -> int:
@@ -76,6 +79,7 @@ def _district(session: Session, district_id: str) -> Place:
 def add_facility(session: Session, *, body: FacilityCreate) -> Place:
     with _write_lock:
         session.rollback()  # a fresh snapshot: the stamp must follow every committed one
+        one_writer_at_a_time(session.connection(), WRITERS)
         district = _district(session, body.district)
         code = body.code or _next_code(session, district.id)
         if session.get(Place, code) is not None:
@@ -111,6 +115,7 @@ def update_facility(session: Session, *, place_id: str, body: FacilityUpdate) ->
     """Rename, move or change status; the code stays, the version and `lastUpdated` advance."""
     with _write_lock:
         session.rollback()  # a fresh snapshot: the stamp must follow every committed one
+        one_writer_at_a_time(session.connection(), WRITERS)
         place = get_place(session, place_id=place_id)
         original = Place.model_validate(place.model_dump())
         if place.level != "facility":

@@ -16,6 +16,7 @@ from services.sectoral_platform.aggregate.adx import Disaggregation, read_adx, w
 from services.sectoral_platform.aggregate.formats import read_csv, read_dxf2, write_csv, write_dxf2
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.errors import Dhis2Error, bad_request, not_found
+from services.sectoral_platform.metadata.store import MetadataStore
 
 Format = Literal["json", "csv", "xml", "adx"]
 MEDIA: dict[Format, str] = {
@@ -72,9 +73,10 @@ async def read_body(request: Request) -> bytes:
 
 
 def parse_bodies(
-    fmt: Format, data: bytes, schemes: IdSchemes, header: bool = True
+    fmt: Format, data: bytes, store: MetadataStore, header: bool = True
 ) -> list[dict[str, Any]]:
-    """The payload as data value set bodies (one, or one per ADX group), in UIDs."""
+    """The payload as data value set bodies (one, or one per ADX group), as sent: `to_uids`
+    maps them once the schemes are known (a JSON or DXF2 set may name its own)."""
     if fmt == "json":
         try:
             body = orjson.loads(data)
@@ -88,8 +90,7 @@ def parse_bodies(
     elif fmt == "xml":
         bodies = [read_dxf2(data)]
     else:
-        bodies = read_adx(data, Disaggregation(schemes.store))
-    to_uids(schemes, bodies)
+        bodies = read_adx(data, Disaggregation(store))
     return bodies
 
 

@@ -22,6 +22,11 @@ _CSV_WIRE = (
     "storedBy", "lastUpdated", "comment", "followup", "deleted",
 )  # fmt: skip
 _SET_ATTRS = ("dataSet", "completeDate", "period", "orgUnit", "attributeOptionCombo")
+# the set's options as DHIS2's XmlDataValueSetReader reads them, under their JSON names
+_SET_SCHEMES = (
+    "idScheme", "dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
+    "dataSetIdScheme",
+)  # fmt: skip
 _VALUE_ATTRS = (
     "dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
     "storedBy", "lastUpdated", "comment", "followup", "deleted",
@@ -54,7 +59,7 @@ def csv_values(lines: Iterable[str], header: bool = True) -> Iterator[dict[str, 
                 )
             item: dict[str, Any] = {}
             for name, cell in zip(_CSV_WIRE, row, strict=False):
-                if cell == "" or name in ("storedBy", "lastUpdated"):
+                if cell == "" or name == "lastUpdated":  # DHIS2 stamps the import's time
                     continue
                 item[name] = _bool(cell) if name in ("followup", "deleted") else cell
             yield item
@@ -104,7 +109,11 @@ def dxf2_values(found: Iterator[Element], head: Body) -> Iterator[dict[str, Any]
     if root is None or root.name != "dataValueSet":
         name = root.name if root else "nothing"
         raise FormatError(f"line 1: the root element must be `dataValueSet`, not `{name}`")
-    head.update({k: root.attrs[k] for k in _SET_ATTRS if k in root.attrs})
+    head.update({k: root.attrs[k] for k in (*_SET_ATTRS, *_SET_SCHEMES) if k in root.attrs})
+    if "importStrategy" in root.attrs:
+        head["strategy"] = root.attrs["importStrategy"]
+    if root.attrs.get("dryRun") == "true":  # DHIS2 reads `true` only: `false` leaves the query's
+        head["dryRun"] = True
     for element in found:
         if element.depth != 1:
             continue
@@ -115,7 +124,7 @@ def dxf2_values(found: Iterator[Element], head: Body) -> Iterator[dict[str, Any]
             key = "followup" if name == "followUp" else name
             if key in ("followup", "deleted"):
                 item[key] = _bool(raw)
-            elif key in _VALUE_ATTRS and key not in ("storedBy", "lastUpdated"):
+            elif key in _VALUE_ATTRS and key != "lastUpdated":
                 item[key] = raw
         yield item
 

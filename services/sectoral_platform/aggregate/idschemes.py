@@ -19,13 +19,14 @@ PROPERTIES = (
 SCHEME_PARAMS = frozenset({"idScheme", *(p for _, _, p in PROPERTIES)})
 
 
-def _scheme(raw: str, name: str) -> str:
+def parse_scheme(raw: str, name: str, where: str = "") -> str:
+    """`UID`, `CODE`, `NAME` or `ATTRIBUTE:<uid>`; anything else is a 409 naming `name`."""
     upper = raw.upper()
     if upper in ("UID", "ID", "CODE", "NAME"):
         return "UID" if upper == "ID" else upper
     if upper.startswith("ATTRIBUTE:") and len(raw) > len("ATTRIBUTE:"):
         return "ATTRIBUTE:" + raw.split(":", 1)[1]
-    raise conflict(f"Invalid `{name}`: `{raw}` (UID, CODE, NAME or ATTRIBUTE:<uid>)")
+    raise conflict(f"Invalid `{name}`{where}: `{raw}` (UID, CODE, NAME or ATTRIBUTE:<uid>)")
 
 
 def _external(obj: Obj, scheme: str) -> str | None:
@@ -55,9 +56,10 @@ class IdSchemes:
     def parse(
         cls, store: MetadataStore, params: Mapping[str, str], default: str = "UID"
     ) -> IdSchemes:
-        general = _scheme(params["idScheme"], "idScheme") if params.get("idScheme") else default
+        raw = params.get("idScheme")
+        general = parse_scheme(raw, "idScheme") if raw else default
         schemes = {
-            prop: _scheme(params[name], name) if params.get(name) else general
+            prop: parse_scheme(params[name], name) if params.get(name) else general
             for prop, _, name in PROPERTIES
         }
         return cls(store, schemes)

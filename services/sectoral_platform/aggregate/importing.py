@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from services.kernel.db import Database
-from services.sectoral_platform.aggregate import exchange, streamed
+from services.sectoral_platform.aggregate import exchange, setoptions, streamed
 from services.sectoral_platform.aggregate.adx import Disaggregation, adx_bodies
 from services.sectoral_platform.aggregate.formats import csv_values, dxf2_values
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
@@ -50,14 +50,23 @@ async def import_streamed(
     store: MetadataStore,
     scope: Scope,
     options: ImportOptions,
-    schemes: IdSchemes,
     header: bool,
 ) -> ImportSummary:
     """Parsed and imported as the body arrives (`streamed.py`); a malformed JSON document of
-    which nothing was written is a 400, as it was when JSON was read whole."""
+    which nothing was written is a 400, as it was when JSON was read whole. The set's own options
+    (`setoptions.py`) are read when the first batch is imported, from the attributes come by
+    then; the summary shows the request's options, as DHIS2's does."""
     body = streamed.BodyStream(request.stream(), exchange.gzip_declared(request))
     head: dict[str, Any] = {}
     fmt = exchange.import_format(request)
+    resolved: list[tuple[ImportOptions, IdSchemes]] = []
+
+    def effective() -> tuple[ImportOptions, IdSchemes]:
+        if not resolved:
+            own = head if fmt in ("json", "xml") else {}
+            resolved.append(setoptions.resolve(own, options, request.query_params, store))
+        return resolved[0]
+
     values: Iterator[Any] = iter(())
     unwritten: Callable[[str], Exception] | None = None
     if fmt == "csv":
@@ -71,13 +80,13 @@ async def import_streamed(
 
     def run(part: dict[str, Any]) -> ImportSummary:
         return import_data_values(
-            engine=database.engine, store=store, scope=scope, body=part, options=options
+            engine=database.engine, store=store, scope=scope, body=part, options=effective()[0]
         )
 
     def run_group(group: dict[str, Any]) -> ImportSummary:
-        exchange.to_uids(schemes, [group])
+        exchange.to_uids(effective()[1], [group])
         part = run(group)
-        register_complete(database, store, scope, options, group, part)
+        register_complete(database, store, scope, effective()[0], group, part)
         return part
 
     def run_adx() -> ImportSummary:
@@ -90,20 +99,24 @@ async def import_streamed(
             values,
             head,
             options=options,
-            prepare=lambda part: exchange.to_uids(schemes, [part]),
+            prepare=lambda part: exchange.to_uids(effective()[1], [part]),
             run=run,
             unwritten=unwritten,
         )
-        whole = {**head}
-        exchange.to_uids(schemes, [whole])
-        register_complete(database, store, scope, options, whole, summary)
+        if resolved:  # else a malformed payload ended the import before its first batch
+            whole = {**head}
+            exchange.to_uids(resolved[0][1], [whole])
+            register_complete(database, store, scope, resolved[0][0], whole, summary)
         return summary
 
     try:
         summary = await run_in_threadpool(run_adx if fmt == "adx" else run_all)
     except Dhis2Error as error:
-        if error.status == 400:  # a malformed body: answered once the client has sent it all
+        # a malformed body, or options the set gives that are refused: answered once the client
+        # has sent it all
+        if error.status in (400, 409):
             await body.drain()
         raise
     await body.drain()
+    summary.options = options
     return summary

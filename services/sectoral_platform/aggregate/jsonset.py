@@ -5,8 +5,9 @@ Object order is free in JSON, and DHIS2 binds the whole document before importin
 attribute after `dataValues` still applies to every value. Here it does as long as nothing has
 been written: a set of fewer than `BATCH` values is imported once the document has ended. Past
 that, `head` is what the first batch was imported with; an attribute the import reads (`dataSet`,
-`period`, `orgUnit`, `attributeOptionCombo`) that arrives later with another value refuses the
-rest of the payload, naming it, rather than leaving its values under a default. A top-level key
+`period`, `orgUnit`, `attributeOptionCombo`, an import option such as `dryRun` or `idScheme`) that
+arrives later with another value refuses the rest of the payload, naming it, rather than leaving
+its values under a default. A top-level key
 given twice is refused too (a stream cannot let the last one win over values already written)."""
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from typing import Any
 import ijson
 
 from services.kernel.jsondepth import DepthScanner, TooDeep
+from services.sectoral_platform.aggregate import setoptions
 from services.sectoral_platform.aggregate.streamed import BATCH
 from services.sectoral_platform.aggregate.xmlsafe import FormatError
 
 Event = tuple[str, Any]
-# attributes every value of a batch is validated with (`completeDate` is used once, at the end)
-APPLIED = ("dataSet", "period", "orgUnit", "attributeOptionCombo")
+# attributes every value of a batch is validated with (`completeDate` is used once, at the end),
+# and the set's own import options (`setoptions.py`)
+APPLIED = ("dataSet", "period", "orgUnit", "attributeOptionCombo", *setoptions.APPLIED)
 # what one data value or attribute may hold (a data value has about a dozen parts), and the
 # attributes a set may have (DHIS2's has about fifteen): a batch's memory stays bounded
 MAX_PARTS = 256

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from services.kernel.db import Database, DatabaseDep
-from services.sectoral_platform.aggregate import exchange
+from services.sectoral_platform.aggregate import exchange, setoptions
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.aggregate.importing import import_streamed, register_complete
 from services.sectoral_platform.aggregate.reads import read_one, stream_values, value_set_query
@@ -26,7 +26,7 @@ from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
-from services.sectoral_platform.errors import Dhis2Error, bad_request, web_message
+from services.sectoral_platform.errors import Dhis2Error, bad_request, not_implemented, web_message
 from services.sectoral_platform.metadata.deps import StoreDep
 from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_COMBO
 from services.sectoral_platform.metadata.store import MetadataStore
@@ -64,34 +64,37 @@ async def post_data_value_set(
         dry_run=parse_bool(params.get("dryRun")),
     )
     fmt = exchange.import_format(request)
-    schemes = IdSchemes.parse(store, params)
+    setoptions.resolve({}, options, params, store)  # the request's schemes, checked before reading
     header = parse_bool(params.get("firstRowIsHeader"), True)
     if not parse_bool(params.get("async")):
-        summary = await import_streamed(request, database, store, scope, options, schemes, header)
+        summary = await import_streamed(request, database, store, scope, options, header)
         return _summary_response(summary)
     data = await exchange.read_body(request)
     try:
-        bodies = exchange.parse_bodies(fmt, data, schemes, header)
+        bodies = exchange.parse_bodies(fmt, data, store, header)
     except FormatError as error:
         return _summary_response(format_error(options, str(error)))
+    own = bodies[0] if fmt in ("json", "xml") else {}
+    effective, schemes = setoptions.resolve(own, options, params, store)
+    exchange.to_uids(schemes, bodies)
 
     def run() -> ImportSummary:
         total: ImportSummary | None = None
         offset = 0
         for body in bodies:
             part = import_data_values(
-                engine=database.engine, store=store, scope=scope, body=body, options=options
+                engine=database.engine, store=store, scope=scope, body=body, options=effective
             )
-            register_complete(database, store, scope, options, body, part)
+            register_complete(database, store, scope, effective, body, part)
             total = merge(total, part, offset)
             values = body.get("dataValues")
             offset += len(values) if isinstance(values, list) else 0
-        return total or ImportSummary(options=options)
+        total = total or ImportSummary(options=options)
+        total.options = options  # the request's, as DHIS2's summary shows them
+        return total
 
-    if parse_bool(params.get("async")):
-        started = runtime.value_set_jobs.start(scope.user.uid, run)
-        return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
-    return _summary_response(await run_in_threadpool(run))
+    started = await runtime.value_set_jobs.start(scope.user.uid, run)
+    return json_response(web_message(200, "Initiated DATAVALUE_IMPORT", response=started))
 
 
 @router.get("/dataValueSets", summary="Read data values (JSON, CSV, XML or ADX by Accept)")
@@ -183,16 +186,43 @@ async def _single(request: Request) -> dict[str, Any]:
         except orjson.JSONDecodeError as exc:
             raise bad_request(f"JSON parse error: {exc}") from exc
         if isinstance(body, dict):
+            attribute = body.get("attribute")  # DHIS2's DataValueCategoryDto: combo and options
+            if isinstance(attribute, dict) and (attribute.get("combo") or attribute.get("options")):
+                raise not_implemented(
+                    "Data value property `attribute` is defined by DHIS2 but not implemented here"
+                )
             aliases = {
                 "dataElement": "de",
                 "period": "pe",
                 "orgUnit": "ou",
                 "categoryOptionCombo": "co",
                 "attributeOptionCombo": "ao",
+                "dataSet": "ds",
             }
             for name, value in body.items():
                 values[aliases.get(str(name), str(name))] = value
     return values
+
+
+def _with_data_set(
+    store: MetadataStore, values: dict[str, Any], row: dict[str, Any]
+) -> dict[str, Any]:
+    """`ds`: DHIS2 checks it exists and holds the data element, then takes its period type,
+    input periods and locking instead of those of every data set holding the element."""
+    ds = values.get("ds")
+    if not ds:
+        return {"dataValues": [row]}
+    data_set = store.get("dataSets", str(ds))
+    if data_set is None:
+        message = f"Data set not found or not accessible: `{ds}`"
+        raise Dhis2Error(message, status_code=409, error_code="E1105")
+    elements = {
+        (i.get("dataElement") or {}).get("id") for i in data_set.get("dataSetElements") or []
+    }
+    if row["dataElement"] not in elements:
+        message = f"Data set: `{ds}` does not contain data element: `{row['dataElement']}`"
+        raise Dhis2Error(message, status_code=409, error_code="E2021")
+    return {"dataSet": str(ds), "dataValues": [row]}
 
 
 @router.post("/dataValues", summary="Save one data value", status_code=201)
@@ -212,10 +242,9 @@ async def post_data_value(
         "comment": values.get("comment"),
         "followup": parse_bool(str(values.get("followUp", "false"))),
     }
+    body = _with_data_set(store, values, row)
     summary = await run_in_threadpool(
-        lambda: import_data_values(
-            engine=database.engine, store=store, scope=scope, body={"dataValues": [row]}
-        )
+        lambda: import_data_values(engine=database.engine, store=store, scope=scope, body=body)
     )
     _raise_first_conflict(summary)
     return Response(status_code=201)
@@ -226,7 +255,8 @@ async def delete_data_value(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     scope.user.require("F_DATAVALUE_DELETE")
-    key = _key(await _single(request))
+    values = await _single(request)
+    key = _key(values)
     _require_capture(scope, key[2])
     if read_one(database.engine, key) is None:
         raise Dhis2Error(
@@ -241,12 +271,13 @@ async def delete_data_value(
         "categoryOptionCombo": key[3],
         "attributeOptionCombo": key[4],
     }
+    body = _with_data_set(store, values, row)
     summary = await run_in_threadpool(
         lambda: import_data_values(
             engine=database.engine,
             store=store,
             scope=scope,
-            body={"dataValues": [row]},
+            body=body,
             options=ImportOptions(strategy="DELETE"),
         )
     )

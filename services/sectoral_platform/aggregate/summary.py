@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, cast, get_args
 
-from services.sectoral_platform.errors import bad_request
+from services.sectoral_platform.errors import bad_request, not_implemented
 
 Strategy = Literal["CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE"]
 Status = Literal["SUCCESS", "WARNING", "ERROR"]
-ALIASES = {"NEW_AND_UPDATES": "CREATE_AND_UPDATE", "NEW": "CREATE", "UPDATES": "UPDATE"}
+# DHIS2's legacy ImportStrategy constants, still accepted (2.42)
+ALIASES = {
+    "NEW_AND_UPDATES": "CREATE_AND_UPDATE",
+    "NEW": "CREATE",
+    "UPDATES": "UPDATE",
+    "DELETES": "DELETE",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +30,10 @@ class ImportOptions:
         """DHIS2's strategy names, its legacy aliases included; anything else is a 400."""
         name = strategy.upper()
         name = ALIASES.get(name, name)
+        if name == "SYNC":  # DHIS2's data value import ignores every value under it
+            raise not_implemented(
+                "Query parameter `importStrategy=SYNC` is defined by DHIS2 but not implemented here"
+            )
         if name not in get_args(Strategy):
             raise bad_request(f"Invalid importStrategy `{strategy.upper()}`")
         return cls(strategy=cast(Strategy, name), dry_run=dry_run)

@@ -53,6 +53,8 @@ class Row:
     pe_start: str
     pe_end: str
     num: float | None
+    stored_by: str | None = None  # as sent; the importing user when absent
+    deleted: bool = False
 
 
 def _id(raw: Any) -> str:
@@ -237,6 +239,13 @@ class RowValidator:
             if problem is not None:
                 conflicts.add(index, *problem)
                 return None
+        stored_by = _text(get("storedBy"))
+        if stored_by is not None and not stored_by.strip():
+            stored_by = None  # blank: the importing user, as in DHIS2
+        elif stored_by is not None and len(stored_by) > 255:  # DHIS2's storedByIsValid
+            message = "Invalid storedBy: stored_by_length_greater_than_max_length"
+            conflicts.add(index, "E7637", "storedBy", de, message)
+            return None
         value = _text(get("value"))
         comment = _text(get("comment"))
         value_type = element.value_type
@@ -252,7 +261,12 @@ class RowValidator:
         if insignificant and not self.deleting:
             value = None  # an insignificant zero is not stored (DHIS2 ignores it)
         followup = bool(get("followup") or get("followUp"))
-        return Row(index, (de, pe, ou, co, ao), value, comment, followup, path, start, end, num)
+        deleted = get("deleted")
+        deleted = deleted is True or (type(deleted) is str and deleted.lower() == "true")
+        return Row(
+            index, (de, pe, ou, co, ao), value, comment, followup, path, start, end, num,
+            stored_by, deleted,
+        )  # fmt: skip
 
     @staticmethod
     def _value(

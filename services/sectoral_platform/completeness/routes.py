@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services.kernel.db import DatabaseDep
+from services.sectoral_platform.aggregate import setoptions
 from services.sectoral_platform.aggregate.summary import ImportOptions
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.completeness import service
@@ -21,6 +22,7 @@ from services.sectoral_platform.metadata.schema import DEFAULT_CATEGORY_OPTION_C
 
 router = APIRouter(prefix="/api", tags=["completeness"], dependencies=[Depends(check_parameters)])
 PATH = "/completeDataSetRegistrations"
+BODY_REFUSED = ("idScheme", "dataSetIdScheme", "orgUnitIdScheme", "attributeOptionComboIdScheme")
 
 
 def _options(request: Request, strategy: str | None = None) -> ImportOptions:
@@ -43,10 +45,22 @@ async def post_registrations(
     items = body.get("completeDataSetRegistrations") if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise bad_request("JSON parse error: `completeDataSetRegistrations` must be a list")
+    # the set's own `dryRun` and `strategy` win over the request's, as in DHIS2's ImportConfig;
+    # its id schemes are refused as the query's are
+    setoptions.refuse_present(body, BODY_REFUSED, "Complete data set registrations")
+    for item in items:  # the attribute option combo by category combo and options
+        if isinstance(item, dict):
+            setoptions.refuse_present(item, ("cc", "cp"), "Complete data set registration")
     options = _options(request)
     summary = await run_in_threadpool(
-        service.register, database.engine, store, scope, items, options
+        service.register,
+        database.engine,
+        store,
+        scope,
+        items,
+        setoptions.own_options(body, options),
     )
+    summary.options = options  # the request's, as DHIS2's summary shows them
     status = 200 if summary.status == "SUCCESS" else 409
     message = "Import was successful." if status == 200 else "One more conflicts encountered."
     web_status = "OK" if status == 200 else summary.status

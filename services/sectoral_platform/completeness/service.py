@@ -31,6 +31,7 @@ class Registration:
     end: str
     date: str
     completed: bool
+    stored_by: str | None  # as sent; the importing user when blank
 
 
 def check(
@@ -44,6 +45,7 @@ def check(
     ds, pe = str(raw.get("dataSet") or ""), str(raw.get("period") or "")
     ou = str(raw.get("organisationUnit") or raw.get("orgUnit") or "")
     ao = str(raw.get("attributeOptionCombo") or DEFAULT_CATEGORY_OPTION_COMBO)
+    stored_by = str(raw.get("storedBy") or "").strip() or None
     data_set = store.get("dataSets", ds)
     period = parse_period(pe)
     if data_set is None:
@@ -55,6 +57,9 @@ def check(
         conflicts.add(index, "E7617", "period", pe, message)
     elif store.path(ou) is None:
         conflicts.add(index, "E7612", "orgUnit", ou, f"Organisation unit not found: `{ou}`")
+    elif stored_by is not None and len(stored_by) > 255:  # DHIS2's validateStoredBy
+        message = "Invalid storedBy: stored_by_length_greater_than_max_length"
+        conflicts.add(index, "E7637", "storedBy", ds, message)
     elif not scope.covers(Kind.CAPTURE, ou):
         message = f"Organisation unit `{ou}` is not in the hierarchy of user `{scope.username}`"
         conflicts.add(index, "E7620", "orgUnit", ou, message)
@@ -67,6 +72,7 @@ def check(
             period.end.isoformat(),
             str(raw.get("date") or dhis2_timestamp()[:10]),
             raw.get("completed", True) is not False,
+            stored_by,
         )
     return None
 
@@ -124,7 +130,7 @@ def _write(conn: Connection, reg: Registration, user: str, existing: bool) -> No
     values = {
         "date": reg.date,
         "completed": reg.completed,
-        "stored_by": user,
+        "stored_by": reg.stored_by or user,
         "last_updated": dhis2_timestamp(),
     }
     if existing:

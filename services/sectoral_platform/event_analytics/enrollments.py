@@ -17,13 +17,9 @@ from services.sectoral_platform.event_analytics.grid import (
     timestamp,
 )
 from services.sectoral_platform.event_analytics.items import Item
+from services.sectoral_platform.event_analytics.paging import page, sort_rows
 from services.sectoral_platform.event_analytics.request import EventRequest
-from services.sectoral_platform.event_analytics.service import (
-    event_value,
-    page,
-    sort_rows,
-    unit_paths,
-)
+from services.sectoral_platform.event_analytics.service import event_value, unit_paths
 from services.sectoral_platform.metadata.store import MetadataStore
 
 Obj = dict[str, Any]

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from services.kernel.claims import StreamClaim
 from services.kernel.mediator import MediatorClient
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.base import table_of
@@ -27,6 +28,7 @@ log = logging.getLogger("dpi.sectoral_platform.facility_registry")
 REGISTRY = "registries"
 SOURCE = "DPI/GOV/CRVS/registries/fhir/Location"  # the cursor's key in the sync state table
 STATE = table_of(FacilitySyncState)
+CLAIM_WAIT_SECONDS = 60.0  # for another replica's sync to end
 Obj = dict[str, Any]
 
 
@@ -40,13 +42,22 @@ class FacilitySync:
     store: MetadataStore
     lock: asyncio.Lock
     mediator: MediatorClient
+    claim: StreamClaim  # one sync at a time among the replicas too
 
     async def run(self) -> Obj:
-        """One incremental sync; answers what changed. Serialised: one sync at a time."""
+        """One incremental sync; answers what changed. Serialised: one sync at a time, here and
+        among the replicas, each starting from what the one before it stored."""
         async with self.lock:
-            cursor = await run_in_threadpool(self._cursor)
-            locations = await self._fetch(cursor)
-            return await run_in_threadpool(self._apply, locations, cursor)
+            if not await run_in_threadpool(self.claim.wait, CLAIM_WAIT_SECONDS):
+                raise RegistryUnavailable("another replica is still syncing; try again")
+            try:
+                if self.claim.shared:  # the replica before us may have changed org units
+                    await run_in_threadpool(self.store.load)
+                cursor = await run_in_threadpool(self._cursor)
+                locations = await self._fetch(cursor)
+                return await run_in_threadpool(self._apply, locations, cursor)
+            finally:
+                await run_in_threadpool(self.claim.release)
 
     def _cursor(self) -> str | None:
         with self.engine.connect() as conn:

@@ -174,6 +174,7 @@ SCHEMAS: dict[str, TypeSchema] = {
         type_schema(
             "trackedEntityTypes", "trackedEntityType", "trackedentity.TrackedEntityType",
             Prop("trackedEntityTypeAttributes", "embedded", "trackedEntityTypeAttributes"),
+            Prop("featureType", default="NONE"),
             order=60,
         ),
         type_schema(
@@ -195,6 +196,7 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("displayIncidentDate", default=False),
             Prop("selectEnrollmentDatesInFuture", default=False),
             Prop("selectIncidentDatesInFuture", default=False),
+            Prop("featureType", default="NONE"),
             Prop("programStages", "inverse", "programStages", source=("programStages", "program")),
             _CC,
             order=65,
@@ -205,6 +207,8 @@ SCHEMAS: dict[str, TypeSchema] = {
             Prop("repeatable", default=False),
             Prop("sortOrder"),
             Prop("programStageDataElements", "embedded", "programStageDataElements"),
+            Prop("featureType", default="NONE"),
+            Prop("enableUserAssignment", default=False),
             name_required=True,
             order=66,
         ),

@@ -77,6 +77,14 @@ class Bundle:
     events: list[Obj] = field(default_factory=list)
     relationships: list[Obj] = field(default_factory=list)
 
+    def by_kind(self) -> list[tuple[str, list[Obj]]]:
+        return [
+            ("TRACKED_ENTITY", self.tracked_entities),
+            ("ENROLLMENT", self.enrollments),
+            ("EVENT", self.events),
+            ("RELATIONSHIP", self.relationships),
+        ]
+
     @property
     def total(self) -> int:
         return (

@@ -12,6 +12,7 @@ from services.sectoral_platform.dhis2.uid import is_valid_uid
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams, ref
 from services.sectoral_platform.tracker.codes import report
 from services.sectoral_platform.tracker.meta import TrackerMeta, ValueInfo
+from services.sectoral_platform.tracker.payload_fields import FEATURE_TYPES, geojson_ok
 from services.sectoral_platform.tracker.state import ExistingState
 
 Obj = dict[str, Any]
@@ -126,6 +127,19 @@ class Checks:
             return False
         return True
 
+    def geometry(self, kind: str, uid: str, value: Any, feature_type: str) -> Obj | None:
+        """GeoJSON of the owner's `featureType` (E1012: none declared, or another type); None
+        when absent or refused."""
+        if value is None:
+            return None
+        if not isinstance(value, dict) or not geojson_ok(value):
+            self.fail(kind, uid, "E1012", feature_type)
+            return None
+        if feature_type == "NONE" or FEATURE_TYPES.get(str(value["type"])) != feature_type:
+            self.fail(kind, uid, "E1012", feature_type)
+            return None
+        return {"type": value["type"], "coordinates": value["coordinates"]}
+
     def values(self, kind: str, uid: str, items: Any, attributes: bool) -> list[Obj] | None:
         """Attribute or data values, checked against their value types and option sets."""
         clean: list[Obj] = []
@@ -142,7 +156,10 @@ class Checks:
             if value is not None and not self.value_ok(kind, uid, info, value, attributes):
                 ok = False
                 continue
-            clean.append({key_name: info.uid, "value": value})
+            entry: Obj = {key_name: info.uid, "value": value}
+            if not attributes and item.get("providedElsewhere") is True:
+                entry["providedElsewhere"] = True
+            clean.append(entry)
         return clean if ok else None
 
     def value_ok(self, kind: str, uid: str, info: ValueInfo, value: str, attr: bool) -> bool:

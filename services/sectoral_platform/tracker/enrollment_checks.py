@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from services.kernel.time import dhis2_timestamp
+from services.sectoral_platform.tracker import notes
 from services.sectoral_platform.tracker.bundle import instant, ref
 from services.sectoral_platform.tracker.checks import EN, TE, Checks, Obj
 from services.sectoral_platform.tracker.meta import ProgramInfo
+from services.sectoral_platform.tracker.payload_fields import client_times
 
 ENROLLMENT_STATUSES = ("ACTIVE", "COMPLETED", "CANCELLED")
 
@@ -52,7 +54,11 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
     if status not in ENROLLMENT_STATUSES:
         c.fail(EN, uid, "E1025", status)
     values = c.values(EN, uid, en.get("attributes"), attributes=True)
-    if program is None or te is None or ou is None or values is None:
+    written = notes.check(c, EN, uid, en.get("notes"), old)
+    geometry = c.geometry(
+        EN, uid, en.get("geometry"), c.meta.feature_type("programs", program_uid or "")
+    )
+    if program is None or te is None or ou is None or values is None or written is None:
         return None
     _enrollment_attributes(c, uid, te, program, values, stored_te)
     if not old and status == "ACTIVE":
@@ -68,8 +74,23 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         "status": status,
         "enrolled_at": enrolled,
         "occurred_at": occurred or enrolled,
+        "completed_at": completed_at(status, en, old),
+        "follow_up": en.get("followUp") is True,
+        "geometry": geometry,
         "attributes": values,
+        **written,
+        **client_times(en),
     }
+
+
+def completed_at(status: str, obj: Obj, old: Obj) -> str | None:
+    """DHIS2 dates a change of status to COMPLETED or CANCELLED with the payload's
+    `completedAt` (else now), clears it on ACTIVE and keeps it while the status stays."""
+    if old and status == old.get("status"):
+        return old.get("completed_at")
+    if status in ("COMPLETED", "CANCELLED"):
+        return instant(obj.get("completedAt")) or dhis2_timestamp()
+    return None
 
 
 def _enrollment_attributes(

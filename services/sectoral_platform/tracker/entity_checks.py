@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.sectoral_platform.tracker.bundle import ref
 from services.sectoral_platform.tracker.checks import TE, Checks, Obj
+from services.sectoral_platform.tracker.payload_fields import client_times
 
 
 # ---- tracked entities ----
@@ -20,6 +21,9 @@ def tracked_entity(c: Checks, uid: str, te: Obj, old: Obj) -> Obj | None:
     ou = ref(te.get("orgUnit")) or old.get("org_unit")
     c.org_unit(TE, uid, ou, "E1049", None)
     values = c.values(TE, uid, te.get("attributes"), attributes=True)
+    geometry = c.geometry(
+        TE, uid, te.get("geometry"), c.meta.feature_type("trackedEntityTypes", tet or "")
+    )
     if values is None:
         return None
     given = {v["attribute"] for v in values if v["value"] is not None}
@@ -36,5 +40,8 @@ def tracked_entity(c: Checks, uid: str, te: Obj, old: Obj) -> Obj | None:
         "tracked_entity_type": tet,
         "org_unit": ou,
         "inactive": bool(te.get("inactive")),
+        "potential_duplicate": te.get("potentialDuplicate") is True,
+        "geometry": geometry,
         "attributes": values,
+        **client_times(te),
     }

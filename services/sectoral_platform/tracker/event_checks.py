@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from services.kernel.time import dhis2_timestamp
+from services.sectoral_platform.tracker import notes
 from services.sectoral_platform.tracker.bundle import instant, ref
 from services.sectoral_platform.tracker.checks import EN, EV, Checks, Obj
+from services.sectoral_platform.tracker.codes import report
+from services.sectoral_platform.tracker.payload_fields import client_times
 
 EVENT_STATUSES = ("ACTIVE", "COMPLETED", "VISITED", "SCHEDULE", "OVERDUE", "SKIPPED")
 UNDATED_STATUSES = ("SCHEDULE", "OVERDUE", "SKIPPED")
@@ -54,7 +60,11 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
     if occurred is None and scheduled is None and status in ("SCHEDULE", "OVERDUE"):
         c.fail(EV, uid, "E1050")
     values = c.values(EV, uid, ev.get("dataValues"), attributes=False)
-    if stage is None or program is None or ou is None or values is None:
+    written = notes.check(c, EV, uid, ev.get("notes"), old)
+    geometry = c.geometry(
+        EV, uid, ev.get("geometry"), c.meta.feature_type("programStages", stage_uid or "")
+    )
+    if stage is None or program is None or ou is None or values is None or written is None:
         return None
     if enrollment is not None and not stage.repeatable:
         others = c.state.stage_events[(enrollment, stage.uid)] - {uid}
@@ -79,7 +89,48 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
         "status": status,
         "occurred_at": occurred,
         "scheduled_at": scheduled,
+        "completed_at": _completed_at(status, ev, old),
+        "geometry": geometry,
         "data_values": values,
+        "stored_values": old.get("data_values") or [],
+        "assigned_user": _assigned_user(c, uid, ev.get("assignedUser"), stage.uid, old),
+        **written,
+        **client_times(ev),
+    }
+
+
+def _completed_at(status: str, ev: Obj, old: Obj) -> str | None:
+    """DHIS2 dates an event becoming COMPLETED with the payload's `completedAt` (else now),
+    keeps the date while it stays COMPLETED and clears it otherwise."""
+    if status != "COMPLETED":
+        return None
+    if old.get("stored_status") == "COMPLETED":
+        return old.get("completed_at")
+    return instant(ev.get("completedAt")) or dhis2_timestamp()
+
+
+def _assigned_user(c: Checks, uid: str, raw: Any, stage: str, old: Obj) -> Obj | None:
+    """DHIS2 assigns a user it finds (by username, else uid; E1118 otherwise) when the stage
+    has `enableUserAssignment` (else a warning E1120); a payload without one keeps the stored."""
+    stored: Obj | None = old.get("assigned_user")
+    if raw is None or (isinstance(raw, dict) and not (raw.get("uid") or raw.get("username"))):
+        return stored
+    user = c.meta.user(raw) if isinstance(raw, dict) else None
+    if user is None:
+        shown = str(raw)
+        if isinstance(raw, dict):
+            shown = f"User(uid={raw.get('uid')}, username={raw.get('username')})"
+        c.fail(EV, uid, "E1118", shown)
+        return None
+    if not (c.meta.store.get("programStages", stage) or {}).get("enableUserAssignment"):
+        c.out.warnings.append(report("E1120", EV, uid, stage))
+        return stored
+    return {
+        "uid": user["id"],
+        "username": user["username"],
+        "firstName": user.get("firstName", ""),
+        "surname": user.get("surname", ""),
+        "displayName": f"{user.get('firstName', '')} {user.get('surname', '')}".strip(),
     }
 
 

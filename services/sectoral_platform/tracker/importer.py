@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.events.outbox import enqueue_immunisations
 from services.sectoral_platform.metadata.store import MetadataStore
+from services.sectoral_platform.tracker import notes
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
 from services.sectoral_platform.tracker.checks import Outcome, Planned, unique_candidates
 from services.sectoral_platform.tracker.meta import TrackerMeta
@@ -46,6 +47,7 @@ def import_bundle(
     meta = TrackerMeta(store)
     with _IMPORT_LOCK, engine.begin() as conn:
         state = load_state(conn, bundle, unique_candidates(bundle, meta))
+        state.notes = notes.taken(conn, bundle)
         links = load_links(conn, bundle)
         validator = Validator(meta, state, params, capture)
         outcome = validator.run(bundle)
@@ -121,6 +123,7 @@ def _persist(
     created = [row for row, p in pairs if p.action == "create"]
     _upsert(conn, EV, created, [row for row, p in pairs if p.action == "update"])
     enqueue_immunisations(conn, written)
+    notes.persist(conn, [*ens, *evs])
 
 
 def _attr_list(values: Mapping[str, str | None]) -> list[Obj]:
@@ -135,13 +138,16 @@ def _te_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "org_unit": o["org_unit"],
         "ou_path": meta.path(o["org_unit"]),
         "inactive": o["inactive"],
+        "potential_duplicate": o["potential_duplicate"],
+        "geometry": o["geometry"],
+        "created_at_client": o["created_at_client"],
+        "updated_at_client": o["updated_at_client"],
         "updated": now,
     }
 
 
 def _en_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
     o = p.obj
-    completed = now if o["status"] == "COMPLETED" else None
     return {
         "uid": p.uid,
         "te": o["te"],
@@ -151,7 +157,12 @@ def _en_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "status": o["status"],
         "enrolled_at": o["enrolled_at"],
         "occurred_at": o["occurred_at"],
-        "completed_at": completed,
+        "completed_at": o["completed_at"],
+        "follow_up": o["follow_up"],
+        "geometry": o["geometry"],
+        "notes": o["notes"],
+        "created_at_client": o["created_at_client"],
+        "updated_at_client": o["updated_at_client"],
         "created": now,
         "updated": now,
     }
@@ -159,11 +170,6 @@ def _en_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
 
 def _ev_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
     o = p.obj
-    values = [
-        {**v, "createdAt": now, "updatedAt": now}
-        for v in o["data_values"]
-        if v["value"] is not None
-    ]
     return {
         "uid": p.uid,
         "enrollment": o["enrollment"],
@@ -175,10 +181,29 @@ def _ev_row(p: Planned, meta: TrackerMeta, now: str) -> Obj:
         "status": o["status"],
         "occurred_at": o["occurred_at"],
         "scheduled_at": o["scheduled_at"],
-        "data_values": values,
+        "completed_at": o["completed_at"],
+        "geometry": o["geometry"],
+        "assigned_user": o["assigned_user"],
+        "created_at_client": o["created_at_client"],
+        "updated_at_client": o["updated_at_client"],
+        "notes": o["notes"],
+        "data_values": _merged_values(o, now),
         "created": now,
         "updated": now,
     }
+
+
+def _merged_values(o: Obj, now: str) -> list[Obj]:
+    """DHIS2 writes only the data values the payload names (an empty one deletes), keeping the
+    others, and a value's `createdAt`."""
+    merged = {v["dataElement"]: v for v in o["stored_values"]}
+    for v in o["data_values"]:
+        if v["value"] is None:
+            merged.pop(v["dataElement"], None)
+        else:
+            created = merged.get(v["dataElement"], {}).get("createdAt", now)
+            merged[v["dataElement"]] = {**v, "createdAt": created, "updatedAt": now}
+    return list(merged.values())
 
 
 def _upsert(conn: Connection, table: Any, created: list[Obj], updated: list[Obj]) -> None:

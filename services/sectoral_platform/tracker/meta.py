@@ -146,6 +146,17 @@ class TrackerMeta:
         result: StageInfo | None = self._cached("stage", uid, build)
         return result
 
+    def feature_type(self, collection: str, uid: str) -> str:
+        """The `featureType` of a tracked entity type, program or program stage (NONE unset)."""
+        return str((self.store.get(collection, uid) or {}).get("featureType") or "NONE")
+
+    def user(self, ref: dict[str, Any]) -> dict[str, Any] | None:
+        """A user by `username`, else by `uid` (DHIS2's assigned user lookup)."""
+        username = ref.get("username")
+        if username:
+            return next((u for u in self.store.all("users") if u.get("username") == username), None)
+        return self.store.get("users", str(ref.get("uid") or ""))
+
     def org_unit_exists(self, uid: str) -> bool:
         exists: bool = self._cached(
             "ou", uid, lambda key: self.store.get("organisationUnits", key) is not None

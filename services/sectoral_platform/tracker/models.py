@@ -15,6 +15,8 @@ class TrackedEntityBase(Base):
     org_unit: str = Field(max_length=11)
     ou_path: str = Field(max_length=255, index=True)
     inactive: bool = False
+    potential_duplicate: bool = False
+    geometry: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class TrackedEntity(TrackedEntityBase, table=True):
@@ -28,6 +30,8 @@ class TrackedEntity(TrackedEntityBase, table=True):
     )
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)
+    updated_at_client: str | None = Field(default=None, max_length=32)
 
 
 class TrackedEntityAttributeValue(Base, table=True):
@@ -59,8 +63,15 @@ class Enrollment(Base, table=True):
     enrolled_at: str = Field(max_length=32)
     occurred_at: str = Field(max_length=32)
     completed_at: str | None = Field(default=None, max_length=32)
+    follow_up: bool = False
+    geometry: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)
+    updated_at_client: str | None = Field(default=None, max_length=32)
 
 
 class Event(Base, table=True):
@@ -79,11 +90,30 @@ class Event(Base, table=True):
     status: str = Field(max_length=16)
     occurred_at: str | None = Field(default=None, max_length=32)
     scheduled_at: str | None = Field(default=None, max_length=32)
+    completed_at: str | None = Field(default=None, max_length=32)
+    assigned_user: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    geometry: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     data_values: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)
+    updated_at_client: str | None = Field(default=None, max_length=32)
+
+
+class TrackerNote(Base, table=True):
+    """Every note uid ever written: DHIS2 never takes one twice (E1119), even after a delete."""
+
+    __tablename__ = "tracker_note"
+
+    uid: str = Field(primary_key=True, max_length=11)
+    owner: str = Field(max_length=11)
 
 
 class TrackerJob(Base, table=True):
@@ -120,3 +150,4 @@ class Relationship(Base, table=True):
     to_path: str = Field(max_length=255)
     created: str = Field(max_length=32)
     updated: str = Field(max_length=32)
+    created_at_client: str | None = Field(default=None, max_length=32)

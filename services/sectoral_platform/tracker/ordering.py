@@ -22,22 +22,31 @@ from services.sectoral_platform.tracker.meta import TrackerMeta
 from services.sectoral_platform.tracker.state import EN, EV, TE, TEAV
 
 Obj = dict[str, Any]
+
+
+def _client(table: Any, column: str) -> ColumnElement[Any]:
+    """A client timestamp, read as the server's when the client gave none (as rendered)."""
+    return func.coalesce(table.c[f"{column}_at_client"], table.c[column])
+
+
 FIELDS = {
     "trackedEntities": {
-        "createdAt": TE.c.created, "createdAtClient": TE.c.created, "updatedAt": TE.c.updated,
-        "updatedAtClient": TE.c.updated, "trackedEntity": TE.c.uid, "inactive": TE.c.inactive,
-        "orgUnit": TE.c.org_unit,
+        "createdAt": TE.c.created, "createdAtClient": _client(TE, "created"),
+        "updatedAt": TE.c.updated, "updatedAtClient": _client(TE, "updated"),
+        "trackedEntity": TE.c.uid, "inactive": TE.c.inactive, "orgUnit": TE.c.org_unit,
     },
     "enrollments": {
-        "createdAt": EN.c.created, "createdAtClient": EN.c.created, "updatedAt": EN.c.updated,
-        "updatedAtClient": EN.c.updated, "enrollment": EN.c.uid, "enrolledAt": EN.c.enrolled_at,
-        "occurredAt": EN.c.occurred_at, "completedAt": EN.c.completed_at, "status": EN.c.status,
+        "createdAt": EN.c.created, "createdAtClient": _client(EN, "created"),
+        "updatedAt": EN.c.updated, "updatedAtClient": _client(EN, "updated"),
+        "enrollment": EN.c.uid, "enrolledAt": EN.c.enrolled_at, "occurredAt": EN.c.occurred_at,
+        "completedAt": EN.c.completed_at, "status": EN.c.status, "followUp": EN.c.follow_up,
         "orgUnit": EN.c.org_unit, "program": EN.c.program, "trackedEntity": EN.c.te,
     },
     "events": {
-        "createdAt": EV.c.created, "createdAtClient": EV.c.created, "updatedAt": EV.c.updated,
-        "updatedAtClient": EV.c.updated, "event": EV.c.uid, "occurredAt": EV.c.occurred_at,
-        "scheduledAt": EV.c.scheduled_at, "status": EV.c.status, "orgUnit": EV.c.org_unit,
+        "createdAt": EV.c.created, "createdAtClient": _client(EV, "created"),
+        "updatedAt": EV.c.updated, "updatedAtClient": _client(EV, "updated"),
+        "event": EV.c.uid, "occurredAt": EV.c.occurred_at, "scheduledAt": EV.c.scheduled_at,
+        "completedAt": EV.c.completed_at, "status": EV.c.status, "orgUnit": EV.c.org_unit,
         "program": EV.c.program, "programStage": EV.c.program_stage,
         "enrollment": EV.c.enrollment, "trackedEntity": EV.c.te,
     },
@@ -45,8 +54,8 @@ FIELDS = {
 # order fields DHIS2 defines that the sandbox does not keep: refused (E2038), not a 400
 REFUSED_FIELDS = {
     "trackedEntities": {"createdBy", "updatedBy"},
-    "enrollments": {"followUp", "deleted", "createdBy", "updatedBy", "storedBy"},
-    "events": {"assignedUser", "attributeOptionCombo", "completedAt", "createdBy", "deleted",
+    "enrollments": {"deleted", "createdBy", "updatedBy", "storedBy"},
+    "events": {"assignedUser", "attributeOptionCombo", "createdBy", "deleted",
                "enrolledAt", "enrollmentStatus", "followUp", "storedBy", "updatedBy"},
 }  # fmt: skip
 UPDATED = {"trackedEntities": TE.c.updated, "enrollments": EN.c.updated, "events": EV.c.updated}

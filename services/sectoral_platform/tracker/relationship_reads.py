@@ -78,7 +78,7 @@ def wire(row: Obj, store: MetadataStore) -> Obj:
         "relationshipName": rel_type.get("name", ""),
         "bidirectional": bool(rel_type.get("bidirectional")),
         "createdAt": row["created"],
-        "createdAtClient": row["created"],
+        "createdAtClient": row.get("created_at_client") or row["created"],
         "updatedAt": row["updated"],
         "from": {row["from_kind"]: {row["from_kind"]: row["from_uid"]}},
         "to": {row["to_kind"]: {row["to_kind"]: row["to_uid"]}},

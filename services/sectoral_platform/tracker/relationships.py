@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from services.sectoral_platform.auth.scope import in_hierarchy
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.dhis2.uid import is_valid_uid
-from services.sectoral_platform.tracker.bundle import Bundle, ref
+from services.sectoral_platform.tracker.bundle import Bundle, instant, ref
 from services.sectoral_platform.tracker.checks import EN, EV, TE, Checks, Obj, Planned
 from services.sectoral_platform.tracker.codes import report
 from services.sectoral_platform.tracker.models import Relationship
@@ -161,6 +161,7 @@ def _relationship(c: Checks, uid: str, rel: Obj, links: LinkState) -> Obj | None
         "to_uid": ends[1][1],
         "from_path": paths[0],
         "to_path": paths[1],
+        "created_at_client": instant(rel.get("createdAtClient")),
     }
 
 

@@ -17,8 +17,8 @@ from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import StoreDep, base_url
 from services.sectoral_platform.runtime import RuntimeDep, SectoralRuntime
-from services.sectoral_platform.tracker import reads, relationship_reads, wire
-from services.sectoral_platform.tracker.bundle import ImportParams, flatten
+from services.sectoral_platform.tracker import payload_fields, reads, relationship_reads, wire
+from services.sectoral_platform.tracker.bundle import Bundle, ImportParams, flatten
 from services.sectoral_platform.tracker.importer import import_bundle
 from services.sectoral_platform.tracker.jobs import job_log
 from services.sectoral_platform.tracker.meta import TrackerMeta
@@ -52,6 +52,7 @@ async def post_tracker(
     params.user = scope.username
     params.cascade = cascade_rights(scope)
     bundle = flatten(body)
+    _check_times(bundle)
     if parse_bool(query.get("async"), True):
         runner = runtime.tracker_jobs
         uid = await run_in_threadpool(
@@ -73,6 +74,16 @@ async def post_tracker(
         )
     )
     return json_response(report, 409 if report["status"] == "ERROR" else 200)
+
+
+def _check_times(bundle: Bundle) -> None:
+    """An unreadable client timestamp is DHIS2's JSON parse error: nothing is imported."""
+    for kind, objs in bundle.by_kind():
+        for obj in objs:
+            for name in payload_fields.bad_times(kind, obj):
+                raise bad_request(
+                    f"JSON parse error: `{name}` of {kind} is not a date-time: {obj[name]!r}"
+                )
 
 
 def _job(runtime: SectoralRuntime, uid: str, scope: Scope) -> dict[str, Any]:

@@ -234,4 +234,7 @@ def apply_rules(c: Checks, kind: str, uid: str, obj: Obj) -> None:
     before = dict(run.values)
     run.run(obj["program_stage"], env, obj["status"] == "COMPLETED")
     if run.values != before:
-        obj["data_values"] = [{"dataElement": k, "value": v} for k, v in run.values.items()]
+        given = {v["dataElement"]: v for v in obj["data_values"]}
+        obj["data_values"] = [
+            {**given.get(k, {}), "dataElement": k, "value": v} for k, v in run.values.items()
+        ]

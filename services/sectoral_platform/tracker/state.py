@@ -45,6 +45,7 @@ class ExistingState:
     )
     # (enrollment, program stage) -> stored events, for non-repeatable stages
     stage_events: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    notes: set[str] = field(default_factory=set)  # note uids taken (stored or planned)
     conn: Connection | None = None  # for what only program rules need, read on demand
     _attributes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -85,7 +86,9 @@ def load_state(
             state.enrollments[row["uid"]] = dict(row)
     for part in chunks({e["event"] for e in bundle.events}):
         columns = (EV.c.uid, EV.c.enrollment, EV.c.program, EV.c.program_stage, EV.c.created,
-                   EV.c.org_unit, EV.c.ou_path)  # fmt: skip
+                   EV.c.org_unit, EV.c.ou_path, EV.c.completed_at, EV.c.notes,
+                   EV.c.data_values, EV.c.assigned_user,
+                   EV.c.status.label("stored_status"))  # fmt: skip
         for row in conn.execute(select(*columns).where(EV.c.uid.in_(part))).mappings():
             state.events[row["uid"]] = dict(row)
     for part in chunks({u for u in (ref(e.get("enrollment")) for e in bundle.events) if u}):

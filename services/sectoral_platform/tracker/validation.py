@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.sectoral_platform.tracker import enrollment_checks, entity_checks, event_checks
+from services.sectoral_platform.tracker import (
+    enrollment_checks,
+    entity_checks,
+    event_checks,
+    payload_fields,
+)
 from services.sectoral_platform.tracker.bundle import Bundle
 from services.sectoral_platform.tracker.checks import EN, EV, TE, Checks, Obj, Outcome, Planned
 from services.sectoral_platform.tracker.rules import apply_rules
@@ -39,7 +44,7 @@ class Validator(Checks):
             if self._cascade_refused(kind, uid):
                 return
             self.out.planned[kind].append(Planned(kind, uid, action, {}))
-        elif action is not None:
+        elif action is not None and not self._refused(kind, uid, obj):
             before = len(self.out.errors)
             planned = check(self, uid, obj, existing or {})
             ruled = kind in (EN, EV) and not self.params.skip_rules
@@ -47,6 +52,13 @@ class Validator(Checks):
                 apply_rules(self, kind, uid, planned)
             if planned is not None and len(self.out.errors) == before:
                 self.out.planned[kind].append(Planned(kind, uid, action, planned))
+
+    def _refused(self, kind: str, uid: str, obj: Obj) -> bool:
+        """A field DHIS2 keeps but the sandbox does not fails the object, named (E2038)."""
+        named = payload_fields.unsupported(kind, obj)
+        for name in named:
+            self.fail(kind, uid, "E2038", name)
+        return bool(named)
 
     def _cascade_refused(self, kind: str, uid: str) -> bool:
         """DHIS2 deletes children only for a user with the cascade authority (E1100, E1103)."""

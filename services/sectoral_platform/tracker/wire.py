@@ -28,14 +28,12 @@ def tracked_entity(row: Obj, meta: TrackerMeta) -> Obj:
     return {
         "trackedEntity": row["uid"],
         "trackedEntityType": row["tracked_entity_type"],
-        "createdAt": row["created"],
-        "createdAtClient": row["created"],
-        "updatedAt": row["updated"],
-        "updatedAtClient": row["updated"],
+        **_times(row),
         "orgUnit": row["org_unit"],
         "inactive": bool(row["inactive"]),
         "deleted": False,
-        "potentialDuplicate": False,
+        "potentialDuplicate": bool(row.get("potential_duplicate")),
+        **_geometry(row),
         "attributes": attributes,
         "relationships": [],
         "programOwners": [],
@@ -45,10 +43,7 @@ def tracked_entity(row: Obj, meta: TrackerMeta) -> Obj:
 def enrollment(row: Obj) -> Obj:
     return {
         "enrollment": row["uid"],
-        "createdAt": row["created"],
-        "createdAtClient": row["created"],
-        "updatedAt": row["updated"],
-        "updatedAtClient": row["updated"],
+        **_times(row),
         "trackedEntity": row["te"],
         "program": row["program"],
         "status": row["status"],
@@ -56,11 +51,12 @@ def enrollment(row: Obj) -> Obj:
         "enrolledAt": row["enrolled_at"],
         "occurredAt": row["occurred_at"],
         "completedAt": row["completed_at"],
-        "followUp": False,
+        "followUp": bool(row.get("follow_up")),
+        **_geometry(row),
         "deleted": False,
         "attributes": [],
         "relationships": [],
-        "notes": [],
+        "notes": row.get("notes") or [],
     }
 
 
@@ -74,10 +70,7 @@ def event(row: Obj) -> Obj:
         "trackedEntity": row["te"],
         "orgUnit": row["org_unit"],
         "occurredAt": row["occurred_at"],
-        "createdAt": row["created"],
-        "createdAtClient": row["created"],
-        "updatedAt": row["updated"],
-        "updatedAtClient": row["updated"],
+        **_times(row),
         "followUp": False,
         "deleted": False,
         "attributeOptionCombo": "HllvX50cXC0",
@@ -88,16 +81,36 @@ def event(row: Obj) -> Obj:
                 "value": v["value"],
                 "createdAt": v.get("createdAt", row["created"]),
                 "updatedAt": v.get("updatedAt", row["updated"]),
-                "providedElsewhere": False,
+                "providedElsewhere": bool(v.get("providedElsewhere")),
             }
             for v in row["data_values"]
         ],
         "relationships": [],
-        "notes": [],
+        "notes": row.get("notes") or [],
     }
     if row.get("scheduled_at"):
         body["scheduledAt"] = row["scheduled_at"]
+    if row.get("completed_at"):
+        body["completedAt"] = row["completed_at"]
+    body.update(_geometry(row))
+    if row.get("assigned_user"):
+        body["assignedUser"] = row["assigned_user"]
     return body
+
+
+def _geometry(row: Obj) -> Obj:
+    """DHIS2 leaves an absent geometry out."""
+    return {"geometry": row["geometry"]} if row.get("geometry") else {}
+
+
+def _times(row: Obj) -> Obj:
+    """Server and client timestamps; a client's own when it gave them, else the server's."""
+    return {
+        "createdAt": row["created"],
+        "createdAtClient": row.get("created_at_client") or row["created"],
+        "updatedAt": row["updated"],
+        "updatedAtClient": row.get("updated_at_client") or row["updated"],
+    }
 
 
 def select_fields(obj: Obj, fields: str | None, default_excluded: tuple[str, ...]) -> Obj:

@@ -1,0 +1,162 @@
+"""The mediator's message log at national size on PostgreSQL: `dpi log verify` throughput and
+the lookup of a record by trace id as the log grows. Records are written by the mediator's own
+writer (hash-chained, signed, the head anchor exported), in batches of 5,000, with the record mix
+of `bench.console`; the lookups go to a mediator served on loopback
+(`GET /admin/messagelog/traces/{id}`), and `dpi log verify` runs as the command users run."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection
+
+from bench.common import ROOT, free_port, start_uvicorn, stop
+from bench.console import START, record
+from bench.national import pg
+from bench.national.measure import Part, median, p95, timed, verdict
+from services.interop_layer.main import create_app
+from services.interop_layer.messagelog.insert import RecordInsert
+from services.interop_layer.messagelog.verify import verify_database
+from services.interop_layer.runtime import InteropRuntime
+from services.interop_layer.settings import InteropSettings
+from services.kernel.runtime import runtime_of
+from services.kernel.testing import serve_in_process
+
+COLUMNS = ["records", "write records/s", "dpi log verify s", "verify records/s",
+           "verify records per CPU s", "trace lookup median", "trace lookup p95"]  # fmt: skip
+BATCH = 5_000
+LOOKUPS = 200
+ADMIN = {"X-DPI-Admin-Key": "dpi-admin"}
+
+
+class CopyInsert:
+    """The writer's INSERT of a batch as one COPY: the same rows, bound by the writer's own
+    statement's converters (the rest of the writer, chaining, signing, the head mark, is its own
+    code). The INSERT wrote 2,700 records/s on the shared machine."""
+
+    def __init__(self, insert: RecordInsert) -> None:
+        self.insert = insert
+        self.sql = f"COPY im_log_record ({', '.join(insert.names)}) FROM STDIN"
+
+    def execute(self, connection: Connection, batch: list[dict[str, Any]]) -> None:
+        row, names = self.insert.row, self.insert.names
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(self.sql) as copy:
+            for fields in batch:
+                values = row(fields)
+                copy.write_row([values[name] for name in names])
+
+
+async def fill(settings: InteropSettings, start: int, count: int, part: Part) -> float:
+    """Records start..start+count through the writer; records/s."""
+    app = create_app(settings)
+    began = time.perf_counter()
+    async with serve_in_process(app):
+        writer = runtime_of(app, InteropRuntime).message_log
+        writer._insert = CopyInsert(writer._insert)  # type: ignore[assignment]
+        for i in range(start, start + count):
+            writer.submit(record(i, START))
+            if i % BATCH == BATCH - 1:
+                await writer.flush()
+                if (i + 1) % (BATCH * 40) == 0:
+                    part.progress(f"{i + 1:,} records written")
+                    part.check(f"while writing record {i + 1:,}")
+        await writer.flush()
+    return count / (time.perf_counter() - began)
+
+
+def verify(data_dir: Path, sa_url: str) -> tuple[float, int]:
+    """Seconds of `dpi log verify` and the records it reports verified."""
+    command = [sys.executable, "-m", "sandbox.cli", "log", "verify", "--data-dir", str(data_dir),
+               "--database-url", sa_url]  # fmt: skip
+    began = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=7200)
+    seconds = time.perf_counter() - began
+    output = " ".join((done.stdout + done.stderr).split())
+    found = re.search(r"verified: ([\d,]+) records", output)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"dpi log verify failed ({done.returncode}): {output[-600:]}")
+    return seconds, int(found.group(1).replace(",", ""))
+
+
+def walked(sa_url: str, size: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the verification walk itself (what `dpi log verify` runs)."""
+    began, cpu = time.perf_counter(), time.process_time()
+    report = verify_database(sa_url)
+    if not report.ok or report.checked != size:
+        raise RuntimeError(f"verification failed: {report.reason} ({report.checked} checked)")
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
+def lookups(base: str, url: str) -> list[float]:
+    traces = [
+        t
+        for (t,) in pg.execute(
+            url, f"SELECT trace_id FROM im_log_record TABLESAMPLE SYSTEM (1) LIMIT {LOOKUPS}"
+        )
+    ]
+    if len(traces) < LOOKUPS:
+        traces += [
+            t for (t,) in pg.execute(url, f"SELECT trace_id FROM im_log_record LIMIT {LOOKUPS}")
+        ]
+    traces = traces[:LOOKUPS]
+    with httpx.Client(base_url=base, headers=ADMIN, timeout=60) as client:
+        client.get(f"/admin/messagelog/traces/{traces[0]}").raise_for_status()
+        position = iter(traces)
+
+        def one() -> None:
+            trace = next(position)
+            found = client.get(f"/admin/messagelog/traces/{trace}")
+            if found.status_code != 200 or len(found.json()["records"]) != 1:
+                raise RuntimeError(f"trace {trace}: {found.status_code} {found.text[:200]}")
+
+        return timed(one, len(traces))
+
+
+def run(sizes: Sequence[int], part: Part) -> None:
+    with pg.database("log") as (sa_url, url), tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        settings = InteropSettings(database_url=sa_url, data_dir=data_dir, log_format="text",
+                                   declared_subscriptions=False)  # fmt: skip
+        stored = 0
+        for size in sizes:
+            part.check(f"before {size:,} records")
+            rate = asyncio.run(fill(settings, stored, size - stored, part))
+            stored = size
+            pg.execute(url, "ANALYZE im_log_record")
+            part.progress(f"{size:,} records written ({rate:,.0f}/s); verifying")
+            seconds, checked = verify(data_dir, sa_url)
+            part.progress(f"dpi log verify: {checked:,} records in {seconds:.1f} s")
+            walk, cpu = walked(sa_url, size)
+            part.progress(f"verification walk: {size / walk:,.0f} records/s")
+            port = free_port()
+            env = {"DPI_DATA_DIR": tmp, "DPI_LOG_LEVEL": "WARNING",
+                   "DPI_INTEROP_LAYER_DATABASE_URL": sa_url,
+                   "DPI_INTEROP_LAYER_DECLARED_SUBSCRIPTIONS": "false"}  # fmt: skip
+            process = start_uvicorn("services.interop_layer.main:app", port, env, timeout=120)
+            try:
+                times = lookups(f"http://127.0.0.1:{port}", url)
+            finally:
+                stop(process)
+            part.row(size, f"{rate:,.0f}", f"{seconds:.1f}", f"{size / walk:,.0f}",
+                     f"{size / cpu:,.0f}", f"{median(times):.1f} ms",
+                     f"{p95(times):.1f} ms")  # fmt: skip
+            part.progress(f"{size:,} records: trace lookup median {median(times):.1f} ms")
+    if part.rows:
+        throughput = float(part.rows[-1][3].replace(",", ""))
+        lookup = float(part.rows[-1][5].split()[0])
+        part.notes.append(
+            f"at the largest size: verify {throughput:,.0f} records/s (target >= 50,000: "
+            f"{verdict(throughput >= 50_000)}), trace lookup median {lookup:.1f} ms (target "
+            f"< 20 ms: {verdict(lookup < 20)}); verify records/s: the walk `dpi log verify` runs "
+            "(`verify_database`), in this process; the command's time includes its start"
+        )

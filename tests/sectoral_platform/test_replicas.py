@@ -1,0 +1,96 @@
+"""Two health platform replicas on one PostgreSQL database: two facility syncs at once run one
+after the other, each from what the one before stored, and an async data value import accepted
+by one is reported by the other. (Metadata read models across replicas: the `rep-launch`
+branch's `tests/sectoral_platform/test_metadata_replicas.py`.)"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from services.kernel.testing import serve_in_process
+from services.sectoral_platform.facility_registry.sync import FacilitySync
+from services.sectoral_platform.main import create_app
+from services.sectoral_platform.seed.orgunits import uid_for
+from services.sectoral_platform.settings import SectoralSettings
+from tests.conftest import USE_POSTGRES
+from tests.sectoral_platform.conftest import ADMIN, ANC1, FACILITIES
+from tests.sectoral_platform.wiring import ID_ADMIN, dpi
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(
+        not USE_POSTGRES,
+        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
+    ),
+]
+
+
+async def test_replicas_sync_facilities_one_at_a_time(
+    settings: SectoralSettings, settings_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with dpi(settings_for, monkeypatch, registries=True) as services:
+        assert services.registries is not None
+        first, second = create_app(settings), create_app(settings)
+        async with (
+            serve_in_process(first) as one,
+            serve_in_process(second) as two,
+            httpx.AsyncClient(base_url=services.registries, headers=ID_ADMIN) as registry,
+        ):
+            one.auth = two.auth = ADMIN
+            added = await registry.post(
+                "/admin/facilities",
+                json={"name": "Replica Clinic", "district": "XD-R01-D02", "type": "clinic"},
+            )
+            assert added.status_code in (200, 201), added.text
+            code = added.json().get("code") or added.json()["id"]
+            # each sync waits (up to a second) for the other before it applies what it fetched:
+            # without the claim both would have fetched the new clinic and would create it
+            meeting = threading.Barrier(2, timeout=1.0)
+            apply = FacilitySync._apply
+
+            def apply_together(sync: FacilitySync, locations: list[Any], cursor: Any) -> Any:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    meeting.wait()
+                return apply(sync, locations, cursor)
+
+            monkeypatch.setattr(FacilitySync, "_apply", apply_together)
+            answers = await asyncio.gather(
+                one.post("/api/facilityRegistry/sync"), two.post("/api/facilityRegistry/sync")
+            )
+            assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+            # the second sync starts from the first one's cursor and org units
+            assert sorted(a.json()["created"] for a in answers) == [0, 1]
+            for client in (one, two):
+                unit = await client.get(f"/api/organisationUnits/{uid_for(code)}")
+                assert unit.json()["name"] == "Replica Clinic"
+
+
+async def test_an_async_import_accepted_by_one_replica_is_reported_by_the_other(
+    settings: SectoralSettings,
+) -> None:
+    first, second = create_app(settings), create_app(settings)
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        one.auth = two.auth = ADMIN
+        accepted = await one.post(
+            "/api/dataValueSets",
+            content=f"{ANC1},202401,{FACILITIES[0]},,,9\n",
+            headers={"Content-Type": "application/csv"},
+            params={"firstRowIsHeader": "false", "async": "true"},
+        )
+        assert accepted.status_code == 200, accepted.text
+        job = accepted.json()["response"]
+        deadline = time.monotonic() + 10
+        while not (notes := (await two.get(job["relativeNotifierEndpoint"])).json())[0][
+            "completed"
+        ]:
+            assert time.monotonic() < deadline, notes
+        assert notes[0]["message"] == "Import done"
+        summary = await two.get(f"/api/system/taskSummaries/DATAVALUE_IMPORT/{job['id']}")
+        assert summary.json()["importCount"]["imported"] == 1
