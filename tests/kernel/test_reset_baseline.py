@@ -64,10 +64,11 @@ SERVICES: dict[
         {"id", "created_at", "timestamp", "serialized_hash", "serialized_snapshot"},
     ),
 }
-# tables a reset leaves as they are: the ID system's own keys, the mediator's message log
+# tables a reset leaves as they are: the ID system's and consent's keys, the mediator's log
 KEPT = {
     "id_registry": ["ida_key", "oidc_signing_key"],
     "interop_layer": ["im_log_key", "im_log_mark", "im_log_record"],
+    "consent": ["consent_signing_key"],
 }
 
 
