@@ -67,12 +67,14 @@ class SchemaOutdated(RuntimeError):
 
 
 def outdated_tables(engine: Engine, metadata: MetaData) -> dict[str, list[str]]:
-    """Per table of `metadata` already in the database, the model's columns it lacks."""
+    """Per table of `metadata` already in the database, the model's columns it lacks (but those
+    the service adds itself, named in the table's `info["migrated"]`)."""
     inspector = inspect(engine)
     missing: dict[str, list[str]] = {}
     for table in metadata.sorted_tables:
         present = {column["name"] for column in inspector.get_columns(table.name)}
-        lacking = [column.name for column in table.columns if column.name not in present]
+        known = present | set(table.info.get("migrated", ()))
+        lacking = [column.name for column in table.columns if column.name not in known]
         if lacking:
             missing[table.name] = lacking
     return missing

@@ -19,6 +19,8 @@ class LogRecord(Base, table=True):
     """One exchange (or one pub/sub delivery). Never updated once written."""
 
     __tablename__ = "im_log_record"
+    # added to an older log by `migrate.py`, so the kernel's start-up check does not refuse it
+    __table_args__ = ({"info": {"migrated": ("replica", "position")}},)
 
     # The order of all chains' records, for reading (on SQLite the rowid itself, INTEGER PRIMARY
     # KEY: no separate key index to keep up; on PostgreSQL reserved from `im_log_record_seq`, so
