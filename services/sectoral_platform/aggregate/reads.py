@@ -58,6 +58,7 @@ class ValueSetQuery:
 
     statement: Select[Any]
     head: dict[str, str]
+    limited: bool = False  # `limit` cut the selection in the statement's order
 
 
 _DURATION = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -152,7 +153,7 @@ def value_set_query(
         head["period"] = periods[0]
     if len(org_units) == 1 and not children:
         head["orgUnit"] = org_units[0]
-    return ValueSetQuery(stmt, head)
+    return ValueSetQuery(stmt, head, limited=bool(limit))
 
 
 _COLUMNS = (
@@ -194,8 +195,14 @@ _CSV_SELECT: tuple[ColumnElement[Any], ...] = (
 
 def stream_csv_rows(engine: Engine, query: ValueSetQuery) -> Iterator[Sequence[Any]]:
     """Batches of rows already in CSV's columns: the export's path when every id is a UID, with
-    no value built per row (measured over 200,000 values: 5.6 against 7.7 us of CPU each)."""
+    no value built per row (measured over 200,000 values: 5.6 against 7.7 us of CPU each).
+
+    In the key's order (element, period, org unit, combos), which the rows are stored in: the
+    other formats' order by period (ADX groups by it) made SQLite sort the whole selection
+    before the first row, 56 % of the export's time in a profile of 300,000 values."""
     statement = query.statement.with_only_columns(*_CSV_SELECT)
+    if not query.limited:  # a limited read keeps the order it was cut in
+        statement = statement.order_by(None).order_by(T.c.de, T.c.pe, T.c.ou, T.c.co, T.c.ao)
     with engine.connect() as conn, streaming_read(conn):
         result = conn.execution_options(stream_results=True, yield_per=5000).execute(statement)
         while rows := result.fetchmany(2000):
