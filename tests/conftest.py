@@ -23,6 +23,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "DPI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 USE_POSTGRES = os.environ.get("DPI_TEST_DB", "sqlite") == "postgres"
+# tests of several processes on one database: they run in the PostgreSQL pass
+SHARED_POSTGRES = pytest.mark.skipif(
+    not USE_POSTGRES,
+    reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
+)
 # sandboxes the tests start are registered here, not among the user's own running sandboxes
 os.environ.setdefault("DPI_STATE_HOME", tempfile.mkdtemp(prefix="dpi-test-state-"))
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from services.consent.webhooks.models import WebhookDelivery
 from services.consent.webhooks.service import deliver_due
 from services.kernel.runtime import kernel_state
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.consent.conftest import ORG
 
 pytestmark = pytest.mark.anyio
@@ -100,10 +100,7 @@ async def test_events_wait_for_the_receiver_and_are_signed(consent):
     assert len(receiver.received) == 2
 
 
-@pytest.mark.skipif(
-    not USE_POSTGRES,
-    reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-)
+@SHARED_POSTGRES
 async def test_two_replicas_deliver_each_event_once(consent):
     await consent.client.post(
         "/config/webhook/",

@@ -12,15 +12,12 @@ from sqlmodel import select
 from services.id_registry.identities.models import PartnerToken
 from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.id_registry.conftest import auth, codes, demo_of, envelope, people, send_otp
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 AT_ONCE = 6
 

@@ -15,15 +15,12 @@ from services.interop_layer.messagelog.chains import ChainInUse
 from services.interop_layer.messagelog.trust import read_anchor, read_keys
 from services.interop_layer.messagelog.verify import KnownHead, verify_database
 from services.kernel.testing import serve_in_process
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.interop_layer.support import ADMIN, HEALTH, REGISTRIES, client_headers
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 CALLS = 12  # per replica
 

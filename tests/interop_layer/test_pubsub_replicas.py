@@ -13,16 +13,13 @@ from fastapi import FastAPI, Request, Response
 
 from services.interop_layer.main import create_app
 from services.kernel.testing import serve_in_process
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.interop_layer.support import ADMIN, HEALTH, NIA, await_for, serve
 from tests.interop_layer.test_pubsub import deliveries, publish, subscribe
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 EVENTS = 40
 

@@ -15,15 +15,12 @@ import pytest
 
 from bench.common import free_port, start_uvicorn, stop
 from services.kernel.topology import load_topology
-from tests.conftest import USE_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES, scratch_database
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.replicas,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 SERVICES = [spec for spec in load_topology().services]
 

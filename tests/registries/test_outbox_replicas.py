@@ -9,7 +9,7 @@ import pytest
 
 from services.kernel.testing import serve_in_process
 from services.registries.main import create_app
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.registries.civil_records import birth
 from tests.registries.conftest import MakeSettings
 from tests.registries.test_civil import ADMIN
@@ -17,10 +17,7 @@ from tests.registries.test_outbox import FakeMediator, drained_settings, registe
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 
 

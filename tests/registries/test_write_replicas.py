@@ -19,7 +19,7 @@ from services.registries.data import service as records
 from services.registries.data import validation
 from services.registries.facilities import service as facilities
 from services.registries.main import create_app
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.registries.civil_records import birth
 from tests.registries.conftest import MakeSettings
 from tests.registries.test_civil import ADMIN, CRVS
@@ -27,10 +27,7 @@ from tests.registries.test_outbox import register
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 
 

@@ -15,16 +15,13 @@ import pytest
 from sandbox.scenarios.commands import BODIES_ENV
 from sandbox.state import load_state, pid_alive
 from services.kernel.topology import load_topology
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.sandbox.helpers import dpi, free_offset
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.replicas,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 REPLICAS = 2
 

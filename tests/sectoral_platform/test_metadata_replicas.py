@@ -13,12 +13,9 @@ from sqlalchemy.engine import Engine
 from services.kernel.db import Database
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.metadata.store import Change, MetadataStore
-from tests.conftest import USE_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES, scratch_database
 
-pytestmark = pytest.mark.skipif(
-    not USE_POSTGRES,
-    reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-)
+pytestmark = SHARED_POSTGRES
 
 
 @pytest.fixture

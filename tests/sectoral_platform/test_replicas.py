@@ -19,16 +19,13 @@ from services.sectoral_platform.facility_registry.sync import FacilitySync
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.seed.orgunits import uid_for
 from services.sectoral_platform.settings import SectoralSettings
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.sectoral_platform.conftest import ADMIN, ANC1, FACILITIES
 from tests.sectoral_platform.wiring import ID_ADMIN, dpi
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 
 

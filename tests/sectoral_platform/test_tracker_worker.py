@@ -14,7 +14,7 @@ from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.tracker.bundle import ImportParams
 from services.sectoral_platform.tracker.jobs import JobRunner
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.sectoral_platform.tracker_helpers import child
 
 pytestmark = pytest.mark.anyio
@@ -54,10 +54,7 @@ async def test_one_step_runs_every_queued_job(settings: SectoralSettings) -> Non
         database.dispose()
 
 
-@pytest.mark.skipif(
-    not USE_POSTGRES,
-    reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-)
+@SHARED_POSTGRES
 async def test_two_replicas_run_each_job_once(settings: SectoralSettings) -> None:
     async with serve_in_process(create_app(settings)):
         pass  # schema and metadata in place

@@ -23,7 +23,7 @@ import orjson
 import pytest
 
 from bench.common import free_port, start_uvicorn, stop
-from tests.conftest import USE_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES, scratch_database
 from tests.registries.civil_records import birth
 from tests.registries.test_civil import ADMIN, CRVS
 from tests.security.test_pubsub_kill9 import local_ports, wait_until
@@ -31,10 +31,7 @@ from tests.security.test_pubsub_kill9 import local_ports, wait_until
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.replicas,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 BIRTHS = 30
 ANSWER_AFTER = 0.1  # seconds the mediator takes to accept a publish

@@ -25,17 +25,14 @@ import yaml
 
 from bench.common import free_port, start_uvicorn, stop
 from services.interop_layer.pubsub.delivery import BATCH
-from tests.conftest import USE_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES, scratch_database
 from tests.interop_layer.conftest import catalogue
 from tests.interop_layer.support import ADMIN, HEALTH, NIA, REGISTRIES, client_headers
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.replicas,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (SQLite is one process): DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 EVENTS = 60
 ANSWER_AFTER = 0.1  # seconds the subscriber takes: pushes are in flight long enough to kill
