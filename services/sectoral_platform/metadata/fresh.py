@@ -10,13 +10,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.kernel.runtime import NotStarted, runtime_of
 from services.sectoral_platform.runtime import SectoralRuntime
 
+# the probes read no metadata, and `/readyz` must answer for the database in its own shape
+PROBES = frozenset({"/healthz", "/readyz"})
+
 
 class FreshMetadataMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"] not in PROBES:
             try:
                 store = runtime_of(scope["app"], SectoralRuntime).metadata
             except NotStarted:
