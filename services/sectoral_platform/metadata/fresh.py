@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.kernel.outage import database_unreachable
 from services.kernel.runtime import NotStarted, runtime_of
 from services.sectoral_platform.runtime import SectoralRuntime
 
@@ -25,5 +26,12 @@ class FreshMetadataMiddleware:
             except NotStarted:
                 store = None
             if store is not None and store.shared:
-                await run_in_threadpool(store.refresh)
+                try:
+                    await run_in_threadpool(store.refresh)
+                except Exception as exc:
+                    # The route meets the outage itself, once it has read its request: answered
+                    # here, before the body is read, the server closes the connection under a
+                    # client still sending (seen as a read error, not a 503).
+                    if not database_unreachable(exc):
+                        raise
         await self.app(scope, receive, send)
