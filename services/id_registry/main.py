@@ -40,6 +40,7 @@ from services.id_registry.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
 from services.kernel.db import Database
+from services.kernel.limits import KiB
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
 from services.kernel.outbox import Pacing
 from services.kernel.reset import ResetHooks
@@ -50,6 +51,7 @@ from services.kernel.settings import load_settings
 from services.kernel.time import as_utc, utcnow
 
 SERVICE = "id_registry"
+BATCH_PATH = "/v1/identities/batch"
 WAL_PAGES = 4000
 # IDA's licence and API keys travel in its path (MOSIP's shape) and OIDC clients sign a JWT in
 # the token request's form: neither is an OpenAPI scheme. Admin and mediator keys are the kernel's.
@@ -175,6 +177,9 @@ def create_app(
         ],
         error_renderer=mosip_errors,
         lifespan=lifespan,
+        body_limits={
+            BATCH_PATH: max(settings.max_body_bytes, 2 * KiB * settings.max_batch_enrolments)
+        },
         authenticate_headers=authenticate_headers,
         configure_logs=configure_logs,
         workers=declared(background=background, subscriptions=subscriptions_wanted),

@@ -32,6 +32,8 @@ class IdRegistrySettings(ServiceSettings):
     seed_random_seed: int = 20260101
     seed_on_start: bool = True
     publish_events: bool = True
+    # the most people one `POST /v1/identities/batch` may enrol (one transaction)
+    max_batch_enrolments: int = Field(default=1000, ge=1, le=100_000)
     subscribe_civil_events: bool = True
     drain_interval_seconds: float = 2.0
     drain_max_backoff_seconds: float = 30.0

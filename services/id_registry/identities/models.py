@@ -51,6 +51,26 @@ class IdentityCreate(SQLModel):
         return value.strip()
 
 
+class IdentityBatch(SQLModel):
+    """Batch enrolment request (admin API): up to `MAX_BATCH_ENROLMENTS` people, in order."""
+
+    identities: list[IdentityCreate] = Field(min_length=1)
+
+
+class BatchItem(SQLModel):
+    """One person's result: 201 and the UIN issued, or the error of a single enrolment."""
+
+    status: int
+    UIN: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+class BatchEnrolment(SQLModel):
+    enrolled: int
+    refused: int
+    results: list[BatchItem]
+
+
 class IdentityUpdate(SQLModel):
     """Demographic update (admin API): only the fields given change."""
 

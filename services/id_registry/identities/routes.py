@@ -7,8 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from services.id_registry.deps import NowDep, RuntimeDep, SettingsDep
-from services.id_registry.identities import service
-from services.id_registry.identities.models import IdentityCreate, IdentityUpdate, StatusChange
+from services.id_registry.errors import MosipError, error_item
+from services.id_registry.identities import batch, service
+from services.id_registry.identities.models import (
+    BatchEnrolment,
+    IdentityBatch,
+    IdentityCreate,
+    IdentityUpdate,
+    StatusChange,
+)
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
 
@@ -33,6 +40,53 @@ def enrol(
     )
     runtime.drainer.notify()
     return service.identity_public(identity)
+
+
+@router.post(
+    "/batch",
+    summary="Enrol many people in one transaction",
+    response_model=None,
+    responses={200: {"model": BatchEnrolment}},
+    description=(
+        "Up to `DPI_ID_REGISTRY_MAX_BATCH_ENROLMENTS` people (1,000 by default; more: 413, "
+        "nothing enrolled), each item as the body of `POST /v1/identities`. One invalid item "
+        "refuses the whole batch (422, its index in `errors[0].details`). Otherwise one result "
+        "per person, in order: `201` with the UIN issued, or `409` with the error enrolling "
+        "that person alone gives (`IDR-IDC-003` naming the UIN of the stored record, or of an "
+        "earlier person of the same batch). Each enrolment publishes `identity-created`."
+    ),
+)
+def enrol_batch(
+    data: IdentityBatch,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    _: AdminDep,
+) -> dict[str, Any]:
+    limit = settings.max_batch_enrolments
+    if len(data.identities) > limit:
+        raise MosipError(
+            "IDA-MLC-009",
+            f"A batch enrols at most {limit} people; this one holds {len(data.identities)}",
+            status_code=413,
+        )
+    outcomes = batch.enrol_batch(
+        session=session,
+        people=data.identities,
+        secret=settings.token_secret(),
+        now=now,
+        publish=settings.publish_events,
+    )
+    runtime.drainer.notify()
+    results: list[dict[str, Any]] = [
+        {"status": 201, "UIN": outcome}
+        if isinstance(outcome, str)
+        else {"status": outcome.status, "errors": [error_item(outcome.code, outcome.message)]}
+        for outcome in outcomes
+    ]
+    enrolled = sum(1 for outcome in outcomes if isinstance(outcome, str))
+    return {"enrolled": enrolled, "refused": len(outcomes) - enrolled, "results": results}
 
 
 @router.get("", summary="List identities (for scenarios and tests)")

@@ -48,12 +48,17 @@ def identity_public(identity: Identity) -> dict[str, Any]:
     }
 
 
-def _duplicate(existing: Identity) -> MosipError:
+def duplicate_of(uin: str) -> MosipError:
+    """The refusal of an enrolment whose person the registry holds already, as UIN `uin`."""
     return MosipError(
         "IDR-IDC-003",
-        f"Record already exists in DB: UIN {existing.uin} has the same name, date of birth and sex",
+        f"Record already exists in DB: UIN {uin} has the same name, date of birth and sex",
         status_code=409,
     )
+
+
+def _duplicate(existing: Identity) -> MosipError:
+    return duplicate_of(existing.uin)
 
 
 def new_uin(rng: random.Random, taken: Callable[[str], bool]) -> str:
@@ -90,6 +95,15 @@ def new_identity(data: IdentityCreate, *, uin: str, key: str, now: datetime) -> 
     )
 
 
+def key_of(data: IdentityCreate) -> str:
+    return dedupe_key(
+        given_name=data.givenName,
+        family_name=data.familyName,
+        date_of_birth=data.dateOfBirth,
+        gender=data.gender,
+    )
+
+
 def enrol(
     *,
     session: Session,
@@ -100,12 +114,7 @@ def enrol(
     publish: bool = True,
 ) -> Identity:
     """Create an identity with a fresh UIN; refuse a duplicate, naming the existing record."""
-    key = dedupe_key(
-        given_name=data.givenName,
-        family_name=data.familyName,
-        date_of_birth=data.dateOfBirth,
-        gender=data.gender,
-    )
+    key = key_of(data)
     existing = session.exec(select(Identity).where(Identity.dedupe_key == key)).first()
     if existing is None and data.civilRegistrationId:
         existing = session.exec(
