@@ -77,3 +77,18 @@ def test_rule_examples() -> None:
     assert not ids.passes_filters("4729647295")  # block "4729" repeated... and "47" again
     assert not ids.is_valid_uin("47298361x5")
     assert not ids.is_valid_uin("٤٧٢٩٨٣٦١٥٠")  # non-ASCII digits
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.integers(min_value=0, max_value=2**32), st.integers(min_value=1, max_value=300))
+def test_uins_drawn_in_bulk_are_valid_and_follow_the_seed(seed: int, count: int) -> None:
+    drawn = ids.generate_uins(random.Random(seed), count)
+    assert len(drawn) == count and all(ids.is_valid_uin(uin) for uin in drawn)
+    assert drawn == ids.generate_uins(random.Random(seed), count)
+
+
+def test_uins_drawn_in_bulk_cover_every_first_digit_and_rarely_repeat() -> None:
+    drawn = ids.generate_uins(random.SystemRandom(), 20_000)
+    assert {uin[0] for uin in drawn} == set("23456789")
+    # about 10^8 valid UINs: 20,000 draws repeat one about twice (birthday bound), not dozens
+    assert len(set(drawn)) > 19_950

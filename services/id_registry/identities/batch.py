@@ -155,18 +155,16 @@ def _round(session: Session, batch: _Batch, pending: list[int], rng: random.Rand
 
 def _fresh_uins(session: Session, count: int, rng: random.Random) -> list[str]:
     """`count` distinct UINs none of which is issued yet (as far as committed rows tell)."""
-    uins = [""] * count
+    uins: list[str] = []
     drawn: set[str] = set()
-    redraw = list(range(count))
-    while redraw:
-        for n in redraw:
-            uin = ids.generate_uin(rng)
-            while uin in drawn:
-                uin = ids.generate_uin(rng)
-            drawn.add(uin)
-            uins[n] = uin
-        taken = store.taken_uins(session, [uins[n] for n in redraw])
-        redraw = [n for n in redraw if uins[n] in taken]
+    while len(uins) < count:
+        fresh = []
+        for uin in ids.generate_uins(rng, count - len(uins)):
+            if uin not in drawn:
+                drawn.add(uin)
+                fresh.append(uin)
+        taken = store.taken_uins(session, fresh) if fresh else set()
+        uins.extend(u for u in fresh if u not in taken)
     return uins
 
 
