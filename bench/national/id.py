@@ -215,11 +215,11 @@ def run(sizes: Sequence[int], part: Part) -> None:
                     part.notes.append(f"{bad} of {total} authentications failed at {size:,}")
                 people = int(pg.execute(url, "SELECT count(*) FROM identity")[0][0])
                 per = 1000 / max(need, 1)
-                so_far = (batches.seconds + singles.seconds) / 60
+                so_far = batches.seconds + singles.seconds
                 part.row(people, f"{auth:,.0f}", f"{floor:,.0f}", f"{auth / floor:.2f}",
                          f"{healthz_cpu / auth_cpu:.2f}", f"{step.rate():,.0f}",
                          f"{step.service_cpu * per:.2f}", f"{step.database_cpu * per:.2f}",
-                         f"{so_far:.1f} min", f"{single.rate():,.0f}",
+                         f"{so_far:,.0f} s", f"{single.rate():,.0f}",
                          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
                 part.progress(f"{people:,} people: auth / healthz {auth / floor:.2f}")
         finally:
