@@ -224,7 +224,7 @@ def run(sizes: Sequence[int], part: Part) -> None:
                 part.progress(f"{people:,} people: auth / healthz {auth / floor:.2f}")
         finally:
             stop(process)
-    if part.rows:
+    if part.rows and batches.people and batches.service_cpu:
         _summary(part, batches, singles)
 
 
