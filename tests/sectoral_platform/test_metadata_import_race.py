@@ -20,7 +20,7 @@ from services.sectoral_platform.base import Base
 from services.sectoral_platform.metadata import importer
 from services.sectoral_platform.metadata.importer import ImportResult, run_import
 from services.sectoral_platform.metadata.store import MetadataStore
-from services.sectoral_platform.metadata.validation import ImportOptions
+from services.sectoral_platform.metadata.validation import ImportOptions, validate_object
 from tests.conftest import SHARED_POSTGRES, scratch_database
 
 pytestmark = SHARED_POSTGRES
@@ -59,14 +59,13 @@ def race(
     for store in stores:
         store.load()
     meeting = threading.Barrier(2, timeout=1.0)
-    validate = importer.validate_object
 
     def validate_together(*args: Any) -> Any:
         with contextlib.suppress(threading.BrokenBarrierError):
             meeting.wait()
-        return validate(*args)
+        return validate_object(*args)
 
-    monkeypatch.setattr(importer, "validate_object", validate_together)
+    monkeypatch.setattr(f"{importer.__name__}.validate_object", validate_together)
     with ThreadPoolExecutor(2) as pool:
         futures = [
             pool.submit(run_import, store, {"dataElements": [payload]}, ImportOptions(strategy))
