@@ -4,10 +4,7 @@ registration gets (`Client.Conflict`), not a 500 from the primary key."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from services.interop_layer.members import service
 from services.interop_layer.members.models import Subsystem, SubsystemCreate
 from services.kernel.db import Database
 from tests.conftest import SHARED_POSTGRES, scratch_database
+from tests.racing import commit_together
 
 pytestmark = SHARED_POSTGRES
 
@@ -35,24 +33,14 @@ def database(tmp_path: Path) -> Iterator[Database]:
 
 
 def test_the_second_of_two_registrations_at_once_is_a_conflict(database: Database) -> None:
-    meeting = threading.Barrier(2, timeout=5.0)
+    def register(session: Session, n: int) -> str:
+        data = SubsystemCreate(id="DPI/GOV/MOA/farms", name="AB"[n])
+        try:
+            return service.register_subsystem(session=session, data=data).name
+        except Conflict as exc:
+            return f"{exc.status} {exc.code}: {exc.message}"
 
-    class TogetherSession(Session):
-        def commit(self) -> None:  # both have passed the existence check here
-            with contextlib.suppress(threading.BrokenBarrierError):
-                meeting.wait()
-            super().commit()
-
-    def register(name: str) -> str:
-        with TogetherSession(database.engine) as session:
-            data = SubsystemCreate(id="DPI/GOV/MOA/farms", name=name)
-            try:
-                return service.register_subsystem(session=session, data=data).name
-            except Conflict as exc:
-                return f"{exc.status} {exc.code}: {exc.message}"
-
-    with ThreadPoolExecutor(2) as pool:
-        answers = sorted(pool.map(register, ["A", "B"]), key=len)
+    answers = sorted(commit_together(database.engine, register), key=len)
     assert answers[0] in ("A", "B")
     assert answers[1] == "409 Client.Conflict: Subsystem DPI/GOV/MOA/farms is already registered."
     with Session(database.engine) as session:
