@@ -17,9 +17,9 @@ T = TypeVar("T")
 
 
 def commit_together(engine: Engine, work: Callable[[Session, int], T]) -> list[T]:
-    """`work(session, n)` for n = 0 and 1 in two threads; a commit waits (up to 5 s) for the
+    """`work(session, n)` for n = 0 and 1 in two threads; a commit waits (up to 3 s) for the
     other's before it goes ahead."""
-    meeting = threading.Barrier(2, timeout=5.0)
+    meeting = threading.Barrier(2, timeout=3.0)
 
     class TogetherSession(Session):
         def commit(self) -> None:
