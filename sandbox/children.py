@@ -41,6 +41,12 @@ def replica_env(env: dict[str, str], spec: ServiceSpec, replica: int) -> dict[st
     return {**env, f"DPI_{spec.env_name}_REPLICA": f"r{replica}"}
 
 
+def replica_log_name(service: str, replica: int) -> str:
+    """A replica's log file under `logs/` (without `.log`): each replica writes its own, so every
+    line, uvicorn's own and a crash's traceback included, tells which replica wrote it."""
+    return f"{service}.r{replica}"
+
+
 def console_spec(topology: Topology) -> ServiceSpec:
     """The console as the launcher runs it: a process on the topology's control port."""
     return ServiceSpec(

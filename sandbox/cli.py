@@ -6,7 +6,6 @@ import argparse
 import os
 import shutil
 import sys
-import time
 from collections import Counter
 from importlib import metadata
 from pathlib import Path
@@ -15,7 +14,6 @@ from sandbox.display import (
     console,
     console_url,
     err_console,
-    format_log_line,
     services_table,
 )
 from sandbox.env import register as register_env
@@ -27,11 +25,12 @@ from sandbox.launcher import (
     stop_on_signals,
 )
 from sandbox.logverify import register as register_log
+from sandbox.logview import log_files, show_logs
 from sandbox.replicas import check_replicas
 from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
 from sandbox.scenarios.commands import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, in_use
-from sandbox.stopping import stop_sandbox, tail
+from sandbox.stopping import stop_sandbox
 from sandbox.where import did_you_mean, find_data_dir
 from services.kernel.topology import load_topology, port_offset
 
@@ -145,25 +144,13 @@ def cmd_logs(args: argparse.Namespace) -> int:
             f"[red]error:[/red] unknown service {args.service!r}{hint}; one of {', '.join(names)}"
         )
         return 2
-    log = _running_dir(args) / "logs" / f"{args.service}.log"
-    if not log.exists():
-        err_console.print(f"[red]error:[/red] no log yet for {args.service} ({log})")
+    logs = _running_dir(args) / "logs"
+    files = log_files(logs, args.service, args.replica)
+    if not files:
+        which = f"replica r{args.replica} of " if args.replica is not None else ""
+        err_console.print(f"[red]error:[/red] no log yet for {which}{args.service} (in {logs})")
         return 1
-    show = (lambda line: line) if args.raw else format_log_line
-    for line in tail(log, args.lines):
-        print(show(line))
-    if args.follow:
-        with log.open(encoding="utf-8", errors="replace") as handle:
-            handle.seek(0, 2)
-            try:
-                while True:
-                    line = handle.readline()
-                    if line:
-                        print(show(line.rstrip("\n")), flush=True)
-                    else:
-                        time.sleep(0.2)
-            except KeyboardInterrupt:
-                return 0
+    show_logs(files, lines=args.lines, follow=args.follow, raw=args.raw)
     return 0
 
 
@@ -257,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-n", "--lines", type=int, default=50)
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--raw", action="store_true", help="print the JSON lines as they are")
+    logs.add_argument(
+        "--replica", type=int, metavar="I", help="only replica I's log (`dpi up --replicas N`)"
+    )
     logs.set_defaults(func=cmd_logs)
 
     reset = sub.add_parser("reset", parents=[common], help="wipe the data directory")

@@ -14,7 +14,7 @@ from types import FrameType
 
 import httpx
 
-from sandbox.children import Child, replica_env
+from sandbox.children import Child, replica_env, replica_log_name
 from sandbox.children import console_spec as console_spec
 from sandbox.children import print_ready as print_ready
 from sandbox.display import err_console
@@ -149,8 +149,9 @@ class Launcher:
         close = [fd for fd in sockets.fds() if fd not in fds]
         port = spec.port + self.port_offset
         started = self.start_process(
-            spec.name, spec.app, port, replica_env(env, spec, replica), fds, close
-        )
+            spec.name, spec.app, port, replica_env(env, spec, replica), fds, close,
+            log_name=replica_log_name(spec.name, replica),
+        )  # fmt: skip
         process, how, log = started
         return Child(spec, port, process, log, how, replica, own)
 
@@ -162,12 +163,14 @@ class Launcher:
         env: dict[str, str],
         fds: Sequence[int] = (),
         close: Sequence[int] = (),
+        *,
+        log_name: str = "",
     ) -> tuple[ServiceProcess, LaunchMode, Path]:
         """A uvicorn process serving the ASGI `app` ("module:attribute") on loopback at `port`
         (or, a replica, on the inherited listening sockets `fds`), logging to `logs/<name>.log`
-        (replicas of a service share it): forked from the preloader when there is one, else
-        spawned. Any process the sandbox runs (a topology service or not) starts here."""
-        log = self.data_dir / "logs" / f"{name}.log"
+        (a replica to its own, `logs/<name>.r<i>.log`): forked from the preloader when there is
+        one, else spawned. Any process the sandbox runs (a topology service or not) starts here."""
+        log = self.data_dir / "logs" / f"{log_name or name}.log"
         if self.preloader is not None:
             forked = self.preloader.fork(name, app, port, log, env, fds, close)
             if forked is not None:

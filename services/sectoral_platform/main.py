@@ -106,7 +106,7 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
             tracker_jobs=JobRunner(engine, store),
             outbox=platform_outbox(engine, mediator, settings.drain_interval_seconds),
             birth_consumer=BirthConsumer(engine, store),
-            value_set_jobs=ValueSetJobs(engine),
+            value_set_jobs=ValueSetJobs(engine, lease=settings.value_set_job_lease_seconds),
         )
         await run_in_threadpool(runtime.value_set_jobs.settle_stopped)
         set_runtime(app, runtime)

@@ -34,6 +34,8 @@ class SectoralSettings(ServiceSettings):
     facility_sync_retry_seconds: float = 15.0
     # tracker events -> aggregate data values (0: only by POST /api/tracker/aggregate)
     aggregation_interval_seconds: float = 300.0
+    # an `async=true` data value import whose replica gave no heartbeat this long is failed
+    value_set_job_lease_seconds: float = Field(default=30.0, gt=0)
     # events: outbox drain interval (0: only by POST /api/events/outbox/drain), civil events in
     drain_interval_seconds: float = 2.0
     subscribe_civil_events: bool = True

@@ -52,3 +52,27 @@ async def test_a_rotated_key_is_refused_on_the_other_replica_within_a_second(mak
         while await authenticate(two, body, old_key):
             assert time.monotonic() - began < 1.0, "the old key still works on the replica"
         assert await authenticate(two, body, new_key)
+
+
+async def test_a_reset_through_one_replica_is_served_by_the_other(make_app):
+    first, second = make_app(), make_app()
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        for app in (first, second):
+            listening = kernel_state(app).invalidation.listening
+            deadline = time.monotonic() + 5
+            while not listening.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        key = await add_partner(one, "bank-kyc", ["demo"])
+        person = (await people(one))[0]
+        body = envelope(person["UIN"], demographics=demo_of(person))
+        began = time.monotonic()
+        while not await authenticate(two, body, key):  # `two` caches the partner now
+            assert time.monotonic() - began < 1.0, "the new partner did not reach the replica"
+        assert (await two.get("/v1/partners/bank-kyc", headers=ADMIN)).status_code == 200
+
+        assert (await one.post("/admin/reset", headers=ADMIN)).status_code == 200
+        began = time.monotonic()
+        while (await two.get("/v1/partners/bank-kyc", headers=ADMIN)).status_code != 404:
+            assert time.monotonic() - began < 1.0, "the reset did not reach the other replica"
+        refused = await two.post(ida_path("auth", "bank-kyc", key), json=body)
+        assert refused.status_code != 200 or refused.json()["errors"], refused.text

@@ -64,3 +64,52 @@ async def test_a_right_changed_on_one_replica_holds_on_the_other(provider, make_
         began = time.monotonic()
         while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 500:
             assert time.monotonic() - began < 1.0, "the revocation did not reach the other replica"
+
+
+async def test_a_reset_through_one_replica_is_served_by_the_other(provider, make_settings, fakes):
+    exchanger, decider = fakes
+    settings = make_settings(provider[1])
+    first, second = (
+        create_app(
+            settings.model_copy(update={"replica": name}),
+            token_exchanger=exchanger,
+            decision_client=decider,
+        )
+        for name in ("a", "b")
+    )
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        for app in (first, second):
+            invalidation = kernel_state(app).invalidation
+            deadline = time.monotonic() + 5
+            while not invalidation.listening.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        granted = await one.post(
+            "/admin/rights",
+            headers=ADMIN,
+            json={
+                "client": EDUCATION,
+                "provider": REGISTRIES,
+                "serviceCode": "raw",
+                "endpoints": [{"method": "GET", "path": "/echo/*"}],
+            },
+        )
+        assert granted.status_code == 201, granted.text
+        began = time.monotonic()
+        while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 200:
+            assert time.monotonic() - began < 1.0, "the grant did not reach the other replica"
+        fault = await one.post(
+            "/admin/faults",
+            headers=ADMIN,
+            json={"provider": REGISTRIES, "kind": "error", "status": 503},
+        )
+        assert fault.status_code == 201, fault.text
+        began = time.monotonic()
+        while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 503:
+            assert time.monotonic() - began < 1.0, "the fault did not reach the other replica"
+
+        assert (await one.post("/admin/reset", headers=ADMIN)).status_code == 200
+        began = time.monotonic()  # the seeded state: no right, no fault, on both replicas
+        while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 500:
+            assert time.monotonic() - began < 1.0, "the reset did not reach the other replica"
+        assert (await two.get("/admin/faults", headers=ADMIN)).json() == []
+        assert (await one.get(URL, headers=client_headers(EDUCATION))).status_code == 500

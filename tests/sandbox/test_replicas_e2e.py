@@ -1,6 +1,7 @@
 """`dpi up --replicas 2` on PostgreSQL (empty databases): every service as two processes sharing
-its port, every scenario against them, each mediator replica's message-log chain verified, one
-replica killed with SIGKILL while the other keeps serving, then `dpi down` stops them all."""
+its port, every scenario against them, each mediator replica's message-log chain verified, each
+replica's own log, one replica killed with SIGKILL while the other keeps serving, then `dpi down`
+stops them all."""
 
 from __future__ import annotations
 
@@ -63,6 +64,15 @@ def test_two_replicas_of_every_service_run_every_scenario(tmp_path: Path, databa
         assert f"in {REPLICAS} chain(s)" in verified
         for replica in range(1, REPLICAS + 1):
             assert f"r{replica} (head " in verified  # each mediator replica logged exchanges
+
+        logs = data_dir / "logs"  # one log per replica, each named
+        for spec in topology.services:
+            assert not (logs / f"{spec.name}.log").exists()
+            for replica in range(1, REPLICAS + 1):
+                assert (logs / f"{spec.name}.r{replica}.log").stat().st_size > 0
+        shown = dpi("logs", "interop_layer", "-n", "400", *where, data_dir=data_dir, env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert {row.split()[0] for row in shown.stdout.splitlines()} == {"[r1]", "[r2]"}
 
         mediator = [s for s in state.services if s.name == "interop_layer"]
         os.kill(mediator[0].pid, signal.SIGKILL)

@@ -91,3 +91,24 @@ async def test_an_async_import_accepted_by_one_replica_is_reported_by_the_other(
         assert notes[0]["message"] == "Import done"
         summary = await two.get(f"/api/system/taskSummaries/DATAVALUE_IMPORT/{job['id']}")
         assert summary.json()["importCount"]["imported"] == 1
+
+
+async def test_a_reset_through_one_replica_is_served_by_the_other(
+    settings: SectoralSettings,
+) -> None:
+    first, second = create_app(settings), create_app(settings)
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        one.auth = two.auth = ADMIN
+        created = await one.post(
+            "/api/dataElements",
+            json={"id": "DeReset0001", "name": "Reset me", "shortName": "Reset me",
+                  "valueType": "NUMBER", "domainType": "AGGREGATE", "aggregationType": "SUM"},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        assert (await two.get("/api/dataElements/DeReset0001")).status_code == 200
+        reset = await one.post("/admin/reset", headers={"X-DPI-Admin-Key": settings.admin_key})
+        assert reset.status_code == 200, reset.text
+        for client in (two, one):  # each reads the metadata again before its next request
+            assert (await client.get("/api/dataElements/DeReset0001")).status_code == 404
+            names = await client.get("/api/dataElements", params={"filter": "name:eq:Reset me"})
+            assert names.json()["dataElements"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.consent.ids import check_id, new_id
@@ -70,8 +71,20 @@ def create_individual(session: Session, *, data: IndividualBase) -> Individual:
         created_at=utcnow(),
     )
     session.add(individual)
+    _flush_unless_taken(session, data.externalId, individual.id)
     session.commit()
     return individual
+
+
+def _flush_unless_taken(session: Session, external_id: str | None, own_id: str) -> None:
+    """Write; another replica's individual with the same externalId since the check is the same
+    409 as before it (the column is unique: it was a 500)."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        _check_external_id(session, external_id, own_id)
+        raise
 
 
 def update_individual(
@@ -85,6 +98,7 @@ def update_individual(
     individual.external_id_type = data.externalIdType
     individual.identity_provider_id = data.identityProviderId
     session.add(individual)
+    _flush_unless_taken(session, data.externalId, individual.id)
     # Decisions look records up by the subject copied onto them: keep it in step.
     session.execute(
         update(ConsentRecord)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.interop_layer.directory import key_hash
@@ -49,7 +50,11 @@ def register_subsystem(*, session: Session, data: SubsystemCreate) -> Subsystem:
         raise Conflict(f"Subsystem {member_id} is already registered.")
     subsystem = Subsystem(id=member_id, name=data.name, source="admin")
     session.add(subsystem)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another replica registered it since the check above
+        session.rollback()
+        raise Conflict(f"Subsystem {member_id} is already registered.") from exc
     return subsystem
 
 

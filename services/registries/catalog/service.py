@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from services.kernel.errors import BadRequest, Conflict, NotFound
@@ -37,6 +38,26 @@ def save_registry(
 ) -> Registry:
     """Create the registry version, or replace its schema if every record still conforms.
     A built-in registry's schema is checked by the tests, not at every start (50 ms)."""
+    options: dict[str, Any] = {
+        "body": body, "actor": actor, "builtin": builtin,
+        "event_on_create": event_on_create, "view": view,
+    }  # fmt: skip
+    try:
+        return _save(session, **options)
+    except IntegrityError:  # another replica created this name and version meanwhile: ours
+        session.rollback()  # comes second, a change of its schema
+        return _save(session, **options)
+
+
+def _save(
+    session: Session,
+    *,
+    body: RegistryCreate,
+    actor: str,
+    builtin: bool,
+    event_on_create: str | None,
+    view: str | None,
+) -> Registry:
     if not builtin:
         schemas.check_schema(body.json_schema)
     name = body.name or body.code

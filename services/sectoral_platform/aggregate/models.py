@@ -73,3 +73,6 @@ class ValueSetJob(Base, table=True):
     finished: str | None = Field(default=None, max_length=32)  # when it completed
     failed: str | None = Field(default=None, max_length=255)
     summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # the process running it, and when it last said so (epoch seconds; see aggregate/jobs.py)
+    owner: str = Field(default="", max_length=100)
+    heartbeat: float = Field(default=0.0)

@@ -158,7 +158,7 @@ def run_import(
         if not all(isinstance(o, dict) for o in objects):
             raise bad_request(f"JSON parse error: `{plural}` must be a list of objects")
     check_enums(payload)
-    with store.lock:
+    with store.writing():
         return _run(store, payload, options)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -50,6 +52,7 @@ class MetadataStore:
         self.version = 0
         self.shared = engine.dialect.name != "sqlite"  # replicas may write it too
         self.stamp: str | None = None  # the metadata stamp this read model was loaded under
+        self._writing: Session | None = None  # the transaction holding the stamp, see `writing`
 
     def load(self) -> None:
         with Session(self.engine) as session:
@@ -166,6 +169,31 @@ class MetadataStore:
         return idx
 
     # ---- writes ----
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the metadata stamp from validation to commit, so that replicas import one at a
+        time, each validating against what the one before wrote (on SQLite, one process, the
+        in-process lock is enough). Without it two replicas creating one new uid both passed
+        their checks and the second insert failed on the primary key (a 500)."""
+        with self.lock:
+            if not self.shared or self._writing is not None:
+                yield
+                return
+            with Session(self.engine) as session:
+                current = self._stamp(session, for_update=True)
+                if current is None:  # no metadata written yet: a row to hold
+                    session.execute(
+                        pg_insert(MetadataStamp).values(id=1, stamp="").on_conflict_do_nothing()
+                    )
+                    current = self._stamp(session, for_update=True)
+                if current != self.stamp:
+                    self.load()
+                self._writing = session
+                try:
+                    yield
+                finally:
+                    self._writing = None
+
     def apply(self, changes: Iterable[Change]) -> None:
         """Write `changes` in one transaction, then publish them to the read model."""
         changes = list(changes)
@@ -173,7 +201,11 @@ class MetadataStore:
             return
         with self.lock:
             old_paths = dict(self.indexes.paths) if _touches_units(changes) else None
-            with Session(self.engine) as session:
+            held = self._writing  # the transaction `writing` holds, committed here
+            opened: AbstractContextManager[Session] = (
+                Session(self.engine) if held is None else nullcontext(held)
+            )
+            with opened as session:
                 # metadata writes of all replicas one at a time; another's since our last read?
                 current = self._stamp(session, for_update=True)
                 behind, stamp = current != self.stamp, random_hex(16)
