@@ -6,16 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.event_analytics import models as rollup_models
 from services.sectoral_platform.tracker.models import Event
 from tests.conftest import USE_POSTGRES, DatabaseUrlFactory
+from tests.sectoral_platform.conftest import ROOT
+from tests.sectoral_platform.tracker_helpers import BIRTH, PROGRAM, child, sync_import
+from tests.sectoral_platform.tracker_helpers import IMMUNISATION as STAGE_B
 
-PROGRAM, STAGE_A, STAGE_B = "IpHINAT79UW", "A03MvHHogjR", "ZzYYXq4fJie"
+STAGE_A = BIRTH
 DISTRICT_1 = "/RootUnit001/RegionUnit1/District001"
 DISTRICT_2 = "/RootUnit001/RegionUnit1/District002"
 RECOUNT = (
@@ -151,3 +156,28 @@ def test_a_database_with_the_row_trigger_is_upgraded(engine: Engine) -> None:
         )
         insert(conn, [event(i) for i in range(3)])
         assert totals(conn) == recount(conn)
+
+
+@pytest.mark.anyio
+async def test_an_import_writes_its_events_in_one_statement(client: httpx.AsyncClient) -> None:
+    """The API's import hands its new events to the database as one statement (not one per
+    event, as an executemany does), so the totals' trigger runs once for the whole request."""
+    statements: list[tuple[str, bool]] = []
+
+    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if sql.startswith("INSERT INTO event "):
+            statements.append((sql, many))
+
+    sa_event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        children = [child(first=f"Child {i}") for i in range(150)]
+        report = await sync_import(client, {"trackedEntities": children})
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", seen)
+    assert report["stats"]["created"] == 150 * 4
+    assert [many for _, many in statements] == [False]
+    body = await client.get(
+        f"/api/analytics/events/aggregate/{PROGRAM}",
+        params=[("stage", BIRTH), ("dimension", f"ou:{ROOT}"), ("filter", "pe:202403")],
+    )
+    assert body.json()["rows"] == [[ROOT, "150"]]
