@@ -15,6 +15,7 @@ from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.events.outbox import enqueue_immunisations
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker import notes
+from services.sectoral_platform.tracker.bulk import insert_rows
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
 from services.sectoral_platform.tracker.checks import Outcome, Planned, unique_candidates
 from services.sectoral_platform.tracker.meta import TrackerMeta
@@ -207,9 +208,7 @@ def _merged_values(o: Obj, now: str) -> list[Obj]:
 
 
 def _upsert(conn: Connection, table: Any, created: list[Obj], updated: list[Obj]) -> None:
-    # one statement of many rows, not one per row: the event totals' trigger runs per statement
-    for part in chunks(created, 20_000 // len(table.c)):
-        conn.execute(insert(table).values(part))
+    insert_rows(conn, table, created)
     for row in updated:
         row.pop("created")
         conn.execute(update(table).where(table.c.uid == row["uid"]).values(**row))
