@@ -1,5 +1,5 @@
 """The event totals kept by the database's triggers (`event_analytics/models.py`), against a
-recount of the event table, on SQLite and PostgreSQL."""
+recount of the event table, on SQLite and PostgreSQL; and the bulk writes that feed them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from services.sectoral_platform.event_analytics import models as rollup_models
 from services.sectoral_platform.settings import SectoralSettings
 from services.sectoral_platform.tracker.models import Event
 from tests.conftest import USE_POSTGRES, DatabaseUrlFactory
-from tests.sectoral_platform.tracker_helpers import BIRTH, PROGRAM, child, sync_import
+from tests.sectoral_platform.tracker_helpers import (
+    BCG_DOSE,
+    BIRTH,
+    PROGRAM,
+    WEIGHT,
+    child,
+    sync_import,
+    uid,
+)
 from tests.sectoral_platform.tracker_helpers import IMMUNISATION as STAGE_B
 
 STAGE_A = BIRTH
@@ -187,3 +195,23 @@ async def test_an_import_writes_its_events_in_one_statement(
         assert totals(conn) == recount(conn)
         assert sum(n for key, n in totals(conn).items() if key[1] == BIRTH) == 150
     engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_copied_rows_keep_their_text(client: httpx.AsyncClient) -> None:
+    """New enrollments and events go through COPY on PostgreSQL (`tracker/bulk.py`): a tab, a
+    backslash, `\\N`, a newline, a quote and non-ASCII text come back as sent."""
+    awkward = 'tab\there \\ back \\N slash\nnew "line" — Ñandú ✓'
+    te = child(first="Copied")
+    enrollment = te["enrollments"][0]
+    event = enrollment["events"][0]
+    enrollment["notes"] = [{"value": awkward}]
+    event["notes"] = [{"value": awkward}]
+    enrollment["enrollment"], event["event"] = uid(), uid()
+    report = await sync_import(client, {"trackedEntities": [te]})
+    assert report["status"] == "OK", report
+    for kind, key in (("enrollments", enrollment["enrollment"]), ("events", event["event"])):
+        read = (await client.get(f"/api/tracker/{kind}/{key}")).json()
+        assert [n["value"] for n in read["notes"]] == [awkward]
+    read = (await client.get(f"/api/tracker/events/{event['event']}")).json()
+    assert {v["dataElement"] for v in read["dataValues"]} == {WEIGHT, BCG_DOSE}
