@@ -54,9 +54,7 @@ def copy_rows(
     rows: Iterable[Sequence[Any]],
     chunk: int = 10_000,
 ) -> int:
-    """COPY `rows` into `table`, committing every `chunk` rows (as the imports commit batches:
-    a row trigger that updates the same total, as the tracker's event rollup does, walks every
-    version of that row its own transaction made, so one transaction of 10^5 rows never ends)."""
+    """COPY `rows` into `table`, committing every `chunk` rows (as the imports commit batches)."""
     count = 0
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     source = iter(rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import tempfile
 import time
@@ -22,8 +23,8 @@ from bench.national import pg
 from bench.national.measure import Part, median, p95, timed, verdict
 from bench.tracker import BATCH, _batch
 
-COLUMNS = ["tracked entities", "search median", "search p95", "ordered search p95",
-           "import TE/s (1,000)", "COPY s"]  # fmt: skip
+COLUMNS = ["tracked entities", "search median", "search p95", "ordered median", "ordered p95",
+           "import TE/s (1,000)", "COPY s", "copied TE/s", "load average"]  # fmt: skip
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:district").decode()}
 SEARCHES = 200
 TABLES = ("tracked_entity", "tracked_entity_attribute_value", "enrollment", "event")
@@ -64,53 +65,61 @@ class Copies:
                                       (list(self.templates),))  # fmt: skip
                 self.columns[table] = [d.name for d in cursor.description or ()]
                 self.rows[table] = [list(row) for row in cursor.fetchall()]
+        self.own = {
+            t: [r[self.columns[table].index("uid")] for table in ("enrollment", "event")
+                for r in self.rows[table] if r[self.columns[table].index("te")] == t]
+            for t in self.templates
+        }  # fmt: skip
 
-    def _prepared(self) -> dict[str, dict[str, list[list[Any]]]]:
-        """Per table, per template: its rows, JSON values as their text."""
-        out: dict[str, dict[str, list[list[Any]]]] = {}
-        for table in TABLES:
-            key = self.columns[table].index("uid" if table == "tracked_entity" else "te")
-            by_template: dict[str, list[list[Any]]] = {t: [] for t in self.templates}
-            for row in self.rows[table]:
-                by_template[row[key]].append(
-                    [json.dumps(v) if isinstance(v, dict | list) else v for v in row]
-                )
-            out[table] = by_template
+    def _formats(self, table: str, template: str) -> list[list[Any]]:
+        """The template's rows with every value a copy changes as a `str.format` slot: plain
+        values as a slot number, JSON text as a format string (a copy is then one `format`, not a
+        search and replace per value)."""
+        old = self.templates[template]
+        slots = [template, _name(old), _token(old), *self.own[template]]
+        key = self.columns[table].index("uid" if table == "tracked_entity" else "te")
+        out = []
+        for row in self.rows[table]:
+            if row[key] != template:
+                continue
+            cells: list[Any] = []
+            for value in row:
+                if isinstance(value, str) and value in slots:
+                    cells.append(slots.index(value))
+                elif isinstance(value, dict | list):
+                    text = json.dumps(value).replace("{", "{{").replace("}", "}}")
+                    for i, slot in enumerate(slots):
+                        text = text.replace(f'"{slot}"', f'"{{{i}}}"')
+                    cells.append(Format(text))
+                else:
+                    cells.append(value)
+            out.append(cells)
         return out
 
     def fill(self, url: str, start: int, count: int) -> None:
         """Copies numbered start..start+count (their names and tokens carry the number)."""
         templates = sorted(self.templates)
-        prepared = self._prepared()
-        json_columns = {
-            table: {i for i, v in enumerate(self.rows[table][0]) if isinstance(v, dict | list)}
-            for table in TABLES
-            if self.rows[table]
-        }
-        own = {t: [r[self.columns[table].index("uid")] for table in ("enrollment", "event")
-                   for r in self.rows[table] if r[self.columns[table].index("te")] == t]
-               for t in templates}  # fmt: skip
 
         def rows(table: str) -> Iterator[list[Any]]:
-            texts = json_columns.get(table, set())
+            formats = [self._formats(table, t) for t in templates]
             for n in range(start, start + count):
-                template = templates[n % len(templates)]
-                old = self.templates[template]
-                exact = {template: f"T{n:010d}", _name(old): _name(n), _token(old): _token(n)}
-                for k, uid in enumerate(own[template]):
-                    exact[uid] = f"{'EVWXYZ'[k]}{n:010d}"
-                for row in prepared[table][template]:
-                    out = [exact.get(v, v) if isinstance(v, str) else v for v in row]
-                    for i in texts:
-                        text = row[i]
-                        for a, b in exact.items():
-                            text = text.replace(f'"{a}"', f'"{b}"')
-                        out[i] = text
-                    yield out
+                k = n % len(templates)
+                own = (f"{'EVWXYZ'[i]}{n:010d}" for i in range(len(self.own[templates[k]])))
+                values = [f"T{n:010d}", _name(n), _token(n), *own]
+                for cells in formats[k]:
+                    yield [
+                        values[c] if type(c) is int else c.format(*values) if type(c) is Format
+                        else c
+                        for c in cells
+                    ]  # fmt: skip
 
         for table in TABLES:
-            pg.copy_rows(url, table, self.columns[table], rows(table))
+            pg.copy_rows(url, table, self.columns[table], rows(table), chunk=50_000)
             pg.execute(url, f"ANALYZE {table}")
+
+
+class Format(str):
+    """A JSON column's text with slots for the values a copy changes."""
 
 
 def _search(client: httpx.Client, stored: int, order: str | None) -> list[float]:
@@ -153,12 +162,15 @@ def run(sizes: Sequence[int], part: Part) -> None:
                 began = time.perf_counter()
                 copies.fill(url, stored, max(0, size - stored))
                 loaded = time.perf_counter() - began
+                copied = max(0, size - stored) / loaded if loaded > 0.01 else 0.0
                 stored = max(stored, size)
                 part.progress(f"{stored:,} tracked entities stored (COPY {loaded:.1f} s)")
                 plain = _search(client, stored, None)
                 ordered = _search(client, stored, "iESIqZ0R0R0:desc,createdAt")
                 part.row(stored, f"{median(plain):.1f} ms", f"{p95(plain):.1f} ms",
-                         f"{p95(ordered):.1f} ms", f"{rate:,.0f}", f"{loaded:.1f}")  # fmt: skip
+                         f"{median(ordered):.1f} ms", f"{p95(ordered):.1f} ms", f"{rate:,.0f}",
+                         f"{loaded:.1f}", f"{copied:,.0f}",
+                         " / ".join(f"{x:.1f}" for x in os.getloadavg()))  # fmt: skip
                 part.progress(f"search p95 {p95(plain):.1f} ms, ordered {p95(ordered):.1f} ms")
         finally:
             client.close()

@@ -13,6 +13,8 @@ from tests.sectoral_platform.conftest import FACILITIES
 from tests.sectoral_platform.test_tracker_relationships import MOTHER_CHILD, setup_types
 from tests.sectoral_platform.tracker_helpers import (
     BCG_DOSE,
+    FIRST_NAME,
+    PROGRAM,
     WEIGHT,
     child,
     codes,
@@ -242,3 +244,51 @@ async def test_fields_dhis2_drops_on_import_are_ignored(client: httpx.AsyncClien
             assert reads[kind].get(name) != junk, (kind, name)
     assert reads["EVENT"]["trackedEntity"] == te["trackedEntity"]
     assert {v["dataElement"] for v in reads["EVENT"]["dataValues"]} == {WEIGHT, BCG_DOSE}
+
+
+async def test_pre_2_41_names_are_ignored_as_dhis2_2_42_ignores_them(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    """2.42's import model has no `trackedEntityInstance`, `enrollmentDate`, `incidentDate`,
+    `eventDate` or `dueDate` (no alias either), and Jackson ignores unknown properties: the import
+    goes on as if they were absent."""
+    te = child(first="OldNamesOnly")
+    old = te.pop("trackedEntity")
+    te["trackedEntityInstance"] = old
+    enrollment, event = parts(te)
+    enrollment["incidentDate"] = "2023-01-01"
+    enrollment.pop("occurredAt")
+    enrollment["enrollment"], event["event"] = uid(), uid()
+    report = await sync_import(shared_client, {"trackedEntities": [te]})
+    assert report["status"] == "OK", report
+    assert (await read(shared_client, "trackedEntities", old)).status_code == 404
+    found = await shared_client.get(
+        "/api/tracker/trackedEntities",
+        params={"program": PROGRAM, "filter": f"{FIRST_NAME}:eq:OldNamesOnly"},
+    )
+    [stored] = found.json()["trackedEntities"]
+    assert stored["trackedEntity"] != old  # a fresh uid, as for a tracked entity without one
+    read_back = (await read(shared_client, "enrollments", enrollment["enrollment"])).json()
+    assert not str(read_back.get("occurredAt")).startswith("2023-01-01")
+
+    def without(obj: Obj, new: str, old_name: str) -> None:
+        obj[old_name] = obj.pop(new)
+
+    enrolled = child(first="OldEnrollmentDate", events=0)
+    without(enrolled["enrollments"][0], "enrolledAt", "enrollmentDate")
+    dated = child(first="OldEventDate")
+    without(parts(dated)[1], "occurredAt", "eventDate")
+    scheduled = child(first="OldDueDate", events=1)
+    parts(scheduled)[1].update({"status": "SCHEDULE", "dueDate": "2024-04-01"})
+    parts(scheduled)[1].pop("occurredAt")
+    for payload, kind, code in (
+        (enrolled, "ENROLLMENT", "E1025"),  # no enrollment date
+        (dated, "EVENT", "E1031"),  # no occurrence date
+        (scheduled, "EVENT", "E1050"),  # neither date
+    ):
+        report = await sync_import(shared_client, {"trackedEntities": [payload]}, status=409)
+        errors = report["validationReport"]["errorReports"]
+        assert [(e["trackerType"], e["errorCode"]) for e in errors] == [(kind, code)], errors
+        assert (
+            await read(shared_client, "trackedEntities", payload["trackedEntity"])
+        ).status_code == 404

@@ -73,29 +73,59 @@ def _sqlite_triggers() -> list[str]:
     ]
 
 
+def _delta(rows: str, sign: int) -> str:
+    return (
+        f"SELECT program, program_stage, status, substr(ou_path, 1, {AREA}) AS area, "
+        f"substr(occurred_at, 1, 7) AS month, {sign} AS d FROM {rows} "
+        "WHERE occurred_at IS NOT NULL"
+    )
+
+
+def _apply(parts: list[str]) -> str:
+    """One upsert per total a statement changed, with the statement's net change: a row-level
+    upsert per event would walk, in every later upsert of the same total in the transaction, the
+    versions the earlier ones left (quadratic in the events sharing a total)."""
+    return (
+        f"INSERT INTO event_rollup ({_KEY}, n) SELECT program, program_stage, status, area, month, "
+        f"sum(d) FROM ({' UNION ALL '.join(parts)}) AS delta "
+        "GROUP BY program, program_stage, status, area, month HAVING sum(d) <> 0 "
+        f"ON CONFLICT ({_KEY}) DO UPDATE SET n = event_rollup.n + excluded.n"
+    )
+
+
+# transition tables allow one event per trigger, and no column list
+POSTGRES_TRIGGERS = {
+    "event_rollup_insert": ("INSERT", "NEW TABLE AS new_rows"),
+    "event_rollup_update": ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "event_rollup_delete": ("DELETE", "OLD TABLE AS old_rows"),
+}
+
+
 def _postgres_triggers() -> list[str]:
     body = (
         "BEGIN "
-        "IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.occurred_at IS NOT NULL THEN "
-        f"{_remove('OLD')}; END IF; "
-        "IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.occurred_at IS NOT NULL THEN "
-        f"{_add('NEW')}; END IF; "
+        f"IF TG_OP = 'INSERT' THEN {_apply([_delta('new_rows', 1)])}; "
+        f"ELSIF TG_OP = 'DELETE' THEN {_apply([_delta('old_rows', -1)])}; "
+        f"ELSE {_apply([_delta('old_rows', -1), _delta('new_rows', 1)])}; END IF; "
         "RETURN NULL; END"
     )
-    return [
+    statements = [
         "CREATE OR REPLACE FUNCTION event_rollup_count() RETURNS trigger AS $$ "
         f"{body} $$ LANGUAGE plpgsql",
-        "DROP TRIGGER IF EXISTS event_rollup_trigger ON event",
-        "CREATE TRIGGER event_rollup_trigger AFTER INSERT OR UPDATE OR DELETE ON event "
-        "FOR EACH ROW EXECUTE FUNCTION event_rollup_count()",
+        "DROP TRIGGER IF EXISTS event_rollup_trigger ON event",  # the row-level one, before
     ]
+    for name, (operation, tables) in POSTGRES_TRIGGERS.items():
+        statements += [
+            f"DROP TRIGGER IF EXISTS {name} ON event",
+            f"CREATE TRIGGER {name} AFTER {operation} ON event REFERENCING {tables} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION event_rollup_count()",
+        ]
+    return statements
 
 
 def install(conn: Connection) -> None:
     """The triggers, and the counts of the events already stored."""
-    statements = _sqlite_triggers() if conn.dialect.name == "sqlite" else _postgres_triggers()
-    for statement in statements:
-        conn.execute(text(statement))
+    _install_triggers(conn)
     conn.execute(R.delete())
     conn.execute(
         text(
@@ -106,9 +136,25 @@ def install(conn: Connection) -> None:
     )
 
 
+def _install_triggers(conn: Connection) -> None:
+    statements = _sqlite_triggers() if conn.dialect.name == "sqlite" else _postgres_triggers()
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+def _upgrade(conn: Connection) -> None:
+    """A database made with the row-level trigger gets the statement-level ones (its counts,
+    kept by the old trigger, stay)."""
+    old = "SELECT 1 FROM pg_trigger WHERE tgname = 'event_rollup_trigger' AND NOT tgisinternal"
+    if conn.dialect.name == "postgresql" and conn.execute(text(old)).first() is not None:
+        _install_triggers(conn)
+
+
 def _created(target: Any, connection: Connection, **kw: Any) -> None:
     if R in (kw.get("tables") or []):
         install(connection)
+    elif R in target.tables.values():
+        _upgrade(connection)
 
 
 sa_event.listen(Base.metadata, "after_create", _created)

@@ -111,7 +111,7 @@ def flatten(body: Any) -> Bundle:
     bundle = Bundle(relationships=list(_list(body, "relationships")))
     for te in _list(body, "trackedEntities"):
         te = dict(te)
-        te.setdefault("trackedEntity", te.pop("trackedEntityInstance", None) or generate_uid())
+        te["trackedEntity"] = te.get("trackedEntity") or generate_uid()
         bundle.relationships += _list(te, "relationships")
         te.pop("relationships", None)
         bundle.tracked_entities.append(te)

@@ -36,11 +36,11 @@ def enrollment(c: Checks, uid: str, en: Obj, old: Obj) -> Obj | None:
         c.fail(EN, uid, "E1022", te, program.uid)
     ou = ref(en.get("orgUnit")) or old.get("org_unit")
     c.org_unit(EN, uid, ou, "E1070", program)
-    raw_enrolled = en.get("enrolledAt") or en.get("enrollmentDate")
+    raw_enrolled = en.get("enrolledAt")
     enrolled = instant(raw_enrolled) or old.get("enrolled_at")
     if enrolled is None:
         c.fail(EN, uid, "E1025", raw_enrolled)
-    occurred = instant(en.get("occurredAt") or en.get("incidentDate")) or old.get("occurred_at")
+    occurred = instant(en.get("occurredAt")) or old.get("occurred_at")
     if program is not None and program.display_incident_date and occurred is None:
         c.fail(EN, uid, "E1023", en.get("occurredAt"))
     if program is not None:

@@ -53,8 +53,8 @@ def event(c: Checks, uid: str, ev: Obj, old: Obj) -> Obj | None:
     status = str(ev.get("status") or old.get("status") or "ACTIVE").upper()
     if status not in EVENT_STATUSES:
         c.fail(EV, uid, "E1031", status)
-    occurred = instant(ev.get("occurredAt") or ev.get("eventDate")) or old.get("occurred_at")
-    scheduled = instant(ev.get("scheduledAt") or ev.get("dueDate"))
+    occurred = instant(ev.get("occurredAt")) or old.get("occurred_at")
+    scheduled = instant(ev.get("scheduledAt"))
     if occurred is None and status not in UNDATED_STATUSES:
         c.fail(EV, uid, "E1031")
     if occurred is None and scheduled is None and status in ("SCHEDULE", "OVERDUE"):

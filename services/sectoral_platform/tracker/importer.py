@@ -15,6 +15,7 @@ from services.kernel.time import dhis2_timestamp
 from services.sectoral_platform.events.outbox import enqueue_immunisations
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.tracker import notes
+from services.sectoral_platform.tracker.bulk import insert_rows
 from services.sectoral_platform.tracker.bundle import Bundle, ImportParams
 from services.sectoral_platform.tracker.checks import Outcome, Planned, unique_candidates
 from services.sectoral_platform.tracker.meta import TrackerMeta
@@ -207,8 +208,7 @@ def _merged_values(o: Obj, now: str) -> list[Obj]:
 
 
 def _upsert(conn: Connection, table: Any, created: list[Obj], updated: list[Obj]) -> None:
-    if created:
-        conn.execute(insert(table), created)
+    insert_rows(conn, table, created)
     for row in updated:
         row.pop("created")
         conn.execute(update(table).where(table.c.uid == row["uid"]).values(**row))

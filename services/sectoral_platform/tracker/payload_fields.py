@@ -23,11 +23,11 @@ DEFAULT_OPTION = "xYerKDKCefk"  # its one category option
 # ignored here as there. Keys: a tracker type, or the nested item kind.
 IGNORED: dict[str, tuple[str, ...]] = {
     TE: ("createdAt", "updatedAt", "deleted", "storedBy", "createdBy", "updatedBy",
-         "programOwners"),
+         "programOwners", "trackedEntityInstance"),
     EN: ("createdAt", "updatedAt", "deleted", "storedBy", "completedBy", "createdBy",
-         "updatedBy"),
+         "updatedBy", "enrollmentDate", "incidentDate"),
     EV: ("createdAt", "updatedAt", "deleted", "storedBy", "completedBy", "createdBy",
-         "updatedBy", "followUp", "followup", "trackedEntity"),
+         "updatedBy", "followUp", "followup", "trackedEntity", "eventDate", "dueDate"),
     RL: ("relationshipName", "bidirectional", "createdAt", "updatedAt", "deleted"),
     "attribute": ("code", "displayName", "createdAt", "updatedAt", "storedBy", "valueType"),
     "dataValue": ("createdAt", "updatedAt", "storedBy", "createdBy", "updatedBy"),
