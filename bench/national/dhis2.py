@@ -7,6 +7,7 @@ recomputed from them by the service's own `rebuild`), then a sample is imported 
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,8 @@ from bench.sectoral_platform import AUTH, COC, YEAR, _analytics, _import, _metad
 from services.sectoral_platform.aggregate.rollup import rebuild
 
 COLUMNS = ["data values", "analytics median", "analytics p90", "total ok", "import values/s",
-           "import values per service CPU s", "COPY + rollup s"]  # fmt: skip
+           "import values per service CPU s", "per service + PostgreSQL CPU s", "load average",
+           "COPY + rollup s"]  # fmt: skip
 FACILITIES = 10_000
 IMPORT_SAMPLE = 50_000
 STAMP = "2026-01-01T00:00:00.000"
@@ -71,6 +73,23 @@ def bulk(sa_url: str, url: str, values: Values, start: int, count: int) -> None:
     pg.execute(url, "ANALYZE data_value_rollup")
 
 
+def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of each client backend on the bench's database (the service's pooled
+    connections live through the import, so the difference of two readings is its share)."""
+    pids = pg.execute(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    )
+    out = {}
+    for (pid,) in pids:
+        try:
+            out[pid] = cpu_seconds(pid)
+        except OSError:  # ended between the query and the read
+            continue
+    return out
+
+
 def run(sizes: Sequence[int], part: Part) -> None:
     with pg.database("dhis2") as (sa_url, url), tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -97,15 +116,20 @@ def run(sizes: Sequence[int], part: Part) -> None:
                 loaded = time.perf_counter() - began
                 part.progress(f"COPY of {size - stored - sample:,} values + rollup: {loaded:.1f} s")
                 rows = [values.value(i) for i in range(size - sample, size)]
-                spent = cpu_seconds(process.pid)
+                spent, backends = cpu_seconds(process.pid), backend_cpu(url)
                 rate = _import(client, rows)
-                per_cpu = sample / (cpu_seconds(process.pid) - spent)
+                service = cpu_seconds(process.pid) - spent
+                database = sum(t - backends.get(p, 0.0) for p, t in backend_cpu(url).items())
+                load = os.getloadavg()[0]
+                per_cpu = sample / service
+                part.progress(f"import CPU: service {service:.2f} s, PostgreSQL {database:.2f} s")
                 stored = size
                 part.progress(f"{sample:,} values imported through the API: {rate:,.0f}/s")
                 median, p90, total = _analytics(client, metadata, 11)
                 ok = "yes" if abs(total - values.year_total) < 0.5 else f"NO ({total:,.0f})"
                 part.row(size, f"{median:.1f} ms", f"{p90:.1f} ms", ok, f"{rate:,.0f}",
-                         f"{per_cpu:,.0f}", f"{loaded:.1f}")  # fmt: skip
+                         f"{per_cpu:,.0f}", f"{sample / (service + database):,.0f}", f"{load:.1f}",
+                         f"{loaded:.1f}")  # fmt: skip
                 part.progress(f"{size:,} values: analytics median {median:.1f} ms")
         finally:
             client.close()

@@ -38,7 +38,7 @@ class Part:
 
     def table(self) -> str:
         widths = [
-            max(len(self.columns[i]), *(len(r[i]) for r in self.rows))
+            max([len(self.columns[i]), *(len(r[i]) for r in self.rows)])
             for i in range(len(self.columns))
         ]
         lines = [

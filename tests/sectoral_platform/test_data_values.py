@@ -69,7 +69,7 @@ async def test_every_conflict_type_with_indexes(client: httpx.AsyncClient) -> No
     rows = [
         {"dataElement": ANC1, "value": "5"},  # 0 valid
         {"dataElement": "NoSuchDe001", "value": "1"},  # 1 E7610
-        {"dataElement": ANC1, "period": "2024-01", "value": "1"},  # 2 E7611
+        {"dataElement": ANC1, "period": "2024-1", "value": "1"},  # 2 E7611
         {"dataElement": ANC1, "orgUnit": "NoSuchOu001", "value": "1"},  # 3 E7612
         {"dataElement": ANC1, "categoryOptionCombo": "NoSuchCoc01", "value": "1"},  # 4 E7613
         {"dataElement": ANC1, "attributeOptionCombo": "NoSuchAoc01", "value": "1"},  # 5 E7615

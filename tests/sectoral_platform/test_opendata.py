@@ -158,7 +158,7 @@ async def test_anyone_reads_publications_without_credentials_as_json_and_csv(
         ({"dataElements": ["w75KJ2mc4zz"]}, 409, "tracked entity attribute"),
         ({"dataElements": ["Jr4i0B3JrTA"]}, 409, "is an indicator"),
         ({"dataElements": []}, 400, "non-empty list"),
-        ({"periods": ["2024-03"]}, 409, "Period is not valid"),
+        ({"periods": ["2024-3"]}, 409, "Period is not valid"),
         ({"periods": ["LAST_MONTH"]}, 409, "relative period"),
         ({"threshold": 1}, 409, "threshold must be from 3"),
         ({"threshold": 2}, 409, "threshold must be from 3"),

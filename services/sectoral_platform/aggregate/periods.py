@@ -75,12 +75,16 @@ def _iso_week_start(year: int, week: int, weekday: int = 1) -> date | None:
     return start if start < last_first else None
 
 
+# DHIS2 2.42's spellings (`DateUnitType`): days and months also with dashes, weeks with one or
+# two digits; each period is stored and returned under its one canonical id (`getIsoDate`)
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), "Daily"),
+    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "Daily"),
     (re.compile(r"^(\d{4})W(\d{1,2})$"), "Weekly"),
     (re.compile(r"^(\d{4})(Wed|Thu|Sat|Sun)W(\d{1,2})$"), "WeeklyOther"),
     (re.compile(r"^(\d{4})BiW(\d{1,2})$"), "BiWeekly"),
     (re.compile(r"^(\d{4})(\d{2})$"), "Monthly"),
+    (re.compile(r"^(\d{4})-(\d{2})$"), "Monthly"),
     (re.compile(r"^(\d{4})(\d{2})B$"), "BiMonthly"),
     (re.compile(r"^(\d{4})Q([1-4])$"), "Quarterly"),
     (re.compile(r"^(\d{4})S([12])$"), "SixMonthly"),
@@ -91,7 +95,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 
 
 def parse_period(pid: str) -> Period | None:
-    """The period an identifier names, or None if it is not a valid DHIS2 period id."""
+    """The period an identifier names (its `id` the canonical one: `2024W1` for `2024W01`,
+    `202401` for `2024-01`), or None if it is not a valid DHIS2 period id."""
     for pattern, kind in _PATTERNS:
         match = pattern.match(pid)
         if match:
@@ -102,30 +107,43 @@ def parse_period(pid: str) -> Period | None:
     return None
 
 
+def canonical(pid: str) -> str:
+    """The canonical id of the period `pid` names; `pid` itself when it names none."""
+    period = parse_period(pid)
+    return pid if period is None else period.id
+
+
 def _build(pid: str, kind: str, groups: tuple[str, ...]) -> Period | None:
     year = int(groups[0])
     if year < 1000:
         return None
     if kind == "Daily":
         day = date(year, int(groups[1]), int(groups[2]))
-        return Period(pid, "Daily", day, day)
+        return Period(day.strftime("%Y%m%d"), "Daily", day, day)
     if kind == "Weekly":
-        start = _iso_week_start(year, int(groups[1]))
-        return None if start is None else Period(pid, "Weekly", start, start + timedelta(days=6))
-    if kind == "WeeklyOther":
-        start = _iso_week_start(year, int(groups[2]), _WEEKLY_START[groups[1]])
-        if start is None or int(groups[2]) < 1:
+        week = int(groups[1])
+        start = _iso_week_start(year, week)
+        if start is None:
             return None
+        return Period(f"{year}W{week}", "Weekly", start, start + timedelta(days=6))
+    if kind == "WeeklyOther":
+        week = int(groups[2])
+        start = _iso_week_start(year, week, _WEEKLY_START[groups[1]])
+        if start is None or week < 1:
+            return None
+        pid = f"{year}{groups[1]}W{week}"
         return Period(pid, _WEEKLY_TYPE[groups[1]], start, start + timedelta(days=6))
     if kind == "BiWeekly":
         number = int(groups[1])
         start = _iso_week_start(year, 2 * number - 1)
         if start is None or number < 1 or _iso_week_start(year, 2 * number) is None:
             return None
-        return Period(pid, "BiWeekly", start, start + timedelta(days=13))
+        return Period(f"{year}BiW{number}", "BiWeekly", start, start + timedelta(days=13))
     if kind == "Monthly":
         month = int(groups[1])
-        return None if not 1 <= month <= 12 else _months(pid, "Monthly", year, month, 1)
+        if not 1 <= month <= 12:
+            return None
+        return _months(f"{year}{month:02d}", "Monthly", year, month, 1)
     if kind == "BiMonthly":
         number = int(groups[1])
         return None if not 1 <= number <= 6 else _months(pid, "BiMonthly", year, 2 * number - 1, 2)

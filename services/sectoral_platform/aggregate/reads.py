@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, literal_column, or_, s
 from sqlalchemy.engine import Engine
 
 from services.sectoral_platform.aggregate.models import DataValue
-from services.sectoral_platform.aggregate.periods import parse_period
+from services.sectoral_platform.aggregate.periods import canonical, parse_period
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.base import table_of
 from services.sectoral_platform.errors import conflict
@@ -122,6 +122,7 @@ def value_set_query(
     for pid in periods:
         if parse_period(pid) is None:
             raise conflict(f"Period not valid: `{pid}`", "E7611")
+    periods = [canonical(pid) for pid in periods]
     for ou in org_units:
         if store.get("organisationUnits", ou) is None:
             raise conflict(f"Organisation unit does not exist: `{ou}`", "E1003")

@@ -15,6 +15,7 @@ from services.sectoral_platform.aggregate import exchange, setoptions
 from services.sectoral_platform.aggregate.formats import write_csv_rows
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.aggregate.importing import import_streamed, register_complete
+from services.sectoral_platform.aggregate.periods import canonical
 from services.sectoral_platform.aggregate.reads import (
     read_one,
     stream_csv_rows,
@@ -156,7 +157,7 @@ def _key(values: dict[str, Any]) -> tuple[str, str, str, str, str]:
         raise Dhis2Error(f"Required parameter missing: {', '.join(missing)}", status_code=409)
     return (
         str(values["de"]),
-        str(values["pe"]),
+        canonical(str(values["pe"])),
         str(values["ou"]),
         str(values.get("co") or DEFAULT_CATEGORY_OPTION_COMBO),
         str(values.get("ao") or values.get("cc") or DEFAULT_CATEGORY_OPTION_COMBO),

@@ -264,7 +264,7 @@ class RowValidator:
         deleted = get("deleted")
         deleted = deleted is True or (type(deleted) is str and deleted.lower() == "true")
         return Row(
-            index, (de, pe, ou, co, ao), value, comment, followup, path, start, end, num,
+            index, (de, period.id, ou, co, ao), value, comment, followup, path, start, end, num,
             stored_by, deleted,
         )  # fmt: skip
 

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from services.kernel.time import dhis2_timestamp
-from services.sectoral_platform.aggregate.periods import parse_period
+from services.sectoral_platform.aggregate.periods import canonical, parse_period
 from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
 from services.sectoral_platform.aggregate.validation import Conflicts
 from services.sectoral_platform.auth.scope import Kind, Scope
@@ -66,7 +66,7 @@ def check(
     else:
         assert period is not None
         return Registration(
-            (ds, pe, ou, ao),
+            (ds, period.id, ou, ao),
             store.path(ou) or "",
             period.start.isoformat(),
             period.end.isoformat(),
@@ -164,9 +164,8 @@ def read(
             raise conflict(f"Organisation unit does not exist: `{ou}`", "E1003")
         scope.require_view(ou)
     clauses: list[ColumnElement[bool]] = [T.c.ds.in_(data_sets)]
-    clauses.append(
-        T.c.pe.in_(periods) if periods else and_(T.c.pe_start >= start, T.c.pe_end <= end)
-    )
+    by_period = T.c.pe.in_([canonical(p) for p in periods])
+    clauses.append(by_period if periods else and_(T.c.pe_start >= start, T.c.pe_end <= end))
     if children:
         paths = [store.path(ou) or "" for ou in org_units]
         clauses.append(or_(*(and_(T.c.ou_path >= p, T.c.ou_path < p + "0") for p in paths)))

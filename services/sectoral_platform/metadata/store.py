@@ -58,11 +58,12 @@ class MetadataStore:
         with Session(self.engine) as session:
             stamp = self._stamp(session)  # first: rows written after it only make it older
             rows = session.exec(select(MetadataObject)).all()
-        with self.lock:
-            self.objects = {plural: {} for plural in SCHEMAS}
-            for row in rows:
-                if row.type in self.objects:
-                    self.objects[row.type][row.uid] = row.data
+        objects: dict[str, dict[str, Obj]] = {plural: {} for plural in SCHEMAS}
+        for row in rows:
+            if row.type in objects:
+                objects[row.type][row.uid] = row.data
+        with self.lock:  # swapped whole: readers take no lock, and never see a half-filled one
+            self.objects = objects
             self._indexes = None
             self.version += 1
             self.stamp = stamp
