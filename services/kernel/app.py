@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +23,7 @@ from services.kernel.errors import ErrorRenderer, install_error_handlers, proble
 from services.kernel.invalidation import Invalidation
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
+from services.kernel.outage_guard import OutageGuardMiddleware
 from services.kernel.reset import Baseline, ResetHooks, reset_router
 from services.kernel.runtime import KernelState, kernel_state
 from services.kernel.seedcache import seed_cache_for, sqlite_file
@@ -38,6 +41,21 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 # load CPython's default young-generation threshold (700) is crossed many times a second with no
 # garbage to find, and every tenth pass of the older generations walks the whole start-up heap.
 GC_YOUNG_THRESHOLD = 10_000
+
+
+class ServiceApp(FastAPI):
+    """A service's app: a database outage raised by any middleware, the service's included, is
+    answered by the outermost one (`outage_guard`), whatever was added after the kernel's."""
+
+    outage_renderer: ErrorRenderer = problem_details
+
+    def build_middleware_stack(self) -> ASGIApp:
+        guard = Middleware(OutageGuardMiddleware, renderer=self.outage_renderer)
+        self.user_middleware.insert(0, guard)
+        try:
+            return super().build_middleware_stack()
+        finally:
+            self.user_middleware.remove(guard)
 
 
 def create_service_app(
@@ -107,7 +125,7 @@ def create_service_app(
             database.dispose()
             otel.stop_exporter()
 
-    app = FastAPI(
+    app = ServiceApp(
         title=f"DPI Sandbox — {spec.title}",
         description=f"{spec.role}. Models: {spec.models}.",
         version=version,
@@ -115,6 +133,7 @@ def create_service_app(
         **{**docs_kwargs(), **fastapi_kwargs},
     )
     install_error_handlers(app, error_renderer)
+    app.outage_renderer = error_renderer
     limits = BodyLimits(
         default=settings.max_body_bytes,
         prefixes=dict(body_limits or {}),
