@@ -11,16 +11,16 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.middleware import Middleware
-from starlette.types import ASGIApp
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from services.kernel import otel
 from services.kernel.db import Database
 from services.kernel.docs import docs_kwargs, install_docs
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
-from services.kernel.invalidation import Invalidation
+from services.kernel.invalidation import CatchUpMiddleware, Invalidation
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
 from services.kernel.outage_guard import OutageGuardMiddleware
@@ -41,6 +41,9 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 # load CPython's default young-generation threshold (700) is crossed many times a second with no
 # garbage to find, and every tenth pass of the older generations walks the whole start-up heap.
 GC_YOUNG_THRESHOLD = 10_000
+
+HEALTHZ, READYZ = "/healthz", "/readyz"
+PROBES = frozenset({HEALTHZ, READYZ})  # answer for the process itself: no catching up first
 
 
 class ServiceApp(FastAPI):
@@ -155,14 +158,16 @@ def create_service_app(
     )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(TraceMiddleware)
+    # what other replicas changed, applied before the credentials and the route read it
+    app.add_middleware(CatchUpMiddleware, invalidation=kernel.invalidation, skip=PROBES)
 
     probes = APIRouter(tags=["probes"])
 
-    @probes.get("/healthz", summary="The process is alive")
+    @probes.get(HEALTHZ, summary="The process is alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @probes.get("/readyz", summary="The service's database answers", response_model=None)
+    @probes.get(READYZ, summary="The service's database answers", response_model=None)
     def readyz(request: Request) -> dict[str, Any] | JSONResponse:
         database = kernel.database
         try:

@@ -48,14 +48,15 @@ class MetadataStore:
         self.path_listeners: list[PathListener] = []
         self.delete_guards: list[Callable[[str], str | None]] = []
         self.version = 0
-        self.shared = engine.dialect.name != "sqlite"  # replicas may write it too
         self.stamp: str | None = None  # the metadata stamp this read model was loaded under
+        # tells the other replicas after a committed write (`Invalidation.follow`)
+        self.announce: Callable[[], None] = _nobody
 
     def load(self) -> None:
-        with Session(self.engine) as session:
-            stamp = self._stamp(session)  # first: rows written after it only make it older
-            rows = session.exec(select(MetadataObject)).all()
-        with self.lock:
+        with self.lock:  # two loads at once could publish the older one last
+            with Session(self.engine) as session:
+                stamp = self._stamp(session)  # first: rows written after it only make it older
+                rows = session.exec(select(MetadataObject)).all()
             self.objects = {plural: {} for plural in SCHEMAS}
             for row in rows:
                 if row.type in self.objects:
@@ -65,7 +66,8 @@ class MetadataStore:
             self.stamp = stamp
 
     def refresh(self) -> bool:
-        """Read the metadata again if another replica changed it since; True if it did."""
+        """Read the metadata again if another replica changed it since; True if it did (run
+        when another replica announced a write, and when the invalidation listener connects)."""
         with Session(self.engine) as session:
             current = self._stamp(session)
         if current == self.stamp:
@@ -213,11 +215,16 @@ class MetadataStore:
                 session.commit()
             if behind:
                 self.load()  # what the other replica wrote, and ours
-                return
-            _apply_memory(self.objects, changes)
-            self._indexes = None
-            self.version += 1
-            self.stamp = stamp
+            else:
+                _apply_memory(self.objects, changes)
+                self._indexes = None
+                self.version += 1
+                self.stamp = stamp
+        self.announce()
+
+
+def _nobody() -> None:
+    return None
 
 
 _AUDIT = {"createdBy", "lastUpdatedBy"}
