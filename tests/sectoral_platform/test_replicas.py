@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
 from services.sectoral_platform.facility_registry.sync import FacilitySync
 from services.sectoral_platform.main import create_app
@@ -23,20 +22,12 @@ from services.sectoral_platform.settings import SectoralSettings
 from tests.conftest import SHARED_POSTGRES
 from tests.sectoral_platform.conftest import ADMIN, ANC1, FACILITIES
 from tests.sectoral_platform.wiring import ID_ADMIN, dpi
+from tests.support.replicas import wait_listening
 
 pytestmark = [
     pytest.mark.anyio,
     SHARED_POSTGRES,
 ]
-
-
-def wait_listening(*apps: Any) -> None:
-    for app in apps:
-        listening = kernel_state(app).invalidation.listening
-        deadline = time.monotonic() + 5
-        while not listening.is_set():
-            assert time.monotonic() < deadline, "the invalidation listener did not connect"
-            time.sleep(0.01)
 
 
 async def test_replicas_sync_facilities_one_at_a_time(
