@@ -13,14 +13,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import MetaData
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from services.kernel import otel
 from services.kernel.db import Database
 from services.kernel.docs import docs_kwargs, install_docs
 from services.kernel.errors import ErrorRenderer, install_error_handlers, problem_details
-from services.kernel.invalidation import Invalidation
+from services.kernel.invalidation import CatchUpMiddleware, Invalidation
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
+from services.kernel.outage_guard import OutageGuardMiddleware
 from services.kernel.reset import Baseline, ResetHooks, reset_router
 from services.kernel.runtime import KernelState, kernel_state
 from services.kernel.seedcache import seed_cache_for, sqlite_file
@@ -38,6 +41,24 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 # load CPython's default young-generation threshold (700) is crossed many times a second with no
 # garbage to find, and every tenth pass of the older generations walks the whole start-up heap.
 GC_YOUNG_THRESHOLD = 10_000
+
+HEALTHZ, READYZ = "/healthz", "/readyz"
+PROBES = frozenset({HEALTHZ, READYZ})  # answer for the process itself: no catching up first
+
+
+class ServiceApp(FastAPI):
+    """A service's app: a database outage raised by any middleware, the service's included, is
+    answered by the outermost one (`outage_guard`), whatever was added after the kernel's."""
+
+    outage_renderer: ErrorRenderer = problem_details
+
+    def build_middleware_stack(self) -> ASGIApp:
+        guard = Middleware(OutageGuardMiddleware, renderer=self.outage_renderer)
+        self.user_middleware.insert(0, guard)
+        try:
+            return super().build_middleware_stack()
+        finally:
+            self.user_middleware.remove(guard)
 
 
 def create_service_app(
@@ -107,7 +128,7 @@ def create_service_app(
             database.dispose()
             otel.stop_exporter()
 
-    app = FastAPI(
+    app = ServiceApp(
         title=f"DPI Sandbox — {spec.title}",
         description=f"{spec.role}. Models: {spec.models}.",
         version=version,
@@ -115,6 +136,7 @@ def create_service_app(
         **{**docs_kwargs(), **fastapi_kwargs},
     )
     install_error_handlers(app, error_renderer)
+    app.outage_renderer = error_renderer
     limits = BodyLimits(
         default=settings.max_body_bytes,
         prefixes=dict(body_limits or {}),
@@ -136,14 +158,16 @@ def create_service_app(
     )
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(TraceMiddleware)
+    # what other replicas changed, applied before the credentials and the route read it
+    app.add_middleware(CatchUpMiddleware, invalidation=kernel.invalidation, skip=PROBES)
 
     probes = APIRouter(tags=["probes"])
 
-    @probes.get("/healthz", summary="The process is alive")
+    @probes.get(HEALTHZ, summary="The process is alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": spec.name}
 
-    @probes.get("/readyz", summary="The service's database answers", response_model=None)
+    @probes.get(READYZ, summary="The service's database answers", response_model=None)
     def readyz(request: Request) -> dict[str, Any] | JSONResponse:
         database = kernel.database
         try:

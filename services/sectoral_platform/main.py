@@ -46,7 +46,6 @@ from services.sectoral_platform.identity.routes import router as identity_router
 from services.sectoral_platform.identity.sealing import fernet
 from services.sectoral_platform.identity.service import Registrar
 from services.sectoral_platform.metadata.describe import router as describe_router
-from services.sectoral_platform.metadata.fresh import FreshMetadataMiddleware
 from services.sectoral_platform.metadata.routes import router as metadata_router
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.opendata.routes import router as opendata_router
@@ -67,6 +66,7 @@ from services.sectoral_platform.workers import declared
 SERVICE = "sectoral_platform"
 FACILITY_SYNC = "sectoral_platform-facility-sync"  # the claim on the sync (replicas)
 BULK_IMPORTS = ("/api/dataValueSets", "/api/metadata", "/api/tracker")
+METADATA_TOPIC = "metadata"  # the read model's writes, announced to the other replicas
 STREAMED_MEDIA = ("application/csv", "text/csv", "application/xml", "text/xml")
 
 
@@ -80,9 +80,11 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         tune_sqlite(database)
         engine = database.engine
         store = MetadataStore(engine)
+        kernel = kernel_state(app)
+        # followed before it is loaded: a write by another replica in between is not missed
+        store.announce = kernel.invalidation.follow(METADATA_TOPIC, store.refresh)
         await run_in_threadpool(store.load)
         install_hooks(store, engine)
-        kernel = kernel_state(app)
         await run_in_threadpool(
             seed_through_cache, kernel.seed_cache, database.url, partial(seed, store, settings)
         )
@@ -116,9 +118,12 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
         store = runtime_of(app, SectoralRuntime).metadata
         await run_in_threadpool(store.load)
         await run_in_threadpool(seed, store, settings)
+        await run_in_threadpool(store.announce)
 
     async def forget(app: FastAPI) -> None:
-        await run_in_threadpool(runtime_of(app, SectoralRuntime).metadata.load)
+        store = runtime_of(app, SectoralRuntime).metadata
+        await run_in_threadpool(store.load)
+        await run_in_threadpool(store.announce)
 
     app = create_service_app(
         settings=settings,
@@ -173,7 +178,6 @@ def create_app(settings: SectoralSettings | None = None) -> FastAPI:
     )
     openapi.install(app, ERROR_SHAPE, security=SECURITY)
     app.add_middleware(Dhis2PathMiddleware)
-    app.add_middleware(FreshMetadataMiddleware)  # outermost: before the credentials are checked
     _replace_root(app)
     return app
 

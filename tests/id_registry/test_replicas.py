@@ -9,19 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
-from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
-from tests.conftest import USE_POSTGRES
+from tests.conftest import SHARED_POSTGRES
 from tests.id_registry.conftest import ADMIN, demo_of, envelope, ida_path, people
 from tests.id_registry.test_ida_errors import add_partner
+from tests.support.replicas import wait_listening
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (LISTEN/NOTIFY); runs with "
-        "DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 
 
@@ -34,11 +30,7 @@ async def authenticate(client: httpx.AsyncClient, body: dict[str, Any], key: str
 async def test_a_rotated_key_is_refused_on_the_other_replica_within_a_second(make_app):
     first, second = make_app(), make_app()
     async with serve_in_process(first) as one, serve_in_process(second) as two:
-        for app in (first, second):
-            listening = kernel_state(app).invalidation.listening
-            deadline = time.monotonic() + 5
-            while not listening.is_set() and time.monotonic() < deadline:
-                time.sleep(0.01)
+        wait_listening(first, second)
         old_key = await add_partner(one, "bank-kyc", ["demo"])
         person = (await people(one))[0]
         body = envelope(person["UIN"], demographics=demo_of(person))

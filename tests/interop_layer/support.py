@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.interop_layer.consent_gate.clients import Decision, SubjectRefused
+from services.interop_layer.main import create_app
 from services.kernel.credentials import client_key
 
 HEALTH = "DPI/GOV/MOH/hmis"
@@ -190,3 +191,27 @@ class FakeDecider:
         if key in self.permits:
             return Decision("permit", f"dec-{n}", "rec-1", "consent record rec-1 permits")
         return Decision("deny", f"dec-{n}", None, "no active consent for this purpose")
+
+
+# the right the seeded catalogue does not grant: EDUCATION may GET the registries' raw echo
+ECHO_RIGHT = {
+    "client": EDUCATION,
+    "provider": REGISTRIES,
+    "serviceCode": "raw",
+    "endpoints": [{"method": "GET", "path": "/echo/*"}],
+}
+
+
+def mediator_replicas(provider: Any, make_settings: Any, fakes: Any) -> tuple[FastAPI, FastAPI]:
+    """Mediator replicas "a" and "b" on one database (the fixtures of `conftest.py`)."""
+    exchanger, decider = fakes
+    settings = make_settings(provider[1])
+    first, second = (
+        create_app(
+            settings.model_copy(update={"replica": name}),
+            token_exchanger=exchanger,
+            decision_client=decider,
+        )
+        for name in ("a", "b")
+    )
+    return first, second

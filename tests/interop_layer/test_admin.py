@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, REGISTRIES, client_headers
+from tests.interop_layer.support import (
+    ADMIN,
+    ECHO_RIGHT,
+    EDUCATION,
+    HEALTH,
+    REGISTRIES,
+    client_headers,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -13,16 +20,7 @@ async def test_grant_list_revoke_a_right(mediator):
     _, client = mediator
     url = f"/r1/{REGISTRIES}/raw/echo/x"
     assert (await client.get(url, headers=client_headers(EDUCATION))).status_code == 500
-    granted = await client.post(
-        "/admin/rights",
-        headers=ADMIN,
-        json={
-            "client": EDUCATION,
-            "provider": REGISTRIES,
-            "serviceCode": "raw",
-            "endpoints": [{"method": "GET", "path": "/echo/*"}],
-        },
-    )
+    granted = await client.post("/admin/rights", headers=ADMIN, json=ECHO_RIGHT)
     assert granted.status_code == 201, granted.text
     right = granted.json()
     assert (await client.get(url, headers=client_headers(EDUCATION))).status_code == 200

@@ -11,46 +11,26 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.interop_layer.main import create_app
 from services.interop_layer.runtime import InteropRuntime
-from services.kernel.runtime import kernel_state, runtime_of
+from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
-from tests.conftest import USE_POSTGRES
-from tests.interop_layer.support import ADMIN, HEALTH, REGISTRIES, client_headers
+from tests.conftest import SHARED_POSTGRES
+from tests.interop_layer.support import (
+    ADMIN,
+    HEALTH,
+    REGISTRIES,
+    client_headers,
+    mediator_replicas,
+)
+from tests.support.replicas import wait_listening
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (LISTEN/NOTIFY); runs with "
-        "DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 
 URL = f"/r1/{REGISTRIES}/raw/echo/x"
 RULE = {"provider": REGISTRIES, "serviceCode": "raw"}
-
-
-def two_replicas(provider, make_settings, fakes) -> tuple[FastAPI, FastAPI]:
-    exchanger, decider = fakes
-    settings = make_settings(provider[1])
-    first, second = (
-        create_app(
-            settings.model_copy(update={"replica": name}),
-            token_exchanger=exchanger,
-            decision_client=decider,
-        )
-        for name in ("a", "b")
-    )
-    return first, second
-
-
-def wait_listening(*apps: FastAPI) -> None:
-    for app in apps:
-        listening = kernel_state(app).invalidation.listening
-        deadline = time.monotonic() + 5
-        while not listening.is_set() and time.monotonic() < deadline:
-            time.sleep(0.01)
 
 
 async def status(client: httpx.AsyncClient) -> int:
@@ -74,7 +54,7 @@ async def add(client: httpx.AsyncClient, **rule: Any) -> str:
 
 
 async def test_a_fault_set_on_one_replica_holds_on_the_other(provider, make_settings, fakes):
-    first, second = two_replicas(provider, make_settings, fakes)
+    first, second = mediator_replicas(provider, make_settings, fakes)
     async with serve_in_process(first) as one, serve_in_process(second) as two:
         wait_listening(first, second)
         assert await status(two) == 200
@@ -100,7 +80,7 @@ async def test_a_fault_set_on_one_replica_holds_on_the_other(provider, make_sett
 
 
 async def test_times_and_rate_limits_count_both_replicas(provider, make_settings, fakes):
-    first, second = two_replicas(provider, make_settings, fakes)
+    first, second = mediator_replicas(provider, make_settings, fakes)
     async with serve_in_process(first) as one, serve_in_process(second) as two:
         wait_listening(first, second)
         rule_id = await add(one, kind="error", status=502, times=3)

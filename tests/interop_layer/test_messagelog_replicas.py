@@ -16,7 +16,7 @@ from services.interop_layer.messagelog.trust import read_anchor, read_keys
 from services.interop_layer.messagelog.verify import KnownHead, verify_database
 from services.kernel.testing import serve_in_process
 from tests.conftest import SHARED_POSTGRES
-from tests.interop_layer.support import ADMIN, HEALTH, REGISTRIES, client_headers
+from tests.interop_layer.support import ADMIN, HEALTH, REGISTRIES, client_headers, mediator_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -26,17 +26,9 @@ CALLS = 12  # per replica
 
 
 async def test_two_replicas_keep_one_chain_each(provider, make_settings, fakes):
-    exchanger, decider = fakes
-    settings = make_settings(provider[1])
-    replicas = {
-        name: create_app(
-            settings.model_copy(update={"replica": name}),
-            token_exchanger=exchanger,
-            decision_client=decider,
-        )
-        for name in ("a", "b")
-    }
-    async with serve_in_process(replicas["a"]) as one, serve_in_process(replicas["b"]) as two:
+    first, second = mediator_replicas(provider, make_settings, fakes)
+    settings = make_settings(provider[1])  # the replicas' own (the same data directory)
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
 
         async def call(client, n: int) -> None:
             url = f"/r1/{REGISTRIES}/echo/item/{n}"

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from services.interop_layer.main import create_app
 from services.kernel.testing import serve_in_process
 from tests.conftest import SHARED_POSTGRES
-from tests.interop_layer.support import ADMIN, HEALTH, NIA, await_for, serve
+from tests.interop_layer.support import ADMIN, HEALTH, NIA, await_for, mediator_replicas, serve
 from tests.interop_layer.test_pubsub import deliveries, publish, subscribe
 
 pytestmark = [
@@ -41,18 +40,9 @@ def slow_subscriber() -> Iterator[tuple[dict[str, list[dict[str, Any]]], str]]:
 
 
 async def test_two_replicas_push_each_event_once(provider, make_settings, fakes, slow_subscriber):
-    exchanger, decider = fakes
     received, url = slow_subscriber
-    settings = make_settings(provider[1])
-    replicas = [
-        create_app(
-            settings.model_copy(update={"replica": name}),
-            token_exchanger=exchanger,
-            decision_client=decider,
-        )
-        for name in ("a", "b")
-    ]
-    async with serve_in_process(replicas[0]) as one, serve_in_process(replicas[1]) as two:
+    first, second = mediator_replicas(provider, make_settings, fakes)
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
         await subscribe(one, NIA, delivery="PUSH", pushUrl=f"{url}/hook/nia")
         await subscribe(
             two, HEALTH, delivery="PUSH", pushUrl=f"{url}/hook/health", options={"FIFO": True}

@@ -7,53 +7,33 @@ import time
 
 import pytest
 
-from services.interop_layer.main import create_app
-from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
-from tests.conftest import USE_POSTGRES
-from tests.interop_layer.support import ADMIN, EDUCATION, REGISTRIES, client_headers
+from tests.conftest import SHARED_POSTGRES
+from tests.interop_layer.support import (
+    ADMIN,
+    ECHO_RIGHT,
+    EDUCATION,
+    REGISTRIES,
+    client_headers,
+    mediator_replicas,
+)
+from tests.support.replicas import wait_listening
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(
-        not USE_POSTGRES,
-        reason="replicas share a PostgreSQL database (LISTEN/NOTIFY); runs with "
-        "DPI_TEST_DB=postgres",
-    ),
+    SHARED_POSTGRES,
 ]
 
 URL = f"/r1/{REGISTRIES}/raw/echo/x"
 
 
 async def test_a_right_changed_on_one_replica_holds_on_the_other(provider, make_settings, fakes):
-    exchanger, decider = fakes
-    settings = make_settings(provider[1])
-    first, second = (
-        create_app(
-            settings.model_copy(update={"replica": name}),
-            token_exchanger=exchanger,
-            decision_client=decider,
-        )
-        for name in ("a", "b")
-    )
+    first, second = mediator_replicas(provider, make_settings, fakes)
     async with serve_in_process(first) as one, serve_in_process(second) as two:
-        for app in (first, second):
-            invalidation = kernel_state(app).invalidation
-            deadline = time.monotonic() + 5
-            while not invalidation.listening.is_set() and time.monotonic() < deadline:
-                time.sleep(0.01)
+        wait_listening(first, second)
         assert (await two.get(URL, headers=client_headers(EDUCATION))).status_code == 500
 
-        granted = await one.post(
-            "/admin/rights",
-            headers=ADMIN,
-            json={
-                "client": EDUCATION,
-                "provider": REGISTRIES,
-                "serviceCode": "raw",
-                "endpoints": [{"method": "GET", "path": "/echo/*"}],
-            },
-        )
+        granted = await one.post("/admin/rights", headers=ADMIN, json=ECHO_RIGHT)
         assert granted.status_code == 201, granted.text
         began = time.monotonic()
         while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 200:

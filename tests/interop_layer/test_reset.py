@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, REGISTRIES, client_headers
+from tests.interop_layer.support import (
+    ADMIN,
+    ECHO_RIGHT,
+    EDUCATION,
+    HEALTH,
+    REGISTRIES,
+    client_headers,
+)
 
 pytestmark = pytest.mark.anyio
 RAW = f"/r1/{REGISTRIES}/raw/echo/x"
@@ -15,16 +22,7 @@ ECHO = f"/r1/{REGISTRIES}/echo/item/1"
 async def test_reset_restores_the_seed_and_keeps_the_log(mediator):
     _, client = mediator
     assert (await client.post(ECHO, json={}, headers=client_headers(HEALTH))).status_code == 200
-    granted = await client.post(
-        "/admin/rights",
-        headers=ADMIN,
-        json={
-            "client": EDUCATION,
-            "provider": REGISTRIES,
-            "serviceCode": "raw",
-            "endpoints": [{"method": "GET", "path": "/echo/*"}],
-        },
-    )
+    granted = await client.post("/admin/rights", headers=ADMIN, json=ECHO_RIGHT)
     assert granted.status_code == 201, granted.text
     assert (await client.get(RAW, headers=client_headers(EDUCATION))).status_code == 200
     fault = {"provider": REGISTRIES, "kind": "latency", "latencyMs": 1}

@@ -120,3 +120,51 @@ def test_on_sqlite_nothing_is_sent(tmp_path: Path) -> None:
     assert not replica.listening.is_set()
     replica.stop()
     db.dispose()
+
+
+@needs_postgres
+def test_a_followed_change_is_applied_on_the_other_replica_before_the_announcement_returns(
+    replicas: list[Invalidation],
+) -> None:
+    first, second, other_service = replicas
+    refreshed: list[float] = []
+
+    def slow_refresh() -> None:
+        time.sleep(0.2)  # a reload that takes a while: the writer waits for it
+        refreshed.append(time.monotonic())
+
+    announce = first.follow("metadata", lambda: None)
+    second.follow("metadata", slow_refresh)
+    other_service.follow("metadata", lambda: None)  # another service: not waited for
+    began = time.monotonic()
+    announce()
+    took = time.monotonic() - began
+    assert len(refreshed) == 1 and refreshed[0] <= time.monotonic()
+    assert 0.2 <= took < 1.0, took
+    assert not second.pending()
+
+
+@needs_postgres
+def test_a_replica_whose_listener_is_away_refreshes_its_follows_before_each_request(
+    replicas: list[Invalidation],
+) -> None:
+    _, second, _ = replicas
+    refreshes: list[int] = []
+    second.follow("metadata", lambda: refreshes.append(1))
+    assert not second.pending()
+    second.stop()  # not listening: what other replicas change is unknown to it
+    assert second.pending()
+    second.catch_up()
+    second.catch_up()
+    assert refreshes == [1, 1]
+
+
+def test_on_sqlite_nothing_is_pending(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'one.db'}")
+    replica = Invalidation("registries")
+    replica.start(db)
+    refreshes: list[int] = []
+    replica.follow("metadata", lambda: refreshes.append(1))()
+    assert not replica.pending() and refreshes == []
+    replica.stop()
+    db.dispose()

@@ -1,6 +1,7 @@
 """Two replicas' metadata stores on one PostgreSQL database: what one writes, the other reads
-from its next request on (`refresh`, which the platform runs before each request), and a write
-by a replica that had not seen the other's latest does not lose it."""
+once it refreshed (`refresh`, run when the other replica announces a write: the next request
+through the app, `test_replicas.py`), and a write by a replica that had not seen the other's
+latest does not lose it."""
 
 from __future__ import annotations
 

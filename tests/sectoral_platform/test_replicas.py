@@ -1,7 +1,7 @@
 """Two health platform replicas on one PostgreSQL database: two facility syncs at once run one
-after the other, each from what the one before stored, and an async data value import accepted
-by one is reported by the other. (Metadata read models across replicas: the `rep-launch`
-branch's `tests/sectoral_platform/test_metadata_replicas.py`.)"""
+after the other, each from what the one before stored, an async data value import accepted by
+one is reported by the other, and a metadata write through one is read by the next request to
+the other (the store itself: `test_metadata_replicas.py`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from services.sectoral_platform.settings import SectoralSettings
 from tests.conftest import SHARED_POSTGRES
 from tests.sectoral_platform.conftest import ADMIN, ANC1, FACILITIES
 from tests.sectoral_platform.wiring import ID_ADMIN, dpi
+from tests.support.replicas import wait_listening
 
 pytestmark = [
     pytest.mark.anyio,
@@ -93,12 +94,34 @@ async def test_an_async_import_accepted_by_one_replica_is_reported_by_the_other(
         assert summary.json()["importCount"]["imported"] == 1
 
 
+async def test_a_metadata_write_through_one_replica_is_read_by_the_next_request_to_the_other(
+    settings: SectoralSettings,
+) -> None:
+    first, second = create_app(settings), create_app(settings)
+    async with serve_in_process(first) as one, serve_in_process(second) as two:
+        one.auth = two.auth = ADMIN
+        wait_listening(first, second)
+        for n in range(20):  # each time the other's very next request, not a poll
+            writer, reader = (one, two) if n % 2 == 0 else (two, one)
+            uid = f"RepConst{n:03d}"
+            constant = {"id": uid, "name": f"Replica {n}", "shortName": f"R{n}", "value": n}
+            written = await writer.post("/api/metadata", json={"constants": [constant]})
+            assert written.status_code == 200, written.text
+            read = await reader.get(f"/api/constants/{uid}", params={"fields": "id,value"})
+            assert read.status_code == 200, (n, read.text)
+            assert read.json() == {"id": uid, "value": n}
+            deleted = await reader.delete(f"/api/constants/{uid}")
+            assert deleted.status_code == 200, deleted.text
+            assert (await writer.get(f"/api/constants/{uid}")).status_code == 404, n
+
+
 async def test_a_reset_through_one_replica_is_served_by_the_other(
     settings: SectoralSettings,
 ) -> None:
     first, second = create_app(settings), create_app(settings)
     async with serve_in_process(first) as one, serve_in_process(second) as two:
         one.auth = two.auth = ADMIN
+        wait_listening(first, second)
         created = await one.post(
             "/api/dataElements",
             json={"id": "DeReset0001", "name": "Reset me", "shortName": "Reset me",

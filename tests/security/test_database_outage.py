@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
-import pytest
-
-from bench.common import free_port, start_uvicorn, stop
+from bench.common import stop
 from services.interop_layer.messagelog.trust import read_keys
 from services.interop_layer.messagelog.verify import verify_database
 from services.kernel.credentials import client_key
@@ -42,9 +39,9 @@ from tests.security.kill9_support import (
     running,
 )
 from tests.security.kill9_writes import CONSENT_POOL
+from tests.security.mediator_support import HEALTH, logged, start_mediator, start_provider
 from tests.security.outage_support import OutageLoad, OutagePlan, Target, load_through_outage
 from tests.security.test_kill9_services import BIRTH_POOL, CASES
-from tests.security.test_messagelog_kill9 import HEALTH, logged, start_mediator
 
 PLAN = OutagePlan()
 # The registries' deaths and corrections use births registered beforehand, three writes each.
@@ -84,15 +81,6 @@ def summary(target: Target) -> str:
     )
 
 
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            stop(process)
-
-
 Started = tuple[ServiceCase, AbstractContextManager[Served], Served, Context]
 
 
@@ -122,20 +110,10 @@ def start_all(
 def test_a_database_outage_loses_no_acknowledged_write(
     private_postgres: PrivatePostgres, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    provider_port = free_port()
-    processes.append(
-        start_uvicorn(
-            "tests.interop_layer.support:provider_app",
-            provider_port,
-            {"DPI_LOG_LEVEL": "WARNING"},
-            factory=True,
-            probe="/openapi-doc",
-        )
-    )
+    provider = start_provider(processes)
     mediator_dir = tmp_path / "mediator"
     mediator_dir.mkdir()
     log_url = private_postgres.create_database("interop_layer")
-    provider = f"http://127.0.0.1:{provider_port}"
     with ExitStack() as stack, receiver() as hook, ThreadPoolExecutor(1) as aside:
         mediator_started = aside.submit(start_mediator, mediator_dir, log_url, provider, processes)
         services = start_all(private_postgres, tmp_path, stack, hook)

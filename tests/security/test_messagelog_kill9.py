@@ -13,70 +13,24 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
-from sqlalchemy import create_engine, text
 
-from bench.common import free_port, start_uvicorn, stop
+from bench.common import stop
 from services.interop_layer.messagelog.trust import read_anchor, read_keys
 from services.interop_layer.messagelog.verify import KnownHead, verify_database
 from services.kernel.credentials import client_key
 from tests.conftest import scratch_database
+from tests.security.mediator_support import HEALTH, logged, start_mediator, start_provider
 
 pytestmark = pytest.mark.e2e
 
-HEALTH = "DPI/GOV/MOH/hmis"
-REGISTRIES = "DPI/GOV/CRVS/registries"
 CONNECTIONS = 16
 LOAD_SECONDS = 3.0  # the load never runs longer than this
 MAX_REQUESTS = 3000
 KILL_AFTER = 300  # answers received before the kill (or at half the load time)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            stop(process)
-
-
-def start_mediator(
-    data_dir: Path, url: str, provider: str, processes: list[subprocess.Popen[bytes]]
-) -> tuple[subprocess.Popen[bytes], str]:
-    catalogue = data_dir / "catalogue.yaml"
-    catalogue.write_text(
-        yaml.safe_dump(
-            {
-                "services": [
-                    {
-                        "provider": REGISTRIES,
-                        "serviceCode": "echo",
-                        "baseUrl": provider,
-                        "pathPrefix": "/echo",
-                    }
-                ],
-                "rights": [{"client": HEALTH, "provider": REGISTRIES, "serviceCode": "echo"}],
-            }
-        )
-    )
-    port = free_port()
-    env = {
-        "DPI_DATA_DIR": str(data_dir),
-        "DPI_LOG_LEVEL": "WARNING",
-        "DPI_INTEROP_LAYER_DATABASE_URL": url,
-        "DPI_INTEROP_LAYER_CATALOGUE_PATH": str(catalogue),
-    }
-    process = start_uvicorn(
-        "services.interop_layer.main:app", port, env, log=data_dir / f"mediator-{port}.log"
-    )
-    processes.append(process)
-    return process, f"http://127.0.0.1:{port}/r1/{REGISTRIES}/echo"
 
 
 async def load_then_kill(base: str, mediator: subprocess.Popen[bytes]) -> dict[str, int]:
@@ -116,29 +70,10 @@ async def load_then_kill(base: str, mediator: subprocess.Popen[bytes]) -> dict[s
     return answered
 
 
-def logged(url: str) -> dict[str, int]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT x_road_id, status_code FROM im_log_record"))
-        found = {str(x_road_id): int(status) for x_road_id, status in rows}
-    engine.dispose()
-    return found
-
-
 def test_every_answered_exchange_survives_kill_9(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    provider_port = free_port()
-    processes.append(
-        start_uvicorn(
-            "tests.interop_layer.support:provider_app",
-            provider_port,
-            {"DPI_LOG_LEVEL": "WARNING"},
-            factory=True,
-            probe="/openapi-doc",
-        )
-    )
-    provider = f"http://127.0.0.1:{provider_port}"
+    provider = start_provider(processes)
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     with scratch_database("kill9", tmp_path / "interop_layer.db") as url:

@@ -50,26 +50,29 @@ class MetadataStore:
         self.path_listeners: list[PathListener] = []
         self.delete_guards: list[Callable[[str], str | None]] = []
         self.version = 0
-        self.shared = engine.dialect.name != "sqlite"  # replicas may write it too
         self.stamp: str | None = None  # the metadata stamp this read model was loaded under
         self._writing: Session | None = None  # the transaction holding the stamp, see `writing`
+        self.shared = engine.dialect.name != "sqlite"  # replicas may write it too
+        # tells the other replicas after a committed write (`Invalidation.follow`)
+        self.announce: Callable[[], None] = _nobody
 
     def load(self) -> None:
-        with Session(self.engine) as session:
-            stamp = self._stamp(session)  # first: rows written after it only make it older
-            rows = session.exec(select(MetadataObject)).all()
-        objects: dict[str, dict[str, Obj]] = {plural: {} for plural in SCHEMAS}
-        for row in rows:
-            if row.type in objects:
-                objects[row.type][row.uid] = row.data
-        with self.lock:  # swapped whole: readers take no lock, and never see a half-filled one
-            self.objects = objects
+        with self.lock:  # two loads at once could publish the older one last
+            with Session(self.engine) as session:
+                stamp = self._stamp(session)  # first: rows written after it only make it older
+                rows = session.exec(select(MetadataObject)).all()
+            objects: dict[str, dict[str, Obj]] = {plural: {} for plural in SCHEMAS}
+            for row in rows:
+                if row.type in objects:
+                    objects[row.type][row.uid] = row.data
+            self.objects = objects  # swapped whole: readers take no lock
             self._indexes = None
             self.version += 1
             self.stamp = stamp
 
     def refresh(self) -> bool:
-        """Read the metadata again if another replica changed it since; True if it did."""
+        """Read the metadata again if another replica changed it since; True if it did (run
+        when another replica announced a write, and when the invalidation listener connects)."""
         with Session(self.engine) as session:
             current = self._stamp(session)
         if current == self.stamp:
@@ -246,11 +249,16 @@ class MetadataStore:
                 session.commit()
             if behind:
                 self.load()  # what the other replica wrote, and ours
-                return
-            _apply_memory(self.objects, changes)
-            self._indexes = None
-            self.version += 1
-            self.stamp = stamp
+            else:
+                _apply_memory(self.objects, changes)
+                self._indexes = None
+                self.version += 1
+                self.stamp = stamp
+        self.announce()
+
+
+def _nobody() -> None:
+    return None
 
 
 _AUDIT = {"createdBy", "lastUpdatedBy"}
