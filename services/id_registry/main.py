@@ -123,7 +123,9 @@ def create_app(
             driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             group_commit = GroupCommit(driver)
         statements = store.statements(database.engine.dialect)
-        batches = None if database.is_sqlite else ThreadedGroupCommit(database.engine, statements)
+        batches = (
+            None if database.is_sqlite else ThreadedGroupCommit(database.engine, statements, people)
+        )
         kernel = kernel_state(app)
         if settings.seed_on_start and kernel.schema_ready:
             cached = partial(

@@ -24,11 +24,13 @@ pytestmark = [
 
 
 class Failures:
-    """How many of the next commits (or `executemany`s) fail, shared by every connection."""
+    """How many of the next commits (or `executemany`s) fail, shared by every connection;
+    and the statements executed one by one."""
 
     def __init__(self, commits: int = 0, inserts: int = 0) -> None:
         self.commits = commits
         self.inserts = inserts
+        self.executed: list[str] = []
 
 
 class FailingCursor:
@@ -54,8 +56,9 @@ class FailingDriver:
         self.driver = driver
         self.failures = failures
 
-    def execute(self, *args: Any) -> Any:
-        return self.driver.execute(*args)
+    def execute(self, sql: str, *args: Any) -> Any:
+        self.failures.executed.append(sql)
+        return self.driver.execute(sql, *args)
 
     def cursor(self) -> FailingCursor:
         return FailingCursor(self.driver.cursor(), self.failures)
@@ -162,3 +165,26 @@ async def test_a_failed_statement_runs_each_request_again_alone(make_app):
             ("otp", "success"),
         ]
         assert codes(await auth(client, body)) == ["IDA-OTA-004"]
+
+
+async def test_a_batch_reads_its_people_in_one_statement(make_app):
+    app = make_app()
+    async with serve_in_process(app) as client:
+        crowd = (await people(client))[:3]
+        batches, healthy = await failing(app, recorded := Failures())
+        unknown = envelope("6497869071", txn="PGREAD0000", demographics={"dob": "1990/01/01"})
+        bodies = [
+            envelope(p["UIN"], txn=f"PGREAD{i:04d}", demographics=demo_of(p))
+            for i, p in enumerate(crowd, start=1)
+        ]
+        answers = await asyncio.gather(*(auth(client, body) for body in [unknown, *bodies]))
+        await to_thread.run_sync(batches.release)
+        batches.engine = healthy
+        assert codes(answers[0]) == ["IDA-MLC-018"]
+        assert [a["response"]["authStatus"] for a in answers[1:]] == [True, True, True]
+        statements = runtime_of(app, IdRegistryRuntime).statements
+        batched = statements.identities_by_uin
+        assert batched is not None
+        # The known people came with their batch; only the unknown UIN was looked up alone.
+        assert recorded.executed.count(statements.identity_by_uin.sql) == 1
+        assert 1 <= recorded.executed.count(batched.sql) <= len(answers)

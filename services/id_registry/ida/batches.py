@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from services.id_registry.ida.commits import BatchFailed
-from services.id_registry.ida.store import Hot, Statements
+from services.id_registry.ida.store import Hot, PersonCache, Statements
 
 log = logging.getLogger("dpi.id_registry.batches")
 T = TypeVar("T")
@@ -38,22 +38,27 @@ Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 class ThreadedGroupCommit:
     """Runs IDA transactions in batches, one commit each, on a worker thread's connection."""
 
-    def __init__(self, engine: Engine, statements: Statements) -> None:
+    def __init__(self, engine: Engine, statements: Statements, people: PersonCache) -> None:
         self.engine = engine
         self._statements = statements
+        self._people = people
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ida-commit")
         self._raw: Any = None  # the pool connection kept between batches (worker thread only)
         self._waiting: list[tuple[Job, asyncio.Future[Any]]] = []
+        self._uins: list[str] = []
         self._busy = False
         self.commits = 0
         self.members = 0
         self.retried = 0
 
-    async def run(self, job: Callable[[Hot], T]) -> T:
-        """`job`'s result once the transaction holding its writes is committed."""
+    async def run(self, job: Callable[[Hot], T], *, uin: str | None = None) -> T:
+        """`job`'s result once the transaction holding its writes is committed; the person of
+        `uin` (the request's, if any) is read with the batch's others, in one statement."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._waiting.append((job, future))
+        if uin is not None:
+            self._uins.append(uin)
         self.members += 1
         if not self._busy:
             self._busy = True
@@ -72,7 +77,9 @@ class ThreadedGroupCommit:
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._waiting = self._waiting, []
-        done = loop.run_in_executor(self._executor, self._work, [job for job, _ in batch])
+        uins, self._uins = self._uins, []
+        jobs = [job for job, _ in batch]
+        done = loop.run_in_executor(self._executor, self._work, jobs, uins)
         done.add_done_callback(lambda finished: self._finish(loop, batch, finished))
 
     def _finish(
@@ -97,9 +104,9 @@ class ThreadedGroupCommit:
 
     # The rest runs on the worker thread.
 
-    def _work(self, jobs: list[Job]) -> list[Outcome]:
+    def _work(self, jobs: list[Job], uins: list[str]) -> list[Outcome]:
         try:
-            results = self._together(jobs)
+            results = self._together(jobs, uins)
         except Exception:
             self._drop()
             self.retried += 1
@@ -113,12 +120,13 @@ class ThreadedGroupCommit:
         self.commits += 1
         return [(True, result) for result in results]
 
-    def _together(self, jobs: list[Job]) -> list[Any]:
+    def _together(self, jobs: list[Job], uins: list[str]) -> list[Any]:
         if self._raw is None:
             self._raw = self.engine.raw_connection()
         db = self._raw.dbapi_connection
         deferred: dict[str, list[Any]] = {}
         hot = Hot(db, self._statements, lambda sql, row: deferred.setdefault(sql, []).append(row))
+        self._people.prefetch(hot, uins)
         results = [job(hot) for job in jobs]
         with db.cursor() as cursor:
             for sql, rows in deferred.items():

@@ -164,7 +164,8 @@ async def _transaction(
 
     batches = ida.batches
     assert batches is not None
-    return await batches.run(lambda hot: run(hot, ctx))
+    uin = envelope.individualId if envelope.individualIdType == "UIN" else None
+    return await batches.run(lambda hot: run(hot, ctx), uin=uin)
 
 
 def _envelope(
