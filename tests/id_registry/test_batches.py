@@ -44,11 +44,18 @@ class FailingCursor:
     def __exit__(self, *exc: object) -> None:
         self.cursor.close()
 
-    def executemany(self, *args: Any) -> Any:
+    def _insert(self) -> None:
         if self.failures.inserts:
             self.failures.inserts -= 1
             raise OSError("lost the connection")
+
+    def executemany(self, *args: Any) -> Any:
+        self._insert()
         return self.cursor.executemany(*args)
+
+    def copy(self, *args: Any) -> Any:
+        self._insert()
+        return self.cursor.copy(*args)
 
 
 class FailingDriver:

@@ -4,9 +4,9 @@ A PostgreSQL commit waits for a WAL flush, and each transaction on a pooled conn
 own round trips (the pool's ping, `BEGIN`, `COMMIT`) and two thread hand-offs: far more than the
 statements of an authentication. Here the requests that arrive while a batch runs wait for the
 next one; a single worker thread runs each batch's transactions (`job(hot)`) one after the other
-in one transaction on a connection it keeps, writes the batch's deferred inserts (audit rows,
-token records) in one `executemany` (pipelined by psycopg) and commits once. Each request answers
-only after the commit that holds its writes, so nothing acknowledged is lost.
+in one transaction on a connection it keeps, writes the batch's deferred inserts (audit rows by
+one COPY, token records by one `executemany`, pipelined by psycopg) and commits once. Each request
+answers only after the commit that holds its writes, so nothing acknowledged is lost.
 
 Replica safety is the single transactions': OTPs and VIDs are spent by conditional `UPDATE`s (a
 concurrent replica's batch waits for the row lock, then re-checks), tokens inserted
@@ -128,9 +128,15 @@ class ThreadedGroupCommit:
         hot = Hot(db, self._statements, lambda sql, row: deferred.setdefault(sql, []).append(row))
         self._people.prefetch(hot, uins)
         results = [job(hot) for job in jobs]
+        audits = deferred.pop(self._statements.insert_audit.sql, [])
         with db.cursor() as cursor:
             for sql, rows in deferred.items():
                 cursor.executemany(sql, rows)
+            if audits:
+                names = self._statements.audit_columns
+                with cursor.copy(self._statements.copy_audit) as copy:
+                    for audit in audits:
+                        copy.write_row([audit[name] for name in names])
         return results
 
     def _alone(self, job: Job) -> Outcome:

@@ -145,13 +145,20 @@ class Statements:
         token_columns = ("identity_id", "partner_id", "token", "issued_at")
         upsert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         # A concurrent request (or an earlier batch) may have recorded the same token.
+        # `inline`: no RETURNING of the new id, which nobody reads.
         self.insert_token = Statement(
-            upsert(TOKEN).values(_values(TOKEN, token_columns)).on_conflict_do_nothing(), dialect
+            upsert(TOKEN).values(_values(TOKEN, token_columns)).on_conflict_do_nothing().inline(),
+            dialect,
         )
         payload = [c.name for c in OTP.columns if not c.primary_key]
-        self.insert_otp = Statement(insert(OTP).values(_values(OTP, payload)), dialect)
+        self.insert_otp = Statement(insert(OTP).values(_values(OTP, payload)).inline(), dialect)
         audited = [c.name for c in AUDIT.columns if not c.primary_key]
-        self.insert_audit = Statement(insert(AUDIT).values(_values(AUDIT, audited)), dialect)
+        self.insert_audit = Statement(
+            insert(AUDIT).values(_values(AUDIT, audited)).inline(), dialect
+        )
+        # PostgreSQL's group commit copies its batch's audit rows (`insert_audit`'s parameters).
+        self.audit_columns = audited
+        self.copy_audit = f"COPY {AUDIT.name} ({', '.join(audited)}) FROM STDIN"
 
 
 _compiled: dict[str, Statements] = {}
