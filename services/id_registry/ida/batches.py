@@ -1,10 +1,11 @@
-"""Group commit of the IDA hot path on PostgreSQL: one transaction per batch, on one worker thread.
+"""Group commit of the IDA hot path on PostgreSQL: one transaction per batch, on worker threads.
 
 A PostgreSQL commit waits for a WAL flush, and each transaction on a pooled connection costs its
 own round trips (the pool's ping, `BEGIN`, `COMMIT`) and two thread hand-offs: far more than the
-statements of an authentication. Here the requests that arrive while a batch runs wait for the
-next one; a single worker thread runs each batch's transactions (`job(hot)`) one after the other
-in one transaction on a connection it keeps, writes the batch's deferred inserts (audit rows by
+statements of an authentication. Here the requests that arrive while the batches in flight run
+(two: one's statements overlap the other's WAL flush) wait for the next one; a worker thread runs
+each batch's transactions (`job(hot)`) one after the other in one transaction on a connection it
+keeps, writes the batch's deferred inserts (audit rows by
 one COPY, token records by one `executemany`, pipelined by psycopg) and commits once. Each request
 answers only after the commit that holds its writes, so nothing acknowledged is lost.
 
@@ -35,18 +36,35 @@ Job = Callable[[Hot], Any]
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 
 
+LANES = 2  # batches in flight: one's statements overlap the other's commit (its WAL flush)
+
+
+class _Lane:
+    """A worker thread and the pool connection it keeps between batches (used on it only)."""
+
+    def __init__(self, number: int) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"ida-commit-{number}")
+        self.raw: Any = None
+
+    def drop(self) -> None:
+        raw, self.raw = self.raw, None
+        if raw is not None:
+            _rollback(raw)
+            raw.close()
+
+
 class ThreadedGroupCommit:
-    """Runs IDA transactions in batches, one commit each, on a worker thread's connection."""
+    """Runs IDA transactions in batches, one commit each, on worker threads' connections."""
 
     def __init__(self, engine: Engine, statements: Statements, people: PersonCache) -> None:
         self.engine = engine
         self._statements = statements
         self._people = people
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ida-commit")
-        self._raw: Any = None  # the pool connection kept between batches (worker thread only)
+        self._lanes = [_Lane(number) for number in range(LANES)]
+        self._free = list(self._lanes)
         self._waiting: list[tuple[Job, asyncio.Future[Any]]] = []
         self._uins: list[str] = []
-        self._busy = False
+        self._scheduled = False
         self.commits = 0
         self.members = 0
         self.retried = 0
@@ -60,34 +78,42 @@ class ThreadedGroupCommit:
         if uin is not None:
             self._uins.append(uin)
         self.members += 1
-        if not self._busy:
-            self._busy = True
+        if self._free and not self._scheduled:
+            self._scheduled = True
             # One more loop turn, so the requests read in this one join the batch.
             loop.call_soon(loop.call_soon, self._start, loop)
         # Shielded: a cancelled request must not lose its place (or its writes) in the batch.
         return await asyncio.shield(future)
 
     def release(self) -> None:
-        """Give the kept connection back to the pool; the next batch takes one from it."""
-        self._executor.submit(self._drop).result()
+        """Give the kept connections back to the pool; the next batches take new ones."""
+        for lane in self._lanes:
+            lane.executor.submit(lane.drop).result()
 
     def close(self) -> None:
-        self._executor.submit(self._drop)
-        self._executor.shutdown(wait=True)
+        for lane in self._lanes:
+            lane.executor.submit(lane.drop)
+            lane.executor.shutdown(wait=True)
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled = False
+        if not self._waiting or not self._free:
+            return  # a lane that frees up starts the waiting requests
+        lane = self._free.pop()
         batch, self._waiting = self._waiting, []
         uins, self._uins = self._uins, []
         jobs = [job for job, _ in batch]
-        done = loop.run_in_executor(self._executor, self._work, jobs, uins)
-        done.add_done_callback(lambda finished: self._finish(loop, batch, finished))
+        done = loop.run_in_executor(lane.executor, self._work, lane, jobs, uins)
+        done.add_done_callback(lambda finished: self._finish(loop, lane, batch, finished))
 
     def _finish(
         self,
         loop: asyncio.AbstractEventLoop,
+        lane: _Lane,
         batch: list[tuple[Job, asyncio.Future[Any]]],
         finished: asyncio.Future[list[Outcome]],
     ) -> None:
+        self._free.append(lane)
         error = finished.exception()
         outcomes = finished.result() if error is None else [(False, error)] * len(batch)
         for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
@@ -97,33 +123,31 @@ class ThreadedGroupCommit:
                 future.set_result(value)
             else:
                 future.set_exception(value)
-        if self._waiting:
+        if self._waiting and not self._scheduled:
             self._start(loop)
-        else:
-            self._busy = False
 
-    # The rest runs on the worker thread.
+    # The rest runs on a lane's worker thread.
 
-    def _work(self, jobs: list[Job], uins: list[str]) -> list[Outcome]:
+    def _work(self, lane: _Lane, jobs: list[Job], uins: list[str]) -> list[Outcome]:
         try:
-            results = self._together(jobs, uins)
+            results = self._together(lane, jobs, uins)
         except Exception:
-            self._drop()
+            lane.drop()
             self.retried += 1
             return [self._alone(job) for job in jobs]
         try:
-            self._raw.dbapi_connection.commit()
+            lane.raw.dbapi_connection.commit()
         except Exception:
             log.exception("group commit failed")
-            self._drop()
+            lane.drop()
             return [(False, BatchFailed("IDA-MLC-007", status_code=503))] * len(jobs)
         self.commits += 1
         return [(True, result) for result in results]
 
-    def _together(self, jobs: list[Job], uins: list[str]) -> list[Any]:
-        if self._raw is None:
-            self._raw = self.engine.raw_connection()
-        db = self._raw.dbapi_connection
+    def _together(self, lane: _Lane, jobs: list[Job], uins: list[str]) -> list[Any]:
+        if lane.raw is None:
+            lane.raw = self.engine.raw_connection()
+        db = lane.raw.dbapi_connection
         deferred: dict[str, list[Any]] = {}
         hot = Hot(db, self._statements, lambda sql, row: deferred.setdefault(sql, []).append(row))
         self._people.prefetch(hot, uins)
@@ -151,12 +175,6 @@ class ThreadedGroupCommit:
             _rollback(raw)
             return False, error
         finally:
-            raw.close()
-
-    def _drop(self) -> None:
-        raw, self._raw = self._raw, None
-        if raw is not None:
-            _rollback(raw)
             raw.close()
 
 
