@@ -5,9 +5,9 @@ own round trips (the pool's ping, `BEGIN`, `COMMIT`) and two thread hand-offs: f
 statements of an authentication. Here the requests that arrive while the batches in flight run
 (two: one's statements overlap the other's WAL flush) wait for the next one; a worker thread runs
 each batch's transactions (`job(hot)`) one after the other in one transaction on a connection it
-keeps, writes the batch's deferred inserts (audit rows by
-one COPY, token records by one `executemany`, pipelined by psycopg) and commits once. Each request
-answers only after the commit that holds its writes, so nothing acknowledged is lost.
+keeps, writes the batch's deferred inserts (audit rows by one COPY, token records by one
+`executemany`, pipelined by psycopg) and commits once. Each request answers only after the
+commit that holds its writes, so nothing acknowledged is lost.
 
 Replica safety is the single transactions': OTPs and VIDs are spent by conditional `UPDATE`s (a
 concurrent replica's batch waits for the row lock, then re-checks), tokens inserted
