@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from anyio import CapacityLimiter, to_thread
+from anyio import to_thread
 from fastapi import FastAPI
 
 from services.id_registry.base import Base
@@ -18,6 +18,7 @@ from services.id_registry.events.models import BIRTH, DEATH
 from services.id_registry.events.routes import inbox_router
 from services.id_registry.events.routes import router as events_router
 from services.id_registry.ida import store
+from services.id_registry.ida.batches import ThreadedGroupCommit
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.keys import ServerKeyHolder
 from services.id_registry.ida.routes import router as ida_router
@@ -123,6 +124,10 @@ def create_app(
             # blocks the event loop a quarter as often, for pages written a few times between.
             driver.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             group_commit = GroupCommit(driver)
+        statements = store.statements(database.engine.dialect)
+        batches = (
+            None if database.is_sqlite else ThreadedGroupCommit(database.engine, statements, people)
+        )
         kernel = kernel_state(app)
         if settings.seed_on_start and kernel.schema_ready:
             cached = partial(
@@ -139,9 +144,9 @@ def create_app(
             secret=secret,
             recorded_tokens=recorded_tokens,
             people=people,
-            statements=store.statements(database.engine.dialect),
+            statements=statements,
             group_commit=group_commit,
-            limiter=CapacityLimiter(8),
+            batches=batches,
             keys=ServerKeyHolder(),
             oidc=Oidc.from_environment(),
             drainer=id_registry_outbox(
@@ -158,6 +163,8 @@ def create_app(
         finally:
             if loop_connection is not None:
                 loop_connection.close()
+            if batches is not None:
+                await to_thread.run_sync(batches.close)
 
     app = create_service_app(
         settings=settings,

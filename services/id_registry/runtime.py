@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from anyio import CapacityLimiter
-
 from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.events.models import OutboxEvent
+from services.id_registry.ida.batches import ThreadedGroupCommit
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.keys import ServerKeyHolder
 from services.id_registry.ida.store import PersonCache, Statements
@@ -39,8 +38,8 @@ class IdRegistryRuntime:
     statements: Statements
     # The event loop's connection and its group commit (SQLite); None on PostgreSQL.
     group_commit: GroupCommit | None
-    # Bounds the IDA's database work on worker threads.
-    limiter: CapacityLimiter
+    # PostgreSQL's group commit, on a worker thread's connection; None on SQLite.
+    batches: ThreadedGroupCommit | None
     # The ID system's partner-encryption and response-signing keys, loaded on first use.
     keys: ServerKeyHolder
     oidc: Oidc

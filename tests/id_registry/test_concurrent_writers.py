@@ -1,7 +1,7 @@
 """Two ID system replicas on one PostgreSQL database, writing at once: an OTP is spent once
 whichever replicas present it together, and a person's token for a partner is one record however
-many replicas issue it at the same moment (group commit is SQLite's; here each request commits
-its own transaction)."""
+many replicas issue it at the same moment (each replica group-commits its requests,
+`ida/batches.py`)."""
 
 from __future__ import annotations
 

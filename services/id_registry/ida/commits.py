@@ -1,4 +1,5 @@
-"""Group commit of the IDA hot path on SQLite: one commit per event-loop turn.
+"""Group commit of the IDA hot path on SQLite: one commit per event-loop turn (PostgreSQL's is
+`batches`).
 
 On SQLite every IDA transaction runs on the event loop over one long-lived connection. Requests
 that run in the same loop turn execute their statements into one open transaction and wait for a

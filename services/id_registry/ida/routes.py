@@ -162,23 +162,10 @@ async def _transaction(
         await commits.commit()
         return result
 
-    engine = ida.database.engine
-
-    def execute() -> T:
-        raw = engine.raw_connection()
-        try:
-            db = raw.dbapi_connection
-            assert db is not None
-            result = run(store.Hot(db, ida.statements), ctx)
-            db.commit()
-            return result
-        except BaseException:
-            raw.rollback()
-            raise
-        finally:
-            raw.close()
-
-    return await to_thread.run_sync(execute, limiter=ida.limiter)
+    batches = ida.batches
+    assert batches is not None
+    uin = envelope.individualId if envelope.individualIdType == "UIN" else None
+    return await batches.run(lambda hot: run(hot, ctx), uin=uin)
 
 
 def _envelope(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, insert, select, update
+from sqlalchemy import Dialect, String, Table, any_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.id_registry.hashing import psut
@@ -95,6 +95,17 @@ class Statements:
         self.identity_by_uin = Statement(
             select(*person).where(IDENTITY.c.uin == bindparam("p_uin")), dialect
         )
+        # PostgreSQL's group commit reads its batch's uncached people in one statement.
+        self.identities_by_uin = (
+            Statement(
+                select(*person).where(
+                    IDENTITY.c.uin == any_(bindparam("p_uins", type_=postgresql.ARRAY(String)))
+                ),
+                dialect,
+            )
+            if dialect.name == "postgresql"
+            else None
+        )
         self.identity_by_id = Statement(
             select(*person).where(IDENTITY.c.id == bindparam("p_id")), dialect
         )
@@ -134,13 +145,20 @@ class Statements:
         token_columns = ("identity_id", "partner_id", "token", "issued_at")
         upsert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         # A concurrent request (or an earlier batch) may have recorded the same token.
+        # `inline`: no RETURNING of the new id, which nobody reads.
         self.insert_token = Statement(
-            upsert(TOKEN).values(_values(TOKEN, token_columns)).on_conflict_do_nothing(), dialect
+            upsert(TOKEN).values(_values(TOKEN, token_columns)).on_conflict_do_nothing().inline(),
+            dialect,
         )
         payload = [c.name for c in OTP.columns if not c.primary_key]
-        self.insert_otp = Statement(insert(OTP).values(_values(OTP, payload)), dialect)
+        self.insert_otp = Statement(insert(OTP).values(_values(OTP, payload)).inline(), dialect)
         audited = [c.name for c in AUDIT.columns if not c.primary_key]
-        self.insert_audit = Statement(insert(AUDIT).values(_values(AUDIT, audited)), dialect)
+        self.insert_audit = Statement(
+            insert(AUDIT).values(_values(AUDIT, audited)).inline(), dialect
+        )
+        # PostgreSQL's group commit copies its batch's audit rows (`insert_audit`'s parameters).
+        self.audit_columns = audited
+        self.copy_audit = f"COPY {AUDIT.name} ({', '.join(audited)}) FROM STDIN"
 
 
 _compiled: dict[str, Statements] = {}
@@ -203,6 +221,16 @@ class PersonCache(SharedCache):
             return found
         generation = self.generation
         return self._keep(hot.sql.identity_by_uin.first(hot.db, {"p_uin": uin}), generation)
+
+    def prefetch(self, hot: Hot, uins: list[str]) -> None:
+        """Cache the people of `uins` not cached yet, in one statement (PostgreSQL only)."""
+        statement = hot.sql.identities_by_uin
+        wanted = [uin for uin in uins if uin not in self._by_uin]
+        if statement is None or not wanted:
+            return
+        generation = self.generation
+        for row in statement.all(hot.db, {"p_uins": wanted}):
+            self._keep(row, generation)
 
     def by_id(self, hot: Hot, identity_id: int) -> Person | None:
         found = self._by_id.get(identity_id)
