@@ -3,6 +3,7 @@ DB-API connection (see `sql`), the rows they read and the cache of identities.""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -193,23 +194,26 @@ class PersonCache(SharedCache):
     def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
         self.generation = 0
+        self._lock = threading.Lock()  # a drop between `_keep`'s check and its store
         self._by_uin: dict[str, Person] = {}
         self._by_id: dict[int, Person] = {}
 
     def drop(self) -> None:
-        self.generation += 1
-        self._by_uin = {}
-        self._by_id = {}
+        with self._lock:
+            self.generation += 1
+            self._by_uin = {}
+            self._by_id = {}
 
     def _keep(self, row: list[Any] | None, generation: int) -> Person | None:
         if row is None:
             return None
         person = Person(*row)
-        if generation == self.generation:
-            if len(self._by_id) >= self.limit:
-                self.drop()
-            self._by_uin[person.uin] = person
-            self._by_id[person.id] = person
+        with self._lock:
+            if generation == self.generation:
+                if len(self._by_id) >= self.limit:  # full: room, not an invalidation
+                    self._by_uin, self._by_id = {}, {}
+                self._by_uin[person.uin] = person
+                self._by_id[person.id] = person
         return person
 
     def cached(self, uin: str) -> bool:
