@@ -32,4 +32,3 @@ def test_a_full_cache_makes_room_and_still_keeps_the_read_in_flight() -> None:
         cache._keep(row(identity_id), generation)
     assert cache.generation == generation  # room made, nothing invalidated
     assert cache.cached(f"{3:010d}") and not cache.cached(f"{1:010d}")
-
