@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogRecord
 from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.messagelog.writer import LogWriter
@@ -85,3 +86,21 @@ def test_prepared_insert_stores_what_core_stores(module_database: str, tmp_path:
     writer.close()
     database.dispose()
     assert verify_database(module_database).ok is True
+
+
+def test_the_quicker_datetime_text_is_the_column_types_own(module_database: str) -> None:
+    """On SQLite a UTC `started_at` is formatted by `isoformat`; any datetime comes out as the
+    column type's own processor makes it (on PostgreSQL that processor is used as it is)."""
+    database = Database(module_database, Base.metadata)
+    insert = RecordInsert(database.engine)
+    table = LogRecord.__table__  # type: ignore[attr-defined]
+    column = table.c.started_at.type.dialect_impl(database.engine.dialect)
+    own = column.bind_processor(database.engine.dialect)
+    at = insert.names.index("started_at")
+    ours = next(processor for position, processor, _ in insert.converted if position == at)
+    values = [datetime(2026, 5, 4, 3, 2, 1, micro, tzinfo=UTC) for micro in (0, 1, 123456, 999999)]
+    values += [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    values.append(datetime(2026, 5, 4, 3, 2, 1, 5, tzinfo=timezone(timedelta(hours=-3))))
+    for value in values:
+        assert ours(value) == own(value)
+    database.dispose()

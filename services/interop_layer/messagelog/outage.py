@@ -11,8 +11,16 @@ available again, with no restart.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+
+from anyio import to_thread
+
 from services.interop_layer.messagelog.chains import ChainClaim, ChainStart, chain_start
 from services.kernel.db import Database
+
+log = logging.getLogger("dpi.interop.messagelog")
 
 RETRY_SECONDS = 0.5  # between attempts to reopen the chain
 WAIT_SECONDS = 10.0  # the longest an exchange waits for its record's commit
@@ -29,3 +37,17 @@ def reopen(database: Database, claim: ChainClaim | None, replica: str) -> ChainS
         claim.ensure(database)
     with database.session() as session:
         return chain_start(session, replica=replica, count=database.is_sqlite)
+
+
+async def reopened(
+    attempt: Callable[[], ChainStart], *, stopping: Callable[[], bool]
+) -> ChainStart | None:
+    """Run `attempt` (`reopen` under the writer's lock) in a thread until it succeeds; None
+    when the writer stops first."""
+    while not stopping():
+        try:
+            return await to_thread.run_sync(attempt)
+        except Exception as exc:
+            log.warning("message log still unavailable: %s", str(exc).splitlines()[0])
+            await asyncio.sleep(RETRY_SECONDS)
+    return None

@@ -16,14 +16,17 @@ import contextlib
 import logging
 import threading
 from contextlib import nullcontext
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Table, bindparam, insert, text, update
+from sqlmodel import Session
 
 from services.interop_layer.messagelog.chain import mark_message, sign
+from services.interop_layer.messagelog.chains import purge_chains
 from services.interop_layer.messagelog.insert import Prepared
-from services.interop_layer.messagelog.models import RECORD_SEQUENCE, LogMark
+from services.interop_layer.messagelog.models import RECORD_SEQUENCE, LogMark, PurgeReport
 from services.kernel.db import Database
 from services.kernel.time import utcnow
 
@@ -157,6 +160,27 @@ class BatchStore:
         """Set the signed mark `name` (`head`, `anchor`) to record `seq` with hash `digest`."""
         self._set(
             connection, mark_values(name=name, seq=seq, digest=digest, key=key, key_id=key_id)
+        )
+
+    def purge(
+        self,
+        session: Session,
+        *,
+        before: datetime,
+        replica: str,
+        key: Ed25519PrivateKey,
+        key_id: str,
+    ) -> PurgeReport:
+        """Purge every chain before `before` (see `purge_chains`), under the writer's lock."""
+        return purge_chains(
+            session,
+            before=before,
+            replica=replica,
+            set_mark=lambda name, seq, digest: self.write_mark(
+                session.connection(), name=name, seq=seq, digest=digest, key=key, key_id=key_id
+            ),
+            lock=not self.database.is_sqlite,
+            counted=self.database.is_sqlite,
         )
 
     def _set(self, connection: Connection, values: dict[str, Any]) -> None:

@@ -1,9 +1,8 @@
 """The single writer of this replica's chain: batches records, links, signs and commits them.
 
 An exchange hands its record over and waits for the commit of the batch that holds it before
-its answer leaves (group commit: whatever arrives while a batch is being written forms the next
-one), so no answered exchange lacks its record, even after kill -9. Records nobody waits for
-(push deliveries) are grouped for up to the flush interval. Reads of the log flush first.
+its answer leaves (`batches.py`), so no answered exchange lacks its record, even after kill -9.
+Reads of the log flush first. A batch that cannot be committed is refused (`outage.py`).
 """
 
 from __future__ import annotations
@@ -15,40 +14,29 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection
 from sqlmodel import Session
 
-from services.interop_layer.messagelog.bodies import derive_bodies
+from services.interop_layer.messagelog.batches import BatchGathering
 from services.interop_layer.messagelog.chain import (
     GENESIS,
     LEGACY_REPLICA,
     key_id_of,
     mark_name,
     public_pem,
-    record_digest,
     sign,
 )
-from services.interop_layer.messagelog.chains import (
-    ChainClaim,
-    ChainStart,
-    chain_start,
-    purge_chains,
-)
+from services.interop_layer.messagelog.chains import ChainClaim, ChainStart, chain_start
 from services.interop_layer.messagelog.insert import RecordInsert
+from services.interop_layer.messagelog.link import link
 from services.interop_layer.messagelog.migrate import migrate
 from services.interop_layer.messagelog.models import LogKey, PurgeReport
-from services.interop_layer.messagelog.outage import (
-    AWAITED,
-    RETRY_SECONDS,
-    WAIT_SECONDS,
-    LogUnavailable,
-    reopen,
-)
+from services.interop_layer.messagelog.outage import WAIT_SECONDS, LogUnavailable, reopen, reopened
 from services.interop_layer.messagelog.store import BatchStore, mark_values
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
@@ -58,7 +46,7 @@ log = logging.getLogger("dpi.interop.messagelog")
 T = TypeVar("T")
 
 
-class LogWriter:
+class LogWriter(BatchGathering):
     def __init__(
         self,
         database: Database,
@@ -71,14 +59,11 @@ class LogWriter:
         signature_interval: float = 0.0,
         replica: str = LEGACY_REPLICA,
     ) -> None:
+        super().__init__(group_delay=group_delay, commit_delay=commit_delay)
         self.database = database
         self.replica = replica
-        self.group_delay = group_delay
-        self.commit_delay = commit_delay
         self.signature_interval = signature_interval
         self._signed_at = -math.inf  # when a record was last signed
-        self.expected = 0  # exchanges under way whose records will come (`answer_logged`)
-        self._gathering: asyncio.Future[None] | None = None
         self.key = key
         self.pem = public_pem(key)
         self.key_id = key_id_of(self.pem)
@@ -90,13 +75,8 @@ class LogWriter:
             interval=anchor_interval,
             replica=replica,
         )
-        self._pending: list[dict[str, Any]] = []
-        self._waiters: list[asyncio.Future[None]] = []  # resolved when `_pending` is committed
         self._lock = threading.Lock()
-        self._wake = asyncio.Event()
-        self._urgent = asyncio.Event()  # someone waits: no group delay
         self._flushing = asyncio.Lock()
-        self._stopping = False
         self.available = True  # False from a failed write until the chain is reopened
         self._task: asyncio.Task[None] | None = None
         self.head_seq = 0  # the position of this replica's last record in its chain
@@ -172,26 +152,12 @@ class LogWriter:
             self._claim.release()
             self._claim = None
 
-    def submit(self, fields: dict[str, Any]) -> None:
-        """Hand a record over without waiting for it (written within the flush interval)."""
-        self._pending.append(fields)
-        self._wake.set()
-
     async def commit(self, fields: dict[str, Any]) -> None:
         """Hand a record over and return once the batch holding it is committed; raise
         `LogUnavailable` when it cannot be (then it is never written)."""
         if not self.available:
             raise LogUnavailable
-        fields[AWAITED] = True
-        self._pending.append(fields)
-        # A future of its own: a request that goes away cancels only its own wait, never the
-        # commit its neighbours wait for (one future each costs less than shielding a shared one).
-        waiter = asyncio.get_running_loop().create_future()
-        if not self._waiters:
-            self._urgent.set()
-            self._wake.set()
-        self._waiters.append(waiter)
-        self.gathered()
+        waiter = self._awaited(fields)
         if self._task is None:  # no writer task (not started, or stopped): write it now
             with contextlib.suppress(Exception):  # a failed write fails the waiters
                 await self.flush()
@@ -200,40 +166,12 @@ class LogWriter:
         except TimeoutError:
             raise LogUnavailable from None
 
-    def _enough(self) -> bool:
-        """At least as many records wait as exchanges are still under way."""
-        return len(self._pending) >= self.expected
-
-    def gathered(self) -> None:
-        """The batch being gathered may go once it holds at least half of the exchanges."""
-        gathering = self._gathering
-        if gathering is not None and self._enough() and not gathering.done():
-            gathering.set_result(None)
-
-    async def _gather(self) -> None:
-        """Under load, wait (at most the commit delay) until at least half of the exchanges
-        under way have handed their records over; the rest form the next batch. Waiting for
-        all of them put the mediator and its providers in lock-step: every answer waited for
-        the slowest exchange, and the providers sat idle during each commit. Alone, an exchange
-        is written at once."""
-        if self._enough() or self.commit_delay <= 0:
-            return
-        loop = asyncio.get_running_loop()
-        gathering = self._gathering = loop.create_future()
-        timer = loop.call_later(self.commit_delay, _resolve, gathering)
-        try:
-            await gathering
-        finally:
-            timer.cancel()
-            self._gathering = None
-
     async def flush(self) -> None:
         """Write everything submitted so far (waiting for a batch already on its way)."""
         async with self._flushing:
             if not self._pending:
                 return
-            batch, self._pending = self._pending, []
-            waiters, self._waiters = self._waiters, []
+            batch, waiters = self._take()
             written = False
 
             def write() -> None:
@@ -257,15 +195,11 @@ class LogWriter:
                 if not written:
                     self.available = False
                     self._wake.set()  # the writer's loop reopens the chain
-                    self._pending[:0] = [fields for fields in batch if not fields.get(AWAITED)]
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(LogUnavailable())
+                    self._refuse(batch, waiters)
                 raise
             except BaseException:  # cancelled before the thread ran
                 if not written:
-                    self._pending[:0] = batch  # keep order; retried by the next flush
-                    self._waiters[:0] = waiters  # its waiters wait for the retry
+                    self._put_back(batch, waiters)
                 raise
             for waiter in waiters:
                 if not waiter.done():  # a cancelled wait is done already
@@ -282,17 +216,7 @@ class LogWriter:
 
     async def _run(self) -> None:
         while not self._stopping:
-            await self._wake.wait()
-            if self.group_delay > 0 and not self._urgent.is_set():
-                with contextlib.suppress(TimeoutError):  # nobody waits: group for longer
-                    await asyncio.wait_for(self._urgent.wait(), self.group_delay)
-            # The exchanges answered in this loop turn join the batch, and under load those
-            # still under way; the rest form the next batch.
-            await asyncio.sleep(0)
-            if not self._stopping:
-                await self._gather()
-            self._wake.clear()
-            self._urgent.clear()
+            await self._next_batch()
             if not self.available:
                 await self._reopen()
             try:
@@ -303,17 +227,11 @@ class LogWriter:
 
     async def _reopen(self) -> None:
         """Until the database answers: retry reopening the chain (see `outage`)."""
-        while not self._stopping:
-            try:
-                start = await to_thread.run_sync(self._reopen_locked)
-            except Exception as exc:
-                log.warning("message log still unavailable: %s", str(exc).splitlines()[0])
-                await asyncio.sleep(RETRY_SECONDS)
-                continue
+        start = await reopened(self._reopen_locked, stopping=lambda: self._stopping)
+        if start is not None:
             self._restart_at(start)
             self.available = True
             log.warning("message log available again; chain head at %d", self.head_seq)
-            return
 
     def _reopen_locked(self) -> ChainStart:
         with self._lock:
@@ -324,20 +242,19 @@ class LogWriter:
             self._write_locked(batch)
 
     def _write_locked(self, batch: list[dict[str, Any]]) -> None:
-        position, prev = self.head_seq, self.head_hash
         key, key_id, replica = self.key, self.key_id, self.replica
         if self.database.is_sqlite:
             numbers: Any = range(self.last_seq + 1, self.last_seq + 1 + len(batch))
         else:
             numbers = self._store.reserve(len(batch))
-        for fields, seq in zip(batch, numbers, strict=True):  # ours: completed in place
-            derive_bodies(fields)
-            position += 1
-            fields["seq"], fields["key_id"] = seq, key_id
-            fields["replica"], fields["position"] = replica, position
-            digest = record_digest(prev, fields)
-            fields["prev_hash"], fields["record_hash"], fields["signature"] = prev, digest, ""
-            prev = digest
+        position, prev = link(  # ours: completed in place
+            batch,
+            numbers,
+            position=self.head_seq,
+            prev=self.head_hash,
+            key_id=key_id,
+            replica=replica,
+        )
         # The signed head (below) vouches for every record through the chain. A record signature
         # also names, when verification fails, the records it vouches for: a batch's last record
         # is signed when the last signature is older than the signature interval (X-Road
@@ -360,12 +277,7 @@ class LogWriter:
             except OSError:
                 log.exception("could not export the message log's head anchor")
 
-    def _set_mark(self, connection: Connection, name: str, seq: int, digest: str) -> None:
-        self._store.write_mark(
-            connection, name=name, seq=seq, digest=digest, key=self.key, key_id=self.key_id
-        )
-
-    async def purge(self, *, before: Any) -> PurgeReport:
+    async def purge(self, *, before: datetime) -> PurgeReport:
         """Delete every chain's oldest records up to the first one started at or after `before`.
 
         The hash of a chain's last purged record becomes its signed anchor, so the remainder still
@@ -373,22 +285,8 @@ class LogWriter:
         of replicas gone for good are purged too; a chain's head mark is locked meanwhile.
         """
         await self.flush()
-
-        def work(session: Session) -> PurgeReport:
-            return purge_chains(
-                session,
-                before=before,
-                replica=self.replica,
-                set_mark=lambda name, seq, digest: self._set_mark(
-                    session.connection(), name, seq, digest
-                ),
-                lock=not self.database.is_sqlite,
-                counted=self.database.is_sqlite,
+        return await self.run_locked(
+            lambda session: self._store.purge(
+                session, before=before, replica=self.replica, key=self.key, key_id=self.key_id
             )
-
-        return await self.run_locked(work)
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+        )
