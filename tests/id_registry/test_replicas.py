@@ -49,11 +49,7 @@ async def test_a_rotated_key_is_refused_on_the_other_replica_within_a_second(mak
 async def test_a_reset_through_one_replica_is_served_by_the_other(make_app):
     first, second = make_app(), make_app()
     async with serve_in_process(first) as one, serve_in_process(second) as two:
-        for app in (first, second):
-            listening = kernel_state(app).invalidation.listening
-            deadline = time.monotonic() + 5
-            while not listening.is_set() and time.monotonic() < deadline:
-                time.sleep(0.01)
+        wait_listening(first, second)
         key = await add_partner(one, "bank-kyc", ["demo"])
         person = (await people(one))[0]
         body = envelope(person["UIN"], demographics=demo_of(person))

@@ -47,32 +47,10 @@ async def test_a_right_changed_on_one_replica_holds_on_the_other(provider, make_
 
 
 async def test_a_reset_through_one_replica_is_served_by_the_other(provider, make_settings, fakes):
-    exchanger, decider = fakes
-    settings = make_settings(provider[1])
-    first, second = (
-        create_app(
-            settings.model_copy(update={"replica": name}),
-            token_exchanger=exchanger,
-            decision_client=decider,
-        )
-        for name in ("a", "b")
-    )
+    first, second = mediator_replicas(provider, make_settings, fakes)
     async with serve_in_process(first) as one, serve_in_process(second) as two:
-        for app in (first, second):
-            invalidation = kernel_state(app).invalidation
-            deadline = time.monotonic() + 5
-            while not invalidation.listening.is_set() and time.monotonic() < deadline:
-                time.sleep(0.01)
-        granted = await one.post(
-            "/admin/rights",
-            headers=ADMIN,
-            json={
-                "client": EDUCATION,
-                "provider": REGISTRIES,
-                "serviceCode": "raw",
-                "endpoints": [{"method": "GET", "path": "/echo/*"}],
-            },
-        )
+        wait_listening(first, second)
+        granted = await one.post("/admin/rights", headers=ADMIN, json=ECHO_RIGHT)
         assert granted.status_code == 201, granted.text
         began = time.monotonic()
         while (await two.get(URL, headers=client_headers(EDUCATION))).status_code != 200:
