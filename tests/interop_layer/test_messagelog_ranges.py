@@ -5,6 +5,7 @@ span several."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,7 +90,7 @@ def second(url: str) -> int:
     return (low + high) // 2
 
 
-TAMPERING = {
+TAMPERING: dict[str, tuple[Callable[[str], str], str]] = {
     "a JSON column inside the second range": (
         lambda url: (
             f"UPDATE im_log_record SET request_fields = '[\"x\"]' WHERE seq = {second(url)}"
