@@ -160,7 +160,10 @@ def walk_postgres(
     expected = {name: dict(c.expected) for name, c in walk.chains.items() if c.expected}
     tasks = [RangeTask(url, snapshot, chains, start, end, pems, heads, expected)
              for start, end in cuts]  # fmt: skip
-    with multiprocessing.get_context("spawn").Pool(min(workers, len(tasks))) as pool:
+    # forked: a spawned worker imports the caller's main module again (an unguarded script runs
+    # twice); the children open their own connections and leave by os._exit, so the parent's
+    # connection (inherited, never used there) is not closed under it
+    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
         for result in pool.imap(walk_range, tasks):
             if not stitch(walk, result):
                 pool.terminate()
