@@ -45,6 +45,9 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
     )
     from services.interop_layer.messagelog.verify import KnownHead, verify_database
 
+    if args.workers is not None and args.workers < 1:
+        err_console.print("[red]error:[/red] --workers must be at least 1")
+        return 2
     data_dir = Path(args.data_dir).resolve() if args.data_dir else default_data_dir()
     trust = data_dir / "interop_layer" / "trust"
     url = args.database_url or database_url(data_dir)
@@ -73,7 +76,7 @@ def cmd_log_verify(args: argparse.Namespace) -> int:
     for replica, (seq, digest) in verified.items():
         what = f"head this verifier proved before for replica {replica} (position {seq})"
         known.append(KnownHead(seq, digest, what, replica))
-    report = verify_database(url, pinned=pinned, known=known)
+    report = verify_database(url, pinned=pinned, known=known, workers=args.workers)
     unanchored = sorted({c.replica for c in report.chains} - {a.replica for a in anchors})
     if report.ok and unanchored:
         return _fail(
@@ -131,5 +134,11 @@ def register(
     )
     verify.add_argument(
         "--state", help="where this verifier keeps the last head it proved (.../verified.json)"
+    )
+    verify.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes checking a large PostgreSQL log in ranges (default: one per core)",
     )
     verify.set_defaults(func=cmd_log_verify)

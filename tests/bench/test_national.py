@@ -7,21 +7,28 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bench.console import START
 from bench.national import id as national_id
-from bench.national import main, pg
+from bench.national import logbulk, main, pg
 from bench.national.measure import Part
 from bench.national.messagelog import fill
 from services.id_registry.base import Base
 from services.id_registry.identities.service import get_by_uin
-from services.id_registry.main import create_app
+from services.id_registry.main import create_app as create_id_app
 from services.id_registry.settings import IdRegistrySettings
+from services.interop_layer.main import create_app as create_mediator_app
+from services.interop_layer.messagelog.chain import GENESIS
+from services.interop_layer.messagelog.models import LogRecord
 from services.interop_layer.messagelog.verify import verify_database
+from services.interop_layer.runtime import InteropRuntime
 from services.interop_layer.settings import InteropSettings
 from services.kernel.db import Database
-from services.kernel.testing import serve_on_loopback
+from services.kernel.runtime import runtime_of
+from services.kernel.testing import serve_in_process, serve_on_loopback
 from tests.conftest import USE_POSTGRES
 
 pytestmark = pytest.mark.skipif(
@@ -42,7 +49,7 @@ def test_people_enrolled_by_the_bench_are_found_and_not_enrolled_twice(tmp_path:
             publish_events=False,
             log_format="text",
         )
-        app = create_app(settings, run_drainer=False, configure_logs=False)
+        app = create_id_app(settings, run_drainer=False, configure_logs=False)
         with serve_on_loopback(app) as base:
             assert asyncio.run(national_id.enrol_batches(base, 0, 2_500)) == 0
             assert asyncio.run(national_id.enrol_singly(base, 40_000_000, 20)) == 0
@@ -75,6 +82,47 @@ def test_bulk_copied_log_records_verify_as_one_chain(tmp_path: Path) -> None:
         pg.execute(url, "UPDATE im_log_record SET status_code = 404 WHERE seq = 130")
         report = verify_database(sa_url)
         assert not report.ok and report.first_bad_seq == 130
+
+
+def test_the_bulk_path_stores_the_rows_the_writer_stores(tmp_path: Path) -> None:
+    records = [logbulk.record(i, START) for i in range(12)]
+    records[3]["path"] = "/r1/a\tb\\c\nd"  # COPY's escapes
+    records[4]["request_fields"] = ["name", "birth"]
+
+    async def through_writer(sa_url: str, data_dir: Path, *, batch: int) -> tuple[Any, str]:
+        settings = InteropSettings(database_url=sa_url, data_dir=data_dir, log_format="text",
+                                   declared_subscriptions=False,
+                                   message_log_signature_interval=0.0)  # fmt: skip
+        app = create_mediator_app(settings)
+        async with serve_in_process(app):
+            writer = runtime_of(app, InteropRuntime).message_log
+            for first in range(0, len(records) if batch else 0, batch or 1):
+                writer._write_locked([dict(r) for r in records[first : first + batch]])
+            return writer.key, writer.key_id
+
+    columns = [c.name for c in LogRecord.__table__.columns]  # type: ignore[attr-defined]
+    texts = ", ".join(f"{c}::text" for c in columns)
+    rows = f"SELECT {texts} FROM im_log_record ORDER BY im_log_record.seq"
+    with (
+        pg.database("test_writer") as (writer_sa, writer_url),
+        pg.database("test_bulk") as (
+            bulk_sa,
+            bulk_url,
+        ),
+    ):
+        key, key_id = asyncio.run(through_writer(writer_sa, tmp_path / "w", batch=5))
+        asyncio.run(through_writer(bulk_sa, tmp_path / "b", batch=0))  # the tables, no records
+        head = logbulk.load(bulk_url, key=key, key_id=key_id, replica="main", head=(0, GENESIS),
+                            records=lambda i: dict(records[i]), start=0, count=12,
+                            batch=5)  # fmt: skip
+        written = pg.execute(writer_url, rows)
+        assert len(written) == 12 and sum(1 for row in written if row[-1]) == 3  # 5, 10, 12
+        bulk = pg.execute(bulk_url, rows)
+        for a, b in zip(bulk, written, strict=True):
+            assert a == b, [(c, x, y) for c, x, y in zip(columns, a, b, strict=True) if x != y]
+        marks = "SELECT seq, record_hash, signature FROM im_log_mark WHERE name = 'head'"
+        assert pg.execute(bulk_url, marks) == pg.execute(writer_url, marks)
+        assert head == (12, written[-1][columns.index("record_hash")], 12)
 
 
 def test_an_unknown_part_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -58,6 +58,11 @@ def test_log_verify_without_a_log_says_so(tmp_path):
     assert result.returncode == 2 and "no message log" in result.stderr
 
 
+def test_log_verify_refuses_no_workers(tmp_path):
+    result = dpi("log", "verify", "--workers", "0", data_dir=tmp_path / "empty")
+    assert result.returncode == 2 and "--workers must be at least 1" in result.stderr
+
+
 async def log_calls(settings: InteropSettings, calls: int) -> list[dict[str, Any]]:
     """`calls` exchanges through a mediator with `settings`; the log's records afterwards."""
     headers = {"X-Road-Client": HEALTH, "X-DPI-Client-Key": client_key(HEALTH)}
