@@ -1,7 +1,7 @@
 """Columns of a batch sent to PostgreSQL as one delimited string each, split by the server:
-psycopg dumps a list parameter element by element in Python, which cost more of a batch's
-lookup than the lookup itself. Keys, periods, paths and numbers hold no comma; a column that
-does is sent as a list, as before."""
+psycopg dumps a list parameter element by element in Python (in a profile under load, as long
+as the server's work on the lookup and the totals). Keys, periods, paths and numbers hold no
+comma; a column that does is sent as a list, as before."""
 
 from __future__ import annotations
 
