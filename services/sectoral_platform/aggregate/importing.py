@@ -15,7 +15,12 @@ from services.sectoral_platform.aggregate.adx import Disaggregation, adx_bodies
 from services.sectoral_platform.aggregate.formats import csv_values, dxf2_values
 from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.aggregate.jsonset import json_events, json_values
-from services.sectoral_platform.aggregate.service import import_data_values
+from services.sectoral_platform.aggregate.overlap import Write
+from services.sectoral_platform.aggregate.service import (
+    check_data_values,
+    import_data_values,
+    write_checked,
+)
 from services.sectoral_platform.aggregate.summary import ImportOptions, ImportSummary
 from services.sectoral_platform.auth.scope import Scope
 from services.sectoral_platform.completeness import service as completeness
@@ -83,6 +88,11 @@ async def import_streamed(
             engine=database.engine, store=store, scope=scope, body=part, options=effective()[0]
         )
 
+    def check(part: dict[str, Any]) -> Write:
+        own = effective()[0]
+        checked = check_data_values(store=store, scope=scope, body=part, options=own)
+        return lambda: write_checked(engine=database.engine, checked=checked, options=own)
+
     def run_group(group: dict[str, Any]) -> ImportSummary:
         exchange.to_uids(effective()[1], [group])
         part = run(group)
@@ -100,7 +110,8 @@ async def import_streamed(
             head,
             options=options,
             prepare=lambda part: exchange.to_uids(effective()[1], [part]),
-            run=run,
+            check=check,
+            overlap=database.engine.dialect.name == "postgresql",
             unwritten=unwritten,
         )
         if resolved:  # else a malformed payload ended the import before its first batch

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Field
 
+from services.sectoral_platform.aggregate import pgarrays
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.base import Base, table_of
 
@@ -63,9 +64,12 @@ def apply(conn: Connection, delta: Delta) -> None:
     if not rows:
         return
     postgres = conn.dialect.name == "postgresql"
+    columns = [list(column) for column in zip(*rows, strict=True)] if postgres else []
+    split = pgarrays.joined(columns) if postgres else None
+    array = pgarrays.listed if split is None else pgarrays.split
+    casts = ("text", "text", "text", "text", "float8", "int8")
     source = (
-        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], "
-        "%s::int8[])"
+        f"SELECT * FROM unnest({', '.join(array(cast) for cast in casts)})"
         if postgres
         else f"VALUES ({', '.join(['?'] * 6)})"
     )
@@ -77,7 +81,7 @@ def apply(conn: Connection, delta: Delta) -> None:
     cursor = conn.connection.cursor()
     try:
         if postgres:
-            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            cursor.execute(sql, columns if split is None else split)
         else:
             cursor.executemany(sql, rows)
     finally:

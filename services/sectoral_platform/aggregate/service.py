@@ -152,26 +152,45 @@ def _summarise(summary: ImportSummary, conflicts: Conflicts) -> ImportSummary:
     return summary
 
 
-def _import_once(
+@dataclass(slots=True)
+class Checked:
+    """A batch parsed and checked, its stored values not yet looked up nor anything written:
+    what the service does while PostgreSQL writes the batch before it."""
+
+    summary: ImportSummary
+    conflicts: Conflicts
+    rows: dict[Key, Row] | None  # None: nothing to write (the data set is unknown)
+    ignored: int = 0
+    username: str = ""
+
+
+def check_data_values(
     *,
-    engine: Engine,
     store: MetadataStore,
     scope: Scope,
     body: dict[str, Any],
     options: ImportOptions,
-    today: date | None,
-) -> ImportSummary:
+    today: date | None = None,
+) -> Checked:
+    """The rows of `body` that pass the checks (a later duplicate key wins) and the conflicts."""
     values = _data_values(body)
     ctx = ImportContext(store, today or date.today())
     summary = ImportSummary(options=options)
+    conflicts = Conflicts()
     if _unknown_data_set(ctx, body, summary):
         summary.count.ignored = len(values)
-        return summary
-    conflicts = Conflicts()
+        return Checked(summary, conflicts, None)
     validator = RowValidator(ctx, scope, body, options.strategy == "DELETE")
     rows = _validate(validator, values, conflicts)
-    summary.count.ignored += len(values) - len(rows)
-    plan = _Plan(strategy=options.strategy, username=scope.user.username, count=summary.count)
+    return Checked(summary, conflicts, rows, len(values) - len(rows), scope.user.username)
+
+
+def _write_once(engine: Engine, checked: Checked, options: ImportOptions) -> ImportSummary:
+    summary, rows = checked.summary, checked.rows
+    if rows is None:
+        return summary
+    summary.count = ImportCount(ignored=checked.ignored)  # afresh on a retry
+    plan = _Plan(strategy=options.strategy, username=checked.username, count=summary.count)
     if engine.dialect.name != "postgresql":
         # SQLite: the lookup outside the write transaction, whose lock serialises writers
         with engine.connect() as conn:
@@ -179,17 +198,31 @@ def _import_once(
         if not options.dry_run:
             with engine.begin() as conn:
                 writes.write(conn, plan.inserts, plan.updates, plan.deletes, plan.delta)
-        return _summarise(summary, conflicts)
+        return _summarise(summary, checked.conflicts)
     with engine.begin() as conn:  # one connection and transaction: lookup, then the writes
         _plan(plan, rows, writes.existing(conn, list(rows)))
         if not options.dry_run:
             writes.write(conn, plan.inserts, plan.updates, plan.deletes, plan.delta)
-    return _summarise(summary, conflicts)
+    return _summarise(summary, checked.conflicts)
 
 
 def _plan(plan: _Plan, rows: dict[Key, Row], existing: dict[Key, writes.Old]) -> None:
     for key, row in rows.items():
         plan.add(key, row, existing.get(key))
+
+
+def write_checked(*, engine: Engine, checked: Checked, options: ImportOptions) -> ImportSummary:
+    """Look up the stored values of a checked batch and write it, in one transaction; a
+    concurrent import that inserted the same keys first makes it roll back, and the retry then
+    counts those rows as updates."""
+    duplicate = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
+    for attempt in range(5):
+        try:
+            return _write_once(engine, checked, options)
+        except duplicate:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 def import_data_values(
@@ -201,16 +234,7 @@ def import_data_values(
     options: ImportOptions | None = None,
     today: date | None = None,
 ) -> ImportSummary:
-    """Import a data value set; a concurrent import that inserted the same keys first makes this
-    one's transaction roll back, and the retry then counts those rows as updates."""
+    """Import a data value set: checked, then written (`write_checked`)."""
     options = options or ImportOptions()
-    duplicate = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
-    for attempt in range(5):
-        try:
-            return _import_once(
-                engine=engine, store=store, scope=scope, body=body, options=options, today=today
-            )
-        except duplicate:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+    checked = check_data_values(store=store, scope=scope, body=body, options=options, today=today)
+    return write_checked(engine=engine, checked=checked, options=options)

@@ -14,6 +14,7 @@ from typing import Any
 from anyio import from_thread
 
 from services.kernel.limits import STREAMED_BODY_LIMIT, MiB
+from services.sectoral_platform.aggregate.overlap import Inline, Overlapped, Write
 from services.sectoral_platform.aggregate.summary import (
     ImportOptions,
     ImportSummary,
@@ -28,6 +29,7 @@ INFLATE_STEP = 1 * MiB  # the most one gzip chunk inflates to at a time
 MAX_LINE = 1 * MiB
 
 Importer = Callable[[dict[str, Any]], ImportSummary]
+Checker = Callable[[dict[str, Any]], Write]  # checks a batch, gives what writes it
 
 
 class BodyStream:
@@ -117,37 +119,46 @@ def import_values(
     *,
     options: ImportOptions,
     prepare: Callable[[dict[str, Any]], None],
-    run: Importer,
+    check: Checker,
+    overlap: bool = False,
     unwritten: Callable[[str], Exception] | None = None,
 ) -> ImportSummary:
     """Runs in a worker thread; `head` holds the set's attributes once the first value came,
-    `prepare` maps id schemes, `run` imports one batch; `unwritten` makes the error raised for a
-    malformed payload of which nothing was written (JSON's 400, as when it was read whole)."""
-    total: ImportSummary | None = None
+    `prepare` maps id schemes, `check` checks one batch and gives what writes it, which runs
+    on a thread of its own while the next batch is parsed if `overlap` (`overlap.py`);
+    `unwritten` makes the error raised for a malformed payload of which nothing was written
+    (JSON's 400, as when it was read whole)."""
+    writer = Overlapped() if overlap else Inline()
     offset = 0
+    flushed = False
     batch: list[dict[str, Any]] = []
 
     def flush() -> None:
-        nonlocal total, offset, batch
+        nonlocal offset, batch, flushed
         body: dict[str, Any] = {**head, "dataValues": batch}
         prepare(body)
-        total = merge(total, run(body), offset)
+        writer.submit(check(body), offset)
         offset += len(batch)
-        batch = []
+        batch, flushed = [], True
 
     try:
-        for item in values:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                flush()
-    except FormatError as error:
-        # the batch holding the bad line is not written: a payload of fewer than BATCH values
-        # writes nothing, a larger one keeps the batches imported before it
-        if total is None and unwritten is not None:
-            raise unwritten(str(error)) from error
-        return merge(total, format_error(options, str(error)), offset)
-    if batch or total is None:
-        flush()
+        try:
+            for item in values:
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    flush()
+        except FormatError as error:
+            # the batch holding the bad line is not written: a payload of fewer than BATCH
+            # values writes nothing, a larger one keeps the batches imported before it
+            total = writer.close()
+            if total is None and unwritten is not None:
+                raise unwritten(str(error)) from error
+            return merge(total, format_error(options, str(error)), offset)
+        if batch or not flushed:
+            flush()
+        total = writer.close()
+    finally:
+        writer.close()
     assert total is not None
     return total
 

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
-from services.sectoral_platform.aggregate import rollup
+from services.sectoral_platform.aggregate import pgarrays, rollup
 from services.sectoral_platform.aggregate.models import DataValue
 from services.sectoral_platform.aggregate.validation import Key
 from services.sectoral_platform.base import table_of
@@ -23,12 +23,19 @@ INSERT_COLUMNS = (
 _KEYS = "de, pe, ou, co, ao"
 _MATCH = " AND ".join(f"d.{c} = k.{c}" for c in ("de", "pe", "ou", "co", "ao"))
 _ARRAYS = ", ".join(["%s::text[]"] * 5)
-# LATERAL: one index probe a key, whatever the planner would estimate for a join
-_FIND = (
-    f"SELECT k.de, k.pe, k.ou, k.co, k.ao, d.value, d.comment, d.followup, d.num, d.ou_path "
-    f"FROM unnest({_ARRAYS}) AS k({_KEYS}) CROSS JOIN LATERAL (SELECT value, comment, followup, "
-    f"num, ou_path FROM {T.name} d WHERE {_MATCH}) AS d"
-)
+
+
+def _find(arrays: str) -> str:
+    # LATERAL: one index probe a key, whatever the planner would estimate for a join
+    return (
+        f"SELECT k.de, k.pe, k.ou, k.co, k.ao, d.value, d.comment, d.followup, d.num, "
+        f"d.ou_path FROM unnest({arrays}) AS k({_KEYS}) CROSS JOIN LATERAL (SELECT value, "
+        f"comment, followup, num, ou_path FROM {T.name} d WHERE {_MATCH}) AS d"
+    )
+
+
+_FIND = _find(_ARRAYS)
+_FIND_SPLIT = _find(", ".join([pgarrays.split("text")] * 5))
 _UPDATE = (
     f"UPDATE {T.name} d SET value = k.value, comment = k.comment, followup = k.followup, "
     "num = k.num, stored_by = k.stored_by, last_updated = k.last_updated "
@@ -70,7 +77,12 @@ def existing(conn: Connection, keys: list[Key]) -> dict[Key, Old]:
     if conn.dialect.name == "postgresql":
         cursor: Any = conn.connection.cursor()
         try:
-            cursor.execute(_FIND, _columns(keys))
+            arrays = _columns(keys)
+            split = pgarrays.joined(arrays)
+            if split is None:
+                cursor.execute(_FIND, arrays)
+            else:
+                cursor.execute(_FIND_SPLIT, split)
             for rec in cursor:
                 found[rec[:5]] = rec[5:]
         finally:
