@@ -61,7 +61,7 @@ def test_every_period_type_parses(pid: str, ptype: str, start: date, end: date) 
         "2004AprilS3",
         "2004March",
         "04",
-        "2004-01",
+        "2004-1",
         "abc",
         "2004BiW27",
         "2004MonW1",
