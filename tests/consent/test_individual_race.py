@@ -15,8 +15,9 @@ from services.consent.individuals.models import Individual, IndividualBase
 from services.consent.individuals.service import create_individual, update_individual
 from services.kernel.db import Database
 from services.kernel.errors import Conflict
-from tests.conftest import SHARED_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES
 from tests.racing import commit_together
+from tests.support.replicas import shared_database
 
 pytestmark = SHARED_POSTGRES
 TOKEN = "psut-token-of-amina"
@@ -24,13 +25,8 @@ TOKEN = "psut-token-of-amina"
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
-    with scratch_database("individual_race", tmp_path / "unused.db") as url:
-        database = Database(url, Base.metadata)
-        database.create_all()
-        try:
-            yield database
-        finally:
-            database.dispose()
+    with shared_database("individual_race", Base.metadata, tmp_path) as database:
+        yield database
 
 
 def answers(database: Database, ids: list[str] | None = None) -> list[str]:

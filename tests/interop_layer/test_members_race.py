@@ -15,21 +15,17 @@ from services.interop_layer.errors import Conflict
 from services.interop_layer.members import service
 from services.interop_layer.members.models import Subsystem, SubsystemCreate
 from services.kernel.db import Database
-from tests.conftest import SHARED_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES
 from tests.racing import commit_together
+from tests.support.replicas import shared_database
 
 pytestmark = SHARED_POSTGRES
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
-    with scratch_database("members_race", tmp_path / "unused.db") as url:
-        database = Database(url, Base.metadata)
-        database.create_all()
-        try:
-            yield database
-        finally:
-            database.dispose()
+    with shared_database("members_race", Base.metadata, tmp_path) as database:
+        yield database
 
 
 def test_the_second_of_two_registrations_at_once_is_a_conflict(database: Database) -> None:

@@ -14,22 +14,18 @@ from services.kernel.db import Database
 from services.registries.base import Base
 from services.registries.catalog.models import Registry, RegistryCreate
 from services.registries.catalog.service import save_registry
-from tests.conftest import SHARED_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES
 from tests.racing import commit_together
 from tests.registries.test_data_api import PEOPLE_SCHEMA
+from tests.support.replicas import shared_database
 
 pytestmark = SHARED_POSTGRES
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
-    with scratch_database("catalog_race", tmp_path / "unused.db") as url:
-        database = Database(url, Base.metadata)
-        database.create_all()
-        try:
-            yield database
-        finally:
-            database.dispose()
+    with shared_database("catalog_race", Base.metadata, tmp_path) as database:
+        yield database
 
 
 def test_two_creates_of_one_registry_at_once_both_succeed(database: Database) -> None:

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from services.kernel.db import Database
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.metadata import importer
 from services.sectoral_platform.metadata.importer import ImportResult, run_import
 from services.sectoral_platform.metadata.store import MetadataStore
 from services.sectoral_platform.metadata.validation import ImportOptions, validate_object
-from tests.conftest import SHARED_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES
+from tests.support.replicas import shared_database
 
 pytestmark = SHARED_POSTGRES
 UID = "DeRace00001"
@@ -29,13 +29,8 @@ UID = "DeRace00001"
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    with scratch_database("metadata_race", tmp_path / "unused.db") as url:
-        database = Database(url, Base.metadata)
-        database.create_all()
-        try:
-            yield database.engine
-        finally:
-            database.dispose()
+    with shared_database("metadata_race", Base.metadata, tmp_path) as database:
+        yield database.engine
 
 
 def element(uid: str, name: str, code: str) -> dict[str, Any]:

@@ -11,23 +11,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from services.kernel.db import Database
 from services.sectoral_platform.base import Base
 from services.sectoral_platform.metadata.store import Change, MetadataStore
-from tests.conftest import SHARED_POSTGRES, scratch_database
+from tests.conftest import SHARED_POSTGRES
+from tests.support.replicas import shared_database
 
 pytestmark = SHARED_POSTGRES
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    with scratch_database("metadata_replicas", tmp_path / "unused.db") as url:
-        database = Database(url, Base.metadata)
-        database.create_all()
-        try:
-            yield database.engine
-        finally:
-            database.dispose()
+    with shared_database("metadata_replicas", Base.metadata, tmp_path) as database:
+        yield database.engine
 
 
 def element(uid: str, name: str) -> Change:
