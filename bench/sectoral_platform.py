@@ -111,25 +111,27 @@ def _metadata(client: httpx.Client) -> dict[str, Any]:
     }
 
 
+def value_set_body(rows: list[tuple[str, str, str, int]]) -> bytes:
+    """`rows` (element, period, org unit, value) as one JSON data value set."""
+    values = [
+        {
+            "dataElement": de,
+            "period": pe,
+            "orgUnit": ou,
+            "categoryOptionCombo": COC,
+            "value": str(v),
+        }
+        for de, pe, ou, v in rows
+    ]
+    return orjson.dumps({"dataValues": values})
+
+
 def _import(client: httpx.Client, rows: list[tuple[str, str, str, int]]) -> float:
     """Values per second over the HTTP import of `rows`, batch by batch."""
     elapsed = 0.0
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        body = orjson.dumps(
-            {
-                "dataValues": [
-                    {
-                        "dataElement": de,
-                        "period": pe,
-                        "orgUnit": ou,
-                        "categoryOptionCombo": COC,
-                        "value": str(v),
-                    }
-                    for de, pe, ou, v in chunk
-                ]
-            }
-        )
+        body = value_set_body(chunk)
         began = time.perf_counter()
         response = client.post(
             "/api/dataValueSets", content=body, headers={"Content-Type": "application/json"}

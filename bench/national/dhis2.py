@@ -15,13 +15,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
-import orjson
 from sqlalchemy import create_engine
 
 from bench.common import cpu_seconds, free_port, start_uvicorn, stop
 from bench.national import pg
 from bench.national.measure import Part, verdict
-from bench.sectoral_platform import AUTH, COC, YEAR, _analytics, _metadata
+from bench.sectoral_platform import AUTH, COC, YEAR, _analytics, _metadata, value_set_body
 from services.sectoral_platform.aggregate.rollup import rebuild
 
 COLUMNS = ["data values", "analytics median", "analytics p90", "total ok", "import values/s",
@@ -77,20 +76,7 @@ def bulk(sa_url: str, url: str, values: Values, start: int, count: int) -> None:
 
 def import_one(client: httpx.Client, rows: list[tuple[str, str, str, int]]) -> float:
     """Values per second of `rows` sent as one data value set, as a national file arrives."""
-    body = orjson.dumps(
-        {
-            "dataValues": [
-                {
-                    "dataElement": de,
-                    "period": pe,
-                    "orgUnit": ou,
-                    "categoryOptionCombo": COC,
-                    "value": str(v),
-                }
-                for de, pe, ou, v in rows
-            ]
-        }
-    )
+    body = value_set_body(rows)
     began = time.perf_counter()
     response = client.post(
         "/api/dataValueSets", content=body, headers={"Content-Type": "application/json"}
