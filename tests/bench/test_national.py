@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.console import START
 from bench.national import id as national_id
@@ -135,6 +136,26 @@ def test_the_bulk_path_stores_the_rows_the_writer_stores(tmp_path: Path) -> None
         marks = "SELECT seq, record_hash, signature FROM im_log_mark WHERE name = 'head'"
         assert pg.execute(bulk_url, marks) == pg.execute(writer_url, marks)
         assert head == (12, written[-1][columns.index("record_hash")], 12)
+
+
+def test_a_failed_bulk_load_still_builds_the_indexes_again(tmp_path: Path) -> None:
+    def records(i: int) -> dict[str, Any]:
+        if i == 70:
+            raise RuntimeError("the source failed")
+        return logbulk.record(i, START)
+
+    with pg.database("test_failed") as (sa_url, url):
+        settings = InteropSettings(database_url=sa_url, data_dir=tmp_path, log_format="text",
+                                   declared_subscriptions=False)  # fmt: skip
+        asyncio.run(fill(settings, 0, 0, Part("log", 60, [])))  # the tables, no records
+        indexes = logbulk.secondary_indexes(url)
+        assert len(indexes) == 2
+        key = Ed25519PrivateKey.generate()
+        with pytest.raises(RuntimeError, match="the source failed"):
+            logbulk.load(url, key=key, key_id="k", replica="main", head=(0, GENESIS),
+                         records=records, start=0, count=100, rebuild_from=1)  # fmt: skip
+        assert logbulk.secondary_indexes(url) == indexes
+        assert pg.execute(url, "SELECT count(*) FROM im_log_record") == [(0,)]
 
 
 def test_an_unknown_part_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
