@@ -6,13 +6,21 @@ psycopg's per-row COPY conversion and the record's UUIDs); this path skips that 
 chain's. The writer's head and its anchor are then taken over by the writer
 (`fill` restarts the mediator), so `dpi log verify` and the trust files see the chain as the
 writer leaves it.
+
+From `REBUILD_FROM` records the log's secondary indexes (both on random UUIDs: PostgreSQL kept
+them up row by row, ~3,000-6,000 records/s) are dropped first and built again afterwards with
+their own definitions, as pg_restore does; a chunk is COPYed by a second thread while the next
+one is computed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +35,7 @@ from services.interop_layer.messagelog.store import mark_values
 
 BATCH = 5_000  # the writer's batch: its last record is signed (the signature interval is 0)
 CHUNK = 50_000
+REBUILD_FROM = 200_000  # records in one load: below, keeping the indexes up costs less
 _COLUMNS = [c.name for c in LogRecord.__table__.columns]  # type: ignore[attr-defined]
 _JSON = {"request_fields", "response_fields"}
 _SET_MARK = (
@@ -86,6 +95,54 @@ def _text(name: str, value: Any) -> str:
     return str(value)
 
 
+def secondary_indexes(url: str) -> list[tuple[str, str]]:
+    """The log's indexes other than its primary key: (name, definition), by name."""
+    table = LogRecord.__tablename__
+    sql = (
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+        "AND tablename = %s AND indexname NOT IN "
+        "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass) ORDER BY indexname"
+    )
+    with psycopg.connect(url) as connection:
+        return [(name, definition) for name, definition in connection.execute(sql, (table, table))]
+
+
+@contextmanager
+def _without_indexes(url: str) -> Iterator[None]:
+    """The secondary indexes dropped for the block and built again after it, failed or not."""
+    indexes = secondary_indexes(url)
+    with psycopg.connect(url, autocommit=True) as connection:
+        for name, _ in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("SET maintenance_work_mem = '512MB'")
+            for _, definition in indexes:
+                connection.execute(definition)
+
+
+_Chunk = tuple[str, dict[str, Any], int]  # COPY text, the head mark after it, records done
+
+
+def _copier(url: str, chunks: queue.Queue[_Chunk | None], failed: list[BaseException]) -> None:
+    """COPY each chunk and set the head mark, one transaction each, until handed None."""
+    insert = f"COPY {LogRecord.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
+    try:
+        with psycopg.connect(url) as connection:
+            while (chunk := chunks.get()) is not None:
+                text, mark, _ = chunk
+                with connection.cursor().copy(insert) as copy:
+                    copy.write(text)
+                connection.execute(_SET_MARK, mark)
+                connection.commit()
+    except BaseException as exc:  # handed to the producer, which stops
+        failed.append(exc)
+        while chunks.get() is not None:  # let the producer's puts through until it stops
+            pass
+
+
 def load(
     url: str,
     *,
@@ -97,39 +154,67 @@ def load(
     start: int,
     count: int,
     batch: int = BATCH,
+    rebuild_from: int = REBUILD_FROM,
     progress: Callable[[int], None] = lambda done: None,
 ) -> tuple[int, str, int]:
     """Append records `start`..`start+count` (`records(i)`) to `replica`'s chain, which ends at
     `head` (position, hash), as the writer does when handed them in batches of `batch` (cut
     where `i % batch` wraps, as `messagelog.fill` flushed); the new head (position, hash, the
-    head record's seq)."""
+    head record's seq). From `rebuild_from` records the secondary indexes are built afterwards;
+    `progress` gets the records computed so far."""
+    if count >= rebuild_from:
+        with _without_indexes(url):
+            return _load(url, key, key_id, replica, head, records, start, count, batch, progress)
+    return _load(url, key, key_id, replica, head, records, start, count, batch, progress)
+
+
+def _load(
+    url: str,
+    key: Ed25519PrivateKey,
+    key_id: str,
+    replica: str,
+    head: tuple[int, str],
+    records: Callable[[int], dict[str, Any]],
+    start: int,
+    count: int,
+    batch: int,
+    progress: Callable[[int], None],
+) -> tuple[int, str, int]:
     position, prev = head
     mark = mark_name("head", replica)
     seq = 0
-    insert = f"COPY {LogRecord.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
     reserve = f"SELECT nextval('{RECORD_SEQUENCE.name}') FROM generate_series(1, %s) ORDER BY 1"
-    with psycopg.connect(url) as connection:
-        for first in range(start, start + count, CHUNK):
-            size = min(CHUNK, start + count - first)
-            numbers = [n for (n,) in connection.execute(reserve, (size,))]
-            lines = []
-            for offset, seq in enumerate(numbers):
-                fields = records(first + offset)
-                derive_bodies(fields)
-                position += 1
-                fields["seq"], fields["key_id"] = seq, key_id
-                fields["replica"], fields["position"] = replica, position
-                digest = record_digest(prev, fields)
-                i = first + offset
-                last = i % batch == batch - 1 or i == start + count - 1
-                fields["prev_hash"], fields["record_hash"] = prev, digest
-                fields["signature"] = sign(key, digest.encode()) if last else ""
-                prev = digest
-                lines.append("\t".join([_text(name, fields[name]) for name in _COLUMNS]))
-            with connection.cursor().copy(insert) as copy:
-                copy.write("\n".join(lines) + "\n")
-            values = mark_values(name=mark, seq=position, digest=prev, key=key, key_id=key_id)
-            connection.execute(_SET_MARK, values)
-            connection.commit()
-            progress(first + size - start)
+    chunks: queue.Queue[_Chunk | None] = queue.Queue(maxsize=1)
+    failed: list[BaseException] = []
+    copier = threading.Thread(target=_copier, args=(url, chunks, failed), daemon=True)
+    copier.start()
+    try:
+        with psycopg.connect(url, autocommit=True) as connection:
+            for first in range(start, start + count, CHUNK):
+                size = min(CHUNK, start + count - first)
+                numbers = [n for (n,) in connection.execute(reserve, (size,))]
+                lines = []
+                for offset, seq in enumerate(numbers):
+                    fields = records(first + offset)
+                    derive_bodies(fields)
+                    position += 1
+                    fields["seq"], fields["key_id"] = seq, key_id
+                    fields["replica"], fields["position"] = replica, position
+                    digest = record_digest(prev, fields)
+                    i = first + offset
+                    last = i % batch == batch - 1 or i == start + count - 1
+                    fields["prev_hash"], fields["record_hash"] = prev, digest
+                    fields["signature"] = sign(key, digest.encode()) if last else ""
+                    prev = digest
+                    lines.append("\t".join([_text(name, fields[name]) for name in _COLUMNS]))
+                values = mark_values(name=mark, seq=position, digest=prev, key=key, key_id=key_id)
+                if failed:
+                    break
+                chunks.put(("\n".join(lines) + "\n", values, first + size - start))
+                progress(first + size - start)
+    finally:
+        chunks.put(None)
+        copier.join()
+    if failed:
+        raise failed[0]
     return position, prev, seq

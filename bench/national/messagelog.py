@@ -50,7 +50,7 @@ async def fill(settings: InteropSettings, start: int, count: int, part: Part) ->
 
         def progress(done: int) -> None:
             if done % (logbulk.CHUNK * 20) == 0:
-                part.progress(f"{start + done:,} records written")
+                part.progress(f"{start + done:,} records computed")
                 part.check(f"while writing record {start + done:,}")
 
         position, digest, seq = logbulk.load(

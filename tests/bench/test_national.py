@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.console import START
 from bench.national import id as national_id
@@ -69,7 +70,10 @@ def test_people_enrolled_by_the_bench_are_found_and_not_enrolled_twice(tmp_path:
             assert pg.execute(url, COUNT) == [(2_520, 2_520)]
 
 
-def test_bulk_copied_log_records_verify_as_one_chain(tmp_path: Path) -> None:
+def test_bulk_copied_log_records_verify_as_one_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logbulk, "CHUNK", 50)  # several chunks, COPYed while the next is made
     with pg.database("test_log") as (sa_url, url):
         settings = InteropSettings(database_url=sa_url, data_dir=tmp_path, log_format="text",
                                    declared_subscriptions=False)  # fmt: skip
@@ -112,9 +116,18 @@ def test_the_bulk_path_stores_the_rows_the_writer_stores(tmp_path: Path) -> None
     ):
         key, key_id = asyncio.run(through_writer(writer_sa, tmp_path / "w", batch=5))
         asyncio.run(through_writer(bulk_sa, tmp_path / "b", batch=0))  # the tables, no records
+        indexes = logbulk.secondary_indexes(bulk_url)
+        assert [name for name, _ in indexes] == sorted(
+            index.name
+            for index in LogRecord.__table__.indexes  # type: ignore[attr-defined]
+        )
         head = logbulk.load(bulk_url, key=key, key_id=key_id, replica="main", head=(0, GENESIS),
-                            records=lambda i: dict(records[i]), start=0, count=12,
-                            batch=5)  # fmt: skip
+                            records=lambda i: dict(records[i]), start=0, count=12, batch=5,
+                            rebuild_from=1)  # fmt: skip
+        # dropped for the load and built again as they were: the mediator's schema check passes
+        assert logbulk.secondary_indexes(bulk_url) == indexes
+        assert pg.execute(bulk_url, "SELECT count(*) FROM pg_index WHERE NOT indisvalid") == [(0,)]
+        asyncio.run(through_writer(bulk_sa, tmp_path / "b", batch=0))
         written = pg.execute(writer_url, rows)
         assert len(written) == 12 and sum(1 for row in written if row[-1]) == 3  # 5, 10, 12
         bulk = pg.execute(bulk_url, rows)
@@ -123,6 +136,26 @@ def test_the_bulk_path_stores_the_rows_the_writer_stores(tmp_path: Path) -> None
         marks = "SELECT seq, record_hash, signature FROM im_log_mark WHERE name = 'head'"
         assert pg.execute(bulk_url, marks) == pg.execute(writer_url, marks)
         assert head == (12, written[-1][columns.index("record_hash")], 12)
+
+
+def test_a_failed_bulk_load_still_builds_the_indexes_again(tmp_path: Path) -> None:
+    def records(i: int) -> dict[str, Any]:
+        if i == 70:
+            raise RuntimeError("the source failed")
+        return logbulk.record(i, START)
+
+    with pg.database("test_failed") as (sa_url, url):
+        settings = InteropSettings(database_url=sa_url, data_dir=tmp_path, log_format="text",
+                                   declared_subscriptions=False)  # fmt: skip
+        asyncio.run(fill(settings, 0, 0, Part("log", 60, [])))  # the tables, no records
+        indexes = logbulk.secondary_indexes(url)
+        assert len(indexes) == 2
+        key = Ed25519PrivateKey.generate()
+        with pytest.raises(RuntimeError, match="the source failed"):
+            logbulk.load(url, key=key, key_id="k", replica="main", head=(0, GENESIS),
+                         records=records, start=0, count=100, rebuild_from=1)  # fmt: skip
+        assert logbulk.secondary_indexes(url) == indexes
+        assert pg.execute(url, "SELECT count(*) FROM im_log_record") == [(0,)]
 
 
 def test_an_unknown_part_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
