@@ -41,7 +41,6 @@ PRELOAD = (
     "uvicorn.loops.auto",
     "uvicorn.loops.uvloop",
     "uvicorn.protocols.http.httptools_impl",
-    "uvicorn.protocols.websockets.auto",
     "uvloop",
     "fastapi",
     "fastapi.routing",

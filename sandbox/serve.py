@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 HOST = "127.0.0.1"
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app did not start
+NO_WS = "none"  # no service speaks WebSocket: uvicorn need not import a WebSocket library
 
 
 def run_uvicorn(app: str, port: int, fds: Sequence[int] = ()) -> int:
@@ -28,9 +29,11 @@ def run_uvicorn(app: str, port: int, fds: Sequence[int] = ()) -> int:
 
     try:
         if not fds:
-            uvicorn.run(app, host=HOST, port=port, access_log=False, http=HTTP_PROTOCOL)
+            uvicorn.run(app, host=HOST, port=port, access_log=False, http=HTTP_PROTOCOL, ws=NO_WS)
             return 0
-        config = uvicorn.Config(app, host=HOST, port=port, access_log=False, http=HTTP_PROTOCOL)
+        config = uvicorn.Config(
+            app, host=HOST, port=port, access_log=False, http=HTTP_PROTOCOL, ws=NO_WS
+        )
         server = uvicorn.Server(config)
         server.run(sockets=[socket.socket(fileno=fd) for fd in fds])
     except SystemExit as exc:

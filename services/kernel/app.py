@@ -135,7 +135,8 @@ def create_service_app(
         lifespan=kernel_lifespan,
         **{**docs_kwargs(), **fastapi_kwargs},
     )
-    install_error_handlers(app, error_renderer)
+    postgres = settings.database().startswith("postgres")
+    install_error_handlers(app, error_renderer, postgres=postgres)
     app.outage_renderer = error_renderer
     limits = BodyLimits(
         default=settings.max_body_bytes,

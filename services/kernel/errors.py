@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.kernel.outage import UNREACHABLE_TYPES, database_unreachable
+from services.kernel.outage import database_unreachable, unreachable_types
 
 log = logging.getLogger("dpi.errors")
 
@@ -175,8 +175,11 @@ def out_of_range(exc: BaseException) -> bool:
     )
 
 
-def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_details) -> None:
-    """Route every error through `renderer`: domain, validation, HTTP and unexpected ones."""
+def install_error_handlers(
+    app: FastAPI, renderer: ErrorRenderer = problem_details, *, postgres: bool = False
+) -> None:
+    """Route every error through `renderer`: domain, validation, HTTP and unexpected ones
+    (`postgres`: the database driver's own outage errors too)."""
 
     async def on_domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -231,6 +234,7 @@ def install_error_handlers(app: FastAPI, renderer: ErrorRenderer = problem_detai
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(OverflowError, on_database_value)
     app.add_exception_handler(DataError, on_database_value)
-    for unreachable in UNREACHABLE_TYPES:  # answered here, not re-raised to the server's log
+    # answered here, not re-raised to the server's log
+    for unreachable in unreachable_types(postgres=postgres):
         app.add_exception_handler(unreachable, on_unexpected)
     app.add_exception_handler(Exception, on_unexpected)

@@ -11,14 +11,10 @@ Once the database answers again the next checkout connects afresh: nothing needs
 from __future__ import annotations
 
 import logging
+import sys
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-try:
-    import psycopg
-except ImportError:  # pragma: no cover - an install for SQLite only
-    psycopg = None  # type: ignore[assignment]
 
 # SQLSTATE classes and codes of a server that cannot serve: 08 connection exception, 53
 # insufficient resources (too many connections), 57P01-57P03 shut down / starting up.
@@ -35,6 +31,9 @@ def database_unreachable(exc: BaseException) -> bool:
         if exc.connection_invalidated:
             return True
         exc = exc.orig if isinstance(exc.orig, BaseException) else exc
+    # never imported here: a service on SQLite does not pay for the driver at start, and a
+    # driver that was never imported raised nothing
+    psycopg = sys.modules.get("psycopg")
     if psycopg is None or not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
         return False
     state = getattr(exc, "sqlstate", None)
@@ -43,10 +42,17 @@ def database_unreachable(exc: BaseException) -> bool:
     return state.startswith(_UNREACHABLE_CLASSES) or state in _UNREACHABLE_STATES
 
 
-# What may say so (each checked with `database_unreachable`; the rest are other failures).
-UNREACHABLE_TYPES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout) + (
-    () if psycopg is None else (psycopg.OperationalError, psycopg.InterfaceError)
-)
+def unreachable_types(*, postgres: bool) -> tuple[type[Exception], ...]:
+    """What may say so (each checked with `database_unreachable`; the rest are other failures):
+    SQLAlchemy's, and on PostgreSQL the driver's own (raised by code that uses it directly)."""
+    types: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+    if not postgres:
+        return types
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - an install for SQLite only
+        return types
+    return (*types, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.errors import DatabaseUnavailable, ErrorRenderer
-from services.kernel.outage import UNREACHABLE_TYPES, database_unreachable
+from services.kernel.outage import database_unreachable
 
 log = logging.getLogger("dpi.errors")
 
@@ -38,7 +38,7 @@ class OutageGuardMiddleware:
 
         try:
             await self.app(scope, receive, sending)
-        except UNREACHABLE_TYPES as exc:
+        except Exception as exc:  # only an outage is answered here; the rest goes on up
             if started or not database_unreachable(exc):
                 raise
             reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]

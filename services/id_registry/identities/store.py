@@ -5,10 +5,11 @@ PostgreSQL and SQLite)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Column, String, Table, TextClause, any_, bindparam, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from services.id_registry.events.models import OutboxEvent
@@ -30,24 +31,22 @@ ROW_COLUMNS = (
 )  # fmt: skip
 
 
-DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
-
-
+@cache
 def _unnest_insert() -> TextClause:
     """PostgreSQL: one array a column, so the statement and its parameters stay the same size
     whatever the batch's (a multi-row VALUES of 16,000 placeholders cost more to build and
-    parse than to run)."""
+    parse than to run). Built on first use: a registry on SQLite never imports the dialect."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     arrays = ", ".join(
-        f"CAST(:{name} AS {IDENTITY.c[name].type.compile(dialect=DIALECT)}[])"
+        f"CAST(:{name} AS {IDENTITY.c[name].type.compile(dialect=dialect)}[])"
         for name in ROW_COLUMNS
     )
     return text(
         f"INSERT INTO identity ({', '.join(ROW_COLUMNS)}) SELECT * FROM unnest({arrays})"
         " ON CONFLICT DO NOTHING RETURNING dedupe_key, id"
     )
-
-
-UNNEST_INSERT = _unnest_insert()
 
 
 def _chunks(values: Collection[str]) -> Iterator[list[str]]:
@@ -64,6 +63,8 @@ def _uins_where(session: Session, column: Column[Any], values: Collection[str]) 
     found: dict[str, str] = {}
     for chunk in _chunks(values):
         if _postgresql(session):  # one array parameter: no query text of 1,000 placeholders
+            from sqlalchemy.dialects import postgresql
+
             match = column == any_(bindparam("values", chunk, type_=postgresql.ARRAY(String)))
         else:
             match = column.in_(chunk)
@@ -91,6 +92,8 @@ def taken_uins(session: Session, uins: Collection[str]) -> set[str]:
 def _insert(session: Session, table: Table) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
@@ -103,7 +106,7 @@ def insert_identities(session: Session, rows: Sequence[dict[str, Any]]) -> dict[
     inserted, by its dedupe key."""
     if _postgresql(session):
         columns = {name: [row[name] for row in rows] for name in ROW_COLUMNS}
-        return {key: row_id for key, row_id in session.execute(UNNEST_INSERT, columns)}
+        return {key: row_id for key, row_id in session.execute(_unnest_insert(), columns)}
     statement = _insert(session, IDENTITY).returning(IDENTITY.c.dedupe_key, IDENTITY.c.id)
     return {key: row_id for key, row_id in session.execute(statement, list(rows))}
 

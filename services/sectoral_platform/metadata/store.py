@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -186,6 +185,8 @@ class MetadataStore:
             with Session(self.engine) as session:
                 current = self._stamp(session, for_update=True)
                 if current is None:  # no metadata written yet: a row to hold
+                    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
                     session.execute(
                         pg_insert(MetadataStamp).values(id=1, stamp="").on_conflict_do_nothing()
                     )
