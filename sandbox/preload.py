@@ -94,6 +94,26 @@ def preload_modules(env: dict[str, str] | os._Environ[str]) -> list[str]:
     return names
 
 
+TLS_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+def warm_tls() -> None:
+    """Build the TLS contexts every service's clients share before the forks: each parses the
+    whole CA bundle (~50 ms of CPU), once here instead of once in every service."""
+    from services.kernel.http import tls_context
+
+    for trust_env in (True, False):
+        tls_context(trust_env=trust_env)
+
+
+def forget_tls_if_env_differs(env: dict[str, str]) -> None:
+    """A service told to trust other CAs than the preloader was builds its own context."""
+    if any(env.get(name) != os.environ.get(name) for name in TLS_ENV):
+        from services.kernel.http import tls_context
+
+        tls_context.cache_clear()
+
+
 def preload(names: list[str]) -> list[str]:
     """Import `names`; returns those that failed (a missing optional library is no error)."""
     failed = []
@@ -181,6 +201,7 @@ class Preloader:
             for fd in (self.wake_r, self.wake_w, *request.get("close", ())):
                 os.close(fd)
             redirect_output(request["log"])
+            forget_tls_if_env_differs(request["env"])
             os.environ.clear()
             os.environ.update(request["env"])
             code = run_uvicorn(request["app"], int(request["port"]), request.get("fds", ()))
@@ -222,6 +243,8 @@ def redirect_output(log: str) -> None:
 def main() -> None:
     started = time.monotonic()
     failed = preload(preload_modules(os.environ))
+    with contextlib.suppress(Exception):  # without it each service builds its own, as before
+        warm_tls()
     gc.collect()
     gc.freeze()  # what the imports built stays out of every collection: its pages stay shared
     took = time.monotonic() - started

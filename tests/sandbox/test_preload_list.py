@@ -3,10 +3,12 @@ the forks (`sandbox/preload.py`), not again in each service."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
-from sandbox.preload import PRELOAD
+from sandbox.preload import PRELOAD, forget_tls_if_env_differs, warm_tls
+from services.kernel.http import tls_context
 from services.kernel.topology import load_topology
 
 NEW_MODULES = """
@@ -32,3 +34,34 @@ def test_every_library_module_all_services_import_is_preloaded():
         libraries = {name for name in found if not name.startswith("services.")}
         common = libraries if common is None else common & libraries
     assert common == set(), f"imported by every service, not preloaded: {sorted(common or ())}"
+
+
+# Loaded only where used: the driver and dialect of PostgreSQL by a service on PostgreSQL, a
+# WebSocket library by nobody (no service speaks WebSocket; uvicorn is told so).
+NOT_AT_START_ON_SQLITE = {"psycopg", "sqlalchemy.dialects.postgresql", "websockets"}
+
+
+def test_a_service_on_sqlite_starts_without_postgresql_or_websocket_libraries(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    env["DPI_DATA_DIR"] = str(tmp_path)
+    for spec in load_topology().services:
+        found = subprocess.run(
+            [sys.executable, "-c", NEW_MODULES, spec.app, *PRELOAD],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            env=env,
+        ).stdout.split()
+        loaded = NOT_AT_START_ON_SQLITE & set(found)
+        assert loaded == set(), f"{spec.name} imports at start on SQLite: {sorted(loaded)}"
+
+
+def test_the_preloaded_tls_context_is_kept_unless_the_service_trusts_other_cas(monkeypatch):
+    warm_tls()
+    preloaded = tls_context()
+    forget_tls_if_env_differs(dict(os.environ))
+    assert tls_context() is preloaded
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    forget_tls_if_env_differs({**os.environ, "SSL_CERT_FILE": "/etc/ssl/certs/other.pem"})
+    assert tls_context.cache_info().currsize == 0

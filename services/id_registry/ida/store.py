@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Dialect, String, Table, any_, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from services.id_registry.hashing import psut
 from services.id_registry.ida.models import AuthAudit, OtpMessage
@@ -97,6 +97,7 @@ class Statements:
             select(*person).where(IDENTITY.c.uin == bindparam("p_uin")), dialect
         )
         # PostgreSQL's group commit reads its batch's uncached people in one statement.
+        postgresql = _postgresql_dialect() if dialect.name == "postgresql" else None
         self.identities_by_uin = (
             Statement(
                 select(*person).where(
@@ -104,7 +105,7 @@ class Statements:
                 ),
                 dialect,
             )
-            if dialect.name == "postgresql"
+            if postgresql is not None
             else None
         )
         self.identity_by_id = Statement(
@@ -144,7 +145,7 @@ class Statements:
             dialect,
         )
         token_columns = ("identity_id", "partner_id", "token", "issued_at")
-        upsert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        upsert = postgresql.insert if postgresql is not None else sqlite.insert
         # A concurrent request (or an earlier batch) may have recorded the same token.
         # `inline`: no RETURNING of the new id, which nobody reads.
         self.insert_token = Statement(
@@ -303,3 +304,10 @@ def issue_token(
         values = {"identity_id": person.id, "partner_id": partner_id, "token": token}
         _insert(hot, hot.sql.insert_token, {**values, "issued_at": now})
     return token
+
+
+def _postgresql_dialect() -> Any:
+    """Imported where used: a registry on SQLite does not load PostgreSQL's dialect at start."""
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql

@@ -8,13 +8,14 @@ is (the verifier changes nothing).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from psycopg import sql
-from psycopg.rows import dict_row
 from sqlalchemy import Connection, Text, cast, null, select
 
 from services.interop_layer.messagelog.walk import JSON_COLUMNS, RECORDS, Row
+
+if TYPE_CHECKING:  # the driver is imported where used: a mediator on SQLite never loads it
+    from psycopg import sql
 
 ITERSIZE = 20_000
 _PLAIN = tuple(c.name for c in RECORDS.columns if c.name not in ("replica", "position"))
@@ -37,6 +38,8 @@ def sa_rows(connection: Connection, *, chains: bool) -> Iterator[Row]:
 
 
 def _pg_select(*, chains: bool) -> sql.Composed:
+    from psycopg import sql
+
     columns: list[sql.Composable] = [
         sql.SQL("{}::text AS {}").format(sql.Identifier(name), sql.Identifier(name))
         if name in JSON_COLUMNS
@@ -55,6 +58,8 @@ def _pg_select(*, chains: bool) -> sql.Composed:
 def pg_rows(connection: Any, *, chains: bool, low: int, high: int) -> Iterator[Row]:
     """The records numbered `low`..`high` through a psycopg server-side cursor, in the
     connection's transaction (its snapshot)."""
+    from psycopg.rows import dict_row
+
     with connection.cursor(name="dpi_log_walk", row_factory=dict_row) as cursor:
         cursor.itersize = ITERSIZE
         cursor.execute(_pg_select(chains=chains), (low, high))
@@ -63,6 +68,8 @@ def pg_rows(connection: Any, *, chains: bool, low: int, high: int) -> Iterator[R
 
 def pg_bounds(connection: Any) -> tuple[int, int] | None:
     """The lowest and highest record numbers (None: no records)."""
+    from psycopg import sql
+
     with connection.cursor() as cursor:
         cursor.execute(
             sql.SQL("SELECT min(seq), max(seq) FROM {}").format(sql.Identifier(RECORDS.name))

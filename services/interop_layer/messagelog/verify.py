@@ -31,7 +31,6 @@ from services.interop_layer.messagelog.chain import (
 from services.interop_layer.messagelog.chains import chain_of, marks_by_chain, record_at
 from services.interop_layer.messagelog.migrate import has_chains
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, VerifyReport
-from services.interop_layer.messagelog.ranges import walk_postgres
 from services.interop_layer.messagelog.rows import sa_rows
 from services.interop_layer.messagelog.walk import KnownHead, Walk, unfinished
 from services.kernel.db import Database
@@ -96,6 +95,8 @@ def verify_session(
     connection = session.connection()
     chains = has_chains(connection)
     if postgres:
+        from services.interop_layer.messagelog.ranges import walk_postgres
+
         url = connection.engine.url.set(drivername="postgresql")
         failed = walk_postgres(
             connection.connection.driver_connection,
