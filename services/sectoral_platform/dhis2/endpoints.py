@@ -69,6 +69,12 @@ _TRACKER_READ_REFUSED = (
     "attachment programStatus"
 )
 
+# MetadataImportParams, read by every metadata write (`getParamsFromMap`)
+_OBJECT_WRITE_REFUSED = (
+    "importMode identifier importReportMode preheatMode importStrategy atomicMode flushMode "
+    "skipSharing skipTranslation skipValidation async"
+)
+
 _ANALYTICS = _e(
     "dimension filter displayProperty relativePeriodDate outputIdScheme skipMeta skipData "
     "skipRounding includeNumDen showHierarchy hierarchyMeta aggregationType measureCriteria "
@@ -202,7 +208,38 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "order includeDeleted",
     ),
     ("GET", "/api/tracker/relationships/{uid}"): _e("fields"),
+    ("GET", "/api/apps"): _e("key"),
+    ("POST", "/api/apps"): _e(""),
+    ("GET", "/api/apps/{key}"): _e(""),
+    ("GET", "/api/apps/{key}/{path:path}"): _e(""),
+    ("DELETE", "/api/apps/{key}"): _e("deleteAppData"),
+    # a route's `run` paths pass their query to the upstream, as DHIS2's do: no entry
+    ("GET", "/api/routes"): _e(
+        "page pageSize paging fields",
+        f"filter order rootJunction query totalPages translate locale {_LIST_REFUSED}",
+    ),
+    ("POST", "/api/routes"): _e("", _OBJECT_WRITE_REFUSED),
+    ("GET", "/api/routes/{ident}"): _e("fields", "translate locale"),
+    ("PUT", "/api/routes/{uid}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("DELETE", "/api/routes/{uid}"): _e(""),
 }
+# DatastoreController and UserDatastoreController (`username`: another user's store)
+_DATASTORE = {
+    ("GET", ""): "",
+    ("GET", "/{namespace}/keys"): "lastUpdated",
+    ("GET", "/{namespace}"): "fields filter rootJunction order page pageSize paging headless "
+    "includeAll lastUpdated",
+    ("DELETE", "/{namespace}"): "",
+    ("GET", "/{namespace}/{key}"): "",
+    ("GET", "/{namespace}/{key}/metaData"): "",
+    ("POST", "/{namespace}/{key}"): "encrypt",
+    ("PUT", "/{namespace}/{key}"): "encrypt",
+    ("DELETE", "/{namespace}/{key}"): "",
+}
+for (_method, _tail), _supported in _DATASTORE.items():
+    _partial = "path roll" if _method == "PUT" else ""  # a partial update of a value
+    ENDPOINTS[(_method, f"/api/dataStore{_tail}")] = _e(_supported, _partial)
+    ENDPOINTS[(_method, f"/api/userDataStore{_tail}")] = _e(_supported, f"{_partial} username")
 
 
 def refuse(name: str, value: str | None = None) -> None:
