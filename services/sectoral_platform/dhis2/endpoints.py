@@ -44,31 +44,39 @@ _ID_SCHEMES = (
 )
 _DVS_READ = (
     "dataSet dataElement period startDate endDate orgUnit children attributeOptionCombo limit "
-    "lastUpdated lastUpdatedDuration"
+    "lastUpdated lastUpdatedDuration format"
 )
 _DVS_READ_REFUSED = (
     "dataElementGroup orgUnitGroup includeDeleted includeDescendants "
-    "attachment compression returnParentOrgUnit"
+    "attachment compression returnParentOrgUnit attributeCombo attributeOptions "
+    "inputIdScheme inputOrgUnitIdScheme inputDataElementIdScheme inputDataSetIdScheme "
+    "inputDataElementGroupIdScheme categoryOptionIdScheme categoryIdScheme programIdScheme "
+    "programStageIdScheme trackedEntityAttributeIdScheme"
 )
 _DVS_WRITE = "importStrategy strategy dryRun async preheatCache format firstRowIsHeader"
 _DVS_WRITE_REFUSED = (
     "skipExistingCheck skipAudit strictPeriods strictDataElements strictCategoryOptionCombos "
     "strictAttributeOptionCombos strictOrganisationUnits strictDataSetApproval "
     "strictDataSetLocking strictDataSetInputPeriods requireCategoryOptionCombo "
-    "requireAttributeOptionCombo force skipLastUpdated"
+    "requireAttributeOptionCombo force dataSet notificationLevel "
+    "categoryOptionIdScheme categoryIdScheme"
 )
 _TRACKER_READ = (
     "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode program "
     "trackedEntityType trackedEntity trackedEntities filter order updatedAfter updatedBefore "
     "updatedWithin"
 )
-_TRACKER_READ_REFUSED = (
-    "assignedUserMode assignedUsers "
-    "enrollmentEnrolledAfter enrollmentEnrolledBefore enrollmentOccurredAfter "
-    "enrollmentOccurredBefore includeDeleted potentialDuplicate followUp idScheme "
-    "attachment programStatus"
+# TrackerIdSchemeParams: every tracker export takes them, none is implemented here
+_TRACKER_ID_SCHEMES = (
+    "idScheme orgUnitIdScheme programIdScheme programStageIdScheme dataElementIdScheme "
+    "categoryOptionComboIdScheme categoryOptionIdScheme"
 )
-
+_TRACKER_READ_REFUSED = (
+    f"{_TRACKER_ID_SCHEMES} assignedUserMode assignedUsers enrollmentStatus "
+    "enrollmentEnrolledAfter enrollmentEnrolledBefore enrollmentOccurredAfter "
+    "enrollmentOccurredBefore includeDeleted potentialDuplicate followUp "
+    "attachment programStatus programStage eventStatus eventOccurredAfter eventOccurredBefore"
+)
 # MetadataImportParams, read by every metadata write (`getParamsFromMap`)
 _OBJECT_WRITE_REFUSED = (
     "importMode identifier importReportMode preheatMode importStrategy atomicMode flushMode "
@@ -81,7 +89,8 @@ _ANALYTICS = _e(
     "startDate endDate outputOrgUnitIdScheme outputDataElementIdScheme outputDataItemIdScheme "
     "order userOrgUnit ignoreLimit preAggregationMeasureCriteria includeMetadataDetails",
     "inputIdScheme hideEmptyRows hideEmptyColumns "
-    "approvalLevel timeField orgUnitField columns rows tableLayout",
+    "approvalLevel timeField orgUnitField columns rows tableLayout userOrgUnitType "
+    "completedOnly",
     outputIdScheme="UID CODE NAME",
     outputOrgUnitIdScheme="UID CODE NAME",
     outputDataElementIdScheme="UID CODE NAME",
@@ -119,6 +128,10 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/{collection}/{uid}/{prop}"): _e(
         f"{_LIST} includeSelf", f"{_LIST_REFUSED} {_UNIT_LIST_REFUSED}"
     ),
+    ("POST", "/api/{collection}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("PUT", "/api/{collection}/{uid}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("PATCH", "/api/{collection}/{uid}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("DELETE", "/api/{collection}/{uid}"): _e(""),
     ("GET", "/api/me"): _e("fields"),
     ("GET", "/api/me/authorization"): _e(""),
     ("GET", "/api/apiToken"): _e("", f"{_LIST} {_LIST_REFUSED}"),
@@ -132,11 +145,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/resources"): _e(""),
     ("POST", "/api/metadata"): _e(
         "importStrategy atomicMode importMode importReportMode",
-        "identifier preheatMode flushMode skipSharing skipValidation skipTranslation async "
-        "mergeMode userOverrideMode userOverride inclusionStrategy",
+        "identifier preheatMode flushMode skipSharing skipValidation skipTranslation async",
         atomicMode="ALL NONE",
         importReportMode="ERRORS",
     ),
+    # `{plural}:fields|filter|order` and `{plural}=true` are checked by the export itself
+    ("GET", "/api/metadata"): _e("fields", "filter order defaults skipSharing download"),
     ("GET", "/api/dataValueSets"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
     ("GET", "/api/dataValueSets.{suffix}"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
     ("POST", "/api/dataValueSets"): _e(f"{_DVS_WRITE} {_ID_SCHEMES}", _DVS_WRITE_REFUSED),
@@ -189,16 +203,24 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/tracker/enrollments"): _e(
         "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
         "program status programStatus trackedEntity enrollments order updatedAfter updatedWithin",
-        "enrolledAfter enrolledBefore followUp includeDeleted",
+        "enrolledAfter enrolledBefore followUp includeDeleted trackedEntityType",
     ),
     ("GET", "/api/tracker/events"): _e(
         "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
         "program programStage trackedEntity status occurredAfter occurredBefore events event "
         "enrollments enrollment order filter updatedAfter updatedBefore updatedWithin",
         "filterAttributes scheduledAfter scheduledBefore attributeCategoryCombo "
-        "attributeCategoryOptions assignedUserMode assignedUsers includeDeleted idScheme "
-        "dataElementIdScheme",
+        "attributeCategoryOptions assignedUserMode assignedUsers includeDeleted "
+        f"{_TRACKER_ID_SCHEMES} programStatus followUp enrollmentStatus enrollmentEnrolledAfter "
+        "enrollmentEnrolledBefore enrollmentOccurredAfter enrollmentOccurredBefore",
     ),
+    ("GET", "/api/tracker/trackedEntities/{uid}"): _e("fields", f"program {_TRACKER_ID_SCHEMES}"),
+    ("GET", "/api/tracker/enrollments/{uid}"): _e("fields"),
+    ("GET", "/api/tracker/events/{uid}"): _e("fields", _TRACKER_ID_SCHEMES),
+    ("GET", "/api/tracker/jobs/{uid}"): _e(""),
+    ("GET", "/api/tracker/jobs/{uid}/report"): _e("", "reportMode"),
+    ("GET", "/api/system/tasks/{job_type}/{uid}"): _e(""),
+    ("GET", "/api/system/taskSummaries/{job_type}/{uid}"): _e(""),
     ("GET", "/api/validation/dataSet/{ds}"): _e("pe ou aoc", "cc cp"),
     ("POST", "/api/dataAnalysis/validationRules"): _e(""),
     ("POST", "/api/predictors/run"): _e("startDate endDate"),
