@@ -187,3 +187,24 @@ async def test_sandbox_own_routes_refuse_any_parameter(shared_client: httpx.Asyn
         assert "`sortBy`" in body["message"] and body["errorCode"] == NOT_IMPLEMENTED
     pending = await c.get("/api/events/outbox", params={"pending": "true"})
     assert pending.status_code == 200
+
+
+async def test_bad_import_parameters_are_refused_before_the_body_is_read(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    """The body is no JSON: a refusal naming the parameter, not the body, shows it was not read."""
+    for url, name in (
+        ("/api/tracker", "importStrategy"),
+        ("/api/metadata", "importStrategy"),
+        ("/api/completeDataSetRegistrations", "importStrategy"),
+        ("/api/dataValueSets", "importStrategy"),
+    ):
+        response = await shared_client.post(
+            url,
+            params={name: "SIDEWAYS"},
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code in (400, 409), (url, response.text)
+        message = response.json()["message"]
+        assert "SIDEWAYS" in message and "JSON" not in message, (url, message)

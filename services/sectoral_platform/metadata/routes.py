@@ -92,16 +92,16 @@ def export_metadata(
 @router.post("/metadata", summary="Metadata import (ImportReport)")
 async def import_metadata(request: Request, viewer: ViewerDep, user: CurrentUserDep) -> Response:
     user.require("F_METADATA_IMPORT")
-    payload = await _json(request)
-    if not isinstance(payload, dict):
-        raise bad_request("JSON parse error: the metadata payload must be an object")
     params = request.query_params
-    options = ImportOptions(
+    options = ImportOptions(  # a bad parameter is refused before the body is read
         strategy=params.get("importStrategy", "CREATE_AND_UPDATE"),
         atomic=params.get("atomicMode", "ALL"),
         mode=params.get("importMode", "COMMIT"),
         user=user.uid,
     )
+    payload = await _json(request)
+    if not isinstance(payload, dict):
+        raise bad_request("JSON parse error: the metadata payload must be an object")
     report = unknown_types_report(payload, options)
     if report is None:
         report = run_import(viewer.store, payload, options).report()
