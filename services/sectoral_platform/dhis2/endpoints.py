@@ -109,13 +109,17 @@ _EV_REFUSED = (
     "includeMetadataDetails eventDate enrollmentDate scheduledDate incidentDate lastUpdated "
     "coordinateField"
 )
+# EventsAnalyticsQueryCriteria (2.42) besides: `occurredDate`, `enrollmentOccurredDate`,
+# `rowContext`, `defaultCoordinateFallback`
+_EV_REFUSED_242 = "occurredDate enrollmentOccurredDate rowContext defaultCoordinateFallback"
 _EV_QUERY_REFUSED = (
-    f"{_EV_REFUSED} coordinatesOnly coordinateOuFallback dataIdScheme headers "
-    "fallbackCoordinateField"
+    f"{_EV_REFUSED} {_EV_REFUSED_242} coordinatesOnly coordinateOuFallback dataIdScheme headers "
+    "fallbackCoordinateField skipMeta skipData skipRounding completedOnly showHierarchy "
+    "orgUnitField"
 )
 _EV_AGGREGATE_REFUSED = (
-    f"{_EV_REFUSED} showHierarchy sortOrder limit outputType collapseDataDimensions skipMeta "
-    "skipData skipRounding aggregateData orgUnitField completedOnly"
+    f"{_EV_REFUSED} {_EV_REFUSED_242} showHierarchy sortOrder limit outputType "
+    "collapseDataDimensions skipMeta skipData skipRounding aggregateData orgUnitField completedOnly"
 )
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
@@ -179,14 +183,17 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         displayProperty="NAME",
     ),
     ("GET", "/api/analytics/events/aggregate/{program}"): _e(
-        f"{_EV_COMMON} value aggregationType", _EV_AGGREGATE_REFUSED, displayProperty="NAME"
+        f"{_EV_COMMON} value aggregationType ouMode",
+        _EV_AGGREGATE_REFUSED,
+        displayProperty="NAME",
     ),
     ("GET", "/api/analytics/enrollments/query/{program}"): _e(
         "dimension filter startDate endDate programStatus relativePeriodDate displayProperty "
         "ouMode asc desc page pageSize paging totalPages",
         "headers coordinatesOnly timeField hierarchyMeta columns rows skipMeta skipData "
         "outputIdScheme enrollmentDate incidentDate lastUpdated dataIdScheme enhancedConditions "
-        "showHierarchy includeMetadataDetails userOrgUnit",
+        "showHierarchy includeMetadataDetails userOrgUnit occurredDate skipRounding completedOnly "
+        "coordinateField sortOrder rowContext",
         displayProperty="NAME",
     ),
     ("POST", "/api/tracker"): _e(
