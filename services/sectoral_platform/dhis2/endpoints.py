@@ -109,8 +109,7 @@ _EV_REFUSED = (
     "includeMetadataDetails eventDate enrollmentDate scheduledDate incidentDate lastUpdated "
     "coordinateField"
 )
-# EventsAnalyticsQueryCriteria (2.42) besides: `occurredDate`, `enrollmentOccurredDate`,
-# `rowContext`, `defaultCoordinateFallback`
+# in 2.42's EventsAnalyticsQueryCriteria
 _EV_REFUSED_242 = "occurredDate enrollmentOccurredDate rowContext defaultCoordinateFallback"
 _EV_QUERY_REFUSED = (
     f"{_EV_REFUSED} {_EV_REFUSED_242} coordinatesOnly coordinateOuFallback dataIdScheme headers "
@@ -161,10 +160,13 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/completeDataSetRegistrations"): _e(
         "dataSet period startDate endDate orgUnit children",
         "created createdDuration limit dataSetIdScheme orgUnitIdScheme idScheme "
-        "attributeOptionComboIdScheme includeChildren",
+        "attributeOptionComboIdScheme includeChildren orgUnitGroup",
     ),
     ("POST", "/api/completeDataSetRegistrations"): _e(
-        "importStrategy dryRun", "idScheme dataSetIdScheme orgUnitIdScheme async skipExistingCheck"
+        "importStrategy dryRun preheatCache",
+        "idScheme dataSetIdScheme orgUnitIdScheme attributeOptionComboIdScheme async "
+        "skipExistingCheck requireAttributeOptionCombo strictAttributeOptionCombos "
+        "strictOrganisationUnits strictPeriods",
     ),
     ("DELETE", "/api/completeDataSetRegistrations"): _e("ds pe ou", "cc cp multiOu"),
     **{
