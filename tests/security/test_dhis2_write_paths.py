@@ -165,3 +165,41 @@ async def test_superuser_operations_are_refused_to_a_clerk(
         refused = await client.request(method, url, auth=CLERK)
         assert refused.status_code == 403, (url, refused.text)
         assert refused.json()["status"] == "ERROR"
+
+
+async def _user(client: httpx.AsyncClient, name: str, authorities: list[str]) -> tuple[str, str]:
+    role = await client.post("/api/userRoles", json={"name": name, "authorities": authorities})
+    assert role.status_code == 201, role.text
+    user = {
+        "username": name, "firstName": name, "surname": "Writer", "password": "Secret123!",
+        "userRoles": [{"id": role.json()["response"]["uid"]}], "organisationUnits": [{"id": OWN}],
+    }  # fmt: skip
+    assert (await client.post("/api/users", json=user)).status_code == 201
+    return name, "Secret123!"
+
+
+async def test_data_writes_and_deletes_need_the_data_write_authority(
+    client: httpx.AsyncClient,
+) -> None:
+    """DHIS2 2.41+ guards `DELETE /api/dataValues` with `F_DATAVALUE_ADD`, as every data write;
+    a user with the capture scope but without it reads and changes nothing."""
+    writer = await _user(client, "writeronly", ["F_DATAVALUE_ADD"])
+    reader = await _user(client, "readeronly", [])
+    key = {"de": ANC4, "pe": PERIOD, "ou": OWN, "co": COC}
+    assert (await client.post("/api/dataValues", params={**key, "value": "4"})).status_code == 201
+    for method, url, params in (
+        ("DELETE", "/api/dataValues", key),
+        ("POST", "/api/dataValues", {**key, "value": "6"}),
+        ("DELETE", "/api/completeDataSetRegistrations", {"ds": DATA_SET, "pe": PERIOD, "ou": OWN}),
+    ):
+        refused = await client.request(method, url, params=params, auth=reader)
+        assert refused.status_code == 403, (method, url, refused.text)
+    unread = await client.post(
+        "/api/dataValueSets", content=b"{not json", headers={"Content-Type": "application/json"},
+        auth=reader,
+    )  # fmt: skip
+    assert unread.status_code == 403  # the authority is checked before the body is read
+    assert (await client.get("/api/dataValues", params=key)).json() == ["4"]
+    deleted = await client.delete("/api/dataValues", params=key, auth=writer)
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.get("/api/dataValues", params=key)).status_code == 404

@@ -265,7 +265,7 @@ async def post_data_value(
 async def delete_data_value(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    scope.user.require("F_DATAVALUE_DELETE")
+    scope.user.require("F_DATAVALUE_ADD")  # DHIS2 2.41+ deletes under the data-write authority
     values = await _single(request)
     key = _key(values)
     _require_capture(scope, key[2])

@@ -92,7 +92,7 @@ def get_registrations(
 def delete_registration(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    scope.user.require("F_DATAVALUE_DELETE")
+    scope.user.require("F_DATAVALUE_ADD")  # the data-write authority, as registering
     params = request.query_params
     missing = [n for n in ("ds", "pe", "ou") if not params.get(n)]
     if missing:
