@@ -16,7 +16,7 @@ from services.consent.decisions import routes as decisions
 from services.consent.decisions.log import DecisionLog
 from services.consent.decisions.store import DecisionStore
 from services.consent.deps import SECURITY
-from services.consent.errors import ERROR_SHAPE, render_error
+from services.consent.errors import error_shape, render_error
 from services.consent.fhir import routes as fhir
 from services.consent.individuals import routes as individuals
 from services.consent.policies import routes as policies
@@ -93,7 +93,7 @@ def create_app(settings: ConsentSettings | None = None) -> FastAPI:
         reset=ResetHooks(seed=after_truncate, keep=(SIGNING_KEY_TABLE,)),
     )
     app.router.routes.insert(0, decisions.fast_route)
-    openapi.install(app, ERROR_SHAPE, security=SECURITY)
+    openapi.install(app, error_shape, security=SECURITY)
     return app
 
 

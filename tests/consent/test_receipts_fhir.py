@@ -111,3 +111,27 @@ async def test_fhir_consent_export_validates(consent):
         "/fhir/Consent/00000000-0000-4000-8000-000000000000", headers=ORG
     )
     assert missing.status_code == 404
+    assert missing.json()["resourceType"] == "OperationOutcome"  # FHIR's shape on FHIR routes
+    assert missing.json()["issue"][0]["code"] == "not-found"
+
+
+async def test_fhir_consent_read_names_what_it_does_not_implement(consent):
+    await consent.individual("tok-fhir-params")
+    record_id = (await consent.consent("tok-fhir-params"))["consentRecord"]["id"]
+    url = f"/fhir/Consent/{record_id}"
+    for name in ("_summary", "_elements"):
+        refused = await consent.client.get(url, params={name: "true"}, headers=ORG)
+        assert refused.status_code == 400, refused.text
+        assert refused.headers["content-type"].startswith("application/fhir+json")
+        outcome = refused.json()
+        assert outcome["resourceType"] == "OperationOutcome"
+        assert name in outcome["issue"][0]["diagnostics"]
+    xml = await consent.client.get(url, params={"_format": "xml"}, headers=ORG)
+    assert xml.status_code == 406 and xml.headers["content-type"].startswith("application/fhir+xml")
+    pretty = await consent.client.get(url, params={"_pretty": "true"}, headers=ORG)
+    assert pretty.status_code == 200
+    unauthenticated = await consent.client.get(url)
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.json()["resourceType"] == "OperationOutcome"
+    elsewhere = await consent.client.get("/v1/consent-records/nope", headers=ORG)
+    assert elsewhere.status_code in (400, 404) and "resourceType" not in elsewhere.json()

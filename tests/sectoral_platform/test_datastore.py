@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.sectoral_platform.errors import NOT_IMPLEMENTED
 from tests.sectoral_platform.extension_helpers import bundle, install, manifest, user_with
 
 pytestmark = pytest.mark.anyio
@@ -170,8 +171,6 @@ async def test_filters_order_and_paging(shared_client: httpx.AsyncClient) -> Non
         ({"fields": "name]x"}, "E7651"),
         ({"order": "name:sideways"}, None),
         ({"order": "name:nasc"}, None),
-        ({"encrypt": "true"}, None),
-        ({"query": "Luke"}, None),
     ],
 )
 async def test_bad_queries_are_400(
@@ -189,9 +188,28 @@ async def test_bad_queries_are_400(
 async def test_unimplemented_parameters_are_named(shared_client: httpx.AsyncClient) -> None:
     c, space = shared_client, ns()
     answer = await c.put(f"/api/dataStore/{space}/k", params={"path": "a.b"}, json=1)
-    assert answer.status_code == 400 and "`path`" in answer.json()["message"]
+    assert answer.status_code == 409 and "`path`" in answer.json()["message"]
+    assert answer.json()["errorCode"] == NOT_IMPLEMENTED
+    assert (await c.get(f"/api/dataStore/{space}/k")).status_code == 404  # nothing written
     user = await c.get("/api/userDataStore", params={"username": "admin"})
-    assert user.status_code == 400 and "`username`" in user.json()["message"]
+    assert user.status_code == 409 and "`username`" in user.json()["message"]
+    shared = await c.get("/api/dataStore", params={"username": "admin"})
+    assert shared.status_code == 200  # DatastoreController has no `username`: ignored
+
+
+async def test_parameters_dhis2_does_not_define_are_ignored(
+    shared_client: httpx.AsyncClient,
+) -> None:
+    """As DHIS2's controllers ignore them: `query` is no datastore parameter, `encrypt` none of
+    a read."""
+    c, space = shared_client, ns()
+    await populate(c, space)
+    plain = await c.get(f"/api/dataStore/{space}", params={"fields": "name", "paging": "false"})
+    extra = await c.get(
+        f"/api/dataStore/{space}",
+        params={"fields": "name", "paging": "false", "query": "Luke", "encrypt": "true"},
+    )
+    assert extra.status_code == 200 and extra.json() == plain.json()
 
 
 async def test_user_data_store_is_per_user(shared_client: httpx.AsyncClient) -> None:

@@ -9,12 +9,17 @@ from fastapi import APIRouter, Request, Response
 
 from services.kernel.credentials import AdminDep
 from services.kernel.db import SessionDep
+from services.kernel.errors import BadRequest
+from services.kernel.fhir_outcome import (
+    FHIR_JSON,
+    FHIR_XML,
+    refuse_read_parameters,
+    require_json,
+)
 from services.kernel.time import iso_micros_z
-from services.registries.errors import FHIR_JSON, FHIR_XML
 from services.registries.facilities import (
     capability,
     fhir,
-    formats,
     history,
     links,
     search,
@@ -51,12 +56,16 @@ def fhir_json(
 
 @router.get("/metadata", summary="CapabilityStatement")
 def metadata(request: Request) -> Response:
-    formats.require_json(request)
+    require_json(request)
+    refuse_read_parameters(request, frozenset({"mode"}))
+    mode = request.query_params.get("mode", "full")
+    if mode != "full":  # `normative`, `terminology`: other statements this server does not make
+        raise BadRequest(f"mode={mode!r} is not supported; this server states mode=full only.")
     return fhir_json(capability.statement(_base(request), request.app.version))
 
 
 def _search(request: Request, session: SessionDep, resource_type: str) -> Response:
-    formats.require_json(request)
+    require_json(request)
     params = search.parse(resource_type, list(request.query_params.multi_items()))
     total, rows, cursor = search.run(session, params)
     extra = links.included(session, resource_type, rows, params.includes, params.revincludes)
@@ -77,7 +86,7 @@ def _search(request: Request, session: SessionDep, resource_type: str) -> Respon
 
 
 def _history(request: Request, session: SessionDep, resource_type: str) -> Response:
-    formats.require_json(request)
+    require_json(request)
     query = history.parse(list(request.query_params.multi_items()))
     rows, before = history.run(session, resource_type, query)
     next_url = None
@@ -95,7 +104,8 @@ def _history(request: Request, session: SessionDep, resource_type: str) -> Respo
 
 
 def _read(request: Request, session: SessionDep, resource_type: str, ident: str) -> Response:
-    formats.require_json(request)
+    require_json(request)
+    refuse_read_parameters(request)
     row = service.get_resource(session, resource_type=resource_type, ident=ident)
     headers = {"ETag": f'W/"{row.version_id}"', "Last-Modified": iso_micros_z(row.last_updated)}
     return fhir_json(links.render(resource_type, row), headers=headers)

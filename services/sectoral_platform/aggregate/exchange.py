@@ -106,12 +106,19 @@ def to_uids(schemes: IdSchemes, bodies: list[dict[str, Any]]) -> None:
                     schemes.inbound(item)
 
 
+_BY_FORMAT: dict[str, Format] = {"xml": "xml", "adx+xml": "adx", "csv": "csv"}
+
+
 def export_format(request: Request, suffix: str | None) -> Format:
     if suffix:
         name = suffix.removesuffix(".gz").removesuffix(".zip")
         if name in MEDIA:
             return name
         raise not_found(f"No endpoint /api/dataValueSets.{suffix}", None)
+    # DHIS2's `format` parameter wins over Accept; any other value is JSON, as there
+    named = request.query_params.get("format")
+    if named is not None:
+        return _BY_FORMAT.get(named, "json")
     accept = (request.headers.get("accept") or "").lower()
     for fmt in ("adx", "csv", "xml"):
         if MEDIA[fmt] in accept or (fmt == "csv" and "text/csv" in accept):

@@ -33,6 +33,7 @@ from services.sectoral_platform.aggregate.xmlsafe import FormatError
 from services.sectoral_platform.auth.deps import ScopeDep
 from services.sectoral_platform.auth.scope import Kind, Scope
 from services.sectoral_platform.dhis2.endpoints import check_parameters
+from services.sectoral_platform.dhis2.params import int_param
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, bad_request, not_implemented, web_message
 from services.sectoral_platform.metadata.deps import StoreDep
@@ -125,7 +126,6 @@ def _export(
     fmt = exchange.export_format(request, suffix)
     params = request.query_params
     schemes = IdSchemes.parse(store, params)
-    limit = params.get("limit")
     query = value_set_query(
         store=store,
         scope=scope,
@@ -137,7 +137,7 @@ def _export(
         org_units=[schemes.to_uid("orgUnit", o) for o in params.getlist("orgUnit")],
         children=parse_bool(params.get("children")),
         aoc=params.get("attributeOptionCombo"),
-        limit=int(limit) if limit and limit.isdigit() else None,
+        limit=int_param(params, "limit", 0, minimum=0) if params.get("limit") else None,
         last_updated=params.get("lastUpdated"),
         last_updated_duration=params.get("lastUpdatedDuration"),
     )
@@ -265,7 +265,7 @@ async def post_data_value(
 async def delete_data_value(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    scope.user.require("F_DATAVALUE_DELETE")
+    scope.user.require("F_DATAVALUE_ADD")  # DHIS2 2.41+ deletes under the data-write authority
     values = await _single(request)
     key = _key(values)
     _require_capture(scope, key[2])

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from services.sectoral_platform.aggregate.jobs import JOB_TYPE
 from services.sectoral_platform.auth.deps import CurrentUserDep
 from services.sectoral_platform.auth.service import SUPERUSER_AUTHORITY
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import not_found
 from services.sectoral_platform.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/system", tags=["aggregate"])
+router = APIRouter(
+    prefix="/api/system", tags=["aggregate"], dependencies=[Depends(check_parameters)]
+)
 
 
 def _type(job_type: str) -> None:

@@ -10,7 +10,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -26,12 +26,12 @@ from services.sectoral_platform.apps.service import (
     uninstall,
 )
 from services.sectoral_platform.auth.deps import CurrentUserDep
-from services.sectoral_platform.dhis2.params import refuse_unknown
+from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import bad_request, not_found
 from services.sectoral_platform.settings import SectoralSettings
 
-router = APIRouter(prefix="/api/apps", tags=["apps"])
+router = APIRouter(prefix="/api/apps", tags=["apps"], dependencies=[Depends(check_parameters)])
 
 
 def base_url(request: Request) -> str:
@@ -40,7 +40,6 @@ def base_url(request: Request) -> str:
 
 @router.post("", summary="Install an app (multipart `file`: a zip with manifest.webapp)")
 async def install_app(request: Request, database: DatabaseDep, user: CurrentUserDep) -> Response:
-    refuse_unknown(request.query_params, ())
     user.require(APP_MANAGEMENT)
     data = _file_part(request.headers.get("content-type", ""), await request.body())
     settings = kernel_state(request.app).settings
@@ -68,7 +67,6 @@ def _file_part(content_type: str, body: bytes) -> bytes:
 
 @router.get("", summary="The apps the caller may open")
 async def list_apps(request: Request, database: DatabaseDep, user: CurrentUserDep) -> Response:
-    refuse_unknown(request.query_params, ("key",))
     apps = await run_in_threadpool(listed, database.engine, user, base_url(request))
     key = request.query_params.get("key")
     if key is not None:
@@ -89,7 +87,6 @@ async def app_start(
 async def app_file(
     key: str, path: str, request: Request, database: DatabaseDep, user: CurrentUserDep
 ) -> Response:
-    refuse_unknown(request.query_params, ())
     served = await run_in_threadpool(serve, database.engine, user, key, path, base_url(request))
     headers = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -103,7 +100,6 @@ async def app_file(
 async def uninstall_app(
     key: str, request: Request, database: DatabaseDep, user: CurrentUserDep
 ) -> Response:
-    refuse_unknown(request.query_params, ("deleteAppData",))
     user.require(APP_MANAGEMENT)
     delete_data = parse_bool(request.query_params.get("deleteAppData"))
     await run_in_threadpool(lambda: uninstall(database.engine, key, delete_data=delete_data))

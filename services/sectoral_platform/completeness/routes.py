@@ -38,6 +38,7 @@ async def post_registrations(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
     scope.user.require("F_DATAVALUE_ADD")
+    options = _options(request)  # a bad parameter is refused before the body is read
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
@@ -51,7 +52,6 @@ async def post_registrations(
     for item in items:  # the attribute option combo by category combo and options
         if isinstance(item, dict):
             setoptions.refuse_present(item, ("cc", "cp"), "Complete data set registration")
-    options = _options(request)
     summary = await run_in_threadpool(
         service.register,
         database.engine,
@@ -92,7 +92,7 @@ def get_registrations(
 def delete_registration(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
-    scope.user.require("F_DATAVALUE_DELETE")
+    scope.user.require("F_DATAVALUE_ADD")  # the data-write authority, as registering
     params = request.query_params
     missing = [n for n in ("ds", "pe", "ou") if not params.get(n)]
     if missing:

@@ -19,14 +19,13 @@ from services.sectoral_platform.auth.deps import CurrentUserDep
 from services.sectoral_platform.datastore import query as q
 from services.sectoral_platform.datastore.models import SHARED
 from services.sectoral_platform.datastore.service import EntryQuery, Store, run_query
-from services.sectoral_platform.dhis2.params import int_param, refuse_unknown
+from services.sectoral_platform.dhis2.endpoints import check_parameters
+from services.sectoral_platform.dhis2.params import int_param
 from services.sectoral_platform.dhis2.sealing import box_for
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, web_message
 from services.sectoral_platform.settings import SectoralSettings
 
-QUERY_PARAMS = ("fields", "filter", "rootJunction", "order", "page", "pageSize", "paging",
-                "headless", "includeAll", "lastUpdated")  # fmt: skip
 JSON_TYPES = ("application/json", "text/json", "application/x-json")
 
 
@@ -75,48 +74,41 @@ def _json_body(request: Request) -> None:
 
 
 def build(prefix: str, dependency: Callable[..., Store], wording: Wording) -> APIRouter:
-    router = APIRouter(prefix=prefix, tags=["dataStore"])
+    router = APIRouter(prefix=prefix, tags=["dataStore"], dependencies=[Depends(check_parameters)])
     StoreDep = Annotated[Store, Depends(dependency)]
 
     @router.get("", summary="The namespaces")
     async def namespaces(request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ())
         return json_response(await run_in_threadpool(store.namespaces))
 
     @router.get("/{namespace}/keys", summary="The keys of a namespace")
     async def keys(namespace: str, request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ("lastUpdated",))
         since = request.query_params.get("lastUpdated")
         return json_response(await run_in_threadpool(store.keys, namespace, since))
 
     @router.get("/{namespace}", summary="The keys, or with `fields=` the entries (query API)")
     async def namespace(namespace: str, request: Request, store: StoreDep) -> Response:
         params = request.query_params
-        refuse_unknown(params, QUERY_PARAMS)
         if "fields" not in params:
             return await keys(namespace, request, store)
         return await _entries(namespace, request, store)
 
     @router.delete("/{namespace}", summary="Delete every key of a namespace")
     async def delete_namespace(namespace: str, request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ())
         await run_in_threadpool(store.delete_namespace, namespace)
         return _message(200, wording.namespace_deleted.format(namespace=namespace))
 
     @router.get("/{namespace}/{key}", summary="The JSON value of a key")
     async def value(namespace: str, key: str, request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ())
         raw = await run_in_threadpool(store.value, namespace, key)
         return Response(raw, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @router.get("/{namespace}/{key}/metaData", summary="A key's metadata, without its value")
     async def metadata(namespace: str, key: str, request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ())
         return json_response(await run_in_threadpool(store.metadata, namespace, key))
 
     @router.post("/{namespace}/{key}", summary="Create a key (409 if it exists)")
     async def create(namespace: str, key: str, request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ("encrypt",))
         _json_body(request)
         encrypt = parse_bool(request.query_params.get("encrypt"))
         await run_in_threadpool(store.create, namespace, key, await request.body(), encrypt)
@@ -124,7 +116,6 @@ def build(prefix: str, dependency: Callable[..., Store], wording: Wording) -> AP
 
     @router.put("/{namespace}/{key}", summary="Update a key, or create it")
     async def put(namespace: str, key: str, request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ("encrypt",))
         _json_body(request)
         body = await request.body()
         if not await run_in_threadpool(store.exists, namespace, key):
@@ -134,7 +125,6 @@ def build(prefix: str, dependency: Callable[..., Store], wording: Wording) -> AP
 
     @router.delete("/{namespace}/{key}", summary="Delete a key")
     async def delete_key(namespace: str, key: str, request: Request, store: StoreDep) -> Response:
-        refuse_unknown(request.query_params, ())
         await run_in_threadpool(store.delete_key, namespace, key)
         return _message(200, wording.deleted.format(key=key, namespace=namespace))
 

@@ -44,29 +44,43 @@ _ID_SCHEMES = (
 )
 _DVS_READ = (
     "dataSet dataElement period startDate endDate orgUnit children attributeOptionCombo limit "
-    "lastUpdated lastUpdatedDuration"
+    "lastUpdated lastUpdatedDuration format"
 )
 _DVS_READ_REFUSED = (
     "dataElementGroup orgUnitGroup includeDeleted includeDescendants "
-    "attachment compression returnParentOrgUnit"
+    "attachment compression returnParentOrgUnit attributeCombo attributeOptions "
+    "inputIdScheme inputOrgUnitIdScheme inputDataElementIdScheme inputDataSetIdScheme "
+    "inputDataElementGroupIdScheme categoryOptionIdScheme categoryIdScheme programIdScheme "
+    "programStageIdScheme trackedEntityAttributeIdScheme"
 )
 _DVS_WRITE = "importStrategy strategy dryRun async preheatCache format firstRowIsHeader"
 _DVS_WRITE_REFUSED = (
     "skipExistingCheck skipAudit strictPeriods strictDataElements strictCategoryOptionCombos "
     "strictAttributeOptionCombos strictOrganisationUnits strictDataSetApproval "
     "strictDataSetLocking strictDataSetInputPeriods requireCategoryOptionCombo "
-    "requireAttributeOptionCombo force skipLastUpdated"
+    "requireAttributeOptionCombo force dataSet notificationLevel "
+    "categoryOptionIdScheme categoryIdScheme"
 )
 _TRACKER_READ = (
     "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode program "
     "trackedEntityType trackedEntity trackedEntities filter order updatedAfter updatedBefore "
     "updatedWithin"
 )
+# TrackerIdSchemeParams: every tracker export takes them, none is implemented here
+_TRACKER_ID_SCHEMES = (
+    "idScheme orgUnitIdScheme programIdScheme programStageIdScheme dataElementIdScheme "
+    "categoryOptionComboIdScheme categoryOptionIdScheme"
+)
 _TRACKER_READ_REFUSED = (
-    "assignedUserMode assignedUsers "
+    f"{_TRACKER_ID_SCHEMES} assignedUserMode assignedUsers enrollmentStatus "
     "enrollmentEnrolledAfter enrollmentEnrolledBefore enrollmentOccurredAfter "
-    "enrollmentOccurredBefore includeDeleted potentialDuplicate followUp idScheme "
-    "attachment programStatus"
+    "enrollmentOccurredBefore includeDeleted potentialDuplicate followUp "
+    "attachment programStatus programStage eventStatus eventOccurredAfter eventOccurredBefore"
+)
+# MetadataImportParams, read by every metadata write (`getParamsFromMap`)
+_OBJECT_WRITE_REFUSED = (
+    "importMode identifier importReportMode preheatMode importStrategy atomicMode flushMode "
+    "skipSharing skipTranslation skipValidation async"
 )
 
 _ANALYTICS = _e(
@@ -75,7 +89,8 @@ _ANALYTICS = _e(
     "startDate endDate outputOrgUnitIdScheme outputDataElementIdScheme outputDataItemIdScheme "
     "order userOrgUnit ignoreLimit preAggregationMeasureCriteria includeMetadataDetails",
     "inputIdScheme hideEmptyRows hideEmptyColumns "
-    "approvalLevel timeField orgUnitField columns rows tableLayout",
+    "approvalLevel timeField orgUnitField columns rows tableLayout userOrgUnitType "
+    "completedOnly",
     outputIdScheme="UID CODE NAME",
     outputOrgUnitIdScheme="UID CODE NAME",
     outputDataElementIdScheme="UID CODE NAME",
@@ -94,13 +109,16 @@ _EV_REFUSED = (
     "includeMetadataDetails eventDate enrollmentDate scheduledDate incidentDate lastUpdated "
     "coordinateField"
 )
+# in 2.42's EventsAnalyticsQueryCriteria
+_EV_REFUSED_242 = "occurredDate enrollmentOccurredDate rowContext defaultCoordinateFallback"
 _EV_QUERY_REFUSED = (
-    f"{_EV_REFUSED} coordinatesOnly coordinateOuFallback dataIdScheme headers "
-    "fallbackCoordinateField"
+    f"{_EV_REFUSED} {_EV_REFUSED_242} coordinatesOnly coordinateOuFallback dataIdScheme headers "
+    "fallbackCoordinateField skipMeta skipData skipRounding completedOnly showHierarchy "
+    "orgUnitField"
 )
 _EV_AGGREGATE_REFUSED = (
-    f"{_EV_REFUSED} showHierarchy sortOrder limit outputType collapseDataDimensions skipMeta "
-    "skipData skipRounding aggregateData orgUnitField completedOnly"
+    f"{_EV_REFUSED} {_EV_REFUSED_242} showHierarchy sortOrder limit outputType "
+    "collapseDataDimensions skipMeta skipData skipRounding aggregateData orgUnitField completedOnly"
 )
 
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
@@ -113,6 +131,10 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/{collection}/{uid}/{prop}"): _e(
         f"{_LIST} includeSelf", f"{_LIST_REFUSED} {_UNIT_LIST_REFUSED}"
     ),
+    ("POST", "/api/{collection}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("PUT", "/api/{collection}/{uid}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("PATCH", "/api/{collection}/{uid}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("DELETE", "/api/{collection}/{uid}"): _e(""),
     ("GET", "/api/me"): _e("fields"),
     ("GET", "/api/me/authorization"): _e(""),
     ("GET", "/api/apiToken"): _e("", f"{_LIST} {_LIST_REFUSED}"),
@@ -126,21 +148,25 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/resources"): _e(""),
     ("POST", "/api/metadata"): _e(
         "importStrategy atomicMode importMode importReportMode",
-        "identifier preheatMode flushMode skipSharing skipValidation skipTranslation async "
-        "mergeMode userOverrideMode userOverride inclusionStrategy",
+        "identifier preheatMode flushMode skipSharing skipValidation skipTranslation async",
         atomicMode="ALL NONE",
         importReportMode="ERRORS",
     ),
+    # `{plural}:fields|filter|order` and `{plural}=true` are checked by the export itself
+    ("GET", "/api/metadata"): _e("fields", "filter order defaults skipSharing download"),
     ("GET", "/api/dataValueSets"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
     ("GET", "/api/dataValueSets.{suffix}"): _e(f"{_DVS_READ} {_ID_SCHEMES}", _DVS_READ_REFUSED),
     ("POST", "/api/dataValueSets"): _e(f"{_DVS_WRITE} {_ID_SCHEMES}", _DVS_WRITE_REFUSED),
     ("GET", "/api/completeDataSetRegistrations"): _e(
         "dataSet period startDate endDate orgUnit children",
         "created createdDuration limit dataSetIdScheme orgUnitIdScheme idScheme "
-        "attributeOptionComboIdScheme includeChildren",
+        "attributeOptionComboIdScheme includeChildren orgUnitGroup",
     ),
     ("POST", "/api/completeDataSetRegistrations"): _e(
-        "importStrategy dryRun", "idScheme dataSetIdScheme orgUnitIdScheme async skipExistingCheck"
+        "importStrategy dryRun preheatCache",
+        "idScheme dataSetIdScheme orgUnitIdScheme attributeOptionComboIdScheme async "
+        "skipExistingCheck requireAttributeOptionCombo strictAttributeOptionCombos "
+        "strictOrganisationUnits strictPeriods",
     ),
     ("DELETE", "/api/completeDataSetRegistrations"): _e("ds pe ou", "cc cp multiOu"),
     **{
@@ -159,14 +185,17 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         displayProperty="NAME",
     ),
     ("GET", "/api/analytics/events/aggregate/{program}"): _e(
-        f"{_EV_COMMON} value aggregationType", _EV_AGGREGATE_REFUSED, displayProperty="NAME"
+        f"{_EV_COMMON} value aggregationType ouMode",
+        _EV_AGGREGATE_REFUSED,
+        displayProperty="NAME",
     ),
     ("GET", "/api/analytics/enrollments/query/{program}"): _e(
         "dimension filter startDate endDate programStatus relativePeriodDate displayProperty "
         "ouMode asc desc page pageSize paging totalPages",
         "headers coordinatesOnly timeField hierarchyMeta columns rows skipMeta skipData "
         "outputIdScheme enrollmentDate incidentDate lastUpdated dataIdScheme enhancedConditions "
-        "showHierarchy includeMetadataDetails userOrgUnit",
+        "showHierarchy includeMetadataDetails userOrgUnit occurredDate skipRounding completedOnly "
+        "coordinateField sortOrder rowContext",
         displayProperty="NAME",
     ),
     ("POST", "/api/tracker"): _e(
@@ -183,16 +212,24 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/tracker/enrollments"): _e(
         "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
         "program status programStatus trackedEntity enrollments order updatedAfter updatedWithin",
-        "enrolledAfter enrolledBefore followUp includeDeleted",
+        "enrolledAfter enrolledBefore followUp includeDeleted trackedEntityType",
     ),
     ("GET", "/api/tracker/events"): _e(
         "fields page pageSize paging skipPaging totalPages orgUnit orgUnits orgUnitMode ouMode "
         "program programStage trackedEntity status occurredAfter occurredBefore events event "
         "enrollments enrollment order filter updatedAfter updatedBefore updatedWithin",
         "filterAttributes scheduledAfter scheduledBefore attributeCategoryCombo "
-        "attributeCategoryOptions assignedUserMode assignedUsers includeDeleted idScheme "
-        "dataElementIdScheme",
+        "attributeCategoryOptions assignedUserMode assignedUsers includeDeleted "
+        f"{_TRACKER_ID_SCHEMES} programStatus followUp enrollmentStatus enrollmentEnrolledAfter "
+        "enrollmentEnrolledBefore enrollmentOccurredAfter enrollmentOccurredBefore",
     ),
+    ("GET", "/api/tracker/trackedEntities/{uid}"): _e("fields", f"program {_TRACKER_ID_SCHEMES}"),
+    ("GET", "/api/tracker/enrollments/{uid}"): _e("fields"),
+    ("GET", "/api/tracker/events/{uid}"): _e("fields", _TRACKER_ID_SCHEMES),
+    ("GET", "/api/tracker/jobs/{uid}"): _e(""),
+    ("GET", "/api/tracker/jobs/{uid}/report"): _e("", "reportMode"),
+    ("GET", "/api/system/tasks/{job_type}/{uid}"): _e(""),
+    ("GET", "/api/system/taskSummaries/{job_type}/{uid}"): _e(""),
     ("GET", "/api/validation/dataSet/{ds}"): _e("pe ou aoc", "cc cp"),
     ("POST", "/api/dataAnalysis/validationRules"): _e(""),
     ("POST", "/api/predictors/run"): _e("startDate endDate"),
@@ -202,7 +239,38 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         "order includeDeleted",
     ),
     ("GET", "/api/tracker/relationships/{uid}"): _e("fields"),
+    ("GET", "/api/apps"): _e("key"),
+    ("POST", "/api/apps"): _e(""),
+    ("GET", "/api/apps/{key}"): _e(""),
+    ("GET", "/api/apps/{key}/{path:path}"): _e(""),
+    ("DELETE", "/api/apps/{key}"): _e("deleteAppData"),
+    # a route's `run` paths pass their query to the upstream, as DHIS2's do: no entry
+    ("GET", "/api/routes"): _e(
+        "page pageSize paging fields",
+        f"filter order rootJunction query totalPages translate locale {_LIST_REFUSED}",
+    ),
+    ("POST", "/api/routes"): _e("", _OBJECT_WRITE_REFUSED),
+    ("GET", "/api/routes/{ident}"): _e("fields", "translate locale"),
+    ("PUT", "/api/routes/{uid}"): _e("", _OBJECT_WRITE_REFUSED),
+    ("DELETE", "/api/routes/{uid}"): _e(""),
 }
+# DatastoreController and UserDatastoreController (`username`: another user's store)
+_DATASTORE = {
+    ("GET", ""): "",
+    ("GET", "/{namespace}/keys"): "lastUpdated",
+    ("GET", "/{namespace}"): "fields filter rootJunction order page pageSize paging headless "
+    "includeAll lastUpdated",
+    ("DELETE", "/{namespace}"): "",
+    ("GET", "/{namespace}/{key}"): "",
+    ("GET", "/{namespace}/{key}/metaData"): "",
+    ("POST", "/{namespace}/{key}"): "encrypt",
+    ("PUT", "/{namespace}/{key}"): "encrypt",
+    ("DELETE", "/{namespace}/{key}"): "",
+}
+for (_method, _tail), _supported in _DATASTORE.items():
+    _partial = "path roll" if _method == "PUT" else ""  # a partial update of a value
+    ENDPOINTS[(_method, f"/api/dataStore{_tail}")] = _e(_supported, _partial)
+    ENDPOINTS[(_method, f"/api/userDataStore{_tail}")] = _e(_supported, f"{_partial} username")
 
 
 def refuse(name: str, value: str | None = None) -> None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from services.kernel.openapi import errors
 from services.sectoral_platform.auth.deps import SuperuserDep
+from services.sectoral_platform.dhis2.endpoints import sandbox_parameters
 from services.sectoral_platform.dhis2.web import json_response
 from services.sectoral_platform.errors import Dhis2Error
 from services.sectoral_platform.facility_registry.sync import RegistryUnavailable
 from services.sectoral_platform.runtime import RuntimeDep
 
-router = APIRouter(prefix="/api/facilityRegistry", tags=["facilities"])
+router = APIRouter(
+    prefix="/api/facilityRegistry",
+    tags=["facilities"],
+    dependencies=[Depends(sandbox_parameters())],
+)
 
 
 @router.post(

@@ -14,11 +14,12 @@ from services.sectoral_platform.dhis2.endpoints import check_parameters
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import bad_request, not_found, web_message
 from services.sectoral_platform.metadata.deps import ViewerDep
+from services.sectoral_platform.metadata.export_params import exported_types
 from services.sectoral_platform.metadata.fields import parse_fields, render
 from services.sectoral_platform.metadata.importer import run_import, unknown_types_report
 from services.sectoral_platform.metadata.patch import apply_patch
 from services.sectoral_platform.metadata.query import parse_filter, select_objects, sort_objects
-from services.sectoral_platform.metadata.schema import SCHEMAS, import_order
+from services.sectoral_platform.metadata.schema import import_order
 from services.sectoral_platform.metadata.schema_types import TypeSchema
 from services.sectoral_platform.metadata.service import (
     get_object,
@@ -74,9 +75,7 @@ def export_metadata(
 ) -> Response:
     params = request.query_params
     default_fields = params.get("fields") or ":owner"
-    requested = [p for p in SCHEMAS if parse_bool(params.get(p))]
-    if not requested:
-        requested = [p for p in SCHEMAS if params.get(p) is None or parse_bool(params.get(p), True)]
+    requested = exported_types(params)
     body: dict[str, Any] = {"system": {"id": runtime.system_id, "date": dhis2_timestamp()}}
     for schema in import_order():
         plural = schema.plural
@@ -93,16 +92,16 @@ def export_metadata(
 @router.post("/metadata", summary="Metadata import (ImportReport)")
 async def import_metadata(request: Request, viewer: ViewerDep, user: CurrentUserDep) -> Response:
     user.require("F_METADATA_IMPORT")
-    payload = await _json(request)
-    if not isinstance(payload, dict):
-        raise bad_request("JSON parse error: the metadata payload must be an object")
     params = request.query_params
-    options = ImportOptions(
+    options = ImportOptions(  # a bad parameter is refused before the body is read
         strategy=params.get("importStrategy", "CREATE_AND_UPDATE"),
         atomic=params.get("atomicMode", "ALL"),
         mode=params.get("importMode", "COMMIT"),
         user=user.uid,
     )
+    payload = await _json(request)
+    if not isinstance(payload, dict):
+        raise bad_request("JSON parse error: the metadata payload must be an object")
     report = unknown_types_report(payload, options)
     if report is None:
         report = run_import(viewer.store, payload, options).report()

@@ -27,7 +27,11 @@ AUTHORITY = "F_OPEN_DATA_PUBLISH"
 CSV = "text/csv"
 
 
-@router.post("/publications", summary="Publish aggregate counts with small-cell suppression")
+@router.post(
+    "/publications",
+    summary="Publish aggregate counts with small-cell suppression",
+    dependencies=[Depends(sandbox_parameters())],
+)
 async def create_publication(
     request: Request, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:

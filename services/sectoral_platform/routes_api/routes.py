@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from cryptography.fernet import Fernet
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -20,14 +20,15 @@ from services.kernel.mediator import MediatorClient
 from services.kernel.runtime import kernel_state
 from services.sectoral_platform.auth.deps import CurrentUserDep
 from services.sectoral_platform.auth.service import CurrentUser
-from services.sectoral_platform.dhis2.params import int_param, refuse_unknown
+from services.sectoral_platform.dhis2.endpoints import check_parameters
+from services.sectoral_platform.dhis2.params import int_param
 from services.sectoral_platform.dhis2.sealing import box_for
 from services.sectoral_platform.dhis2.web import json_response, parse_bool
 from services.sectoral_platform.errors import Dhis2Error, bad_request, not_found
 from services.sectoral_platform.routes_api import proxy, service, targets
 from services.sectoral_platform.settings import SectoralSettings
 
-router = APIRouter(prefix="/api/routes", tags=["routes"])
+router = APIRouter(prefix="/api/routes", tags=["routes"], dependencies=[Depends(check_parameters)])
 RUN_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -55,7 +56,6 @@ async def _json(request: Request) -> Any:
 @router.get("", summary="The routes the caller may read")
 async def list_routes(request: Request, database: DatabaseDep, user: CurrentUserDep) -> Response:
     params = request.query_params
-    refuse_unknown(params, ("page", "pageSize", "paging", "fields"))
     if params.get("fields") not in (None, "", "*", ":all", ":owner"):
         raise bad_request("Only `fields=*` is supported on /api/routes by the sandbox")
     routes = [r.view() for r in await run_in_threadpool(service.readable, database.engine, user)]
@@ -69,7 +69,6 @@ async def list_routes(request: Request, database: DatabaseDep, user: CurrentUser
 
 @router.post("", summary="Create a route")
 async def create_route(request: Request, database: DatabaseDep, user: CurrentUserDep) -> Response:
-    refuse_unknown(request.query_params, ())
     body, box, allowed = await _json(request), _box(request), _allowed(request)
     uid, _ = await run_in_threadpool(service.save, database.engine, box, user, body, allowed)
     headers = {"Location": f"/api/routes/{uid}"}
@@ -80,7 +79,6 @@ async def create_route(request: Request, database: DatabaseDep, user: CurrentUse
 async def read_route(
     ident: str, request: Request, database: DatabaseDep, user: CurrentUserDep
 ) -> Response:
-    refuse_unknown(request.query_params, ("fields",))
     route = await run_in_threadpool(service.get, database.engine, user, ident)
     return json_response(route.view())
 
@@ -89,7 +87,6 @@ async def read_route(
 async def replace_route(
     uid: str, request: Request, database: DatabaseDep, user: CurrentUserDep
 ) -> Response:
-    refuse_unknown(request.query_params, ())
     body, box, allowed = await _json(request), _box(request), _allowed(request)
     await run_in_threadpool(lambda: service.save(database.engine, box, user, body, allowed, uid))
     return json_response(service.object_report(200, uid))
@@ -99,7 +96,6 @@ async def replace_route(
 async def delete_route(
     uid: str, request: Request, database: DatabaseDep, user: CurrentUserDep
 ) -> Response:
-    refuse_unknown(request.query_params, ())
     await run_in_threadpool(service.delete, database.engine, user, uid)
     return json_response(service.object_report(200, uid))
 

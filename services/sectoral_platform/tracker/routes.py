@@ -43,12 +43,12 @@ def cascade_rights(scope: Scope) -> tuple[bool, bool]:
 async def post_tracker(
     request: Request, runtime: RuntimeDep, database: DatabaseDep, store: StoreDep, scope: ScopeDep
 ) -> Response:
+    query = request.query_params
+    params = ImportParams.parse(dict(query))  # a bad parameter is refused before the body is read
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
         raise bad_request(f"JSON parse error: {exc}") from exc
-    query = request.query_params
-    params = ImportParams.parse(dict(query))
     params.user = scope.username
     params.cascade = cascade_rights(scope)
     bundle = flatten(body)
