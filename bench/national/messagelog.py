@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import ROOT, free_port, start_uvicorn, stop
-from bench.console import START
+from bench.console import START, record
 from bench.national import logbulk, pg
 from bench.national.measure import Part, median, p95, timed, verdict
 from services.interop_layer.main import create_app
@@ -59,7 +59,7 @@ async def fill(settings: InteropSettings, start: int, count: int, part: Part) ->
             key_id=writer.key_id,
             replica=writer.replica,
             head=(writer.head_seq, writer.head_hash),
-            records=lambda i: logbulk.record(i, START),
+            records=lambda i: record(i, START),
             start=start,
             count=count,
             progress=progress,
