@@ -28,6 +28,7 @@ from services.interop_layer.messagelog.chains import ChainStart
 from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.runtime import InteropRuntime
 from services.interop_layer.settings import InteropSettings
+from services.kernel.db import libpq_url
 from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 
@@ -42,7 +43,7 @@ async def fill(settings: InteropSettings, start: int, count: int, part: Part) ->
     (`logbulk`), with the writer's key, while its mediator runs; the writer then takes the new
     head over and exports it as its anchor when it stops. Records/s."""
     app = create_app(settings)
-    url = settings.database().replace("postgresql+psycopg://", "postgresql://", 1)
+    url = libpq_url(settings.database())
     began = time.perf_counter()
     async with serve_in_process(app):
         writer = runtime_of(app, InteropRuntime).message_log
