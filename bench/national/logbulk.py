@@ -26,8 +26,8 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.interop_layer.messagelog.bodies import derive_bodies
-from services.interop_layer.messagelog.chain import mark_name, record_digest, sign
+from services.interop_layer.messagelog.chain import mark_name, sign
+from services.interop_layer.messagelog.link import link
 from services.interop_layer.messagelog.models import RECORD_SEQUENCE, LogRecord
 from services.interop_layer.messagelog.store import mark_values
 
@@ -143,17 +143,14 @@ def load(
                     numbers = [n for (n,) in connection.execute(reserve, (size,))]
                     lines = []
                     for offset, seq in enumerate(numbers):
-                        fields = records(first + offset)
-                        derive_bodies(fields)
-                        position += 1
-                        fields["seq"], fields["key_id"] = seq, key_id
-                        fields["replica"], fields["position"] = replica, position
-                        digest = record_digest(prev, fields)
                         i = first + offset
-                        last = i % batch == batch - 1 or i == start + count - 1
-                        fields["prev_hash"], fields["record_hash"] = prev, digest
-                        fields["signature"] = sign(key, digest.encode()) if last else ""
-                        prev = digest
+                        fields = records(i)
+                        position, prev = link(
+                            [fields], (seq,), position=position, prev=prev, key_id=key_id,
+                            replica=replica,
+                        )  # fmt: skip
+                        if i % batch == batch - 1 or i == start + count - 1:  # a batch's last
+                            fields["signature"] = sign(key, prev.encode())
                         lines.append("\t".join([_text(name, fields[name]) for name in _COLUMNS]))
                     values = mark_values(
                         name=mark, seq=position, digest=prev, key=key, key_id=key_id
