@@ -21,7 +21,8 @@ from tests.interop_layer.support import (
     client_headers,
     mediator_replicas,
 )
-from tests.support.replicas import two_replicas, within_a_second
+from tests.support.polling import until
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -40,7 +41,7 @@ async def answers(client: httpx.AsyncClient, expected: int, what: str) -> None:
     async def done() -> bool:
         return await status(client) == expected
 
-    await within_a_second(done, what)
+    await until(done, what, within=1.0)
 
 
 def rule_ids(app: FastAPI) -> list[str]:

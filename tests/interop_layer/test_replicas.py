@@ -15,7 +15,8 @@ from tests.interop_layer.support import (
     client_headers,
     mediator_replicas,
 )
-from tests.support.replicas import two_replicas, within_a_second
+from tests.support.polling import until
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -33,7 +34,7 @@ async def answers(client: httpx.AsyncClient, expected: int, what: str) -> None:
     async def done() -> bool:
         return await status(client) == expected
 
-    await within_a_second(done, what)
+    await until(done, what, within=1.0)
 
 
 async def test_a_right_changed_on_one_replica_holds_on_the_other(provider, make_settings, fakes):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -42,13 +42,6 @@ async def two_replicas(
         if auth is not None:
             one.auth = two.auth = auth
         yield one, two
-
-
-async def within_a_second(done: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Ask `done` again until it holds; fail with `what` once a second has passed."""
-    began = time.monotonic()
-    while not await done():
-        assert time.monotonic() - began < 1.0, what
 
 
 @contextmanager
