@@ -10,10 +10,10 @@ included). Prints the median and worst of 7 requests per page, and each as a rat
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,16 +41,19 @@ SERVICES = [
 
 
 def record(i: int, start: Any) -> dict[str, Any]:
-    """The i-th record: mostly successful reads, some refusals, consent-gated calls."""
+    """The i-th record: mostly successful reads, some refusals, consent-gated calls. Its three
+    UUIDs are drawn in one call (`uuid.uuid4` cost a third of a bulk load's CPU)."""
+    raw = os.urandom(48)
+    x_road_id, request_id, trace_id = (_uuid4(raw[n : n + 16]) for n in (0, 16, 32))
     service = SERVICES[i % len(SERVICES)]
     gated = service.endswith("immunisation-status")
     denied = gated and i % 3 == 0
     refused = not gated and i % 50 == 0
     status = 500 if denied or refused else 200
     return {
-        "x_road_id": str(uuid.uuid4()),
-        "request_id": str(uuid.uuid4()),
-        "trace_id": uuid.uuid4().hex,
+        "x_road_id": x_road_id,
+        "request_id": request_id,
+        "trace_id": trace_id.replace("-", ""),
         "kind": "exchange",
         "client": CLIENTS[i % len(CLIENTS)],
         "service": service,
@@ -73,6 +76,15 @@ def record(i: int, start: Any) -> dict[str, Any]:
         "request_fields": None,
         "response_fields": None,
     }
+
+
+def _uuid4(raw: bytes) -> str:
+    """A version 4 UUID's text from 16 random bytes."""
+    value = bytearray(raw)
+    value[6] = (value[6] & 0x0F) | 0x40
+    value[8] = (value[8] & 0x3F) | 0x80
+    text = value.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def settings(tmp: Path) -> InteropSettings:

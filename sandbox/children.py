@@ -35,16 +35,21 @@ class Child:
         return f"{self.spec.name} replica {self.replica}" if self.replica else self.spec.name
 
 
+def replica_name(replica: int) -> str:
+    """What replica `replica` is called: in its environment, its log file, `dpi logs`."""
+    return f"r{replica}"
+
+
 def replica_env(env: dict[str, str], spec: ServiceSpec, replica: int) -> dict[str, str]:
     """Replica `replica`'s environment: its name in `DPI_<SERVICE>_REPLICA` (the mediator keeps
     one message-log chain per replica under it)."""
-    return {**env, f"DPI_{spec.env_name}_REPLICA": f"r{replica}"}
+    return {**env, f"DPI_{spec.env_name}_REPLICA": replica_name(replica)}
 
 
 def replica_log_name(service: str, replica: int) -> str:
     """A replica's log file under `logs/` (without `.log`): each replica writes its own, so every
     line, uvicorn's own and a crash's traceback included, tells which replica wrote it."""
-    return f"{service}.r{replica}"
+    return f"{service}.{replica_name(replica)}"
 
 
 def console_spec(topology: Topology) -> ServiceSpec:

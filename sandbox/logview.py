@@ -10,24 +10,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from sandbox.children import replica_log_name, replica_name
 from sandbox.display import format_log_line
 from sandbox.stopping import tail
 
 _REPLICA_FILE = re.compile(r"\.r(\d+)\.log$")
 
 
+def _log_file(logs: Path, service: str, replica: int) -> Path:
+    return logs / f"{replica_log_name(service, replica)}.log"
+
+
 def log_files(logs: Path, service: str, replica: int | None = None) -> dict[str, Path]:
     """The service's log files by replica name (`r1`, …; `""` for a service of one process)."""
     if replica is not None:
-        path = logs / f"{service}.r{replica}.log"
-        return {f"r{replica}": path} if path.exists() else {}
-    found = {
-        int(match.group(1)): path
-        for path in logs.glob(f"{service}.r*.log")
-        if (match := _REPLICA_FILE.search(path.name)) and path.name == f"{service}{match.group()}"
-    }
+        path = _log_file(logs, service, replica)
+        return {replica_name(replica): path} if path.exists() else {}
+    found: dict[int, Path] = {}
+    for path in logs.glob(f"{service}.*.log"):
+        match = _REPLICA_FILE.search(path.name)
+        if match and path == _log_file(logs, service, int(match.group(1))):
+            found[int(match.group(1))] = path
     if found:
-        return {f"r{n}": found[n] for n in sorted(found)}
+        return {replica_name(n): found[n] for n in sorted(found)}
     single = logs / f"{service}.log"
     return {"": single} if single.exists() else {}
 

@@ -88,23 +88,6 @@ def import_one(client: httpx.Client, rows: list[tuple[str, str, str, int]]) -> f
     return len(rows) / elapsed
 
 
-def backend_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of each client backend on the bench's database (the service's pooled
-    connections live through the import, so the difference of two readings is its share)."""
-    pids = pg.execute(
-        url,
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
-    )
-    out = {}
-    for (pid,) in pids:
-        try:
-            out[pid] = cpu_seconds(pid)
-        except OSError:  # ended between the query and the read
-            continue
-    return out
-
-
 def run(sizes: Sequence[int], part: Part) -> None:
     with pg.database("dhis2") as (sa_url, url), tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -131,10 +114,10 @@ def run(sizes: Sequence[int], part: Part) -> None:
                 loaded = time.perf_counter() - began
                 part.progress(f"COPY of {size - stored - sample:,} values + rollup: {loaded:.1f} s")
                 rows = [values.value(i) for i in range(size - sample, size)]
-                spent, backends = cpu_seconds(process.pid), backend_cpu(url)
+                spent, backends = cpu_seconds(process.pid), pg.backend_cpu(url)
                 rate = import_one(client, rows)
                 service = cpu_seconds(process.pid) - spent
-                database = sum(t - backends.get(p, 0.0) for p, t in backend_cpu(url).items())
+                database = pg.backend_cpu_since(url, backends)
                 load = os.getloadavg()[0]
                 per_cpu = sample / service
                 part.progress(f"import CPU: service {service:.2f} s, PostgreSQL {database:.2f} s")

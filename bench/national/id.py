@@ -81,27 +81,13 @@ class Enrolled:
         return self.people / self.seconds if self.seconds else 0.0
 
 
-def _backend_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend connected to the part's database (same machine)."""
-    pids = pg.execute(url, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                      " AND pid <> pg_backend_pid()")  # fmt: skip
-    found = {}
-    for (pid,) in pids:
-        try:
-            found[int(pid)] = cpu_seconds(int(pid))
-        except OSError:  # ended meanwhile
-            continue
-    return found
-
-
 def _measured(url: str, pid: int, people: int, call: Callable[[], int]) -> Enrolled:
     """Run `call` (it enrols `people` and answers how many were refused) and measure it."""
-    service, backends = cpu_seconds(pid), _backend_cpu(url)
+    service, backends = cpu_seconds(pid), pg.backend_cpu(url)
     began = time.perf_counter()
     refused = call()
     seconds = time.perf_counter() - began
-    after = _backend_cpu(url)
-    database = sum(cpu - backends.get(p, 0.0) for p, cpu in after.items())
+    database = pg.backend_cpu_since(url, backends)
     return Enrolled(people, seconds, refused, cpu_seconds(pid) - service, database)
 
 

@@ -16,20 +16,18 @@ one is computed.
 from __future__ import annotations
 
 import json
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.console import CLIENTS, SERVICES
-from services.interop_layer.messagelog.bodies import derive_bodies
-from services.interop_layer.messagelog.chain import mark_name, record_digest, sign
+from services.interop_layer.messagelog.chain import mark_name, sign
+from services.interop_layer.messagelog.link import link
 from services.interop_layer.messagelog.models import RECORD_SEQUENCE, LogRecord
 from services.interop_layer.messagelog.store import mark_values
 
@@ -45,39 +43,6 @@ _SET_MARK = (
     "key_id = excluded.key_id, signature = excluded.signature, updated_at = excluded.updated_at"
 )
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def record(i: int, start: datetime) -> dict[str, Any]:
-    """`bench.console.record(i)` with the same values, its UUIDs drawn in one call (uuid4 cost
-    a third of the load's CPU)."""
-    raw = os.urandom(48)
-    ids = [_uuid4(raw[n : n + 16]) for n in (0, 16, 32)]
-    service = SERVICES[i % len(SERVICES)]
-    gated = service.endswith("immunisation-status")
-    denied = gated and i % 3 == 0
-    refused = not gated and i % 50 == 0
-    status = 500 if denied or refused else 200
-    return {
-        "x_road_id": ids[0], "request_id": ids[1], "trace_id": ids[2].replace("-", ""),
-        "kind": "exchange", "client": CLIENTS[i % len(CLIENTS)], "service": service,
-        "method": "GET", "path": f"/r1/{service}/items/{i}", "query": "", "status_code": status,
-        "outcome": "Failed" if status == 500 else "Successful",
-        "started_at": start + timedelta(milliseconds=10 * i), "duration_us": 900,
-        "upstream_us": 500, "request_hash": None, "subject_hash": "ab" * 32 if gated else None,
-        "purpose": ("marketing" if denied else "school-enrolment") if gated else None,
-        "decision_id": f"dec-{i}" if gated else None, "consent_record_id": None,
-        "error_type": "Server.ServerProxy.AccessDenied" if status == 500 else None,
-        "request_body": None, "response_body": None, "request_fields": None,
-        "response_fields": None,
-    }  # fmt: skip
-
-
-def _uuid4(raw: bytes) -> str:
-    value = bytearray(raw)
-    value[6] = (value[6] & 0x0F) | 0x40
-    value[8] = (value[8] & 0x3F) | 0x80
-    text = value.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _text(name: str, value: Any) -> str:
@@ -162,24 +127,6 @@ def load(
     where `i % batch` wraps, as `messagelog.fill` flushed); the new head (position, hash, the
     head record's seq). From `rebuild_from` records the secondary indexes are built afterwards;
     `progress` gets the records computed so far."""
-    if count >= rebuild_from:
-        with _without_indexes(url):
-            return _load(url, key, key_id, replica, head, records, start, count, batch, progress)
-    return _load(url, key, key_id, replica, head, records, start, count, batch, progress)
-
-
-def _load(
-    url: str,
-    key: Ed25519PrivateKey,
-    key_id: str,
-    replica: str,
-    head: tuple[int, str],
-    records: Callable[[int], dict[str, Any]],
-    start: int,
-    count: int,
-    batch: int,
-    progress: Callable[[int], None],
-) -> tuple[int, str, int]:
     position, prev = head
     mark = mark_name("head", replica)
     seq = 0
@@ -187,34 +134,34 @@ def _load(
     chunks: queue.Queue[_Chunk | None] = queue.Queue(maxsize=1)
     failed: list[BaseException] = []
     copier = threading.Thread(target=_copier, args=(url, chunks, failed), daemon=True)
-    copier.start()
-    try:
-        with psycopg.connect(url, autocommit=True) as connection:
-            for first in range(start, start + count, CHUNK):
-                size = min(CHUNK, start + count - first)
-                numbers = [n for (n,) in connection.execute(reserve, (size,))]
-                lines = []
-                for offset, seq in enumerate(numbers):
-                    fields = records(first + offset)
-                    derive_bodies(fields)
-                    position += 1
-                    fields["seq"], fields["key_id"] = seq, key_id
-                    fields["replica"], fields["position"] = replica, position
-                    digest = record_digest(prev, fields)
-                    i = first + offset
-                    last = i % batch == batch - 1 or i == start + count - 1
-                    fields["prev_hash"], fields["record_hash"] = prev, digest
-                    fields["signature"] = sign(key, digest.encode()) if last else ""
-                    prev = digest
-                    lines.append("\t".join([_text(name, fields[name]) for name in _COLUMNS]))
-                values = mark_values(name=mark, seq=position, digest=prev, key=key, key_id=key_id)
-                if failed:
-                    break
-                chunks.put(("\n".join(lines) + "\n", values, first + size - start))
-                progress(first + size - start)
-    finally:
-        chunks.put(None)
-        copier.join()
+    with _without_indexes(url) if count >= rebuild_from else nullcontext():
+        copier.start()
+        try:
+            with psycopg.connect(url, autocommit=True) as connection:
+                for first in range(start, start + count, CHUNK):
+                    size = min(CHUNK, start + count - first)
+                    numbers = [n for (n,) in connection.execute(reserve, (size,))]
+                    lines = []
+                    for offset, seq in enumerate(numbers):
+                        i = first + offset
+                        fields = records(i)
+                        position, prev = link(
+                            [fields], (seq,), position=position, prev=prev, key_id=key_id,
+                            replica=replica,
+                        )  # fmt: skip
+                        if i % batch == batch - 1 or i == start + count - 1:  # a batch's last
+                            fields["signature"] = sign(key, prev.encode())
+                        lines.append("\t".join([_text(name, fields[name]) for name in _COLUMNS]))
+                    values = mark_values(
+                        name=mark, seq=position, digest=prev, key=key, key_id=key_id
+                    )
+                    if failed:
+                        break
+                    chunks.put(("\n".join(lines) + "\n", values, first + size - start))
+                    progress(first + size - start)
+        finally:
+            chunks.put(None)
+            copier.join()
     if failed:
         raise failed[0]
     return position, prev, seq

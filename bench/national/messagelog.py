@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import ROOT, free_port, start_uvicorn, stop
-from bench.console import START
+from bench.console import START, record
 from bench.national import logbulk, pg
 from bench.national.measure import Part, median, p95, timed, verdict
 from services.interop_layer.main import create_app
@@ -28,6 +28,7 @@ from services.interop_layer.messagelog.chains import ChainStart
 from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.runtime import InteropRuntime
 from services.interop_layer.settings import InteropSettings
+from services.kernel.db import libpq_url
 from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 
@@ -42,7 +43,7 @@ async def fill(settings: InteropSettings, start: int, count: int, part: Part) ->
     (`logbulk`), with the writer's key, while its mediator runs; the writer then takes the new
     head over and exports it as its anchor when it stops. Records/s."""
     app = create_app(settings)
-    url = settings.database().replace("postgresql+psycopg://", "postgresql://", 1)
+    url = libpq_url(settings.database())
     began = time.perf_counter()
     async with serve_in_process(app):
         writer = runtime_of(app, InteropRuntime).message_log
@@ -59,7 +60,7 @@ async def fill(settings: InteropSettings, start: int, count: int, part: Part) ->
             key_id=writer.key_id,
             replica=writer.replica,
             head=(writer.head_seq, writer.head_hash),
-            records=lambda i: logbulk.record(i, START),
+            records=lambda i: record(i, START),
             start=start,
             count=count,
             progress=progress,

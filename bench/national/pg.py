@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 
+from bench.common import cpu_seconds
+
 ADMIN_URL = os.environ.get(
     "DPI_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -75,3 +77,26 @@ def execute(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, .
     with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall()) if cursor.description else []
+
+
+def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of each client backend on the bench's database (the service's pooled
+    connections live through a measured step, so the difference of two readings is its share;
+    the same machine's /proc)."""
+    pids = execute(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    )
+    out = {}
+    for (pid,) in pids:
+        try:
+            out[int(pid)] = cpu_seconds(int(pid))
+        except OSError:  # ended between the query and the read
+            continue
+    return out
+
+
+def backend_cpu_since(url: str, before: dict[int, float]) -> float:
+    """The CPU seconds the database's backends spent since the `backend_cpu` reading `before`."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in backend_cpu(url).items())

@@ -23,6 +23,7 @@ from services.kernel.errors import ErrorRenderer, install_error_handlers, proble
 from services.kernel.invalidation import CatchUpMiddleware, Invalidation
 from services.kernel.limits import BodyLimits, HeaderCheck, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, configure_logging
+from services.kernel.outage import failure_reason
 from services.kernel.outage_guard import OutageGuardMiddleware
 from services.kernel.reset import Baseline, ResetHooks, reset_router
 from services.kernel.runtime import KernelState, kernel_state
@@ -178,9 +179,8 @@ def create_service_app(
                     database.create_all()
                 kernel.schema_ready = True
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             return JSONResponse(
-                {"status": "unavailable", "service": spec.name, "database": reason},
+                {"status": "unavailable", "service": spec.name, "database": failure_reason(exc)},
                 status_code=503,
             )
         for check in kernel.readiness:

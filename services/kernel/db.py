@@ -15,6 +15,12 @@ from sqlmodel import Session, create_engine
 from services.kernel.outage import database_unreachable
 
 
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL (`postgresql+psycopg://…`) as libpq takes it, for a psycopg
+    connection of its own (the password kept)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class Database:
     """One service's database: its engine and the metadata of the tables it owns."""
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.kernel.outage import database_unreachable, unreachable_types
+from services.kernel.outage import database_unreachable, failure_reason, unreachable_types
 
 log = logging.getLogger("dpi.errors")
 
@@ -175,6 +175,13 @@ def out_of_range(exc: BaseException) -> bool:
     )
 
 
+def database_unavailable(renderer: ErrorRenderer, request: Request, exc: Exception) -> Response:
+    """The answer to a request the database outage `exc` stopped: 503, one warning logged."""
+    reason = failure_reason(exc)
+    log.warning("database unreachable on %s %s: %s", request.method, request.url.path, reason)
+    return renderer(request, DatabaseUnavailable())
+
+
 def install_error_handlers(
     app: FastAPI, renderer: ErrorRenderer = problem_details, *, postgres: bool = False
 ) -> None:
@@ -211,7 +218,7 @@ def install_error_handlers(
                 "value refused by the database on %s %s: %s",
                 request.method,
                 request.url.path,
-                str(getattr(exc, "orig", exc)).splitlines()[0],
+                failure_reason(exc),
             )
             message = "A value in the request cannot be stored (e.g. a NUL character, or a number"
             return renderer(
@@ -221,11 +228,7 @@ def install_error_handlers(
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         if database_unreachable(exc):  # a database outage, not a bug: the client tries again
-            reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-            log.warning(
-                "database unreachable on %s %s: %s", request.method, request.url.path, reason
-            )
-            return renderer(request, DatabaseUnavailable())
+            return database_unavailable(renderer, request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return renderer(request, InternalError("The service hit an unexpected error."))
 

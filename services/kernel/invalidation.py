@@ -29,10 +29,9 @@ from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.kernel.db import Database
+from services.kernel.db import Database, libpq_url
 from services.kernel.ids import random_hex
 from services.kernel.outage import log_failure
 
@@ -221,7 +220,7 @@ class Invalidation:
             return
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._listen, args=(_conninfo(database.url),), name=self.channel, daemon=True
+            target=self._listen, args=(libpq_url(database.url),), name=self.channel, daemon=True
         )
         self._thread.start()
 
@@ -285,8 +284,3 @@ class CatchUpMiddleware:
         ):
             await run_in_threadpool(self.invalidation.catch_up)
         await self.app(scope, receive, send)
-
-
-def _conninfo(url: str) -> str:
-    parsed: Any = make_url(url).set(drivername="postgresql")
-    return str(parsed.render_as_string(hide_password=False))

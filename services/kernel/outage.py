@@ -55,11 +55,15 @@ def unreachable_types(*, postgres: bool) -> tuple[type[Exception], ...]:
     return (*types, psycopg.OperationalError, psycopg.InterfaceError)
 
 
+def failure_reason(exc: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy's wrapper left out): for one log line."""
+    return (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+
+
 def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
     """A background round's failure: one line while the database is unreachable (the outage is
     expected to end; a traceback every round would bury the rest), the traceback otherwise."""
     if database_unreachable(exc):
-        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-        logger.warning(f"{message} (database unreachable: %s)", *args, reason)
+        logger.warning(f"{message} (database unreachable: %s)", *args, failure_reason(exc))
     else:
         logger.exception(message, *args)

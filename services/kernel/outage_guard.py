@@ -9,15 +9,11 @@ keeps the connection and skips the rest of the body, and the client reads the 50
 
 from __future__ import annotations
 
-import logging
-
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel.errors import DatabaseUnavailable, ErrorRenderer
+from services.kernel.errors import ErrorRenderer, database_unavailable
 from services.kernel.outage import database_unreachable
-
-log = logging.getLogger("dpi.errors")
 
 
 class OutageGuardMiddleware:
@@ -41,7 +37,5 @@ class OutageGuardMiddleware:
         except Exception as exc:  # only an outage is answered here; the rest goes on up
             if started or not database_unreachable(exc):
                 raise
-            reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-            log.warning("database unreachable on %s %s: %s", scope["method"], scope["path"], reason)
-            response = self.renderer(Request(scope), DatabaseUnavailable())
+            response = database_unavailable(self.renderer, Request(scope), exc)
             await response(scope, receive, send)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.console import START
+from bench.console import START, record
 from bench.national import id as national_id
 from bench.national import logbulk, main, pg
 from bench.national.measure import Part
@@ -89,7 +89,7 @@ def test_bulk_copied_log_records_verify_as_one_chain(
 
 
 def test_the_bulk_path_stores_the_rows_the_writer_stores(tmp_path: Path) -> None:
-    records = [logbulk.record(i, START) for i in range(12)]
+    records = [record(i, START) for i in range(12)]
     records[3]["path"] = "/r1/a\tb\\c\nd"  # COPY's escapes
     records[4]["request_fields"] = ["name", "birth"]
 
@@ -142,7 +142,7 @@ def test_a_failed_bulk_load_still_builds_the_indexes_again(tmp_path: Path) -> No
     def records(i: int) -> dict[str, Any]:
         if i == 70:
             raise RuntimeError("the source failed")
-        return logbulk.record(i, START)
+        return record(i, START)
 
     with pg.database("test_failed") as (sa_url, url):
         settings = InteropSettings(database_url=sa_url, data_dir=tmp_path, log_format="text",

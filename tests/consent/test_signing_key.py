@@ -19,6 +19,7 @@ from services.kernel.db import Database
 from services.kernel.testing import serve_in_process
 from tests.conftest import scratch_database
 from tests.consent.conftest import ORG, ORG_KEY, RECORD, SCHOOL_ENROLMENT_ID
+from tests.support.replicas import two_replicas
 
 pytestmark = pytest.mark.anyio
 ADMIN_KEY = {"X-DPI-Admin-Key": "dpi-admin"}
@@ -39,7 +40,7 @@ async def test_two_replicas_sign_with_one_key(tmp_path: Path) -> None:
         # each replica has a data dir of its own, as each pod has its own volume
         first = create_app(settings(url, tmp_path / "a"))
         second = create_app(settings(url, tmp_path / "b"))
-        async with serve_in_process(first) as one, serve_in_process(second) as two:
+        async with two_replicas(first, second) as (one, two):
             jwks = [(await c.get("/.well-known/jwks.json")).json() for c in (one, two)]
             assert jwks[0] == jwks[1] and len(jwks[0]["keys"]) == 1
 

@@ -25,6 +25,7 @@ from services.kernel.testing import serve_in_process
 from tests.conftest import SHARED_POSTGRES
 from tests.id_registry.conftest import ADMIN
 from tests.id_registry.test_batch_enrolment import BATCH, everyone, person
+from tests.support.replicas import two_replicas
 
 pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -184,5 +185,5 @@ async def test_concurrent_batches_sharing_people_enrol_each_once(make_app):
 @SHARED_POSTGRES
 async def test_batches_through_two_replicas_enrol_each_person_once(make_app):
     first, second = make_app(seed_population=0), make_app(seed_population=0)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
+    async with two_replicas(first, second) as (one, two):
         await concurrent_batches(lambda b: (one, two)[b % 2], 6)

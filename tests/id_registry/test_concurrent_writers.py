@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from services.id_registry.identities.models import PartnerToken
 from services.kernel.runtime import kernel_state
-from services.kernel.testing import serve_in_process
 from tests.conftest import SHARED_POSTGRES
 from tests.id_registry.conftest import auth, codes, demo_of, envelope, people, send_otp
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -24,7 +24,7 @@ AT_ONCE = 6
 
 async def test_an_otp_presented_through_both_replicas_at_once_is_spent_once(make_app):
     first, second = make_app(), make_app()
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
+    async with two_replicas(first, second) as (one, two):
         uin = (await people(one))[0]["UIN"]
         otp = await send_otp(one, uin, txn="RACE000001")
         body = envelope(uin, txn="RACE000001", otp=otp)
@@ -42,7 +42,7 @@ async def test_an_otp_presented_through_both_replicas_at_once_is_spent_once(make
 
 async def test_one_token_record_however_many_replicas_issue_it_at_once(make_app):
     first, second = make_app(), make_app()
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
+    async with two_replicas(first, second) as (one, two):
         person = (await people(one))[1]
         body = envelope(person["UIN"], txn="RACE000002", demographics=demo_of(person))
         tokens: list[str] = []

@@ -13,7 +13,6 @@ from fastapi import FastAPI
 
 from services.interop_layer.runtime import InteropRuntime
 from services.kernel.runtime import runtime_of
-from services.kernel.testing import serve_in_process
 from tests.conftest import SHARED_POSTGRES
 from tests.interop_layer.support import (
     ADMIN,
@@ -22,7 +21,8 @@ from tests.interop_layer.support import (
     client_headers,
     mediator_replicas,
 )
-from tests.support.replicas import wait_listening
+from tests.support.polling import until
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -37,10 +37,11 @@ async def status(client: httpx.AsyncClient) -> int:
     return (await client.get(URL, headers=client_headers(HEALTH))).status_code
 
 
-async def within_a_second(client: httpx.AsyncClient, expected: int, what: str) -> None:
-    began = time.monotonic()
-    while await status(client) != expected:
-        assert time.monotonic() - began < 1.0, what
+async def answers(client: httpx.AsyncClient, expected: int, what: str) -> None:
+    async def done() -> bool:
+        return await status(client) == expected
+
+    await until(done, what, within=1.0)
 
 
 def rule_ids(app: FastAPI) -> list[str]:
@@ -54,13 +55,11 @@ async def add(client: httpx.AsyncClient, **rule: Any) -> str:
 
 
 async def test_a_fault_set_on_one_replica_holds_on_the_other(provider, make_settings, fakes):
-    first, second = mediator_replicas(provider, make_settings, fakes)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
-        wait_listening(first, second)
+    async with two_replicas(*mediator_replicas(provider, make_settings, fakes)) as (one, two):
         assert await status(two) == 200
 
         rule_id = await add(one, kind="error", status=503)
-        await within_a_second(two, 503, "the fault did not reach the other replica")
+        await answers(two, 503, "the fault did not reach the other replica")
         answer = await two.get(URL, headers=client_headers(HEALTH))
         assert answer.headers["x-dpi-fault"] == rule_id
         listed = (await one.get("/admin/faults", headers=ADMIN)).json()
@@ -68,21 +67,20 @@ async def test_a_fault_set_on_one_replica_holds_on_the_other(provider, make_sett
 
         cleared = await one.delete("/admin/faults", headers=ADMIN)
         assert cleared.status_code == 204
-        await within_a_second(two, 200, "the cleared fault still fires on the other replica")
+        await answers(two, 200, "the cleared fault still fires on the other replica")
         assert (await two.get("/admin/faults", headers=ADMIN)).json() == []
 
         rule_id = await add(two, kind="down")
-        await within_a_second(one, 500, "the fault did not reach the first replica")
+        await answers(one, 500, "the fault did not reach the first replica")
         assert (await one.delete(f"/admin/faults/{rule_id}", headers=ADMIN)).status_code == 204
-        await within_a_second(two, 200, "the removed fault still fires on the other replica")
+        await answers(two, 200, "the removed fault still fires on the other replica")
         gone = await two.delete(f"/admin/faults/{rule_id}", headers=ADMIN)
         assert gone.status_code == 404
 
 
 async def test_times_and_rate_limits_count_both_replicas(provider, make_settings, fakes):
     first, second = mediator_replicas(provider, make_settings, fakes)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
-        wait_listening(first, second)
+    async with two_replicas(first, second) as (one, two):
         rule_id = await add(one, kind="error", status=502, times=3)
         began = time.monotonic()
         while rule_ids(second) != [rule_id]:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from services.kernel.testing import serve_in_process
 from tests.conftest import SHARED_POSTGRES
 from tests.interop_layer.support import ADMIN, HEALTH, NIA, await_for, mediator_replicas, serve
 from tests.interop_layer.test_pubsub import deliveries, publish, subscribe
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -42,7 +42,7 @@ def slow_subscriber() -> Iterator[tuple[dict[str, list[dict[str, Any]]], str]]:
 async def test_two_replicas_push_each_event_once(provider, make_settings, fakes, slow_subscriber):
     received, url = slow_subscriber
     first, second = mediator_replicas(provider, make_settings, fakes)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
+    async with two_replicas(first, second) as (one, two):
         await subscribe(one, NIA, delivery="PUSH", pushUrl=f"{url}/hook/nia")
         await subscribe(
             two, HEALTH, delivery="PUSH", pushUrl=f"{url}/hook/health", options={"FIFO": True}

@@ -5,7 +5,7 @@ Two `Invalidation`s on one database stand for two replicas of one service."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from services.kernel.db import Database
 from services.kernel.invalidation import Invalidation, SharedCache
 from tests.conftest import USE_POSTGRES, scratch_database
+from tests.support.polling import eventually
 
 needs_postgres = pytest.mark.skipif(
     not USE_POSTGRES,
@@ -26,16 +27,6 @@ class Counted(SharedCache):
 
     def drop(self) -> None:
         self.drops += 1
-
-
-def eventually(condition: Callable[[], bool], *, within: float, what: str) -> float:
-    """Seconds it took `condition` to hold; fails past `within`."""
-    began = time.monotonic()
-    while time.monotonic() - began < within:
-        if condition():
-            return time.monotonic() - began
-        time.sleep(0.01)
-    raise AssertionError(f"not within {within} s: {what}")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from services.kernel.mediator import MediatorClient
 from services.kernel.outbox import Delivery, Message, Outbox, OutboxTable, Pacing
 from tests.kernel.mediator_fake import FakeMediator
+from tests.support.polling import until
 
 pytestmark = pytest.mark.anyio
 
@@ -57,14 +58,6 @@ def outbox(table: Table, fake: FakeMediator, **options: Any) -> Outbox[Row]:
     mediator = MediatorClient("registries", base_url="http://mediator", transport=fake)
     pacing = Pacing(**{"interval": 30.0, "max_backoff": 60.0, "batch": 100, **options})
     return Outbox("test-outbox", table.as_table(), mediator, pacing)
-
-
-async def until(predicate: Any, what: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached before the deadline: {what}")
-        await anyio.sleep(0.01)
 
 
 async def test_rows_go_out_in_order_once_each() -> None:

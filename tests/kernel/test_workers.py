@@ -15,6 +15,7 @@ from services.kernel.app import create_service_app
 from services.kernel.runtime import kernel_state
 from services.kernel.testing import serve_in_process
 from services.kernel.workers import Every, UntilDone, supervise
+from tests.support.polling import until
 
 pytestmark = pytest.mark.anyio
 
@@ -40,13 +41,6 @@ class Recorder:
             self.stopped = True
 
 
-async def eventually(predicate: object, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met before the deadline"
-        await asyncio.sleep(0.01)
-
-
 async def test_workers_start_after_the_service_start_up_and_stop_at_shutdown(settings_for):
     worker = Recorder("recorder")
 
@@ -67,7 +61,7 @@ async def test_workers_start_after_the_service_start_up_and_stop_at_shutdown(set
         workers=[factory, lambda app: None],
     )
     async with serve_in_process(app):
-        await eventually(lambda: worker.runs == 1)
+        await until(lambda: worker.runs == 1, "the first run")
         assert worker.saw_state == "built in start-up"
         assert kernel_state(app).workers.running == 1  # the None factory started nothing
     assert worker.stopped and kernel_state(app).workers.running == 0
@@ -78,7 +72,7 @@ async def test_a_crashed_worker_is_logged_and_restarted(caplog):
     caplog.set_level(logging.ERROR, logger="dpi.workers")
     task = asyncio.create_task(supervise(worker, first_delay=0.01, max_delay=0.02))
     try:
-        await eventually(lambda: worker.runs == 3)
+        await until(lambda: worker.runs == 3, "three runs")
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -112,7 +106,7 @@ async def test_every_runs_its_step_on_schedule_and_survives_a_failed_round(caplo
     caplog.set_level(logging.ERROR, logger="dpi.workers")
     task = asyncio.create_task(supervise(Every("ticker", 0.01, step)))
     try:
-        await eventually(lambda: len(calls) >= 3)
+        await until(lambda: len(calls) >= 3, "three calls")
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -128,7 +122,7 @@ async def test_every_at_start_runs_its_first_round_before_waiting():
 
     task = asyncio.create_task(supervise(Every("eager", 3600, step, at_start=True)))
     try:
-        await eventually(lambda: len(calls) == 1)
+        await until(lambda: len(calls) == 1, "one call")
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -170,7 +164,9 @@ async def test_until_done_treats_an_unexpected_error_as_a_crash(caplog):
     worker = UntilDone("first-sync", 0.01, step, (ConnectionError,))
     task = asyncio.create_task(supervise(worker, first_delay=0.01))
     try:
-        await eventually(lambda: any("crashed" in r.getMessage() for r in caplog.records))
+        await until(
+            lambda: any("crashed" in r.getMessage() for r in caplog.records), "the crash logged"
+        )
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -7,13 +7,13 @@ import anyio
 import httpx
 import pytest
 
-from services.kernel.testing import serve_in_process
 from services.registries.main import create_app
 from tests.conftest import SHARED_POSTGRES
 from tests.registries.civil_records import birth
 from tests.registries.conftest import MakeSettings
 from tests.registries.test_civil import ADMIN
 from tests.registries.test_outbox import FakeMediator, drained_settings, register, wait_for
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -37,7 +37,7 @@ async def test_two_replicas_publish_each_event_once_in_order(make_settings: Make
     settings = drained_settings(make_settings, outbox_batch=5)
     first = create_app(settings, mediator_transport=SlowTransport(fake))
     second = create_app(settings, mediator_transport=SlowTransport(fake))
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
+    async with two_replicas(first, second) as (one, two):
         keys = []
         for n in range(30):
             keys.append(await register((one, two)[n % 2], "births", birth(f"Child{n}")))

@@ -14,7 +14,6 @@ import anyio
 import pytest
 from sqlmodel import Session
 
-from services.kernel.testing import serve_in_process
 from services.registries.data import service as records
 from services.registries.data import validation
 from services.registries.facilities import service as facilities
@@ -24,6 +23,7 @@ from tests.registries.civil_records import birth
 from tests.registries.conftest import MakeSettings
 from tests.registries.test_civil import ADMIN, CRVS
 from tests.registries.test_outbox import register
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -42,7 +42,7 @@ async def test_a_unique_field_stays_unique_when_two_replicas_write_it_at_once(
 ) -> None:
     settings = make_settings()
     first, second = create_app(settings), create_app(settings)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
+    async with two_replicas(first, second) as (one, two):
         births = [await register(one, "births", birth(name)) for name in ("Amani", "Imani")]
         other_death = await register(one, "deaths", death(births[1]))
         # the two writers wait (up to a second) for each other before checking uniqueness:
@@ -98,7 +98,7 @@ async def test_facilities_added_through_two_replicas_get_codes_of_their_own(
     monkeypatch.setattr(facilities, "_next_code", next_code_together)
     settings = make_settings()
     first, second = create_app(settings), create_app(settings)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
+    async with two_replicas(first, second) as (one, two):
         codes: list[str] = []
 
         async def add(n: int) -> None:

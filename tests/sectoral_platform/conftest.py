@@ -29,6 +29,7 @@ DISTRICT_2 = uid_for("XD-R01-D02")
 FACILITIES = [uid_for(f"XD-R01-D01-F00{i}") for i in (1, 2, 3)] + [
     uid_for(f"XD-R01-D02-F00{i}") for i in (1, 2, 3)
 ]
+DISTRICT_OF = {f: DISTRICT_1 for f in FACILITIES[:3]} | {f: DISTRICT_2 for f in FACILITIES[3:]}
 
 
 # background work that would reach out to other services stays off unless a test turns it on

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, FACILITIES
+from tests.sectoral_platform.conftest import FACILITIES
 from tests.sectoral_platform.tracker_helpers import (
     BCG_DOSE,
     BIRTH,
@@ -22,7 +22,6 @@ from tests.sectoral_platform.tracker_helpers import (
 )
 
 SEX_OPTION_SET = "pC3N9N77UmT"
-DISTRICT_OF = {f: DISTRICT_1 for f in FACILITIES[:3]} | {f: DISTRICT_2 for f in FACILITIES[3:]}
 
 # (te, enrollment, ou, name, sex, birth date, weight, bcg, immunisation date or None, measles)
 CHILDREN: list[tuple[str, str, str, str, str, str, int, bool, str | None, bool]] = [

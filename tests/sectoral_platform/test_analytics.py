@@ -17,6 +17,7 @@ from tests.sectoral_platform.conftest import (
     DATA_SET,
     DISTRICT_1,
     DISTRICT_2,
+    DISTRICT_OF,
     FACILITIES,
     REGION,
     ROOT,
@@ -25,7 +26,6 @@ from tests.sectoral_platform.conftest import (
 
 pytestmark = pytest.mark.anyio
 MONTHS = [f"2024{m:02d}" for m in range(1, 13)]
-PARENT = {f: DISTRICT_1 for f in FACILITIES[:3]} | {f: DISTRICT_2 for f in FACILITIES[3:]}
 
 
 Rows = list[tuple[str, str, str, float]]
@@ -120,7 +120,7 @@ async def test_totals_by_month_level_and_quarter_match_independent_sums(
         if de == BEDS:
             continue
         quarter = f"2024Q{(int(month[4:]) - 1) // 3 + 1}"
-        for unit in (PARENT[facility],):  # the uid is the boundary of LEVEL-3, not an item
+        for unit in (DISTRICT_OF[facility],):  # the uid is the boundary of LEVEL-3, not an item
             expected[(de, month, unit)] += value
             expected[(de, quarter, unit)] += value
             expected[(de, "2024", unit)] += value
@@ -146,7 +146,7 @@ async def test_filters_aggregate_over_their_items(
     client, rows = shared_client, data
     first_half = {m for m in MONTHS[:6]}
     expected = sum(
-        v for de, m, f, v in rows if de == ANC1 and m in first_half and PARENT[f] == DISTRICT_2
+        v for de, m, f, v in rows if de == ANC1 and m in first_half and DISTRICT_OF[f] == DISTRICT_2
     )
     body = await analytics(client, f"dx:{ANC1}", filters=("pe:2024Q1;2024Q2", f"ou:{DISTRICT_2}"))
     assert [h["name"] for h in body["headers"]] == ["dx", "value"]

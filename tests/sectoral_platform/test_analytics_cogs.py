@@ -8,13 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, FACILITIES, ROOT
+from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, DISTRICT_OF, FACILITIES, ROOT
 from tests.sectoral_platform.test_analytics_params import (
     CASES,
     CASES_DS,
     COC_F,
     COC_M,
-    DISTRICT,
     FEMALE,
     MALE,
     Values,
@@ -215,7 +214,7 @@ async def test_disaggregation_group_set_as_dimension(
     per_district: dict[tuple[str, ...], float] = defaultdict(float)
     for f, m, c, v in values:
         if m == "202401" and c == COC_M:
-            per_district[(CASES, G_M, DISTRICT[f])] += v
+            per_district[(CASES, G_M, DISTRICT_OF[f])] += v
     assert table(men) == dict(per_district)
     assert men["metaData"]["dimensions"][SEX_SET] == [G_M]
     assert men["metaData"]["items"][SEX_SET]["dimensionType"] == "CATEGORY_OPTION_GROUP_SET"
@@ -239,7 +238,7 @@ async def test_disaggregation_group_set_as_filter(
     expected: dict[tuple[str, ...], float] = defaultdict(float)
     for f, _m, c, v in values:
         if c == COC_F:
-            expected[(CASES, DISTRICT[f])] += v
+            expected[(CASES, DISTRICT_OF[f])] += v
     body = await grid(
         shared_client,
         ("dimension", f"dx:{CASES}"),

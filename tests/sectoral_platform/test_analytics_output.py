@@ -17,11 +17,12 @@ from tests.sectoral_platform.conftest import (
     ANC4,
     DISTRICT_1,
     DISTRICT_2,
+    DISTRICT_OF,
     FACILITIES,
     REGION,
     ROOT,
 )
-from tests.sectoral_platform.test_analytics import MONTHS, PARENT, Rows, load
+from tests.sectoral_platform.test_analytics import MONTHS, Rows, load
 from tests.sectoral_platform.test_analytics_params import (
     CASES,
     CASES_DS,
@@ -55,7 +56,7 @@ def total(rows: Rows, de: str, months: set[str], units: set[str] | None = None) 
     return sum(
         v
         for d, m, f, v in rows
-        if d == de and m in months and (units is None or PARENT[f] in units)
+        if d == de and m in months and (units is None or DISTRICT_OF[f] in units)
     )
 
 
@@ -301,7 +302,7 @@ async def test_pre_aggregation_criteria_filter_each_stored_value(
             if d == ANC1
             and m in {"202404", "202405", "202406"}
             and 20 <= v <= 45
-            and (unit == ROOT or PARENT[f] in level_items)
+            and (unit == ROOT or DISTRICT_OF[f] in level_items)
         )
         assert float(body["rows"][0][-1]) == expected, unit
 
@@ -393,7 +394,7 @@ async def test_data_value_set_json_csv_adx(shared_client: httpx.AsyncClient, dat
     expected: dict[tuple[str, str, str], int] = defaultdict(int)
     for facility, month, coc, value in values:
         if month == "202402":
-            expected[(PARENT[facility], coc, "202402")] += value
+            expected[(DISTRICT_OF[facility], coc, "202402")] += value
     params = (
         ("dimension", f"dx:{CASES}"),
         ("dimension", "pe:202402"),
@@ -446,7 +447,7 @@ async def test_raw_data_is_not_aggregated(shared_client: httpx.AsyncClient, data
         )
     ).json()
     assert [h["name"] for h in body["headers"]] == ["dx", "pe", "ou", "co", "value"]
-    expected = {(CASES, m, f, c): str(v) for f, m, c, v in values if PARENT[f] == DISTRICT_1}
+    expected = {(CASES, m, f, c): str(v) for f, m, c, v in values if DISTRICT_OF[f] == DISTRICT_1}
     assert {tuple(r[:-1]): r[-1] for r in body["rows"]} == expected
     assert body["height"] == len(expected) == 18
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, FACILITIES, ROOT
+from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, DISTRICT_OF, FACILITIES, ROOT
 
 pytestmark = pytest.mark.anyio
 
@@ -16,7 +16,6 @@ COMBO, COC_F, COC_M = "AnSexCombo1", "AnCocFemal1", "AnCocMale01"
 CASES, CASES_DS = "AnCases0001", "AnDataSet01"
 HOSP, CLIN, GSET = "AnGroupHosp", "AnGroupClin", "AnGroupSet1"
 Q1 = ["202401", "202402", "202403"]
-DISTRICT = {f: DISTRICT_1 for f in FACILITIES[:3]} | {f: DISTRICT_2 for f in FACILITIES[3:]}
 GROUPS = {HOSP: [FACILITIES[0], FACILITIES[3]], CLIN: [FACILITIES[1], FACILITIES[2], FACILITIES[4]]}
 # (facility index, period) -> completion date; the deadline is the period end + 15 days
 REGISTRATIONS = {
@@ -154,7 +153,7 @@ async def test_co_dimension_splits_by_option_combo(
 ) -> None:
     expected: dict[tuple[str, ...], float] = defaultdict(float)
     for facility, _month, coc, value in values:
-        expected[(CASES, "2024Q1", DISTRICT[facility], coc)] += value
+        expected[(CASES, "2024Q1", DISTRICT_OF[facility], coc)] += value
     body = await grid(
         shared_client,
         ("dimension", f"dx:{CASES}"),
@@ -234,11 +233,11 @@ async def test_org_unit_groups_in_ou_and_group_set_dimension(
         ("dimension", GSET),
     )
     expected = {
-        (CASES, DISTRICT[f], group): 0.0 for group, members in GROUPS.items() for f in members
+        (CASES, DISTRICT_OF[f], group): 0.0 for group, members in GROUPS.items() for f in members
     }
     for group, members in GROUPS.items():
         for f in members:
-            expected[(CASES, DISTRICT[f], group)] += per_unit[f]
+            expected[(CASES, DISTRICT_OF[f], group)] += per_unit[f]
     assert table(by_type) == expected
     assert by_type["headers"][2]["column"] == "An facility type"
     clinics = await grid(
@@ -274,7 +273,7 @@ async def test_reporting_rates_from_registrations(
     expected: dict[tuple[str, ...], float] = {}
     for pe, months in (("202401", ["202401"]), ("2024Q1", Q1)):
         for unit in (DISTRICT_1, DISTRICT_2, ROOT):
-            units = [f for f in FACILITIES if unit in (ROOT, DISTRICT[f])]
+            units = [f for f in FACILITIES if unit in (ROOT, DISTRICT_OF[f])]
             actual, on_time, target = counts(months, units)
             expected[(f"{CASES_DS}.EXPECTED_REPORTS", pe, unit)] = target
             if actual:

@@ -8,8 +8,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, FACILITIES, REGION, ROOT
-from tests.sectoral_platform.event_data import CHILDREN, DISTRICT_OF, birth_event, load
+from tests.sectoral_platform.conftest import (
+    DISTRICT_1,
+    DISTRICT_2,
+    DISTRICT_OF,
+    FACILITIES,
+    REGION,
+    ROOT,
+)
+from tests.sectoral_platform.event_data import CHILDREN, birth_event, load
 from tests.sectoral_platform.tracker_helpers import (
     BIRTH,
     FIRST_NAME,

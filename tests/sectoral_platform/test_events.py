@@ -14,7 +14,8 @@ from services.sectoral_platform.seed.orgunits import uid_for
 from services.sectoral_platform.settings import SectoralSettings
 from tests.sectoral_platform.conftest import ADMIN, QUIET
 from tests.sectoral_platform.tracker_helpers import IMMUNISATION, MEASLES, sync_import
-from tests.sectoral_platform.wiring import ID_ADMIN, dpi, until
+from tests.sectoral_platform.wiring import ID_ADMIN, dpi
+from tests.support.polling import until
 
 pytestmark = pytest.mark.anyio
 HEALTH = "DPI/GOV/MOH/hmis"

@@ -13,6 +13,7 @@ from tests.sectoral_platform.conftest import (
     DATA_SET,
     DISTRICT_1,
     DISTRICT_2,
+    DISTRICT_OF,
     FACILITIES,
     ROOT,
 )
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.anyio
 LEVEL_3, LEVEL_4 = "AIxNKu8iS2G", "NPRVdD53X83"
 MONTHS = [f"{y}{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
 OUT_AVG, OUT_SUM, CONSTANT = "PrOutDe0001", "PrOutDe0002", "PrConst0001"
-PARENT = {f: DISTRICT_1 for f in FACILITIES[:3]} | {f: DISTRICT_2 for f in FACILITIES[3:]}
+
 Values = dict[tuple[str, str, str], float]
 
 
@@ -90,7 +91,9 @@ def expected_avg(values: Values, months: list[str]) -> dict[tuple[str, str], flo
 
 def expected_sum(values: Values, months: list[str]) -> dict[tuple[str, str], float]:
     def district(de: str, pe: str, ou: str) -> float | None:
-        found = [v for (d, p, f), v in values.items() if d == de and p == pe and PARENT[f] == ou]
+        found = [
+            v for (d, p, f), v in values.items() if d == de and p == pe and DISTRICT_OF[f] == ou
+        ]
         return sum(found) if found else None
 
     out = {}

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, ROOT
-from tests.sectoral_platform.event_data import CHILDREN, DISTRICT_OF, load
+from tests.sectoral_platform.conftest import DISTRICT_1, DISTRICT_2, DISTRICT_OF, ROOT
+from tests.sectoral_platform.event_data import CHILDREN, load
 from tests.sectoral_platform.tracker_helpers import (
     BIRTH,
     IMMUNISATION,

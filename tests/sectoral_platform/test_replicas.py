@@ -9,12 +9,12 @@ import asyncio
 import contextlib
 import threading
 import time
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 import pytest
 
-from services.kernel.testing import serve_in_process
 from services.sectoral_platform.facility_registry.sync import FacilitySync
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.seed.orgunits import uid_for
@@ -22,7 +22,7 @@ from services.sectoral_platform.settings import SectoralSettings
 from tests.conftest import SHARED_POSTGRES
 from tests.sectoral_platform.conftest import ADMIN, ANC1, FACILITIES
 from tests.sectoral_platform.wiring import ID_ADMIN, dpi
-from tests.support.replicas import wait_listening
+from tests.support.replicas import two_replicas
 
 pytestmark = [
     pytest.mark.anyio,
@@ -30,18 +30,22 @@ pytestmark = [
 ]
 
 
+def replicas(
+    settings: SectoralSettings,
+) -> AbstractAsyncContextManager[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Two replicas of the health platform, each with a client signed in as the admin."""
+    return two_replicas(create_app(settings), create_app(settings), auth=ADMIN)
+
+
 async def test_replicas_sync_facilities_one_at_a_time(
     settings: SectoralSettings, settings_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with dpi(settings_for, monkeypatch, registries=True) as services:
         assert services.registries is not None
-        first, second = create_app(settings), create_app(settings)
         async with (
-            serve_in_process(first) as one,
-            serve_in_process(second) as two,
+            replicas(settings) as (one, two),
             httpx.AsyncClient(base_url=services.registries, headers=ID_ADMIN) as registry,
         ):
-            one.auth = two.auth = ADMIN
             added = await registry.post(
                 "/admin/facilities",
                 json={"name": "Replica Clinic", "district": "XD-R01-D02", "type": "clinic"},
@@ -73,9 +77,7 @@ async def test_replicas_sync_facilities_one_at_a_time(
 async def test_an_async_import_accepted_by_one_replica_is_reported_by_the_other(
     settings: SectoralSettings,
 ) -> None:
-    first, second = create_app(settings), create_app(settings)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
-        one.auth = two.auth = ADMIN
+    async with replicas(settings) as (one, two):
         accepted = await one.post(
             "/api/dataValueSets",
             content=f"{ANC1},202401,{FACILITIES[0]},,,9\n",
@@ -97,10 +99,7 @@ async def test_an_async_import_accepted_by_one_replica_is_reported_by_the_other(
 async def test_a_metadata_write_through_one_replica_is_read_by_the_next_request_to_the_other(
     settings: SectoralSettings,
 ) -> None:
-    first, second = create_app(settings), create_app(settings)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
-        one.auth = two.auth = ADMIN
-        wait_listening(first, second)
+    async with replicas(settings) as (one, two):
         for n in range(20):  # each time the other's very next request, not a poll
             writer, reader = (one, two) if n % 2 == 0 else (two, one)
             uid = f"RepConst{n:03d}"
@@ -118,10 +117,7 @@ async def test_a_metadata_write_through_one_replica_is_read_by_the_next_request_
 async def test_a_reset_through_one_replica_is_served_by_the_other(
     settings: SectoralSettings,
 ) -> None:
-    first, second = create_app(settings), create_app(settings)
-    async with serve_in_process(first) as one, serve_in_process(second) as two:
-        one.auth = two.auth = ADMIN
-        wait_listening(first, second)
+    async with replicas(settings) as (one, two):
         created = await one.post(
             "/api/dataElements",
             json={"id": "DeReset0001", "name": "Reset me", "shortName": "Reset me",

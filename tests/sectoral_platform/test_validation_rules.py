@@ -15,6 +15,7 @@ from tests.sectoral_platform.conftest import (
     DATA_SET,
     DISTRICT_1,
     DISTRICT_2,
+    DISTRICT_OF,
     FACILITIES,
     REGION,
 )
@@ -24,7 +25,6 @@ DELIVERIES = "fJBd0Kh8oOO"
 MONTHS = [f"2024{m:02d}" for m in range(1, 7)]
 CONSTANT = "VrCnst00001"
 GROUP = "VrGroup0001"
-PARENT = {f: DISTRICT_1 for f in FACILITIES[:3]} | {f: DISTRICT_2 for f in FACILITIES[3:]}
 
 
 def rule(uid: str, name: str, left: str, op: str, right: str, **extra: Any) -> dict[str, Any]:
@@ -96,7 +96,9 @@ def expected(values: Values, rules: list[str]) -> set[tuple[Any, ...]]:
     def at(de: str, pe: str, ou: str) -> float | None:
         if ou in FACILITIES:
             return values.get((de, pe, ou))
-        found = [v for (d, p, f), v in values.items() if d == de and p == pe and PARENT[f] == ou]
+        found = [
+            v for (d, p, f), v in values.items() if d == de and p == pe and DISTRICT_OF[f] == ou
+        ]
         return sum(found) if found else None
 
     for pe in MONTHS:

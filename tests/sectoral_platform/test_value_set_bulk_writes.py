@@ -14,13 +14,13 @@ from tests.sectoral_platform.conftest import (
     DATA_SET,
     DISTRICT_1,
     DISTRICT_2,
+    DISTRICT_OF,
     FACILITIES,
 )
 from tests.sectoral_platform.test_data_values import stored
 
 pytestmark = pytest.mark.anyio
 MONTHS = ["202401", "202402", "202403"]
-DISTRICT = {ou: DISTRICT_1 if i < 3 else DISTRICT_2 for i, ou in enumerate(FACILITIES)}
 
 
 def row(de: str, pe: str, ou: str, value: str) -> dict[str, Any]:
@@ -66,7 +66,7 @@ async def test_a_mixed_batch_keeps_values_and_district_totals_consistent(
 
     totals: dict[tuple[str, str, str], float] = defaultdict(float)
     for (de, pe, ou), v in expected.items():
-        totals[(de, pe, DISTRICT[ou])] += v
+        totals[(de, pe, DISTRICT_OF[ou])] += v
     assert await analytics(client, [DISTRICT_1, DISTRICT_2]) == dict(totals)  # the rollup
     by_unit = {k: float(v) for k, v in expected.items()}
     assert await analytics(client, FACILITIES) == by_unit  # the stored values' numbers

@@ -18,7 +18,7 @@ from bench.common import free_port, start_uvicorn, stop
 from services.sectoral_platform.aggregate.jobs import ORPHANED
 from tests.conftest import SHARED_POSTGRES, scratch_database
 from tests.sectoral_platform.conftest import ADMIN, COC
-from tests.security.test_pubsub_kill9 import wait_until
+from tests.support.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.replicas, SHARED_POSTGRES]
 LEASE = 3.0  # seconds
@@ -94,7 +94,7 @@ def test_a_job_of_a_killed_replica_ends_failed(tmp_path: Path) -> None:
                 started[0].wait(timeout=10)
                 killed = time.monotonic()
                 assert not notes(two, job)[0]["completed"]  # its last heartbeat is still fresh
-                wait_until(lambda: notes(two, job)[0]["completed"], seconds=LEASE + 30,
+                eventually(lambda: notes(two, job)[0]["completed"], within=LEASE + 30,
                            what="the killed replica's job reported ended")  # fmt: skip
                 seen = notes(two, job)
                 # not before the lease ran out (the last beat came at most a third of it before)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -105,14 +104,3 @@ def dpi(
             serve_on_port(interop_app(settings_for("interop_layer", InteropSettings)), port)
         )
         yield Dpi(id_url, mediator, consent_url, registries_url)
-
-
-async def until(check: Callable[[], Awaitable[Any]], what: str, deadline: float = 30.0) -> Any:
-    """Poll `check` until it returns something truthy; fail after `deadline` seconds."""
-    limit = time.monotonic() + deadline
-    while time.monotonic() < limit:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")

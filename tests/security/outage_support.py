@@ -9,7 +9,7 @@ import contextlib
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -17,6 +17,7 @@ from anyio import to_thread
 
 from tests.private_postgres import PrivatePostgres
 from tests.security.kill9_support import TIMEOUT, Ack, Context, ServiceCase, WriteKind
+from tests.support.polling import until
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,6 @@ class Target:
     context: Context
     max_writes: int = 5000  # the case's writes run out after this many
     load: OutageLoad = field(default_factory=OutageLoad)
-
-
-async def _until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds:g} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 async def _readiness(probe: httpx.AsyncClient, status: int, seconds: float) -> httpx.Response:
@@ -139,27 +132,27 @@ async def _conduct(
         await _readiness(probe, 200, plan.readiness_seconds)
         load.ready_after, load.back = time.monotonic() - since, True
 
-    await _until(
+    await until(
         lambda: all(len(load.acked) >= plan.acks_before for load in loads),
-        plan.phase_seconds,
         "writes acknowledged before the outage",
+        within=plan.phase_seconds,
     )
     stopped = time.monotonic()
     await to_thread.run_sync(server.stop, plan.stop_mode)
     pairs = list(zip(loads, probes, strict=True))
     await asyncio.gather(*(unready(load, probe, stopped) for load, probe in pairs))
-    await _until(
+    await until(
         lambda: all(load.refusals.total() >= plan.refusals_during for load in loads),
-        plan.phase_seconds,
         "writes refused during the outage",
+        within=plan.phase_seconds,
     )
     started = time.monotonic()
     await to_thread.run_sync(server.start)
     await asyncio.gather(*(ready(load, probe, started) for load, probe in pairs))
-    await _until(
+    await until(
         lambda: all(load.acks_after >= plan.acks_after for load in loads),
-        plan.phase_seconds,
         "writes acknowledged after the outage",
+        within=plan.phase_seconds,
     )
 
 

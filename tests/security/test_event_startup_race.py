@@ -18,7 +18,7 @@ from services.kernel.credentials import client_key
 from services.kernel.testing import serve_on_loopback
 from services.kernel.topology import DEFAULT_PATH
 from services.sectoral_platform.events import civil
-from tests.sectoral_platform.wiring import serve_on_port, until
+from tests.sectoral_platform.wiring import serve_on_port
 from tests.security.event_race_support import (
     ADMIN,
     HEALTH,
@@ -27,6 +27,7 @@ from tests.security.event_race_support import (
     free_port,
     subscriber_app,
 )
+from tests.support.polling import until
 
 pytestmark = pytest.mark.anyio
 

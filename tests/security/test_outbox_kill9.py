@@ -26,7 +26,8 @@ from bench.common import free_port, start_uvicorn, stop
 from tests.conftest import SHARED_POSTGRES, scratch_database
 from tests.registries.civil_records import birth
 from tests.registries.test_civil import ADMIN, CRVS
-from tests.security.test_pubsub_kill9 import local_ports, wait_until
+from tests.security.test_pubsub_kill9 import local_ports
+from tests.support.polling import eventually
 
 pytestmark = [
     pytest.mark.e2e,
@@ -140,7 +141,7 @@ def run(replicas: list[tuple[subprocess.Popen[bytes], str]], mediator: Mediator)
             victim.extend(i for i in ports if mediator.in_flight & ports[i])
         return bool(victim)
 
-    wait_until(publishing, seconds=30, what="a replica publishing an event")
+    eventually(publishing, within=30, what="a replica publishing an event")
     process, _ = replicas[victim[0]]
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
@@ -151,7 +152,7 @@ def run(replicas: list[tuple[subprocess.Popen[bytes], str]], mediator: Mediator)
             box = client.get("/admin/outbox", headers=ADMIN).json()
         return bool(box["pending"] == 0 and box["total"] == BIRTHS)
 
-    wait_until(all_published, seconds=60, what="the survivor publishing the rest")
+    eventually(all_published, within=60, what="the survivor publishing the rest")
     with mediator.lock:
         published = list(mediator.published)
     counts = Counter(key for key, _ in published)

@@ -28,6 +28,7 @@ from services.interop_layer.pubsub.delivery import BATCH
 from tests.conftest import SHARED_POSTGRES, scratch_database
 from tests.interop_layer.conftest import catalogue
 from tests.interop_layer.support import ADMIN, HEALTH, NIA, REGISTRIES, client_headers
+from tests.support.polling import eventually
 
 pytestmark = [
     pytest.mark.e2e,
@@ -126,14 +127,6 @@ def start_replica(
     return process, f"http://127.0.0.1:{port}"
 
 
-def wait_until(condition: Any, *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {seconds} s: {what}")
-        time.sleep(0.01)
-
-
 def test_kill9_of_a_replica_during_delivery(tmp_path: Path, subscriber: Subscriber) -> None:
     path = tmp_path / "catalogue.yaml"
     path.write_text(yaml.safe_dump(catalogue("http://127.0.0.1:9")))
@@ -174,7 +167,7 @@ def run(client: httpx.Client, victim: subprocess.Popen[bytes], subscriber: Subsc
         with subscriber.lock:
             return bool(subscriber.in_flight & victim_ports)
 
-    wait_until(victim_pushing, seconds=30, what="the victim replica pushing an event")
+    eventually(victim_pushing, within=30, what="the victim replica pushing an event")
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
 
@@ -186,7 +179,7 @@ def run(client: httpx.Client, victim: subprocess.Popen[bytes], subscriber: Subsc
         )
         return len(done.json()) == 2 * EVENTS
 
-    wait_until(all_settled, seconds=60, what="every delivery settled by the survivor")
+    eventually(all_settled, within=60, what="every delivery settled by the survivor")
     with subscriber.lock:
         received = list(subscriber.received)
     for hook in ("/nia", "/health"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import ValidationError
 
-from services.id_registry.deps import NowDep, RuntimeDep, SettingsDep
+from services.id_registry.deps import NowDep, RuntimeDep
 from services.id_registry.errors import MosipError
 from services.id_registry.events.inbox import on_birth, on_death
 from services.id_registry.events.models import (
@@ -41,11 +41,10 @@ def inbox(
     item: EventItem,
     runtime: RuntimeDep,
     session: SessionDep,
-    settings: SettingsDep,
     now: NowDep,
     _: MediatorDep,
 ) -> dict[str, str]:
-    secret = settings.token_secret()
+    secret = runtime.secret
     try:
         if item.eventType == BIRTH:
             outcome = on_birth(

@@ -18,12 +18,10 @@ from sqlmodel import Session
 
 from services.id_registry import ids
 from services.id_registry.errors import MosipError
-from services.id_registry.events.models import IDENTITY_CREATED
-from services.id_registry.hashing import psut
 from services.id_registry.identities import store
-from services.id_registry.identities.models import STATUS_ACTIVE, IdentityCreate
-from services.id_registry.identities.service import duplicate_of, key_of
-from services.kernel.time import iso_z
+from services.id_registry.identities.created import Enrolled, publish_created
+from services.id_registry.identities.models import IdentityCreate
+from services.id_registry.identities.service import duplicate_of, identity_values, key_of
 
 _system_rng = random.SystemRandom()
 # each round settles at least the batch's first unsettled person; more than a few rounds means
@@ -44,25 +42,7 @@ class _Batch:
         self.now = now
 
     def row(self, index: int, uin: str) -> dict[str, Any]:
-        data = self.people[index]
-        return {
-            "uin": uin,
-            "dedupe_key": self.keys[index],
-            "given_name": data.givenName,
-            "family_name": data.familyName,
-            "date_of_birth": data.dateOfBirth,
-            "gender": data.gender,
-            "address": data.address,
-            "phone": data.phone,
-            "email": data.email,
-            "language": data.language,
-            "civil_registration_id": data.civilRegistrationId,
-            "status": STATUS_ACTIVE,
-            "blocked": False,
-            "status_reason": None,
-            "created_at": self.now,
-            "updated_at": self.now,
-        }
+        return identity_values(self.people[index], uin=uin, key=self.keys[index], now=self.now)
 
 
 def enrol_batch(
@@ -169,40 +149,9 @@ def _fresh_uins(session: Session, count: int, rng: random.Random) -> list[str]:
 
 
 def _publish(session: Session, batch: _Batch, secret: bytes) -> None:
-    """What a single enrolment adds to the outbox, per person enrolled: `identity-created` with
-    each active partner's own token, the tokens recorded for token exchange."""
-    partners = store.active_partners(session)
-    tokens: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    created = iso_z(batch.now)
+    enrolled = []
     for i in sorted(batch.row_ids):
         uin = batch.outcomes[i]
         assert isinstance(uin, str)
-        mine = {partner: psut(secret, uin=uin, partner_id=partner) for partner in partners}
-        tokens.extend(
-            {
-                "identity_id": batch.row_ids[i],
-                "partner_id": partner,
-                "token": token,
-                "issued_at": batch.now,
-            }
-            for partner, token in mine.items()
-        )
-        payload = {
-            "civilRegistrationId": batch.people[i].civilRegistrationId,
-            "createdAt": created,
-            "perSubscriber": {partner: {"token": token} for partner, token in mine.items()},
-        }
-        events.append(
-            {
-                "event_type": IDENTITY_CREATED,
-                "payload": payload,
-                "created_at": batch.now,
-                "published_at": None,
-                "remote_id": None,
-                "attempts": 0,
-                "last_error": None,
-            }
-        )
-    store.insert_tokens(session, tokens)
-    store.insert_events(session, events)
+        enrolled.append(Enrolled(batch.row_ids[i], uin, batch.people[i].civilRegistrationId))
+    publish_created(session=session, secret=secret, now=batch.now, enrolled=enrolled)

@@ -34,7 +34,7 @@ def enrol(
     identity = service.enrol(
         session=session,
         data=data,
-        secret=settings.token_secret(),
+        secret=runtime.secret,
         now=now,
         publish=settings.publish_events,
     )
@@ -74,7 +74,7 @@ def enrol_batch(
     outcomes = batch.enrol_batch(
         session=session,
         people=data.identities,
-        secret=settings.token_secret(),
+        secret=runtime.secret,
         now=now,
         publish=settings.publish_events,
     )
@@ -124,7 +124,6 @@ def deactivate(
     uin: str,
     runtime: RuntimeDep,
     session: SessionDep,
-    settings: SettingsDep,
     now: NowDep,
     _: AdminDep,
     data: StatusChange | None = None,
@@ -133,7 +132,7 @@ def deactivate(
         session=session,
         uin=uin,
         reason=data.reason if data else None,
-        secret=settings.token_secret(),
+        secret=runtime.secret,
         now=now,
     )
     runtime.people.invalidate()  # not to be served from the IDA cache

@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from services.id_registry import ids
 from services.id_registry.errors import MosipError
-from services.id_registry.events.models import IDENTITY_CREATED, IDENTITY_DEACTIVATED
+from services.id_registry.events.models import IDENTITY_DEACTIVATED
 from services.id_registry.events.service import enqueue, per_subscriber_tokens
 from services.id_registry.identities.attributes import identity_attributes, normalise
+from services.id_registry.identities.created import Enrolled, publish_created
 from services.id_registry.identities.models import (
     STATUS_ACTIVE,
     STATUS_DEACTIVATED,
@@ -76,23 +77,31 @@ def _new_uin(session: Session, rng: random.Random) -> str:
     return new_uin(rng, taken)
 
 
+def identity_values(data: IdentityCreate, *, uin: str, key: str, now: datetime) -> dict[str, Any]:
+    """The columns an enrolment of `data` stores: an active, unblocked identity."""
+    return {
+        "uin": uin,
+        "dedupe_key": key,
+        "given_name": data.givenName,
+        "family_name": data.familyName,
+        "date_of_birth": data.dateOfBirth,
+        "gender": data.gender,
+        "address": data.address,
+        "phone": data.phone,
+        "email": data.email,
+        "language": data.language,
+        "civil_registration_id": data.civilRegistrationId,
+        "status": STATUS_ACTIVE,
+        "blocked": False,
+        "status_reason": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def new_identity(data: IdentityCreate, *, uin: str, key: str, now: datetime) -> Identity:
     """The record an enrolment of `data` stores (not added to any session)."""
-    return Identity(
-        uin=uin,
-        dedupe_key=key,
-        given_name=data.givenName,
-        family_name=data.familyName,
-        date_of_birth=data.dateOfBirth,
-        gender=data.gender,
-        address=data.address,
-        phone=data.phone,
-        email=data.email,
-        language=data.language,
-        civil_registration_id=data.civilRegistrationId,
-        created_at=now,
-        updated_at=now,
-    )
+    return Identity(**identity_values(data, uin=uin, key=key, now=now))
 
 
 def key_of(data: IdentityCreate) -> str:
@@ -127,14 +136,9 @@ def enrol(
     try:
         session.flush()
         if publish:
-            payload: dict[str, Any] = {
-                "civilRegistrationId": data.civilRegistrationId,
-                "createdAt": iso_z(now),
-                "perSubscriber": per_subscriber_tokens(
-                    session=session, secret=secret, identity=identity, now=now
-                ),
-            }
-            enqueue(session=session, event_type=IDENTITY_CREATED, payload=payload, now=now)
+            assert identity.id is not None
+            enrolled = Enrolled(identity.id, identity.uin, data.civilRegistrationId)
+            publish_created(session=session, secret=secret, now=now, enrolled=[enrolled])
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.id_registry.deps import NowDep, RuntimeDep, SettingsDep
+from services.id_registry.deps import NowDep, RuntimeDep
 from services.id_registry.psuts.models import TokenExchangeRequest, TokenExchangeResponse
 from services.id_registry.psuts.service import exchange
 from services.kernel.credentials import MediatorDep
@@ -18,7 +18,6 @@ def token_exchange(
     data: TokenExchangeRequest,
     runtime: RuntimeDep,
     session: SessionDep,
-    settings: SettingsDep,
     now: NowDep,
     _: MediatorDep,
 ) -> TokenExchangeResponse:
@@ -26,6 +25,6 @@ def token_exchange(
         session=session,
         cache=runtime.partners,
         data=data,
-        secret=settings.token_secret(),
+        secret=runtime.secret,
         now=now,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func
@@ -38,15 +39,15 @@ def save_registry(
 ) -> Registry:
     """Create the registry version, or replace its schema if every record still conforms.
     A built-in registry's schema is checked by the tests, not at every start (50 ms)."""
-    options: dict[str, Any] = {
-        "body": body, "actor": actor, "builtin": builtin,
-        "event_on_create": event_on_create, "view": view,
-    }  # fmt: skip
+    save = partial(
+        _save, session, body=body, actor=actor, builtin=builtin,
+        event_on_create=event_on_create, view=view,
+    )  # fmt: skip
     try:
-        return _save(session, **options)
+        return save()
     except IntegrityError:  # another replica created this name and version meanwhile: ours
         session.rollback()  # comes second, a change of its schema
-        return _save(session, **options)
+        return save()
 
 
 def _save(

@@ -13,12 +13,15 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from services.kernel.claims import one_writer_at_a_time
 from services.kernel.ids import random_hex
 from services.sectoral_platform.metadata.models import MetadataObject, MetadataStamp
 from services.sectoral_platform.metadata.schema import SCHEMAS
 
 Obj = dict[str, Any]
 PathListener = Callable[[Session, dict[str, str]], None]
+# the claim every replica's metadata write holds until it commits (`one_writer_at_a_time`)
+WRITES = "sectoral_platform-metadata-writes"
 
 
 @dataclass
@@ -80,9 +83,16 @@ class MetadataStore:
         return True
 
     @staticmethod
-    def _stamp(session: Session, *, for_update: bool = False) -> str | None:
+    def _stamp(session: Session) -> str | None:
         query = select(MetadataStamp.stamp).where(col(MetadataStamp.id) == 1)
-        return session.exec(query.with_for_update() if for_update else query).first()
+        return session.exec(query).first()
+
+    @classmethod
+    def _held_stamp(cls, session: Session) -> str | None:
+        """The stamp, read once no other replica's metadata write is under way; the session's
+        transaction then holds the metadata writes until it ends."""
+        one_writer_at_a_time(session.connection(), WRITES)
+        return cls._stamp(session)
 
     # ---- reads ----
     def get(self, type_: str, uid: str) -> Obj | None:
@@ -174,7 +184,7 @@ class MetadataStore:
     # ---- writes ----
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the metadata stamp from validation to commit, so that replicas import one at a
+        """Hold the metadata writes from validation to commit, so that replicas import one at a
         time, each validating against what the one before wrote (on SQLite, one process, the
         in-process lock is enough). Without it two replicas creating one new uid both passed
         their checks and the second insert failed on the primary key (a 500)."""
@@ -183,15 +193,7 @@ class MetadataStore:
                 yield
                 return
             with Session(self.engine) as session:
-                current = self._stamp(session, for_update=True)
-                if current is None:  # no metadata written yet: a row to hold
-                    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-                    session.execute(
-                        pg_insert(MetadataStamp).values(id=1, stamp="").on_conflict_do_nothing()
-                    )
-                    current = self._stamp(session, for_update=True)
-                if current != self.stamp:
+                if self._held_stamp(session) != self.stamp:
                     self.load()
                 self._writing = session
                 try:
@@ -212,7 +214,7 @@ class MetadataStore:
             )
             with opened as session:
                 # metadata writes of all replicas one at a time; another's since our last read?
-                current = self._stamp(session, for_update=True)
+                current = self._held_stamp(session)
                 behind, stamp = current != self.stamp, random_hex(16)
                 if current is None:
                     session.execute(insert(MetadataStamp).values(id=1, stamp=stamp))
