@@ -17,8 +17,8 @@ from services.kernel.testing import serve_in_process
 from services.sectoral_platform.main import create_app
 from services.sectoral_platform.settings import SectoralSettings
 from tests.sectoral_platform.conftest import ANC4, COC, DATA_SET, QUIET
-from tests.sectoral_platform.wiring import until
 from tests.security.dhis2_scope_support import ADMIN, CLERK, FAR, OWN, PERIOD
+from tests.support.polling import until
 
 pytestmark = pytest.mark.anyio
 
