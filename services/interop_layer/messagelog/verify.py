@@ -33,7 +33,7 @@ from services.interop_layer.messagelog.migrate import has_chains
 from services.interop_layer.messagelog.models import LogKey, LogMark, LogRecord, VerifyReport
 from services.interop_layer.messagelog.rows import sa_rows
 from services.interop_layer.messagelog.walk import KnownHead, Walk, unfinished
-from services.kernel.db import Database
+from services.kernel.db import Database, libpq_url
 
 __all__ = ["KnownHead", "log_reaches", "verify_database", "verify_session"]
 
@@ -97,11 +97,10 @@ def verify_session(
     if postgres:
         from services.interop_layer.messagelog.ranges import walk_postgres
 
-        url = connection.engine.url.set(drivername="postgresql")
         failed = walk_postgres(
             connection.connection.driver_connection,
             walk,
-            url=url.render_as_string(hide_password=False),
+            url=libpq_url(connection.engine.url.render_as_string(hide_password=False)),
             chains=chains,
             keys=keys,
             pems=pems,
