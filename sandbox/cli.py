@@ -27,8 +27,8 @@ from sandbox.launcher import (
 from sandbox.logverify import register as register_log
 from sandbox.logview import log_files, show_logs
 from sandbox.replicas import check_replicas
-from sandbox.scenarios.commands import BODIES_ENV, run_all_scenarios
-from sandbox.scenarios.commands import register as register_scenarios
+from sandbox.scenarios.parser import BODIES_ENV
+from sandbox.scenarios.parser import register as register_scenarios
 from sandbox.state import MARKER, default_data_dir, in_use
 from sandbox.stopping import stop_sandbox
 from sandbox.where import did_you_mean, find_data_dir
@@ -101,6 +101,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             )
             return 0
         if getattr(args, "scenarios", False):
+            from sandbox.scenarios.commands import run_all_scenarios
+
             console.print("\nRunning every scenario against the sandbox…")
             if run_all_scenarios(data_dir=launcher.data_dir, port_offset=launcher.port_offset):
                 err_console.print("[yellow]Some scenarios failed (above); still serving.[/yellow]")

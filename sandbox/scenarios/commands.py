@@ -23,6 +23,7 @@ from sandbox.scenarios.loader import (
     scenario_files,
 )
 from sandbox.scenarios.model import Scenario
+from sandbox.scenarios.parser import BODIES_ENV
 from sandbox.scenarios.progress import ConsoleProgress
 from sandbox.scenarios.results import RunResult
 from sandbox.scenarios.runner import Runner
@@ -32,8 +33,6 @@ from sandbox.trace.build import build_trace
 from sandbox.trace.fetch import fetch_records
 from sandbox.trace.report import HTML, read_trace, runs_dir, summary_lines, write_trace
 from services.kernel.topology import load_topology, port_offset
-
-BODIES_ENV = "DPI_INTEROP_LAYER_MESSAGE_LOG_BODIES"
 
 
 def data_dir_of(args: argparse.Namespace) -> Path:
@@ -239,38 +238,3 @@ def cmd_trace(args: argparse.Namespace) -> int:
     for line in summary_lines(trace, directory):
         console.print(escape(line))
     return 0 if trace["run"]["ok"] and not trace["findings"] else 1
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 10_000:
-        raise argparse.ArgumentTypeError("between 1 and 10000")
-    return value
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    """Add `scenarios`, `run` and `trace` to the `dpi` parser."""
-    listing = sub.add_parser("scenarios", help="list the scenarios with one-line descriptions")
-    listing.add_argument(
-        "--schema", action="store_true", help="print the JSON Schema of scenario files"
-    )
-    listing.set_defaults(func=cmd_scenarios)
-
-    run = sub.add_parser("run", parents=[common], help="run scenarios against the sandbox")
-    run.add_argument("scenario", nargs="*", help="scenario names (see `dpi scenarios`)")
-    run.add_argument("--all", action="store_true", help="run every scenario")
-    run.add_argument("--up", action="store_true", help="start a sandbox for the run, stop it after")
-    run.add_argument("--timeout", type=float, default=60.0, help="readiness timeout with --up")
-    run.add_argument(
-        "--repeat",
-        type=_positive,
-        default=1,
-        help="run each scenario N times and report timings per step (first run traced)",
-    )
-    run.set_defaults(func=cmd_run)
-
-    trace = sub.add_parser("trace", parents=[common], help="summary of a run's trace")
-    trace.add_argument("run_id", nargs="?", help="run id (default: the latest run)")
-    trace.set_defaults(func=cmd_trace)

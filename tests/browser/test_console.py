@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.console.graph import key_of
 from sandbox.launcher import Launcher, LaunchError, free_offset
-from sandbox.scenarios.commands import BODIES_ENV
+from sandbox.scenarios.parser import BODIES_ENV
 from services.kernel.topology import load_topology
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

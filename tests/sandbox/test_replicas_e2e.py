@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.scenarios.commands import BODIES_ENV
+from sandbox.scenarios.parser import BODIES_ENV
 from sandbox.state import load_state, pid_alive
 from services.kernel.topology import load_topology
 from tests.conftest import SHARED_POSTGRES

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from sandbox.launcher import Launcher, LaunchError, free_offset
-from sandbox.scenarios.commands import BODIES_ENV, resolve_urls
+from sandbox.scenarios.commands import resolve_urls
 from sandbox.scenarios.loader import load_scenario, scenario_files
+from sandbox.scenarios.parser import BODIES_ENV
 from sandbox.scenarios.runner import Runner
 from sandbox.state import load_state
 from sandbox.trace.build import build_trace
