@@ -17,6 +17,7 @@ from services.sectoral_platform.aggregate.idschemes import IdSchemes
 from services.sectoral_platform.aggregate.jsonset import json_events, json_values
 from services.sectoral_platform.aggregate.overlap import Write
 from services.sectoral_platform.aggregate.service import (
+    Guess,
     check_data_values,
     import_data_values,
     write_checked,
@@ -88,10 +89,14 @@ async def import_streamed(
             engine=database.engine, store=store, scope=scope, body=part, options=effective()[0]
         )
 
+    guess = Guess()
+
     def check(part: dict[str, Any]) -> Write:
         own = effective()[0]
         checked = check_data_values(store=store, scope=scope, body=part, options=own)
-        return lambda: write_checked(engine=database.engine, checked=checked, options=own)
+        return lambda: write_checked(
+            engine=database.engine, checked=checked, options=own, guess=guess
+        )
 
     def run_group(group: dict[str, Any]) -> ImportSummary:
         exchange.to_uids(effective()[1], [group])

@@ -185,7 +185,16 @@ def check_data_values(
     return Checked(summary, conflicts, rows, len(values) - len(rows), scope.user.username)
 
 
-def _write_once(engine: Engine, checked: Checked, options: ImportOptions) -> ImportSummary:
+@dataclass(slots=True)
+class Guess:
+    """Whether an import's batches are still taken to be new values (`write_checked`)."""
+
+    new: bool = True
+
+
+def _write_once(
+    engine: Engine, checked: Checked, options: ImportOptions, guess_new: bool
+) -> ImportSummary:
     summary, rows = checked.summary, checked.rows
     if rows is None:
         return summary
@@ -200,6 +209,15 @@ def _write_once(engine: Engine, checked: Checked, options: ImportOptions) -> Imp
                 writes.write(conn, plan.inserts, plan.updates, plan.deletes, plan.delta)
         return _summarise(summary, checked.conflicts)
     with engine.begin() as conn:  # one connection and transaction: lookup, then the writes
+        if guess_new and not options.dry_run and options.strategy != "DELETE":
+            _plan(plan, rows, {})
+            if len(plan.inserts) == len(rows):
+                # every row a new value were none stored: no lookup, and a stored one makes the
+                # COPY fail on the primary key, which `write_checked` retries with the lookup
+                writes.write(conn, plan.inserts, plan.updates, plan.deletes, plan.delta)
+                return _summarise(summary, checked.conflicts)
+            summary.count = ImportCount(ignored=checked.ignored)
+            plan = _Plan(strategy=options.strategy, username=checked.username, count=summary.count)
         _plan(plan, rows, writes.existing(conn, list(rows)))
         if not options.dry_run:
             writes.write(conn, plan.inserts, plan.updates, plan.deletes, plan.delta)
@@ -211,18 +229,27 @@ def _plan(plan: _Plan, rows: dict[Key, Row], existing: dict[Key, writes.Old]) ->
         plan.add(key, row, existing.get(key))
 
 
-def write_checked(*, engine: Engine, checked: Checked, options: ImportOptions) -> ImportSummary:
+def write_checked(
+    *, engine: Engine, checked: Checked, options: ImportOptions, guess: Guess | None = None
+) -> ImportSummary:
     """Look up the stored values of a checked batch and write it, in one transaction; a
     concurrent import that inserted the same keys first makes it roll back, and the retry then
-    counts those rows as updates."""
+    counts those rows as updates. With `guess` (one for the batches of an import), a batch of new
+    values only is written without the lookup until a batch finds a value stored: a national
+    file of a new month is, and then every later batch of the import looks up first."""
     duplicate = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
-    for attempt in range(5):
+    attempt = 0
+    while True:
+        guessed = guess is not None and guess.new
         try:
-            return _write_once(engine, checked, options)
+            return _write_once(engine, checked, options, guessed)
         except duplicate:
-            if attempt == 4:
+            if guess is not None and guessed:
+                guess.new = False
+                continue
+            attempt += 1
+            if attempt == 5:
                 raise
-    raise AssertionError("unreachable")
 
 
 def import_data_values(

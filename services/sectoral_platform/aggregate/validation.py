@@ -42,7 +42,7 @@ class Conflicts:
         return list(self.entries.values())
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     index: int
     key: Key
@@ -220,12 +220,17 @@ class RowValidator:
             return None
         header = self.header
         get = raw.get
-        de = _id(get("dataElement"))
-        pe = _id(get("period") or header.get("period"))
-        ou = _id(get("orgUnit") or header.get("orgUnit"))
-        co = _id(get("categoryOptionCombo")) or DEFAULT_CATEGORY_OPTION_COMBO
-        ao = _id(get("attributeOptionCombo") or header.get("attributeOptionCombo"))
-        ao = ao or DEFAULT_CATEGORY_OPTION_COMBO
+        # `_id` only for what is not already a string (per value: the calls are the cost)
+        de = get("dataElement")
+        de = de if type(de) is str else _id(de)
+        pe = get("period") or header.get("period")
+        pe = pe if type(pe) is str else _id(pe)
+        ou = get("orgUnit") or header.get("orgUnit")
+        ou = ou if type(ou) is str else _id(ou)
+        co = get("categoryOptionCombo")
+        co = (co if type(co) is str else _id(co)) or DEFAULT_CATEGORY_OPTION_COMBO
+        ao = get("attributeOptionCombo") or header.get("attributeOptionCombo")
+        ao = (ao if type(ao) is str else _id(ao)) or DEFAULT_CATEGORY_OPTION_COMBO
         element, period, kind, future, start, end = self._by_period(de, pe)
         if element is None:
             message = f"Data element not found or not accessible: `{de}`"
@@ -246,8 +251,10 @@ class RowValidator:
             message = "Invalid storedBy: stored_by_length_greater_than_max_length"
             conflicts.add(index, "E7637", "storedBy", de, message)
             return None
-        value = _text(get("value"))
-        comment = _text(get("comment"))
+        value = get("value")
+        value = value if type(value) is str else _text(value)
+        comment = get("comment")
+        comment = None if comment is None else _text(comment)
         value_type = element.value_type
         if not self.deleting:
             problem = self._value(element, de, value, comment)
