@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from services.sectoral_platform.aggregate import streamed
-from tests.sectoral_platform.conftest import ANC1, ANC4, FACILITIES
+from tests.sectoral_platform.conftest import ANC1, ANC4, DISTRICT_OF, FACILITIES
 from tests.sectoral_platform.test_data_values import stored
-from tests.sectoral_platform.test_value_set_bulk_writes import DISTRICT, analytics, post, row
+from tests.sectoral_platform.test_value_set_bulk_writes import analytics, post, row
 
 pytestmark = pytest.mark.anyio
 
@@ -47,8 +47,8 @@ async def test_a_batch_meeting_stored_values_after_new_ones_counts_and_totals_th
 
     totals: dict[tuple[str, str, str], float] = defaultdict(float)
     for (de, pe, ou), v in expected.items():
-        totals[(de, pe, DISTRICT[ou])] += float(v)
-    units = sorted({DISTRICT[ou] for ou in (f0, f1, f2, f3)})
+        totals[(de, pe, DISTRICT_OF[ou])] += float(v)
+    units = sorted({DISTRICT_OF[ou] for ou in (f0, f1, f2, f3)})
     assert await analytics(client, units) == dict(totals)
 
 
