@@ -81,7 +81,9 @@ def set_runtime(app: Any, runtime: object) -> None:
 
 def runtime_of(app: Any, kind: type[R]) -> R:
     """The service's runtime, checked to be of `kind`."""
-    runtime = getattr(_state(app), "runtime", None)
+    # `State` keeps its attributes in `_state`: read there, a missing one is a `None`, not an
+    # `AttributeError` raised and caught inside `State.__getattr__` on every request.
+    runtime = _state(app)._state.get("runtime")
     if not isinstance(runtime, kind):
         raise NotStarted(f"no {kind.__name__} on this app: its lifespan has not run")
     return runtime
