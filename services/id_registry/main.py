@@ -20,6 +20,7 @@ from services.id_registry.events.routes import router as events_router
 from services.id_registry.ida import store
 from services.id_registry.ida.batches import ThreadedGroupCommit
 from services.id_registry.ida.commits import GroupCommit
+from services.id_registry.ida.first import route_first
 from services.id_registry.ida.keys import ServerKeyHolder
 from services.id_registry.ida.routes import router as ida_router
 from services.id_registry.ida.store import PersonCache
@@ -194,6 +195,7 @@ def create_app(
         reset=ResetHooks(seed=reseed, forget=forget, keep=("ida_key", "oidc_signing_key")),
         seed_cache=True,
     )
+    route_first(app, ida_router.routes)
     openapi.install(app, error_shape, security=SECURITY)
     return app
 

@@ -81,7 +81,11 @@ def set_runtime(app: Any, runtime: object) -> None:
 
 def runtime_of(app: Any, kind: type[R]) -> R:
     """The service's runtime, checked to be of `kind`."""
-    runtime = getattr(_state(app), "runtime", None)
+    # Starlette's `State` keeps its attributes in `_state`: read there, an attribute is found
+    # without the `AttributeError` raised and caught on the way to `State.__getattr__`.
+    state = _state(app)
+    values = getattr(state, "_state", None)
+    runtime = values.get("runtime") if isinstance(values, dict) else getattr(state, "runtime", None)
     if not isinstance(runtime, kind):
         raise NotStarted(f"no {kind.__name__} on this app: its lifespan has not run")
     return runtime

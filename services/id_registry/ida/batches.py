@@ -82,8 +82,9 @@ class ThreadedGroupCommit:
             self._scheduled = True
             # One more loop turn, so the requests read in this one join the batch.
             loop.call_soon(loop.call_soon, self._start, loop)
-        # Shielded: a cancelled request must not lose its place (or its writes) in the batch.
-        return await asyncio.shield(future)
+        # A cancelled request cancels only its own future: its job stays in the batch, is run
+        # and committed with the others (`_finish` skips a future already done).
+        return await future
 
     def release(self) -> None:
         """Give the kept connections back to the pool; the next batches take new ones."""

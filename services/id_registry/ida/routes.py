@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any, TypeVar
 
 from anyio import to_thread
@@ -27,7 +28,7 @@ from services.id_registry.ida.envelope import (
 from services.id_registry.ida.gate import admit, is_sealed
 from services.id_registry.ida.keys import ServerKeys
 from services.id_registry.ida.sealed import response_signature, seal_for
-from services.id_registry.ida.wire import OrjsonResponse, read_body
+from services.id_registry.ida.wire import OrjsonResponse, header, read_body
 from services.id_registry.partners.service import ActivePartner, check_partner
 from services.id_registry.runtime import IdRegistryRuntime
 from services.kernel.runtime import runtime_of
@@ -70,24 +71,30 @@ _BODY = {
 }
 
 
-async def _partner(
-    http: Request, envelope: AuthEnvelope | KycEnvelope | OtpEnvelope
-) -> tuple[ActivePartner, list[ExpectationPublic]]:
-    """The partner of the path (checked in MOSIP's order) and the mock expectations, from
-    memory when cached."""
-    ida = runtime_of(http.app, IdRegistryRuntime)
-    path = http.path_params
+async def _load_partners(
+    ida: IdRegistryRuntime,
+) -> tuple[dict[str, ActivePartner], list[ExpectationPublic]]:
+    """The partners and the mock expectations, read from the database when not cached."""
     cached, cached_rows = ida.partners.loaded(), ida.expectations.loaded()
-    if cached is None or cached_rows is None:
-        database = ida.database
+    if cached is not None and cached_rows is not None:
+        return cached, cached_rows
+    database = ida.database
 
-        def load() -> tuple[dict[str, ActivePartner], list[ExpectationPublic]]:
-            with database.session() as session:
-                return ida.partners.all(session), ida.expectations.rows(session)
+    def load() -> tuple[dict[str, ActivePartner], list[ExpectationPublic]]:
+        with database.session() as session:
+            return ida.partners.all(session), ida.expectations.rows(session)
 
-        known, rows = await to_thread.run_sync(load)
-    else:
-        known, rows = cached, cached_rows
+    return await to_thread.run_sync(load)
+
+
+def _partner(
+    ida: IdRegistryRuntime,
+    http: Request,
+    envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
+    known: dict[str, ActivePartner],
+) -> ActivePartner:
+    """The partner of the path, checked in MOSIP's order."""
+    path = http.path_params
     try:
         partner = check_partner(
             partners=known,
@@ -100,13 +107,18 @@ async def _partner(
     except MosipError as error:
         error.transaction_id = envelope.transactionID
         raise
-    return partner, rows
+    return partner
 
 
-async def _open(http: Request, raw: bytes, envelope: E, partner: ActivePartner) -> E:
+async def _open(
+    ida: IdRegistryRuntime,
+    http: Request,
+    raw: bytes,
+    envelope: E,
+    partner: ActivePartner,
+    now: datetime,
+) -> E:
     """Signature, `requestTime` window and decryption (`ida.gate`), the keys loaded once."""
-    ida = runtime_of(http.app, IdRegistryRuntime)
-    now = as_utc(ida.clock())
     keys = ida.keys.loaded()
     if keys is None and is_sealed(envelope):
 
@@ -118,7 +130,7 @@ async def _open(http: Request, raw: bytes, envelope: E, partner: ActivePartner) 
     return admit(
         envelope,
         raw=raw,
-        signature=http.headers.get("signature"),
+        signature=header(http, b"signature"),
         partner=partner,
         keys=keys,
         now=now,
@@ -127,21 +139,21 @@ async def _open(http: Request, raw: bytes, envelope: E, partner: ActivePartner) 
 
 
 async def _transaction(
-    http: Request,
+    ida: IdRegistryRuntime,
     *,
     envelope: AuthEnvelope | KycEnvelope | OtpEnvelope,
     partner: ActivePartner,
     rows: list[ExpectationPublic],
+    now: datetime,
     run: Callable[[store.Hot, service.IdaContext], T],
 ) -> T:
     """The mock expectation, then `run` and its commit."""
-    ida = runtime_of(http.app, IdRegistryRuntime)
     partner_id = partner.partner_id
     forced = match(rows, individual_id=envelope.individualId, partner_id=partner_id)
     ctx = service.IdaContext(
         partner=partner,
         secret=ida.secret,
-        now=as_utc(ida.clock()),
+        now=now,
         forced=forced,
         recorded_tokens=ida.recorded_tokens,
         people=ida.people,
@@ -199,19 +211,22 @@ async def _signed(response: Response, keys: ServerKeys | None) -> Response:
 async def _authenticate(
     request: Request, model: type[A], default_id: str
 ) -> tuple[A, service.Outcome, ServerKeys | None, ActivePartner]:
+    ida = runtime_of(request.app, IdRegistryRuntime)
     raw = await read_body(request)
     envelope = parse_envelope(raw, model, default_id)
-    partner, rows = await _partner(request, envelope)
+    known, rows = await _load_partners(ida)
+    partner = _partner(ida, request, envelope, known)
     sealed = is_sealed(envelope)
-    envelope = await _open(request, raw, envelope, partner)
+    now = as_utc(ida.clock())  # the transaction's time, from the `requestTime` check on
+    envelope = await _open(ida, request, raw, envelope, partner, now)
     outcome = await _transaction(
-        request,
+        ida,
         envelope=envelope,
         partner=partner,
         rows=rows,
+        now=now,
         run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
     )
-    ida = runtime_of(request.app, IdRegistryRuntime)
     service.committed(ida.recorded_tokens, outcome)
     return envelope, outcome, ida.keys.loaded() if sealed else None, partner
 
@@ -250,16 +265,20 @@ async def kyc(request: Request) -> Response:
     openapi_extra=_BODY,
 )
 async def otp(request: Request) -> Response:
+    ida = runtime_of(request.app, IdRegistryRuntime)
     raw = await read_body(request)
     envelope = parse_envelope(raw, OtpEnvelope, OTP_ID)
-    partner, rows = await _partner(request, envelope)
-    envelope = await _open(request, raw, envelope, partner)
-    ttl = runtime_of(request.app, IdRegistryRuntime).settings.otp_ttl_seconds
+    known, rows = await _load_partners(ida)
+    partner = _partner(ida, request, envelope, known)
+    now = as_utc(ida.clock())
+    envelope = await _open(ida, request, raw, envelope, partner, now)
+    ttl = ida.settings.otp_ttl_seconds
     outcome = await _transaction(
-        request,
+        ida,
         envelope=envelope,
         partner=partner,
         rows=rows,
+        now=now,
         run=lambda hot, ctx: service.request_otp(hot, ctx=ctx, envelope=envelope, ttl_seconds=ttl),
     )
     body = outcome.masked if outcome.ok else None

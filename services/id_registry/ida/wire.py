@@ -24,6 +24,15 @@ async def read_body(request: Request) -> bytes:
             return b"".join(chunks)
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """The first `name` header (lower case), as Starlette's `headers.get` reads it, without
+    building its `Headers` first."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 _JSON = (b"content-type", b"application/json")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from services.id_registry.errors import MosipError
-from services.id_registry.hashing import hash_secret
+from services.id_registry.hashing import hash_secret, presented_hash
 from services.id_registry.ida.sealed import PartnerCertificate
 from services.id_registry.partners.models import (
     PARTNER_ACTIVE,
@@ -95,7 +95,7 @@ def check_partner(
     partner = partners.get(partner_id)
     if partner is None:
         raise MosipError("IDA-MPA-009", status_code=200, envelope_id=envelope_id)
-    if not hmac.compare_digest(hash_secret(api_key), partner.api_key_hash):
+    if not hmac.compare_digest(presented_hash(api_key), partner.api_key_hash):
         raise MosipError(
             "IDA-MPA-009",
             "Partner is not registered with this API key",
