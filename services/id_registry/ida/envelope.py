@@ -14,36 +14,25 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from services.id_registry.errors import MosipError
+from services.kernel.unimplemented import NOT_IMPLEMENTED, refuse_given
 
 AUTH_ID = "mosip.identity.auth"
 KYC_ID = "mosip.identity.kyc"
 OTP_ID = "mosip.identity.otp"
 
 
-NOT_IMPLEMENTED = "not_implemented"
-
-
-def _refuse_given(value: object) -> None:
-    """A part of MOSIP's request the sandbox does not model: refused when given a value (an
-    absent, null or empty one is what MOSIP's own clients send for a factor not used)."""
-    if value is None or value in ("", [], {}):
-        return None
-    raise PydanticCustomError(NOT_IMPLEMENTED, "defined by MOSIP IDA, not implemented here")
-
-
 # Refused by name (IDA-MLC-009) rather than dropped: an authentication must never succeed on
 # fewer factors or attributes than the partner sent.
-Unimplemented = Annotated[Any, BeforeValidator(_refuse_given)]
+Unimplemented = Annotated[Any, BeforeValidator(refuse_given("MOSIP IDA"))]
 
 
 def invalid_parameter(error: Any, where: str) -> str:
     """MOSIP's `Invalid Input Parameter - <name>`, saying so when the sandbox lacks the part."""
     message = f"Invalid Input Parameter - {where}"
     if error["type"] == NOT_IMPLEMENTED:
-        message += " (defined by MOSIP IDA, not implemented by this sandbox)"
+        message += f" ({error['msg']})"
     return message
 
 
