@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field as Column
 
 from services.consent.base import Base
 from services.consent.policies.models import PolicyPublic
-from services.kernel.unimplemented import refuse_given
+from services.consent.unimplemented import UnimplementedField
 
 MEMBER_ID_PATTERN = r"^[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$"
 CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -23,15 +23,6 @@ LAWFUL_BASES = (
     "public_task",
     "legitimate_interest",
 )
-
-
-# A field of the spec's `DataAgreement` the sandbox does not implement: refused (422) naming it
-# when given a value, rather than dropped
-Unimplemented = Annotated[
-    Any,
-    BeforeValidator(refuse_given("the GovStack Consent API")),
-    Field(description="Not implemented by the sandbox: refused when given a value"),
-]
 
 
 class Controller(BaseModel):
@@ -102,8 +93,8 @@ class DataAgreementCreate(DataAgreementBase):
 
     id: str | None = None
     policy: dict[str, Any] | str
-    compatibleWithVersion: Unimplemented = None  # the spec's "WIP" record transfer
-    signature: Unimplemented = None  # agreements are not signed here
+    compatibleWithVersion: UnimplementedField = None  # the spec's "WIP" record transfer
+    signature: UnimplementedField = None  # agreements are not signed here
 
 
 class DataAgreementPublic(DataAgreementBase):
