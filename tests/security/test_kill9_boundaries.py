@@ -1,10 +1,11 @@
 """A boundary tightened and acknowledged holds after kill -9: nothing reopens on restart.
 
 `test_kill9_services` shows acknowledged writes survive; here the writes are the ones that close
-a door (a consent withdrawn, an ID-system partner deactivated). Each service runs as a real
-process, is SIGKILLed right after the 2xx, and restarted on the same database (SQLite, or
-PostgreSQL with `DPI_TEST_DB=postgres`): the door is still closed, on the read path (a decision,
-an authentication) the mediator and partners use.
+a door: a consent withdrawn, an ID-system partner deactivated, a mediator access right revoked
+(the mediator seeds its catalogue's rights once, so a restart must not bring one back). Each
+service runs as a real process, is SIGKILLed right after the 2xx, and restarted on the same
+database (SQLite, or PostgreSQL with `DPI_TEST_DB=postgres`): the door is still closed on the
+read path (a decision, an authentication, the rights a client sees).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import httpx
 from services.consent.seed import SCHOOL_ENROLMENT_ID
 from services.kernel.credentials import MEDIATOR_KEY_HEADER, mediator_key
 from tests.conftest import scratch_database
+from tests.interop_layer.support import ADMIN, EDUCATION, HEALTH, client_headers
 from tests.security import kill9_writes as w
 from tests.security.kill9_support import ServiceCase, running
 from tests.security.test_kill9_services import DECISION
@@ -37,6 +39,7 @@ ID_REGISTRY = ServiceCase(
     headers={"X-DPI-Admin-Key": "dpi-admin"},
     writes=(),
 )
+MEDIATOR = ServiceCase(service="interop_layer", env={}, headers=ADMIN, writes=())
 RECORD = "/service/individual/record"
 PERSON = "kill9-withdrawn"
 
@@ -87,3 +90,26 @@ def test_a_partner_deactivated_before_kill_9_stays_refused(tmp_path: Path) -> No
             after = client.request(call.method, call.path, json=call.json)
             assert after.status_code == 200
             assert [e["errorCode"] for e in after.json()["errors"]] == ["IDA-MPA-012"], after.text
+
+
+def allowed_services(client: httpx.Client) -> list[str]:
+    answer = client.get(f"/r1/{HEALTH}/allowedMethods", headers=client_headers(EDUCATION))
+    assert answer.status_code == 200, answer.text
+    return [s["service_code"] for s in answer.json()["service"]]
+
+
+def test_an_access_right_revoked_before_kill_9_stays_revoked(tmp_path: Path) -> None:
+    with scratch_database("kill9_right", tmp_path / "mediator.db") as url:
+        with running(MEDIATOR, url, tmp_path) as served, served.client(MEDIATOR) as client:
+            rights = client.get("/admin/rights", params={"client": EDUCATION, "provider": HEALTH})
+            assert rights.status_code == 200, rights.text
+            right = rights.json()[0]
+            assert right["serviceCode"] in allowed_services(client)
+            revoked = client.delete(f"/admin/rights/{right['id']}")
+            assert revoked.status_code in (200, 204), revoked.text
+            served.process.send_signal(signal.SIGKILL)
+            assert served.process.wait(timeout=10) == -signal.SIGKILL
+        with running(MEDIATOR, url, tmp_path) as served, served.client(MEDIATOR) as client:
+            assert right["serviceCode"] not in allowed_services(client)
+            again = client.get("/admin/rights", params={"client": EDUCATION, "provider": HEALTH})
+            assert right["id"] not in [r["id"] for r in again.json()]
