@@ -33,6 +33,23 @@ async def test_revision_id_where_not_implemented_is_refused_by_name(consent):
         assert empty.json() == plain.json()
 
 
+async def test_a_webhook_content_type_other_than_json_is_refused_by_name(consent):
+    """Deliveries are JSON: a form-encoded webhook would get JSON labelled as a form."""
+    before = (await consent.client.get("/config/webhooks/", headers=ORG)).json()
+    form = {"webhook": {**HOOK["webhook"], "contentType": "application/x-www-form-urlencoded"}}
+    refused = await consent.client.post("/config/webhook/", json=form, headers=ORG)
+    assert refused.status_code == 400, refused.text
+    assert "webhook.contentType" in refused.json()["detail"]
+    assert (await consent.client.get("/config/webhooks/", headers=ORG)).json() == before
+    json_hook = {"webhook": {**HOOK["webhook"], "contentType": "application/json"}}
+    created = await consent.client.post("/config/webhook/", json=json_hook, headers=ORG)
+    assert created.status_code == 200, created.text
+    path = f"/config/webhook/{created.json()['webhook']['id']}/"
+    assert (await consent.client.put(path, json=form, headers=ORG)).status_code == 400
+    shown = (await consent.client.get(path, headers=ORG)).json()["webhook"]
+    assert shown["contentType"] == "application/json"
+
+
 async def test_revision_id_where_implemented_still_selects_the_revision(consent):
     policy = (await consent.client.get("/config/policies/", headers=ORG)).json()["policies"][0]
     path = f"/config/policy/{policy['id']}/"
