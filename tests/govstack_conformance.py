@@ -80,3 +80,33 @@ class Recorder:
                     f"{request.method} {template} {response.status_code}: {_explain(error)}"
                 )
         return found
+
+
+def _parameters(spec: dict[str, Any], operation: dict[str, Any], common: list[Any]) -> set[str]:
+    names = set()
+    for parameter in [*common, *operation.get("parameters", [])]:
+        while "$ref" in parameter:
+            target: Any = spec
+            for part in parameter["$ref"].split("/")[1:]:
+                target = target[part]
+            parameter = target
+        if parameter["in"] in ("query", "header") and "<" not in parameter["name"]:
+            names.add(f"{parameter['in']}:{parameter['name'].lower()}")
+    return names
+
+
+def undeclared_parameters(served: dict[str, Any], contract: dict[str, Any]) -> list[str]:
+    """Query and header parameters `contract` defines for an operation the app `served` (its
+    OpenAPI) has, that the app's operation does not declare: FastAPI would drop them unseen.
+    (Templated names such as `query.<fieldName>` are the route's own to read.)"""
+    missing = []
+    for path, operations in contract["paths"].items():
+        common = operations.get("parameters", [])
+        for method, operation in operations.items():
+            ours = served["paths"].get(path, {}).get(method)
+            if method == "parameters" or ours is None:
+                continue
+            wanted = _parameters(contract, operation, common)
+            declared = _parameters(served, ours, served["paths"][path].get("parameters", []))
+            missing += [f"{method.upper()} {path} {name}" for name in sorted(wanted - declared)]
+    return missing

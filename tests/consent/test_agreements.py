@@ -192,3 +192,41 @@ async def test_deleted_agreement_refuses_new_records(consent):
     assert agreement_id in [a["id"] for a in audit["dataAgreements"]]
     audited = await consent.client.get(f"/audit/data-agreement/{agreement_id}/", headers=ORG)
     assert audited.status_code == 200 and audited.json()["dataAgreement"]["active"] is False
+
+
+EMPTY: tuple[Any, ...] = (None, {}, "")
+SPEC_SIGNATURE = {"id": "s1", "payload": "p", "signature": "x", "verificationMethod": "m"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("signature", SPEC_SIGNATURE), ("compatibleWithVersion", {"id": SCHOOL_ENROLMENT_ID})],
+)
+async def test_spec_agreement_fields_not_implemented_are_refused_by_name(consent, field, value):
+    """The spec's `DataAgreement.signature` and `compatibleWithVersion` are not implemented:
+    refused naming the field on create and update, nothing changed; empty ones are absent."""
+    policy = (await consent.client.get("/config/policies/", headers=ORG)).json()["policies"][0]
+    before = (await consent.client.get("/config/data-agreements/", headers=ORG)).json()
+    created = await consent.client.post(
+        "/config/data-agreement/", json=agreement_body(policy["id"], **{field: value}), headers=ORG
+    )
+    assert created.status_code == 400, created.text
+    assert created.headers["content-type"] == "application/problem+json"
+    detail = created.json()["detail"]
+    assert f"dataAgreement.{field}" in detail and "not implemented" in detail, detail
+    assert (await consent.client.get("/config/data-agreements/", headers=ORG)).json() == before
+
+    path = f"/config/data-agreement/{SCHOOL_ENROLMENT_ID}/"
+    shown = (await consent.client.get(path, headers=ORG)).json()
+    chain = (await consent.client.get(f"/v1/revisions/{SCHOOL_ENROLMENT_ID}", headers=ORG)).json()
+    body = agreement_body(policy["id"], purposeCode="school-enrolment", **{field: value})
+    updated = await consent.client.put(path, json=body, headers=ORG)
+    assert updated.status_code == 400 and f"dataAgreement.{field}" in updated.json()["detail"]
+    assert (await consent.client.get(path, headers=ORG)).json() == shown
+    after = (await consent.client.get(f"/v1/revisions/{SCHOOL_ENROLMENT_ID}", headers=ORG)).json()
+    assert after == chain
+
+    for empty in EMPTY:
+        body = agreement_body(policy["id"], **{field: empty})
+        accepted = await consent.client.post("/config/data-agreement/", json=body, headers=ORG)
+        assert accepted.status_code in (200, 201), accepted.text

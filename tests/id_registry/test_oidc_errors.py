@@ -87,6 +87,11 @@ async def test_authorize_for_an_inactive_client_is_a_400(oidc):
         ({"claims": json.dumps({"userinfo": {"name": {"essential": "yes"}}})}, "invalid_request"),
         ({"prompt": "none"}, "login_required"),
         ({"state": "s" * 513}, "invalid_request"),
+        # defined by OpenID Connect / eSignet, not implemented: refused, never ignored
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"request_uri": "urn:ietf:params:oauth:request_uri:x"}, "request_uri_not_supported"),
+        ({"response_mode": "form_post"}, "invalid_request"),
+        ({"response_mode": "fragment"}, "invalid_request"),
     ],
 )
 async def test_authorize_errors_go_back_to_the_redirect_uri(oidc, params, error):

@@ -50,7 +50,7 @@ INVALID = [
     ({"dateOfBirth": "02/01/2026"}, "child.dateOfBirth", "format"),
     ({"placeOfBirth": "XD-NOWHERE"}, "child.placeOfBirth", "facilityCode"),
     ({"placeOfBirth": "XD-R01"}, "child.placeOfBirth", "facilityCode"),
-    ({"uin": "2345678901"}, "child.uin", "additionalProperties"),
+    ({"uin": "2345678901"}, "child.uin", "nationalId"),  # before the schema: any registry
 ]
 
 

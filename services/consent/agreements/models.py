@@ -11,6 +11,7 @@ from sqlmodel import Field as Column
 
 from services.consent.base import Base
 from services.consent.policies.models import PolicyPublic
+from services.consent.unimplemented import UnimplementedField
 
 MEMBER_ID_PATTERN = r"^[^/\s]+/[^/\s]+/[^/\s]+/[^/\s]+$"
 CODE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -92,6 +93,8 @@ class DataAgreementCreate(DataAgreementBase):
 
     id: str | None = None
     policy: dict[str, Any] | str
+    compatibleWithVersion: UnimplementedField = None  # the spec's "WIP" record transfer
+    signature: UnimplementedField = None  # agreements are not signed here
 
 
 class DataAgreementPublic(DataAgreementBase):

@@ -20,6 +20,7 @@ from services.consent.policies.service import (
 from services.consent.revisions.models import RevisionPublic
 from services.consent.revisions.service import public_chain, revision_chain
 from services.consent.spec_route import SpecRoute
+from services.consent.unimplemented import UnimplementedQuery
 from services.kernel.db import SessionDep
 
 router = APIRouter(tags=["config"], route_class=SpecRoute)
@@ -104,7 +105,7 @@ def all_policies(
     session: SessionDep,
     _: OrgDep,
     page: Annotated[Page, Depends()],
-    revisionId: RevisionIdQuery = None,
+    revisionId: UnimplementedQuery = None,  # the spec's list filter; one revision per policy read
 ) -> PolicyList:
     found = list_policies(session, offset=page.offset, limit=page.limit)
     return PolicyList(policies=[p.public() for p in found])

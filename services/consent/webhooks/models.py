@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field as Column
 from sqlmodel import Text
@@ -23,6 +23,14 @@ class WebhookBase(BaseModel):
     disabled: bool = False
     secretKey: str = Field(min_length=8, max_length=200)
     subscribedEvents: list[str] = Field(default_factory=lambda: list(EVENTS))
+
+    @field_validator("contentType")
+    @classmethod
+    def _json_only(cls, value: str) -> str:
+        # the body sent is JSON; another content type (a form post) is not implemented
+        if value.split(";")[0].strip().lower() != "application/json":
+            raise ValueError("only application/json is implemented by this sandbox")
+        return value
 
 
 class WebhookCreate(WebhookBase):

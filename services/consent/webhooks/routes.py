@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from services.consent.deps import OrgDep, Page
 from services.consent.spec_route import SpecRoute
+from services.consent.unimplemented import UnimplementedQuery
 from services.consent.webhooks.models import EVENTS, WebhookEnvelope, WebhookEvent, WebhookPublic
 from services.consent.webhooks.service import (
     create_webhook,
@@ -47,7 +48,7 @@ def read_webhook(
     webhookId: str,
     session: SessionDep,
     _: OrgDep,
-    revisionId: Annotated[str | None, Query()] = None,
+    revisionId: UnimplementedQuery = None,  # webhooks keep no revisions here
 ) -> WebhookOnly:
     return WebhookOnly(webhook=get_webhook(session, webhook_id=webhookId).public())
 
@@ -74,7 +75,7 @@ def all_webhooks(
     session: SessionDep,
     _: OrgDep,
     page: PageDep,
-    revisionId: Annotated[str | None, Query()] = None,
+    revisionId: UnimplementedQuery = None,  # webhooks keep no revisions here
 ) -> WebhookList:
     found = list_webhooks(session, offset=page.offset, limit=page.limit)
     return WebhookList(webhooks=[w.public() for w in found])

@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from services.id_registry.errors import MosipError
+from services.kernel.unimplemented import NOT_IMPLEMENTED, refuse_given
 
 AUTH_ID = "mosip.identity.auth"
 KYC_ID = "mosip.identity.kyc"
 OTP_ID = "mosip.identity.otp"
+
+
+# Refused by name (IDA-MLC-009) rather than dropped: an authentication must never succeed on
+# fewer factors or attributes than the partner sent.
+Unimplemented = Annotated[Any, BeforeValidator(refuse_given("MOSIP IDA"))]
+
+
+def invalid_parameter(error: Any, where: str) -> str:
+    """MOSIP's `Invalid Input Parameter - <name>`, saying so when the sandbox lacks the part."""
+    message = f"Invalid Input Parameter - {where}"
+    if error["type"] == NOT_IMPLEMENTED:
+        message += f" ({error['msg']})"
+    return message
 
 
 class LangValue(BaseModel):
@@ -30,6 +51,15 @@ class Demographics(BaseModel):
     phoneNumber: str | None = Field(default=None, max_length=40)
     emailId: str | None = Field(default=None, max_length=200)
     fullAddress: list[LangValue] | None = None
+    # MOSIP's IdentityDTO attributes the sandbox does not match on
+    dobType: Unimplemented = None
+    addressLine1: Unimplemented = None
+    addressLine2: Unimplemented = None
+    addressLine3: Unimplemented = None
+    location1: Unimplemented = None
+    location2: Unimplemented = None
+    location3: Unimplemented = None
+    postalCode: Unimplemented = None
 
     def given(self) -> dict[str, Any]:
         return {key: value for key, value in self.model_dump().items() if value is not None}
@@ -38,7 +68,9 @@ class Demographics(BaseModel):
         return any(getattr(self, name) is not None for name in _DEMOGRAPHIC_FIELDS)
 
 
-_DEMOGRAPHIC_FIELDS = tuple(Demographics.model_fields)
+_DEMOGRAPHIC_FIELDS = tuple(
+    name for name, field in Demographics.model_fields.items() if field.annotation is not Any
+)
 
 
 class AuthRequest(BaseModel):
@@ -47,6 +79,11 @@ class AuthRequest(BaseModel):
     timestamp: str | None = None
     otp: str | None = Field(default=None, pattern=r"^\d{4,8}$")
     demographics: Demographics | None = None
+    # MOSIP's other factors: not modelled (the docs' "What is not modelled")
+    biometrics: Unimplemented = None
+    staticPin: Unimplemented = None
+    keyBindedTokens: Unimplemented = None
+    password: Unimplemented = None
 
 
 def _timestamp(value: str) -> str:
@@ -151,7 +188,7 @@ def parse_envelope(raw: bytes, model: type[E], default_id: str) -> E:
             ) from None
         raise MosipError(
             "IDA-MLC-006" if missing else "IDA-MLC-009",
-            f"{'Missing' if missing else 'Invalid'} Input Parameter - {where}",
+            f"Missing Input Parameter - {where}" if missing else invalid_parameter(first, where),
             status_code=200,
             envelope_id=envelope_id,
             transaction_id=transaction_id,

@@ -17,6 +17,7 @@ from services.id_registry.ida.envelope import (
     KycEnvelope,
     OtpEnvelope,
     Sealable,
+    invalid_parameter,
 )
 from services.id_registry.ida.keys import ServerKeys
 from services.id_registry.partners.service import ActivePartner
@@ -48,10 +49,12 @@ def _inner(plain: bytes) -> AuthRequest:
     try:
         return AuthRequest.model_validate(orjson.loads(plain))
     except orjson.JSONDecodeError:
-        where = "request"
+        message = "Invalid Input Parameter - request"
     except ValidationError as invalid:
-        where = ".".join(["request", *(str(part) for part in invalid.errors()[0]["loc"])])
-    raise MosipError("IDA-MLC-009", f"Invalid Input Parameter - {where}", status_code=200)
+        first = invalid.errors()[0]
+        where = ".".join(["request", *(str(part) for part in first["loc"])])
+        message = invalid_parameter(first, where)
+    raise MosipError("IDA-MLC-009", message, status_code=200)
 
 
 E = TypeVar("E", AuthEnvelope, KycEnvelope, OtpEnvelope)

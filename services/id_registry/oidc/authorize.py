@@ -65,6 +65,13 @@ def start(
         raise refuse("invalid_request", "response_type is required")
     if params["response_type"] != "code":
         raise refuse("unsupported_response_type", "Only response_type=code is supported")
+    # OpenID Connect Core 6: request objects are refused with their own codes, not ignored
+    if params.get("request"):
+        raise refuse("request_not_supported", "request objects are not supported")
+    if params.get("request_uri"):
+        raise refuse("request_uri_not_supported", "request_uri is not supported")
+    if params.get("response_mode") not in (None, "", "query"):
+        raise refuse("invalid_request", "response_mode is not supported; only query")
     scopes = (params.get("scope") or "").split()
     if "openid" not in scopes:
         raise refuse("invalid_scope", "scope must include openid")

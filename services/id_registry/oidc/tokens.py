@@ -59,6 +59,8 @@ def discovery(oidc: Oidc) -> dict[str, Any]:
         "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
         "code_challenge_methods_supported": pkce.METHODS,
         "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
         "claim_types_supported": ["normal"],
         "claims_supported": ["sub", *oidc_claims.CLAIM_ATTRIBUTE],
         "display_values_supported": ["page"],

@@ -26,17 +26,8 @@ from services.interop_layer.pubsub.models import (
 )
 from services.interop_layer.pubsub.rooms import require_event_type, require_subscription
 from services.kernel.credentials import partner_id
+from services.kernel.national_ids import national_id_path
 from services.kernel.time import utcnow
-
-FORBIDDEN_KEYS = frozenset({"uin", "vid"})
-
-
-def _national_ids(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(str(k).lower() in FORBIDDEN_KEYS or _national_ids(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_national_ids(v) for v in value)
-    return False
 
 
 def unwrap(body: Any, event_type: str) -> dict[str, Any]:
@@ -64,7 +55,7 @@ def publish(
     """Store the event and one pending delivery per subscription whose subscriber `may_receive`
     it (holds the `sub` right now), in one transaction."""
     declared = require_event_type(session=session, room=room, name=event_type)
-    if _national_ids(payload):
+    if national_id_path(payload) is not None:
         raise BadRequest("Events must not carry national ID numbers (uin/vid): use tokens.")
     try:
         jsonschema.validate(payload, declared.schema_)

@@ -69,6 +69,7 @@ class SubscriptionCreate(CamelModel):
     """GovStack `SubscriptionItem`; `pushUrl` / `pushPath` are the sandbox's webhook target."""
 
     event_type: str | None = None
+    subscriber_id: dict[str, Any] | None = None  # the caller's own, if given (`rooms`)
     delivery: Literal["PUSH", "PULL"] = "PUSH"
     options: SubscriptionOptions = PydanticField(default_factory=SubscriptionOptions)
     push_url: str | None = PydanticField(default=None, pattern=r"^https?://")

@@ -115,6 +115,18 @@ def _check_target(data: SubscriptionCreate, push_target_known: bool) -> None:
         )
 
 
+def _check_names(data: SubscriptionCreate, *, event_type: str, subscriber: str) -> None:
+    """A `SubscriptionItem`'s `eventType` and `subscriberId` may repeat the path and the caller;
+    subscribing another subsystem (its own right and credentials decide) is not implemented."""
+    if data.event_type not in (None, event_type):
+        raise BadRequest("eventType in the body differs from the one in the path.")
+    if data.subscriber_id not in (None, SubsystemId.parse(subscriber).govstack()):
+        raise BadRequest(
+            "subscriberId in the body differs from the calling client: a subscription is the "
+            "caller's own (subscribing another subsystem is not implemented)."
+        )
+
+
 def subscribe(
     *,
     session: Session,
@@ -125,8 +137,7 @@ def subscribe(
     push_target_known: bool,
 ) -> Subscription:
     require_event_type(session=session, room=room, name=event_type)
-    if data.event_type not in (None, event_type):
-        raise BadRequest("eventType in the body differs from the one in the path.")
+    _check_names(data, event_type=event_type, subscriber=subscriber)
     _check_target(data, push_target_known)
     if find_subscription(session=session, room=room, event_type=event_type, subscriber=subscriber):
         raise Conflict(f"{subscriber} already subscribes to {event_type!r} in room {room}.")
@@ -158,6 +169,7 @@ def update_subscription(
     sub = require_subscription(
         session=session, room=room, event_type=event_type, subscriber=subscriber
     )
+    _check_names(data, event_type=event_type, subscriber=subscriber)
     _check_target(data, push_target_known)
     sub.delivery, sub.ttl, sub.fifo = data.delivery, data.options.TTL, data.options.FIFO
     sub.push_url, sub.push_path = data.push_url, data.push_path

@@ -16,6 +16,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.validators import validator_for
 
 from services.kernel.errors import BadRequest
+from services.kernel.national_ids import KEYS as NATIONAL_ID_KEYS
 
 Path = tuple[str, ...]
 
@@ -30,6 +31,12 @@ def check_schema(schema: dict[str, Any]) -> None:
         raise BadRequest(f"schema is not valid JSON Schema at {where}: {exc.message}") from exc
     if schema.get("type", "object") != "object":
         raise BadRequest("schema must describe an object (type: object).")
+    for path, _ in walk(schema):
+        if path[-1].lower() in NATIONAL_ID_KEYS:
+            raise BadRequest(
+                f"schema field {'.'.join(path)!r}: a registry never holds national ID numbers "
+                "(uin/vid); use the person's token."
+            )
 
 
 def violations(schema: dict[str, Any], content: Any) -> list[dict[str, str]]:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from services.kernel.errors import Conflict, ValidationFailed
+from services.kernel.national_ids import national_id_path
 from services.registries.catalog import schema as schemas
 from services.registries.catalog.models import Registry
 from services.registries.catalog.service import get_registry
@@ -18,6 +19,13 @@ from services.registries.facilities.models import Place
 def validate(
     session: Session, *, registry: Registry, content: dict[str, Any], own_key: str | None
 ) -> None:
+    national = national_id_path(content)
+    if national is not None:  # whatever the schema admits: a sector never stores one
+        raise ValidationFailed(
+            f"{national}: nationalId (a national ID number, uin/vid, is never stored in a "
+            "registry: use the person's token)",
+            errors=[{"field": national, "rule": "nationalId", "message": "national ID number"}],
+        )
     problems = schemas.violations(registry.json_schema, content)
     if problems:
         described = "; ".join(f"{p['field']}: {p['rule']} ({p['message']})" for p in problems[:5])
