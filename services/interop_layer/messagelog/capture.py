@@ -61,17 +61,21 @@ def outcome_of(status: int, broken: bool = False) -> str:
     return "Successful"
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope["headers"]:
         if key == name:
-            return str(value.decode("latin-1"))
+            return bytes(value)
     return None
 
 
-def begin_exchange(scope: Scope, settings: InteropSettings) -> Exchange:
-    """The exchange of this request, kept in the request's state for the handlers."""
+def begin_exchange(
+    scope: Scope, settings: InteropSettings, headers: dict[bytes, bytes] | None = None
+) -> Exchange:
+    """The exchange of this request, kept in the request's state for the handlers; `headers`
+    are the request's (`auth.request_headers`) when already read."""
+    given = _header(scope, b"x-road-id") if headers is None else headers.get(b"x-road-id")
     exchange = Exchange(
-        x_road_id=(_header(scope, b"x-road-id") or uuid7())[:100],
+        x_road_id=(given.decode("latin-1") if given else uuid7())[:100],
         request_id=uuid7(),
         limit=settings.message_log_body_limit if settings.message_log_bodies == "full" else 0,
     )
