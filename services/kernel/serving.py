@@ -12,6 +12,7 @@ coroutines (`answer_whole`: a tenth of a forwarded call's CPU went to uvicorn's 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from starlette.types import Message, Scope, Send
@@ -64,6 +65,11 @@ class HttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.corked = CorkedTransport(transport)
         super().connection_made(self.corked)  # type: ignore[arg-type]
+        # uvicorn formats an access line's arguments whenever its logger has a handler, even
+        # when the logger drops it (the services disable `uvicorn.access`: their own access log
+        # carries the trace); checked per connection, so a logger turned on later is followed
+        if self.access_log and not self.access_logger.isEnabledFor(logging.INFO):
+            self.access_log = False
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from starlette.types import Receive, Scope, Send
+import pytest
+from starlette.types import Message, Receive, Scope, Send
 
 from services.kernel.serving import CorkedTransport, answer_whole, cork_of, own_cycle
 from services.kernel.testing import serve_on_loopback
@@ -132,10 +135,58 @@ def test_a_whole_answer_leaves_as_uvicorns_send_would_write_it() -> None:
     assert WRITTEN[-1] is False
 
 
-def test_a_whole_answer_is_left_to_the_server_when_it_writes_an_access_line() -> None:
+@pytest.fixture
+def access_logger() -> Iterator[logging.Logger]:
+    """uvicorn's access logger, restored after the test (which turns it on or off)."""
+    logger = logging.getLogger("uvicorn.access")
+    disabled, level = logger.disabled, logger.level
+    try:
+        yield logger
+    finally:
+        logger.disabled = disabled
+        logger.setLevel(level)
+
+
+async def dropped(message: Message) -> None:
+    pass
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_a_whole_answer_is_left_to_the_server_when_it_writes_an_access_line(
+    access_logger: logging.Logger,
+) -> None:
     scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": []}
     WRITTEN.clear()
-    with serve_on_loopback(whole_app) as url, httpx.Client() as client:  # access log on
-        answer = client.get(url + "/whole")
+    with serve_on_loopback(whole_app) as url, httpx.Client() as client:
+        access_logger.disabled = False  # the server's configuration has set its level: now on
+        access_logger.setLevel(logging.INFO)
+        lines = Lines()
+        access_logger.addHandler(lines)
+        try:
+            answer = client.get(url + "/whole")  # a new connection reads the logger's state
+        finally:
+            access_logger.removeHandler(lines)
     assert answer.status_code == 200 and answer.json() == {"answer": 42} and WRITTEN == [False]
-    assert own_cycle(scope, corking_app) is None  # no server cycle offered: nothing to write on
+    assert any('"GET /whole HTTP/1.1" 200' in line for line in lines.lines)
+    assert own_cycle(scope, dropped) is None  # no server cycle offered: nothing to write on
+
+
+def test_a_dropped_access_line_is_not_formatted_and_the_answer_leaves_whole(
+    access_logger: logging.Logger,
+) -> None:
+    """The services disable uvicorn's access logger: then the server formats no access line
+    (it did whenever the logger had a handler) and the whole answer is written at once."""
+    WRITTEN.clear()
+    with serve_on_loopback(whole_app) as url, httpx.Client() as client:  # access log "on"
+        access_logger.setLevel(logging.INFO)
+        access_logger.disabled = True  # as the services' logging set-up leaves it
+        answer = client.get(url + "/whole")
+    assert answer.status_code == 200 and answer.json() == {"answer": 42} and WRITTEN == [True]
