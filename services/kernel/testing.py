@@ -27,11 +27,19 @@ async def serve_in_process(
 
 
 @contextmanager
-def serve_on_loopback(app: ASGIApp, *, deadline: float = 10.0) -> Iterator[str]:
+def serve_on_loopback(
+    app: ASGIApp, *, deadline: float = 10.0, access_log: bool = True
+) -> Iterator[str]:
     """Serve `app` with uvicorn (the services' HTTP protocol) in a thread on a free loopback
-    port; yield its base URL."""
+    port; yield its base URL. `access_log=False` serves as the launcher does (no access log)."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", http=HttpProtocol
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        http=HttpProtocol,
+        access_log=access_log,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

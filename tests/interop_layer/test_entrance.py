@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from services.interop_layer.auth import request_headers
 from services.interop_layer.routing.entrance import passed_through
 from services.kernel.logs import access_log
 from services.kernel.tracing import parse_traceparent
@@ -19,8 +20,9 @@ TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
 
 
-def scope_with(*headers: tuple[bytes, bytes]) -> dict[str, object]:
-    return {"type": "http", "headers": [(b"host", b"mediator"), *headers]}
+def scope_with(*headers: tuple[bytes, bytes]) -> dict[bytes, bytes]:
+    """The request's headers as the entrance reads them (`request_headers`)."""
+    return request_headers({"type": "http", "headers": [(b"host", b"mediator"), *headers]})
 
 
 def test_only_bodiless_calls_pass_through_while_no_access_log_is_written() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog.chain import load_or_create_key
+from services.interop_layer.messagelog.outage import LogUnavailable
 from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.db import Database
@@ -84,6 +85,32 @@ async def test_a_wait_that_goes_away_cancels_only_itself(
         writer._lock.release()
     await asyncio.wait_for(asyncio.gather(tasks[0], tasks[2]), timeout=10)
     assert writer.head_seq == 3  # the cancelled exchange's record too
+    await writer.stop()
+    database.dispose()
+    assert verify_database(module_database).ok is True
+
+
+async def test_exchanges_waiting_past_their_deadline_are_refused_and_the_timer_is_off_after(
+    module_database: str, tmp_path: Path
+) -> None:
+    """A batch that cannot be committed in time (a reader holds the log): its exchanges are
+    refused at their shared deadline, not answered; once the log is free the next ones commit
+    and no deadline stays armed."""
+    database = Database(empty_database(module_database), Base.metadata)
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.wait_seconds = 0.2
+    writer.open()
+    writer.start()
+    writer._lock.acquire()  # the batch waits for the reader in a thread
+    try:
+        tasks = [asyncio.create_task(writer.commit(record(n))) for n in range(3)]
+        done, _ = await asyncio.wait(tasks, timeout=10)
+        assert done == set(tasks)
+        assert all(isinstance(task.exception(), LogUnavailable) for task in tasks)
+    finally:
+        writer._lock.release()
+    await asyncio.wait_for(writer.commit(record(3)), timeout=10)
+    assert writer._waiters.deadline is None and not writer._waiters
     await writer.stop()
     database.dispose()
     assert verify_database(module_database).ok is True

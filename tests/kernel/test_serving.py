@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from starlette.types import Receive, Scope, Send
+import pytest
+from starlette.types import Message, Receive, Scope, Send
 
-from services.kernel.serving import CorkedTransport, cork_of
+from services.kernel.serving import CorkedTransport, answer_whole, cork_of, own_cycle
 from services.kernel.testing import serve_on_loopback
 
 
@@ -69,3 +74,119 @@ def test_the_services_protocol_offers_the_cork_and_answers_whole() -> None:
         for _ in range(3):  # keep-alive: every request on the connection gets it
             answer = client.get(url + "/")
             assert answer.status_code == 200 and answer.text == "corked"
+
+
+HEADERS = [(b"content-type", b"application/json"), (b"x-road-id", b"abc")]
+WRITTEN: list[bool] = []  # what `answer_whole` answered, call by call
+
+
+async def whole_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """`/whole`: the answer handed to `answer_whole`; `/asgi`: the same through uvicorn's send;
+    `/unsized`: no Content-Length, which `answer_whole` leaves to the server."""
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    body = b'{"answer":42}'
+    headers = list(HEADERS)
+    if path != "/unsized":
+        headers.append((b"content-length", b"%d" % len(body)))
+    start = {"type": "http.response.start", "status": 200, "headers": headers}
+    last = {"type": "http.response.body", "body": body}
+    cycle = own_cycle(scope, send)
+    assert cycle is not None  # nothing wraps the server's send here
+    written = path != "/asgi" and answer_whole(cycle, start, last)
+    WRITTEN.append(written)
+    if not written:
+        await send(start)
+        await send(last)
+
+
+def raw_answers(url: str, path: str, count: int) -> bytes:
+    """`count` requests on one keep-alive connection; every byte the server sent back."""
+    host, port = url.removeprefix("http://").split(":")
+    request = f"GET {path} HTTP/1.1\r\nhost: {host}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        received = b""
+        for _ in range(count):
+            sock.sendall(request)
+            while not received.endswith(b"42}"):
+                chunk = sock.recv(65536)
+                assert chunk, "the server closed the connection"
+                received += chunk
+            received += b"|"
+    return received
+
+
+def without_date(raw: bytes) -> bytes:
+    return re.sub(rb"date: [^\r]*\r\n", b"", raw)
+
+
+def test_a_whole_answer_leaves_as_uvicorns_send_would_write_it() -> None:
+    WRITTEN.clear()
+    with serve_on_loopback(whole_app, access_log=False) as url:
+        whole = raw_answers(url, "/whole", 3)  # keep-alive: the cycle ends as uvicorn's does
+        assert WRITTEN == [True, True, True]
+        asgi = raw_answers(url, "/asgi", 3)
+        assert without_date(whole) == without_date(asgi)
+        assert whole.count(b"HTTP/1.1 200 OK\r\n") == 3 and b"content-length: 13\r\n" in whole
+        with httpx.Client() as client:
+            unsized = client.get(url + "/unsized")  # left to the server: chunked
+    assert unsized.headers["transfer-encoding"] == "chunked" and unsized.json() == {"answer": 42}
+    assert WRITTEN[-1] is False
+
+
+@pytest.fixture
+def access_logger() -> Iterator[logging.Logger]:
+    """uvicorn's access logger, restored after the test (which turns it on or off)."""
+    logger = logging.getLogger("uvicorn.access")
+    disabled, level = logger.disabled, logger.level
+    try:
+        yield logger
+    finally:
+        logger.disabled = disabled
+        logger.setLevel(level)
+
+
+async def dropped(message: Message) -> None:
+    pass
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_a_whole_answer_is_left_to_the_server_when_it_writes_an_access_line(
+    access_logger: logging.Logger,
+) -> None:
+    scope: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    WRITTEN.clear()
+    with serve_on_loopback(whole_app) as url, httpx.Client() as client:
+        access_logger.disabled = False  # the server's configuration has set its level: now on
+        access_logger.setLevel(logging.INFO)
+        lines = Lines()
+        access_logger.addHandler(lines)
+        try:
+            answer = client.get(url + "/whole")  # a new connection reads the logger's state
+        finally:
+            access_logger.removeHandler(lines)
+    assert answer.status_code == 200 and answer.json() == {"answer": 42} and WRITTEN == [False]
+    assert any('"GET /whole HTTP/1.1" 200' in line for line in lines.lines)
+    assert own_cycle(scope, dropped) is None  # no server cycle offered: nothing to write on
+
+
+def test_a_dropped_access_line_is_not_formatted_and_the_answer_leaves_whole(
+    access_logger: logging.Logger,
+) -> None:
+    """The services disable uvicorn's access logger: then the server formats no access line
+    (it did whenever the logger had a handler) and the whole answer is written at once."""
+    WRITTEN.clear()
+    with serve_on_loopback(whole_app) as url, httpx.Client() as client:  # access log "on"
+        access_logger.setLevel(logging.INFO)
+        access_logger.disabled = True  # as the services' logging set-up leaves it
+        answer = client.get(url + "/whole")
+    assert answer.status_code == 200 and answer.json() == {"answer": 42} and WRITTEN == [True]

@@ -2,7 +2,9 @@
 
 An exchange hands its record over and waits for the commit of the batch that holds it (group
 commit: whatever arrives while a batch is being written forms the next one). Records nobody
-waits for (push deliveries) are grouped for up to the group delay.
+waits for (push deliveries) are grouped for up to the group delay. The exchanges that join one
+batch share one deadline (a timer for the group, not a `wait_for` each): past it they are
+refused as when their batch cannot be committed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,34 @@ import asyncio
 import contextlib
 from typing import Any
 
-from services.interop_layer.messagelog.outage import AWAITED, LogUnavailable
+from services.interop_layer.messagelog.outage import AWAITED, WAIT_SECONDS, LogUnavailable
+
+
+class Waiters(list[asyncio.Future[None]]):
+    """The futures of the exchanges waiting for one batch, and the timer that refuses those still
+    waiting at their deadline (armed by the first of them)."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deadline: asyncio.TimerHandle | None = None
+
+    def expire(self) -> None:
+        """The deadline: whoever still waits is refused (their records may still be written)."""
+        self.deadline = None
+        self.refuse()
+
+    def refuse(self) -> None:
+        for waiter in self:
+            if not waiter.done():  # a cancelled wait is done already
+                waiter.set_exception(LogUnavailable())
+
+    def settled(self) -> None:
+        """Every waiter has its answer: the deadline is off."""
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
 
 
 class BatchGathering:
@@ -24,7 +53,8 @@ class BatchGathering:
         self.expected = 0  # exchanges under way whose records will come (`answer_logged`)
         self._gathering: asyncio.Future[None] | None = None
         self._pending: list[dict[str, Any]] = []
-        self._waiters: list[asyncio.Future[None]] = []  # resolved when `_pending` is committed
+        self._waiters = Waiters()  # resolved when `_pending` is committed
+        self.wait_seconds = WAIT_SECONDS  # the longest an exchange waits for its record's commit
         self._wake = asyncio.Event()
         self._urgent = asyncio.Event()  # someone waits: no group delay
         self._stopping = False
@@ -40,11 +70,15 @@ class BatchGathering:
         self._pending.append(fields)
         # A future of its own: a request that goes away cancels only its own wait, never the
         # commit its neighbours wait for (one future each costs less than shielding a shared one).
-        waiter = asyncio.get_running_loop().create_future()
-        if not self._waiters:
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        waiters = self._waiters
+        if not waiters:
             self._urgent.set()
             self._wake.set()
-        self._waiters.append(waiter)
+        if waiters.deadline is None:
+            waiters.deadline = loop.call_later(self.wait_seconds, waiters.expire)
+        waiters.append(waiter)
         self.gathered()
         return waiter
 
@@ -89,24 +123,31 @@ class BatchGathering:
         self._wake.clear()
         self._urgent.clear()
 
-    def _take(self) -> tuple[list[dict[str, Any]], list[asyncio.Future[None]]]:
+    def _take(self) -> tuple[list[dict[str, Any]], Waiters]:
         """The batch to write now and the exchanges waiting for it."""
         batch, self._pending = self._pending, []
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters, Waiters()
         return batch, waiters
 
-    def _refuse(self, batch: list[dict[str, Any]], waiters: list[asyncio.Future[None]]) -> None:
+    def _committed(self, waiters: Waiters) -> None:
+        """Their batch is committed: the exchanges may answer."""
+        for waiter in waiters:
+            if not waiter.done():  # a cancelled wait is done already
+                waiter.set_result(None)
+        waiters.settled()
+
+    def _refuse(self, batch: list[dict[str, Any]], waiters: Waiters) -> None:
         """The batch could not be committed: its exchanges are refused (their records dropped),
         the records nobody waits for go first in the next batch."""
         self._pending[:0] = [fields for fields in batch if not fields.get(AWAITED)]
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_exception(LogUnavailable())
+        waiters.settled()
+        waiters.refuse()
 
-    def _put_back(self, batch: list[dict[str, Any]], waiters: list[asyncio.Future[None]]) -> None:
-        """The batch was never written (cancelled): it goes first in the next one, in order."""
+    def _put_back(self, batch: list[dict[str, Any]], waiters: Waiters) -> None:
+        """The batch was never written (cancelled): it goes first in the next one, in order;
+        its waiters wait for the retry, still within their own deadline."""
         self._pending[:0] = batch
-        self._waiters[:0] = waiters  # its waiters wait for the retry
+        self._waiters[:0] = waiters
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -22,7 +22,7 @@ from services.interop_layer.messagelog.outage import LogUnavailable
 from services.interop_layer.settings import InteropSettings
 from services.kernel.ids import uuid7
 from services.kernel.redact import redact_path
-from services.kernel.serving import cork_of
+from services.kernel.serving import answer_whole, cork_of, own_cycle
 from services.kernel.time import utcnow
 
 if TYPE_CHECKING:
@@ -61,17 +61,21 @@ def outcome_of(status: int, broken: bool = False) -> str:
     return "Successful"
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope["headers"]:
         if key == name:
-            return str(value.decode("latin-1"))
+            return bytes(value)
     return None
 
 
-def begin_exchange(scope: Scope, settings: InteropSettings) -> Exchange:
-    """The exchange of this request, kept in the request's state for the handlers."""
+def begin_exchange(
+    scope: Scope, settings: InteropSettings, headers: dict[bytes, bytes] | None = None
+) -> Exchange:
+    """The exchange of this request, kept in the request's state for the handlers; `headers`
+    are the request's (`auth.request_headers`) when already read."""
+    given = _header(scope, b"x-road-id") if headers is None else headers.get(b"x-road-id")
     exchange = Exchange(
-        x_road_id=(_header(scope, b"x-road-id") or uuid7())[:100],
+        x_road_id=(given.decode("latin-1") if given else uuid7())[:100],
         request_id=uuid7(),
         limit=settings.message_log_body_limit if settings.message_log_bodies == "full" else 0,
     )
@@ -83,12 +87,13 @@ class HeldAnswer:
     """An ASGI `send` that keeps the answer's last message (and all before it, unless the body
     streams) until `release`: the client has no complete answer before the record is durable."""
 
-    __slots__ = ("cork", "extra", "held", "send", "started")
+    __slots__ = ("cork", "cycle", "extra", "held", "send", "started")
 
     def __init__(self, send: Send, scope: Scope, extra: tuple[bytes, bytes] | None = None) -> None:
         self.send = send
         self.held: list[Message] = []
         self.cork = cork_of(scope)
+        self.cycle = own_cycle(scope, send)  # the server's, when `send` is its own
         self.started = False  # part of the answer has left (a streamed body)
         self.extra = extra  # a header the answer's head gets last (the trace's, on the short way)
 
@@ -106,6 +111,8 @@ class HeldAnswer:
     async def release(self) -> None:
         """Send what was held; head and body leave in one write where the server allows."""
         held, self.held = self.held, []
+        if len(held) == 2 and self.cycle is not None and answer_whole(self.cycle, *held):
+            return  # written as the server would, in one write
         cork = self.cork if len(held) > 1 else None
         if cork is None:
             for message in held:

@@ -36,7 +36,7 @@ from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.link import link
 from services.interop_layer.messagelog.migrate import migrate
 from services.interop_layer.messagelog.models import LogKey, PurgeReport
-from services.interop_layer.messagelog.outage import WAIT_SECONDS, LogUnavailable, reopen, reopened
+from services.interop_layer.messagelog.outage import LogUnavailable, reopen, reopened
 from services.interop_layer.messagelog.store import BatchStore, mark_values
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
@@ -157,14 +157,11 @@ class LogWriter(BatchGathering):
         `LogUnavailable` when it cannot be (then it is never written)."""
         if not self.available:
             raise LogUnavailable
-        waiter = self._awaited(fields)
+        waiter = self._awaited(fields)  # refused past `wait_seconds` (`batches.Waiters`)
         if self._task is None:  # no writer task (not started, or stopped): write it now
             with contextlib.suppress(Exception):  # a failed write fails the waiters
                 await self.flush()
-        try:
-            await asyncio.wait_for(waiter, WAIT_SECONDS)
-        except TimeoutError:
-            raise LogUnavailable from None
+        await waiter
 
     async def flush(self) -> None:
         """Write everything submitted so far (waiting for a batch already on its way)."""
@@ -201,9 +198,7 @@ class LogWriter(BatchGathering):
                 if not written:
                     self._put_back(batch, waiters)
                 raise
-            for waiter in waiters:
-                if not waiter.done():  # a cancelled wait is done already
-                    waiter.set_result(None)
+            self._committed(waiters)
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""

@@ -48,15 +48,22 @@ def _service_id(raw_id: bytes, *params: str) -> tuple[str, str, str]:
 
 
 async def call_service(
-    scope: Scope, receive: Receive, send: Send, params: list[str], runtime: InteropRuntime
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    params: list[str],
+    runtime: InteropRuntime,
+    headers: dict[bytes, bytes] | None = None,
 ) -> None:
-    """Authenticate, find the service, check the right (and consent), forward and answer."""
+    """Authenticate, find the service, check the right (and consent), forward and answer;
+    `headers` are the request's (`request_headers`) when already read."""
     method: str = scope["method"]
     if method not in METHODS:
         raise BadRequest(f"Method {method} is not supported by r1.")
     directory = runtime.directory
     exchange: Exchange = scope["state"]["exchange"]
-    headers = request_headers(scope)
+    if headers is None:
+        headers = request_headers(scope)
     client = authenticate(headers, directory=directory, exchange=exchange)
     raw: bytes = scope.get("raw_path") or scope["path"].encode()
     provider, service_code, service = _service_id(b"/".join(raw.split(b"/", 7)[:7]), *params)

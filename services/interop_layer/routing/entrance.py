@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.interop_layer.auth import request_headers
 from services.interop_layer.catalogue.models import RESERVED_CODES
 from services.interop_layer.errors import render_xroad_error
 from services.interop_layer.messagelog.capture import (
@@ -37,7 +38,13 @@ from services.kernel.errors import DomainError
 from services.kernel.limits import BodyLimits, RequestLimitsMiddleware
 from services.kernel.logs import AccessLogMiddleware, access_log
 from services.kernel.runtime import runtime_of
-from services.kernel.tracing import TraceMiddleware, enter_span, leave_span
+from services.kernel.tracing import (
+    TraceMiddleware,
+    enter_span,
+    leave_span,
+    parse_traceparent,
+    start_span,
+)
 
 Unexpected = Callable[[Request, Any], Response | Awaitable[Response]]  # Starlette's handler type
 
@@ -58,12 +65,13 @@ def service_call(scope: Scope) -> list[str] | None:
 _FRAMING = (b"content-length", b"transfer-encoding")
 
 
-def passed_through(scope: Scope) -> bool:
+def passed_through(headers: dict[bytes, bytes]) -> bool:
     """Whether tracing, the access log and the body limit would only pass this call through:
-    no span is exported, no access line written, and the request announces no body."""
+    no span is exported, no access line written, and the request (`request_headers`) announces
+    no body."""
     if otel.exporter() is not None or access_log.isEnabledFor(logging.INFO):
         return False
-    return all(name not in _FRAMING for name, _ in scope["headers"])
+    return _FRAMING[0] not in headers and _FRAMING[1] not in headers
 
 
 class MediatorEntrance:
@@ -81,20 +89,26 @@ class MediatorEntrance:
         self.runtime: InteropRuntime | None = None  # read once the lifespan has started
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if service_call(scope) is None:
+        params = service_call(scope)
+        if params is None:
             if scope["type"] == "lifespan":
                 send = self._on_startup(scope, send)
             await self.app(scope, receive, send)
-        elif passed_through(scope):
-            context, token = enter_span(scope)
-            try:
-                await self.answer(
-                    scope, receive, send, (b"traceparent", context.traceparent.encode())
-                )
-            finally:
-                leave_span(token)
-        else:
+            return
+        headers = request_headers(scope)  # read once for the whole call
+        if not passed_through(headers):
             await self.short_way(scope, receive, send)
+            return
+        incoming = headers.get(b"traceparent")
+        context, token = enter_span(
+            scope,
+            start_span(None if incoming is None else parse_traceparent(incoming.decode("latin-1"))),
+        )
+        try:
+            trace = (b"traceparent", context.traceparent.encode())
+            await self._logged(scope, receive, send, params, headers, trace)
+        finally:
+            leave_span(token)
 
     def _on_startup(self, scope: Scope, send: Send) -> Send:
         async def lifespan_send(message: Message) -> None:
@@ -104,21 +118,31 @@ class MediatorEntrance:
 
         return lifespan_send
 
-    async def answer(
-        self, scope: Scope, receive: Receive, send: Send, trace: tuple[bytes, bytes] | None = None
-    ) -> None:
-        """The call, recorded; `trace` is the `traceparent` header when its span began here."""
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The call, recorded (the short way: after tracing, access log and body limit)."""
         params = service_call(scope)
         assert params is not None
+        await self._logged(scope, receive, send, params, request_headers(scope), None)
+
+    async def _logged(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        params: list[str],
+        headers: dict[bytes, bytes],
+        trace: tuple[bytes, bytes] | None,
+    ) -> None:
+        """`trace` is the `traceparent` header when the call's span began here."""
         runtime = self.runtime or runtime_of(scope["app"], InteropRuntime)  # lifespan run apart
-        exchange = begin_exchange(scope, runtime.settings)
+        exchange = begin_exchange(scope, runtime.settings, headers)
         held = HeldAnswer(send, scope, trace)  # the answer leaves once its record is committed
         await answer_logged(
             runtime,
             scope,
             exchange,
             held,
-            lambda: self._answer(scope, receive, held, params, exchange, runtime),
+            lambda: self._answer(scope, receive, held, params, headers, exchange, runtime),
         )
 
     async def _answer(
@@ -127,11 +151,12 @@ class MediatorEntrance:
         receive: Receive,
         send: Send,
         params: list[str],
+        headers: dict[bytes, bytes],
         exchange: Exchange,
         runtime: InteropRuntime,
     ) -> None:
         try:
-            await call_service(scope, receive, send, params, runtime)
+            await call_service(scope, receive, send, params, runtime, headers)
             return
         except DomainError as error:  # raised before the answer started
             response = render_xroad_error(Request(scope, receive), error)

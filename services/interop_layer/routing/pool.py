@@ -12,8 +12,8 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from services.interop_layer.routing.upstream import (
@@ -29,8 +29,9 @@ IDEMPOTENT = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"
 IDLE_LIMIT = 4.0  # seconds; below common keep-alive timeouts (uvicorn's is 5 s)
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
+    """A provider's origin; a tuple, so the pool's look-ups (three a call) hash it in C."""
+
     scheme: str
     host: str
     port: int
