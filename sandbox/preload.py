@@ -58,6 +58,7 @@ PRELOAD = (
     "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlmodel",
     "httpx",
+    "httpcore",  # httpx imports it with the first client: at start where a worker calls out
     "anyio",
     "anyio._backends._asyncio",
     "orjson",
@@ -109,9 +110,9 @@ def warm_tls() -> None:
 def forget_tls_if_env_differs(env: dict[str, str]) -> None:
     """A service told to trust other CAs than the preloader was builds its own context."""
     if any(env.get(name) != os.environ.get(name) for name in TLS_ENV):
-        from services.kernel.http import tls_context
+        from services.kernel.http import forget_tls_contexts
 
-        tls_context.cache_clear()
+        forget_tls_contexts()
 
 
 def preload(names: list[str]) -> list[str]:

@@ -6,7 +6,6 @@ With export on, the clients are instrumented by the SDK: each call is a client s
 from __future__ import annotations
 
 import ssl
-from functools import cache
 
 import httpx
 
@@ -16,12 +15,24 @@ from services.kernel.tracing import TRACEPARENT, outgoing_traceparent
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=2.0)
 
 
-@cache
+_TLS_CONTEXTS: dict[bool, ssl.SSLContext] = {}
+
+
 def tls_context(trust_env: bool = True) -> ssl.SSLContext:
     """The verifying TLS context every client of this process shares (httpx's default, read from
     `SSL_CERT_FILE`/`SSL_CERT_DIR` when `trust_env`): each new one parses the whole CA bundle,
-    about 50 ms, and a service builds several clients at start."""
-    return httpx.create_ssl_context(trust_env=trust_env)
+    about 50 ms, and a service builds several clients at start. One per value of `trust_env`
+    however it is passed (`functools.cache` keyed `tls_context()` apart from the preloader's
+    `tls_context(trust_env=True)`: every service parsed the bundle again)."""
+    context = _TLS_CONTEXTS.get(trust_env)
+    if context is None:
+        context = _TLS_CONTEXTS[trust_env] = httpx.create_ssl_context(trust_env=trust_env)
+    return context
+
+
+def forget_tls_contexts() -> None:
+    """The next `tls_context` builds afresh (the environment's CA settings have changed)."""
+    _TLS_CONTEXTS.clear()
 
 
 def _add_trace_sync(request: httpx.Request) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from sandbox.preload import PRELOAD, forget_tls_if_env_differs, warm_tls
-from services.kernel.http import tls_context
+from services.kernel.http import forget_tls_contexts, tls_context
 from services.kernel.topology import load_topology
 
 NEW_MODULES = """
@@ -58,10 +58,16 @@ def test_a_service_on_sqlite_starts_without_postgresql_or_websocket_libraries(tm
 
 
 def test_the_preloaded_tls_context_is_kept_unless_the_service_trusts_other_cas(monkeypatch):
+    forget_tls_contexts()
     warm_tls()
     preloaded = tls_context()
+    assert tls_context(trust_env=True) is preloaded  # what the services' clients use: no new one
+    assert tls_context(True) is preloaded
+    no_env = tls_context(trust_env=False)
+    assert no_env is not preloaded
     forget_tls_if_env_differs(dict(os.environ))
     assert tls_context() is preloaded
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     forget_tls_if_env_differs({**os.environ, "SSL_CERT_FILE": "/etc/ssl/certs/other.pem"})
-    assert tls_context.cache_info().currsize == 0
+    assert tls_context() is not preloaded
+    assert tls_context(trust_env=False) is not no_env
