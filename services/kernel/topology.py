@@ -7,8 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.kernel import yamlfile
 
 _CHECKOUT_PATH = Path(__file__).resolve().parents[2] / "topology.yaml"
 _BUNDLED_PATH = Path(__file__).resolve().parent / "data" / "topology.yaml"  # in a built wheel
@@ -141,7 +142,7 @@ def topology_path() -> Path:
 @lru_cache(maxsize=4)
 def _load(path: Path) -> Topology:
     with path.open(encoding="utf-8") as handle:
-        topology = Topology.model_validate(yaml.safe_load(handle))
+        topology = Topology.model_validate(yamlfile.safe_load(handle))
     topology.start_order()  # validates dependencies exist and have no cycle
     topology.check_subscriptions()
     return topology

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlmodel import Session, select
 
 from services.interop_layer.catalogue.models import (
@@ -20,6 +19,7 @@ from services.interop_layer.directory import EndpointRule, resolve_base
 from services.interop_layer.errors import BadRequest, NotFound
 from services.interop_layer.identifiers import service_id
 from services.interop_layer.members.service import require_subsystem
+from services.kernel import yamlfile
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("default_catalogue.yaml")
 METHODS = frozenset({"*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
@@ -54,7 +54,7 @@ def check_endpoints(endpoints: list[Endpoint], *, consent_required: bool) -> Non
 
 def load_catalogue_file(path: Path | None = None) -> dict[str, Any]:
     with (path or DEFAULT_CATALOGUE).open(encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle) or {}
+        data: dict[str, Any] = yamlfile.safe_load(handle) or {}
     return data
 
 
