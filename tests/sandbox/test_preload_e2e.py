@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -70,6 +72,37 @@ def test_forked_services_are_separate_processes_with_their_own_ids(tmp_path):
     finally:
         launcher.stop()
     assert not [p for p in pids if pid_alive(p)]
+
+
+def test_a_forked_process_collects_garbage_and_leaves_the_preloaded_heap_alone(tmp_path):
+    """The preloader imports with its collector off and freezes what it imported; the services it
+    forks must collect their own garbage all the same."""
+    launcher = Launcher(load_topology(), tmp_path / "d", free_offset(), mode="fork")
+    launcher.data_dir.joinpath("logs").mkdir(parents=True)
+    env = {**launcher.child_env(), "PYTHONPATH": os.pathsep.join(sys.path)}
+    launcher.preloader = PreloaderClient(env, launcher.data_dir / "logs" / "preload.log")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process, how, log = launcher.start_process("gc-probe", "tests.sandbox.gc_app:app", port, env)
+    try:
+        assert how == "fork"
+        deadline = time.monotonic() + 60
+        with httpx.Client(timeout=2) as client:
+            while True:
+                try:
+                    answer = client.get(f"http://127.0.0.1:{port}/gc")
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.05)
+        assert answer.json()["enabled"] is True
+        assert answer.json()["frozen"] > 100_000  # the libraries, imported once before the fork
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+        launcher.release()
 
 
 def test_a_service_the_preloader_cannot_fork_is_spawned(tmp_path):
