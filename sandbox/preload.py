@@ -242,17 +242,23 @@ def redirect_output(log: str) -> None:
         setattr(sys, name, stream)
 
 
-def main() -> None:
+def prepare() -> list[str]:
+    """Everything before the first fork; returns the modules that could not be preloaded."""
     # No collection while importing (they ran about every 700 new objects, several over the whole
     # heap: 80 ms of the imports' 650), and none before the freeze: the imports leave some 2,000
     # unreachable objects of 190,000, and finding them cost another 40-50 ms.
     gc.disable()
-    started = time.monotonic()
     failed = preload(preload_modules(os.environ))
     with contextlib.suppress(Exception):  # without it each service builds its own, as before
         warm_tls()
     gc.freeze()  # what the imports built stays out of every collection: its pages stay shared
     gc.enable()  # for what is made from now on, here and in the services forked
+    return failed
+
+
+def main() -> None:
+    started = time.monotonic()
+    failed = prepare()
     took = time.monotonic() - started
     print(f"preloaded in {took:.2f}s; not preloaded: {failed or 'none'}", file=sys.stderr)
     sys.stderr.flush()
