@@ -248,6 +248,9 @@ def prepare() -> list[str]:
     # heap: 80 ms of the imports' 650), and none before the freeze: the imports leave some 2,000
     # unreachable objects of 190,000, and finding them cost another 40-50 ms.
     gc.disable()
+    # httpx imports its command-line client where rich, pygments and click are installed (the
+    # `dpi` command's): 35 ms of CPU for a client no service runs; httpx then keeps a stub `main`.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     failed = preload(preload_modules(os.environ))
     with contextlib.suppress(Exception):  # without it each service builds its own, as before
         warm_tls()

@@ -76,7 +76,8 @@ def test_forked_services_are_separate_processes_with_their_own_ids(tmp_path):
 
 def test_a_forked_process_collects_garbage_and_leaves_the_preloaded_heap_alone(tmp_path):
     """The preloader imports with its collector off and freezes what it imported; the services it
-    forks must collect their own garbage all the same."""
+    forks must collect their own garbage all the same. Nor does it load the `dpi` command's
+    libraries (httpx's command-line client would)."""
     launcher = Launcher(load_topology(), tmp_path / "d", free_offset(), mode="fork")
     launcher.data_dir.joinpath("logs").mkdir(parents=True)
     env = {**launcher.child_env(), "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -84,21 +85,23 @@ def test_a_forked_process_collects_garbage_and_leaves_the_preloaded_heap_alone(t
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process, how, log = launcher.start_process("gc-probe", "tests.sandbox.gc_app:app", port, env)
+    process, how, log = launcher.start_process("probe", "tests.sandbox.probe_app:app", port, env)
     try:
         assert how == "fork"
         deadline = time.monotonic() + 60
         with httpx.Client(timeout=2) as client:
             while True:
                 try:
-                    answer = client.get(f"http://127.0.0.1:{port}/gc")
+                    answer = client.get(f"http://127.0.0.1:{port}/process")
                     break
                 except httpx.TransportError:
                     assert process.poll() is None, log.read_text()
                     assert time.monotonic() < deadline, log.read_text()
                     time.sleep(0.05)
-        assert answer.json()["enabled"] is True
-        assert answer.json()["frozen"] > 100_000  # the libraries, imported once before the fork
+        found = answer.json()
+        assert found["gc_enabled"] is True
+        assert found["frozen"] > 100_000  # the libraries, imported once before the fork
+        assert found["cli_only_loaded"] == []
     finally:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
