@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from sandbox.display import console
-from sandbox.ports import HOST
+from sandbox.ports import HOST, accepting
 from sandbox.processes import LaunchMode, ServiceProcess
 from services.kernel.topology import ServiceSpec, Topology
 
@@ -29,6 +31,12 @@ class Child:
     def own_url(self) -> str:
         """Where this process alone answers (a replica's own port, else the service's)."""
         return self.url if self.own_port is None else f"http://{HOST}:{self.own_port}"
+
+    def ready(self, client: httpx.Client) -> bool:
+        """Its `/readyz` answers 200 (for a replica, on its own port); asked only once something
+        listens there: nothing does before its lifespan has run."""
+        port = self.own_port or self.port
+        return accepting(port) and client.get(f"{self.own_url}/readyz").status_code == 200
 
     @property
     def label(self) -> str:
