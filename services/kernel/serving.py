@@ -61,6 +61,13 @@ class CorkedTransport:
 
 
 class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's, with the cork, and one keep-alive timer per connection that stays armed while
+    answers follow each other (uvicorn arms one after every answer and cancels it when the next
+    request arrives: a fiftieth of a forwarded call's CPU); it closes a connection idle for
+    `timeout_keep_alive` as uvicorn's does."""
+
+    _idle_since: float | None = None  # when the last answer left (None: a request is under way)
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.corked = CorkedTransport(transport)
         super().connection_made(self.corked)  # type: ignore[arg-type]
@@ -69,6 +76,44 @@ class HttpProtocol(HttpToolsProtocol):
         # carries the trace); checked per connection, so a logger turned on later is followed
         if self.access_log and not self.access_logger.isEnabledFor(logging.INFO):
             self.access_log = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._disarm_keep_alive()
+
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None  # busy: an armed timer finds it so, and lapses
+
+    def on_response_complete(self) -> None:
+        """uvicorn's: the next pipelined request starts, else the connection waits idle."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self._keep_alive_due
+            )
+
+    def _keep_alive_due(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self._idle_since is None:
+            return  # answering: armed again once the answer has left
+        left = self._idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._keep_alive_due)
+        else:
+            self.timeout_keep_alive_handler()
+
+    def _disarm_keep_alive(self) -> None:
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -7,6 +7,7 @@ import gc
 import logging
 import re
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -191,6 +192,26 @@ def test_a_dropped_access_line_is_not_formatted_and_the_answer_leaves_whole(
         access_logger.disabled = True  # as the services' logging set-up leaves it
         answer = client.get(url + "/whole")
     assert answer.status_code == 200 and answer.json() == {"answer": 42} and WRITTEN == [True]
+
+
+def test_a_connection_is_kept_while_answering_and_closed_once_idle_long_enough() -> None:
+    with serve_on_loopback(whole_app, access_log=False, keep_alive=0.3) as url:
+        host, port = url.removeprefix("http://").split(":")
+        request = f"GET /whole HTTP/1.1\r\nhost: {host}\r\n\r\n".encode()
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            answered = 0
+            until = time.monotonic() + 1.0  # several timeouts' worth of answers back to back
+            while time.monotonic() < until:
+                sock.sendall(request)
+                received = b""
+                while not received.endswith(b"42}"):
+                    chunk = sock.recv(65536)
+                    assert chunk, f"closed while busy, after {answered} answers"
+                    received += chunk
+                answered += 1
+            idle = time.monotonic()
+            assert sock.recv(65536) == b""  # closed by the server once idle long enough
+            assert 0.25 < time.monotonic() - idle < 3.0
 
 
 def test_a_whole_answer_leaves_no_reference_cycle_behind() -> None:
