@@ -149,14 +149,12 @@ class Answer:
             return
         self.error = error
         self.keep_alive = False
-        self._conn.answer_over()
         if not self._head.done():
             self._head.set_result(None)
         self._wake()
 
     def _finish(self) -> None:
         self.complete = True
-        self._conn.answer_over()
         self._wake()
 
     def _wake(self) -> None:
@@ -217,7 +215,10 @@ class Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._timeout = 0.0
         self._last = 0.0
+        # one read timer for the answers in turn: armed by an answer, left for the next (arming
+        # and cancelling one per answer cost a hundredth of the hop), lapsing once idle
         self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0  # when the armed timer fires
         self._reading_paused = False
         self._writing_paused = False
         self._drained: asyncio.Future[None] | None = None
@@ -238,6 +239,7 @@ class Connection(asyncio.Protocol):
         self._wake_writer()
         if self.answer is not None:
             self.answer.lost()
+        self._disarm()
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -263,7 +265,8 @@ class Connection(asyncio.Protocol):
         self.used += 1
         self._timeout = timeout
         self._last = now = self.loop.time()
-        self._timer = self.loop.call_at(now + timeout, self._check_timeout)
+        if self._timer is None or self._due > now + timeout:
+            self._arm(now + timeout)
         self.transport.write(head)
         return answer
 
@@ -276,19 +279,25 @@ class Connection(asyncio.Protocol):
         """The consumer waits for the provider from now (time spent sending on is not a stall)."""
         self._last = self.loop.time()
 
+    def _arm(self, due: float) -> None:
+        self._disarm()
+        self._due = due
+        self._timer = self.loop.call_at(due, self._check_timeout)
+
     def _check_timeout(self) -> None:
         self._timer = None
         answer = self.answer
         if answer is None or answer.complete or answer.error is not None:
-            return
+            return  # idle (or over): the next answer arms it again
         due = self._last + self._timeout
-        if self._reading_paused or due > self.loop.time():
-            self._timer = self.loop.call_at(max(due, self.loop.time() + 0.01), self._check_timeout)
+        now = self.loop.time()
+        if self._reading_paused or due > now:
+            self._arm(max(due, now + 0.01))
             return
         answer.fail(AnswerTimeout("no data within the read timeout"))
         self.abort()
 
-    def answer_over(self) -> None:
+    def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -304,11 +313,11 @@ class Connection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def close(self) -> None:
-        self.answer_over()
+        self._disarm()
         if self.transport is not None:
             self.transport.close()
 
     def abort(self) -> None:
-        self.answer_over()
+        self._disarm()
         if self.transport is not None:
             self.transport.abort()
