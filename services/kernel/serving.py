@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from starlette.types import Message, Scope, Send
@@ -25,7 +26,15 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 
 CORK = "dpi.cork"
-_FRAMING = frozenset({b"connection", b"transfer-encoding"})
+
+
+def _marking(expression: re.Pattern[bytes]) -> bytes:
+    """A `bytes.translate` table changing exactly the bytes `expression` finds: a text it leaves
+    unchanged holds none of them (one pass in C where a search costs several times as much)."""
+    return bytes(byte ^ 1 if expression.search(bytes([byte])) else byte for byte in range(256))
+
+
+_BAD_NAMES, _BAD_VALUES = _marking(HEADER_RE), _marking(HEADER_VALUE_RE)  # uvicorn's checks
 
 
 class CorkedTransport:
@@ -156,27 +165,26 @@ def answer_whole(cycle: RequestResponseCycle, start: Message, body: Message) -> 
     status_line = STATUS_LINE.get(start["status"])
     data: bytes = body.get("body", b"")
     headers = [*cycle.default_headers, *start.get("headers", ())]
-    names = b"".join(name for name, _ in headers)
-    length = None
-    for name, value in headers:
-        if name == b"content-length":
-            if length is not None:
-                return False
-            length = value
-        elif name in _FRAMING:
-            return False
+    names = [name for name, _ in headers]
     if (
-        length is None
-        or status_line is None
-        or not length.isdigit()
-        or int(length) != len(data)
+        status_line is None
         or cycle.scope["method"] == "HEAD"
-        or not names.islower()
-        or HEADER_RE.search(names)
-        or HEADER_VALUE_RE.search(b"".join(value for _, value in headers))
+        or names.count(b"content-length") != 1
+        or b"transfer-encoding" in names
+        or b"connection" in names
     ):
         return False
-    lines = b"".join(b"%s: %s\r\n" % pair for pair in headers)
+    length = headers[names.index(b"content-length")][1]
+    joined = b"".join(names)
+    if (
+        not length.isdigit()
+        or int(length) != len(data)
+        or not joined.islower()
+        or joined.translate(_BAD_NAMES) != joined
+        or (values := b"".join([value for _, value in headers])).translate(_BAD_VALUES) != values
+    ):
+        return False
+    lines = b"".join([b"%s: %s\r\n" % pair for pair in headers])
     if not cycle.keep_alive:
         lines += b"connection: close\r\n"
     cycle.response_started = cycle.response_complete = True

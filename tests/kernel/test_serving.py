@@ -229,3 +229,59 @@ def test_a_whole_answer_leaves_no_reference_cycle_behind() -> None:
             gc.enable()
     assert WRITTEN == [True] * 21
     assert len(left) <= 1  # the connection's last one, which the protocol still holds
+
+
+def stub_cycle() -> Any:
+    """What `answer_whole` reads of a fresh request's cycle, on a recording transport."""
+    flow = type("Flow", (), {"write_paused": False})()
+    return type(
+        "Cycle",
+        (),
+        {
+            "response_started": False,
+            "response_complete": False,
+            "disconnected": False,
+            "access_log": False,
+            "flow": flow,
+            "default_headers": [(b"server", b"uvicorn")],
+            "scope": {"method": "GET"},
+            "keep_alive": True,
+            "transport": Recording(),
+            "message_event": asyncio.Event(),
+            "on_response": staticmethod(lambda: None),
+        },
+    )()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-length", b"2"), (b"content-length", b"2")],
+        [(b"content-length", b"3")],
+        [(b"content-length", b"+2")],
+        [],
+        [(b"content-length", b"2"), (b"transfer-encoding", b"chunked")],
+        [(b"content-length", b"2"), (b"connection", b"close")],
+        [(b"content-length", b"2"), (b"X-Upper", b"a")],
+        [(b"content-length", b"2"), (b"bad name", b"a")],
+        [(b"content-length", b"2"), (b"x-ctl", b"a\x01b")],
+        [(b"content-length", b"2"), (b"x-newline", b"a\r\nx-injected: 1")],
+    ],
+)
+def test_a_whole_answer_uvicorn_would_write_otherwise_is_left_to_it(
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    cycle = stub_cycle()
+    start = {"type": "http.response.start", "status": 200, "headers": headers}
+    assert not answer_whole(cycle, start, {"type": "http.response.body", "body": b"ok"})
+    assert cycle.transport.writes == [] and not cycle.response_started
+
+
+def test_a_whole_answer_keeps_tabs_and_high_bytes_in_values_as_uvicorn_does() -> None:
+    cycle = stub_cycle()
+    headers = [(b"content-length", b"2"), (b"x-text", b"a\tb \xe9")]
+    start = {"type": "http.response.start", "status": 200, "headers": headers}
+    assert answer_whole(cycle, start, {"type": "http.response.body", "body": b"ok"})
+    assert cycle.transport.writes == [
+        b"HTTP/1.1 200 OK\r\nserver: uvicorn\r\ncontent-length: 2\r\nx-text: a\tb \xe9\r\n\r\nok"
+    ]
