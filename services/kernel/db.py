@@ -103,7 +103,7 @@ class _Session(Session):
 def _bind_none_at_once() -> None:
     """pysqlite looks an adapter up for every None it binds: with none registered the look-up
     fails on its protocol type, an AttributeError raised and cleared each time (a third of a
-    message-log record's insert, with its nine empty columns). Registered, None is found at once
+    message-log record's insert, with its seven empty columns). Registered, None is found at once
     and bound as NULL all the same."""
     import sqlite3  # not loaded by a service on PostgreSQL
 
