@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from starlette.types import Message, Scope, Send
@@ -25,8 +26,15 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 
 CORK = "dpi.cork"
-CYCLE = "dpi.cycle"
-_FRAMING = frozenset({b"connection", b"transfer-encoding"})
+
+
+def _marking(expression: re.Pattern[bytes]) -> bytes:
+    """A `bytes.translate` table changing exactly the bytes `expression` finds: a text it leaves
+    unchanged holds none of them (one pass in C where a search costs several times as much)."""
+    return bytes(byte ^ 1 if expression.search(bytes([byte])) else byte for byte in range(256))
+
+
+_BAD_NAMES, _BAD_VALUES = _marking(HEADER_RE), _marking(HEADER_VALUE_RE)  # uvicorn's checks
 
 
 class CorkedTransport:
@@ -62,6 +70,13 @@ class CorkedTransport:
 
 
 class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's, with the cork, and one keep-alive timer per connection that stays armed while
+    answers follow each other (uvicorn arms one after every answer and cancels it when the next
+    request arrives: a fiftieth of a forwarded call's CPU); it closes a connection idle for
+    `timeout_keep_alive` as uvicorn's does."""
+
+    _idle_since: float | None = None  # when the last answer left (None: a request is under way)
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.corked = CorkedTransport(transport)
         super().connection_made(self.corked)  # type: ignore[arg-type]
@@ -71,17 +86,48 @@ class HttpProtocol(HttpToolsProtocol):
         if self.access_log and not self.access_logger.isEnabledFor(logging.INFO):
             self.access_log = False
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._disarm_keep_alive()
+
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None  # busy: an armed timer finds it so, and lapses
+
+    def on_response_complete(self) -> None:
+        """uvicorn's: the next pipelined request starts, else the connection waits idle."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self._keep_alive_due
+            )
+
+    def _keep_alive_due(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self._idle_since is None:
+            return  # answering: armed again once the answer has left
+        left = self._idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._keep_alive_due)
+        else:
+            self.timeout_keep_alive_handler()
+
+    def _disarm_keep_alive(self) -> None:
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         extensions: dict[str, Any] = self.scope.setdefault("extensions", {})
         extensions[CORK] = self.corked
-
-    def on_headers_complete(self) -> None:
-        super().on_headers_complete()
-        cycle = self.cycle
-        if cycle is not None and cycle.scope is self.scope:  # not an upgrade
-            extensions: dict[str, Any] = self.scope["extensions"]
-            extensions[CYCLE] = cycle
 
 
 def cork_of(scope: Scope) -> CorkedTransport | None:
@@ -93,11 +139,13 @@ def cork_of(scope: Scope) -> CorkedTransport | None:
 HTTP_PROTOCOL = "services.kernel.serving:HttpProtocol"
 
 
-def own_cycle(scope: Scope, send: Send) -> RequestResponseCycle | None:
-    """The server's request cycle when `send` is its own (nothing wraps it), for `answer_whole`."""
-    extensions = scope.get("extensions")
-    cycle: RequestResponseCycle | None = extensions.get(CYCLE) if extensions else None
-    return cycle if cycle is not None and send == cycle.send else None
+def own_cycle(send: Send) -> RequestResponseCycle | None:
+    """The server's request cycle when `send` is its own (nothing wraps it), for `answer_whole`.
+
+    Found through `send` itself: kept in the scope, it made the scope and the cycle a reference
+    cycle, a dozen objects a call left to the garbage collector (a tenth of the hop's CPU)."""
+    cycle = getattr(send, "__self__", None)
+    return cycle if type(cycle) is RequestResponseCycle else None
 
 
 def answer_whole(cycle: RequestResponseCycle, start: Message, body: Message) -> bool:
@@ -117,27 +165,26 @@ def answer_whole(cycle: RequestResponseCycle, start: Message, body: Message) -> 
     status_line = STATUS_LINE.get(start["status"])
     data: bytes = body.get("body", b"")
     headers = [*cycle.default_headers, *start.get("headers", ())]
-    names = b"".join(name for name, _ in headers)
-    length = None
-    for name, value in headers:
-        if name == b"content-length":
-            if length is not None:
-                return False
-            length = value
-        elif name in _FRAMING:
-            return False
+    names = [name for name, _ in headers]
     if (
-        length is None
-        or status_line is None
-        or not length.isdigit()
-        or int(length) != len(data)
+        status_line is None
         or cycle.scope["method"] == "HEAD"
-        or not names.islower()
-        or HEADER_RE.search(names)
-        or HEADER_VALUE_RE.search(b"".join(value for _, value in headers))
+        or names.count(b"content-length") != 1
+        or b"transfer-encoding" in names
+        or b"connection" in names
     ):
         return False
-    lines = b"".join(b"%s: %s\r\n" % pair for pair in headers)
+    length = headers[names.index(b"content-length")][1]
+    joined = b"".join(names)
+    if (
+        not length.isdigit()
+        or int(length) != len(data)
+        or not joined.islower()
+        or joined.translate(_BAD_NAMES) != joined
+        or (values := b"".join([value for _, value in headers])).translate(_BAD_VALUES) != values
+    ):
+        return False
+    lines = b"".join([b"%s: %s\r\n" % pair for pair in headers])
     if not cycle.keep_alive:
         lines += b"connection: close\r\n"
     cycle.response_started = cycle.response_complete = True

@@ -28,10 +28,11 @@ async def serve_in_process(
 
 @contextmanager
 def serve_on_loopback(
-    app: ASGIApp, *, deadline: float = 10.0, access_log: bool = True
+    app: ASGIApp, *, deadline: float = 10.0, access_log: bool = True, keep_alive: float = 5.0
 ) -> Iterator[str]:
     """Serve `app` with uvicorn (the services' HTTP protocol) in a thread on a free loopback
-    port; yield its base URL. `access_log=False` serves as the launcher does (no access log)."""
+    port; yield its base URL. `access_log=False` serves as the launcher does (no access log);
+    `keep_alive` is how long an idle connection is kept (uvicorn's default)."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -40,6 +41,7 @@ def serve_on_loopback(
         lifespan="on",
         http=HttpProtocol,
         access_log=access_log,
+        timeout_keep_alive=keep_alive,  # type: ignore[arg-type]  # typed int, used as a delay
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

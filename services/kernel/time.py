@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import overload
 
+import orjson
+
 
 def utcnow() -> datetime:
     """Aware UTC: SQLModel's datetime columns store and return aware UTC on every backend."""
@@ -56,4 +58,15 @@ def dhis2_timestamp(value: datetime | None = None) -> str:
 
 def sqlite_datetime(value: datetime) -> str:
     """SQLAlchemy's `UTCDateTime` as stored on SQLite: `2026-01-02 03:04:05.678901` (UTC)."""
-    return naive_utc(value).isoformat(" ", "microseconds")
+    return utc_micros(value, " ")
+
+
+def utc_micros(value: datetime, sep: str = "T") -> str:
+    """Aware or naive UTC as zone-less text, always with microseconds: `2026-01-02T03:04:05.678901`
+    (`sep` between date and time), as `naive_utc(value).isoformat(sep, "microseconds")` writes
+    it. Taken from orjson's formatter where it writes the same digits (UTC, microseconds not
+    zero): `isoformat` cost three times as much on the mediator's log path (twice a record)."""
+    if value.microsecond and value.tzinfo is UTC:
+        text = orjson.dumps(value)[1:27].decode()  # "2026-01-02T03:04:05.678901+00:00" cut
+        return text if sep == "T" else text.replace("T", sep, 1)
+    return naive_utc(value).isoformat(sep, "microseconds")

@@ -11,6 +11,7 @@ import pytest
 from services.interop_layer.routing.pool import UpstreamPool, request_head, split_url
 from services.interop_layer.routing.upstream import Answer, AnswerTimeout, BrokenOff
 from tests.interop_layer.rawserver import Received, answer, raw_server, write
+from tests.support.polling import until
 
 pytestmark = pytest.mark.anyio
 
@@ -221,6 +222,33 @@ async def test_no_answer_within_the_read_timeout(pool):
         with pytest.raises(AnswerTimeout):
             await call(pool, server.url, timeout=0.2)
         assert 0.15 < loop.time() - started < 2.0
+
+
+async def test_each_answer_on_a_kept_connection_has_its_own_read_timeout(pool):
+    async def handler(request: Received, writer: asyncio.StreamWriter) -> bool:
+        if request.target == "/stall":
+            await writer.wait_closed()
+            return False
+        await write(writer, answer(b"ok"))
+        return True
+
+    async with raw_server(handler) as server:
+        loop = asyncio.get_running_loop()
+        result = await call(pool, server.url, timeout=60.0)  # arms the connection's timer late
+        assert await body_of(pool, server.url, result) == b"ok"
+        started = loop.time()
+        with pytest.raises(AnswerTimeout):
+            await call(pool, server.url, target=b"/stall", timeout=0.2)
+        assert 0.15 < loop.time() - started < 2.0
+        assert server.connections == 1  # the stalled call was on the kept connection
+        result = await call(pool, server.url, timeout=0.3)  # a new connection, a new timer
+        kept = result._conn
+        assert await body_of(pool, server.url, result) == b"ok"
+        await until(lambda: kept._timer is None, "the idle connection's timer lapsed")
+        assert not kept.lost  # it fired on an idle connection: nothing to time out
+        result = await call(pool, server.url, timeout=5.0)
+        assert await body_of(pool, server.url, result) == b"ok"
+        assert server.connections == 2
 
 
 async def test_a_stall_mid_answer_times_out(pool):

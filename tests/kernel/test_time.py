@@ -13,6 +13,7 @@ from services.kernel.time import (
     iso_z,
     naive_utc,
     sqlite_datetime,
+    utc_micros,
     utcnow,
 )
 
@@ -76,3 +77,21 @@ def test_dhis2_zone_less_millis() -> None:
 def test_sqlite_storage_format() -> None:
     assert sqlite_datetime(MOMENT.astimezone(PLUS_TWO)) == "2026-01-02 03:04:05.678901"
     assert sqlite_datetime(datetime(999, 1, 2, tzinfo=UTC)) == "0999-01-02 00:00:00.000000"
+
+
+def test_utc_micros_writes_what_isoformat_writes() -> None:
+    samples = [
+        MOMENT,
+        WHOLE,
+        MOMENT.astimezone(PLUS_TWO),
+        datetime(2026, 1, 2, 3, 4, 5, 7),  # naive: taken as UTC
+        datetime(5, 1, 2, 3, 4, 5, 10, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        *(MOMENT + timedelta(microseconds=7919 * i, seconds=86413 * i) for i in range(200)),
+    ]
+    for value in samples:
+        for sep in ("T", " "):
+            expected = naive_utc(value).isoformat(sep, "microseconds")
+            assert utc_micros(value, sep) == expected
+    assert utc_micros(WHOLE) == "2026-01-02T03:04:05.000000"
+    assert utc_micros(datetime(5, 1, 2, tzinfo=UTC), " ") == "0005-01-02 00:00:00.000000"

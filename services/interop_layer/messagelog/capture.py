@@ -93,7 +93,7 @@ class HeldAnswer:
         self.send = send
         self.held: list[Message] = []
         self.cork = cork_of(scope)
-        self.cycle = own_cycle(scope, send)  # the server's, when `send` is its own
+        self.cycle = own_cycle(send)  # the server's, when `send` is its own
         self.started = False  # part of the answer has left (a streamed body)
         self.extra = extra  # a header the answer's head gets last (the trace's, on the short way)
 

@@ -6,13 +6,15 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from services.kernel.time import utc_micros
 
 GENESIS = "0" * 64
 
@@ -60,14 +62,8 @@ def mark_name(kind: str, replica: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            if value.tzinfo is not UTC:  # records are stamped in UTC: no conversion then
-                value = value.astimezone(UTC)
-            value = value.replace(tzinfo=None)
-        # `isoformat()` writes the microseconds unless they are zero (then it must be asked to)
-        return value.isoformat() if value.microsecond else value.isoformat(timespec="microseconds")
-    return value
+    # zone-less UTC, always with microseconds (`isoformat()` alone omits zero microseconds)
+    return utc_micros(value) if isinstance(value, datetime) else value
 
 
 def _encode_other(value: Any) -> Any:
@@ -99,7 +95,11 @@ def record_digest(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash and the record's canonical JSON."""
     get = fields.get
     names = _SORTED_FIELDS if get("replica") is None else _SORTED_CHAIN_FIELDS
-    canonical = _canonical({name: get(name) for name in names})
+    document = {name: get(name) for name in names}
+    started = document["started_at"]
+    if type(started) is datetime:  # the one datetime field: no call back from orjson for it
+        document["started_at"] = utc_micros(started)
+    canonical = _canonical(document)
     return hashlib.sha256(b"%s\n%s" % (prev_hash.encode(), canonical)).hexdigest()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Table
 from sqlalchemy.sql.dml import UpdateBase
 
 from services.interop_layer.messagelog.models import LogRecord
+from services.kernel.time import utc_micros
 
 _RECORDS: Table = LogRecord.__table__  # type: ignore[attr-defined]
 
@@ -19,11 +20,11 @@ _SAMPLES = (datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC), datetime(999, 1, 
 
 
 def _sqlite_datetime(value: datetime) -> str:
-    return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
+    return utc_micros(value, " ")  # without "+00:00"
 
 
 def _quicker(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """SQLite's text of a UTC datetime through `isoformat` when that is exactly what the column
+    """SQLite's text of a UTC datetime through `utc_micros` when that is exactly what the column
     type's own processor makes of it (its `%` formatting of seven fields was 7 % of the writer's
     CPU); anything else (another zone, no zone, another type) through the type's own."""
     if processor is None:

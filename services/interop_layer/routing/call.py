@@ -22,7 +22,7 @@ from services.interop_layer.errors import (
 from services.interop_layer.errors import UnknownService as UnknownServiceError
 from services.interop_layer.faults.service import inject
 from services.interop_layer.messagelog.capture import Exchange
-from services.interop_layer.routing.forward import forward, upstream_path
+from services.interop_layer.routing.forward import forward
 from services.interop_layer.routing.paths import check_service_id, service_path
 from services.interop_layer.runtime import InteropRuntime, fault_store
 
@@ -66,9 +66,11 @@ async def call_service(
         headers = request_headers(scope)
     client = authenticate(headers, directory=directory, exchange=exchange)
     raw: bytes = scope.get("raw_path") or scope["path"].encode()
-    provider, service_code, service = _service_id(b"/".join(raw.split(b"/", 7)[:7]), *params)
+    parts = raw.split(b"/", 7)
+    provider, service_code, service = _service_id(b"/".join(parts[:7]), *params)
     exchange.service = service
-    path = service_path(upstream_path(scope))
+    raw_path = b"/" + parts[7] if len(parts) > 7 else b""  # after the service code, as sent
+    path = service_path(raw_path)
     target = directory.service(provider, service_code)
     if target is None:
         raise UnknownServiceError(f"Unknown service {service}.")
@@ -78,16 +80,19 @@ async def call_service(
         raise UnknownServiceError(f"Service {service} offers no endpoint {method} {path}.")
     if target.url is None:
         raise ProviderUnreachable(f"Service {service} has no resolvable upstream URL.")
-    provider_token = await admit(
-        exchange=exchange,
-        target=target,
-        client=client,
-        subject=_text(headers, SUBJECT_HEADER),
-        purpose=_text(headers, PURPOSE_HEADER),
-        consent_partner=runtime.consent_partner,
-        exchanger=runtime.token_exchanger,
-        decider=runtime.decision_client,
-    )
+    subject = _text(headers, SUBJECT_HEADER)
+    provider_token = None  # not about a person, no consent asked: nothing for the gate to do
+    if subject is not None or target.consent_required:
+        provider_token = await admit(
+            exchange=exchange,
+            target=target,
+            client=client,
+            subject=subject,
+            purpose=_text(headers, PURPOSE_HEADER),
+            consent_partner=runtime.consent_partner,
+            exchanger=runtime.token_exchanger,
+            decider=runtime.decision_client,
+        )
     if runtime.faults:
         answered = await inject(
             runtime, fault_store(runtime), scope, send, exchange=exchange, target=target,
@@ -99,6 +104,8 @@ async def call_service(
         scope,
         receive,
         send,
+        path=raw_path,
+        service=service,
         headers=headers,
         pool=runtime.forward_pool,
         settings=runtime.settings,

@@ -81,13 +81,6 @@ def make_pool(settings: InteropSettings) -> UpstreamPool:
     )
 
 
-def upstream_path(scope: Scope) -> bytes:
-    """The raw (still percent-encoded) path after `/r1/I/C/M/S/CODE`."""
-    raw: bytes = scope.get("raw_path") or scope["path"].encode()
-    parts = raw.split(b"/", 7)
-    return b"/" + parts[7] if len(parts) > 7 else b""
-
-
 @lru_cache(maxsize=256)
 def _fixed_lines(client: str, service: str, secret: str, alias: bool) -> bytes:
     """The header lines every call of this client to this service carries."""
@@ -158,6 +151,8 @@ async def forward(
     receive: Receive,
     send: Send,
     *,
+    path: bytes,
+    service: str,
     headers: dict[bytes, bytes],
     pool: UpstreamPool,
     settings: InteropSettings,
@@ -166,23 +161,19 @@ async def forward(
     exchange: Exchange,
     provider_token: str | None,
 ) -> None:
+    """`path` is the raw path after the service code (`service`, `provider/code`)."""
     assert target.url is not None
     origin, base = split_url(target.url)
     method: bytes = scope["method"].encode()
-    path = upstream_path(scope)
     query: bytes = scope.get("query_string", b"")
-    service = f"{target.provider}/{target.service_code}"
     lines = [b"%s: %s\r\n" % pair for pair in scope["headers"] if pair[0] not in _DROP_REQUEST]
     alias = b"information-mediator-client" not in headers
     lines.append(_fixed_lines(client, service, settings.sandbox_secret, alias))
     # the X-Road-Id was checked against its pattern; the request id and traceparent are ours
+    x_road_id, request_id = exchange.x_road_id.encode("latin-1"), exchange.request_id.encode()
     lines.append(
         b"X-Road-Id: %s\r\nX-Road-Request-Id: %s\r\ntraceparent: %s\r\n"
-        % (
-            exchange.x_road_id.encode("latin-1"),
-            exchange.request_id.encode(),
-            outgoing_traceparent().encode(),
-        )
+        % (x_road_id, request_id, outgoing_traceparent().encode())
     )
     if provider_token is not None:
         lines.append(_line(b"X-DPI-Subject", provider_token))
@@ -222,16 +213,16 @@ async def forward(
     except UpstreamError as exc:
         raise ProviderUnreachable(f"Service {service} is unreachable: {exc}.") from exc
     exchange.upstream_us = int((time.perf_counter() - started) * 1_000_000)
-    hashed = request_hash_of(head_digest, digest)
-    exchange.request_hash = request_hash = b2a_base64(hashed, newline=False).decode()
+    request_hash = b2a_base64(request_hash_of(head_digest, digest), newline=False)
+    exchange.request_hash = request_hash.decode()
 
     out = [pair for pair in answer.headers if pair[0] not in _DROP_RESPONSE]
     out += [
         (b"x-road-client", client.encode()),
         (b"x-road-service", service.encode()),
-        (b"x-road-id", exchange.x_road_id.encode("latin-1")),
-        (b"x-road-request-id", exchange.request_id.encode()),
-        (b"x-road-request-hash", request_hash.encode()),
+        (b"x-road-id", x_road_id),
+        (b"x-road-request-id", request_id),
+        (b"x-road-request-hash", request_hash),
     ]
     size = answer.length
     if method == b"HEAD" or (size is not None and size <= settings.buffer_limit):

@@ -155,7 +155,6 @@ class UpstreamPool:
         """Give the connection back: into the pool when the answer was whole and reusable."""
         conn = answer._conn
         conn.answer = None
-        answer.detach()
         sender = answer.sender
         sent = sender is None or (sender.done() and not sender.cancelled())
         if sender is not None and not sender.done():

@@ -42,7 +42,6 @@ class Answer:
         "_conn",
         "_head",
         "_head_only",
-        "_parser",
         "_waiter",
         "buffered",
         "chunked",
@@ -62,9 +61,6 @@ class Answer:
         self._head_only = head_only
         self._head: asyncio.Future[None] = conn.loop.create_future()
         self._waiter: asyncio.Future[None] | None = None
-        # the parser holds this answer's callbacks: `detach` breaks the cycle, so the answer is
-        # freed by its reference count (a cycle a call kept the collector busy under load)
-        self._parser: httptools.HttpResponseParser | None = httptools.HttpResponseParser(self)
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.length: int | None = None
@@ -77,89 +73,36 @@ class Answer:
         self.received = False
         self.sender: asyncio.Task[None] | None = None
 
-    # httptools callbacks
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self.complete:  # bytes after a complete answer: the connection is not reusable
-            self.keep_alive = False
-            return
-        name = name.lower()
-        if name == b"content-length":
-            self.length = int(value)  # the parser refuses malformed and conflicting lengths
-        elif name == b"transfer-encoding":
-            self.chunked = b"chunked" in value.lower()
-        self.headers.append((name, value))
-
-    def on_headers_complete(self) -> None:
-        if self.complete:
-            return
-        parser = self._parser
-        assert parser is not None  # called back while feeding
-        status = parser.get_status_code()
-        if status < 200:  # informational: the final answer follows on the same parser
-            self.headers, self.length, self.chunked = [], None, False
-            return
-        self.status = status
-        self.keep_alive = parser.should_keep_alive()
-        self._head.set_result(None)
-        if self._head_only:  # HEAD: a length, but never a body
-            self._finish()
-
-    def on_body(self, body: bytes) -> None:
-        if self.complete:
-            self.keep_alive = False
-            return
-        self.parts.append(body)
-        self.buffered += len(body)
-        if self.buffered > HIGH_WATER:
-            self._conn.pause_reading()
-        self._wake()
-
-    def on_message_complete(self) -> None:
-        if self.status and not self.complete:  # not the end of an informational answer
-            self._finish()
-
     # connection events
-    def feed(self, data: bytes) -> None:
-        self.received = True
-        parser = self._parser
-        if parser is None:  # detached: the connection no longer serves this answer
-            return
-        try:
-            parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self.fail(BrokenOff("switched protocols"))
-        except httptools.HttpParserError as exc:
-            self.fail(BrokenOff(f"malformed answer ({exc})"))
-
     def lost(self) -> None:
         if self.complete or self.error is not None:
             return
         if self.status and self.length is None and not self.chunked:
             self.keep_alive = False  # a close-delimited body: the end of the connection ends it
-            self._finish()
+            self.finish()
             return
         self.fail(BrokenOff("connection closed before the answer was complete"))
-
-    def detach(self) -> None:
-        """Drop the parser once the connection is given back (nothing is fed any more)."""
-        self._parser = None
 
     def fail(self, error: UpstreamError) -> None:
         if self.complete or self.error is not None:
             return
         self.error = error
         self.keep_alive = False
-        self._conn.answer_over()
         if not self._head.done():
             self._head.set_result(None)
-        self._wake()
+        self.wake()
 
-    def _finish(self) -> None:
+    def headed(self) -> None:
+        """Status and headers are in."""
+        self._head.set_result(None)
+        if self._head_only:  # HEAD: a length, but never a body
+            self.finish()
+
+    def finish(self) -> None:
         self.complete = True
-        self._conn.answer_over()
-        self._wake()
+        self.wake()
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -217,10 +160,19 @@ class Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._timeout = 0.0
         self._last = 0.0
+        # one read timer for the answers in turn: armed by an answer, left for the next (arming
+        # and cancelling one per answer cost a hundredth of the hop), lapsing once idle
         self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0  # when the armed timer fires
         self._reading_paused = False
         self._writing_paused = False
         self._drained: asyncio.Future[None] | None = None
+        # One parser for the answers in turn (a parser per answer cost a microsecond: its
+        # callbacks looked up, five of them absent); a new one after a HEAD answer, whose body
+        # the parser would otherwise wait for. The parser calls back the connection, never an
+        # answer: nothing ties a given-back answer to it.
+        self._parser: httptools.HttpResponseParser | None = None
+        self._head_only = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -228,16 +180,73 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._last = self.loop.time()
         answer = self.answer
-        if answer is None:  # nothing was asked: a confused provider, never reuse
+        parser = self._parser
+        if answer is None or parser is None:  # nothing was asked: a confused provider
             self.close()
             return
-        answer.feed(data)
+        answer.received = True
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._parser = None
+            answer.fail(BrokenOff("switched protocols"))
+        except httptools.HttpParserError as exc:
+            self._parser = None
+            answer.fail(BrokenOff(f"malformed answer ({exc})"))
+
+    # httptools callbacks, filling in the answer under way (`data_received` feeds it)
+    def on_header(self, name: bytes, value: bytes) -> None:
+        answer = self.answer
+        assert answer is not None  # only fed while an answer is under way
+        if answer.complete:  # bytes after a complete answer: the connection is not reusable
+            answer.keep_alive = False
+            return
+        name = name.lower()
+        if name == b"content-length":
+            answer.length = int(value)  # the parser refuses malformed and conflicting lengths
+        elif name == b"transfer-encoding":
+            answer.chunked = b"chunked" in value.lower()
+        answer.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        answer = self.answer
+        assert answer is not None  # only fed while an answer is under way
+        if answer.complete:
+            return
+        parser = self._parser
+        assert parser is not None
+        status = parser.get_status_code()
+        if status < 200:  # informational: the final answer follows on the same parser
+            answer.headers, answer.length, answer.chunked = [], None, False
+            return
+        answer.status = status
+        answer.keep_alive = parser.should_keep_alive()
+        answer.headed()
+
+    def on_body(self, body: bytes) -> None:
+        answer = self.answer
+        assert answer is not None  # only fed while an answer is under way
+        if answer.complete:
+            answer.keep_alive = False
+            return
+        answer.parts.append(body)
+        answer.buffered += len(body)
+        if answer.buffered > HIGH_WATER:
+            self.pause_reading()
+        answer.wake()
+
+    def on_message_complete(self) -> None:
+        answer = self.answer
+        assert answer is not None  # only fed while an answer is under way
+        if answer.status and not answer.complete:  # not the end of an informational answer
+            answer.finish()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self._wake_writer()
         if self.answer is not None:
             self.answer.lost()
+        self._disarm()
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -260,10 +269,14 @@ class Connection(asyncio.Protocol):
         assert self.transport is not None
         answer = Answer(self, head_only=head_only)
         self.answer = answer
+        if self._parser is None or self._head_only:
+            self._parser = httptools.HttpResponseParser(self)
+        self._head_only = head_only
         self.used += 1
         self._timeout = timeout
         self._last = now = self.loop.time()
-        self._timer = self.loop.call_at(now + timeout, self._check_timeout)
+        if self._timer is None or self._due > now + timeout:
+            self._arm(now + timeout)
         self.transport.write(head)
         return answer
 
@@ -276,19 +289,25 @@ class Connection(asyncio.Protocol):
         """The consumer waits for the provider from now (time spent sending on is not a stall)."""
         self._last = self.loop.time()
 
+    def _arm(self, due: float) -> None:
+        self._disarm()
+        self._due = due
+        self._timer = self.loop.call_at(due, self._check_timeout)
+
     def _check_timeout(self) -> None:
         self._timer = None
         answer = self.answer
         if answer is None or answer.complete or answer.error is not None:
-            return
+            return  # idle (or over): the next answer arms it again
         due = self._last + self._timeout
-        if self._reading_paused or due > self.loop.time():
-            self._timer = self.loop.call_at(max(due, self.loop.time() + 0.01), self._check_timeout)
+        now = self.loop.time()
+        if self._reading_paused or due > now:
+            self._arm(max(due, now + 0.01))
             return
         answer.fail(AnswerTimeout("no data within the read timeout"))
         self.abort()
 
-    def answer_over(self) -> None:
+    def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -304,11 +323,11 @@ class Connection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def close(self) -> None:
-        self.answer_over()
+        self._disarm()
         if self.transport is not None:
             self.transport.close()
 
     def abort(self) -> None:
-        self.answer_over()
+        self._disarm()
         if self.transport is not None:
             self.transport.abort()
