@@ -255,7 +255,8 @@ def seed_population(*, session: Session, settings: IdRegistrySettings, now: date
         people.append(identity_values(data, uin=uin, key=key, now=now))
     # in one statement, as a batch enrolment inserts them: through the ORM (an object a person,
     # flushed one by one) it took most of the first start's seed
-    session.execute(insert(IDENTITY), people)
+    if people:  # an empty parameter list would run the INSERT once, with no values at all
+        session.execute(insert(IDENTITY), people)
     session.commit()
     return len(people)
 

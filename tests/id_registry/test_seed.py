@@ -31,6 +31,12 @@ async def test_population_is_deterministic_and_seeded_once(make_app, settings_fo
     assert [p["identity"] for p in first] == [p["identity"] for p in second]
 
 
+async def test_an_empty_population_starts_with_no_one(make_app, settings_for):
+    async with serve_in_process(make_app(seed_population=0)) as client:
+        assert await people(client, 500) == []
+        assert len((await client.get("/v1/partners", headers=ADMIN)).json()) == 5
+
+
 async def test_restart_does_not_seed_again(make_app, settings_for, tmp_path):
     from services.id_registry.main import create_app
     from services.id_registry.settings import IdRegistrySettings
