@@ -11,7 +11,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Table
 from sqlalchemy.sql.dml import UpdateBase
 
 from services.interop_layer.messagelog.models import LogRecord
-from services.kernel.time import utc_micros
+from services.kernel.time import sqlite_datetime
 
 _RECORDS: Table = LogRecord.__table__  # type: ignore[attr-defined]
 
@@ -19,18 +19,15 @@ _RECORDS: Table = LogRecord.__table__  # type: ignore[attr-defined]
 _SAMPLES = (datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC), datetime(999, 1, 2, tzinfo=UTC))
 
 
-def _sqlite_datetime(value: datetime) -> str:
-    return utc_micros(value, " ")  # without "+00:00"
-
-
 def _quicker(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """SQLite's text of a UTC datetime through `utc_micros` when that is exactly what the column
-    type's own processor makes of it (its `%` formatting of seven fields was 7 % of the writer's
-    CPU); anything else (another zone, no zone, another type) through the type's own."""
+    """SQLite's text of a UTC datetime through `kernel.time.sqlite_datetime` when that is exactly
+    what the column type's own processor makes of it (its `%` formatting of seven fields was 7 %
+    of the writer's CPU); anything else (another zone, no zone, another type) through the type's
+    own."""
     if processor is None:
         return None
     try:
-        same = all(processor(value) == _sqlite_datetime(value) for value in _SAMPLES)
+        same = all(processor(value) == sqlite_datetime(value) for value in _SAMPLES)
     except Exception:  # a type that takes no datetime
         same = False
     if not same:
@@ -39,7 +36,7 @@ def _quicker(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | N
 
     def process(value: Any) -> Any:
         if type(value) is datetime and value.tzinfo is UTC:
-            return _sqlite_datetime(value)
+            return sqlite_datetime(value)
         return sqlalchemy_s(value)
 
     return process

@@ -80,19 +80,16 @@ async def call_service(
         raise UnknownServiceError(f"Service {service} offers no endpoint {method} {path}.")
     if target.url is None:
         raise ProviderUnreachable(f"Service {service} has no resolvable upstream URL.")
-    subject = _text(headers, SUBJECT_HEADER)
-    provider_token = None  # not about a person, no consent asked: nothing for the gate to do
-    if subject is not None or target.consent_required:
-        provider_token = await admit(
-            exchange=exchange,
-            target=target,
-            client=client,
-            subject=subject,
-            purpose=_text(headers, PURPOSE_HEADER),
-            consent_partner=runtime.consent_partner,
-            exchanger=runtime.token_exchanger,
-            decider=runtime.decision_client,
-        )
+    provider_token = await admit(
+        exchange=exchange,
+        target=target,
+        client=client,
+        subject=_text(headers, SUBJECT_HEADER),
+        purpose=_text(headers, PURPOSE_HEADER),
+        consent_partner=runtime.consent_partner,
+        exchanger=runtime.token_exchanger,
+        decider=runtime.decision_client,
+    )
     if runtime.faults:
         answered = await inject(
             runtime, fault_store(runtime), scope, send, exchange=exchange, target=target,
