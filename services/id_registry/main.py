@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -41,7 +42,7 @@ from services.id_registry.vids.routes import router as vids_router
 from services.id_registry.workers import declared
 from services.kernel import openapi
 from services.kernel.app import create_service_app
-from services.kernel.db import Database
+from services.kernel.db import Database, libpq_url
 from services.kernel.limits import KiB
 from services.kernel.mediator import ClientFactory, MediatorClient, Subscriber, Subscription
 from services.kernel.outbox import Pacing
@@ -67,6 +68,13 @@ def civil_subscriptions() -> list[Subscription]:
     """The civil register's events the ID system acts on, pushed to its inbox."""
     body = {"delivery": "PUSH", "pushPath": "/v1/events/inbox"}
     return [Subscription("registries", event_type, body) for event_type in (BIRTH, DEATH)]
+
+
+def _loop_batches(database: Database, statements: store.Statements, people: PersonCache) -> Any:
+    """PostgreSQL's event-loop batches (imported here: they need the driver)."""
+    from services.id_registry.ida.loopbatches import LoopBatches, connector
+
+    return LoopBatches(connector(libpq_url(database.url)), statements, people)
 
 
 def create_app(
@@ -129,6 +137,7 @@ def create_app(
         batches = (
             None if database.is_sqlite else ThreadedGroupCommit(database.engine, statements, people)
         )
+        loop_batches = None if database.is_sqlite else _loop_batches(database, statements, people)
         kernel = kernel_state(app)
         if settings.seed_on_start and kernel.schema_ready:
             cached = partial(
@@ -148,6 +157,7 @@ def create_app(
             statements=statements,
             group_commit=group_commit,
             batches=batches,
+            loop_batches=loop_batches,
             keys=ServerKeyHolder(),
             oidc=Oidc.from_environment(),
             drainer=id_registry_outbox(
@@ -166,6 +176,8 @@ def create_app(
                 loop_connection.close()
             if batches is not None:
                 await to_thread.run_sync(batches.close)
+            if loop_batches is not None:
+                await loop_batches.close()
 
     app = create_service_app(
         settings=settings,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from services.id_registry.controls.service import ExpectationCache
 from services.id_registry.events.models import OutboxEvent
@@ -20,6 +21,9 @@ from services.id_registry.settings import IdRegistrySettings
 from services.kernel.db import Database
 from services.kernel.mediator import Subscriber
 from services.kernel.outbox import Outbox
+
+if TYPE_CHECKING:  # imported on PostgreSQL only: it needs the driver
+    from services.id_registry.ida.loopbatches import LoopBatches
 
 Clock = Callable[[], datetime]
 
@@ -40,6 +44,8 @@ class IdRegistryRuntime:
     group_commit: GroupCommit | None
     # PostgreSQL's group commit, on a worker thread's connection; None on SQLite.
     batches: ThreadedGroupCommit | None
+    # PostgreSQL's group commit of transactions that only read and defer (by UIN, no OTP).
+    loop_batches: LoopBatches | None
     # The ID system's partner-encryption and response-signing keys, loaded on first use.
     keys: ServerKeyHolder
     oidc: Oidc

@@ -1,5 +1,7 @@
-"""PostgreSQL's group commit of IDA transactions (`ida/batches.py`): a failed commit answers 503
-and keeps nothing; a failed statement makes each request of its batch run again alone."""
+"""PostgreSQL's group commit of IDA transactions on worker threads (`ida/batches.py`), which runs
+those that write more than their deferred inserts (an OTP or a VID spent): a failed commit
+answers 503 and keeps nothing; a failed statement makes each request of its batch run again
+alone. (Authentications by UIN without an OTP are batched on the event loop: `loopbatches`.)"""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from services.id_registry.runtime import IdRegistryRuntime
 from services.kernel.runtime import runtime_of
 from services.kernel.testing import serve_in_process
 from tests.conftest import USE_POSTGRES
-from tests.id_registry.conftest import auth, codes, demo_of, envelope, ida_path, people, send_otp
+from tests.id_registry.conftest import auth, codes, envelope, ida_path, people, send_otp
 from tests.id_registry.test_commits import audited
 
 pytestmark = [
@@ -110,33 +112,39 @@ async def failing(app: Any, failures: Failures) -> tuple[ThreadedGroupCommit, An
     return batches, healthy
 
 
+async def otp_bodies(client: Any, crowd: list[dict[str, Any]], prefix: str) -> list[Any]:
+    """An authentication with a fresh OTP for each of `crowd` (their own transactions)."""
+    bodies = []
+    for i, person in enumerate(crowd):
+        txn = f"{prefix}{i:03d}"
+        otp = await send_otp(client, person["UIN"], txn=txn)
+        bodies.append(envelope(person["UIN"], txn=txn, otp=otp))
+    return bodies
+
+
 async def test_concurrent_attempts_share_commits(make_app):
     app = make_app()
     async with serve_in_process(app) as client:
-        crowd = await people(client)
-        bodies = [
-            envelope(p["UIN"], txn=f"BATCH{i:03d}", demographics=demo_of(p))
-            for i, p in enumerate(crowd * 4)
-        ]
-        batches = runtime_of(app, IdRegistryRuntime).batches
-        assert batches is not None
-        before = batches.commits
+        bodies = await otp_bodies(client, await people(client), "BATCH")
+        ida = runtime_of(app, IdRegistryRuntime)
+        assert ida.batches is not None and ida.loop_batches is not None
+        before, on_loop = ida.batches.commits, ida.loop_batches.commits
         results = await asyncio.gather(*(auth(client, body) for body in bodies))
         assert all(r["response"]["authStatus"] is True for r in results)
-        assert 0 < batches.commits - before < len(bodies)
-        assert batches.retried == 0
-        for i in range(len(bodies)):
-            assert [r["status"] for r in await audited(client, f"BATCH{i:03d}")] == ["success"]
+        assert 0 < ida.batches.commits - before < len(bodies)
+        assert ida.batches.retried == 0
+        assert ida.loop_batches.commits == on_loop  # an OTP is spent: not a pure transaction
+        for body in bodies:
+            audits = await audited(client, body["transactionID"])
+            assert sorted(r["requestType"] for r in audits) == ["auth", "otp"]
+            assert {r["status"] for r in audits} == {"success"}
 
 
 async def test_a_failed_commit_answers_503_and_keeps_nothing(make_app):
     app = make_app()
     async with serve_in_process(app) as client:
-        person = (await people(client))[0]
-        otp = await send_otp(client, person["UIN"], txn="PGFAIL0001")
+        body, other = await otp_bodies(client, (await people(client))[:2], "PGFAIL")
         batches, healthy = await failing(app, Failures(commits=2))
-        body = envelope(person["UIN"], txn="PGFAIL0001", otp=otp)
-        other = envelope(person["UIN"], txn="PGFAIL0002", demographics=demo_of(person))
         failed = await asyncio.gather(
             client.post(ida_path("auth"), json=body), client.post(ida_path("auth"), json=other)
         )
@@ -145,45 +153,42 @@ async def test_a_failed_commit_answers_503_and_keeps_nothing(make_app):
         for response in failed:
             assert response.status_code == 503
             assert codes(response.json()) == ["IDA-MLC-007"]
-        assert [r["requestType"] for r in await audited(client, "PGFAIL0001")] == ["otp"]
-        assert await audited(client, "PGFAIL0002") == []
-        # Nothing was acknowledged, so the OTP was not spent: it still works, once.
-        assert (await auth(client, body))["response"]["authStatus"] is True
-        assert codes(await auth(client, body)) == ["IDA-OTA-004"]
+        for sent in (body, other):
+            assert [r["requestType"] for r in await audited(client, sent["transactionID"])] == [
+                "otp"
+            ]
+        # Nothing was acknowledged, so the OTPs were not spent: each still works, once.
+        for sent in (body, other):
+            assert (await auth(client, sent))["response"]["authStatus"] is True
+            assert codes(await auth(client, sent)) == ["IDA-OTA-004"]
 
 
 async def test_a_failed_statement_runs_each_request_again_alone(make_app):
     app = make_app()
     async with serve_in_process(app) as client:
-        person = (await people(client))[0]
-        otp = await send_otp(client, person["UIN"], txn="PGALONE001")
+        bodies = await otp_bodies(client, (await people(client))[:2], "PGALONE")
         batches, healthy = await failing(app, Failures(inserts=1))
-        body = envelope(person["UIN"], txn="PGALONE001", otp=otp)
-        other = envelope(person["UIN"], txn="PGALONE002", demographics=demo_of(person))
-        answers = await asyncio.gather(auth(client, body), auth(client, other))
+        answers = await asyncio.gather(*(auth(client, body) for body in bodies))
         await to_thread.run_sync(batches.release)
         batches.engine = healthy
         assert [a["response"]["authStatus"] for a in answers] == [True, True]
         assert batches.retried == 1
-        assert [r["status"] for r in await audited(client, "PGALONE002")] == ["success"]
-        rows = await audited(client, "PGALONE001")
-        assert sorted((r["requestType"], r["status"]) for r in rows) == [
-            ("auth", "success"),
-            ("otp", "success"),
-        ]
-        assert codes(await auth(client, body)) == ["IDA-OTA-004"]
+        for body in bodies:
+            rows = await audited(client, body["transactionID"])
+            assert sorted((r["requestType"], r["status"]) for r in rows) == [
+                ("auth", "success"),
+                ("otp", "success"),
+            ]
+            assert codes(await auth(client, body)) == ["IDA-OTA-004"]
 
 
 async def test_a_batch_reads_its_people_in_one_statement(make_app):
     app = make_app()
     async with serve_in_process(app) as client:
-        crowd = (await people(client))[:3]
+        bodies = await otp_bodies(client, (await people(client))[:3], "PGREAD")
+        runtime_of(app, IdRegistryRuntime).people.drop()  # as after a restart
         batches, healthy = await failing(app, recorded := Failures())
-        unknown = envelope("6497869071", txn="PGREAD0000", demographics={"dob": "1990/01/01"})
-        bodies = [
-            envelope(p["UIN"], txn=f"PGREAD{i:04d}", demographics=demo_of(p))
-            for i, p in enumerate(crowd, start=1)
-        ]
+        unknown = envelope("6497869071", txn="PGREAD0000", otp="123456")
         answers = await asyncio.gather(*(auth(client, body) for body in [unknown, *bodies]))
         await to_thread.run_sync(batches.release)
         batches.engine = healthy
@@ -192,6 +197,6 @@ async def test_a_batch_reads_its_people_in_one_statement(make_app):
         statements = runtime_of(app, IdRegistryRuntime).statements
         batched = statements.identities_by_uin
         assert batched is not None
-        # The known people came with their batch; only the unknown UIN was looked up alone.
-        assert recorded.executed.count(statements.identity_by_uin.sql) == 1
+        # Every person came with their batch; the unknown UIN was not looked up again alone.
+        assert recorded.executed.count(statements.identity_by_uin.sql) == 0
         assert 1 <= recorded.executed.count(batched.sql) <= len(answers)

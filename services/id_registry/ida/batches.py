@@ -1,4 +1,6 @@
-"""Group commit of the IDA hot path on PostgreSQL: one transaction per batch, on worker threads.
+"""Group commit of the IDA hot path on PostgreSQL: one transaction per batch, on worker threads,
+for the transactions that spend something (an OTP, a VID) or send an OTP; those that only insert
+are batched on the event loop (`loopbatches`).
 
 A PostgreSQL commit waits for a WAL flush, and each transaction on a pooled connection costs its
 own round trips (the pool's ping, `BEGIN`, `COMMIT`) and two thread hand-offs: far more than the
@@ -21,22 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine
 
 from services.id_registry.ida.commits import BatchFailed
+from services.id_registry.ida.gathering import LANES, Gathering, Job, Outcome
 from services.id_registry.ida.store import Hot, PersonCache, Statements
 
 log = logging.getLogger("dpi.id_registry.batches")
-T = TypeVar("T")
-Job = Callable[[Hot], Any]
-Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
-
-
-LANES = 2  # batches in flight: one's statements overlap the other's commit (its WAL flush)
 
 
 class _Lane:
@@ -53,38 +49,14 @@ class _Lane:
             raw.close()
 
 
-class ThreadedGroupCommit:
+class ThreadedGroupCommit(Gathering[_Lane]):
     """Runs IDA transactions in batches, one commit each, on worker threads' connections."""
 
     def __init__(self, engine: Engine, statements: Statements, people: PersonCache) -> None:
+        super().__init__([_Lane(number) for number in range(LANES)])
         self.engine = engine
         self._statements = statements
         self._people = people
-        self._lanes = [_Lane(number) for number in range(LANES)]
-        self._free = list(self._lanes)
-        self._waiting: list[tuple[Job, asyncio.Future[Any]]] = []
-        self._uins: list[str] = []
-        self._scheduled = False
-        self.commits = 0
-        self.members = 0
-        self.retried = 0
-
-    async def run(self, job: Callable[[Hot], T], *, uin: str | None = None) -> T:
-        """`job`'s result once the transaction holding its writes is committed; the person of
-        `uin` (the request's, if any) is read with the batch's others, in one statement."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._waiting.append((job, future))
-        if uin is not None:
-            self._uins.append(uin)
-        self.members += 1
-        if self._free and not self._scheduled:
-            self._scheduled = True
-            # One more loop turn, so the requests read in this one join the batch.
-            loop.call_soon(loop.call_soon, self._start, loop)
-        # A cancelled request cancels only its own future: its job stays in the batch, is run
-        # and committed with the others (`_finish` skips a future already done).
-        return await future
 
     def release(self) -> None:
         """Give the kept connections back to the pool; the next batches take new ones."""
@@ -96,36 +68,10 @@ class ThreadedGroupCommit:
             lane.executor.submit(lane.drop)
             lane.executor.shutdown(wait=True)
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._scheduled = False
-        if not self._waiting or not self._free:
-            return  # a lane that frees up starts the waiting requests
-        lane = self._free.pop()
-        batch, self._waiting = self._waiting, []
-        uins, self._uins = self._uins, []
-        jobs = [job for job, _ in batch]
-        done = loop.run_in_executor(lane.executor, self._work, lane, jobs, uins)
-        done.add_done_callback(lambda finished: self._finish(loop, lane, batch, finished))
-
-    def _finish(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        lane: _Lane,
-        batch: list[tuple[Job, asyncio.Future[Any]]],
-        finished: asyncio.Future[list[Outcome]],
-    ) -> None:
-        self._free.append(lane)
-        error = finished.exception()
-        outcomes = finished.result() if error is None else [(False, error)] * len(batch)
-        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if future.done():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-        if self._waiting and not self._scheduled:
-            self._start(loop)
+    def _launch(
+        self, loop: asyncio.AbstractEventLoop, lane: _Lane, jobs: list[Job], uins: list[str]
+    ) -> asyncio.Future[list[Outcome]]:
+        return loop.run_in_executor(lane.executor, self._work, lane, jobs, uins)
 
     # The rest runs on a lane's worker thread.
 
@@ -151,7 +97,7 @@ class ThreadedGroupCommit:
         db = lane.raw.dbapi_connection
         deferred: dict[str, list[Any]] = {}
         hot = Hot(db, self._statements, lambda sql, row: deferred.setdefault(sql, []).append(row))
-        self._people.prefetch(hot, uins)
+        hot.known = self._people.prefetch(hot, uins)
         results = [job(hot) for job in jobs]
         audits = deferred.pop(self._statements.insert_audit.sql, [])
         with db.cursor() as cursor:

@@ -146,8 +146,10 @@ async def _transaction(
     rows: list[ExpectationPublic],
     now: datetime,
     run: Callable[[store.Hot, service.IdaContext], T],
+    pure: bool = False,
 ) -> T:
-    """The mock expectation, then `run` and its commit."""
+    """The mock expectation, then `run` and its commit (`pure`: it runs no statement but its
+    person's read and its deferred inserts, so PostgreSQL batches it on the event loop)."""
     partner_id = partner.partner_id
     forced = match(rows, individual_id=envelope.individualId, partner_id=partner_id)
     ctx = service.IdaContext(
@@ -174,9 +176,11 @@ async def _transaction(
         await commits.commit()
         return result
 
+    uin = envelope.individualId if envelope.individualIdType == "UIN" else None
+    if pure and ida.loop_batches is not None:
+        return await ida.loop_batches.run(lambda hot: run(hot, ctx), uin=uin)
     batches = ida.batches
     assert batches is not None
-    uin = envelope.individualId if envelope.individualIdType == "UIN" else None
     return await batches.run(lambda hot: run(hot, ctx), uin=uin)
 
 
@@ -226,6 +230,7 @@ async def _authenticate(
         rows=rows,
         now=now,
         run=lambda hot, ctx: service.authenticate(hot, ctx=ctx, envelope=envelope),
+        pure=envelope.individualIdType == "UIN" and envelope.plain().otp is None,
     )
     service.committed(ida.recorded_tokens, outcome)
     return envelope, outcome, ida.keys.loaded() if sealed else None, partner

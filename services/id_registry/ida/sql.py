@@ -79,12 +79,13 @@ class Statement:
 
     def first(self, db: DbApi, params: dict[str, Any]) -> list[Any] | None:
         row: Sequence[Any] | None = self.run(db, params).fetchone()
-        return None if row is None else self._row(row)
+        return None if row is None else self.row(row)
 
     def all(self, db: DbApi, params: dict[str, Any]) -> list[list[Any]]:
-        return [self._row(row) for row in self.run(db, params).fetchall()]
+        return [self.row(row) for row in self.run(db, params).fetchall()]
 
-    def _row(self, row: Sequence[Any]) -> list[Any]:
+    def row(self, row: Sequence[Any]) -> list[Any]:
+        """A row the driver read, through the columns' result processors."""
         return [
             process(value) if process else value
             for process, value in zip(self.results, row, strict=True)

@@ -161,6 +161,28 @@ class Statements:
         # PostgreSQL's group commit copies its batch's audit rows (`insert_audit`'s parameters).
         self.audit_columns = audited
         self.copy_audit = f"COPY {AUDIT.name} ({', '.join(audited)}) FROM STDIN"
+        self.write_deferred = (
+            _write_deferred(dialect, audited, token_columns) if postgresql is not None else None
+        )
+
+
+def _rows_of(table: Table, names: Sequence[str], dialect: Dialect) -> str:
+    """`jsonb_to_recordset(%s::jsonb) AS r(<name> <type>, ...)`: the table's rows, as JSON."""
+    columns = ", ".join(f"{name} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+    return f"jsonb_to_recordset(%s::jsonb) AS r({columns})"
+
+
+def _write_deferred(dialect: Dialect, audited: Sequence[str], tokens: Sequence[str]) -> str:
+    """One statement for a batch's deferred inserts (two JSON arrays of `insert_audit`'s and
+    `insert_token`'s parameters): one round trip, committed by itself in autocommit mode. Token
+    records go in in token order, so two replicas' batches take their locks in one order."""
+    audit, token = ", ".join(audited), ", ".join(tokens)
+    return (
+        f"WITH audit AS (INSERT INTO {AUDIT.name} ({audit}) SELECT {audit}"
+        f" FROM {_rows_of(AUDIT, audited, dialect)})"
+        f" INSERT INTO {TOKEN.name} ({token}) SELECT {token}"
+        f" FROM {_rows_of(TOKEN, tokens, dialect)} ORDER BY token ON CONFLICT DO NOTHING"
+    )
 
 
 _compiled: dict[str, Statements] = {}
@@ -184,6 +206,8 @@ class Hot:
     db: DbApi
     sql: Statements
     defer: Callable[[str, Any], None] | None = None
+    # The batch's people read ahead (`PersonCache.prefetch`), None for a UIN not found.
+    known: dict[str, Person | None] | None = None
 
 
 class PersonCache(SharedCache):
@@ -224,18 +248,36 @@ class PersonCache(SharedCache):
         found = self._by_uin.get(uin)
         if found is not None:
             return found
+        if hot.known is not None and uin in hot.known:
+            return hot.known[uin]
         generation = self.generation
         return self._keep(hot.sql.identity_by_uin.first(hot.db, {"p_uin": uin}), generation)
 
-    def prefetch(self, hot: Hot, uins: list[str]) -> None:
-        """Cache the people of `uins` not cached yet, in one statement (PostgreSQL only)."""
+    def wanted(self, uins: list[str]) -> list[str]:
+        """Those of `uins` not cached, each once."""
+        by_uin = self._by_uin
+        return list(dict.fromkeys(uin for uin in uins if uin not in by_uin))
+
+    def keep_all(
+        self, rows: list[list[Any]], wanted: list[str], generation: int
+    ) -> dict[str, Person | None]:
+        """The people of `rows` (read for `wanted` while at `generation`), cached; None for
+        each of `wanted` not among them."""
+        known: dict[str, Person | None] = dict.fromkeys(wanted)
+        for row in rows:
+            person = self._keep(row, generation)
+            if person is not None:
+                known[person.uin] = person
+        return known
+
+    def prefetch(self, hot: Hot, uins: list[str]) -> dict[str, Person | None]:
+        """Read the people of `uins` not cached yet in one statement (PostgreSQL only)."""
         statement = hot.sql.identities_by_uin
-        wanted = [uin for uin in uins if uin not in self._by_uin]
+        wanted = self.wanted(uins)
         if statement is None or not wanted:
-            return
+            return {}
         generation = self.generation
-        for row in statement.all(hot.db, {"p_uins": wanted}):
-            self._keep(row, generation)
+        return self.keep_all(statement.all(hot.db, {"p_uins": wanted}), wanted, generation)
 
     def by_id(self, hot: Hot, identity_id: int) -> Person | None:
         found = self._by_id.get(identity_id)

@@ -1,0 +1,182 @@
+"""Group commit, on PostgreSQL, of the IDA transactions that write nothing but their deferred
+inserts, run on the event loop.
+
+An authentication or eKYC by UIN without an OTP reads its person and writes only an audit row
+and, the first time, the partner's token record. Such requests (`pure`) are batched here instead
+of on `batches`' worker threads: on a busy event loop, a worker thread waits for the GIL after
+every round trip to the database, which made each batch several times slower than its
+statements and capped throughput well below the CPU's. Here, on an async connection in autocommit
+mode, a batch is at most two round trips, both awaited on the loop: the people it lacks, read in
+one statement, then its jobs, run on the loop against those people, and their inserts written by
+one statement that commits itself. Every request answers only once that statement has returned,
+so nothing acknowledged is lost.
+
+A job here never runs a statement of its own (`Hot.db` refuses): its person comes from the cache
+or from the batch's read. Should the write fail with the server's error, the statement did not
+commit, and each request's rows are written again alone; should it fail otherwise (the
+connection lost on the way), its outcome is unknown, and every request of the batch answers 503
+(`IDA-MLC-007`), as a failed commit does in `batches`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import psycopg
+
+from services.id_registry.ida.commits import BatchFailed
+from services.id_registry.ida.gathering import LANES, Gathering, Job, Outcome
+from services.id_registry.ida.store import Hot, PersonCache, Statements
+
+log = logging.getLogger("dpi.id_registry.loopbatches")
+Connect = Callable[[], Awaitable[psycopg.AsyncConnection[Any]]]
+
+
+class StatementRefused(RuntimeError):
+    """A job of an event-loop batch tried to run a statement (it was wrongly taken as pure)."""
+
+
+class _NoStatements:
+    """`Hot.db` of an event-loop batch: its jobs read their people ahead and defer their inserts."""
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        raise StatementRefused(f"an IDA job on the event loop ran a statement: {sql[:60]}")
+
+
+NO_STATEMENTS = _NoStatements()
+
+
+def connector(conninfo: str) -> Connect:
+    """Connections in autocommit mode, each insert statement its own transaction."""
+
+    async def connect() -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(
+            conninfo, autocommit=True, connect_timeout=3, application_name="ida-loop-batches"
+        )
+
+    return connect
+
+
+def _into(rows: list[tuple[str, Any]]) -> Callable[[str, Any], None]:
+    """`Hot.defer` collecting one job's inserts."""
+
+    def defer(sql: str, row: Any) -> None:
+        rows.append((sql, row))
+
+    return defer
+
+
+class _Link:
+    """A lane of event-loop batches: the connection it keeps between them."""
+
+    def __init__(self) -> None:
+        self.connection: psycopg.AsyncConnection[Any] | None = None
+
+    async def drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            await connection.close()
+
+
+class LoopBatches(Gathering[_Link]):
+    """Runs pure IDA transactions in batches on the event loop, one write statement each."""
+
+    def __init__(self, connect: Connect, statements: Statements, people: PersonCache) -> None:
+        super().__init__([_Link() for _ in range(LANES)])
+        assert statements.write_deferred is not None, "PostgreSQL's statements"
+        self.connect = connect
+        self._statements = statements
+        self._write = statements.write_deferred
+        self._people = people
+
+    async def release(self) -> None:
+        """Close the kept connections; the next batches open new ones."""
+        for link in self._lanes:
+            await link.drop()
+
+    close = release
+
+    def _launch(
+        self, loop: asyncio.AbstractEventLoop, lane: _Link, jobs: list[Job], uins: list[str]
+    ) -> asyncio.Future[list[Outcome]]:
+        return asyncio.ensure_future(self._work(lane, jobs, uins))
+
+    async def _work(self, link: _Link, jobs: list[Job], uins: list[str]) -> list[Outcome]:
+        if link.connection is None or link.connection.closed:
+            link.connection = await self.connect()
+        connection = link.connection
+        try:
+            known = await self._read(connection, uins)
+        except Exception:
+            await link.drop()
+            raise
+        outcomes: list[Outcome] = []
+        inserts: list[list[tuple[str, Any]]] = []
+        for job in jobs:
+            rows: list[tuple[str, Any]] = []
+            hot = Hot(NO_STATEMENTS, self._statements, _into(rows), known)
+            try:
+                outcomes.append((True, job(hot)))
+                inserts.append(rows)
+            except Exception as error:  # this request's own failure: not its neighbours'
+                outcomes.append((False, error))
+                inserts.append([])
+        try:
+            await self._insert(connection, [row for rows in inserts for row in rows])
+        except psycopg.Error as error:
+            await link.drop()
+            if error.sqlstate is None:  # lost on the way: committed or not, nobody knows
+                log.error("IDA batch write failed: %s", error)
+                return [(False, BatchFailed("IDA-MLC-007", status_code=503))] * len(jobs)
+            self.retried += 1
+            pairs = zip(outcomes, inserts, strict=True)
+            return [await self._alone(outcome, rows) for outcome, rows in pairs]
+        self.commits += 1
+        return outcomes
+
+    async def _read(
+        self, connection: psycopg.AsyncConnection[Any], uins: list[str]
+    ) -> dict[str, Any]:
+        statement = self._statements.identities_by_uin
+        wanted = self._people.wanted(uins)
+        if statement is None or not wanted:
+            return {}
+        generation = self._people.generation
+        cursor = await connection.execute(statement.sql, statement.params({"p_uins": wanted}))
+        rows = [statement.row(row) for row in await cursor.fetchall()]
+        return self._people.keep_all(rows, wanted, generation)
+
+    async def _insert(
+        self, connection: psycopg.AsyncConnection[Any], rows: list[tuple[str, Any]]
+    ) -> None:
+        if not rows:
+            return
+        audit_sql, token_sql = self._statements.insert_audit.sql, self._statements.insert_token.sql
+        audits = [row for sql, row in rows if sql == audit_sql]
+        tokens = [row for sql, row in rows if sql == token_sql]
+        if len(audits) + len(tokens) != len(rows):
+            raise StatementRefused("an IDA job on the event loop deferred another insert")
+        await connection.execute(
+            self._write, (orjson.dumps(audits).decode(), orjson.dumps(tokens).decode())
+        )
+
+    async def _alone(self, outcome: Outcome, rows: list[tuple[str, Any]]) -> Outcome:
+        """A request of a batch whose write failed, its own rows written by themselves."""
+        if not outcome[0] or not rows:
+            return outcome
+        try:
+            connection = await self.connect()
+        except psycopg.Error as error:
+            return False, error  # unreachable: the outage handlers answer 503
+        try:
+            await self._insert(connection, rows)
+        except psycopg.Error:
+            log.exception("IDA write failed alone")
+            return False, BatchFailed("IDA-MLC-007", status_code=503)
+        finally:
+            await connection.close()
+        return outcome
