@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import psycopg
+import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog.chain import load_or_create_key
@@ -104,3 +107,37 @@ def test_the_quicker_datetime_text_is_the_column_types_own(module_database: str)
     for value in values:
         assert ours(value) == own(value)
     database.dispose()
+
+
+def test_batches_share_one_kept_connection_and_a_lost_one_is_replaced(
+    module_database: str, tmp_path: Path
+) -> None:
+    """PostgreSQL: the writer's batches go over one pool connection it keeps (no check-out per
+    step); once that connection is lost, the batch on it fails whole and the next one is written
+    on a new connection, the chain intact."""
+    database = Database(empty_database(module_database), Base.metadata)
+    if database.is_sqlite:
+        database.dispose()
+        pytest.skip("PostgreSQL's kept connection (SQLite writes on a connection of its own)")
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.open()
+    writer._write([record(1), record(2)])
+    kept = writer._store._kept
+    assert kept is not None
+    pool = cast(QueuePool, database.engine.pool)
+    checked_out = pool.checkedout()
+    writer._write([record(3)])
+    writer._write([record(4), record(5)])
+    assert writer._store._kept is kept and pool.checkedout() == checked_out
+    kept.dbapi_connection.close()  # as a server restart or a network cut leaves it
+    with pytest.raises(psycopg.Error):
+        writer._write([record(6)])
+    writer._restart_at(writer._reopen_locked())  # what the writer's task does after a failure
+    writer._write([record(7)])
+    assert writer._store._kept is not None and writer._store._kept is not kept
+    with database.engine.begin() as connection:
+        ids = [row[0] for row in connection.execute(text("SELECT x_road_id FROM im_log_record"))]
+    assert sorted(ids) == [f"writer-{n}" for n in (1, 2, 3, 4, 5, 7)]
+    writer.close()
+    database.dispose()
+    assert verify_database(module_database).ok is True
