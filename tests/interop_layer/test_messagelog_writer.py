@@ -113,31 +113,42 @@ def test_batches_share_one_kept_connection_and_a_lost_one_is_replaced(
     module_database: str, tmp_path: Path
 ) -> None:
     """PostgreSQL: the writer's batches go over one pool connection it keeps (no check-out per
-    step); once that connection is lost, the batch on it fails whole and the next one is written
-    on a new connection, the chain intact."""
+    step); a kept connection lost while idle is replaced before the batch's first statement, as
+    the pool's ping would have; lost in the middle of a batch, that batch fails whole and the
+    next is written on a new connection, the chain intact either way."""
     database = Database(empty_database(module_database), Base.metadata)
     if database.is_sqlite:
         database.dispose()
         pytest.skip("PostgreSQL's kept connection (SQLite writes on a connection of its own)")
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
     writer.open()
+    store = writer._store
     writer._write([record(1), record(2)])
-    kept = writer._store._kept
+    kept = store._kept
     assert kept is not None
     pool = cast(QueuePool, database.engine.pool)
     checked_out = pool.checkedout()
     writer._write([record(3)])
     writer._write([record(4), record(5)])
-    assert writer._store._kept is kept and pool.checkedout() == checked_out
+    assert store._kept is kept and pool.checkedout() == checked_out
     kept.dbapi_connection.close()  # as a server restart or a network cut leaves it
+    writer._write([record(6)])
+    assert store._kept is not None and store._kept is not kept
+    healthy = store.write
+
+    def cut(insert: Any, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
+        store._kept.dbapi_connection.close()  # lost after the numbers were drawn
+        healthy(insert, batch, head)
+
+    store.write = cut  # type: ignore[method-assign]
     with pytest.raises(psycopg.Error):
-        writer._write([record(6)])
+        writer._write([record(7)])
+    store.write = healthy  # type: ignore[method-assign]
     writer._restart_at(writer._reopen_locked())  # what the writer's task does after a failure
-    writer._write([record(7)])
-    assert writer._store._kept is not None and writer._store._kept is not kept
+    writer._write([record(8)])
     with database.engine.begin() as connection:
         ids = [row[0] for row in connection.execute(text("SELECT x_road_id FROM im_log_record"))]
-    assert sorted(ids) == [f"writer-{n}" for n in (1, 2, 3, 4, 5, 7)]
+    assert sorted(ids) == [f"writer-{n}" for n in (1, 2, 3, 4, 5, 6, 8)]
     writer.close()
     database.dispose()
     assert verify_database(module_database).ok is True

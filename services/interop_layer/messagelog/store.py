@@ -28,6 +28,7 @@ from services.interop_layer.messagelog.chains import purge_chains
 from services.interop_layer.messagelog.insert import Prepared
 from services.interop_layer.messagelog.models import RECORD_SEQUENCE, LogMark, PurgeReport
 from services.kernel.db import Database
+from services.kernel.outage import database_unreachable
 from services.kernel.time import utcnow
 
 log = logging.getLogger("dpi.interop.messagelog")
@@ -97,11 +98,23 @@ class BatchStore:
     def reserve(self, count: int) -> list[int]:
         """`count` sequence numbers no other replica takes (PostgreSQL), in increasing order
         (called under the writer's lock)."""
+        reused = self._kept is not None
         try:
-            return [seq for (seq,) in self._pg().execute(_RESERVE, (count,)).fetchall()]
+            return self._reserve(count)
+        except Exception as error:
+            self._drop_kept()
+            if not (reused and database_unreachable(error)):
+                raise
+        # The kept connection died while idle (a server restart, a network cut): once more on a
+        # new one, as the pool's ping would have. Nothing was written; drawn numbers are skipped.
+        try:
+            return self._reserve(count)
         except BaseException:
             self._drop_kept()
             raise
+
+    def _reserve(self, count: int) -> list[int]:
+        return [seq for (seq,) in self._pg().execute(_RESERVE, (count,)).fetchall()]
 
     def write(self, insert: Prepared, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
         """Insert the batch and move the `head` mark (values of `mark_values`) in one
