@@ -23,8 +23,8 @@ from services.id_registry.ida.batches import ThreadedGroupCommit
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.first import route_first
 from services.id_registry.ida.keys import ServerKeyHolder
+from services.id_registry.ida.people import PersonCache
 from services.id_registry.ida.routes import router as ida_router
-from services.id_registry.ida.store import PersonCache
 from services.id_registry.identities.routes import router as identities_router
 from services.id_registry.oidc.clients import seed_client
 from services.id_registry.oidc.provider import Oidc

@@ -14,7 +14,8 @@ from services.id_registry.events.models import OutboxEvent
 from services.id_registry.ida.batches import ThreadedGroupCommit
 from services.id_registry.ida.commits import GroupCommit
 from services.id_registry.ida.keys import ServerKeyHolder
-from services.id_registry.ida.store import PersonCache, Statements
+from services.id_registry.ida.people import PersonCache
+from services.id_registry.ida.store import Statements
 from services.id_registry.oidc.provider import Oidc
 from services.id_registry.partners.service import PartnerCache
 from services.id_registry.settings import IdRegistrySettings

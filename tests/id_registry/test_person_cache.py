@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.id_registry.ida.store import PersonCache
+from services.id_registry.ida.people import PersonCache
 
 
 def row(identity_id: int, status: str = "ACTIVATED") -> list[Any]:

@@ -30,7 +30,8 @@ from sqlalchemy import Engine
 
 from services.id_registry.ida.commits import BatchFailed
 from services.id_registry.ida.gathering import LANES, Gathering, Job, Outcome
-from services.id_registry.ida.store import Hot, PersonCache, Statements
+from services.id_registry.ida.people import PersonCache
+from services.id_registry.ida.store import Hot, Statements
 
 log = logging.getLogger("dpi.id_registry.batches")
 

@@ -10,6 +10,7 @@ from services.id_registry import ids
 from services.id_registry.errors import error_item
 from services.id_registry.ida import store
 from services.id_registry.ida.envelope import Demographics
+from services.id_registry.ida.people import PersonCache
 from services.id_registry.ida.store import Hot, Person, VidRow
 from services.id_registry.identities.attributes import normalise
 from services.id_registry.identities.models import STATUS_ACTIVE
@@ -31,7 +32,7 @@ def resolve_individual(
     individual_id: str,
     id_type: str,
     now: datetime,
-    people: store.PersonCache,
+    people: PersonCache,
 ) -> Resolved:
     """UIN or VID to an active identity; checksum before lookup; a PSUT is never accepted."""
     vid: VidRow | None = None

@@ -13,6 +13,7 @@ from services.id_registry.hashing import reference
 from services.id_registry.ida import store
 from services.id_registry.ida.checks import match_demographics, resolve_individual, verify_otp
 from services.id_registry.ida.envelope import AuthEnvelope, KycEnvelope, OtpEnvelope
+from services.id_registry.ida.people import PersonCache
 from services.id_registry.ida.store import Hot, Person
 from services.id_registry.identities.attributes import identity_attributes
 from services.id_registry.partners.service import ActivePartner
@@ -27,7 +28,7 @@ class IdaContext:
     now: datetime
     forced: ExpectationPublic | None = None
     recorded_tokens: set[str] = field(default_factory=set)
-    people: store.PersonCache = field(default_factory=store.PersonCache)
+    people: PersonCache = field(default_factory=PersonCache)
 
 
 @dataclass(slots=True)

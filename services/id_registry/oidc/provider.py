@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.id_registry.controls.service import ExpectationCache
-from services.id_registry.ida.store import PersonCache
+from services.id_registry.ida.people import PersonCache
 from services.id_registry.oidc.keys import KeyHolder
 from services.id_registry.partners.service import PartnerCache
 from services.kernel.topology import service_url
