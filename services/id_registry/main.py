@@ -72,9 +72,12 @@ def civil_subscriptions() -> list[Subscription]:
 
 def _loop_batches(database: Database, statements: store.Statements, people: PersonCache) -> Any:
     """PostgreSQL's event-loop batches (imported here: they need the driver)."""
-    from services.id_registry.ida.loopbatches import LoopBatches, connector
+    from services.id_registry.ida.loopbatches import LoopBatches
+    from services.kernel.kept import connector
 
-    return LoopBatches(connector(libpq_url(database.url)), statements, people)
+    return LoopBatches(
+        connector(libpq_url(database.url), name="ida-loop-batches"), statements, people
+    )
 
 
 def create_app(

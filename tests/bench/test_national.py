@@ -101,7 +101,7 @@ def test_the_bulk_path_stores_the_rows_the_writer_stores(tmp_path: Path) -> None
         async with serve_in_process(app):
             writer = runtime_of(app, InteropRuntime).message_log
             for first in range(0, len(records) if batch else 0, batch or 1):
-                writer._write_locked([dict(r) for r in records[first : first + batch]])
+                await writer._write([dict(r) for r in records[first : first + batch]])
             return writer.key, writer.key_id
 
     columns = [c.name for c in LogRecord.__table__.columns]  # type: ignore[attr-defined]

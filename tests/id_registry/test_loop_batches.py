@@ -22,6 +22,7 @@ from tests.conftest import USE_POSTGRES
 from tests.id_registry.conftest import auth, codes, demo_of, envelope, ida_path, people
 from tests.id_registry.test_batches import otp_bodies
 from tests.id_registry.test_commits import audited
+from tests.kernel.test_kept import terminate
 
 pytestmark = [
     pytest.mark.anyio,
@@ -45,6 +46,9 @@ class Refusing:
     async def close(self) -> None:
         self.closed = True
         await self.connection.close()
+
+    def fileno(self) -> int:
+        return int(self.connection.fileno())
 
 
 def refusing(loop: LoopBatches, failures: list[Exception]) -> None:
@@ -205,3 +209,21 @@ async def test_a_job_that_runs_a_statement_fails_alone(make_app):
 
 def _demo(person: dict[str, Any]) -> dict[str, Any]:
     return {"demographics": demo_of(person)}
+
+
+async def test_a_connection_the_server_dropped_while_idle_is_replaced(make_app):
+    """A server restart (or an idle timeout) between batches costs no request a 503."""
+    app = make_app()
+    async with serve_in_process(app) as client:
+        crowd = (await people(client))[:2]
+        bodies = [envelope(p["UIN"], txn=f"LOOPIDLE{i}", demographics=demo_of(p)) for i, p in
+                  enumerate(crowd)]  # fmt: skip
+        assert (await auth(client, bodies[0]))["response"]["authStatus"] is True
+        loop = pure(app)
+        dropped = [lane.connection for lane in loop._lanes if lane.connection is not None]
+        assert dropped
+        for connection in dropped:
+            terminate(connection)
+        again = await asyncio.gather(*(auth(client, body) for body in bodies))
+        assert all(r["response"]["authStatus"] is True for r in again)
+        assert not {lane.connection for lane in loop._lanes} & set(dropped)

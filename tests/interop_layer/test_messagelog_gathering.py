@@ -35,13 +35,13 @@ async def test_a_batch_goes_with_half_of_the_exchanges_under_way(
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"), commit_delay=30.0)
     writer.open()
     batches: list[int] = []
-    write = writer._store.write
+    write = writer._write
 
-    def counted(insert: Any, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
+    async def counted(batch: list[dict[str, Any]]) -> None:
         batches.append(len(batch))
-        write(insert, batch, head)
+        await write(batch)
 
-    writer._store.write = counted  # type: ignore[method-assign]
+    writer._write = counted  # type: ignore[method-assign]
     writer.start()
     finished = [asyncio.Event() for _ in range(4)]
     writer.expected = 4  # four exchanges under way

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 
 from services.interop_layer.base import Base
@@ -24,15 +25,16 @@ def indexes(database: Database) -> set[str]:
     return {str(index["name"]) for index in inspect(database.engine).get_indexes("im_log_record")}
 
 
-def test_an_older_log_loses_its_stale_indexes_and_keeps_its_records(
+@pytest.mark.anyio
+async def test_an_older_log_loses_its_stale_indexes_and_keeps_its_records(
     module_database: str, tmp_path: Path
 ) -> None:
     database = Database(empty_database(module_database), Base.metadata)
     key = load_or_create_key(tmp_path / "key.pem")
     first = LogWriter(database, key)
     first.open()
-    first._write([record(1, trace_id=TRACE), record(2)])
-    first.close()
+    await first._write([record(1, trace_id=TRACE), record(2)])
+    await first.stop()
     with database.engine.begin() as connection:  # the indexes an older version created
         for name in DROPPED_INDEXES:
             column = name.removeprefix("ix_im_log_record_")
@@ -44,8 +46,8 @@ def test_an_older_log_loses_its_stale_indexes_and_keeps_its_records(
     again.open()
     assert indexes(database) == KEPT
     assert migrate(database) is False  # nothing left to do
-    again._write([record(3, trace_id=TRACE)])
-    again.close()
+    await again._write([record(3, trace_id=TRACE)])
+    await again.stop()
     with database.session() as session:
         traced = query_records(session=session, trace_id=TRACE)
         assert [r.x_road_id for r in traced] == ["writer-1", "writer-3"]

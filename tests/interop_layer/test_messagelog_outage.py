@@ -46,17 +46,17 @@ async def test_exchanges_are_refused_while_the_log_cannot_be_written(
     database = Database(empty_database(module_database), Base.metadata)
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
     outage = Outage()
-    write = writer._store.write
+    write = writer._write
 
-    def failing_write(*args: Any) -> None:
+    async def failing_write(batch: list[dict[str, Any]]) -> None:
         outage.check()
-        write(*args)
+        await write(batch)
 
     def failing_reopen(*args: Any) -> Any:
         outage.check()
         return reopen(*args)
 
-    monkeypatch.setattr(writer._store, "write", failing_write)
+    monkeypatch.setattr(writer, "_write", failing_write)
     monkeypatch.setattr(writer_module, "reopen", failing_reopen)
     writer.open()
     writer.start()

@@ -1,24 +1,29 @@
-"""The writer's prepared INSERT stores exactly what SQLAlchemy Core stores, on both databases."""
+"""The writer's prepared INSERT stores exactly what SQLAlchemy Core stores, on both databases;
+its batches' connection and their cancellation."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.pool import QueuePool
 
 from services.interop_layer.base import Base
 from services.interop_layer.messagelog.chain import load_or_create_key
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.models import LogRecord
+from services.interop_layer.messagelog.pgwrite import FRESH
 from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.messagelog.writer import LogWriter
+from services.kernel import kept as kept_module
 from services.kernel.db import Database
 from tests.interop_layer.conftest import empty_database
+from tests.kernel.test_kept import terminate
 
 
 def record(n: int, **values: Any) -> dict[str, Any]:
@@ -52,7 +57,10 @@ def record(n: int, **values: Any) -> dict[str, Any]:
     return fields
 
 
-def test_prepared_insert_stores_what_core_stores(module_database: str, tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_prepared_insert_stores_what_core_stores(
+    module_database: str, tmp_path: Path
+) -> None:
     database = Database(empty_database(module_database), Base.metadata)
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
     writer.open()
@@ -63,7 +71,7 @@ def test_prepared_insert_stores_what_core_stores(module_database: str, tmp_path:
         "request_fields": ["name"],
         "response_fields": ["a", "a[].b"],
     }
-    writer._write([record(1), record(2, **rich)])
+    await writer._write([record(1), record(2, **rich)])
     table = LogRecord.__table__  # type: ignore[attr-defined]
     with database.engine.begin() as connection:  # the same records through Core, as seq 3 and 4
         for seq, fields in ((3, record(1)), (4, record(2, **rich))):
@@ -86,7 +94,7 @@ def test_prepared_insert_stores_what_core_stores(module_database: str, tmp_path:
         assert stored.request_body == '{"name": "Ä"}' and stored.upstream_us is None
     with database.engine.begin() as connection:
         connection.execute(text("DELETE FROM im_log_record WHERE seq > 2"))
-    writer.close()
+    await writer.stop()
     database.dispose()
     assert verify_database(module_database).ok is True
 
@@ -109,46 +117,119 @@ def test_the_quicker_datetime_text_is_the_column_types_own(module_database: str)
     database.dispose()
 
 
-def test_batches_share_one_kept_connection_and_a_lost_one_is_replaced(
-    module_database: str, tmp_path: Path
+@pytest.mark.anyio
+async def test_batches_share_one_kept_connection_and_a_dropped_one_is_replaced(
+    module_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PostgreSQL: the writer's batches go over one pool connection it keeps (no check-out per
-    step); a kept connection lost while idle is replaced before the batch's first statement, as
-    the pool's ping would have; lost in the middle of a batch, that batch fails whole and the
-    next is written on a new connection, the chain intact either way."""
+    """PostgreSQL: the writer's batches go over one connection it keeps; one the server dropped
+    while idle is replaced before the batch's first statement; one lost in the middle of a batch
+    fails that batch whole, and the next is written on a new connection, the chain intact."""
     database = Database(empty_database(module_database), Base.metadata)
     if database.is_sqlite:
         database.dispose()
         pytest.skip("PostgreSQL's kept connection (SQLite writes on a connection of its own)")
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
     writer.open()
-    store = writer._store
-    writer._write([record(1), record(2)])
-    kept = store._kept
-    assert kept is not None
-    pool = cast(QueuePool, database.engine.pool)
-    checked_out = pool.checkedout()
-    writer._write([record(3)])
-    writer._write([record(4), record(5)])
-    assert store._kept is kept and pool.checkedout() == checked_out
-    kept.dbapi_connection.close()  # as a server restart or a network cut leaves it
-    writer._write([record(6)])
-    assert store._kept is not None and store._kept is not kept
-    healthy = store.write
+    assert writer._pg is not None
+    kept = writer._pg.kept
+    await writer._write([record(1), record(2)])
+    first = kept.connection
+    await writer._write([record(3)])
+    await writer._write([record(4), record(5)])
+    assert kept.connection is first and kept.opened == 1
+    terminate(first)
+    await writer._write([record(6)])
+    assert kept.connection is not None and kept.connection is not first and kept.opened == 2
+    numbers, healthy, drawn = writer._pg.reserve, kept.get, False
 
-    def cut(insert: Any, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
-        store._kept.dbapi_connection.close()  # lost after the numbers were drawn
-        healthy(insert, batch, head)
+    async def draw(count: int) -> list[int]:
+        nonlocal drawn
+        drawn = True
+        return await numbers(count)
 
-    store.write = cut  # type: ignore[method-assign]
+    async def lost_after_the_numbers() -> Any:
+        connection = await healthy()
+        if drawn:
+            terminate(connection)
+        return connection
+
+    monkeypatch.setattr(writer._pg, "reserve", draw)
+    monkeypatch.setattr(kept, "get", lost_after_the_numbers)
+    monkeypatch.setattr(kept_module, "hung_up", lambda connection: False)  # unnoticed
     with pytest.raises(psycopg.Error):
-        writer._write([record(7)])
-    store.write = healthy  # type: ignore[method-assign]
+        await writer._write([record(7)])
+    monkeypatch.undo()
+    assert kept.connection is None
     writer._restart_at(writer._reopen_locked())  # what the writer's task does after a failure
-    writer._write([record(8)])
+    await writer._write([record(8)])
     with database.engine.begin() as connection:
         ids = [row[0] for row in connection.execute(text("SELECT x_road_id FROM im_log_record"))]
     assert sorted(ids) == [f"writer-{n}" for n in (1, 2, 3, 4, 5, 6, 8)]
-    writer.close()
+    await writer.stop()
+    database.dispose()
+    assert verify_database(module_database).ok is True
+
+
+@pytest.mark.anyio
+async def test_a_batch_under_way_is_written_once_when_its_flush_is_cancelled(
+    module_database: str, tmp_path: Path
+) -> None:
+    """A flush cancelled while its batch waits for the writer's lock still writes that batch,
+    once, and never gives it back for another write."""
+    database = Database(empty_database(module_database), Base.metadata)
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.open()
+    writer._lock.acquire()  # a purge or a verification holds the log
+    try:
+        exchange = asyncio.create_task(writer.commit(record(1)))
+        deadline = time.monotonic() + 5
+        while writer._pending or not writer._flushing.locked():
+            assert time.monotonic() < deadline, "the batch was not taken"
+            await asyncio.sleep(0.01)
+        exchange.cancel()
+    finally:
+        writer._lock.release()
+    with pytest.raises(asyncio.CancelledError):
+        await exchange
+    assert not writer._pending and writer.available
+    await writer._write([record(2)])
+    with database.engine.begin() as connection:
+        ids = [row[0] for row in connection.execute(text("SELECT x_road_id FROM im_log_record"))]
+    assert sorted(ids) == ["writer-1", "writer-2"]
+    await writer.stop()
+    database.dispose()
+    assert verify_database(module_database).ok is True
+
+
+@pytest.mark.anyio
+async def test_numbers_are_reserved_ahead_only_while_a_batch_is_coming(
+    module_database: str, tmp_path: Path
+) -> None:
+    """PostgreSQL: a batch written while another is coming reserves that one's numbers in the
+    same statement; a writer at rest reserves none (no gaps), and numbers left past `FRESH`
+    are dropped (a gap) rather than used out of order with other replicas' records."""
+    database = Database(empty_database(module_database), Base.metadata)
+    if database.is_sqlite:
+        database.dispose()
+        pytest.skip("PostgreSQL's sequence (SQLite numbers its records itself)")
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.open()
+    assert writer._pg is not None
+    await writer._write([record(1)])
+    assert writer._pg._ahead == []  # at rest
+    writer.expected = 3  # exchanges under way: their batch is coming
+    await writer._write([record(2), record(3)])
+    assert writer._pg._ahead == [4, 5, 6, 7, 8]
+    writer.expected = 0
+    await writer._write([record(4), record(5)])  # from those reserved, none reserved now
+    assert writer._pg._ahead == [6, 7, 8]
+    writer._pg._reserved_at -= FRESH  # a pause
+    await writer._write([record(6)])
+    with database.engine.begin() as connection:
+        rows = connection.execute(text("SELECT x_road_id, seq FROM im_log_record")).all()
+    numbers = {str(x_road_id): int(seq) for x_road_id, seq in rows}
+    expected = (1, 2, 3, 4, 5, 9)
+    assert numbers == {f"writer-{n}": seq for n, seq in enumerate(expected, start=1)}
+    await writer.stop()
     database.dispose()
     assert verify_database(module_database).ok is True

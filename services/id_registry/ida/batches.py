@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from services.id_registry.ida.commits import BatchFailed
+from services.id_registry.ida.commits import batch_failed
 from services.id_registry.ida.gathering import LANES, Gathering, Job, Outcome
 from services.id_registry.ida.people import PersonCache
 from services.id_registry.ida.store import Hot, Statements
@@ -88,7 +88,7 @@ class ThreadedGroupCommit(Gathering[_Lane]):
         except Exception:
             log.exception("group commit failed")
             lane.drop()
-            return [(False, BatchFailed("IDA-MLC-007", status_code=503))] * len(jobs)
+            return [(False, batch_failed())] * len(jobs)
         self.commits += 1
         return [(True, result) for result in results]
 

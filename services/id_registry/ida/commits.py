@@ -26,7 +26,8 @@ class BatchFailed(MosipError):
     """The transaction this request's writes were part of could not be committed."""
 
 
-def _failed() -> BatchFailed:
+def batch_failed() -> BatchFailed:
+    """The answer of a request whose batch's commit failed or whose outcome is unknown."""
     return BatchFailed("IDA-MLC-007", status_code=503)
 
 
@@ -56,7 +57,7 @@ class GroupCommit:
             # Shielded: a cancelled request must not cancel the commit its neighbours wait for.
             await asyncio.shield(batch)
         except BatchFailed:
-            raise _failed() from None
+            raise batch_failed() from None
 
     def abort(self) -> None:
         """A request failed half-way: undo the whole open transaction; its members get 503."""
@@ -64,7 +65,7 @@ class GroupCommit:
         self._deferred = {}
         batch, self._batch = self._batch, None
         if batch is not None and not batch.done():
-            batch.set_exception(_failed())
+            batch.set_exception(batch_failed())
 
     def _flush(self, batch: asyncio.Future[None]) -> None:
         if batch is not self._batch:
@@ -78,7 +79,7 @@ class GroupCommit:
         except Exception:
             log.exception("group commit failed")
             self.connection.rollback()
-            batch.set_exception(_failed())
+            batch.set_exception(batch_failed())
             return
         self.commits += 1
         batch.set_result(None)

@@ -22,19 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import psycopg
 
-from services.id_registry.ida.commits import BatchFailed
+from services.id_registry.ida.commits import batch_failed
 from services.id_registry.ida.gathering import LANES, Gathering, Job, Outcome
 from services.id_registry.ida.people import PersonCache
 from services.id_registry.ida.store import Hot, Statements
+from services.kernel.kept import Connect, KeptConnection
 
 log = logging.getLogger("dpi.id_registry.loopbatches")
-Connect = Callable[[], Awaitable[psycopg.AsyncConnection[Any]]]
 
 
 class StatementRefused(RuntimeError):
@@ -51,17 +51,6 @@ class _NoStatements:
 NO_STATEMENTS = _NoStatements()
 
 
-def connector(conninfo: str) -> Connect:
-    """Connections in autocommit mode, each insert statement its own transaction."""
-
-    async def connect() -> psycopg.AsyncConnection[Any]:
-        return await psycopg.AsyncConnection.connect(
-            conninfo, autocommit=True, connect_timeout=3, application_name="ida-loop-batches"
-        )
-
-    return connect
-
-
 def _into(rows: list[tuple[str, Any]]) -> Callable[[str, Any], None]:
     """`Hot.defer` collecting one job's inserts."""
 
@@ -71,28 +60,19 @@ def _into(rows: list[tuple[str, Any]]) -> Callable[[str, Any], None]:
     return defer
 
 
-class _Link:
-    """A lane of event-loop batches: the connection it keeps between them."""
-
-    def __init__(self) -> None:
-        self.connection: psycopg.AsyncConnection[Any] | None = None
-
-    async def drop(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            await connection.close()
-
-
-class LoopBatches(Gathering[_Link]):
+class LoopBatches(Gathering[KeptConnection]):
     """Runs pure IDA transactions in batches on the event loop, one write statement each."""
 
     def __init__(self, connect: Connect, statements: Statements, people: PersonCache) -> None:
-        super().__init__([_Link() for _ in range(LANES)])
+        super().__init__([KeptConnection(self._connect) for _ in range(LANES)])
         assert statements.write_deferred is not None, "PostgreSQL's statements"
         self.connect = connect
         self._statements = statements
         self._write = statements.write_deferred
         self._people = people
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await self.connect()  # looked up at each call: tests replace `connect`
 
     async def release(self) -> None:
         """Close the kept connections; the next batches open new ones."""
@@ -102,14 +82,16 @@ class LoopBatches(Gathering[_Link]):
     close = release
 
     def _launch(
-        self, loop: asyncio.AbstractEventLoop, lane: _Link, jobs: list[Job], uins: list[str]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        lane: KeptConnection,
+        jobs: list[Job],
+        uins: list[str],
     ) -> asyncio.Future[list[Outcome]]:
         return asyncio.ensure_future(self._work(lane, jobs, uins))
 
-    async def _work(self, link: _Link, jobs: list[Job], uins: list[str]) -> list[Outcome]:
-        if link.connection is None or link.connection.closed:
-            link.connection = await self.connect()
-        connection = link.connection
+    async def _work(self, link: KeptConnection, jobs: list[Job], uins: list[str]) -> list[Outcome]:
+        connection = await link.get()  # a new one when the server dropped it while idle
         try:
             known = await self._read(connection, uins)
         except Exception:
@@ -132,7 +114,7 @@ class LoopBatches(Gathering[_Link]):
             await link.drop()
             if error.sqlstate is None:  # lost on the way: committed or not, nobody knows
                 log.error("IDA batch write failed: %s", error)
-                return [(False, BatchFailed("IDA-MLC-007", status_code=503))] * len(jobs)
+                return [(False, batch_failed())] * len(jobs)
             self.retried += 1
             pairs = zip(outcomes, inserts, strict=True)
             return [await self._alone(outcome, rows) for outcome, rows in pairs]
@@ -177,7 +159,7 @@ class LoopBatches(Gathering[_Link]):
             await self._insert(connection, rows)
         except psycopg.Error:
             log.exception("IDA write failed alone")
-            return False, BatchFailed("IDA-MLC-007", status_code=503)
+            return False, batch_failed()
         finally:
             await connection.close()
         return outcome

@@ -143,12 +143,6 @@ class BatchGathering:
         waiters.settled()
         waiters.refuse()
 
-    def _put_back(self, batch: list[dict[str, Any]], waiters: Waiters) -> None:
-        """The batch was never written (cancelled): it goes first in the next one, in order;
-        its waiters wait for the retry, still within their own deadline."""
-        self._pending[:0] = batch
-        self._waiters[:0] = waiters
-
 
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():

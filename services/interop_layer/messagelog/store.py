@@ -26,9 +26,8 @@ from sqlmodel import Session
 from services.interop_layer.messagelog.chain import mark_message, sign
 from services.interop_layer.messagelog.chains import purge_chains
 from services.interop_layer.messagelog.insert import Prepared
-from services.interop_layer.messagelog.models import RECORD_SEQUENCE, LogMark, PurgeReport
+from services.interop_layer.messagelog.models import LogMark, PurgeReport
 from services.kernel.db import Database
-from services.kernel.outage import database_unreachable
 from services.kernel.time import utcnow
 
 log = logging.getLogger("dpi.interop.messagelog")
@@ -58,79 +57,25 @@ def mark_values(
     }
 
 
-def _upsert_mark(database: Database) -> Prepared | None:
-    """PostgreSQL's mark write in one statement (it goes in the batch's pipeline)."""
-    if database.is_sqlite:
-        return None
-    from sqlalchemy.dialects import postgresql
-
-    statement = postgresql.insert(_MARKS)
-    statement = statement.on_conflict_do_update(
-        index_elements=[_MARKS.c.name],
-        set_={name: statement.excluded[name] for name in _MARK_FIELDS},
-    )
-    return Prepared(database.engine, _MARKS, statement)
-
-
-_RESERVE = f"SELECT nextval('{RECORD_SEQUENCE.name}') FROM generate_series(1, %s) ORDER BY 1"
-
-
 class BatchStore:
-    """On PostgreSQL the writer keeps one pool connection between batches (used under the
-    writer's lock only): a batch is its numbers' `nextval`, then the records, the head mark and
-    the commit in one pipeline. A check-out per step cost the writer's thread a ping and a wait
-    for the GIL after each of seven round trips, on a busy event loop's milliseconds each."""
+    """The records and the head mark of a batch, with their commit (SQLite; PostgreSQL's are
+    awaited on the event loop, `pgwrite`); purge and the marks on both."""
 
     def __init__(self, database: Database, writer_lock: threading.Lock) -> None:
         self.database = database
         self._writer_lock = writer_lock
         self._connection: Connection | None = None
-        self._kept: Any = None  # PostgreSQL: the pool connection the writer keeps
         self._update_mark = Prepared(database.engine, _MARKS, _UPDATE_MARK)
         self._insert_mark = Prepared(database.engine, _MARKS, insert(_MARKS))
-        self._upsert = _upsert_mark(database)
         self._since = 0
         self._wanted = threading.Event()  # set: a checkpoint is asked for or under way
         self._thread: threading.Thread | None = None
         self._closing = False
         self._overdue = False
 
-    def reserve(self, count: int) -> list[int]:
-        """`count` sequence numbers no other replica takes (PostgreSQL), in increasing order
-        (called under the writer's lock)."""
-        reused = self._kept is not None
-        try:
-            return self._reserve(count)
-        except Exception as error:
-            self._drop_kept()
-            if not (reused and database_unreachable(error)):
-                raise
-        # The kept connection died while idle (a server restart, a network cut): once more on a
-        # new one, as the pool's ping would have. Nothing was written; drawn numbers are skipped.
-        try:
-            return self._reserve(count)
-        except BaseException:
-            self._drop_kept()
-            raise
-
-    def _reserve(self, count: int) -> list[int]:
-        return [seq for (seq,) in self._pg().execute(_RESERVE, (count,)).fetchall()]
-
     def write(self, insert: Prepared, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
-        """Insert the batch and move the `head` mark (values of `mark_values`) in one
+        """SQLite: insert the batch and move the `head` mark (values of `mark_values`) in one
         transaction, committed on return (called under the writer's lock)."""
-        if self._upsert is not None:
-            upsert, driver = self._upsert, self._pg()
-            try:
-                rows = [insert.row(fields) for fields in batch]
-                with driver.pipeline(), driver.cursor() as cursor:
-                    cursor.executemany(insert.sql, rows)
-                    cursor.execute(upsert.sql, upsert.row(head))
-                    driver.commit()
-            except BaseException:
-                self._drop_kept()
-                raise
-            return
         # SQLite: straight on the driver's connection. Core's statement and transaction
         # handling cost more per batch than the commit itself.
         driver = self._driver()
@@ -243,20 +188,3 @@ class BatchStore:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        self._drop_kept()
-
-    def _pg(self) -> Any:
-        """The kept PostgreSQL connection's driver connection (a new one after a failure)."""
-        if self._kept is None:
-            self._kept = self.database.engine.raw_connection()
-        return self._kept.dbapi_connection
-
-    def _drop_kept(self) -> None:
-        kept, self._kept = self._kept, None
-        if kept is None:
-            return
-        try:
-            kept.rollback()
-            kept.close()
-        except Exception:
-            kept.invalidate()  # a lost connection: the pool opens a new one

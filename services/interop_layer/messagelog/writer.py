@@ -13,16 +13,16 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from anyio import to_thread
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
-from services.interop_layer.messagelog.batches import BatchGathering
+from services.interop_layer.messagelog.batches import BatchGathering, Waiters
 from services.interop_layer.messagelog.chain import (
     GENESIS,
     LEGACY_REPLICA,
@@ -42,8 +42,17 @@ from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
 
+if TYPE_CHECKING:
+    from services.interop_layer.messagelog.pgwrite import PgBatches
+
 log = logging.getLogger("dpi.interop.messagelog")
 T = TypeVar("T")
+
+
+def _pg_batches(database: Database) -> PgBatches:
+    from services.interop_layer.messagelog.pgwrite import PgBatches  # psycopg: PostgreSQL only
+
+    return PgBatches(database)
 
 
 class LogWriter(BatchGathering):
@@ -86,6 +95,7 @@ class LogWriter(BatchGathering):
         self._head_record_seq: int | None = None  # the global number of the head record
         self._insert = RecordInsert(database.engine)
         self._store = BatchStore(database, self._lock)
+        self._pg = None if database.is_sqlite else _pg_batches(database)
 
     def open(self) -> None:
         """Register and pin the public key, read where the chain ends, export a head anchor."""
@@ -140,6 +150,8 @@ class LogWriter(BatchGathering):
             await self.flush()
         except Exception:  # the database is unavailable: what was queued is lost with us
             log.exception("message log: the last records could not be written at shutdown")
+        if self._pg is not None:
+            await self._pg.close()
         await to_thread.run_sync(
             self.trust.export, self.head_seq, self.head_hash, self._head_record_seq
         )
@@ -169,36 +181,33 @@ class LogWriter(BatchGathering):
             if not self._pending:
                 return
             batch, waiters = self._take()
-            written = False
-
-            def write() -> None:
-                nonlocal written
-                self._write(batch)
-                written = True
-
+            # A batch under way runs to its end even when its flush is cancelled: it must never
+            # be both committed and given back for another write.
+            done = asyncio.ensure_future(self._write(batch))
             try:
-                # On SQLite, when no reader holds the log, the batch is written on the event
-                # loop: a local commit costs less than two thread switches, which a busy
-                # machine delays by milliseconds while every answer in the batch waits.
-                if self.database.is_sqlite and self._lock.acquire(blocking=False):
-                    try:
-                        self._write_locked(batch)
-                        written = True
-                    finally:
-                        self._lock.release()
-                else:
-                    await to_thread.run_sync(write)
-            except Exception:  # the write failed: its exchanges are refused, the rest retried
-                if not written:
-                    self.available = False
-                    self._wake.set()  # the writer's loop reopens the chain
-                    self._refuse(batch, waiters)
+                await asyncio.shield(done)
+            except asyncio.CancelledError:
+                await asyncio.wait([done])
+                self._settle(done, batch, waiters)
                 raise
-            except BaseException:  # cancelled before the thread ran
-                if not written:
-                    self._put_back(batch, waiters)
-                raise
+            except Exception:
+                pass
+            error = self._settle(done, batch, waiters)
+            if error is not None:
+                raise error
+
+    def _settle(
+        self, done: asyncio.Future[None], batch: list[dict[str, Any]], waiters: Waiters
+    ) -> BaseException | None:
+        """Answer the batch's exchanges; a failed write refuses them (the chain is reopened)."""
+        error = done.exception()
+        if error is None:
             self._committed(waiters)
+        else:
+            self.available = False
+            self._wake.set()  # the writer's loop reopens the chain
+            self._refuse(batch, waiters)
+        return error
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""
@@ -232,16 +241,44 @@ class LogWriter(BatchGathering):
         with self._lock:
             return reopen(self.database, self._claim, self.replica)
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        with self._lock:
-            self._write_locked(batch)
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        """Write one batch now, under the writer's lock (held by purge and verification)."""
+        if self._pg is None:
+            # SQLite: on the event loop when no reader holds the log; a local commit costs less
+            # than two thread switches, which a busy machine delays by milliseconds.
+            if self._lock.acquire(blocking=False):
+                try:
+                    self._write_sqlite(batch)
+                finally:
+                    self._lock.release()
+            else:
+                await to_thread.run_sync(self._write_locked_sqlite, batch)
+            return
+        if not self._lock.acquire(blocking=False):
+            await to_thread.run_sync(self._lock.acquire)
+        try:
+            numbers = await self._pg.reserve(len(batch))
+            head = self._link(batch, numbers)
+            coming = len(self._pending) + self.expected  # records already due for a next batch
+            await self._pg.write(batch, head, next=len(batch) + coming if coming else 0)
+            self._advance(batch, head)
+        finally:
+            self._lock.release()
 
-    def _write_locked(self, batch: list[dict[str, Any]]) -> None:
+    def _write_locked_sqlite(self, batch: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._write_sqlite(batch)
+
+    def _write_sqlite(self, batch: list[dict[str, Any]]) -> None:
+        numbers = range(self.last_seq + 1, self.last_seq + 1 + len(batch))
+        head = self._link(batch, numbers)
+        self._store.write(self._insert, batch, head)
+        self.last_seq = batch[-1]["seq"]
+        self._advance(batch, head)
+
+    def _link(self, batch: list[dict[str, Any]], numbers: Iterable[int]) -> dict[str, Any]:
+        """Link the batch after the chain's head, sign it as due: the head mark's values."""
         key, key_id, replica = self.key, self.key_id, self.replica
-        if self.database.is_sqlite:
-            numbers: Any = range(self.last_seq + 1, self.last_seq + 1 + len(batch))
-        else:
-            numbers = self._store.reserve(len(batch))
         position, prev = link(  # ours: completed in place
             batch,
             numbers,
@@ -258,14 +295,15 @@ class LogWriter(BatchGathering):
         if now - self._signed_at >= self.signature_interval:
             batch[-1]["signature"] = sign(key, prev.encode())
             self._signed_at = now
-        head = mark_values(
+        return mark_values(
             name=mark_name("head", replica), seq=position, digest=prev, key=key, key_id=key_id
         )
-        self._store.write(self._insert, batch, head)
+
+    def _advance(self, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
+        """The batch is committed: the chain's head moves to it, an anchor is exported when due."""
+        position, prev = head["seq"], head["record_hash"]
         self.head_seq, self.head_hash = position, prev
         self._head_record_seq = seq = batch[-1]["seq"]
-        if self.database.is_sqlite:
-            self.last_seq = seq
         if self.trust.due():
             try:  # the batch is committed: a failed export must not write it again
                 self.trust.export(position, prev, seq)
