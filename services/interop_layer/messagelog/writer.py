@@ -27,17 +27,15 @@ from services.interop_layer.messagelog.chain import (
     GENESIS,
     LEGACY_REPLICA,
     key_id_of,
-    mark_name,
     public_pem,
-    sign,
 )
 from services.interop_layer.messagelog.chains import ChainClaim, ChainStart, chain_start
 from services.interop_layer.messagelog.insert import RecordInsert
-from services.interop_layer.messagelog.link import link
+from services.interop_layer.messagelog.link import link_signed
 from services.interop_layer.messagelog.migrate import migrate
 from services.interop_layer.messagelog.models import LogKey, PurgeReport
 from services.interop_layer.messagelog.outage import LogUnavailable, reopen, reopened
-from services.interop_layer.messagelog.store import BatchStore, mark_values
+from services.interop_layer.messagelog.store import BatchStore
 from services.interop_layer.messagelog.trust import TrustExport
 from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
@@ -47,12 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dpi.interop.messagelog")
 T = TypeVar("T")
-
-
-def _pg_batches(database: Database) -> PgBatches:
-    from services.interop_layer.messagelog.pgwrite import PgBatches  # psycopg: PostgreSQL only
-
-    return PgBatches(database)
 
 
 class LogWriter(BatchGathering):
@@ -95,7 +87,11 @@ class LogWriter(BatchGathering):
         self._head_record_seq: int | None = None  # the global number of the head record
         self._insert = RecordInsert(database.engine)
         self._store = BatchStore(database, self._lock)
-        self._pg = None if database.is_sqlite else _pg_batches(database)
+        self._pg: PgBatches | None = None
+        if not database.is_sqlite:  # psycopg: loaded on PostgreSQL only
+            from services.interop_layer.messagelog.pgwrite import PgBatches
+
+            self._pg = PgBatches(database)
 
     def open(self) -> None:
         """Register and pin the public key, read where the chain ends, export a head anchor."""
@@ -277,26 +273,22 @@ class LogWriter(BatchGathering):
         self._advance(batch, head)
 
     def _link(self, batch: list[dict[str, Any]], numbers: Iterable[int]) -> dict[str, Any]:
-        """Link the batch after the chain's head, sign it as due: the head mark's values."""
-        key, key_id, replica = self.key, self.key_id, self.replica
-        position, prev = link(  # ours: completed in place
+        """Link the batch after the chain's head: the head mark's values. Its last record is
+        signed when the last signature is older than the signature interval: every batch at
+        rest, a few a second under load."""
+        now = time.monotonic()
+        due = now - self._signed_at >= self.signature_interval
+        if due:
+            self._signed_at = now
+        return link_signed(
             batch,
             numbers,
             position=self.head_seq,
             prev=self.head_hash,
-            key_id=key_id,
-            replica=replica,
-        )
-        # The signed head (below) vouches for every record through the chain. A record signature
-        # also names, when verification fails, the records it vouches for: a batch's last record
-        # is signed when the last signature is older than the signature interval (X-Road
-        # time-stamps batches alike), so every batch at rest and a few a second under load.
-        now = time.monotonic()
-        if now - self._signed_at >= self.signature_interval:
-            batch[-1]["signature"] = sign(key, prev.encode())
-            self._signed_at = now
-        return mark_values(
-            name=mark_name("head", replica), seq=position, digest=prev, key=key, key_id=key_id
+            key=self.key,
+            key_id=self.key_id,
+            replica=self.replica,
+            sign_last=due,
         )
 
     def _advance(self, batch: list[dict[str, Any]], head: dict[str, Any]) -> None:
