@@ -57,6 +57,29 @@ def record(n: int, **values: Any) -> dict[str, Any]:
     return fields
 
 
+def pg_writer(url: str, tmp_path: Path, why: str) -> tuple[Database, LogWriter]:
+    """An open writer on a fresh PostgreSQL database; the test skipped, `why`, on SQLite."""
+    database = Database(empty_database(url), Base.metadata)
+    if database.is_sqlite:
+        database.dispose()
+        pytest.skip(why)
+    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
+    writer.open()
+    return database, writer
+
+
+def stored_ids(database: Database) -> list[str]:
+    with database.engine.begin() as connection:
+        rows = connection.execute(text("SELECT x_road_id FROM im_log_record"))
+        return sorted(str(row[0]) for row in rows)
+
+
+async def stopped_and_verified(writer: LogWriter, database: Database, url: str) -> None:
+    await writer.stop()
+    database.dispose()
+    assert verify_database(url).ok is True
+
+
 @pytest.mark.anyio
 async def test_prepared_insert_stores_what_core_stores(
     module_database: str, tmp_path: Path
@@ -94,9 +117,7 @@ async def test_prepared_insert_stores_what_core_stores(
         assert stored.request_body == '{"name": "Ä"}' and stored.upstream_us is None
     with database.engine.begin() as connection:
         connection.execute(text("DELETE FROM im_log_record WHERE seq > 2"))
-    await writer.stop()
-    database.dispose()
-    assert verify_database(module_database).ok is True
+    await stopped_and_verified(writer, database, module_database)
 
 
 def test_the_quicker_datetime_text_is_the_column_types_own(module_database: str) -> None:
@@ -124,12 +145,8 @@ async def test_batches_share_one_kept_connection_and_a_dropped_one_is_replaced(
     """PostgreSQL: the writer's batches go over one connection it keeps; one the server dropped
     while idle is replaced before the batch's first statement; one lost in the middle of a batch
     fails that batch whole, and the next is written on a new connection, the chain intact."""
-    database = Database(empty_database(module_database), Base.metadata)
-    if database.is_sqlite:
-        database.dispose()
-        pytest.skip("PostgreSQL's kept connection (SQLite writes on a connection of its own)")
-    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
-    writer.open()
+    why = "PostgreSQL's kept connection (SQLite writes on a connection of its own)"
+    database, writer = pg_writer(module_database, tmp_path, why)
     assert writer._pg is not None
     kept = writer._pg.kept
     await writer._write([record(1), record(2)])
@@ -162,12 +179,9 @@ async def test_batches_share_one_kept_connection_and_a_dropped_one_is_replaced(
     assert kept.connection is None
     writer._restart_at(writer._reopen_locked())  # what the writer's task does after a failure
     await writer._write([record(8)])
-    with database.engine.begin() as connection:
-        ids = [row[0] for row in connection.execute(text("SELECT x_road_id FROM im_log_record"))]
-    assert sorted(ids) == [f"writer-{n}" for n in (1, 2, 3, 4, 5, 6, 8)]
-    await writer.stop()
-    database.dispose()
-    assert verify_database(module_database).ok is True
+    ids = stored_ids(database)
+    assert ids == [f"writer-{n}" for n in (1, 2, 3, 4, 5, 6, 8)]
+    await stopped_and_verified(writer, database, module_database)
 
 
 @pytest.mark.anyio
@@ -193,12 +207,9 @@ async def test_a_batch_under_way_is_written_once_when_its_flush_is_cancelled(
         await exchange
     assert not writer._pending and writer.available
     await writer._write([record(2)])
-    with database.engine.begin() as connection:
-        ids = [row[0] for row in connection.execute(text("SELECT x_road_id FROM im_log_record"))]
-    assert sorted(ids) == ["writer-1", "writer-2"]
-    await writer.stop()
-    database.dispose()
-    assert verify_database(module_database).ok is True
+    ids = stored_ids(database)
+    assert ids == ["writer-1", "writer-2"]
+    await stopped_and_verified(writer, database, module_database)
 
 
 @pytest.mark.anyio
@@ -208,12 +219,8 @@ async def test_numbers_are_reserved_ahead_only_while_a_batch_is_coming(
     """PostgreSQL: a batch written while another is coming reserves that one's numbers in the
     same statement; a writer at rest reserves none (no gaps), and numbers left past `FRESH`
     are dropped (a gap) rather than used out of order with other replicas' records."""
-    database = Database(empty_database(module_database), Base.metadata)
-    if database.is_sqlite:
-        database.dispose()
-        pytest.skip("PostgreSQL's sequence (SQLite numbers its records itself)")
-    writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
-    writer.open()
+    why = "PostgreSQL's sequence (SQLite numbers its records itself)"
+    database, writer = pg_writer(module_database, tmp_path, why)
     assert writer._pg is not None
     await writer._write([record(1)])
     assert writer._pg._ahead == []  # at rest
@@ -230,6 +237,4 @@ async def test_numbers_are_reserved_ahead_only_while_a_batch_is_coming(
     numbers = {str(x_road_id): int(seq) for x_road_id, seq in rows}
     expected = (1, 2, 3, 4, 5, 9)
     assert numbers == {f"writer-{n}": seq for n, seq in enumerate(expected, start=1)}
-    await writer.stop()
-    database.dispose()
-    assert verify_database(module_database).ok is True
+    await stopped_and_verified(writer, database, module_database)
