@@ -57,8 +57,12 @@ def test_a_service_on_sqlite_starts_without_postgresql_or_websocket_libraries(tm
         assert loaded == set(), f"{spec.name} imports at start on SQLite: {sorted(loaded)}"
 
 
-def test_the_preloaded_tls_context_is_kept_unless_the_service_trusts_other_cas(monkeypatch):
+def test_the_preloaded_tls_context_is_kept_unless_the_service_trusts_other_cas(
+    monkeypatch, request
+):
     forget_tls_contexts()
+    # built below from a changed environment: later tests build theirs from the restored one
+    request.addfinalizer(forget_tls_contexts)
     warm_tls()
     preloaded = tls_context()
     assert tls_context(trust_env=True) is preloaded  # what the services' clients use: no new one
