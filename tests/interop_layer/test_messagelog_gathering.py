@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,7 +15,7 @@ from services.interop_layer.messagelog.verify import verify_database
 from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.db import Database
 from tests.interop_layer.conftest import empty_database
-from tests.interop_layer.test_messagelog_writer import record
+from tests.interop_layer.test_messagelog_writer import before_each_write, record
 
 pytestmark = pytest.mark.anyio
 
@@ -29,19 +28,13 @@ async def exchange(writer: LogWriter, n: int, finished: asyncio.Event) -> None:
 
 
 async def test_a_batch_goes_with_half_of_the_exchanges_under_way(
-    module_database: str, tmp_path: Path
+    module_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = Database(empty_database(module_database), Base.metadata)
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"), commit_delay=30.0)
     writer.open()
     batches: list[int] = []
-    write = writer._write
-
-    async def counted(batch: list[dict[str, Any]]) -> None:
-        batches.append(len(batch))
-        await write(batch)
-
-    writer._write = counted  # type: ignore[method-assign]
+    before_each_write(writer, monkeypatch, lambda batch: batches.append(len(batch)))
     writer.start()
     finished = [asyncio.Event() for _ in range(4)]
     writer.expected = 4  # four exchanges under way

@@ -24,7 +24,7 @@ from services.interop_layer.messagelog.writer import LogWriter
 from services.kernel.db import Database
 from tests.conftest import USE_POSTGRES
 from tests.interop_layer.conftest import empty_database
-from tests.interop_layer.test_messagelog_writer import record
+from tests.interop_layer.test_messagelog_writer import before_each_write, record
 
 
 class Outage:
@@ -46,17 +46,12 @@ async def test_exchanges_are_refused_while_the_log_cannot_be_written(
     database = Database(empty_database(module_database), Base.metadata)
     writer = LogWriter(database, load_or_create_key(tmp_path / "key.pem"))
     outage = Outage()
-    write = writer._write
-
-    async def failing_write(batch: list[dict[str, Any]]) -> None:
-        outage.check()
-        await write(batch)
 
     def failing_reopen(*args: Any) -> Any:
         outage.check()
         return reopen(*args)
 
-    monkeypatch.setattr(writer, "_write", failing_write)
+    before_each_write(writer, monkeypatch, lambda batch: outage.check())
     monkeypatch.setattr(writer_module, "reopen", failing_reopen)
     writer.open()
     writer.start()

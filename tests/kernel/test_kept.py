@@ -14,7 +14,10 @@ from tests.conftest import POSTGRES_ADMIN_URL, USE_POSTGRES
 
 pytestmark = [
     pytest.mark.anyio,
-    pytest.mark.skipif(not USE_POSTGRES, reason="a kept psycopg connection: PostgreSQL's"),
+    pytest.mark.skipif(
+        not USE_POSTGRES,
+        reason="KeptConnection keeps a PostgreSQL connection: runs with DPI_TEST_DB=postgres",
+    ),
 ]
 
 

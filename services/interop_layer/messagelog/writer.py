@@ -29,15 +29,15 @@ from services.interop_layer.messagelog.chain import (
     key_id_of,
     public_pem,
 )
-from services.interop_layer.messagelog.chains import ChainClaim, ChainStart, chain_start
+from services.interop_layer.messagelog.chains import ChainClaim, ChainStart
 from services.interop_layer.messagelog.insert import RecordInsert
 from services.interop_layer.messagelog.link import link_signed
 from services.interop_layer.messagelog.migrate import migrate
-from services.interop_layer.messagelog.models import LogKey, PurgeReport
+from services.interop_layer.messagelog.models import PurgeReport
+from services.interop_layer.messagelog.opening import open_chain
 from services.interop_layer.messagelog.outage import LogUnavailable, reopen, reopened
 from services.interop_layer.messagelog.store import BatchStore
 from services.interop_layer.messagelog.trust import TrustExport
-from services.interop_layer.messagelog.verify import log_reaches
 from services.kernel.db import Database
 
 if TYPE_CHECKING:
@@ -98,30 +98,17 @@ class LogWriter(BatchGathering):
         migrate(self.database)
         self._claim = ChainClaim(self.database, self.replica)
         try:
-            self._open()
+            start = open_chain(
+                self.database,
+                key_id=self.key_id,
+                pem=self.pem,
+                replica=self.replica,
+                trust=self.trust,
+            )
+            self._restart_at(start)
         except BaseException:
             self._claim.release()
             raise
-
-    def _open(self) -> None:
-        with self.database.session() as session:
-            if session.get(LogKey, self.key_id) is None:
-                session.add(LogKey(key_id=self.key_id, public_key=self.pem))
-                session.commit()
-            start = chain_start(session, replica=self.replica, count=self.database.is_sqlite)
-            self._restart_at(start)
-            self.trust.open(
-                lambda anchor: log_reaches(
-                    session,
-                    replica=anchor.replica,
-                    seq=anchor.seq,
-                    record_hash=anchor.record_hash,
-                    record_seq=anchor.record_seq,
-                ),
-                head_seq=self.head_seq,
-                head_hash=self.head_hash,
-                record_seq=self._head_record_seq,
-            )
 
     def _restart_at(self, start: ChainStart) -> None:
         self.head_seq, self.head_hash = start.position, start.record_hash
@@ -177,33 +164,34 @@ class LogWriter(BatchGathering):
             if not self._pending:
                 return
             batch, waiters = self._take()
-            # A batch under way runs to its end even when its flush is cancelled: it must never
-            # be both committed and given back for another write.
-            done = asyncio.ensure_future(self._write(batch))
-            try:
-                await asyncio.shield(done)
-            except asyncio.CancelledError:
-                await asyncio.wait([done])
-                self._settle(done, batch, waiters)
-                raise
-            except Exception:
-                pass
-            error = self._settle(done, batch, waiters)
+            written, error = self._written_here(batch)
+            if not written:
+                # A batch under way runs to its end even when its flush is cancelled: it must
+                # never be both committed and given back for another write.
+                done = asyncio.ensure_future(self._write(batch))
+                try:
+                    await asyncio.shield(done)
+                except asyncio.CancelledError:
+                    await asyncio.wait([done])
+                    self._settle(done.exception(), batch, waiters)
+                    raise
+                except Exception:
+                    pass
+                error = done.exception()
+            self._settle(error, batch, waiters)
             if error is not None:
                 raise error
 
     def _settle(
-        self, done: asyncio.Future[None], batch: list[dict[str, Any]], waiters: Waiters
-    ) -> BaseException | None:
+        self, error: BaseException | None, batch: list[dict[str, Any]], waiters: Waiters
+    ) -> None:
         """Answer the batch's exchanges; a failed write refuses them (the chain is reopened)."""
-        error = done.exception()
         if error is None:
             self._committed(waiters)
         else:
             self.available = False
             self._wake.set()  # the writer's loop reopens the chain
             self._refuse(batch, waiters)
-        return error
 
     async def run_locked(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a thread while no batch is being written (purge, verification)."""
@@ -240,14 +228,10 @@ class LogWriter(BatchGathering):
     async def _write(self, batch: list[dict[str, Any]]) -> None:
         """Write one batch now, under the writer's lock (held by purge and verification)."""
         if self._pg is None:
-            # SQLite: on the event loop when no reader holds the log; a local commit costs less
-            # than two thread switches, which a busy machine delays by milliseconds.
-            if self._lock.acquire(blocking=False):
-                try:
-                    self._write_sqlite(batch)
-                finally:
-                    self._lock.release()
-            else:
+            written, error = self._written_here(batch)
+            if error is not None:
+                raise error
+            if not written:
                 await to_thread.run_sync(self._write_locked_sqlite, batch)
             return
         if not self._lock.acquire(blocking=False):
@@ -260,6 +244,21 @@ class LogWriter(BatchGathering):
             self._advance(batch, head)
         finally:
             self._lock.release()
+
+    def _written_here(self, batch: list[dict[str, Any]]) -> tuple[bool, BaseException | None]:
+        """SQLite with no reader holding the log: the batch written on the spot, on the event
+        loop (a local commit costs less than two thread switches, which a busy machine delays
+        by milliseconds; and with no await, there is nothing to cancel): (True, its error or
+        None). Otherwise (False, None): the batch is for `_write`."""
+        if self._pg is not None or not self._lock.acquire(blocking=False):
+            return False, None
+        try:
+            self._write_sqlite(batch)
+        except Exception as error:
+            return True, error
+        finally:
+            self._lock.release()
+        return True, None
 
     def _write_locked_sqlite(self, batch: list[dict[str, Any]]) -> None:
         with self._lock:
