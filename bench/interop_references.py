@@ -6,7 +6,9 @@
   (`services.interop_layer.routing.pool`): the floor of one Python hop with that client, so the
   mediator's distance to it is the cost of its own work (authentication, rights, tracing, log);
 - `start_nginx`: Debian's nginx as a plain reverse proxy, when installed (what a hop costs
-  outside Python).
+  outside Python);
+- `start_static_provider`: nginx answering the provider's endpoint with fixed JSON, when
+  installed (a provider that costs a fraction of what it serves, for benchmarks of the hop).
 
 The upstream is `BENCH_PROXY_UPSTREAM`; `/proxy/<path>?<query>` is forwarded as `/<path>?<query>`.
 """
@@ -110,17 +112,36 @@ http {{
 """
 
 
-def start_nginx(upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes] | None:
-    """Debian's nginx as a plain reverse proxy in one process (so its CPU is that process's),
-    or None where nginx is not installed."""
-    binary = shutil.which("nginx") or next(
+_STATIC_CONF = """
+daemon off;
+master_process off;
+pid {tmp}/nginx-static.pid;
+error_log {tmp}/nginx-static-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp};
+    proxy_temp_path {tmp};
+    server {{
+        listen 127.0.0.1:{port};
+        keepalive_requests 1000000;
+        location = {path} {{
+            default_type application/json;
+            return 200 '{body}';
+        }}
+    }}
+}}
+"""
+
+
+def _nginx() -> str | None:
+    return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
     )
-    if binary is None:
-        return None
-    conf = tmp / "nginx.conf"
-    host = upstream.removeprefix("http://")
-    conf.write_text(_NGINX_CONF.format(tmp=tmp, upstream=host, port=port))
+
+
+def _run_nginx(binary: str, conf: Path, port: int, tmp: Path) -> subprocess.Popen[bytes] | None:
+    """nginx in one process with `conf`, once it accepts on `port`; None if it does not start."""
     process = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp)], stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -133,3 +154,30 @@ def start_nginx(upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes] 
             time.sleep(0.05)
     process.kill()
     return None
+
+
+def start_nginx(upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes] | None:
+    """Debian's nginx as a plain reverse proxy in one process (so its CPU is that process's),
+    or None where nginx is not installed."""
+    binary = _nginx()
+    if binary is None:
+        return None
+    conf = tmp / "nginx.conf"
+    host = upstream.removeprefix("http://")
+    conf.write_text(_NGINX_CONF.format(tmp=tmp, upstream=host, port=port))
+    return _run_nginx(binary, conf, port, tmp)
+
+
+def start_static_provider(
+    path: str, body: bytes, port: int, tmp: Path
+) -> subprocess.Popen[bytes] | None:
+    """nginx answering GET `path` (any query) with the JSON `body`, or None where nginx is not
+    installed."""
+    if b"'" in body or b"\\" in body:
+        raise ValueError("the static body is written into nginx's configuration unescaped")
+    binary = _nginx()
+    if binary is None:
+        return None
+    conf = tmp / "nginx-static.conf"
+    conf.write_text(_STATIC_CONF.format(tmp=tmp, port=port, path=path, body=body.decode()))
+    return _run_nginx(binary, conf, port, tmp)
