@@ -218,9 +218,10 @@ async def test_a_batch_under_way_is_written_once_when_its_flush_is_cancelled(
 async def test_numbers_are_reserved_ahead_only_while_a_batch_is_coming(
     module_database: str, tmp_path: Path
 ) -> None:
-    """PostgreSQL: a batch written while another is coming reserves that one's numbers in the
-    same statement; a writer at rest reserves none (no gaps), and numbers left past `FRESH`
-    are dropped (a gap) rather than used out of order with other replicas' records."""
+    """PostgreSQL: a batch written while another is coming, or in a stream of batches of several
+    records, reserves the next one's numbers in the same statement; a writer at rest reserves
+    none (no gaps), and numbers left past `FRESH` are dropped (a gap) rather than used out of
+    order with other replicas' records."""
     why = "PostgreSQL's sequence (SQLite numbers its records itself)"
     database, writer = pg_writer(module_database, tmp_path, why)
     assert writer._pg is not None
@@ -233,11 +234,17 @@ async def test_numbers_are_reserved_ahead_only_while_a_batch_is_coming(
     await writer._write([record(4), record(5)])  # from those reserved, none reserved now
     assert writer._pg._ahead == [6, 7, 8]
     writer._pg._reserved_at -= FRESH  # a pause
-    await writer._write([record(6)])
+    await writer._write([record(6)])  # alone: reserves none
+    assert writer._pg._ahead == []
+    await writer._write([record(7), record(8)])  # several, right after another batch: a stream
+    assert writer._pg._ahead == [12, 13]
+    writer._pg._written_at -= FRESH  # the stream has stopped
+    await writer._write([record(9), record(10)])
+    assert writer._pg._ahead == []
     with database.engine.begin() as connection:
         rows = connection.execute(text("SELECT x_road_id, seq FROM im_log_record")).all()
     numbers = {str(x_road_id): int(seq) for x_road_id, seq in rows}
-    expected = (1, 2, 3, 4, 5, 9)
+    expected = (1, 2, 3, 4, 5, 9, 10, 11, 12, 13)
     assert numbers == {f"writer-{n}": seq for n, seq in enumerate(expected, start=1)}
     await stopped_and_verified(writer, database, module_database)
 

@@ -9,9 +9,12 @@ that the busy event loop held; in a pipeline of one statement per record, psycop
 three times the single statement's. Imported on PostgreSQL only (SQLite never loads psycopg).
 
 Numbers are reserved ahead only while another batch is coming (records waiting, exchanges under
-way), so a writer at rest leaves no gaps; they are used within `FRESH` seconds or dropped, so
-that a batch's numbers stay close in order to what other replicas wrote meanwhile. Dropped ones
-are gaps, as numbers drawn for a failed batch are.
+way) or batches of several records follow each other within `FRESH` seconds (a stream of
+concurrent exchanges, where the next batch's exchanges may not have started yet when this one is
+written: a third of the batches under the replicas benchmark's load), so a writer at rest leaves
+no gaps; they are used within `FRESH` seconds or dropped, so that a batch's numbers stay close in
+order to what other replicas wrote meanwhile. Dropped ones are gaps, as numbers drawn for a
+failed batch are.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class PgBatches:
         self.kept = KeptConnection(connector(libpq_url(database.url), name="message-log-writer"))
         self._ahead: list[int] = []  # numbers the last write reserved for the next batch
         self._reserved_at = 0.0
+        self._written_at = -FRESH  # when the last batch was written
 
     async def reserve(self, count: int) -> list[int]:
         """`count` record numbers, increasing, all above those of earlier batches."""
@@ -85,9 +89,15 @@ class PgBatches:
             await self.kept.drop()
             raise
 
-    async def write(self, batch: list[dict[str, Any]], head: dict[str, Any], *, next: int) -> None:
+    async def write(
+        self, batch: list[dict[str, Any]], head: dict[str, Any], *, coming: int
+    ) -> None:
         """Insert the batch and move the head mark in one statement, committed on return; have
-        numbers ready for a `next` batch that size (0 when none is coming)."""
+        numbers ready for a next batch if one is `coming` (records due) or batches stream."""
+        now = time.monotonic()
+        streaming = len(batch) > 1 and now - self._written_at < FRESH
+        self._written_at = now
+        next = len(batch) + coming if coming or streaming else 0
         wanted = max(0, next - len(self._ahead))
         try:
             connection = await self.kept.get()

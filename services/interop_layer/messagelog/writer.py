@@ -240,7 +240,7 @@ class LogWriter(BatchGathering):
             numbers = await self._pg.reserve(len(batch))
             head = self._link(batch, numbers)
             coming = len(self._pending) + self.expected  # records already due for a next batch
-            await self._pg.write(batch, head, next=len(batch) + coming if coming else 0)
+            await self._pg.write(batch, head, coming=coming)
             self._advance(batch, head)
         finally:
             self._lock.release()
