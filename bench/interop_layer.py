@@ -12,7 +12,7 @@ interleave, and each ratio is taken against the direct figure of the same round 
 range over the rounds are printed), so load from other processes on a shared machine skews the
 ratios less.
 Run: `.venv/bin/python -m bench.interop_layer` (uses `wrk` when installed, else aiohttp).
-Loopback only, bounded in time (about 100 s); starts and stops its own uvicorn processes.
+Loopback only, bounded in time (about 3 minutes); starts and stops its own uvicorn processes.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from services.kernel.serving import HTTP_PROTOCOL
 
 SECONDS = 3
 LATENCY_SECONDS = 2
-ROUNDS = 3  # interleaved rounds; ratios are per round (the machine may be shared)
+ROUNDS = 5  # interleaved rounds; ratios are per round (the machine may be shared)
 CONNECTIONS = 32
 CLIENT = "DPI/GOV/MOH/hmis"
 PROVIDER = "DPI/GOV/CRVS/registries"
