@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field as Column
 from sqlmodel import Text
@@ -62,7 +62,11 @@ class ConsentArtefact(BaseModel):
 
 
 class ArtefactInput(BaseModel):
-    """What an individual may choose when consenting or updating (restricted field set)."""
+    """What an individual may choose when consenting or updating (restricted field set); the
+    artefact's other fields come from the data agreement and the decision's parties, so giving
+    one is refused by name (`extra_forbidden`), never taken as applied."""
+
+    model_config = ConfigDict(extra="forbid")
 
     status: Literal["ACTIVE", "PAUSED"] | None = None
     consentStart: datetime | None = None
@@ -106,12 +110,18 @@ class ConsentRecordCreate(BaseModel):
 
 
 class ConsentRecordUpdate(BaseModel):
-    """An update: only `optIn` and the artefact's `status`/`consentExpiry` may change."""
+    """An update: only `optIn` and the artefact's `status`/`consentExpiry` may change. The
+    spec's other `ConsentRecord` fields are taken only as they stand (a record read and sent
+    back): `state` is kept by the service, the signature changes through its own endpoint."""
 
     id: str | None = None
+    dataAgreement: Reference | None = None
+    dataAgreementRevision: Reference | None = None
     dataAgreementRevisionHash: str | None = None
     individual: Reference | None = None
     optIn: bool | None = None
+    state: str | None = None
+    signature: Reference | None = None
     consentArtefact: ArtefactInput | None = None
 
 

@@ -21,6 +21,7 @@ from services.consent.records.models import (
     ConsentRecordUpdate,
     Signature,
 )
+from services.consent.records.unchanged import refuse_changes
 from services.consent.records.wire import artefact_data, record_data
 from services.consent.revisions.models import Revision
 from services.consent.revisions.service import create_revision
@@ -220,10 +221,7 @@ def update_record(
     record = owned_record(session, record_id=record_id, individual_ref=individual_ref)
     if data.id is not None and data.id != record.id:
         raise BadRequest("consentRecord.id does not match the path.", code="id-mismatch")
-    if data.dataAgreementRevisionHash not in (None, record.data_agreement_revision_hash):
-        raise BadRequest("dataAgreementRevisionHash cannot change.", code="immutable-field")
-    if data.individual not in (None, record.individual_id):
-        raise BadRequest("individual cannot change.", code="immutable-field")
+    refuse_changes(record, data)
     choices = data.consentArtefact or ArtefactInput()
     if choices.consentStart is not None or choices.dataRange is not None:
         raise BadRequest(
