@@ -257,9 +257,9 @@ def before_each_write(
     if writer._pg is not None:
         pg_write = writer._pg.write
 
-        async def written(batch: list[Any], head: dict[str, Any], *, next: int) -> None:
+        async def written(batch: list[Any], head: dict[str, Any], *, coming: int) -> None:
             before(batch)
-            await pg_write(batch, head, next=next)
+            await pg_write(batch, head, coming=coming)
 
         monkeypatch.setattr(writer._pg, "write", written)
         return
