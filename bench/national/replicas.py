@@ -40,7 +40,7 @@ from bench.national.messagelog import verify
 
 COLUMNS = ["round", "log", "one replica req/s", "two replicas req/s", "two / one", "errors"]
 SECONDS = 5
-ROUNDS = 3
+ROUNDS = 5
 LOGS = {"metadata": ("r1", "r2"), "off": ("off1", "off2")}  # the log's bodies: replica names
 
 
