@@ -134,7 +134,7 @@ http {{
 """
 
 
-def _nginx() -> str | None:
+def nginx_binary() -> str | None:
     return shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
     )
@@ -159,7 +159,7 @@ def _run_nginx(binary: str, conf: Path, port: int, tmp: Path) -> subprocess.Pope
 def start_nginx(upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes] | None:
     """Debian's nginx as a plain reverse proxy in one process (so its CPU is that process's),
     or None where nginx is not installed."""
-    binary = _nginx()
+    binary = nginx_binary()
     if binary is None:
         return None
     conf = tmp / "nginx.conf"
@@ -175,7 +175,7 @@ def start_static_provider(
     installed."""
     if b"'" in body or b"\\" in body:
         raise ValueError("the static body is written into nginx's configuration unescaped")
-    binary = _nginx()
+    binary = nginx_binary()
     if binary is None:
         return None
     conf = tmp / "nginx-static.conf"

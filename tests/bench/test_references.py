@@ -3,7 +3,6 @@ benchmark's provider) serves exactly that body, and refuses a body it could not 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 
 from bench.common import free_port, stop
 from bench.interop_layer import ITEMS, PATH
-from bench.interop_references import start_static_provider
+from bench.interop_references import nginx_binary, start_static_provider
 
 
 def test_a_body_nginx_could_not_quote_is_refused(tmp_path: Path) -> None:
@@ -22,7 +21,9 @@ def test_a_body_nginx_could_not_quote_is_refused(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing started, nothing written
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt nginx)")
+@pytest.mark.skipif(
+    nginx_binary() is None, reason="nginx is not installed (`apt-get install nginx`; .ci/run does)"
+)
 def test_the_static_provider_answers_the_providers_json(tmp_path: Path) -> None:
     port = free_port()
     body = orjson.dumps(ITEMS)
