@@ -80,6 +80,10 @@ async def test_artefact_fields_chosen_elsewhere_are_refused_by_name(consent):
     )
     assert refused.status_code == 400, refused.text
     assert "consentArtefact.dataCategories" in refused.json()["detail"]
+    window = await consent.update(
+        "tok-mode", record["id"], consentArtefact={"consentStart": "2030-01-01T00:00:00Z"}
+    )
+    assert window.status_code == 400 and window.json()["code"] == "immutable-field"
     assert await _read(consent, record["id"]) == before
     paused = await consent.update("tok-mode", record["id"], consentArtefact={"status": "PAUSED"})
     assert paused.status_code == 200, paused.text

@@ -223,11 +223,6 @@ def update_record(
         raise BadRequest("consentRecord.id does not match the path.", code="id-mismatch")
     refuse_changes(record, data)
     choices = data.consentArtefact or ArtefactInput()
-    if choices.consentStart is not None or choices.dataRange is not None:
-        raise BadRequest(
-            "Only optIn, consentArtefact.status and consentArtefact.consentExpiry may change.",
-            code="immutable-field",
-        )
     if data.optIn is None and choices.status is None and choices.consentExpiry is None:
         raise BadRequest("Nothing to update.", code="empty-update")
     receipt_kind = _apply_update(record, data.optIn, choices)

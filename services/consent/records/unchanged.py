@@ -12,7 +12,7 @@ _SIGNATURE = "changes through PUT .../consent-record/{id}/signature/"
 
 def refuse_changes(record: ConsentRecord, data: ConsentRecordUpdate) -> None:
     """Raise `BadRequest` naming the first field `data` gives with a value other than the
-    record's own (as a read of it shows)."""
+    record's own (as a read of it shows), or an artefact window (chosen at consent)."""
     state = "signed" if record.state == "signed" else "unsigned"
     current = {
         "dataAgreement": (data.dataAgreement, record.data_agreement_id, "cannot change"),
@@ -36,3 +36,9 @@ def refuse_changes(record: ConsentRecord, data: ConsentRecordUpdate) -> None:
                 f"consentRecord.{name} {why}: given {given!r}, the record's is {value!r}.",
                 code="immutable-field",
             )
+    choices = data.consentArtefact
+    if choices is not None and (choices.consentStart is not None or choices.dataRange is not None):
+        raise BadRequest(
+            "Only optIn, consentArtefact.status and consentArtefact.consentExpiry may change.",
+            code="immutable-field",
+        )
